@@ -1,0 +1,81 @@
+/**
+ * Table sync (Snowflake → DuckDB, seeds 000/001): names, inputs and results shared by the workflow,
+ * its activities, the client and the API. Types and constants only — workflows import this file at
+ * run time, so it must stay free of I/O and Node built-ins.
+ */
+
+/** Workflow type name registered by the worker. */
+export const TABLE_SYNC_WORKFLOW = 'tableSync';
+
+/** Full refresh replaces the target; incremental takes rows past the stored high-water mark. */
+export type SyncStrategy = 'full' | 'incremental';
+
+/**
+ * How rows move: `stage` unloads Parquet to a Snowflake stage and GETs it; `stream` reads rows through
+ * snowflake-sdk into the DuckDB appender; `auto` picks `stage` above {@link AUTO_STAGE_MIN_ROWS}.
+ */
+export type TransferMethod = 'auto' | 'stage' | 'stream';
+
+/** `auto` uses the stage above this many source rows (streaming decodes ~30–50k rows/s, DESIGN §4). */
+export const AUTO_STAGE_MIN_ROWS = 100_000;
+
+/** Input of one tableSync run. Carries ids and names only — never credentials (DESIGN §3). */
+export interface TableSyncInput {
+  /** Registered table id (allowed_tables.table_id). */
+  tableId: string;
+  /** Snowflake database, schema and table, as registered (case as Snowflake stores it). */
+  database: string;
+  schema: string;
+  table: string;
+  strategy: SyncStrategy;
+  method: TransferMethod;
+  /** Incremental: re-read this many seconds (or watermark units) before the high-water mark for late commits. */
+  lagSeconds?: number;
+  /** Stream method: rows per fetched batch. */
+  batchRows?: number;
+}
+
+/** Result of a completed tableSync run (also the job's `stats`). */
+export interface TableSyncResult {
+  /** Rows read from Snowflake in this run. */
+  rowsRead: number;
+  /** Rows in the DuckDB target after the run. */
+  rowsInTarget: number;
+  /** Bytes of the staged/downloaded files (stage method), or 0. */
+  bytes: number;
+  method: 'stage' | 'stream';
+  strategy: SyncStrategy;
+  /** Wall time of the run in ms. */
+  durationMs: number;
+  /** New high-water mark as text (incremental), or null. */
+  watermark: string | null;
+  /** Qualified DuckDB target name, e.g. "TPCH_SF1"."LINEITEM". */
+  target: string;
+}
+
+/** Progress as returned by the `progress` query of a running tableSync. */
+export interface TableSyncProgress {
+  phase: 'schema' | 'transfer' | 'load' | 'verify' | 'cleanup' | 'done';
+  rowsLoaded: number;
+}
+
+/** Custom search attributes floe registers on the Temporal server (DESIGN §3: the job log). */
+export const SEARCH_ATTRIBUTES = {
+  jobKind: 'FloeJobKind',
+  table: 'FloeTable',
+  strategy: 'FloeStrategy',
+  status: 'FloeStatus',
+  rows: 'FloeRows',
+} as const;
+
+/** Search attribute types, for `temporal server start-dev --search-attribute name=Type`. */
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {
+  FloeJobKind: 'Keyword',
+  FloeTable: 'Keyword',
+  FloeStrategy: 'Keyword',
+  FloeStatus: 'Keyword',
+  FloeRows: 'Int',
+};
+
+/** Default task queue; versioned so an incompatible workflow change starts a new queue. */
+export const DEFAULT_TASK_QUEUE = 'floe-v1';
