@@ -1,0 +1,96 @@
+/**
+ * Snowflake connections for activities and the API. Credentials come from {@link SnowflakeSettings}
+ * (built from the environment by src/config.ts) and never leave this module: no workflow input,
+ * result or log line carries them (DESIGN §3).
+ *
+ * Numbers are always fetched as strings (`fetchAsString: ['Number']`): NUMBER(38,0) exceeds JS
+ * `number` (DESIGN §4; snowflake-connector-nodejs #162, #1385).
+ */
+import snowflake from 'snowflake-sdk';
+import type { Readable } from 'node:stream';
+
+/** Connection settings; `accessUrl` points at the emulator (e.g. http://127.0.0.1:8080). */
+export interface SnowflakeSettings {
+  account: string;
+  username: string;
+  password: string;
+  accessUrl?: string;
+  warehouse?: string;
+  database?: string;
+  schema?: string;
+  role?: string;
+}
+
+/** One row as returned with numbers, dates and timestamps fetched as strings or driver objects. */
+export type SnowflakeRow = Record<string, unknown>;
+
+let configured = false;
+function configureOnce(): void {
+  if (configured) return;
+  // The driver logs to a file by default; floe logs through pino instead.
+  snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as snowflake.ConfigureOptions);
+  configured = true;
+}
+
+/** An open Snowflake session. Close it with {@link SnowflakeSession.close}. */
+export class SnowflakeSession {
+  constructor(private readonly conn: snowflake.Connection) {}
+
+  /**
+   * Run one statement and return all rows (small results only: metadata, counts, DML outcomes).
+   * Numbers come back as strings. Throws the driver's error (with `code` and `sqlState`) on failure.
+   */
+  query<T extends SnowflakeRow = SnowflakeRow>(sqlText: string, binds?: snowflake.Binds): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.conn.execute({
+        sqlText,
+        binds,
+        fetchAsString: ['Number'],
+        complete: (err, _stmt, rows) => (err ? reject(err) : resolve((rows ?? []) as T[])),
+      });
+    });
+  }
+
+  /**
+   * Run one statement and stream its rows (large results: the driver fetches chunks lazily).
+   * Numbers come back as strings. The returned stream errors with the driver's error.
+   */
+  stream(sqlText: string, binds?: snowflake.Binds): Readable {
+    const stmt = this.conn.execute({ sqlText, binds, streamResult: true, fetchAsString: ['Number'] });
+    return stmt.streamRows();
+  }
+
+  /** Close the session (`POST /session?delete=true`). Never throws. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.conn.destroy(() => resolve()));
+  }
+}
+
+/**
+ * Open a session. Throws the driver's error when login fails (wrong account, credentials or URL).
+ */
+export async function connectSnowflake(settings: SnowflakeSettings): Promise<SnowflakeSession> {
+  configureOnce();
+  const conn = snowflake.createConnection({
+    account: settings.account,
+    username: settings.username,
+    password: settings.password,
+    accessUrl: settings.accessUrl,
+    warehouse: settings.warehouse,
+    database: settings.database,
+    schema: settings.schema,
+    role: settings.role,
+  });
+  await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+  return new SnowflakeSession(conn);
+}
+
+/** Run `fn` with a fresh session and always close it. */
+export async function withSnowflake<T>(settings: SnowflakeSettings, fn: (s: SnowflakeSession) => Promise<T>): Promise<T> {
+  const session = await connectSnowflake(settings);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
