@@ -1,0 +1,207 @@
+/**
+ * The emulator's storage: one DuckDB instance (no ICU extension here: TIMESTAMPTZ is always UTC); each Snowflake database is a DuckDB file
+ * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas).
+ *
+ * What DuckDB does not keep is kept in a sidecar catalog, `<dataDir>/catalog.json`:
+ * per table its CREATED and LAST_ALTERED instants (Snowflake moves LAST_ALTERED on every committed
+ * DDL and DML, zero-row DML included) and the declared Snowflake type of each column when DuckDB's
+ * type does not say it (VARCHAR(n), OBJECT, ARRAY, NUMBER(p,0) stored as DECIMAL...).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { duckdbInstanceOptions } from '../../src/infra/paths.js';
+import { SfErrors } from './errors.js';
+import { MACRO_SQL } from './sql/macros.js';
+import { quoteIdent, quoteString } from './sql/tokenizer.js';
+
+/** Sidecar facts of one table. */
+export interface TableMeta {
+  /** ISO instants. */
+  created: string;
+  lastAltered: string;
+  /** Declared Snowflake types by column name (canonical spelling, e.g. `VARCHAR(100)`). */
+  columns: Record<string, string>;
+  /** TEMPORARY tables: the owning session id (dropped when it ends). */
+  session?: string;
+  kind?: 'TABLE' | 'TEMPORARY';
+}
+
+interface SidecarFile {
+  databases: Record<string, { created: string }>;
+  tables: Record<string, TableMeta>;
+}
+
+const key = (db: string, schema: string, table: string) => `${db}\u0000${schema}\u0000${table}`;
+
+/** Schemas DuckDB creates that Snowflake does not show. */
+export const HIDDEN_SCHEMAS = new Set(['main', 'information_schema', 'pg_catalog']);
+
+export class Catalog {
+  private sidecar: SidecarFile = { databases: {}, tables: {} };
+  private saveTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    readonly dataDir: string,
+    private readonly admin: DuckDBConnection,
+  ) {}
+
+  /** Opens (or creates) the data directory and ATTACHes every database file found in it. */
+  static async open(dataDir: string): Promise<Catalog> {
+    const dbDir = path.join(dataDir, 'databases');
+    fs.mkdirSync(dbDir, { recursive: true });
+    fs.mkdirSync(path.join(dataDir, 'stages'), { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', duckdbInstanceOptions());
+    const admin = await instance.connect();
+    const cat = new Catalog(instance, dataDir, admin);
+    const file = path.join(dataDir, 'catalog.json');
+    if (fs.existsSync(file)) cat.sidecar = JSON.parse(fs.readFileSync(file, 'utf8')) as SidecarFile;
+    for (const f of fs.readdirSync(dbDir)) {
+      if (!f.endsWith('.duckdb')) continue;
+      const name = f.slice(0, -'.duckdb'.length);
+      await admin.run(`ATTACH ${quoteString(path.join(dbDir, f))} AS ${quoteIdent(name)}`);
+      cat.sidecar.databases[name] ??= { created: new Date().toISOString() };
+    }
+    // TEMPORARY tables of sessions that ended with the previous process.
+    for (const [k, meta] of Object.entries(cat.sidecar.tables)) {
+      if (!meta.session) continue;
+      const [db, schema, table] = k.split('\u0000');
+      await admin.run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`).catch(() => undefined);
+      delete cat.sidecar.tables[k];
+    }
+    return cat;
+  }
+
+  /** A new connection with the emulator's macros and UTC time zone. */
+  async connect(): Promise<DuckDBConnection> {
+    const conn = await this.instance.connect();
+    for (const sql of MACRO_SQL) await conn.run(sql);
+    return conn;
+  }
+
+  databaseNames(): string[] {
+    return Object.keys(this.sidecar.databases).sort();
+  }
+
+  hasDatabase(name: string): boolean {
+    return name in this.sidecar.databases;
+  }
+
+  databaseCreated(name: string): string {
+    return this.sidecar.databases[name]?.created ?? new Date(0).toISOString();
+  }
+
+  /** CREATE [OR REPLACE] DATABASE: a new DuckDB file with schema PUBLIC. */
+  async createDatabase(name: string, opts: { ifNotExists: boolean; orReplace: boolean }): Promise<boolean> {
+    if (this.hasDatabase(name)) {
+      if (opts.ifNotExists) return false;
+      if (!opts.orReplace) throw SfErrors.alreadyExists(name);
+      await this.dropDatabase(name, true);
+    }
+    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    await this.admin.run(`ATTACH ${quoteString(file)} AS ${quoteIdent(name)}`);
+    await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}."PUBLIC"`);
+    this.sidecar.databases[name] = { created: new Date().toISOString() };
+    this.scheduleSave();
+    return true;
+  }
+
+  /** DROP DATABASE: DETACH and delete its file (and WAL). */
+  async dropDatabase(name: string, ifExists: boolean): Promise<boolean> {
+    if (!this.hasDatabase(name)) {
+      if (ifExists) return false;
+      throw SfErrors.objectDoesNotExist(name);
+    }
+    await this.admin.run(`DETACH ${quoteIdent(name)}`);
+    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
+    delete this.sidecar.databases[name];
+    for (const k of Object.keys(this.sidecar.tables)) if (k.startsWith(`${name}\u0000`)) delete this.sidecar.tables[k];
+    this.scheduleSave();
+    return true;
+  }
+
+  tableMeta(db: string, schema: string, table: string): TableMeta | undefined {
+    return this.sidecar.tables[key(db, schema, table)];
+  }
+
+  /** Records a table created now (CREATE TABLE, CTAS, CREATE OR REPLACE). */
+  tableCreated(db: string, schema: string, table: string, columns: Record<string, string>, session?: string): void {
+    const now = new Date().toISOString();
+    this.sidecar.tables[key(db, schema, table)] = { created: now, lastAltered: now, columns, ...(session ? { session, kind: 'TEMPORARY' } : {}) };
+    this.scheduleSave();
+  }
+
+  /** Moves LAST_ALTERED of a table (committed DDL or DML). */
+  touch(db: string, schema: string, table: string): void {
+    const k = key(db, schema, table);
+    const now = new Date().toISOString();
+    this.sidecar.tables[k] ??= { created: now, lastAltered: now, columns: {} };
+    this.sidecar.tables[k].lastAltered = now;
+    this.scheduleSave();
+  }
+
+  setColumnType(db: string, schema: string, table: string, column: string, sfType: string | null): void {
+    const k = key(db, schema, table);
+    const now = new Date().toISOString();
+    this.sidecar.tables[k] ??= { created: now, lastAltered: now, columns: {} };
+    if (sfType === null) delete this.sidecar.tables[k].columns[column];
+    else this.sidecar.tables[k].columns[column] = sfType;
+    this.scheduleSave();
+  }
+
+  renameColumn(db: string, schema: string, table: string, from: string, to: string): void {
+    const meta = this.tableMeta(db, schema, table);
+    if (!meta || !(from in meta.columns)) return;
+    meta.columns[to] = meta.columns[from];
+    delete meta.columns[from];
+    this.scheduleSave();
+  }
+
+  renameTable(db: string, schema: string, from: string, toDb: string, toSchema: string, to: string): void {
+    const meta = this.sidecar.tables[key(db, schema, from)];
+    delete this.sidecar.tables[key(db, schema, from)];
+    if (meta) this.sidecar.tables[key(toDb, toSchema, to)] = meta;
+    this.touch(toDb, toSchema, to);
+  }
+
+  tableDropped(db: string, schema: string, table: string): void {
+    delete this.sidecar.tables[key(db, schema, table)];
+    this.scheduleSave();
+  }
+
+  schemaDropped(db: string, schema: string): void {
+    for (const k of Object.keys(this.sidecar.tables)) if (k.startsWith(`${db}\u0000${schema}\u0000`)) delete this.sidecar.tables[k];
+    this.scheduleSave();
+  }
+
+  /** TEMPORARY tables owned by a session, as [db, schema, table]. */
+  sessionTables(sessionId: string): [string, string, string][] {
+    return Object.entries(this.sidecar.tables)
+      .filter(([, m]) => m.session === sessionId)
+      .map(([k]) => k.split('\u0000') as [string, string, string]);
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.save(), 50);
+  }
+
+  /** Writes the sidecar atomically (rename over the old file). */
+  save(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    const file = path.join(this.dataDir, 'catalog.json');
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.sidecar));
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  /** Saves the sidecar, checkpoints and closes the instance. */
+  async close(): Promise<void> {
+    this.save();
+    for (const db of this.databaseNames()) await this.admin.run(`CHECKPOINT ${quoteIdent(db)}`).catch(() => undefined);
+    this.admin.closeSync();
+    this.instance.closeSync();
+  }
+}

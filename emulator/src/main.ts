@@ -1,0 +1,34 @@
+/**
+ * Command-line entry point: `npm run emulator -- [--port 8085] [--data-dir .floe/state/emulator] [--seed-tpch 1]`.
+ *
+ * Defaults: port 8085 (FLOE_EMULATOR_PORT), data directory `<.floe>/state/emulator`
+ * (FLOE_EMULATOR_DATA_DIR), no TPC-H seeding. Prints the URL to use as snowflake-sdk `accessUrl`
+ * and stops cleanly on SIGINT/SIGTERM.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { stateDir } from '../../src/infra/paths.js';
+import { startEmulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'seed-tpch': { type: 'string' },
+  },
+});
+
+const port = Number(values.port ?? process.env.FLOE_EMULATOR_PORT ?? 8085);
+const dataDir = values['data-dir'] ?? process.env.FLOE_EMULATOR_DATA_DIR ?? path.join(stateDir, 'emulator');
+const seed = values['seed-tpch'] !== undefined ? Number(values['seed-tpch']) : undefined;
+
+const emulator = await startEmulator({ port, dataDir, seedTpch: seed });
+console.log(`Snowflake emulator listening on ${emulator.url} (data: ${path.resolve(dataDir)})`);
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void emulator.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * A Snowflake session inside the emulator: its own DuckDB connection (so its own transaction),
+ * its current database/schema, and the tables its open transaction has changed (their
+ * LAST_ALTERED moves at COMMIT, not before: Snowflake shows committed changes only).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { SessionState } from './contract.js';
+import { quoteIdent } from './sql/tokenizer.js';
+
+export class Session implements SessionState {
+  database: string | null = null;
+  schema: string | null = null;
+  /** True between BEGIN and COMMIT/ROLLBACK. */
+  inTransaction = false;
+  /** Tables touched by the open transaction, as [db, schema, table]. */
+  readonly pendingTouches = new Map<string, [string, string, string]>();
+  /** Last time the session was used (ms since epoch), for idle expiry. */
+  lastUsed = Date.now();
+
+  constructor(
+    readonly id: string,
+    readonly conn: DuckDBConnection,
+  ) {}
+
+  /** Points the DuckDB connection at the current database/schema so unqualified names resolve. */
+  async syncDuckdbPath(): Promise<void> {
+    if (this.database && this.schema) await this.conn.run(`USE ${quoteIdent(this.database)}.${quoteIdent(this.schema)}`);
+    else if (this.database) await this.conn.run(`USE ${quoteIdent(this.database)}`);
+    else await this.conn.run(`USE memory`);
+  }
+}

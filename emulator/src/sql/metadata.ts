@@ -1,0 +1,165 @@
+/**
+ * Snowflake metadata over the emulator's storage: SHOW DATABASES/SCHEMAS/TABLES, DESC TABLE and
+ * the INFORMATION_SCHEMA views TABLES, COLUMNS and SCHEMATA.
+ *
+ * ROW_COUNT / `rows` are exact (count(*) in the asking session's transaction). BYTES / `bytes` is
+ * an estimate: rows × the column widths DuckDB stores (8 bytes per fixed-width value, 16 per
+ * DECIMAL(38), string/blob/JSON values counted at 16), 0 for an empty table — Snowflake reports
+ * compressed micro-partition bytes, which no emulator can reproduce.
+ * CREATED / LAST_ALTERED come from the sidecar catalog (catalog.ts), TIMESTAMP_LTZ.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Catalog } from '../catalog.js';
+import { HIDDEN_SCHEMAS } from '../catalog.js';
+import { snowflakeTypeOfDuckdb, typeFacts } from './types.js';
+import { quoteIdent, quoteString } from './tokenizer.js';
+
+/** One table or view as the metadata statements see it. */
+export interface TableInfo {
+  database: string;
+  schema: string;
+  name: string;
+  kind: 'TABLE' | 'VIEW' | 'TEMPORARY';
+  rows: number;
+  bytes: number;
+  created: string;
+  lastAltered: string;
+}
+
+export interface ColumnInfo {
+  database: string;
+  schema: string;
+  table: string;
+  name: string;
+  ordinal: number;
+  /** Canonical Snowflake type, e.g. NUMBER(38,0). */
+  sfType: string;
+  nullable: boolean;
+  default: string | null;
+}
+
+function width(duckType: string): number {
+  const u = duckType.toUpperCase();
+  if (u === 'BOOLEAN') return 1;
+  if (/^DECIMAL\((\d+)/.test(u)) return Number(/^DECIMAL\((\d+)/.exec(u)![1]) > 18 ? 16 : 8;
+  if (/^(DOUBLE|BIGINT|DATE|TIME|TIMESTAMP)/.test(u)) return 8;
+  return 16;
+}
+
+/** Columns of the tables of `database` (optionally one schema/table), in ordinal order. */
+export async function listColumns(conn: DuckDBConnection, catalog: Catalog, database: string, schema?: string, table?: string): Promise<(ColumnInfo & { duckType: string })[]> {
+  const filters = [`database_name = ${quoteString(database)}`];
+  if (schema) filters.push(`schema_name = ${quoteString(schema)}`);
+  if (table) filters.push(`table_name = ${quoteString(table)}`);
+  const r = await conn.runAndReadAll(
+    `SELECT schema_name, table_name, column_name, column_index, is_nullable, data_type, column_default
+       FROM duckdb_columns() WHERE ${filters.join(' AND ')} AND NOT internal ORDER BY schema_name, table_name, column_index`,
+  );
+  return r.getRowsJS().filter((row) => !HIDDEN_SCHEMAS.has(String(row[0]))).map((row) => {
+    const [s, t, c, idx, nullable, dataType, def] = row as [string, string, string, number, boolean, string, string | null];
+    const declared = catalog.tableMeta(database, s, t)?.columns[c];
+    return {
+      database, schema: s, table: t, name: c, ordinal: Number(idx), nullable, default: def,
+      sfType: declared ?? snowflakeTypeOfDuckdb(dataType), duckType: dataType,
+    };
+  });
+}
+
+/** Tables and views of `database` (optionally one schema), with exact row counts. */
+export async function listTables(conn: DuckDBConnection, catalog: Catalog, database: string, schema?: string): Promise<TableInfo[]> {
+  const filter = `database_name = ${quoteString(database)}${schema ? ` AND schema_name = ${quoteString(schema)}` : ''}`;
+  const r = await conn.runAndReadAll(
+    `SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE ${filter} AND NOT internal
+     UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE ${filter} AND NOT internal
+     ORDER BY 1, 2`,
+  );
+  const cols = await listColumns(conn, catalog, database, schema);
+  const out: TableInfo[] = [];
+  for (const [s, t, kind] of r.getRowsJS() as [string, string, string][]) {
+    if (HIDDEN_SCHEMAS.has(s)) continue;
+    const meta = catalog.tableMeta(database, s, t);
+    let rows = 0;
+    let bytes = 0;
+    if (kind === 'TABLE') {
+      const c = await conn.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(database)}.${quoteIdent(s)}.${quoteIdent(t)}`);
+      rows = Number(c.getRowsJS()[0][0]);
+      bytes = rows * cols.filter((c2) => c2.schema === s && c2.table === t).reduce((a, c2) => a + width(c2.duckType), 0);
+    }
+    const fallback = catalog.databaseCreated(database);
+    out.push({
+      database, schema: s, name: t, rows, bytes,
+      kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : (kind as 'TABLE' | 'VIEW'),
+      created: meta?.created ?? fallback, lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
+    });
+  }
+  return out;
+}
+
+/** Schemas of `database` as Snowflake shows them (INFORMATION_SCHEMA included). */
+export async function listSchemas(conn: DuckDBConnection, database: string): Promise<string[]> {
+  const r = await conn.runAndReadAll(`SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${quoteString(database)} ORDER BY 1`);
+  const names = (r.getRowsJS() as [string][]).map((x) => x[0]).filter((s) => !HIDDEN_SCHEMAS.has(s));
+  return [...names, 'INFORMATION_SCHEMA'].sort();
+}
+
+const lit = (v: string | number | null, type: string) => (v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'number' ? v : quoteString(v)} AS ${type})`);
+
+/** A VALUES subquery with typed columns (an empty one when there are no rows). */
+function valuesQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
+  const names = columns.map(([n]) => quoteIdent(n)).join(', ');
+  if (rows.length === 0) return `SELECT ${columns.map(([n, t]) => `${lit(null, t)} AS ${quoteIdent(n)}`).join(', ')} WHERE FALSE`;
+  const body = rows.map((r) => `(${r.map((v, k) => lit(v, columns[k][1])).join(', ')})`).join(',\n');
+  return `SELECT * FROM (VALUES ${body}) AS v(${names})`;
+}
+
+/**
+ * The DuckDB subquery standing for `<database>.INFORMATION_SCHEMA.<view>`, or undefined for a view
+ * the emulator does not provide (the caller reports 002003).
+ */
+export async function infoSchemaQuery(conn: DuckDBConnection, catalog: Catalog, database: string, view: string): Promise<string | undefined> {
+  const N = 'DECIMAL(38,0)';
+  const V = 'VARCHAR';
+  const TS = 'TIMESTAMPTZ';
+  switch (view) {
+    case 'TABLES': {
+      const tables = await listTables(conn, catalog, database);
+      return valuesQuery(
+        [['TABLE_CATALOG', V], ['TABLE_SCHEMA', V], ['TABLE_NAME', V], ['TABLE_OWNER', V], ['TABLE_TYPE', V], ['IS_TRANSIENT', V],
+          ['CLUSTERING_KEY', V], ['ROW_COUNT', N], ['BYTES', N], ['RETENTION_TIME', N], ['CREATED', TS], ['LAST_ALTERED', TS],
+          ['LAST_DDL', TS], ['AUTO_CLUSTERING_ON', V], ['COMMENT', V]],
+        tables.map((t) => [
+          t.database, t.schema, t.name, 'ACCOUNTADMIN', t.kind === 'VIEW' ? 'VIEW' : t.kind === 'TEMPORARY' ? 'TEMPORARY TABLE' : 'BASE TABLE',
+          t.kind === 'VIEW' ? null : 'NO', null, t.kind === 'VIEW' ? null : t.rows, t.kind === 'VIEW' ? null : t.bytes,
+          t.kind === 'VIEW' ? null : 1, t.created, t.lastAltered, t.lastAltered, t.kind === 'VIEW' ? null : 'NO', null,
+        ]),
+      );
+    }
+    case 'COLUMNS': {
+      const cols = await listColumns(conn, catalog, database);
+      return valuesQuery(
+        [['TABLE_CATALOG', V], ['TABLE_SCHEMA', V], ['TABLE_NAME', V], ['COLUMN_NAME', V], ['ORDINAL_POSITION', N],
+          ['COLUMN_DEFAULT', V], ['IS_NULLABLE', V], ['DATA_TYPE', V], ['CHARACTER_MAXIMUM_LENGTH', N], ['CHARACTER_OCTET_LENGTH', N],
+          ['NUMERIC_PRECISION', N], ['NUMERIC_PRECISION_RADIX', N], ['NUMERIC_SCALE', N], ['DATETIME_PRECISION', N],
+          ['IS_IDENTITY', V], ['COMMENT', V]],
+        cols.map((c) => {
+          const f = typeFacts(c.sfType);
+          return [
+            c.database, c.schema, c.table, c.name, c.ordinal, c.default, c.nullable ? 'YES' : 'NO', f.dataType,
+            f.charLength, f.byteLength, f.precision, f.precision === null ? null : 10, f.scale, f.datetimePrecision, 'NO', null,
+          ];
+        }),
+      );
+    }
+    case 'SCHEMATA': {
+      const schemas = await listSchemas(conn, database);
+      const created = catalog.databaseCreated(database);
+      return valuesQuery(
+        [['CATALOG_NAME', V], ['SCHEMA_NAME', V], ['SCHEMA_OWNER', V], ['IS_TRANSIENT', V], ['IS_MANAGED_ACCESS', V],
+          ['RETENTION_TIME', N], ['CREATED', TS], ['LAST_ALTERED', TS], ['COMMENT', V]],
+        schemas.map((s) => [database, s, 'ACCOUNTADMIN', 'NO', 'NO', 1, created, created, null]),
+      );
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Test helpers: an emulator per suite and snowflake-sdk connections to it. Tests talk to the
+ * emulator only through the real driver.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import snowflake from 'snowflake-sdk';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
+
+snowflake.configure({ logLevel: 'ERROR' });
+
+export interface TestEmulator extends RunningEmulator {
+  dataDir: string;
+}
+
+/** Starts an emulator on an ephemeral port with a fresh temporary data directory (or `dataDir`). */
+export async function startTestEmulator(opts: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'floe-emu-'));
+  const emu = await startEmulator({ port: 0, ...opts, dataDir });
+  return { ...emu, dataDir };
+}
+
+export type Conn = snowflake.Connection;
+
+/** Opens a driver connection (database/schema optional, as in the login request). */
+export async function connect(emu: RunningEmulator, extra: Partial<snowflake.ConnectionOptions> = {}): Promise<Conn> {
+  const conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url, ...extra });
+  await conn.connectAsync(() => undefined);
+  return conn;
+}
+
+/** Runs one statement and returns its rows (numbers as strings when `fetchAsString` asks). */
+export function exec<T = Record<string, unknown>>(
+  conn: Conn,
+  sqlText: string,
+  binds?: snowflake.Binds,
+  extra: Partial<snowflake.StatementOption> = {},
+): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    conn.execute({
+      sqlText,
+      binds,
+      ...extra,
+      complete: (err, _stmt, rows) => (err ? reject(err) : resolve((rows ?? []) as T[])),
+    });
+  });
+}
+
+/** Runs one statement and returns the driver's error (fails the test when it succeeds). */
+export async function execError(conn: Conn, sqlText: string, binds?: snowflake.Binds): Promise<snowflake.SnowflakeError & { sqlState?: string }> {
+  try {
+    await exec(conn, sqlText, binds);
+  } catch (e) {
+    return e as snowflake.SnowflakeError & { sqlState?: string };
+  }
+  throw new Error(`expected an error from: ${sqlText}`);
+}
+
+export function destroy(conn: Conn): Promise<void> {
+  return new Promise((resolve) => conn.destroy(() => resolve()));
+}

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, destroy, exec, execError, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
+
+describe('protocol', () => {
+  let emu: TestEmulator;
+  let conn: Conn;
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    conn = await connect(emu);
+  });
+  afterAll(async () => {
+    await destroy(conn);
+    await emu.close();
+  });
+
+  it('logs in and answers a SELECT with Snowflake column names', async () => {
+    const rows = await exec(conn, 'select 1 as one, count(*), \'x\' || \'y\' as xy from (select 1)');
+    expect(rows).toEqual([{ ONE: 1, 'COUNT(*)': 1, XY: 'xy' }]);
+  });
+
+  it('keeps a session valid (heartbeat) and starts without a current database', async () => {
+    expect(await conn.isValidAsync()).toBe(true);
+    const rows = await exec(conn, 'select current_database() as db');
+    expect(rows[0].DB).toBeNull();
+  });
+
+  it('returns Snowflake error codes and SQLSTATEs', async () => {
+    const missing = await execError(conn, 'select * from nodb.public.nothing');
+    expect(missing.code).toBe('002003');
+    expect(missing.sqlState).toBe('02000');
+    const syntax = await execError(conn, 'selec 1');
+    expect(syntax.code).toBe('001003');
+    expect(syntax.sqlState).toBe('42000');
+    await exec(conn, 'create database errdb');
+    await exec(conn, 'create table t (a int)');
+    const ident = await execError(conn, 'select nope from t');
+    expect(ident.code).toBe('000904');
+  });
+});
+
+describe('large results, abort, async', () => {
+  let emu: TestEmulator;
+  let conn: Conn;
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    conn = await connect(emu);
+  });
+  afterAll(async () => {
+    await destroy(conn);
+    await emu.close();
+  });
+
+  it('streams 300k rows through lazily produced chunks', async () => {
+    const stmt = conn.execute({ sqlText: 'select seq4() as n, to_varchar(seq4()) as s from table(generator(rowcount => 300000)) order by n', streamResult: true });
+    let count = 0;
+    let last: Record<string, unknown> | null = null;
+    await new Promise<void>((resolve, reject) => {
+      stmt.streamRows().on('data', (row: Record<string, unknown>) => {
+        count++;
+        last = row;
+      }).on('error', reject).on('end', () => resolve());
+    });
+    expect(count).toBe(300000);
+    expect(last).toEqual({ N: 299999, S: '299999' });
+  });
+
+  it('cancels a running query', async () => {
+    const started = Date.now();
+    const result = new Promise<Error | undefined>((resolve) => {
+      const stmt = conn.execute({
+        sqlText: 'select count(*) from table(generator(rowcount => 100000000000)) a',
+        complete: (err) => resolve(err ?? undefined),
+      });
+      setTimeout(() => stmt.cancel(() => undefined), 300);
+    });
+    const err = await result;
+    expect(err).toBeDefined();
+    expect((err as Error & { code?: string }).code).toBe('000604');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await exec(conn, 'select 1 as x')).toEqual([{ X: 1 }]);
+  });
+
+  it('runs asyncExec queries and serves their status and result', async () => {
+    const queryId = await new Promise<string>((resolve, reject) => {
+      conn.execute({ sqlText: 'select 42 as answer', asyncExec: true, complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())) });
+    });
+    expect(queryId).toMatch(/^[0-9a-f-]{36}$/);
+    const stmt = await conn.getResultsFromQueryId({ queryId });
+    const rows = await new Promise<unknown[]>((resolve, reject) => {
+      const out: unknown[] = [];
+      stmt.streamRows().on('data', (r: unknown) => out.push(r)).on('error', reject).on('end', () => resolve(out));
+    });
+    expect(rows).toEqual([{ ANSWER: 42 }]);
+    expect(await conn.getQueryStatus(queryId)).toBe('SUCCESS');
+  });
+});
+
+describe('fault injection', () => {
+  it('503s are retried by the driver and results stay right', async () => {
+    const emu = await startTestEmulator({ faults: { http503Rate: 0.25 } });
+    const conn = await connect(emu);
+    try {
+      for (let i = 0; i < 3; i++) expect(await exec(conn, `select ${i} as i`)).toEqual([{ I: i }]);
+    } finally {
+      await destroy(conn);
+      await emu.close();
+    }
+  });
+
+  it('fails the Nth matching statement with a Snowflake error', async () => {
+    const emu = await startTestEmulator({ faults: { failStatement: { pattern: /select 7/, nth: 2 } } });
+    const conn = await connect(emu);
+    try {
+      expect(await exec(conn, 'select 7 as x')).toEqual([{ X: 7 }]);
+      expect((await execError(conn, 'select 7 as x')).code).toBe('000603');
+      expect(await exec(conn, 'select 7 as x')).toEqual([{ X: 7 }]);
+    } finally {
+      await destroy(conn);
+      await emu.close();
+    }
+  });
+});
