@@ -1,0 +1,210 @@
+/**
+ * floe configuration: the ONLY module that reads `process.env` (style notes: one validated config).
+ *
+ * `loadConfig()` validates every variable with zod and returns a typed {@link FloeConfig}; any
+ * missing or malformed variables are reported together in one {@link ConfigError}. Print a config
+ * only through {@link redactConfig}.
+ *
+ * | variable              | default                         | notes                                      |
+ * |-----------------------|---------------------------------|--------------------------------------------|
+ * | DATABASE_URL          | required                        | postgres:// control-plane database         |
+ * | TEMPORAL_ADDRESS      | 127.0.0.1:7233                  | host:port of the Temporal frontend         |
+ * | TEMPORAL_NAMESPACE    | default                         |                                            |
+ * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    |                                            |
+ * | SNOWFLAKE_ACCOUNT     | required                        |                                            |
+ * | SNOWFLAKE_USER        | required                        |                                            |
+ * | SNOWFLAKE_PASSWORD    | required                        | secret                                     |
+ * | SNOWFLAKE_ACCESS_URL  | optional                        | e.g. http://127.0.0.1:8080 (emulator)      |
+ * | SNOWFLAKE_WAREHOUSE / _DATABASE / _SCHEMA / _ROLE | optional |                                   |
+ * | DUCKDB_PATH           | <FLOE_STATE_DIR>/floe.duckdb    | table-sync target file                     |
+ * | JWT_SECRET_KEY        | required, ≥ 32 characters       | secret                                     |
+ * | ADMIN_USERNAME        | admin                           |                                            |
+ * | ADMIN_PASSWORD        | required                        | secret                                     |
+ * | API_PORT              | 8000                            | 0 = pick a free port                       |
+ * | TOKEN_TTL_MINUTES     | 30                              |                                            |
+ * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
+ * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
+ *
+ * Empty values count as unset. Relative paths are resolved against the current directory.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { stateDir as defaultStateDir } from './infra/paths.js';
+import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
+
+/** pino levels accepted by LOG_LEVEL. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated floe configuration. Secrets: snowflake.password, api.jwtSecretKey, api.adminPassword, the password in databaseUrl. */
+export interface FloeConfig {
+  /** postgres:// URL of the control-plane database. */
+  databaseUrl: string;
+  temporal: {
+    /** host:port of the Temporal frontend (gRPC). */
+    address: string;
+    namespace: string;
+    taskQueue: string;
+  };
+  snowflake: {
+    account: string;
+    username: string;
+    password: string;
+    /** Full base URL (e.g. http://127.0.0.1:8080 for the emulator); unset = Snowflake's own host for the account. */
+    accessUrl?: string;
+    warehouse?: string;
+    database?: string;
+    schema?: string;
+    role?: string;
+  };
+  /** Absolute path of the DuckDB file table syncs write to. */
+  duckdbPath: string;
+  api: {
+    /** TCP port of the HTTP API; 0 picks a free one. */
+    port: number;
+    /** HS256 signing key, at least 32 characters. */
+    jwtSecretKey: string;
+    adminUsername: string;
+    adminPassword: string;
+    /** Lifetime of issued tokens, in minutes. */
+    tokenTtlMinutes: number;
+  };
+  /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
+  stateDir: string;
+  logLevel: LogLevel;
+}
+
+/** One missing or malformed environment variable. */
+export interface ConfigIssue {
+  variable: string;
+  problem: string;
+}
+
+/** Thrown by {@link loadConfig}; the message names every bad variable (never its value). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`invalid floe configuration: ${issues.map((i) => `${i.variable} ${i.problem}`).join('; ')}`);
+  }
+}
+
+const required = (what = 'is required') => z.string({ error: (iss) => (iss.input === undefined ? what : 'must be a string') });
+const optionalText = z.string().optional();
+const port = (dflt: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be an integer')
+    .min(0, 'must be 0..65535')
+    .max(65535, 'must be 0..65535')
+    .default(dflt);
+
+const envSchema = z.object({
+  DATABASE_URL: required().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7233)')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  FLOE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  SNOWFLAKE_ACCOUNT: required(),
+  SNOWFLAKE_USER: required(),
+  SNOWFLAKE_PASSWORD: required(),
+  SNOWFLAKE_ACCESS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SNOWFLAKE_WAREHOUSE: optionalText,
+  SNOWFLAKE_DATABASE: optionalText,
+  SNOWFLAKE_SCHEMA: optionalText,
+  SNOWFLAKE_ROLE: optionalText,
+  DUCKDB_PATH: optionalText,
+  JWT_SECRET_KEY: required().min(32, 'must be at least 32 characters'),
+  ADMIN_USERNAME: z.string().default('admin'),
+  ADMIN_PASSWORD: required().min(1, 'must not be empty'),
+  API_PORT: port(8000),
+  TOKEN_TTL_MINUTES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
+  FLOE_STATE_DIR: optionalText,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+/**
+ * Reads and validates floe's configuration.
+ *
+ * @param env variables to read (default `process.env`); tests pass a plain object.
+ * @returns the validated configuration, paths made absolute.
+ * @throws ConfigError naming every missing or malformed variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): FloeConfig {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message })),
+    );
+  }
+  const e = parsed.data;
+  const stateDir = path.resolve(e.FLOE_STATE_DIR ?? defaultStateDir);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.FLOE_TASK_QUEUE },
+    snowflake: {
+      account: e.SNOWFLAKE_ACCOUNT,
+      username: e.SNOWFLAKE_USER,
+      password: e.SNOWFLAKE_PASSWORD,
+      ...(e.SNOWFLAKE_ACCESS_URL !== undefined && { accessUrl: e.SNOWFLAKE_ACCESS_URL.replace(/\/+$/, '') }),
+      ...(e.SNOWFLAKE_WAREHOUSE !== undefined && { warehouse: e.SNOWFLAKE_WAREHOUSE }),
+      ...(e.SNOWFLAKE_DATABASE !== undefined && { database: e.SNOWFLAKE_DATABASE }),
+      ...(e.SNOWFLAKE_SCHEMA !== undefined && { schema: e.SNOWFLAKE_SCHEMA }),
+      ...(e.SNOWFLAKE_ROLE !== undefined && { role: e.SNOWFLAKE_ROLE }),
+    },
+    duckdbPath: path.resolve(e.DUCKDB_PATH ?? path.join(stateDir, 'floe.duckdb')),
+    api: {
+      port: e.API_PORT,
+      jwtSecretKey: e.JWT_SECRET_KEY,
+      adminUsername: e.ADMIN_USERNAME,
+      adminPassword: e.ADMIN_PASSWORD,
+      tokenTtlMinutes: e.TOKEN_TTL_MINUTES,
+    },
+    stateDir,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * Reads one raw variable for the few places that decide *how* to build a config before it exists
+ * (the stack: "is DATABASE_URL set? is SNOWFLAKE_ACCOUNT set?"). Empty counts as unset.
+ */
+export function envValue(name: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** A snapshot of the process environment, for code that must hand it to a child process. */
+export function processEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
+const REDACTED = '***';
+
+/** Replaces the password of a postgres:// URL with `***` (other URLs are returned unchanged). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = REDACTED;
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, `//$1:${REDACTED}@`);
+  }
+}
+
+/** A copy of `cfg` safe to print or log: passwords, keys and URL credentials become `***`. */
+export function redactConfig(cfg: FloeConfig): FloeConfig {
+  return {
+    ...cfg,
+    databaseUrl: redactUrl(cfg.databaseUrl),
+    temporal: { ...cfg.temporal },
+    snowflake: { ...cfg.snowflake, password: REDACTED },
+    api: { ...cfg.api, jwtSecretKey: REDACTED, adminPassword: REDACTED },
+  };
+}

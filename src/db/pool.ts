@@ -1,0 +1,55 @@
+/**
+ * PostgreSQL connection pools for the control plane (DESIGN §3).
+ */
+import pg from 'pg';
+import { childLogger } from '../logger.js';
+
+/** Options for {@link createPool}. */
+export interface CreatePoolOptions {
+  /** Maximum connections (default 10). */
+  max?: number;
+  /** Shown in pg_stat_activity (default `floe`). */
+  applicationName?: string;
+  /** Idle connection lifetime in ms (default 30 000). */
+  idleTimeoutMillis?: number;
+  /** How long to wait for a connection in ms before failing (default 30 000). */
+  connectionTimeoutMillis?: number;
+}
+
+/**
+ * Creates a pg Pool for `databaseUrl`. Errors on idle clients (e.g. the server restarting) are
+ * logged instead of crashing the process; the next query gets a fresh connection.
+ * The caller owns the pool and must `end()` it.
+ */
+export function createPool(databaseUrl: string, options: CreatePoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'floe',
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 30_000,
+  });
+  pool.on('error', (err) => {
+    childLogger({ component: 'db' }).warn({ err: err.message }, 'idle PostgreSQL client failed');
+  });
+  return pool;
+}
+
+/**
+ * Runs `fn` inside one transaction on a client from `pool`: COMMIT when it resolves, ROLLBACK
+ * (and rethrow) when it throws.
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The local floe stack: everything `npm run stack` and `npm run demo` need, started in order and
+ * stopped in reverse.
+ *
+ * | piece       | default                                                | skipped / replaced when            |
+ * |-------------|--------------------------------------------------------|------------------------------------|
+ * | PostgreSQL  | private server, data in `<state>/postgres`             | DATABASE_URL is set                |
+ * | Temporal    | dev server 127.0.0.1:7233, UI :8233, `<state>/temporal.db` | TEMPORAL_ADDRESS is set (search attributes are registered there) |
+ * | emulator    | Snowflake emulator :8080, TPC-H SF1, `<state>/emulator` | SNOWFLAKE_ACCOUNT is set (real account, or SNOWFLAKE_ACCESS_URL) |
+ * | migrations  | applied to DATABASE_URL                                 | never                              |
+ * | worker      | src/worker.ts `createWorker`                            | option `worker: false`, or module missing |
+ * | API         | src/api `startApiServer` on API_PORT (8000)             | option `api: false`, or module missing |
+ *
+ * With the embedded emulator, JWT_SECRET_KEY and ADMIN_PASSWORD are generated for the session when
+ * unset; the admin password is written to `<state>/admin-password` (mode 0600), never printed or logged.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type pg from 'pg';
+import { envValue, loadConfig, processEnv, redactUrl, type FloeConfig } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { childLogger, setLogLevel } from '../logger.js';
+import { projectRoot, stateDir as defaultStateDir } from './paths.js';
+import { portInUse } from './process.js';
+import { startPostgres, type PostgresServer } from './postgres.js';
+import { ensureSearchAttributes, startTemporal, type TemporalServer } from './temporal.js';
+
+/** Options for {@link startStack}; every field is optional. */
+export interface StackOptions {
+  /** Environment to read (default: the process environment). */
+  env?: Record<string, string | undefined>;
+  /** Temporal frontend port (default 7233; 0 = free port). */
+  temporalPort?: number;
+  /** Temporal Web UI port (default 8233; 0 = free port; false = no UI). */
+  temporalUiPort?: number | false;
+  /** Keep Temporal state in `<state>/temporal.db` (default true); false = in-memory. */
+  temporalPersistent?: boolean;
+  /** Embedded emulator port (default 8080; 0 = free port). */
+  emulatorPort?: number;
+  /** TPC-H scale factor to seed the emulator with (default 1 → SNOWFLAKE_SAMPLE_DATA.TPCH_SF1; 0 = none). */
+  seedTpch?: number;
+  /** PostgreSQL port when floe starts its own (default 0 = free port). */
+  postgresPort?: number;
+  /** Start the worker (default true). */
+  worker?: boolean;
+  /** Start the API (default true). */
+  api?: boolean;
+  /** API bind address (default 127.0.0.1; 0.0.0.0 in a container). */
+  apiHost?: string;
+}
+
+/** Where the running pieces are. URLs carry no secrets. */
+export interface StackUrls {
+  /** API base URL, or null when not started. */
+  api: string | null;
+  /** host:port of the Temporal frontend. */
+  temporal: string;
+  /** Temporal Web UI, or null (external server or headless). */
+  temporalUi: string | null;
+  /** Snowflake endpoint: the emulator's URL, SNOWFLAKE_ACCESS_URL, or `https://<account>.snowflakecomputing.com`. */
+  snowflake: string;
+  /** PostgreSQL URL with the password replaced by `***`. */
+  postgres: string;
+}
+
+/** A running stack. */
+export interface Stack {
+  /** The configuration every piece runs with (contains secrets: print with redactConfig). */
+  config: FloeConfig;
+  urls: StackUrls;
+  /** Human-readable notes (what was skipped, where the generated admin password is). */
+  notes: string[];
+  /** True when the embedded Snowflake emulator is running. */
+  embeddedEmulator: boolean;
+  /** Stops everything this stack started, in reverse order. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Result shape accepted from emulator/src/index.ts `startEmulator`. */
+interface EmulatorHandle {
+  url?: string;
+  port?: number;
+  close?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** Imports a project module by path relative to src/infra, or returns null when the file does not exist yet. */
+async function importOptional(relative: string): Promise<Record<string, unknown> | null> {
+  const tsPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), relative.replace(/\.js$/, '.ts'));
+  const jsPath = tsPath.replace(/\.ts$/, '.js');
+  if (!fs.existsSync(tsPath) && !fs.existsSync(jsPath)) return null;
+  return (await import(pathToFileURL(fs.existsSync(tsPath) ? tsPath : jsPath).href)) as Record<string, unknown>;
+}
+
+function secret(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** `p` relative to the project root when inside it (shorter to print), else absolute. */
+function displayPath(p: string): string {
+  const rel = path.relative(projectRoot, p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
+function portOf(urlOrAddress: string): number {
+  return Number(/:(\d+)(\/|$)/.exec(urlOrAddress)?.[1] ?? 0);
+}
+
+/**
+ * Starts the stack. Resolves when every piece is ready; on any failure stops what it had started
+ * and rethrows (ConfigError for a bad environment, or the failing piece's error).
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = childLogger({ component: 'stack' });
+  const env: Record<string, string | undefined> = { ...(options.env ?? processEnv()) };
+  const stateDir = path.resolve(envValue('FLOE_STATE_DIR', env) ?? defaultStateDir);
+  fs.mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
+  const stack: Stoppable[] = [];
+  const notes: string[] = [];
+  let stopped = false;
+
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const piece of stack.reverse()) {
+      try {
+        await piece.stop();
+      } catch (err) {
+        log.warn({ piece: piece.name, err: err instanceof Error ? err.message : String(err) }, 'stop failed');
+      }
+    }
+  };
+
+  try {
+    // --- decide what to run -------------------------------------------------------------------
+    const externalDb = envValue('DATABASE_URL', env);
+    const externalTemporal = envValue('TEMPORAL_ADDRESS', env);
+    const namespace = envValue('TEMPORAL_NAMESPACE', env) ?? 'default';
+    const embeddedEmulator = !envValue('SNOWFLAKE_ACCOUNT', env);
+    const temporalPort = options.temporalPort ?? 7233;
+    const uiPort = options.temporalUiPort ?? 8233;
+    const emulatorPort = options.emulatorPort ?? 8080;
+
+    if (!externalTemporal && temporalPort && (await portInUse(temporalPort))) {
+      throw new Error(`port ${temporalPort} is in use: is another Temporal server running? Stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${temporalPort} to use it`);
+    }
+    if (!externalTemporal && uiPort && (await portInUse(uiPort))) {
+      throw new Error(`Temporal UI port ${uiPort} is in use: stop what listens there`);
+    }
+    if (embeddedEmulator && emulatorPort && (await portInUse(emulatorPort))) {
+      throw new Error(`emulator port ${emulatorPort} is in use: stop what listens there, or set SNOWFLAKE_ACCOUNT and SNOWFLAKE_ACCESS_URL to use it`);
+    }
+
+    // --- PostgreSQL, Temporal and the emulator start side by side -----------------------------
+    const pgTask: Promise<PostgresServer | null> = externalDb
+      ? Promise.resolve(null)
+      : startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: options.postgresPort ?? 0 });
+    const temporalTask: Promise<TemporalServer | null> = externalTemporal
+      ? ensureSearchAttributes(externalTemporal, namespace).then(() => null)
+      : startTemporal({
+          port: temporalPort,
+          uiPort,
+          namespace,
+          dbFile: options.temporalPersistent === false ? undefined : path.join(stateDir, 'temporal.db'),
+          logFile: path.join(stateDir, 'logs', 'temporal.log'),
+        });
+    const emulatorTask: Promise<EmulatorHandle | null> = embeddedEmulator ? startEmbeddedEmulator() : Promise.resolve(null);
+
+    async function startEmbeddedEmulator(): Promise<EmulatorHandle | null> {
+      const mod = await importOptional('../../emulator/src/index.js');
+      if (!mod || typeof mod.startEmulator !== 'function') {
+        notes.push('Snowflake emulator not started: emulator/src/index.ts (startEmulator) is not there yet');
+        return null;
+      }
+      const start = mod.startEmulator as (o: { port: number; dataDir: string; seedTpch?: number }) => Promise<EmulatorHandle>;
+      const seedTpch = options.seedTpch ?? 1;
+      const started = Date.now();
+      const emu = await start({ port: emulatorPort, dataDir: path.join(stateDir, 'emulator'), ...(seedTpch > 0 && { seedTpch }) });
+      log.info({ url: emu.url, seedTpch, ms: Date.now() - started }, 'Snowflake emulator ready');
+      return emu;
+    }
+
+    const settled = await Promise.allSettled([pgTask, temporalTask, emulatorTask]);
+    const [pgRes, temporalRes, emuRes] = settled;
+    if (emuRes.status === 'fulfilled' && emuRes.value) {
+      const emu = emuRes.value;
+      stack.push({ name: 'emulator', stop: async () => (emu.close ? emu.close() : emu.stop?.()) });
+    }
+    if (temporalRes.status === 'fulfilled' && temporalRes.value) stack.push({ name: 'temporal', stop: temporalRes.value.stop });
+    if (pgRes.status === 'fulfilled' && pgRes.value) stack.push({ name: 'postgres', stop: pgRes.value.stop });
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const pgServer = pgRes.status === 'fulfilled' ? pgRes.value : null;
+    const temporal = temporalRes.status === 'fulfilled' ? temporalRes.value : null;
+    const emulator = emuRes.status === 'fulfilled' ? emuRes.value : null;
+
+    // --- the configuration everything runs with -----------------------------------------------
+    if (pgServer) env.DATABASE_URL = pgServer.url;
+    if (temporal) env.TEMPORAL_ADDRESS = temporal.address;
+    if (embeddedEmulator) {
+      const port = emulator?.port ?? (emulator?.url ? portOf(emulator.url) : emulatorPort);
+      env.SNOWFLAKE_ACCESS_URL = emulator?.url ?? `http://127.0.0.1:${port}`;
+      env.SNOWFLAKE_ACCOUNT = 'floe';
+      env.SNOWFLAKE_USER = envValue('SNOWFLAKE_USER', env) ?? 'floe';
+      env.SNOWFLAKE_PASSWORD = envValue('SNOWFLAKE_PASSWORD', env) ?? secret(12);
+      if (!envValue('JWT_SECRET_KEY', env)) env.JWT_SECRET_KEY = secret(48);
+      if (!envValue('ADMIN_PASSWORD', env)) {
+        env.ADMIN_PASSWORD = secret(12);
+        const file = path.join(stateDir, 'admin-password');
+        fs.writeFileSync(file, `${env.ADMIN_PASSWORD}\n`, { mode: 0o600 });
+        fs.chmodSync(file, 0o600);
+        notes.push(`admin password generated for this session: see ${displayPath(file)}`);
+      }
+    }
+    env.FLOE_STATE_DIR = stateDir;
+    const config = loadConfig(env);
+    setLogLevel(config.logLevel);
+    fs.mkdirSync(path.dirname(config.duckdbPath), { recursive: true });
+
+    // --- migrations, worker, API --------------------------------------------------------------
+    await migrate(config.databaseUrl);
+    const pool: pg.Pool = createPool(config.databaseUrl, { applicationName: 'floe-stack' });
+    stack.push({ name: 'pool', stop: () => pool.end() });
+
+    if (options.worker !== false) {
+      const mod = await importOptional('../worker.js');
+      if (!mod || typeof mod.createWorker !== 'function') {
+        notes.push('worker not started: src/worker.ts (createWorker) is not there yet');
+      } else {
+        const createWorker = mod.createWorker as (o: { config: FloeConfig; pool: pg.Pool }) => Promise<WorkerLike>;
+        const worker = await createWorker({ config, pool });
+        const running = worker.run();
+        running.catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'));
+        stack.push({
+          name: 'worker',
+          stop: async () => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+            await running.catch(() => undefined);
+          },
+        });
+      }
+    }
+
+    let apiUrl: string | null = null;
+    if (options.api !== false) {
+      const mod = await importOptional('../api/server.js');
+      if (!mod || typeof mod.startApiServer !== 'function') {
+        notes.push('API not started: src/api/server.ts (startApiServer) is not there yet');
+      } else {
+        const { Connection, Client } = await import('@temporalio/client');
+        const connection = await Connection.connect({ address: config.temporal.address });
+        stack.push({ name: 'temporal-client', stop: () => connection.close() });
+        const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
+        const startApiServer = mod.startApiServer as (deps: unknown, o: { port?: number; host?: string }) => Promise<{ url: string; port: number; close(): Promise<void> }>;
+        const api = await startApiServer(
+          {
+            config,
+            pool,
+            temporal: temporalClient,
+            snowflake: config.snowflake,
+            duckdbPath: config.duckdbPath,
+            logger: childLogger({ component: 'api' }),
+          },
+          { port: config.api.port, host: options.apiHost ?? '127.0.0.1' },
+        );
+        stack.push({ name: 'api', stop: () => api.close() });
+        apiUrl = options.apiHost === '0.0.0.0' ? `http://127.0.0.1:${api.port}` : api.url;
+      }
+    }
+
+    const urls: StackUrls = {
+      api: apiUrl,
+      temporal: config.temporal.address,
+      temporalUi: temporal?.uiUrl ?? null,
+      snowflake: config.snowflake.accessUrl ?? `https://${config.snowflake.account}.snowflakecomputing.com`,
+      postgres: redactUrl(config.databaseUrl),
+    };
+    if (pgServer) notes.push(`PostgreSQL password: see ${displayPath(path.join(pgServer.dataDir, 'password'))}`);
+    for (const n of notes) log.info(n);
+    return { config, urls, notes, embeddedEmulator, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The part of @temporalio/worker's Worker the stack uses. */
+interface WorkerLike {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): string;
+}

@@ -1,0 +1,76 @@
+/**
+ * Structured logging (pino). One root logger; modules take child loggers carrying their context
+ * (component, workflow id, run id, activity attempt — see the style notes).
+ *
+ * Secrets never reach the output: any field named password, token, secret, authorization, cookie,
+ * jwtSecretKey or adminPassword (at the top level or up to three levels deep, including HTTP request
+ * headers) is replaced by `[redacted]`. Do not log connection strings; use `redactUrl` from config.
+ */
+import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import type { LogLevel } from './config.js';
+
+export type { Logger } from 'pino';
+
+const SECRET_KEYS = [
+  'password',
+  'passwd',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'masterToken',
+  'secret',
+  'jwtSecretKey',
+  'adminPassword',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'apiKey',
+  'privateKey',
+];
+
+/** pino redact paths: each secret key at depth 0..3, plus request/response headers. */
+export const REDACT_PATHS: string[] = [
+  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+/** Options for {@link createLogger}. */
+export interface CreateLoggerOptions {
+  level?: LogLevel;
+  /** Logger name (the `name` field of every line). Default `floe`. */
+  name?: string;
+  /** Where to write; default stdout. Tests pass a stream to capture lines. */
+  destination?: DestinationStream;
+}
+
+/** Creates a pino logger with floe's redaction rules. JSON lines, ISO timestamps. */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const opts: LoggerOptions = {
+    name: options.name ?? 'floe',
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    base: { pid: process.pid },
+  };
+  return options.destination ? pino(opts, options.destination) : pino(opts);
+}
+
+/** The process-wide root logger (level `info` until {@link setLogLevel} is called with the config's level). */
+export const logger: Logger = createLogger();
+
+/** Sets the root logger's level (children created afterwards inherit it). */
+export function setLogLevel(level: LogLevel): void {
+  logger.level = level;
+}
+
+/**
+ * A child of the root logger with extra context fields, e.g.
+ * `childLogger({ component: 'worker', workflowId, runId })`.
+ */
+export function childLogger(bindings: Record<string, unknown>): Logger {
+  return logger.child(bindings);
+}

@@ -1,0 +1,36 @@
+/**
+ * Configuration for tests: a complete, valid environment pointing at the run's servers, with dummy
+ * credentials. Override what a suite needs:
+ *
+ *   const config = testConfig({ DATABASE_URL: db.url, SNOWFLAKE_ACCESS_URL: emulator.url });
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type FloeConfig } from '../../src/config.js';
+
+/** Environment variables for a valid config; `overrides` win (an `undefined` value removes a variable). */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: inject('pgServerUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    FLOE_TASK_QUEUE: `floe-test-${process.pid}`,
+    SNOWFLAKE_ACCOUNT: 'floe_test',
+    SNOWFLAKE_USER: 'floe',
+    SNOWFLAKE_PASSWORD: 'test-password',
+    SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:1',
+    JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters',
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: 'admin-test-password',
+    API_PORT: '0',
+    FLOE_STATE_DIR: path.join(os.tmpdir(), `floe-test-state-${process.pid}`),
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
+
+/** `loadConfig(testEnv(overrides))`. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): FloeConfig {
+  return loadConfig(testEnv(overrides));
+}

@@ -1,0 +1,147 @@
+import { Writable } from 'node:stream';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactConfig, redactUrl } from '../src/config.js';
+import { stateDir } from '../src/infra/paths.js';
+import { DEFAULT_TASK_QUEUE } from '../src/jobs/tableSync.js';
+import { createLogger } from '../src/logger.js';
+
+const minimal = {
+  DATABASE_URL: 'postgres://floe:pg-secret@127.0.0.1:5432/floe',
+  SNOWFLAKE_ACCOUNT: 'acct',
+  SNOWFLAKE_USER: 'user',
+  SNOWFLAKE_PASSWORD: 'sf-secret',
+  JWT_SECRET_KEY: 'x'.repeat(32),
+  ADMIN_PASSWORD: 'admin-secret',
+};
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults to a minimal environment', () => {
+    const cfg = loadConfig(minimal);
+    expect(cfg).toEqual({
+      databaseUrl: minimal.DATABASE_URL,
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE },
+      snowflake: { account: 'acct', username: 'user', password: 'sf-secret' },
+      duckdbPath: path.join(stateDir, 'floe.duckdb'),
+      api: { port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30 },
+      stateDir,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const cfg = loadConfig({
+      ...minimal,
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'floe',
+      FLOE_TASK_QUEUE: 'q-v2',
+      SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:8080/',
+      SNOWFLAKE_WAREHOUSE: 'WH',
+      SNOWFLAKE_DATABASE: 'DB',
+      SNOWFLAKE_SCHEMA: 'S',
+      SNOWFLAKE_ROLE: 'R',
+      DUCKDB_PATH: '/data/x.duckdb',
+      ADMIN_USERNAME: 'root',
+      API_PORT: '9000',
+      TOKEN_TTL_MINUTES: '5',
+      FLOE_STATE_DIR: '/var/floe',
+      LOG_LEVEL: 'debug',
+    });
+    expect(cfg.temporal).toEqual({ address: 'temporal:7233', namespace: 'floe', taskQueue: 'q-v2' });
+    expect(cfg.snowflake).toEqual({
+      account: 'acct', username: 'user', password: 'sf-secret', accessUrl: 'http://127.0.0.1:8080',
+      warehouse: 'WH', database: 'DB', schema: 'S', role: 'R',
+    });
+    expect(cfg.duckdbPath).toBe('/data/x.duckdb');
+    expect(cfg.api).toMatchObject({ port: 9000, adminUsername: 'root', tokenTtlMinutes: 5 });
+    expect(cfg.stateDir).toBe('/var/floe');
+    expect(cfg.logLevel).toBe('debug');
+  });
+
+  it('puts the default DuckDB file under FLOE_STATE_DIR', () => {
+    expect(loadConfig({ ...minimal, FLOE_STATE_DIR: '/srv/state' }).duckdbPath).toBe('/srv/state/floe.duckdb');
+  });
+
+  it('names every missing variable, treating empty values as missing', () => {
+    const err = configError({ SNOWFLAKE_USER: 'u', ADMIN_PASSWORD: '  ' });
+    expect(err.issues.map((i) => i.variable).sort()).toEqual(
+      ['ADMIN_PASSWORD', 'DATABASE_URL', 'JWT_SECRET_KEY', 'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_PASSWORD'].sort(),
+    );
+    expect(err.message).toContain('DATABASE_URL is required');
+    expect(err.message).toContain('SNOWFLAKE_PASSWORD is required');
+  });
+
+  it('names malformed variables without echoing their values', () => {
+    const err = configError({
+      ...minimal,
+      DATABASE_URL: 'mysql://x',
+      JWT_SECRET_KEY: 'short-secret-value',
+      API_PORT: 'eighty',
+      TOKEN_TTL_MINUTES: '-1',
+      TEMPORAL_ADDRESS: 'no-port',
+      SNOWFLAKE_ACCESS_URL: 'ftp://x',
+      LOG_LEVEL: 'loud',
+    });
+    const byVar = Object.fromEntries(err.issues.map((i) => [i.variable, i.problem]));
+    expect(Object.keys(byVar).sort()).toEqual(
+      ['API_PORT', 'DATABASE_URL', 'JWT_SECRET_KEY', 'LOG_LEVEL', 'SNOWFLAKE_ACCESS_URL', 'TEMPORAL_ADDRESS', 'TOKEN_TTL_MINUTES'].sort(),
+    );
+    expect(byVar.JWT_SECRET_KEY).toMatch(/at least 32/);
+    expect(err.message).not.toContain('short-secret-value');
+  });
+
+  it('rejects out-of-range ports', () => {
+    expect(configError({ ...minimal, API_PORT: '70000' }).issues[0].variable).toBe('API_PORT');
+    expect(loadConfig({ ...minimal, API_PORT: '0' }).api.port).toBe(0);
+  });
+});
+
+describe('redaction', () => {
+  it('redactConfig hides every secret', () => {
+    const cfg = loadConfig(minimal);
+    const text = JSON.stringify(redactConfig(cfg));
+    for (const secret of ['pg-secret', 'sf-secret', 'admin-secret', 'x'.repeat(32)]) expect(text).not.toContain(secret);
+    expect(redactConfig(cfg).databaseUrl).toBe('postgres://floe:***@127.0.0.1:5432/floe');
+    expect(cfg.snowflake.password).toBe('sf-secret'); // the original is untouched
+  });
+
+  it('redactUrl leaves URLs without a password alone', () => {
+    expect(redactUrl('postgres://floe@127.0.0.1:5432/floe')).toBe('postgres://floe@127.0.0.1:5432/floe');
+  });
+
+  it('the logger redacts password/token/secret/authorization fields', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ destination: sink }).child({ component: 'test' });
+    log.info(
+      {
+        password: 'p1',
+        token: 't1',
+        conn: { password: 'p2', user: 'u' },
+        cfg: { api: { jwtSecretKey: 's1', adminPassword: 'p3' } },
+        req: { headers: { authorization: 'Bearer abc' } },
+        secret: 's2',
+      },
+      'hello',
+    );
+    const out = lines.join('');
+    for (const s of ['p1', 't1', 'p2', 'p3', 's1', 's2', 'Bearer abc']) expect(out).not.toContain(s);
+    expect(out).toContain('"user":"u"');
+    expect(out).toContain('"component":"test"');
+  });
+});

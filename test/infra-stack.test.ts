@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack } from '../src/infra/stack.js';
+import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { testEnv } from './helpers/env.js';
+
+async function tableNames(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'");
+    return r.rows.map((x) => x.t);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('startStack', () => {
+  let db: FreshDatabase;
+  let stateDir: string;
+  beforeAll(async () => {
+    db = await freshDatabase({ migrated: false });
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-stack-test-'));
+    fs.chmodSync(stateDir, 0o755); // reachable by the postgres OS user when we run as root
+  });
+  afterAll(async () => {
+    await db?.drop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('uses external PostgreSQL, Temporal and Snowflake settings and runs migrations', async () => {
+    const env = testEnv({ DATABASE_URL: db.url, FLOE_STATE_DIR: stateDir });
+    const stack = await startStack({ env, worker: false, api: false });
+    try {
+      expect(stack.embeddedEmulator).toBe(false);
+      expect(stack.config.databaseUrl).toBe(db.url);
+      expect(stack.urls.temporal).toBe(env.TEMPORAL_ADDRESS);
+      expect(stack.urls.temporalUi).toBeNull();
+      expect(stack.urls.postgres).not.toContain(new URL(db.url).password);
+      expect(await tableNames(db.url)).toContain('allowed_tables');
+    } finally {
+      await stack.stop();
+      await stack.stop(); // idempotent
+    }
+  });
+
+  it('starts its own PostgreSQL and the embedded emulator, generating session secrets', async () => {
+    const env = testEnv({
+      DATABASE_URL: undefined,
+      SNOWFLAKE_ACCOUNT: undefined,
+      SNOWFLAKE_ACCESS_URL: undefined,
+      SNOWFLAKE_PASSWORD: undefined,
+      JWT_SECRET_KEY: undefined,
+      ADMIN_PASSWORD: undefined,
+      FLOE_STATE_DIR: stateDir,
+    });
+    const stack = await startStack({ env, worker: false, api: false, emulatorPort: 0, seedTpch: 0 });
+    try {
+      expect(stack.config.databaseUrl).toMatch(/^postgres:\/\/floe:.+@127\.0\.0\.1:\d+\/floe$/);
+      expect(await tableNames(stack.config.databaseUrl)).toContain('tokens');
+      expect(stack.config.api.jwtSecretKey.length).toBeGreaterThanOrEqual(32);
+      const pwFile = path.join(stateDir, 'admin-password');
+      expect(fs.readFileSync(pwFile, 'utf8').trim()).toBe(stack.config.api.adminPassword);
+      expect(fs.statSync(pwFile).mode & 0o777).toBe(0o600);
+      expect(stack.notes.join('\n')).not.toContain(stack.config.api.adminPassword);
+      if (stack.embeddedEmulator && !stack.notes.some((n) => n.includes('emulator not started'))) {
+        expect(stack.config.snowflake.accessUrl).toBe(stack.urls.snowflake);
+        const res = await fetch(`${stack.urls.snowflake}/session/v1/login-request`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: 'floe', PASSWORD: 'x' } }),
+        });
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+});
