@@ -1,0 +1,91 @@
+/**
+ * floe's HTTP API (Express 5): auth, table sync, job inspection, samples and schedules under
+ * `/api/v1` (seed 001 shapes), with the job log in Temporal (DESIGN §3).
+ *
+ * - Every response is JSON except CSV/Parquet samples; errors are
+ *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
+ * - Every route but `POST /api/v1/auth/token` and `GET /healthz` needs a Bearer token (src/api/auth.ts).
+ * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
+ *
+ * Route table: see src/api/routes/sync.ts, src/api/routes/data.ts, src/api/routes/auth.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Application } from 'express';
+import { requireAuth } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
+import { dataRouter } from './routes/data.js';
+import { syncRouter } from './routes/sync.js';
+
+export type { ApiDeps } from './deps.js';
+
+/** Prefix of every API route. */
+export const API_PREFIX = '/api/v1';
+
+/** Deadline of the Temporal calls of one request, ms. */
+export const TEMPORAL_DEADLINE_MS = 8_000;
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Build the Express application. Does not listen; the caller owns `deps` (pool, Temporal client)
+ * and closes them. See the module comment for the routes and error shapes.
+ */
+export function createApp(deps: ApiDeps): Application {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const log = deps.logger.child({ component: 'api' });
+  const routeDeps: ApiDeps = { ...deps, logger: log };
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      log[level]({ requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+
+  // Bound every Temporal call a request makes (the client otherwise retries UNAVAILABLE for ~20 s):
+  // the deadline lives in the client's async context for the rest of this request's chain.
+  app.use((_req, res, next) => {
+    void deps.temporal
+      .withDeadline(
+        Date.now() + (deps.temporalDeadlineMs ?? TEMPORAL_DEADLINE_MS),
+        () =>
+          new Promise<void>((resolve) => {
+            res.once('close', resolve);
+            next();
+          }),
+      )
+      .catch(() => undefined);
+  });
+
+  app.use(express.json({ limit: '1mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const api = express.Router();
+  api.use(tokenRouter(routeDeps));
+  api.use(requireAuth(deps.pool, authSettings(deps)));
+  api.use(revokeRouter(routeDeps));
+  api.use(syncRouter(routeDeps));
+  api.use(dataRouter(routeDeps));
+  app.use(API_PREFIX, api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return app;
+}

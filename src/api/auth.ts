@@ -1,0 +1,150 @@
+/**
+ * Authentication (seed 001 §1): admin credentials from the configuration are exchanged for a JWT
+ * (HS256, jose) whose `jti` is a row in PostgreSQL `tokens`, so a token can be revoked before it
+ * expires. Every route but `POST /auth/token` requires `Authorization: Bearer <jwt>`; the token must
+ * verify (signature, `exp`), exist in `tokens`, be unexpired there and not revoked.
+ *
+ * Tokens themselves are never stored or logged — only their id, subject, type and expiry.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { errors as joseErrors, jwtVerify, SignJWT, decodeJwt } from 'jose';
+import type pg from 'pg';
+import { ApiError, unauthorized } from './errors.js';
+
+/** Settings the auth code needs (from FloeConfig). */
+export interface AuthSettings {
+  adminUsername: string;
+  adminPassword: string;
+  /** HS256 key (UTF-8 bytes of JWT_SECRET_KEY). */
+  jwtSecret: string;
+  /** Token lifetime in minutes (TOKEN_TTL_MINUTES, default 30). */
+  tokenTtlMinutes: number;
+}
+
+/** What a verified token says; stored in `res.locals.auth`. */
+export interface AuthContext {
+  tokenId: string;
+  subject: string;
+  expiresAt: Date;
+}
+
+/** Response of `POST /auth/token` (OAuth2 password-grant shape, as the seed's FastAPI returned). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  /** Seconds until expiry. */
+  expires_in: number;
+  token_id: string;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const key = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
+/** Constant-time string equality (compares SHA-256 digests, so lengths leak nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+/**
+ * Check admin credentials and issue a token: row in `tokens` first, then the signed JWT.
+ * Throws 401 {@link ApiError} on wrong credentials (the message does not say which part is wrong).
+ */
+export async function issueToken(pool: pg.Pool, settings: AuthSettings, username: string, password: string): Promise<TokenResponse> {
+  const userOk = safeEqual(username, settings.adminUsername);
+  const passOk = safeEqual(password, settings.adminPassword);
+  if (!(userOk && passOk)) throw new ApiError(401, 'invalid_credentials', 'incorrect username or password');
+  const tokenId = randomUUID();
+  const ttlSeconds = Math.round(settings.tokenTtlMinutes * 60);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const exp = nowSeconds + ttlSeconds;
+  await pool.query(
+    `INSERT INTO tokens (token_id, subject, type, expires_at) VALUES ($1, $2, 'admin', to_timestamp($3))`,
+    [tokenId, username, exp],
+  );
+  // Expired tokens fail the JWT `exp` check anyway; keep the table small (a day of grace for audits).
+  await pool.query(`DELETE FROM tokens WHERE expires_at < now() - interval '1 day'`);
+  const jwt = await new SignJWT({ type: 'admin' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(username)
+    .setJti(tokenId)
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(exp)
+    .sign(key(settings.jwtSecret));
+  return { access_token: jwt, token_type: 'bearer', expires_in: ttlSeconds, token_id: tokenId };
+}
+
+/**
+ * Verify a JWT's signature and claims, then its `tokens` row. Throws 401 {@link ApiError} whose
+ * message says why: malformed, bad signature, expired, unknown, or revoked.
+ */
+export async function verifyToken(pool: pg.Pool, settings: AuthSettings, token: string): Promise<AuthContext> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, key(settings.jwtSecret), { algorithms: ['HS256'] }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw unauthorized('token expired');
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthorized('token signature is invalid');
+    if (err instanceof joseErrors.JOSEAlgNotAllowed) throw unauthorized('token algorithm is not allowed (HS256 only)');
+    if (err instanceof joseErrors.JWTClaimValidationFailed) throw unauthorized(`token claim '${err.claim}' is invalid`);
+    throw unauthorized('token is malformed');
+  }
+  if (typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
+    throw unauthorized('token lacks jti, sub or exp');
+  }
+  if (!UUID_RE.test(payload.jti)) throw unauthorized('token is unknown (not issued by this server)');
+  const { rows } = await pool.query<{ revoked_at: Date | null; expires_at: Date }>(
+    'SELECT revoked_at, expires_at FROM tokens WHERE token_id = $1::uuid',
+    [payload.jti],
+  );
+  const row = rows[0];
+  if (!row) throw unauthorized('token is unknown (not issued by this server or deleted)');
+  if (row.revoked_at) throw unauthorized('token has been revoked');
+  if (row.expires_at.getTime() <= Date.now()) throw unauthorized('token expired');
+  return { tokenId: payload.jti, subject: payload.sub, expiresAt: new Date(payload.exp * 1000) };
+}
+
+/**
+ * Revoke a token by id. Returns false when no such token exists; revoking twice is not an error.
+ */
+export async function revokeTokenId(pool: pg.Pool, tokenId: string): Promise<boolean> {
+  if (!UUID_RE.test(tokenId)) return false;
+  const { rowCount } = await pool.query(
+    'UPDATE tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE token_id = $1::uuid',
+    [tokenId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * The token id of a JWT signed by this server, whatever its expiry (so an expired token can still be
+ * revoked). Throws 400/401 when it is not a token of ours.
+ */
+export async function tokenIdOf(settings: AuthSettings, token: string): Promise<string> {
+  try {
+    await jwtVerify(token, key(settings.jwtSecret), { algorithms: ['HS256'], currentDate: new Date(0) });
+  } catch (err) {
+    if (!(err instanceof joseErrors.JWTClaimValidationFailed)) {
+      throw new ApiError(400, 'invalid_request', "body field 'token': not a token issued by this server", 'token');
+    }
+  }
+  const jti = decodeJwt(token).jti;
+  if (typeof jti !== 'string') throw new ApiError(400, 'invalid_request', "body field 'token': token has no jti", 'token');
+  return jti;
+}
+
+/** Express middleware: require a valid Bearer token; sets `res.locals.auth` ({@link AuthContext}). */
+export function requireAuth(pool: pg.Pool, settings: AuthSettings): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.headers.authorization;
+    if (!header) throw unauthorized('missing Authorization header (expected "Bearer <token>")');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw unauthorized('malformed Authorization header (expected "Bearer <token>")');
+    res.locals.auth = await verifyToken(pool, settings, m[1]!);
+    res.locals.token = m[1];
+    next();
+  };
+}

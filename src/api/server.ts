@@ -1,0 +1,74 @@
+/**
+ * Listening wrapper around {@link createApp}: used by the stack, the demo and the API tests.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp, type ApiDeps } from './app.js';
+
+/** A listening API server. */
+export interface RunningApi {
+  server: Server;
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  port: number;
+  /** Stop accepting connections and close idle ones. Does not close `deps`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Create the app and listen on `host:port` (port 0 picks a free one). Rejects when the port is taken.
+ */
+export async function startApiServer(deps: ApiDeps, opts: { port?: number; host?: string } = {}): Promise<RunningApi> {
+  const app = createApp(deps);
+  const host = opts.host ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(opts.port ?? deps.config.api.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/**
+ * Run the API as a process (`tsx src/api/server.ts`): configuration from the environment
+ * (src/config.ts), a PostgreSQL pool, a Temporal client, listening on API_PORT. SIGINT/SIGTERM stop it
+ * and close what it opened.
+ */
+export async function main(): Promise<void> {
+  const { loadConfig, redactConfig } = await import('../config.js');
+  const { createPool } = await import('../db/index.js');
+  const { createLogger } = await import('../logger.js');
+  const { Client, Connection } = await import('@temporalio/client');
+  const config = loadConfig();
+  const logger = createLogger({ name: 'api', level: config.logLevel });
+  const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const api = await startApiServer({ config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger });
+  logger.info({ url: api.url, config: redactConfig(config) }, 'API listening');
+  const stop = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'API stopping');
+    await api.close();
+    await connection.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`API failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
