@@ -39,4 +39,19 @@ export const SfErrors = {
   /** Unloading TIMESTAMP_TZ/LTZ to Parquet is refused by Snowflake. */
   parquetTimezone: (col: string) =>
     new SnowflakeError('002102', '0A000', `SQL compilation error:\nUnloading TIMESTAMP_TZ and TIMESTAMP_LTZ data to Parquet is not supported (column '${col}').`),
+  /** "Stage 'X' does not exist or not authorized." (stages, copy). */
+  stageDoesNotExist: (name: string) =>
+    new SnowflakeError('002003', '02000', `SQL compilation error:\nStage '${name}' does not exist or not authorized.`),
+  /** COPY INTO <location> onto existing file names without OVERWRITE = TRUE (Snowflake's message; code not verified live). */
+  unloadDestinationExists: (location: string) =>
+    new SnowflakeError('001030', '22000', `Files already existing at the unload destination: ${location}. Use overwrite option to force unloading.`),
+  /** SINGLE = TRUE unload larger than MAX_FILE_SIZE (Snowflake's message; code not verified live). */
+  singleFileTooLarge: (maxFileSize: number) =>
+    new SnowflakeError('100132', '22000', `Max file size (${maxFileSize}) exceeded for unload single file mode. We recommend that you increase the max file size parameter, or disable single-file mode in the unload command and combine the unloaded files into a single file after you download them.`),
+  /** COPY INTO <table> from Parquet into several columns without MATCH_BY_COLUMN_NAME. */
+  semiStructuredNeedsMatch: (type: string) =>
+    new SnowflakeError('002019', '0A000', `SQL compilation error:\n${type} file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.`),
+  /** COPY INTO <table> FILES = (...) naming a file that is not staged (code not verified live). */
+  remoteFileNotFound: (file: string) =>
+    new SnowflakeError('002003', '02000', `Remote file '${file}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`),
 } as const;

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Stage/COPY suites without the project-wide global setup (Temporal, PostgreSQL): they need only DuckDB
+// and, for the end-to-end suites, the in-process emulator.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    include: ['emulator/test/stages*.test.ts', 'emulator/test/copy*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+  },
+});
