@@ -1,5 +1,6 @@
 /**
- * The emulator's storage: one DuckDB instance (no ICU extension here: TIMESTAMPTZ is always UTC); each Snowflake database is a DuckDB file
+ * The emulator's storage: one DuckDB instance (ICU is built in; every connection runs with
+ * TimeZone = 'UTC', the emulator's TIMEZONE parameter); each Snowflake database is a DuckDB file
  * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas).
  *
  * What DuckDB does not keep is kept in a sidecar catalog, `<dataDir>/catalog.json`:
@@ -76,6 +77,7 @@ export class Catalog {
   /** A new connection with the emulator's macros and UTC time zone. */
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
+    await conn.run(`SET TimeZone = 'UTC'`);
     for (const sql of MACRO_SQL) await conn.run(sql);
     return conn;
   }

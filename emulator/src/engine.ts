@@ -7,11 +7,12 @@
  * metadata (SHOW, DESC), and queries, which are translated (sql/translate.ts) and streamed by the
  * server. DuckDB errors are mapped to Snowflake codes ({@link toSnowflakeError}).
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { RowTypeColumn, StatementContext, StatementHandler, StatementOutcome } from './contract.js';
 import { SfErrors, SnowflakeError } from './errors.js';
 import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
+import { forgetLoadHistory } from './stages.js';
 import { rowTypeOf } from './encode.js';
 import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listColumns, listSchemas, listTables } from './sql/metadata.js';
@@ -19,6 +20,7 @@ import { nameSelectList } from './sql/naming.js';
 import { identValue, isWord, quoteIdent, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
 import { matchParen, splitTop, translateTokens, type TranslateEnv } from './sql/translate.js';
 import { MAX_VARCHAR, parseType, typeFacts } from './sql/types.js';
+import { TSTZ_TYPEOF } from './sql/macros.js';
 
 /** Snowflake statement type ids (the driver derives DML row counts from them). */
 export const StatementType = {
@@ -110,6 +112,7 @@ export class Engine {
     for (const [db, schema, table] of this.catalog.sessionTables(s.id)) {
       await s.conn.run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`).catch(() => undefined);
       this.catalog.tableDropped(db, schema, table);
+      await forgetLoadHistory(this.dataDir, db, schema, table).catch(() => undefined);
     }
     s.conn.closeSync();
   }
@@ -147,8 +150,24 @@ export class Engine {
       database: s.database,
       schema: s.schema,
       infoSchema: (db, view) => info?.get(`${db}.${view}`),
+      tzColumns: s.tzColumns,
     };
     return translateTokens(nameSelectList(tokens), env);
+  }
+
+  /**
+   * Names of the TIMESTAMP_TZ columns of every table whose name appears in `sqlText` (any database;
+   * one catalog query). The translator compares such columns by instant (translate.ts).
+   */
+  private async tzColumnNames(s: Session, sqlText: string): Promise<Set<string>> {
+    const names = new Set<string>();
+    for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
+    if (names.size === 0) return new Set();
+    const r = await s.conn.runAndReadAll(
+      `SELECT DISTINCT column_name FROM duckdb_columns() WHERE data_type = $1 AND list_contains($2::VARCHAR[], table_name)`,
+      [TSTZ_TYPEOF, listValue([...names])],
+    );
+    return new Set(r.getRowsJS().map((row) => String(row[0])));
   }
 
   /** Records a change to a table: now in autocommit, at COMMIT inside a transaction. */
@@ -163,6 +182,7 @@ export class Engine {
   async execute(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     s.lastUsed = Date.now();
     try {
+      s.tzColumns = await this.tzColumnNames(s, sqlText);
       if (this.stageHandler) {
         const staged = await this.stageHandler(sqlText, this.context(s));
         if (staged) return staged;
@@ -382,6 +402,20 @@ export class Engine {
 
   // ---------------------------------------------------------------- DDL
 
+  /** Tables (not views) of a database or schema, as [db, schema, table]: their load history goes when they do. */
+  private async tableNames(s: Session, db: string, schema?: string): Promise<[string, string, string][]> {
+    const r = await s.conn.runAndReadAll(
+      `SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 AND ($2 IS NULL OR schema_name = $2)`,
+      [db, schema ?? null],
+    );
+    return r.getRowsJS().map((row) => [String(row[0]), String(row[1]), String(row[2])]);
+  }
+
+  /** Drops the load history (stages.ts) of tables that no longer exist. */
+  private async forgetTables(tables: [string, string, string][]): Promise<void> {
+    for (const [db, schema, table] of tables) await forgetLoadHistory(this.dataDir, db, schema, table);
+  }
+
   private async create(s: Session, sig: Token[]): Promise<StatementOutcome> {
     let i = 1;
     let orReplace = false;
@@ -405,7 +439,9 @@ export class Engine {
       case 'DATABASE': {
         const name = identValue(sig[i]);
         await this.commit(s);
+        const replaced = orReplace && !ifNotExists && this.catalog.hasDatabase(name) ? await this.tableNames(s, name) : [];
         const created = await this.catalog.createDatabase(name, { ifNotExists, orReplace });
+        await this.forgetTables(replaced);
         if (created) {
           s.database = name;
           s.schema = 'PUBLIC';
@@ -424,8 +460,10 @@ export class Engine {
         if (exists && ifNotExists) return status(`${schema} already exists, statement succeeded.`);
         if (exists && !orReplace) throw SfErrors.alreadyExists(schema);
         if (exists) {
+          const tables = await this.tableNames(s, db, schema);
           await this.ddl(s, `DROP SCHEMA ${quoteIdent(db)}.${quoteIdent(schema)} CASCADE`);
           this.catalog.schemaDropped(db, schema);
+          await this.forgetTables(tables);
         }
         await this.ddl(s, `CREATE SCHEMA ${quoteIdent(db)}.${quoteIdent(schema)}`);
         s.database = db;
@@ -489,6 +527,8 @@ export class Engine {
     }
     await this.ddl(s, `CREATE ${o.orReplace ? 'OR REPLACE ' : ''}TABLE ${name.duckdbName} ${body}`);
     this.catalog.tableCreated(name.database, name.schema, name.name, declared, o.temporary ? s.id : undefined);
+    // A new table object: its predecessor's load history (COPY INTO skips loaded files) is not its own.
+    if (exists) await forgetLoadHistory(this.dataDir, name.database, name.schema, name.name);
     return status(`Table ${name.name} successfully created.`);
   }
 
@@ -527,7 +567,9 @@ export class Engine {
       case 'DATABASE': {
         const name = identValue(sig[i]);
         await this.commit(s);
+        const tables = this.catalog.hasDatabase(name) ? await this.tableNames(s, name) : [];
         if (!(await this.catalog.dropDatabase(name, ifExists))) return status(`Drop statement executed successfully (${name} already dropped).`);
+        await this.forgetTables(tables);
         if (s.database === name) {
           s.database = null;
           s.schema = null;
@@ -543,8 +585,10 @@ export class Engine {
           if (ifExists) return status(`Drop statement executed successfully (${schema} already dropped).`);
           throw SfErrors.objectDoesNotExist(schema);
         }
+        const tables = await this.tableNames(s, db, schema);
         await this.ddl(s, `DROP SCHEMA ${quoteIdent(db)}.${quoteIdent(schema)} CASCADE`);
         this.catalog.schemaDropped(db, schema);
+        await this.forgetTables(tables);
         if (s.database === db && s.schema === schema) {
           s.schema = null;
           await s.syncDuckdbPath();
@@ -559,6 +603,7 @@ export class Engine {
         }
         await this.ddl(s, `DROP ${what} ${name.duckdbName}`);
         this.catalog.tableDropped(name.database, name.schema, name.name);
+        if (what === 'TABLE') await forgetLoadHistory(this.dataDir, name.database, name.schema, name.name);
         return status(`${name.name} successfully dropped.`);
       }
       case 'WAREHOUSE': case 'ROLE': case 'USER':
@@ -676,10 +721,37 @@ export class Engine {
     return status('Statement executed successfully.');
   }
 
-  /** DuckDB columns of a table whose type is the TIMESTAMP_TZ struct. */
-  private async tstzColumns(s: Session, n: ResolvedName): Promise<{ all: string[]; tstz: Set<string> }> {
+  /**
+   * A table's columns, and for its timestamp columns the macro that converts any value to the
+   * column's type (macros.ts): DuckDB has no implicit cast from text with a ` +05:45` offset, nor
+   * between the TIMESTAMP_TZ struct and TIMESTAMP/TIMESTAMPTZ, which Snowflake assigns freely.
+   */
+  private async timestampColumns(s: Session, n: ResolvedName): Promise<{ all: string[]; convert: Map<string, string> }> {
     const cols = await listColumns(s.conn, this.catalog, n.database, n.schema, n.name);
-    return { all: cols.map((c) => c.name), tstz: new Set(cols.filter((c) => c.duckType.toUpperCase().startsWith('STRUCT(UTC TIMESTAMP WITH TIME ZONE')).map((c) => c.name)) };
+    const convert = new Map<string, string>();
+    for (const c of cols) {
+      const t = c.duckType.toUpperCase();
+      if (t.startsWith('STRUCT(UTC TIMESTAMP WITH TIME ZONE')) convert.set(c.name, '__SF_TSTZ');
+      else if (t === 'TIMESTAMP WITH TIME ZONE') convert.set(c.name, '__SF_INSTANT');
+      else if (t === 'TIMESTAMP') convert.set(c.name, '__SF_NTZ');
+    }
+    return { all: cols.map((c) => c.name), convert };
+  }
+
+  /**
+   * Wraps the value of each `col = expr` assignment in `tokens` (a SET list) whose column has a
+   * converter (see {@link timestampColumns}) in a call to it.
+   */
+  private wrapAssignments(tokens: Token[], convert: Map<string, string>): Token[] {
+    const out: Token[] = [];
+    for (const part of splitTop(tokens)) {
+      if (out.length) out.push({ kind: 'op', text: ',' });
+      const eq = part.findIndex((t) => t.kind === 'op' && t.text === '=');
+      const target = eq > 0 ? identValue(part[eq - 1]) : '';
+      const fn = convert.get(target);
+      out.push(...(fn ? [...part.slice(0, eq + 1), ...wrapCall(fn, part.slice(eq + 1))] : part));
+    }
+    return out;
   }
 
   private async insert(s: Session, sig: Token[]): Promise<StatementOutcome> {
@@ -690,19 +762,31 @@ export class Engine {
     const { name, next } = this.resolve(s, sig, i + 1);
     if (!(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
     let k = next;
-    const { all, tstz } = await this.tstzColumns(s, name);
+    const { all, convert } = await this.timestampColumns(s, name);
     let targetCols = all;
     if (sig[k]?.text === '(' && !isWord(sig[k + 1], 'SELECT', 'WITH')) {
       const close = matchParen(sig, k);
       targetCols = splitTop(sig.slice(k + 1, close)).map((p) => identValue(p[0]));
       k = close + 1;
     }
-    const source = sig.slice(k);
+    let source = sig.slice(k);
+    const isValues = isWord(source[0], 'VALUES');
+    if (isValues && targetCols.some((c) => convert.has(c))) {
+      // Per value (rows may mix TZ literals and text, which DuckDB's VALUES cannot unify).
+      source = [source[0], ...splitTop(source.slice(1)).flatMap((tuple, r) => {
+        if (tuple[0]?.text !== '(' || matchParen(tuple, 0) !== tuple.length - 1) return [...(r ? [COMMA] : []), ...tuple];
+        const vals = splitTop(tuple.slice(1, -1)).flatMap((v, n) => {
+          const fn = convert.get(targetCols[n] ?? '');
+          return [...(n ? [COMMA] : []), ...(fn ? wrapCall(fn, v) : v)];
+        });
+        return [...(r ? [COMMA] : []), tuple[0], ...vals, tuple[tuple.length - 1]];
+      })];
+    }
     let sourceSql = this.translate(source, s, await this.prepareInfoSchema(s, source));
-    if (targetCols.some((c) => tstz.has(c))) {
-      // VARCHAR → TIMESTAMP_TZ has no implicit cast in DuckDB: convert those columns explicitly.
+    if (!isValues && targetCols.some((c) => convert.has(c))) {
+      // Timestamp targets: convert explicitly (text with offsets, TZ struct ↔ TIMESTAMP/TIMESTAMPTZ).
       const alias = targetCols.map((_, n) => `c${n}`);
-      const select = targetCols.map((c, n) => (tstz.has(c) ? `__SF_TSTZ(${alias[n]})` : alias[n])).join(', ');
+      const select = targetCols.map((c, n) => (convert.has(c) ? `${convert.get(c)}(${alias[n]})` : alias[n])).join(', ');
       sourceSql = `SELECT ${select} FROM (${sourceSql}) AS __src(${alias.join(', ')})`;
     }
     const colList = `(${targetCols.map(quoteIdent).join(', ')})`;
@@ -724,6 +808,15 @@ export class Engine {
   private async dml(s: Session, sig: Token[], at: number, type: number, columns: string[]): Promise<StatementOutcome> {
     const { name } = this.resolve(s, sig, at);
     if (!(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+    if (type === StatementType.UPDATE) {
+      const set = topLevelIndex(sig, (t) => isWord(t, 'SET'));
+      if (set > 0) {
+        const end = topLevelIndex(sig, (t, k) => k > set && isWord(t, 'FROM', 'WHERE'));
+        const stop = end < 0 ? sig.length : end;
+        const { convert } = await this.timestampColumns(s, name);
+        sig = [...sig.slice(0, set + 1), ...this.wrapAssignments(sig.slice(set + 1, stop), convert), ...sig.slice(stop)];
+      }
+    }
     const sql = this.translate(sig, s, await this.prepareInfoSchema(s, sig));
     const r = await s.conn.run(sql);
     this.touch(s, name.database, name.schema, name.name);
@@ -738,6 +831,7 @@ export class Engine {
     const hasInsert = sig.some((t, k) => isWord(t, 'INSERT') && isWord(sig[k - 1], 'THEN'));
     const hasUpdate = sig.some((t, k) => isWord(t, 'UPDATE') && isWord(sig[k - 1], 'THEN'));
     const hasDelete = sig.some((t, k) => isWord(t, 'DELETE') && isWord(sig[k - 1], 'THEN'));
+    sig = this.wrapMergeValues(sig, (await this.timestampColumns(s, name)).convert);
     const sql = this.translate(sig, s, await this.prepareInfoSchema(s, sig));
     const r = await s.conn.runAndReadAll(`${sql} RETURNING merge_action`);
     const counts = { INSERT: 0, UPDATE: 0, DELETE: 0 } as Record<string, number>;
@@ -750,6 +844,38 @@ export class Engine {
     ];
     const shown = present.filter(([has]) => has);
     return { kind: 'rows', columns: shown.map(([, col]) => fixedCol(col)), rows: [shown.map(([, , n]) => String(n))], statementTypeId: StatementType.MERGE };
+  }
+
+  /** MERGE: converts values assigned to timestamp columns (`THEN UPDATE SET`, `THEN INSERT (cols) VALUES (..)`). */
+  private wrapMergeValues(sig: Token[], convert: Map<string, string>): Token[] {
+    if (convert.size === 0) return sig;
+    const whens = [...sig.keys()].filter((k) => isWord(sig[k], 'WHEN') && depthAt(sig, k) === 0);
+    const out: Token[] = sig.slice(0, whens[0] ?? sig.length);
+    for (let w = 0; w < whens.length; w++) {
+      const clause = sig.slice(whens[w], whens[w + 1] ?? sig.length);
+      const then = clause.findIndex((t) => isWord(t, 'THEN'));
+      const verb = clause[then + 1];
+      if (isWord(verb, 'UPDATE') && isWord(clause[then + 2], 'SET')) {
+        out.push(...clause.slice(0, then + 3), ...this.wrapAssignments(clause.slice(then + 3), convert));
+      } else if (isWord(verb, 'INSERT') && clause[then + 2]?.text === '(') {
+        const colsClose = matchParen(clause, then + 2);
+        const cols = splitTop(clause.slice(then + 3, colsClose)).map((p) => identValue(p[0]));
+        const valuesAt = colsClose + 1;
+        if (!isWord(clause[valuesAt], 'VALUES') || clause[valuesAt + 1]?.text !== '(') {
+          out.push(...clause);
+          continue;
+        }
+        const valsClose = matchParen(clause, valuesAt + 1);
+        const vals = splitTop(clause.slice(valuesAt + 2, valsClose)).map((v, n) => {
+          const fn = convert.get(cols[n] ?? '');
+          return fn ? wrapCall(fn, v) : v;
+        });
+        out.push(...clause.slice(0, valuesAt + 2));
+        vals.forEach((v, n) => out.push(...(n ? [{ kind: 'op', text: ',' } as Token] : []), ...v));
+        out.push(...clause.slice(valsClose));
+      } else out.push(...clause);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- SHOW / DESC
@@ -844,6 +970,35 @@ export class Engine {
     const rows = cols.map((c) => [c.name, c.sfType, 'COLUMN', c.nullable ? 'Y' : 'N', c.default, 'N', 'N', null, null, null, null, null]);
     return { kind: 'rows', columns, rows, statementTypeId: StatementType.SESSION };
   }
+}
+
+const COMMA: Token = { kind: 'op', text: ',' };
+
+/** `fn ( expr )` as tokens (the translator passes unknown function names through). */
+function wrapCall(fn: string, expr: Token[]): Token[] {
+  return [{ kind: 'word', text: fn }, { kind: 'op', text: '(' }, ...expr, { kind: 'op', text: ')' }];
+}
+
+/** Parenthesis depth just before `sig[at]`. */
+function depthAt(sig: Token[], at: number): number {
+  let d = 0;
+  for (let k = 0; k < at; k++) {
+    if (sig[k].kind === 'op' && sig[k].text === '(') d++;
+    else if (sig[k].kind === 'op' && sig[k].text === ')') d--;
+  }
+  return d;
+}
+
+/** Index of the first top-level (depth 0) token matching `pred`, or -1. */
+function topLevelIndex(sig: Token[], pred: (t: Token, k: number) => boolean): number {
+  let d = 0;
+  for (let k = 0; k < sig.length; k++) {
+    const t = sig[k];
+    if (t.kind === 'op' && t.text === '(') d++;
+    else if (t.kind === 'op' && t.text === ')') d--;
+    else if (d === 0 && pred(t, k)) return k;
+  }
+  return -1;
 }
 
 /** A login-request database/schema name: quoted names keep their case, others fold to upper case. */

@@ -15,7 +15,9 @@
  * never a 5xx (the driver retries those), except the ones fault injection asks for.
  * A retried query-request (same requestId) attaches to the first execution instead of running twice.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +25,7 @@ import type { StatementOutcome } from './contract.js';
 import { SnowflakeError } from './errors.js';
 import { Engine, toSnowflakeError } from './engine.js';
 import type { Session } from './session.js';
-import { materializeQuery, streamQuery, type ChunkProducer, type QueryResult } from './session-results.js';
+import { runQuery, type ChunkProducer, type QueryResult } from './session-results.js';
 import type { Bindings } from './sql/binds.js';
 
 /** Fault injection, for tests of retry behaviour. Random faults hit query, result and chunk requests. */
@@ -57,6 +59,9 @@ const SESSION_PARAMETERS = [
   { name: 'TIMESTAMP_LTZ_OUTPUT_FORMAT', value: '' },
   { name: 'TIMESTAMP_TZ_OUTPUT_FORMAT', value: '' },
 ];
+
+/** Spool files of large results (session-results.ts), under the data directory; emptied at start. */
+const RESULTS_DIR = '.results';
 
 type QueryStatus = 'RUNNING' | 'SUCCESS' | 'FAILED_WITH_ERROR' | 'ABORTED';
 
@@ -116,6 +121,7 @@ export class EmulatorServer {
       this.server.once('error', reject);
       this.server.listen(port, '127.0.0.1', () => resolve());
     });
+    fs.rmSync(path.join(this.opts.engine.dataDir, RESULTS_DIR), { recursive: true, force: true });
     const bound = (this.server.address() as AddressInfo).port;
     this.baseUrl = `http://127.0.0.1:${bound}`;
     this.sweeper = setInterval(() => this.sweep(), 60_000);
@@ -319,19 +325,23 @@ export class EmulatorServer {
       const rowtype = await this.opts.engine.describe(s.conn, outcome.duckdbSql);
       return { ...common, rowtype, rowset: [], total: 0, returned: 0, chunks: [] };
     }
+    // Outside a transaction the query runs on a dedicated connection, so the session is free for its
+    // next statement while the driver downloads chunks; inside one, on the session's connection.
+    const spoolFile = path.join(this.opts.engine.dataDir, RESULTS_DIR, `${rec.id}.parquet`);
+    const connect = () => this.opts.engine.catalog.connect();
     let result: QueryResult;
     if (s.inTransaction) {
-      result = await materializeQuery(s.conn, outcome.duckdbSql, outcome.columnNames);
+      result = await runQuery({ sql: outcome.duckdbSql, conn: s.conn, ownsConn: false, connect, spoolFile, names: outcome.columnNames });
     } else {
-      const conn = await this.opts.engine.catalog.connect();
+      const conn = await connect();
       rec.interrupt = () => conn.interrupt();
       try {
         if (s.database) await conn.run(`USE "${s.database.replace(/"/g, '""')}"${s.schema ? `."${s.schema.replace(/"/g, '""')}"` : ''}`);
-        result = await streamQuery(conn, outcome.duckdbSql, outcome.columnNames);
       } catch (e) {
         conn.closeSync();
         throw e;
       }
+      result = await runQuery({ sql: outcome.duckdbSql, conn, ownsConn: true, connect, spoolFile, names: outcome.columnNames });
     }
     rec.producer = result.producer;
     return {

@@ -1,20 +1,33 @@
 /**
  * Query results as the server hands them to the driver: small results inline (`rowset`), large
- * ones as chunks produced lazily from a DuckDB streaming result.
+ * ones as chunks produced lazily.
  *
- * A query outside an explicit transaction runs on its own connection inside its own read
- * transaction (one snapshot for the count and the rows), so the session stays free for further
- * statements while the driver downloads chunks. The first {@link INLINE_ROWS} rows are read; if
- * the result ends there it is returned inline. Otherwise the row count is taken
- * (`SELECT count(*) FROM (q)`, same snapshot), the query is streamed again and chunk k is encoded
- * only when the driver asks for it (or for a later one: chunks are produced in order). At most a
- * few encoded chunks are held at once; memory does not grow with the result.
- * Inside an explicit transaction the session's own connection must be used, so the result is
- * read at once and kept as encoded chunks (the session's next statement would end a stream).
+ * What snowflake-sdk 3.3.0 needs up front (dist/lib/connection/result/result.js): the full chunk
+ * list with each chunk's `rowCount` (it derives every chunk's start index from them) and
+ * `returned` (it bounds the row window it streams). So the exact row count must be known before
+ * the first response; chunks cannot be announced as they are produced.
+ *
+ * How a query is run (once in full):
+ * 1. Stream it and read up to {@link INLINE_ROWS} + 1 rows. If it ends there, answer inline.
+ * 2. Otherwise spool it once to a Parquet file, `COPY (q) TO '<dataDir>/.results/<id>.parquet'`
+ *    (DuckDB writes it in parallel with bounded memory and reports the row count), then stream the
+ *    file (`read_parquet`, file order = query order) on a dedicated connection and encode chunk k
+ *    only when the driver asks for it (or for a later one: chunks are produced in order). At most a
+ *    few encoded chunks are held; memory does not grow with the result. The file is deleted when the
+ *    last chunk is produced or the result is closed.
+ *
+ * The same path serves queries inside an explicit transaction: the COPY runs on the session's
+ * connection (it sees the transaction's own writes) and the file is read on another connection,
+ * so the session is free for its next statement while the driver downloads chunks.
+ * HUGEINT/UHUGEINT/BIGNUM columns are spooled as text (Parquet would turn HUGEINT into DOUBLE).
+ * A query whose result Parquet cannot hold falls back to counting it and streaming it again.
  */
-import type { DuckDBConnection, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import type { RowTypeColumn } from './contract.js';
 import { encoderFor, rowTypeOf, type CellEncoder } from './encode.js';
+import { quoteString } from './sql/tokenizer.js';
 
 /** Rows returned inline at most; larger results are chunked. */
 export const INLINE_ROWS = 2048;
@@ -28,6 +41,22 @@ export interface QueryResult {
   total: number;
   chunks: { rowCount: number; uncompressedSize: number }[];
   producer: ChunkProducer | null;
+}
+
+/** Where and how {@link runQuery} runs a query. */
+export interface RunQueryOptions {
+  /** DuckDB SQL of the query. */
+  sql: string;
+  /** Connection that executes the query (a dedicated one, or the session's inside a transaction). */
+  conn: DuckDBConnection;
+  /** True when `conn` belongs to the result: closed once the result is served. */
+  ownsConn: boolean;
+  /** Opens a fresh connection (to read the spool file when `conn` is not owned). */
+  connect: () => Promise<DuckDBConnection>;
+  /** Spool file for a large result (its directory is created on demand). */
+  spoolFile: string;
+  /** Result column names to report instead of DuckDB's. */
+  names?: string[];
 }
 
 function encodeRows(rows: DuckDBValue[][], enc: CellEncoder[]): (string | null)[][] {
@@ -44,58 +73,103 @@ async function readUpTo(result: DuckDBResult, n: number): Promise<{ rows: DuckDB
   return { rows, done: false };
 }
 
-function columnsOf(result: DuckDBResult, names?: string[]): { columns: RowTypeColumn[]; enc: CellEncoder[] } {
-  const types = result.columnTypes();
-  return {
-    columns: types.map((t, k) => rowTypeOf(names?.[k] ?? result.columnName(k), t)),
-    enc: types.map((t) => encoderFor(t)),
+const chunkSizes = (total: number): number[] => {
+  const sizes: number[] = [];
+  for (let left = total; left > 0; left -= CHUNK_ROWS) sizes.push(Math.min(CHUNK_ROWS, left));
+  return sizes;
+};
+
+/** Types Parquet cannot hold exactly: spooled as their text (FIXED cells are decimal text anyway). */
+const AS_TEXT = new Set<DuckDBTypeId>([DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.BIGNUM]);
+
+/** Runs a query once and returns its first response; large results are spooled (see the file comment). */
+export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
+  const release = async () => {
+    if (o.ownsConn) o.conn.closeSync();
   };
+  let first: DuckDBResult;
+  try {
+    first = await o.conn.stream(o.sql);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  const types = first.columnTypes();
+  const columns = types.map((t, k) => rowTypeOf(o.names?.[k] ?? first.columnName(k), t));
+  const head = await readUpTo(first, INLINE_ROWS).catch(async (e: unknown) => {
+    await release();
+    throw e;
+  });
+  if (head.done) {
+    await release();
+    return { columns, rowset: encodeRows(head.rows, types.map((t) => encoderFor(t))), total: head.rows.length, chunks: [], producer: null };
+  }
+  const sql = o.sql;
+  const alias = types.map((_, k) => `c${k}`);
+  const select = types.map((t, k) => (AS_TEXT.has(t.typeId) ? `CAST(c${k} AS VARCHAR)` : `c${k}`));
+  fs.mkdirSync(path.dirname(o.spoolFile), { recursive: true });
+  let total: number;
+  try {
+    const copied = await o.conn.run(
+      `COPY (SELECT ${select.join(', ')} FROM (${sql}) AS __q(${alias.join(', ')})) TO ${quoteString(o.spoolFile)} (FORMAT parquet, ROW_GROUP_SIZE ${CHUNK_ROWS * 5})`,
+    );
+    total = copied.rowsChanged;
+  } catch (e) {
+    fs.rmSync(o.spoolFile, { force: true });
+    if (/INTERRUPT/i.test(String((e as Error).message))) {
+      await release();
+      throw e;
+    }
+    return countAndStream(o, columns, types.map((t) => encoderFor(t)), release);
+  }
+  const reader = o.ownsConn ? o.conn : await o.connect();
+  try {
+    const stream = await reader.stream(`SELECT * FROM read_parquet(${quoteString(o.spoolFile)})`);
+    const enc = stream.columnTypes().map((t) => encoderFor(t));
+    const producer = new ChunkProducer(chunkSizes(total), enc, () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)), async () => {
+      reader.closeSync();
+      fs.rmSync(o.spoolFile, { force: true });
+    });
+    return { columns, rowset: [], total, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+  } catch (e) {
+    reader.closeSync();
+    if (!o.ownsConn) await release();
+    fs.rmSync(o.spoolFile, { force: true });
+    throw e;
+  }
 }
 
 /**
- * Runs a query outside a transaction on a dedicated connection (`conn` is owned by the result:
- * closed when the last chunk is produced or {@link ChunkProducer.close} is called).
+ * Fallback for results Parquet cannot hold: count the rows, then stream the query again, both in
+ * one read transaction when the connection is ours (same snapshot). Inside the session's
+ * transaction the rows are read at once (the session's next statement would end a stream).
  */
-export async function streamQuery(conn: DuckDBConnection, sql: string, names?: string[]): Promise<QueryResult> {
-  await conn.run('BEGIN TRANSACTION');
-  const first = await conn.stream(sql);
-  const { columns, enc } = columnsOf(first, names);
-  const head = await readUpTo(first, INLINE_ROWS);
-  if (head.done) {
-    await conn.run('COMMIT');
-    conn.closeSync();
-    return { columns, rowset: encodeRows(head.rows, enc), total: head.rows.length, chunks: [], producer: null };
+async function countAndStream(o: RunQueryOptions, columns: RowTypeColumn[], enc: CellEncoder[], release: () => Promise<void>): Promise<QueryResult> {
+  const sql = o.sql;
+  if (!o.ownsConn) {
+    const all = await readUpTo(await o.conn.stream(sql), Number.MAX_SAFE_INTEGER);
+    let offset = 0;
+    const producer = new ChunkProducer(chunkSizes(all.rows.length), enc, async () => {
+      if (offset >= all.rows.length) return null;
+      const slice = all.rows.slice(offset, offset + CHUNK_ROWS);
+      offset += CHUNK_ROWS;
+      return slice;
+    }, async () => undefined);
+    return { columns, rowset: [], total: all.rows.length, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
   }
-  const countResult = await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`);
-  const total = Number(countResult.getRowsJS()[0][0]);
-  const sizes: number[] = [];
-  for (let left = total; left > 0; left -= CHUNK_ROWS) sizes.push(Math.min(CHUNK_ROWS, left));
-  const stream = await conn.stream(sql);
-  const producer = new ChunkProducer(sizes, enc, () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)), async () => {
-    await conn.run('COMMIT').catch(() => undefined);
-    conn.closeSync();
-  });
-  return { columns, rowset: [], total, chunks: sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
-}
-
-/** Runs a query on the session's connection inside its open transaction and keeps the encoded result. */
-export async function materializeQuery(conn: DuckDBConnection, sql: string, names?: string[]): Promise<QueryResult> {
-  const result = await conn.stream(sql);
-  const { columns, enc } = columnsOf(result, names);
-  const all = await readUpTo(result, Number.MAX_SAFE_INTEGER);
-  const cells = encodeRows(all.rows, enc);
-  if (cells.length <= INLINE_ROWS) return { columns, rowset: cells, total: cells.length, chunks: [], producer: null };
-  const sizes: number[] = [];
-  for (let k = 0; k < cells.length; k += CHUNK_ROWS) sizes.push(Math.min(CHUNK_ROWS, cells.length - k));
-  let offset = 0;
-  const rows = all.rows;
-  const producer = new ChunkProducer(sizes, enc, async () => {
-    if (offset >= rows.length) return null;
-    const slice = rows.slice(offset, offset + CHUNK_ROWS);
-    offset += CHUNK_ROWS;
-    return slice;
-  }, async () => undefined);
-  return { columns, rowset: [], total: cells.length, chunks: sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+  try {
+    await o.conn.run('BEGIN TRANSACTION');
+    const total = Number((await o.conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0][0]);
+    const stream = await o.conn.stream(sql);
+    const producer = new ChunkProducer(chunkSizes(total), enc, () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)), async () => {
+      await o.conn.run('COMMIT').catch(() => undefined);
+      await release();
+    });
+    return { columns, rowset: [], total, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+  } catch (e) {
+    await release();
+    throw e;
+  }
 }
 
 /**
@@ -111,7 +185,7 @@ export class ChunkProducer {
   lastAccess = Date.now();
 
   constructor(
-    private readonly sizes: number[],
+    readonly sizes: number[],
     private readonly enc: CellEncoder[],
     private readonly fetchRows: () => Promise<DuckDBValue[][] | null>,
     private readonly onDone: () => Promise<void>,
@@ -144,14 +218,21 @@ export class ChunkProducer {
         for (const r of rows) this.pendingRows.push(r);
       }
       const take = this.pendingRows.splice(0, want);
-      const parts = take.map((r) => JSON.stringify(r.map((v, k) => this.enc[k](v))));
+      const enc = this.enc;
+      const parts = new Array<string>(take.length);
+      for (let r = 0; r < take.length; r++) {
+        const row = take[r];
+        const cells = new Array<string | null>(row.length);
+        for (let k = 0; k < row.length; k++) cells[k] = enc[k](row[k]);
+        parts[r] = JSON.stringify(cells);
+      }
       this.bodies.set(this.nextToProduce, parts.join(','));
       this.nextToProduce++;
       if (this.nextToProduce === this.sizes.length) await this.close();
     }
   }
 
-  /** Releases the DuckDB stream and its connection. */
+  /** Releases the DuckDB stream, its connection and spool file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

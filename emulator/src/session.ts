@@ -14,6 +14,8 @@ export class Session implements SessionState {
   inTransaction = false;
   /** Tables touched by the open transaction, as [db, schema, table]. */
   readonly pendingTouches = new Map<string, [string, string, string]>();
+  /** TIMESTAMP_TZ column names of the tables the current statement names (Engine.execute sets it; the translator reads it). */
+  tzColumns: ReadonlySet<string> = new Set();
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

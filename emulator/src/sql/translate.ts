@@ -9,6 +9,14 @@
  * - VARIANT path access `col:a.b[0]` becomes `json_extract(col, '$.a.b[0]')`
  *   (`json_extract_string` when cast with `::`), keys stay case-sensitive as in Snowflake.
  * - `<db>.INFORMATION_SCHEMA.<view>` is replaced by a subquery the engine prepared.
+ * - Casts to TIMESTAMP_NTZ/LTZ/TZ and DATE go through the type-dispatching macros of macros.ts
+ *   (`__SF_NTZ`, `__SF_INSTANT`, `__SF_TSTZ`, `__SF_DATE`), which accept the TIMESTAMP_TZ struct.
+ * - Comparisons (`= <> != < <= > >= BETWEEN`) with a TIMESTAMP_TZ operand on either side compare
+ *   instants, as Snowflake does: both operands are wrapped in `__SF_INSTANT`. An operand is
+ *   TIMESTAMP_TZ when it is a `::TIMESTAMP_TZ`/`CAST(.. AS TIMESTAMP_TZ)`, `TO_TIMESTAMP_TZ(..)`,
+ *   2-argument `CONVERT_TIMEZONE(..)`, or a column named in {@link TranslateEnv.tzColumns}
+ *   (by name: an alias of a TZ column under another name is not recognised). Operands are the
+ *   primary next to the operator (a name, literal, call, cast or parenthesised group).
  */
 import { SfErrors } from '../errors.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
@@ -20,6 +28,11 @@ export interface TranslateEnv {
   schema: string | null;
   /** Replacement subquery for `<db>.INFORMATION_SCHEMA.<view>` (prepared by the engine), or undefined. */
   infoSchema?: (database: string, view: string) => string | undefined;
+  /**
+   * Names of the TIMESTAMP_TZ columns of the tables the statement names (the engine looks them up).
+   * A column reference whose last part is one of them counts as a TIMESTAMP_TZ operand in comparisons.
+   */
+  tzColumns?: ReadonlySet<string>;
 }
 
 type Emit = (args: string[], raw: Token[][]) => string;
@@ -60,6 +73,63 @@ function formatModel(raw: Token[]): string {
   return quoteString(f);
 }
 
+/**
+ * `TO_VARCHAR(<date/time/timestamp>, '<format>')`: Snowflake format elements (case-insensitive)
+ * → a concatenation of `strftime` pieces over the value's wall-clock time (`__SF_WALL`: TIME on
+ * 1970-01-01, DATE at midnight, TZ at its own offset, LTZ at UTC) and its offset (`__SF_OFFSET`).
+ *
+ * | element | output |
+ * |---|---|
+ * | YYYY, YY, MM, MON, MMMM, DD, DY | year, 2-digit year, month 01-12, Jan, January, day 01-31, Mon |
+ * | HH24 (HH), HH12, AM/PM, MI, SS | hour 00-23, hour 01-12, AM/PM, minute, second |
+ * | FF0 … FF9, FF (= FF9) | fraction of a second, truncated to n digits (DuckDB keeps microseconds: digits 7-9 are 0) |
+ * | TZH, TZM (TZH:TZM, TZHTZM) | offset hours with sign (`+05`), offset minutes (`45`); +00/00 for NTZ/LTZ (session time zone UTC) |
+ * | `"text"` | text, verbatim; any other character is copied |
+ */
+function formatDatetime(expr: string, raw: Token[]): string {
+  if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('non-literal format model');
+  const f = stringValue(raw[0]);
+  const pieces: string[] = [];
+  let strf = '';
+  const flush = () => {
+    if (strf) pieces.push(`strftime(__SF_WALL(${expr}), ${quoteString(strf)})`);
+    strf = '';
+  };
+  const ELEMENTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
+    [/^YYYY/i, '%Y'], [/^YY/i, '%y'], [/^MMMM/i, '%B'], [/^MON/i, '%b'], [/^MM/i, '%m'], [/^DD/i, '%d'], [/^DY/i, '%a'],
+    [/^HH24/i, '%H'], [/^HH12/i, '%I'], [/^HH/i, '%H'], [/^MI/i, '%M'], [/^SS/i, '%S'], [/^(AM|PM)/i, '%p'],
+    [/^FF([0-9]?)/i, (m) => `substr(strftime(__SF_WALL(${expr}), '%n'), 1, ${m[1] === '' ? 9 : Number(m[1])})`],
+    [/^TZH/i, () => `__SF_TZH(__SF_OFFSET(${expr}))`],
+    [/^TZM/i, () => `lpad(CAST(abs(__SF_OFFSET(${expr})) % 60 AS VARCHAR), 2, '0')`],
+  ];
+  let i = 0;
+  outer: while (i < f.length) {
+    if (f[i] === '"') {
+      const end = f.indexOf('"', i + 1);
+      const text = f.slice(i + 1, end < 0 ? f.length : end);
+      strf += text.replace(/%/g, '%%');
+      i = end < 0 ? f.length : end + 1;
+      continue;
+    }
+    for (const [re, to] of ELEMENTS) {
+      const m = re.exec(f.slice(i));
+      if (!m) continue;
+      if (typeof to === 'string') strf += to;
+      else {
+        flush();
+        pieces.push(to(m));
+      }
+      i += m[0].length;
+      continue outer;
+    }
+    strf += f[i] === '%' ? '%%' : f[i];
+    i++;
+  }
+  flush();
+  if (pieces.length === 0) return quoteString('');
+  return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${pieces.join(' || ')} END)`;
+}
+
 const castTo = (type: string): Emit => (a) => `CAST(${a[0]} AS ${type})`;
 
 /**
@@ -82,8 +152,8 @@ const FUNCTIONS: Record<string, Emit> = {
   REGEXP_LIKE: (a) => `REGEXP_FULL_MATCH(${a.join(', ')})`,
   RLIKE: (a) => `REGEXP_FULL_MATCH(${a.join(', ')})`,
   UUID_STRING: () => `CAST(UUID() AS VARCHAR)`,
-  TO_VARCHAR: (a, r) => (a.length > 1 ? `STRFTIME(${a[0]}, ${formatModel(r[1])})` : `CAST(${a[0]} AS VARCHAR)`),
-  TO_CHAR: (a, r) => (a.length > 1 ? `STRFTIME(${a[0]}, ${formatModel(r[1])})` : `CAST(${a[0]} AS VARCHAR)`),
+  TO_VARCHAR: (a, r) => (a.length > 1 ? formatDatetime(a[0], r[1]) : `__SF_VARCHAR(${a[0]})`),
+  TO_CHAR: (a, r) => (a.length > 1 ? formatDatetime(a[0], r[1]) : `__SF_VARCHAR(${a[0]})`),
   TO_NUMBER: toNumber('CAST'),
   TO_DECIMAL: toNumber('CAST'),
   TO_NUMERIC: toNumber('CAST'),
@@ -92,14 +162,14 @@ const FUNCTIONS: Record<string, Emit> = {
   TO_DOUBLE: castTo('DOUBLE'),
   TO_BOOLEAN: castTo('BOOLEAN'),
   TO_BINARY: (a) => `UNHEX(${a[0]})`,
-  TO_DATE: (a, r) => (a.length > 1 ? `CAST(STRPTIME(${a[0]}, ${formatModel(r[1])}) AS DATE)` : `CAST(${a[0]} AS DATE)`),
+  TO_DATE: (a, r) => (a.length > 1 ? `CAST(STRPTIME(${a[0]}, ${formatModel(r[1])}) AS DATE)` : `__SF_DATE(${a[0]})`),
   TRY_TO_DATE: (a) => `TRY_CAST(${a[0]} AS DATE)`,
   TO_TIME: castTo('TIME'),
   TO_TIMESTAMP: toTimestamp('TIMESTAMP'),
   TO_TIMESTAMP_NTZ: toTimestamp('TIMESTAMP'),
   TRY_TO_TIMESTAMP: (a) => `TRY_CAST(${a[0]} AS TIMESTAMP)`,
   TO_TIMESTAMP_LTZ: toTimestamp('TIMESTAMPTZ'),
-  TO_TIMESTAMP_TZ: (a) => `__SF_TSTZ(${a[0]})`,
+  TO_TIMESTAMP_TZ: toTimestamp(TSTZ_DUCKDB),
   SYSDATE: () => `CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)`,
   GETDATE: () => `CURRENT_TIMESTAMP`,
   CURRENT_TIMESTAMP: () => `CURRENT_TIMESTAMP`,
@@ -119,10 +189,11 @@ const FUNCTIONS: Record<string, Emit> = {
   DATE_TRUNC: (a, r) => `DATE_TRUNC('${datePart(r[0])}', ${a[1]})`,
   DATE_PART: (a, r) => `DATE_PART('${datePart(r[0])}', ${a[1]})`,
   LAST_DAY: (a) => `LAST_DAY(${a[0]})`,
+  // 3 arguments: NTZ wall clock at source_tz → NTZ wall clock at target_tz. 2 arguments: TIMESTAMP_TZ at target_tz.
   CONVERT_TIMEZONE: (a) =>
     a.length === 3
-      ? `((CAST(${a[2]} AS TIMESTAMP) AT TIME ZONE ${a[0]}) AT TIME ZONE ${a[1]})`
-      : `__SF_TSTZ_AT(CAST(${a[1]} AS TIMESTAMPTZ), ${a[0]})`,
+      ? `((__SF_NTZ(${a[2]}) AT TIME ZONE ${a[0]}) AT TIME ZONE ${a[1]})`
+      : `__SF_TSTZ_AT(${a[1]}, ${a[0]})`,
   PARSE_JSON: (a) => `CAST(${a[0]} AS JSON)`,
   TRY_PARSE_JSON: (a) => `TRY_CAST(${a[0]} AS JSON)`,
   TO_VARIANT: (a) => `TO_JSON(${a[0]})`,
@@ -164,11 +235,101 @@ function toNumber(cast: string): Emit {
 
 function toTimestamp(type: string): Emit {
   return (a, r) => {
-    if (a.length > 1 && r[1][0]?.kind === 'string') return `CAST(STRPTIME(${a[0]}, ${formatModel(r[1])}) AS ${type})`;
-    if (a.length > 1) return `CAST(MAKE_TIMESTAMP(CAST((${a[0]}) * POW(10, 6 - (${a[1]})) AS BIGINT)) AS ${type})`;
-    if (r[0].length === 1 && r[0][0].kind === 'number') return `CAST(TO_TIMESTAMP(${a[0]}) AT TIME ZONE 'UTC' AS ${type})`;
-    return `CAST(${a[0]} AS ${type})`;
+    const cast = (x: string) => castSql(x, type) ?? `CAST(${x} AS ${type})`;
+    if (a.length > 1 && r[1][0]?.kind === 'string') return cast(`STRPTIME(${a[0]}, ${formatModel(r[1])})`);
+    if (a.length > 1) return cast(`MAKE_TIMESTAMP(CAST((${a[0]}) * POW(10, 6 - (${a[1]})) AS BIGINT))`);
+    if (r[0].length === 1 && r[0][0].kind === 'number') return cast(`(TO_TIMESTAMP(${a[0]}) AT TIME ZONE 'UTC')`);
+    return cast(a[0]);
   };
+}
+
+/**
+ * A cast whose target is a timestamp type or DATE, through the macros that also accept the
+ * TIMESTAMP_TZ struct (macros.ts); null for other targets (a plain CAST does).
+ */
+function castSql(expr: string, duckdbType: string): string | null {
+  switch (duckdbType) {
+    case TSTZ_DUCKDB: return `__SF_TSTZ(${expr})`;
+    case 'TIMESTAMPTZ': return `__SF_INSTANT(${expr})`;
+    case 'TIMESTAMP': return `__SF_NTZ(${expr})`;
+    case 'DATE': return `__SF_DATE(${expr})`;
+    case 'VARCHAR': return `__SF_VARCHAR(${expr})`;
+    default: return null;
+  }
+}
+
+const COMPARISONS = new Set(['=', '==', '<>', '!=', '<', '<=', '>', '>=']);
+/** Output elements that end (or start) an operand: anything else next to an operator is not a primary we can wrap. */
+const NOT_OPERAND = /^(,|\(|\)|[-+*/%|<>=!]+|AND|OR|NOT|WHERE|ON|WHEN|THEN|ELSE|AND|HAVING|SELECT|BY|IS|IN|BETWEEN|LIKE)$/i;
+
+/** Index range [start, end] of the operand ending at `end` (a primary, or a parenthesised group). */
+function operandBefore(out: string[], end: number): number | null {
+  if (end < 0) return null;
+  if (out[end] === ')') {
+    let depth = 0;
+    for (let k = end; k >= 0; k--) {
+      if (out[k] === ')') depth++;
+      else if (out[k] === '(') depth--;
+      if (depth === 0) return k > 0 && /^[A-Za-z_]/.test(out[k - 1]) && !NOT_OPERAND.test(out[k - 1]) ? null : k;
+    }
+    return null;
+  }
+  return NOT_OPERAND.test(out[end]) ? null : end;
+}
+
+function operandAfter(out: string[], start: number): number | null {
+  if (start >= out.length) return null;
+  if (out[start] === '(') {
+    let depth = 0;
+    for (let k = start; k < out.length; k++) {
+      if (out[k] === '(') depth++;
+      else if (out[k] === ')') depth--;
+      if (depth === 0) return k;
+    }
+    return null;
+  }
+  return NOT_OPERAND.test(out[start]) ? null : start;
+}
+
+/**
+ * Rewrites comparisons with a TIMESTAMP_TZ operand to compare instants (`__SF_INSTANT` on both
+ * sides): Snowflake compares TIMESTAMP_TZ with TZ/LTZ/NTZ values and literals by instant, while
+ * DuckDB would compare the struct field by field (or refuse to compare it with a timestamp).
+ */
+function compareInstants(out: string[], tz: boolean[]): void {
+  const wrap = (a: number, b: number) => {
+    out[a] = `__SF_INSTANT(${out.slice(a, b + 1).join(' ')})`;
+    for (let k = a + 1; k <= b; k++) out[k] = '';
+  };
+  const isTz = (a: number, b: number) => tz.slice(a, b + 1).some(Boolean);
+  // `UPDATE .. SET col = v, ..` / `THEN UPDATE SET ..`: an `=` right after SET or a SET-list comma is an assignment.
+  let inSet = false;
+  let depth = 0;
+  for (let k = 1; k < out.length - 1; k++) {
+    const op = out[k].toUpperCase();
+    if (out[k] === '(') depth++;
+    else if (out[k] === ')') depth--;
+    if (op === 'SET' && depth === 0) inSet = true;
+    else if (depth === 0 && (op === 'FROM' || op === 'WHERE' || op === 'WHEN')) inSet = false;
+    if (COMPARISONS.has(op)) {
+      const a = operandBefore(out, k - 1);
+      const b = operandAfter(out, k + 1);
+      if (a === null || b === null || !(isTz(a, k - 1) || isTz(k + 1, b))) continue;
+      if (op === '=' && inSet && depth === 0 && (out[a - 1] === ',' || out[a - 1]?.toUpperCase() === 'SET')) continue;
+      wrap(k + 1, b);
+      wrap(a, k - 1);
+    } else if (op === 'BETWEEN') {
+      const a = operandBefore(out, k - 1);
+      const lo = operandAfter(out, k + 1);
+      if (a === null || lo === null || out[lo + 1]?.toUpperCase() !== 'AND') continue;
+      const hi = operandAfter(out, lo + 2);
+      if (hi === null || !(isTz(a, k - 1) || isTz(k + 1, lo) || isTz(lo + 2, hi))) continue;
+      wrap(lo + 2, hi);
+      wrap(k + 1, lo);
+      wrap(a, k - 1);
+    }
+  }
+  for (let k = out.length - 1; k >= 0; k--) if (out[k] === '') out.splice(k, 1);
 }
 
 function jsonPathOfString(raw: Token[]): string {
@@ -228,43 +389,58 @@ class Translator {
     private readonly env: TranslateEnv,
   ) {}
 
+  /** Set by a step that emitted a TIMESTAMP_TZ operand (read by {@link run}). */
+  private lastTz = false;
+
   run(from: number, to: number): string {
     const out: string[] = [];
+    /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}). */
+    const tz: boolean[] = [];
     let i = from;
     while (i < to) {
-      const tok = this.t[i];
-      const next = this.t[i + 1];
-      if (tok.kind === 'raw' || tok.kind === 'number' || tok.kind === 'stageref') {
-        out.push(tok.text);
-        i++;
-      } else if (tok.kind === 'string') {
-        out.push(quoteString(stringValue(tok)));
-        i++;
-      } else if (tok.kind === 'bind') {
-        throw SfErrors.syntax(`Bind variable ${tok.text} not set.`);
-      } else if (tok.kind === 'op' && tok.text === '::') {
-        const type = parseType(this.t, i + 1);
-        if (type.duckdb === TSTZ_DUCKDB) out.push(`__SF_TSTZ(${out.pop() ?? ''})`);
-        else out.push(`::${type.duckdb}`);
-        i = type.next;
-      } else if (tok.kind === 'op' && tok.text === ':' && out.length > 0) {
-        i = this.variantPath(out, i + 1, to);
-      } else if (tok.kind === 'word' && next?.kind === 'op' && next.text === '(' && i + 1 < to) {
-        i = this.call(out, i, to);
-      } else if (tok.kind === 'word' && tok.text.toUpperCase() === 'MINUS') {
-        out.push('EXCEPT');
-        i++;
-      } else if (tok.kind === 'word' && (tok.text.toUpperCase() === 'CURRENT_DATABASE' || tok.text.toUpperCase() === 'CURRENT_SCHEMA')) {
-        out.push(this.currentName(tok.text.toUpperCase()));
-        i++;
-      } else if (tok.kind === 'word' || tok.kind === 'qident') {
-        i = this.name(out, i, to);
-      } else {
-        out.push(tok.text);
-        i++;
-      }
+      this.lastTz = false;
+      i = this.step(out, i, to);
+      tz.length = Math.min(tz.length, out.length);
+      while (tz.length < out.length) tz.push(false);
+      if (out.length > 0) tz[out.length - 1] = this.lastTz;
     }
+    compareInstants(out, tz);
     return out.join(' ');
+  }
+
+  /** Translates the construct at `t[i]` (pushing to, or rewriting the last element of, `out`); returns the next index. */
+  private step(out: string[], i: number, to: number): number {
+    const tok = this.t[i];
+    const next = this.t[i + 1];
+    if (tok.kind === 'raw' || tok.kind === 'number' || tok.kind === 'stageref') {
+      out.push(tok.text);
+      return i + 1;
+    }
+    if (tok.kind === 'string') {
+      out.push(quoteString(stringValue(tok)));
+      return i + 1;
+    }
+    if (tok.kind === 'bind') throw SfErrors.syntax(`Bind variable ${tok.text} not set.`);
+    if (tok.kind === 'op' && tok.text === '::') {
+      const type = parseType(this.t, i + 1);
+      const operand = out.pop() ?? '';
+      out.push(castSql(operand, type.duckdb) ?? `${operand}::${type.duckdb}`);
+      this.lastTz = type.duckdb === TSTZ_DUCKDB;
+      return type.next;
+    }
+    if (tok.kind === 'op' && tok.text === ':' && out.length > 0) return this.variantPath(out, i + 1, to);
+    if (tok.kind === 'word' && next?.kind === 'op' && next.text === '(' && i + 1 < to) return this.call(out, i, to);
+    if (tok.kind === 'word' && tok.text.toUpperCase() === 'MINUS') {
+      out.push('EXCEPT');
+      return i + 1;
+    }
+    if (tok.kind === 'word' && (tok.text.toUpperCase() === 'CURRENT_DATABASE' || tok.text.toUpperCase() === 'CURRENT_SCHEMA')) {
+      out.push(this.currentName(tok.text.toUpperCase()));
+      return i + 1;
+    }
+    if (tok.kind === 'word' || tok.kind === 'qident') return this.name(out, i, to);
+    out.push(tok.text);
+    return i + 1;
   }
 
   private currentName(fn: string): string {
@@ -294,6 +470,7 @@ class Translator {
       }
     }
     out.push(parts.map((p) => (p.kind === 'qident' || p.text === '*' ? p.text : p.text.toUpperCase())).join('.'));
+    this.lastTz = this.env.tzColumns?.has(values[values.length - 1]) === true && this.t[k]?.text !== '(';
     return k;
   }
 
@@ -321,9 +498,10 @@ class Translator {
     }
     if (this.t[k]?.text === '::') {
       const type = parseType(this.t, k + 1);
+      const text = `JSON_EXTRACT_STRING(${base}, ${quoteString(path)})`;
       if (type.duckdb === 'JSON') out.push(`JSON_EXTRACT(${base}, ${quoteString(path)})`);
-      else if (type.duckdb === TSTZ_DUCKDB) out.push(`__SF_TSTZ(JSON_EXTRACT_STRING(${base}, ${quoteString(path)}))`);
-      else out.push(`CAST(JSON_EXTRACT_STRING(${base}, ${quoteString(path)}) AS ${type.duckdb})`);
+      else out.push(castSql(text, type.duckdb) ?? `CAST(${text} AS ${type.duckdb})`);
+      this.lastTz = type.duckdb === TSTZ_DUCKDB;
       return type.next;
     }
     out.push(`JSON_EXTRACT(${base}, ${quoteString(path)})`);
@@ -345,7 +523,8 @@ class Translator {
       if (asAt < 0) throw SfErrors.syntax(`unexpected ')'.`);
       const expr = this.sub(inner.slice(0, asAt));
       const type = parseType(inner, asAt + 1);
-      out.push(type.duckdb === TSTZ_DUCKDB ? `__SF_TSTZ(${expr})` : `${name}(${expr} AS ${type.duckdb})`);
+      out.push((name === 'CAST' ? castSql(expr, type.duckdb) : null) ?? (type.duckdb === TSTZ_DUCKDB ? `__SF_TSTZ(${expr})` : `${name}(${expr} AS ${type.duckdb})`));
+      this.lastTz = type.duckdb === TSTZ_DUCKDB;
       return close + 1;
     }
     if (name === 'TABLE' && isWord(inner[0], 'GENERATOR')) {
@@ -364,6 +543,7 @@ class Translator {
     }
     const raw = inner.length ? splitTop(inner) : [];
     out.push(rewrite(raw.map((r) => this.sub(r)), raw));
+    this.lastTz = name === 'TO_TIMESTAMP_TZ' || (name === 'CONVERT_TIMEZONE' && raw.length === 2);
     return close + 1;
   }
 
