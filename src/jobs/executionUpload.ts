@@ -1,0 +1,113 @@
+/**
+ * Execution upload (seed 004): names, inputs and results shared by the workflows, their activities,
+ * the client, the API and the bench. Types and constants only — workflows import this file at run
+ * time, so it must stay free of I/O and Node built-ins.
+ *
+ * A PostgreSQL trigger queues each completed execution (`snowflake_sync_queue`). A Temporal Schedule
+ * ({@link EXECUTION_UPLOAD_SCHEDULE_ID}, every 30 s, overlap skip) starts `executionUploadDrain`, which
+ * claims pending items (`FOR UPDATE SKIP LOCKED`) and runs at most `maxConcurrent` (5) `executionUpload`
+ * children at once (workflow id {@link uploadWorkflowId}); each child uploads one execution to its
+ * user's Snowflake. Only ids cross Temporal: no rows, no credentials.
+ */
+
+/** Drain workflow type name (started by the Schedule). */
+export const EXECUTION_UPLOAD_DRAIN_WORKFLOW = 'executionUploadDrain';
+/** Per-item child workflow type name. */
+export const EXECUTION_UPLOAD_WORKFLOW = 'executionUpload';
+/** FloeJobKind of both workflows (FloeTable: `drain`, or `execution:<execution_id>` for a child). */
+export const EXECUTION_UPLOAD_JOB_KIND = 'execution_upload';
+/** Schedule id of the drain (one per namespace). */
+export const EXECUTION_UPLOAD_SCHEDULE_ID = 'execution-upload-drain';
+/** Workflow id prefix of scheduled drains (Temporal appends the scheduled time). */
+export const EXECUTION_UPLOAD_DRAIN_WORKFLOW_ID = 'execution-upload-drain';
+
+/** Workflow id of the child for one queue item: stable, so one item never uploads twice at once. */
+export function uploadWorkflowId(syncId: string): string {
+  return `executionUpload-${syncId}`;
+}
+
+/** Defaults (seed 004: every 30 s, 5 at a time, 3 retries). */
+export const EXECUTION_UPLOAD_DEFAULTS = {
+  intervalSeconds: 30,
+  maxConcurrent: 5,
+  /** `auto` loads by array binds up to this many rows, by file + PUT + COPY above. */
+  bindMaxRows: 10_000,
+  /** Rows per array-bind INSERT request. */
+  bindChunkRows: 5_000,
+  /** Seconds without a heartbeat before a dead worker's upload attempt is retried elsewhere. */
+  heartbeatTimeoutSeconds: 60,
+  /** First retry delay; doubles per retry up to retryMaxSeconds. */
+  retryInitialSeconds: 10,
+  retryMaxSeconds: 300,
+  /** A claimed item whose lease ran out (drain terminated) is claimed again. */
+  leaseSeconds: 900,
+  /** Items one drain run handles before continuing as new. */
+  itemsPerRun: 500,
+} as const;
+
+/** How rows reach Snowflake. */
+export type UploadLoadMethod = 'binds' | 'file';
+export type UploadLoadMethodChoice = 'auto' | UploadLoadMethod;
+
+/** Tuning of one upload (no secrets; all optional, defaults {@link EXECUTION_UPLOAD_DEFAULTS}). */
+export interface UploadOptions {
+  loadMethod?: UploadLoadMethodChoice;
+  bindMaxRows?: number;
+  bindChunkRows?: number;
+  heartbeatTimeoutSeconds?: number;
+  retryInitialSeconds?: number;
+  retryMaxSeconds?: number;
+  leaseSeconds?: number;
+}
+
+/** Input of the `executionUploadDrain` workflow (also the Schedule's action argument). */
+export interface ExecutionUploadDrainInput {
+  /** Children running at once (default 5). */
+  maxConcurrent?: number;
+  /** Items per run before continue-as-new (default 500; Temporal's suggestion also triggers it). */
+  itemsPerRun?: number;
+  upload?: UploadOptions;
+  /** Task queue of the activities and children (default: the drain's own). */
+  taskQueue?: string;
+  /** Set by continue-as-new: totals so far. */
+  carry?: ExecutionUploadDrainResult;
+}
+
+/** Totals of a drain (over all its continue-as-new runs). */
+export interface ExecutionUploadDrainResult {
+  claimed: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  /** Claimed items whose child was already running (a previous drain's); left to it. */
+  alreadyRunning: number;
+  rows: number;
+  /** Runs of this drain (1 + continue-as-new count). */
+  runs: number;
+}
+
+/** Input of one `executionUpload` child. */
+export interface ExecutionUploadInput {
+  /** snowflake_sync_queue.id */
+  syncId: string;
+  upload?: UploadOptions;
+  taskQueue?: string;
+}
+
+/** Final state of one item after its child. */
+export type UploadOutcome = 'completed' | 'skipped' | 'failed';
+
+/** Result of an `executionUpload` child (and of the upload activity when it succeeds). */
+export interface ExecutionUploadResult {
+  syncId: string;
+  executionId: string;
+  status: UploadOutcome;
+  /** Fully qualified Snowflake table (`DB.SCHEMA.TABLE`), when uploaded. */
+  table?: string;
+  rows: number;
+  method?: UploadLoadMethod;
+  /** Upload attempts made by this child. */
+  attempts: number;
+  /** Why it was skipped or failed. */
+  reason?: string;
+}

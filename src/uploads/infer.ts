@@ -1,0 +1,139 @@
+/**
+ * Column inference for execution results (seed 004: "column types inferred from the results") and the
+ * Snowflake names of an upload's tables.
+ *
+ * Input cells come from PostgreSQL as `(jsonb_typeof, value::text)` pairs (src/uploads/store.ts), so
+ * numbers arrive as their exact decimal text (jsonb keeps numeric exactly and never prints exponents)
+ * and are never passed through JS `number` (DESIGN §4).
+ *
+ * Rules, per column over all non-null values:
+ * | values                                   | Snowflake type                   |
+ * |------------------------------------------|----------------------------------|
+ * | none (all null / absent)                 | VARCHAR                          |
+ * | booleans                                 | BOOLEAN                          |
+ * | numbers, integer digits + scale ≤ 38     | NUMBER(38, max scale)            |
+ * | numbers beyond that                      | FLOAT (the only lossy case)      |
+ * | strings, all `YYYY-MM-DD`                | DATE                             |
+ * | strings, all ISO timestamps with a zone  | TIMESTAMP_TZ (offset kept)       |
+ * | strings, all ISO timestamps without zone | TIMESTAMP_NTZ                    |
+ * | other strings                            | VARCHAR                          |
+ * | any object or array                      | VARIANT (every value as JSON)    |
+ * | mixed scalars (e.g. numbers and strings) | VARCHAR (exact text of each)     |
+ */
+import { createHash } from 'node:crypto';
+
+/** `jsonb_typeof` of a value. */
+export type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null';
+
+/** Snowflake types the inference produces. */
+export type InferredType = 'VARCHAR' | 'BOOLEAN' | 'FLOAT' | 'DATE' | 'TIMESTAMP_TZ' | 'TIMESTAMP_NTZ' | 'VARIANT' | `NUMBER(38,${number})`;
+
+/** One inferred column: the result key, its Snowflake column name and type. */
+export interface InferredColumn {
+  key: string;
+  name: string;
+  sfType: InferredType;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const TS_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+const TZ_RE = /(Z|[+-]\d{2}(:?\d{2})?)$/;
+const NUM_RE = /^-?(\d+)(?:\.(\d+))?$/;
+
+function validDate(s: string): boolean {
+  const d = new Date(`${s.slice(0, 10)}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s.slice(0, 10);
+}
+
+/** Accumulates what one column's values look like. */
+export class ColumnStats {
+  private readonly kinds = new Set<JsonKind>();
+  private maxInt = 1;
+  private maxScale = 0;
+  private numbersFit = true;
+  private allDate = true;
+  private allTsTz = true;
+  private allTsNtz = true;
+
+  /** Observe one value: its jsonb kind and its JSON text. */
+  observe(kind: JsonKind, json: string): void {
+    if (kind === 'null') return;
+    this.kinds.add(kind);
+    if (kind === 'number') {
+      const m = NUM_RE.exec(json);
+      if (!m) {
+        this.numbersFit = false;
+        return;
+      }
+      const intDigits = m[1].replace(/^0+(?=\d)/, '').length;
+      const scale = m[2]?.length ?? 0;
+      if (intDigits > this.maxInt) this.maxInt = intDigits;
+      if (scale > this.maxScale) this.maxScale = scale;
+    } else if (kind === 'string' && (this.allDate || this.allTsTz || this.allTsNtz)) {
+      const s = JSON.parse(json) as string;
+      if (this.allDate && !(DATE_RE.test(s) && validDate(s))) this.allDate = false;
+      const ts = TS_RE.test(s) && validDate(s);
+      const tz = ts && TZ_RE.test(s.slice(10));
+      if (this.allTsTz && !(ts && tz)) this.allTsTz = false;
+      if (this.allTsNtz && !(ts && !tz)) this.allTsNtz = false;
+    }
+  }
+
+  /** The Snowflake type for everything observed (see the module table). */
+  type(): InferredType {
+    const k = this.kinds;
+    if (k.size === 0) return 'VARCHAR';
+    if (k.has('object') || k.has('array')) return 'VARIANT';
+    if (k.size > 1) return 'VARCHAR';
+    if (k.has('boolean')) return 'BOOLEAN';
+    if (k.has('number')) {
+      return this.numbersFit && this.maxInt + this.maxScale <= 38 ? `NUMBER(38,${this.maxScale})` : 'FLOAT';
+    }
+    if (this.allDate) return 'DATE';
+    if (this.allTsTz) return 'TIMESTAMP_TZ';
+    if (this.allTsNtz) return 'TIMESTAMP_NTZ';
+    return 'VARCHAR';
+  }
+}
+
+/**
+ * The text loaded into the VARCHAR staging column for one value of a column of type `sfType`:
+ * SQL NULL for JSON null, JSON text for VARIANT columns (PARSE_JSON'd by the load), the string itself
+ * for strings, the exact JSON text for numbers and booleans.
+ */
+export function loadText(kind: JsonKind, json: string, sfType: InferredType): string | null {
+  if (kind === 'null') return null;
+  if (sfType === 'VARIANT') return json;
+  if (kind === 'string') return JSON.parse(json) as string;
+  return json;
+}
+
+/**
+ * Snowflake column names for result keys, in order: a plain identifier (`[A-Za-z_][A-Za-z0-9_$]*`)
+ * is upper-cased (so users can write it unquoted), anything else is kept exactly (floe quotes every
+ * name). Names that collide after that get `_2`, `_3`, ….
+ */
+export function columnNames(keys: string[]): string[] {
+  const used = new Set<string>();
+  return keys.map((k) => {
+    const base = k === '' ? 'COLUMN' : /^[A-Za-z_][A-Za-z0-9_$]*$/.test(k) ? k.toUpperCase() : k;
+    let name = base;
+    for (let i = 2; used.has(name.toUpperCase()); i++) name = `${base}_${i}`;
+    used.add(name.toUpperCase());
+    return name;
+  });
+}
+
+/**
+ * The target table name `WORKFLOW_EXECUTION_<YYYYMMDD>_<EXECUTION_ID>` (seed 004's
+ * `workflow_execution_<date>_<execution_id>`, upper-cased and restricted to `[A-Z0-9_]` so it can be
+ * written unquoted). The date is the UTC completion date. When the id needed more than upper-casing,
+ * 8 hex characters of its SHA-256 are appended so two ids never share a table.
+ */
+export function targetTableName(executionId: string, completedAt: Date): string {
+  const d = completedAt.toISOString().slice(0, 10).replaceAll('-', '');
+  const up = executionId.toUpperCase();
+  const clean = up.replace(/[^A-Z0-9_]/g, '_').slice(0, 200);
+  const suffix = clean === up ? '' : `_${createHash('sha256').update(executionId).digest('hex').slice(0, 8).toUpperCase()}`;
+  return `WORKFLOW_EXECUTION_${d}_${clean}${suffix}`;
+}

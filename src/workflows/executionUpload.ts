@@ -1,0 +1,168 @@
+/**
+ * Execution upload workflows (seed 004). Deterministic: only `@temporalio/workflow`, types and
+ * constants.
+ *
+ * - `executionUploadDrain` (started by the Schedule every 30 s, overlap skip, so one drain at a time):
+ *   claims pending items (`FOR UPDATE SKIP LOCKED`, as many as there are free slots) and runs at most
+ *   `maxConcurrent` (5) `executionUpload` children at once; claims again as children finish until the
+ *   queue is empty; continues-as-new after `itemsPerRun` items or when Temporal suggests it.
+ * - `executionUpload` (workflow id `executionUpload-<sync id>`, so one item never uploads twice at
+ *   once): up to 1 + `max_retries` attempts of the upload activity, with exponential backoff (durable
+ *   timers) between them; each failed attempt is recorded on the item (retry_count, error_message);
+ *   a non-retryable failure (src/errors.ts) or the last attempt's failure marks the item failed.
+ *   A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt.
+ *
+ * Only ids and counts cross Temporal. Search attributes: FloeJobKind=execution_upload,
+ * FloeTable=`drain` | `execution:<execution_id>`, FloeStatus, FloeRows.
+ */
+import {
+  continueAsNew,
+  proxyActivities,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ExecutionUploadActivities } from '../activities/executionUpload.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import {
+  EXECUTION_UPLOAD_DEFAULTS as D,
+  EXECUTION_UPLOAD_JOB_KIND,
+  uploadWorkflowId,
+  type ExecutionUploadDrainInput,
+  type ExecutionUploadDrainResult,
+  type ExecutionUploadInput,
+  type ExecutionUploadResult,
+} from '../jobs/executionUpload.js';
+import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
+
+function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
+  upsertSearchAttributes([
+    { key: SA.jobKind, value: EXECUTION_UPLOAD_JOB_KIND },
+    { key: SA.table, value: table },
+    { key: SA.status, value: status },
+    ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
+  ]);
+}
+
+/** The innermost failure message and type (ActivityFailure → ApplicationFailure → …), and whether it timed out. */
+function rootCause(err: unknown): { message: string; type: string | null; nonRetryable: boolean } {
+  let e = err as { message?: string; cause?: unknown; type?: string; nonRetryable?: boolean; name?: string } | undefined;
+  let type: string | null = null;
+  let message = e?.message ?? String(err);
+  let nonRetryable = false;
+  while (e) {
+    if (e.type) type = e.type;
+    if (e.nonRetryable) nonRetryable = true;
+    if (e.message) message = e.message;
+    e = e.cause as typeof e;
+  }
+  if (type && NON_RETRYABLE_ERROR_TYPES.includes(type)) nonRetryable = true;
+  return { message, type, nonRetryable };
+}
+
+function shortActs(taskQueue?: string) {
+  return proxyActivities<ExecutionUploadActivities>({
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+    ...(taskQueue ? { taskQueue } : {}),
+  });
+}
+
+/** Upload one queue item to its user's Snowflake (see the module comment). */
+export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
+  const o = { ...D, ...input.upload };
+  const short = shortActs(input.taskQueue);
+  const upload = proxyActivities<ExecutionUploadActivities>({
+    startToCloseTimeout: '2h',
+    heartbeatTimeout: `${o.heartbeatTimeoutSeconds}s`,
+    // Retries are counted by this workflow against the item's max_retries (one activity attempt each).
+    retry: { maximumAttempts: 1 },
+    ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+  });
+  setAttrs('execution:?', 'running');
+  const item = await short.uploadBegin({ syncId: input.syncId });
+  const label = `execution:${item.executionId}`;
+  setAttrs(label, 'running');
+  const maxRetries = Math.max(0, item.maxRetries);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await upload.uploadExecution({ syncId: input.syncId, options: input.upload, attempt });
+      setAttrs(label, 'completed', r.rows);
+      return { ...r, attempts: attempt };
+    } catch (err) {
+      const cause = rootCause(err);
+      if (cause.nonRetryable || attempt > maxRetries) {
+        await short.uploadFail({ syncId: input.syncId, message: cause.message, retries: attempt - 1 });
+        setAttrs(label, 'failed', 0);
+        return { syncId: input.syncId, executionId: item.executionId, status: 'failed', rows: 0, attempts: attempt, reason: cause.message };
+      }
+      await short.uploadRetryLater({ syncId: input.syncId, failures: attempt, message: cause.message });
+      const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
+      await sleep(Math.max(1, Math.round(delay * 1000)));
+    }
+  }
+}
+
+/** Drain the queue with at most `maxConcurrent` uploads at once (see the module comment). */
+export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}): Promise<ExecutionUploadDrainResult> {
+  const info = workflowInfo();
+  const max = Math.max(1, input.maxConcurrent ?? D.maxConcurrent);
+  const perRun = Math.max(1, input.itemsPerRun ?? D.itemsPerRun);
+  const short = shortActs(input.taskQueue);
+  const totals: ExecutionUploadDrainResult = input.carry
+    ? { ...input.carry, runs: input.carry.runs + 1 }
+    : { claimed: 0, completed: 0, failed: 0, skipped: 0, alreadyRunning: 0, rows: 0, runs: 1 };
+  setAttrs('drain', 'running', totals.rows);
+
+  const running = new Map<string, Promise<void>>();
+  const launch = (syncId: string): void => {
+    const p = (async () => {
+      try {
+        const child = await startChild(executionUpload, {
+          workflowId: uploadWorkflowId(syncId),
+          args: [{ syncId, upload: input.upload, taskQueue: input.taskQueue }],
+          ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+        });
+        const r = await child.result();
+        if (r.status === 'completed') {
+          totals.completed++;
+          totals.rows += r.rows;
+        } else if (r.status === 'skipped') totals.skipped++;
+        else totals.failed++;
+      } catch (err) {
+        if ((err as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError') totals.alreadyRunning++;
+        else totals.failed++;
+      } finally {
+        running.delete(syncId);
+      }
+    })();
+    running.set(syncId, p);
+  };
+
+  let handled = 0;
+  let queueEmpty = false;
+  let budgetSpent: boolean;
+  for (;;) {
+    budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
+    if (!budgetSpent && !queueEmpty && running.size < max) {
+      const items = await short.uploadClaim({ limit: max - running.size, claimer: info.workflowId, leaseSeconds: input.upload?.leaseSeconds });
+      totals.claimed += items.length;
+      handled += items.length;
+      for (const it of items) launch(it.syncId);
+      if (items.length === 0) queueEmpty = true;
+    }
+    if (running.size === 0) {
+      if (queueEmpty || budgetSpent) break;
+      continue;
+    }
+    await Promise.race(running.values());
+    queueEmpty = false; // a slot freed: look again (the trigger may have queued more meanwhile)
+  }
+  if (budgetSpent && !queueEmpty) {
+    setAttrs('drain', 'running', totals.rows);
+    return continueAsNew<typeof executionUploadDrain>({ ...input, carry: totals });
+  }
+  setAttrs('drain', totals.failed > 0 ? 'failed' : 'completed', totals.rows);
+  return totals;
+}

@@ -1,0 +1,174 @@
+/**
+ * Rig of the execution upload suites: one migrated database, two emulators (two users' "Snowflake
+ * accounts"), a Temporal client, the workflows bundled from test/executionUpload.workflows.ts, workers
+ * with the upload activities (own task queue), a capturing logger, and helpers to add executions and
+ * configurations.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type pg from 'pg';
+import { inject } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
+import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
+import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import { createPool } from '../src/db/index.js';
+import { wrapActivities } from '../src/errors.js';
+import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
+import { createLogger } from '../src/logger.js';
+import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
+import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+export const workflowsFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'executionUpload.workflows.ts');
+
+/** A user with a Snowflake configuration on one of the emulators. */
+export interface TestUser {
+  userId: string;
+  password: string;
+  settings: SnowflakeSettings;
+  sf: SnowflakeSession;
+}
+
+export interface UploadRig {
+  root: string;
+  db: FreshDatabase;
+  pool: pg.Pool;
+  emus: RunningEmulator[];
+  keyHex: string;
+  key: Buffer;
+  client: Client;
+  native: NativeConnection;
+  bundle: WorkflowBundle;
+  taskQueue: string;
+  hooks: ExecutionUploadHooks;
+  /** Every log line the activities wrote. */
+  logLines: string[];
+  /** Every workflow id this rig started (drains); children are found from the queue. */
+  drainIds: string[];
+  startWorker(opts?: { queue?: string; workflows?: boolean; activities?: boolean }): Promise<{ stop(): Promise<void> }>;
+  /** A user whose configuration points at emulator `emu` and database `database` (created). */
+  addUser(emu: number, database: string): Promise<TestUser>;
+  /** Insert an execution (default completed now) with `results` (a value, or JSON text used as is). */
+  addExecution(userId: string, results: unknown, opts?: { status?: string; executionId?: string; completedAt?: string }): Promise<string>;
+  drain(input?: ExecutionUploadDrainInput, queue?: string): Promise<ExecutionUploadDrainResult>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+// Worker state changes at INFO would flood the test output (one Runtime per test process).
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by this process
+}
+
+/** Build a rig; `close()` stops everything it started. */
+export async function makeUploadRig(name: string): Promise<UploadRig> {
+  const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
+  const db = await freshDatabase({ prefix: 'floe_up' });
+  const pool = createPool(db.url, { max: 8 });
+  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`) })));
+  const keyHex = generateEncryptionKey();
+  const key = parseEncryptionKey(keyHex);
+  const native = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const conn = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsFile, logger: silent });
+  const taskQueue = `floe-up-test-${process.pid}-${name}`;
+  const hooks: ExecutionUploadHooks = {};
+  const logLines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void logLines.push(s) } });
+  const activities = wrapActivities(
+    createExecutionUploadActivities({
+      pool,
+      encryptionKey: key,
+      tmpDir: path.join(root, 'tmp'),
+      logger,
+      hooks: {
+        beforeLoad: (i) => hooks.beforeLoad?.(i),
+        afterChunk: (i) => hooks.afterChunk?.(i),
+        afterLoad: (i) => hooks.afterLoad?.(i),
+      },
+    }),
+  );
+  const workers: { stop(): Promise<void> }[] = [];
+  const sessions: SnowflakeSession[] = [];
+  const drainIds: string[] = [];
+  const rig: UploadRig = {
+    root, db, pool, emus, keyHex, key, client, native, bundle, taskQueue, hooks, logLines, drainIds,
+    async startWorker(opts = {}) {
+      const worker = await Worker.create({
+        connection: native,
+        namespace: inject('temporalNamespace'),
+        taskQueue: opts.queue ?? taskQueue,
+        ...(opts.activities === false ? {} : { activities }),
+        ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
+        maxConcurrentActivityTaskExecutions: 10,
+      });
+      const running = worker.run();
+      const h = {
+        async stop() {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      };
+      workers.push(h);
+      return h;
+    },
+    async addUser(emu, database) {
+      const userId = randomUUID();
+      const password = `pw-${randomBytes(12).toString('hex')}`;
+      const settings: SnowflakeSettings = { account: `acct_${database.toLowerCase()}`, username: `user_${database.toLowerCase()}`, password, accessUrl: emus[emu].url, database, schema: 'RESULTS' };
+      const sf = await connectSnowflake(settings);
+      sessions.push(sf);
+      await sf.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
+      await sf.query(`CREATE SCHEMA IF NOT EXISTS ${database}.RESULTS`);
+      await saveSnowflakeConfiguration(pool, key, {
+        userId, account: `${settings.account}.snowflakecomputing.com`, warehouse: 'COMPUTE_WH', database, schema: 'RESULTS',
+        username: settings.username, password, accessUrl: emus[emu].url,
+      });
+      return { userId, password, settings, sf };
+    },
+    async addExecution(userId, results, opts = {}) {
+      const id = opts.executionId ?? `exec_${name}_${++seq}_${randomBytes(3).toString('hex')}`;
+      await pool.query(
+        `INSERT INTO workflow_executions (execution_id, user_id, workflow_name, status, results, completed_at)
+         VALUES ($1, $2, 'test-workflow', $3, $4::jsonb, CASE WHEN $3 = 'completed' THEN COALESCE($5::timestamptz, now()) END)`,
+        [id, userId, opts.status ?? 'completed', results === undefined || results === null ? null : typeof results === 'string' ? results : JSON.stringify(results), opts.completedAt ?? null],
+      );
+      return id;
+    },
+    async drain(input = {}, queue) {
+      const workflowId = `up-drain-${process.pid}-${name}-${++seq}`;
+      drainIds.push(workflowId);
+      return runExecutionUploadDrain(client, {
+        taskQueue: queue ?? taskQueue,
+        workflowId,
+        input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2, retryMaxSeconds: 1 }, ...input },
+      });
+    },
+    async close() {
+      for (const w of workers) await w.stop();
+      for (const s of sessions) await s.close();
+      for (const e of emus) await e.close();
+      await native.close();
+      await conn.close();
+      await pool.end();
+      await db.drop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
+
+/** `n` rows of a small mixed-type result (ids 1..n). */
+export function rowsOf(n: number, tag = 'r'): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `${tag}-${i + 1}`, amount: (i + 1) * 1.25, ok: i % 2 === 0, day: '2024-01-15' }));
+}
