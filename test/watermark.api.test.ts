@@ -1,0 +1,212 @@
+/**
+ * Watermark sync: config validation, pinned SQL, and the control surface (schedule apply / pause /
+ * resume / trigger / backfill, status, discovery, metrics) through the API router against real
+ * Temporal, PostgreSQL and the emulator.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetricsHandler, createPgSyncRouter } from '../src/api/pgSync.js';
+import { errorHandler } from '../src/api/errors.js';
+import { createLogger } from '../src/logger.js';
+import { parsePgSyncConfig, PgSyncConfigError } from '../src/pgsync/config.js';
+import * as Q from '../src/pgsync/sql.js';
+import { scheduleId } from '../src/jobs/watermarkSync.js';
+import { getWatermark } from '../src/pgsync/store.js';
+import { makeRig, type WmRig } from './watermark.harness.js';
+
+describe('pg-sync config', () => {
+  it('accepts the seed shape and applies defaults', () => {
+    const c = parsePgSyncConfig(`
+sync_interval_seconds: 120
+default_batch_size: 1000
+tables:
+  - source: public.users
+    target: analytics.users
+    pk: id
+    watermark_column: updated_at
+    batch_size: 500
+    transform: null
+  - source: public.checkins
+    target: analytics.checkins
+    pk: [tenant_id, id]
+    watermark_column: last_modified
+    transform: {sql: {EMAIL: "lower(email)"}}
+`);
+    expect(c).toMatchObject({ name: 'default', syncIntervalSeconds: 120, maxParallelTables: 4 });
+    expect(c.tables[0]).toMatchObject({ pk: ['id'], batchSize: 500, transform: null, loadMethod: 'auto', lagSeconds: 0 });
+    expect(c.tables[1]).toMatchObject({ pk: ['tenant_id', 'id'], batchSize: 1000, transform: { kind: 'sql', columns: { EMAIL: 'lower(email)' } } });
+  });
+
+  it('validates the shipped example config', () => {
+    const c = parsePgSyncConfig(readFileSync(new URL('../config/sync_config.example.yaml', import.meta.url), 'utf8'));
+    expect(c.tables.map((t) => t.source)).toEqual(['public.users', 'public.checkins', 'public.accounts']);
+  });
+
+  it('names the table and the field of every problem', () => {
+    let err: PgSyncConfigError | null = null;
+    try {
+      parsePgSyncConfig(`
+source_database_url: postgres://u:secret@h/db
+tables:
+  - source: public.users
+    target: analytics.users
+    pk: id
+  - source: public.x
+    target: a.x
+    pk: []
+    watermark_column: w
+    batch_size: -1
+    transform: no_such_fn
+`);
+    } catch (e) {
+      err = e as PgSyncConfigError;
+    }
+    expect(err).toBeInstanceOf(PgSyncConfigError);
+    const paths = err!.issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['source_database_url', 'tables[0] (public.users).watermark_column', 'tables[1] (public.x).pk', 'tables[1] (public.x).batch_size']));
+    expect(err!.message).not.toContain('u:secret');
+  });
+});
+
+describe('pg-sync SQL', () => {
+  const plan = { watermarkType: 'timestamp with time zone', pkTypes: ['integer', 'text'] };
+  it('pages on (watermark, pk) with typed binds', () => {
+    expect(Q.afterPredicate('updated_at', ['id', 'k'], plan, { watermark: '2024-01-01', pk: ['1', 'a'] })).toEqual({
+      sql: '("updated_at", "id", "k") > ($1::timestamp with time zone, $2::integer, $3::text)',
+      params: ['2024-01-01', '1', 'a'],
+    });
+    expect(Q.afterPredicate('updated_at', ['id'], plan, { watermark: 'x', pk: null }).sql).toBe('"updated_at" > $1::timestamp with time zone');
+    expect(Q.afterPredicate('updated_at', ['id'], plan, null).sql).toBe('"updated_at" IS NOT NULL');
+  });
+
+  it('reads a batch ordered by the table columns, not the text aliases of the same name', () => {
+    const s = Q.batchSelectSql(['public', 't'], 'updated_at', ['id'], { ...plan, pkTypes: ['integer'] } as never, [{ alias: 'id', expr: '"id"::text' }], { column: 'deleted', isBoolean: true }, { watermark: 'w', pk: ['9'] }, 500);
+    expect(s.sql).toBe('SELECT "id"::text AS "id", "updated_at"::text AS "__floe_wm", "id"::text AS "__floe_pk0", COALESCE("deleted", false)::text AS "__floe_del" FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id") > ($1::timestamp with time zone, $2::integer) ORDER BY "__floe_src"."updated_at", "__floe_src"."id" LIMIT 500');
+  });
+
+  it('MERGEs with per-key dedup (latest watermark wins) and soft delete', () => {
+    const sql = Q.mergeSql(['DB', 'S', 'T'], ['DB', 'S', 'STG'], [
+      { target: 'ID', sfType: 'NUMBER(38,0)' },
+      { target: 'V', sfType: 'VARIANT' },
+      { target: 'TS', sfType: 'TIMESTAMP_TZ' },
+    ], ['ID'], true);
+    expect(sql).toBe(`MERGE INTO "DB"."S"."T" AS t
+USING (SELECT * FROM "DB"."S"."STG" QUALIFY ROW_NUMBER() OVER (PARTITION BY "ID" ORDER BY "_FLOE_SEQ"::NUMBER(38,0) DESC) = 1) AS s
+ON t."ID" = s."ID"::NUMBER(38,0)
+WHEN MATCHED AND s."_FLOE_DEL" = 'true' THEN DELETE
+WHEN MATCHED THEN UPDATE SET "V" = PARSE_JSON(s."V"), "TS" = s."TS"::TIMESTAMP_TZ
+WHEN NOT MATCHED AND (s."_FLOE_DEL" IS NULL OR s."_FLOE_DEL" <> 'true') THEN INSERT ("ID", "V", "TS") VALUES (s."ID"::NUMBER(38,0), PARSE_JSON(s."V"), s."TS"::TIMESTAMP_TZ)`);
+  });
+
+  it('maps PostgreSQL types like PeerDB', () => {
+    const m = (data_type: string, p: number | null = null, s: number | null = null) => Q.snowflakeTypeFor({ data_type, numeric_precision: p, numeric_scale: s });
+    expect([m('numeric'), m('numeric', 12, 4), m('numeric', 50, 2), m('bigint'), m('timestamp with time zone'), m('jsonb'), m('uuid'), m('text'), m('bytea')])
+      .toEqual(['NUMBER(38,20)', 'NUMBER(12,4)', 'VARCHAR', 'NUMBER(38,0)', 'TIMESTAMP_TZ', 'VARIANT', 'VARCHAR', 'VARCHAR', 'BINARY']);
+  });
+
+  it('parses names like each dialect', () => {
+    expect(Q.sourceParts('users')).toEqual(['public', 'users']);
+    expect(Q.sourceParts('Sales."Order Items"')).toEqual(['sales', 'Order Items']);
+    expect(Q.targetParts('analytics.users', 'DB')).toEqual(['DB', 'ANALYTICS', 'USERS']);
+    expect(() => Q.targetParts('users', 'DB')).toThrow(/schema.table/);
+  });
+});
+
+describe('pg-sync control surface', () => {
+  let rig: WmRig;
+  let worker: { stop(): Promise<void> };
+  let server: Server;
+  let base: string;
+  const name = `api${process.pid}`;
+
+  beforeAll(async () => {
+    rig = await makeRig('api');
+    worker = await rig.startWorker();
+    const app = express();
+    app.use(express.json());
+    app.use('/api/v1/pg-sync', createPgSyncRouter({ pool: rig.pool, temporal: rig.client, taskQueue: rig.taskQueue, snowflake: rig.settings }));
+    app.get('/metrics', createMetricsHandler(rig.pool));
+    app.use(errorHandler(createLogger({ level: 'silent' })));
+    server = app.listen(0);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await rig.pool.query(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, meta jsonb, updated_at timestamptz NOT NULL DEFAULT now())`);
+    await rig.pool.query(`INSERT INTO public.orders SELECT i, i * 1.5, '{}'::jsonb FROM generate_series(1, 20) i`);
+  });
+
+  afterAll(async () => {
+    await rig?.client.schedule.getHandle(scheduleId(name)).delete().catch(() => undefined);
+    server?.close();
+    await worker?.stop();
+    await rig?.close();
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text() };
+  };
+  const yaml = `name: ${name}\nsync_interval_seconds: 3600\ntables:\n  - source: public.orders\n    target: ANALYTICS.S.ORDERS\n    pk: id\n    watermark_column: updated_at\n`;
+
+  it('discovers (dry run, then create) the target DDL', async () => {
+    const dry = await call('POST', '/api/v1/pg-sync/discover', { yaml });
+    expect(dry.status).toBe(200);
+    expect(dry.body.ddl).toContain('CREATE TABLE IF NOT EXISTS "ANALYTICS"."S"."ORDERS" (\n  "ID" NUMBER(38,0) NOT NULL,\n  "AMOUNT" NUMBER(38,20),\n  "META" VARIANT,\n  "UPDATED_AT" TIMESTAMP_TZ NOT NULL,\n  PRIMARY KEY ("ID")\n)');
+    expect(dry.body.tables[0]).toMatchObject({ targetExists: false, created: false });
+    const made = await call('POST', '/api/v1/pg-sync/discover', { yaml, create: true });
+    expect(made.body.tables[0]).toMatchObject({ created: true });
+    expect((await rig.sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.S.ORDERS'))[0].N).toBe('0');
+  });
+
+  it('applies the config idempotently, pauses, resumes, triggers, backfills, and reports status and metrics', async () => {
+    const bad = await call('POST', '/api/v1/pg-sync/apply', { yaml: yaml.replace('pk: id', 'pk: []') });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('tables[0] (public.orders).pk');
+
+    expect((await call('POST', '/api/v1/pg-sync/apply', { yaml })).body.action).toBe('created');
+    expect((await call('POST', '/api/v1/pg-sync/apply', { yaml })).body.action).toBe('unchanged');
+    expect((await call('POST', '/api/v1/pg-sync/apply', { yaml: yaml.replace('3600', '1800') })).body.action).toBe('updated');
+    const d = await rig.client.schedule.getHandle(scheduleId(name)).describe();
+    expect(d.policies.overlap).toBe('SKIP');
+    expect(d.spec.intervals?.[0]?.every).toBe(1_800_000);
+
+    expect((await call('POST', '/api/v1/pg-sync/pause', { name })).status).toBe(200);
+    expect((await call('GET', `/api/v1/pg-sync/status?name=${name}`)).body.schedule.paused).toBe(true);
+    await call('POST', '/api/v1/pg-sync/resume', { name });
+    expect((await call('POST', '/api/v1/pg-sync/pause', { name: 'nope' })).status).toBe(404);
+
+    expect((await call('POST', '/api/v1/pg-sync/trigger', { name })).status).toBe(200);
+    const waitFor = async (pred: () => Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await pred()); i++) await new Promise((r) => setTimeout(r, 150));
+    };
+    await waitFor(async () => (await getWatermark(rig.pool, 'public.orders'))?.lastStatus === 'success');
+    const w = await getWatermark(rig.pool, 'public.orders');
+    expect(w, String(w?.lastError)).toMatchObject({ lastStatus: 'success', rowsProcessed: 20 });
+
+    const bf = await call('POST', '/api/v1/pg-sync/backfill', { name, tables: ['public.orders'] });
+    expect(bf.status).toBe(202);
+    const result = await rig.client.workflow.getHandle(bf.body.workflow_id).result();
+    expect(result).toMatchObject({ rows: 20, failed: 0 });
+    expect((await rig.sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.S.ORDERS'))[0].N).toBe('20');
+    expect((await call('POST', '/api/v1/pg-sync/backfill', { name, tables: ['public.other'] })).status).toBe(400);
+
+    const status = await call('GET', `/api/v1/pg-sync/status?name=${name}`);
+    expect(status.body.tables[0]).toMatchObject({ source_table: 'public.orders', last_status: 'success', sync_success_count: 2, rows_processed: 20 });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.body).toContain('sync_success_count{table="public.orders"} 2');
+    expect(metrics.body).toContain('rows_processed{table="public.orders"} 20');
+    expect(metrics.body).toMatch(/last_sync_duration_seconds\{table="public.orders"\} [\d.]+/);
+    expect(metrics.body).toContain('sync_failure_count{table="public.orders"} 0');
+
+    // The runs are in Temporal's job log with floe's search attributes.
+    await waitFor(async () => {
+      let n = 0;
+      for await (const _ of rig.client.workflow.list({ query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'` })) n++;
+      return n >= 2;
+    });
+    let n = 0;
+    for await (const _ of rig.client.workflow.list({ query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'` })) n++;
+    expect(n).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Shared rig of the watermark sync suites: one migrated database (control plane and source), one
+ * emulator, one worker (own bundle of src/workflows/watermarkSync.ts, own task queue) with
+ * the watermark sync activities and test hooks, and a Temporal client.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type pg from 'pg';
+import { inject } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
+import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../src/activities/watermarkSync.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import { createPool } from '../src/db/index.js';
+import { wrapActivities } from '../src/errors.js';
+import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncConfig, type WatermarkSyncInput, type WatermarkSyncResult } from '../src/jobs/watermarkSync.js';
+import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+
+export const workflowsFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/workflows/watermarkSync.ts');
+
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+export interface WmRig {
+  root: string;
+  db: FreshDatabase;
+  pool: pg.Pool;
+  emu: RunningEmulator;
+  sf: SnowflakeSession;
+  settings: SnowflakeSettings;
+  client: Client;
+  native: NativeConnection;
+  bundle: WorkflowBundle;
+  taskQueue: string;
+  hooks: NonNullable<WatermarkSyncDeps['hooks']>;
+  /** Start (another) worker on `taskQueue` (or `queue`), optionally activities only. */
+  startWorker(opts?: { queue?: string; workflows?: boolean }): Promise<{ stop(): Promise<void> }>;
+  run(config: WatermarkSyncConfig, extra?: Partial<WatermarkSyncInput>, workflowId?: string): Promise<WatermarkSyncResult>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+/** Build a rig; `close()` stops everything it started. */
+export async function makeRig(name: string): Promise<WmRig> {
+  const root = mkdtempSync(path.join(os.tmpdir(), `floe-wm-${name}-`));
+  const db = await freshDatabase({ prefix: 'floe_wm' });
+  const pool = createPool(db.url, { max: 6 });
+  const emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu') });
+  const settings: SnowflakeSettings = { account: 'floe', username: 'u', password: 'p', accessUrl: emu.url, database: 'ANALYTICS' };
+  const sf = await connectSnowflake(settings);
+  await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');
+  await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.S');
+  const native = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const conn = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsFile, logger: silent });
+  const taskQueue = `floe-wm-test-${process.pid}-${name}`;
+  const hooks: NonNullable<WatermarkSyncDeps['hooks']> = {};
+  const workers: { stop(): Promise<void> }[] = [];
+  const activities = wrapActivities(
+    createWatermarkSyncActivities({
+      pool,
+      sourcePool: pool,
+      snowflake: settings,
+      tmpDir: path.join(root, 'tmp'),
+      hooks: { afterMerge: (i) => hooks.afterMerge?.(i) },
+    }),
+  );
+  const rig: WmRig = {
+    root, db, pool, emu, sf, settings, client, native, bundle, taskQueue, hooks,
+    async startWorker(opts = {}) {
+      const worker = await Worker.create({
+        connection: native,
+        namespace: inject('temporalNamespace'),
+        taskQueue: opts.queue ?? taskQueue,
+        activities,
+        ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
+        maxConcurrentActivityTaskExecutions: 4,
+      });
+      const running = worker.run();
+      const h = {
+        async stop() {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      };
+      workers.push(h);
+      return h;
+    },
+    async run(config, extra = {}, workflowId) {
+      return client.workflow.execute(WATERMARK_SYNC_WORKFLOW, {
+        taskQueue,
+        workflowId: workflowId ?? `wm-test-${process.pid}-${name}-${++seq}`,
+        args: [{ config, batchHeartbeatSeconds: 10, ...extra }],
+      }) as Promise<WatermarkSyncResult>;
+    },
+    async close() {
+      for (const w of workers) await w.stop();
+      await sf.close();
+      await emu.close();
+      await native.close();
+      await conn.close();
+      await pool.end();
+      await db.drop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
+
+/** A config around `tables` with the defaults the validator would add. */
+export function cfg(name: string, tables: Partial<WatermarkSyncConfig['tables'][number]>[]): WatermarkSyncConfig {
+  return {
+    name,
+    syncIntervalSeconds: 120,
+    maxParallelTables: 4,
+    tables: tables.map((t) => ({
+      source: 'public.t',
+      target: 'ANALYTICS.S.T',
+      pk: ['id'],
+      watermarkColumn: 'updated_at',
+      batchSize: 1000,
+      transform: null,
+      lagSeconds: 0,
+      loadMethod: 'auto',
+      fileFormat: 'csv',
+      bindMaxRows: 5000,
+      softDeleteColumn: null,
+      createTarget: true,
+      ...t,
+    })),
+  };
+}
