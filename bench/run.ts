@@ -3,6 +3,8 @@
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   emulator: () => import('./emulator.js'),
+  cache: () => import('./cache.js'),
+  'table-sync': () => import('./table-sync.js'),
   'watermark-sync': () => import('./watermark-sync.js'),
 };
 

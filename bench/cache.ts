@@ -1,0 +1,128 @@
+/**
+ * `npm run bench -- cache [--rows 1000000] [--checks 40] [--queries 30]`: the query-result cache.
+ *
+ * Starts its own PostgreSQL (control plane + DuckLake catalog), an in-memory Temporal dev server, the
+ * emulator (in process) with a generated table of `--rows` rows, and an in-process worker of the cache
+ * workflows. Prints in one run:
+ * - the refresh of a `--rows`-row result (forced `cacheRefresh` workflow, end to end: describe, unload to
+ *   Parquet, GET, one DuckLake transaction);
+ * - SKIPPED-check latency p50/p95 (`cacheRefresh` without force when nothing changed: workflow start,
+ *   LAST_ALTERED read from INFORMATION_SCHEMA, hash compare, result);
+ * - routed-query latency p50: an aggregate over the cache in DuckDB/DuckLake vs the same query passed
+ *   through to the emulator (the cache inlined as its source query).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startEmulator } from '../emulator/src/index.js';
+import { createCacheActivities } from '../src/activities/cache.js';
+import { runCacheRefresh } from '../src/client/cache.js';
+import { routeQuery } from '../src/cache/router.js';
+import { closeLakes, setupStorage } from '../src/cache/storage.js';
+import * as store from '../src/cache/store.js';
+import { connectSnowflake } from '../src/connectors/snowflake.js';
+import { createPool, migrate } from '../src/db/index.js';
+import { wrapActivities } from '../src/errors.js';
+import { projectRoot } from '../src/infra/paths.js';
+import { startPostgres } from '../src/infra/postgres.js';
+import { startTemporal } from '../src/infra/temporal.js';
+import { createLogger, setLogLevel } from '../src/logger.js';
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, checks: { type: 'string' }, queries: { type: 'string' } } });
+  const rows = Number(values.rows ?? 1_000_000);
+  const checks = Number(values.checks ?? 40);
+  const queries = Number(values.queries ?? 30);
+  setLogLevel('warn');
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch { /* installed */ }
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-cache-'));
+  const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const t0 = Date.now();
+  const [pg, temporal, emu, bundle] = await Promise.all([
+    startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
+    startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
+    startEmulator({ port: 0, dataDir: path.join(root, 'emu') }),
+    bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'test', 'cache.workflows.ts'), logger: silent }),
+  ]);
+  const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];
+  try {
+    await migrate(pg.url);
+    const pool = createPool(pg.url);
+    stops.unshift(() => pool.end());
+    const settings = { account: 'floe', username: 'bench', password: 'bench', accessUrl: emu.url, database: 'BENCH', schema: 'S' };
+    const sf = await connectSnowflake(settings);
+    await sf.query('CREATE DATABASE BENCH');
+    await sf.query('CREATE SCHEMA BENCH.S');
+    const tg = Date.now();
+    await sf.query(`CREATE TABLE BENCH.S.EVENTS AS SELECT SEQ4() AS ID, MOD(SEQ4(), 100) AS K, 'name_' || SEQ4() AS NAME, (SEQ4() * 1.25)::NUMBER(18,2) AS V FROM TABLE(GENERATOR(ROWCOUNT => ${rows}))`);
+    console.log(`set-up ${((Date.now() - t0) / 1000).toFixed(1)} s (table of ${rows} rows generated in ${((Date.now() - tg) / 1000).toFixed(1)} s)`);
+
+    const lake = { catalogUrl: pg.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
+    await setupStorage(lake);
+    const credentials = store.staticCredentials(settings);
+    const native = await NativeConnection.connect({ address: temporal.address });
+    const conn = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection: conn });
+    const taskQueue = 'floe-bench-cache';
+    const worker = await Worker.create({
+      connection: native, taskQueue, workflowBundle: bundle,
+      activities: wrapActivities(createCacheActivities({ pool, lake, credentials, tmpDir: path.join(root, 'tmp'), logger: createLogger({ level: 'warn' }) })),
+    });
+    const running = worker.run();
+    stops.unshift(async () => { worker.shutdown(); await running; await conn.close(); await native.close(); await closeLakes(); await sf.close(); });
+
+    await store.upsertSource(pool, { sourceName: 'bench', credentialsRef: 'default', passthroughEnabled: true });
+    await store.insertCache(pool, {
+      cache_name: 'events', source_name: 'bench', source_query: 'SELECT * FROM BENCH.S.EVENTS', monitor_tables: ['BENCH.S.EVENTS'],
+      monitor_tables_derived: false, ttl_seconds: null, schedule_interval_seconds: null,
+    });
+
+    const tr = Date.now();
+    const r = await runCacheRefresh(client, { cacheName: 'events', force: true }, { taskQueue });
+    const refreshMs = Date.now() - tr;
+    if (r.result !== 'REFRESHED') throw new Error(`refresh failed: ${r.message}`);
+    console.log(`refresh of a ${r.rows_refreshed}-row result: ${(refreshMs / 1000).toFixed(2)} s (${Math.round(r.rows_refreshed / (refreshMs / 1000))} rows/s; workflow duration_ms ${r.duration_ms})`);
+
+    const lat: number[] = [];
+    for (let i = 0; i < checks; i++) {
+      const t = performance.now();
+      const x = await runCacheRefresh(client, { cacheName: 'events' }, { taskQueue });
+      lat.push(performance.now() - t);
+      if (x.result !== 'SKIPPED') throw new Error(`expected SKIPPED, got ${x.result}: ${x.message}`);
+    }
+    console.log(`SKIPPED check (workflow end to end, n=${checks}): p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}`);
+
+    const sql = 'SELECT K, COUNT(*) AS N, SUM(V) AS TOTAL FROM events GROUP BY K ORDER BY K';
+    const deps = { pool, lake, credentials };
+    const routed: number[] = [];
+    const passed: number[] = [];
+    for (let i = 0; i < queries + 2; i++) {
+      let t = performance.now();
+      const a = await routeQuery(deps, { sql });
+      const ra = performance.now() - t;
+      t = performance.now();
+      const b = await routeQuery(deps, { sql, max_staleness_seconds: 0 }); // too stale → passthrough (same query, cache inlined)
+      const rb = performance.now() - t;
+      if (a.route !== 'cache' || b.route !== 'passthrough' || a.row_count !== 100 || b.row_count !== 100) throw new Error('unexpected routes');
+      if (i >= 2) { routed.push(ra); passed.push(rb); } // first two: warm-up
+    }
+    console.log(`routed query over ${rows} rows (n=${queries}): cache (DuckDB/DuckLake) p50 ${ms(pct(routed, 50))}, p95 ${ms(pct(routed, 95))}; passthrough to the emulator p50 ${ms(pct(passed, 50))}, p95 ${ms(pct(passed, 95))}`);
+    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  } finally {
+    for (const s of stops) await s().catch((e) => console.error('stop failed:', (e as Error).message));
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(process.argv.slice(2));

@@ -1,0 +1,147 @@
+/**
+ * Activities of the cache refresh (seed 003). Built by {@link createCacheActivities} around a closure
+ * of dependencies (pool, lake settings, credential resolver): inputs carry cache names and job ids only,
+ * never rows or credentials (DESIGN §3).
+ *
+ * - `cacheCheck`: the smart check (src/cache/smart.ts) — TTL, then LAST_ALTERED of the fully qualified
+ *   monitored tables read BEFORE extraction, hashed and compared. Read-only; idempotent.
+ * - `cacheMarkRefreshing` / `cacheRecordSkip` / `cacheRecordRefreshed` / `cacheRecordError`: PostgreSQL
+ *   state updates keyed by cache name; idempotent (last write wins with the same values).
+ * - `cacheExtractLoad`: unload → GET → one DuckLake transaction replacing the cache (src/cache/extract.ts),
+ *   in ONE activity so download and load run on the same host. Idempotent: a retry replaces the table
+ *   again from a fresh unload; the job-scoped stage path and local directory are removed in `finally`.
+ * - `cacheCleanup`: REMOVE of the job's stage path and local directory; idempotent.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../errors.js';
+import { decide, readLastAltered, stateHash } from '../cache/smart.js';
+import { cacheStagePath, extractAndReplace } from '../cache/extract.js';
+import * as store from '../cache/store.js';
+import { parseQualifiedName } from '../cache/sqlRefs.js';
+import type { LakeSettings } from '../cache/storage.js';
+import type { CacheCheckResult, CacheLoadResult } from '../jobs/cacheRefresh.js';
+import { jobSegment } from './tableSync.js';
+import { activityLogger, cancellable, startHeartbeat } from './context.js';
+import * as S from '../sql/tableSync.js';
+
+/** What the cache activities are built from. */
+export interface CacheActivityDeps {
+  pool: pg.Pool;
+  lake: LakeSettings;
+  /** Resolves a source's credentials_ref to settings held by this process. */
+  credentials: store.CredentialResolver;
+  /** Root of job-scoped local download directories. */
+  tmpDir: string;
+  /** Stage name used for unloads (in the source settings' database/schema, else the first monitored table's). Default FLOE_STAGE. */
+  stageName?: string;
+  getParallel?: number;
+  logger?: Logger;
+  /** Test hooks. */
+  hooks?: { beforeLoad?(cacheName: string): Promise<void> };
+}
+
+/** Build the cache activities. Throws nothing at construction. */
+export function createCacheActivities(deps: CacheActivityDeps) {
+  const lg = () => activityLogger(deps.logger);
+
+  async function load(cacheName: string) {
+    const cache = await store.getCache(deps.pool, cacheName);
+    if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
+    const source = await store.getSource(deps.pool, cache.source_name);
+    if (!source) throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
+    const settings = deps.credentials(source.credentials_ref);
+    if (!settings) throw floeError(NonRetryable.AuthenticationFailed, `credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on this worker`);
+    return { cache, source, settings };
+  }
+
+  async function withSf<T>(settings: SnowflakeSettings, fn: (sf: SnowflakeSession) => Promise<T>): Promise<T> {
+    const sf = await connectSnowflake(settings);
+    try {
+      return await fn(sf);
+    } finally {
+      await sf.close();
+    }
+  }
+
+  function stageFor(settings: SnowflakeSettings, monitor: string[]): [string, string, string] {
+    const first = monitor[0] ? parseQualifiedName(monitor[0]) : null;
+    const db = settings.database ?? first?.database;
+    const schema = settings.schema ?? first?.schema;
+    if (!db || !schema) throw floeError(NonRetryable.InvalidRequest, 'no database/schema for the unload stage: set one on the source credentials or monitor a table');
+    return [db, schema, deps.stageName ?? 'FLOE_STAGE'];
+  }
+
+  /** The smart check. */
+  async function cacheCheck(input: { cacheName: string; force?: boolean }): Promise<CacheCheckResult> {
+    const { cache, settings } = await load(input.cacheName);
+    const lastAltered = cache.monitor_tables.length ? await withSf(settings, (sf) => readLastAltered(sf, cache.monitor_tables)) : {};
+    const hash = stateHash(lastAltered);
+    const d = decide({
+      force: input.force ?? false,
+      filled: cache.snapshot_id !== null,
+      expiresAt: cache.expires_at,
+      storedHash: cache.source_state_hash,
+      currentHash: hash,
+      now: new Date(),
+    });
+    lg()?.info({ cache: input.cacheName, refresh: d.refresh, reason: d.reason }, 'cache check');
+    return { refresh: d.refresh, reason: d.reason, stateHash: hash, lastAltered, snapshotId: cache.snapshot_id === null ? null : Number(cache.snapshot_id) };
+  }
+
+  async function cacheRecordSkip(input: { cacheName: string; jobId: string }): Promise<void> {
+    await store.recordSkip(deps.pool, input.cacheName, input.jobId);
+  }
+
+  async function cacheMarkRefreshing(input: { cacheName: string; jobId: string }): Promise<void> {
+    await store.recordRefreshing(deps.pool, input.cacheName, input.jobId);
+  }
+
+  async function cacheExtractLoad(input: { cacheName: string; jobId: string }): Promise<CacheLoadResult> {
+    const { cache, settings } = await load(input.cacheName);
+    const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
+    try {
+      const r = await withSf(settings, (sf) => cancellable(extractAndReplace({
+        sf,
+        lake: deps.lake,
+        pool: deps.pool,
+        cacheName: cache.cache_name,
+        query: cache.source_query,
+        stage: stageFor(settings, cache.monitor_tables),
+        segment: jobSegment(input.jobId),
+        tmpDir: deps.tmpDir,
+        getParallel: deps.getParallel,
+        beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
+      })));
+      return { ...r, method: 'stage' };
+    } finally {
+      hb.stop();
+    }
+  }
+
+  async function cacheRecordRefreshed(input: { cacheName: string; jobId: string; stateHash: string; lastAltered: Record<string, string>; rows: number; snapshotId: number }): Promise<void> {
+    await store.recordRefreshed(deps.pool, { ...input });
+  }
+
+  async function cacheRecordError(input: { cacheName: string; jobId: string; message: string }): Promise<void> {
+    await store.recordError(deps.pool, input.cacheName, input.jobId, input.message);
+  }
+
+  async function cacheCleanup(input: { cacheName: string; jobId: string }): Promise<void> {
+    const seg = jobSegment(input.jobId);
+    await rm(path.join(deps.tmpDir, `cache-${seg}`), { recursive: true, force: true });
+    const loaded = await load(input.cacheName).catch(() => null);
+    if (!loaded) return;
+    await withSf(loaded.settings, (sf) => sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)))).catch((e) =>
+      lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'),
+    );
+  }
+
+  return { cacheCheck, cacheRecordSkip, cacheMarkRefreshing, cacheExtractLoad, cacheRecordRefreshed, cacheRecordError, cacheCleanup };
+}
+
+/** The cache activity interface, for `proxyActivities<CacheActivities>()` (type import only). */
+export type CacheActivities = ReturnType<typeof createCacheActivities>;

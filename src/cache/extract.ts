@@ -1,0 +1,174 @@
+/**
+ * Extraction of a cache's query result from Snowflake and its replacement in DuckLake.
+ *
+ * - Columns: the driver's result metadata of `SELECT * FROM (<query>) LIMIT 0` (describeOnly), mapped
+ *   with the table sync's type map (src/sql/typemap.ts: NUMBER keeps precision, TZ/LTZ keep the instant,
+ *   semi-structured → JSON; GEOGRAPHY etc. refused).
+ * - Rows: unloaded as Parquet (`COPY INTO @stage/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
+ *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET → `read_parquet` with the
+ *   table sync's load casts — the same SQL builders as the table sync (src/sql/tableSync.ts).
+ * - Replace: ONE DuckLake transaction `CREATE OR REPLACE TABLE lake.main.<cache> (...)` + INSERT, with the
+ *   row count verified against the unload before COMMIT. Readers (routing, a user's DuckDB) see either
+ *   the previous snapshot or the new one, never an empty or half-written table; a failure rolls back and
+ *   the previous rows stay. A PostgreSQL advisory lock per cache serializes writers across processes
+ *   (besides the per-cache workflow id), since concurrent replaces of one DuckLake table conflict.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type pg from 'pg';
+import type snowflake from 'snowflake-sdk';
+import type { SnowflakeSession } from '../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../errors.js';
+import { quoteDuckDbIdent, snowflakeStagePath } from '../sql/quote.js';
+import * as S from '../sql/tableSync.js';
+import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
+import { listStage, unload } from '../activities/snowflake.js';
+import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
+
+/** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */
+const DRIVER_TYPES: Record<string, string> = { fixed: 'NUMBER', real: 'FLOAT', text: 'TEXT' };
+
+interface DriverColumn {
+  getName(): string;
+  getType(): string;
+  getPrecision(): number | null;
+  getScale(): number | null;
+  isNullable(): boolean;
+}
+
+/** Strip one trailing `;` and whitespace. */
+export function trimQuery(q: string): string {
+  return q.trim().replace(/;\s*$/, '').trim();
+}
+
+/**
+ * Result columns of `query` without running it (driver `describeOnly`). Throws the driver's error (e.g.
+ * 002003 object does not exist) or UnsupportedType / InvalidRequest (duplicate column names).
+ */
+export async function describeQuery(sf: SnowflakeSession, query: string, label: string): Promise<ColumnPlan[]> {
+  // SnowflakeSession does not expose result metadata yet (see src/cache/STATUS.md: lead to add
+  // `SnowflakeSession.describe`); its connection is reached here, read-only.
+  const conn = (sf as unknown as { conn: snowflake.Connection }).conn;
+  const cols = await new Promise<DriverColumn[]>((resolve, reject) => {
+    conn.execute({
+      sqlText: `SELECT * FROM (${trimQuery(query)}) LIMIT 0`,
+      describeOnly: true,
+      complete: (err, stmt) => (err ? reject(err) : resolve((stmt.getColumns() ?? []) as unknown as DriverColumn[])),
+    } as snowflake.StatementOption);
+  });
+  const rows: SnowflakeColumnRow[] = cols.map((c, i) => ({
+    COLUMN_NAME: c.getName(),
+    DATA_TYPE: DRIVER_TYPES[c.getType()] ?? c.getType().toUpperCase(),
+    NUMERIC_PRECISION: c.getPrecision(),
+    NUMERIC_SCALE: c.getScale(),
+    IS_NULLABLE: c.isNullable() ? 'YES' : 'NO',
+    ORDINAL_POSITION: i + 1,
+  }));
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (seen.has(r.COLUMN_NAME.toLowerCase())) {
+      throw floeError(NonRetryable.InvalidRequest, `the query of cache ${label} returns column ${r.COLUMN_NAME} twice; alias the columns so names are unique`);
+    }
+    seen.add(r.COLUMN_NAME.toLowerCase());
+  }
+  return mapColumns(`cache ${label}`, rows);
+}
+
+/** Parameters of {@link extractAndReplace}. */
+export interface ExtractParams {
+  sf: SnowflakeSession;
+  lake: LakeSettings;
+  pool: pg.Pool;
+  cacheName: string;
+  query: string;
+  /** Stage as [database, schema, name]. */
+  stage: [string, string, string];
+  /** Job-scoped stage sub-path and local directory name ([A-Za-z0-9._-]). */
+  segment: string;
+  tmpDir: string;
+  getParallel?: number;
+  /** Called after download, before the DuckLake transaction (tests inject faults/changes here). */
+  beforeLoad?: () => Promise<void>;
+}
+
+/** Stage path of a job segment. */
+export function cacheStagePath(stage: [string, string, string], segment: string): string {
+  return snowflakeStagePath(stage, 'cache', segment);
+}
+
+/**
+ * Extract the query result and replace the cache's DuckLake table in one transaction.
+ * Returns rows, snapshot and Parquet bytes. Always removes the stage path and local files.
+ * Throws VerificationFailed when the loaded count differs from the unloaded one (previous rows kept).
+ */
+export async function extractAndReplace(p: ExtractParams): Promise<{ rows: number; snapshotId: number; bytes: number }> {
+  const cols = await describeQuery(p.sf, p.query, p.cacheName);
+  const stagePath = cacheStagePath(p.stage, p.segment);
+  const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
+  try {
+    await p.sf.query(S.createStageSql(p.stage));
+    await p.sf.query(S.removeSql(stagePath));
+    const select = `SELECT ${cols.map(unloadExpr).join(', ')} FROM (${trimQuery(p.query)})`;
+    const out = await unload(p.sf, S.unloadSql(stagePath, select, 64 * 1024 * 1024));
+    const files = out.rowsUnloaded > 0 ? await listStage(p.sf, stagePath) : [];
+    const bytes = files.reduce((a, f) => a + f.size, 0);
+    await rm(localDir, { recursive: true, force: true });
+    await mkdir(localDir, { recursive: true });
+    if (files.length) await p.sf.query(S.getSql(stagePath, localDir, p.getParallel ?? 8));
+    const local = (await readdir(localDir)).filter((f) => !f.startsWith('.')).sort().map((f) => path.join(localDir, f));
+    if (p.beforeLoad) await p.beforeLoad();
+    const r = await replaceInLake(p.lake, p.pool, p.cacheName, cols, local, out.rowsUnloaded);
+    return { ...r, bytes };
+  } finally {
+    await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
+    await p.sf.query(S.removeSql(stagePath)).catch(() => undefined);
+  }
+}
+
+/**
+ * The replacing DuckLake transaction (see module comment). `files` are local Parquet files with the
+ * unloaded columns; `expectedRows` is the unload's row count.
+ */
+export async function replaceInLake(
+  lake: LakeSettings,
+  pool: pg.Pool,
+  cacheName: string,
+  cols: ColumnPlan[],
+  files: string[],
+  expectedRows: number,
+): Promise<{ rows: number; snapshotId: number }> {
+  const table = cacheTableName(lake, cacheName);
+  const lock = await pool.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('floe-cache:' || $1))`, [cacheName]);
+    return await withLake(lake, async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        await conn.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} ${c.duckdbType}`).join(', ')})`);
+        if (files.length) {
+          await conn.run(`INSERT INTO ${table} ${S.typedSelect(cols, 'parquet', S.readParquetSource(files))}`);
+        }
+        const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
+        if (n !== expectedRows) {
+          throw floeError(NonRetryable.VerificationFailed, `cache ${cacheName}: loaded ${n} rows but Snowflake unloaded ${expectedRows}; previous rows kept`);
+        }
+        await conn.run('COMMIT');
+        // A concurrent commit of another cache may land in between: the snapshot read is then a later one,
+        // which holds this cache's rows just the same (refreshes of one cache are serialized).
+        return { rows: n, snapshotId: await currentSnapshot(conn, lake) };
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        if (err instanceof Error && err.name !== NonRetryable.VerificationFailed) err.message = scrubSecret(err.message, lake);
+        throw err;
+      }
+    });
+  } finally {
+    await lock.query(`SELECT pg_advisory_unlock(hashtext('floe-cache:' || $1))`, [cacheName]).catch(() => undefined);
+    lock.release();
+  }
+}
+
+/** Drop a cache's DuckLake table (idempotent). */
+export async function dropFromLake(lake: LakeSettings, cacheName: string): Promise<void> {
+  await withLake(lake, (conn) => conn.run(`DROP TABLE IF EXISTS ${cacheTableName(lake, cacheName)}`).then(() => undefined));
+}

@@ -1,0 +1,334 @@
+/**
+ * Table references of a SQL query, found on tokens (never on raw text, so string literals, quoted
+ * identifiers and comments are never mistaken for names). Used to derive a cache's monitored tables
+ * from its Snowflake query and to route `POST /query` (every table a cache → DuckDB over DuckLake).
+ *
+ * What counts as a table reference: the name after `FROM` / `JOIN` (and each item of a comma list after
+ * `FROM`) at the top level or directly inside a subquery's parentheses — not inside a function call's
+ * parentheses (`EXTRACT(YEAR FROM d)`, `TRIM(BOTH FROM s)`), not after `IS [NOT] DISTINCT FROM`, not
+ * a CTE's own name. A name followed by `(` is a table function (`TABLE(...)`, `read_csv(...)`): reported
+ * separately in {@link QueryRefs.functions} so routing can refuse it.
+ *
+ * Limits (documented, tested): no full SQL grammar — a query the scanner cannot follow yields the
+ * references it could see; unbalanced parentheses or unterminated quotes throw {@link SqlScanError}.
+ */
+
+/** Thrown for SQL the scanner cannot tokenize (unterminated quote/comment, unbalanced parentheses). */
+export class SqlScanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequest';
+  }
+}
+
+type Kind = 'word' | 'qident' | 'string' | 'number' | 'op' | 'ws';
+
+/** One token; `start`/`end` are character offsets into the SQL text. */
+export interface Token {
+  kind: Kind;
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** One part of a name: its value (unquoted: as written; quoted: without quotes, `""` undone) and whether it was quoted. */
+export interface NamePart {
+  value: string;
+  quoted: boolean;
+}
+
+/** A table reference found in the query. */
+export interface TableRef {
+  parts: NamePart[];
+  /** Character offsets of the whole (possibly dotted) name in the SQL text. */
+  start: number;
+  end: number;
+  /** An alias follows the name (`t x`, `t AS x`). */
+  hasAlias: boolean;
+  /** Character offset after the name and its alias (where DuckDB wants `AT (VERSION => n)`). */
+  aliasEnd: number;
+}
+
+/** References of a query. */
+export interface QueryRefs {
+  tables: TableRef[];
+  /** Names used as table functions after FROM/JOIN (e.g. `read_parquet`, `TABLE`), upper-cased. */
+  functions: string[];
+  /** Names defined by WITH (upper-cased when unquoted). */
+  ctes: string[];
+  /** Number of statements (a trailing `;` does not count). */
+  statements: number;
+  /** First keyword of the first statement, upper-cased (`SELECT`, `WITH`, ...). */
+  firstKeyword: string | null;
+}
+
+/**
+ * Split SQL into tokens (Snowflake/DuckDB lexical rules: `'..'` with `''` and `\\` escapes, `$$..$$`,
+ * `"..."` with `""`, `--` and `//` line comments, block comments). Throws {@link SqlScanError}.
+ */
+export function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  const push = (kind: Kind, start: number, end: number) => out.push({ kind, text: sql.slice(start, end), start, end });
+  while (i < n) {
+    const c = sql[i]!;
+    const s = i;
+    if (/\s/.test(c)) {
+      while (i < n && /\s/.test(sql[i]!)) i++;
+      push('ws', s, i);
+    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
+      while (i < n && sql[i] !== '\n') i++;
+      push('ws', s, i);
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const e = sql.indexOf('*/', i + 2);
+      if (e < 0) throw new SqlScanError('unterminated /* comment');
+      i = e + 2;
+      push('ws', s, i);
+    } else if (c === "'") {
+      i++;
+      for (;;) {
+        if (i >= n) throw new SqlScanError(`unterminated string literal at position ${s}`);
+        if (sql[i] === '\\') i += 2;
+        else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
+        else if (sql[i] === "'") break;
+        else i++;
+      }
+      i++;
+      push('string', s, i);
+    } else if (c === '$' && sql[i + 1] === '$') {
+      const e = sql.indexOf('$$', i + 2);
+      if (e < 0) throw new SqlScanError(`unterminated $$ string at position ${s}`);
+      i = e + 2;
+      push('string', s, i);
+    } else if (c === '"') {
+      i++;
+      for (;;) {
+        if (i >= n) throw new SqlScanError(`unterminated quoted identifier at position ${s}`);
+        if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
+        else if (sql[i] === '"') break;
+        else i++;
+      }
+      i++;
+      push('qident', s, i);
+    } else if (/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 127) {
+      while (i < n && (/[A-Za-z0-9_$]/.test(sql[i]!) || sql.charCodeAt(i) > 127)) i++;
+      push('word', s, i);
+    } else if (/[0-9]/.test(c)) {
+      while (i < n && /[0-9.eE]/.test(sql[i]!)) i++;
+      push('number', s, i);
+    } else {
+      i++;
+      push('op', s, i);
+    }
+  }
+  return out;
+}
+
+/** Value of a name token: quoted identifiers without quotes and with `""` undone. */
+export function namePart(t: Token): NamePart {
+  return t.kind === 'qident' ? { value: t.text.slice(1, -1).replaceAll('""', '"'), quoted: true } : { value: t.text, quoted: false };
+}
+
+// Words that end a FROM item (cannot be an alias).
+const NOT_ALIAS = new Set([
+  'WHERE', 'GROUP', 'ORDER', 'HAVING', 'LIMIT', 'OFFSET', 'QUALIFY', 'UNION', 'EXCEPT', 'INTERSECT', 'MINUS',
+  'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS', 'NATURAL', 'ON', 'USING', 'WINDOW', 'FETCH',
+  'AT', 'BEFORE', 'CHANGES', 'SAMPLE', 'TABLESAMPLE', 'PIVOT', 'UNPIVOT', 'MATCH_RECOGNIZE', 'ASOF', 'POSITIONAL',
+  'LATERAL', 'SEMI', 'ANTI', 'FOR', 'SELECT', 'FROM', 'WITH', 'VALUES', 'INTO', 'SET', 'RETURNING', 'CONNECT', 'START',
+]);
+
+const isWord = (t: Token | undefined, ...w: string[]) => t?.kind === 'word' && w.includes(t.text.toUpperCase());
+const isOp = (t: Token | undefined, op: string) => t?.kind === 'op' && t.text === op;
+const isName = (t: Token | undefined) => t?.kind === 'word' || t?.kind === 'qident';
+
+/**
+ * Find the table references of `sql`. Throws {@link SqlScanError} on unterminated quotes or unbalanced
+ * parentheses.
+ */
+export function extractRefs(sql: string): QueryRefs {
+  const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
+  const tables: TableRef[] = [];
+  const functions: string[] = [];
+  const ctes: string[] = [];
+  // Paren stack: true = a subquery / grouping paren (FROM inside counts), false = a call or list.
+  const stack: boolean[] = [];
+  let statements = 0;
+  let sawToken = false;
+  let firstKeyword: string | null = null;
+
+  const readName = (p: number): { parts: NamePart[]; next: number } | null => {
+    if (!isName(toks[p])) return null;
+    const parts = [namePart(toks[p]!)];
+    let q = p + 1;
+    while (isOp(toks[q], '.') && isName(toks[q + 1])) {
+      parts.push(namePart(toks[q + 1]!));
+      q += 2;
+    }
+    return { parts, next: q };
+  };
+
+  /** Parse one FROM item at p; returns the index after it (and its alias). */
+  const fromItem = (p: number): number => {
+    let q = p;
+    if (isWord(toks[q], 'LATERAL')) q++;
+    if (isOp(toks[q], '(')) return q; // subquery or grouped join: the main loop handles the paren
+    const name = readName(q);
+    if (!name || isWord(toks[q], ...NOT_ALIAS)) return q;
+    if (isOp(toks[name.next], '(')) {
+      functions.push(name.parts.map((x) => (x.quoted ? x.value : x.value.toUpperCase())).join('.'));
+      return name.next;
+    }
+    let after = name.next;
+    let hasAlias = false;
+    if (isWord(toks[after], 'AS') && isName(toks[after + 1])) {
+      hasAlias = true;
+      after += 2;
+    } else if (toks[after]?.kind === 'qident' || (toks[after]?.kind === 'word' && !NOT_ALIAS.has(toks[after]!.text.toUpperCase()))) {
+      hasAlias = true;
+      after += 1;
+    }
+    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias, aliasEnd: toks[after - 1]!.end });
+    return after;
+  };
+
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (!sawToken && !isOp(t, ';')) {
+      sawToken = true;
+      statements++;
+      if (t.kind === 'word') firstKeyword = firstKeyword ?? t.text.toUpperCase();
+      else if (isOp(t, '(')) firstKeyword = firstKeyword ?? '(';
+    }
+    if (isOp(t, ';')) {
+      if (stack.length) throw new SqlScanError('unbalanced parentheses before ;');
+      sawToken = false;
+      continue;
+    }
+    if (isOp(t, '(')) {
+      const nx = toks[i + 1];
+      const prev = toks[i - 1];
+      // A paren opens a subquery/grouping when it holds SELECT/WITH/(…, or follows FROM/JOIN/AS/,(in FROM)/start.
+      stack.push(isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined);
+      continue;
+    }
+    if (isOp(t, ')')) {
+      if (!stack.length) throw new SqlScanError('unbalanced parentheses: unexpected )');
+      stack.pop();
+      continue;
+    }
+    const inQuery = stack.length === 0 || stack[stack.length - 1] === true;
+    if (isWord(t, 'WITH') && inQuery) {
+      // WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] ( ... ) [, ...]
+      let q = i + 1;
+      if (isWord(toks[q], 'RECURSIVE')) q++;
+      for (;;) {
+        if (!isName(toks[q])) break;
+        const p = namePart(toks[q]!);
+        ctes.push(p.quoted ? p.value : p.value.toUpperCase());
+        q++;
+        if (isOp(toks[q], '(')) {
+          let depth = 0;
+          for (; q < toks.length; q++) {
+            if (isOp(toks[q], '(')) depth++;
+            else if (isOp(toks[q], ')') && --depth === 0) { q++; break; }
+          }
+        }
+        if (!isWord(toks[q], 'AS')) break;
+        q++;
+        while (isWord(toks[q], 'NOT', 'MATERIALIZED')) q++;
+        if (!isOp(toks[q], '(')) break;
+        let depth = 0;
+        let r = q;
+        for (; r < toks.length; r++) {
+          if (isOp(toks[r], '(')) depth++;
+          else if (isOp(toks[r], ')') && --depth === 0) break;
+        }
+        if (!isOp(toks[r + 1], ',')) break;
+        q = r + 2;
+      }
+      continue;
+    }
+    if (!inQuery) continue;
+    if (isWord(t, 'FROM') && !isWord(toks[i - 1], 'DISTINCT')) {
+      let q = fromItem(i + 1);
+      while (isOp(toks[q], ',')) q = fromItem(q + 1);
+      i = q - 1;
+    } else if (isWord(t, 'JOIN')) {
+      i = fromItem(i + 1) - 1;
+    }
+  }
+  if (stack.length) throw new SqlScanError('unbalanced parentheses: missing )');
+  const cteSet = new Set(ctes);
+  const filtered = tables.filter((r) => {
+    if (r.parts.length !== 1) return true;
+    const p = r.parts[0]!;
+    return !cteSet.has(p.quoted ? p.value : p.value.toUpperCase());
+  });
+  return { tables: filtered, functions, ctes, statements, firstKeyword };
+}
+
+/** A fully qualified Snowflake table: each part exactly as Snowflake stores it. */
+export interface QualifiedTable {
+  database: string;
+  schema: string;
+  table: string;
+}
+
+/** `DB.SCHEMA.TABLE` display/storage form; parts that need quoting are double-quoted. */
+export function formatQualified(t: QualifiedTable): string {
+  const q = (s: string) => (/^[A-Z_][A-Z0-9_$]*$/.test(s) ? s : `"${s.replaceAll('"', '""')}"`);
+  return `${q(t.database)}.${q(t.schema)}.${q(t.table)}`;
+}
+
+/** Snowflake folding: unquoted parts upper-case, quoted parts as written. */
+function fold(p: NamePart): string {
+  return p.quoted ? p.value : p.value.toUpperCase();
+}
+
+/**
+ * Qualify a Snowflake name (1–3 parts) with the default database/schema, folding unquoted parts to upper
+ * case (Snowflake identifier rules). Throws {@link SqlScanError} when a part is missing and no default exists.
+ */
+export function qualify(parts: NamePart[], defaults: { database?: string; schema?: string }): QualifiedTable {
+  if (parts.length < 1 || parts.length > 3) throw new SqlScanError(`table name must have 1 to 3 parts: ${parts.map((p) => p.value).join('.')}`);
+  const f = parts.map(fold);
+  const [database, schema, table] = f.length === 3 ? f : f.length === 2 ? [defaults.database, f[0], f[1]] : [defaults.database, defaults.schema, f[0]];
+  if (!database || !schema) {
+    throw new SqlScanError(`table ${parts.map((p) => p.value).join('.')} is not fully qualified and the source has no default ${database ? 'schema' : 'database'}; name it as DB.SCHEMA.TABLE`);
+  }
+  return { database, schema: schema!, table: table! };
+}
+
+/**
+ * Parse `DB.SCHEMA.TABLE` (parts may be double-quoted) into a {@link QualifiedTable}. Exactly three parts
+ * are required: the schema is never guessed (same-named tables in two schemas stay apart).
+ * Throws {@link SqlScanError}.
+ */
+export function parseQualifiedName(text: string): QualifiedTable {
+  const toks = tokenize(text).filter((t) => t.kind !== 'ws');
+  const parts: NamePart[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    if (i % 2 === 0) {
+      if (!isName(toks[i])) throw new SqlScanError(`'${text}' is not a table name (DB.SCHEMA.TABLE)`);
+      parts.push(namePart(toks[i]!));
+    } else if (!isOp(toks[i], '.')) throw new SqlScanError(`'${text}' is not a table name (DB.SCHEMA.TABLE)`);
+  }
+  if (parts.length !== 3 || toks.length % 2 === 0) throw new SqlScanError(`'${text}' must be fully qualified as DB.SCHEMA.TABLE`);
+  return qualify(parts, {});
+}
+
+/**
+ * Replace slices of `sql` (non-overlapping, by character offsets). Used to add `AT (VERSION => n)` after
+ * cache names and to inline caches' source queries for passthrough.
+ */
+export function replaceSlices(sql: string, edits: { start: number; end: number; text: string }[]): string {
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const e of sorted) {
+    out += sql.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + sql.slice(at);
+}

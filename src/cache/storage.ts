@@ -1,0 +1,171 @@
+/**
+ * DuckLake storage of the query-result cache (DESIGN §3/§4): a PostgreSQL catalog (DUCKLAKE_CATALOG_URL,
+ * default the floe database) whose DuckLake tables live in their own schema (`floe_ducklake`), and
+ * Parquet data files under a data path (a local directory by default; `s3://bucket/prefix/` works when
+ * the httpfs extension and S3 credentials are available to DuckDB — not vendored here).
+ *
+ * One in-memory DuckDB instance per process and settings holds the ATTACH (`LOAD ducklake; LOAD
+ * postgres;` from the vendored extensions, nothing downloaded). Several processes (API, workers) may
+ * attach the same lake: DuckLake commits are PostgreSQL transactions, so readers always see a complete
+ * snapshot. Caches are tables `<lake>.main.<cache_name>`.
+ *
+ * The catalog URL carries a password: it is never logged, and DuckDB error messages are scrubbed of it
+ * ({@link scrubSecret}).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { FloeConfig } from '../config.js';
+import { redactUrl } from '../config.js';
+import { duckdbInstanceOptions } from '../infra/paths.js';
+import { duckDbLiteral, quoteDuckDbIdent } from '../sql/quote.js';
+
+/** Where the lake lives. */
+export interface LakeSettings {
+  /** postgres:// URL of the DuckLake catalog database (secret: contains the password). */
+  catalogUrl: string;
+  /** Local directory or `s3://...` prefix for Parquet files. */
+  dataPath: string;
+  /** PostgreSQL schema holding DuckLake's catalog tables (default `floe_ducklake`). */
+  metadataSchema?: string;
+  /** DuckDB alias of the attached lake (default `lake`). */
+  alias?: string;
+}
+
+/** Default PostgreSQL schema for DuckLake's catalog tables. */
+export const DEFAULT_METADATA_SCHEMA = 'floe_ducklake';
+/** Default DuckDB alias of the lake (what the README's ATTACH uses too). */
+export const DEFAULT_LAKE_ALIAS = 'lake';
+
+/**
+ * Lake settings from floe's configuration: catalog = `ducklakeCatalogUrl` (DUCKLAKE_CATALOG_URL, once the
+ * lead adds it to config.ts) or the control-plane database; data path = `ducklakeDataPath`
+ * (DUCKLAKE_DATA_PATH) or `<stateDir>/ducklake`.
+ */
+export function lakeSettingsFromConfig(config: FloeConfig, overrides: Partial<LakeSettings> = {}): LakeSettings {
+  const c = config as FloeConfig & { ducklake?: { catalogUrl?: string; dataPath?: string } };
+  return {
+    catalogUrl: overrides.catalogUrl ?? c.ducklake?.catalogUrl ?? config.databaseUrl,
+    dataPath: overrides.dataPath ?? c.ducklake?.dataPath ?? path.join(config.stateDir, 'ducklake'),
+    metadataSchema: overrides.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
+    alias: overrides.alias ?? DEFAULT_LAKE_ALIAS,
+  };
+}
+
+/** Replace the catalog password (and the URL) in a message with `***`. */
+export function scrubSecret(message: string, settings: LakeSettings): string {
+  let out = message.replaceAll(settings.catalogUrl, redactUrl(settings.catalogUrl));
+  try {
+    const pw = decodeURIComponent(new URL(settings.catalogUrl).password);
+    if (pw.length >= 3) out = out.replaceAll(pw, '***');
+  } catch {
+    // not a URL: nothing more to scrub
+  }
+  return out;
+}
+
+/** `ATTACH 'ducklake:postgres:<url>' AS lake (DATA_PATH ..., METADATA_SCHEMA ...)` (contains the secret). */
+export function attachSql(s: LakeSettings, opts: { readOnly?: boolean } = {}): string {
+  const dataPath = s.dataPath.endsWith('/') ? s.dataPath : `${s.dataPath}/`;
+  return `ATTACH IF NOT EXISTS ${duckDbLiteral(`ducklake:postgres:${s.catalogUrl}`)} AS ${quoteDuckDbIdent(s.alias ?? DEFAULT_LAKE_ALIAS)} `
+    + `(DATA_PATH ${duckDbLiteral(dataPath)}, METADATA_SCHEMA ${duckDbLiteral(s.metadataSchema ?? DEFAULT_METADATA_SCHEMA)}${opts.readOnly ? ', READ_ONLY' : ''})`;
+}
+
+interface Held {
+  instance: Promise<DuckDBInstance>;
+}
+const held = new Map<string, Held>();
+
+function keyOf(s: LakeSettings, readOnly: boolean): string {
+  return JSON.stringify([s.catalogUrl, s.dataPath, s.metadataSchema, s.alias, readOnly]);
+}
+
+async function openInstance(s: LakeSettings, readOnly: boolean): Promise<DuckDBInstance> {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s.dataPath)) await mkdir(s.dataPath, { recursive: true });
+  const inst = await DuckDBInstance.create(':memory:', duckdbInstanceOptions());
+  const c = await inst.connect();
+  try {
+    await c.run('LOAD ducklake; LOAD postgres;');
+    try {
+      await c.run(attachSql(s, { readOnly }));
+    } catch (err) {
+      // Not attached as `cause`: DuckDB's message may carry the catalog URL with its password.
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(scrubSecret((err as Error).message, s));
+    }
+  } catch (err) {
+    c.closeSync();
+    inst.closeSync();
+    throw err;
+  } finally {
+    try { c.closeSync(); } catch { /* closed above */ }
+  }
+  return inst;
+}
+
+/**
+ * Run `fn` with a connection to an in-memory DuckDB that has the lake attached (as `settings.alias`,
+ * default `lake`), creating the process-wide instance on first use. `readOnly` instances are attached
+ * with READ_ONLY (the query router uses one, so routed SQL cannot write the lake).
+ * Throws the (secret-scrubbed) DuckDB error when the catalog is unreachable or the data path unusable.
+ */
+export async function withLake<T>(settings: LakeSettings, fn: (conn: DuckDBConnection) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
+  const readOnly = opts.readOnly ?? false;
+  const key = keyOf(settings, readOnly);
+  let entry = held.get(key);
+  if (!entry) {
+    entry = { instance: openInstance(settings, readOnly) };
+    held.set(key, entry);
+    entry.instance.catch(() => held.delete(key));
+  }
+  const inst = await entry.instance;
+  const conn = await inst.connect();
+  try {
+    return await fn(conn);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** Close every lake instance of this process (tests, shutdown). */
+export async function closeLakes(): Promise<void> {
+  const all = [...held.values()];
+  held.clear();
+  for (const h of all) await h.instance.then((i) => i.closeSync()).catch(() => undefined);
+}
+
+/** Quoted `lake.main.<cache>` name of a cache's table. */
+export function cacheTableName(settings: LakeSettings, cacheName: string): string {
+  return `${quoteDuckDbIdent(settings.alias ?? DEFAULT_LAKE_ALIAS)}.main.${quoteDuckDbIdent(cacheName)}`;
+}
+
+/** Current DuckLake snapshot id of the attached lake. */
+export async function currentSnapshot(conn: DuckDBConnection, settings: LakeSettings): Promise<number> {
+  const r = await conn.runAndReadAll(`SELECT id FROM ${quoteDuckDbIdent(settings.alias ?? DEFAULT_LAKE_ALIAS)}.current_snapshot()`);
+  return Number(r.getRows()[0]?.[0] ?? 0);
+}
+
+/** What {@link setupStorage} reports. */
+export interface StorageInfo {
+  /** Catalog URL with the password replaced by `***`. */
+  catalog: string;
+  data_path: string;
+  metadata_schema: string;
+  alias: string;
+  snapshot_id: number;
+}
+
+/**
+ * Attach (creating the DuckLake catalog on first use) and report. Idempotent: a second call attaches
+ * the same lake and changes nothing. Throws the scrubbed DuckDB error when it cannot.
+ */
+export async function setupStorage(settings: LakeSettings): Promise<StorageInfo> {
+  const snapshot = await withLake(settings, (c) => currentSnapshot(c, settings));
+  return {
+    catalog: redactUrl(settings.catalogUrl),
+    data_path: settings.dataPath,
+    metadata_schema: settings.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
+    alias: settings.alias ?? DEFAULT_LAKE_ALIAS,
+    snapshot_id: snapshot,
+  };
+}
