@@ -3,6 +3,7 @@
  * its activities, the client and the API. Types and constants only — workflows import this file at
  * run time, so it must stay free of I/O and Node built-ins.
  */
+import { defineSearchAttributeKey } from '@temporalio/common';
 
 /** Workflow type name registered by the worker. */
 export const TABLE_SYNC_WORKFLOW = 'tableSync';
@@ -33,6 +34,19 @@ export interface TableSyncInput {
   lagSeconds?: number;
   /** Stream method: rows per fetched batch. */
   batchRows?: number;
+  /**
+   * Incremental: the watermark column (from registration, `allowed_tables.watermark_column`).
+   * Required for `incremental`; must be NUMBER, DATE or TIMESTAMP_*.
+   */
+  watermarkColumn?: string;
+  /**
+   * Primary key columns (from registration, `allowed_tables.primary_key`). Incremental: MERGE key
+   * (without one, rows strictly past the high-water mark are appended). Full refresh streaming with a
+   * single-column key pages on it and can resume after a crash.
+   */
+  primaryKey?: string[];
+  /** Heartbeat timeout of the transfer activity in seconds (default 60): how soon a dead worker's attempt is retried. */
+  heartbeatTimeoutSeconds?: number;
 }
 
 /** Result of a completed tableSync run (also the job's `stats`). */
@@ -67,6 +81,24 @@ export const SEARCH_ATTRIBUTES = {
   status: 'FloeStatus',
   rows: 'FloeRows',
 } as const;
+
+/** Typed search attribute keys (for `typedSearchAttributes` when starting, and `upsertSearchAttributes`). */
+export const SA = {
+  jobKind: defineSearchAttributeKey('FloeJobKind', 'KEYWORD'),
+  table: defineSearchAttributeKey('FloeTable', 'KEYWORD'),
+  strategy: defineSearchAttributeKey('FloeStrategy', 'KEYWORD'),
+  status: defineSearchAttributeKey('FloeStatus', 'KEYWORD'),
+  rows: defineSearchAttributeKey('FloeRows', 'INT'),
+} as const;
+
+/** FloeJobKind value of table syncs. */
+export const TABLE_SYNC_JOB_KIND = 'table_sync';
+
+/** FloeStatus values, upserted by the workflow as it goes. */
+export type FloeJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Name of the `progress` query ({@link TableSyncProgress}); `defineQuery` lives next to the workflow. */
+export const TABLE_SYNC_PROGRESS_QUERY = 'progress';
 
 /** Search attribute types, for `temporal server start-dev --search-attribute name=Type`. */
 export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench -- table-sync [--scale 1] [--stream-rows 300000] [--skip-stream]` (or
+ * `tsx bench/table-sync.ts ...`): the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
+ * SF1 = 6,001,215 rows, 16 columns).
+ *
+ * The emulator runs as a child process on the persistent data directory `.floe/state/bench-table-sync-emulator`
+ * (its own, so it can run next to bench/emulator.ts; seeded on the first run). This
+ * process plays the worker: it runs the `tableSyncTransfer` activity directly (the same code the
+ * Temporal worker runs; Temporal adds a few ms of scheduling) into a fresh DuckDB file. Prints:
+ * - stage full refresh of LINEITEM: seconds, rows/s, MB of Parquet;
+ * - the floor, timed in the same run on the same rows: the emulator's `COPY INTO @stage` unload plus
+ *   DuckDB `read_parquet` of the same files into a table (no GET, no casts, no swap) — and the ratio
+ *   stage sync / floor;
+ * - stream full refresh of the first `--stream-rows` rows (a copy of LINEITEM limited to that many
+ *   rows, since snowflake-sdk decodes LINEITEM at ~10–18k rows/s here and all of SF1 would take
+ *   minutes): rows/s, and the driver alone reading the same rows (the stream floor);
+ * - this (worker) process's peak RSS (`process.resourceUsage().maxRSS`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { connectSnowflake } from '../src/connectors/snowflake.js';
+import { duckdbInstanceOptions, projectRoot, stateDir } from '../src/infra/paths.js';
+import { createTableSyncActivities } from '../src/activities/tableSync.js';
+import { describeSource, unload } from '../src/activities/snowflake.js';
+import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
+import * as S from '../src/sql/tableSync.js';
+import { tpchSchemaName } from '../emulator/src/tpch.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function startEmulatorChild(port: number, dataDir: string, scale: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir, '--seed-tpch', String(scale)], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('listening on')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
+  });
+}
+
+const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { scale: { type: 'string' }, 'stream-rows': { type: 'string' }, 'skip-stream': { type: 'boolean' } },
+  });
+  const scale = Number(values.scale ?? 1);
+  const streamRows = Number(values['stream-rows'] ?? 300_000);
+  const dataDir = path.join(stateDir, 'bench-table-sync-emulator');
+  const work = path.join(stateDir, 'bench-table-sync');
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+
+  const port = await freePort();
+  const t0 = Date.now();
+  const child = await startEmulatorChild(port, dataDir, scale);
+  console.log(`emulator up in ${secs(Date.now() - t0)} s (TPC-H SF${scale}; first run seeds)`);
+  const settings = { account: 'floe', username: 'bench', password: 'bench', accessUrl: `http://127.0.0.1:${port}`, database: 'BENCH', schema: 'S' };
+  const sf = await connectSnowflake(settings);
+  try {
+    await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
+    await sf.query('CREATE SCHEMA IF NOT EXISTS BENCH.S');
+    const source = { database: 'SNOWFLAKE_SAMPLE_DATA', schema: tpchSchemaName(scale), table: 'LINEITEM' };
+    const desc = await describeSource(sf, source);
+    const rows = desc.rowCount ?? 0;
+    console.log(`source ${S.displayName(source)}: ${rows.toLocaleString('en-US')} rows, ${desc.columns.length} columns`);
+    const acts = createTableSyncActivities({ snowflake: settings, duckdbPath: path.join(work, 'target.duckdb'), tmpDir: path.join(work, 'tmp') });
+
+    // 1. Stage full refresh.
+    let t = Date.now();
+    const r = await acts.tableSyncTransfer({ jobId: 'bench-stage', tableId: 'bench', source, strategy: 'full', method: 'stage', columns: desc.columns });
+    const stageMs = Date.now() - t;
+    console.log(`stage  full refresh: ${r.rowsInTarget.toLocaleString('en-US')} rows in ${secs(stageMs)} s = ${Math.round(r.rowsInTarget / (stageMs / 1000)).toLocaleString('en-US')} rows/s (${r.files} files, ${mb(r.bytes)} MB Parquet)`);
+
+    // 2. Floor: the emulator's unload of the same SELECT + DuckDB read_parquet of the same files.
+    const stage: [string, string, string] = ['BENCH', 'S', 'FLOE_STAGE'];
+    const stagePath = snowflakeStagePath(stage, 'bench-floor');
+    await sf.query(S.createStageSql(stage));
+    await sf.query(S.removeSql(stagePath));
+    t = Date.now();
+    await unload(sf, S.unloadSql(stagePath, S.unloadSelect(source, desc.columns), 64 * 1024 * 1024));
+    const unloadMs = Date.now() - t;
+    const localDir = path.join(work, 'floor');
+    fs.mkdirSync(localDir, { recursive: true });
+    await sf.query(S.getSql(stagePath, localDir, 8));
+    const files = fs.readdirSync(localDir).map((f) => path.join(localDir, f));
+    const inst = await DuckDBInstance.create(path.join(work, 'floor.duckdb'), duckdbInstanceOptions());
+    const conn = await inst.connect();
+    t = Date.now();
+    await conn.run(`CREATE TABLE floor AS SELECT * FROM read_parquet([${files.map(duckDbLiteral).join(', ')}])`);
+    const readMs = Date.now() - t;
+    conn.closeSync();
+    inst.closeSync();
+    await sf.query(S.removeSql(stagePath));
+    const floorMs = unloadMs + readMs;
+    console.log(`floor: unload ${secs(unloadMs)} s + read_parquet ${secs(readMs)} s = ${secs(floorMs)} s; stage sync / floor = ${(stageMs / floorMs).toFixed(2)}`);
+
+    // 3. Stream full refresh of a stated subset.
+    if (!values['skip-stream']) {
+      const sub = { database: 'BENCH', schema: 'S', table: 'LINEITEM_SUB' };
+      await sf.query(`CREATE OR REPLACE TABLE BENCH.S.LINEITEM_SUB AS SELECT * FROM ${S.displayName(source)} LIMIT ${Math.floor(streamRows)}`);
+      const subDesc = await describeSource(sf, sub);
+      // Stream floor: the driver alone decoding the same rows (array rows, numbers/JSON/binary as strings).
+      t = Date.now();
+      let raw = 0;
+      for await (const _row of sf.stream(S.streamSelect(sub, subDesc.columns), undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'], rowMode: 'array' }) as AsyncIterable<unknown[]>) raw++;
+      const rawMs = Date.now() - t;
+      t = Date.now();
+      const s = await acts.tableSyncTransfer({ jobId: 'bench-stream', tableId: 'bench', source: sub, strategy: 'full', method: 'stream', columns: subDesc.columns, batchRows: 50_000 });
+      const streamMs = Date.now() - t;
+      console.log(`stream full refresh: ${s.rowsInTarget.toLocaleString('en-US')} rows (first ${streamRows.toLocaleString('en-US')} of LINEITEM) in ${secs(streamMs)} s = ${Math.round(s.rowsInTarget / (streamMs / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${Math.round(raw / (rawMs / 1000)).toLocaleString('en-US')} rows/s (stream sync / driver floor = ${(streamMs / rawMs).toFixed(2)})`);
+    }
+    console.log(`worker (this process) peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
+  } finally {
+    await sf.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(projectRoot, 'bench', 'table-sync.ts')) {
+  await run(process.argv.slice(2));
+}

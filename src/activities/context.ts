@@ -1,0 +1,61 @@
+/**
+ * Activity-context helpers that also work outside an activity (plain unit tests): heartbeats with a
+ * keep-alive timer for long statements, resume details, and cancellation checks.
+ */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+
+function ctx(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null;
+  }
+}
+
+/** Heartbeat details of the previous attempt (Temporal `activityInfo().heartbeatDetails`), or undefined. */
+export function previousDetails<T>(): T | undefined {
+  return ctx()?.info.heartbeatDetails as T | undefined;
+}
+
+/**
+ * Progress reporter: `beat(details)` heartbeats now and remembers the details; a timer re-sends them
+ * every `everyMs` (default 5 000 ms) so a long unload or GET still heartbeats (and so still receives
+ * cancellation). Call `stop()` in a `finally`.
+ */
+export function startHeartbeat<T>(initial: T, everyMs = 5_000): { beat(d: T): void; stop(): void; current(): T } {
+  const c = ctx();
+  let details = initial;
+  c?.heartbeat(details);
+  const timer = c ? setInterval(() => c.heartbeat(details), everyMs) : null;
+  timer?.unref();
+  return {
+    beat(d: T) { details = d; c?.heartbeat(d); },
+    stop() { if (timer) clearInterval(timer); },
+    current() { return details; },
+  };
+}
+
+/** Throw a CancelledFailure if the activity was asked to cancel (delivered with a heartbeat). */
+export function throwIfCancelled(): void {
+  const c = ctx();
+  if (c?.cancellationSignal.aborted) throw new CancelledFailure(String(c.cancellationSignal.reason ?? 'activity cancelled'));
+}
+
+/** Await `p`, but reject as soon as the activity is cancelled (the work itself is not stopped). */
+export async function cancellable<T>(p: Promise<T>): Promise<T> {
+  const c = ctx();
+  if (!c) return p;
+  return Promise.race([p, c.cancelled]);
+}
+
+/**
+ * A child of `base` carrying the workflow id, run id, activity type and attempt (style notes: logs
+ * carry workflow id, run id and attempt), or `base` itself outside an activity.
+ */
+export function activityLogger<L extends { child(bindings: Record<string, unknown>): L }>(base: L | undefined): L | undefined {
+  const c = ctx();
+  if (!base || !c) return base;
+  const i = c.info;
+  return base.child({ workflowId: i.workflowExecution?.workflowId, runId: i.workflowExecution?.runId, activity: i.activityType, attempt: i.attempt });
+}

@@ -1,0 +1,129 @@
+/**
+ * floe's error taxonomy: the non-retryable error types (listed once, used by every workflow's retry
+ * policy as `nonRetryableErrorTypes`) and the one place where snowflake-sdk, DuckDB and PostgreSQL
+ * errors become typed Temporal failures ({@link toFailure}, applied to every activity by
+ * {@link wrapActivities}).
+ *
+ * Imported by workflows at run time: no Node built-ins, no I/O; only `@temporalio/common`.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Error types a retry cannot fix. A workflow retry policy lists exactly these. */
+export const NonRetryable = {
+  /** The Snowflake table (or database/schema) does not exist or is not visible (Snowflake 002003). */
+  TableNotFound: 'TableNotFound',
+  /** A column type floe cannot map (GEOGRAPHY, GEOMETRY, VECTOR, unknown). */
+  UnsupportedType: 'UnsupportedType',
+  /** The request cannot work as given (missing watermark column, bad identifier, bad SQL we built). */
+  InvalidRequest: 'InvalidRequest',
+  /** The target's schema conflicts with the source's (incompatible type change). */
+  SchemaMismatch: 'SchemaMismatch',
+  /** A value cannot be converted (DuckDB Conversion Error, Snowflake 100038/100039). */
+  DataConversion: 'DataConversion',
+  /** Login refused or access denied (Snowflake 390100, 390144, 003001). */
+  AuthenticationFailed: 'AuthenticationFailed',
+  /** Row count after the load differs from the source's. */
+  VerificationFailed: 'VerificationFailed',
+} as const;
+
+/** Retryable error types floe names (anything unlisted is retryable too). */
+export const Retryable = {
+  /** Network, timeouts, 5xx, lock conflicts: try again with backoff. */
+  Transient: 'Transient',
+  /** A Snowflake statement was cancelled (000604). */
+  StatementCancelled: 'StatementCancelled',
+} as const;
+
+export type NonRetryableType = (typeof NonRetryable)[keyof typeof NonRetryable];
+
+/** For `RetryPolicy.nonRetryableErrorTypes` of every workflow's activities. */
+export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(NonRetryable);
+
+/** Snowflake error codes → floe types (codes from Snowflake's error messages, as the emulator returns them). */
+const SNOWFLAKE_CODES: Record<string, string> = {
+  '002003': NonRetryable.TableNotFound,
+  '002043': NonRetryable.TableNotFound,
+  '000904': NonRetryable.SchemaMismatch,
+  '001003': NonRetryable.InvalidRequest,
+  '002040': NonRetryable.InvalidRequest,
+  '002102': NonRetryable.UnsupportedType,
+  '100038': NonRetryable.DataConversion,
+  '100039': NonRetryable.DataConversion,
+  '390100': NonRetryable.AuthenticationFailed,
+  '390144': NonRetryable.AuthenticationFailed,
+  '003001': NonRetryable.AuthenticationFailed,
+  '000604': Retryable.StatementCancelled,
+};
+
+/** Own error class names that already carry a floe type as `name`. */
+const OWN_NAMES = new Set<string>([...Object.values(NonRetryable), ...Object.values(Retryable)]);
+
+/** Create a floe error of a given type (used by activities; `wrapActivities` turns it into a failure). */
+export function floeError(type: NonRetryableType | (typeof Retryable)[keyof typeof Retryable], message: string): Error {
+  const e = new Error(message);
+  e.name = type;
+  return e;
+}
+
+/**
+ * Classify an error thrown by snowflake-sdk, DuckDB, pg or floe itself. Returns the floe error type
+ * (one of {@link NonRetryable} / {@link Retryable}) or 'Transient'.
+ */
+export function classifyError(err: unknown): string {
+  const e = err as { name?: string; code?: unknown; message?: string; sqlState?: string } | null;
+  if (!e || typeof e !== 'object') return Retryable.Transient;
+  if (e.name && OWN_NAMES.has(e.name)) return e.name;
+  if (e.name === 'InvalidIdentifierError' || e.name === 'ValueFormatError') return NonRetryable.InvalidRequest;
+  const code = e.code !== undefined && e.code !== null ? String(e.code).padStart(6, '0') : '';
+  if (code && SNOWFLAKE_CODES[code]) return SNOWFLAKE_CODES[code];
+  // Other Snowflake SQL errors by SQLSTATE class: 42 = compilation (our SQL or the object changed),
+  // 22 = data exception. Neither gets better by retrying.
+  if (typeof e.sqlState === 'string' && code) {
+    if (e.sqlState.startsWith('42')) return NonRetryable.InvalidRequest;
+    if (e.sqlState.startsWith('22')) return NonRetryable.DataConversion;
+  }
+  const msg = String(e.message ?? '');
+  // DuckDB messages start with the exception class ("Conversion Error: ...", "Catalog Error: ...").
+  if (/^(Conversion|Invalid Input) Error/.test(msg)) return NonRetryable.DataConversion;
+  if (/^Binder Error|^Parser Error/.test(msg)) return NonRetryable.InvalidRequest;
+  if (/^Constraint Error/.test(msg)) return NonRetryable.SchemaMismatch;
+  // PostgreSQL SQLSTATE classes: 42 (syntax/undefined object) is a bug or a missing migration.
+  if (typeof e.code === 'string' && /^42/.test(e.code) && e.code.length === 5) return NonRetryable.InvalidRequest;
+  return Retryable.Transient;
+}
+
+/** Convert any error to an ApplicationFailure with a floe type; non-retryable types are marked so. */
+export function toFailure(err: unknown, context?: string): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const type = classifyError(err);
+  const base = err instanceof Error ? err.message : String(err);
+  const e = err as { code?: unknown; sqlState?: unknown };
+  const codeInfo = e && typeof e === 'object' && e.code ? ` [${String(e.code)}${e.sqlState ? `/${String(e.sqlState)}` : ''}]` : '';
+  const message = `${context ? `${context}: ` : ''}${base}${codeInfo}`;
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: NON_RETRYABLE_ERROR_TYPES.includes(type),
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+/**
+ * Wrap every function of an activity object so thrown errors leave as typed ApplicationFailures
+ * (the "activity interceptor maps third-party errors in one place" pattern, as a plain wrapper so it
+ * also works under MockActivityEnvironment). Cancellation errors pass through untouched.
+ */
+export function wrapActivities<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(acts)) {
+    out[name] = async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if ((err as { name?: string })?.name === 'CancelledFailure') throw err;
+        throw toFailure(err);
+      }
+    };
+  }
+  return out as T;
+}

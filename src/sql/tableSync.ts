@@ -1,0 +1,228 @@
+/**
+ * SQL texts of the table sync (Snowflake → DuckDB), built only from quoted identifiers
+ * ({@link ./quote.ts}) and validated literals ({@link ./values.ts}). Every text is pinned by
+ * test/sql.test.ts. Snowflake statements follow the Snowflake docs for COPY INTO <location>, LIST, GET,
+ * REMOVE and INFORMATION_SCHEMA; DuckDB statements target DuckDB 1.5 (MERGE INTO, read_parquet).
+ */
+import { duckDbLiteral, quoteDuckDbIdent, quoteDuckDbName, quoteSnowflakeIdent, quoteSnowflakeName, snowflakeLiteral } from './quote.js';
+import { loadExpr, unloadExpr, type ColumnPlan } from './typemap.js';
+import { snowflakeValueLiteral } from './values.js';
+
+/** A Snowflake table, as registered. */
+export interface SourceTable {
+  database: string;
+  schema: string;
+  table: string;
+}
+
+/** `DB.SCHEMA.TABLE` as shown in search attributes and messages (unquoted, for humans). */
+export function displayName(t: SourceTable): string {
+  return `${t.database}.${t.schema}.${t.table}`;
+}
+
+// ---------------------------------------------------------------- Snowflake
+
+/** Columns of one table from the database's INFORMATION_SCHEMA (seed 000 step 1), in ordinal order. */
+export function columnsQuery(t: SourceTable): string {
+  return `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, DATETIME_PRECISION, IS_NULLABLE, ORDINAL_POSITION `
+    + `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.COLUMNS `
+    + `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)} ORDER BY ORDINAL_POSITION`;
+}
+
+/**
+ * Row count, bytes and LAST_ALTERED of one table from the database's INFORMATION_SCHEMA.TABLES.
+ * LAST_ALTERED is converted to UTC text in Snowflake so no session time zone is involved.
+ */
+export function tableStatsQuery(t: SourceTable): string {
+  return `SELECT ROW_COUNT, BYTES, LAST_ALTERED `
+    + `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.TABLES `
+    + `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)}`;
+}
+
+/** Incremental read window: `wm >= lower` (lag re-read, inclusive) or `wm > lower` (append mode). */
+export interface WindowFilter {
+  watermark: ColumnPlan;
+  /** Canonical text of the bound (values.ts). */
+  lower: string;
+  inclusive: boolean;
+}
+
+/** Paging cursor of the stream method: rows strictly after `(watermark, key)` in that order. */
+export interface PageCursor {
+  watermark: ColumnPlan;
+  key: ColumnPlan | null;
+  afterWatermark: string;
+  afterKey: string | null;
+}
+
+/** The WHERE clause (without `WHERE`) for a window and/or cursor, or '' for none. */
+export function whereClause(window?: WindowFilter | null, cursor?: PageCursor | null): string {
+  const parts: string[] = [];
+  if (window) {
+    parts.push(`${quoteSnowflakeIdent(window.watermark.name)} ${window.inclusive ? '>=' : '>'} ${snowflakeValueLiteral(window.watermark, window.lower)}`);
+  }
+  if (cursor) {
+    const w = quoteSnowflakeIdent(cursor.watermark.name);
+    const wl = snowflakeValueLiteral(cursor.watermark, cursor.afterWatermark);
+    if (cursor.key && cursor.afterKey !== null) {
+      const k = quoteSnowflakeIdent(cursor.key.name);
+      parts.push(`(${w} > ${wl} OR (${w} = ${wl} AND ${k} > ${snowflakeValueLiteral(cursor.key, cursor.afterKey)}))`);
+    } else {
+      parts.push(`${w} > ${wl}`);
+    }
+  }
+  return parts.join(' AND ');
+}
+
+/** `SELECT COUNT(*) AS N FROM "DB"."S"."T" [WHERE ...]`. */
+export function countQuery(t: SourceTable, where = ''): string {
+  return `SELECT COUNT(*) AS N FROM ${quoteSnowflakeName(t.database, t.schema, t.table)}${where ? ` WHERE ${where}` : ''}`;
+}
+
+/**
+ * Stream SELECT-list expression: the column itself, except TIME, which snowflake-sdk hands over only
+ * as text formatted with TIME_OUTPUT_FORMAT (default `HH24:MI:SS`, fraction lost; driver column.js
+ * `toValueFromTime`), so it is formatted explicitly with nanoseconds.
+ */
+export function streamExpr(col: ColumnPlan): string {
+  const q = quoteSnowflakeIdent(col.name);
+  return col.family === 'TIME' ? `TO_VARCHAR(${q}, 'HH24:MI:SS.FF9') AS ${q}` : q;
+}
+
+/**
+ * The SELECT the stream method reads: plain columns (the driver decodes TZ/LTZ to UTC epochs itself),
+ * optionally filtered, ordered by (watermark, key) and limited to one page.
+ */
+export function streamSelect(t: SourceTable, cols: readonly ColumnPlan[], opts: { where?: string; orderBy?: readonly ColumnPlan[]; limit?: number } = {}): string {
+  let sql = `SELECT ${cols.map(streamExpr).join(', ')} FROM ${quoteSnowflakeName(t.database, t.schema, t.table)}`;
+  if (opts.where) sql += ` WHERE ${opts.where}`;
+  if (opts.orderBy?.length) sql += ` ORDER BY ${opts.orderBy.map((c) => quoteSnowflakeIdent(c.name)).join(', ')}`;
+  if (opts.limit !== undefined) sql += ` LIMIT ${Math.max(1, Math.floor(opts.limit))}`;
+  return sql;
+}
+
+/** The SELECT that is unloaded: {@link unloadExpr} per column (TZ/LTZ to UTC NTZ, semi-structured to JSON text). */
+export function unloadSelect(t: SourceTable, cols: readonly ColumnPlan[], where = ''): string {
+  return `SELECT ${cols.map(unloadExpr).join(', ')} FROM ${quoteSnowflakeName(t.database, t.schema, t.table)}${where ? ` WHERE ${where}` : ''}`;
+}
+
+/** `CREATE STAGE IF NOT EXISTS "DB"."S"."FLOE_STAGE"` (an internal named stage). */
+export function createStageSql(stage: readonly string[]): string {
+  return `CREATE STAGE IF NOT EXISTS ${quoteSnowflakeName(...stage)}`;
+}
+
+/**
+ * Unload to Parquet under a job-scoped stage path. HEADER=TRUE keeps column names in the files
+ * (Snowflake docs, COPY INTO <location>: without it Parquet columns are named _COL_0, ...).
+ * `maxFileSize` is in bytes.
+ */
+export function unloadSql(stagePath: string, select: string, maxFileSize: number): string {
+  return `COPY INTO ${stagePath} FROM (${select}) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE OVERWRITE = TRUE MAX_FILE_SIZE = ${Math.floor(maxFileSize)}`;
+}
+
+/** `LIST @stage/path/`. */
+export function listSql(stagePath: string): string {
+  return `LIST ${stagePath}`;
+}
+
+/** `GET @stage/path/ 'file:///local/dir/' PARALLEL = n` (the local dir must exist, absolute). */
+export function getSql(stagePath: string, localDir: string, parallel: number): string {
+  const dir = localDir.endsWith('/') ? localDir : `${localDir}/`;
+  return `GET ${stagePath} ${snowflakeLiteral(`file://${dir}`)} PARALLEL = ${Math.max(1, Math.min(99, Math.floor(parallel)))}`;
+}
+
+/** `REMOVE @stage/path/`. */
+export function removeSql(stagePath: string): string {
+  return `REMOVE ${stagePath}`;
+}
+
+// ---------------------------------------------------------------- DuckDB
+
+/** DuckDB schema holding floe's own state (`_floe.state`) next to the synced data. */
+export const STATE_SCHEMA = '_floe';
+
+/** The target DuckDB table of a source: schema = Snowflake schema, table = Snowflake table. */
+export function targetParts(t: SourceTable): [string, string] {
+  return [t.schema, t.table];
+}
+
+/** Staging table of a full refresh (one per target, in the target's schema; dropped if left by a crash). */
+export function stagingParts(t: SourceTable): [string, string] {
+  return [t.schema, `_floe_staging_${t.table}`];
+}
+
+/** `CREATE SCHEMA IF NOT EXISTS "S"`. */
+export function createSchemaSql(schema: string): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(schema)}`;
+}
+
+/** `CREATE TABLE "S"."T" ("c" TYPE, ...)` (no NOT NULL: the source's nullability may change). */
+export function createTableSql(parts: readonly string[], cols: readonly ColumnPlan[]): string {
+  return `CREATE TABLE ${quoteDuckDbName(...parts)} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} ${c.duckdbType}`).join(', ')})`;
+}
+
+/** `ALTER TABLE ... ADD COLUMN "c" TYPE`. */
+export function addColumnSql(parts: readonly string[], col: ColumnPlan): string {
+  return `ALTER TABLE ${quoteDuckDbName(...parts)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${col.duckdbType}`;
+}
+
+/** `ALTER TABLE ... ALTER COLUMN "c" SET DATA TYPE TYPE` (safe widenings only, see planEvolution). */
+export function widenColumnSql(parts: readonly string[], col: ColumnPlan): string {
+  return `ALTER TABLE ${quoteDuckDbName(...parts)} ALTER COLUMN ${quoteDuckDbIdent(col.name)} SET DATA TYPE ${col.duckdbType}`;
+}
+
+/** `read_parquet([...files])` over absolute local paths. */
+export function readParquetSource(files: readonly string[]): string {
+  return `read_parquet([${files.map(duckDbLiteral).join(', ')}])`;
+}
+
+/** SELECT of typed target columns from a source relation (`read_parquet(...)` or a landing table). */
+export function typedSelect(cols: readonly ColumnPlan[], from: 'parquet' | 'text', relation: string): string {
+  return `SELECT ${cols.map((c) => `${loadExpr(c, from)} AS ${quoteDuckDbIdent(c.name)}`).join(', ')} FROM ${relation}`;
+}
+
+/** `INSERT INTO "S"."T" ("a", ...) <select>`. */
+export function insertSelectSql(parts: readonly string[], cols: readonly ColumnPlan[], select: string): string {
+  return `INSERT INTO ${quoteDuckDbName(...parts)} (${cols.map((c) => quoteDuckDbIdent(c.name)).join(', ')}) ${select}`;
+}
+
+/**
+ * Keep one row per key, the latest watermark winning (ties: any one of them — they are the same
+ * source row read twice). Wraps a typed SELECT.
+ */
+export function dedupSelect(select: string, key: readonly ColumnPlan[], watermark: ColumnPlan): string {
+  return `SELECT * FROM (${select}) QUALIFY row_number() OVER (PARTITION BY ${key.map((c) => quoteDuckDbIdent(c.name)).join(', ')} ORDER BY ${quoteDuckDbIdent(watermark.name)} DESC) = 1`;
+}
+
+/** `MERGE INTO target USING (<select>) AS s ON key... WHEN MATCHED UPDATE ... WHEN NOT MATCHED INSERT ...`. */
+export function mergeSql(parts: readonly string[], cols: readonly ColumnPlan[], key: readonly ColumnPlan[], source: string): string {
+  const t = quoteDuckDbName(...parts);
+  const on = key.map((c) => `t.${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`).join(' AND ');
+  const keyNames = new Set(key.map((c) => c.name));
+  const set = cols.filter((c) => !keyNames.has(c.name)).map((c) => `${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`);
+  const names = cols.map((c) => quoteDuckDbIdent(c.name)).join(', ');
+  const values = cols.map((c) => `s.${quoteDuckDbIdent(c.name)}`).join(', ');
+  return `MERGE INTO ${t} AS t USING (${source}) AS s ON ${on}`
+    + (set.length ? ` WHEN MATCHED THEN UPDATE SET ${set.join(', ')}` : '')
+    + ` WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`;
+}
+
+/** `CREATE TABLE IF NOT EXISTS "_floe"."state" (...)`: dlt-style state written with the data. */
+export const createStateTableSql =
+  `CREATE TABLE IF NOT EXISTS ${quoteDuckDbName(STATE_SCHEMA, 'state')} (target VARCHAR PRIMARY KEY, table_id VARCHAR, strategy VARCHAR, `
+  + `watermark_column VARCHAR, high_water_mark VARCHAR, last_job_id VARCHAR, rows_in_target BIGINT, updated_at TIMESTAMPTZ)`;
+
+/** Upsert of one target's state row; parameters $1..$7 (target, table_id, strategy, wm column, hwm, job, rows). */
+export const upsertStateSql =
+  `INSERT OR REPLACE INTO ${quoteDuckDbName(STATE_SCHEMA, 'state')} VALUES ($1, $2, $3, $4, $5, $6, $7, now())`;
+
+/** Canonical-text expression of a DuckDB value of `col` (see values.ts), e.g. for `max(wm)`. */
+export function canonicalTextExpr(col: ColumnPlan, expr: string): string {
+  switch (col.family) {
+    case 'TIMESTAMP_NTZ': return `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`;
+    case 'TIMESTAMP_LTZ':
+    case 'TIMESTAMP_TZ': return `strftime(make_timestamp(epoch_us(${expr})), '%Y-%m-%d %H:%M:%S.%f')`;
+    case 'DATE': return `strftime(${expr}, '%Y-%m-%d')`;
+    default: return `CAST(${expr} AS VARCHAR)`;
+  }
+}

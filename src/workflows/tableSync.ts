@@ -1,0 +1,148 @@
+/**
+ * The `tableSync` workflow: one run per job (workflow id = job id), Snowflake → DuckDB, full refresh
+ * or incremental (seeds 000/001, DESIGN §1). Deterministic: only `@temporalio/workflow`, types and
+ * constants. Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
+ * ≥ AUTO_STAGE_MIN_ROWS source rows) → transfer (unload/GET/load or stream, in one activity) →
+ * status "completed". On failure or cancellation, cleanup (REMOVE of the job's stage path, local files,
+ * staging table) and status run in a non-cancellable scope; the failure names the table and the cause.
+ *
+ * Search attributes (the job log, DESIGN §3): FloeJobKind=table_sync, FloeTable=DB.SCHEMA.TABLE,
+ * FloeStrategy, FloeStatus (running → completed/failed/cancelled), FloeRows at the end.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import {
+  AUTO_STAGE_MIN_ROWS,
+  SA,
+  TABLE_SYNC_JOB_KIND,
+  TABLE_SYNC_PROGRESS_QUERY,
+  type FloeJobStatus,
+  type TableSyncInput,
+  type TableSyncProgress,
+  type TableSyncResult,
+} from '../jobs/tableSync.js';
+
+/** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
+export const progressQuery = defineQuery<TableSyncProgress>(TABLE_SYNC_PROGRESS_QUERY);
+
+const retry = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
+
+const short = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
+
+function transferActivities(heartbeatSeconds: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '6h',
+    heartbeatTimeout: `${heartbeatSeconds}s`,
+    // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry,
+  });
+}
+
+/** The innermost failure message (ActivityFailure → ApplicationFailure → ...), with its type. */
+function rootCause(err: unknown): { message: string; type: string | null } {
+  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
+  let type: string | null = null;
+  let message = e?.message ?? String(err);
+  while (e) {
+    if (e.type) type = e.type;
+    if (e.message) message = e.message;
+    e = e.cause as typeof e;
+  }
+  return { message, type };
+}
+
+/** Table sync workflow. Returns the job's stats; fails with the table and the cause named. */
+export async function tableSync(input: TableSyncInput): Promise<TableSyncResult> {
+  const jobId = workflowInfo().workflowId;
+  const started = Date.now();
+  const source = { database: input.database, schema: input.schema, table: input.table };
+  const display = `${input.database}.${input.schema}.${input.table}`;
+  let progress: TableSyncProgress = { phase: 'schema', rowsLoaded: 0 };
+  setHandler(progressQuery, () => progress);
+  const setStatus = (status: FloeJobStatus, rows?: number) =>
+    upsertSearchAttributes([
+      { key: SA.jobKind, value: TABLE_SYNC_JOB_KIND },
+      { key: SA.table, value: display },
+      { key: SA.strategy, value: input.strategy },
+      { key: SA.status, value: status },
+      ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
+    ]);
+  setStatus('running');
+
+  try {
+    await short.tableSyncRecordStatus({ tableId: input.tableId, jobId, status: 'running' });
+    const desc = await short.tableSyncDescribe({ tableId: input.tableId, ...source });
+    let method: 'stage' | 'stream';
+    if (input.method === 'auto') {
+      const rows = desc.rowCount ?? (await short.tableSyncCountSource(source));
+      method = rows >= AUTO_STAGE_MIN_ROWS ? 'stage' : 'stream';
+    } else method = input.method;
+
+    progress = { phase: 'transfer', rowsLoaded: 0 };
+    const r = await transferActivities(input.heartbeatTimeoutSeconds ?? 60).tableSyncTransfer({
+      jobId,
+      tableId: input.tableId,
+      source,
+      strategy: input.strategy,
+      method,
+      columns: desc.columns,
+      watermarkColumn: input.watermarkColumn,
+      primaryKey: input.primaryKey,
+      lagSeconds: input.lagSeconds,
+      batchRows: input.batchRows,
+    });
+    progress = { phase: 'done', rowsLoaded: r.rowsRead };
+    await short.tableSyncRecordStatus({
+      tableId: input.tableId, jobId, status: 'completed', rowCount: r.rowsInTarget, sizeBytes: desc.bytes, highWaterMark: r.watermark,
+    });
+    setStatus('completed', r.rowsInTarget);
+    return {
+      rowsRead: r.rowsRead,
+      rowsInTarget: r.rowsInTarget,
+      bytes: r.bytes,
+      method: r.method,
+      strategy: input.strategy,
+      durationMs: Date.now() - started,
+      watermark: r.watermark,
+      target: r.target,
+    };
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const cause = rootCause(err);
+    const message = cancelled ? `table sync of ${display} was cancelled` : `table sync of ${display} failed: ${cause.message}`;
+    await CancellationScope.nonCancellable(async () => {
+      progress = { ...progress, phase: 'cleanup' };
+      try {
+        await short.tableSyncCleanup({ jobId, source });
+      } catch {
+        // Best effort: the stage path and temp dir are job-scoped, a later cleanup can remove them.
+      }
+      try {
+        await short.tableSyncRecordStatus({ tableId: input.tableId, jobId, status: cancelled ? 'cancelled' : 'failed', error: message });
+      } catch {
+        // Status mirroring must not mask the original failure.
+      }
+    });
+    setStatus(cancelled ? 'cancelled' : 'failed');
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({ type: cause.type ?? 'TableSyncFailed', message, nonRetryable: true, cause: err as Error });
+  }
+}

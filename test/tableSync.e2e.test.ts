@@ -1,0 +1,393 @@
+/**
+ * tableSync end to end: the real snowflake-sdk against the emulator, a real Temporal dev server
+ * (test/global-setup.ts), real PostgreSQL (freshDatabase) and real DuckDB files. Each "rig" is one
+ * emulator + one worker on its own task queue and DuckDB file, so fault-injecting emulators do not
+ * disturb other tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import type pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmulator, type FaultOptions, type RunningEmulator } from '../emulator/src/index.js';
+import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
+import { withDuckDb } from '../src/connectors/duckdb.js';
+import { createPool } from '../src/db/index.js';
+import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
+import { createWorker, workflowsPath } from '../src/worker.js';
+import { progressQuery } from '../src/workflows/tableSync.js';
+import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { testConfig, testEnv } from './helpers/env.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'floe-tablesync-'));
+let db: FreshDatabase;
+let pool: pg.Pool;
+let bundle: WorkflowBundle;
+let nativeConnection: NativeConnection;
+let clientConnection: Connection;
+let client: Client;
+const rigs: Rig[] = [];
+let rigCount = 0;
+
+interface Rig {
+  name: string;
+  emu: RunningEmulator;
+  sf: SnowflakeSession;
+  duckdbPath: string;
+  stateDir: string;
+  taskQueue: string;
+  env: Record<string, string | undefined>;
+  worker: Worker | null;
+  running: Promise<void> | null;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function makeRig(faults?: FaultOptions, opts: { worker?: boolean } = {}): Promise<Rig> {
+  const name = `rig${++rigCount}`;
+  const dir = path.join(root, name);
+  const emu = await startEmulator({ port: 0, dataDir: path.join(dir, 'emu'), faults });
+  const sf = await connectSnowflake({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
+  const env = {
+    DATABASE_URL: db.url,
+    SNOWFLAKE_ACCESS_URL: emu.url,
+    SNOWFLAKE_DATABASE: 'SRC',
+    SNOWFLAKE_SCHEMA: 'S',
+    DUCKDB_PATH: path.join(dir, 'target.duckdb'),
+    FLOE_STATE_DIR: path.join(dir, 'state'),
+    FLOE_TASK_QUEUE: `floe-test-${process.pid}-${name}`,
+  };
+  const rig: Rig = {
+    name, emu, sf, duckdbPath: env.DUCKDB_PATH, stateDir: env.FLOE_STATE_DIR, taskQueue: env.FLOE_TASK_QUEUE, env,
+    worker: null, running: null,
+    async startWorker() {
+      const config = testConfig(env);
+      rig.worker = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool });
+      rig.running = rig.worker.run();
+    },
+    async stopWorker() {
+      if (rig.worker && rig.worker.getState() === 'RUNNING') rig.worker.shutdown();
+      await rig.running?.catch(() => undefined);
+      rig.worker = null;
+      rig.running = null;
+    },
+    async close() {
+      await rig.stopWorker();
+      await sf.close();
+      await emu.close();
+    },
+  };
+  await sf.query('CREATE DATABASE IF NOT EXISTS SRC');
+  await sf.query('CREATE SCHEMA IF NOT EXISTS SRC.S');
+  if (opts.worker !== false) await rig.startWorker();
+  rigs.push(rig);
+  return rig;
+}
+
+async function register(table: string, pk: string[] | null, wm: string | null): Promise<string> {
+  const r = await pool.query<{ table_id: string }>(
+    `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ('SRC', 'S', $1, $2, $3)
+     ON CONFLICT (database_name, schema_name, table_name) DO UPDATE SET primary_key = excluded.primary_key RETURNING table_id`,
+    [table, pk, wm],
+  );
+  return r.rows[0].table_id;
+}
+
+let jobSeq = 0;
+async function start(rig: Rig, input: Omit<TableSyncInput, 'database' | 'schema'>): Promise<WorkflowHandle> {
+  return client.workflow.start(TABLE_SYNC_WORKFLOW, {
+    taskQueue: rig.taskQueue,
+    workflowId: `tableSync-test-${process.pid}-${++jobSeq}`,
+    args: [{ database: 'SRC', schema: 'S', ...input }],
+  });
+}
+
+async function run(rig: Rig, input: Omit<TableSyncInput, 'database' | 'schema'>): Promise<TableSyncResult> {
+  const h = await start(rig, input);
+  return (await h.result()) as TableSyncResult;
+}
+
+async function duck<T = unknown[]>(rig: Rig, sql: string): Promise<T[]> {
+  return withDuckDb(rig.duckdbPath, async (c) => (await c.runAndReadAll(sql)).getRowsJson() as T[]);
+}
+
+async function sourceRows(rig: Rig, sql: string): Promise<Record<string, unknown>[]> {
+  return rig.sf.query(sql);
+}
+
+async function stageFiles(rig: Rig): Promise<number> {
+  return (await rig.sf.query('LIST @SRC.S.FLOE_STAGE')).length;
+}
+
+function tmpJobDirs(rig: Rig): string[] {
+  const d = path.join(rig.stateDir, 'tmp', 'table-sync');
+  return existsSync(d) ? readdirSync(d) : [];
+}
+
+async function heartbeat(h: WorkflowHandle): Promise<{ rowsLoaded?: number } | null> {
+  const d = await h.describe();
+  const p = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  return p ? (defaultPayloadConverter.fromPayload(p) as { rowsLoaded?: number }) : null;
+}
+
+async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  pool = createPool(db.url);
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  clientConnection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection: clientConnection, namespace: inject('temporalNamespace') });
+});
+
+afterAll(async () => {
+  for (const r of rigs) await r.close().catch(() => undefined);
+  await nativeConnection?.close();
+  await clientConnection?.close();
+  await pool?.end();
+  await db?.drop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+// Canonical text of every column of the ALLTYPES target, so comparisons are value-exact.
+const ALLTYPES_SELECT = `SELECT CAST("ID" AS VARCHAR), CAST("BIG" AS VARCHAR), CAST("SMALLN" AS VARCHAR), CAST("DEC" AS VARCHAR), CAST("F" AS VARCHAR),
+  "S", hex("B"), CAST("FLAG" AS VARCHAR), CAST("D" AS VARCHAR), CAST("TM" AS VARCHAR), CAST("NTZ" AS VARCHAR),
+  CAST(epoch_us("TZ") AS VARCHAR), CAST(epoch_us("LTZ") AS VARCHAR), CAST("V" AS VARCHAR), "lower name",
+  (SELECT string_agg(data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = 'S' AND table_name = 'ALLTYPES')
+  FROM "S"."ALLTYPES" ORDER BY "ID"`;
+const TYPES = 'DECIMAL(38,0),DECIMAL(38,0),BIGINT,DECIMAL(12,4),DOUBLE,VARCHAR,BLOB,BOOLEAN,DATE,TIME,TIMESTAMP,TIMESTAMP WITH TIME ZONE,TIMESTAMP WITH TIME ZONE,JSON,VARCHAR';
+const EXPECTED = [
+  ['1', '10000000000000000000000000000000000001', '999999999', '12345678.1234', '0.1', 'héllo ✓ 日本 "q" \'s', 'DEADBEEF', 'true', '0001-01-01', '23:59:59.123456',
+    '9999-12-31 23:59:59.999999', String(Date.UTC(2024, 0, 1, 4, 15) * 1000), String(Date.UTC(2024, 5, 1, 12) * 1000 + 123456),
+    '{"a":[1,2,{"b":null}],"n":12345678901234567890}', 'lower', TYPES],
+  ['2', '-99999999999999999999999999999999999999', '-999999999', '-0.0001', '-1.5e+300', '', '', 'false', '9999-12-31', '00:00:00',
+    '0001-01-01 00:00:00', String(Date.UTC(1969, 11, 31, 23, 59, 59) * 1000 + 999999 + 8 * 3600 * 1_000_000), String(Date.UTC(2262, 3, 12) * 1000),
+    '[]', '', TYPES],
+  ['3', null, null, null, null, null, null, null, null, null, null, null, null, null, null, TYPES],
+];
+
+describe('tableSync full refresh', () => {
+  let rig: Rig;
+  let tableId: string;
+  beforeAll(async () => {
+    rig = await makeRig();
+    await rig.sf.query(`CREATE TABLE SRC.S.ALLTYPES (ID NUMBER(38,0), BIG NUMBER(38,0), SMALLN NUMBER(9,0), DEC NUMBER(12,4), F FLOAT, S VARCHAR,
+      B BINARY, FLAG BOOLEAN, D DATE, TM TIME, NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, LTZ TIMESTAMP_LTZ, V VARIANT, "lower name" VARCHAR)`);
+    await rig.sf.query(`INSERT INTO SRC.S.ALLTYPES (ID, BIG, SMALLN, DEC, F, S, FLAG, D, TM, NTZ, TZ, LTZ, "lower name") VALUES
+      (1, 10000000000000000000000000000000000001, 999999999, 12345678.1234, 0.1, 'héllo ✓ 日本 "q" ''s', TRUE, '0001-01-01', '23:59:59.123456',
+       '9999-12-31 23:59:59.999999', '2024-01-01 10:00:00 +05:45', '2024-06-01 12:00:00.123456', 'lower'),
+      (2, -99999999999999999999999999999999999999, -999999999, -0.0001, -1.5e300, '', FALSE, '9999-12-31', '00:00:00',
+       '0001-01-01 00:00:00', '1969-12-31 23:59:59.999999 -08:00', '2262-04-12 00:00:00', ''),
+      (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    await rig.sf.query(`UPDATE SRC.S.ALLTYPES SET V = PARSE_JSON('{"a":[1,2,{"b":null}],"n":12345678901234567890}'), B = TO_BINARY('DEADBEEF', 'HEX') WHERE ID = 1`);
+    await rig.sf.query(`UPDATE SRC.S.ALLTYPES SET V = PARSE_JSON('[]'), B = TO_BINARY('', 'HEX') WHERE ID = 2`);
+    tableId = await register('ALLTYPES', ['ID'], null);
+  });
+
+  for (const method of ['stage', 'stream'] as const) {
+    it(`by ${method}: every type value-exact, status recorded, nothing left behind`, async () => {
+      const h = await start(rig, { tableId, table: 'ALLTYPES', strategy: 'full', method, primaryKey: ['ID'] });
+      const r = (await h.result()) as TableSyncResult;
+      expect(r).toMatchObject({ rowsRead: 3, rowsInTarget: 3, method, strategy: 'full', target: '"S"."ALLTYPES"', watermark: null });
+      expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
+      expect(await h.query(progressQuery)).toEqual({ phase: 'done', rowsLoaded: 3 });
+      const d = await h.describe();
+      expect(d.typedSearchAttributes.get(SA.status)).toBe('completed');
+      expect(d.typedSearchAttributes.get(SA.rows)).toBe(3);
+      expect(d.typedSearchAttributes.get(SA.table)).toBe('SRC.S.ALLTYPES');
+      expect(d.typedSearchAttributes.get(SA.jobKind)).toBe('table_sync');
+      const st = await pool.query('SELECT last_sync_status, row_count, last_job_id FROM table_sync_status WHERE table_id = $1', [tableId]);
+      expect(st.rows[0]).toMatchObject({ last_sync_status: 'completed', row_count: '3', last_job_id: h.workflowId });
+      const md = await pool.query('SELECT column_count FROM table_metadata WHERE table_id = $1', [tableId]);
+      expect(md.rows[0].column_count).toBe(15);
+      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`)).toEqual([]);
+      expect(await stageFiles(rig)).toBe(0);
+      expect(tmpJobDirs(rig)).toEqual([]);
+    });
+  }
+
+  it('auto picks stream below AUTO_STAGE_MIN_ROWS', async () => {
+    const r = await run(rig, { tableId, table: 'ALLTYPES', strategy: 'full', method: 'auto' });
+    expect(r.method).toBe('stream');
+    expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
+  });
+
+  it('a missing table fails fast (TableNotFound, no retries) naming the table', async () => {
+    const h = await start(rig, { tableId: 'none', table: 'NOPE', strategy: 'full', method: 'stage' });
+    const err = await h.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
+    expect(cause.type).toBe('TableNotFound');
+    expect(cause.message).toMatch(/table sync of SRC\.S\.NOPE failed: .*SRC\.S\.NOPE/);
+    expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('failed');
+  });
+});
+
+describe('tableSync incremental', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await makeRig();
+  });
+
+  for (const method of ['stage', 'stream'] as const) {
+    it(`by ${method}: MERGE keeps boundary ties, re-reads late rows within the lag, mirrors the high-water mark`, async () => {
+      const table = `EV_${method.toUpperCase()}`;
+      const tableId = await register(table, ['ID'], 'UPDATED_AT');
+      await rig.sf.query(`CREATE TABLE SRC.S.${table} (ID NUMBER(38,0), UPDATED_AT TIMESTAMP_NTZ, V VARCHAR)`);
+      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (1, '2024-01-01 00:00:01', 'a'), (2, '2024-01-01 00:00:02', 'b'),
+        (3, '2024-01-01 00:00:03', 'c'), (4, '2024-01-01 00:00:04', 'd'), (5, '2024-01-01 00:00:05', 'e'),
+        (6, '2024-01-01 00:00:05', 'f'), (7, '2024-01-01 00:00:05', 'g')`);
+      const input = { tableId, table, strategy: 'incremental' as const, method, watermarkColumn: 'UPDATED_AT', primaryKey: ['ID'], lagSeconds: 10, batchRows: 2 };
+      const compare = async () => {
+        const src = (await sourceRows(rig, `SELECT ID, UPDATED_AT, V FROM SRC.S.${table} ORDER BY ID`)).map((r) => [String(r.ID), String(r.V)]);
+        const dst = await duck<[string, string]>(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "S"."${table}" ORDER BY "ID"`);
+        expect(dst).toEqual(src);
+        const dups = await duck(rig, `SELECT "ID" FROM "S"."${table}" GROUP BY 1 HAVING count(*) > 1`);
+        expect(dups).toEqual([]);
+      };
+      const r1 = await run(rig, input);
+      expect(r1).toMatchObject({ rowsInTarget: 7, watermark: '2024-01-01 00:00:05.000000' });
+      await compare();
+
+      // A row tied on the boundary value committed late, a late row within the lag, an update, a new row.
+      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (8, '2024-01-01 00:00:05', 'h'), (9, '2024-01-01 00:00:02', 'i'), (10, '2024-01-01 00:00:07', 'j')`);
+      await rig.sf.query(`UPDATE SRC.S.${table} SET V = 'c2', UPDATED_AT = '2024-01-01 00:00:06' WHERE ID = 3`);
+      const r2 = await run(rig, input);
+      expect(r2).toMatchObject({ rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      await compare();
+
+      // Nothing new: idempotent.
+      const r3 = await run(rig, input);
+      expect(r3).toMatchObject({ rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      await compare();
+      const st = await pool.query('SELECT high_water_mark, last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
+      expect(st.rows[0]).toEqual({ high_water_mark: '2024-01-01 00:00:07.000000', last_sync_status: 'completed' });
+      const state = await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"S"."${table}"'`);
+      expect(state).toEqual([['2024-01-01 00:00:07.000000']]);
+    });
+  }
+
+  it('without a primary key appends strictly past the high-water mark, never twice', async () => {
+    await rig.sf.query(`CREATE TABLE SRC.S.LOGS (SEQ NUMBER(38,0), MSG VARCHAR)`);
+    await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+    const input = { tableId: 'logs', table: 'LOGS', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'SEQ', lagSeconds: 10 };
+    expect(await run(rig, input)).toMatchObject({ rowsRead: 3, rowsInTarget: 3, watermark: '3' });
+    await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (4, 'd'), (5, 'e')`);
+    expect(await run(rig, { ...input, method: 'stage' })).toMatchObject({ rowsRead: 2, rowsInTarget: 5, watermark: '5' });
+    expect(await run(rig, input)).toMatchObject({ rowsRead: 0, rowsInTarget: 5, watermark: '5' });
+    expect(await duck(rig, `SELECT CAST("SEQ" AS VARCHAR), "MSG" FROM "S"."LOGS" ORDER BY 1`)).toEqual([['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']]);
+  });
+
+  it('evolves the target (new column) and refuses an incompatible type change, target intact', async () => {
+    await rig.sf.query(`CREATE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V VARCHAR)`);
+    await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (1, '2024-01-01 00:00:01', 'a')`);
+    const input = { tableId: 'evo', table: 'EVO', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'TS', primaryKey: ['ID'] };
+    await run(rig, input);
+    await rig.sf.query(`ALTER TABLE SRC.S.EVO ADD COLUMN EXTRA NUMBER(10,2)`);
+    await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (2, '2024-01-01 00:00:02', 'b', 1.25)`);
+    await run(rig, input);
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V", CAST("EXTRA" AS VARCHAR) FROM "S"."EVO" ORDER BY 1`)).toEqual([['1', 'a', null], ['2', 'b', '1.25']]);
+    await rig.sf.query(`CREATE OR REPLACE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V NUMBER(38,0))`);
+    await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (3, '2024-01-01 00:00:03', 7)`);
+    const h = await start(rig, input);
+    const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as { type?: string }).type).toBe('SchemaMismatch');
+    expect(err.cause?.message).toMatch(/table sync of SRC\.S\.EVO failed: .*V: target has VARCHAR/);
+    expect(await duck(rig, `SELECT count(*)::INT FROM "S"."EVO"`)).toEqual([[2]]);
+  });
+});
+
+describe('tableSync failures', () => {
+  it('a failed stage transfer (GET fails) leaves the target intact, no stage files, no local files', async () => {
+    const rig = await makeRig({ failStatement: { pattern: /^\s*GET\b/i, nth: 1, code: '100038', sqlState: '22018', message: 'injected GET failure' } });
+    const tableId = await register('FAILME', ['ID'], null);
+    await rig.sf.query(`CREATE TABLE SRC.S.FAILME (ID NUMBER(38,0), V VARCHAR)`);
+    await rig.sf.query(`INSERT INTO SRC.S.FAILME VALUES (1, 'old'), (2, 'old')`);
+    await run(rig, { tableId, table: 'FAILME', strategy: 'full', method: 'stream' });
+    await rig.sf.query(`UPDATE SRC.S.FAILME SET V = 'new'`);
+    const h = await start(rig, { tableId, table: 'FAILME', strategy: 'full', method: 'stage' });
+    const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(err.cause?.message).toMatch(/table sync of SRC\.S\.FAILME failed: .*injected GET failure/);
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "S"."FAILME" ORDER BY 1`)).toEqual([['1', 'old'], ['2', 'old']]);
+    expect(await stageFiles(rig)).toBe(0);
+    expect(tmpJobDirs(rig)).toEqual([]);
+    const st = await pool.query('SELECT last_sync_status, last_error FROM table_sync_status WHERE table_id = $1', [tableId]);
+    expect(st.rows[0].last_sync_status).toBe('failed');
+    expect(st.rows[0].last_error).toMatch(/SRC\.S\.FAILME/);
+    expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('failed');
+  });
+
+  describe('slow source', () => {
+    let rig: Rig;
+    const ROWS = 400;
+    beforeAll(async () => {
+      rig = await makeRig({ latencyMs: 100 });
+      await rig.sf.query(`CREATE TABLE SRC.S.SLOW (ID NUMBER(38,0), V VARCHAR)`);
+      const values = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, 'old-${i + 1}')`).join(', ');
+      await rig.sf.query(`INSERT INTO SRC.S.SLOW VALUES ${values}`);
+    });
+
+    it('a cancelled job leaves the previous data intact and records cancelled', async () => {
+      const tableId = await register('SLOW', ['ID'], null);
+      await run(rig, { tableId, table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 100 });
+      await rig.sf.query(`UPDATE SRC.S.SLOW SET V = 'new'`);
+      const h = await start(rig, { tableId, table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 5, heartbeatTimeoutSeconds: 2 });
+      await waitUntil('some rows streamed', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 30);
+      await h.cancel();
+      const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(err.cause?.name).toBe('CancelledFailure');
+      expect(await duck(rig, `SELECT count(*)::INT, count(*) FILTER (WHERE "V" LIKE 'old-%')::INT FROM "S"."SLOW"`)).toEqual([[ROWS, ROWS]]);
+      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`)).toEqual([]);
+      expect(tmpJobDirs(rig)).toEqual([]);
+      expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('cancelled');
+      const st = await pool.query('SELECT last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
+      expect(st.rows[0].last_sync_status).toBe('cancelled');
+    });
+
+    it('a worker killed mid-transfer: a new worker resumes and the job finishes with the right rows', async () => {
+      const taskQueue = `${rig.taskQueue}-kill`;
+      const duckdbPath = path.join(root, `${rig.name}-kill.duckdb`);
+      const env = { ...process.env, ...testEnv({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath }) } as NodeJS.ProcessEnv;
+      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'src', 'worker.ts')], { env, detached: true, stdio: 'ignore' });
+      try {
+        const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+          taskQueue,
+          workflowId: `tableSync-test-${process.pid}-kill`,
+          args: [{ tableId: 'slow-kill', database: 'SRC', schema: 'S', table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 10, heartbeatTimeoutSeconds: 3 } satisfies TableSyncInput],
+        });
+        await waitUntil('the child worker to stream rows', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 50, 90_000);
+        process.kill(-child.pid!, 'SIGKILL');
+        const config = testConfig({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath });
+        const lines: string[] = [];
+        const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, logger });
+        const r = (await w.runUntil(h.result())) as TableSyncResult;
+        expect(r).toMatchObject({ rowsRead: ROWS, rowsInTarget: ROWS });
+        const rows = await withDuckDb(duckdbPath, async (c) => (await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "S"."SLOW"`)).getRowsJson());
+        expect(rows).toEqual([[ROWS, ROWS, 1, ROWS]]);
+        // The new attempt resumed from what the dead worker had committed to the staging table.
+        const resumed = lines.map((l) => JSON.parse(l) as { msg?: string; rowsLoaded?: number }).find((l) => l.msg === 'resuming full refresh stream from staging');
+        expect(resumed?.rowsLoaded).toBeGreaterThanOrEqual(50);
+      } finally {
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    });
+  });
+});
