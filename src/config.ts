@@ -24,6 +24,12 @@
  * | TOKEN_TTL_MINUTES     | 30                              |                                            |
  * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
  * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
+ * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source (seed 002); secret   |
+ * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches (seed 003); secret |
+ * | DUCKLAKE_DATA_PATH    | <FLOE_STATE_DIR>/ducklake       | Parquet data path: a directory or s3://... |
+ * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key for per-user Snowflake passwords (seed 004); secret |
+ * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval (seed 004)         |
+ * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once (seed 004)                 |
  *
  * Empty values count as unset. Relative paths are resolved against the current directory.
  */
@@ -36,7 +42,10 @@ import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Validated floe configuration. Secrets: snowflake.password, api.jwtSecretKey, api.adminPassword, the password in databaseUrl. */
+/**
+ * Validated floe configuration. Secrets: snowflake.password, api.jwtSecretKey, api.adminPassword,
+ * executionUpload.encryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
+ */
 export interface FloeConfig {
   /** postgres:// URL of the control-plane database. */
   databaseUrl: string;
@@ -72,6 +81,19 @@ export interface FloeConfig {
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
   logLevel: LogLevel;
+  /** Watermark sync (seed 002): the PostgreSQL it reads from. */
+  pgSync: { sourceDatabaseUrl: string };
+  /** Query-result cache (seed 003): DuckLake catalog (postgres:// URL) and Parquet data path. */
+  ducklake: { catalogUrl: string; dataPath: string };
+  /** Execution upload (seed 004). */
+  executionUpload: {
+    /** AES-256-GCM key text (64 hex chars or base64 of 32 bytes), or undefined when not configured. */
+    encryptionKey?: string;
+    /** Drain schedule interval, in seconds. */
+    intervalSeconds: number;
+    /** Uploads at once. */
+    maxConcurrent: number;
+  };
 }
 
 /** One missing or malformed environment variable. */
@@ -122,6 +144,15 @@ const envSchema = z.object({
   TOKEN_TTL_MINUTES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
   FLOE_STATE_DIR: optionalText,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  PG_SYNC_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  DUCKLAKE_CATALOG_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  DUCKLAKE_DATA_PATH: optionalText,
+  FLOE_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+  EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
+  EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(5),
 });
 
 /**
@@ -168,6 +199,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     stateDir,
     logLevel: e.LOG_LEVEL,
+    pgSync: { sourceDatabaseUrl: e.PG_SYNC_SOURCE_URL ?? e.DATABASE_URL },
+    ducklake: {
+      catalogUrl: e.DUCKLAKE_CATALOG_URL ?? e.DATABASE_URL,
+      dataPath: /^[a-z0-9]+:\/\//i.test(e.DUCKLAKE_DATA_PATH ?? '')
+        ? e.DUCKLAKE_DATA_PATH!
+        : path.resolve(e.DUCKLAKE_DATA_PATH ?? path.join(stateDir, 'ducklake')),
+    },
+    executionUpload: {
+      ...(e.FLOE_ENCRYPTION_KEY !== undefined && { encryptionKey: e.FLOE_ENCRYPTION_KEY }),
+      intervalSeconds: e.EXECUTION_UPLOAD_INTERVAL_SECONDS,
+      maxConcurrent: e.EXECUTION_UPLOAD_MAX_CONCURRENT,
+    },
   };
 }
 
@@ -206,5 +249,11 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
     temporal: { ...cfg.temporal },
     snowflake: { ...cfg.snowflake, password: REDACTED },
     api: { ...cfg.api, jwtSecretKey: REDACTED, adminPassword: REDACTED },
+    pgSync: { sourceDatabaseUrl: redactUrl(cfg.pgSync.sourceDatabaseUrl) },
+    ducklake: { ...cfg.ducklake, catalogUrl: redactUrl(cfg.ducklake.catalogUrl) },
+    executionUpload: {
+      ...cfg.executionUpload,
+      ...(cfg.executionUpload.encryptionKey !== undefined && { encryptionKey: REDACTED }),
+    },
   };
 }

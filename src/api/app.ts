@@ -7,7 +7,10 @@
  * - Every route but `POST /api/v1/auth/token` and `GET /healthz` needs a Bearer token (src/api/auth.ts).
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
- * Route table: see src/api/routes/sync.ts, src/api/routes/data.ts, src/api/routes/auth.ts.
+ * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
+ * watermark sync under /api/v1/pg-sync (pgSync.ts, seed 002), caches under /api/v1 (cache.ts, seed 003),
+ * execution upload under /api/snowflake-sync (executionSync.ts, seed 004's paths), and Prometheus
+ * metrics at GET /metrics.
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Application } from 'express';
@@ -17,6 +20,11 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { dataRouter } from './routes/data.js';
 import { syncRouter } from './routes/sync.js';
+import { createPgSyncRouter, createMetricsHandler } from './pgSync.js';
+import { createCacheRouter } from './cache.js';
+import { createExecutionSyncRouter } from './executionSync.js';
+import { lakeSettingsFromConfig } from '../cache/storage.js';
+import { staticCredentials } from '../cache/store.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -76,14 +84,40 @@ export function createApp(deps: ApiDeps): Application {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Prometheus scrape endpoint (watermark sync counters, seed 002); no auth, as scrapers expect.
+  app.get('/metrics', createMetricsHandler(deps.pool));
+
+  const auth = requireAuth(deps.pool, authSettings(deps));
 
   const api = express.Router();
   api.use(tokenRouter(routeDeps));
-  api.use(requireAuth(deps.pool, authSettings(deps)));
+  api.use(auth);
   api.use(revokeRouter(routeDeps));
   api.use(syncRouter(routeDeps));
   api.use(dataRouter(routeDeps));
+  api.use(
+    '/pg-sync',
+    createPgSyncRouter({
+      pool: deps.pool,
+      sourcePool: deps.pgSyncSourcePool,
+      temporal: deps.temporal,
+      taskQueue: deps.config.temporal.taskQueue,
+      snowflake: deps.snowflake,
+    }),
+  );
+  api.use(
+    createCacheRouter({
+      pool: deps.pool,
+      temporal: deps.temporal,
+      taskQueue: deps.config.temporal.taskQueue,
+      lake: lakeSettingsFromConfig(deps.config),
+      credentials: staticCredentials(deps.snowflake),
+      logger: log,
+    }),
+  );
   app.use(API_PREFIX, api);
+  // Seed 004 keeps its own prefix (outside /api/v1), behind the same auth.
+  app.use('/api/snowflake-sync', auth, createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: log }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -16,6 +16,8 @@ export interface ApiDeps {
   snowflake: SnowflakeSettings;
   duckdbPath: string;
   logger: Logger;
+  /** Pool on PG_SYNC_SOURCE_URL when it differs from DATABASE_URL (watermark sync discovery); default `pool`. */
+  pgSyncSourcePool?: pg.Pool;
   /** Deadline of the Temporal calls of one request, ms (default TEMPORAL_DEADLINE_MS, 8 s). */
   temporalDeadlineMs?: number;
 }

@@ -43,10 +43,9 @@ export const DEFAULT_LAKE_ALIAS = 'lake';
  * (DUCKLAKE_DATA_PATH) or `<stateDir>/ducklake`.
  */
 export function lakeSettingsFromConfig(config: FloeConfig, overrides: Partial<LakeSettings> = {}): LakeSettings {
-  const c = config as FloeConfig & { ducklake?: { catalogUrl?: string; dataPath?: string } };
   return {
-    catalogUrl: overrides.catalogUrl ?? c.ducklake?.catalogUrl ?? config.databaseUrl,
-    dataPath: overrides.dataPath ?? c.ducklake?.dataPath ?? path.join(config.stateDir, 'ducklake'),
+    catalogUrl: overrides.catalogUrl ?? config.ducklake.catalogUrl,
+    dataPath: overrides.dataPath ?? config.ducklake.dataPath,
     metadataSchema: overrides.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
     alias: overrides.alias ?? DEFAULT_LAKE_ALIAS,
   };

@@ -27,6 +27,7 @@ import { projectRoot, stateDir as defaultStateDir } from './paths.js';
 import { portInUse } from './process.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { ensureSearchAttributes, startTemporal, type TemporalServer } from './temporal.js';
+import { ensureExecutionUploadSchedule } from '../client/executionUpload.js';
 
 /** Options for {@link startStack}; every field is optional. */
 export interface StackOptions {
@@ -220,6 +221,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         notes.push(`admin password generated for this session: see ${displayPath(file)}`);
       }
     }
+    if (!envValue('FLOE_ENCRYPTION_KEY', env)) {
+      // Per-user Snowflake passwords (seed 004) are encrypted with this key, so it must outlive the
+      // session: kept in <state>/encryption-key (0600) and reused; set FLOE_ENCRYPTION_KEY in production.
+      const file = path.join(stateDir, 'encryption-key');
+      if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+      env.FLOE_ENCRYPTION_KEY = fs.readFileSync(file, 'utf8').trim();
+    }
     env.FLOE_STATE_DIR = stateDir;
     const config = loadConfig(env);
     setLogLevel(config.logLevel);
@@ -229,6 +237,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await migrate(config.databaseUrl);
     const pool: pg.Pool = createPool(config.databaseUrl, { applicationName: 'floe-stack' });
     stack.push({ name: 'pool', stop: () => pool.end() });
+    const { Connection, Client } = await import('@temporalio/client');
+    const connection = await Connection.connect({ address: config.temporal.address });
+    stack.push({ name: 'temporal-client', stop: () => connection.close() });
+    const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
+    // Seed 004: the drain runs on a Temporal Schedule (created or updated, idempotent).
+    await ensureExecutionUploadSchedule(temporalClient, {
+      taskQueue: config.temporal.taskQueue,
+      intervalSeconds: config.executionUpload.intervalSeconds,
+      input: { maxConcurrent: config.executionUpload.maxConcurrent },
+    });
 
     if (options.worker !== false) {
       const mod = await importOptional('../worker.js');
@@ -255,10 +273,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!mod || typeof mod.startApiServer !== 'function') {
         notes.push('API not started: src/api/server.ts (startApiServer) is not there yet');
       } else {
-        const { Connection, Client } = await import('@temporalio/client');
-        const connection = await Connection.connect({ address: config.temporal.address });
-        stack.push({ name: 'temporal-client', stop: () => connection.close() });
-        const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
         const startApiServer = mod.startApiServer as (deps: unknown, o: { port?: number; host?: string }) => Promise<{ url: string; port: number; close(): Promise<void> }>;
         const api = await startApiServer(
           {
