@@ -165,6 +165,11 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       if (!WATERMARK_FAMILIES.includes(wm.family)) throw floeError(NonRetryable.InvalidRequest, `watermark column ${wm.name} of ${S.displayName(t)} has type ${wm.sourceType}; use a NUMBER, DATE or TIMESTAMP column`);
       key = (input.primaryKey ?? []).map((k) => pick(cols, k, 'primary key', t));
     }
+    // A full refresh of a table with a registered watermark column records the high-water mark of
+    // what it loaded, so the next incremental sync starts there instead of re-reading everything.
+    const fullRefreshWm = input.strategy === 'full' && input.watermarkColumn
+      ? cols.find((col) => col.name === input.watermarkColumn && WATERMARK_FAMILIES.includes(col.family)) ?? null
+      : null;
     const pkSingle = input.strategy === 'full'
       ? (input.primaryKey?.length === 1 ? pick(cols, input.primaryKey[0], 'primary key', t) : null)
       : (key.length === 1 ? key[0] : null);
@@ -182,7 +187,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         ? { watermark: wm, lower: subtractLag(wm, state.highWaterMark, input.lagSeconds ?? 0), inclusive: true }
         : { watermark: wm, lower: state.highWaterMark, inclusive: false }
       : null;
-    const ctx: RunCtx = { input, conn: null as unknown as DuckDBConnection, cols, wm, key, pkSingle, window, oldHwm: state.highWaterMark };
+    const ctx: RunCtx = { input, conn: null as unknown as DuckDBConnection, cols, wm, key, pkSingle, window, oldHwm: state.highWaterMark, fullRefreshWm };
     if (input.method === 'stage') return transferByStage(ctx);
     return withDuckDb(deps.duckdbPath, (conn) => transferByStream({ ...ctx, conn }));
   }
@@ -196,6 +201,8 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     pkSingle: ColumnPlan | null;
     window: S.WindowFilter | null;
     oldHwm: string | null;
+    /** Full refresh: the registered watermark column whose max becomes the high-water mark, if any. */
+    fullRefreshWm: ColumnPlan | null;
   }
 
   /** Max of the watermark over a relation, as canonical text, combined with the old high-water mark. */
@@ -228,8 +235,12 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     return hwm;
   }
 
-  /** Full refresh: swap staging in for the target (DROP + RENAME) with the state, in one transaction. */
-  async function swapIn(c: RunCtx, expectedRows: number): Promise<number> {
+  /**
+   * Full refresh: swap staging in for the target (DROP + RENAME) with the state, in one transaction.
+   * Returns the target's row count and the high-water mark recorded (max of the registered watermark
+   * column over the loaded rows, or null without one).
+   */
+  async function swapIn(c: RunCtx, expectedRows: number): Promise<{ rows: number; hwm: string | null }> {
     const t = c.input.source;
     const staging = S.stagingParts(t);
     const target = S.targetParts(t);
@@ -238,10 +249,12 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       if (n !== expectedRows) {
         throw floeError(NonRetryable.VerificationFailed, `full refresh of ${S.displayName(t)}: loaded ${n} rows but the source gave ${expectedRows}; previous data kept`);
       }
+      const wm = c.fullRefreshWm;
+      const hwm = wm ? await newHighWaterMark({ ...c, wm, oldHwm: null }, quoteDuckDbName(...staging)) : null;
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...target)}`);
       await D.exec(c.conn, `ALTER TABLE ${quoteDuckDbName(...staging)} RENAME TO ${quoteDuckDbName(target[1])}`);
-      await D.writeState(c.conn, t, { tableId: c.input.tableId, strategy: 'full', watermarkColumn: null, highWaterMark: null, jobId: c.input.jobId, rows: n });
-      return n;
+      await D.writeState(c.conn, t, { tableId: c.input.tableId, strategy: 'full', watermarkColumn: wm?.name ?? null, highWaterMark: hwm, jobId: c.input.jobId, rows: n });
+      return { rows: n, hwm };
     });
   }
 
@@ -288,7 +301,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
           try {
             if (typed) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
             throwIfCancelled();
-            rowsInTarget = await swapIn(c, unloaded.rows);
+            ({ rows: rowsInTarget, hwm: watermark } = await swapIn(c, unloaded.rows));
           } catch (e) {
             await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);
             throw e;
@@ -416,7 +429,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       await flush();
       let rowsInTarget: number;
       let watermark: string | null = null;
-      if (full) rowsInTarget = await swapIn(c, rowsLoaded);
+      if (full) ({ rows: rowsInTarget, hwm: watermark } = await swapIn(c, rowsLoaded));
       else {
         watermark = c.oldHwm;
         rowsInTarget = await D.countTable(c.conn, target);
