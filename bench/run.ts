@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   cache: () => import('./cache.js'),
   'table-sync': () => import('./table-sync.js'),
   'watermark-sync': () => import('./watermark-sync.js'),
+  'execution-upload': () => import('./execution-upload.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

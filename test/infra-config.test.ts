@@ -36,7 +36,30 @@ describe('loadConfig', () => {
       api: { port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30 },
       stateDir,
       logLevel: 'info',
+      pgSync: { sourceDatabaseUrl: minimal.DATABASE_URL },
+      ducklake: { catalogUrl: minimal.DATABASE_URL, dataPath: path.join(stateDir, 'ducklake') },
+      executionUpload: { intervalSeconds: 30, maxConcurrent: 5 },
     });
+  });
+
+  it('reads the watermark sync, DuckLake and execution upload variables, keeping s3:// data paths as given', () => {
+    const key = 'ab'.repeat(32);
+    const cfg = loadConfig({
+      ...minimal,
+      PG_SYNC_SOURCE_URL: 'postgres://src:pw@db/source',
+      DUCKLAKE_CATALOG_URL: 'postgres://lake:pw@db/lake',
+      DUCKLAKE_DATA_PATH: 's3://bucket/floe/',
+      FLOE_ENCRYPTION_KEY: key,
+      EXECUTION_UPLOAD_INTERVAL_SECONDS: '10',
+      EXECUTION_UPLOAD_MAX_CONCURRENT: '3',
+    });
+    expect(cfg.pgSync.sourceDatabaseUrl).toBe('postgres://src:pw@db/source');
+    expect(cfg.ducklake).toEqual({ catalogUrl: 'postgres://lake:pw@db/lake', dataPath: 's3://bucket/floe/' });
+    expect(cfg.executionUpload).toEqual({ encryptionKey: key, intervalSeconds: 10, maxConcurrent: 3 });
+    const shown = JSON.stringify(redactConfig(cfg));
+    expect(shown).not.toContain(key);
+    expect(shown).not.toContain(':pw@');
+    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: 'short' })).toThrow(/FLOE_ENCRYPTION_KEY must be 32 bytes/);
   });
 
   it('reads every variable', () => {
