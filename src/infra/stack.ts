@@ -19,7 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type pg from 'pg';
-import { envValue, loadConfig, processEnv, redactUrl, type FloeConfig } from '../config.js';
+import { envValue, loadConfig, LOG_LEVELS, processEnv, redactUrl, type FloeConfig, type LogLevel } from '../config.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { childLogger, setLogLevel } from '../logger.js';
@@ -122,6 +123,12 @@ function portOf(urlOrAddress: string): number {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = childLogger({ component: 'stack' });
   const env: Record<string, string | undefined> = { ...(options.env ?? processEnv()) };
+  // Apply LOG_LEVEL before anything logs (loadConfig validates it again further down).
+  const level = envValue('LOG_LEVEL', env);
+  if (level && (LOG_LEVELS as readonly string[]).includes(level)) {
+    setLogLevel(level as LogLevel);
+    quietTemporalRuntime(level as LogLevel);
+  }
   const stateDir = path.resolve(envValue('FLOE_STATE_DIR', env) ?? defaultStateDir);
   fs.mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const stack: Stoppable[] = [];
@@ -303,6 +310,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * The Temporal SDK logs through its own Runtime (worker state, the webpack bundle report) at INFO.
+ * Above `info`, install a Runtime logger at the matching level so those lines follow LOG_LEVEL too.
+ * Runtime.install works once per process, before the first worker; later calls are ignored.
+ */
+function quietTemporalRuntime(level: LogLevel): void {
+  if (level === 'trace' || level === 'debug' || level === 'info') return;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level === 'warn' ? 'WARN' : 'ERROR') });
+  } catch {
+    // Already installed (a second stack in this process): keep the first.
   }
 }
 
