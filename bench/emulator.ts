@@ -11,48 +11,13 @@
  *   emulator has stopped (DuckDB allows one process per file), and the ratio of the two;
  * - the emulator process's peak RSS (VmHWM from /proc/<pid>/status, read just before it stops).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import snowflake from 'snowflake-sdk';
-import { duckdbInstanceOptions, projectRoot, stateDir } from '../src/infra/paths.js';
+import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** Start the emulator child and resolve once it prints its URL. */
-function startChild(port: number, dataDir: string, scale: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir, '--seed-tpch', String(scale)], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code} before listening:\n${out}`)));
-  });
-}
-
-/** Peak resident set size of a process in MiB (Linux VmHWM). */
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
+import { freePort, startEmulatorChild, peakRssMiB } from './common.js';
 
 function connect(url: string): Promise<snowflake.Connection> {
   const conn = snowflake.createConnection({ account: 'floe', username: 'bench', password: 'bench', accessUrl: url });
@@ -116,7 +81,7 @@ export async function run(args: string[]): Promise<void> {
 
   const port = await freePort();
   let t0 = performance.now();
-  const child = await startChild(port, dataDir, scale);
+  const child = await startEmulatorChild(port, dataDir, scale);
   const startSeconds = seconds(t0);
   let m: Measured;
   try {

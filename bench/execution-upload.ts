@@ -13,9 +13,7 @@
  * rate (first claim → last upload), and the queue latency completion → upload (p50, p95, max) from
  * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,32 +31,7 @@ import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
 import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function startEmulatorChild(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
-  });
-}
+import { freePort, startEmulatorChild } from './common.js';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 

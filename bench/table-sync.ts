@@ -16,9 +16,7 @@
  *   minutes): rows/s, and the driver alone reading the same rows (the stream floor);
  * - this (worker) process's peak RSS (`process.resourceUsage().maxRSS`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -29,32 +27,7 @@ import { describeSource, unload } from '../src/activities/snowflake.js';
 import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
 import * as S from '../src/sql/tableSync.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function startEmulatorChild(port: number, dataDir: string, scale: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir, '--seed-tpch', String(scale)], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
-  });
-}
+import { freePort, startEmulatorChild } from './common.js';
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 const secs = (ms: number) => (ms / 1000).toFixed(2);

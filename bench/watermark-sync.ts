@@ -11,7 +11,6 @@
  * The source table: id bigint pk, account int, amount numeric(18,4), note text, payload jsonb,
  * updated_at timestamptz, with an index on (updated_at, id).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,32 +21,12 @@ import { createWatermarkSyncActivities } from '../src/activities/watermarkSync.j
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
-import { freePort } from '../src/infra/process.js';
 import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
 import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncConfig, type WatermarkSyncResult, type WatermarkTableSpec } from '../src/jobs/watermarkSync.js';
-
-function peakRssMiB(pid: number | 'self'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
-
-function startEmulatorChild(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}:\n${out}`)));
-  });
-}
+import { freePort, startEmulatorChild, peakRssMiB } from './common.js';
 
 /** Run the benchmark (see the module comment). */
 export async function run(args: string[]): Promise<void> {
