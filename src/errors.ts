@@ -8,6 +8,26 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
+/**
+ * The innermost failure of a chain (WorkflowFailure/ActivityFailure → ApplicationFailure → …): its
+ * message, the innermost error type seen, and whether any link (or a type in
+ * {@link NON_RETRYABLE_ERROR_TYPES}) says a retry cannot fix it. Used by workflows to name the cause.
+ */
+export function rootCause(err: unknown): { message: string; type: string | null; nonRetryable: boolean } {
+  let e = err as { message?: string; cause?: unknown; type?: string; nonRetryable?: boolean } | undefined;
+  let type: string | null = null;
+  let message = e?.message ?? String(err);
+  let nonRetryable = false;
+  while (e) {
+    if (e.type) type = e.type;
+    if (e.nonRetryable) nonRetryable = true;
+    if (e.message) message = e.message;
+    e = e.cause as typeof e;
+  }
+  if (type && NON_RETRYABLE_ERROR_TYPES.includes(type)) nonRetryable = true;
+  return { message, type, nonRetryable };
+}
+
 /** Error types a retry cannot fix. A workflow retry policy lists exactly these. */
 export const NonRetryable = {
   /** The Snowflake table (or database/schema) does not exist or is not visible (Snowflake 002003). */

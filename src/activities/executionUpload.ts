@@ -12,7 +12,6 @@
  *   attempt that finds the item already completed returns that outcome without loading again.
  * - `uploadBegin`, `uploadFail` are guarded UPDATEs.
  */
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -31,6 +30,7 @@ import { ColumnStats, columnNames, loadText, targetTableName, type InferredColum
 import * as S from '../uploads/sql.js';
 import * as store from '../uploads/store.js';
 import { activityLogger, startHeartbeat } from './context.js';
+import { writeCsvFile } from './files.js';
 
 /** Test hooks (fault injection and observation); never set in production. */
 export interface ExecutionUploadHooks {
@@ -81,11 +81,6 @@ function errMessage(err: unknown): string {
   const e = err as { message?: string; code?: unknown };
   const base = e?.message ?? String(err);
   return e?.code ? `${base} [${String(e.code)}]` : base;
-}
-
-/** CSV field for the file path: quoted with `"` doubled; NULL as an unquoted `\N` ({@link S.UPLOAD_CSV_FORMAT}). */
-function csvField(v: string | null): string {
-  return v === null ? '\\N' : `"${v.replaceAll('"', '""')}"`;
 }
 
 /** Build the execution upload activities (wrap with `wrapActivities` before registering). */
@@ -215,17 +210,7 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
             localDir = path.join(deps.tmpDir, `${item.syncId}-${attempt}`);
             await fs.promises.mkdir(localDir, { recursive: true });
             const file = path.join(localDir, 'rows.csv');
-            const out = fs.createWriteStream(file);
-            let buf = '';
-            for (const r of rows) {
-              buf += r.map(csvField).join(',') + '\n';
-              if (buf.length > 1 << 20) {
-                if (!out.write(buf)) await once(out, 'drain');
-                buf = '';
-              }
-            }
-            out.end(buf);
-            await once(out, 'finish');
+            await writeCsvFile(file, rows);
             const stage: S.SfName = [target[0], target[1], `FLOE_UPLOAD_${item.syncId.replaceAll('-', '').slice(0, 16).toUpperCase()}`];
             await sf.query(`CREATE OR REPLACE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
             const stagePath = snowflakeStagePath(stage, 'rows');

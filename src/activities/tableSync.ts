@@ -292,7 +292,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         c.conn = conn;
         const typed = local.length ? S.typedSelect(c.cols, 'parquet', S.readParquetSource(local)) : null;
         let rowsInTarget: number;
-        let watermark: string | null = null;
+        let watermark: string | null;
         if (c.input.strategy === 'full') {
           const staging = S.stagingParts(t);
           await D.exec(c.conn, S.createSchemaSql(staging[0]));

@@ -10,7 +10,6 @@
  * guarded by the table's epoch (src/pgsync/store.ts). The other activities are plain upserts.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -30,6 +29,7 @@ import * as Q from '../pgsync/sql.js';
 import * as store from '../pgsync/store.js';
 import { getTransform, type TextRow } from '../pgsync/transforms.js';
 import { startHeartbeat } from './context.js';
+import { writeCsvFile } from './files.js';
 
 /** Dependencies: both PostgreSQL pools and the Snowflake settings stay in the worker process. */
 export interface WatermarkSyncDeps {
@@ -363,28 +363,13 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
   return { pgSyncBeginTable, pgSyncBatch, pgSyncFinishTable, pgSyncRecordFailure };
 }
 
-/** CSV field: quoted with `"` doubled; NULL as an unquoted `\N` (matches {@link Q.CSV_FILE_FORMAT}). */
-function csvField(v: string | null): string {
-  return v === null ? '\\N' : `"${v.replaceAll('"', '""')}"`;
-}
-
 /**
  * Write a batch as CSV (columns in staging order) or Parquet (DuckDB converts the CSV; every column
  * VARCHAR, named like the staging columns). Returns the file path.
  */
 async function writeBatchFile(dir: string, rows: (string | null)[][], header: string[], format: 'csv' | 'parquet'): Promise<string> {
   const csv = path.join(dir, 'batch.csv');
-  const out = fs.createWriteStream(csv);
-  let buf = '';
-  for (const r of rows) {
-    buf += r.map(csvField).join(',') + '\n';
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await once(out, 'finish');
+  await writeCsvFile(csv, rows);
   if (format === 'csv') return csv;
   const pq = path.join(dir, 'batch.parquet');
   const cols = `{${header.map((h) => `${duckDbLiteral(h)}: 'VARCHAR'`).join(', ')}}`;

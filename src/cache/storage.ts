@@ -13,7 +13,6 @@
  * ({@link scrubSecret}).
  */
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { FloeConfig } from '../config.js';
 import { redactUrl } from '../config.js';

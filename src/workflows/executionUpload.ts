@@ -24,7 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecutionUploadActivities } from '../activities/executionUpload.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
 import {
   EXECUTION_UPLOAD_DEFAULTS as D,
   EXECUTION_UPLOAD_JOB_KIND,
@@ -43,22 +43,6 @@ function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
     { key: SA.status, value: status },
     ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
   ]);
-}
-
-/** The innermost failure message and type (ActivityFailure → ApplicationFailure → …), and whether it timed out. */
-function rootCause(err: unknown): { message: string; type: string | null; nonRetryable: boolean } {
-  let e = err as { message?: string; cause?: unknown; type?: string; nonRetryable?: boolean; name?: string } | undefined;
-  let type: string | null = null;
-  let message = e?.message ?? String(err);
-  let nonRetryable = false;
-  while (e) {
-    if (e.type) type = e.type;
-    if (e.nonRetryable) nonRetryable = true;
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  if (type && NON_RETRYABLE_ERROR_TYPES.includes(type)) nonRetryable = true;
-  return { message, type, nonRetryable };
 }
 
 function shortActs(taskQueue?: string) {

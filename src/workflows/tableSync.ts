@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
 import {
   AUTO_STAGE_MIN_ROWS,
   SA,
@@ -54,19 +54,6 @@ function transferActivities(heartbeatSeconds: number) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry,
   });
-}
-
-/** The innermost failure message (ActivityFailure → ApplicationFailure → ...), with its type. */
-function rootCause(err: unknown): { message: string; type: string | null } {
-  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
-  let type: string | null = null;
-  let message = e?.message ?? String(err);
-  while (e) {
-    if (e.type) type = e.type;
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  return { message, type };
 }
 
 /** Table sync workflow. Returns the job's stats; fails with the table and the cause named. */

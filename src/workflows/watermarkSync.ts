@@ -26,7 +26,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WatermarkSyncActivities } from '../activities/watermarkSync.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
 import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
 import {
   tableWorkflowId,
@@ -56,19 +56,6 @@ function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
     ...(taskQueue ? { taskQueue } : {}),
   });
   return { short, batch };
-}
-
-/** The innermost failure message and type (ActivityFailure → ApplicationFailure → ...). */
-function rootCause(err: unknown): { message: string; type: string | null } {
-  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
-  let type: string | null = null;
-  let message = e?.message ?? String(err);
-  while (e) {
-    if (e.type) type = e.type;
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  return { message, type };
 }
 
 function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
