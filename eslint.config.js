@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'http', 'https', 'net', 'crypto', 'stream', 'url', 'util', 'worker_threads', 'zlib', 'events', 'timers'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.floe/**', 'dist/**', 'scripts/*.mjs'] },
+  { ignores: ['node_modules/**', '.floe/**', 'dist/**', 'scripts/*.mjs', '.tmp-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
