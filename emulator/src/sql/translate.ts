@@ -51,6 +51,28 @@ const DATE_PARTS: Record<string, string> = {
   NANOSECOND: 'nanosecond', NANOSECONDS: 'nanosecond', NS: 'nanosecond', NSEC: 'nanosecond',
 };
 
+/** Snowflake's epoch parts (DATE_PART / EXTRACT only) → the DuckDB function giving that count. */
+const EPOCH_PARTS: Record<string, string> = {
+  EPOCH: 'second', EPOCH_SECOND: 'second', EPOCH_SECONDS: 'second',
+  EPOCH_MILLISECOND: 'ms', EPOCH_MILLISECONDS: 'ms',
+  EPOCH_MICROSECOND: 'us', EPOCH_MICROSECONDS: 'us',
+  EPOCH_NANOSECOND: 'ns', EPOCH_NANOSECONDS: 'ns',
+};
+
+/**
+ * `DATE_PART(<part>, x)` / `EXTRACT(<part> FROM x)`. Epoch parts count whole units since 1970-01-01 UTC
+ * of the value's instant (`__SF_INSTANT`: TZ by its UTC instant, NTZ and DATE as UTC, as Snowflake with
+ * TIMEZONE = UTC), as an integer; values keep microseconds, so EPOCH_NANOSECOND ends in 000.
+ */
+function datePartSql(raw: Token[], expr: string): string {
+  const t = raw[0];
+  const key = raw.length === 1 ? (t.kind === 'string' ? stringValue(t) : t.text).toUpperCase() : '';
+  const epoch = EPOCH_PARTS[key];
+  if (epoch === 'second') return `CAST(floor(epoch_us(__SF_INSTANT(${expr})) / 1000000) AS BIGINT)`;
+  if (epoch) return `epoch_${epoch}(__SF_INSTANT(${expr}))`;
+  return `DATE_PART('${datePart(raw)}', ${expr})`;
+}
+
 /** A date part given as a word (`day`) or string (`'day'`), as DuckDB's part name. */
 function datePart(raw: Token[]): string {
   const t = raw[0];
@@ -187,7 +209,7 @@ const FUNCTIONS: Record<string, Emit> = {
   DATEDIFF: (a, r) => `DATE_DIFF('${datePart(r[0])}', ${a[1]}, ${a[2]})`,
   TIMESTAMPDIFF: (a, r) => `DATE_DIFF('${datePart(r[0])}', ${a[1]}, ${a[2]})`,
   DATE_TRUNC: (a, r) => `DATE_TRUNC('${datePart(r[0])}', ${a[1]})`,
-  DATE_PART: (a, r) => `DATE_PART('${datePart(r[0])}', ${a[1]})`,
+  DATE_PART: (a, r) => datePartSql(r[0], a[1]),
   LAST_DAY: (a) => `LAST_DAY(${a[0]})`,
   // 3 arguments: NTZ wall clock at source_tz → NTZ wall clock at target_tz. 2 arguments: TIMESTAMP_TZ at target_tz.
   CONVERT_TIMEZONE: (a) =>
@@ -525,6 +547,10 @@ class Translator {
       const type = parseType(inner, asAt + 1);
       out.push((name === 'CAST' ? castSql(expr, type.duckdb) : null) ?? (type.duckdb === TSTZ_DUCKDB ? `__SF_TSTZ(${expr})` : `${name}(${expr} AS ${type.duckdb})`));
       this.lastTz = type.duckdb === TSTZ_DUCKDB;
+      return close + 1;
+    }
+    if (name === 'EXTRACT' && isWord(inner[1], 'FROM') && EPOCH_PARTS[inner[0].text.toUpperCase()]) {
+      out.push(datePartSql(inner.slice(0, 1), this.sub(inner.slice(2))));
       return close + 1;
     }
     if (name === 'TABLE' && isWord(inner[0], 'GENERATOR')) {

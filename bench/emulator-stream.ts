@@ -1,7 +1,7 @@
 /**
  * Large-result throughput of the emulator through the real driver (not part of the test suite).
  *
- *   npx tsx emulator/test/core-stream.bench.ts [rows=6000000] ["<sql>"]
+ *   npx tsx bench/emulator-stream.ts [rows=6000000] ["<sql>"]
  *
  * Starts the emulator as a child process (`emulator/src/main.ts`, fresh data dir), streams the
  * query with `statement.streamRows()` and prints rows/s and the emulator's peak RSS (VmHWM).
@@ -11,13 +11,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import snowflake from 'snowflake-sdk';
+import { projectRoot } from '../src/infra/paths.js';
 
 snowflake.configure({ logLevel: 'ERROR' });
 const rows = Number(process.argv[2] ?? 6_000_000);
 const sql = process.argv[3] ?? `SELECT range AS id, range * 2 AS twice FROM range(${rows})`;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
-const child = spawn('npx', ['tsx', process.env.EMU_MAIN ?? 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn('npx', ['tsx', process.env.EMU_MAIN ?? 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
 // The emulator is the node process listening on the port (npx → tsx → node).
 const pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
