@@ -37,6 +37,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
+import type { SnowflakeSettings } from './connectors/snowflake.js';
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -55,17 +56,8 @@ export interface FloeConfig {
     namespace: string;
     taskQueue: string;
   };
-  snowflake: {
-    account: string;
-    username: string;
-    password: string;
-    /** Full base URL (e.g. http://127.0.0.1:8080 for the emulator); unset = Snowflake's own host for the account. */
-    accessUrl?: string;
-    warehouse?: string;
-    database?: string;
-    schema?: string;
-    role?: string;
-  };
+  /** Snowflake connection (accessUrl e.g. http://127.0.0.1:8080 for the emulator; unset = the account's own host). */
+  snowflake: SnowflakeSettings;
   /** Absolute path of the DuckDB file table syncs write to. */
   duckdbPath: string;
   api: {

@@ -28,6 +28,20 @@ export function rootCause(err: unknown): { message: string; type: string | null;
   return { message, type, nonRetryable };
 }
 
+/**
+ * floe's activity retry policy: exponential backoff from 1 s (×2, capped at 1 min), `maximumAttempts`
+ * attempts (default 5, seed 002's "max_retries=5"), never retrying {@link NON_RETRYABLE_ERROR_TYPES}.
+ */
+export function activityRetry(maximumAttempts = 5) {
+  return {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+  };
+}
+
 /** Error types a retry cannot fix. A workflow retry policy lists exactly these. */
 export const NonRetryable = {
   /** The Snowflake table (or database/schema) does not exist or is not visible (Snowflake 002003). */

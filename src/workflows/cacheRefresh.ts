@@ -26,7 +26,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CacheActivities } from '../activities/cache.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { activityRetry } from '../errors.js';
 import {
   CACHE_REFRESH_JOB_KIND,
   CACHE_REFRESH_WORKFLOW,
@@ -36,13 +36,7 @@ import {
 } from '../jobs/cacheRefresh.js';
 import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
 
-const retry = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 3,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = activityRetry(3);
 
 const short = proxyActivities<CacheActivities>({ startToCloseTimeout: '1m', retry });
 const long = proxyActivities<CacheActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });

@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
+import { rootCause, activityRetry } from '../errors.js';
 import {
   AUTO_STAGE_MIN_ROWS,
   SA,
@@ -36,13 +36,7 @@ import {
 /** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
 export const progressQuery = defineQuery<TableSyncProgress>(TABLE_SYNC_PROGRESS_QUERY);
 
-const retry = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = activityRetry(5);
 
 const short = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
 

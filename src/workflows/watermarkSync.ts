@@ -26,7 +26,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WatermarkSyncActivities } from '../activities/watermarkSync.js';
-import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
+import { rootCause, activityRetry } from '../errors.js';
 import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
 import {
   tableWorkflowId,
@@ -39,13 +39,7 @@ import {
   type WatermarkTableSyncResult,
 } from '../jobs/watermarkSync.js';
 
-const retry = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = activityRetry(5);
 
 function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
   const short = proxyActivities<WatermarkSyncActivities>({ startToCloseTimeout: '2m', retry, ...(taskQueue ? { taskQueue } : {}) });
