@@ -33,7 +33,7 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** An existing control-plane pool (not closed by the worker); default: a new pool on `config.databaseUrl`. */
   pool?: pg.Pool;
-  /** Execution upload key (default `config.executionUpload.encryptionKey` once src/config.ts has it). */
+  /** Execution upload key (default `config.executionUpload.encryptionKey`). */
   encryptionKey?: Buffer;
   /** Activity tuning passed through to createActivities. */
   stage?: [string, string, string];
@@ -66,15 +66,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       pool = createPool(config.databaseUrl, { applicationName: 'floe-worker', max: 4 });
       ownPool = true;
     }
-    // Settings other jobs add to FloeConfig (src/config.ts); read loosely so the worker works before they land.
-    const extra = config as FloeConfig & {
-      executionUpload?: { encryptionKey?: string | Buffer };
-      pgSync?: { sourceDatabaseUrl?: string };
-    };
-    const keyText = extra.executionUpload?.encryptionKey;
-    const encryptionKey = opts.encryptionKey ?? (typeof keyText === 'string' ? parseEncryptionKey(keyText) : keyText);
-    const sourceUrl = extra.pgSync?.sourceDatabaseUrl;
-    if (sourceUrl && sourceUrl !== config.databaseUrl && !pgSyncSourcePool) {
+    const keyText = config.executionUpload.encryptionKey;
+    const encryptionKey = opts.encryptionKey ?? (keyText !== undefined ? parseEncryptionKey(keyText) : undefined);
+    const sourceUrl = config.pgSync.sourceDatabaseUrl;
+    if (sourceUrl !== config.databaseUrl) {
       pgSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-pgsync', max: 4 });
     }
     const activities = createActivities({

@@ -37,9 +37,8 @@ export const DEFAULT_METADATA_SCHEMA = 'floe_ducklake';
 export const DEFAULT_LAKE_ALIAS = 'lake';
 
 /**
- * Lake settings from floe's configuration: catalog = `ducklakeCatalogUrl` (DUCKLAKE_CATALOG_URL, once the
- * lead adds it to config.ts) or the control-plane database; data path = `ducklakeDataPath`
- * (DUCKLAKE_DATA_PATH) or `<stateDir>/ducklake`.
+ * Lake settings from floe's configuration (`config.ducklake`): catalog = DUCKLAKE_CATALOG_URL or the
+ * control-plane database; data path = DUCKLAKE_DATA_PATH or `<stateDir>/ducklake`.
  */
 export function lakeSettingsFromConfig(config: FloeConfig, overrides: Partial<LakeSettings> = {}): LakeSettings {
   return {
