@@ -25,6 +25,10 @@ export interface SnowflakeSettings {
 /** One row as returned with numbers, dates and timestamps fetched as strings or driver objects. */
 export type SnowflakeRow = Record<string, unknown>;
 
+// snowflake-sdk's bundled AWS SDK warns once per process that its releases after January 2027 will
+// need Node 22; floe pins snowflake-sdk, so the notice is noise on every run under Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 let configured = false;
 function configureOnce(): void {
   if (configured) return;
