@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import type { startEmulator as StartEmulator } from '../emulator/src/index.js';
 import { mergeSql } from '../src/pgsync/sql.js';

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import { projectRoot } from '../src/infra/paths.js';
 

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';

@@ -7,6 +7,7 @@
  * `number` (DESIGN §4; snowflake-connector-nodejs #162, #1385). NULLs stay `null`
  * (`representNullAsStringNull: false`; the driver's default turns them into the string 'NULL').
  */
+import './snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import type { Readable } from 'node:stream';
 
@@ -24,10 +25,6 @@ export interface SnowflakeSettings {
 
 /** One row as returned with numbers, dates and timestamps fetched as strings or driver objects. */
 export type SnowflakeRow = Record<string, unknown>;
-
-// snowflake-sdk's bundled AWS SDK warns once per process that its releases after January 2027 will
-// need Node 22; floe pins snowflake-sdk, so the notice is noise on every run under Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 let configured = false;
 function configureOnce(): void {
