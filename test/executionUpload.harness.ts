@@ -9,7 +9,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { runTestWorker } from './helpers/temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
@@ -104,7 +105,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const rig: UploadRig = {
     root, db, pool, emus, keyHex, key, client, native, bundle, taskQueue, hooks, logLines, drainIds,
     async startWorker(opts = {}) {
-      const worker = await Worker.create({
+      const h = await runTestWorker({
         connection: native,
         namespace: inject('temporalNamespace'),
         taskQueue: opts.queue ?? taskQueue,
@@ -112,13 +113,6 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
         ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
         maxConcurrentActivityTaskExecutions: 10,
       });
-      const running = worker.run();
-      const h = {
-        async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running.catch(() => undefined);
-        },
-      };
       workers.push(h);
       return h;
     },

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { runTestWorker } from './helpers/temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
@@ -71,7 +72,7 @@ export async function makeRig(name: string): Promise<WmRig> {
   const rig: WmRig = {
     root, db, pool, emu, sf, settings, client, native, bundle, taskQueue, hooks,
     async startWorker(opts = {}) {
-      const worker = await Worker.create({
+      const h = await runTestWorker({
         connection: native,
         namespace: inject('temporalNamespace'),
         taskQueue: opts.queue ?? taskQueue,
@@ -79,13 +80,6 @@ export async function makeRig(name: string): Promise<WmRig> {
         ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
         maxConcurrentActivityTaskExecutions: 4,
       });
-      const running = worker.run();
-      const h = {
-        async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running.catch(() => undefined);
-        },
-      };
       workers.push(h);
       return h;
     },

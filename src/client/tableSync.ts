@@ -328,21 +328,26 @@ export interface GetJobOptions {
   progressTimeoutMs?: number;
 }
 
+/** Temporal's description of a tableSync run; {@link JobNotFoundError} for an unknown id or another workflow type. */
+async function describeJob(client: Client, jobId: string): Promise<WorkflowExecutionDescription> {
+  let desc: WorkflowExecutionDescription;
+  try {
+    desc = await client.workflow.getHandle(jobId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+    throw err;
+  }
+  if (desc.type !== TABLE_SYNC_WORKFLOW) throw new JobNotFoundError(jobId);
+  return desc;
+}
+
 /**
  * Describe one table-sync job: status, times, and — by state — its result (`stats`), its failure
  * message (`error`), or its progress (`progress` query, bounded by `progressTimeoutMs`; null when no
  * worker answers). Throws {@link JobNotFoundError} when no workflow has this id or it is not a tableSync.
  */
 export async function getJob(client: Client, jobId: string, opts: GetJobOptions = {}): Promise<TableSyncJob> {
-  const handle = client.workflow.getHandle(jobId);
-  let desc: WorkflowExecutionDescription;
-  try {
-    desc = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
-    throw err;
-  }
-  if (desc.type !== TABLE_SYNC_WORKFLOW) throw new JobNotFoundError(jobId);
+  const desc = await describeJob(client, jobId);
   const job = jobFromInfo(desc);
   const runHandle = client.workflow.getHandle(jobId, desc.runId);
   if (desc.status.name === 'COMPLETED') {
@@ -423,15 +428,7 @@ export async function listJobs(client: Client, filter: JobFilter = {}): Promise<
  * Throws {@link JobNotFoundError}, or {@link JobNotRunningError} when it already finished.
  */
 export async function cancelJob(client: Client, jobId: string): Promise<void> {
-  const handle = client.workflow.getHandle(jobId);
-  let desc: WorkflowExecutionDescription;
-  try {
-    desc = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
-    throw err;
-  }
-  if (desc.type !== TABLE_SYNC_WORKFLOW) throw new JobNotFoundError(jobId);
+  const desc = await describeJob(client, jobId);
   if (desc.status.name !== 'RUNNING') throw new JobNotRunningError(jobId, jobStatusOf(desc.status.name, undefined));
   try {
     await client.workflow.getHandle(jobId, desc.runId).cancel();

@@ -3,6 +3,7 @@
  *
  *   const worker = await createWorker({ config, connection, workflowBundle: sharedWorkflowBundle() });
  */
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 
 /**
@@ -18,4 +19,24 @@ export function sharedWorkflowBundle(): { codePath: string } {
 /** host:port and namespace of the run's Temporal dev server. */
 export function temporalTarget(): { address: string; namespace: string } {
   return { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
+}
+
+/** A worker started by {@link runTestWorker}; `stop()` shuts it down and waits for `run()` to settle. */
+export interface TestWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Create a worker from `options` (`Worker.create`), start `run()` in the background and return a
+ * handle whose `stop()` shuts it down gracefully. Rejects when the worker cannot be created.
+ */
+export async function runTestWorker(options: WorkerOptions): Promise<TestWorker> {
+  const worker = await Worker.create(options);
+  const running = worker.run();
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+    },
+  };
 }
