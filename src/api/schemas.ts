@@ -43,6 +43,9 @@ export const revokeRequest = z
   .strict()
   .refine((b) => !(b.token && b.token_id), { message: "give either 'token' or 'token_id', not both", path: ['token_id'] });
 
+/** The Snowflake table a request names (seed 001 bodies); database defaults to SNOWFLAKE_DATABASE. */
+const tableRef = { table_name: objectName, schema_name: objectName, database_name: optionalName };
+
 /** `GET /sync/tables/{schema}` path and query. */
 export const listTablesParams = z.object({ schema: objectName });
 export const listTablesQuery = z.object({ database: optionalName }).strict();
@@ -50,9 +53,7 @@ export const listTablesQuery = z.object({ database: optionalName }).strict();
 /** `POST /sync/tables/register` (seed 001 §3, plus keys for incremental sync). */
 export const registerRequest = z
   .object({
-    table_name: objectName,
-    schema_name: objectName,
-    database_name: optionalName,
+    ...tableRef,
     /** One column or several; null clears it on re-register; omitted keeps the stored value. */
     primary_key: z
       .union([objectName, z.array(objectName).min(1, 'must name at least one column').max(32)], {
@@ -67,9 +68,7 @@ export const registerRequest = z
 /** `POST /sync/start` (seed 001 §4). */
 export const startRequest = z
   .object({
-    table_name: objectName,
-    schema_name: objectName,
-    database_name: optionalName,
+    ...tableRef,
     strategy: strategySchema,
     method: methodSchema.default('auto'),
     lag_seconds: lagSeconds.optional(),
@@ -97,9 +96,7 @@ export const tableStatusQuery = z.object({ database: optionalName }).strict();
 /** `POST /sample_data` (seed 001 "Verify Data Sample"). */
 export const sampleRequest = z
   .object({
-    table_name: objectName,
-    schema_name: objectName,
-    database_name: optionalName,
+    ...tableRef,
     sample_type: z.enum(['first', 'random'], { error: "must be 'first' or 'random'" }).default('first'),
     sample_size: z
       .number({ error: 'must be a number' })
@@ -128,9 +125,7 @@ const cronSchema = requiredString(200).refine(
 /** `POST /sync/schedules`: exactly one of interval_seconds and cron. */
 export const createScheduleRequest = z
   .object({
-    table_name: objectName,
-    schema_name: objectName,
-    database_name: optionalName,
+    ...tableRef,
     strategy: strategySchema,
     method: methodSchema.default('auto'),
     lag_seconds: lagSeconds.optional(),
