@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     switch (cmd) {
       case 'apply': {
         const config = applying!;
-        const r = await applyPgSyncConfig(client, config, { taskQueue: cfg.temporal.taskQueue });
+        const r = await applyPgSyncConfig(client, config, { taskQueue: cfg.temporal.taskQueues.watermarkSync });
         console.log(`${r.scheduleId}: ${r.action} (${config.tables.length} tables, every ${config.syncIntervalSeconds} s)`);
         return 0;
       }

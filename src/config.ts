@@ -10,7 +10,8 @@
  * | DATABASE_URL          | required                        | postgres:// control-plane database         |
  * | TEMPORAL_ADDRESS      | 127.0.0.1:7233                  | host:port of the Temporal frontend         |
  * | TEMPORAL_NAMESPACE    | default                         |                                            |
- * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    |                                            |
+ * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    | prefix of the task queues (src/jobs/taskQueues.ts) |
+ * | FLOE_DUCKDB_OWNER     | false                           | true on the one host whose worker writes DUCKDB_PATH |
  * | SNOWFLAKE_ACCOUNT     | required                        |                                            |
  * | SNOWFLAKE_USER        | required                        |                                            |
  * | SNOWFLAKE_PASSWORD    | required                        | secret                                     |
@@ -37,6 +38,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
+import { taskQueues, type TaskQueues } from './jobs/taskQueues.js';
 import type { SnowflakeSettings } from './connectors/snowflake.js';
 
 /** pino levels accepted by LOG_LEVEL. */
@@ -54,12 +56,20 @@ export interface FloeConfig {
     /** host:port of the Temporal frontend (gRPC). */
     address: string;
     namespace: string;
+    /** Task queue prefix (FLOE_TASK_QUEUE); also the table-sync queue. */
     taskQueue: string;
+    /** Every queue's name under the prefix. */
+    taskQueues: TaskQueues;
   };
   /** Snowflake connection (accessUrl e.g. http://127.0.0.1:8080 for the emulator; unset = the account's own host). */
   snowflake: SnowflakeSettings;
   /** Absolute path of the DuckDB file table syncs write to. */
   duckdbPath: string;
+  /**
+   * This host owns `duckdbPath`: its worker serves the table sync's DuckDB-writing queue. Exactly one
+   * worker process of a deployment may have it (DuckDB allows one writing process per file).
+   */
+  duckdbOwner: boolean;
   api: {
     /** TCP port of the HTTP API; 0 picks a free one. */
     port: number;
@@ -120,6 +130,7 @@ const envSchema = z.object({
     .default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   FLOE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  FLOE_DUCKDB_OWNER: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   SNOWFLAKE_ACCOUNT: required(),
   SNOWFLAKE_USER: required(),
   SNOWFLAKE_PASSWORD: required(),
@@ -170,7 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const stateDir = path.resolve(e.FLOE_STATE_DIR ?? defaultStateDir);
   return {
     databaseUrl: e.DATABASE_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.FLOE_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.FLOE_TASK_QUEUE, taskQueues: taskQueues(e.FLOE_TASK_QUEUE) },
     snowflake: {
       account: e.SNOWFLAKE_ACCOUNT,
       username: e.SNOWFLAKE_USER,
@@ -182,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.SNOWFLAKE_ROLE !== undefined && { role: e.SNOWFLAKE_ROLE }),
     },
     duckdbPath: path.resolve(e.DUCKDB_PATH ?? path.join(stateDir, 'floe.duckdb')),
+    duckdbOwner: e.FLOE_DUCKDB_OWNER === 'true',
     api: {
       port: e.API_PORT,
       jwtSecretKey: e.JWT_SECRET_KEY,
@@ -238,7 +250,7 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
   return {
     ...cfg,
     databaseUrl: redactUrl(cfg.databaseUrl),
-    temporal: { ...cfg.temporal },
+    temporal: { ...cfg.temporal, taskQueues: { ...cfg.temporal.taskQueues } },
     snowflake: { ...cfg.snowflake, password: REDACTED },
     api: { ...cfg.api, jwtSecretKey: REDACTED, adminPassword: REDACTED },
     pgSync: { sourceDatabaseUrl: redactUrl(cfg.pgSync.sourceDatabaseUrl) },

@@ -1,25 +1,30 @@
 /**
  * floe's Temporal worker: registers every activity (built by `createActivities` from the config's
  * Snowflake settings, DuckDB path and PostgreSQL pool — credentials stay in this process) and every
- * workflow of src/workflows on `config.temporal.taskQueue`.
+ * workflow of src/workflows, and polls the task queues of the jobs it serves (src/jobs/taskQueues.ts):
+ * one Temporal `Worker` per queue, all sharing one connection, one workflow bundle and one pool. With
+ * `duckdbOwner` (FLOE_DUCKDB_OWNER=true) and `table-sync` among its jobs it also polls the queue of
+ * the table sync's DuckDB writes.
  *
  * ```ts
- * const worker = await createWorker({ config });            // or { config, connection, workflowBundle }
- * await worker.run();                                       // resolves after worker.shutdown(); closes what it opened
+ * const worker = await createWorker({ config, jobs: ['execution-upload'] });   // default: every job
+ * await worker.run();                       // resolves after worker.shutdown(); closes what it opened
  * ```
- * Run as a script: `tsx src/worker.ts` (config from the environment, src/config.ts; SIGINT/SIGTERM stop it).
- *
- * Downloads and loads happen inside one activity, so one task queue is enough (DESIGN §4).
+ * Run as a process: `npm run worker [-- --jobs table-sync,cache-refresh]` (see `main` below).
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkflowBundle } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { loadConfig, type FloeConfig } from './config.js';
 import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
+import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/taskQueues.js';
+import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
 import { parseEncryptionKey } from './uploads/crypto.js';
 import { closeLakes, lakeSettingsFromConfig } from './cache/storage.js';
 import { staticCredentials } from './cache/store.js';
@@ -31,6 +36,10 @@ export interface CreateWorkerOptions {
   connection?: NativeConnection;
   /** Pre-bundled workflow code (`bundleWorkflowCode({ workflowsPath })`, ~1.5 s — bundle once per test run). */
   workflowBundle?: WorkflowBundle;
+  /** Jobs whose queues this worker polls (default every one of {@link JOB_KINDS}). */
+  jobs?: readonly JobKind[];
+  /** Also poll the table sync's DuckDB-writing queue (default `config.duckdbOwner`); needs `table-sync` in `jobs`. */
+  duckdbOwner?: boolean;
   /** An existing control-plane pool (not closed by the worker); default: a new pool on `config.databaseUrl`. */
   pool?: pg.Pool;
   /** Execution upload key (default `config.executionUpload.encryptionKey`). */
@@ -38,7 +47,7 @@ export interface CreateWorkerOptions {
   /** Activity tuning passed through to createActivities. */
   stage?: [string, string, string];
   maxFileSizeBytes?: number;
-  /** Concurrent activities (default 4: one DuckDB writer file, 2 cores). */
+  /** Concurrent activities per polled queue (default 4: one DuckDB writer file, 2 cores). */
   maxConcurrentActivityTaskExecutions?: number;
   logger?: Logger;
 }
@@ -49,11 +58,25 @@ export const workflowsPath = (() => {
   return path.join(path.dirname(here), 'workflows', `index${path.extname(here)}`);
 })();
 
+/** A floe worker: one Temporal worker per polled task queue, run and stopped together. */
+export interface FloeWorker {
+  /** The task queues polled, e.g. `['floe-v1', 'floe-v1-duckdb']`. */
+  readonly taskQueues: readonly string[];
+  /** Runs every queue's worker; resolves once all have stopped, rejects with the first failure (the others are shut down). */
+  run(): Promise<void>;
+  /** Runs until `until` settles, then shuts down and waits for the stop; returns what `until` resolved to. */
+  runUntil<T>(until: Promise<T>): Promise<T>;
+  /** Asks every queue's worker to stop (running activities get their shutdown grace). */
+  shutdown(): void;
+  /** `RUNNING` while any queue's worker runs, else the first one's state. */
+  getState(): State;
+}
+
 /**
  * Create a worker. What it opens itself (Temporal connection, pg pool) is closed when `run()` settles.
  * Throws when the Temporal server is unreachable or the workflow bundle fails to build.
  */
-export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorker> {
   const { config } = opts;
   const logger = opts.logger ?? createLogger({ name: 'worker' });
   const ownConnection = !opts.connection;
@@ -84,30 +107,60 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       maxFileSizeBytes: opts.maxFileSizeBytes,
       logger,
     });
-    const worker = await Worker.create({
+    const jobs = opts.jobs ?? JOB_KINDS;
+    const queues = config.temporal.taskQueues;
+    const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
+    const ownsDuckdb = (opts.duckdbOwner ?? config.duckdbOwner) && jobs.includes('table-sync');
+    // One bundle for every queue's worker (bundling takes seconds and ~100 MB).
+    const workflowBundle = opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflowCode({ workflowsPath }) : undefined);
+    const common = {
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
       activities,
-      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 4,
-    });
-    const run = worker.run.bind(worker);
+    };
+    const workers: Worker[] = [];
+    for (const taskQueue of workflowQueues) workers.push(await Worker.create({ ...common, taskQueue, workflowBundle }));
+    // The DuckDB owner's queue carries activities only (the workflows run on the table-sync queue).
+    if (ownsDuckdb) workers.push(await Worker.create({ ...common, taskQueue: queues.tableSyncTransfer }));
+    if (workers.length === 0) throw new Error('the worker serves no task queue: give at least one job');
+    const shutdown = (): void => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    };
     const closeOwned = async () => {
       await closeLakes().catch(() => undefined);
       if (ownPool) await pool!.end().catch(() => undefined);
       await pgSyncSourcePool?.end().catch(() => undefined);
       if (ownConnection) await connection.close().catch(() => undefined);
     };
-    // Close what this factory opened once the worker has stopped.
-    worker.run = async () => {
-      try {
-        await run();
-      } finally {
-        await closeOwned();
-      }
+    const floeWorker: FloeWorker = {
+      taskQueues: workers.map((w) => w.options.taskQueue),
+      async runUntil<T>(until: Promise<T>): Promise<T> {
+        const running = floeWorker.run();
+        try {
+          return await until;
+        } finally {
+          shutdown();
+          await running;
+        }
+      },
+      async run() {
+        try {
+          // The first failure stops the others, so the process never half-serves its queues.
+          const settled = await Promise.allSettled(workers.map((w) => w.run().catch((err: unknown) => {
+            shutdown();
+            throw err;
+          })));
+          const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
+        } finally {
+          await closeOwned();
+        }
+      },
+      shutdown,
+      getState: () => workers.find((w) => w.getState() === 'RUNNING')?.getState() ?? workers[0]!.getState(),
     };
-    return worker;
+    return floeWorker;
   } catch (err) {
     if (ownPool) await pool!.end().catch(() => undefined);
     await pgSyncSourcePool?.end().catch(() => undefined);
@@ -116,11 +169,29 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   }
 }
 
+/**
+ * `npm run worker [-- --jobs table-sync,cache-refresh]`: configuration from the environment
+ * (src/config.ts), start-up checks and Schedules (src/infra/startup.ts), then poll until SIGINT/SIGTERM
+ * (the Temporal runtime's shutdown signals: running activities get their grace, then it exits).
+ */
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { jobs: { type: 'string', default: 'all' } }, allowPositionals: false });
+  const jobs = parseJobKinds(values.jobs);
   const config = loadConfig();
-  const logger = createLogger({ name: 'worker' });
-  const worker = await createWorker({ config, logger });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  await prepareControlPlane(config, logger);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const schedules = await ensureWorkerSchedules(new Client({ connection, namespace: config.temporal.namespace }), config, jobs);
+    if (schedules.length) logger.info({ schedules }, 'schedules ensured');
+  } finally {
+    await connection.close();
+  }
+  if (jobs.includes('table-sync') && !config.duckdbOwner) {
+    logger.warn({ queue: config.temporal.taskQueues.tableSyncTransfer }, 'not the DuckDB owner (FLOE_DUCKDB_OWNER is not true): table syncs run their DuckDB writes on the owner\'s worker');
+  }
+  const worker = await createWorker({ config, logger, jobs });
+  logger.info({ jobs, taskQueues: worker.taskQueues, namespace: config.temporal.namespace, pid: process.pid }, 'worker started');
   await worker.run();
   logger.info('worker stopped');
 }

@@ -9,17 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '@temporalio/worker';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
-import { createWorker } from '../src/worker.js';
+import { createWorker, type FloeWorker } from '../src/worker.js';
 import { createLogger } from '../src/logger.js';
 import { listJobs, startTableSync, waitForJob } from '../src/client/tableSync.js';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
 
 let emulator: RunningEmulator;
 let h: ApiHarness;
-let worker: Worker;
+let worker: FloeWorker;
 let workerRun: Promise<void>;
 let token: string;
 let emuDir: string;
@@ -61,7 +60,7 @@ beforeAll(async () => {
     SNOWFLAKE_DATABASE: DB,
   });
   token = await h.login();
-  worker = await createWorker({ config: h.config, logger: createLogger({ level: 'silent' }) });
+  worker = await createWorker({ config: h.config, jobs: ['table-sync'], logger: createLogger({ level: 'silent' }) });
   workerRun = worker.run();
 });
 

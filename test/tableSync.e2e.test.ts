@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,7 +19,7 @@ import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowf
 import { withDuckDb } from '../src/connectors/duckdb.js';
 import { createPool } from '../src/db/index.js';
 import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
-import { createWorker, workflowsPath } from '../src/worker.js';
+import { createWorker, workflowsPath, type FloeWorker } from '../src/worker.js';
 import { progressQuery } from '../src/workflows/tableSync.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 import { testConfig, testEnv } from './helpers/env.js';
@@ -42,7 +42,7 @@ interface Rig {
   stateDir: string;
   taskQueue: string;
   env: Record<string, string | undefined>;
-  worker: Worker | null;
+  worker: FloeWorker | null;
   running: Promise<void> | null;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -68,8 +68,9 @@ async function makeRig(faults?: FaultOptions, opts: { worker?: boolean } = {}): 
     worker: null, running: null,
     async startWorker() {
       const config = testConfig(env);
-      rig.worker = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool });
-      rig.running = rig.worker.run();
+      const worker = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, jobs: ['table-sync'] });
+      rig.worker = worker;
+      rig.running = worker.run();
     },
     async stopWorker() {
       if (rig.worker && rig.worker.getState() === 'RUNNING') rig.worker.shutdown();
@@ -365,7 +366,7 @@ describe('tableSync failures', () => {
       const taskQueue = `${rig.taskQueue}-kill`;
       const duckdbPath = path.join(root, `${rig.name}-kill.duckdb`);
       const env = { ...process.env, ...testEnv({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath }) } as NodeJS.ProcessEnv;
-      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'src', 'worker.ts')], { env, detached: true, stdio: 'ignore' });
+      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'src', 'worker.ts'), '--jobs', 'table-sync'], { env, detached: true, stdio: 'ignore' });
       try {
         const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
           taskQueue,
@@ -377,7 +378,7 @@ describe('tableSync failures', () => {
         const config = testConfig({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath });
         const lines: string[] = [];
         const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, logger });
+        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, logger, jobs: ['table-sync'] });
         const r = (await w.runUntil(h.result())) as TableSyncResult;
         expect(r).toMatchObject({ rowsRead: ROWS, rowsInTarget: ROWS });
         const rows = await withDuckDb(duckdbPath, async (c) => (await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "S"."SLOW"`)).getRowsJson());

@@ -101,7 +101,7 @@ export function createApp(deps: ApiDeps): Application {
       pool: deps.pool,
       sourcePool: deps.pgSyncSourcePool,
       temporal: deps.temporal,
-      taskQueue: deps.config.temporal.taskQueue,
+      taskQueue: deps.config.temporal.taskQueues.watermarkSync,
       snowflake: deps.snowflake,
     }),
   );
@@ -109,7 +109,7 @@ export function createApp(deps: ApiDeps): Application {
     createCacheRouter({
       pool: deps.pool,
       temporal: deps.temporal,
-      taskQueue: deps.config.temporal.taskQueue,
+      taskQueue: deps.config.temporal.taskQueues.cacheRefresh,
       lake: lakeSettingsFromConfig(deps.config),
       credentials: staticCredentials(deps.snowflake),
       logger: log,

@@ -2,6 +2,7 @@
  * Listening wrapper around {@link createApp}: used by the stack, the demo and the API tests.
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -40,21 +41,25 @@ export async function startApiServer(deps: ApiDeps, opts: { port?: number; host?
 }
 
 /**
- * Run the API as a process (`tsx src/api/server.ts`): configuration from the environment
- * (src/config.ts), a PostgreSQL pool, a Temporal client, listening on API_PORT. SIGINT/SIGTERM stop it
- * and close what it opened.
+ * Run the API as a process (`npm run api`, `tsx src/api/server.ts`): configuration from the environment
+ * (src/config.ts), the start-up checks every floe process makes (src/infra/startup.ts: migrations,
+ * search attributes), a PostgreSQL pool, a Temporal client, listening on API_PORT (`--host 0.0.0.0` to
+ * accept connections from other hosts; default 127.0.0.1). SIGINT/SIGTERM stop it and close what it opened.
  */
 export async function main(): Promise<void> {
   const { loadConfig, redactConfig } = await import('../config.js');
   const { createPool } = await import('../db/index.js');
   const { createLogger } = await import('../logger.js');
   const { Client, Connection } = await import('@temporalio/client');
+  const { prepareControlPlane } = await import('../infra/startup.js');
   const config = loadConfig();
   const logger = createLogger({ name: 'api', level: config.logLevel });
+  await prepareControlPlane(config, logger);
   const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const api = await startApiServer({ config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger });
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' } } });
+  const api = await startApiServer({ config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger }, { host: values.host });
   logger.info({ url: api.url, config: redactConfig(config) }, 'API listening');
   const stop = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'API stopping');

@@ -40,6 +40,7 @@ import {
   type TableSyncResult,
   type TransferMethod,
 } from '../jobs/tableSync.js';
+import { taskQueues } from '../jobs/taskQueues.js';
 
 /** Name of the tableSync workflow's progress query (returns {@link TableSyncProgress}). */
 export const PROGRESS_QUERY = TABLE_SYNC_PROGRESS_QUERY;
@@ -152,7 +153,10 @@ function memoFor(input: TableSyncInput): Record<string, unknown> {
 
 /** Options shared by the start/schedule helpers. */
 export interface TableSyncStartOptions {
-  /** Task queue the worker polls (config). */
+  /**
+   * Task queue prefix (config `temporal.taskQueue`): the workflow runs on its table-sync queue, the
+   * DuckDB writes on the owner's queue (src/jobs/taskQueues.ts).
+   */
   taskQueue: string;
   /** Job id to use instead of {@link tableSyncJobId} (tests, replays). */
   jobId?: string;
@@ -174,6 +178,11 @@ export async function findRunningJob(client: Client, t: { database: string; sche
   return null;
 }
 
+/** `input` with its DuckDB writes routed to the owner's queue under `prefix`. */
+function routed(input: TableSyncInput, prefix: string): TableSyncInput {
+  return { ...input, transferTaskQueue: taskQueues(prefix).tableSyncTransfer };
+}
+
 /**
  * Start a tableSync workflow. Returns its job id (= workflow id).
  * Throws {@link JobAlreadyRunningError} when a sync of the same table is running (or the job id is
@@ -188,9 +197,9 @@ export async function startTableSync(client: Client, input: TableSyncInput, opts
   const jobId = opts.jobId ?? tableSyncJobId(input);
   try {
     const handle = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
-      taskQueue: opts.taskQueue,
+      taskQueue: taskQueues(opts.taskQueue).tableSync,
       workflowId: jobId,
-      args: [input],
+      args: [routed(input, opts.taskQueue)],
       typedSearchAttributes: searchAttributesFor(input, 'pending'),
       memo: memoFor(input),
       workflowIdConflictPolicy: 'FAIL',
@@ -504,8 +513,8 @@ export async function createTableSyncSchedule(
         type: 'startWorkflow',
         workflowType: TABLE_SYNC_WORKFLOW,
         workflowId: scheduleId,
-        taskQueue: opts.taskQueue,
-        args: [input],
+        taskQueue: taskQueues(opts.taskQueue).tableSync,
+        args: [routed(input, opts.taskQueue)],
         typedSearchAttributes: searchAttributesFor(input, 'pending'),
         memo: memoFor(input),
       },

@@ -5,8 +5,9 @@
  * superuser's generated password, mode 0600), `postgres.log`. PostgreSQL refuses to run as root, so
  * when we are root the server runs as the `postgres` OS user (created with useradd if absent) and
  * the directory is chowned to it (when that user cannot reach `dataDir`, e.g. under /root, the cluster
- * lives in /var/lib/floe-postgres/<hash of dataDir> instead and `dataDir/CLUSTER-IS-ELSEWHERE` says
- * where). It listens on 127.0.0.1 only; TCP logins need the password.
+ * lives in /var/lib/floe-postgres/<hash of dataDir> instead: `dataDir/CLUSTER-IS-ELSEWHERE` says where
+ * and the fallback's `OWNER` file names `dataDir`, so {@link findOrphanClusters} can tell when the state
+ * directory is gone). It listens on 127.0.0.1 only; TCP logins need the password.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { childLogger } from '../logger.js';
+import { reclaimChild } from './childRecords.js';
 import { freePort, killGroup, spawnManaged, waitUntil, type ManagedChild } from './process.js';
 
 /** Superuser created by initdb; also the owner of database `floe`. */
@@ -28,10 +30,16 @@ export interface StartPostgresOptions {
   /** TCP port on 127.0.0.1; 0 or undefined picks a free port. */
   port?: number;
   /**
-   * Trade durability for speed (fsync, synchronous_commit and full_page_writes off). For tests:
-   * a crash may corrupt the cluster.
+   * A throwaway cluster (tests, benches): durability traded for speed (fsync, synchronous_commit and
+   * full_page_writes off; a crash may corrupt it) and `stop()` deletes the cluster's directory
+   * (`dataDir`, or its fallback directory).
    */
   ephemeral?: boolean;
+  /**
+   * Record the server's pid and command line here while it runs (e.g. `<state>/run/postgres.json`); a
+   * server left by a floe process that died is stopped first (src/infra/childRecords.ts).
+   */
+  recordFile?: string;
   /** Directory holding initdb/postgres; default: found by {@link findPgBinDir}. */
   binDir?: string;
   /** Give up waiting for the server after this many ms (default 120 000). */
@@ -46,7 +54,7 @@ export interface PostgresServer {
   serverUrl: string;
   port: number;
   dataDir: string;
-  /** Fast shutdown (SIGINT: abort transactions, checkpoint, exit); SIGKILL after 60 s. */
+  /** Fast shutdown (SIGINT: abort transactions, checkpoint, exit); SIGKILL after 60 s. Ephemeral: then deletes the cluster. */
   stop(): Promise<void>;
 }
 
@@ -108,7 +116,17 @@ function reachableBy(dir: string, id: { uid: number; gid: number } | null): bool
 }
 
 /** Where clusters go when the requested directory sits below one the `postgres` user cannot enter (e.g. /root). */
-const FALLBACK_ROOT = '/var/lib/floe-postgres';
+export const FALLBACK_ROOT = '/var/lib/floe-postgres';
+
+/** File in a fallback cluster's directory naming the directory it was requested for (JSON {@link ClusterOwner}). */
+const OWNER_FILE = 'OWNER';
+/** File in the requested directory naming the fallback directory that holds its cluster. */
+const ELSEWHERE_FILE = 'CLUSTER-IS-ELSEWHERE';
+
+/** Content of a fallback cluster's OWNER file. */
+interface ClusterOwner {
+  requestedDir: string;
+}
 
 function connectionUrl(password: string, port: number, database: string): string {
   return `postgres://${PG_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
@@ -149,7 +167,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (id) chownTree(dataDir, id);
     if (!reachableBy(dataDir, id)) throw new Error(`PostgreSQL (OS user postgres) cannot use ${requestedDir} nor ${dataDir}`);
-    fs.writeFileSync(path.join(requestedDir, 'CLUSTER-IS-ELSEWHERE'), `${dataDir}\n`);
+    fs.writeFileSync(path.join(requestedDir, ELSEWHERE_FILE), `${dataDir}\n`);
+    fs.writeFileSync(path.join(dataDir, OWNER_FILE), `${JSON.stringify({ requestedDir } satisfies ClusterOwner)}\n`);
     log.info({ requestedDir, dataDir }, 'data directory not reachable by the postgres user; cluster kept elsewhere');
   }
   const clusterDir = path.join(dataDir, 'pgdata');
@@ -185,6 +204,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   }
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
 
+  if (options.recordFile) await reclaimChild(options.recordFile);
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
     const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -213,12 +233,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     env,
     cwd: dataDir,
     logFile,
+    ...(options.recordFile && { record: { file: options.recordFile, name: 'postgres', stopSignal: 'SIGINT' as const } }),
   });
   const serverUrl = connectionUrl(password, port, 'postgres');
   const url = connectionUrl(password, port, PG_DATABASE);
 
   const stop = async (): Promise<void> => {
     await killGroup(mc, 'SIGINT', 60_000);
+    if (options.ephemeral) removeCluster(dataDir, requestedDir);
   };
 
   try {
@@ -275,4 +297,85 @@ export async function createDatabase(serverUrl: string, name: string): Promise<s
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
   if (!DB_NAME.test(name)) throw new Error(`invalid database name ${JSON.stringify(name)}`);
   await queryOnce(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
+/** Deletes a cluster's directory (and the pointer to it when it lived in the fallback directory). */
+function removeCluster(dataDir: string, requestedDir: string): void {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir !== requestedDir) fs.rmSync(path.join(requestedDir, ELSEWHERE_FILE), { force: true });
+}
+
+/** A cluster in the fallback directory whose state directory is gone. */
+export interface OrphanCluster {
+  /** The cluster's directory, `<root>/<hash>`. */
+  dir: string;
+  /** The state directory it was created for (no longer there, or no longer pointing at `dir`). */
+  requestedDir: string;
+  /** Size on disk, bytes. */
+  bytes: number;
+}
+
+/** Bytes under `dir` (files only; symlinks not followed). */
+function diskUsage(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.lstatSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+/** True when a postmaster runs on `dir`'s cluster (its postmaster.pid names a live process). */
+function clusterRunning(dir: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Clusters in the fallback directory (`root`, default {@link FALLBACK_ROOT}) whose state directory
+ * is gone: the one named by their OWNER file no longer exists or no longer points at them through
+ * CLUSTER-IS-ELSEWHERE. Running clusters and clusters without an OWNER file (made before floe
+ * recorded owners, or being created right now) are never listed.
+ */
+export function findOrphanClusters(root: string = FALLBACK_ROOT): OrphanCluster[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  const orphans: OrphanCluster[] = [];
+  for (const name of names.sort()) {
+    const dir = path.join(root, name);
+    let owner: ClusterOwner;
+    try {
+      owner = JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8')) as ClusterOwner;
+    } catch {
+      continue;
+    }
+    let pointer = '';
+    try {
+      pointer = fs.readFileSync(path.join(owner.requestedDir, ELSEWHERE_FILE), 'utf8').trim();
+    } catch {
+      /* state directory (or its pointer) gone */
+    }
+    if (pointer === dir || clusterRunning(dir)) continue;
+    orphans.push({ dir, requestedDir: owner.requestedDir, bytes: diskUsage(dir) });
+  }
+  return orphans;
+}
+
+/**
+ * Deletes the clusters {@link findOrphanClusters} lists (`npm run stack -- --clean-orphans`).
+ *
+ * @returns the clusters removed.
+ */
+export function removeOrphanClusters(root: string = FALLBACK_ROOT): OrphanCluster[] {
+  const orphans = findOrphanClusters(root);
+  for (const o of orphans) fs.rmSync(o.dir, { recursive: true, force: true });
+  return orphans;
 }

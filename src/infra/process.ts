@@ -1,11 +1,12 @@
 /**
  * Helpers for the servers floe starts as child processes (PostgreSQL, Temporal): free ports,
- * waiting for readiness, process-group shutdown, and keeping the tail of a child's output for
- * error messages.
+ * waiting for readiness, process-group shutdown, records of running children (childRecords.ts), and
+ * keeping the tail of a child's output for error messages.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { removeChildRecord, writeChildRecord } from './childRecords.js';
 
 /** Asks the kernel for a free TCP port on 127.0.0.1 (released before returning, so a tiny race remains). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -79,14 +80,26 @@ function installExitHook(): void {
   });
 }
 
+/** Where and how {@link spawnManaged} records a child (src/infra/childRecords.ts). */
+export interface ChildRecordOptions {
+  /** The record file, e.g. `<state>/run/postgres.json`; removed when the child exits. */
+  file: string;
+  name: string;
+  /** Signal that stops the child cleanly, used when a later start finds it orphaned. */
+  stopSignal: NodeJS.Signals;
+}
+
 /**
  * Spawns `cmd args` detached in its own process group (so {@link killGroup} reaches its children
  * and a Ctrl-C in the terminal does not reach it before we stop it in order). stdout/stderr go to
- * `logFile` when given, and always into the returned tail.
+ * `logFile` when given, and always into the returned tail. With `record`, the child's pid and command
+ * line are written to a record file for as long as it runs, so a later start can find it if we die
+ * without stopping it ({@link reclaimChild}).
  */
-export function spawnManaged(cmd: string, args: string[], options: SpawnOptions & { logFile?: string } = {}): ManagedChild {
-  const { logFile, ...spawnOpts } = options;
+export function spawnManaged(cmd: string, args: string[], options: SpawnOptions & { logFile?: string; record?: ChildRecordOptions } = {}): ManagedChild {
+  const { logFile, record, ...spawnOpts } = options;
   const child = spawn(cmd, args, { ...spawnOpts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (record && child.pid) writeChildRecord(record.file, { name: record.name, pid: child.pid, argv: [cmd, ...args], stopSignal: record.stopSignal });
   const tail = new OutputTail();
   const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : null;
   const onData = (d: Buffer): void => {
@@ -105,6 +118,7 @@ export function spawnManaged(cmd: string, args: string[], options: SpawnOptions 
     child.once('exit', (code, signal) => {
       done = true;
       if (child.pid) liveGroups.delete(child.pid);
+      if (record && child.pid) removeChildRecord(record.file, child.pid);
       log?.end();
       resolve({ code, signal });
     });

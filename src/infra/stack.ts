@@ -8,8 +8,17 @@
  * | Temporal    | dev server 127.0.0.1:7233, UI :8233, `<state>/temporal.db` | TEMPORAL_ADDRESS is set (search attributes are registered there) |
  * | emulator    | Snowflake emulator :8080, TPC-H SF1, `<state>/emulator` | SNOWFLAKE_ACCOUNT is set (real account, or SNOWFLAKE_ACCESS_URL) |
  * | migrations  | applied to DATABASE_URL                                 | never                              |
- * | worker      | src/worker.ts `createWorker`                            | option `worker: false`, or module missing |
+ * | worker      | src/worker.ts `createWorker`, every job, DuckDB owner   | option `worker: false`, or module missing |
  * | API         | src/api `startApiServer` on API_PORT (8000)             | option `api: false`, or module missing |
+ *
+ * The worker and the API run inside the stack's process: one command, one log, the quickest start,
+ * and when the stack dies they die with it. They are the same `createWorker` / `startApiServer` that
+ * `npm run worker` and `npm run api` run as separate processes in production.
+ *
+ * PostgreSQL and the Temporal dev server are child processes. Each is recorded in
+ * `<state>/run/<name>.json` while it runs; a stack killed without stopping them (SIGKILL, OOM) leaves
+ * the records behind, and the next start on the same state directory stops those servers first when
+ * they are still floe's (src/infra/childRecords.ts), instead of failing on "port in use".
  *
  * With the embedded emulator, JWT_SECRET_KEY and ADMIN_PASSWORD are generated for the session when
  * unset; the admin password is written to `<state>/admin-password` (mode 0600), never printed or logged.
@@ -28,7 +37,9 @@ import { projectRoot, stateDir as defaultStateDir } from './paths.js';
 import { portInUse } from './process.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { ensureSearchAttributes, startTemporal, type TemporalServer } from './temporal.js';
-import { ensureExecutionUploadSchedule } from '../client/executionUpload.js';
+import { JOB_KINDS } from '../jobs/taskQueues.js';
+import { reclaimChildren } from './childRecords.js';
+import { ensureWorkerSchedules } from './startup.js';
 
 /** Options for {@link startStack}; every field is optional. */
 export interface StackOptions {
@@ -131,6 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const stateDir = path.resolve(envValue('FLOE_STATE_DIR', env) ?? defaultStateDir);
   fs.mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
+  const runDir = path.join(stateDir, 'run');
   const stack: Stoppable[] = [];
   const notes: string[] = [];
   let stopped = false;
@@ -157,6 +169,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const uiPort = options.temporalUiPort ?? 8233;
     const emulatorPort = options.emulatorPort ?? 8080;
 
+    // Servers a previous stack on this state directory left running when it was killed hold the
+    // ports and data directories: stop them first (never anything that is not floe's; refuses when
+    // the stack that started them is still running).
+    for (const r of await reclaimChildren(runDir)) {
+      if (r.outcome === 'stopped') notes.push(`stopped ${r.name} (pid ${r.pid}) left running by a previous floe process`);
+    }
     if (!externalTemporal && temporalPort && (await portInUse(temporalPort))) {
       throw new Error(`port ${temporalPort} is in use: is another Temporal server running? Stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${temporalPort} to use it`);
     }
@@ -170,7 +188,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // --- PostgreSQL, Temporal and the emulator start side by side -----------------------------
     const pgTask: Promise<PostgresServer | null> = externalDb
       ? Promise.resolve(null)
-      : startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: options.postgresPort ?? 0 });
+      : startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: options.postgresPort ?? 0, recordFile: path.join(runDir, 'postgres.json') });
     const temporalTask: Promise<TemporalServer | null> = externalTemporal
       ? ensureSearchAttributes(externalTemporal, namespace).then(() => null)
       : startTemporal({
@@ -179,6 +197,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           namespace,
           dbFile: options.temporalPersistent === false ? undefined : path.join(stateDir, 'temporal.db'),
           logFile: path.join(stateDir, 'logs', 'temporal.log'),
+          recordFile: path.join(runDir, 'temporal.json'),
         });
     const emulatorTask: Promise<EmulatorHandle | null> = embeddedEmulator ? startEmbeddedEmulator() : Promise.resolve(null);
 
@@ -236,6 +255,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env.FLOE_ENCRYPTION_KEY = fs.readFileSync(file, 'utf8').trim();
     }
     env.FLOE_STATE_DIR = stateDir;
+    // One host runs everything, so its worker owns the DuckDB file.
+    env.FLOE_DUCKDB_OWNER = envValue('FLOE_DUCKDB_OWNER', env) ?? 'true';
     const config = loadConfig(env);
     setLogLevel(config.logLevel);
     fs.mkdirSync(path.dirname(config.duckdbPath), { recursive: true });
@@ -248,14 +269,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const connection = await Connection.connect({ address: config.temporal.address });
     stack.push({ name: 'temporal-client', stop: () => connection.close() });
     const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
-    // Seed 004: the drain runs on a Temporal Schedule (created or updated, idempotent).
-    await ensureExecutionUploadSchedule(temporalClient, {
-      taskQueue: config.temporal.taskQueue,
-      intervalSeconds: config.executionUpload.intervalSeconds,
-      input: { maxConcurrent: config.executionUpload.maxConcurrent },
-    });
 
     if (options.worker !== false) {
+      // What a worker process ensures at start-up (src/infra/startup.ts): the stack's worker serves every job.
+      await ensureWorkerSchedules(temporalClient, config, JOB_KINDS);
       const mod = await importOptional('../worker.js');
       if (!mod || typeof mod.createWorker !== 'function') {
         notes.push('worker not started: src/worker.ts (createWorker) is not there yet');

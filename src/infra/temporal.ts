@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_TYPES } from '../jobs/tableSync.js';
 import { childLogger } from '../logger.js';
 import { temporalBin } from './paths.js';
+import { reclaimChild } from './childRecords.js';
 import { freePort, killGroup, spawnManaged, waitUntil } from './process.js';
 
 /** Options for {@link startTemporal}. */
@@ -30,6 +31,11 @@ export interface StartTemporalOptions {
   logFile?: string;
   /** Give up waiting for the server after this many ms (default 180 000). */
   startTimeoutMs?: number;
+  /**
+   * Record the server's pid and command line here while it runs (e.g. `<state>/run/temporal.json`); a
+   * server left by a floe process that died is stopped first (src/infra/childRecords.ts).
+   */
+  recordFile?: string;
 }
 
 /** A running dev server started by {@link startTemporal}. */
@@ -104,8 +110,12 @@ export async function startTemporal(options: StartTemporalOptions = {}): Promise
   for (const [name, type] of Object.entries(attrs)) args.push('--search-attribute', `${name}=${type}`);
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
 
+  if (options.recordFile) await reclaimChild(options.recordFile);
   const started = Date.now();
-  const mc = spawnManaged(temporalBin, args, { logFile: options.logFile });
+  const mc = spawnManaged(temporalBin, args, {
+    logFile: options.logFile,
+    ...(options.recordFile && { record: { file: options.recordFile, name: 'temporal', stopSignal: 'SIGTERM' } }),
+  });
   const stop = (): Promise<void> => killGroup(mc, 'SIGTERM', 20_000);
   try {
     await waitUntil(

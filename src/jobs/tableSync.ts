@@ -47,6 +47,12 @@ export interface TableSyncInput {
   primaryKey?: string[];
   /** Heartbeat timeout of the transfer activity in seconds (default 60): how soon a dead worker's attempt is retried. */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Task queue of the activities that write the DuckDB file (transfer, cleanup): the DuckDB owner's
+   * queue, `taskQueues(prefix).tableSyncTransfer` (src/jobs/taskQueues.ts). Absent: the workflow's own
+   * queue (runs started before the queues were split).
+   */
+  transferTaskQueue?: string;
 }
 
 /** Result of a completed tableSync run (also the job's `stats`). */
@@ -109,5 +115,8 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {
   FloeRows: 'Int',
 };
 
-/** Default task queue; versioned so an incompatible workflow change starts a new queue. */
+/**
+ * Default task queue prefix (FLOE_TASK_QUEUE); versioned so an incompatible workflow change starts new
+ * queues. The queues under it are named in src/jobs/taskQueues.ts.
+ */
 export const DEFAULT_TASK_QUEUE = 'floe-v1';

@@ -40,14 +40,23 @@ const retry = activityRetry(5);
 
 const short = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
 
-function transferActivities(heartbeatSeconds: number) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '6h',
-    heartbeatTimeout: `${heartbeatSeconds}s`,
-    // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry,
-  });
+/**
+ * The activities that write the DuckDB file (transfer, cleanup), on the DuckDB owner's queue
+ * (`input.transferTaskQueue`; absent = this workflow's queue): only the host holding the file runs them.
+ */
+function duckdbActivities(input: TableSyncInput) {
+  const taskQueue = input.transferTaskQueue ? { taskQueue: input.transferTaskQueue } : {};
+  return {
+    transfer: proxyActivities<Activities>({
+      startToCloseTimeout: '6h',
+      heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60}s`,
+      // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry,
+      ...taskQueue,
+    }),
+    cleanup: proxyActivities<Activities>({ startToCloseTimeout: '2m', retry, ...taskQueue }),
+  };
 }
 
 /** Table sync workflow. Returns the job's stats; fails with the table and the cause named. */
@@ -67,6 +76,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
     ]);
   setStatus('running');
+  const duckdb = duckdbActivities(input);
 
   try {
     await short.tableSyncRecordStatus({ tableId: input.tableId, jobId, status: 'running' });
@@ -78,7 +88,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     } else method = input.method;
 
     progress = { phase: 'transfer', rowsLoaded: 0 };
-    const r = await transferActivities(input.heartbeatTimeoutSeconds ?? 60).tableSyncTransfer({
+    const r = await duckdb.transfer.tableSyncTransfer({
       jobId,
       tableId: input.tableId,
       source,
@@ -112,7 +122,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     await CancellationScope.nonCancellable(async () => {
       progress = { ...progress, phase: 'cleanup' };
       try {
-        await short.tableSyncCleanup({ jobId, source });
+        await duckdb.cleanup.tableSyncCleanup({ jobId, source });
       } catch {
         // Best effort: the stage path and temp dir are job-scoped, a later cleanup can remove them.
       }

@@ -16,6 +16,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     FLOE_TASK_QUEUE: `floe-test-${process.pid}`,
+    // One host: the test's worker writes the DuckDB file.
+    FLOE_DUCKDB_OWNER: 'true',
     SNOWFLAKE_ACCOUNT: 'floe_test',
     SNOWFLAKE_USER: 'floe',
     SNOWFLAKE_PASSWORD: 'test-password',
