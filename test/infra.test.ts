@@ -121,8 +121,7 @@ describe('startPostgres', () => {
       expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe('floe');
       await client.end();
     } finally {
-      await server.stop();
-      fs.rmSync(server.dataDir, { recursive: true, force: true });
+      await server.stop(); // ephemeral: removes server.dataDir
       fs.rmSync(privateDir, { recursive: true, force: true });
     }
   });
@@ -130,9 +129,10 @@ describe('startPostgres', () => {
   it('restarts on an existing cluster with the same password', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-pg-restart-'));
     try {
-      const first = await startPostgres({ dataDir: dir, ephemeral: true });
+      // Not ephemeral: an ephemeral cluster is deleted when it stops.
+      const first = await startPostgres({ dataDir: dir });
       await first.stop();
-      const second = await startPostgres({ dataDir: dir, ephemeral: true });
+      const second = await startPostgres({ dataDir: dir });
       try {
         expect(new URL(second.url).password).toBe(new URL(first.url).password);
         const client = new pg.Client({ connectionString: second.url });
