@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
@@ -34,8 +34,8 @@ export interface CreateWorkerOptions {
   config: FloeConfig;
   /** An existing connection (not closed by the worker); default: connect to `config.temporal.address`. */
   connection?: NativeConnection;
-  /** Pre-bundled workflow code (`bundleWorkflowCode({ workflowsPath })`, ~1.5 s — bundle once per test run). */
-  workflowBundle?: WorkflowBundle;
+  /** Pre-bundled workflow code (`bundleWorkflowCode({ workflowsPath })` or `{ codePath }`, ~1.5 s — bundle once per test run). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
   /** Jobs whose queues this worker polls (default every one of {@link JOB_KINDS}). */
   jobs?: readonly JobKind[];
   /** Also poll the table sync's DuckDB-writing queue (default `config.duckdbOwner`); needs `table-sync` in `jobs`. */
@@ -84,6 +84,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
   let pool = opts.pool;
   let ownPool = false;
   let pgSyncSourcePool: pg.Pool | undefined;
+  const workers: Worker[] = [];
   try {
     if (!pool) {
       pool = createPool(config.databaseUrl, { applicationName: 'floe-worker', max: 4 });
@@ -119,7 +120,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       activities,
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 4,
     };
-    const workers: Worker[] = [];
     for (const taskQueue of workflowQueues) workers.push(await Worker.create({ ...common, taskQueue, workflowBundle }));
     // The DuckDB owner's queue carries activities only (the workflows run on the table-sync queue).
     if (ownsDuckdb) workers.push(await Worker.create({ ...common, taskQueue: queues.tableSyncTransfer }));
@@ -162,6 +162,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     };
     return floeWorker;
   } catch (err) {
+    // A created worker holds its queue's registration until it has run: run and stop those made so far.
+    await Promise.allSettled(workers.map((w) => w.runUntil(Promise.resolve())));
     if (ownPool) await pool!.end().catch(() => undefined);
     await pgSyncSourcePool?.end().catch(() => undefined);
     if (ownConnection) await connection.close().catch(() => undefined);
