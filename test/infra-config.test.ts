@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactConfig, redactUrl } from '../src/config.js';
 import { stateDir } from '../src/infra/paths.js';
 import { DEFAULT_TASK_QUEUE } from '../src/jobs/tableSync.js';
+import { taskQueues } from '../src/jobs/taskQueues.js';
 import { createLogger } from '../src/logger.js';
 
 const minimal = {
@@ -30,9 +31,10 @@ describe('loadConfig', () => {
     const cfg = loadConfig(minimal);
     expect(cfg).toEqual({
       databaseUrl: minimal.DATABASE_URL,
-      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE },
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE, taskQueues: taskQueues(DEFAULT_TASK_QUEUE) },
       snowflake: { account: 'acct', username: 'user', password: 'sf-secret' },
       duckdbPath: path.join(stateDir, 'floe.duckdb'),
+      duckdbOwner: false,
       api: { port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30 },
       stateDir,
       logLevel: 'info',
@@ -74,18 +76,21 @@ describe('loadConfig', () => {
       SNOWFLAKE_SCHEMA: 'S',
       SNOWFLAKE_ROLE: 'R',
       DUCKDB_PATH: '/data/x.duckdb',
+      FLOE_DUCKDB_OWNER: 'true',
       ADMIN_USERNAME: 'root',
       API_PORT: '9000',
       TOKEN_TTL_MINUTES: '5',
       FLOE_STATE_DIR: '/var/floe',
       LOG_LEVEL: 'debug',
     });
-    expect(cfg.temporal).toEqual({ address: 'temporal:7233', namespace: 'floe', taskQueue: 'q-v2' });
+    expect(cfg.temporal).toEqual({ address: 'temporal:7233', namespace: 'floe', taskQueue: 'q-v2', taskQueues: taskQueues('q-v2') });
+    expect(cfg.temporal.taskQueues.executionUpload).toBe('q-v2-execution-upload');
     expect(cfg.snowflake).toEqual({
       account: 'acct', username: 'user', password: 'sf-secret', accessUrl: 'http://127.0.0.1:8080',
       warehouse: 'WH', database: 'DB', schema: 'S', role: 'R',
     });
     expect(cfg.duckdbPath).toBe('/data/x.duckdb');
+    expect(cfg.duckdbOwner).toBe(true);
     expect(cfg.api).toMatchObject({ port: 9000, adminUsername: 'root', tokenTtlMinutes: 5 });
     expect(cfg.stateDir).toBe('/var/floe');
     expect(cfg.logLevel).toBe('debug');
