@@ -178,9 +178,15 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { jobs: { type: 'string', default: 'all' } }, allowPositionals: false });
-  const jobs = parseJobKinds(values.jobs);
+  let jobs = parseJobKinds(values.jobs);
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
+  if (jobs.includes('execution-upload') && config.executionUpload.encryptionKey === undefined) {
+    // The uploads decrypt each user's Snowflake password with this key: without it they cannot run.
+    if (values.jobs !== 'all') throw new Error('--jobs execution-upload needs FLOE_ENCRYPTION_KEY (the key that decrypts users\' Snowflake passwords)');
+    jobs = jobs.filter((j) => j !== 'execution-upload');
+    logger.warn('FLOE_ENCRYPTION_KEY is not set: execution upload is left out of --jobs all');
+  }
   await prepareControlPlane(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   try {

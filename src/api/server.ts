@@ -47,6 +47,7 @@ export async function startApiServer(deps: ApiDeps, opts: { port?: number; host?
  * accept connections from other hosts; default 127.0.0.1). SIGINT/SIGTERM stop it and close what it opened.
  */
 export async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' } } });
   const { loadConfig, redactConfig } = await import('../config.js');
   const { createPool } = await import('../db/index.js');
   const { createLogger } = await import('../logger.js');
@@ -58,7 +59,6 @@ export async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' } } });
   const api = await startApiServer({ config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger }, { host: values.host });
   logger.info({ url: api.url, config: redactConfig(config) }, 'API listening');
   const stop = async (signal: string): Promise<void> => {
