@@ -196,8 +196,9 @@ describe('API and two workers as separate processes', () => {
     expect(doneAtKill).toBeLessThan(EXECUTIONS);
     expect(syncedAtKill).toBeLessThan(SOURCE_ROWS);
 
+    const pgSyncStatus = async (): Promise<string | null> => (await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`)).tables[0]?.last_status ?? null;
     await until('every upload and the watermark sync to finish on worker B', async () =>
-      (await completed()) === EXECUTIONS && (await synced()) >= SOURCE_ROWS, 180_000);
+      (await completed()) === EXECUTIONS && (await synced()) >= SOURCE_ROWS && (await pgSyncStatus()) === 'success', 180_000);
     expect(workers[1]!.child.exitCode).toBeNull();
 
     // Queue: every item completed once, with all its rows; nothing failed or still pending.
