@@ -29,7 +29,7 @@ import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres, type PostgresServer } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
-import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freePort, startEmulatorChild } from './common.js';
 
@@ -74,10 +74,10 @@ export async function run(args: string[]): Promise<void> {
 
     const pool = createPool(databaseUrl, { max: 8 });
     stops.unshift(() => pool.end());
-    const key = parseEncryptionKey(generateEncryptionKey());
+    const key = secretKeys(generateEncryptionKey())!;
     const userId = '11111111-1111-4111-8111-111111111111';
     await pool.query('TRUNCATE snowflake_sync_queue, workflow_executions, snowflake_configurations');
-    await saveSnowflakeConfiguration(pool, key, { userId, account: 'bench', database: 'BENCH', schema: 'RESULTS', username: 'bench', password: 'bench-password', accessUrl });
+    await saveSnowflakeConfiguration(pool, key, { userId, account: 'bench', database: 'BENCH', schema: 'RESULTS', username: 'bench', secret: { password: 'bench-password' }, accessUrl });
     const tIns = Date.now();
     await pool.query(
       `INSERT INTO workflow_executions (execution_id, user_id, workflow_name, status, results)
@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle,
-      activities: wrapActivities(createExecutionUploadActivities({ pool, encryptionKey: key, tmpDir: path.join(work, 'tmp') })),
+      activities: wrapActivities(createExecutionUploadActivities({ pool, secretKeys: key, tmpDir: path.join(work, 'tmp') })),
       maxConcurrentActivityTaskExecutions: concurrency + 2,
     });
     const running = worker.run();

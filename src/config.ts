@@ -27,7 +27,8 @@
  * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source (seed 002); secret   |
  * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches (seed 003); secret |
  * | DUCKLAKE_DATA_PATH    | <FLOE_STATE_DIR>/ducklake       | Parquet data path: a directory or s3://... |
- * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key for per-user Snowflake passwords (seed 004); secret |
+ * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key of stored secrets (per-user configurations, named credentials); secret |
+ * | FLOE_ENCRYPTION_KEY_PREVIOUS | optional               | the key before a rotation: still decrypts until `npm run rotate-key` (docs/credentials.md); secret |
  * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval (seed 004)         |
  * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once (seed 004)                 |
  *
@@ -45,7 +46,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Validated floe configuration. Secrets: snowflake.password, api.jwtSecretKey, api.adminPassword,
- * executionUpload.encryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
+ * executionUpload.encryptionKey / previousEncryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
  */
 export interface FloeConfig {
   /** postgres:// URL of the control-plane database. */
@@ -81,6 +82,8 @@ export interface FloeConfig {
   executionUpload: {
     /** AES-256-GCM key text (64 hex chars or base64 of 32 bytes), or undefined when not configured. */
     encryptionKey?: string;
+    /** The key before a rotation (FLOE_ENCRYPTION_KEY_PREVIOUS): decrypts values not yet re-encrypted. */
+    previousEncryptionKey?: string;
     /** Drain schedule interval, in seconds. */
     intervalSeconds: number;
     /** Uploads at once. */
@@ -112,6 +115,11 @@ const port = (dflt: number) =>
     .max(65535, 'must be 0..65535')
     .default(dflt);
 
+const encryptionKeyText = z
+  .string()
+  .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
+  .optional();
+
 const envSchema = z.object({
   DATABASE_URL: required().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
   TEMPORAL_ADDRESS: z
@@ -139,10 +147,8 @@ const envSchema = z.object({
   PG_SYNC_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   DUCKLAKE_CATALOG_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   DUCKLAKE_DATA_PATH: optionalText,
-  FLOE_ENCRYPTION_KEY: z
-    .string()
-    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
-    .optional(),
+  FLOE_ENCRYPTION_KEY: encryptionKeyText,
+  FLOE_ENCRYPTION_KEY_PREVIOUS: encryptionKeyText,
   EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
   EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(5),
 });
@@ -200,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     executionUpload: {
       ...(e.FLOE_ENCRYPTION_KEY !== undefined && { encryptionKey: e.FLOE_ENCRYPTION_KEY }),
+      ...(e.FLOE_ENCRYPTION_KEY_PREVIOUS !== undefined && { previousEncryptionKey: e.FLOE_ENCRYPTION_KEY_PREVIOUS }),
       intervalSeconds: e.EXECUTION_UPLOAD_INTERVAL_SECONDS,
       maxConcurrent: e.EXECUTION_UPLOAD_MAX_CONCURRENT,
     },
@@ -246,6 +253,7 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
     executionUpload: {
       ...cfg.executionUpload,
       ...(cfg.executionUpload.encryptionKey !== undefined && { encryptionKey: REDACTED }),
+      ...(cfg.executionUpload.previousEncryptionKey !== undefined && { previousEncryptionKey: REDACTED }),
     },
   };
 }

@@ -19,7 +19,7 @@ import { createCacheRouter } from '../src/api/cache.js';
 import { issueToken, requireAuth } from '../src/api/auth.js';
 import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
-import { staticCredentials } from '../src/cache/store.js';
+import { credentialResolver } from '../src/credentials/store.js';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
@@ -88,7 +88,7 @@ beforeAll(async () => {
     `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
   ]) await sf.query(s);
   lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
-  const credentials = staticCredentials(sfSettings);
+  const credentials = credentialResolver(pool, undefined, sfSettings);
   const logger = createLogger({ level: 'silent' });
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
   conn = await Connection.connect({ address: inject('temporalAddress') });

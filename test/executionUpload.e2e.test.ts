@@ -302,8 +302,8 @@ describe('execution upload', () => {
 
   it('no secret in any workflow history or log line', async () => {
     const { rows } = await rig.pool.query<{ id: string; execution_id: string }>('SELECT id, execution_id FROM snowflake_sync_queue');
-    const { rows: enc } = await rig.pool.query<{ password_encrypted: string }>('SELECT password_encrypted FROM snowflake_configurations');
-    const secrets = [alice.password, bob.password, rig.keyHex, rig.key.toString('base64'), ...enc.map((e) => e.password_encrypted)];
+    const { rows: enc } = await rig.pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_configurations');
+    const secrets = [alice.password, bob.password, rig.keyHex, rig.key.current.toString('base64'), ...enc.map((e) => e.secret_encrypted)];
     const ids = [...rig.drainIds, ...rows.map((r) => uploadWorkflowId(r.id))];
     // Payload bytes (inputs, results, search attributes, failures' details) appear base64-encoded in
     // the history's JSON form: scan both the raw form and every decoded `data`/`metadata` value.

@@ -21,7 +21,7 @@ import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
 import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
 import { createLogger } from '../src/logger.js';
-import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { generateEncryptionKey, secretKeys, type SecretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
@@ -42,7 +42,7 @@ export interface UploadRig {
   pool: pg.Pool;
   emus: RunningEmulator[];
   keyHex: string;
-  key: Buffer;
+  key: SecretKeys;
   client: Client;
   native: NativeConnection;
   bundle: WorkflowBundle;
@@ -77,7 +77,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const pool = createPool(db.url, { max: 8 });
   const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`) })));
   const keyHex = generateEncryptionKey();
-  const key = parseEncryptionKey(keyHex);
+  const key = secretKeys(keyHex)!;
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
   const conn = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
@@ -89,7 +89,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const activities = wrapActivities(
     createExecutionUploadActivities({
       pool,
-      encryptionKey: key,
+      secretKeys: key,
       tmpDir: path.join(root, 'tmp'),
       logger,
       hooks: {
@@ -126,7 +126,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
       await sf.query(`CREATE SCHEMA IF NOT EXISTS ${database}.RESULTS`);
       await saveSnowflakeConfiguration(pool, key, {
         userId, account: `${settings.account}.snowflakecomputing.com`, warehouse: 'COMPUTE_WH', database, schema: 'RESULTS',
-        username: settings.username, password, accessUrl: emus[emu].url,
+        username: settings.username, secret: { password }, accessUrl: emus[emu].url,
       });
       return { userId, password, settings, sf };
     },

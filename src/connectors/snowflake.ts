@@ -11,16 +11,18 @@ import './snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing 
 import snowflake from 'snowflake-sdk';
 import type { Readable } from 'node:stream';
 
-/** Connection settings; `accessUrl` points at the emulator (e.g. http://127.0.0.1:8080). */
+/** How floe signs in to Snowflake (snowflake-sdk's `authenticator` values). */
+export type SnowflakeAuthenticator = 'SNOWFLAKE' | 'SNOWFLAKE_JWT' | 'PROGRAMMATIC_ACCESS_TOKEN' | 'OAUTH';
 export interface SnowflakeSettings {
-  account: string;
-  username: string;
-  password: string;
-  accessUrl?: string;
-  warehouse?: string;
-  database?: string;
-  schema?: string;
-  role?: string;
+  account: string; username: string;
+  /** Default SNOWFLAKE (password). */
+  authenticator?: SnowflakeAuthenticator;
+  password?: string;              // SNOWFLAKE
+  privateKey?: string;            // SNOWFLAKE_JWT: PKCS#8 PEM, possibly encrypted
+  privateKeyPassphrase?: string;  // for an encrypted PKCS#8 PEM
+  token?: string;                 // PROGRAMMATIC_ACCESS_TOKEN or OAUTH
+  tokenFilePath?: string;         // re-read on every connect (rotated token files work without restart)
+  accessUrl?: string; warehouse?: string; database?: string; schema?: string; role?: string;
 }
 
 /** One row as returned with numbers, dates and timestamps fetched as strings or driver objects. */
@@ -110,7 +112,11 @@ export async function connectSnowflake(settings: SnowflakeSettings): Promise<Sno
   const conn = snowflake.createConnection({
     account: settings.account,
     username: settings.username,
+    authenticator: settings.authenticator,
     password: settings.password,
+    privateKey: settings.privateKey,
+    privateKeyPass: settings.privateKeyPassphrase,
+    token: settings.token,
     accessUrl: settings.accessUrl,
     warehouse: settings.warehouse,
     database: settings.database,
