@@ -20,6 +20,8 @@ import { issueToken, requireAuth } from '../src/api/auth.js';
 import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
 import { credentialResolver } from '../src/credentials/store.js';
+import { credentialsRouter } from '../src/api/routes/credentials.js';
+import { generateEncryptionKey, secretKeys as keysOf } from '../src/secrets/crypto.js';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
@@ -50,6 +52,7 @@ let base: string;
 let token: string;
 let lake: LakeSettings;
 let sfSettings: SnowflakeSettings;
+const secretKeys = keysOf(generateEncryptionKey())!;
 
 /** Per-cache behaviour injected between download and the DuckLake transaction. */
 const beforeLoad = new Map<string, () => Promise<void>>();
@@ -88,7 +91,7 @@ beforeAll(async () => {
     `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
   ]) await sf.query(s);
   lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
-  const credentials = credentialResolver(pool, undefined, sfSettings);
+  const credentials = credentialResolver(pool, secretKeys, sfSettings);
   const logger = createLogger({ level: 'silent' });
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
   conn = await Connection.connect({ address: inject('temporalAddress') });
@@ -113,6 +116,7 @@ beforeAll(async () => {
   const v1 = express.Router();
   v1.use(requireAuth(pool, auth));
   v1.use(createCacheRouter({ pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 }));
+  v1.use(credentialsRouter({ pool, secretKeys }));
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -341,5 +345,23 @@ describe('cache API and cacheRefresh', () => {
     const missing = await query({ sql: 'SELECT * FROM sales_summary', snapshot: 999_999 });
     expect(missing.status).toBe(404);
     expect(cacheRefreshWorkflowId('sched')).toBe('cacheRefresh-sched');
+  });
+
+  /** Named credentials the sources below sign in with (one per authenticator the emulator checks). */
+  const signIns = (): Record<string, unknown>[] => [
+    { name: 'named_pw', account: 'floe', user: 'u', authenticator: 'SNOWFLAKE', password: 'sf-secret-pw', access_url: emu.url, database: 'SRC', schema: 'S1' },
+  ];
+
+  it('refreshes a cache whose source signs in with a stored named credential', async () => {
+    for (const cred of signIns()) {
+      const name = String(cred.name);
+      expect((await api('POST', '/api/v1/credentials', cred)).status).toBe(201);
+      expect((await api('POST', '/api/v1/cache/sources', { source_name: `src_${name}`, driver_type: 'snowflake', credentials_ref: name })).status).toBe(201);
+      const c = await api('POST', '/api/v1/caches', { cache_name: `products_${name}`, source_name: `src_${name}`, source_query: 'SELECT ID, NAME FROM PRODUCTS' });
+      expect(c.status).toBe(201);
+      expect(c.body.monitor_tables).toEqual(['SRC.S1.PRODUCTS']);
+      const r = await refresh(`products_${name}`);
+      expect(r.body).toMatchObject({ result: 'REFRESHED', rows_refreshed: 3 });
+    }
   });
 });
