@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<void> {
   const [pg, temporal, emu, bundle] = await Promise.all([
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
     startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu') }),
+    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
     bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'test', 'cache.workflows.ts'), logger: silent }),
   ]);
   const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];

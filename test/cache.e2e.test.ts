@@ -75,7 +75,7 @@ beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_cache' });
   pool = createPool(db.url, { max: 10 });
   const [e, bundle] = await Promise.all([
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu') }),
+    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } }),
     bundleWorkflowCode({ workflowsPath: path.resolve('test/cache.workflows.ts'), logger: silent }),
   ]);
   emu = e;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
+import { withSnowflake } from '../src/connectors/snowflake.js';
 import { configOwner } from '../src/api/routes/uploadConfig.js';
 import { generateEncryptionKey } from '../src/secrets/crypto.js';
 import { startApiHarness, type ApiHarness, type ApiResponse, type RequestOptions } from './api-harness.js';
@@ -28,14 +29,26 @@ function keyPair(passphrase?: string): { pem: string; publicPem: string; fingerp
   return { pem, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: `SHA256:${createHash('sha256').update(der).digest('base64')}` };
 }
 
+const BOOT = { name: 'boot', password: `boot-${randomUUID()}` };
 const PASSWORD = `pw-${randomUUID()}`;
-const PAT = `pat-${randomUUID()}-WXYZ`;
-const OAUTH = `oauth-${randomUUID()}-ABCD`;
 const PASSPHRASE = `phrase-${randomUUID()}`;
 const plainKey = keyPair();
 const encryptedKey = keyPair(PASSPHRASE);
-const SECRETS = [PASSWORD, PAT, OAUTH, PASSPHRASE, plainKey.pem, encryptedKey.pem];
-const SECRET_BODY_PARTS = SECRETS.flatMap((s) => (s.includes('PRIVATE KEY') ? [s.split('\n')[1]!] : [s]));
+/** Issued by the emulator in beforeAll: a programmatic access token and an OAuth access token. */
+let PAT = '';
+let OAUTH = '';
+/** The secrets, as they could appear in a body (a private key by one of its base64 lines). */
+const secretParts = () => [PASSWORD, PAT, OAUTH, PASSPHRASE, BOOT.password, plainKey.pem.split('\n')[1]!, encryptedKey.pem.split('\n')[1]!];
+/** A PEM public key as the bare base64 Snowflake's docs put in RSA_PUBLIC_KEY. */
+const bare = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
+/** Run statements as the emulator's bootstrap user; returns the last one's rows. */
+async function asAdmin(...sql: string[]): Promise<Record<string, unknown>[]> {
+  return withSnowflake({ account: 'floe_test', username: BOOT.name, password: BOOT.password, accessUrl: emu.url }, async (sf) => {
+    let rows: Record<string, unknown>[] = [];
+    for (const s of sql) rows = await sf.query(s);
+    return rows;
+  });
+}
 
 async function call(method: string, url: string, opts: RequestOptions = {}): Promise<ApiResponse> {
   const r = await h.request(method, url, { token, ...opts });
@@ -44,7 +57,19 @@ async function call(method: string, url: string, opts: RequestOptions = {}): Pro
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu') });
+  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: BOOT });
+  await asAdmin(
+    `CREATE USER floe_pw PASSWORD = '${PASSWORD}'`,
+    `CREATE USER svc_kp RSA_PUBLIC_KEY = '${bare(plainKey.publicPem)}' TYPE = SERVICE`,
+    `CREATE USER svc_kp_enc RSA_PUBLIC_KEY = '${bare(encryptedKey.publicPem)}' TYPE = SERVICE`,
+    'CREATE USER svc_pat TYPE = SERVICE',
+    'CREATE USER svc_oauth',
+    `CREATE USER alice RSA_PUBLIC_KEY = '${bare(encryptedKey.publicPem)}' PASSWORD = '${PASSWORD}'`,
+  );
+  PAT = String((await asAdmin('ALTER USER svc_pat ADD PROGRAMMATIC ACCESS TOKEN floe_pat'))[0]!.token_secret);
+  OAUTH = String(Object.values((await asAdmin(`SELECT SYSTEM$EMULATOR_ISSUE_OAUTH_TOKEN('svc_oauth')`))[0]!)[0]);
+  expect(PAT.length).toBeGreaterThan(10);
+  expect(OAUTH.length).toBeGreaterThan(10);
   h = await startApiHarness({ FLOE_ENCRYPTION_KEY: generateEncryptionKey(), SNOWFLAKE_ACCESS_URL: emu.url });
   token = await h.login();
 }, 120_000);
@@ -60,18 +85,18 @@ const conn = () => ({ account: 'floe_test', access_url: emu.url, warehouse: 'COM
 describe('/api/v1/credentials', () => {
   it('creates a credential of each kind and shows no secret, only fingerprints and last four characters', async () => {
     const made = [
-      await call('POST', '/api/v1/credentials', { body: { name: 'pw_cred', user: 'floe', authenticator: 'SNOWFLAKE', password: PASSWORD, ...conn() } }),
-      await call('POST', '/api/v1/credentials', { body: { name: 'kp_cred', user: 'svc', authenticator: 'SNOWFLAKE_JWT', private_key: plainKey.pem, ...conn() } }),
-      await call('POST', '/api/v1/credentials', { body: { name: 'kp_enc', user: 'svc', authenticator: 'SNOWFLAKE_JWT', private_key: encryptedKey.pem, private_key_passphrase: PASSPHRASE, ...conn() } }),
-      await call('POST', '/api/v1/credentials', { body: { name: 'pat_cred', user: 'svc', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: PAT, ...conn() } }),
-      await call('POST', '/api/v1/credentials', { body: { name: 'oauth_cred', user: 'svc', authenticator: 'OAUTH', token: OAUTH, ...conn() } }),
+      await call('POST', '/api/v1/credentials', { body: { name: 'pw_cred', user: 'floe_pw', authenticator: 'SNOWFLAKE', password: PASSWORD, ...conn() } }),
+      await call('POST', '/api/v1/credentials', { body: { name: 'kp_cred', user: 'svc_kp', authenticator: 'SNOWFLAKE_JWT', private_key: plainKey.pem, ...conn() } }),
+      await call('POST', '/api/v1/credentials', { body: { name: 'kp_enc', user: 'svc_kp_enc', authenticator: 'SNOWFLAKE_JWT', private_key: encryptedKey.pem, private_key_passphrase: PASSPHRASE, ...conn() } }),
+      await call('POST', '/api/v1/credentials', { body: { name: 'pat_cred', user: 'svc_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: PAT, ...conn() } }),
+      await call('POST', '/api/v1/credentials', { body: { name: 'oauth_cred', user: 'svc_oauth', authenticator: 'OAUTH', token: OAUTH, ...conn() } }),
     ];
     expect(made.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-    expect(made[0]!.json).toMatchObject({ name: 'pw_cred', account: 'floe_test', user: 'floe', authenticator: 'SNOWFLAKE', public_key_fingerprint: null, token_last4: null, rotated_at: null });
+    expect(made[0]!.json).toMatchObject({ name: 'pw_cred', account: 'floe_test', user: 'floe_pw', authenticator: 'SNOWFLAKE', public_key_fingerprint: null, token_last4: null, rotated_at: null });
     expect(made[1]!.json.public_key_fingerprint).toBe(plainKey.fingerprint);
     expect(made[2]!.json.public_key_fingerprint).toBe(encryptedKey.fingerprint);
-    expect(made[3]!.json.token_last4).toBe('WXYZ');
-    expect(made[4]!.json.token_last4).toBe('ABCD');
+    expect(made[3]!.json.token_last4).toBe(PAT.slice(-4));
+    expect(made[4]!.json.token_last4).toBe(OAUTH.slice(-4));
     expect(typeof made[0]!.json.created_at).toBe('string');
 
     const list = await call('GET', '/api/v1/credentials');
@@ -82,7 +107,7 @@ describe('/api/v1/credentials', () => {
     expect((await call('GET', '/api/v1/credentials/nope')).status).toBe(404);
     // At rest: ciphertext only.
     const { rows } = await h.pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_credentials');
-    for (const r of rows) for (const s of SECRET_BODY_PARTS) expect(r.secret_encrypted).not.toContain(s);
+    for (const r of rows) for (const s of secretParts()) expect(r.secret_encrypted).not.toContain(s);
   });
 
   it('refuses bad bodies with 400 naming the field, and a taken name with 409', async () => {
@@ -90,10 +115,10 @@ describe('/api/v1/credentials', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const base = { name: 'x', user: 'u', ...conn() };
     const cases: [Record<string, unknown>, string, RegExp][] = [
-      [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: rsaPkcs1 }, 'private_key', /PKCS#8.*not RSA PRIVATE KEY.*openssl pkcs8 -topk8/],
+      [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: rsaPkcs1 }, 'private_key', /not PKCS#8.*openssl pkcs8 -topk8/],
       [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: ec }, 'private_key', /RSA/],
       [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: 'garbage' }, 'private_key', /PKCS#8/],
-      [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: encryptedKey.pem }, 'private_key_passphrase', /required: private_key is encrypted/],
+      [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: encryptedKey.pem }, 'private_key_passphrase', /is required: the private key is encrypted/],
       [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: encryptedKey.pem, private_key_passphrase: 'wrong' }, 'private_key_passphrase', /does not decrypt/],
       [{ ...base, authenticator: 'SNOWFLAKE_JWT', private_key: plainKey.pem, password: 'pw' }, 'password', /not used with authenticator SNOWFLAKE_JWT/],
       [{ ...base, authenticator: 'PROGRAMMATIC_ACCESS_TOKEN' }, 'token', /required with authenticator PROGRAMMATIC_ACCESS_TOKEN/],
@@ -115,23 +140,50 @@ describe('/api/v1/credentials', () => {
     expect((await h.request('GET', '/api/v1/credentials', { token: null })).status).toBe(401);
   });
 
-  it('the test route signs in and returns CURRENT_USER(), CURRENT_ROLE(), CURRENT_WAREHOUSE()', async () => {
-    const r = await call('POST', '/api/v1/credentials/pw_cred/test');
-    expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ name: 'pw_cred', current_user: 'FLOE', current_warehouse: 'COMPUTE_WH' });
-    expect(typeof r.json.current_role).toBe('string');
+  it('the test route signs in with each kind and returns CURRENT_USER(), CURRENT_ROLE(), CURRENT_WAREHOUSE()', async () => {
+    for (const name of ['pw_cred', 'kp_cred', 'kp_enc', 'pat_cred', 'oauth_cred']) {
+      const r = await call('POST', `/api/v1/credentials/${name}/test`);
+      expect({ name, status: r.status }).toEqual({ name, status: 200 });
+      // The emulator answers CURRENT_USER() with FLOE for every session (emulator/README.md).
+      expect(r.json).toMatchObject({ name, current_user: 'FLOE', current_warehouse: 'COMPUTE_WH' });
+      expect(typeof r.json.current_role).toBe('string');
+    }
     expect((await call('POST', '/api/v1/credentials/nope/test')).status).toBe(404);
   });
 
-  it('PUT rotates the secret (rotated_at set, new fingerprint); 404 for an unknown name', async () => {
+  it('a wrong credential fails with the Snowflake code and a message naming the credential, not the secret', async () => {
+    const wrongPw = `wrong-${randomUUID()}`;
+    expect((await call('PUT', '/api/v1/credentials/pw_cred', { body: { user: 'floe_pw', authenticator: 'SNOWFLAKE', password: wrongPw, ...conn() } })).status).toBe(200);
+    const pw = await call('POST', '/api/v1/credentials/pw_cred/test');
+    expect(pw.status).toBe(422);
+    expect(pw.json.error).toMatchObject({ code: 'snowflake_sign_in_failed', snowflake_code: '390100' });
+    expect(pw.json.error.message).toMatch(/^credential 'pw_cred': Snowflake sign-in failed \(SNOWFLAKE as floe_pw \(password\)/);
+    expect(pw.text).not.toContain(wrongPw);
+    // Back to the right one.
+    await call('PUT', '/api/v1/credentials/pw_cred', { body: { user: 'floe_pw', authenticator: 'SNOWFLAKE', password: PASSWORD, ...conn() } });
+    expect((await call('POST', '/api/v1/credentials/pw_cred/test')).status).toBe(200);
+    // A removed programmatic access token.
+    await asAdmin('ALTER USER svc_pat REMOVE PROGRAMMATIC ACCESS TOKEN floe_pat');
+    const pat = await call('POST', '/api/v1/credentials/pat_cred/test');
+    expect(pat.json.error).toMatchObject({ code: 'snowflake_sign_in_failed', snowflake_code: '394400' });
+    expect(pat.json.error.message).toContain("credential 'pat_cred'");
+  });
+
+  it('PUT rotates the secret (rotated_at set, new fingerprint); the new key signs in once registered as RSA_PUBLIC_KEY_2', async () => {
     const next = keyPair();
-    const r = await call('PUT', '/api/v1/credentials/kp_cred', { body: { user: 'svc', authenticator: 'SNOWFLAKE_JWT', private_key: next.pem, ...conn() } });
+    const r = await call('PUT', '/api/v1/credentials/kp_cred', { body: { user: 'svc_kp', authenticator: 'SNOWFLAKE_JWT', private_key: next.pem, ...conn() } });
     expect(r.status).toBe(200);
     expect(r.json.public_key_fingerprint).toBe(next.fingerprint);
     expect(typeof r.json.rotated_at).toBe('string');
+    // Not registered yet: Snowflake refuses the JWT.
+    const refused = await call('POST', '/api/v1/credentials/kp_cred/test');
+    expect(refused.json.error).toMatchObject({ code: 'snowflake_sign_in_failed', snowflake_code: '390144' });
+    expect(refused.json.error.message).toContain("credential 'kp_cred'");
+    await asAdmin(`ALTER USER svc_kp SET RSA_PUBLIC_KEY_2 = '${bare(next.publicPem)}'`);
+    expect((await call('POST', '/api/v1/credentials/kp_cred/test')).status).toBe(200);
     // Switching kind: the key pair credential becomes a token one.
-    const pat = await call('PUT', '/api/v1/credentials/kp_enc', { body: { user: 'svc', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: PAT, ...conn() } });
-    expect(pat.json).toMatchObject({ authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', public_key_fingerprint: null, token_last4: 'WXYZ' });
+    const pat = await call('PUT', '/api/v1/credentials/kp_enc', { body: { user: 'svc_kp_enc', authenticator: 'OAUTH', token: OAUTH, ...conn() } });
+    expect(pat.json).toMatchObject({ authenticator: 'OAUTH', public_key_fingerprint: null, token_last4: OAUTH.slice(-4) });
     expect((await call('PUT', '/api/v1/credentials/nope', { body: { user: 'u', authenticator: 'SNOWFLAKE', password: 'pw', ...conn() } })).status).toBe(404);
   });
 
@@ -170,12 +222,18 @@ describe('/api/snowflake-sync/config', () => {
     expect(put.json).toMatchObject({ user_id: userId, user: 'alice', authenticator: 'SNOWFLAKE_JWT', public_key_fingerprint: encryptedKey.fingerprint, database: 'ALICE_DB', schema: 'RESULTS' });
     const got = await call('GET', `/api/snowflake-sync/config?user_id=${userId}`);
     expect(got.json).toEqual(put.json);
+    expect((await call('POST', '/api/snowflake-sync/config/test', { body: { user_id: userId } })).status).toBe(200);
     // Replaced by a password configuration: one active configuration.
     const pw = await call('PUT', '/api/snowflake-sync/config', { body: cfg({ authenticator: 'SNOWFLAKE', password: PASSWORD }) });
     expect(pw.json).toMatchObject({ authenticator: 'SNOWFLAKE', public_key_fingerprint: null });
     const test = await call('POST', '/api/snowflake-sync/config/test', { body: { user_id: userId } });
     expect(test.status).toBe(200);
     expect(test.json).toMatchObject({ user_id: userId, current_user: 'FLOE' });
+    const wrong = await call('PUT', '/api/snowflake-sync/config', { body: cfg({ authenticator: 'SNOWFLAKE', password: 'not-alices' }) });
+    expect(wrong.status).toBe(200);
+    const refused = await call('POST', '/api/snowflake-sync/config/test', { body: { user_id: userId } });
+    expect(refused.json.error).toMatchObject({ code: 'snowflake_sign_in_failed', snowflake_code: '390100' });
+    expect(refused.json.error.message).toContain(`the Snowflake configuration of user ${userId}`);
 
     expect((await call('DELETE', `/api/snowflake-sync/config?user_id=${userId}`)).json).toEqual({ user_id: userId, deleted: true });
     expect((await call('GET', `/api/snowflake-sync/config?user_id=${userId}`)).status).toBe(404);
@@ -200,6 +258,6 @@ describe('secrets never leave', () => {
   it('no response body of this suite holds a password, token, passphrase or private key', () => {
     expect(bodies.length).toBeGreaterThan(30);
     const all = bodies.join('\n');
-    for (const s of SECRET_BODY_PARTS) expect(all.includes(s)).toBe(false);
+    for (const s of secretParts()) expect(all.includes(s)).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import { inject } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
 import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
 import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import { connectSnowflake, withSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
 import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
@@ -75,7 +75,9 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
   const db = await freshDatabase({ prefix: 'floe_up' });
   const pool = createPool(db.url, { max: 8 });
-  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`) })));
+  // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
+  const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
+  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })));
   const keyHex = generateEncryptionKey();
   const key = secretKeys(keyHex)!;
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -120,6 +122,9 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
       const userId = randomUUID();
       const password = `pw-${randomBytes(12).toString('hex')}`;
       const settings: SnowflakeSettings = { account: `acct_${database.toLowerCase()}`, username: `user_${database.toLowerCase()}`, password, accessUrl: emus[emu].url, database, schema: 'RESULTS' };
+      await withSnowflake({ account: settings.account, username: admin.name, password: admin.password, accessUrl: emus[emu].url }, (boot) =>
+        boot.query(`CREATE USER ${settings.username} PASSWORD = '${password}'`),
+      );
       const sf = await connectSnowflake(settings);
       sessions.push(sf);
       await sf.query(`CREATE DATABASE IF NOT EXISTS ${database}`);

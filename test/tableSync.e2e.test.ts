@@ -22,7 +22,7 @@ import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } fr
 import { createWorker, workflowsPath } from '../src/worker.js';
 import { progressQuery } from '../src/workflows/tableSync.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { testConfig, testEnv } from './helpers/env.js';
+import { TEST_SNOWFLAKE_USER, testConfig, testEnv } from './helpers/env.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-tablesync-'));
 let db: FreshDatabase;
@@ -52,8 +52,8 @@ interface Rig {
 async function makeRig(faults?: FaultOptions, opts: { worker?: boolean } = {}): Promise<Rig> {
   const name = `rig${++rigCount}`;
   const dir = path.join(root, name);
-  const emu = await startEmulator({ port: 0, dataDir: path.join(dir, 'emu'), faults });
-  const sf = await connectSnowflake({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
+  const emu = await startEmulator({ port: 0, dataDir: path.join(dir, 'emu'), faults, user: TEST_SNOWFLAKE_USER });
+  const sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emu.url });
   const env = {
     DATABASE_URL: db.url,
     SNOWFLAKE_ACCESS_URL: emu.url,

@@ -7,18 +7,17 @@
  *
  * Request bodies name the secret fields `password`, `private_key`, `private_key_passphrase` and `token`;
  * {@link checkCredentialSecret} refuses a field the authenticator does not use and a key that is not an
- * RSA PKCS#8 PEM or does not decrypt with its passphrase. What may be shown of a secret
+ * RSA PKCS#8 PEM or does not decrypt with its passphrase (the connector's `privateKeyProblem`). What may be shown of a secret
  * ({@link secretHints}): the public key's fingerprint, `SHA256:` + base64 of the SHA-256 of the DER
  * public key (the form Snowflake's `DESC USER` shows as `RSA_PUBLIC_KEY_FP`), or a token's last four
  * characters.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { openSecret, encryptSecret, type SecretBinding, type SecretKeys } from '../secrets/crypto.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeAuthenticator, type SnowflakeSettings } from '../connectors/snowflake.js';
-
-/** The authenticators a stored credential may use. */
-export const SNOWFLAKE_AUTHENTICATORS = ['SNOWFLAKE', 'SNOWFLAKE_JWT', 'PROGRAMMATIC_ACCESS_TOKEN', 'OAUTH'] as const satisfies readonly SnowflakeAuthenticator[];
+import {
+  connectSnowflake, privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSession, type SnowflakeSettings
+} from '../connectors/snowflake.js';
 
 /** The secret part of a credential, as stored (encrypted, JSON) and as handed to the driver. */
 export interface SnowflakeSecret {
@@ -53,30 +52,6 @@ export const credentialSecretFields = {
 export type CredentialSecretInput = { authenticator: SnowflakeAuthenticator } & Partial<Record<SecretField, string>>;
 
 /**
- * The private key of a PKCS#8 PEM, or a problem naming the field at fault.
- * Node's crypto reads PEM per RFC 7468: `BEGIN PRIVATE KEY` is unencrypted PKCS#8, `BEGIN ENCRYPTED
- * PRIVATE KEY` encrypted PKCS#8; `BEGIN RSA PRIVATE KEY` is PKCS#1, which Snowflake's key-pair guide
- * converts with `openssl pkcs8 -topk8`.
- */
-function readPrivateKey(pem: string, passphrase: string | undefined): { key: KeyObject } | { field: SecretField; problem: string } {
-  const header = /-----BEGIN ([A-Z ]+)-----/.exec(pem)?.[1];
-  if (header !== 'PRIVATE KEY' && header !== 'ENCRYPTED PRIVATE KEY') {
-    return { field: 'private_key', problem: `must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----)${header ? `, not ${header}; convert it with openssl pkcs8 -topk8` : ''}` };
-  }
-  const encrypted = header === 'ENCRYPTED PRIVATE KEY';
-  if (encrypted && passphrase === undefined) return { field: 'private_key_passphrase', problem: 'is required: private_key is encrypted' };
-  if (!encrypted && passphrase !== undefined) return { field: 'private_key_passphrase', problem: 'is only used with an encrypted private_key' };
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: pem, format: 'pem', ...(encrypted && { passphrase }) });
-  } catch {
-    return encrypted ? { field: 'private_key_passphrase', problem: 'does not decrypt private_key' } : { field: 'private_key', problem: 'is not a readable PEM private key' };
-  }
-  if (key.asymmetricKeyType !== 'rsa') return { field: 'private_key', problem: `must be an RSA key (Snowflake key-pair sign-in), not ${key.asymmetricKeyType ?? 'unknown'}` };
-  return { key };
-}
-
-/**
  * zod refinement of a body with {@link credentialSecretFields}: the authenticator's own secret fields
  * are present, no other secret field is, and a private key is a readable RSA PKCS#8 PEM.
  */
@@ -88,8 +63,11 @@ export function checkCredentialSecret(v: CredentialSecretInput, ctx: z.Refinemen
     if (!allowed && v[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `is not used with authenticator ${v.authenticator}` });
   }
   if (v.authenticator === 'SNOWFLAKE_JWT' && v.private_key !== undefined) {
-    const r = readPrivateKey(v.private_key, v.private_key_passphrase);
-    if ('problem' in r) ctx.addIssue({ code: 'custom', path: [r.field], message: r.problem });
+    const bad = privateKeyProblem(v.private_key, v.private_key_passphrase);
+    if (bad) ctx.addIssue({ code: 'custom', path: [bad.field === 'privateKey' ? 'private_key' : 'private_key_passphrase'], message: bad.problem });
+    else if (v.private_key_passphrase !== undefined && !v.private_key.includes('ENCRYPTED PRIVATE KEY')) {
+      ctx.addIssue({ code: 'custom', path: ['private_key_passphrase'], message: 'is only used with an encrypted private_key' });
+    }
   }
 }
 
@@ -139,22 +117,23 @@ export function secretHints(secret: SnowflakeSecret): SecretHints {
 }
 
 /**
- * A sign-in failure as a floe error that names the credential (`label`, e.g. `credential 'prod'`),
- * keeping the driver's Snowflake `code` and `sqlState` (390100 incorrect user name or password, 390144
- * invalid JWT, ...) so it is classified as AuthenticationFailed. The message never holds the secret.
+ * A sign-in failure (the connector's `SnowflakeSignInError`, whose message names the authenticator and user) as
+ * an error that also names the stored credential (`label`, e.g. `credential 'prod'`), keeping the
+ * driver's Snowflake `code` (390100 incorrect user name or password, 390144 invalid JWT, 394400 invalid
+ * programmatic access token, ...) so src/errors.ts classifies it as AuthenticationFailed. Never holds
+ * the secret.
  */
-export function signInError(err: unknown, label: string): Error {
-  const e = err as { message?: string; code?: unknown; sqlState?: unknown };
-  const out = new Error(`Snowflake sign-in with ${label} failed: ${e?.message ?? String(err)}`) as Error & { code?: unknown; sqlState?: unknown };
-  if (e?.code !== undefined) out.code = e.code;
-  if (e?.sqlState !== undefined) out.sqlState = e.sqlState;
+export function signInError(err: unknown, label: string): Error & { code?: string } {
+  const out: Error & { code?: string } = new Error(`${label}: ${(err as Error)?.message ?? String(err)}`);
+  const code = (err as { code?: unknown })?.code;
+  if (code !== undefined) out.code = String(code);
   return out;
 }
 
 /** Outcome of {@link testSignIn}: who the session is, or Snowflake's error (code and message). */
 export type SignInTest =
   | { ok: true; current_user: string; current_role: string | null; current_warehouse: string | null }
-  | { ok: false; error: { code: string | null; sql_state: string | null; message: string } };
+  | { ok: false; error: { code: string | null; message: string } };
 
 /**
  * Signs in with `settings` and reads `CURRENT_USER()`, `CURRENT_ROLE()`, `CURRENT_WAREHOUSE()`; a
@@ -162,9 +141,9 @@ export type SignInTest =
  * naming `label`.
  */
 export async function testSignIn(settings: SnowflakeSettings, label: string): Promise<SignInTest> {
-  const failed = (e: Error & { code?: unknown; sqlState?: unknown }): SignInTest => ({
+  const failed = (e: Error & { code?: unknown }): SignInTest => ({
     ok: false,
-    error: { code: e.code === undefined ? null : String(e.code), sql_state: e.sqlState === undefined ? null : String(e.sqlState), message: e.message },
+    error: { code: e.code === undefined ? null : String(e.code), message: e.message },
   });
   let sf: SnowflakeSession;
   try {

@@ -75,7 +75,7 @@ export async function readSecret<T>(label: string, read: () => Promise<T>): Prom
  */
 export async function answerSignInTest(res: Response, settings: SnowflakeSettings, label: string, extra: Record<string, unknown>): Promise<void> {
   const r = await testSignIn(settings, label);
-  if (!r.ok) throw new ApiError(422, 'snowflake_sign_in_failed', r.error.message, undefined, { snowflake_code: r.error.code, sql_state: r.error.sql_state });
+  if (!r.ok) throw new ApiError(422, 'snowflake_sign_in_failed', r.error.message, undefined, { snowflake_code: r.error.code });
   const { ok: _ok, ...who } = r;
   res.json({ ...extra, ...who });
 }
