@@ -3,6 +3,7 @@
  * with a worker of the cache workflows/activities (own task queue, own bundle), PostgreSQL (control plane
  * and DuckLake catalog), DuckLake Parquet files in a temp dir, and the cache router behind floe's auth.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -347,13 +348,19 @@ describe('cache API and cacheRefresh', () => {
     expect(cacheRefreshWorkflowId('sched')).toBe('cacheRefresh-sched');
   });
 
-  /** Named credentials the sources below sign in with (one per authenticator the emulator checks). */
-  const signIns = (): Record<string, unknown>[] => [
-    { name: 'named_pw', account: 'floe', user: 'u', authenticator: 'SNOWFLAKE', password: 'sf-secret-pw', access_url: emu.url, database: 'SRC', schema: 'S1' },
-  ];
-
-  it('refreshes a cache whose source signs in with a stored named credential', async () => {
-    for (const cred of signIns()) {
+  it('refreshes caches whose sources sign in with stored named credentials: password, key pair, programmatic access token', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const bare = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    await sf.query(`CREATE USER cache_kp RSA_PUBLIC_KEY = '${bare}' TYPE = SERVICE`);
+    await sf.query('CREATE USER cache_pat TYPE = SERVICE');
+    const [{ token_secret: pat }] = await sf.query<{ token_secret: string }>('ALTER USER cache_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    const at = { account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' };
+    const signIns: Record<string, unknown>[] = [
+      { name: 'named_pw', user: 'u', authenticator: 'SNOWFLAKE', password: 'sf-secret-pw', ...at },
+      { name: 'named_kp', user: 'cache_kp', authenticator: 'SNOWFLAKE_JWT', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ...at },
+      { name: 'named_pat', user: 'cache_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat, ...at },
+    ];
+    for (const cred of signIns) {
       const name = String(cred.name);
       expect((await api('POST', '/api/v1/credentials', cred)).status).toBe(201);
       expect((await api('POST', '/api/v1/cache/sources', { source_name: `src_${name}`, driver_type: 'snowflake', credentials_ref: name })).status).toBe(201);
@@ -361,7 +368,18 @@ describe('cache API and cacheRefresh', () => {
       expect(c.status).toBe(201);
       expect(c.body.monitor_tables).toEqual(['SRC.S1.PRODUCTS']);
       const r = await refresh(`products_${name}`);
-      expect(r.body).toMatchObject({ result: 'REFRESHED', rows_refreshed: 3 });
+      expect({ name, ...r.body }).toMatchObject({ name, result: 'REFRESHED', rows_refreshed: 3 });
     }
+  });
+
+  it('a refresh with a wrong credential fails with the Snowflake code, naming the credential and not the secret', async () => {
+    const wrong = `wrong-${Date.now()}`;
+    expect((await api('PUT', '/api/v1/credentials/named_pw', { user: 'u', authenticator: 'SNOWFLAKE', password: wrong, account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' })).status).toBe(200);
+    const r = await refresh('products_named_pw', true);
+    expect(r.body).toMatchObject({ result: 'ERROR', rows_refreshed: 0 });
+    expect(r.body.message).toContain("credentials 'named_pw' of source src_named_pw");
+    expect(r.body.message).toContain('390100');
+    expect(JSON.stringify(r.body)).not.toContain(wrong);
+    expect((await api('GET', '/api/v1/caches/products_named_pw')).body).toMatchObject({ state: 'ready', last_result: 'ERROR', rows: 3 });
   });
 });
