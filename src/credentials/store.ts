@@ -5,6 +5,7 @@
  * every read for display returns {@link CredentialView} (no secret).
  */
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
 import type { SnowflakeAuthenticator, SnowflakeSettings } from '../connectors/snowflake.js';
 import type { SecretBinding, SecretKeys } from '../secrets/crypto.js';
 import type { CredentialResolver } from '../cache/store.js';
@@ -102,28 +103,14 @@ export type DeleteOutcome = { deleted: true } | { deleted: false; reason: 'not_f
  * rotation or deletion waits; the sources are read in the same transaction.
  */
 export async function deleteCredential(pool: pg.Pool, name: string): Promise<DeleteOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client): Promise<DeleteOutcome> => {
     const found = await client.query('SELECT 1 FROM snowflake_credentials WHERE name = $1 FOR UPDATE', [name]);
-    if (found.rowCount === 0) {
-      await client.query('ROLLBACK');
-      return { deleted: false, reason: 'not_found' };
-    }
+    if (found.rowCount === 0) return { deleted: false, reason: 'not_found' };
     const users = await client.query<{ source_name: string }>('SELECT source_name FROM cache_sources WHERE credentials_ref = $1 ORDER BY source_name', [name]);
-    if (users.rows.length > 0) {
-      await client.query('ROLLBACK');
-      return { deleted: false, reason: 'in_use', sources: users.rows.map((r) => r.source_name) };
-    }
+    if (users.rows.length > 0) return { deleted: false, reason: 'in_use', sources: users.rows.map((r) => r.source_name) };
     await client.query('DELETE FROM snowflake_credentials WHERE name = $1', [name]);
-    await client.query('COMMIT');
     return { deleted: true };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

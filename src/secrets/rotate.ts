@@ -7,6 +7,7 @@
  * id says so) is left alone, so a second run rewrites nothing.
  */
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
 import { encryptSecret, openSecret, SecretError, type SecretKeys } from './crypto.js';
 
 /** A column holding secrets, and how its rows bind them ({@link SecretBinding}). */
@@ -42,10 +43,8 @@ export type RotationSummary = Record<string, { reencrypted: number; current: num
  *   key; any database error. Either way nothing was changed.
  */
 export async function rotateSecrets(pool: pg.Pool, keys: SecretKeys, columns: readonly EncryptedColumn[] = ENCRYPTED_COLUMNS): Promise<RotationSummary> {
-  const summary: RotationSummary = {};
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
+    const summary: RotationSummary = {};
     for (const c of columns) {
       const counts = (summary[c.table] = { reencrypted: 0, current: 0 });
       const { rows } = await client.query<{ id: string; name: string; kind: string; value: string }>(
@@ -68,12 +67,6 @@ export async function rotateSecrets(pool: pg.Pool, keys: SecretKeys, columns: re
         counts.reencrypted++;
       }
     }
-    await client.query('COMMIT');
     return summary;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

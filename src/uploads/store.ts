@@ -8,6 +8,7 @@
  * drain was terminated) is claimed again; a child already running for it keeps it (stable workflow id).
  */
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
 import type { SnowflakeAuthenticator, SnowflakeSettings } from '../connectors/snowflake.js';
 import { sealSecret, secretHints, unsealSecret, type SecretHints, type SnowflakeSecret } from '../credentials/kinds.js';
 import type { SecretBinding, SecretKeys } from '../secrets/crypto.js';
@@ -295,9 +296,7 @@ export interface SnowflakeConfigurationInput {
 export async function saveSnowflakeConfiguration(pool: pg.Pool, keys: SecretKeys, c: SnowflakeConfigurationInput): Promise<SnowflakeConfigurationView> {
   const authenticator = c.authenticator ?? 'SNOWFLAKE';
   const hints = secretHints(c.secret);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query('UPDATE snowflake_configurations SET is_active = false, updated_at = now() WHERE user_id = $1 AND is_active', [c.userId]);
     const { rows } = await client.query<SnowflakeConfigurationView>(
       `INSERT INTO snowflake_configurations (user_id, account_identifier, warehouse, database, schema, username, authenticator, secret_encrypted,
@@ -307,14 +306,8 @@ export async function saveSnowflakeConfiguration(pool: pg.Pool, keys: SecretKeys
         sealSecret(c.secret, keys, configBinding(c.userId, authenticator)), hints.public_key_fingerprint, hints.token_last4,
         c.role ?? null, c.accessUrl?.replace(/\/+$/, '') ?? null],
     );
-    await client.query('COMMIT');
     return rows[0];
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // ---------------------------------------------------------------- API reads and repairs
