@@ -254,6 +254,22 @@ describe('/api/snowflake-sync/config', () => {
   });
 });
 
+describe('without FLOE_ENCRYPTION_KEY', () => {
+  it('the credential routes answer 503 encryption_key_missing; the default source still resolves', async () => {
+    const bare = await startApiHarness({ SNOWFLAKE_ACCESS_URL: emu.url });
+    try {
+      const t = await bare.login();
+      const r = await bare.request('POST', '/api/v1/credentials', { token: t, body: { name: 'x', user: 'u', authenticator: 'SNOWFLAKE', password: 'pw', ...conn() } });
+      expect(r.status).toBe(503);
+      expect(r.json.error).toMatchObject({ code: 'encryption_key_missing', message: expect.stringContaining('FLOE_ENCRYPTION_KEY') });
+      expect((await bare.request('PUT', '/api/snowflake-sync/config', { token: t, body: { user_id: randomUUID() } })).status).toBe(503);
+      expect((await bare.request('POST', '/api/v1/cache/sources', { token: t, body: { source_name: 's', driver_type: 'snowflake', credentials_ref: 'default' } })).status).toBe(201);
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe('secrets never leave', () => {
   it('no response body of this suite holds a password, token, passphrase or private key', () => {
     expect(bodies.length).toBeGreaterThan(30);
