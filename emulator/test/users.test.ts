@@ -122,6 +122,9 @@ describe('users and sign-in', () => {
 
   it('signs a service user in with its key pair (SNOWFLAKE_JWT) and refuses a key that is not registered', async () => {
     expect(await login(emu, withKey('svc', svcKey.privateKey))).toBe('ok');
+    const svc = await connect(emu, withKey('svc', svcKey.privateKey));
+    expect(await exec(svc, 'SELECT CURRENT_USER() AS U')).toEqual([{ U: 'SVC' }]);
+    await destroy(svc);
     expect(await login(emu, withKey('svc', strangerKey.privateKey))).toBe('390144');
     // A password sign-in of a user without a password fails like a wrong password.
     expect(await login(emu, asUser('svc', 'anything'))).toBe('390100');
