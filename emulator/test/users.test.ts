@@ -172,6 +172,11 @@ describe('users and sign-in', () => {
     await exec(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`);
     expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret })).toBe('394400');
     expect((await execError(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`)).code).toBe('002003');
+    // Without a user name, the token is the signed-in user's own.
+    const bot = await connect(emu, asUser('bot', 'bot-pw'));
+    const [own] = await exec<{ token_secret: string }>(bot, 'ALTER USER ADD PAT own_token');
+    await destroy(bot);
+    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: own.token_secret })).toBe('ok');
   });
 
   it('accepts an OAuth access token the emulator issued for that user only', async () => {
