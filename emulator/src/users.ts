@@ -22,10 +22,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { compactVerify } from 'jose';
-import type { RowTypeColumn, StatementHandler, StatementOutcome } from './contract.js';
+import type { StatementHandler, StatementOutcome } from './contract.js';
+import { StatementType } from './engine.js';
 import { SfErrors, SnowflakeError } from './errors.js';
+import { textColumn } from './stage-columns.js';
 import { identValue, isWord, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
-import { MAX_VARCHAR } from './sql/types.js';
 
 const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -193,7 +194,13 @@ export class UserStore {
     const data: UsersFile = { version: 1, users: [...this.users.values()] };
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.writeFileSync(tmp, JSON.stringify(data, null, 2), { mode: 0o600 });
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, JSON.stringify(data, null, 2));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, this.file);
   }
 
@@ -326,7 +333,7 @@ export class UserStore {
         const secret = newSecret();
         const created = now();
         rec.pats.push({ name: change.token, sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + change.days * 86_400_000).toISOString() });
-        out = { kind: 'rows', columns: [textCol('token_name'), textCol('token_secret')], rows: [[change.token, secret]], statementTypeId: DDL };
+        out = { kind: 'rows', columns: [textCol('token_name'), textCol('token_secret')], rows: [[change.token, secret]], statementTypeId: StatementType.DDL };
         break;
       }
       case 'removePat': {
@@ -359,7 +366,7 @@ export class UserStore {
       ['RSA_PUBLIC_KEY_2', u.rsaPublicKey2 ?? null],
       ['RSA_PUBLIC_KEY_2_FP', fp(u.rsaPublicKey2)],
     ];
-    return { kind: 'rows', columns: [textCol('property'), textCol('value')], rows, statementTypeId: SHOW };
+    return { kind: 'rows', columns: [textCol('property'), textCol('value')], rows, statementTypeId: StatementType.DDL };
   }
 
   show(like: RegExp | null): StatementOutcome {
@@ -369,7 +376,7 @@ export class UserStore {
       u.name, u.createdOn, u.properties.LOGIN_NAME ?? u.name, u.properties.DISPLAY_NAME ?? u.name, u.properties.TYPE ?? null, u.properties.COMMENT ?? null,
       String(!!u.passwordHash), String(!!(u.rsaPublicKey || u.rsaPublicKey2)), String(u.pats.length > 0),
     ]);
-    return { kind: 'rows', columns, rows, statementTypeId: SHOW };
+    return { kind: 'rows', columns, rows, statementTypeId: StatementType.DDL };
   }
 
   /** `SYSTEM$EMULATOR_ISSUE_OAUTH_TOKEN('<user>')`: a fresh OAuth access token for the user, valid 10 minutes. */
@@ -380,7 +387,7 @@ export class UserStore {
     u.oauthTokens = u.oauthTokens.filter((t) => Date.parse(t.expiresAt) > created.getTime());
     u.oauthTokens.push({ name: crypto.randomUUID(), sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + OAUTH_TOKEN_SECONDS * 1000).toISOString() });
     this.save();
-    return { kind: 'rows', columns: [textCol(column)], rows: [[secret]], statementTypeId: SELECT };
+    return { kind: 'rows', columns: [textCol(column)], rows: [[secret]], statementTypeId: StatementType.SELECT };
   }
 }
 
@@ -391,16 +398,11 @@ type UserChange =
   | { kind: 'addPat'; token: string; days: number }
   | { kind: 'removePat'; token: string };
 
-const SELECT = 0x1000;
-const DDL = 0x6000;
-const SHOW = 0x6000;
-
-function textCol(name: string): RowTypeColumn {
-  return { name, type: 'text', precision: null, scale: null, length: MAX_VARCHAR, byteLength: MAX_VARCHAR, nullable: true };
-}
+/** A nullable text column of a command result. */
+const textCol = (name: string) => textColumn(name, true);
 
 function status(message: string): StatementOutcome {
-  return { kind: 'rows', columns: [textCol('status')], rows: [[message]], statementTypeId: DDL };
+  return { kind: 'rows', columns: [textCol('status')], rows: [[message]], statementTypeId: StatementType.DDL };
 }
 
 // ------------------------------------------------------------------ parsing
@@ -506,6 +508,9 @@ function likePattern(pattern: string): RegExp {
 }
 
 const ISSUE_OAUTH = /^\s*SELECT\s+(SYSTEM\$EMULATOR_ISSUE_OAUTH_TOKEN\s*\(\s*'((?:[^']|'')*)'\s*\))\s*;?\s*$/i;
+/** Leading whitespace and comments; then the statements this handler owns (checked before tokenizing). */
+const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
+const MINE = /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?USER\b|ALTER\s+USER\b|DROP\s+USER\b|DESC(?:RIBE)?\s+USER\b|SHOW\s+USERS\b)/i;
 
 /**
  * The statement handler for users (contract.ts): returns null for statements that are not about
@@ -515,6 +520,7 @@ export function handleUserStatement(store: UserStore): StatementHandler {
   return async (sqlText, ctx) => {
     const issue = ISSUE_OAUTH.exec(sqlText);
     if (issue) return store.issueOAuthToken(issue[2].replace(/''/g, "'").toUpperCase(), issue[1].toUpperCase());
+    if (!MINE.test(sqlText.replace(LEADING, ''))) return null;
     const statements = splitStatements(tokenize(sqlText));
     if (statements.length !== 1) return null;
     const sig = significant(statements[0]);
@@ -523,34 +529,34 @@ export function handleUserStatement(store: UserStore): StatementHandler {
     switch (verb) {
       case 'CREATE': {
         const orReplace = c.accept('OR', 'REPLACE');
-        if (!c.accept('USER')) return null;
+        c.expect('USER');
         const ifNotExists = c.accept('IF', 'NOT', 'EXISTS');
         const name = c.name();
         return store.create(name, properties(c), { orReplace, ifNotExists });
       }
       case 'ALTER': {
-        if (!c.accept('USER')) return null;
+        c.expect('USER');
         const ifExists = c.accept('IF', 'EXISTS');
-        // `ALTER USER ADD PROGRAMMATIC ACCESS TOKEN ...` without a name acts on the current user.
-        const own = isWord(c.peek(), 'ADD', 'REMOVE', 'SET', 'UNSET') && !isWord(c.peek(1), 'RENAME');
+        // `ALTER USER ADD|REMOVE PROGRAMMATIC ACCESS TOKEN ...` without a name acts on the current user.
+        const own = isWord(c.peek(), 'ADD', 'REMOVE');
         const name = own ? (ctx.session.user ?? c.fail()) : c.name();
         return store.alter(name, ifExists, alterChange(c));
       }
       case 'DROP': {
-        if (!c.accept('USER')) return null;
+        c.expect('USER');
         const ifExists = c.accept('IF', 'EXISTS');
         const name = c.name();
         c.end();
         return store.drop(name, ifExists);
       }
       case 'DESC': case 'DESCRIBE': {
-        if (!c.accept('USER')) return null;
+        c.expect('USER');
         const name = c.name();
         c.end();
         return store.describe(name);
       }
       case 'SHOW': {
-        if (!c.accept('USERS')) return null;
+        c.expect('USERS');
         let like: RegExp | null = null;
         if (c.accept('LIKE')) like = likePattern(c.value());
         c.end();

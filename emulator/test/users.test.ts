@@ -122,6 +122,9 @@ describe('users and sign-in', () => {
 
   it('signs a service user in with its key pair (SNOWFLAKE_JWT) and refuses a key that is not registered', async () => {
     expect(await login(emu, withKey('svc', svcKey.privateKey))).toBe('ok');
+    const svc = await connect(emu, withKey('svc', svcKey.privateKey));
+    expect(await exec(svc, 'SELECT CURRENT_USER() AS U')).toEqual([{ U: 'SVC' }]);
+    await destroy(svc);
     expect(await login(emu, withKey('svc', strangerKey.privateKey))).toBe('390144');
     // A password sign-in of a user without a password fails like a wrong password.
     expect(await login(emu, asUser('svc', 'anything'))).toBe('390100');
@@ -169,6 +172,11 @@ describe('users and sign-in', () => {
     await exec(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`);
     expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret })).toBe('394400');
     expect((await execError(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`)).code).toBe('002003');
+    // Without a user name, the token is the signed-in user's own.
+    const bot = await connect(emu, asUser('bot', 'bot-pw'));
+    const [own] = await exec<{ token_secret: string }>(bot, 'ALTER USER ADD PAT own_token');
+    await destroy(bot);
+    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: own.token_secret })).toBe('ok');
   });
 
   it('accepts an OAuth access token the emulator issued for that user only', async () => {
