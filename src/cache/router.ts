@@ -239,7 +239,7 @@ async function runPassthrough(
   });
   const text = replaceSlices(sql, edits);
   const sf = await connectSnowflake(settings).catch((e: Error) => {
-    const failed = signInError(e, label) as Error & { code?: unknown };
+    const failed = signInError(e, label);
     throw new CacheQueryError(502, 'snowflake_error', failed.message, { snowflake_code: failed.code });
   });
   try {
