@@ -141,11 +141,11 @@ describe('/api/v1/credentials', () => {
   });
 
   it('the test route signs in with each kind and returns CURRENT_USER(), CURRENT_ROLE(), CURRENT_WAREHOUSE()', async () => {
-    for (const name of ['pw_cred', 'kp_cred', 'kp_enc', 'pat_cred', 'oauth_cred']) {
+    const users = { pw_cred: 'FLOE_PW', kp_cred: 'SVC_KP', kp_enc: 'SVC_KP_ENC', pat_cred: 'SVC_PAT', oauth_cred: 'SVC_OAUTH' };
+    for (const [name, user] of Object.entries(users)) {
       const r = await call('POST', `/api/v1/credentials/${name}/test`);
       expect({ name, status: r.status }).toEqual({ name, status: 200 });
-      // The emulator answers CURRENT_USER() with FLOE for every session (emulator/README.md).
-      expect(r.json).toMatchObject({ name, current_user: 'FLOE', current_warehouse: 'COMPUTE_WH' });
+      expect(r.json).toMatchObject({ name, current_user: user, current_warehouse: 'COMPUTE_WH' });
       expect(typeof r.json.current_role).toBe('string');
     }
     expect((await call('POST', '/api/v1/credentials/nope/test')).status).toBe(404);
@@ -228,7 +228,7 @@ describe('/api/snowflake-sync/config', () => {
     expect(pw.json).toMatchObject({ authenticator: 'SNOWFLAKE', public_key_fingerprint: null });
     const test = await call('POST', '/api/snowflake-sync/config/test', { body: { user_id: userId } });
     expect(test.status).toBe(200);
-    expect(test.json).toMatchObject({ user_id: userId, current_user: 'FLOE' });
+    expect(test.json).toMatchObject({ user_id: userId, current_user: 'ALICE' });
     const wrong = await call('PUT', '/api/snowflake-sync/config', { body: cfg({ authenticator: 'SNOWFLAKE', password: 'not-alices' }) });
     expect(wrong.status).toBe(200);
     const refused = await call('POST', '/api/snowflake-sync/config/test', { body: { user_id: userId } });
