@@ -348,16 +348,21 @@ describe('cache API and cacheRefresh', () => {
     expect(cacheRefreshWorkflowId('sched')).toBe('cacheRefresh-sched');
   });
 
+  /** The token and private key the named credentials below hold (scanned for in histories). */
+  const storedSecrets: string[] = [];
+
   it('refreshes caches whose sources sign in with stored named credentials: password, key pair, programmatic access token', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const bare = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     await sf.query(`CREATE USER cache_kp RSA_PUBLIC_KEY = '${bare}' TYPE = SERVICE`);
     await sf.query('CREATE USER cache_pat TYPE = SERVICE');
     const [{ token_secret: pat }] = await sf.query<{ token_secret: string }>('ALTER USER cache_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    storedSecrets.push(pat, pem.split('\n')[1]!);
     const at = { account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' };
     const signIns: Record<string, unknown>[] = [
       { name: 'named_pw', user: 'u', authenticator: 'SNOWFLAKE', password: 'sf-secret-pw', ...at },
-      { name: 'named_kp', user: 'cache_kp', authenticator: 'SNOWFLAKE_JWT', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ...at },
+      { name: 'named_kp', user: 'cache_kp', authenticator: 'SNOWFLAKE_JWT', private_key: pem, ...at },
       { name: 'named_pat', user: 'cache_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat, ...at },
     ];
     for (const cred of signIns) {
@@ -381,5 +386,14 @@ describe('cache API and cacheRefresh', () => {
     expect(r.body.message).toContain('390100');
     expect(JSON.stringify(r.body)).not.toContain(wrong);
     expect((await api('GET', '/api/v1/caches/products_named_pw')).body).toMatchObject({ state: 'ready', last_result: 'ERROR', rows: 3 });
+    // The refreshes' Temporal histories (inputs, results, failures) carry no secret.
+    let scanned = '';
+    for (const name of ['named_pw', 'named_kp', 'named_pat']) {
+      const h = await client.workflow.getHandle(cacheRefreshWorkflowId(`products_${name}`)).fetchHistory();
+      scanned += JSON.stringify(h) + JSON.stringify(h, (k, v) => (k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v));
+    }
+    expect(scanned).toContain('390100');
+    const { rows } = await pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_credentials');
+    for (const s of [wrong, 'sf-secret-pw', ...storedSecrets, ...rows.map((r) => r.secret_encrypted)]) expect(scanned.includes(s)).toBe(false);
   });
 });

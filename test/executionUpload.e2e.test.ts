@@ -196,7 +196,7 @@ describe('execution upload', () => {
     expect(r).toMatchObject({ claimed: 1, completed: 0, failed: 1 });
     const failed = await item(id);
     expect(failed.status).toBe('failed');
-    expect(failed.error_message).toContain(`the Snowflake configuration of user ${userId} (user carol_pw, SNOWFLAKE)`);
+    expect(failed.error_message).toContain(`the Snowflake configuration of user ${userId}: Snowflake sign-in failed (SNOWFLAKE as carol_pw (password)`);
     expect(failed.error_message).toContain('390100');
     expect(String(failed.error_message)).not.toContain(wrong);
   });

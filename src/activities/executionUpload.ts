@@ -199,7 +199,7 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
       let sf: SnowflakeSession | null = null;
       try {
         sf = await connectSnowflake(cfg.settings).catch((err: unknown) => {
-          throw signInError(err, `${credential} (user ${cfg.info.user}, ${cfg.info.authenticator})`);
+          throw signInError(err, credential);
         });
         hb.beat({ phase: 'load', rows: 0 });
         await sf.query(S.createRawSql(raw, cols));
