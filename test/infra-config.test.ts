@@ -63,6 +63,12 @@ describe('loadConfig', () => {
     expect(shown).not.toContain(key);
     expect(shown).not.toContain(':pw@');
     expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: 'short' })).toThrow(/FLOE_ENCRYPTION_KEY must be 32 bytes/);
+    // During a key rotation: the previous key too, validated and redacted the same way.
+    const previous = 'cd'.repeat(32);
+    const rotating = loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: key, FLOE_ENCRYPTION_KEY_PREVIOUS: previous });
+    expect(rotating.executionUpload).toMatchObject({ encryptionKey: key, previousEncryptionKey: previous });
+    expect(JSON.stringify(redactConfig(rotating))).not.toContain(previous);
+    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY_PREVIOUS: 'short' })).toThrow(/FLOE_ENCRYPTION_KEY_PREVIOUS must be 32 bytes/);
   });
 
   it('reads every variable', () => {
