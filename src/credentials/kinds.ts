@@ -7,8 +7,8 @@
  *
  * Request bodies name the secret fields `password`, `private_key`, `private_key_passphrase` and `token`;
  * {@link checkCredentialSecret} refuses a field the authenticator does not use and a key that is not an
- * RSA PKCS#8 PEM or does not decrypt with its passphrase (the connector's `privateKeyProblem`). What may be shown of a secret
- * ({@link secretHints}): the public key's fingerprint, `SHA256:` + base64 of the SHA-256 of the DER
+ * RSA PKCS#8 PEM or does not decrypt with its passphrase (the connector's `privateKeyProblem`). What
+ * may be shown of a secret ({@link secretHints}): the public key's fingerprint, `SHA256:` + base64 of the SHA-256 of the DER
  * public key (the form Snowflake's `DESC USER` shows as `RSA_PUBLIC_KEY_FP`), or a token's last four
  * characters.
  */
@@ -16,16 +16,11 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { openSecret, encryptSecret, type SecretBinding, type SecretKeys } from '../secrets/crypto.js';
 import {
-  connectSnowflake, privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSession, type SnowflakeSettings
+  connectSnowflake, privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSession, type SnowflakeSettings,
 } from '../connectors/snowflake.js';
 
-/** The secret part of a credential, as stored (encrypted, JSON) and as handed to the driver. */
-export interface SnowflakeSecret {
-  password?: string;
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  token?: string;
-}
+/** The secret part of a credential, as stored (encrypted, JSON) and as handed to the connector. */
+export type SnowflakeSecret = Pick<SnowflakeSettings, 'password' | 'privateKey' | 'privateKeyPassphrase' | 'token'>;
 
 /** Which secret fields each authenticator needs (body field names). */
 const NEEDS: Record<SnowflakeAuthenticator, readonly SecretField[]> = {
@@ -117,8 +112,8 @@ export function secretHints(secret: SnowflakeSecret): SecretHints {
 }
 
 /**
- * A sign-in failure (the connector's `SnowflakeSignInError`, whose message names the authenticator and user) as
- * an error that also names the stored credential (`label`, e.g. `credential 'prod'`), keeping the
+ * A sign-in failure (the connector's `SnowflakeSignInError`, whose message names the authenticator
+ * and user) as an error that also names the stored credential (`label`, e.g. `credential 'prod'`), keeping the
  * driver's Snowflake `code` (390100 incorrect user name or password, 390144 invalid JWT, 394400 invalid
  * programmatic access token, ...) so src/errors.ts classifies it as AuthenticationFailed. Never holds
  * the secret.
