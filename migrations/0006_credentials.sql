@@ -1,7 +1,8 @@
 -- Named Snowflake credentials (the cache's equivalent of Snowflake's CREATE SECRET) and every kind of
 -- credential for the per-user configurations of the execution upload.
 --
--- snowflake_credentials     one row per named credential; cache sources name it in credentials_ref.
+-- snowflake_credentials     one row per named credential; cache sources name it in credentials_ref
+--                           (checked by a trigger, so a credential in use cannot vanish under a source).
 --                           secret_encrypted: the secret (password, private key + passphrase, or token)
 --                           as JSON, AES-256-GCM under FLOE_ENCRYPTION_KEY (src/secrets/crypto.ts), bound
 --                           to ('snowflake_credentials', name, authenticator). Never returned by the API;
@@ -31,6 +32,27 @@ CREATE TABLE snowflake_credentials (
   rotated_at              timestamptz
 );
 
+-- A cache source names 'default' (floe's own connection) or a stored credential. The trigger takes a
+-- KEY SHARE lock on the credential, so a concurrent DELETE (which locks the row FOR UPDATE, then looks
+-- for sources using it) either waits and then sees the new source, or wins and the source is refused.
+CREATE FUNCTION cache_sources_check_credentials() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.credentials_ref <> 'default' THEN
+    PERFORM 1 FROM snowflake_credentials WHERE name = NEW.credentials_ref FOR KEY SHARE;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'no credential named % (credentials_ref of cache source %)', NEW.credentials_ref, NEW.source_name
+        USING ERRCODE = 'foreign_key_violation';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER cache_sources_check_credentials
+  BEFORE INSERT OR UPDATE OF credentials_ref ON cache_sources
+  FOR EACH ROW EXECUTE FUNCTION cache_sources_check_credentials();
+
 ALTER TABLE snowflake_configurations DROP CONSTRAINT snowflake_configurations_password_encrypted_check;
 ALTER TABLE snowflake_configurations RENAME COLUMN password_encrypted TO secret_encrypted;
 ALTER TABLE snowflake_configurations
@@ -46,4 +68,6 @@ ALTER TABLE snowflake_configurations DROP COLUMN token_last4, DROP COLUMN public
   DROP CONSTRAINT snowflake_configurations_secret_encrypted_check;
 ALTER TABLE snowflake_configurations RENAME COLUMN secret_encrypted TO password_encrypted;
 ALTER TABLE snowflake_configurations ADD CONSTRAINT snowflake_configurations_password_encrypted_check CHECK (password_encrypted LIKE 'v1.%') NOT VALID;
+DROP TRIGGER cache_sources_check_credentials ON cache_sources;
+DROP FUNCTION cache_sources_check_credentials();
 DROP TABLE snowflake_credentials;

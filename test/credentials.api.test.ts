@@ -197,6 +197,8 @@ describe('/api/v1/credentials', () => {
     expect(refused.status).toBe(409);
     expect(refused.json.error.message).toContain('prod_src');
     expect(refused.json.error.sources).toEqual(['prod_src']);
+    // The database holds the line too (a source written past the API, or racing a DELETE).
+    await expect(h.pool.query(`INSERT INTO cache_sources (source_name, driver_type, credentials_ref) VALUES ('raw_src', 'snowflake', 'nope')`)).rejects.toThrow(/no credential named nope/);
     expect((await call('GET', '/api/v1/credentials/oauth_cred')).status).toBe(200);
     // Pointed elsewhere, the credential can go.
     expect((await call('POST', '/api/v1/cache/sources', { body: { source_name: 'prod_src', driver_type: 'snowflake', credentials_ref: 'default' } })).status).toBe(200);
