@@ -22,6 +22,7 @@ import { createCacheActivities } from '../src/activities/cache.js';
 import { runCacheRefresh } from '../src/client/cache.js';
 import { routeQuery } from '../src/cache/router.js';
 import { closeLakes, setupStorage } from '../src/cache/storage.js';
+import { credentialResolver } from '../src/credentials/store.js';
 import * as store from '../src/cache/store.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
@@ -52,7 +53,7 @@ export async function run(args: string[]): Promise<void> {
   const [pg, temporal, emu, bundle] = await Promise.all([
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
     startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu') }),
+    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
     bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'test', 'cache.workflows.ts'), logger: silent }),
   ]);
   const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];
@@ -70,7 +71,7 @@ export async function run(args: string[]): Promise<void> {
 
     const lake = { catalogUrl: pg.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
     await setupStorage(lake);
-    const credentials = store.staticCredentials(settings);
+    const credentials = credentialResolver(pool, undefined, settings);
     const native = await NativeConnection.connect({ address: temporal.address });
     const conn = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection: conn });

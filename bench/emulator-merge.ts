@@ -46,7 +46,7 @@ const COLS = [
 ];
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-merge-'));
-let emu = await startEmulator({ port: 0, dataDir });
+let emu = await startEmulator({ port: 0, dataDir, user: { name: 'u', password: 'p' } });
 let conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
 await conn.connectAsync(() => undefined);
 const exec = (sqlText: string): Promise<Record<string, unknown>[]> =>
@@ -73,7 +73,7 @@ for (let b = 0; b < BATCHES; b++) {
 // Restart: closing checkpoints the setup, so neither side's first MERGE pays for checkpointing it.
 await new Promise<void>((r) => conn.destroy(() => r()));
 await emu.close();
-emu = await startEmulator({ port: 0, dataDir });
+emu = await startEmulator({ port: 0, dataDir, user: { name: 'u', password: 'p' } });
 conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
 await conn.connectAsync(() => undefined);
 

@@ -13,13 +13,14 @@ import path from 'node:path';
 import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import { projectRoot } from '../src/infra/paths.js';
+import { BENCH_USER } from './common.js';
 
 snowflake.configure({ logLevel: 'ERROR' });
 const rows = Number(process.argv[2] ?? 6_000_000);
 const sql = process.argv[3] ?? `SELECT range AS id, range * 2 AS twice FROM range(${rows})`;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
-const child = spawn('npx', ['tsx', process.env.EMU_MAIN ?? 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn('npx', ['tsx', process.env.EMU_MAIN ?? 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir, '--user', BENCH_USER.name, '--password', BENCH_USER.password], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
 // The emulator is the node process listening on the port (npx → tsx → node).
 const pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
@@ -41,7 +42,7 @@ const cpu = () => {
   const f = fs.readFileSync(`/proc/${emuPid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
-const conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: `http://127.0.0.1:${port}` });
+const conn = snowflake.createConnection({ account: 'floe', username: BENCH_USER.name, password: BENCH_USER.password, accessUrl: `http://127.0.0.1:${port}` });
 await conn.connectAsync(() => undefined);
 const rssBefore = hwm();
 const cpuBefore = cpu();

@@ -29,9 +29,9 @@ import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres, type PostgresServer } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
-import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
-import { freePort, startEmulatorChild } from './common.js';
+import { BENCH_USER, freePort, startEmulatorChild } from './common.js';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
@@ -67,17 +67,17 @@ export async function run(args: string[]): Promise<void> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
     const accessUrl = `http://127.0.0.1:${port}`;
-    const sf = await connectSnowflake({ account: 'bench', username: 'bench', password: 'x', accessUrl });
+    const sf = await connectSnowflake({ account: 'bench', username: BENCH_USER.name, password: BENCH_USER.password, accessUrl });
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
     await sf.query('CREATE SCHEMA IF NOT EXISTS BENCH.RESULTS');
     await sf.close();
 
     const pool = createPool(databaseUrl, { max: 8 });
     stops.unshift(() => pool.end());
-    const key = parseEncryptionKey(generateEncryptionKey());
+    const key = secretKeys(generateEncryptionKey())!;
     const userId = '11111111-1111-4111-8111-111111111111';
     await pool.query('TRUNCATE snowflake_sync_queue, workflow_executions, snowflake_configurations');
-    await saveSnowflakeConfiguration(pool, key, { userId, account: 'bench', database: 'BENCH', schema: 'RESULTS', username: 'bench', password: 'bench-password', accessUrl });
+    await saveSnowflakeConfiguration(pool, key, { userId, account: 'bench', database: 'BENCH', schema: 'RESULTS', username: BENCH_USER.name, secret: { password: BENCH_USER.password }, accessUrl });
     const tIns = Date.now();
     await pool.query(
       `INSERT INTO workflow_executions (execution_id, user_id, workflow_name, status, results)
@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle,
-      activities: wrapActivities(createExecutionUploadActivities({ pool, encryptionKey: key, tmpDir: path.join(work, 'tmp') })),
+      activities: wrapActivities(createExecutionUploadActivities({ pool, secretKeys: key, tmpDir: path.join(work, 'tmp') })),
       maxConcurrentActivityTaskExecutions: concurrency + 2,
     });
     const running = worker.run();

@@ -14,7 +14,11 @@
  * | FLOE_DUCKDB_OWNER     | false                           | true on the one host whose worker writes DUCKDB_PATH |
  * | SNOWFLAKE_ACCOUNT     | required                        |                                            |
  * | SNOWFLAKE_USER        | required                        |                                            |
- * | SNOWFLAKE_PASSWORD    | required                        | secret                                     |
+ * | SNOWFLAKE_AUTHENTICATOR | SNOWFLAKE_JWT with a key, else SNOWFLAKE | SNOWFLAKE_JWT, PROGRAMMATIC_ACCESS_TOKEN, OAUTH, SNOWFLAKE |
+ * | SNOWFLAKE_PASSWORD    | required for SNOWFLAKE           | secret                                     |
+ * | SNOWFLAKE_PRIVATE_KEY_PATH / SNOWFLAKE_PRIVATE_KEY | one, for SNOWFLAKE_JWT | PEM PKCS#8 RSA key (file, or the PEM text; `\n` escapes allowed); secret |
+ * | SNOWFLAKE_PRIVATE_KEY_PASSPHRASE | for an encrypted key  | secret                                     |
+ * | SNOWFLAKE_TOKEN / SNOWFLAKE_TOKEN_FILE_PATH | one, for PROGRAMMATIC_ACCESS_TOKEN and OAUTH | the file is re-read for every new session; secret |
  * | SNOWFLAKE_ACCESS_URL  | optional                        | e.g. http://127.0.0.1:8080 (emulator)      |
  * | SNOWFLAKE_WAREHOUSE / _DATABASE / _SCHEMA / _ROLE | optional |                                   |
  * | DUCKDB_PATH           | <FLOE_STATE_DIR>/floe.duckdb    | table-sync target file                     |
@@ -28,26 +32,28 @@
  * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source (seed 002); secret   |
  * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches (seed 003); secret |
  * | DUCKLAKE_DATA_PATH    | <FLOE_STATE_DIR>/ducklake       | Parquet data path: a directory or s3://... |
- * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key for per-user Snowflake passwords (seed 004); secret |
+ * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key of stored secrets (per-user configurations, named credentials); secret |
+ * | FLOE_ENCRYPTION_KEY_PREVIOUS | optional               | the key before a rotation: still decrypts until `npm run rotate-key` (docs/credentials.md); secret |
  * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval (seed 004)         |
  * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once (seed 004)                 |
  *
  * Empty values count as unset. Relative paths are resolved against the current directory.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
 import { taskQueues, type TaskQueues } from './jobs/taskQueues.js';
-import type { SnowflakeSettings } from './connectors/snowflake.js';
+import { privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSettings } from './connectors/snowflake.js';
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * Validated floe configuration. Secrets: snowflake.password, api.jwtSecretKey, api.adminPassword,
- * executionUpload.encryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
+ * Validated floe configuration. Secrets: snowflake.password / privateKey / privateKeyPassphrase / token, api.jwtSecretKey, api.adminPassword,
+ * executionUpload.encryptionKey / previousEncryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
  */
 export interface FloeConfig {
   /** postgres:// URL of the control-plane database. */
@@ -91,6 +97,8 @@ export interface FloeConfig {
   executionUpload: {
     /** AES-256-GCM key text (64 hex chars or base64 of 32 bytes), or undefined when not configured. */
     encryptionKey?: string;
+    /** The key before a rotation (FLOE_ENCRYPTION_KEY_PREVIOUS): decrypts values not yet re-encrypted. */
+    previousEncryptionKey?: string;
     /** Drain schedule interval, in seconds. */
     intervalSeconds: number;
     /** Uploads at once. */
@@ -122,6 +130,11 @@ const port = (dflt: number) =>
     .max(65535, 'must be 0..65535')
     .default(dflt);
 
+const encryptionKeyText = z
+  .string()
+  .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
+  .optional();
+
 const envSchema = z.object({
   DATABASE_URL: required().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
   TEMPORAL_ADDRESS: z
@@ -133,7 +146,17 @@ const envSchema = z.object({
   FLOE_DUCKDB_OWNER: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   SNOWFLAKE_ACCOUNT: required(),
   SNOWFLAKE_USER: required(),
-  SNOWFLAKE_PASSWORD: required(),
+  SNOWFLAKE_AUTHENTICATOR: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.enum(SNOWFLAKE_AUTHENTICATORS, { error: `must be one of ${SNOWFLAKE_AUTHENTICATORS.join(', ')}` }))
+    .optional(),
+  SNOWFLAKE_PASSWORD: optionalText,
+  SNOWFLAKE_PRIVATE_KEY: optionalText,
+  SNOWFLAKE_PRIVATE_KEY_PATH: optionalText,
+  SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: optionalText,
+  SNOWFLAKE_TOKEN: optionalText,
+  SNOWFLAKE_TOKEN_FILE_PATH: optionalText,
   SNOWFLAKE_ACCESS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   SNOWFLAKE_WAREHOUSE: optionalText,
   SNOWFLAKE_DATABASE: optionalText,
@@ -150,10 +173,8 @@ const envSchema = z.object({
   PG_SYNC_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   DUCKLAKE_CATALOG_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   DUCKLAKE_DATA_PATH: optionalText,
-  FLOE_ENCRYPTION_KEY: z
-    .string()
-    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
-    .optional(),
+  FLOE_ENCRYPTION_KEY: encryptionKeyText,
+  FLOE_ENCRYPTION_KEY_PREVIOUS: encryptionKeyText,
   EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
   EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(5),
 });
@@ -172,11 +193,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
   }
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message })),
-    );
-  }
+  const credential = snowflakeCredential(cleaned);
+  const issues: ConfigIssue[] = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }))),
+    ...credential.issues,
+  ];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const stateDir = path.resolve(e.FLOE_STATE_DIR ?? defaultStateDir);
   return {
@@ -185,7 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     snowflake: {
       account: e.SNOWFLAKE_ACCOUNT,
       username: e.SNOWFLAKE_USER,
-      password: e.SNOWFLAKE_PASSWORD,
+      ...credential.settings,
       ...(e.SNOWFLAKE_ACCESS_URL !== undefined && { accessUrl: e.SNOWFLAKE_ACCESS_URL.replace(/\/+$/, '') }),
       ...(e.SNOWFLAKE_WAREHOUSE !== undefined && { warehouse: e.SNOWFLAKE_WAREHOUSE }),
       ...(e.SNOWFLAKE_DATABASE !== undefined && { database: e.SNOWFLAKE_DATABASE }),
@@ -212,10 +234,108 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     executionUpload: {
       ...(e.FLOE_ENCRYPTION_KEY !== undefined && { encryptionKey: e.FLOE_ENCRYPTION_KEY }),
+      ...(e.FLOE_ENCRYPTION_KEY_PREVIOUS !== undefined && { previousEncryptionKey: e.FLOE_ENCRYPTION_KEY_PREVIOUS }),
       intervalSeconds: e.EXECUTION_UPLOAD_INTERVAL_SECONDS,
       maxConcurrent: e.EXECUTION_UPLOAD_MAX_CONCURRENT,
     },
   };
+}
+
+type SnowflakeCredential = Pick<SnowflakeSettings, 'authenticator' | 'password' | 'privateKey' | 'privateKeyPassphrase' | 'token' | 'tokenFilePath'>;
+
+/** The variables that carry each kind of credential. */
+const CREDENTIAL_VARIABLES = {
+  password: ['SNOWFLAKE_PASSWORD'],
+  key: ['SNOWFLAKE_PRIVATE_KEY', 'SNOWFLAKE_PRIVATE_KEY_PATH', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'],
+  token: ['SNOWFLAKE_TOKEN', 'SNOWFLAKE_TOKEN_FILE_PATH'],
+} as const;
+
+const CREDENTIAL_OF: Record<SnowflakeAuthenticator, keyof typeof CREDENTIAL_VARIABLES> = {
+  SNOWFLAKE: 'password',
+  SNOWFLAKE_JWT: 'key',
+  PROGRAMMATIC_ACCESS_TOKEN: 'token',
+  OAUTH: 'token',
+};
+
+/**
+ * floe's own Snowflake credential from the (cleaned) SNOWFLAKE_* variables, checked as far as it can
+ * be without signing in: exactly one credential for the authenticator, a readable PKCS#8 RSA key its
+ * passphrase decrypts, a non-empty token file snowflake-sdk will accept. The authenticator defaults
+ * to SNOWFLAKE_JWT when a key is given, else SNOWFLAKE. Problems name the variable, never its value.
+ */
+function snowflakeCredential(env: Record<string, string>): { settings: SnowflakeCredential; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const problem = (variable: string, text: string) => issues.push({ variable, problem: text });
+  const given = (name: string) => env[name] !== undefined;
+  const chosen = env.SNOWFLAKE_AUTHENTICATOR?.toUpperCase();
+  const keyVariable = given('SNOWFLAKE_PRIVATE_KEY') ? 'SNOWFLAKE_PRIVATE_KEY' : 'SNOWFLAKE_PRIVATE_KEY_PATH';
+  const tokenVariable = given('SNOWFLAKE_TOKEN') ? 'SNOWFLAKE_TOKEN' : 'SNOWFLAKE_TOKEN_FILE_PATH';
+  // An unknown SNOWFLAKE_AUTHENTICATOR is reported by the schema.
+  if (chosen !== undefined && !(SNOWFLAKE_AUTHENTICATORS as readonly string[]).includes(chosen)) return { settings: {}, issues };
+  const authenticator = (chosen ?? (given(keyVariable) ? 'SNOWFLAKE_JWT' : 'SNOWFLAKE')) as SnowflakeAuthenticator;
+  const kind = CREDENTIAL_OF[authenticator];
+
+  for (const [other, names] of Object.entries(CREDENTIAL_VARIABLES)) {
+    if (other === kind) continue;
+    for (const name of names.filter(given)) {
+      problem(name, `is set, but floe signs in with ${authenticator} (${kind === 'key' ? 'a key pair' : `a ${kind}`}): give one credential only`);
+    }
+  }
+  if (given('SNOWFLAKE_PRIVATE_KEY') && given('SNOWFLAKE_PRIVATE_KEY_PATH')) problem('SNOWFLAKE_PRIVATE_KEY', 'and SNOWFLAKE_PRIVATE_KEY_PATH are both set: give one');
+  if (given('SNOWFLAKE_TOKEN') && given('SNOWFLAKE_TOKEN_FILE_PATH')) problem('SNOWFLAKE_TOKEN', 'and SNOWFLAKE_TOKEN_FILE_PATH are both set: give one');
+
+  switch (kind) {
+    case 'password':
+      if (!given('SNOWFLAKE_PASSWORD')) problem('SNOWFLAKE_PASSWORD', 'is required (or sign in with a key pair: SNOWFLAKE_PRIVATE_KEY_PATH)');
+      return { settings: { authenticator, password: env.SNOWFLAKE_PASSWORD }, issues };
+    case 'key': {
+      if (!given(keyVariable)) {
+        problem('SNOWFLAKE_PRIVATE_KEY_PATH', `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_PRIVATE_KEY)`);
+        return { settings: {}, issues };
+      }
+      let pem: string;
+      if (keyVariable === 'SNOWFLAKE_PRIVATE_KEY') {
+        pem = env.SNOWFLAKE_PRIVATE_KEY.replace(/\\n/g, '\n');
+      } else {
+        try {
+          pem = fs.readFileSync(path.resolve(env.SNOWFLAKE_PRIVATE_KEY_PATH), 'utf8');
+        } catch (err) {
+          problem(keyVariable, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+          return { settings: {}, issues };
+        }
+      }
+      const passphrase = env.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE;
+      const bad = privateKeyProblem(pem, passphrase);
+      if (bad) problem(bad.field === 'privateKey' ? keyVariable : 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', bad.problem);
+      return { settings: { authenticator, privateKey: pem, ...(passphrase !== undefined && { privateKeyPassphrase: passphrase }) }, issues };
+    }
+    case 'token': {
+      if (given('SNOWFLAKE_TOKEN')) return { settings: { authenticator, token: env.SNOWFLAKE_TOKEN }, issues };
+      if (!given(tokenVariable)) {
+        problem('SNOWFLAKE_TOKEN_FILE_PATH', `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_TOKEN)`);
+        return { settings: {}, issues };
+      }
+      const file = path.resolve(env.SNOWFLAKE_TOKEN_FILE_PATH);
+      const fault = tokenFileProblem(file);
+      if (fault) problem('SNOWFLAKE_TOKEN_FILE_PATH', fault);
+      return { settings: { authenticator, tokenFilePath: file }, issues };
+    }
+  }
+}
+
+/**
+ * Why snowflake-sdk would not take a token file, or null: it must be readable, not empty, and
+ * neither executable nor writable by group or others (the driver's file_util.js refuses those).
+ */
+function tokenFileProblem(file: string): string | null {
+  try {
+    const mode = fs.statSync(file).mode;
+    if (fs.readFileSync(file, 'utf8').trim() === '') return 'is an empty file: it must hold the token';
+    if (mode & 0o133) return `has mode ${(mode & 0o777).toString(8)}: snowflake-sdk refuses token files that are executable or writable by group or others (chmod 600 it)`;
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  return null;
 }
 
 /**
@@ -234,6 +354,13 @@ export function processEnv(): Record<string, string | undefined> {
 
 const REDACTED = '***';
 
+/** `settings` with its password, private key, passphrase and token replaced by `***` (those present). */
+export function redactSnowflake(settings: SnowflakeSettings): SnowflakeSettings {
+  const out = { ...settings };
+  for (const key of ['password', 'privateKey', 'privateKeyPassphrase', 'token'] as const) if (out[key] !== undefined) out[key] = REDACTED;
+  return out;
+}
+
 /** Replaces the password of a postgres:// URL with `***` (other URLs are returned unchanged). */
 export function redactUrl(url: string): string {
   try {
@@ -251,13 +378,14 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
     ...cfg,
     databaseUrl: redactUrl(cfg.databaseUrl),
     temporal: { ...cfg.temporal, taskQueues: { ...cfg.temporal.taskQueues } },
-    snowflake: { ...cfg.snowflake, password: REDACTED },
+    snowflake: redactSnowflake(cfg.snowflake),
     api: { ...cfg.api, jwtSecretKey: REDACTED, adminPassword: REDACTED },
     pgSync: { sourceDatabaseUrl: redactUrl(cfg.pgSync.sourceDatabaseUrl) },
     ducklake: { ...cfg.ducklake, catalogUrl: redactUrl(cfg.ducklake.catalogUrl) },
     executionUpload: {
       ...cfg.executionUpload,
       ...(cfg.executionUpload.encryptionKey !== undefined && { encryptionKey: REDACTED }),
+      ...(cfg.executionUpload.previousEncryptionKey !== undefined && { previousEncryptionKey: REDACTED }),
     },
   };
 }

@@ -54,7 +54,7 @@ export const NonRetryable = {
   SchemaMismatch: 'SchemaMismatch',
   /** A value cannot be converted (DuckDB Conversion Error, Snowflake 100038/100039). */
   DataConversion: 'DataConversion',
-  /** Login refused or access denied (Snowflake 390100, 390144, 003001). */
+  /** Login refused or access denied (Snowflake 390100, 390144, 390303, 394400, 003001). */
   AuthenticationFailed: 'AuthenticationFailed',
   /** Row count after the load differs from the source's. */
   VerificationFailed: 'VerificationFailed',
@@ -85,6 +85,8 @@ const SNOWFLAKE_CODES: Record<string, string> = {
   '100039': NonRetryable.DataConversion,
   '390100': NonRetryable.AuthenticationFailed,
   '390144': NonRetryable.AuthenticationFailed,
+  '390303': NonRetryable.AuthenticationFailed,
+  '394400': NonRetryable.AuthenticationFailed,
   '003001': NonRetryable.AuthenticationFailed,
   '000604': Retryable.StatementCancelled,
 };

@@ -3,7 +3,7 @@
  * (component, workflow id, run id, activity attempt — see the style notes).
  *
  * Secrets never reach the output: any field named password, token, secret, authorization, cookie,
- * jwtSecretKey or adminPassword (at the top level or up to three levels deep, including HTTP request
+ * jwtSecretKey, adminPassword, privateKey or privateKeyPassphrase (at the top level or up to three levels deep, including HTTP request
  * headers) is replaced by `[redacted]`. Do not log connection strings; use `redactUrl` from config.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
@@ -26,6 +26,7 @@ const SECRET_KEYS = [
   'cookie',
   'apiKey',
   'privateKey',
+  'privateKeyPassphrase',
 ];
 
 /** pino redact paths: each secret key at depth 0..3, plus request/response headers. */

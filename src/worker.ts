@@ -25,9 +25,9 @@ import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
 import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/taskQueues.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
-import { parseEncryptionKey } from './uploads/crypto.js';
+import { secretKeys, type SecretKeys } from './secrets/crypto.js';
 import { closeLakes, lakeSettingsFromConfig } from './cache/storage.js';
-import { staticCredentials } from './cache/store.js';
+import { credentialResolver } from './credentials/store.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -42,8 +42,8 @@ export interface CreateWorkerOptions {
   duckdbOwner?: boolean;
   /** An existing control-plane pool (not closed by the worker); default: a new pool on `config.databaseUrl`. */
   pool?: pg.Pool;
-  /** Execution upload key (default `config.executionUpload.encryptionKey`). */
-  encryptionKey?: Buffer;
+  /** Keys of stored secrets (default from `config.executionUpload`: FLOE_ENCRYPTION_KEY and _PREVIOUS). */
+  secretKeys?: SecretKeys;
   /** Activity tuning passed through to createActivities. */
   stage?: [string, string, string];
   maxFileSizeBytes?: number;
@@ -90,16 +90,15 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       pool = createPool(config.databaseUrl, { applicationName: 'floe-worker', max: 4 });
       ownPool = true;
     }
-    const keyText = config.executionUpload.encryptionKey;
-    const encryptionKey = opts.encryptionKey ?? (keyText !== undefined ? parseEncryptionKey(keyText) : undefined);
+    const keys = opts.secretKeys ?? secretKeys(config.executionUpload.encryptionKey, config.executionUpload.previousEncryptionKey);
     const sourceUrl = config.pgSync.sourceDatabaseUrl;
     if (sourceUrl !== config.databaseUrl) {
       pgSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-pgsync', max: 4 });
     }
     const activities = createActivities({
       pgSyncSourcePool,
-      cache: { lake: lakeSettingsFromConfig(config), credentials: staticCredentials(config.snowflake) },
-      encryptionKey,
+      cache: { lake: lakeSettingsFromConfig(config), credentials: credentialResolver(pool, keys, config.snowflake) },
+      secretKeys: keys,
       snowflake: config.snowflake,
       duckdbPath: config.duckdbPath,
       pool,

@@ -15,6 +15,7 @@ import { createWorker, type FloeWorker } from '../src/worker.js';
 import { createLogger } from '../src/logger.js';
 import { listJobs, startTableSync, waitForJob } from '../src/client/tableSync.js';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { TEST_SNOWFLAKE_USER } from './helpers/env.js';
 
 let emulator: RunningEmulator;
 let h: ApiHarness;
@@ -30,8 +31,8 @@ beforeAll(async () => {
   // The first table-stats query of SLOWPOKE (sent by the workflow's describe activity, not by the API)
   // fails with a transient Snowflake error, so its job stays running (activity retry after 1 s) long
   // enough to query its progress.
-  emulator = await startEmulator({ port: 0, dataDir: emuDir, faults: { failStatement: { pattern: /^SELECT ROW_COUNT, BYTES, LAST_ALTERED .*'SLOWPOKE'/, nth: 1 } } });
-  const sf = await connectSnowflake({ account: 'floe', username: 'floe', password: 'x', accessUrl: emulator.url });
+  emulator = await startEmulator({ port: 0, dataDir: emuDir, faults: { failStatement: { pattern: /^SELECT ROW_COUNT, BYTES, LAST_ALTERED .*'SLOWPOKE'/, nth: 1 } }, user: TEST_SNOWFLAKE_USER });
+  const sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emulator.url });
   try {
     for (const sql of [
       `CREATE DATABASE ${DB}`,
@@ -303,7 +304,7 @@ describe('a failing job', () => {
   it('reports failed with the cause and its type, and is listed as failed', async () => {
     const reg = await post('/api/v1/sync/tables/register', { table_name: 'GONE', schema_name: 'S1' });
     expect(reg.status, reg.text).toBe(201);
-    const sf = await connectSnowflake({ account: 'floe', username: 'floe', password: 'x', accessUrl: emulator.url });
+    const sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emulator.url });
     await sf.query(`DROP TABLE ${DB}.S1.GONE`).finally(() => sf.close());
     const r = await post('/api/v1/sync/start', { table_name: 'GONE', schema_name: 'S1', strategy: 'full', method: 'stream' });
     expect(r.status, r.text).toBe(202);

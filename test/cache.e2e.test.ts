@@ -3,6 +3,7 @@
  * with a worker of the cache workflows/activities (own task queue, own bundle), PostgreSQL (control plane
  * and DuckLake catalog), DuckLake Parquet files in a temp dir, and the cache router behind floe's auth.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -19,7 +20,9 @@ import { createCacheRouter } from '../src/api/cache.js';
 import { issueToken, requireAuth } from '../src/api/auth.js';
 import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
-import { staticCredentials } from '../src/cache/store.js';
+import { credentialResolver } from '../src/credentials/store.js';
+import { credentialsRouter } from '../src/api/routes/credentials.js';
+import { generateEncryptionKey, secretKeys as keysOf } from '../src/secrets/crypto.js';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
@@ -50,6 +53,7 @@ let base: string;
 let token: string;
 let lake: LakeSettings;
 let sfSettings: SnowflakeSettings;
+const secretKeys = keysOf(generateEncryptionKey())!;
 
 /** Per-cache behaviour injected between download and the DuckLake transaction. */
 const beforeLoad = new Map<string, () => Promise<void>>();
@@ -72,7 +76,7 @@ beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_cache' });
   pool = createPool(db.url, { max: 10 });
   const [e, bundle] = await Promise.all([
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu') }),
+    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } }),
     bundleWorkflowCode({ workflowsPath: path.resolve('test/cache.workflows.ts'), logger: silent }),
   ]);
   emu = e;
@@ -88,7 +92,7 @@ beforeAll(async () => {
     `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
   ]) await sf.query(s);
   lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
-  const credentials = staticCredentials(sfSettings);
+  const credentials = credentialResolver(pool, secretKeys, sfSettings);
   const logger = createLogger({ level: 'silent' });
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
   conn = await Connection.connect({ address: inject('temporalAddress') });
@@ -113,6 +117,7 @@ beforeAll(async () => {
   const v1 = express.Router();
   v1.use(requireAuth(pool, auth));
   v1.use(createCacheRouter({ pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 }));
+  v1.use(credentialsRouter({ pool, secretKeys }));
   app.use('/api/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -341,5 +346,54 @@ describe('cache API and cacheRefresh', () => {
     const missing = await query({ sql: 'SELECT * FROM sales_summary', snapshot: 999_999 });
     expect(missing.status).toBe(404);
     expect(cacheRefreshWorkflowId('sched')).toBe('cacheRefresh-sched');
+  });
+
+  /** The token and private key the named credentials below hold (scanned for in histories). */
+  const storedSecrets: string[] = [];
+
+  it('refreshes caches whose sources sign in with stored named credentials: password, key pair, programmatic access token', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const bare = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    await sf.query(`CREATE USER cache_kp RSA_PUBLIC_KEY = '${bare}' TYPE = SERVICE`);
+    await sf.query('CREATE USER cache_pat TYPE = SERVICE');
+    const [{ token_secret: pat }] = await sf.query<{ token_secret: string }>('ALTER USER cache_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    storedSecrets.push(pat, pem.split('\n')[1]!);
+    const at = { account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' };
+    const signIns: Record<string, unknown>[] = [
+      { name: 'named_pw', user: 'u', authenticator: 'SNOWFLAKE', password: 'sf-secret-pw', ...at },
+      { name: 'named_kp', user: 'cache_kp', authenticator: 'SNOWFLAKE_JWT', private_key: pem, ...at },
+      { name: 'named_pat', user: 'cache_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat, ...at },
+    ];
+    for (const cred of signIns) {
+      const name = String(cred.name);
+      expect((await api('POST', '/api/v1/credentials', cred)).status).toBe(201);
+      expect((await api('POST', '/api/v1/cache/sources', { source_name: `src_${name}`, driver_type: 'snowflake', credentials_ref: name })).status).toBe(201);
+      const c = await api('POST', '/api/v1/caches', { cache_name: `products_${name}`, source_name: `src_${name}`, source_query: 'SELECT ID, NAME FROM PRODUCTS' });
+      expect(c.status).toBe(201);
+      expect(c.body.monitor_tables).toEqual(['SRC.S1.PRODUCTS']);
+      const r = await refresh(`products_${name}`);
+      expect({ name, ...r.body }).toMatchObject({ name, result: 'REFRESHED', rows_refreshed: 3 });
+    }
+  });
+
+  it('a refresh with a wrong credential fails with the Snowflake code, naming the credential and not the secret', async () => {
+    const wrong = `wrong-${Date.now()}`;
+    expect((await api('PUT', '/api/v1/credentials/named_pw', { user: 'u', authenticator: 'SNOWFLAKE', password: wrong, account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' })).status).toBe(200);
+    const r = await refresh('products_named_pw', true);
+    expect(r.body).toMatchObject({ result: 'ERROR', rows_refreshed: 0 });
+    expect(r.body.message).toContain("credentials 'named_pw' of source src_named_pw");
+    expect(r.body.message).toContain('390100');
+    expect(JSON.stringify(r.body)).not.toContain(wrong);
+    expect((await api('GET', '/api/v1/caches/products_named_pw')).body).toMatchObject({ state: 'ready', last_result: 'ERROR', rows: 3 });
+    // The refreshes' Temporal histories (inputs, results, failures) carry no secret.
+    let scanned = '';
+    for (const name of ['named_pw', 'named_kp', 'named_pat']) {
+      const h = await client.workflow.getHandle(cacheRefreshWorkflowId(`products_${name}`)).fetchHistory();
+      scanned += JSON.stringify(h) + JSON.stringify(h, (k, v) => (k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v));
+    }
+    expect(scanned).toContain('390100');
+    const { rows } = await pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_credentials');
+    for (const s of [wrong, 'sf-secret-pw', ...storedSecrets, ...rows.map((r) => r.secret_encrypted)]) expect(scanned.includes(s)).toBe(false);
   });
 });

@@ -3,12 +3,14 @@
  * users' Snowflake accounts) through the real snowflake-sdk, a real Temporal dev server and workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutionSyncRouter } from '../src/api/executionSync.js';
+import { uploadConfigRouter } from '../src/api/routes/uploadConfig.js';
 import { issueToken, requireAuth, type AuthSettings } from '../src/api/auth.js';
 import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
@@ -36,6 +38,7 @@ beforeAll(async () => {
   app.use(express.json());
   const api = express.Router();
   api.use(requireAuth(rig.pool, settings));
+  api.use('/snowflake-sync/config', uploadConfigRouter({ pool: rig.pool, secretKeys: rig.key }));
   api.use('/snowflake-sync', createExecutionSyncRouter({ pool: rig.pool, temporal: rig.client, scheduleId: SCHEDULE_ID }));
   app.use('/api', api);
   app.use(notFoundHandler);
@@ -147,6 +150,55 @@ describe('execution upload', () => {
     const r = await rig.drain();
     expect(r).toMatchObject({ claimed: 1, skipped: 1, completed: 0 });
     expect(await item(id)).toMatchObject({ status: 'skipped', error_message: `no active Snowflake configuration for user ${nobody}` });
+  });
+
+  /** Secrets of the configurations made through the API (scanned for in histories and logs at the end). */
+  const apiSecrets: string[] = [];
+
+  it('uploads with whichever credential the configuration made through the API holds: password, key pair, programmatic access token', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const passphrase = `phrase-${randomUUID()}`;
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }).toString();
+    await alice.sf.query('CREATE DATABASE IF NOT EXISTS CAROL_DB');
+    await alice.sf.query('CREATE SCHEMA IF NOT EXISTS CAROL_DB.RESULTS');
+    await alice.sf.query(`CREATE USER carol_pw PASSWORD = 'carol-pw'`);
+    await alice.sf.query(`CREATE USER carol_kp RSA_PUBLIC_KEY = '${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}' TYPE = SERVICE`);
+    await alice.sf.query('CREATE USER carol_pat TYPE = SERVICE');
+    const [{ token_secret: pat }] = await alice.sf.query<{ token_secret: string }>('ALTER USER carol_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    apiSecrets.push('carol-pw', passphrase, pem.split('\n')[1]!, pat);
+    const signIns: Record<string, unknown>[] = [
+      { account: 'acct_carol', user: 'carol_pw', authenticator: 'SNOWFLAKE', password: 'carol-pw' },
+      { account: 'acct_carol', user: 'carol_kp', authenticator: 'SNOWFLAKE_JWT', private_key: pem, private_key_passphrase: passphrase },
+      { account: 'acct_carol', user: 'carol_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat },
+    ];
+    for (const signIn of signIns) {
+      const userId = randomUUID();
+      const put = await call('PUT', '/config', { user_id: userId, ...signIn, database: 'CAROL_DB', schema: 'RESULTS', access_url: rig.emus[0].url });
+      expect(put.status).toBe(200);
+      expect(put.json.authenticator).toBe(signIn.authenticator);
+      const id = await rig.addExecution(userId, rowsOf(4, String(signIn.authenticator)));
+      const r = await rig.drain();
+      expect({ authenticator: signIn.authenticator, ...r }).toMatchObject({ authenticator: signIn.authenticator, claimed: 1, completed: 1, failed: 0 });
+      const done = await item(id);
+      expect(done.status).toBe('completed');
+      expect(await alice.sf.query(`SELECT COUNT(*) AS N FROM ${String(done.snowflake_table)}`)).toEqual([{ N: '4' }]);
+    }
+  });
+
+  it('an upload with a wrong credential fails with the Snowflake code, naming the configuration and not the secret', async () => {
+    const userId = randomUUID();
+    const wrong = `wrong-${randomUUID()}`;
+    apiSecrets.push(wrong);
+    const put = await call('PUT', '/config', { user_id: userId, account: 'acct_carol', user: 'carol_pw', authenticator: 'SNOWFLAKE', password: wrong, database: 'CAROL_DB', schema: 'RESULTS', access_url: rig.emus[0].url });
+    expect(put.status).toBe(200);
+    const id = await rig.addExecution(userId, rowsOf(2, 'wrong'));
+    const r = await rig.drain();
+    expect(r).toMatchObject({ claimed: 1, completed: 0, failed: 1 });
+    const failed = await item(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error_message).toContain(`the Snowflake configuration of user ${userId}: Snowflake sign-in failed (SNOWFLAKE as carol_pw (password)`);
+    expect(failed.error_message).toContain('390100');
+    expect(String(failed.error_message)).not.toContain(wrong);
   });
 
   it('never runs more than 5 uploads at once', async () => {
@@ -302,8 +354,8 @@ describe('execution upload', () => {
 
   it('no secret in any workflow history or log line', async () => {
     const { rows } = await rig.pool.query<{ id: string; execution_id: string }>('SELECT id, execution_id FROM snowflake_sync_queue');
-    const { rows: enc } = await rig.pool.query<{ password_encrypted: string }>('SELECT password_encrypted FROM snowflake_configurations');
-    const secrets = [alice.password, bob.password, rig.keyHex, rig.key.toString('base64'), ...enc.map((e) => e.password_encrypted)];
+    const { rows: enc } = await rig.pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_configurations');
+    const secrets = [alice.password, bob.password, ...apiSecrets, rig.keyHex, rig.key.current.toString('base64'), ...enc.map((e) => e.secret_encrypted)];
     const ids = [...rig.drainIds, ...rows.map((r) => uploadWorkflowId(r.id))];
     // Payload bytes (inputs, results, search attributes, failures' details) appear base64-encoded in
     // the history's JSON form: scan both the raw form and every decoded `data`/`metadata` value.

@@ -16,12 +16,12 @@ import { inject } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
 import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
 import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import { connectSnowflake, withSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
 import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
 import { createLogger } from '../src/logger.js';
-import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { generateEncryptionKey, secretKeys, type SecretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
@@ -42,7 +42,7 @@ export interface UploadRig {
   pool: pg.Pool;
   emus: RunningEmulator[];
   keyHex: string;
-  key: Buffer;
+  key: SecretKeys;
   client: Client;
   native: NativeConnection;
   bundle: WorkflowBundle;
@@ -75,9 +75,11 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
   const db = await freshDatabase({ prefix: 'floe_up' });
   const pool = createPool(db.url, { max: 8 });
-  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`) })));
+  // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
+  const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
+  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })));
   const keyHex = generateEncryptionKey();
-  const key = parseEncryptionKey(keyHex);
+  const key = secretKeys(keyHex)!;
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
   const conn = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
@@ -89,7 +91,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const activities = wrapActivities(
     createExecutionUploadActivities({
       pool,
-      encryptionKey: key,
+      secretKeys: key,
       tmpDir: path.join(root, 'tmp'),
       logger,
       hooks: {
@@ -120,13 +122,16 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
       const userId = randomUUID();
       const password = `pw-${randomBytes(12).toString('hex')}`;
       const settings: SnowflakeSettings = { account: `acct_${database.toLowerCase()}`, username: `user_${database.toLowerCase()}`, password, accessUrl: emus[emu].url, database, schema: 'RESULTS' };
+      await withSnowflake({ account: settings.account, username: admin.name, password: admin.password, accessUrl: emus[emu].url }, (boot) =>
+        boot.query(`CREATE USER ${settings.username} PASSWORD = '${password}'`),
+      );
       const sf = await connectSnowflake(settings);
       sessions.push(sf);
       await sf.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
       await sf.query(`CREATE SCHEMA IF NOT EXISTS ${database}.RESULTS`);
       await saveSnowflakeConfiguration(pool, key, {
         userId, account: `${settings.account}.snowflakecomputing.com`, warehouse: 'COMPUTE_WH', database, schema: 'RESULTS',
-        username: settings.username, password, accessUrl: emus[emu].url,
+        username: settings.username, secret: { password }, accessUrl: emus[emu].url,
       });
       return { userId, password, settings, sf };
     },

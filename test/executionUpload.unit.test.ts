@@ -1,6 +1,7 @@
 /** Execution upload: crypto, column inference, names and the generated Snowflake SQL (pinned). */
 import { describe, expect, it } from 'vitest';
-import { decryptSecret, encryptSecret, generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { encryptSecret, generateEncryptionKey, keyId, openSecret, parseEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { ColumnStats, columnNames, loadText, targetTableName, type JsonKind } from '../src/uploads/infer.js';
 import * as S from '../src/uploads/sql.js';
 
@@ -11,26 +12,46 @@ const typeOf = (values: [JsonKind, string][]) => {
 };
 
 describe('AES-256-GCM secrets', () => {
-  const key = parseEncryptionKey(generateEncryptionKey());
+  const keys = secretKeys(generateEncryptionKey())!;
+  const row = { table: 'snowflake_credentials', name: 'prod', kind: 'SNOWFLAKE' };
 
-  it('round-trips, with a fresh IV each time, and never contains the plain text', () => {
-    const a = encryptSecret('s3cret-päss', key, 'user-1');
-    const b = encryptSecret('s3cret-päss', key, 'user-1');
-    expect(a).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+  it('round-trips, with a fresh IV each time and the key id in front, and never contains the plain text', () => {
+    const a = encryptSecret('s3cret-päss', keys, row);
+    const b = encryptSecret('s3cret-päss', keys, row);
+    expect(a).toMatch(/^v2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(a.split('.')[1]).toBe(keyId(keys.current));
     expect(a).not.toBe(b);
     expect(a).not.toContain('s3cret');
-    expect(decryptSecret(a, key, 'user-1')).toBe('s3cret-päss');
+    expect(openSecret(a, keys, row)).toEqual({ plain: 's3cret-päss', stale: false, legacy: false });
   });
 
-  it('refuses another key, another owner, a tampered value and bad formats', () => {
-    const a = encryptSecret('pw', key, 'user-1');
-    expect(() => decryptSecret(a, parseEncryptionKey(generateEncryptionKey()), 'user-1')).toThrow(/does not authenticate/);
-    expect(() => decryptSecret(a, key, 'user-2')).toThrow(/does not authenticate/);
+  it('refuses another key, another row or kind, a tampered value and bad formats', () => {
+    const a = encryptSecret('pw', keys, row);
+    expect(() => openSecret(a, secretKeys(generateEncryptionKey())!, row)).toThrow(/neither FLOE_ENCRYPTION_KEY nor/);
+    expect(() => openSecret(a, keys, { ...row, name: 'other' })).toThrow(/does not authenticate/);
+    expect(() => openSecret(a, keys, { ...row, kind: 'OAUTH' })).toThrow(/does not authenticate/);
+    expect(() => openSecret(a, keys, { ...row, table: 'snowflake_configurations' })).toThrow(/does not authenticate/);
     const parts = a.split('.');
-    const ct = Buffer.from(parts[3], 'base64url');
+    const ct = Buffer.from(parts[4], 'base64url');
     ct[0] ^= 1;
-    expect(() => decryptSecret([...parts.slice(0, 3), ct.toString('base64url')].join('.'), key, 'user-1')).toThrow(/does not authenticate/);
-    expect(() => decryptSecret('plain', key, 'user-1')).toThrow(/v1\./);
+    expect(() => openSecret([...parts.slice(0, 4), ct.toString('base64url')].join('.'), keys, row)).toThrow(/does not authenticate/);
+    expect(() => openSecret('plain', keys, row)).toThrow(/v2\./);
+  });
+
+  it('reads values under the previous key (stale) and v1 values (legacy), with either key', () => {
+    const old = secretKeys(generateEncryptionKey())!;
+    const rotated = { current: keys.current, previous: old.current };
+    expect(openSecret(encryptSecret('pw', old, row), rotated, row)).toEqual({ plain: 'pw', stale: true, legacy: false });
+    // v1: `v1.<iv>.<tag>.<ct>`, the owner id alone as associated data, no key id.
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', old.current, iv);
+    c.setAAD(Buffer.from('user-1'));
+    const ct = Buffer.concat([c.update('legacy-pw'), c.final()]);
+    const v1 = ['v1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+    const binding = { table: 'snowflake_configurations', name: 'user-1', kind: 'SNOWFLAKE' };
+    expect(openSecret(v1, rotated, binding)).toEqual({ plain: 'legacy-pw', stale: true, legacy: true });
+    expect(openSecret(v1, old, binding).plain).toBe('legacy-pw');
+    expect(() => openSecret(v1, keys, binding)).toThrow(/does not authenticate/);
   });
 
   it('parses hex and base64 keys of 32 bytes only', () => {

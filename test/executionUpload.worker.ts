@@ -5,6 +5,7 @@
  *
  * Args (one JSON argument): {address, namespace, taskQueue, databaseUrl, keyHex, tmpDir}.
  */
+import { secretKeys } from '../src/secrets/crypto.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createExecutionUploadActivities } from '../src/activities/executionUpload.js';
 import { createPool } from '../src/db/index.js';
@@ -20,7 +21,7 @@ const worker = await Worker.create({
   activities: wrapActivities(
     createExecutionUploadActivities({
       pool,
-      encryptionKey: Buffer.from(a.keyHex, 'hex'),
+      secretKeys: secretKeys(a.keyHex)!,
       tmpDir: a.tmpDir,
       hooks: {
         afterChunk: async (i) => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withSnowflake } from '../src/connectors/snowflake.js';
 import { startStack } from '../src/infra/stack.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 import { testEnv } from './helpers/env.js';
@@ -66,15 +67,22 @@ describe('startStack', () => {
       expect(fs.readFileSync(pwFile, 'utf8').trim()).toBe(stack.config.api.adminPassword);
       expect(fs.statSync(pwFile).mode & 0o777).toBe(0o600);
       expect(stack.notes.join('\n')).not.toContain(stack.config.api.adminPassword);
-      if (stack.embeddedEmulator && !stack.notes.some((n) => n.includes('emulator not started'))) {
-        expect(stack.config.snowflake.accessUrl).toBe(stack.urls.snowflake);
-        const res = await fetch(`${stack.urls.snowflake}/session/v1/login-request`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: 'floe', PASSWORD: 'x' } }),
-        });
-        expect(res.status).toBe(200);
-      }
+      expect(stack.embeddedEmulator).toBe(true);
+      expect(stack.config.snowflake.accessUrl).toBe(stack.urls.snowflake);
+      // floe signs in to the embedded emulator with the stack's key pair, made under the state directory.
+      const keyFile = path.join(stateDir, 'snowflake-key.p8');
+      expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(stack.config.snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', username: 'floe', privateKey: fs.readFileSync(keyFile, 'utf8') });
+      expect(stack.config.snowflake.password).toBeUndefined();
+      const [row] = await withSnowflake(stack.config.snowflake, (s) => s.query<{ ONE: string }>('SELECT 1 AS ONE'));
+      expect(row.ONE).toBe('1');
+      // ... and a password is not a way in.
+      const res = await fetch(`${stack.urls.snowflake}/session/v1/login-request`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: 'floe', PASSWORD: 'x' } }),
+      });
+      expect(await res.json()).toMatchObject({ success: false, code: '390100' });
     } finally {
       await stack.stop();
     }

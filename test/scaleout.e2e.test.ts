@@ -23,10 +23,10 @@ import { freePort } from '../src/infra/process.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../src/jobs/executionUpload.js';
 import { taskQueues } from '../src/jobs/taskQueues.js';
 import { scheduleId } from '../src/jobs/watermarkSync.js';
-import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
+import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { testEnv } from './helpers/env.js';
+import { TEST_SNOWFLAKE_USER, testEnv } from './helpers/env.js';
 import { cfg } from './watermark.harness.js';
 
 const EXECUTIONS = 16;
@@ -92,8 +92,8 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-scaleout-'));
   db = await freshDatabase({ prefix: 'floe_scale' });
   pool = createPool(db.url, { max: 4 });
-  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu') });
-  sf = await connectSnowflake({ account: 'floe', username: 'floe', password: 'pw', accessUrl: emu.url, database: 'ANALYTICS' });
+  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: TEST_SNOWFLAKE_USER });
+  sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emu.url, database: 'ANALYTICS' });
   for (const q of ['CREATE DATABASE IF NOT EXISTS ANALYTICS', 'CREATE SCHEMA IF NOT EXISTS ANALYTICS.S', 'CREATE DATABASE IF NOT EXISTS USERS_DB', 'CREATE SCHEMA IF NOT EXISTS USERS_DB.RESULTS']) await sf.query(q);
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection, namespace: inject('temporalNamespace') });
@@ -166,9 +166,11 @@ describe('API and two workers as separate processes', () => {
 
     // A burst of executions for one user: the PostgreSQL trigger queues each one.
     const userId = randomUUID();
-    await saveSnowflakeConfiguration(pool, parseEncryptionKey(env.FLOE_ENCRYPTION_KEY!), {
+    const userPassword = `pw-${randomBytes(8).toString('hex')}`;
+    await sf.query(`CREATE USER IF NOT EXISTS user_users PASSWORD = '${userPassword}'`);
+    await saveSnowflakeConfiguration(pool, secretKeys(env.FLOE_ENCRYPTION_KEY!)!, {
       userId, account: 'acct_users.snowflakecomputing.com', warehouse: 'COMPUTE_WH', database: 'USERS_DB', schema: 'RESULTS',
-      username: 'user_users', password: `pw-${randomBytes(8).toString('hex')}`, accessUrl: emu.url,
+      username: 'user_users', secret: { password: userPassword }, accessUrl: emu.url,
     });
     const executionIds: string[] = [];
     for (let e = 0; e < EXECUTIONS; e++) {

@@ -5,7 +5,7 @@
  * disturb other tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -19,10 +19,11 @@ import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowf
 import { withDuckDb } from '../src/connectors/duckdb.js';
 import { createPool } from '../src/db/index.js';
 import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
+import { ensureKeyPair } from '../src/infra/keys.js';
 import { createWorker, workflowsPath, type FloeWorker } from '../src/worker.js';
 import { progressQuery } from '../src/workflows/tableSync.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { testConfig, testEnv } from './helpers/env.js';
+import { TEST_SNOWFLAKE_USER, testConfig, testEnv } from './helpers/env.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-tablesync-'));
 let db: FreshDatabase;
@@ -49,12 +50,18 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function makeRig(faults?: FaultOptions, opts: { worker?: boolean } = {}): Promise<Rig> {
+/**
+ * A rig; with `keyPair`, floe's user has a key pair made under the rig's directory (no password) and
+ * floe signs in with SNOWFLAKE_JWT, else with TEST_SNOWFLAKE_USER's password.
+ */
+async function makeRig(faults?: FaultOptions, opts: { worker?: boolean; keyPair?: boolean } = {}): Promise<Rig> {
   const name = `rig${++rigCount}`;
   const dir = path.join(root, name);
-  const emu = await startEmulator({ port: 0, dataDir: path.join(dir, 'emu'), faults });
-  const sf = await connectSnowflake({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
-  const env = {
+  const key = opts.keyPair ? ensureKeyPair(path.join(dir, 'keys')) : null;
+  const user = key ? { name: TEST_SNOWFLAKE_USER.name, publicKey: key.publicKey } : TEST_SNOWFLAKE_USER;
+  const emu = await startEmulator({ port: 0, dataDir: path.join(dir, 'emu'), faults, user });
+  const env: Record<string, string | undefined> = {
+    ...(key && { SNOWFLAKE_PASSWORD: undefined, SNOWFLAKE_PRIVATE_KEY_PATH: key.privateKeyPath }),
     DATABASE_URL: db.url,
     SNOWFLAKE_ACCESS_URL: emu.url,
     SNOWFLAKE_DATABASE: 'SRC',
@@ -63,8 +70,10 @@ async function makeRig(faults?: FaultOptions, opts: { worker?: boolean } = {}): 
     FLOE_STATE_DIR: path.join(dir, 'state'),
     FLOE_TASK_QUEUE: `floe-test-${process.pid}-${name}`,
   };
+  const config = testConfig(env);
+  const sf = await connectSnowflake(config.snowflake);
   const rig: Rig = {
-    name, emu, sf, duckdbPath: env.DUCKDB_PATH, stateDir: env.FLOE_STATE_DIR, taskQueue: env.FLOE_TASK_QUEUE, env,
+    name, emu, sf, duckdbPath: config.duckdbPath, stateDir: config.stateDir, taskQueue: config.temporal.taskQueue, env,
     worker: null, running: null,
     async startWorker() {
       const config = testConfig(env);
@@ -235,6 +244,56 @@ describe('tableSync full refresh', () => {
     expect(cause.type).toBe('TableNotFound');
     expect(cause.message).toMatch(/table sync of SRC\.S\.NOPE failed: .*SRC\.S\.NOPE/);
     expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('failed');
+  });
+});
+
+describe('tableSync signed in with a key pair', () => {
+  let rig: Rig;
+  let tableId: string;
+  beforeAll(async () => {
+    rig = await makeRig(undefined, { keyPair: true });
+    await rig.sf.query('CREATE TABLE SRC.S.KEYED (ID NUMBER(38,0), NAME VARCHAR)');
+    await rig.sf.query(`INSERT INTO SRC.S.KEYED VALUES (1, 'a'), (2, 'b')`);
+    tableId = await register('KEYED', ['ID'], null);
+  });
+
+  it('syncs with SNOWFLAKE_JWT, keeps working across a rotation to RSA_PUBLIC_KEY_2, and fails naming the credential once the key is no longer registered', async () => {
+    expect(testConfig(rig.env).snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', username: TEST_SNOWFLAKE_USER.name });
+    expect(testConfig(rig.env).snowflake.password).toBeUndefined();
+    const sync = () => run(rig, { tableId, table: 'KEYED', strategy: 'full', method: 'stage', primaryKey: ['ID'] });
+    expect(await sync()).toMatchObject({ rowsRead: 2, rowsInTarget: 2 });
+    expect(await duck(rig, 'SELECT CAST("ID" AS VARCHAR), "NAME" FROM "S"."KEYED" ORDER BY 1')).toEqual([['1', 'a'], ['2', 'b']]);
+
+    // Rotation: register the new key as RSA_PUBLIC_KEY_2, move floe to it, drop the old one.
+    const oldKeyPath = rig.env.SNOWFLAKE_PRIVATE_KEY_PATH!;
+    const next = ensureKeyPair(path.join(root, rig.name, 'next-keys'));
+    const bare = (pem: string) => pem.replace(/-----(BEGIN|END) PUBLIC KEY-----|\s+/g, '');
+    await rig.sf.query(`ALTER USER ${TEST_SNOWFLAKE_USER.name} SET RSA_PUBLIC_KEY_2 = '${bare(next.publicKey)}'`);
+    rig.env.SNOWFLAKE_PRIVATE_KEY_PATH = next.privateKeyPath;
+    await rig.stopWorker();
+    await rig.startWorker();
+    await rig.sf.query(`INSERT INTO SRC.S.KEYED VALUES (3, 'c')`);
+    expect(await sync()).toMatchObject({ rowsInTarget: 3 });
+    await rig.sf.query(`ALTER USER ${TEST_SNOWFLAKE_USER.name} UNSET RSA_PUBLIC_KEY`);
+    expect(await sync()).toMatchObject({ rowsInTarget: 3 });
+
+    // The old key is no longer registered: the job fails at once, naming how floe signed in, not the key.
+    rig.env.SNOWFLAKE_PRIVATE_KEY_PATH = oldKeyPath;
+    await rig.stopWorker();
+    await rig.startWorker();
+    const h = await start(rig, { tableId, table: 'KEYED', strategy: 'full', method: 'stage', primaryKey: ['ID'] });
+    const err = await h.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
+    expect(cause.type).toBe('AuthenticationFailed');
+    expect(cause.message).toMatch(/SNOWFLAKE_JWT as floe \(key pair\).*390144 JWT token is invalid/);
+    const history = JSON.stringify(await h.fetchHistory());
+    for (const secret of [readFileSync(oldKeyPath, 'utf8'), readFileSync(next.privateKeyPath, 'utf8')]) {
+      const body = secret.split('\n')[1];
+      expect(cause.message).not.toContain(body);
+      expect(history).not.toContain(body);
+    }
+    expect(await duck(rig, 'SELECT count(*)::VARCHAR FROM "S"."KEYED"')).toEqual([['3']]);
   });
 });
 

@@ -48,7 +48,7 @@ export async function makeRig(name: string): Promise<WmRig> {
   const root = mkdtempSync(path.join(os.tmpdir(), `floe-wm-${name}-`));
   const db = await freshDatabase({ prefix: 'floe_wm' });
   const pool = createPool(db.url, { max: 6 });
-  const emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu') });
+  const emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'p' } });
   const settings: SnowflakeSettings = { account: 'floe', username: 'u', password: 'p', accessUrl: emu.url, database: 'ANALYTICS' };
   const sf = await connectSnowflake(settings);
   await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');

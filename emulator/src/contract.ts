@@ -37,6 +37,8 @@ export interface SessionState {
   /** Current database (upper-cased unless it was quoted), or null before USE. */
   database: string | null;
   schema: string | null;
+  /** Upper-cased name of the user who signed in (users.ts). */
+  user?: string | null;
   /** The session's own connection: one transaction per session (BEGIN/COMMIT/ROLLBACK). */
   conn: DuckDBConnection;
 }

@@ -152,6 +152,7 @@ export class Engine {
       schema: s.schema,
       infoSchema: (db, view) => info?.get(`${db}.${view}`),
       tzColumns: s.tzColumns,
+      user: s.user,
     };
     return translateTokens(nameSelectList(tokens), env);
   }

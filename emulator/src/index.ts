@@ -1,18 +1,22 @@
 /**
  * The Snowflake emulator: a DuckDB-backed HTTP server speaking the REST protocol snowflake-sdk 3.x
  * uses (DESIGN §5). Start it in-process with {@link startEmulator}, or from the command line with
- * `npm run emulator -- --port <port> --data-dir <dir> [--seed-tpch <scale>]` (main.ts).
+ * `npm run emulator -- --port <port> --data-dir <dir> [--seed-tpch <scale>] [--user NAME --password PW | --public-key-file F]` (main.ts).
  *
- * Connect with `snowflake.createConnection({ account: 'floe', username: 'any', password: 'any',
- * accessUrl: url })`; any username/password is accepted.
+ * Sign-in is checked as Snowflake checks it (users.ts): start with a `user` (or create users with
+ * CREATE USER from a session of one), then connect with e.g. `snowflake.createConnection({ account:
+ * 'floe', username, password, accessUrl: url })` or `authenticator: 'SNOWFLAKE_JWT', privateKey`.
+ * With no user configured there are no users and every login is refused.
  */
 import path from 'node:path';
 import { Catalog } from './catalog.js';
 import { Engine } from './engine.js';
+import type { StatementHandler } from './contract.js';
 import { EmulatorServer, type FaultOptions } from './server.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { dropSessionStages, handleStageStatement } from './stages.js';
 import { seedTpch, type TpchColumn } from './tpch.js';
+import { handleUserStatement, UserStore, type BootstrapUser } from './users.js';
 
 export type { FaultOptions } from './server.js';
 
@@ -24,6 +28,8 @@ export interface EmulatorOptions {
   /** Create SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale> (tpch.ts) before listening; skipped for tables already there. */
   seedTpch?: number;
   faults?: FaultOptions;
+  /** Created, or its password / RSA_PUBLIC_KEY (PEM) updated, before listening; kept in `users.json`. */
+  user?: BootstrapUser;
 }
 
 export interface RunningEmulator {
@@ -38,7 +44,16 @@ export interface RunningEmulator {
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const dataDir = path.resolve(opts.dataDir);
   const catalog = await Catalog.open(dataDir);
-  const engine = new Engine(catalog, dataDir, handleStageStatement);
+  const users = UserStore.open(dataDir);
+  if (opts.user) await users.ensureUser(opts.user);
+  const handlers: StatementHandler[] = [handleUserStatement(users), handleStageStatement];
+  const engine = new Engine(catalog, dataDir, async (sql, ctx) => {
+    for (const handle of handlers) {
+      const outcome = await handle(sql, ctx);
+      if (outcome) return outcome;
+    }
+    return null;
+  });
   if (opts.seedTpch !== undefined) {
     const conn = await catalog.connect();
     try {
@@ -57,7 +72,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       conn.closeSync();
     }
   }
-  const server = new EmulatorServer({ engine, faults: opts.faults, onSessionEnd: (id) => dropSessionStages(dataDir, id) });
+  const server = new EmulatorServer({ engine, users, faults: opts.faults, onSessionEnd: (id) => dropSessionStages(dataDir, id) });
   const port = await server.listen(opts.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}`,

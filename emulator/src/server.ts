@@ -3,7 +3,7 @@
  *
  * | route | answer |
  * |---|---|
- * | `POST /session/v1/login-request` | token, masterToken, sessionId, parameters (any user/password) |
+ * | `POST /session/v1/login-request` | token, masterToken, sessionId, parameters; or Snowflake's login error (users.ts checks the credential) |
  * | `POST /queries/v1/query-request` | result (inline rowset or lazy chunks), or `333334` for asyncExec |
  * | `GET /queries/{id}/result` | the result of a (possibly async) query; waits for it to finish |
  * | `GET /monitoring/queries/{id}` | `{queries:[{id,status}]}` (RUNNING / SUCCESS / FAILED_WITH_ERROR / ABORTED) |
@@ -25,6 +25,7 @@ import type { StatementOutcome } from './contract.js';
 import { SnowflakeError } from './errors.js';
 import { Engine, toSnowflakeError } from './engine.js';
 import type { Session } from './session.js';
+import type { UserStore } from './users.js';
 import { runQuery, type ChunkProducer, type QueryResult } from './session-results.js';
 import type { Bindings } from './sql/binds.js';
 
@@ -90,6 +91,8 @@ interface SessionEntry {
 
 export interface ServerOptions {
   engine: Engine;
+  /** Who may sign in; an empty store refuses every login. */
+  users: UserStore;
   faults?: FaultOptions;
   /** Called when a session ends (temporary stages are dropped there). */
   onSessionEnd?: (sessionId: string) => Promise<void>;
@@ -198,10 +201,18 @@ export class EmulatorServer {
 
   private async login(url: URL, body: unknown, res: http.ServerResponse): Promise<void> {
     const data = (body as { data?: Record<string, unknown> })?.data ?? {};
+    let user: string;
+    try {
+      user = await this.opts.users.authenticate(data);
+    } catch (e) {
+      const err = toSnowflakeError(e);
+      return sendJson(res, { success: false, code: err.code, message: err.message, data: { errorCode: err.code, sqlState: err.sqlState } });
+    }
     const database = url.searchParams.get('databaseName') ?? (data.databaseName as string | undefined) ?? null;
     const schema = url.searchParams.get('schemaName') ?? (data.schemaName as string | undefined) ?? null;
     const token = randomUUID();
     const session = await this.opts.engine.openSession(token, database, schema);
+    session.user = user;
     this.sessions.set(token, { session, queue: Promise.resolve() });
     sendJson(res, {
       success: true,
@@ -213,7 +224,7 @@ export class EmulatorServer {
         validityInSeconds: 3600,
         masterValidityInSeconds: 14400,
         sessionId: Math.floor(Math.random() * 1e15),
-        displayUserName: String(data.LOGIN_NAME ?? 'user'),
+        displayUserName: user,
         serverVersion: '8.0.0',
         firstLogin: false,
         healthCheckInterval: 45,

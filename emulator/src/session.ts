@@ -10,6 +10,8 @@ import { quoteIdent } from './sql/tokenizer.js';
 export class Session implements SessionState {
   database: string | null = null;
   schema: string | null = null;
+  /** Upper-cased name of the user who signed in; set by the server after login. */
+  user: string | null = null;
   /** True between BEGIN and COMMIT/ROLLBACK. */
   inTransaction = false;
   /** Tables touched by the open transaction, as [db, schema, table]. */

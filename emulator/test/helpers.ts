@@ -11,23 +11,29 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../sr
 
 snowflake.configure({ logLevel: 'ERROR' });
 
+/** The user {@link startTestEmulator} creates and {@link connect} signs in as. */
+export const TEST_USER = { name: 'u', password: 'p' } as const;
+
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
 }
 
-/** Starts an emulator on an ephemeral port with a fresh temporary data directory (or `dataDir`). */
+/**
+ * Starts an emulator on an ephemeral port with a fresh temporary data directory (or `dataDir`),
+ * with {@link TEST_USER} as its user unless `opts.user` names another.
+ */
 export async function startTestEmulator(opts: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'floe-emu-'));
-  const emu = await startEmulator({ port: 0, ...opts, dataDir });
+  const emu = await startEmulator({ port: 0, user: TEST_USER, ...opts, dataDir });
   return { ...emu, dataDir };
 }
 
 export type Conn = snowflake.Connection;
 
-/** Opens a driver connection (database/schema optional, as in the login request). */
+/** Opens a driver connection (database/schema optional, as in the login request); rejects with the driver's login error. */
 export async function connect(emu: RunningEmulator, extra: Partial<snowflake.ConnectionOptions> = {}): Promise<Conn> {
-  const conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url, ...extra });
-  await conn.connectAsync(() => undefined);
+  const conn = snowflake.createConnection({ account: 'floe', username: TEST_USER.name, password: TEST_USER.password, accessUrl: emu.url, ...extra });
+  await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
   return conn;
 }
 

@@ -35,7 +35,7 @@ describe('stages end to end through snowflake-sdk', () => {
     snowflake.configure({ logLevel: 'ERROR' });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-stages-e2e-'));
     local = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-stages-e2e-local-'));
-    emu = await startEmulator({ dataDir });
+    emu = await startEmulator({ dataDir, user: { name: 'u', password: 'p' } });
     const boot = await connect(emu.url);
     await exec(boot, 'CREATE DATABASE IF NOT EXISTS E2E');
     await destroy(boot);

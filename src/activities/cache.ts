@@ -18,6 +18,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../errors.js';
+import { signInError } from '../credentials/kinds.js';
 import { decide, readLastAltered, stateHash } from '../cache/smart.js';
 import { cacheStagePath, extractAndReplace } from '../cache/extract.js';
 import * as store from '../cache/store.js';
@@ -53,13 +54,18 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
     const source = await store.getSource(deps.pool, cache.source_name);
     if (!source) throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
-    const settings = deps.credentials(source.credentials_ref);
-    if (!settings) throw floeError(NonRetryable.AuthenticationFailed, `credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on this worker`);
-    return { cache, source, settings };
+    const label = `credentials '${source.credentials_ref}' of source ${source.source_name}`;
+    const settings = await deps.credentials(source.credentials_ref).catch((err: unknown) => {
+      throw floeError(NonRetryable.AuthenticationFailed, `${label}: ${(err as Error).message}`);
+    });
+    if (!settings) throw floeError(NonRetryable.AuthenticationFailed, `${label} are not configured on this worker`);
+    return { cache, source, settings, label };
   }
 
-  async function withSf<T>(settings: SnowflakeSettings, fn: (sf: SnowflakeSession) => Promise<T>): Promise<T> {
-    const sf = await connectSnowflake(settings);
+  async function withSf<T>({ settings, label }: { settings: SnowflakeSettings; label: string }, fn: (sf: SnowflakeSession) => Promise<T>): Promise<T> {
+    const sf = await connectSnowflake(settings).catch((err: unknown) => {
+      throw signInError(err, label);
+    });
     try {
       return await fn(sf);
     } finally {
@@ -77,8 +83,9 @@ export function createCacheActivities(deps: CacheActivityDeps) {
 
   /** The smart check. */
   async function cacheCheck(input: { cacheName: string; force?: boolean }): Promise<CacheCheckResult> {
-    const { cache, settings } = await load(input.cacheName);
-    const lastAltered = cache.monitor_tables.length ? await withSf(settings, (sf) => readLastAltered(sf, cache.monitor_tables)) : {};
+    const loaded = await load(input.cacheName);
+    const { cache } = loaded;
+    const lastAltered = cache.monitor_tables.length ? await withSf(loaded, (sf) => readLastAltered(sf, cache.monitor_tables)) : {};
     const hash = stateHash(lastAltered);
     const d = decide({
       force: input.force ?? false,
@@ -101,10 +108,11 @@ export function createCacheActivities(deps: CacheActivityDeps) {
   }
 
   async function cacheExtractLoad(input: { cacheName: string; jobId: string }): Promise<CacheLoadResult> {
-    const { cache, settings } = await load(input.cacheName);
+    const loaded = await load(input.cacheName);
+    const { cache, settings } = loaded;
     const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
     try {
-      const r = await withSf(settings, (sf) => cancellable(extractAndReplace({
+      const r = await withSf(loaded, (sf) => cancellable(extractAndReplace({
         sf,
         lake: deps.lake,
         pool: deps.pool,
@@ -135,7 +143,7 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     await rm(path.join(deps.tmpDir, `cache-${seg}`), { recursive: true, force: true });
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
-    await withSf(loaded.settings, (sf) => sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)))).catch((e) =>
+    await withSf(loaded, (sf) => sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)))).catch((e) =>
       lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'),
     );
   }

@@ -1,7 +1,8 @@
 /**
  * Activities of the execution upload (seed 004). Rows and credentials never leave them: the workflow
  * passes a queue item id, the activity reads the execution's results from PostgreSQL, decrypts the
- * user's Snowflake password (src/uploads/crypto.ts), loads the rows and returns counts and names.
+ * user's Snowflake credential (password, key pair or token; src/secrets/crypto.ts), loads the rows and
+ * returns counts and names.
  *
  * Idempotence:
  * - `uploadClaim` is a single UPDATE … FOR UPDATE SKIP LOCKED; a retried claim claims other items (the
@@ -19,6 +20,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectSnowflake, type SnowflakeSession } from '../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../errors.js';
+import { signInError } from '../credentials/kinds.js';
+import type { SecretKeys } from '../secrets/crypto.js';
 import {
   EXECUTION_UPLOAD_DEFAULTS as D,
   type ExecutionUploadResult,
@@ -42,11 +45,11 @@ export interface ExecutionUploadHooks {
   afterLoad?: (i: { syncId: string; executionId: string; attempt: number }) => Promise<void> | void;
 }
 
-/** Dependencies: the control-plane pool and the key that decrypts per-user passwords stay in the worker. */
+/** Dependencies: the control-plane pool and the keys that decrypt per-user credentials stay in the worker. */
 export interface ExecutionUploadDeps {
   pool: pg.Pool;
-  /** 32-byte AES-256-GCM key (FLOE_ENCRYPTION_KEY). */
-  encryptionKey: Buffer;
+  /** AES-256-GCM keys (FLOE_ENCRYPTION_KEY, and FLOE_ENCRYPTION_KEY_PREVIOUS during a rotation). */
+  secretKeys: SecretKeys;
   /** Directory for the file path's CSV files (created on demand, removed after each upload). */
   tmpDir: string;
   logger?: Logger;
@@ -114,8 +117,8 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
    * the columns, load the rows by binds (≤ bindMaxRows) or file + PUT + COPY, publish by SWAP, record
    * the result. Failures are thrown; the workflow records them on the item and decides on a retry.
    *
-   * Throws InvalidRequest (no results, item or execution missing), AuthenticationFailed (password does
-   * not decrypt), VerificationFailed (row count differs), and Snowflake errors (typed by src/errors.ts
+   * Throws InvalidRequest (no results, item or execution missing), AuthenticationFailed (the credential
+   * does not decrypt, or Snowflake refuses the sign-in), VerificationFailed (row count differs), and Snowflake errors (typed by src/errors.ts
    * when wrapped with `wrapActivities`).
    */
   async function uploadExecution(input: UploadExecutionInput): Promise<ExecutionUploadResult> {
@@ -140,8 +143,9 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
       const exec = await store.getExecution(deps.pool, item.executionId);
       if (!exec) throw floeError(NonRetryable.InvalidRequest, `execution ${item.executionId} does not exist`);
 
-      const cfg = await store.activeSettings(deps.pool, item.userId, deps.encryptionKey).catch((err: unknown) => {
-        if ((err as Error)?.name === 'SecretError') throw floeError(NonRetryable.AuthenticationFailed, `Snowflake password of user ${item.userId}: ${(err as Error).message}`);
+      const credential = `the Snowflake configuration of user ${item.userId}`;
+      const cfg = await store.activeSettings(deps.pool, item.userId, deps.secretKeys).catch((err: unknown) => {
+        if ((err as Error)?.name === 'SecretError') throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${(err as Error).message}`);
         throw err;
       });
       if (!cfg) {
@@ -194,7 +198,9 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
       let localDir: string | null = null;
       let sf: SnowflakeSession | null = null;
       try {
-        sf = await connectSnowflake(cfg.settings);
+        sf = await connectSnowflake(cfg.settings).catch((err: unknown) => {
+          throw signInError(err, credential);
+        });
         hb.beat({ phase: 'load', rows: 0 });
         await sf.query(S.createRawSql(raw, cols));
         if (rows.length > 0) {

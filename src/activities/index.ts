@@ -9,11 +9,12 @@
  *
  * Composition: the table sync's activities always; the watermark sync's (`pgSync*`, PostgreSQL →
  * Snowflake) when a control-plane `pool` is given; the cache refresh's when `pool` and `cache` are given;
- * the execution upload's (`upload*`) when `pool` and `encryptionKey` are given. Activity names are prefixed per job, so they never clash.
+ * the execution upload's (`upload*`) when `pool` and `secretKeys` are given. Activity names are prefixed per job, so they never clash.
  */
 import path from 'node:path';
 import type pg from 'pg';
 import { wrapActivities } from '../errors.js';
+import type { SecretKeys } from '../secrets/crypto.js';
 import { createTableSyncActivities, type TableSyncDeps } from './tableSync.js';
 import { createWatermarkSyncActivities, type WatermarkSyncActivities } from './watermarkSync.js';
 import { createExecutionUploadActivities, type ExecutionUploadActivities } from './executionUpload.js';
@@ -23,8 +24,8 @@ import { createCacheActivities, type CacheActivities, type CacheActivityDeps } f
 export interface ActivityDeps extends TableSyncDeps {
   /** Watermark sync source database (PG_SYNC_SOURCE_URL); default `pool`. */
   pgSyncSourcePool?: pg.Pool;
-  /** Execution upload: 32-byte AES-256-GCM key that decrypts per-user Snowflake passwords. */
-  encryptionKey?: Buffer;
+  /** Execution upload: the AES-256-GCM keys that decrypt per-user Snowflake credentials. */
+  secretKeys?: SecretKeys;
   /** Query-result cache (seed 003): DuckLake settings and the credentials resolver; cache activities need `pool` too. */
   cache?: Pick<CacheActivityDeps, 'lake' | 'credentials'>;
   /** Parent of the per-job temp directories (default: the parent of `tmpDir`). */
@@ -50,10 +51,10 @@ export function createActivities(deps: ActivityDeps) {
     if (deps.cache) {
       Object.assign(acts, createCacheActivities({ pool: deps.pool, ...deps.cache, tmpDir: path.join(tmpRoot, 'cache'), logger: deps.logger }));
     }
-    if (deps.encryptionKey) {
+    if (deps.secretKeys) {
       Object.assign(acts, createExecutionUploadActivities({
         pool: deps.pool,
-        encryptionKey: deps.encryptionKey,
+        secretKeys: deps.secretKeys,
         tmpDir: path.join(tmpRoot, 'execution-upload'),
         logger: deps.logger,
       }));

@@ -9,7 +9,8 @@
  *
  * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
  * watermark sync under /api/v1/pg-sync (pgSync.ts, seed 002), caches under /api/v1 (cache.ts, seed 003),
- * execution upload under /api/snowflake-sync (executionSync.ts, seed 004's paths), and Prometheus
+ * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
+ * /api/snowflake-sync (executionSync.ts, seed 004's paths; per-user configurations routes/uploadConfig.ts), and Prometheus
  * metrics at GET /metrics.
  */
 import { randomUUID } from 'node:crypto';
@@ -24,7 +25,10 @@ import { createPgSyncRouter, createMetricsHandler } from './pgSync.js';
 import { createCacheRouter } from './cache.js';
 import { createExecutionSyncRouter } from './executionSync.js';
 import { lakeSettingsFromConfig } from '../cache/storage.js';
-import { staticCredentials } from '../cache/store.js';
+import { credentialResolver } from '../credentials/store.js';
+import { secretKeys } from '../secrets/crypto.js';
+import { credentialsRouter } from './routes/credentials.js';
+import { uploadConfigRouter } from './routes/uploadConfig.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -89,6 +93,7 @@ export function createApp(deps: ApiDeps): Application {
 
   const auth = requireAuth(deps.pool, authSettings(deps));
 
+  const keys = secretKeys(deps.config.executionUpload.encryptionKey, deps.config.executionUpload.previousEncryptionKey);
   const api = express.Router();
   api.use(tokenRouter(routeDeps));
   api.use(auth);
@@ -111,11 +116,14 @@ export function createApp(deps: ApiDeps): Application {
       temporal: deps.temporal,
       taskQueue: deps.config.temporal.taskQueues.cacheRefresh,
       lake: lakeSettingsFromConfig(deps.config),
-      credentials: staticCredentials(deps.snowflake),
+      credentials: credentialResolver(deps.pool, keys, deps.snowflake),
       logger: log,
     }),
   );
+  // Named credentials are admin only: requireRole('admin') (src/api/auth.ts) goes in front of this router.
+  api.use(credentialsRouter({ pool: deps.pool, secretKeys: keys }));
   app.use(API_PREFIX, api);
+  app.use('/api/snowflake-sync/config', auth, uploadConfigRouter({ pool: deps.pool, secretKeys: keys }));
   // Seed 004 keeps its own prefix (outside /api/v1), behind the same auth.
   app.use('/api/snowflake-sync', auth, createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: log }));
 

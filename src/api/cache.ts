@@ -138,7 +138,7 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
 
   r.post('/cache/sources', async (req, res) => {
     const b = parseInput(sourceBody, req.body, 'body');
-    if (!deps.credentials(b.credentials_ref)) {
+    if (!(await deps.credentials(b.credentials_ref))) {
       throw unprocessable(`body field 'credentials_ref': no credentials named '${b.credentials_ref}' are configured on the server`, 'credentials_ref');
     }
     const { source, created } = await store.upsertSource(deps.pool, { sourceName: b.source_name, credentialsRef: b.credentials_ref, passthroughEnabled: b.passthrough_enabled });
@@ -154,7 +154,7 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
     const name = b.cache_name.toLowerCase();
     const source = await store.getSource(deps.pool, b.source_name);
     if (!source) throw notFound(`source ${b.source_name} does not exist`, 'source_name');
-    const settings = deps.credentials(source.credentials_ref);
+    const settings = await deps.credentials(source.credentials_ref);
     if (!settings) throw unprocessable(`credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on the server`, 'source_name');
     const query = trimQuery(b.source_query);
     let refs;

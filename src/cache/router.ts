@@ -16,6 +16,7 @@ import type pg from 'pg';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { connectSnowflake } from '../connectors/snowflake.js';
 import { classifyError, NonRetryable } from '../errors.js';
+import { signInError } from '../credentials/kinds.js';
 import { quoteDuckDbIdent } from '../sql/quote.js';
 import { trimQuery } from './extract.js';
 import { extractRefs, replaceSlices, SqlScanError, type TableRef } from './sqlRefs.js';
@@ -225,8 +226,11 @@ async function runPassthrough(
   reason: string,
   started: number,
 ): Promise<QueryResponse> {
-  const settings = deps.credentials(source.credentials_ref);
-  if (!settings) throw new CacheQueryError(502, 'snowflake_error', `credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on this server`);
+  const label = `credentials '${source.credentials_ref}' of source ${source.source_name}`;
+  const settings = await deps.credentials(source.credentials_ref).catch((err: unknown) => {
+    throw new CacheQueryError(502, 'snowflake_error', `${label}: ${(err as Error).message}`);
+  });
+  if (!settings) throw new CacheQueryError(502, 'snowflake_error', `${label} are not configured on this server`);
   // Inline caches as their source query, so the whole query runs in Snowflake.
   const edits = refs.flatMap((r) => {
     const c = r.parts.length === 1 ? caches.get(r.parts[0]!.value.toLowerCase()) : undefined;
@@ -235,7 +239,8 @@ async function runPassthrough(
   });
   const text = replaceSlices(sql, edits);
   const sf = await connectSnowflake(settings).catch((e: Error) => {
-    throw new CacheQueryError(502, 'snowflake_error', `Snowflake login failed: ${e.message}`);
+    const failed = signInError(e, label);
+    throw new CacheQueryError(502, 'snowflake_error', failed.message, { snowflake_code: failed.code });
   });
   try {
     let rows: Record<string, unknown>[];

@@ -1,21 +1,18 @@
 /**
  * Control-plane rows of the cache (migrations/0004_query_cache.sql): storage, sources, caches and their
- * state, in PostgreSQL. Plain functions over a pg Pool; no secrets are stored (sources hold a
+ * state, in PostgreSQL. Plain functions over a pg Pool; no secrets are stored here (sources hold a
  * credentials reference the server resolves, see {@link CredentialResolver}).
  */
 import type pg from 'pg';
 import type { SnowflakeSettings } from '../connectors/snowflake.js';
 
 /**
- * Resolves a source's `credentials_ref` to Snowflake settings held by the server (e.g. `default` → the
- * SNOWFLAKE_* configuration). Returns undefined for unknown references.
+ * Resolves a source's `credentials_ref` to Snowflake settings held by the server: `default` → the
+ * SNOWFLAKE_* configuration, another name → a named credential (src/credentials/store.ts
+ * `credentialResolver`). Resolves undefined for unknown references; rejects when a stored secret does
+ * not decrypt.
  */
-export type CredentialResolver = (ref: string) => SnowflakeSettings | undefined;
-
-/** A credential resolver that knows `default` (and any extra named settings). */
-export function staticCredentials(defaults: SnowflakeSettings, named: Record<string, SnowflakeSettings> = {}): CredentialResolver {
-  return (ref) => (ref === 'default' ? defaults : Object.hasOwn(named, ref) ? named[ref] : undefined);
-}
+export type CredentialResolver = (ref: string) => Promise<SnowflakeSettings | undefined>;
 
 export interface CacheSource {
   source_name: string;

@@ -9,18 +9,103 @@
  */
 import './snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
+import { createPrivateKey } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
-/** Connection settings; `accessUrl` points at the emulator (e.g. http://127.0.0.1:8080). */
+/** How floe signs in to Snowflake (snowflake-sdk's `authenticator` values). */
+export type SnowflakeAuthenticator = 'SNOWFLAKE' | 'SNOWFLAKE_JWT' | 'PROGRAMMATIC_ACCESS_TOKEN' | 'OAUTH';
+
+/** The authenticators floe accepts, in the order the docs list them. */
+export const SNOWFLAKE_AUTHENTICATORS = ['SNOWFLAKE_JWT', 'PROGRAMMATIC_ACCESS_TOKEN', 'OAUTH', 'SNOWFLAKE'] as const satisfies readonly SnowflakeAuthenticator[];
+
+/**
+ * Connection settings; `accessUrl` points at the emulator (e.g. http://127.0.0.1:8080). Which
+ * credential field is used depends on `authenticator`: `password` (SNOWFLAKE), `privateKey`
+ * (+ `privateKeyPassphrase`) (SNOWFLAKE_JWT), `token` or `tokenFilePath` (PROGRAMMATIC_ACCESS_TOKEN, OAUTH).
+ */
 export interface SnowflakeSettings {
-  account: string;
-  username: string;
-  password: string;
-  accessUrl?: string;
-  warehouse?: string;
-  database?: string;
-  schema?: string;
-  role?: string;
+  account: string; username: string;
+  /** Default SNOWFLAKE (password). */
+  authenticator?: SnowflakeAuthenticator;
+  password?: string;              // SNOWFLAKE
+  privateKey?: string;            // SNOWFLAKE_JWT: PKCS#8 PEM, possibly encrypted
+  privateKeyPassphrase?: string;  // for an encrypted PKCS#8 PEM
+  token?: string;                 // PROGRAMMATIC_ACCESS_TOKEN or OAUTH
+  tokenFilePath?: string;         // re-read on every connect (rotated token files work without restart)
+  accessUrl?: string; warehouse?: string; database?: string; schema?: string; role?: string;
+}
+
+/**
+ * What a sign-in used, for error messages: authenticator, user and the kind of credential, never
+ * the credential itself (e.g. `SNOWFLAKE_JWT as FLOE (key pair)`).
+ */
+export function describeSignIn(settings: SnowflakeSettings): string {
+  const authenticator = settings.authenticator ?? 'SNOWFLAKE';
+  const credential =
+    authenticator === 'SNOWFLAKE_JWT' ? 'key pair'
+    : authenticator === 'SNOWFLAKE' ? 'password'
+    : settings.tokenFilePath !== undefined ? `token file ${settings.tokenFilePath}`
+    : authenticator === 'OAUTH' ? 'OAuth access token' : 'programmatic access token';
+  return `${authenticator} as ${settings.username} (${credential})`;
+}
+
+/**
+ * snowflake-sdk connection options for the credential of `settings`. Each authenticator is the
+ * driver's own: SNOWFLAKE sends PASSWORD; SNOWFLAKE_JWT signs a JWT with `privateKey` /
+ * `privateKeyPass` (auth_keypair.js); PROGRAMMATIC_ACCESS_TOKEN and OAUTH send `token`, which the
+ * driver reads from `tokenFilePath` when no token is given, at each createConnection
+ * (configuration/connection_configuration.js), so every new session sees a rotated token file.
+ */
+function credentialOptions(settings: SnowflakeSettings): Partial<snowflake.ConnectionOptions> {
+  const authenticator = settings.authenticator ?? 'SNOWFLAKE';
+  switch (authenticator) {
+    case 'SNOWFLAKE':
+      return { authenticator, password: settings.password };
+    case 'SNOWFLAKE_JWT':
+      return { authenticator, privateKey: settings.privateKey, ...(settings.privateKeyPassphrase !== undefined && { privateKeyPass: settings.privateKeyPassphrase }) };
+    case 'PROGRAMMATIC_ACCESS_TOKEN':
+    case 'OAUTH':
+      return { authenticator, ...(settings.token !== undefined ? { token: settings.token } : { tokenFilePath: settings.tokenFilePath }) };
+  }
+}
+
+/**
+ * Why a private key cannot sign floe in with SNOWFLAKE_JWT, or null when it can: it must be a PEM
+ * PKCS#8 RSA key (`-----BEGIN PRIVATE KEY-----`, or `-----BEGIN ENCRYPTED PRIVATE KEY-----` with its
+ * passphrase), the format Snowflake's key-pair documentation has `openssl pkcs8 -topk8` produce.
+ * `field` says which input is at fault. Never includes key material.
+ */
+export function privateKeyProblem(pem: string, passphrase?: string): { field: 'privateKey' | 'privateKeyPassphrase'; problem: string } | null {
+  const text = pem.trim();
+  const encrypted = text.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+  if (/^-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text) && !text.startsWith('-----BEGIN PRIVATE KEY-----')) {
+    return { field: 'privateKey', problem: 'is not PKCS#8 (a PKCS#1 "BEGIN RSA PRIVATE KEY" or EC key): convert it with `openssl pkcs8 -topk8 -inform PEM -in key.pem -out rsa_key.p8`' };
+  }
+  if (!encrypted && !text.startsWith('-----BEGIN PRIVATE KEY-----')) {
+    return { field: 'privateKey', problem: 'is not a PEM PKCS#8 private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN ENCRYPTED PRIVATE KEY-----")' };
+  }
+  if (encrypted && passphrase === undefined) return { field: 'privateKeyPassphrase', problem: 'is required: the private key is encrypted' };
+  try {
+    const key = createPrivateKey({ key: text, format: 'pem', ...(encrypted && { passphrase }) });
+    if (key.asymmetricKeyType !== 'rsa') return { field: 'privateKey', problem: `must be an RSA key (Snowflake key-pair sign-in uses RS256), not ${key.asymmetricKeyType}` };
+  } catch (err) {
+    if (encrypted && (err as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') return { field: 'privateKeyPassphrase', problem: 'does not decrypt the private key (wrong passphrase)' };
+    return { field: 'privateKey', problem: 'cannot be read as a PEM PKCS#8 private key' };
+  }
+  return null;
+}
+
+/** A failed sign-in: names the authenticator, user and credential kind; keeps the driver's `code` (e.g. 390100, 390144). */
+export class SnowflakeSignInError extends Error {
+  override readonly name = 'SnowflakeSignInError';
+  constructor(
+    settings: SnowflakeSettings,
+    /** The driver's error code, when it gave one. */
+    readonly code: string | undefined,
+    driverMessage: string,
+  ) {
+    super(`Snowflake sign-in failed (${describeSignIn(settings)}, account ${settings.account}): ${code ? `${code} ` : ''}${driverMessage}`);
+  }
 }
 
 /** One row as returned with numbers, dates and timestamps fetched as strings or driver objects. */
@@ -103,14 +188,27 @@ export class SnowflakeSession {
 }
 
 /**
- * Open a session. Throws the driver's error when login fails (wrong account, credentials or URL).
+ * Open a session. Throws {@link SnowflakeSignInError} when sign-in fails (wrong account, credential
+ * or URL, an unreadable token file), naming the authenticator and user but not the secret.
  */
 export async function connectSnowflake(settings: SnowflakeSettings): Promise<SnowflakeSession> {
   configureOnce();
-  const conn = snowflake.createConnection({
+  let conn: snowflake.Connection;
+  try {
+    conn = createConnection(settings);
+    await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    const e = err as { code?: unknown; message?: string };
+    throw new SnowflakeSignInError(settings, e.code === undefined ? undefined : String(e.code), e.message ?? String(err));
+  }
+  return new SnowflakeSession(conn);
+}
+
+function createConnection(settings: SnowflakeSettings): snowflake.Connection {
+  return snowflake.createConnection({
     account: settings.account,
     username: settings.username,
-    password: settings.password,
+    ...credentialOptions(settings),
     accessUrl: settings.accessUrl,
     warehouse: settings.warehouse,
     database: settings.database,
@@ -120,8 +218,6 @@ export async function connectSnowflake(settings: SnowflakeSettings): Promise<Sno
     // data_types.js getNullValue), indistinguishable from the text 'NULL'. Process-wide in the driver.
     representNullAsStringNull: false,
   });
-  await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
-  return new SnowflakeSession(conn);
 }
 
 /** Run `fn` with a fresh session and always close it. */

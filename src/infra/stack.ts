@@ -20,7 +20,9 @@
  * the records behind, and the next start on the same state directory stops those servers first when
  * they are still floe's (src/infra/childRecords.ts), instead of failing on "port in use".
  *
- * With the embedded emulator, JWT_SECRET_KEY and ADMIN_PASSWORD are generated for the session when
+ * With the embedded emulator, floe signs in with a key pair (SNOWFLAKE_JWT): `<state>/snowflake-key.p8`
+ * (made on first start, src/infra/keys.ts) whose public key the emulator registers for floe's user
+ * (SNOWFLAKE_USER, default floe). JWT_SECRET_KEY and ADMIN_PASSWORD are generated for the session when
  * unset; the admin password is written to `<state>/admin-password` (mode 0600), never printed or logged.
  */
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { childLogger, setLogLevel } from '../logger.js';
+import { ensureKeyPair, type StackKeyPair } from './keys.js';
 import { projectRoot, stateDir as defaultStateDir } from './paths.js';
 import { portInUse } from './process.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
@@ -199,18 +202,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           logFile: path.join(stateDir, 'logs', 'temporal.log'),
           recordFile: path.join(runDir, 'temporal.json'),
         });
-    const emulatorTask: Promise<EmulatorHandle | null> = embeddedEmulator ? startEmbeddedEmulator() : Promise.resolve(null);
+    const emulatorUser = envValue('SNOWFLAKE_USER', env) ?? 'floe';
+    const keyPair = embeddedEmulator ? ensureKeyPair(stateDir) : null;
+    const emulatorTask: Promise<EmulatorHandle | null> = keyPair ? startEmbeddedEmulator(keyPair) : Promise.resolve(null);
 
-    async function startEmbeddedEmulator(): Promise<EmulatorHandle | null> {
+    async function startEmbeddedEmulator(keyPair: StackKeyPair): Promise<EmulatorHandle | null> {
       const mod = await importOptional('../../emulator/src/index.js');
       if (!mod || typeof mod.startEmulator !== 'function') {
         notes.push('Snowflake emulator not started: emulator/src/index.ts (startEmulator) is not there yet');
         return null;
       }
-      const start = mod.startEmulator as (o: { port: number; dataDir: string; seedTpch?: number }) => Promise<EmulatorHandle>;
+      const start = mod.startEmulator as (o: { port: number; dataDir: string; seedTpch?: number; user: { name: string; publicKey: string } }) => Promise<EmulatorHandle>;
       const seedTpch = options.seedTpch ?? 1;
       const started = Date.now();
-      const emu = await start({ port: emulatorPort, dataDir: path.join(stateDir, 'emulator'), ...(seedTpch > 0 && { seedTpch }) });
+      const user = { name: emulatorUser, publicKey: keyPair.publicKey };
+      const emu = await start({ port: emulatorPort, dataDir: path.join(stateDir, 'emulator'), user, ...(seedTpch > 0 && { seedTpch }) });
       log.info({ url: emu.url, seedTpch, ms: Date.now() - started }, 'Snowflake emulator ready');
       return emu;
     }
@@ -232,12 +238,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // --- the configuration everything runs with -----------------------------------------------
     if (pgServer) env.DATABASE_URL = pgServer.url;
     if (temporal) env.TEMPORAL_ADDRESS = temporal.address;
-    if (embeddedEmulator) {
+    if (keyPair) {
       const port = emulator?.port ?? (emulator?.url ? portOf(emulator.url) : emulatorPort);
       env.SNOWFLAKE_ACCESS_URL = emulator?.url ?? `http://127.0.0.1:${port}`;
       env.SNOWFLAKE_ACCOUNT = 'floe';
-      env.SNOWFLAKE_USER = envValue('SNOWFLAKE_USER', env) ?? 'floe';
-      env.SNOWFLAKE_PASSWORD = envValue('SNOWFLAKE_PASSWORD', env) ?? secret(12);
+      env.SNOWFLAKE_USER = emulatorUser;
+      // floe's user in the embedded emulator has the stack's key pair and no other credential.
+      for (const name of ['SNOWFLAKE_PASSWORD', 'SNOWFLAKE_PRIVATE_KEY', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', 'SNOWFLAKE_TOKEN', 'SNOWFLAKE_TOKEN_FILE_PATH']) delete env[name];
+      env.SNOWFLAKE_AUTHENTICATOR = 'SNOWFLAKE_JWT';
+      env.SNOWFLAKE_PRIVATE_KEY_PATH = keyPair.privateKeyPath;
       if (!envValue('JWT_SECRET_KEY', env)) env.JWT_SECRET_KEY = secret(48);
       if (!envValue('ADMIN_PASSWORD', env)) {
         env.ADMIN_PASSWORD = secret(12);

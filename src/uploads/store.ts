@@ -8,8 +8,10 @@
  * drain was terminated) is claimed again; a child already running for it keeps it (stable workflow id).
  */
 import type pg from 'pg';
-import { decryptSecret, encryptSecret } from './crypto.js';
-import type { SnowflakeSettings } from '../connectors/snowflake.js';
+import { withTransaction } from '../db/pool.js';
+import type { SnowflakeAuthenticator, SnowflakeSettings } from '../connectors/snowflake.js';
+import { sealSecret, secretHints, unsealSecret, type SecretHints, type SnowflakeSecret } from '../credentials/kinds.js';
+import type { SecretBinding, SecretKeys } from '../secrets/crypto.js';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -205,40 +207,63 @@ export async function readResultCells(db: Queryable, executionId: string, kind: 
   return { keys, cells };
 }
 
-/** A user's active configuration without its password. */
-export interface SnowflakeConfigurationInfo {
+/** The table of per-user configurations (also the `table` of their secrets' {@link SecretBinding}). */
+export const CONFIGURATIONS_TABLE = 'snowflake_configurations';
+
+const configBinding = (userId: string, authenticator: string): SecretBinding => ({ table: CONFIGURATIONS_TABLE, name: userId, kind: authenticator });
+
+/** A user's active configuration without its secret, as the API shows it. */
+export interface SnowflakeConfigurationView extends SecretHints {
   id: string;
-  userId: string;
+  user_id: string;
   account: string;
+  user: string;
+  authenticator: SnowflakeAuthenticator;
   warehouse: string | null;
   database: string;
   schema: string;
-  username: string;
   role: string | null;
-  accessUrl: string | null;
+  access_url: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const CONFIG_VIEW_COLUMNS = `id, user_id, account_identifier AS account, username AS user, authenticator, public_key_fingerprint, token_last4,
+  warehouse, database, schema, role, access_url, created_at, updated_at`;
+
+/** The user's active configuration (no secret), or null. */
+export async function getSnowflakeConfiguration(db: Queryable, userId: string): Promise<SnowflakeConfigurationView | null> {
+  const { rows } = await db.query<SnowflakeConfigurationView>(
+    `SELECT ${CONFIG_VIEW_COLUMNS} FROM snowflake_configurations WHERE user_id = $1 AND is_active`,
+    [userId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Remove the user's configurations (the active one and earlier ones, with their secrets). Returns false when there was no active one. */
+export async function deleteSnowflakeConfiguration(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ active: boolean }>('DELETE FROM snowflake_configurations WHERE user_id = $1 RETURNING is_active AS active', [userId]);
+  return rows.some((r) => r.active);
 }
 
 /**
- * The user's active configuration resolved to connection settings, the password decrypted with `key`
- * (call only inside activities). Null when the user has no active configuration.
- * @throws SecretError when the stored password does not decrypt.
+ * The user's active configuration resolved to connection settings, the secret decrypted with `keys`
+ * (call only inside activities and the API's test route). Null when the user has no active configuration.
+ * @throws SecretError when the stored secret does not decrypt.
  */
-export async function activeSettings(db: Queryable, userId: string, key: Buffer): Promise<{ info: SnowflakeConfigurationInfo; settings: SnowflakeSettings } | null> {
-  const { rows } = await db.query<{ id: string; user_id: string; account_identifier: string; warehouse: string | null; database: string; schema: string; username: string; password_encrypted: string; role: string | null; access_url: string | null }>(
-    `SELECT id, user_id, account_identifier, warehouse, database, schema, username, password_encrypted, role, access_url
-       FROM snowflake_configurations WHERE user_id = $1 AND is_active LIMIT 1`,
+export async function activeSettings(db: Queryable, userId: string, keys: SecretKeys): Promise<{ info: SnowflakeConfigurationView; settings: SnowflakeSettings } | null> {
+  const { rows } = await db.query<SnowflakeConfigurationView & { secret_encrypted: string }>(
+    `SELECT ${CONFIG_VIEW_COLUMNS}, secret_encrypted FROM snowflake_configurations WHERE user_id = $1 AND is_active`,
     [userId],
   );
   const r = rows[0];
   if (!r) return null;
-  const info: SnowflakeConfigurationInfo = {
-    id: r.id, userId: r.user_id, account: r.account_identifier, warehouse: r.warehouse, database: r.database, schema: r.schema,
-    username: r.username, role: r.role, accessUrl: r.access_url,
-  };
+  const { secret_encrypted: stored, ...info } = r;
   const settings: SnowflakeSettings = {
-    account: r.account_identifier.replace(/\.snowflakecomputing\.com$/i, ''),
-    username: r.username,
-    password: decryptSecret(r.password_encrypted, key, r.user_id),
+    account: r.account.replace(/\.snowflakecomputing\.com$/i, ''),
+    username: r.user,
+    authenticator: r.authenticator,
+    ...unsealSecret(stored, keys, configBinding(r.user_id, r.authenticator)),
     ...(r.access_url ? { accessUrl: r.access_url.replace(/\/+$/, '') } : {}),
     ...(r.warehouse ? { warehouse: r.warehouse } : {}),
     database: r.database,
@@ -256,34 +281,33 @@ export interface SnowflakeConfigurationInput {
   database: string;
   schema: string;
   username: string;
+  /** Default SNOWFLAKE (password). */
+  authenticator?: SnowflakeAuthenticator;
   /** Plain text; stored only as AES-256-GCM ciphertext. */
-  password: string;
+  secret: SnowflakeSecret;
   role?: string | null;
   accessUrl?: string | null;
 }
 
 /**
  * Store a user's configuration as the active one (an earlier active one is deactivated in the same
- * transaction). Returns the new configuration id.
+ * transaction). Returns the new configuration (no secret).
  */
-export async function saveSnowflakeConfiguration(pool: pg.Pool, key: Buffer, c: SnowflakeConfigurationInput): Promise<string> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export async function saveSnowflakeConfiguration(pool: pg.Pool, keys: SecretKeys, c: SnowflakeConfigurationInput): Promise<SnowflakeConfigurationView> {
+  const authenticator = c.authenticator ?? 'SNOWFLAKE';
+  const hints = secretHints(c.secret);
+  return withTransaction(pool, async (client) => {
     await client.query('UPDATE snowflake_configurations SET is_active = false, updated_at = now() WHERE user_id = $1 AND is_active', [c.userId]);
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO snowflake_configurations (user_id, account_identifier, warehouse, database, schema, username, password_encrypted, role, access_url, is_active)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true) RETURNING id`,
-      [c.userId, c.account, c.warehouse ?? null, c.database, c.schema, c.username, encryptSecret(c.password, key, c.userId), c.role ?? null, c.accessUrl ?? null],
+    const { rows } = await client.query<SnowflakeConfigurationView>(
+      `INSERT INTO snowflake_configurations (user_id, account_identifier, warehouse, database, schema, username, authenticator, secret_encrypted,
+         public_key_fingerprint, token_last4, role, access_url, is_active)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true) RETURNING ${CONFIG_VIEW_COLUMNS}`,
+      [c.userId, c.account, c.warehouse ?? null, c.database, c.schema, c.username, authenticator,
+        sealSecret(c.secret, keys, configBinding(c.userId, authenticator)), hints.public_key_fingerprint, hints.token_last4,
+        c.role ?? null, c.accessUrl?.replace(/\/+$/, '') ?? null],
     );
-    await client.query('COMMIT');
-    return rows[0].id;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return rows[0];
+  });
 }
 
 // ---------------------------------------------------------------- API reads and repairs

@@ -9,6 +9,12 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type FloeConfig } from '../../src/config.js';
 
+/**
+ * The Snowflake user {@link testEnv} signs in as. The emulator has no users of its own: start it with
+ * `user: TEST_SNOWFLAKE_USER` so this one exists.
+ */
+export const TEST_SNOWFLAKE_USER = { name: 'floe', password: 'test-password' } as const;
+
 /** Environment variables for a valid config; `overrides` win (an `undefined` value removes a variable). */
 export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -19,8 +25,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     // One host: the test's worker writes the DuckDB file.
     FLOE_DUCKDB_OWNER: 'true',
     SNOWFLAKE_ACCOUNT: 'floe_test',
-    SNOWFLAKE_USER: 'floe',
-    SNOWFLAKE_PASSWORD: 'test-password',
+    SNOWFLAKE_USER: TEST_SNOWFLAKE_USER.name,
+    SNOWFLAKE_PASSWORD: TEST_SNOWFLAKE_USER.password,
     SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:1',
     JWT_SECRET_KEY: 'test-secret-key-that-is-at-least-32-characters',
     ADMIN_USERNAME: 'admin',

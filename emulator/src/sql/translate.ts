@@ -33,6 +33,8 @@ export interface TranslateEnv {
    * A column reference whose last part is one of them counts as a TIMESTAMP_TZ operand in comparisons.
    */
   tzColumns?: ReadonlySet<string>;
+  /** The signed-in user (CURRENT_USER()); absent outside a session. */
+  user?: string | null;
 }
 
 type Emit = (args: string[], raw: Token[][]) => string;
@@ -538,6 +540,10 @@ class Translator {
     const inner = this.t.slice(i + 2, close);
     if ((name === 'CURRENT_DATABASE' || name === 'CURRENT_SCHEMA') && inner.length === 0) {
       out.push(this.currentName(name));
+      return close + 1;
+    }
+    if (name === 'CURRENT_USER' && inner.length === 0 && this.env.user) {
+      out.push(quoteString(this.env.user));
       return close + 1;
     }
     if (name === 'CAST' || name === 'TRY_CAST') {

@@ -1,0 +1,569 @@
+/**
+ * Who may sign in to the emulator, checked the way Snowflake checks it.
+ *
+ * Users live in `<dataDir>/users.json` (mode 0600, written to a temporary file and renamed, so a
+ * crash never leaves half a file). Secrets are never stored: passwords as scrypt hashes (random
+ * salt), programmatic access tokens and OAuth access tokens as SHA-256 hashes (they are 256-bit
+ * random strings, so a plain hash is enough); public keys as the base64 DER text Snowflake keeps.
+ *
+ * Statements ({@link handleUserStatement}): `CREATE [OR REPLACE] USER [IF NOT EXISTS]`, `ALTER USER
+ * ... SET / UNSET / RENAME TO / ADD|REMOVE PROGRAMMATIC ACCESS TOKEN`, `DROP USER [IF EXISTS]`,
+ * `DESC USER`, `SHOW USERS [LIKE]`, and the emulator's own `SELECT
+ * SYSTEM$EMULATOR_ISSUE_OAUTH_TOKEN('<user>')`, which stands in for an OAuth authorization server.
+ * Every signed-in user acts as ACCOUNTADMIN in the emulator, so any session may run them.
+ *
+ * Sign-in ({@link UserStore.authenticate}) follows the login-request body snowflake-sdk builds
+ * (lib/authentication/auth_*.js): `AUTHENTICATOR`, `LOGIN_NAME`, `ACCOUNT_NAME`, and `PASSWORD` or
+ * `TOKEN`. Failures are Snowflake's: 390100 (password), 390144 (JWT), 394400 (programmatic access
+ * token), 390303 (OAuth).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { compactVerify } from 'jose';
+import type { StatementHandler, StatementOutcome } from './contract.js';
+import { StatementType } from './engine.js';
+import { SfErrors, SnowflakeError } from './errors.js';
+import { textColumn } from './stage-columns.js';
+import { identValue, isWord, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
+
+const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
+
+/** scrypt cost (Node's default N = 2^14, r = 8, p = 1) and output length in bytes. */
+const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+const SCRYPT_BYTES = 32;
+/** Snowflake's default lifetime of a programmatic access token (DAYS_TO_EXPIRY), in days. */
+const PAT_DEFAULT_DAYS = 15;
+/** Lifetime of an OAuth access token the emulator issues: Snowflake OAuth's 10 minutes, in seconds. */
+const OAUTH_TOKEN_SECONDS = 600;
+/** Snowflake accepts a key-pair JWT for at most one hour after it was issued, in seconds. */
+const JWT_MAX_LIFETIME_SECONDS = 3600;
+/** Clock skew tolerated on a JWT's `iat`, in seconds. */
+const JWT_CLOCK_SKEW_SECONDS = 60;
+
+/** Properties CREATE/ALTER USER accept besides the credentials; shown by DESC USER. */
+const PLAIN_PROPERTIES = ['TYPE', 'LOGIN_NAME', 'DISPLAY_NAME', 'COMMENT', 'EMAIL', 'DEFAULT_ROLE', 'DEFAULT_WAREHOUSE', 'DEFAULT_NAMESPACE', 'MUST_CHANGE_PASSWORD'] as const;
+const CREDENTIAL_PROPERTIES = ['PASSWORD', 'RSA_PUBLIC_KEY', 'RSA_PUBLIC_KEY_2'] as const;
+const USER_TYPES = ['PERSON', 'SERVICE', 'LEGACY_SERVICE'];
+
+interface TokenRecord {
+  /** Token name (PAT) or a random id (OAuth). */
+  name: string;
+  /** Hex SHA-256 of the secret. */
+  sha256: string;
+  createdOn: string;
+  expiresAt: string;
+}
+
+/** One user as stored in users.json. */
+interface UserRecord {
+  /** Upper-cased user name (unquoted identifiers fold to upper case). */
+  name: string;
+  createdOn: string;
+  /** `scrypt$N$r$p$<salt base64>$<hash base64>`. */
+  passwordHash?: string;
+  /** Base64 DER (SubjectPublicKeyInfo) of the RSA public keys, as Snowflake stores RSA_PUBLIC_KEY(_2). */
+  rsaPublicKey?: string;
+  rsaPublicKey2?: string;
+  /** TYPE, LOGIN_NAME, COMMENT, ... as given. */
+  properties: Record<string, string>;
+  pats: TokenRecord[];
+  oauthTokens: TokenRecord[];
+}
+
+interface UsersFile {
+  version: 1;
+  users: UserRecord[];
+}
+
+/** The user the emulator creates or updates at start-up (`--user`, `startEmulator({ user })`). */
+export interface BootstrapUser {
+  name: string;
+  password?: string;
+  /** PEM (or bare base64 DER) RSA public key. */
+  publicKey?: string;
+}
+
+/** Snowflake's login failures. */
+export const LoginErrors = {
+  password: () => new SnowflakeError('390100', '08004', 'Incorrect username or password was specified.'),
+  jwt: () => new SnowflakeError('390144', '08004', 'JWT token is invalid.'),
+  pat: () => new SnowflakeError('394400', '08004', 'Programmatic access token is invalid.'),
+  oauth: () => new SnowflakeError('390303', '08004', 'Invalid OAuth access token.'),
+} as const;
+
+const userDoesNotExist = (name: string) => new SnowflakeError('002003', '02000', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
+/** An RSA_PUBLIC_KEY value that is not an RSA public key (Snowflake's wording; code not verified live). */
+const invalidPublicKey = () => new SnowflakeError('001003', '22023', 'Invalid RSA public key: the value must be the base64 of an X.509 SubjectPublicKeyInfo RSA key.');
+
+const sha256Hex = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+const now = () => new Date();
+
+/** Constant-time equality of two hex digests of the same length. */
+function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+/**
+ * Normalises an RSA public key given as PEM (`-----BEGIN PUBLIC KEY-----`) or as the bare base64
+ * Snowflake's documentation puts in `RSA_PUBLIC_KEY = '...'`. Returns the base64 DER text.
+ * Throws a SnowflakeError when it is not an RSA SubjectPublicKeyInfo.
+ */
+export function normalizePublicKey(text: string): string {
+  const b64 = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
+  try {
+    const key = crypto.createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return key.export({ format: 'der', type: 'spki' }).toString('base64');
+  } catch {
+    throw invalidPublicKey();
+  }
+}
+
+/** `SHA256:<base64 of the SHA-256 of the DER public key>`, as DESC USER shows RSA_PUBLIC_KEY_FP. */
+export function publicKeyFingerprint(base64Der: string): string {
+  return `SHA256:${crypto.createHash('sha256').update(Buffer.from(base64Der, 'base64')).digest('base64')}`;
+}
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(16);
+  const hash = await scrypt(password, salt, SCRYPT_BYTES, SCRYPT);
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+async function passwordMatches(stored: string | undefined, password: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = (stored ?? '').split('$');
+  if (kind !== 'scrypt') return false;
+  const expected = Buffer.from(hash, 'base64');
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  return crypto.timingSafeEqual(actual, expected);
+}
+
+/** A random secret handed out once (PAT, OAuth access token): 256 bits, base64url. */
+function newSecret(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+function liveToken(tokens: TokenRecord[], secret: string): TokenRecord | undefined {
+  const digest = sha256Hex(secret);
+  const at = Date.now();
+  return tokens.find((t) => sameDigest(t.sha256, digest) && Date.parse(t.expiresAt) > at);
+}
+
+/** Seconds since the epoch of a JWT time claim; snowflake-sdk for Node (auth_keypair.js) writes milliseconds, which Snowflake accepts, so values past 10^11 are read as milliseconds. */
+function epochSeconds(v: unknown): number | null {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+  return v > 1e11 ? v / 1000 : v;
+}
+
+/** The emulator's users, persisted in `<dataDir>/users.json`. */
+export class UserStore {
+  private readonly users = new Map<string, UserRecord>();
+
+  private constructor(private readonly file: string) {}
+
+  /** Opens (or starts empty) the store of a data directory. Throws when users.json is unreadable. */
+  static open(dataDir: string): UserStore {
+    const store = new UserStore(path.join(dataDir, 'users.json'));
+    if (fs.existsSync(store.file)) {
+      const data = JSON.parse(fs.readFileSync(store.file, 'utf8')) as UsersFile;
+      for (const u of data.users) store.users.set(u.name, u);
+    }
+    return store;
+  }
+
+  /** Creates the bootstrap user, or updates its password / RSA_PUBLIC_KEY to the ones given. */
+  async ensureUser(u: BootstrapUser): Promise<void> {
+    if (u.password === undefined && u.publicKey === undefined) throw new Error(`emulator user ${u.name}: give a password or a public key`);
+    const name = u.name.toUpperCase();
+    const rec = this.users.get(name) ?? this.blank(name);
+    if (u.password !== undefined) rec.passwordHash = await hashPassword(u.password);
+    if (u.publicKey !== undefined) rec.rsaPublicKey = normalizePublicKey(u.publicKey);
+    this.users.set(name, rec);
+    this.save();
+  }
+
+  private blank(name: string): UserRecord {
+    return { name, createdOn: now().toISOString(), properties: {}, pats: [], oauthTokens: [] };
+  }
+
+  private save(): void {
+    const data: UsersFile = { version: 1, users: [...this.users.values()] };
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, JSON.stringify(data, null, 2));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+  }
+
+  private byLogin(login: string): UserRecord | undefined {
+    const wanted = login.toUpperCase();
+    for (const u of this.users.values()) if ((u.properties.LOGIN_NAME ?? u.name).toUpperCase() === wanted) return u;
+    return undefined;
+  }
+
+  private get(name: string, ifExists = false): UserRecord | undefined {
+    const u = this.users.get(name);
+    if (!u && !ifExists) throw userDoesNotExist(name);
+    return u;
+  }
+
+  /**
+   * Checks a login-request `data` object and returns the user name the session belongs to.
+   * Throws {@link LoginErrors}: never a session for a wrong or missing credential, nor for an
+   * authenticator the emulator does not check (390100).
+   */
+  async authenticate(data: Record<string, unknown>): Promise<string> {
+    const authenticator = String(data.AUTHENTICATOR ?? 'SNOWFLAKE').toUpperCase();
+    const login = typeof data.LOGIN_NAME === 'string' ? data.LOGIN_NAME : '';
+    const token = typeof data.TOKEN === 'string' ? data.TOKEN : '';
+    const user = this.byLogin(login);
+    switch (authenticator) {
+      case 'SNOWFLAKE': {
+        // Snowflake also takes a programmatic access token where a password goes.
+        const password = typeof data.PASSWORD === 'string' ? data.PASSWORD : '';
+        if (user && password && (liveToken(user.pats, password) || (await passwordMatches(user.passwordHash, password)))) return user.name;
+        throw LoginErrors.password();
+      }
+      case 'SNOWFLAKE_JWT':
+        if (user && (await this.jwtValid(user, login, String(data.ACCOUNT_NAME ?? ''), token))) return user.name;
+        throw LoginErrors.jwt();
+      case 'PROGRAMMATIC_ACCESS_TOKEN':
+        if (user && token && liveToken(user.pats, token)) return user.name;
+        throw LoginErrors.pat();
+      case 'OAUTH': {
+        // The token names its user; a LOGIN_NAME, when sent, must be that user.
+        const owner = token ? [...this.users.values()].find((u) => liveToken(u.oauthTokens, token)) : undefined;
+        if (owner && (!login || owner === user)) return owner.name;
+        throw LoginErrors.oauth();
+      }
+      default:
+        throw LoginErrors.password();
+    }
+  }
+
+  /**
+   * A key-pair JWT as Snowflake checks it: RS256, signed by the key whose fingerprint `iss` names
+   * (RSA_PUBLIC_KEY or RSA_PUBLIC_KEY_2), `iss` = `ACCOUNT.USER.SHA256:<fp>`, `sub` = `ACCOUNT.USER`,
+   * `exp` in the future and at most an hour after `iat`.
+   */
+  private async jwtValid(user: UserRecord, login: string, account: string, jwt: string): Promise<boolean> {
+    const subject = `${account.toUpperCase()}.${login.toUpperCase()}`;
+    for (const der of [user.rsaPublicKey, user.rsaPublicKey2]) {
+      if (!der) continue;
+      const key = crypto.createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' });
+      let claims: Record<string, unknown>;
+      try {
+        const { payload } = await compactVerify(jwt, key, { algorithms: ['RS256'] });
+        claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const iat = epochSeconds(claims.iat);
+      const exp = epochSeconds(claims.exp);
+      const t = Date.now() / 1000;
+      return (
+        claims.iss === `${subject}.${publicKeyFingerprint(der)}` &&
+        claims.sub === subject &&
+        iat !== null && exp !== null &&
+        iat <= t + JWT_CLOCK_SKEW_SECONDS &&
+        exp > t &&
+        exp - iat <= JWT_MAX_LIFETIME_SECONDS
+      );
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  async create(name: string, props: Map<string, string>, mode: { orReplace: boolean; ifNotExists: boolean }): Promise<StatementOutcome> {
+    if (this.users.has(name)) {
+      if (mode.ifNotExists) return status(`${name} already exists, statement succeeded.`);
+      if (!mode.orReplace) throw SfErrors.alreadyExists(name);
+    }
+    const rec = this.blank(name);
+    await this.apply(rec, props);
+    this.users.set(name, rec);
+    this.save();
+    return status(`User ${name} successfully created.`);
+  }
+
+  private async apply(rec: UserRecord, props: Map<string, string>): Promise<void> {
+    for (const [key, value] of props) {
+      if (key === 'PASSWORD') rec.passwordHash = await hashPassword(value);
+      else if (key === 'RSA_PUBLIC_KEY') rec.rsaPublicKey = normalizePublicKey(value);
+      else if (key === 'RSA_PUBLIC_KEY_2') rec.rsaPublicKey2 = normalizePublicKey(value);
+      else if (key === 'TYPE' && !USER_TYPES.includes(value.toUpperCase())) throw SfErrors.syntax(`invalid value '${value}' for property 'TYPE'.`);
+      else rec.properties[key] = key === 'TYPE' ? value.toUpperCase() : value;
+    }
+  }
+
+  async alter(name: string, ifExists: boolean, change: UserChange): Promise<StatementOutcome> {
+    const rec = this.get(name, ifExists);
+    if (!rec) return status('Statement executed successfully.');
+    let out = status('Statement executed successfully.');
+    switch (change.kind) {
+      case 'set':
+        await this.apply(rec, change.props);
+        break;
+      case 'unset':
+        for (const key of change.keys) {
+          if (key === 'PASSWORD') delete rec.passwordHash;
+          else if (key === 'RSA_PUBLIC_KEY') delete rec.rsaPublicKey;
+          else if (key === 'RSA_PUBLIC_KEY_2') delete rec.rsaPublicKey2;
+          else delete rec.properties[key];
+        }
+        break;
+      case 'rename':
+        if (this.users.has(change.to)) throw SfErrors.alreadyExists(change.to);
+        this.users.delete(name);
+        rec.name = change.to;
+        this.users.set(change.to, rec);
+        break;
+      case 'addPat': {
+        if (rec.pats.some((p) => p.name === change.token)) throw SfErrors.alreadyExists(change.token);
+        const secret = newSecret();
+        const created = now();
+        rec.pats.push({ name: change.token, sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + change.days * 86_400_000).toISOString() });
+        out = { kind: 'rows', columns: [textCol('token_name'), textCol('token_secret')], rows: [[change.token, secret]], statementTypeId: StatementType.DDL };
+        break;
+      }
+      case 'removePat': {
+        const before = rec.pats.length;
+        rec.pats = rec.pats.filter((p) => p.name !== change.token);
+        if (rec.pats.length === before) throw new SnowflakeError('002003', '02000', `SQL compilation error:\nProgrammatic access token '${change.token}' does not exist or not authorized.`);
+        break;
+      }
+    }
+    this.save();
+    return out;
+  }
+
+  drop(name: string, ifExists: boolean): StatementOutcome {
+    if (!this.get(name, ifExists)) return status(`Drop statement executed successfully (${name} already dropped).`);
+    this.users.delete(name);
+    this.save();
+    return status(`${name} successfully dropped.`);
+  }
+
+  describe(name: string): StatementOutcome {
+    const u = this.get(name)!;
+    const fp = (k?: string) => (k ? publicKeyFingerprint(k) : null);
+    const rows: (string | null)[][] = [
+      ['NAME', u.name],
+      ...PLAIN_PROPERTIES.map((p) => [p, u.properties[p] ?? (p === 'LOGIN_NAME' ? u.name : null)]),
+      ['PASSWORD', u.passwordHash ? '********' : null],
+      ['RSA_PUBLIC_KEY', u.rsaPublicKey ?? null],
+      ['RSA_PUBLIC_KEY_FP', fp(u.rsaPublicKey)],
+      ['RSA_PUBLIC_KEY_2', u.rsaPublicKey2 ?? null],
+      ['RSA_PUBLIC_KEY_2_FP', fp(u.rsaPublicKey2)],
+    ];
+    return { kind: 'rows', columns: [textCol('property'), textCol('value')], rows, statementTypeId: StatementType.DDL };
+  }
+
+  show(like: RegExp | null): StatementOutcome {
+    const users = [...this.users.values()].filter((u) => !like || like.test(u.name)).sort((a, b) => a.name.localeCompare(b.name));
+    const columns = ['name', 'created_on', 'login_name', 'display_name', 'type', 'comment', 'has_password', 'has_rsa_public_key', 'has_pat'].map((n) => textCol(n));
+    const rows = users.map((u) => [
+      u.name, u.createdOn, u.properties.LOGIN_NAME ?? u.name, u.properties.DISPLAY_NAME ?? u.name, u.properties.TYPE ?? null, u.properties.COMMENT ?? null,
+      String(!!u.passwordHash), String(!!(u.rsaPublicKey || u.rsaPublicKey2)), String(u.pats.length > 0),
+    ]);
+    return { kind: 'rows', columns, rows, statementTypeId: StatementType.DDL };
+  }
+
+  /** `SYSTEM$EMULATOR_ISSUE_OAUTH_TOKEN('<user>')`: a fresh OAuth access token for the user, valid 10 minutes. */
+  issueOAuthToken(name: string, column: string): StatementOutcome {
+    const u = this.get(name)!;
+    const secret = newSecret();
+    const created = now();
+    u.oauthTokens = u.oauthTokens.filter((t) => Date.parse(t.expiresAt) > created.getTime());
+    u.oauthTokens.push({ name: crypto.randomUUID(), sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + OAUTH_TOKEN_SECONDS * 1000).toISOString() });
+    this.save();
+    return { kind: 'rows', columns: [textCol(column)], rows: [[secret]], statementTypeId: StatementType.SELECT };
+  }
+}
+
+type UserChange =
+  | { kind: 'set'; props: Map<string, string> }
+  | { kind: 'unset'; keys: string[] }
+  | { kind: 'rename'; to: string }
+  | { kind: 'addPat'; token: string; days: number }
+  | { kind: 'removePat'; token: string };
+
+/** A nullable text column of a command result. */
+const textCol = (name: string) => textColumn(name, true);
+
+function status(message: string): StatementOutcome {
+  return { kind: 'rows', columns: [textCol('status')], rows: [[message]], statementTypeId: StatementType.DDL };
+}
+
+// ------------------------------------------------------------------ parsing
+
+/** A cursor over a statement's significant tokens. */
+class Cursor {
+  private i = 0;
+  constructor(private readonly toks: Token[]) {}
+  peek(k = 0): Token | undefined {
+    return this.toks[this.i + k];
+  }
+  /** Consumes the keywords when they come next (all of them), else consumes nothing. */
+  accept(...words: string[]): boolean {
+    if (!words.every((w, k) => isWord(this.peek(k), w))) return false;
+    this.i += words.length;
+    return true;
+  }
+  expect(...words: string[]): void {
+    if (!this.accept(...words)) this.fail();
+  }
+  name(): string {
+    const t = this.peek();
+    if (!t || (t.kind !== 'word' && t.kind !== 'qident')) this.fail();
+    this.i++;
+    return identValue(t);
+  }
+  /** A property value: 'string', number or bare word (TYPE = SERVICE, MUST_CHANGE_PASSWORD = FALSE). */
+  value(): string {
+    const t = this.peek();
+    if (!t || !['string', 'number', 'word'].includes(t.kind)) this.fail();
+    this.i++;
+    return t.kind === 'string' ? stringValue(t) : t.text;
+  }
+  op(text: string): boolean {
+    if (this.peek()?.text !== text) return false;
+    this.i++;
+    return true;
+  }
+  done(): boolean {
+    return this.i >= this.toks.length;
+  }
+  end(): void {
+    if (!this.done()) this.fail();
+  }
+  fail(): never {
+    throw SfErrors.syntax(`line 1 at position 0 unexpected '${this.peek()?.text ?? '<EOF>'}'.`);
+  }
+}
+
+/** `KEY = value ...` pairs of CREATE USER / ALTER USER SET, upper-cased keys, checked against the known ones. */
+function properties(c: Cursor): Map<string, string> {
+  const out = new Map<string, string>();
+  while (!c.done()) {
+    const key = c.name().toUpperCase();
+    if (!(PLAIN_PROPERTIES as readonly string[]).includes(key) && !(CREDENTIAL_PROPERTIES as readonly string[]).includes(key)) {
+      throw SfErrors.invalidIdentifier(key);
+    }
+    if (!c.op('=')) c.fail();
+    out.set(key, c.value());
+    c.op(',');
+  }
+  return out;
+}
+
+function alterChange(c: Cursor): UserChange {
+  if (c.accept('SET')) return { kind: 'set', props: properties(c) };
+  if (c.accept('UNSET')) {
+    const keys: string[] = [];
+    do keys.push(c.name().toUpperCase());
+    while (c.op(','));
+    c.end();
+    return { kind: 'unset', keys };
+  }
+  if (c.accept('RENAME', 'TO')) {
+    const to = c.name();
+    c.end();
+    return { kind: 'rename', to };
+  }
+  const add = c.accept('ADD');
+  if (!add && !c.accept('REMOVE')) c.fail();
+  if (!c.accept('PROGRAMMATIC', 'ACCESS', 'TOKEN') && !c.accept('PAT')) c.fail();
+  const token = c.name();
+  if (!add) {
+    c.end();
+    return { kind: 'removePat', token };
+  }
+  let days = PAT_DEFAULT_DAYS;
+  while (!c.done()) {
+    const key = c.name().toUpperCase();
+    if (!c.op('=')) c.fail();
+    const value = c.value();
+    if (key === 'DAYS_TO_EXPIRY') days = Number(value);
+    else if (key !== 'ROLE_RESTRICTION' && key !== 'COMMENT' && key !== 'MINS_TO_BYPASS_NETWORK_POLICY_REQUIREMENT') throw SfErrors.invalidIdentifier(key);
+  }
+  if (!Number.isInteger(days) || days < 1) throw SfErrors.syntax(`invalid value for property 'DAYS_TO_EXPIRY'.`);
+  return { kind: 'addPat', token, days };
+}
+
+/** Snowflake LIKE pattern (`%`, `_`, case-insensitive) as a RegExp. */
+function likePattern(pattern: string): RegExp {
+  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+const ISSUE_OAUTH = /^\s*SELECT\s+(SYSTEM\$EMULATOR_ISSUE_OAUTH_TOKEN\s*\(\s*'((?:[^']|'')*)'\s*\))\s*;?\s*$/i;
+/** Leading whitespace and comments; then the statements this handler owns (checked before tokenizing). */
+const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
+const MINE = /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?USER\b|ALTER\s+USER\b|DROP\s+USER\b|DESC(?:RIBE)?\s+USER\b|SHOW\s+USERS\b)/i;
+
+/**
+ * The statement handler for users (contract.ts): returns null for statements that are not about
+ * users. Throws SnowflakeError: 002003 for a missing user, 002002 when it exists, 001003 syntax.
+ */
+export function handleUserStatement(store: UserStore): StatementHandler {
+  return async (sqlText, ctx) => {
+    const issue = ISSUE_OAUTH.exec(sqlText);
+    if (issue) return store.issueOAuthToken(issue[2].replace(/''/g, "'").toUpperCase(), issue[1].toUpperCase());
+    if (!MINE.test(sqlText.replace(LEADING, ''))) return null;
+    const statements = splitStatements(tokenize(sqlText));
+    if (statements.length !== 1) return null;
+    const sig = significant(statements[0]);
+    const verb = sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : '';
+    const c = new Cursor(sig.slice(1));
+    switch (verb) {
+      case 'CREATE': {
+        const orReplace = c.accept('OR', 'REPLACE');
+        c.expect('USER');
+        const ifNotExists = c.accept('IF', 'NOT', 'EXISTS');
+        const name = c.name();
+        return store.create(name, properties(c), { orReplace, ifNotExists });
+      }
+      case 'ALTER': {
+        c.expect('USER');
+        const ifExists = c.accept('IF', 'EXISTS');
+        // `ALTER USER ADD|REMOVE PROGRAMMATIC ACCESS TOKEN ...` without a name acts on the current user.
+        const own = isWord(c.peek(), 'ADD', 'REMOVE');
+        const name = own ? (ctx.session.user ?? c.fail()) : c.name();
+        return store.alter(name, ifExists, alterChange(c));
+      }
+      case 'DROP': {
+        c.expect('USER');
+        const ifExists = c.accept('IF', 'EXISTS');
+        const name = c.name();
+        c.end();
+        return store.drop(name, ifExists);
+      }
+      case 'DESC': case 'DESCRIBE': {
+        c.expect('USER');
+        const name = c.name();
+        c.end();
+        return store.describe(name);
+      }
+      case 'SHOW': {
+        c.expect('USERS');
+        let like: RegExp | null = null;
+        if (c.accept('LIKE')) like = likePattern(c.value());
+        c.end();
+        return store.show(like);
+      }
+      default:
+        return null;
+    }
+  };
+}
