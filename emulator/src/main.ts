@@ -1,7 +1,8 @@
 /**
- * Command-line entry point: `npm run emulator -- [--port 8085] [--data-dir .floe/state/emulator] [--seed-tpch 1]`.
+ * Command-line entry point: `npm run emulator -- [--port 8085] [--host 127.0.0.1] [--data-dir .floe/state/emulator] [--seed-tpch 1]`.
  *
- * Defaults: port 8085 (FLOE_EMULATOR_PORT), data directory `<.floe>/state/emulator`
+ * Defaults: port 8085 (FLOE_EMULATOR_PORT), host 127.0.0.1 (this machine only; `--host 0.0.0.0`
+ * exposes it to the network), data directory `<.floe>/state/emulator`
  * (FLOE_EMULATOR_DATA_DIR), no TPC-H seeding. Prints the URL to use as snowflake-sdk `accessUrl`
  * and stops cleanly on SIGINT/SIGTERM.
  */
@@ -13,6 +14,7 @@ import { startEmulator } from './index.js';
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
+    host: { type: 'string' },
     'data-dir': { type: 'string' },
     'seed-tpch': { type: 'string' },
   },
@@ -22,7 +24,7 @@ const port = Number(values.port ?? process.env.FLOE_EMULATOR_PORT ?? 8085);
 const dataDir = values['data-dir'] ?? process.env.FLOE_EMULATOR_DATA_DIR ?? path.join(stateDir, 'emulator');
 const seed = values['seed-tpch'] !== undefined ? Number(values['seed-tpch']) : undefined;
 
-const emulator = await startEmulator({ port, dataDir, seedTpch: seed });
+const emulator = await startEmulator({ port, host: values.host, dataDir, seedTpch: seed });
 console.log(`Snowflake emulator listening on ${emulator.url} (data: ${path.resolve(dataDir)})`);
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -19,6 +19,7 @@
  *   primary next to the operator (a name, literal, call, cast or parenthesised group).
  */
 import { SfErrors } from '../errors.js';
+import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
 import { identValue, isWord, quoteIdent, quoteString, significant, stringValue, type Token } from './tokenizer.js';
 
@@ -33,6 +34,11 @@ export interface TranslateEnv {
    * A column reference whose last part is one of them counts as a TIMESTAMP_TZ operand in comparisons.
    */
   tzColumns?: ReadonlySet<string>;
+  /**
+   * Receives the table/view names the query reads (sandbox.ts): the caller must check that each
+   * is a Snowflake table or view before running the SQL. Without it, a query naming a table is refused.
+   */
+  relations?: RelationRef[];
 }
 
 type Emit = (args: string[], raw: Token[][]) => string;
@@ -156,7 +162,8 @@ const castTo = (type: string): Emit => (a) => `CAST(${a[0]} AS ${type})`;
 
 /**
  * Function rewrites. Arguments arrive translated (`args`) and as Snowflake tokens (`raw`).
- * Functions not listed pass through to DuckDB under their (upper-cased) name.
+ * Functions not listed pass through to DuckDB under their (upper-cased) name when they are
+ * Snowflake built-ins DuckDB implements as is (sandbox.ts); any other call is refused before translation.
  */
 const FUNCTIONS: Record<string, Emit> = {
   IFF: (a) => `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)`,
@@ -398,11 +405,16 @@ export function splitTop(tokens: Token[], isSep: (t: Token) => boolean = (t) => 
 }
 
 /**
- * Translates Snowflake tokens (whitespace included or not) to DuckDB SQL.
- * Throws SnowflakeError (001003/002040) on constructs it cannot translate.
+ * Translates Snowflake tokens (whitespace included or not) to DuckDB SQL, after checking that the
+ * query uses Snowflake constructs only ({@link checkQuery}); the names it reads go to
+ * `env.relations`. Throws SnowflakeError (001003/002040/002140) on constructs it refuses or cannot translate.
  */
 export function translateTokens(input: Token[], env: TranslateEnv): string {
-  return new Translator(significant(input), env).run(0, significant(input).length);
+  const sig = significant(input);
+  const relations = checkQuery(sig, (name) => Object.hasOwn(FUNCTIONS, name));
+  if (env.relations) env.relations.push(...relations);
+  else if (relations.length > 0) throw SfErrors.unsupported('a table reference in this position');
+  return new Translator(sig, env).run(0, sig.length);
 }
 
 class Translator {
