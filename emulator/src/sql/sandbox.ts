@@ -33,14 +33,15 @@ export interface RelationRef {
 
 /**
  * Snowflake functions that DuckDB implements under the same name with the same meaning, so the
- * translator passes them through. None of them is a DuckDB table function or touches a file
- * (sandbox.test.ts checks both against DuckDB's own function list).
+ * translator passes them through: scalar, aggregate and window functions (or DuckDB syntax such as
+ * COALESCE and GROUPING), none of which reads a file (sandbox.test.ts checks them against DuckDB's
+ * own function list). REPEAT is also a DuckDB table function, but no call reaches a relation position.
  */
 export const SNOWFLAKE_BUILTINS: ReadonlySet<string> = new Set([
   // aggregates and window functions
   'COUNT', 'COUNT_IF', 'SUM', 'AVG', 'MIN', 'MAX', 'MEDIAN', 'MODE', 'ANY_VALUE', 'APPROX_COUNT_DISTINCT',
-  'STDDEV', 'STDDEV_POP', 'STDDEV_SAMP', 'VARIANCE', 'VAR_POP', 'VAR_SAMP', 'VARIANCE_POP', 'VARIANCE_SAMP',
-  'CORR', 'COVAR_POP', 'COVAR_SAMP', 'KURTOSIS', 'SKEW', 'MAX_BY', 'MIN_BY', 'PERCENTILE_CONT', 'PERCENTILE_DISC',
+  'STDDEV', 'STDDEV_POP', 'STDDEV_SAMP', 'VARIANCE', 'VAR_POP', 'VAR_SAMP',
+  'CORR', 'COVAR_POP', 'COVAR_SAMP', 'KURTOSIS', 'MAX_BY', 'MIN_BY', 'PERCENTILE_CONT', 'PERCENTILE_DISC',
   'REGR_SLOPE', 'REGR_INTERCEPT', 'REGR_COUNT', 'REGR_R2', 'REGR_AVGX', 'REGR_AVGY', 'REGR_SXX', 'REGR_SYY', 'REGR_SXY',
   'GROUPING', 'GROUPING_ID',
   'ROW_NUMBER', 'RANK', 'DENSE_RANK', 'PERCENT_RANK', 'CUME_DIST', 'NTILE', 'LAG', 'LEAD', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE',
