@@ -149,6 +149,12 @@ describe('emulator sandbox: relations', () => {
     await refused(`SELECT (FROM "${staged}")`, SYNTAX);
     await refused(`SELECT * FROM T WHERE A IN (FROM '${staged}')`, SYNTAX);
     await refused(`SELECT * FROM @~/in/staged.csv`, UNSUPPORTED);
+    // CTE names are in scope only where DuckDB binds them: elsewhere they are table names.
+    await refused(`SELECT * FROM (WITH "${staged}" AS (SELECT 1 AS A) SELECT A FROM "${staged}") AS X, "${staged}"`, DOES_NOT_EXIST);
+    await refused(`WITH "${staged}" AS (SELECT * FROM "${staged}") SELECT * FROM "${staged}"`, DOES_NOT_EXIST);
+    await refused(`WITH a AS (SELECT * FROM "${staged}"), "${staged}" AS (SELECT 1) SELECT * FROM a`, DOES_NOT_EXIST);
+    await refused(`SELECT 'x'::VARCHAR((SELECT COUNT(*) FROM '${staged}'))`, SYNTAX);
+    await refused(`SELECT * FROM T WHERE B IS DISTINCT FROM (SELECT MAX(B) FROM '${staged}')`, SYNTAX);
     await exec(conn, 'REMOVE @~/in');
   });
 });
@@ -236,6 +242,7 @@ describe('emulator sandbox: what still works', () => {
     expect(await exec(conn, `SELECT V.K FROM (SELECT 7) AS V(K)`)).toEqual([{ K: 7 }]);
     expect(await exec(conn, `SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'T'`)).toEqual([{ TABLE_NAME: 'T' }]);
     expect(await exec(conn, `SELECT 'FROM ''x.csv''' AS S`)).toEqual([{ S: "FROM 'x.csv'" }]);
+    expect(await exec(conn, `SELECT A FROM T WHERE B IS DISTINCT FROM 'two' AND A IS NOT DISTINCT FROM 1`)).toEqual([{ A: 1 }]);
     await exec(conn, `ALTER SESSION SET TIMEZONE = 'UTC'`);
   });
 

@@ -92,7 +92,7 @@ interface Frame {
   ctes: Set<string>;
   /** Inside a FROM list at this level: a comma starts a relation. */
   fromList: boolean;
-  /** The parentheses of a function call: FROM inside is an argument (`EXTRACT(YEAR FROM d)`), not a relation. */
+  /** The parentheses of a function call: FROM inside is an argument (`EXTRACT(YEAR FROM d)`), not a relation (nor is `IS DISTINCT FROM x`). */
   call: boolean;
   /** Where a WITH clause at this level stands. */
   cte: CteState | null;
@@ -145,6 +145,7 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
       continue;
     }
     if (f.cte === 'body' && isWord(tok, 'NOT', 'MATERIALIZED')) continue;
+    if (f.cte === 'body' && tok.text !== '(') throw unexpected(tok);
     if (f.cte === 'comma') {
       f.cte = tok.kind === 'op' && tok.text === ',' ? 'name' : null;
       if (f.cte) continue;
@@ -176,9 +177,9 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
       continue;
     }
     if (tok.kind === 'op' && tok.text === '::') {
-      // A type name, possibly with (precision, scale): not a call.
-      if (t[i + 2]?.text === '(' && (next?.kind === 'word' || next?.kind === 'qident')) i = matchClose(t, i + 2);
-      else i++;
+      // A type name, possibly with (precision, scale): not a call. Anything else in those
+      // parentheses is checked like any other expression.
+      i += t[i + 2]?.text === '(' && plainList(t, i + 2) ? matchClose(t, i + 2) - i : 1;
       continue;
     }
     if (tok.kind === 'word' || tok.kind === 'qident') {
@@ -214,7 +215,7 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
         continue;
       }
       if (word !== null && KEYWORDS.has(word)) {
-        if (word === 'FROM' && !f.call) {
+        if (word === 'FROM' && !f.call && !isWord(prev, 'DISTINCT')) {
           f.fromList = true;
           relation = true;
         } else if (word === 'JOIN') {
