@@ -51,6 +51,8 @@ export const SNOWFLAKE_BUILTINS: ReadonlySet<string> = new Set([
   'UPPER', 'LOWER', 'LENGTH', 'TRIM', 'LTRIM', 'RTRIM', 'SUBSTR', 'SUBSTRING', 'CONCAT', 'CONCAT_WS', 'REPLACE',
   'SPLIT_PART', 'LEFT', 'RIGHT', 'LPAD', 'RPAD', 'REVERSE', 'REPEAT', 'POSITION', 'ASCII', 'CHR', 'CONTAINS',
   'REGEXP_REPLACE', 'TRANSLATE', 'MD5', 'SHA1', 'SPLIT', 'UNICODE', 'BIT_LENGTH', 'OCTET_LENGTH',
+  // semi-structured: VARIANT → JSON text
+  'TO_JSON',
   // numbers
   'ABS', 'CEIL', 'CEILING', 'FLOOR', 'ROUND', 'TRUNC', 'MOD', 'POWER', 'POW', 'SQRT', 'CBRT', 'EXP', 'LN', 'LOG',
   'SIGN', 'PI', 'RANDOM', 'SIN', 'COS', 'TAN', 'ASIN', 'ACOS', 'ATAN', 'ATAN2', 'DEGREES', 'RADIANS', 'FACTORIAL',
