@@ -29,6 +29,9 @@ import { identValue, isWord, type Token } from './tokenizer.js';
 export interface RelationRef {
   /** 1 to 3 parts: `[database.][schema.]name`. */
   parts: string[];
+  /** Indices of its first and last token in the checked token list. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -212,7 +215,7 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
         }
         const values = parts.map(identValue);
         const info = values.length >= 2 && values.length <= 3 && parts[values.length - 2].kind === 'word' && values[values.length - 2] === 'INFORMATION_SCHEMA';
-        if (!info && !(values.length === 1 && isCte(values[0]))) refs.push({ parts: values });
+        if (!info && !(values.length === 1 && isCte(values[0]))) refs.push({ parts: values, start: i, end: last });
         i = last;
         continue;
       }

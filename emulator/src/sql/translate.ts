@@ -414,7 +414,28 @@ export function translateTokens(input: Token[], env: TranslateEnv): string {
   const relations = checkQuery(sig, (name) => Object.hasOwn(FUNCTIONS, name));
   if (env.relations) env.relations.push(...relations);
   else if (relations.length > 0) throw SfErrors.unsupported('a table reference in this position');
-  return new Translator(sig, env).run(0, sig.length);
+  const tokens = qualifyRelations(sig, relations, env);
+  return new Translator(tokens, env).run(0, tokens.length);
+}
+
+/**
+ * Writes each table/view name the query reads as `"DB"."SCHEMA"."NAME"`, resolved against the
+ * session as Snowflake resolves it (names stay as written when the session lacks a current
+ * database or schema: the engine then refuses them). DuckDB binds a view's body again on every
+ * read; should a table it names be gone, a bare name would become a replacement scan of a file
+ * of that name, a qualified one becomes a relative path `DB.SCHEMA.<name>` outside the sandbox.
+ */
+function qualifyRelations(sig: Token[], relations: RelationRef[], env: TranslateEnv): Token[] {
+  const out = [...sig];
+  for (const r of [...relations].reverse()) {
+    const database = r.parts.length === 3 ? r.parts[0] : env.database;
+    const schema = r.parts.length >= 2 ? r.parts[r.parts.length - 2] : env.schema;
+    if (database === null || schema === null) continue;
+    const dot: Token = { kind: 'op', text: '.' };
+    const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [...(k ? [dot] : []), { kind: 'qident', text: quoteIdent(p) }]);
+    out.splice(r.start, r.end - r.start + 1, ...name);
+  }
+  return out;
 }
 
 class Translator {
