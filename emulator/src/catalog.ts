@@ -1,7 +1,9 @@
 /**
  * The emulator's storage: one DuckDB instance (ICU is built in; it runs with TimeZone = 'UTC',
  * the emulator's TIMEZONE parameter); each Snowflake database is a DuckDB file
- * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas).
+ * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas);
+ * in the file name `%`, `/`, `\` and NUL are written `%XX`, so a quoted name such as `"../../x"`
+ * cannot place the file outside that directory.
  *
  * The instance is sandboxed before any session connects ({@link Catalog.open}): DuckDB's
  * `enable_external_access = false` with `allowed_directories` = the data directory, so no
@@ -71,7 +73,7 @@ export class Catalog {
     if (fs.existsSync(file)) cat.sidecar = JSON.parse(fs.readFileSync(file, 'utf8')) as SidecarFile;
     for (const f of fs.readdirSync(dbDir)) {
       if (!f.endsWith('.duckdb')) continue;
-      const name = f.slice(0, -'.duckdb'.length);
+      const name = f.slice(0, -'.duckdb'.length).replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
       await admin.run(`ATTACH ${quoteString(path.join(dbDir, f))} AS ${quoteIdent(name)}`);
       cat.sidecar.databases[name] ??= { created: new Date().toISOString() };
     }
@@ -132,7 +134,7 @@ export class Catalog {
       if (!opts.orReplace) throw SfErrors.alreadyExists(name);
       await this.dropDatabase(name, true);
     }
-    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    const file = this.databaseFile(name);
     await this.admin.run(`ATTACH ${quoteString(file)} AS ${quoteIdent(name)}`);
     await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}."PUBLIC"`);
     this.sidecar.databases[name] = { created: new Date().toISOString() };
@@ -147,12 +149,18 @@ export class Catalog {
       throw SfErrors.objectDoesNotExist(name);
     }
     await this.admin.run(`DETACH ${quoteIdent(name)}`);
-    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    const file = this.databaseFile(name);
     for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
     delete this.sidecar.databases[name];
     for (const k of Object.keys(this.sidecar.tables)) if (k.startsWith(`${name}\u0000`)) delete this.sidecar.tables[k];
     this.scheduleSave();
     return true;
+  }
+
+  /** `<dataDir>/databases/<name>.duckdb`, with `%`, `/`, `\` and NUL written `%XX` (Catalog.open reads them back). */
+  private databaseFile(name: string): string {
+    const file = name.replace(/[%/\\\0]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return path.join(this.dataDir, 'databases', `${file}.duckdb`);
   }
 
   tableMeta(db: string, schema: string, table: string): TableMeta | undefined {

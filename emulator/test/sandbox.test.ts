@@ -215,6 +215,13 @@ describe('emulator sandbox: functions and statements', () => {
       [`PIVOT '${secretCsv}' ON A`, SYNTAX],
       [`CREATE SECRET s (TYPE s3)`, UNSUPPORTED],
       [`CREATE MACRO m() AS TABLE SELECT * FROM read_text('${secretText}')`, UNSUPPORTED],
+      [`DESCRIBE TABLE "${secretCsv}"`, DOES_NOT_EXIST],
+      ['SHOW TABLES IN DATABASE system', DOES_NOT_EXIST],
+      [`CREATE TABLE C1 LIKE "${secretCsv}"`, DOES_NOT_EXIST],
+      ['CREATE TABLE C2 CLONE system.main.duckdb_settings', DOES_NOT_EXIST],
+      [`INSERT INTO "${secretCsv}" VALUES (1)`, DOES_NOT_EXIST],
+      [`INSERT INTO T VALUES ((SELECT COUNT(*) FROM '${secretCsv}'), 'x')`, SYNTAX],
+      [`CREATE TABLE D (A VARCHAR DEFAULT getenv('HOME'))`, UNKNOWN_FUNCTION],
       ['USE memory', DOES_NOT_EXIST],
       ['USE system', DOES_NOT_EXIST],
       ['USE SCHEMA system.main', DOES_NOT_EXIST],
@@ -237,6 +244,13 @@ describe('emulator sandbox: functions and statements', () => {
     await exec(conn, `ALTER SESSION SET QUERY_TAG = 'q; ATTACH ''${evil}'' AS E3'`);
     await exec(conn, `DROP TABLE "${name}"`);
     expect(fs.existsSync(evil)).toBe(false);
+    // A database name is no path: its file stays in the data directory.
+    const database = `${path.relative(path.join(emu.dataDir, 'databases'), hostDir)}/evil`;
+    await exec(conn, `CREATE DATABASE "${database}"`);
+    expect(await exec(conn, `SHOW DATABASES LIKE '${database}'`)).toHaveLength(1);
+    await exec(conn, `DROP DATABASE "${database}"`);
+    await exec(conn, 'USE SBX.PUBLIC');
+    expect(filesUnder(hostDir)).toEqual(['secret.csv', 'secret.txt']);
   });
 });
 
@@ -277,7 +291,7 @@ describe('emulator sandbox: what still works', () => {
   });
 });
 
-describe("emulator sandbox: DuckDB's own lock", () => {
+describe('emulator sandbox: the DuckDB instance and the data directory', () => {
   it('keeps even raw DuckDB statements of the catalog inside the data directory, and the setting locked', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sandbox-catalog-'));
     const catalog = await Catalog.open(dataDir);
@@ -301,6 +315,24 @@ describe("emulator sandbox: DuckDB's own lock", () => {
     } finally {
       conn.closeSync();
       await catalog.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps database files in <dataDir>/databases whatever their names, across restarts', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sandbox-names-'));
+    const names = ['../../escape', 'a/b\\c', '100%', 'dotted.name'];
+    try {
+      const first = await Catalog.open(dataDir);
+      for (const name of names) await first.createDatabase(name, { ifNotExists: false, orReplace: false });
+      await first.close();
+      expect(filesUnder(dataDir).filter((f) => f.endsWith('.duckdb')).every((f) => path.dirname(f) === 'databases')).toBe(true);
+      const second = await Catalog.open(dataDir);
+      expect(second.databaseNames()).toEqual([...names].sort());
+      for (const name of names) await second.dropDatabase(name, false);
+      await second.close();
+      expect(fs.readdirSync(path.join(dataDir, 'databases'))).toEqual([]);
+    } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
