@@ -96,10 +96,11 @@ export class Catalog {
    * the configuration locked (DuckDB refuses any later SET, from any connection).
    */
   private async lockDown(): Promise<void> {
-    const allowed = this.dataDir.endsWith(path.sep) ? this.dataDir : this.dataDir + path.sep;
+    const root = path.resolve(this.dataDir);
+    const allowed = root.endsWith(path.sep) ? root : root + path.sep;
     for (const sql of [
       `SET GLOBAL TimeZone = 'UTC'`,
-      `SET temp_directory = ${quoteString(path.join(this.dataDir, 'tmp'))}`,
+      `SET temp_directory = ${quoteString(path.join(root, 'tmp'))}`,
       `SET allowed_directories = [${quoteString(allowed)}]`,
       `SET enable_external_access = false`,
       `SET autoinstall_known_extensions = false`,
