@@ -1,7 +1,16 @@
 /**
- * The emulator's storage: one DuckDB instance (ICU is built in; every connection runs with
- * TimeZone = 'UTC', the emulator's TIMEZONE parameter); each Snowflake database is a DuckDB file
- * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas).
+ * The emulator's storage: one DuckDB instance (ICU is built in; it runs with TimeZone = 'UTC',
+ * the emulator's TIMEZONE parameter); each Snowflake database is a DuckDB file
+ * `<dataDir>/databases/<DB>.duckdb` ATTACHed under its Snowflake name (schemas = DuckDB schemas);
+ * in the file name `%`, `/`, `\` and NUL are written `%XX`, so a quoted name such as `"../../x"`
+ * cannot place the file outside that directory.
+ *
+ * The instance is sandboxed before any session connects ({@link Catalog.open}): DuckDB's
+ * `enable_external_access = false` with `allowed_directories` = the data directory, so no
+ * statement, internal or not, reads or writes a file outside it, opens a network connection or
+ * installs/loads an extension; no automatic extension install/load; and `lock_configuration = true`,
+ * so nothing can switch these back (DuckDB documents both switches as one-way for a running
+ * instance). See emulator/README.md, "Sandbox".
  *
  * What DuckDB does not keep is kept in a sidecar catalog, `<dataDir>/catalog.json`:
  * per table its CREATED and LAST_ALTERED instants (Snowflake moves LAST_ALTERED on every committed
@@ -48,8 +57,12 @@ export class Catalog {
     private readonly admin: DuckDBConnection,
   ) {}
 
-  /** Opens (or creates) the data directory and ATTACHes every database file found in it. */
-  static async open(dataDir: string): Promise<Catalog> {
+  /**
+   * Opens (or creates) the data directory, ATTACHes every database file found in it, runs
+   * `prepare` (e.g. TPC-H seeding, which loads the tpch extension) and then sandboxes the instance
+   * ({@link Catalog.lockDown}) before returning, so every connection handed out afterwards is locked.
+   */
+  static async open(dataDir: string, prepare?: (catalog: Catalog) => Promise<void>): Promise<Catalog> {
     const dbDir = path.join(dataDir, 'databases');
     fs.mkdirSync(dbDir, { recursive: true });
     fs.mkdirSync(path.join(dataDir, 'stages'), { recursive: true });
@@ -60,7 +73,7 @@ export class Catalog {
     if (fs.existsSync(file)) cat.sidecar = JSON.parse(fs.readFileSync(file, 'utf8')) as SidecarFile;
     for (const f of fs.readdirSync(dbDir)) {
       if (!f.endsWith('.duckdb')) continue;
-      const name = f.slice(0, -'.duckdb'.length);
+      const name = f.slice(0, -'.duckdb'.length).replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
       await admin.run(`ATTACH ${quoteString(path.join(dbDir, f))} AS ${quoteIdent(name)}`);
       cat.sidecar.databases[name] ??= { created: new Date().toISOString() };
     }
@@ -71,13 +84,34 @@ export class Catalog {
       await admin.run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`).catch(() => undefined);
       delete cat.sidecar.tables[k];
     }
+    if (prepare) await prepare(cat);
+    await cat.lockDown();
     return cat;
   }
 
-  /** A new connection with the emulator's macros and UTC time zone. */
+  /**
+   * UTC for every connection, then DuckDB's own sandbox, instance-wide: files only under the data directory (databases, stages,
+   * unload scratch space, DuckDB's spill files in `tmp/`), no network, no extension install or
+   * load (json, parquet and icu are built in; tpch, if seeding needed it, is loaded already), and
+   * the configuration locked (DuckDB refuses any later SET, from any connection).
+   */
+  private async lockDown(): Promise<void> {
+    const root = path.resolve(this.dataDir);
+    const allowed = root.endsWith(path.sep) ? root : root + path.sep;
+    for (const sql of [
+      `SET GLOBAL TimeZone = 'UTC'`,
+      `SET temp_directory = ${quoteString(path.join(root, 'tmp'))}`,
+      `SET allowed_directories = [${quoteString(allowed)}]`,
+      `SET enable_external_access = false`,
+      `SET autoinstall_known_extensions = false`,
+      `SET autoload_known_extensions = false`,
+      `SET lock_configuration = true`,
+    ]) await this.admin.run(sql);
+  }
+
+  /** A new connection with the emulator's macros (the instance runs in UTC). */
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
-    await conn.run(`SET TimeZone = 'UTC'`);
     for (const sql of MACRO_SQL) await conn.run(sql);
     return conn;
   }
@@ -101,7 +135,7 @@ export class Catalog {
       if (!opts.orReplace) throw SfErrors.alreadyExists(name);
       await this.dropDatabase(name, true);
     }
-    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    const file = this.databaseFile(name);
     await this.admin.run(`ATTACH ${quoteString(file)} AS ${quoteIdent(name)}`);
     await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}."PUBLIC"`);
     this.sidecar.databases[name] = { created: new Date().toISOString() };
@@ -116,12 +150,18 @@ export class Catalog {
       throw SfErrors.objectDoesNotExist(name);
     }
     await this.admin.run(`DETACH ${quoteIdent(name)}`);
-    const file = path.join(this.dataDir, 'databases', `${name}.duckdb`);
+    const file = this.databaseFile(name);
     for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
     delete this.sidecar.databases[name];
     for (const k of Object.keys(this.sidecar.tables)) if (k.startsWith(`${name}\u0000`)) delete this.sidecar.tables[k];
     this.scheduleSave();
     return true;
+  }
+
+  /** `<dataDir>/databases/<name>.duckdb`, with `%`, `/`, `\` and NUL written `%XX` (Catalog.open reads them back). */
+  private databaseFile(name: string): string {
+    const file = name.replace(/[%/\\\0]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return path.join(this.dataDir, 'databases', `${file}.duckdb`);
   }
 
   tableMeta(db: string, schema: string, table: string): TableMeta | undefined {

@@ -69,8 +69,12 @@ export interface StatementContext {
   session: SessionState;
   /** Root of the emulator's persistent data (databases as DuckDB files, stages as directories). */
   dataDir: string;
-  /** Translate a Snowflake query (SELECT ...) to DuckDB SQL. Throws SnowflakeError on untranslatable input. */
-  translateQuery(snowflakeSql: string): string;
+  /**
+   * Translate a Snowflake query (SELECT ...) to DuckDB SQL, after checking that it uses Snowflake
+   * functions only and reads existing tables/views only (sql/sandbox.ts). Throws SnowflakeError on
+   * refused or untranslatable input.
+   */
+  translateQuery(snowflakeSql: string): Promise<string>;
   /** Snowflake rowtype of a DuckDB query without running it in full. */
   describe(duckdbSql: string): Promise<RowTypeColumn[]>;
   /**

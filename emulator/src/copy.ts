@@ -72,7 +72,7 @@ async function unload(ts: TokenStream, ctx: StatementContext): Promise<Statement
   const overwrite = copyBool(options, 'OVERWRITE', false);
   const maxFileSize = parseMaxFileSize(copyOption(options, 'MAX_FILE_SIZE'));
 
-  const duckdbSql = ctx.translateQuery(query);
+  const duckdbSql = await ctx.translateQuery(query);
   const select = await unloadSelect(ctx, duckdbSql, format, header);
   const ext = single ? '' : extensionFor(format);
   const { dir, prefix } = splitUnloadPath(loc.path);

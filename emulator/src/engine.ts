@@ -19,6 +19,7 @@ import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listColumns, listSchemas, listTables } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
 import { identValue, isWord, quoteIdent, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
+import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, splitTop, translateTokens, type TranslateEnv } from './sql/translate.js';
 import { MAX_VARCHAR, parseType, typeFacts } from './sql/types.js';
 import { TSTZ_TYPEOF } from './sql/macros.js';
@@ -123,7 +124,7 @@ export class Engine {
     return {
       session: s,
       dataDir: this.dataDir,
-      translateQuery: (sql) => this.translate(tokenize(sql), s),
+      translateQuery: async (sql) => this.translate(tokenize(sql), s),
       describe: (duckdbSql) => this.describe(s.conn, duckdbSql),
       resolveName: (name) => {
         const toks = significant(tokenize(name));
@@ -145,16 +146,31 @@ export class Engine {
     }
   }
 
-  /** Translates a Snowflake query for the session (INFORMATION_SCHEMA must have been prepared). */
-  translate(tokens: Token[], s: Session, info?: Map<string, string>): string {
+  /**
+   * Translates a Snowflake query for the session (INFORMATION_SCHEMA must have been prepared).
+   * Every table or view it reads must exist in a Snowflake database of the catalog (002003
+   * otherwise): DuckDB never sees a name it could not find, which it would try as a file path
+   * (a replacement scan) or look up in its own `system`/`temp` catalogs.
+   */
+  async translate(tokens: Token[], s: Session, info?: Map<string, string>): Promise<string> {
+    const relations: RelationRef[] = [];
     const env: TranslateEnv = {
       database: s.database,
       schema: s.schema,
       infoSchema: (db, view) => info?.get(`${db}.${view}`),
       tzColumns: s.tzColumns,
       user: s.user,
+      relations,
     };
-    return translateTokens(nameSelectList(tokens), env);
+    const sql = translateTokens(nameSelectList(tokens), env);
+    for (const { parts } of relations) {
+      if (parts.length > 3) throw SfErrors.syntax(`unexpected '.'.`);
+      const name = this.resolveParts(s, parts);
+      if (!this.catalog.hasDatabase(name.database) || !(await this.tableExists(s, name))) {
+        throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+      }
+    }
+    return sql;
   }
 
   /**
@@ -278,7 +294,9 @@ export class Engine {
         return this.show(s, sig);
       case 'DESC': case 'DESCRIBE':
         return this.describeTable(s, sig);
-      default:
+      case 'SET': case 'UNSET': case 'CALL': case 'EXPLAIN': // Snowflake statements the emulator does not have
+        throw SfErrors.unsupported(w0);
+      default: // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included
         throw SfErrors.syntax(`line 1 at position 0 unexpected '${sig[0]?.text ?? '<EOF>'}'.`);
     }
   }
@@ -300,12 +318,17 @@ export class Engine {
       if (sig[k]?.text === '.' && parts.length < 3) k++;
       else break;
     }
+    return { name: this.resolveParts(s, parts), next: k };
+  }
+
+  /** `[database.][schema.]name` (1 to 3 parts) against the session's current database and schema. */
+  private resolveParts(s: Session, parts: string[]): ResolvedName {
     const name = parts[parts.length - 1];
     const schema = parts.length >= 2 ? parts[parts.length - 2] : s.schema;
     const database = parts.length === 3 ? parts[0] : s.database;
     if (!database) throw new SnowflakeError('090105', '22000', 'Cannot perform operation. This session does not have a current database. Call \'USE DATABASE\', or use a qualified name.');
     if (!schema) throw new SnowflakeError('090106', '22000', 'Cannot perform operation. This session does not have a current schema. Call \'USE SCHEMA\', or use a qualified name.');
-    return { name: { database, schema, name, duckdbName: `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(name)}` }, next: k };
+    return { database, schema, name, duckdbName: `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(name)}` };
   }
 
   private async tableExists(s: Session, n: ResolvedName): Promise<boolean> {
@@ -383,7 +406,7 @@ export class Engine {
 
   private async query(s: Session, tokens: Token[]): Promise<StatementOutcome> {
     const info = await this.prepareInfoSchema(s, significant(tokens));
-    return { kind: 'query', duckdbSql: this.translate(tokens, s, info), statementTypeId: StatementType.SELECT };
+    return { kind: 'query', duckdbSql: await this.translate(tokens, s, info), statementTypeId: StatementType.SELECT };
   }
 
   /** Builds the INFORMATION_SCHEMA subqueries a statement refers to. */
@@ -480,7 +503,7 @@ export class Engine {
         const { name, next } = this.resolve(s, sig, i);
         let k = next;
         while (k < sig.length && !isWord(sig[k], 'AS')) k++;
-        const body = this.translate(sig.slice(k + 1), s, await this.prepareInfoSchema(s, sig.slice(k + 1)));
+        const body = await this.translate(sig.slice(k + 1), s, await this.prepareInfoSchema(s, sig.slice(k + 1)));
         await this.ddl(s, `CREATE ${orReplace ? 'OR REPLACE ' : ''}VIEW ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name.duckdbName} AS ${body}`);
         this.catalog.tableCreated(name.database, name.schema, name.name, {});
         return status(`View ${name.name} successfully created.`);
@@ -518,7 +541,7 @@ export class Engine {
       if (isWord(sig[k], 'AS')) throw SfErrors.unsupported('CREATE TABLE with both column definitions and AS SELECT');
     } else if (isWord(sig[k], 'AS')) {
       const q = sig.slice(k + 1);
-      body = `AS ${this.translate(q, s, await this.prepareInfoSchema(s, q))}`;
+      body = `AS ${await this.translate(q, s, await this.prepareInfoSchema(s, q))}`;
     } else if (isWord(sig[k], 'LIKE', 'CLONE')) {
       const src = this.resolve(s, sig, k + 1).name;
       if (!(await this.tableExists(s, src))) throw SfErrors.objectDoesNotExist(`${src.database}.${src.schema}.${src.name}`);
@@ -789,7 +812,7 @@ export class Engine {
         return [...(r ? [COMMA] : []), tuple[0], ...vals, tuple[tuple.length - 1]];
       })];
     }
-    let sourceSql = this.translate(source, s, await this.prepareInfoSchema(s, source));
+    let sourceSql = await this.translate(source, s, await this.prepareInfoSchema(s, source));
     if (!isValues && targetCols.some((c) => convert.has(c))) {
       // Timestamp targets: convert explicitly (text with offsets, TZ struct ↔ TIMESTAMP/TIMESTAMPTZ).
       const alias = targetCols.map((_, n) => `c${n}`);
@@ -824,7 +847,7 @@ export class Engine {
         sig = [...sig.slice(0, set + 1), ...this.wrapAssignments(sig.slice(set + 1, stop), convert), ...sig.slice(stop)];
       }
     }
-    const sql = this.translate(sig, s, await this.prepareInfoSchema(s, sig));
+    const sql = await this.translate(sig, s, await this.prepareInfoSchema(s, sig));
     const r = await s.conn.run(sql);
     this.touch(s, name.database, name.schema, name.name);
     return { kind: 'rows', columns: columns.map(fixedCol), rows: [[String(r.rowsChanged), ...columns.slice(1).map(() => '0')]], statementTypeId: type };
@@ -845,8 +868,8 @@ export class Engine {
     const m = parseMerge(sig, next);
     const kinds = new Set(m.clauses.map((c) => c.verb));
     const info = await this.prepareInfoSchema(s, sig);
-    const sql = this.translate(this.wrapMergeValues(sig, m, (await this.timestampColumns(s, name)).convert), s, info);
-    const countSql = kinds.size === 3 ? this.translate(mergeCountQuery(sig, m, sig.slice(2, next)), s, info) : null;
+    const sql = await this.translate(this.wrapMergeValues(sig, m, (await this.timestampColumns(s, name)).convert), s, info);
+    const countSql = kinds.size === 3 ? await this.translate(mergeCountQuery(sig, m, sig.slice(2, next)), s, info) : null;
     const rowCount = async () => Number((await s.conn.runAndReadAll(`SELECT COUNT(*) FROM ${name.duckdbName}`)).getRowsJS()[0][0]);
     const counts: Record<MergeVerb, number> = { INSERT: 0, UPDATE: 0, DELETE: 0 };
     const own = !s.inTransaction;

@@ -1,7 +1,8 @@
 /**
  * The Snowflake emulator: a DuckDB-backed HTTP server speaking the REST protocol snowflake-sdk 3.x
  * uses (DESIGN §5). Start it in-process with {@link startEmulator}, or from the command line with
- * `npm run emulator -- --port <port> --data-dir <dir> [--seed-tpch <scale>] [--user NAME --password PW | --public-key-file F]` (main.ts).
+ * `npm run emulator -- --port <port> --data-dir <dir> [--host <address>] [--seed-tpch <scale>] [--user NAME --password PW | --public-key-file F]` (main.ts).
+ * It listens on 127.0.0.1 unless given another host, and its DuckDB is sandboxed (catalog.ts).
  *
  * Sign-in is checked as Snowflake checks it (users.ts): start with a `user` (or create users with
  * CREATE USER from a session of one), then connect with e.g. `snowflake.createConnection({ account:
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { Catalog } from './catalog.js';
 import { Engine } from './engine.js';
 import type { StatementHandler } from './contract.js';
-import { EmulatorServer, type FaultOptions } from './server.js';
+import { EmulatorServer, urlHost, type FaultOptions } from './server.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { dropSessionStages, handleStageStatement } from './stages.js';
 import { seedTpch, type TpchColumn } from './tpch.js';
@@ -21,8 +22,13 @@ import { handleUserStatement, UserStore, type BootstrapUser } from './users.js';
 export type { FaultOptions } from './server.js';
 
 export interface EmulatorOptions {
-  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  /** TCP port; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * Address to listen on; default 127.0.0.1 (this machine only). Anything else (e.g. 0.0.0.0)
+   * exposes the emulator to the network: give it explicitly, and only with a configured user.
+   */
+  host?: string;
   /** Root of the persistent data: `databases/<DB>.duckdb`, `stages/`, `catalog.json`. Created if missing. */
   dataDir: string;
   /** Create SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale> (tpch.ts) before listening; skipped for tables already there. */
@@ -32,8 +38,28 @@ export interface EmulatorOptions {
   user?: BootstrapUser;
 }
 
+/** Creates SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale> (before the catalog is sandboxed: dbgen needs the tpch extension). */
+async function seedSampleData(catalog: Catalog, scale: number): Promise<void> {
+  const conn = await catalog.connect();
+  try {
+    await seedTpch(conn, {
+      scale,
+      ensureSchema: async (database, schema) => {
+        await catalog.createDatabase(database, { ifNotExists: true, orReplace: false });
+        await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(database)}.${quoteIdent(schema)}`);
+        return `${quoteIdent(database)}.${quoteIdent(schema)}`;
+      },
+      register: async (database, schema, table, columns: TpchColumn[]) => {
+        catalog.tableCreated(database, schema, table, Object.fromEntries(columns.map((c) => [c.name, c.snowflakeType])));
+      },
+    });
+  } finally {
+    conn.closeSync();
+  }
+}
+
 export interface RunningEmulator {
-  /** `http://127.0.0.1:<port>`: pass as snowflake-sdk `accessUrl`. */
+  /** `http://<host>:<port>` (127.0.0.1 by default): pass as snowflake-sdk `accessUrl`. */
   url: string;
   port: number;
   /** Stops the server, ends sessions, checkpoints and closes every database. */
@@ -43,7 +69,8 @@ export interface RunningEmulator {
 /** Starts an emulator. Throws if the data directory cannot be opened or the port is taken. */
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const dataDir = path.resolve(opts.dataDir);
-  const catalog = await Catalog.open(dataDir);
+  const seed = opts.seedTpch;
+  const catalog = await Catalog.open(dataDir, seed === undefined ? undefined : (cat) => seedSampleData(cat, seed));
   const users = UserStore.open(dataDir);
   if (opts.user) await users.ensureUser(opts.user);
   const handlers: StatementHandler[] = [handleUserStatement(users), handleStageStatement];
@@ -54,28 +81,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     }
     return null;
   });
-  if (opts.seedTpch !== undefined) {
-    const conn = await catalog.connect();
-    try {
-      await seedTpch(conn, {
-        scale: opts.seedTpch,
-        ensureSchema: async (database, schema) => {
-          await catalog.createDatabase(database, { ifNotExists: true, orReplace: false });
-          await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(database)}.${quoteIdent(schema)}`);
-          return `${quoteIdent(database)}.${quoteIdent(schema)}`;
-        },
-        register: async (database, schema, table, columns: TpchColumn[]) => {
-          catalog.tableCreated(database, schema, table, Object.fromEntries(columns.map((c) => [c.name, c.snowflakeType])));
-        },
-      });
-    } finally {
-      conn.closeSync();
-    }
-  }
   const server = new EmulatorServer({ engine, users, faults: opts.faults, onSessionEnd: (id) => dropSessionStages(dataDir, id) });
-  const port = await server.listen(opts.port ?? 0);
+  const host = opts.host ?? '127.0.0.1';
+  const port = await server.listen(opts.port ?? 0, host);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${urlHost(host)}:${port}`,
     port,
     close: async () => {
       await server.close();

@@ -1,8 +1,9 @@
 /**
- * Command-line entry point: `npm run emulator -- [--port 8085] [--data-dir .floe/state/emulator] [--seed-tpch 1]
+ * Command-line entry point: `npm run emulator -- [--port 8085] [--host 127.0.0.1] [--data-dir .floe/state/emulator] [--seed-tpch 1]
  * [--user NAME (--password PW | --public-key-file F)]`.
  *
- * Defaults: port 8085 (FLOE_EMULATOR_PORT), data directory `<.floe>/state/emulator`
+ * Defaults: port 8085 (FLOE_EMULATOR_PORT), host 127.0.0.1 (this machine only; `--host 0.0.0.0`
+ * exposes it to the network), data directory `<.floe>/state/emulator`
  * (FLOE_EMULATOR_DATA_DIR), no TPC-H seeding. Prints the URL to use as snowflake-sdk `accessUrl`
  * and stops cleanly on SIGINT/SIGTERM. `--user` creates that user (or updates its password or
  * RSA_PUBLIC_KEY from the PEM file); without it, only users already in the data directory can sign in.
@@ -16,6 +17,7 @@ import { startEmulator } from './index.js';
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
+    host: { type: 'string' },
     'data-dir': { type: 'string' },
     'seed-tpch': { type: 'string' },
     user: { type: 'string' },
@@ -39,7 +41,7 @@ const user = values.user === undefined ? undefined : {
   ...(keyFile !== undefined && { publicKey: fs.readFileSync(keyFile, 'utf8') }),
 };
 
-const emulator = await startEmulator({ port, dataDir, seedTpch: seed, user });
+const emulator = await startEmulator({ port, host: values.host, dataDir, seedTpch: seed, user });
 console.log(`Snowflake emulator listening on ${emulator.url} (data: ${path.resolve(dataDir)})`);
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

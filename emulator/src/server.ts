@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
@@ -118,15 +119,18 @@ export class EmulatorServer {
     this.server.keepAliveTimeout = 60_000;
   }
 
-  /** Listens on 127.0.0.1:`port` (0 = ephemeral); returns the bound port. */
-  async listen(port: number): Promise<number> {
+  /**
+   * Listens on `host`:`port` (0 = ephemeral); returns the bound port. Result chunk URLs name `host`,
+   * or this machine's host name when `host` is a wildcard address (0.0.0.0, ::).
+   */
+  async listen(port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
+      this.server.listen(port, host, () => resolve());
     });
     fs.rmSync(path.join(this.opts.engine.dataDir, RESULTS_DIR), { recursive: true, force: true });
     const bound = (this.server.address() as AddressInfo).port;
-    this.baseUrl = `http://127.0.0.1:${bound}`;
+    this.baseUrl = `http://${urlHost(host)}:${bound}`;
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
     return bound;
@@ -444,4 +448,10 @@ function sendJson(res: http.ServerResponse, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+/** `host` as the host part of a URL: wildcard addresses become this machine's name, IPv6 gets brackets. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return os.hostname();
+  return host.includes(':') ? `[${host}]` : host;
 }

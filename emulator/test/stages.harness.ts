@@ -65,7 +65,7 @@ export async function createHarness(sessionId = 'session-1', dataDir?: string): 
   const ctx: StatementContext = {
     session: { id: sessionId, database: 'DB', schema: 'PUBLIC', conn },
     dataDir: dir,
-    translateQuery: (sql) => sql,
+    translateQuery: async (sql) => sql,
     async describe(sql): Promise<RowTypeColumn[]> {
       const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM (${sql}) AS __d`);
       return r.getRows().map((row) => {

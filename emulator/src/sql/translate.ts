@@ -19,6 +19,7 @@
  *   primary next to the operator (a name, literal, call, cast or parenthesised group).
  */
 import { SfErrors } from '../errors.js';
+import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
 import { identValue, isWord, quoteIdent, quoteString, significant, stringValue, type Token } from './tokenizer.js';
 
@@ -35,6 +36,11 @@ export interface TranslateEnv {
   tzColumns?: ReadonlySet<string>;
   /** The signed-in user (CURRENT_USER()); absent outside a session. */
   user?: string | null;
+  /**
+   * Receives the table/view names the query reads (sandbox.ts): the caller must check that each
+   * is a Snowflake table or view before running the SQL. Without it, a query naming a table is refused.
+   */
+  relations?: RelationRef[];
 }
 
 type Emit = (args: string[], raw: Token[][]) => string;
@@ -158,7 +164,8 @@ const castTo = (type: string): Emit => (a) => `CAST(${a[0]} AS ${type})`;
 
 /**
  * Function rewrites. Arguments arrive translated (`args`) and as Snowflake tokens (`raw`).
- * Functions not listed pass through to DuckDB under their (upper-cased) name.
+ * Functions not listed pass through to DuckDB under their (upper-cased) name when they are
+ * Snowflake built-ins DuckDB implements as is (sandbox.ts); any other call is refused before translation.
  */
 const FUNCTIONS: Record<string, Emit> = {
   IFF: (a) => `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)`,
@@ -400,11 +407,37 @@ export function splitTop(tokens: Token[], isSep: (t: Token) => boolean = (t) => 
 }
 
 /**
- * Translates Snowflake tokens (whitespace included or not) to DuckDB SQL.
- * Throws SnowflakeError (001003/002040) on constructs it cannot translate.
+ * Translates Snowflake tokens (whitespace included or not) to DuckDB SQL, after checking that the
+ * query uses Snowflake constructs only ({@link checkQuery}); the names it reads go to
+ * `env.relations`. Throws SnowflakeError (001003/002040/002140) on constructs it refuses or cannot translate.
  */
 export function translateTokens(input: Token[], env: TranslateEnv): string {
-  return new Translator(significant(input), env).run(0, significant(input).length);
+  const sig = significant(input);
+  const relations = checkQuery(sig, (name) => Object.hasOwn(FUNCTIONS, name));
+  if (env.relations) env.relations.push(...relations);
+  else if (relations.length > 0) throw SfErrors.unsupported('a table reference in this position');
+  const tokens = qualifyRelations(sig, relations, env);
+  return new Translator(tokens, env).run(0, tokens.length);
+}
+
+/**
+ * Writes each table/view name the query reads as `"DB"."SCHEMA"."NAME"`, resolved against the
+ * session as Snowflake resolves it (names stay as written when the session lacks a current
+ * database or schema: the engine then refuses them). DuckDB binds a view's body again on every
+ * read; should a table it names be gone, a bare name would become a replacement scan of a file
+ * of that name, a qualified one becomes a relative path `DB.SCHEMA.<name>` outside the sandbox.
+ */
+function qualifyRelations(sig: Token[], relations: RelationRef[], env: TranslateEnv): Token[] {
+  const out = [...sig];
+  for (const r of [...relations].reverse()) {
+    const database = r.parts.length === 3 ? r.parts[0] : env.database;
+    const schema = r.parts.length >= 2 ? r.parts[r.parts.length - 2] : env.schema;
+    if (database === null || schema === null) continue;
+    const dot: Token = { kind: 'op', text: '.' };
+    const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [...(k ? [dot] : []), { kind: 'qident', text: quoteIdent(p) }]);
+    out.splice(r.start, r.end - r.start + 1, ...name);
+  }
+  return out;
 }
 
 class Translator {
