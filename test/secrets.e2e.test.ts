@@ -21,6 +21,7 @@ import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { generateEncryptionKey, parseEncryptionKey } from '../src/uploads/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
+import { httpRequest, type ApiResponse, type RequestOptions } from './api-harness.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 import { testEnv } from './helpers/env.js';
 
@@ -84,21 +85,7 @@ async function stopProcesses(): Promise<void> {
   );
 }
 
-async function call(method: string, route: string, opts: { token?: string; body?: unknown; form?: Record<string, string> } = {}): Promise<{ status: number; json: any; text: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (opts.form) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(opts.form).toString();
-  } else if (opts.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.body);
-  }
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(`${apiUrl}${route}`, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : null, text };
-}
+const call = (method: string, route: string, opts: RequestOptions = {}): Promise<ApiResponse> => httpRequest(apiUrl, method, route, opts);
 
 async function signIn(username: string, password: string): Promise<string> {
   const r = await call('POST', '/api/v1/auth/token', { form: { username, password } });
