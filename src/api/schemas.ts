@@ -3,6 +3,7 @@
  * Objects are strict: an unknown field (a typo such as `stratgy`) is a 400 naming it.
  */
 import { z } from 'zod';
+import { ROLES } from './users.js';
 
 /** A required string field with messages that say what is wrong ("is required", "must be a string"). */
 export const requiredString = (max = 255) =>
@@ -161,7 +162,7 @@ export const createUserRequest = z
   .object({
     username,
     password: newPassword,
-    role: z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" }),
+    role: z.enum(ROLES, { error: "must be 'admin' or 'user'" }),
     user_id: z.uuid({ error: 'must be a UUID' }).optional(),
   })
   .strict()

@@ -11,9 +11,9 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type pg from 'pg';
 
-/** A role of the API. */
-export type Role = 'admin' | 'user';
+/** The roles of the API: `admin` (every route) or `user` (its own execution-upload data). */
 export const ROLES = ['admin', 'user'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Cost of new hashes: N = 2^15, r = 8, p = 1 (32 MiB, tens of milliseconds per hash). */
 const SCRYPT_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
