@@ -5,12 +5,13 @@
  * Secrets never reach the output: any field named password, token, secret, authorization, cookie,
  * jwtSecretKey or adminPassword (at the top level or up to three levels deep, including HTTP request
  * headers) is replaced by `[redacted]`. Do not log connection strings; use `redactUrl` from config.
- * As a last line of defence every written line also goes through {@link scrubSecrets}, so a password
+ * As a last line of defence every written line also goes through `scrubSecrets` (src/scrub.ts), so a password
  * inside a connection string that a driver echoed in an error message (`postgres://u:pw@…`,
  * libpq's `password=pw`) is masked wherever it appears.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
+import { scrubSecrets } from './scrub.js';
 
 export type { Logger } from 'pino';
 
@@ -40,17 +41,6 @@ export const REDACT_PATHS: string[] = [
   'headers.cookie',
   'res.headers["set-cookie"]',
 ];
-
-/**
- * Mask credentials inside free text: the password of any `scheme://user:password@` URL and the value
- * of `password=` / `passwd=` / `pwd=` keywords (libpq connection strings, URL query parameters)
- * become `***`. Everything else is left as is.
- */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'\\]*:)[^\s@"'\\/]+@/gi, '$1***@')
-    .replace(/\b(password|passwd|pwd)(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s"';&]+)/gi, '$1$2***');
-}
 
 /** Options for {@link createLogger}. */
 export interface CreateLoggerOptions {
