@@ -27,6 +27,10 @@
  * | ADMIN_PASSWORD        | required                        | secret                                     |
  * | API_PORT              | 8000                            | 0 = pick a free port                       |
  * | TOKEN_TTL_MINUTES     | 30                              |                                            |
+ * | AUTH_MAX_FAILURES     | 10                              | failed sign-ins per username or address before 429 |
+ * | AUTH_FAILURE_WINDOW_MINUTES | 15                        | window of that count (decimals allowed)    |
+ * | METRICS_AUTH          | none                            | none or bearer (GET /metrics needs METRICS_TOKEN) |
+ * | METRICS_TOKEN         | required with METRICS_AUTH=bearer, ≥ 32 characters | secret                |
  * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
  * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
  * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source (seed 002); secret   |
@@ -52,7 +56,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * Validated floe configuration. Secrets: snowflake.password / privateKey / privateKeyPassphrase / token, api.jwtSecretKey, api.adminPassword,
+ * Validated floe configuration. Secrets: snowflake.password / privateKey / privateKeyPassphrase / token, api.jwtSecretKey, api.adminPassword, api.metricsToken,
  * executionUpload.encryptionKey / previousEncryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
  */
 export interface FloeConfig {
@@ -85,6 +89,12 @@ export interface FloeConfig {
     adminPassword: string;
     /** Lifetime of issued tokens, in minutes. */
     tokenTtlMinutes: number;
+    /** Sign-in throttle: failures per username or per client address within the window before 429. */
+    authMaxFailures: number;
+    /** Sign-in throttle window, in minutes. */
+    authFailureWindowMinutes: number;
+    /** Bearer token GET /metrics requires; undefined = /metrics is open (METRICS_AUTH=none). */
+    metricsToken?: string;
   };
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
@@ -168,6 +178,10 @@ const envSchema = z.object({
   ADMIN_PASSWORD: required().min(1, 'must not be empty'),
   API_PORT: port(8000),
   TOKEN_TTL_MINUTES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
+  AUTH_MAX_FAILURES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').default(10),
+  AUTH_FAILURE_WINDOW_MINUTES: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(15),
+  METRICS_AUTH: z.enum(['none', 'bearer'], { error: "must be 'none' or 'bearer'" }).default('none'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   FLOE_STATE_DIR: optionalText,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   PG_SYNC_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
@@ -177,6 +191,9 @@ const envSchema = z.object({
   FLOE_ENCRYPTION_KEY_PREVIOUS: encryptionKeyText,
   EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
   EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(5),
+}).refine((e) => e.METRICS_AUTH !== 'bearer' || e.METRICS_TOKEN !== undefined, {
+  path: ['METRICS_TOKEN'],
+  message: 'is required when METRICS_AUTH=bearer',
 });
 
 /**
@@ -222,6 +239,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       adminUsername: e.ADMIN_USERNAME,
       adminPassword: e.ADMIN_PASSWORD,
       tokenTtlMinutes: e.TOKEN_TTL_MINUTES,
+      authMaxFailures: e.AUTH_MAX_FAILURES,
+      authFailureWindowMinutes: e.AUTH_FAILURE_WINDOW_MINUTES,
+      ...(e.METRICS_AUTH === 'bearer' && { metricsToken: e.METRICS_TOKEN }),
     },
     stateDir,
     logLevel: e.LOG_LEVEL,
@@ -379,7 +399,12 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
     databaseUrl: redactUrl(cfg.databaseUrl),
     temporal: { ...cfg.temporal, taskQueues: { ...cfg.temporal.taskQueues } },
     snowflake: redactSnowflake(cfg.snowflake),
-    api: { ...cfg.api, jwtSecretKey: REDACTED, adminPassword: REDACTED },
+    api: {
+      ...cfg.api,
+      jwtSecretKey: REDACTED,
+      adminPassword: REDACTED,
+      ...(cfg.api.metricsToken !== undefined && { metricsToken: REDACTED }),
+    },
     pgSync: { sourceDatabaseUrl: redactUrl(cfg.pgSync.sourceDatabaseUrl) },
     ducklake: { ...cfg.ducklake, catalogUrl: redactUrl(cfg.ducklake.catalogUrl) },
     executionUpload: {

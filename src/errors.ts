@@ -2,11 +2,12 @@
  * floe's error taxonomy: the non-retryable error types (listed once, used by every workflow's retry
  * policy as `nonRetryableErrorTypes`) and the one place where snowflake-sdk, DuckDB and PostgreSQL
  * errors become typed Temporal failures ({@link toFailure}, applied to every activity by
- * {@link wrapActivities}).
+ * {@link wrapActivities}), with credentials in their messages masked.
  *
  * Imported by workflows at run time: no Node built-ins, no I/O; only `@temporalio/common`.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { scrubSecrets } from './scrub.js';
 
 /**
  * The innermost failure of a chain (WorkflowFailure/ActivityFailure → ApplicationFailure → …): its
@@ -130,6 +131,7 @@ export function classifyError(err: unknown): string {
 
 /** Convert any error to an ApplicationFailure with a floe type; non-retryable types are marked so. */
 export function toFailure(err: unknown, context?: string): ApplicationFailure {
+  scrubChain(err);
   if (err instanceof ApplicationFailure) return err;
   const type = classifyError(err);
   const base = err instanceof Error ? err.message : String(err);
@@ -142,6 +144,23 @@ export function toFailure(err: unknown, context?: string): ApplicationFailure {
     nonRetryable: NON_RETRYABLE_ERROR_TYPES.includes(type),
     cause: err instanceof Error ? err : undefined,
   });
+}
+
+/**
+ * Mask credentials ({@link scrubSecrets}) in the message and stack of `err` and of every error in its
+ * `cause` chain, in place: the chain is what Temporal records in the workflow history.
+ */
+function scrubChain(err: unknown): void {
+  const seen = new Set<unknown>();
+  for (let e = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    try {
+      e.message = scrubSecrets(e.message);
+      if (e.stack) e.stack = scrubSecrets(e.stack);
+    } catch {
+      // a read-only message (frozen error): left as the library made it
+    }
+  }
 }
 
 /**

@@ -5,9 +5,13 @@
  * Secrets never reach the output: any field named password, token, secret, authorization, cookie,
  * jwtSecretKey, adminPassword, privateKey or privateKeyPassphrase (at the top level or up to three levels deep, including HTTP request
  * headers) is replaced by `[redacted]`. Do not log connection strings; use `redactUrl` from config.
+ * As a last line of defence every written line also goes through `scrubSecrets` (src/scrub.ts), so a password
+ * inside a connection string that a driver echoed in an error message (`postgres://u:pw@…`,
+ * libpq's `password=pw`) is masked wherever it appears.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
+import { scrubSecrets } from './scrub.js';
 
 export type { Logger } from 'pino';
 
@@ -57,7 +61,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     base: { pid: process.pid },
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  const sink = options.destination ?? pino.destination(1);
+  return pino(opts, { write: (line: string) => void sink.write(scrubSecrets(line)) });
 }
 
 /** The process-wide root logger (level `info` until {@link setLogLevel} is called with the config's level). */

@@ -49,6 +49,30 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** One request to the API at `baseUrl` (e.g. `http://127.0.0.1:8000`), read fully. */
+export async function httpRequest(baseUrl: string, method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = {};
+  let body: string | undefined;
+  if (opts.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(opts.form).toString();
+  } else if (opts.raw !== undefined) {
+    headers['content-type'] = opts.contentType ?? 'application/json';
+    body = opts.raw;
+  } else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  if (opts.authorization !== undefined) headers.authorization = opts.authorization;
+  else if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(`${baseUrl}${urlPath}`, { method, headers, body });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  let json: unknown = null;
+  if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(text);
+  return { status: res.status, headers: res.headers, json, text, bytes };
+}
+
 /**
  * Start the API on a fresh database. `env` overrides configuration (e.g. SNOWFLAKE_ACCESS_URL of an
  * emulator); `deps` overrides dependencies (e.g. a failing pool).
@@ -70,28 +94,7 @@ export async function startApiHarness(
     { port: 0 },
   );
 
-  const request = async (method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> => {
-    const headers: Record<string, string> = {};
-    let body: string | undefined;
-    if (opts.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(opts.form).toString();
-    } else if (opts.raw !== undefined) {
-      headers['content-type'] = opts.contentType ?? 'application/json';
-      body = opts.raw;
-    } else if (opts.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.body);
-    }
-    if (opts.authorization !== undefined) headers.authorization = opts.authorization;
-    else if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const res = await fetch(`${api.url}${urlPath}`, { method, headers, body });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const text = bytes.toString('utf8');
-    let json: unknown = null;
-    if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(text);
-    return { status: res.status, headers: res.headers, json, text, bytes };
-  };
+  const request = (method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> => httpRequest(api.url, method, urlPath, opts);
 
   const login = async (): Promise<string> => {
     const r = await request('POST', '/api/v1/auth/token', {

@@ -56,10 +56,12 @@ describe('POST /api/v1/auth/token', () => {
     expect(payload.sub).toBe('admin');
     expect(payload.jti).toBe(r.json.token_id);
     expect(payload.exp - payload.iat).toBe(30 * 60);
-    const { rows } = await h.pool.query('SELECT subject, type, expires_at, revoked_at FROM tokens WHERE token_id = $1', [payload.jti]);
+    expect(payload.role).toBe('admin');
+    const { rows } = await h.pool.query('SELECT subject, role, user_id, expires_at, revoked_at FROM tokens WHERE token_id = $1', [payload.jti]);
     expect(rows).toHaveLength(1);
     expect(rows[0].subject).toBe('admin');
-    expect(rows[0].type).toBe('admin');
+    expect(rows[0].role).toBe('admin');
+    expect(rows[0].user_id).toBeNull();
     expect(rows[0].revoked_at).toBeNull();
     expect(Math.abs(rows[0].expires_at.getTime() / 1000 - payload.exp)).toBeLessThan(2);
     expect(r.text).not.toContain('admin-test-password');

@@ -38,7 +38,10 @@ describe('loadConfig', () => {
       snowflake: { account: 'acct', username: 'user', authenticator: 'SNOWFLAKE', password: 'sf-secret' },
       duckdbPath: path.join(stateDir, 'floe.duckdb'),
       duckdbOwner: false,
-      api: { port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30 },
+      api: {
+        port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30,
+        authMaxFailures: 10, authFailureWindowMinutes: 15,
+      },
       stateDir,
       logLevel: 'info',
       pgSync: { sourceDatabaseUrl: minimal.DATABASE_URL },
@@ -135,6 +138,17 @@ describe('loadConfig', () => {
     );
     expect(byVar.JWT_SECRET_KEY).toMatch(/at least 32/);
     expect(err.message).not.toContain('short-secret-value');
+  });
+
+  it('reads the sign-in throttle and /metrics settings; bearer needs a METRICS_TOKEN, which redaction hides', () => {
+    const metricsToken = 'm'.repeat(40);
+    const cfg = loadConfig({ ...minimal, AUTH_MAX_FAILURES: '5', AUTH_FAILURE_WINDOW_MINUTES: '0.5', METRICS_AUTH: 'bearer', METRICS_TOKEN: metricsToken });
+    expect(cfg.api).toMatchObject({ authMaxFailures: 5, authFailureWindowMinutes: 0.5, metricsToken });
+    expect(JSON.stringify(redactConfig(cfg))).not.toContain(metricsToken);
+    expect(loadConfig({ ...minimal, METRICS_TOKEN: metricsToken }).api.metricsToken).toBeUndefined();
+    expect(configError({ ...minimal, METRICS_AUTH: 'bearer' }).issues.map((i) => i.variable)).toEqual(['METRICS_TOKEN']);
+    expect(configError({ ...minimal, METRICS_AUTH: 'basic' }).issues.map((i) => i.variable)).toEqual(['METRICS_AUTH']);
+    expect(configError({ ...minimal, AUTH_MAX_FAILURES: '0' }).issues.map((i) => i.variable)).toEqual(['AUTH_MAX_FAILURES']);
   });
 
   it('rejects out-of-range ports', () => {
@@ -242,5 +256,17 @@ describe('redaction', () => {
     for (const s of ['p1', 't1', 'p2', 'p3', 's1', 's2', 'Bearer abc']) expect(out).not.toContain(s);
     expect(out).toContain('"user":"u"');
     expect(out).toContain('"component":"test"');
+  });
+
+  it('the logger masks passwords inside connection strings, wherever they appear', () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } });
+    const err = new Error(`could not attach postgres://floe:pw-in-url@127.0.0.1:5432/floe (dbname=floe password=pw-in-dsn host=h)`);
+    log.error({ err, detail: "PASSWORD='pw quoted' user=u", url: 'https://api.example.com/x?user=u&pwd=pw-in-query' }, 'failed: postgresql://a:pw-in-msg@h/db');
+    const out = lines.join('');
+    for (const s of ['pw-in-url', 'pw-in-dsn', 'pw quoted', 'pw-in-query', 'pw-in-msg']) expect(out).not.toContain(s);
+    expect(out).toContain('postgres://floe:***@127.0.0.1:5432/floe');
+    expect(out).toContain('dbname=floe password=*** host=h');
+    expect(() => lines.forEach((l) => JSON.parse(l))).not.toThrow();
   });
 });

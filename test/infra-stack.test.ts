@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSnowflake } from '../src/connectors/snowflake.js';
-import { startStack } from '../src/infra/stack.js';
+import { startStack, STATE_DIR_MODE } from '../src/infra/stack.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 import { testEnv } from './helpers/env.js';
 
@@ -66,6 +66,9 @@ describe('startStack', () => {
       const pwFile = path.join(stateDir, 'admin-password');
       expect(fs.readFileSync(pwFile, 'utf8').trim()).toBe(stack.config.api.adminPassword);
       expect(fs.statSync(pwFile).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(stateDir, 'encryption-key')).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(stateDir).mode & 0o066).toBe(0); // no read or write for group/others
+      expect(fs.statSync(stateDir).mode & 0o777).toBe(STATE_DIR_MODE);
       expect(stack.notes.join('\n')).not.toContain(stack.config.api.adminPassword);
       expect(stack.embeddedEmulator).toBe(true);
       expect(stack.config.snowflake.accessUrl).toBe(stack.urls.snowflake);

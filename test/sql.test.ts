@@ -109,4 +109,15 @@ describe('error taxonomy', () => {
     expect(toFailure(sf('000603', 'XX000')).nonRetryable).toBe(false);
     expect(NON_RETRYABLE_ERROR_TYPES).toEqual(expect.arrayContaining(['TableNotFound', 'UnsupportedType', 'InvalidRequest', 'SchemaMismatch']));
   });
+
+  it('masks passwords of connection strings in the failure and its whole cause chain', () => {
+    const inner = new Error('IO Error: Unable to connect to Postgres at "host=db user=lake password=pw-dsn dbname=lake"');
+    const outer = new Error('attach failed for postgres://lake:pw-url@db:5432/lake', { cause: inner });
+    const f = toFailure(outer, 'cache refresh');
+    const text = [f.message, f.stack, (f.cause as Error).message, (f.cause as Error).stack, inner.message, inner.stack].join('\n');
+    expect(text).not.toContain('pw-dsn');
+    expect(text).not.toContain('pw-url');
+    expect(f.message).toBe('cache refresh: attach failed for postgres://lake:***@db:5432/lake');
+    expect(inner.message).toContain('user=lake password=*** dbname=lake');
+  });
 });

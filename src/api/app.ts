@@ -4,7 +4,10 @@
  *
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
- * - Every route but `POST /api/v1/auth/token` and `GET /healthz` needs a Bearer token (src/api/auth.ts).
+ * - Every route but `POST /api/v1/auth/token`, `GET /healthz` and (with METRICS_AUTH=none) `GET /metrics`
+ *   needs a Bearer token (src/api/auth.ts). Under `/api/v1` only the auth routes accept a `user`-role
+ *   token; every other route there is admin-only (403). `/api/snowflake-sync/*` serves both roles, a
+ *   `user` token seeing only its own user_id's data (docs/security.md has the route matrix).
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
  * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
@@ -15,11 +18,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Application } from 'express';
-import { requireAuth } from './auth.js';
+import { requireAuth, requireRole, requireStaticBearer } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { dataRouter } from './routes/data.js';
+import { usersRouter } from './routes/users.js';
 import { syncRouter } from './routes/sync.js';
 import { createPgSyncRouter, createMetricsHandler } from './pgSync.js';
 import { createCacheRouter } from './cache.js';
@@ -88,8 +92,11 @@ export function createApp(deps: ApiDeps): Application {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Prometheus scrape endpoint (watermark sync counters, seed 002); no auth, as scrapers expect.
-  app.get('/metrics', createMetricsHandler(deps.pool));
+  // Prometheus scrape endpoint (watermark sync counters, seed 002): open by default for local use,
+  // METRICS_AUTH=bearer requires METRICS_TOKEN (Prometheus' `authorization.credentials_file`).
+  const metricsToken = deps.config.api.metricsToken;
+  if (metricsToken !== undefined) app.get('/metrics', requireStaticBearer(metricsToken), createMetricsHandler(deps.pool));
+  else app.get('/metrics', createMetricsHandler(deps.pool));
 
   const auth = requireAuth(deps.pool, authSettings(deps));
 
@@ -98,6 +105,8 @@ export function createApp(deps: ApiDeps): Application {
   api.use(tokenRouter(routeDeps));
   api.use(auth);
   api.use(revokeRouter(routeDeps));
+  api.use(requireRole('admin'));
+  api.use(usersRouter(routeDeps));
   api.use(syncRouter(routeDeps));
   api.use(dataRouter(routeDeps));
   api.use(
@@ -120,7 +129,7 @@ export function createApp(deps: ApiDeps): Application {
       logger: log,
     }),
   );
-  // Named credentials are admin only: requireRole('admin') (src/api/auth.ts) goes in front of this router.
+  // Named credentials are admin only, like every router after requireRole('admin') above.
   api.use(credentialsRouter({ pool: deps.pool, secretKeys: keys }));
   app.use(API_PREFIX, api);
   app.use('/api/snowflake-sync/config', auth, uploadConfigRouter({ pool: deps.pool, secretKeys: keys }));

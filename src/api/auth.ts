@@ -1,16 +1,21 @@
 /**
- * Authentication (seed 001 §1): admin credentials from the configuration are exchanged for a JWT
- * (HS256, jose) whose `jti` is a row in PostgreSQL `tokens`, so a token can be revoked before it
- * expires. Every route but `POST /auth/token` requires `Authorization: Bearer <jwt>`; the token must
- * verify (signature, `exp`), exist in `tokens`, be unexpired there and not revoked.
+ * Authentication and roles: credentials — the bootstrap admin of the configuration (ADMIN_USERNAME /
+ * ADMIN_PASSWORD) or an API user (src/api/users.ts) — are exchanged for a JWT (HS256, jose) whose
+ * `jti` is a row in PostgreSQL `tokens`, so a token can be revoked before it expires. The token carries
+ * the role (`admin` or `user`) and, for a `user`, the execution-upload `user_id` it is bound to, both as
+ * claims and in its `tokens` row (the row is what counts). Every route but `POST /auth/token` requires
+ * `Authorization: Bearer <jwt>`; the token must verify (signature, `exp`), exist in `tokens`, be
+ * unexpired there and not revoked, and an API user's token stops working as soon as the user is
+ * disabled or deleted. {@link requireRole} guards the admin routes.
  *
- * Tokens themselves are never stored or logged — only their id, subject, type and expiry.
+ * Tokens themselves are never stored or logged — only their id, subject, role and expiry.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { errors as joseErrors, jwtVerify, SignJWT, decodeJwt } from 'jose';
 import type pg from 'pg';
-import { ApiError, unauthorized } from './errors.js';
+import { ApiError, forbidden, unauthorized } from './errors.js';
+import { credentialsOf, verifyPassword, type Role } from './users.js';
 
 /** Settings the auth code needs (from FloeConfig). */
 export interface AuthSettings {
@@ -25,8 +30,19 @@ export interface AuthSettings {
 /** What a verified token says; stored in `res.locals.auth`. */
 export interface AuthContext {
   tokenId: string;
+  /** Username the token was issued to. */
   subject: string;
   expiresAt: Date;
+  role: Role;
+  /** The execution-upload `user_id` a `user` token is bound to; null for admins. */
+  userId: string | null;
+}
+
+/** Who signed in. */
+interface Principal {
+  subject: string;
+  role: Role;
+  userId: string | null;
 }
 
 /** Response of `POST /auth/token` (OAuth2 password-grant shape, as the seed's FastAPI returned). */
@@ -49,25 +65,35 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
+/** The principal `username` / `password` prove, or null (unknown user, wrong password, disabled user). */
+async function authenticate(pool: pg.Pool, settings: AuthSettings, username: string, password: string): Promise<Principal | null> {
+  if (safeEqual(username, settings.adminUsername)) {
+    return safeEqual(password, settings.adminPassword) ? { subject: username, role: 'admin', userId: null } : null;
+  }
+  const user = await credentialsOf(pool, username);
+  const ok = await verifyPassword(password, user?.hash ?? null);
+  return ok && user && !user.disabled ? { subject: username, role: user.role, userId: user.userId } : null;
+}
+
 /**
- * Check admin credentials and issue a token: row in `tokens` first, then the signed JWT.
- * Throws 401 {@link ApiError} on wrong credentials (the message does not say which part is wrong).
+ * Check credentials (the bootstrap admin's or an enabled API user's) and issue a token: row in
+ * `tokens` first, then the signed JWT. Throws 401 {@link ApiError} on wrong credentials (the message
+ * does not say which part is wrong, nor whether the user exists or is disabled).
  */
 export async function issueToken(pool: pg.Pool, settings: AuthSettings, username: string, password: string): Promise<TokenResponse> {
-  const userOk = safeEqual(username, settings.adminUsername);
-  const passOk = safeEqual(password, settings.adminPassword);
-  if (!(userOk && passOk)) throw new ApiError(401, 'invalid_credentials', 'incorrect username or password');
+  const who = await authenticate(pool, settings, username, password);
+  if (!who) throw new ApiError(401, 'invalid_credentials', 'incorrect username or password');
   const tokenId = randomUUID();
   const ttlSeconds = Math.round(settings.tokenTtlMinutes * 60);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const exp = nowSeconds + ttlSeconds;
   await pool.query(
-    `INSERT INTO tokens (token_id, subject, type, expires_at) VALUES ($1, $2, 'admin', to_timestamp($3))`,
-    [tokenId, username, exp],
+    `INSERT INTO tokens (token_id, subject, type, expires_at, role, user_id) VALUES ($1, $2, 'access', to_timestamp($3), $4, $5)`,
+    [tokenId, who.subject, exp, who.role, who.userId],
   );
   // Expired tokens fail the JWT `exp` check anyway; keep the table small (a day of grace for audits).
   await pool.query(`DELETE FROM tokens WHERE expires_at < now() - interval '1 day'`);
-  const jwt = await new SignJWT({ type: 'admin' })
+  const jwt = await new SignJWT({ role: who.role, ...(who.userId !== null && { user_id: who.userId }) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(username)
     .setJti(tokenId)
@@ -78,8 +104,9 @@ export async function issueToken(pool: pg.Pool, settings: AuthSettings, username
 }
 
 /**
- * Verify a JWT's signature and claims, then its `tokens` row. Throws 401 {@link ApiError} whose
- * message says why: malformed, bad signature, expired, unknown, or revoked.
+ * Verify a JWT's signature and claims, then its `tokens` row (and, for an API user, that the user still
+ * exists and is enabled). Throws 401 {@link ApiError} whose message says why: malformed, bad signature,
+ * expired, unknown, revoked, or user disabled.
  */
 export async function verifyToken(pool: pg.Pool, settings: AuthSettings, token: string): Promise<AuthContext> {
   let payload;
@@ -96,15 +123,21 @@ export async function verifyToken(pool: pg.Pool, settings: AuthSettings, token: 
     throw unauthorized('token lacks jti, sub or exp');
   }
   if (!UUID_RE.test(payload.jti)) throw unauthorized('token is unknown (not issued by this server)');
-  const { rows } = await pool.query<{ revoked_at: Date | null; expires_at: Date }>(
-    'SELECT revoked_at, expires_at FROM tokens WHERE token_id = $1::uuid',
+  const { rows } = await pool.query<{ subject: string; revoked_at: Date | null; expires_at: Date; role: Role; user_id: string | null; user_active: boolean | null }>(
+    `SELECT t.subject, t.revoked_at, t.expires_at, t.role, t.user_id, u.disabled_at IS NULL AS user_active
+       FROM tokens t LEFT JOIN api_users u ON u.username = t.subject
+      WHERE t.token_id = $1::uuid`,
     [payload.jti],
   );
   const row = rows[0];
-  if (!row) throw unauthorized('token is unknown (not issued by this server or deleted)');
+  if (!row || row.subject !== payload.sub) throw unauthorized('token is unknown (not issued by this server or deleted)');
   if (row.revoked_at) throw unauthorized('token has been revoked');
   if (row.expires_at.getTime() <= Date.now()) throw unauthorized('token expired');
-  return { tokenId: payload.jti, subject: payload.sub, expiresAt: new Date(payload.exp * 1000) };
+  // user_active is null when no API user has this name: only the bootstrap admin may then hold it.
+  if (row.user_active === null ? row.subject !== settings.adminUsername : !row.user_active) {
+    throw unauthorized('the user of this token is disabled or deleted');
+  }
+  return { tokenId: payload.jti, subject: payload.sub, expiresAt: new Date(payload.exp * 1000), role: row.role, userId: row.user_id };
 }
 
 /**
@@ -145,6 +178,33 @@ export function requireAuth(pool: pg.Pool, settings: AuthSettings): RequestHandl
     if (!m) throw unauthorized('malformed Authorization header (expected "Bearer <token>")');
     res.locals.auth = await verifyToken(pool, settings, m[1]!);
     res.locals.token = m[1];
+    next();
+  };
+}
+
+/**
+ * Express middleware after {@link requireAuth}: 403 unless the token's role is `role`. A `user` token
+ * on an admin route is refused here, before the route reads anything.
+ */
+export function requireRole(role: Role): RequestHandler {
+  return (_req, res, next) => {
+    const auth = res.locals.auth as AuthContext | undefined;
+    if (!auth) throw unauthorized('missing Authorization header (expected "Bearer <token>")');
+    if (auth.role !== role) {
+      throw forbidden(`this route needs the '${role}' role; the token's role is '${auth.role}'`);
+    }
+    next();
+  };
+}
+
+/**
+ * Express middleware: require `Authorization: Bearer <expected>` (a static secret such as
+ * METRICS_TOKEN, compared in constant time); 401 otherwise.
+ */
+export function requireStaticBearer(expected: string): RequestHandler {
+  return (req, _res, next) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m || !safeEqual(m[1]!, expected)) throw unauthorized('this endpoint needs "Authorization: Bearer <METRICS_TOKEN>"');
     next();
   };
 }

@@ -2,9 +2,10 @@
  * The API's error shape and the one place that maps errors to HTTP responses.
  *
  * Every error response is JSON: `{ "error": { "code", "message", "field"? , "request_id"? } }`.
- * Client mistakes get 400 (malformed or schema-invalid input), 401 (authentication), 404 (unknown
- * route or resource), 409 (conflict with current state), 422 (well-formed input that does not fit
- * the data, e.g. a primary-key column the table lacks). Anything else is a server fault: 500, logged
+ * Client mistakes get 400 (malformed or schema-invalid input), 401 (authentication), 403 (the token's
+ * role may not use the route), 404 (unknown route or resource, including another user's item), 409
+ * (conflict with current state), 422 (well-formed input that does not fit the data, e.g. a primary-key
+ * column the table lacks), 429 (too many failed sign-ins, with `Retry-After`). Anything else is a server fault: 500, logged
  * with the request id, never with a stack trace in the response.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
@@ -35,6 +36,7 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, field?: string): ApiError => new ApiError(400, 'invalid_request', message, field);
 export const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message);
+export const forbidden = (message: string): ApiError => new ApiError(403, 'forbidden', message);
 export const notFound = (message: string, field?: string): ApiError => new ApiError(404, 'not_found', message, field);
 export const conflict = (message: string, details?: Record<string, unknown>): ApiError =>
   new ApiError(409, 'conflict', message, undefined, details);

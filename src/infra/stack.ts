@@ -24,6 +24,7 @@
  * (made on first start, src/infra/keys.ts) whose public key the emulator registers for floe's user
  * (SNOWFLAKE_USER, default floe). JWT_SECRET_KEY and ADMIN_PASSWORD are generated for the session when
  * unset; the admin password is written to `<state>/admin-password` (mode 0600), never printed or logged.
+ * The state directory is made private ({@link STATE_DIR_MODE}); every secret file in it is 0600.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -116,6 +117,19 @@ async function importOptional(relative: string): Promise<Record<string, unknown>
   return (await import(pathToFileURL(fs.existsSync(tsPath) ? tsPath : jsPath).href)) as Record<string, unknown>;
 }
 
+/**
+ * Mode of the state directory: 0700, or 0711 when running as root — the embedded PostgreSQL runs as
+ * the OS user `postgres` and must traverse it to reach `<state>/postgres`; it still cannot list it,
+ * and every secret file in it is 0600.
+ */
+export const STATE_DIR_MODE = typeof process.getuid === 'function' && process.getuid() === 0 ? 0o711 : 0o700;
+
+/** Write (or re-protect) a secret file: mode 0600, whatever the umask or an older file's mode. */
+function writeSecretFile(file: string, content: string): void {
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
 function secret(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
@@ -145,6 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const stateDir = path.resolve(envValue('FLOE_STATE_DIR', env) ?? defaultStateDir);
   fs.mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
+  fs.chmodSync(stateDir, STATE_DIR_MODE);
   const runDir = path.join(stateDir, 'run');
   const stack: Stoppable[] = [];
   const notes: string[] = [];
@@ -251,8 +266,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!envValue('ADMIN_PASSWORD', env)) {
         env.ADMIN_PASSWORD = secret(12);
         const file = path.join(stateDir, 'admin-password');
-        fs.writeFileSync(file, `${env.ADMIN_PASSWORD}\n`, { mode: 0o600 });
-        fs.chmodSync(file, 0o600);
+        writeSecretFile(file, `${env.ADMIN_PASSWORD}\n`);
         notes.push(`admin password generated for this session: see ${displayPath(file)}`);
       }
     }
@@ -260,7 +274,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Per-user Snowflake passwords (seed 004) are encrypted with this key, so it must outlive the
       // session: kept in <state>/encryption-key (0600) and reused; set FLOE_ENCRYPTION_KEY in production.
       const file = path.join(stateDir, 'encryption-key');
-      if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+      if (!fs.existsSync(file)) writeSecretFile(file, `${randomBytes(32).toString('hex')}\n`);
+      fs.chmodSync(file, 0o600);
       env.FLOE_ENCRYPTION_KEY = fs.readFileSync(file, 'utf8').trim();
     }
     env.FLOE_STATE_DIR = stateDir;

@@ -311,6 +311,13 @@ export async function saveSnowflakeConfiguration(pool: pg.Pool, keys: SecretKeys
 }
 
 // ---------------------------------------------------------------- API reads and repairs
+//
+// Each takes a `scope`: the execution-upload user_id whose data the caller may see (a `user`-role API
+// token), or null for every user's (an admin). The filter is part of the SQL, so another user's item
+// reads as missing.
+
+/** The user_id whose items a caller sees, or null for all users. */
+export type UserScope = string | null;
 
 /** Queue item as the API shows it. */
 export interface QueueItemRow {
@@ -338,10 +345,17 @@ const ITEM_COLUMNS = `id AS sync_id, execution_id, user_id, status, retry_count,
 export const QUEUE_STATUSES = ['pending', 'processing', 'completed', 'failed', 'skipped'] as const;
 export type QueueStatus = (typeof QUEUE_STATUSES)[number];
 
-/** Per-status counts from `snowflake_sync_queue_summary` (every status present, zero when empty). */
-export async function queueStats(db: Queryable): Promise<Record<QueueStatus, { count: number; oldest_created_at: Date | null; avg_retry_count: number; avg_seconds_to_process: number | null }> & { total: number }> {
+/**
+ * Per-status counts of the items in `scope` (every status present, zero when empty); the same figures
+ * as the `snowflake_sync_queue_summary` view, which covers every user.
+ */
+export async function queueStats(db: Queryable, scope: UserScope): Promise<Record<QueueStatus, { count: number; oldest_created_at: Date | null; avg_retry_count: number; avg_seconds_to_process: number | null }> & { total: number }> {
   const { rows } = await db.query<{ status: QueueStatus; count: string; oldest_created_at: Date | null; avg_retry_count: string | null; avg_seconds_to_process: string | null }>(
-    'SELECT status, count, oldest_created_at, avg_retry_count, avg_seconds_to_process FROM snowflake_sync_queue_summary',
+    `SELECT status, count(*) AS count, min(created_at) AS oldest_created_at,
+            round(avg(retry_count)::numeric, 2) AS avg_retry_count,
+            round(avg(extract(epoch FROM processed_at - created_at))::numeric, 3) AS avg_seconds_to_process
+       FROM snowflake_sync_queue WHERE ($1::uuid IS NULL OR user_id = $1) GROUP BY status`,
+    [scope],
   );
   const out = { total: 0 } as Awaited<ReturnType<typeof queueStats>>;
   for (const s of QUEUE_STATUSES) out[s] = { count: 0, oldest_created_at: null, avg_retry_count: 0, avg_seconds_to_process: null };
@@ -357,32 +371,40 @@ export async function queueStats(db: Queryable): Promise<Record<QueueStatus, { c
   return out;
 }
 
-/** Failed items (newest first) from `snowflake_sync_failures`. */
-export async function listFailures(db: Queryable, limit: number): Promise<Record<string, unknown>[]> {
-  const { rows } = await db.query('SELECT * FROM snowflake_sync_failures ORDER BY updated_at DESC LIMIT $1', [limit]);
-  return rows;
-}
-
-/** Queue items, optionally of one status, newest first. */
-export async function listQueue(db: Queryable, opts: { status?: QueueStatus; limit: number; offset: number }): Promise<QueueItemRow[]> {
-  const { rows } = await db.query<QueueItemRow>(
-    `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-    [opts.status ?? null, opts.limit, opts.offset],
+/** Failed items in `scope` (newest first) from `snowflake_sync_failures`. */
+export async function listFailures(db: Queryable, limit: number, scope: UserScope): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query(
+    'SELECT * FROM snowflake_sync_failures WHERE ($2::uuid IS NULL OR user_id = $2) ORDER BY updated_at DESC LIMIT $1',
+    [limit, scope],
   );
   return rows;
 }
 
-/** One item by id (null when missing). */
-export async function getQueueItem(db: Queryable, syncId: string): Promise<QueueItemRow | null> {
-  const { rows } = await db.query<QueueItemRow>(`SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE id = $1`, [syncId]);
+/** Queue items in `scope`, optionally of one status, newest first. */
+export async function listQueue(db: Queryable, opts: { status?: QueueStatus; limit: number; offset: number }, scope: UserScope): Promise<QueueItemRow[]> {
+  const { rows } = await db.query<QueueItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE ($1::text IS NULL OR status = $1) AND ($4::uuid IS NULL OR user_id = $4)
+      ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+    [opts.status ?? null, opts.limit, opts.offset, scope],
+  );
+  return rows;
+}
+
+/** One item by id (null when missing or outside `scope`). */
+export async function getQueueItem(db: Queryable, syncId: string, scope: UserScope = null): Promise<QueueItemRow | null> {
+  const { rows } = await db.query<QueueItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)`,
+    [syncId, scope],
+  );
   return rows[0] ?? null;
 }
 
-/** An execution's sync state, or null when the execution does not exist. */
-export async function executionSyncStatus(db: Queryable, executionId: string): Promise<Record<string, unknown> | null> {
+/** An execution's sync state, or null when the execution does not exist or is outside `scope`. */
+export async function executionSyncStatus(db: Queryable, executionId: string, scope: UserScope): Promise<Record<string, unknown> | null> {
   const { rows } = await db.query<{ execution_id: string; user_id: string; status: string; completed_at: Date | null; snowflake_table: string | null; snowflake_synced_at: Date | null; snowflake_rows: string | null }>(
-    `SELECT execution_id, user_id, status, completed_at, snowflake_table, snowflake_synced_at, snowflake_rows FROM workflow_executions WHERE execution_id = $1`,
-    [executionId],
+    `SELECT execution_id, user_id, status, completed_at, snowflake_table, snowflake_synced_at, snowflake_rows FROM workflow_executions
+      WHERE execution_id = $1 AND ($2::uuid IS NULL OR user_id = $2)`,
+    [executionId, scope],
   );
   const e = rows[0];
   if (!e) return null;
@@ -404,19 +426,19 @@ export async function executionSyncStatus(db: Queryable, executionId: string): P
 export type RetryOutcome = { ok: true; item: QueueItemRow } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'bad_status'; status: string };
 
 /**
- * Put a failed (or skipped) item back to pending with a fresh retry budget. Items in any other state
- * are left alone (`bad_status`).
+ * Put a failed (or skipped) item in `scope` back to pending with a fresh retry budget. Items in any
+ * other state are left alone (`bad_status`); items outside `scope` are `not_found`.
  */
-export async function retryItem(db: Queryable, syncId: string): Promise<RetryOutcome> {
+export async function retryItem(db: Queryable, syncId: string, scope: UserScope): Promise<RetryOutcome> {
   const { rows } = await db.query<QueueItemRow>(
     `UPDATE snowflake_sync_queue SET status = 'pending', retry_count = 0, error_message = NULL, processed_at = NULL,
             available_at = now(), updated_at = now(), claimed_by = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND status IN ('failed', 'skipped')
+      WHERE id = $1 AND status IN ('failed', 'skipped') AND ($2::uuid IS NULL OR user_id = $2)
       RETURNING ${ITEM_COLUMNS}`,
-    [syncId],
+    [syncId, scope],
   );
   if (rows[0]) return { ok: true, item: rows[0] };
-  const cur = await getQueueItem(db, syncId);
+  const cur = await getQueueItem(db, syncId, scope);
   return cur ? { ok: false, reason: 'bad_status', status: cur.status } : { ok: false, reason: 'not_found' };
 }
 
