@@ -155,8 +155,8 @@ describe('cache API and cacheRefresh', () => {
       ['POST', '/api/v1/caches/nope/refresh', {}, 404, 'name'],
       ['POST', '/api/v1/query', { sql: '' }, 400, 'sql'],
       ['POST', '/api/v1/query', { sql: 'SELECT 1', snapshot: 'x' }, 400, 'snapshot'],
-      ['POST', '/api/v1/query', { sql: 'DROP TABLE x' }, 400],
-      ['POST', '/api/v1/query', { sql: 'SELECT 1; SELECT 2' }, 400],
+      ['POST', '/api/v1/query', { sql: 'DROP TABLE x' }, 422, 'sql'],
+      ['POST', '/api/v1/query', { sql: 'SELECT 1; SELECT 2' }, 422, 'sql'],
     ];
     for (const [method, url, body, status, field] of bad) {
       const r = await api(method, url, body);

@@ -6,8 +6,10 @@
  * What counts as a table reference: the name after `FROM` / `JOIN` (and each item of a comma list after
  * `FROM`) at the top level or directly inside a subquery's parentheses — not inside a function call's
  * parentheses (`EXTRACT(YEAR FROM d)`, `TRIM(BOTH FROM s)`), not after `IS [NOT] DISTINCT FROM`, not
- * a CTE's own name. A name followed by `(` is a table function (`TABLE(...)`, `read_csv(...)`): reported
- * separately in {@link QueryRefs.functions} so routing can refuse it.
+ * a CTE's own name. A name followed by `(` is a table function (`TABLE(...)`, `read_csv(...)`) and a
+ * string literal is a file path (DuckDB's replacement scan): both reported separately
+ * ({@link QueryRefs.functions}, {@link QueryRefs.paths}) so routing can refuse them. `POST /query` decides
+ * on DuckDB's parse tree (sqlTree.ts); it uses this scan only for Snowflake SQL DuckDB cannot parse.
  *
  * Limits (documented, tested): no full SQL grammar — a query the scanner cannot follow yields the
  * references it could see; unbalanced parentheses or unterminated quotes throw {@link SqlScanError}.
@@ -54,6 +56,8 @@ export interface QueryRefs {
   tables: TableRef[];
   /** Names used as table functions after FROM/JOIN (e.g. `read_parquet`, `TABLE`), upper-cased. */
   functions: string[];
+  /** String literals used as a FROM/JOIN item (DuckDB reads them as files), without their quotes. */
+  paths: string[];
   /** Names defined by WITH (upper-cased when unquoted). */
   ctes: string[];
   /** Number of statements (a trailing `;` does not count). */
@@ -150,6 +154,7 @@ export function extractRefs(sql: string): QueryRefs {
   const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
   const tables: TableRef[] = [];
   const functions: string[] = [];
+  const paths: string[] = [];
   const ctes: string[] = [];
   // Paren stack: true = a subquery / grouping paren (FROM inside counts), false = a call or list.
   const stack: boolean[] = [];
@@ -173,6 +178,10 @@ export function extractRefs(sql: string): QueryRefs {
     let q = p;
     if (isWord(toks[q], 'LATERAL')) q++;
     if (isOp(toks[q], '(')) return q; // subquery or grouped join: the main loop handles the paren
+    if (toks[q]?.kind === 'string') {
+      paths.push(toks[q]!.text.slice(1, -1));
+      return q + 1;
+    }
     const name = readName(q);
     if (!name || isWord(toks[q], ...NOT_ALIAS)) return q;
     if (isOp(toks[name.next], '(')) {
@@ -265,7 +274,7 @@ export function extractRefs(sql: string): QueryRefs {
     const p = r.parts[0]!;
     return !cteSet.has(p.quoted ? p.value : p.value.toUpperCase());
   });
-  return { tables: filtered, functions, ctes, statements, firstKeyword };
+  return { tables: filtered, functions, paths, ctes, statements, firstKeyword };
 }
 
 /** A fully qualified Snowflake table: each part exactly as Snowflake stores it. */
