@@ -18,8 +18,10 @@
  *   names are inlined as `(<source_query>)`, so a mixed query runs entirely in Snowflake, whose own rules
  *   apply. Without passthrough it fails with `uncached_tables` listing what is not cached.
  * - Snowflake SQL that DuckDB cannot parse (`TABLE(FLATTEN(…))`, `CONNECT BY`, …) is judged on floe's
- *   token scan (sqlRefs.ts): refused when it names a cache (a cache query must be DuckDB SQL), a non-Snowflake
- *   table function or a file path, or holds several statements; otherwise it may pass through.
+ *   token scan (sqlRefs.ts): refused when it names a cache (a cache query must be DuckDB SQL), holds several
+ *   statements, uses a file path or a non-Snowflake table function in a FROM list, or calls a DuckDB table
+ *   function anywhere; otherwise it may pass through (the scan cannot see every construct of a grammar it
+ *   does not have: past that, Snowflake's — or the emulator's — own rules decide).
  */
 import type pg from 'pg';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -27,8 +29,8 @@ import { connectSnowflake } from '../connectors/snowflake.js';
 import { classifyError, NonRetryable } from '../errors.js';
 import { quoteDuckDbIdent } from '../sql/quote.js';
 import { trimQuery } from './extract.js';
-import { extractRefs, replaceSlices, SqlScanError } from './sqlRefs.js';
-import { parseQuery, referenceExtent, statementCount, type ReferenceExtent, type TableReference } from './sqlTree.js';
+import { extractRefs, replaceSlices, SqlScanError, tokenize } from './sqlRefs.js';
+import { duckdbTableFunctionNames, parseQuery, referenceExtent, statementCount, type ReferenceExtent, type TableReference } from './sqlTree.js';
 import * as store from './store.js';
 import { DEFAULT_LAKE_ALIAS, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
@@ -174,8 +176,12 @@ async function planQuery(sql: string): Promise<QueryPlan> {
   if (parsed.reason === 'not_select' || !['SELECT', 'WITH', 'FROM', '('].includes(keyword)) {
     throw refuse(`${keyword || 'this'} statements are not allowed: send one SELECT`);
   }
-  const foreign = scan.functions.filter((f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f.toLowerCase()));
-  const problems = [...scan.paths.map((p) => `file path '${p}' (a string literal used as a table) is not allowed`), ...foreign.map((f) => `table function ${f.toLowerCase()} is not allowed`)];
+  // Table functions in FROM position, and calls of DuckDB's table functions anywhere in the text.
+  const duckdbOnly = await duckdbTableFunctionNames();
+  const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
+  const called = toks.filter((t, i) => t.kind === 'word' && toks[i + 1]?.text === '(' && duckdbOnly.has(t.text.toLowerCase())).map((t) => t.text);
+  const foreign = [...new Set([...scan.functions, ...called].map((f) => f.toLowerCase()))].filter((f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f));
+  const problems = [...scan.paths.map((p) => `file path '${p}' (a string literal used as a table) is not allowed`), ...foreign.map((f) => `table function ${f} is not allowed`)];
   if (problems.length) throw refuse(problems.join('; '));
   return {
     relations: scan.tables.map((t) => ({
@@ -265,6 +271,9 @@ async function passthroughSource(deps: RouterDeps, req: QueryRequest, used: stor
  * cannot be located in the text (no parser location), an Error when the check fails.
  */
 async function lakeStatement(sql: string, targets: { ref: TableReference; cache: string }[], lakeAlias: string, snapshot: number | null): Promise<string> {
+  if (snapshot !== null && targets.some((t) => t.ref.node.at_clause)) {
+    throw new CacheQueryError(400, 'invalid_query', 'give the snapshot either as `snapshot` or as AT (...) in sql, not both', { field: 'snapshot' });
+  }
   const edits = targets.flatMap(({ ref, cache }) => {
     const e = referenceExtent(sql, ref);
     if (!e) throw new CacheQueryError(400, 'invalid_query', `cannot locate cache ${cache} in the query text`, { field: 'sql' });
@@ -273,10 +282,10 @@ async function lakeStatement(sql: string, targets: { ref: TableReference; cache:
   });
   const text = replaceSlices(sql, edits);
   const check = await parseQuery(text);
-  const names = new Set(targets.map((t) => t.cache));
-  const exact = check.ok && statementCount(check.tree) === 1 && !check.analysis.refused.length && !check.analysis.tableFunctions.length
-    && check.analysis.tables.length === targets.length
-    && check.analysis.tables.every((t) => t.catalog === lakeAlias && t.schema === 'main' && names.has(t.table) && (t.node.at_clause === null) === (snapshot === null));
+  // The walk order is the tree's, which text edits of names do not change: table i is target i.
+  const found = check.ok && statementCount(check.tree) === 1 && !check.analysis.refused.length && !check.analysis.tableFunctions.length ? check.analysis.tables : [];
+  const exact = found.length === targets.length && found.every((t, i) => t.catalog === lakeAlias && t.schema === 'main' && t.table === targets[i]!.cache
+    && (t.node.at_clause === null) === (snapshot === null && !targets[i]!.ref.node.at_clause));
   if (!exact) throw new Error('the query rewritten for the lake does not read exactly the caches it was checked for');
   return text;
 }

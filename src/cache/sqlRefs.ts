@@ -156,8 +156,11 @@ export function extractRefs(sql: string): QueryRefs {
   const functions: string[] = [];
   const paths: string[] = [];
   const ctes: string[] = [];
-  // Paren stack: true = a subquery / grouping paren (FROM inside counts), false = a call or list.
-  const stack: boolean[] = [];
+  // Paren stack: `query` = a subquery / grouping paren (FROM inside counts), else a call or list;
+  // `open` = token index of the paren.
+  const stack: { query: boolean; open: number }[] = [];
+  // Open parens of table functions in a FROM list: after their `)` the list goes on.
+  const functionArgs = new Set<number>();
   let statements = 0;
   let sawToken = false;
   let firstKeyword: string | null = null;
@@ -186,19 +189,26 @@ export function extractRefs(sql: string): QueryRefs {
     if (!name || isWord(toks[q], ...NOT_ALIAS)) return q;
     if (isOp(toks[name.next], '(')) {
       functions.push(name.parts.map((x) => (x.quoted ? x.value : x.value.toUpperCase())).join('.'));
+      functionArgs.add(name.next);
       return name.next;
     }
-    let after = name.next;
-    let hasAlias = false;
-    if (isWord(toks[after], 'AS') && isName(toks[after + 1])) {
-      hasAlias = true;
-      after += 2;
-    } else if (toks[after]?.kind === 'qident' || (toks[after]?.kind === 'word' && !NOT_ALIAS.has(toks[after]!.text.toUpperCase()))) {
-      hasAlias = true;
-      after += 1;
-    }
-    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias, aliasEnd: toks[after - 1]!.end });
+    const after = skipAlias(name.next);
+    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias: after > name.next, aliasEnd: toks[after - 1]!.end });
     return after;
+  };
+
+  /** Index after an optional alias at p (`AS x`, `x`, `"x"`). */
+  const skipAlias = (p: number): number => {
+    if (isWord(toks[p], 'AS') && isName(toks[p + 1])) return p + 2;
+    if (toks[p]?.kind === 'qident' || (toks[p]?.kind === 'word' && !NOT_ALIAS.has(toks[p]!.text.toUpperCase()))) return p + 1;
+    return p;
+  };
+
+  /** Read FROM items from p on while a comma follows; returns the index after the last one. */
+  const fromList = (p: number): number => {
+    let q = p;
+    while (isOp(toks[q], ',')) q = fromItem(q + 1);
+    return q;
   };
 
   for (let i = 0; i < toks.length; i++) {
@@ -218,15 +228,16 @@ export function extractRefs(sql: string): QueryRefs {
       const nx = toks[i + 1];
       const prev = toks[i - 1];
       // A paren opens a subquery/grouping when it holds SELECT/WITH/(…, or follows FROM/JOIN/AS/,(in FROM)/start.
-      stack.push(isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined);
+      stack.push({ query: isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined, open: i });
       continue;
     }
     if (isOp(t, ')')) {
       if (!stack.length) throw new SqlScanError('unbalanced parentheses: unexpected )');
-      stack.pop();
+      // The end of a table function's arguments: its alias and the rest of the FROM list follow.
+      if (functionArgs.has(stack.pop()!.open)) i = fromList(skipAlias(i + 1)) - 1;
       continue;
     }
-    const inQuery = stack.length === 0 || stack[stack.length - 1] === true;
+    const inQuery = stack.length === 0 || stack[stack.length - 1]!.query;
     if (isWord(t, 'WITH') && inQuery) {
       // WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] ( ... ) [, ...]
       let q = i + 1;
@@ -260,9 +271,7 @@ export function extractRefs(sql: string): QueryRefs {
     }
     if (!inQuery) continue;
     if (isWord(t, 'FROM') && !isWord(toks[i - 1], 'DISTINCT')) {
-      let q = fromItem(i + 1);
-      while (isOp(toks[q], ',')) q = fromItem(q + 1);
-      i = q - 1;
+      i = fromList(fromItem(i + 1)) - 1;
     } else if (isWord(t, 'JOIN')) {
       i = fromItem(i + 1) - 1;
     }

@@ -177,6 +177,26 @@ function parserInstance(): Promise<DuckDBInstance> {
   return parser;
 }
 
+let tableOnly: Promise<ReadonlySet<string>> | null = null;
+
+/**
+ * Names DuckDB knows only as table functions (`read_csv`, `glob`, `query`, `duckdb_databases`, …; not
+ * names that are also scalar or aggregate functions, such as `range`), lower-case, from DuckDB's own
+ * `duckdb_functions()` catalog. Routing refuses calls of them anywhere in SQL DuckDB cannot parse.
+ */
+export function duckdbTableFunctionNames(): Promise<ReadonlySet<string>> {
+  tableOnly ??= (async () => {
+    const conn = await (await parserInstance()).connect();
+    try {
+      const r = await conn.runAndReadAll(`SELECT function_name FROM duckdb_functions() GROUP BY function_name HAVING bool_and(function_type = 'table')`);
+      return new Set(r.getRows().map((row) => String(row[0]).toLowerCase()));
+    } finally {
+      conn.closeSync();
+    }
+  })();
+  return tableOnly;
+}
+
 /**
  * Parse `sql` with DuckDB's parser. Exactly one SELECT statement yields its tree and analysis; a payload
  * of several statements yields `not_select` when any is not a SELECT, else `ok` with a tree of several
