@@ -199,14 +199,15 @@ describe('POST /query sandbox', () => {
     expect(listFiles()).toEqual(before);
   });
 
-  it('keeps quoted identifiers that look like paths away from DuckDB: not a cache, so 422 uncached_tables without passthrough', async () => {
+  it('keeps quoted identifiers that look like paths, and DuckDB system views, away from DuckDB: not caches, so 422 uncached_tables without passthrough', async () => {
     await store.upsertSource(pool, { sourceName: 'prod', credentialsRef: 'default', passthroughEnabled: false });
     try {
-      for (const sql of [`SELECT * FROM sales, "${secretFile}"`, 'SELECT * FROM "sales; COPY sales TO \'x\'"', 'SELECT * FROM sales JOIN "products"";SELECT 1" ON true']) {
+      for (const sql of [`SELECT * FROM sales, "${secretFile}"`, 'SELECT * FROM "sales; COPY sales TO \'x\'"', 'SELECT * FROM sales JOIN "products"";SELECT 1" ON true', 'SELECT * FROM sales, duckdb_databases']) {
         const r = await query(sql);
         expect({ sql, status: r.status, code: r.body.error?.code }).toEqual({ sql, status: 422, code: 'uncached_tables' });
         expect(r.body.error.uncached_tables).toHaveLength(1);
         expect(r.text).not.toContain(MARKER);
+        expect(r.text).not.toContain(catalogPassword);
       }
     } finally {
       await store.upsertSource(pool, { sourceName: 'prod', credentialsRef: 'default', passthroughEnabled: true });

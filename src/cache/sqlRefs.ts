@@ -1,7 +1,7 @@
 /**
  * Table references of a SQL query, found on tokens (never on raw text, so string literals, quoted
  * identifiers and comments are never mistaken for names). Used to derive a cache's monitored tables
- * from its Snowflake query and to route `POST /query` (every table a cache → DuckDB over DuckLake).
+ * from its Snowflake query.
  *
  * What counts as a table reference: the name after `FROM` / `JOIN` (and each item of a comma list after
  * `FROM`) at the top level or directly inside a subquery's parentheses — not inside a function call's
