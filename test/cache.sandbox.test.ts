@@ -9,23 +9,18 @@
  * test's directory, no row of a secret file came back, and the catalog password never appeared.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createCacheRouter } from '../src/api/cache.js';
-import { issueToken, requireAuth } from '../src/api/auth.js';
-import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { closeLakes, currentSnapshot, withLake, type LakeSettings } from '../src/cache/storage.js';
 import * as store from '../src/cache/store.js';
 import { connectSnowflake, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
+import { serveCacheApi, type CacheApi } from './helpers/cacheApi.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 const root = path.join(os.tmpdir(), `floe-sandbox-${process.pid}-${Date.now()}`);
@@ -39,7 +34,7 @@ let db: FreshDatabase;
 let pool: pg.Pool;
 let emu: RunningEmulator;
 let conn: Connection;
-let server: Server;
+let cacheApi: CacheApi;
 let base: string;
 let token: string;
 let lake: LakeSettings;
@@ -97,26 +92,15 @@ beforeAll(async () => {
 
   conn = await Connection.connect({ address: inject('temporalAddress') });
   const logger = createLogger({ level: 'silent' });
-  const auth = { adminUsername: 'admin', adminPassword: 'pw', jwtSecret: 'x'.repeat(40), tokenTtlMinutes: 30 };
-  token = (await issueToken(pool, auth, 'admin', 'pw')).access_token;
-  const app = express();
-  app.use(express.json());
-  const v1 = express.Router();
-  v1.use(requireAuth(pool, auth));
-  v1.use(createCacheRouter({
+  cacheApi = await serveCacheApi(pool, {
     pool, temporal: new Client({ connection: conn, namespace: inject('temporalNamespace') }), taskQueue: 'unused', lake,
     credentials: store.staticCredentials(sfSettings), logger,
-  }));
-  app.use('/api/v1', v1);
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  ({ base, token } = cacheApi);
 }, 180_000);
 
 afterAll(async () => {
-  server?.close();
+  cacheApi?.close();
   await closeLakes();
   await emu?.close();
   await conn?.close();
