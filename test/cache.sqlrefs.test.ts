@@ -55,10 +55,13 @@ describe('analyzeSelect', () => {
   it('refuses file paths (string literals as tables) and DESCRIBE/SHOW, but not quoted identifiers', async () => {
     expect((await analysis("SELECT * FROM a, '/etc/passwd'")).refused).toEqual(["file path '/etc/passwd' (a string literal used as a table) is not allowed"]);
     expect((await analysis("SELECT * FROM a UNION SELECT * FROM 'x.csv'")).refused).toHaveLength(1);
+    for (const literal of ["E'/etc/passwd'", '$$/etc/passwd$$', '$q$/etc/passwd$q$']) {
+      expect((await analysis(`SELECT * FROM a JOIN ${literal} ON true`)).refused, literal).toEqual(["file path '/etc/passwd' (a string literal used as a table) is not allowed"]);
+    }
     expect((await analysis('DESCRIBE a')).refused).toEqual(['DESCRIBE is not allowed']);
-    const quoted = await analysis('SELECT * FROM "x.csv", "a;b""c"');
+    const quoted = await analysis('SELECT * FROM "x.csv", "a;b""c", E, "S"."T", SALES');
     expect(quoted.refused).toEqual([]);
-    expect(quoted.tables.map((t) => t.table)).toEqual(['x.csv', 'a;b"c']);
+    expect(quoted.tables.map((t) => t.table)).toEqual(['x.csv', 'a;b"c', 'E', 'T', 'SALES']);
   });
 });
 

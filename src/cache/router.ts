@@ -30,7 +30,7 @@ import { classifyError, NonRetryable } from '../errors.js';
 import { quoteDuckDbIdent } from '../sql/quote.js';
 import { trimQuery } from './extract.js';
 import { extractRefs, replaceSlices, SqlScanError, tokenize } from './sqlRefs.js';
-import { duckdbTableFunctionNames, parseQuery, referenceExtent, statementCount, type ReferenceExtent, type TableReference } from './sqlTree.js';
+import { duckdbTableFunctionNames, filePathRefusal, parseQuery, referenceExtent, statementCount, type ReferenceExtent, type TableReference } from './sqlTree.js';
 import * as store from './store.js';
 import { DEFAULT_LAKE_ALIAS, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
@@ -104,6 +104,7 @@ function freshness(c: store.CacheWithState, now: number, maxStaleness?: number):
     stale: expired || tooOld,
   };
 }
+
 /**
  * Snowflake's own table functions: a query may use them (for example `LATERAL FLATTEN(input => v)`) when
  * it passes through to Snowflake, never on the cache route. Any other table function — DuckDB's
@@ -134,6 +135,9 @@ interface QueryPlan {
 }
 
 const refuse = (message: string) => new CacheQueryError(422, 'sql_not_allowed', message, { field: 'sql' });
+const refuseStatements = (n: number) => (n === 0
+  ? new CacheQueryError(400, 'invalid_query', 'sql holds no statement: send one SELECT', { field: 'sql' })
+  : refuse(`multi-statement payloads are not allowed (${n} statements): send one SELECT`));
 const spanOf = (e: ReferenceExtent | null, hasAlias: boolean) => (e ? { start: e.start, end: e.end, hasAlias } : null);
 const plainName = (p: string) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p) ? p : `"${p.replaceAll('"', '""')}"`);
 
@@ -145,7 +149,7 @@ async function planQuery(sql: string): Promise<QueryPlan> {
   const parsed = await parseQuery(sql);
   if (parsed.ok) {
     const n = statementCount(parsed.tree);
-    if (n !== 1) throw refuse(`multi-statement payloads are not allowed (${n} statements): send one SELECT`);
+    if (n !== 1) throw refuseStatements(n);
     const { tables, tableFunctions, refused } = parsed.analysis;
     const foreign = tableFunctions.filter((f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f.name));
     const problems = [...refused, ...foreign.map((f) => `table function ${f.name} is not allowed`)];
@@ -171,7 +175,7 @@ async function planQuery(sql: string): Promise<QueryPlan> {
     if (err instanceof SqlScanError) throw new CacheQueryError(400, 'invalid_query', err.message);
     throw err;
   }
-  if (scan.statements > 1) throw refuse(`multi-statement payloads are not allowed (${scan.statements} statements): send one SELECT`);
+  if (scan.statements !== 1) throw refuseStatements(scan.statements);
   const keyword = scan.firstKeyword ?? '';
   if (parsed.reason === 'not_select' || !['SELECT', 'WITH', 'FROM', '('].includes(keyword)) {
     throw refuse(`${keyword || 'this'} statements are not allowed: send one SELECT`);
@@ -181,7 +185,7 @@ async function planQuery(sql: string): Promise<QueryPlan> {
   const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
   const called = toks.filter((t, i) => t.kind === 'word' && toks[i + 1]?.text === '(' && duckdbOnly.has(t.text.toLowerCase())).map((t) => t.text);
   const foreign = [...new Set([...scan.functions, ...called].map((f) => f.toLowerCase()))].filter((f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f));
-  const problems = [...scan.paths.map((p) => `file path '${p}' (a string literal used as a table) is not allowed`), ...foreign.map((f) => `table function ${f} is not allowed`)];
+  const problems = [...scan.paths.map(filePathRefusal), ...foreign.map((f) => `table function ${f} is not allowed`)];
   if (problems.length) throw refuse(problems.join('; '));
   return {
     relations: scan.tables.map((t) => ({

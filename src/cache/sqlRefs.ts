@@ -72,61 +72,70 @@ export interface QueryRefs {
  */
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
-  let i = 0;
-  const n = sql.length;
-  const push = (kind: Kind, start: number, end: number) => out.push({ kind, text: sql.slice(start, end), start, end });
-  while (i < n) {
-    const c = sql[i]!;
-    const s = i;
-    if (/\s/.test(c)) {
-      while (i < n && /\s/.test(sql[i]!)) i++;
-      push('ws', s, i);
-    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
-      while (i < n && sql[i] !== '\n') i++;
-      push('ws', s, i);
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const e = sql.indexOf('*/', i + 2);
-      if (e < 0) throw new SqlScanError('unterminated /* comment');
-      i = e + 2;
-      push('ws', s, i);
-    } else if (c === "'") {
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlScanError(`unterminated string literal at position ${s}`);
-        if (sql[i] === '\\') i += 2;
-        else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
-        else if (sql[i] === "'") break;
-        else i++;
-      }
-      i++;
-      push('string', s, i);
-    } else if (c === '$' && sql[i + 1] === '$') {
-      const e = sql.indexOf('$$', i + 2);
-      if (e < 0) throw new SqlScanError(`unterminated $$ string at position ${s}`);
-      i = e + 2;
-      push('string', s, i);
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlScanError(`unterminated quoted identifier at position ${s}`);
-        if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
-        else if (sql[i] === '"') break;
-        else i++;
-      }
-      i++;
-      push('qident', s, i);
-    } else if (/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 127) {
-      while (i < n && (/[A-Za-z0-9_$]/.test(sql[i]!) || sql.charCodeAt(i) > 127)) i++;
-      push('word', s, i);
-    } else if (/[0-9]/.test(c)) {
-      while (i < n && /[0-9.eE]/.test(sql[i]!)) i++;
-      push('number', s, i);
-    } else {
-      i++;
-      push('op', s, i);
-    }
-  }
+  for (let i = 0; i < sql.length; i = out[out.length - 1]!.end) out.push(tokenAt(sql, i));
   return out;
+}
+
+/** The token that starts at offset `start` of `sql` (see {@link tokenize}). Throws {@link SqlScanError}. */
+export function tokenAt(sql: string, start: number): Token {
+  const n = sql.length;
+  const s = start;
+  let i = start;
+  const token = (kind: Kind): Token => ({ kind, text: sql.slice(s, i), start: s, end: i });
+  const c = sql[i]!;
+  if (/\s/.test(c)) {
+    while (i < n && /\s/.test(sql[i]!)) i++;
+    return token('ws');
+  }
+  if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
+    while (i < n && sql[i] !== '\n') i++;
+    return token('ws');
+  }
+  if (c === '/' && sql[i + 1] === '*') {
+    const e = sql.indexOf('*/', i + 2);
+    if (e < 0) throw new SqlScanError('unterminated /* comment');
+    i = e + 2;
+    return token('ws');
+  }
+  if (c === "'") {
+    i++;
+    for (;;) {
+      if (i >= n) throw new SqlScanError(`unterminated string literal at position ${s}`);
+      if (sql[i] === '\\') i += 2;
+      else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
+      else if (sql[i] === "'") break;
+      else i++;
+    }
+    i++;
+    return token('string');
+  }
+  if (c === '$' && sql[i + 1] === '$') {
+    const e = sql.indexOf('$$', i + 2);
+    if (e < 0) throw new SqlScanError(`unterminated $$ string at position ${s}`);
+    i = e + 2;
+    return token('string');
+  }
+  if (c === '"') {
+    i++;
+    for (;;) {
+      if (i >= n) throw new SqlScanError(`unterminated quoted identifier at position ${s}`);
+      if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
+      else if (sql[i] === '"') break;
+      else i++;
+    }
+    i++;
+    return token('qident');
+  }
+  if (/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 127) {
+    while (i < n && (/[A-Za-z0-9_$]/.test(sql[i]!) || sql.charCodeAt(i) > 127)) i++;
+    return token('word');
+  }
+  if (/[0-9]/.test(c)) {
+    while (i < n && /[0-9.eE]/.test(sql[i]!)) i++;
+    return token('number');
+  }
+  i++;
+  return token('op');
 }
 
 /** Value of a name token: quoted identifiers without quotes and with `""` undone. */

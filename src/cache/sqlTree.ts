@@ -23,7 +23,7 @@
  * locked (parsing needs neither files nor extensions); the SQL text is passed as a bound parameter.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { tokenize } from './sqlRefs.js';
+import { namePart, SqlScanError, tokenAt, type Token } from './sqlRefs.js';
 
 /** A JSON object of the parse tree. */
 export type TreeNode = { [key: string]: unknown };
@@ -94,6 +94,26 @@ function cteEntries(node: TreeNode): { name: string; body: unknown; recursive: b
 }
 
 /**
+ * Whether the text at `offset` is the identifier `name` (a quoted identifier with exactly that value, or a
+ * word equal to it ignoring case) rather than a string literal with that value.
+ */
+function namedAt(sql: string, offset: number | null, name: string): boolean {
+  if (offset === null || offset >= sql.length) return false;
+  let t;
+  try {
+    t = tokenAt(sql, offset);
+  } catch (err) {
+    if (err instanceof SqlScanError) return false; // an unterminated quote: not an identifier
+    throw err;
+  }
+  if (t.kind === 'qident') return namePart(t).value === name;
+  return t.kind === 'word' && t.text.toLowerCase() === name.toLowerCase();
+}
+
+/** The refusal of a string literal used as a table (DuckDB reads it as a file: a replacement scan). */
+export const filePathRefusal = (path: string): string => `file path '${path}' (a string literal used as a table) is not allowed`;
+
+/**
  * Every relation the parsed SELECT reads. `sql` is the text that was parsed (for offsets and to tell a
  * string literal from an identifier). Pure: throws nothing on unknown shapes (they are reported in
  * {@link SelectAnalysis.refused}).
@@ -108,10 +128,9 @@ export function analyzeSelect(tree: TreeNode, sql: string): SelectAnalysis {
         const table = str(r.table_name);
         const catalog = str(r.catalog_name);
         const schema = str(r.schema_name);
-        // DuckDB accepts a string literal where a table name stands and reads it as a file.
-        const first = offset === null ? '' : sql[offset] ?? '';
-        if (!/^["A-Za-z_\u0080-\uffff]$/.test(first)) {
-          out.refused.push(`file path '${table}' (a string literal used as a table) is not allowed`);
+        // DuckDB accepts a string literal ('x', E'x', $$x$$) where a table name stands and reads it as a file.
+        if (!namedAt(sql, offset, catalog || schema || table)) {
+          out.refused.push(filePathRefusal(table));
         } else if (!catalog && !schema && scope.has(table.toLowerCase())) {
           // a CTE reference: reads what the CTE's body reads, which is walked where it is defined
         } else {
@@ -239,19 +258,34 @@ export interface ReferenceExtent {
  */
 export function referenceExtent(sql: string, ref: TableReference): ReferenceExtent | null {
   if (ref.offset === null || ref.catalog || ref.schema) return null;
-  const toks = tokenize(sql.slice(ref.offset)).filter((t) => t.kind !== 'ws');
-  const isName = (i: number) => toks[i]?.kind === 'word' || toks[i]?.kind === 'qident';
-  if (!isName(0)) return null;
-  let last = 0;
+  /** The next token that is not whitespace or a comment, from offset p (none past a lexical error). */
+  const next = (p: number): Token | undefined => {
+    try {
+      for (let q = p; q < sql.length;) {
+        const t = tokenAt(sql, q);
+        if (t.kind !== 'ws') return t;
+        q = t.end;
+      }
+    } catch (err) {
+      if (!(err instanceof SqlScanError)) throw err;
+    }
+    return undefined;
+  };
+  const isName = (t: Token | undefined) => t?.kind === 'word' || t?.kind === 'qident';
+  const name = next(ref.offset);
+  if (!isName(name)) return null;
+  let last = name!;
   if (ref.alias) {
-    last = /^as$/i.test(toks[1]?.text ?? '') && isName(2) ? 2 : 1;
-    if (toks[last + 1]?.text === '(' && Array.isArray(ref.node.column_name_alias) && ref.node.column_name_alias.length) {
-      let depth = 0;
-      for (let i = last + 1; i < toks.length; i++) {
-        if (toks[i]!.text === '(') depth++;
-        else if (toks[i]!.text === ')' && --depth === 0) { last = i; break; }
+    const t = next(last.end);
+    const afterAs = t && /^as$/i.test(t.text) ? next(t.end) : undefined;
+    last = (isName(afterAs) ? afterAs : t) ?? last;
+    const open = next(last.end);
+    if (open?.text === '(' && Array.isArray(ref.node.column_name_alias) && ref.node.column_name_alias.length) {
+      for (let t2: Token | undefined = open, depth = 0; t2; t2 = next(t2.end)) {
+        if (t2.text === '(') depth++;
+        else if (t2.text === ')' && --depth === 0) { last = t2; break; }
       }
     }
   }
-  return { start: ref.offset, end: ref.offset + toks[0]!.end, aliasEnd: ref.offset + toks[last]!.end };
+  return { start: name!.start, end: name!.end, aliasEnd: last.end };
 }
