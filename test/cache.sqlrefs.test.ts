@@ -58,7 +58,7 @@ describe('analyzeSelect', () => {
     for (const literal of ["E'/etc/passwd'", '$$/etc/passwd$$', '$q$/etc/passwd$q$']) {
       expect((await analysis(`SELECT * FROM a JOIN ${literal} ON true`)).refused, literal).toEqual(["file path '/etc/passwd' (a string literal used as a table) is not allowed"]);
     }
-    expect((await analysis('DESCRIBE a')).refused).toEqual(['DESCRIBE is not allowed']);
+    for (const sql of ['DESCRIBE a', 'SHOW a', 'SHOW TABLES', 'SUMMARIZE a']) expect((await analysis(sql)).refused, sql).toEqual(['DESCRIBE/SHOW/SUMMARIZE is not allowed']);
     const quoted = await analysis('SELECT * FROM "x.csv", "a;b""c", E, "S"."T", SALES');
     expect(quoted.refused).toEqual([]);
     expect(quoted.tables.map((t) => t.table)).toEqual(['x.csv', 'a;b"c', 'E', 'T', 'SALES']);

@@ -147,7 +147,7 @@ export function analyzeSelect(tree: TreeNode, sql: string): SelectAnalysis {
         return;
       }
       case 'SHOW_REF':
-        out.refused.push(`${str(r.show_type) || 'SHOW'} is not allowed`);
+        out.refused.push('DESCRIBE/SHOW/SUMMARIZE is not allowed');
         return;
       default:
         if (!COMPOSITE_RELATIONS.has(str(r.type))) {
