@@ -5,20 +5,14 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
 import { createCacheActivities } from '../src/activities/cache.js';
-import { createCacheRouter } from '../src/api/cache.js';
-import { issueToken, requireAuth } from '../src/api/auth.js';
-import { errorHandler, notFoundHandler } from '../src/api/errors.js';
 import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
 import { credentialResolver } from '../src/credentials/store.js';
 import { credentialsRouter } from '../src/api/routes/credentials.js';
@@ -28,6 +22,7 @@ import { createPool } from '../src/db/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
 import { CACHE_REFRESH_SCHEDULED_WORKFLOW, cacheRefreshWorkflowId } from '../src/jobs/cacheRefresh.js';
 import { createLogger } from '../src/logger.js';
+import { serveCacheApi, type CacheApi } from './helpers/cacheApi.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 try {
@@ -48,7 +43,7 @@ let running: Promise<void>;
 let native: NativeConnection;
 let conn: Connection;
 let client: Client;
-let server: Server;
+let cacheApi: CacheApi;
 let base: string;
 let token: string;
 let lake: LakeSettings;
@@ -110,24 +105,14 @@ beforeAll(async () => {
   worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities: wrapActivities(acts), namespace: inject('temporalNamespace') });
   running = worker.run();
 
-  const auth = { adminUsername: 'admin', adminPassword: 'pw', jwtSecret: 'x'.repeat(40), tokenTtlMinutes: 30 };
-  token = (await issueToken(pool, auth, 'admin', 'pw')).access_token;
-  const app = express();
-  app.use(express.json());
-  const v1 = express.Router();
-  v1.use(requireAuth(pool, auth));
-  v1.use(createCacheRouter({ pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 }));
-  v1.use(credentialsRouter({ pool, secretKeys }));
-  app.use('/api/v1', v1);
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cacheApi = await serveCacheApi(pool, { pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 }, [
+    credentialsRouter({ pool, secretKeys }),
+  ]);
+  ({ base, token } = cacheApi);
 }, 240_000);
 
 afterAll(async () => {
-  server?.close();
+  cacheApi?.close();
   worker?.shutdown();
   await running?.catch(() => undefined);
   await closeLakes();
@@ -160,8 +145,8 @@ describe('cache API and cacheRefresh', () => {
       ['POST', '/api/v1/caches/nope/refresh', {}, 404, 'name'],
       ['POST', '/api/v1/query', { sql: '' }, 400, 'sql'],
       ['POST', '/api/v1/query', { sql: 'SELECT 1', snapshot: 'x' }, 400, 'snapshot'],
-      ['POST', '/api/v1/query', { sql: 'DROP TABLE x' }, 400],
-      ['POST', '/api/v1/query', { sql: 'SELECT 1; SELECT 2' }, 400],
+      ['POST', '/api/v1/query', { sql: 'DROP TABLE x' }, 422, 'sql'],
+      ['POST', '/api/v1/query', { sql: 'SELECT 1; SELECT 2' }, 422, 'sql'],
     ];
     for (const [method, url, body, status, field] of bad) {
       const r = await api(method, url, body);

@@ -28,6 +28,12 @@ describe('extractRefs', () => {
     expect(extractRefs('SELECT 1; DROP TABLE x').statements).toBe(2);
     expect(extractRefs('with x as (select 1) select * from x').firstKeyword).toBe('WITH');
   });
+  it('reports string literals used as tables, and reads the FROM list on after a table function', () => {
+    const r = extractRefs("SELECT * FROM TABLE(FLATTEN(input => x)) f, '/etc/passwd', t2 JOIN 'x.csv' ON true");
+    expect(r.functions).toEqual(['TABLE']);
+    expect(r.paths).toEqual(['/etc/passwd', 'x.csv']);
+    expect(names("SELECT * FROM TABLE(RESULT_SCAN((SELECT id FROM inner_t))) AS r, t2 WHERE TRIM(BOTH FROM 'x') = 'x'")).toEqual(['inner_t', 't2']);
+  });
   it('marks aliases and gives offsets for rewriting', () => {
     const sql = 'SELECT * FROM c1 JOIN c2 x ON c1.id = x.id';
     const r = extractRefs(sql);

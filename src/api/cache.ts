@@ -13,7 +13,7 @@
  * | GET  /caches/{name} | 200 the cache: state, rows, refreshed_at, expires_at, stale, snapshot_id, schedule | 404 |
  * | DELETE /caches/{name} | 200 `{cache_name, deleted:true}` (schedule, DuckLake table and rows go) | 404 |
  * | POST /caches/{name}/refresh `{force?, wait?}` | 200 `{result, message, rows_refreshed, duration_ms, snapshot_id, job_id}`; 202 `{job_id}` with wait=false | 404 |
- * | POST /query `{sql, max_staleness_seconds?, snapshot?, source_name?, max_rows?}` | 200 `{route, rows, caches:[freshness], ...}` | 400, 404 snapshot, 409 stale, 422 uncached_tables, 502 |
+ * | POST /query `{sql, max_staleness_seconds?, snapshot?, source_name?, max_rows?}` | 200 `{route, rows, caches:[freshness], ...}` | 400, 404 snapshot, 409 stale, 422 sql_not_allowed (file paths, DuckDB table functions, non-SELECT, several statements; see src/cache/router.ts) / uncached_tables, 502 |
  */
 import { Router, type Request } from 'express';
 import type { Client } from '@temporalio/client';

@@ -1,13 +1,15 @@
 /**
  * Table references of a SQL query, found on tokens (never on raw text, so string literals, quoted
  * identifiers and comments are never mistaken for names). Used to derive a cache's monitored tables
- * from its Snowflake query and to route `POST /query` (every table a cache → DuckDB over DuckLake).
+ * from its Snowflake query.
  *
  * What counts as a table reference: the name after `FROM` / `JOIN` (and each item of a comma list after
  * `FROM`) at the top level or directly inside a subquery's parentheses — not inside a function call's
  * parentheses (`EXTRACT(YEAR FROM d)`, `TRIM(BOTH FROM s)`), not after `IS [NOT] DISTINCT FROM`, not
- * a CTE's own name. A name followed by `(` is a table function (`TABLE(...)`, `read_csv(...)`): reported
- * separately in {@link QueryRefs.functions} so routing can refuse it.
+ * a CTE's own name. A name followed by `(` is a table function (`TABLE(...)`, `read_csv(...)`) and a
+ * string literal is a file path (DuckDB's replacement scan): both reported separately
+ * ({@link QueryRefs.functions}, {@link QueryRefs.paths}) so routing can refuse them. `POST /query` decides
+ * on DuckDB's parse tree (sqlTree.ts); it uses this scan only for Snowflake SQL DuckDB cannot parse.
  *
  * Limits (documented, tested): no full SQL grammar — a query the scanner cannot follow yields the
  * references it could see; unbalanced parentheses or unterminated quotes throw {@link SqlScanError}.
@@ -54,6 +56,8 @@ export interface QueryRefs {
   tables: TableRef[];
   /** Names used as table functions after FROM/JOIN (e.g. `read_parquet`, `TABLE`), upper-cased. */
   functions: string[];
+  /** String literals used as a FROM/JOIN item (DuckDB reads them as files), without their quotes. */
+  paths: string[];
   /** Names defined by WITH (upper-cased when unquoted). */
   ctes: string[];
   /** Number of statements (a trailing `;` does not count). */
@@ -68,61 +72,70 @@ export interface QueryRefs {
  */
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
-  let i = 0;
-  const n = sql.length;
-  const push = (kind: Kind, start: number, end: number) => out.push({ kind, text: sql.slice(start, end), start, end });
-  while (i < n) {
-    const c = sql[i]!;
-    const s = i;
-    if (/\s/.test(c)) {
-      while (i < n && /\s/.test(sql[i]!)) i++;
-      push('ws', s, i);
-    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
-      while (i < n && sql[i] !== '\n') i++;
-      push('ws', s, i);
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const e = sql.indexOf('*/', i + 2);
-      if (e < 0) throw new SqlScanError('unterminated /* comment');
-      i = e + 2;
-      push('ws', s, i);
-    } else if (c === "'") {
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlScanError(`unterminated string literal at position ${s}`);
-        if (sql[i] === '\\') i += 2;
-        else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
-        else if (sql[i] === "'") break;
-        else i++;
-      }
-      i++;
-      push('string', s, i);
-    } else if (c === '$' && sql[i + 1] === '$') {
-      const e = sql.indexOf('$$', i + 2);
-      if (e < 0) throw new SqlScanError(`unterminated $$ string at position ${s}`);
-      i = e + 2;
-      push('string', s, i);
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= n) throw new SqlScanError(`unterminated quoted identifier at position ${s}`);
-        if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
-        else if (sql[i] === '"') break;
-        else i++;
-      }
-      i++;
-      push('qident', s, i);
-    } else if (/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 127) {
-      while (i < n && (/[A-Za-z0-9_$]/.test(sql[i]!) || sql.charCodeAt(i) > 127)) i++;
-      push('word', s, i);
-    } else if (/[0-9]/.test(c)) {
-      while (i < n && /[0-9.eE]/.test(sql[i]!)) i++;
-      push('number', s, i);
-    } else {
-      i++;
-      push('op', s, i);
-    }
-  }
+  for (let i = 0; i < sql.length; i = out[out.length - 1]!.end) out.push(tokenAt(sql, i));
   return out;
+}
+
+/** The token that starts at offset `start` of `sql` (see {@link tokenize}). Throws {@link SqlScanError}. */
+export function tokenAt(sql: string, start: number): Token {
+  const n = sql.length;
+  const s = start;
+  let i = start;
+  const token = (kind: Kind): Token => ({ kind, text: sql.slice(s, i), start: s, end: i });
+  const c = sql[i]!;
+  if (/\s/.test(c)) {
+    while (i < n && /\s/.test(sql[i]!)) i++;
+    return token('ws');
+  }
+  if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
+    while (i < n && sql[i] !== '\n') i++;
+    return token('ws');
+  }
+  if (c === '/' && sql[i + 1] === '*') {
+    const e = sql.indexOf('*/', i + 2);
+    if (e < 0) throw new SqlScanError('unterminated /* comment');
+    i = e + 2;
+    return token('ws');
+  }
+  if (c === "'") {
+    i++;
+    for (;;) {
+      if (i >= n) throw new SqlScanError(`unterminated string literal at position ${s}`);
+      if (sql[i] === '\\') i += 2;
+      else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
+      else if (sql[i] === "'") break;
+      else i++;
+    }
+    i++;
+    return token('string');
+  }
+  if (c === '$' && sql[i + 1] === '$') {
+    const e = sql.indexOf('$$', i + 2);
+    if (e < 0) throw new SqlScanError(`unterminated $$ string at position ${s}`);
+    i = e + 2;
+    return token('string');
+  }
+  if (c === '"') {
+    i++;
+    for (;;) {
+      if (i >= n) throw new SqlScanError(`unterminated quoted identifier at position ${s}`);
+      if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
+      else if (sql[i] === '"') break;
+      else i++;
+    }
+    i++;
+    return token('qident');
+  }
+  if (/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 127) {
+    while (i < n && (/[A-Za-z0-9_$]/.test(sql[i]!) || sql.charCodeAt(i) > 127)) i++;
+    return token('word');
+  }
+  if (/[0-9]/.test(c)) {
+    while (i < n && /[0-9.eE]/.test(sql[i]!)) i++;
+    return token('number');
+  }
+  i++;
+  return token('op');
 }
 
 /** Value of a name token: quoted identifiers without quotes and with `""` undone. */
@@ -150,9 +163,13 @@ export function extractRefs(sql: string): QueryRefs {
   const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
   const tables: TableRef[] = [];
   const functions: string[] = [];
+  const paths: string[] = [];
   const ctes: string[] = [];
-  // Paren stack: true = a subquery / grouping paren (FROM inside counts), false = a call or list.
-  const stack: boolean[] = [];
+  // Paren stack: `query` = a subquery / grouping paren (FROM inside counts), else a call or list;
+  // `open` = token index of the paren.
+  const stack: { query: boolean; open: number }[] = [];
+  // Open parens of table functions in a FROM list: after their `)` the list goes on.
+  const functionArgs = new Set<number>();
   let statements = 0;
   let sawToken = false;
   let firstKeyword: string | null = null;
@@ -173,23 +190,34 @@ export function extractRefs(sql: string): QueryRefs {
     let q = p;
     if (isWord(toks[q], 'LATERAL')) q++;
     if (isOp(toks[q], '(')) return q; // subquery or grouped join: the main loop handles the paren
+    if (toks[q]?.kind === 'string') {
+      paths.push(toks[q]!.text.slice(1, -1));
+      return q + 1;
+    }
     const name = readName(q);
     if (!name || isWord(toks[q], ...NOT_ALIAS)) return q;
     if (isOp(toks[name.next], '(')) {
       functions.push(name.parts.map((x) => (x.quoted ? x.value : x.value.toUpperCase())).join('.'));
+      functionArgs.add(name.next);
       return name.next;
     }
-    let after = name.next;
-    let hasAlias = false;
-    if (isWord(toks[after], 'AS') && isName(toks[after + 1])) {
-      hasAlias = true;
-      after += 2;
-    } else if (toks[after]?.kind === 'qident' || (toks[after]?.kind === 'word' && !NOT_ALIAS.has(toks[after]!.text.toUpperCase()))) {
-      hasAlias = true;
-      after += 1;
-    }
-    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias, aliasEnd: toks[after - 1]!.end });
+    const after = skipAlias(name.next);
+    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias: after > name.next, aliasEnd: toks[after - 1]!.end });
     return after;
+  };
+
+  /** Index after an optional alias at p (`AS x`, `x`, `"x"`). */
+  const skipAlias = (p: number): number => {
+    if (isWord(toks[p], 'AS') && isName(toks[p + 1])) return p + 2;
+    if (toks[p]?.kind === 'qident' || (toks[p]?.kind === 'word' && !NOT_ALIAS.has(toks[p]!.text.toUpperCase()))) return p + 1;
+    return p;
+  };
+
+  /** Read FROM items from p on while a comma follows; returns the index after the last one. */
+  const fromList = (p: number): number => {
+    let q = p;
+    while (isOp(toks[q], ',')) q = fromItem(q + 1);
+    return q;
   };
 
   for (let i = 0; i < toks.length; i++) {
@@ -209,15 +237,16 @@ export function extractRefs(sql: string): QueryRefs {
       const nx = toks[i + 1];
       const prev = toks[i - 1];
       // A paren opens a subquery/grouping when it holds SELECT/WITH/(…, or follows FROM/JOIN/AS/,(in FROM)/start.
-      stack.push(isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined);
+      stack.push({ query: isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined, open: i });
       continue;
     }
     if (isOp(t, ')')) {
       if (!stack.length) throw new SqlScanError('unbalanced parentheses: unexpected )');
-      stack.pop();
+      // The end of a table function's arguments: its alias and the rest of the FROM list follow.
+      if (functionArgs.has(stack.pop()!.open)) i = fromList(skipAlias(i + 1)) - 1;
       continue;
     }
-    const inQuery = stack.length === 0 || stack[stack.length - 1] === true;
+    const inQuery = stack.length === 0 || stack[stack.length - 1]!.query;
     if (isWord(t, 'WITH') && inQuery) {
       // WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] ( ... ) [, ...]
       let q = i + 1;
@@ -251,9 +280,7 @@ export function extractRefs(sql: string): QueryRefs {
     }
     if (!inQuery) continue;
     if (isWord(t, 'FROM') && !isWord(toks[i - 1], 'DISTINCT')) {
-      let q = fromItem(i + 1);
-      while (isOp(toks[q], ',')) q = fromItem(q + 1);
-      i = q - 1;
+      i = fromList(fromItem(i + 1)) - 1;
     } else if (isWord(t, 'JOIN')) {
       i = fromItem(i + 1) - 1;
     }
@@ -265,7 +292,7 @@ export function extractRefs(sql: string): QueryRefs {
     const p = r.parts[0]!;
     return !cteSet.has(p.quoted ? p.value : p.value.toUpperCase());
   });
-  return { tables: filtered, functions, ctes, statements, firstKeyword };
+  return { tables: filtered, functions, paths, ctes, statements, firstKeyword };
 }
 
 /** A fully qualified Snowflake table: each part exactly as Snowflake stores it. */

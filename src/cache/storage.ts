@@ -61,11 +61,13 @@ export function scrubSecret(message: string, settings: LakeSettings): string {
   return out;
 }
 
+/** The data path with a trailing `/` (DuckLake's DATA_PATH and DuckDB's allowed_directories want a directory). */
+const dataDirectory = (s: LakeSettings) => (s.dataPath.endsWith('/') ? s.dataPath : `${s.dataPath}/`);
+
 /** `ATTACH 'ducklake:postgres:<url>' AS lake (DATA_PATH ..., METADATA_SCHEMA ...)` (contains the secret). */
 export function attachSql(s: LakeSettings, opts: { readOnly?: boolean } = {}): string {
-  const dataPath = s.dataPath.endsWith('/') ? s.dataPath : `${s.dataPath}/`;
   return `ATTACH IF NOT EXISTS ${duckDbLiteral(`ducklake:postgres:${s.catalogUrl}`)} AS ${quoteDuckDbIdent(s.alias ?? DEFAULT_LAKE_ALIAS)} `
-    + `(DATA_PATH ${duckDbLiteral(dataPath)}, METADATA_SCHEMA ${duckDbLiteral(s.metadataSchema ?? DEFAULT_METADATA_SCHEMA)}${opts.readOnly ? ', READ_ONLY' : ''})`;
+    + `(DATA_PATH ${duckDbLiteral(dataDirectory(s))}, METADATA_SCHEMA ${duckDbLiteral(s.metadataSchema ?? DEFAULT_METADATA_SCHEMA)}${opts.readOnly ? ', READ_ONLY' : ''})`;
 }
 
 interface Held {
@@ -73,22 +75,44 @@ interface Held {
 }
 const held = new Map<string, Held>();
 
-function keyOf(s: LakeSettings, readOnly: boolean): string {
-  return JSON.stringify([s.catalogUrl, s.dataPath, s.metadataSchema, s.alias, readOnly]);
+function keyOf(s: LakeSettings, sandbox: boolean): string {
+  return JSON.stringify([s.catalogUrl, s.dataPath, s.metadataSchema, s.alias, sandbox]);
 }
 
-async function openInstance(s: LakeSettings, readOnly: boolean): Promise<DuckDBInstance> {
+/**
+ * DuckDB settings that shut a sandboxed instance off from the host, in the order they must be set
+ * (DuckDB documentation, "Securing DuckDB"): `allowed_directories` before `enable_external_access = false`
+ * (after it, no file outside those directories — and DuckDB's own temp directory — can be read or written,
+ * no database attached, no extension installed or loaded); extension auto-loading/-installing off; then
+ * `lock_configuration = true`, after which no `SET`/`RESET`/`PRAGMA` can change any setting. The ATTACH of
+ * the lake happens before: DuckLake keeps using its PostgreSQL catalog connection afterwards, while new
+ * PostgreSQL attaches are refused.
+ */
+function sandboxSettingsSql(s: LakeSettings): string[] {
+  return [
+    `SET allowed_directories = [${duckDbLiteral(dataDirectory(s))}]`,
+    'SET enable_external_access = false',
+    'SET autoload_known_extensions = false',
+    'SET autoinstall_known_extensions = false',
+    'SET lock_configuration = true',
+  ];
+}
+
+async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBInstance> {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s.dataPath)) await mkdir(s.dataPath, { recursive: true });
   const inst = await DuckDBInstance.create(':memory:', duckdbInstanceOptions());
   const c = await inst.connect();
   try {
     await c.run('LOAD ducklake; LOAD postgres;');
     try {
-      await c.run(attachSql(s, { readOnly }));
+      await c.run(attachSql(s, { readOnly: sandbox }));
     } catch (err) {
       // Not attached as `cause`: DuckDB's message may carry the catalog URL with its password.
       // eslint-disable-next-line preserve-caught-error
       throw new Error(scrubSecret((err as Error).message, s));
+    }
+    if (sandbox) {
+      for (const stmt of sandboxSettingsSql(s)) await c.run(stmt);
     }
   } catch (err) {
     c.closeSync();
@@ -102,16 +126,20 @@ async function openInstance(s: LakeSettings, readOnly: boolean): Promise<DuckDBI
 
 /**
  * Run `fn` with a connection to an in-memory DuckDB that has the lake attached (as `settings.alias`,
- * default `lake`), creating the process-wide instance on first use. `readOnly` instances are attached
- * with READ_ONLY (the query router uses one, so routed SQL cannot write the lake).
+ * default `lake`), creating the process-wide instance on first use.
+ *
+ * `sandbox: true` gives the instance `POST /query` runs user SQL on: the lake attached READ_ONLY (routed
+ * SQL cannot write it), then {@link sandboxSettingsSql} — no file outside the lake's data path, no
+ * network, no ATTACH, no extension loading, and no setting the user's SQL can change. It is a separate
+ * instance from the writable one that refreshes use (a locked instance cannot be unlocked).
  * Throws the (secret-scrubbed) DuckDB error when the catalog is unreachable or the data path unusable.
  */
-export async function withLake<T>(settings: LakeSettings, fn: (conn: DuckDBConnection) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
-  const readOnly = opts.readOnly ?? false;
-  const key = keyOf(settings, readOnly);
+export async function withLake<T>(settings: LakeSettings, fn: (conn: DuckDBConnection) => Promise<T>, opts: { sandbox?: boolean } = {}): Promise<T> {
+  const sandbox = opts.sandbox ?? false;
+  const key = keyOf(settings, sandbox);
   let entry = held.get(key);
   if (!entry) {
-    entry = { instance: openInstance(settings, readOnly) };
+    entry = { instance: openInstance(settings, sandbox) };
     held.set(key, entry);
     entry.instance.catch(() => held.delete(key));
   }
