@@ -18,6 +18,8 @@ import { startEmulator, type FaultOptions, type RunningEmulator } from '../emula
 import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
 import { withDuckDb } from '../src/connectors/duckdb.js';
 import { createPool } from '../src/db/index.js';
+import { migrate, migrationsDir } from '../src/db/migrate.js';
+import * as S from '../src/sql/tableSync.js';
 import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
 import { createWorker, workflowsPath } from '../src/worker.js';
 import { progressQuery } from '../src/workflows/tableSync.js';
@@ -347,6 +349,80 @@ describe('tableSync incremental', () => {
     expect((err.cause as { type?: string }).type).toBe('SchemaMismatch');
     expect(err.cause?.message).toMatch(/table sync of SRC\.S\.EVO failed: .*V: target has VARCHAR/);
     expect(await duck(rig, `SELECT count(*)::INT FROM "SRC__S"."EVO"`)).toEqual([[2]]);
+  });
+});
+
+describe('registrations made before targets were recorded (migrations/0007)', () => {
+  it('keep their target; of two sharing one, the one synced last keeps it, the other moves to <DB>__<SCHEMA> and loads afresh', async () => {
+    const mdb = await freshDatabase({ migrated: false });
+    const mpool = createPool(mdb.url);
+    try {
+      const before = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f < '0007').length;
+      await migrate(mdb.url, { count: before });
+      const rig = await makeRig(undefined, { worker: false });
+      for (const sql of [
+        'CREATE DATABASE SRC2', 'CREATE SCHEMA SRC2.S',
+        'CREATE TABLE SRC.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC.S.T VALUES (1, 1, 'db1'), (2, 2, 'db1'), (3, 3, 'db1')`,
+        'CREATE TABLE SRC2.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC2.S.T VALUES (1, 1, 'db2'), (2, 2, 'db2')`,
+      ]) await rig.sf.query(sql);
+      const reg = async (database: string) => (await mpool.query<{ table_id: string }>(
+        `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ($1, 'S', 'T', '{ID}', 'TS') RETURNING table_id`,
+        [database])).rows[0].table_id;
+      const a = await reg('SRC');
+      const b = await reg('SRC2');
+      const config = testConfig({ ...rig.env, DATABASE_URL: mdb.url });
+      let seq = 0;
+      const sync = async (database: string, tableId: string, strategy: 'full' | 'incremental', target?: { schema: string; table: string }) => {
+        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool: mpool });
+        const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+          taskQueue: rig.taskQueue, workflowId: `tableSync-test-${process.pid}-migr-${++seq}`,
+          args: [{ tableId, database, schema: 'S', table: 'T', strategy, method: 'stream', watermarkColumn: 'TS', primaryKey: ['ID'], ...(target ? { target } : {}) } satisfies TableSyncInput],
+        });
+        return (await w.runUntil(h.result())) as TableSyncResult;
+      };
+      // What floe did before: both registrations wrote "S"."T"; SRC2's sync ran last.
+      await sync('SRC', a, 'full', { schema: 'S', table: 'T' });
+      await sync('SRC2', b, 'incremental', { schema: 'S', table: 'T' });
+      expect(await duck(rig, `SELECT DISTINCT "V" FROM "S"."T"`)).toEqual([['db2']]);
+
+      await migrate(mdb.url);
+      const regs = await mpool.query(`SELECT database_name, target_schema, target_table, (SELECT count(*)::int FROM table_sync_status s WHERE s.table_id = a.table_id) AS status
+        FROM allowed_tables a ORDER BY database_name`);
+      expect(regs.rows).toEqual([
+        { database_name: 'SRC', target_schema: 'SRC__S', target_table: 'T', status: 0 },
+        { database_name: 'SRC2', target_schema: 'S', target_table: 'T', status: 1 },
+      ]);
+
+      // Inputs without a target (Schedules created before) resolve the registration's.
+      expect(await sync('SRC', a, 'incremental')).toMatchObject({ target: '"SRC__S"."T"', rowsRead: 3, rowsInserted: 3, rowsInTarget: 3 });
+      await rig.sf.query(`INSERT INTO SRC2.S.T VALUES (3, 3, 'db2')`);
+      // SRC2 carries on from its high-water mark in "S"."T" (its _floe.state row): it reads the new row
+      // and the one on the high-water mark (re-read for ties), not the whole table.
+      expect(await sync('SRC2', b, 'incremental')).toMatchObject({ target: '"S"."T"', rowsRead: 2, rowsInserted: 1, rowsUpdated: 1, rowsInTarget: 3, watermark: '3' });
+      expect(await duck(rig, `SELECT "V", count(*)::INT FROM "SRC__S"."T" GROUP BY 1`)).toEqual([['db1', 3]]);
+      expect(await duck(rig, `SELECT "V", count(*)::INT FROM "S"."T" GROUP BY 1`)).toEqual([['db2', 3]]);
+    } finally {
+      await mpool.end();
+      await mdb.drop();
+    }
+  });
+
+  it('an incremental sync into a target another registration last wrote replaces it instead of merging into foreign rows', async () => {
+    const rig = await makeRig();
+    await rig.sf.query('CREATE TABLE SRC.S.SHARED (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)');
+    await rig.sf.query(`INSERT INTO SRC.S.SHARED VALUES (1, 1, 'mine')`);
+    const tableId = await register('SHARED', ['ID'], 'TS');
+    await withDuckDb(rig.duckdbPath, async (c) => {
+      await c.run('CREATE SCHEMA "SRC__S"');
+      await c.run(`CREATE TABLE "SRC__S"."SHARED" AS SELECT 9::DECIMAL(38,0) AS "ID", 9::DECIMAL(38,0) AS "TS", 'foreign' AS "V"`);
+      await c.run(`CREATE SCHEMA "_floe"`);
+      await c.run(S.createStateTableSql);
+      await c.run(S.upsertStateSql, ['"SRC__S"."SHARED"', 'another-registration', 'incremental', 'TS', '9', 'old-job', 1]);
+    });
+    const r = await run(rig, { tableId, table: 'SHARED', strategy: 'incremental', method: 'stage', watermarkColumn: 'TS', primaryKey: ['ID'] });
+    expect(r).toMatchObject({ rowsRead: 1, rowsInserted: 1, rowsInTarget: 1, watermark: '1' });
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."SHARED"`)).toEqual([['1', 'mine']]);
+    expect(await duck(rig, `SELECT table_id FROM "_floe"."state" WHERE target = '"SRC__S"."SHARED"'`)).toEqual([[tableId]]);
   });
 });
 
