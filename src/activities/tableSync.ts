@@ -10,7 +10,9 @@
  *   DuckDB appender into a VARCHAR landing table → typed INSERT/MERGE per batch, heartbeating a cursor.
  *   Full refresh loads a staging table and swaps it in one transaction; incremental MERGEs on the
  *   primary key (or appends past the high-water mark without one) and writes the new high-water mark
- *   to `_floe.state` in the same transaction.
+ *   to `_floe.state` in the same transaction. Before committing, the counts are checked against the
+ *   source (the unload's rows, or COUNT(*) read in the same statement as the rows) and each other
+ *   (see TableSyncCounts); numbers that cannot be right fail with VerificationFailed, rolled back.
  * - `tableSyncCleanup`: REMOVE of the job's stage path, local files and the staging table; idempotent,
  *   run by the workflow on failure/cancellation (covers a worker that died before its `finally`).
  * - `tableSyncRecordStatus`: `table_sync_status` upsert (PostgreSQL), idempotent.
@@ -296,7 +298,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     const target = S.targetParts(c.target);
     return D.inTransaction(c.conn, async () => {
       const n = await D.countTable(c.conn, staging);
-      if (n !== sourceRows) throw countsWrong(c, `loaded ${n} rows but the source had ${sourceRows}; previous data kept`);
+      if (n !== sourceRows) throw countsWrong(c, `loaded ${n} rows but the source had ${sourceRows}`);
       const wm = c.fullRefreshWm;
       const hwm = wm ? await newHighWaterMark({ ...c, wm, oldHwm: null }, quoteDuckDbName(...staging)) : null;
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...target)}`);
@@ -477,7 +479,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
           if (full && got === 0) {
             const counted = Number(row[n]);
             if (sourceRows !== null && counted !== sourceRows) {
-              throw countsWrong(c, `the source's COUNT(*) went from ${sourceRows} to ${counted} between two pages of the read (rows were added or removed during the sync); previous data kept`);
+              throw countsWrong(c, `the source's COUNT(*) went from ${sourceRows} to ${counted} between two pages of the read (rows were added or removed during the sync)`);
             }
             sourceRows = counted;
           }
