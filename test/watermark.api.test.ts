@@ -89,6 +89,14 @@ describe('pg-sync SQL', () => {
     expect(s.sql).toBe('SELECT "id"::text AS "id", "updated_at"::text AS "__floe_wm", "id"::text AS "__floe_pk0", COALESCE("deleted", false)::text AS "__floe_del" FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id") > ($1::timestamp with time zone, $2::integer) ORDER BY "__floe_src"."updated_at", "__floe_src"."id" LIMIT 500');
   });
 
+  it('reads the primary keys of a failing batch\'s first rows', () => {
+    const keys = Q.batchKeysSql({ source: ['public', 't'], watermarkColumn: 'updated_at', pk: ['id', 'k'], watermarkType: plan.watermarkType, pkTypes: ['integer', 'text'] }, { watermark: 'w', pk: ['9', 'a'] }, 100);
+    expect(keys).toEqual({
+      sql: 'SELECT ARRAY["id"::text, "k"::text] AS keys FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id", "k") > ($1::timestamp with time zone, $2::integer, $3::text) ORDER BY "__floe_src"."updated_at", "__floe_src"."id", "__floe_src"."k" LIMIT 100',
+      params: ['w', '9', 'a'],
+    });
+  });
+
   it('MERGEs with per-key dedup (latest watermark wins) and soft delete', () => {
     const sql = Q.mergeSql(['DB', 'S', 'T'], ['DB', 'S', 'STG'], [
       { target: 'ID', sfType: 'NUMBER(38,0)' },

@@ -214,9 +214,10 @@ export function existsAfterSql(source: [string, string], wm: string, pk: string[
  */
 export function batchKeysSql(plan: Pick<TablePlanRef, 'source' | 'watermarkColumn' | 'pk' | 'watermarkType' | 'pkTypes'>, pos: SyncPosition | null, limit: number): { sql: string; params: string[] } {
   const p = afterPredicate(plan.watermarkColumn, plan.pk, plan, pos);
-  const order = [plan.watermarkColumn, ...plan.pk].map(quotePgIdent).join(', ');
+  // Qualified, so a key column named like the output column (`keys`) still orders by the table's column.
+  const order = [plan.watermarkColumn, ...plan.pk].map((c) => `${SRC}.${quotePgIdent(c)}`).join(', ');
   return {
-    sql: `SELECT ARRAY[${plan.pk.map((k) => `${quotePgIdent(k)}::text`).join(', ')}] AS keys FROM ${quotePgName(...plan.source)} WHERE ${p.sql} ORDER BY ${order} LIMIT ${Math.trunc(limit)}`,
+    sql: `SELECT ARRAY[${plan.pk.map((k) => `${quotePgIdent(k)}::text`).join(', ')}] AS keys FROM ${quotePgName(...plan.source)} AS ${SRC} WHERE ${p.sql} ORDER BY ${order} LIMIT ${Math.trunc(limit)}`,
     params: p.params,
   };
 }
