@@ -19,6 +19,7 @@ import { startStack, type Stack } from '../src/infra/stack.js';
 import { processEnv } from '../src/config.js';
 import { withSnowflake } from '../src/connectors/snowflake.js';
 import { withDuckDb } from '../src/connectors/duckdb.js';
+import type { TableSyncResult } from '../src/jobs/tableSync.js';
 
 const NEW_ORDERS = 1_000;
 const UPDATED_ORDERS = 500;
@@ -27,7 +28,7 @@ interface JobView {
   job_id: string;
   status: string;
   error?: string | null;
-  stats?: { rowsRead: number; rowsInTarget: number; bytes: number; method: string; durationMs: number; watermark: string | null } | null;
+  stats?: TableSyncResult | null;
 }
 
 class Api {
@@ -81,9 +82,10 @@ function report(label: string, job: JobView): void {
   if (!s) throw new Error(`job ${job.job_id} completed without stats`);
   const seconds = s.durationMs / 1000;
   const rate = seconds > 0 ? Math.round(s.rowsRead / seconds) : 0;
+  const n = (x: number) => x.toLocaleString('en-US');
   console.log(
-    `  ${label}: ${s.rowsRead.toLocaleString('en-US')} rows read, ${s.rowsInTarget.toLocaleString('en-US')} in DuckDB, ` +
-      `${seconds.toFixed(1)} s, ${rate.toLocaleString('en-US')} rows/s, method ${s.method}` +
+    `  ${label}: ${n(s.rowsRead)} rows read, ${n(s.rowsInserted)} inserted, ${n(s.rowsUpdated)} updated, ${n(s.rowsInTarget)} in DuckDB ${s.target}, ` +
+      `${seconds.toFixed(1)} s, ${n(rate)} rows/s, method ${s.method}` +
       (s.watermark ? `, high-water mark ${s.watermark}` : ''),
   );
 }
@@ -168,9 +170,15 @@ async function main(): Promise<void> {
       inc.stats?.rowsRead === NEW_ORDERS + UPDATED_ORDERS + ties,
       `the incremental sync read exactly the ${NEW_ORDERS + UPDATED_ORDERS} new and updated rows (+ ${ties} row(s) tied on the previous high-water mark)`,
     );
+    check(
+      inc.stats?.rowsInserted === NEW_ORDERS && inc.stats?.rowsUpdated === UPDATED_ORDERS + ties,
+      `it inserted the ${NEW_ORDERS.toLocaleString('en-US')} new rows and updated the ${UPDATED_ORDERS} changed ones (+ the ${ties} tie(s))`,
+    );
     check(inc.stats?.rowsInTarget === 1_500_000 + NEW_ORDERS, `DuckDB ORDERS holds ${(1_500_000 + NEW_ORDERS).toLocaleString('en-US')} rows`);
+    // The target is the registration's: "FLOE_DEMO__SALES"."ORDERS" by default (<DATABASE>__<SCHEMA>),
+    // or "SALES"."ORDERS" for a registration made before targets were recorded (migrations/0007).
     const updatedInDuck = await withDuckDb(config.duckdbPath, async (conn) => {
-      const r = await conn.runAndReadAll(`SELECT count(*) FROM "SALES"."ORDERS" WHERE O_COMMENT = 'updated by the floe demo' AND O_ORDERSTATUS = 'F'`);
+      const r = await conn.runAndReadAll(`SELECT count(*) FROM ${inc.stats!.target} WHERE O_COMMENT = 'updated by the floe demo' AND O_ORDERSTATUS = 'F'`);
       return Number(r.getRows()[0][0]);
     });
     check(updatedInDuck === UPDATED_ORDERS, `the ${UPDATED_ORDERS} updated rows carry their new values in DuckDB`);
@@ -180,6 +188,7 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(20)} ${job.job_id}`);
     }
     console.log(`\nDuckDB file:      ${config.duckdbPath}  (open it with the duckdb CLI once the stack is stopped)`);
+    console.log(`DuckDB tables:    ${li.stats!.target} and ${inc.stats!.target}`);
     console.log(`Temporal Web UI:  ${urls.temporalUi ?? '(disabled)'}  (only while the stack runs: \`npm run stack\`)`);
     console.log(`Temporal CLI:     .floe/venv/bin/temporal workflow list --address ${urls.temporal} --query "FloeJobKind='table_sync'"`);
     console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);

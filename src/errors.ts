@@ -57,7 +57,7 @@ export const NonRetryable = {
   DataConversion: 'DataConversion',
   /** Login refused or access denied (Snowflake 390100, 390144, 390303, 394400, 003001). */
   AuthenticationFailed: 'AuthenticationFailed',
-  /** Row count after the load differs from the source's. */
+  /** Row counts that cannot be right: the load differs from the source's count, or MERGE/INSERT counts do not add up. */
   VerificationFailed: 'VerificationFailed',
 } as const;
 

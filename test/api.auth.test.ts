@@ -249,7 +249,7 @@ describe('errors, 404s and validation', () => {
   });
 
   it('incremental without a registered watermark column is a 422 naming strategy', async () => {
-    await h.pool.query(`INSERT INTO allowed_tables (database_name, schema_name, table_name) VALUES ('D', 'S', 'NOWM')`);
+    await h.pool.query(`INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('D', 'S', 'NOWM', 'D__S', 'NOWM')`);
     const body = { table_name: 'NOWM', schema_name: 'S', database_name: 'D', strategy: 'incremental' };
     const r = await h.request('POST', '/api/v1/sync/start', { token, body });
     expectError(r, 422, 'strategy');

@@ -14,6 +14,7 @@ import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createWorker, type FloeWorker } from '../src/worker.js';
 import { createLogger } from '../src/logger.js';
 import { listJobs, startTableSync, waitForJob } from '../src/client/tableSync.js';
+import { withDuckDb } from '../src/connectors/duckdb.js';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
 import { TEST_SNOWFLAKE_USER } from './helpers/env.js';
 
@@ -25,6 +26,7 @@ let token: string;
 let emuDir: string;
 
 const DB = 'APIDB';
+const DB2 = 'APIDB2';
 
 beforeAll(async () => {
   emuDir = mkdtempSync(path.join(os.tmpdir(), 'floe-api-emu-'));
@@ -49,6 +51,13 @@ beforeAll(async () => {
       `CREATE TABLE ${DB}.S1.GONE (ID NUMBER(10,0))`,
       `CREATE TABLE ${DB}.S1.SLOWPOKE (ID NUMBER(10,0))`,
       `INSERT INTO ${DB}.S1.SLOWPOKE VALUES (1)`,
+      // Same schema and table names in another database: a target of its own.
+      `CREATE DATABASE ${DB2}`,
+      `CREATE SCHEMA ${DB2}.S1`,
+      `CREATE TABLE ${DB2}.S1.ORDERS (ID NUMBER(38,0), AMOUNT NUMBER(12,2), NOTE VARCHAR, UPDATED_AT TIMESTAMP_NTZ, TAGS VARIANT)`,
+      `INSERT INTO ${DB2}.S1.ORDERS (ID, AMOUNT, NOTE, UPDATED_AT) VALUES (100, 1.00, 'db2 only', '2024-02-01 00:00:00'), (101, 2.00, 'db2 too', '2024-02-02 00:00:00')`,
+      `CREATE TABLE ${DB2}.S1.EVENTS (EVENT_ID NUMBER(10,0), TS TIMESTAMP_NTZ, PAYLOAD VARCHAR)`,
+      `INSERT INTO ${DB2}.S1.EVENTS VALUES (7, '2024-05-07 00:00:00', 'x')`,
     ]) {
       await sf.query(sql);
     }
@@ -273,6 +282,95 @@ describe('jobs', () => {
     const done = await waitForJob(h.temporal, inc.json.job_id, { timeoutMs: 90_000 });
     expect(done.status, JSON.stringify(done)).toBe('completed');
     expect(done.stats).toMatchObject({ strategy: 'incremental', rowsInTarget: 2 });
+  });
+});
+
+describe('one target per source table', () => {
+  const sample = async (database: string, table: string) => {
+    const r = await post('/api/v1/sample_data', { database_name: database, schema_name: 'S1', table_name: table, sample_size: 100 });
+    expect(r.status, r.text).toBe(200);
+    return r;
+  };
+  const syncFull = async (database: string, table: string) => {
+    const r = await post('/api/v1/sync/start', { database_name: database, schema_name: 'S1', table_name: table, strategy: 'full' });
+    expect(r.status, r.text).toBe(202);
+    const done = await waitForJob(h.temporal, r.json.job_id, { timeoutMs: 90_000 });
+    expect(done.status, JSON.stringify(done)).toBe('completed');
+    return done;
+  };
+
+  it('DB1.S1.ORDERS and DB2.S1.ORDERS, registered and synced, each keep their own rows', async () => {
+    const reg = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'ORDERS', primary_key: 'ID' });
+    expect(reg.status, reg.text).toBe(201);
+    expect(reg.json).toMatchObject({ target_schema: `${DB2}__S1`, target_table: 'ORDERS' });
+    const one = await syncFull(DB, 'ORDERS');
+    const two = await syncFull(DB2, 'ORDERS');
+    expect(one.stats).toMatchObject({ target: `"${DB}__S1"."ORDERS"`, sourceRows: 3, rowsRead: 3, rowsInTarget: 3 });
+    expect(two.stats).toMatchObject({ target: `"${DB2}__S1"."ORDERS"`, sourceRows: 2, rowsRead: 2, rowsInTarget: 2 });
+    expect(two.target).toBe(`"${DB2}__S1"."ORDERS"`);
+
+    const s1 = await sample(DB, 'ORDERS');
+    expect(s1.json).toMatchObject({ target_schema: `${DB}__S1`, target_table: 'ORDERS', row_count: 3 });
+    expect(s1.json.rows.map((r: { ID: string }) => r.ID)).toEqual(['2', '3', '12345678901234567890123456789']);
+    const s2 = await sample(DB2, 'ORDERS');
+    expect(s2.json).toMatchObject({ target_schema: `${DB2}__S1`, target_table: 'ORDERS', row_count: 2 });
+    expect(s2.json.rows.map((r: { NOTE: string }) => r.NOTE)).toEqual(['db2 only', 'db2 too']);
+    // The DuckDB file itself: two tables, each with its own database's rows.
+    const counts = await withDuckDb(h.duckdbPath, async (c) =>
+      (await c.runAndReadAll(`SELECT (SELECT count(*) FROM "${DB}__S1"."ORDERS")::INT, (SELECT count(*) FROM "${DB2}__S1"."ORDERS" WHERE "NOTE" LIKE 'db2%')::INT`)).getRowsJson());
+    expect(counts).toEqual([[3, 2]]);
+
+    const listed = await get(`/api/v1/sync/jobs?table=${DB2}.S1.ORDERS`);
+    expect(listed.json.jobs[0]).toMatchObject({ table: `${DB2}.S1.ORDERS`, target: `"${DB2}__S1"."ORDERS"` });
+    const st = await get(`/api/v1/sync/tables/S1/ORDERS/status?database=${DB2}`);
+    expect(st.json).toMatchObject({ target_schema: `${DB2}__S1`, target_table: 'ORDERS', row_count: '2' });
+    expect(st.json.duckdb).toMatchObject({ table: `${DB2}__S1.ORDERS`, exists: true, row_count: '2' });
+  });
+
+  it('a target another registration writes is refused with 409 naming it (case-insensitively, as DuckDB matches names)', async () => {
+    const r = await post('/api/v1/sync/tables/register', {
+      database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_schema: `${DB.toLowerCase()}__s1`, target_table: 'orders',
+    });
+    expect(r.status, r.text).toBe(409);
+    expect(r.json.error).toMatchObject({ code: 'target_taken', field: 'target_table' });
+    expect(r.json.error.message).toContain(`${DB}.S1.ORDERS`);
+    expect(r.json.error.other_registration).toMatchObject({ database_name: DB, schema_name: 'S1', table_name: 'ORDERS' });
+    const none = await h.pool.query('SELECT 1 FROM allowed_tables WHERE database_name = $1 AND table_name = $2', [DB2, 'EVENTS']);
+    expect(none.rowCount).toBe(0);
+    const reserved = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_schema: '_floe' });
+    expect(reserved.status).toBe(400);
+    expect(reserved.json.error.field).toBe('target_schema');
+  });
+
+  it('takes a custom target_schema / target_table, and moves to a new one on re-register', async () => {
+    const r = await post('/api/v1/sync/tables/register', {
+      database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', watermark_column: 'TS', target_schema: 'analytics', target_table: 'events_db2',
+    });
+    expect(r.status, r.text).toBe(201);
+    expect(r.json).toMatchObject({ target_schema: 'analytics', target_table: 'events_db2' });
+    const done = await syncFull(DB2, 'EVENTS');
+    expect(done.stats).toMatchObject({ target: '"analytics"."events_db2"', rowsInTarget: 1 });
+    expect((await sample(DB2, 'EVENTS')).json).toMatchObject({ target_schema: 'analytics', target_table: 'events_db2', row_count: 1 });
+
+    const moved = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_table: 'events_moved' });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.json).toMatchObject({ target_schema: 'analytics', target_table: 'events_moved', watermark_column: 'TS' });
+    // The last sync described the old target.
+    const st = await get(`/api/v1/sync/tables/S1/EVENTS/status?database=${DB2}`);
+    expect(st.json).toMatchObject({ last_sync_id: null, row_count: null, duckdb: { table: 'analytics.events_moved', exists: false } });
+  });
+
+  it('lag_seconds on an incremental sync without a primary key is a 422 saying why', async () => {
+    const r = await post('/api/v1/sync/start', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental', lag_seconds: 30 });
+    expect(r.status, r.text).toBe(422);
+    expect(r.json.error.field).toBe('lag_seconds');
+    expect(r.json.error.message).toMatch(/primary key.*appended a second time/);
+    const sched = await post('/api/v1/sync/schedules', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental', lag_seconds: 30, interval_seconds: 3600 });
+    expect(sched.status, sched.text).toBe(422);
+    const ok = await post('/api/v1/sync/start', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental' });
+    expect(ok.status, ok.text).toBe(202);
+    const done = await waitForJob(h.temporal, ok.json.job_id, { timeoutMs: 90_000 });
+    expect(done.stats).toMatchObject({ strategy: 'incremental', rowsRead: 1, rowsInserted: 1, rowsUpdated: 0, rowsInTarget: 1, target: '"analytics"."events_moved"' });
   });
 });
 

@@ -65,13 +65,17 @@ describe('migrations', () => {
     const pool = createPool(db.url);
     try {
       const { rows } = await pool.query<{ table_id: string; source: string; status: string }>(
-        "INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key) VALUES ('DB', 'S', 'T', ARRAY['ID']) RETURNING table_id, source, status",
+        "INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, target_schema, target_table) VALUES ('DB', 'S', 'T', ARRAY['ID'], 'DB__S', 'T') RETURNING table_id, source, status",
       );
       expect(rows[0]).toMatchObject({ source: 'snowflake', status: 'active' });
       const id = rows[0].table_id;
       await expect(
-        pool.query("INSERT INTO allowed_tables (database_name, schema_name, table_name) VALUES ('DB', 'S', 'T')"),
+        pool.query("INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB', 'S', 'T', 'X', 'T')"),
       ).rejects.toMatchObject({ code: '23505' });
+      // One target per registration, compared case-insensitively (as DuckDB matches names).
+      await expect(
+        pool.query("INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB2', 'S', 'T', 'db__s', 't')"),
+      ).rejects.toMatchObject({ code: '23505', constraint: 'allowed_tables_target_key' });
       await pool.query("INSERT INTO table_metadata (table_id, columns) VALUES ($1, '[]')", [id]);
       await pool.query("INSERT INTO table_sync_status (table_id, last_sync_status) VALUES ($1, 'completed')", [id]);
       await pool.query('DELETE FROM allowed_tables WHERE table_id = $1', [id]);

@@ -50,6 +50,11 @@ describe('table sync SQL', () => {
       `SELECT "ID", "UPDATED" FROM "DB"."S"."T" WHERE "UPDATED" >= '2024-01-01 00:00:00.000000 +00:00'::TIMESTAMP_TZ AND ("UPDATED" > '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ OR ("UPDATED" = '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ AND "ID" > 10000000000000000000000000000000000001)) ORDER BY "UPDATED", "ID" LIMIT 5000`);
     expect(S.whereClause({ watermark: id, lower: '5', inclusive: false })).toBe('"ID" > 5');
   });
+  it('a full-refresh stream reads the whole table\'s COUNT(*) in the statement that reads its rows', () => {
+    const where = S.whereClause(null, { watermark: id, key: null, afterWatermark: '7', afterKey: null });
+    expect(S.streamSelect(t, cols.slice(0, 1), { where, orderBy: [id], limit: 5, countSource: true })).toBe(
+      'SELECT * FROM (SELECT "ID", COUNT(*) OVER () AS "_FLOE_SOURCE_ROWS" FROM "DB"."S"."T") WHERE "ID" > 7 ORDER BY "ID" LIMIT 5');
+  });
   it('DuckDB DDL, load, merge, state', () => {
     expect(S.createTableSql(['S', 'T'], cols)).toBe('CREATE TABLE "S"."T" ("ID" DECIMAL(38,0), "UPDATED" TIMESTAMPTZ, "v""q" JSON)');
     expect(S.addColumnSql(['S', 'T'], id)).toBe('ALTER TABLE "S"."T" ADD COLUMN "ID" DECIMAL(38,0)');
@@ -61,7 +66,10 @@ describe('table sync SQL', () => {
     expect(S.mergeSql(['S', 'T'], cols, [id], 'SELECT 1')).toBe(
       'MERGE INTO "S"."T" AS t USING (SELECT 1) AS s ON t."ID" = s."ID" WHEN MATCHED THEN UPDATE SET "UPDATED" = s."UPDATED", "v""q" = s."v""q" WHEN NOT MATCHED THEN INSERT ("ID", "UPDATED", "v""q") VALUES (s."ID", s."UPDATED", s."v""q")');
     expect(S.canonicalTextExpr(upd, 'max("UPDATED")')).toBe(`strftime(make_timestamp(epoch_us(max("UPDATED"))), '%Y-%m-%d %H:%M:%S.%f')`);
-    expect(S.stagingParts(t)).toEqual(['S', '_floe_staging_T']);
+    expect(S.defaultTarget(t)).toEqual({ schema: 'DB__S', table: 'T' });
+    expect(S.stagingParts(S.defaultTarget(t))).toEqual(['DB__S', '_floe_staging_T']);
+    expect(S.matchedKeysSql(['S', 'T'], [id], 'temp.main."b"')).toBe(
+      'SELECT count(*) FROM temp.main."b" AS s WHERE EXISTS (SELECT 1 FROM "S"."T" AS t WHERE t."ID" = s."ID")');
   });
 });
 

@@ -18,6 +18,8 @@ import { startEmulator, type FaultOptions, type RunningEmulator } from '../emula
 import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
 import { withDuckDb } from '../src/connectors/duckdb.js';
 import { createPool } from '../src/db/index.js';
+import { migrate, migrationsDir } from '../src/db/migrate.js';
+import * as S from '../src/sql/tableSync.js';
 import { SA, TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
 import { ensureKeyPair } from '../src/infra/keys.js';
 import { createWorker, workflowsPath, type FloeWorker } from '../src/worker.js';
@@ -100,9 +102,11 @@ async function makeRig(faults?: FaultOptions, opts: { worker?: boolean; keyPair?
   return rig;
 }
 
+/** Register SRC.S.<table> with the default target "SRC__S".<table>. */
 async function register(table: string, pk: string[] | null, wm: string | null): Promise<string> {
   const r = await pool.query<{ table_id: string }>(
-    `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ('SRC', 'S', $1, $2, $3)
+    `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column, target_schema, target_table)
+     VALUES ('SRC', 'S', $1, $2, $3, 'SRC__S', $1)
      ON CONFLICT (database_name, schema_name, table_name) DO UPDATE SET primary_key = excluded.primary_key RETURNING table_id`,
     [table, pk, wm],
   );
@@ -177,8 +181,8 @@ afterAll(async () => {
 const ALLTYPES_SELECT = `SELECT CAST("ID" AS VARCHAR), CAST("BIG" AS VARCHAR), CAST("SMALLN" AS VARCHAR), CAST("DEC" AS VARCHAR), CAST("F" AS VARCHAR),
   "S", hex("B"), CAST("FLAG" AS VARCHAR), CAST("D" AS VARCHAR), CAST("TM" AS VARCHAR), CAST("NTZ" AS VARCHAR),
   CAST(epoch_us("TZ") AS VARCHAR), CAST(epoch_us("LTZ") AS VARCHAR), CAST("V" AS VARCHAR), "lower name",
-  (SELECT string_agg(data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = 'S' AND table_name = 'ALLTYPES')
-  FROM "S"."ALLTYPES" ORDER BY "ID"`;
+  (SELECT string_agg(data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = 'SRC__S' AND table_name = 'ALLTYPES')
+  FROM "SRC__S"."ALLTYPES" ORDER BY "ID"`;
 const TYPES = 'DECIMAL(38,0),DECIMAL(38,0),BIGINT,DECIMAL(12,4),DOUBLE,VARCHAR,BLOB,BOOLEAN,DATE,TIME,TIMESTAMP,TIMESTAMP WITH TIME ZONE,TIMESTAMP WITH TIME ZONE,JSON,VARCHAR';
 const EXPECTED = [
   ['1', '10000000000000000000000000000000000001', '999999999', '12345678.1234', '0.1', 'héllo ✓ 日本 "q" \'s', 'DEADBEEF', 'true', '0001-01-01', '23:59:59.123456',
@@ -212,12 +216,15 @@ describe('tableSync full refresh', () => {
     it(`by ${method}: every type value-exact, status recorded, nothing left behind`, async () => {
       const h = await start(rig, { tableId, table: 'ALLTYPES', strategy: 'full', method, primaryKey: ['ID'] });
       const r = (await h.result()) as TableSyncResult;
-      expect(r).toMatchObject({ rowsRead: 3, rowsInTarget: 3, method, strategy: 'full', target: '"S"."ALLTYPES"', watermark: null });
+      expect(r).toMatchObject({
+        sourceRows: 3, rowsRead: 3, rowsInserted: 3, rowsUpdated: 0, rowsInTarget: 3, method, strategy: 'full', target: '"SRC__S"."ALLTYPES"', watermark: null,
+      });
       expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
       expect(await h.query(progressQuery)).toEqual({ phase: 'done', rowsLoaded: 3 });
       const d = await h.describe();
       expect(d.typedSearchAttributes.get(SA.status)).toBe('completed');
       expect(d.typedSearchAttributes.get(SA.rows)).toBe(3);
+      expect(d.typedSearchAttributes.get(SA.rowsRead)).toBe(3);
       expect(d.typedSearchAttributes.get(SA.table)).toBe('SRC.S.ALLTYPES');
       expect(d.typedSearchAttributes.get(SA.jobKind)).toBe('table_sync');
       const st = await pool.query('SELECT last_sync_status, row_count, last_job_id FROM table_sync_status WHERE table_id = $1', [tableId]);
@@ -314,29 +321,30 @@ describe('tableSync incremental', () => {
       const input = { tableId, table, strategy: 'incremental' as const, method, watermarkColumn: 'UPDATED_AT', primaryKey: ['ID'], lagSeconds: 10, batchRows: 2 };
       const compare = async () => {
         const src = (await sourceRows(rig, `SELECT ID, UPDATED_AT, V FROM SRC.S.${table} ORDER BY ID`)).map((r) => [String(r.ID), String(r.V)]);
-        const dst = await duck<[string, string]>(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "S"."${table}" ORDER BY "ID"`);
+        const dst = await duck<[string, string]>(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY "ID"`);
         expect(dst).toEqual(src);
-        const dups = await duck(rig, `SELECT "ID" FROM "S"."${table}" GROUP BY 1 HAVING count(*) > 1`);
+        const dups = await duck(rig, `SELECT "ID" FROM "SRC__S"."${table}" GROUP BY 1 HAVING count(*) > 1`);
         expect(dups).toEqual([]);
       };
       const r1 = await run(rig, input);
-      expect(r1).toMatchObject({ rowsInTarget: 7, watermark: '2024-01-01 00:00:05.000000' });
+      expect(r1).toMatchObject({ sourceRows: null, rowsRead: 7, rowsInserted: 7, rowsUpdated: 0, rowsInTarget: 7, watermark: '2024-01-01 00:00:05.000000' });
       await compare();
 
       // A row tied on the boundary value committed late, a late row within the lag, an update, a new row.
       await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (8, '2024-01-01 00:00:05', 'h'), (9, '2024-01-01 00:00:02', 'i'), (10, '2024-01-01 00:00:07', 'j')`);
       await rig.sf.query(`UPDATE SRC.S.${table} SET V = 'c2', UPDATED_AT = '2024-01-01 00:00:06' WHERE ID = 3`);
       const r2 = await run(rig, input);
-      expect(r2).toMatchObject({ rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      // The 10 s lag re-reads every row: 3 new (8, 9, 10), the 7 known ones (3 changed) updated.
+      expect(r2).toMatchObject({ rowsRead: 10, rowsInserted: 3, rowsUpdated: 7, rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
       await compare();
 
       // Nothing new: idempotent.
       const r3 = await run(rig, input);
-      expect(r3).toMatchObject({ rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      expect(r3).toMatchObject({ rowsRead: 10, rowsInserted: 0, rowsUpdated: 10, rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
       await compare();
       const st = await pool.query('SELECT high_water_mark, last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
       expect(st.rows[0]).toEqual({ high_water_mark: '2024-01-01 00:00:07.000000', last_sync_status: 'completed' });
-      const state = await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"S"."${table}"'`);
+      const state = await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"SRC__S"."${table}"'`);
       expect(state).toEqual([['2024-01-01 00:00:07.000000']]);
     });
   }
@@ -344,13 +352,45 @@ describe('tableSync incremental', () => {
   it('without a primary key appends strictly past the high-water mark, never twice', async () => {
     await rig.sf.query(`CREATE TABLE SRC.S.LOGS (SEQ NUMBER(38,0), MSG VARCHAR)`);
     await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
-    const input = { tableId: 'logs', table: 'LOGS', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'SEQ', lagSeconds: 10 };
-    expect(await run(rig, input)).toMatchObject({ rowsRead: 3, rowsInTarget: 3, watermark: '3' });
+    const input = { tableId: 'logs', table: 'LOGS', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'SEQ' };
+    expect(await run(rig, input)).toMatchObject({ rowsRead: 3, rowsInserted: 3, rowsUpdated: 0, rowsInTarget: 3, watermark: '3' });
     await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (4, 'd'), (5, 'e')`);
-    expect(await run(rig, { ...input, method: 'stage' })).toMatchObject({ rowsRead: 2, rowsInTarget: 5, watermark: '5' });
-    expect(await run(rig, input)).toMatchObject({ rowsRead: 0, rowsInTarget: 5, watermark: '5' });
-    expect(await duck(rig, `SELECT CAST("SEQ" AS VARCHAR), "MSG" FROM "S"."LOGS" ORDER BY 1`)).toEqual([['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']]);
+    expect(await run(rig, { ...input, method: 'stage' })).toMatchObject({ rowsRead: 2, rowsInserted: 2, rowsInTarget: 5, watermark: '5' });
+    expect(await run(rig, input)).toMatchObject({ rowsRead: 0, rowsInserted: 0, rowsInTarget: 5, watermark: '5' });
+    expect(await duck(rig, `SELECT CAST("SEQ" AS VARCHAR), "MSG" FROM "SRC__S"."LOGS" ORDER BY 1`)).toEqual([['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']]);
+
+    // A lag would re-read rows before the high-water mark and, without a key to MERGE on, append them twice.
+    const h = await start(rig, { ...input, lagSeconds: 10 });
+    const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as { type?: string }).type).toBe('InvalidRequest');
+    expect(err.cause?.message).toMatch(/table sync of SRC\.S\.LOGS failed: lag_seconds needs a primary key/);
+    expect(await duck(rig, `SELECT count(*)::INT FROM "SRC__S"."LOGS"`)).toEqual([[5]]);
   });
+
+  for (const method of ['stage', 'stream'] as const) {
+    it(`by ${method}: counts that cannot be right (a target whose primary key is not unique) fail the job, nothing committed`, async () => {
+      const table = `DUPKEY_${method.toUpperCase()}`;
+      const tableId = await register(table, ['ID'], 'TS');
+      await rig.sf.query(`CREATE TABLE SRC.S.${table} (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)`);
+      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (1, 1, 'a'), (2, 2, 'b')`);
+      const input = { tableId, table, strategy: 'incremental' as const, method, watermarkColumn: 'TS', primaryKey: ['ID'] };
+      expect(await run(rig, input)).toMatchObject({ rowsRead: 2, rowsInserted: 2, rowsInTarget: 2, watermark: '2' });
+      // Someone wrote a second row for key 2 into the target; the next MERGE of key 2 would change both.
+      await withDuckDb(rig.duckdbPath, (c) => c.run(`INSERT INTO "SRC__S"."${table}" VALUES (2, 0, 'copy')`));
+      await rig.sf.query(`UPDATE SRC.S.${table} SET V = 'b2', TS = 3 WHERE ID = 2`);
+      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (3, 4, 'c')`);
+      const h = await start(rig, input);
+      const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err.cause as { type?: string }).type).toBe('VerificationFailed');
+      expect(err.cause?.message).toMatch(new RegExp(`table sync of SRC\\.S\\.${table} failed: .*MERGE changed 3 target rows for 2 distinct keys .*not unique.*nothing committed`));
+      expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY 1, 2`)).toEqual([['1', 'a'], ['2', 'b'], ['2', 'copy']]);
+      expect(await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"SRC__S"."${table}"'`)).toEqual([['2']]);
+      expect((await pool.query('SELECT last_sync_status, high_water_mark FROM table_sync_status WHERE table_id = $1', [tableId])).rows[0])
+        .toEqual({ last_sync_status: 'failed', high_water_mark: '2' });
+    });
+  }
 
   it('evolves the target (new column) and refuses an incompatible type change, target intact', async () => {
     await rig.sf.query(`CREATE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V VARCHAR)`);
@@ -360,7 +400,7 @@ describe('tableSync incremental', () => {
     await rig.sf.query(`ALTER TABLE SRC.S.EVO ADD COLUMN EXTRA NUMBER(10,2)`);
     await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (2, '2024-01-01 00:00:02', 'b', 1.25)`);
     await run(rig, input);
-    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V", CAST("EXTRA" AS VARCHAR) FROM "S"."EVO" ORDER BY 1`)).toEqual([['1', 'a', null], ['2', 'b', '1.25']]);
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V", CAST("EXTRA" AS VARCHAR) FROM "SRC__S"."EVO" ORDER BY 1`)).toEqual([['1', 'a', null], ['2', 'b', '1.25']]);
     await rig.sf.query(`CREATE OR REPLACE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V NUMBER(38,0))`);
     await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (3, '2024-01-01 00:00:03', 7)`);
     const h = await start(rig, input);
@@ -368,7 +408,81 @@ describe('tableSync incremental', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err.cause as { type?: string }).type).toBe('SchemaMismatch');
     expect(err.cause?.message).toMatch(/table sync of SRC\.S\.EVO failed: .*V: target has VARCHAR/);
-    expect(await duck(rig, `SELECT count(*)::INT FROM "S"."EVO"`)).toEqual([[2]]);
+    expect(await duck(rig, `SELECT count(*)::INT FROM "SRC__S"."EVO"`)).toEqual([[2]]);
+  });
+});
+
+describe('registrations made before targets were recorded (migrations/0007)', () => {
+  it('keep their target; of two sharing one, the one synced last keeps it, the other moves to <DB>__<SCHEMA> and loads afresh', async () => {
+    const mdb = await freshDatabase({ migrated: false });
+    const mpool = createPool(mdb.url);
+    try {
+      const before = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f < '0007').length;
+      await migrate(mdb.url, { count: before });
+      const rig = await makeRig(undefined, { worker: false });
+      for (const sql of [
+        'CREATE DATABASE SRC2', 'CREATE SCHEMA SRC2.S',
+        'CREATE TABLE SRC.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC.S.T VALUES (1, 1, 'db1'), (2, 2, 'db1'), (3, 3, 'db1')`,
+        'CREATE TABLE SRC2.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC2.S.T VALUES (1, 1, 'db2'), (2, 2, 'db2')`,
+      ]) await rig.sf.query(sql);
+      const reg = async (database: string) => (await mpool.query<{ table_id: string }>(
+        `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ($1, 'S', 'T', '{ID}', 'TS') RETURNING table_id`,
+        [database])).rows[0].table_id;
+      const a = await reg('SRC');
+      const b = await reg('SRC2');
+      const config = testConfig({ ...rig.env, DATABASE_URL: mdb.url });
+      let seq = 0;
+      const sync = async (database: string, tableId: string, strategy: 'full' | 'incremental', target?: { schema: string; table: string }) => {
+        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool: mpool });
+        const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+          taskQueue: rig.taskQueue, workflowId: `tableSync-test-${process.pid}-migr-${++seq}`,
+          args: [{ tableId, database, schema: 'S', table: 'T', strategy, method: 'stream', watermarkColumn: 'TS', primaryKey: ['ID'], ...(target ? { target } : {}) } satisfies TableSyncInput],
+        });
+        return (await w.runUntil(h.result())) as TableSyncResult;
+      };
+      // What floe did before: both registrations wrote "S"."T"; SRC2's sync ran last.
+      await sync('SRC', a, 'full', { schema: 'S', table: 'T' });
+      await sync('SRC2', b, 'incremental', { schema: 'S', table: 'T' });
+      expect(await duck(rig, `SELECT DISTINCT "V" FROM "S"."T"`)).toEqual([['db2']]);
+
+      await migrate(mdb.url);
+      const regs = await mpool.query(`SELECT database_name, target_schema, target_table, (SELECT count(*)::int FROM table_sync_status s WHERE s.table_id = a.table_id) AS status
+        FROM allowed_tables a ORDER BY database_name`);
+      expect(regs.rows).toEqual([
+        { database_name: 'SRC', target_schema: 'SRC__S', target_table: 'T', status: 0 },
+        { database_name: 'SRC2', target_schema: 'S', target_table: 'T', status: 1 },
+      ]);
+
+      // Inputs without a target (Schedules created before) resolve the registration's.
+      expect(await sync('SRC', a, 'incremental')).toMatchObject({ target: '"SRC__S"."T"', rowsRead: 3, rowsInserted: 3, rowsInTarget: 3 });
+      await rig.sf.query(`INSERT INTO SRC2.S.T VALUES (3, 3, 'db2')`);
+      // SRC2 carries on from its high-water mark in "S"."T" (its _floe.state row): it reads the new row
+      // and the one on the high-water mark (re-read for ties), not the whole table.
+      expect(await sync('SRC2', b, 'incremental')).toMatchObject({ target: '"S"."T"', rowsRead: 2, rowsInserted: 1, rowsUpdated: 1, rowsInTarget: 3, watermark: '3' });
+      expect(await duck(rig, `SELECT "V", count(*)::INT FROM "SRC__S"."T" GROUP BY 1`)).toEqual([['db1', 3]]);
+      expect(await duck(rig, `SELECT "V", count(*)::INT FROM "S"."T" GROUP BY 1`)).toEqual([['db2', 3]]);
+    } finally {
+      await mpool.end();
+      await mdb.drop();
+    }
+  });
+
+  it('an incremental sync into a target another registration last wrote replaces it instead of merging into foreign rows', async () => {
+    const rig = await makeRig();
+    await rig.sf.query('CREATE TABLE SRC.S.SHARED (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)');
+    await rig.sf.query(`INSERT INTO SRC.S.SHARED VALUES (1, 1, 'mine')`);
+    const tableId = await register('SHARED', ['ID'], 'TS');
+    await withDuckDb(rig.duckdbPath, async (c) => {
+      await c.run('CREATE SCHEMA "SRC__S"');
+      await c.run(`CREATE TABLE "SRC__S"."SHARED" AS SELECT 9::DECIMAL(38,0) AS "ID", 9::DECIMAL(38,0) AS "TS", 'foreign' AS "V"`);
+      await c.run(`CREATE SCHEMA "_floe"`);
+      await c.run(S.createStateTableSql);
+      await c.run(S.upsertStateSql, ['"SRC__S"."SHARED"', 'another-registration', 'incremental', 'TS', '9', 'old-job', 1]);
+    });
+    const r = await run(rig, { tableId, table: 'SHARED', strategy: 'incremental', method: 'stage', watermarkColumn: 'TS', primaryKey: ['ID'] });
+    expect(r).toMatchObject({ rowsRead: 1, rowsInserted: 1, rowsInTarget: 1, watermark: '1' });
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."SHARED"`)).toEqual([['1', 'mine']]);
+    expect(await duck(rig, `SELECT table_id FROM "_floe"."state" WHERE target = '"SRC__S"."SHARED"'`)).toEqual([[tableId]]);
   });
 });
 
@@ -384,7 +498,7 @@ describe('tableSync failures', () => {
     const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err.cause?.message).toMatch(/table sync of SRC\.S\.FAILME failed: .*injected GET failure/);
-    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "S"."FAILME" ORDER BY 1`)).toEqual([['1', 'old'], ['2', 'old']]);
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."FAILME" ORDER BY 1`)).toEqual([['1', 'old'], ['2', 'old']]);
     expect(await stageFiles(rig)).toBe(0);
     expect(tmpJobDirs(rig)).toEqual([]);
     const st = await pool.query('SELECT last_sync_status, last_error FROM table_sync_status WHERE table_id = $1', [tableId]);
@@ -413,12 +527,29 @@ describe('tableSync failures', () => {
       const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(err.cause?.name).toBe('CancelledFailure');
-      expect(await duck(rig, `SELECT count(*)::INT, count(*) FILTER (WHERE "V" LIKE 'old-%')::INT FROM "S"."SLOW"`)).toEqual([[ROWS, ROWS]]);
+      expect(await duck(rig, `SELECT count(*)::INT, count(*) FILTER (WHERE "V" LIKE 'old-%')::INT FROM "SRC__S"."SLOW"`)).toEqual([[ROWS, ROWS]]);
       expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`)).toEqual([]);
       expect(tmpJobDirs(rig)).toEqual([]);
       expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('cancelled');
       const st = await pool.query('SELECT last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
       expect(st.rows[0].last_sync_status).toBe('cancelled');
+    });
+
+    it('a source changing between the pages of a stream full refresh fails the job (counts disagree), previous data intact', async () => {
+      await rig.sf.query(`CREATE TABLE SRC.S.SHIFTY AS SELECT * FROM SRC.S.SLOW`);
+      const tableId = await register('SHIFTY', ['ID'], null);
+      const input = { tableId, table: 'SHIFTY', strategy: 'full' as const, method: 'stream' as const, primaryKey: ['ID'], batchRows: 100 };
+      expect(await run(rig, input)).toMatchObject({ sourceRows: ROWS, rowsRead: ROWS, rowsInTarget: ROWS });
+      const h = await start(rig, { ...input, batchRows: 5, heartbeatTimeoutSeconds: 2 });
+      await waitUntil('some rows streamed', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 30);
+      // Pages of 5 rows take ~200 ms each here (100 ms per request): the read has ~70 pages to go.
+      await rig.sf.query(`INSERT INTO SRC.S.SHIFTY VALUES (${ROWS + 1}, 'late')`);
+      const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err.cause as { type?: string }).type).toBe('VerificationFailed');
+      expect(err.cause?.message).toMatch(new RegExp(`table sync of SRC\\.S\\.SHIFTY failed: .*COUNT\\(\\*\\) went from ${ROWS} to ${ROWS + 1}`));
+      expect(await duck(rig, `SELECT count(*)::INT, max("ID")::INT FROM "SRC__S"."SHIFTY"`)).toEqual([[ROWS, ROWS]]);
+      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`)).toEqual([]);
     });
 
     it('a worker killed mid-transfer: a new worker resumes and the job finishes with the right rows', async () => {
@@ -440,7 +571,7 @@ describe('tableSync failures', () => {
         const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, logger, jobs: ['table-sync'] });
         const r = (await w.runUntil(h.result())) as TableSyncResult;
         expect(r).toMatchObject({ rowsRead: ROWS, rowsInTarget: ROWS });
-        const rows = await withDuckDb(duckdbPath, async (c) => (await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "S"."SLOW"`)).getRowsJson());
+        const rows = await withDuckDb(duckdbPath, async (c) => (await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "SRC__S"."SLOW"`)).getRowsJson());
         expect(rows).toEqual([[ROWS, ROWS, 1, ROWS]]);
         // The new attempt resumed from what the dead worker had committed to the staging table.
         const resumed = lines.map((l) => JSON.parse(l) as { msg?: string; rowsLoaded?: number }).find((l) => l.msg === 'resuming full refresh stream from staging');

@@ -16,6 +16,8 @@ import * as Q from '../src/pgsync/sql.js';
 import { scheduleId } from '../src/jobs/watermarkSync.js';
 import { getWatermark } from '../src/pgsync/store.js';
 import { makeRig, type WmRig } from './watermark.harness.js';
+import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 describe('pg-sync config', () => {
   it('accepts the seed shape and applies defaults', () => {
@@ -85,6 +87,14 @@ describe('pg-sync SQL', () => {
   it('reads a batch ordered by the table columns, not the text aliases of the same name', () => {
     const s = Q.batchSelectSql(['public', 't'], 'updated_at', ['id'], { ...plan, pkTypes: ['integer'] } as never, [{ alias: 'id', expr: '"id"::text' }], { column: 'deleted', isBoolean: true }, { watermark: 'w', pk: ['9'] }, 500);
     expect(s.sql).toBe('SELECT "id"::text AS "id", "updated_at"::text AS "__floe_wm", "id"::text AS "__floe_pk0", COALESCE("deleted", false)::text AS "__floe_del" FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id") > ($1::timestamp with time zone, $2::integer) ORDER BY "__floe_src"."updated_at", "__floe_src"."id" LIMIT 500');
+  });
+
+  it('reads the primary keys of a failing batch\'s first rows', () => {
+    const keys = Q.batchKeysSql({ source: ['public', 't'], watermarkColumn: 'updated_at', pk: ['id', 'k'], watermarkType: plan.watermarkType, pkTypes: ['integer', 'text'] }, { watermark: 'w', pk: ['9', 'a'] }, 100);
+    expect(keys).toEqual({
+      sql: 'SELECT ARRAY["id"::text, "k"::text] AS keys FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id", "k") > ($1::timestamp with time zone, $2::integer, $3::text) ORDER BY "__floe_src"."updated_at", "__floe_src"."id", "__floe_src"."k" LIMIT 100',
+      params: ['w', '9', 'a'],
+    });
   });
 
   it('MERGEs with per-key dedup (latest watermark wins) and soft delete', () => {
@@ -208,5 +218,67 @@ describe('pg-sync control surface', () => {
     let n = 0;
     for await (const _ of rig.client.workflow.list({ query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'` })) n++;
     expect(n).toBeGreaterThanOrEqual(2);
+  });
+
+  it('GET /errors shows the first primary keys of the batch that failed', async () => {
+    // The batch fails in the MERGE: 'x' does not fit the hand-made target's NUMBER column.
+    await rig.pool.query(`CREATE TABLE public.badcast (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT '2024-01-01')`);
+    await rig.pool.query(`INSERT INTO public.badcast (id, v) VALUES (1, '1'), (2, 'x'), (3, '3')`);
+    await rig.sf.query('CREATE TABLE ANALYTICS.S.BADCAST (ID NUMBER(38,0), V NUMBER(38,0), UPDATED_AT TIMESTAMP_TZ)');
+    const config = parsePgSyncConfig(`name: bad${process.pid}\ntables:\n  - source: public.badcast\n    target: S.BADCAST\n    pk: id\n    watermark_column: updated_at\n`);
+    expect((await rig.run(config)).failed).toBe(1);
+    const r = await call('GET', '/api/v1/pg-sync/errors?table=public.badcast');
+    expect(r.status).toBe(200);
+    expect(r.body.errors).toHaveLength(1);
+    expect(r.body.errors[0]).toMatchObject({ source_table: 'public.badcast', batch_size: 1000, sample_keys: [['1'], ['2'], ['3']] });
+  });
+});
+
+describe('pg-sync through the API', () => {
+  let rig: WmRig;
+  let worker: { stop(): Promise<void> };
+  let source: FreshDatabase;
+  let h: ApiHarness;
+  let token: string;
+
+  beforeAll(async () => {
+    rig = await makeRig('srcdb');
+    worker = await rig.startWorker();
+    // The source database is not the control plane: PG_SYNC_SOURCE_URL points elsewhere.
+    source = await freshDatabase({ prefix: 'floe_wm_source', migrated: false });
+    h = await startApiHarness({ PG_SYNC_SOURCE_URL: source.url, SNOWFLAKE_ACCESS_URL: rig.emu.url, SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_DATABASE: 'ANALYTICS' });
+    token = await h.login();
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await source?.drop();
+    await worker?.stop();
+    await rig?.close();
+  });
+
+  const yamlFor = (table: string, target: string) =>
+    `name: src${process.pid}\ntables:\n  - source: ${table}\n    target: ${target}\n    pk: id\n    watermark_column: updated_at\n`;
+
+  it('POST /discover (dry run and create) reads PG_SYNC_SOURCE_URL, not the control-plane database', async () => {
+    const pg = await import('pg');
+    const src = new pg.default.Client({ connectionString: source.url });
+    await src.connect();
+    try {
+      await src.query('CREATE TABLE public.only_in_source (id int PRIMARY KEY, label text, updated_at timestamptz NOT NULL DEFAULT now())');
+    } finally {
+      await src.end();
+    }
+    const dry = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE') } });
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.json.tables[0].error).toBeUndefined();
+    expect(dry.json.tables[0].columns.map((c: { name: string }) => c.name)).toEqual(['id', 'label', 'updated_at']);
+    const made = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE'), create: true } });
+    expect(made.json.tables[0]).toMatchObject({ created: true });
+    expect(await rig.sf.query('SELECT COLUMN_NAME FROM ANALYTICS.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = \'ONLY_IN_SOURCE\' ORDER BY ORDINAL_POSITION'))
+      .toEqual([{ COLUMN_NAME: 'ID' }, { COLUMN_NAME: 'LABEL' }, { COLUMN_NAME: 'UPDATED_AT' }]);
+    // A table of the control plane is not in the source database.
+    const control = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.allowed_tables', 'S.ALLOWED') } });
+    expect(control.json.tables[0].error).toMatch(/public\.allowed_tables does not exist/);
   });
 });

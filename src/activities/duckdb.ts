@@ -9,16 +9,26 @@ import { planEvolution, type ColumnPlan } from '../sql/typemap.js';
 import * as S from '../sql/tableSync.js';
 import { floeError, NonRetryable } from '../errors.js';
 
-/** Stored state of one target (`_floe.state` row). */
+/** Stored state of one target (`_floe.state` row), as seen by one registration. */
 export interface TargetState {
   highWaterMark: string | null;
   watermarkColumn: string | null;
   lastJobId: string | null;
+  /**
+   * The row was written by another registration (another `table_id`): the target holds that
+   * registration's rows, so its high-water mark is not this one's (the fields above are then null).
+   */
+  foreign: boolean;
 }
 
 /** Run SQL, discarding the result. */
 export async function exec(conn: DuckDBConnection, sql: string, params?: unknown[]): Promise<void> {
   await conn.run(sql, params as never);
+}
+
+/** Run a DML statement (INSERT, MERGE, ...) and return the rows it changed, as DuckDB reports them. */
+export async function execCount(conn: DuckDBConnection, sql: string): Promise<number> {
+  return Number((await conn.run(sql)).rowsChanged);
 }
 
 /** First cell of the first row, or null. */
@@ -48,27 +58,32 @@ export async function ensureStateTable(conn: DuckDBConnection): Promise<void> {
 }
 
 /** Key of a target in `_floe.state`: its quoted DuckDB name. */
-export function stateKey(t: S.SourceTable): string {
+export function stateKey(t: S.TargetTable): string {
   return quoteDuckDbName(...S.targetParts(t));
 }
 
-/** Read a target's state (null fields when none). */
-export async function readState(conn: DuckDBConnection, t: S.SourceTable): Promise<TargetState> {
+/**
+ * Read a target's state for the registration `tableId`. The row is keyed by target and records the
+ * registration that wrote it, so the high-water mark is keyed by target and source: a row written by
+ * another registration reads as empty with `foreign: true`.
+ */
+export async function readState(conn: DuckDBConnection, t: S.TargetTable, tableId: string): Promise<TargetState> {
   await ensureStateTable(conn);
   const r = await conn.runAndReadAll(
-    `SELECT high_water_mark, watermark_column, last_job_id FROM ${quoteDuckDbName(S.STATE_SCHEMA, 'state')} WHERE target = $1`,
+    `SELECT high_water_mark, watermark_column, last_job_id, table_id FROM ${quoteDuckDbName(S.STATE_SCHEMA, 'state')} WHERE target = $1`,
     [stateKey(t)],
   );
   const row = r.getRows()[0];
-  return row
-    ? { highWaterMark: (row[0] as string | null) ?? null, watermarkColumn: (row[1] as string | null) ?? null, lastJobId: (row[2] as string | null) ?? null }
-    : { highWaterMark: null, watermarkColumn: null, lastJobId: null };
+  const empty = { highWaterMark: null, watermarkColumn: null, lastJobId: null };
+  if (!row) return { ...empty, foreign: false };
+  if (row[3] !== tableId) return { ...empty, foreign: true };
+  return { highWaterMark: (row[0] as string | null) ?? null, watermarkColumn: (row[1] as string | null) ?? null, lastJobId: (row[2] as string | null) ?? null, foreign: false };
 }
 
 /** Write a target's state (inside the caller's transaction). */
 export async function writeState(
   conn: DuckDBConnection,
-  t: S.SourceTable,
+  t: S.TargetTable,
   s: { tableId: string; strategy: string; watermarkColumn: string | null; highWaterMark: string | null; jobId: string; rows: number },
 ): Promise<void> {
   await exec(conn, S.upsertStateSql, [stateKey(t), s.tableId, s.strategy, s.watermarkColumn, s.highWaterMark, s.jobId, s.rows]);
@@ -86,11 +101,19 @@ export async function existingColumns(conn: DuckDBConnection, parts: readonly [s
 
 /**
  * Create the target if missing, else evolve it: add new columns, widen BIGINT/DECIMAL precision.
+ * With `replace` (the target holds another registration's rows) the table is dropped and created anew.
  * Throws SchemaMismatch (non-retryable) listing incompatible type changes; nothing is altered then.
  */
-export async function createOrEvolveTarget(conn: DuckDBConnection, t: S.SourceTable, cols: readonly ColumnPlan[]): Promise<{ created: boolean; added: string[] }> {
-  const parts = S.targetParts(t);
+export async function createOrEvolveTarget(
+  conn: DuckDBConnection,
+  target: S.TargetTable,
+  source: S.SourceTable,
+  cols: readonly ColumnPlan[],
+  replace = false,
+): Promise<{ created: boolean; added: string[] }> {
+  const parts = S.targetParts(target);
   await exec(conn, S.createSchemaSql(parts[0]));
+  if (replace) await exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...parts)}`);
   const have = await existingColumns(conn, parts);
   if (!have) {
     await exec(conn, S.createTableSql(parts, cols));
@@ -98,7 +121,7 @@ export async function createOrEvolveTarget(conn: DuckDBConnection, t: S.SourceTa
   }
   const ev = planEvolution(have, cols);
   if (ev.conflicts.length) {
-    throw floeError(NonRetryable.SchemaMismatch, `target ${quoteDuckDbName(...parts)} cannot take ${S.displayName(t)}: ${ev.conflicts.join('; ')}`);
+    throw floeError(NonRetryable.SchemaMismatch, `target ${quoteDuckDbName(...parts)} cannot take ${S.displayName(source)}: ${ev.conflicts.join('; ')}`);
   }
   for (const c of ev.add) await exec(conn, S.addColumnSql(parts, c));
   for (const c of ev.widen) await exec(conn, S.widenColumnSql(parts, c));

@@ -42,6 +42,13 @@ export async function recordStatus(pool: pg.Pool, u: TableStatusUpdate): Promise
   return (r.rowCount ?? 0) > 0;
 }
 
+/** The DuckDB target recorded for a registration (`allowed_tables.target_schema/target_table`), or null when not registered. */
+export async function registeredTarget(pool: pg.Pool, tableId: string): Promise<{ schema: string; table: string } | null> {
+  if (!UUID.test(tableId)) return null;
+  const r = await pool.query<{ target_schema: string; target_table: string }>('SELECT target_schema, target_table FROM allowed_tables WHERE table_id = $1::uuid', [tableId]);
+  return r.rows[0] ? { schema: r.rows[0].target_schema, table: r.rows[0].target_table } : null;
+}
+
 /** Upsert `table_metadata` from a source description (columns as JSON: name, Snowflake and DuckDB types). */
 export async function recordMetadata(
   pool: pg.Pool,

@@ -10,7 +10,9 @@
  *   DuckDB appender into a VARCHAR landing table → typed INSERT/MERGE per batch, heartbeating a cursor.
  *   Full refresh loads a staging table and swaps it in one transaction; incremental MERGEs on the
  *   primary key (or appends past the high-water mark without one) and writes the new high-water mark
- *   to `_floe.state` in the same transaction.
+ *   to `_floe.state` in the same transaction. Before committing, the counts are checked against the
+ *   source (the unload's rows, or COUNT(*) read in the same statement as the rows) and each other
+ *   (see TableSyncCounts); numbers that cannot be right fail with VerificationFailed, rolled back.
  * - `tableSyncCleanup`: REMOVE of the job's stage path, local files and the staging table; idempotent,
  *   run by the workflow on failure/cancellation (covers a worker that died before its `finally`).
  * - `tableSyncRecordStatus`: `table_sync_status` upsert (PostgreSQL), idempotent.
@@ -36,8 +38,8 @@ import { floeError, NonRetryable } from '../errors.js';
 import { activityLogger, cancellable, previousDetails, startHeartbeat, throwIfCancelled } from './context.js';
 import { countRows, describeSource, listStage, unload, type SourceDescription } from './snowflake.js';
 import * as D from './duckdb.js';
-import { recordMetadata, recordStatus, type TableStatusUpdate } from './postgres.js';
-import type { SyncStrategy } from '../jobs/tableSync.js';
+import { recordMetadata, recordStatus, registeredTarget, type TableStatusUpdate } from './postgres.js';
+import type { SyncStrategy, TableSyncCounts } from '../jobs/tableSync.js';
 
 /** What the activities are built from (the worker's config). */
 export interface TableSyncDeps {
@@ -67,6 +69,8 @@ export interface TransferInput {
   jobId: string;
   tableId: string;
   source: S.SourceTable;
+  /** DuckDB target; absent → the registration's (PostgreSQL), else {@link S.defaultTarget}. */
+  target?: S.TargetTable;
   strategy: SyncStrategy;
   method: 'stage' | 'stream';
   columns: ColumnPlan[];
@@ -79,10 +83,8 @@ export interface TransferInput {
   batchRows?: number;
 }
 
-/** Result of `tableSyncTransfer`. */
-export interface TransferResult {
-  rowsRead: number;
-  rowsInTarget: number;
+/** Result of `tableSyncTransfer`: the verified counts, and how the rows moved. */
+export interface TransferResult extends TableSyncCounts {
   bytes: number;
   files: number;
   watermark: string | null;
@@ -98,6 +100,10 @@ interface TransferDetails {
   unloaded?: { rows: number; bytes: number };
   /** Stream: last committed (watermark, key) or (key) texts. */
   cursor?: { watermark: string | null; key: string | null };
+  /** Stream full refresh: the source's COUNT(*) reported by the first statement. */
+  sourceRows?: number;
+  /** Stream incremental: counts of the committed pages. */
+  counts?: { rowsRead: number; rowsInserted: number; rowsUpdated: number };
 }
 
 /** Stage path segment for a job id: safe characters only, hashed suffix when anything was replaced. */
@@ -145,11 +151,21 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     return ok;
   }
 
+  /**
+   * The DuckDB target of a run: the input's, else the registration's (inputs of Schedules created
+   * before targets were recorded), else the default rule (unregistered ad-hoc runs).
+   */
+  async function resolveTarget(input: { tableId: string; source: S.SourceTable; target?: S.TargetTable }): Promise<S.TargetTable> {
+    if (input.target) return input.target;
+    return (deps.pool ? await registeredTarget(deps.pool, input.tableId) : null) ?? S.defaultTarget(input.source);
+  }
+
   /** REMOVE the job's stage path, delete its local directory and drop a leftover staging table. Idempotent. */
-  async function tableSyncCleanup(input: { jobId: string; source: S.SourceTable }): Promise<{ removed: boolean }> {
+  async function tableSyncCleanup(input: { jobId: string; tableId: string; source: S.SourceTable; target?: S.TargetTable }): Promise<{ removed: boolean }> {
     const seg = jobSegment(input.jobId);
     await rm(path.join(deps.tmpDir, seg), { recursive: true, force: true });
-    await withDuckDb(deps.duckdbPath, (conn) => D.exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...S.stagingParts(input.source))}`));
+    const target = await resolveTarget(input);
+    await withDuckDb(deps.duckdbPath, (conn) => D.exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...S.stagingParts(target))}`));
     await withSf((sf) => sf.query(S.removeSql(snowflakeStagePath(stageOf(deps, input.source), seg))));
     return { removed: true };
   }
@@ -177,7 +193,9 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
 
     // Read the state, then let go of the file: the stage method holds DuckDB only while loading, so
     // other processes (the API's sample endpoint, a user's duckdb CLI) can read it during unload/GET.
-    const state = await withDuckDb(deps.duckdbPath, (conn) => D.readState(conn, t));
+    const target = await resolveTarget(input);
+    const state = await withDuckDb(deps.duckdbPath, (conn) => D.readState(conn, target, input.tableId));
+    if (state.foreign) lg()?.warn({ table: S.displayName(t), target: D.stateKey(target) }, 'target was last written by another registration; it is replaced');
     if (wm && state.watermarkColumn && state.watermarkColumn !== wm.name) {
       lg()?.warn({ table: S.displayName(t), from: state.watermarkColumn, to: wm.name }, 'watermark column changed; high-water mark reset');
       state.highWaterMark = null;
@@ -187,13 +205,19 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         ? { watermark: wm, lower: subtractLag(wm, state.highWaterMark, input.lagSeconds ?? 0), inclusive: true }
         : { watermark: wm, lower: state.highWaterMark, inclusive: false }
       : null;
-    const ctx: RunCtx = { input, conn: null as unknown as DuckDBConnection, cols, wm, key, pkSingle, window, oldHwm: state.highWaterMark, fullRefreshWm };
+    const ctx: RunCtx = {
+      input, target, replaceTarget: state.foreign, conn: null as unknown as DuckDBConnection, cols, wm, key, pkSingle, window, oldHwm: state.highWaterMark, fullRefreshWm,
+      counts: { rowsRead: 0, rowsInserted: 0, rowsUpdated: 0 },
+    };
     if (input.method === 'stage') return transferByStage(ctx);
     return withDuckDb(deps.duckdbPath, (conn) => transferByStream({ ...ctx, conn }));
   }
 
   interface RunCtx {
     input: TransferInput;
+    target: S.TargetTable;
+    /** The target holds another registration's rows: incremental drops it before its first load. */
+    replaceTarget: boolean;
     conn: DuckDBConnection;
     cols: ColumnPlan[];
     wm: ColumnPlan | null;
@@ -203,6 +227,13 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     oldHwm: string | null;
     /** Full refresh: the registered watermark column whose max becomes the high-water mark, if any. */
     fullRefreshWm: ColumnPlan | null;
+    /** Incremental: what the committed batches read, inserted and updated so far. */
+    counts: { rowsRead: number; rowsInserted: number; rowsUpdated: number };
+  }
+
+  /** A VerificationFailed error naming the table and target (the caller's transaction rolls back). */
+  function countsWrong(c: RunCtx, what: string): Error {
+    return floeError(NonRetryable.VerificationFailed, `${c.input.strategy === 'full' ? 'full refresh' : 'incremental sync'} of ${S.displayName(c.input.source)} into ${D.stateKey(c.target)}: ${what}; nothing committed`);
   }
 
   /** Max of the watermark over a relation, as canonical text, combined with the old high-water mark. */
@@ -216,46 +247,72 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
   }
 
   /**
-   * Apply a typed SELECT to the target in the current transaction: MERGE (deduped by key, latest
-   * watermark wins) or append; then write the state. Returns the new high-water mark.
+   * Apply a typed SELECT of `expectedRows` rows read from Snowflake to the target in the current
+   * transaction: MERGE (deduped by key, latest watermark wins) or append; then write the state.
+   * Verifies the counts first (throws VerificationFailed, the caller rolls back): rows that reached
+   * DuckDB = rows read; rows the statement changed = distinct keys (a target whose primary key is not
+   * unique would change more); target rows after = before + inserted, where inserted = keys minus
+   * keys already in the target. Adds the batch to `c.counts`; returns the new high-water mark.
    */
-  async function applyIncremental(c: RunCtx, typed: string): Promise<string | null> {
-    const parts = S.targetParts(c.input.source);
-    await D.exec(c.conn, `CREATE OR REPLACE TEMP TABLE "_floe_batch" AS ${c.key.length ? S.dedupSelect(typed, c.key, c.wm!) : typed}`);
+  async function applyIncremental(c: RunCtx, typed: string, expectedRows: number): Promise<string | null> {
+    const parts = S.targetParts(c.target);
+    const read = 'temp.main."_floe_read"';
     const batch = 'temp.main."_floe_batch"';
-    if (c.key.length) await D.exec(c.conn, S.mergeSql(parts, c.cols, c.key, `SELECT * FROM ${batch}`));
-    else await D.exec(c.conn, S.insertSelectSql(parts, c.cols, `SELECT * FROM ${batch}`));
+    await D.exec(c.conn, `CREATE OR REPLACE TEMP TABLE "_floe_read" AS ${typed}`);
+    const rowsRead = Number(await D.scalar(c.conn, `SELECT count(*) FROM ${read}`));
+    if (rowsRead !== expectedRows) throw countsWrong(c, `read ${expectedRows} rows from Snowflake but ${rowsRead} reached DuckDB`);
+    await D.exec(c.conn, `CREATE OR REPLACE TEMP TABLE "_floe_batch" AS ${c.key.length ? S.dedupSelect(`SELECT * FROM ${read}`, c.key, c.wm!) : `SELECT * FROM ${read}`}`);
+    const keys = Number(await D.scalar(c.conn, `SELECT count(*) FROM ${batch}`));
+    const before = await D.countTable(c.conn, parts);
+    const updated = c.key.length ? Number(await D.scalar(c.conn, S.matchedKeysSql(parts, c.key, batch))) : 0;
+    const changed = await D.execCount(c.conn, c.key.length
+      ? S.mergeSql(parts, c.cols, c.key, `SELECT * FROM ${batch}`)
+      : S.insertSelectSql(parts, c.cols, `SELECT * FROM ${batch}`));
+    const after = await D.countTable(c.conn, parts);
+    const inserted = keys - updated;
+    if (changed !== keys) {
+      throw countsWrong(c, `${c.key.length ? 'MERGE' : 'INSERT'} changed ${changed} target rows for ${keys} ${c.key.length ? `distinct keys (the target's primary key ${c.key.map((k) => k.name).join(', ')} is not unique)` : 'rows'}`);
+    }
+    if (after !== before + inserted) throw countsWrong(c, `the target went from ${before} to ${after} rows, but ${inserted} rows were new`);
     const hwm = await newHighWaterMark(c, batch);
-    await D.writeState(c.conn, c.input.source, {
-      tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId,
-      rows: await D.countTable(c.conn, parts),
+    await D.writeState(c.conn, c.target, {
+      tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId, rows: after,
     });
-    await D.exec(c.conn, 'DROP TABLE temp.main."_floe_batch"');
+    await D.exec(c.conn, `DROP TABLE ${batch}`);
+    await D.exec(c.conn, `DROP TABLE ${read}`);
     c.oldHwm = hwm;
+    c.counts.rowsRead += rowsRead;
+    c.counts.rowsInserted += inserted;
+    c.counts.rowsUpdated += updated;
     return hwm;
   }
 
   /**
-   * Full refresh: swap staging in for the target (DROP + RENAME) with the state, in one transaction.
+   * Full refresh: swap staging in for the target (DROP + RENAME) with the state, in one transaction,
+   * after checking that staging holds exactly the `sourceRows` the source had in the snapshot read.
    * Returns the target's row count and the high-water mark recorded (max of the registered watermark
    * column over the loaded rows, or null without one).
    */
-  async function swapIn(c: RunCtx, expectedRows: number): Promise<{ rows: number; hwm: string | null }> {
-    const t = c.input.source;
-    const staging = S.stagingParts(t);
-    const target = S.targetParts(t);
+  async function swapIn(c: RunCtx, sourceRows: number): Promise<{ rows: number; hwm: string | null }> {
+    const staging = S.stagingParts(c.target);
+    const target = S.targetParts(c.target);
     return D.inTransaction(c.conn, async () => {
       const n = await D.countTable(c.conn, staging);
-      if (n !== expectedRows) {
-        throw floeError(NonRetryable.VerificationFailed, `full refresh of ${S.displayName(t)}: loaded ${n} rows but the source gave ${expectedRows}; previous data kept`);
-      }
+      if (n !== sourceRows) throw countsWrong(c, `loaded ${n} rows but the source had ${sourceRows}`);
       const wm = c.fullRefreshWm;
       const hwm = wm ? await newHighWaterMark({ ...c, wm, oldHwm: null }, quoteDuckDbName(...staging)) : null;
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...target)}`);
       await D.exec(c.conn, `ALTER TABLE ${quoteDuckDbName(...staging)} RENAME TO ${quoteDuckDbName(target[1])}`);
-      await D.writeState(c.conn, t, { tableId: c.input.tableId, strategy: 'full', watermarkColumn: wm?.name ?? null, highWaterMark: hwm, jobId: c.input.jobId, rows: n });
+      await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'full', watermarkColumn: wm?.name ?? null, highWaterMark: hwm, jobId: c.input.jobId, rows: n });
       return { rows: n, hwm };
     });
+  }
+
+  /** The counts of a run: full refresh from the swap, incremental from `c.counts`. */
+  function countsOf(c: RunCtx, rowsInTarget: number, sourceRows: number | null): TableSyncCounts {
+    return c.input.strategy === 'full'
+      ? { sourceRows, rowsRead: rowsInTarget, rowsInserted: rowsInTarget, rowsUpdated: 0, rowsInTarget }
+      : { sourceRows: null, ...c.counts, rowsInTarget };
   }
 
   async function transferByStage(c: RunCtx): Promise<TransferResult> {
@@ -294,7 +351,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         let rowsInTarget: number;
         let watermark: string | null;
         if (c.input.strategy === 'full') {
-          const staging = S.stagingParts(t);
+          const staging = S.stagingParts(c.target);
           await D.exec(c.conn, S.createSchemaSql(staging[0]));
           await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`);
           await D.exec(c.conn, S.createTableSql(staging, c.cols));
@@ -308,12 +365,13 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
           }
         } else {
           const r = await D.inTransaction(c.conn, async () => {
-            await D.createOrEvolveTarget(c.conn, t, c.cols);
-            const hwm = typed ? await applyIncremental(c, typed) : c.oldHwm;
+            await D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget);
+            if (!typed && unloaded.rows > 0) throw countsWrong(c, `the unload reported ${unloaded.rows} rows but no file reached DuckDB`);
+            const hwm = typed ? await applyIncremental(c, typed, unloaded.rows) : c.oldHwm;
             if (!typed) {
-              await D.writeState(c.conn, t, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId, rows: await D.countTable(c.conn, S.targetParts(t)) });
+              await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId, rows: await D.countTable(c.conn, S.targetParts(c.target)) });
             }
-            return { hwm, n: await D.countTable(c.conn, S.targetParts(t)) };
+            return { hwm, n: await D.countTable(c.conn, S.targetParts(c.target)) };
           });
           rowsInTarget = r.n;
           watermark = r.hwm;
@@ -322,7 +380,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       });
       const { rowsInTarget, watermark } = loaded;
       hb.beat({ phase: 'load', rowsLoaded: unloaded.rows, unloaded });
-      return { rowsRead: unloaded.rows, rowsInTarget, bytes, files: local.length, watermark, method: 'stage', target: quoteDuckDbName(...S.targetParts(t)) };
+      return { ...countsOf(c, rowsInTarget, unloaded.rows), bytes, files: local.length, watermark, method: 'stage', target: D.stateKey(c.target) };
     } finally {
       hb.stop();
       await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
@@ -339,10 +397,15 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     // Paging (resumable): full refresh with a single-column key, or incremental with a single-column key.
     const paged = c.pkSingle !== null && (full || c.key.length === 1);
     const orderBy: ColumnPlan[] = full ? (c.pkSingle ? [c.pkSingle] : []) : [c.wm!, ...c.key];
-    const staging = S.stagingParts(t);
-    const target = S.targetParts(t);
+    const staging = S.stagingParts(c.target);
+    const target = S.targetParts(c.target);
     let cursor = paged && prev?.cursor ? prev.cursor : null;
     let rowsLoaded = cursor ? prev!.rowsLoaded : 0;
+    // Full refresh: every statement also reads the source's COUNT(*) (same statement, same snapshot);
+    // all must agree, and the staging table must end with exactly that many rows.
+    let sourceRows: number | null = cursor ? (prev?.sourceRows ?? null) : null;
+    // Incremental: a resumed attempt carries on the counts of the pages committed before it.
+    if (cursor && prev?.counts) c.counts = { ...prev.counts };
 
     if (full) {
       const stagingExists = (await D.existingColumns(c.conn, staging)) !== null;
@@ -363,10 +426,13 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         await D.exec(c.conn, S.createTableSql(staging, c.cols));
       }
     } else {
-      await D.inTransaction(c.conn, () => D.createOrEvolveTarget(c.conn, t, c.cols));
+      await D.inTransaction(c.conn, () => D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget));
     }
     await D.createLanding(c.conn, c.cols);
-    const hb = startHeartbeat<TransferDetails>({ phase: 'stream', rowsLoaded, cursor: cursor ?? undefined });
+    const details = (): TransferDetails => ({
+      phase: 'stream', rowsLoaded, cursor: paged && cursor ? cursor : undefined, sourceRows: sourceRows ?? undefined, counts: full ? undefined : c.counts,
+    });
+    const hb = startHeartbeat<TransferDetails>(details());
     const sf = await connectSnowflake(deps.snowflake);
     let pending = 0;
     let appender = await c.conn.createAppender(D.LANDING, 'main', 'temp');
@@ -380,7 +446,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       if (pending > 0) {
         const typed = S.typedSelect(c.cols, 'text', D.landingRelation);
         if (full) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
-        else await D.inTransaction(c.conn, () => applyIncremental(c, typed));
+        else await D.inTransaction(c.conn, () => applyIncremental(c, typed, pending));
         await D.exec(c.conn, `DELETE FROM ${D.landingRelation}`);
         rowsLoaded += pending;
         pending = 0;
@@ -390,7 +456,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
             key: streamValueToText(c.pkSingle!, last[pkIdx]),
           };
         }
-        hb.beat({ phase: 'stream', rowsLoaded, cursor: paged && cursor ? cursor : undefined });
+        hb.beat(details());
       }
       appender = await c.conn.createAppender(D.LANDING, 'main', 'temp');
     };
@@ -405,11 +471,18 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
             : S.whereClause(null, { watermark: c.wm!, key: c.pkSingle, afterWatermark: cursor.watermark!, afterKey: cursor.key });
           where = where ? `${where} AND ${cur}` : cur;
         }
-        const sql = S.streamSelect(t, c.cols, { where, orderBy, limit: paged ? batchRows : undefined });
+        const sql = S.streamSelect(t, c.cols, { where, orderBy, limit: paged ? batchRows : undefined, countSource: full });
         const rows = sf.stream(sql, undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'], rowMode: 'array' });
         let got = 0;
         const n = c.cols.length;
         for await (const row of rows as AsyncIterable<unknown[]>) {
+          if (full && got === 0) {
+            const counted = Number(row[n]);
+            if (sourceRows !== null && counted !== sourceRows) {
+              throw countsWrong(c, `the source's COUNT(*) went from ${sourceRows} to ${counted} between two pages of the read (rows were added or removed during the sync)`);
+            }
+            sourceRows = counted;
+          }
           for (let i = 0; i < n; i++) {
             const v = streamValueToText(c.cols[i], row[i]);
             if (v === null) appender.appendNull();
@@ -429,15 +502,16 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       await flush();
       let rowsInTarget: number;
       let watermark: string | null = null;
-      if (full) ({ rows: rowsInTarget, hwm: watermark } = await swapIn(c, rowsLoaded));
+      // No row at all: the (first) statement saw an empty table.
+      if (full) ({ rows: rowsInTarget, hwm: watermark } = await swapIn(c, sourceRows ?? 0));
       else {
         watermark = c.oldHwm;
         rowsInTarget = await D.countTable(c.conn, target);
         if (rowsLoaded === 0) {
-          await D.writeState(c.conn, t, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: watermark, jobId: c.input.jobId, rows: rowsInTarget });
+          await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: watermark, jobId: c.input.jobId, rows: rowsInTarget });
         }
       }
-      return { rowsRead: rowsLoaded, rowsInTarget, bytes: 0, files: 0, watermark, method: 'stream', target: quoteDuckDbName(...target) };
+      return { ...countsOf(c, rowsInTarget, sourceRows ?? 0), bytes: 0, files: 0, watermark, method: 'stream', target: D.stateKey(c.target) };
     } catch (e) {
       // Keep the staging table only when a retry can resume into it (paged full refresh).
       if (full && !(paged && cursor)) await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);

@@ -354,10 +354,27 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
     await store.finishRun(deps.pool, { sourceTable: input.source, status: input.status, rows: input.rows, durationSeconds: input.durationMs / 1000 });
   }
 
-  /** Record a failed batch (status `error`, last_error, a sync_errors row pointing at the batch). Returns its id. */
-  async function pgSyncRecordFailure(input: Omit<store.BatchFailure, 'durationSeconds'> & { durationMs: number }): Promise<number> {
-    const { durationMs, ...rest } = input;
-    return store.recordFailure(deps.pool, { ...rest, durationSeconds: durationMs / 1000 });
+  /**
+   * Record a failed batch (status `error`, last_error, a sync_errors row pointing at the batch, with
+   * the primary keys of its first rows as the source holds them now). Returns its id. Given no plan
+   * (the failure came before one was made), or when the source cannot be read, no keys are kept.
+   */
+  async function pgSyncRecordFailure(
+    input: Omit<store.BatchFailure, 'durationSeconds' | 'sampleKeys'> & { durationMs: number; plan?: TablePlanRef },
+  ): Promise<number> {
+    const { durationMs, plan, ...rest } = input;
+    let sampleKeys: string[][] | null = null;
+    if (plan) {
+      const q = Q.batchKeysSql(plan, input.after, Math.min(store.SAMPLE_KEYS_LIMIT, input.batchSize));
+      sampleKeys = await deps.sourcePool.query<{ keys: string[] }>(q.sql, q.params).then(
+        (r) => r.rows.map((row) => row.keys),
+        (err: unknown) => {
+          log?.warn({ source: input.sourceTable, err: (err as Error).message }, 'could not read the failing batch keys');
+          return null;
+        },
+      );
+    }
+    return store.recordFailure(deps.pool, { ...rest, sampleKeys, durationSeconds: durationMs / 1000 });
   }
 
   return { pgSyncBeginTable, pgSyncBatch, pgSyncFinishTable, pgSyncRecordFailure };

@@ -16,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { withDuckDb } from '../connectors/duckdb.js';
-import { targetParts } from '../sql/tableSync.js';
 import { duckDbLiteral, quoteDuckDbIdent, quoteDuckDbName } from '../sql/quote.js';
 
 /** The target file is locked by another process (a sync is writing it). */
@@ -41,13 +40,9 @@ export interface TargetName {
   table: string;
 }
 
-/**
- * Where tableSync writes a Snowflake table: schema = Snowflake schema, table = Snowflake table, names
- * exactly as Snowflake stores them (TableSyncResult.target, e.g. "TPCH_SF1"."LINEITEM").
- */
-export function targetNameOf(t: { database_name: string; schema_name: string; table_name: string }): TargetName {
-  const [schema, table] = targetParts({ database: t.database_name, schema: t.schema_name, table: t.table_name });
-  return { schema, table };
+/** Where tableSync writes a registered table: its recorded target (`allowed_tables.target_schema/target_table`). */
+export function targetNameOf(t: { target_schema: string; target_table: string }): TargetName {
+  return { schema: t.target_schema, table: t.target_table };
 }
 
 const LOCK_RE = /Could not set lock on file|Conflicting lock is held/i;

@@ -18,6 +18,7 @@ import {
   ScheduleAlreadyExistsError,
   ScheduleNotFoundError,
 } from '../client/tableSync.js';
+import { TargetTakenError } from '../client/tables.js';
 import type { Logger } from './logger.js';
 
 /** An error the API answers with a given status and code; `field` names the offending input. */
@@ -76,6 +77,11 @@ function toApiError(err: unknown): ApiError | null {
   if (err instanceof JobNotFoundError) return new ApiError(404, 'job_not_found', err.message, 'job_id');
   if (err instanceof JobAlreadyRunningError)
     return new ApiError(409, 'sync_already_running', err.message, undefined, { running_job_id: err.runningJobId });
+  if (err instanceof TargetTakenError) {
+    return new ApiError(409, 'target_taken', err.message, 'target_table', {
+      other_registration: { table_id: err.other.table_id, database_name: err.other.database_name, schema_name: err.other.schema_name, table_name: err.other.table_name },
+    });
+  }
   if (err instanceof JobNotRunningError)
     return new ApiError(409, 'job_not_running', err.message, 'job_id', { status: err.status });
   if (err instanceof ScheduleNotFoundError) return new ApiError(404, 'schedule_not_found', err.message, 'schedule_id');

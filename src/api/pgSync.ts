@@ -8,8 +8,8 @@
  * | `POST /apply` | `{yaml}` (config text) or the config object | `{schedule_id, action: created|updated|unchanged, tables}`; 400 names table and field |
  * | `POST /pause` `/resume` `/trigger` | `{name?}` | `{schedule_id, status}`; 404 when not applied |
  * | `POST /backfill` | `{name?, tables?, after?}` | 202 `{workflow_id, tables}` |
- * | `POST /discover` | `{yaml}` or config, `create?` (default false: dry run); empty body = the applied config | `{tables:[...], ddl}` |
- * | `GET  /errors?table=&limit=` | | `{errors:[sync_errors rows]}` |
+ * | `POST /discover` | `{yaml}` or config, `create?` (default false: dry run); empty body = the applied config | `{tables:[...], ddl}`, read from the source database (`sourcePool`) |
+ * | `GET  /errors?table=&limit=` | | `{errors:[sync_errors rows]}`, each with `sample_keys`: the primary keys of the failing batch's first rows (up to 100) |
  *
  * `name` defaults to `default`. Errors are thrown as src/api/errors.ts ApiErrors for the app's handler.
  */

@@ -51,6 +51,12 @@ const tableRef = { table_name: objectName, schema_name: objectName, database_nam
 export const listTablesParams = z.object({ schema: objectName });
 export const listTablesQuery = z.object({ database: optionalName }).strict();
 
+/**
+ * A DuckDB schema or table name of a sync target, used as given (quoted). Names starting with
+ * `_floe` are floe's own (the `_floe.state` schema, `_floe_staging_*` tables).
+ */
+const targetName = requiredString(255).refine((s) => !s.toLowerCase().startsWith('_floe'), "must not start with '_floe' (reserved for floe's own tables)");
+
 /** `POST /sync/tables/register` (seed 001 §3, plus keys for incremental sync). */
 export const registerRequest = z
   .object({
@@ -63,6 +69,9 @@ export const registerRequest = z
       .nullable()
       .optional(),
     watermark_column: objectName.nullable().optional(),
+    /** DuckDB target; omitted keeps the stored one (new registrations: `<DATABASE>__<SCHEMA>` and the table name). */
+    target_schema: targetName.optional(),
+    target_table: targetName.optional(),
   })
   .strict();
 

@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type pg from 'pg';
 import { createApp, type ApiDeps } from './app.js';
+import { createPool } from '../db/pool.js';
 
 /** A listening API server. */
 export interface RunningApi {
@@ -14,29 +16,41 @@ export interface RunningApi {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
   url: string;
   port: number;
-  /** Stop accepting connections and close idle ones. Does not close `deps`. */
+  /** Stop accepting connections and close idle ones. Does not close `deps` (only the pool it opened itself). */
   close(): Promise<void>;
 }
 
 /**
  * Create the app and listen on `host:port` (port 0 picks a free one). Rejects when the port is taken.
+ * When PG_SYNC_SOURCE_URL names another database than DATABASE_URL and `deps` brings no pool for it,
+ * the server opens one (closed by `close()`), so watermark-sync discovery reads the source database.
  */
 export async function startApiServer(deps: ApiDeps, opts: { port?: number; host?: string } = {}): Promise<RunningApi> {
-  const app = createApp(deps);
+  const { config } = deps;
+  let ownSourcePool: pg.Pool | undefined;
+  if (!deps.pgSyncSourcePool && config.pgSync.sourceDatabaseUrl !== config.databaseUrl) {
+    ownSourcePool = createPool(config.pgSync.sourceDatabaseUrl, { applicationName: 'floe-api-pgsync', max: 2 });
+  }
+  const app = createApp(ownSourcePool ? { ...deps, pgSyncSourcePool: ownSourcePool } : deps);
   const host = opts.host ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? deps.config.api.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  }).catch(async (err: unknown) => {
+    await ownSourcePool?.end().catch(() => undefined);
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   return {
     server,
     port,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      });
+      await ownSourcePool?.end().catch(() => undefined);
+    },
   };
 }
 

@@ -41,6 +41,7 @@ import {
   type TransferMethod,
 } from '../jobs/tableSync.js';
 import { taskQueues } from '../jobs/taskQueues.js';
+import { quoteDuckDbName } from '../sql/quote.js';
 
 /** Name of the tableSync workflow's progress query (returns {@link TableSyncProgress}). */
 export const PROGRESS_QUERY = TABLE_SYNC_PROGRESS_QUERY;
@@ -104,6 +105,11 @@ export function qualifiedTableName(t: { database: string; schema: string; table:
   return `${t.database}.${t.schema}.${t.table}`;
 }
 
+/** A DuckDB target as the FloeTarget search attribute and job listings show it: `"SCHEMA"."TABLE"`, quoted. */
+export function targetKey(t: { schema: string; table: string }): string {
+  return quoteDuckDbName(t.schema, t.table);
+}
+
 /** Characters kept in ids; anything else (quotes, spaces, slashes) becomes `_` so ids stay URL- and CLI-friendly. */
 function idPart(s: string): string {
   return s.replace(/[^A-Za-z0-9_$]/g, '_');
@@ -132,6 +138,7 @@ function searchAttributesFor(input: TableSyncInput, status: string): SearchAttri
   return [
     { key: SA.jobKind, value: TABLE_SYNC_JOB_KIND },
     { key: SA.table, value: qualifiedTableName(input) },
+    ...(input.target ? [{ key: SA.target, value: targetKey(input.target) }] : []),
     { key: SA.strategy, value: input.strategy },
     { key: SA.status, value: status },
   ];
@@ -143,6 +150,7 @@ function memoFor(input: TableSyncInput): Record<string, unknown> {
     database: input.database,
     schema: input.schema,
     table: input.table,
+    ...(input.target ? { target: targetKey(input.target) } : {}),
     strategy: input.strategy,
     method: input.method,
   };
@@ -165,13 +173,19 @@ export interface TableSyncStartOptions {
 }
 
 /**
- * Find a running table-sync job of this table (API- or schedule-started), or null. Uses Temporal
- * visibility, which the dev server updates synchronously; on a production cluster it may lag by
- * a second, so callers that must be strict also serialize starts (the API holds a PostgreSQL
- * advisory lock per table around check + start).
+ * Find a running table-sync job of this source table or of this DuckDB target (API- or
+ * schedule-started), or null. Uses Temporal visibility, which the dev server updates synchronously;
+ * on a production cluster it may lag by a second, so callers that must be strict also serialize
+ * starts (the API holds a PostgreSQL advisory lock per target around check + start).
  */
-export async function findRunningJob(client: Client, t: { database: string; schema: string; table: string }): Promise<string | null> {
-  const query = `${SEARCH_ATTRIBUTES.jobKind} = ${visibilityString(TABLE_SYNC_JOB_KIND)} AND ${SEARCH_ATTRIBUTES.table} = ${visibilityString(qualifiedTableName(t))} AND ExecutionStatus = 'Running'`;
+export async function findRunningJob(
+  client: Client,
+  t: { database: string; schema: string; table: string },
+  target?: { schema: string; table: string },
+): Promise<string | null> {
+  const same = `${SEARCH_ATTRIBUTES.table} = ${visibilityString(qualifiedTableName(t))}`
+    + (target ? ` OR ${SEARCH_ATTRIBUTES.target} = ${visibilityString(targetKey(target))}` : '');
+  const query = `${SEARCH_ATTRIBUTES.jobKind} = ${visibilityString(TABLE_SYNC_JOB_KIND)} AND (${same}) AND ExecutionStatus = 'Running'`;
   for await (const wf of client.workflow.list({ query, pageSize: 1 })) {
     return wf.workflowId;
   }
@@ -185,13 +199,13 @@ function routed(input: TableSyncInput, prefix: string): TableSyncInput {
 
 /**
  * Start a tableSync workflow. Returns its job id (= workflow id).
- * Throws {@link JobAlreadyRunningError} when a sync of the same table is running (or the job id is
- * taken). The input must not carry credentials (DESIGN §3).
+ * Throws {@link JobAlreadyRunningError} when a sync of the same table or into the same target is
+ * running (or the job id is taken). The input must not carry credentials (DESIGN §3).
  */
 export async function startTableSync(client: Client, input: TableSyncInput, opts: TableSyncStartOptions): Promise<{ jobId: string; runId: string }> {
   const table = qualifiedTableName(input);
   if (!opts.allowConcurrent) {
-    const running = await findRunningJob(client, input);
+    const running = await findRunningJob(client, input, input.target);
     if (running) throw new JobAlreadyRunningError(table, running);
   }
   const jobId = opts.jobId ?? tableSyncJobId(input);
@@ -226,6 +240,8 @@ export interface TableSyncJob {
   table_name: string | null;
   /** `DB.SCHEMA.TABLE`. */
   table: string | null;
+  /** DuckDB target, `"SCHEMA"."TABLE"` (FloeTarget); null for jobs started before targets were recorded. */
+  target: string | null;
   strategy: SyncStrategy | null;
   method: TransferMethod | null;
   status: JobStatus;
@@ -278,7 +294,7 @@ export function jobStatusOf(temporal: WorkflowExecutionStatusName, floeStatus: s
 }
 
 function jobFromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): TableSyncJob {
-  const memo = (info.memo ?? {}) as Partial<Record<'database' | 'schema' | 'table' | 'strategy' | 'method', string>>;
+  const memo = (info.memo ?? {}) as Partial<Record<'database' | 'schema' | 'table' | 'target' | 'strategy' | 'method', string>>;
   const attrs = info.typedSearchAttributes;
   const floeStatus = sa<string>(attrs, SA.status);
   const rows = sa<number | bigint>(attrs, SA.rows);
@@ -289,6 +305,7 @@ function jobFromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): TableSyncJob {
     schema_name: memo.schema ?? null,
     table_name: memo.table ?? null,
     table: sa<string>(attrs, SA.table) ?? null,
+    target: sa<string>(attrs, SA.target) ?? memo.target ?? null,
     strategy: (sa<string>(attrs, SA.strategy) ?? memo.strategy ?? null) as SyncStrategy | null,
     method: (memo.method ?? null) as TransferMethod | null,
     status: jobStatusOf(info.status.name, floeStatus),
@@ -480,6 +497,8 @@ export interface TableSyncSchedule {
   database_name: string | null;
   schema_name: string | null;
   table_name: string | null;
+  /** DuckDB target, `"SCHEMA"."TABLE"` (null for schedules created before targets were recorded). */
+  target: string | null;
   strategy: SyncStrategy | null;
   method: TransferMethod | null;
   interval_seconds: number | null;
@@ -545,6 +564,7 @@ export async function listSchedules(client: Client): Promise<TableSyncSchedule[]
       database_name: database,
       schema_name: schema,
       table_name: table,
+      target: str('target'),
       strategy: str('strategy') as SyncStrategy | null,
       method: str('method') as TransferMethod | null,
       interval_seconds: typeof memo.intervalSeconds === 'number' ? memo.intervalSeconds : null,

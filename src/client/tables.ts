@@ -4,9 +4,14 @@
  * `table_metadata` (columns and size as last read from Snowflake) and `table_sync_status` (the
  * outcome of the last sync, written by the tableSync activities).
  *
+ * Each registration writes one DuckDB target (`target_schema`.`target_table`, migrations/0007), by
+ * default {@link defaultTarget} (`<DATABASE>__<SCHEMA>`.`<TABLE>`); a unique index on the lower-cased
+ * target (DuckDB matches identifiers case-insensitively) keeps two registrations from sharing one.
+ *
  * All statements use bind parameters; names are stored exactly as Snowflake stores them.
  */
 import type pg from 'pg';
+import { defaultTarget, type TargetTable } from '../sql/tableSync.js';
 
 /** Snowflake column as recorded in table_metadata.columns. */
 export interface RecordedColumn {
@@ -28,7 +33,21 @@ export interface RegisteredTable {
   status: string;
   primary_key: string[] | null;
   watermark_column: string | null;
+  /** DuckDB schema and table this registration writes. */
+  target_schema: string;
+  target_table: string;
   created_at: string;
+}
+
+/** Another registration already writes the requested DuckDB target. */
+export class TargetTakenError extends Error {
+  constructor(
+    readonly target: TargetTable,
+    readonly other: Pick<RegisteredTable, 'table_id' | 'database_name' | 'schema_name' | 'table_name'>,
+  ) {
+    super(`DuckDB target ${target.schema}.${target.table} is already written by the registration of ${other.database_name}.${other.schema_name}.${other.table_name} (table_id ${other.table_id}); choose another target_schema / target_table`);
+    this.name = 'TargetTakenError';
+  }
 }
 
 /** Input of {@link registerTable}: names as Snowflake stores them. */
@@ -39,6 +58,8 @@ export interface RegisterTableInput {
   /** undefined keeps the stored value on re-register; null clears it. */
   primaryKey: string[] | null | undefined;
   watermarkColumn: string | null | undefined;
+  /** DuckDB target; a part left undefined keeps the stored one on re-register, or {@link defaultTarget}'s for a new registration. */
+  target: Partial<TargetTable>;
   columns: RecordedColumn[];
   rowCount: string | null;
   sizeBytes: string | null;
@@ -58,38 +79,69 @@ function toRegistered(r: Row): RegisteredTable {
     status: String(r.status ?? 'active'),
     primary_key: (r.primary_key as string[] | null) ?? null,
     watermark_column: (r.watermark_column as string | null) ?? null,
+    target_schema: String(r.target_schema),
+    target_table: String(r.target_table),
     created_at: isoOrNull(r.created_at) ?? '',
   };
 }
 
+/** The unique index on the lower-cased target (migrations/0007). */
+const TARGET_INDEX = 'allowed_tables_target_key';
+
 /**
  * Insert or update a registration and its metadata in one transaction. Re-registering the same
- * table keeps its table_id and updates keys given (undefined keeps, null clears). Returns the row and
- * whether it was created.
+ * table keeps its table_id and updates keys given (undefined keeps, null clears). A changed target
+ * forgets the table's last sync status (it described the old target). Returns the row and whether
+ * it was created. Throws {@link TargetTakenError} when another registration writes the target.
  */
 export async function registerTable(pool: pg.Pool, input: RegisterTableInput): Promise<{ table: RegisteredTable; created: boolean }> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query(
-      `INSERT INTO allowed_tables (table_id, database_name, schema_name, table_name, source, status, primary_key, watermark_column)
-       VALUES (gen_random_uuid(), $1, $2, $3, 'snowflake', 'active', $4::text[], $5)
-       ON CONFLICT (database_name, schema_name, table_name) DO UPDATE SET
-         status = 'active',
-         primary_key = CASE WHEN $6 THEN excluded.primary_key ELSE allowed_tables.primary_key END,
-         watermark_column = CASE WHEN $7 THEN excluded.watermark_column ELSE allowed_tables.watermark_column END
-       RETURNING *, (xmax = 0) AS inserted`,
-      [
-        input.database,
-        input.schema,
-        input.table,
-        input.primaryKey ?? null,
-        input.watermarkColumn ?? null,
-        input.primaryKey !== undefined,
-        input.watermarkColumn !== undefined,
-      ],
+    const { rows: existing } = await client.query(
+      'SELECT * FROM allowed_tables WHERE database_name = $1 AND schema_name = $2 AND table_name = $3 FOR UPDATE',
+      [input.database, input.schema, input.table],
     );
-    const row = rows[0] as Row;
+    const old = existing[0] as Row | undefined;
+    const current = old ? { schema: String(old.target_schema), table: String(old.target_table) } : defaultTarget(input);
+    const target = { schema: input.target.schema ?? current.schema, table: input.target.table ?? current.table };
+    await refuseTakenTarget(client, target, old ? String(old.table_id) : null);
+    let row: Row;
+    try {
+      ({ rows: [row] } = await client.query(
+        `INSERT INTO allowed_tables (table_id, database_name, schema_name, table_name, source, status, primary_key, watermark_column, target_schema, target_table)
+         VALUES (gen_random_uuid(), $1, $2, $3, 'snowflake', 'active', $4::text[], $5, $8, $9)
+         ON CONFLICT (database_name, schema_name, table_name) DO UPDATE SET
+           status = 'active',
+           primary_key = CASE WHEN $6 THEN excluded.primary_key ELSE allowed_tables.primary_key END,
+           watermark_column = CASE WHEN $7 THEN excluded.watermark_column ELSE allowed_tables.watermark_column END,
+           target_schema = excluded.target_schema,
+           target_table = excluded.target_table,
+           updated_at = now()
+         RETURNING *, (xmax = 0) AS inserted`,
+        [
+          input.database,
+          input.schema,
+          input.table,
+          input.primaryKey ?? null,
+          input.watermarkColumn ?? null,
+          input.primaryKey !== undefined,
+          input.watermarkColumn !== undefined,
+          target.schema,
+          target.table,
+        ],
+      ));
+    } catch (err) {
+      // Another registration took the target between the check and the insert.
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === TARGET_INDEX) {
+        await client.query('ROLLBACK');
+        await refuseTakenTarget(pool, target, old ? String(old.table_id) : null);
+      }
+      throw err;
+    }
+    if (old && (old.target_schema !== target.schema || old.target_table !== target.table)) {
+      await client.query('DELETE FROM table_sync_status WHERE table_id = $1', [row.table_id]);
+    }
     await client.query(
       `INSERT INTO table_metadata (table_id, columns, column_count, row_count, size_bytes, last_altered, last_updated)
        VALUES ($1, $2::jsonb, $3, $4::bigint, $5::bigint, $6::timestamptz, now())
@@ -106,6 +158,15 @@ export async function registerTable(pool: pg.Pool, input: RegisterTableInput): P
   } finally {
     client.release();
   }
+}
+
+/** Throw {@link TargetTakenError} when a registration other than `self` writes `target` (compared case-insensitively). */
+async function refuseTakenTarget(db: pg.Pool | pg.PoolClient, target: TargetTable, self: string | null): Promise<void> {
+  const { rows } = await db.query(
+    `SELECT * FROM allowed_tables WHERE lower(target_schema) = lower($1) AND lower(target_table) = lower($2) AND ($3::uuid IS NULL OR table_id <> $3::uuid)`,
+    [target.schema, target.table, self],
+  );
+  if (rows[0]) throw new TargetTakenError(target, toRegistered(rows[0] as Row));
 }
 
 /**

@@ -28,9 +28,19 @@ export interface TableSyncInput {
   database: string;
   schema: string;
   table: string;
+  /**
+   * DuckDB target (from registration: `allowed_tables.target_schema/target_table`). Absent only in
+   * the inputs of Schedules created before targets were recorded; the activities then read the
+   * registration's target from PostgreSQL.
+   */
+  target?: { schema: string; table: string };
   strategy: SyncStrategy;
   method: TransferMethod;
-  /** Incremental: re-read this many seconds (or watermark units) before the high-water mark for late commits. */
+  /**
+   * Incremental: re-read this many seconds (or watermark units) before the high-water mark for late
+   * commits. Needs a primary key (re-read rows are MERGEd on it; without one they would be appended
+   * twice), so the workflow refuses a positive lag without a key.
+   */
   lagSeconds?: number;
   /** Stream method: rows per fetched batch. */
   batchRows?: number;
@@ -55,12 +65,32 @@ export interface TableSyncInput {
   transferTaskQueue?: string;
 }
 
-/** Result of a completed tableSync run (also the job's `stats`). */
-export interface TableSyncResult {
+/**
+ * Row counts of one transfer, each verified against the others before anything is committed (a run
+ * whose numbers cannot be right fails with VerificationFailed and commits nothing):
+ * - full refresh: `sourceRows` = `rowsRead` = `rowsInTarget` = `rowsInserted`;
+ * - incremental with a primary key: `rowsInserted` + `rowsUpdated` = distinct keys read, and
+ *   `rowsInTarget` = target rows before + `rowsInserted`;
+ * - incremental without a key (append): `rowsInserted` = `rowsRead`, and the target grew by as many.
+ */
+export interface TableSyncCounts {
+  /**
+   * Rows of the source in the snapshot that was read (full refresh: the unload's `rows_unloaded`, or
+   * `COUNT(*)` read in the same statement as the rows by the stream method); null for incremental.
+   */
+  sourceRows: number | null;
   /** Rows read from Snowflake in this run. */
   rowsRead: number;
+  /** Rows added to the target. */
+  rowsInserted: number;
+  /** Target rows replaced by a newer version (MERGE on the primary key). */
+  rowsUpdated: number;
   /** Rows in the DuckDB target after the run. */
   rowsInTarget: number;
+}
+
+/** Result of a completed tableSync run (also the job's `stats`). */
+export interface TableSyncResult extends TableSyncCounts {
   /** Bytes of the staged/downloaded files (stage method), or 0. */
   bytes: number;
   method: 'stage' | 'stream';
@@ -69,7 +99,7 @@ export interface TableSyncResult {
   durationMs: number;
   /** New high-water mark as text (incremental), or null. */
   watermark: string | null;
-  /** Qualified DuckDB target name, e.g. "TPCH_SF1"."LINEITEM". */
+  /** Qualified DuckDB target name, e.g. "SNOWFLAKE_SAMPLE_DATA__TPCH_SF1"."LINEITEM". */
   target: string;
 }
 
@@ -86,6 +116,8 @@ export const SEARCH_ATTRIBUTES = {
   strategy: 'FloeStrategy',
   status: 'FloeStatus',
   rows: 'FloeRows',
+  target: 'FloeTarget',
+  rowsRead: 'FloeRowsRead',
 } as const;
 
 /** Typed search attribute keys (for `typedSearchAttributes` when starting, and `upsertSearchAttributes`). */
@@ -95,6 +127,10 @@ export const SA = {
   strategy: defineSearchAttributeKey('FloeStrategy', 'KEYWORD'),
   status: defineSearchAttributeKey('FloeStatus', 'KEYWORD'),
   rows: defineSearchAttributeKey('FloeRows', 'INT'),
+  /** Table sync: the DuckDB target, quoted (`"DB__S"."T"`). */
+  target: defineSearchAttributeKey('FloeTarget', 'KEYWORD'),
+  /** Table sync: rows read from the source by the run (FloeRows is the target's count). */
+  rowsRead: defineSearchAttributeKey('FloeRowsRead', 'INT'),
 } as const;
 
 /** FloeJobKind value of table syncs. */
@@ -113,6 +149,8 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {
   FloeStrategy: 'Keyword',
   FloeStatus: 'Keyword',
   FloeRows: 'Int',
+  FloeTarget: 'Keyword',
+  FloeRowsRead: 'Int',
 };
 
 /**

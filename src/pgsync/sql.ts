@@ -208,6 +208,21 @@ export function existsAfterSql(source: [string, string], wm: string, pk: string[
 }
 
 /**
+ * The primary keys of the first `limit` rows after `pos` in (watermark, pk) order — the head of the
+ * batch that starts there — each key as a list of text values in key order (`keys` column, a
+ * PostgreSQL text[]).
+ */
+export function batchKeysSql(plan: Pick<TablePlanRef, 'source' | 'watermarkColumn' | 'pk' | 'watermarkType' | 'pkTypes'>, pos: SyncPosition | null, limit: number): { sql: string; params: string[] } {
+  const p = afterPredicate(plan.watermarkColumn, plan.pk, plan, pos);
+  // Qualified, so a key column named like the output column (`keys`) still orders by the table's column.
+  const order = [plan.watermarkColumn, ...plan.pk].map((c) => `${SRC}.${quotePgIdent(c)}`).join(', ');
+  return {
+    sql: `SELECT ARRAY[${plan.pk.map((k) => `${quotePgIdent(k)}::text`).join(', ')}] AS keys FROM ${quotePgName(...plan.source)} AS ${SRC} WHERE ${p.sql} ORDER BY ${order} LIMIT ${Math.trunc(limit)}`,
+    params: p.params,
+  };
+}
+
+/**
  * One batch: `batchSize` rows after `pos`, ordered by (watermark, pk), each column as text
  * ({@link pgTextExpr} or the transform's SQL expression), plus the position columns as text in their
  * own types and the soft-delete flag.

@@ -112,6 +112,9 @@ export async function finishRun(
   );
 }
 
+/** How many primary keys of a failing batch `sync_errors.sample_keys` keeps. */
+export const SAMPLE_KEYS_LIMIT = 100;
+
 /** A failed batch: `sync_watermarks` gets status `error`, and `sync_errors` a row pointing at the batch. */
 export interface BatchFailure {
   sourceTable: string;
@@ -122,6 +125,8 @@ export interface BatchFailure {
   /** The batch started after this position (null: from the first row). */
   after: SyncPosition | null;
   batchSize: number;
+  /** Primary keys of the first rows of the failing batch (each a list of text values in key order), or null when they could not be read. */
+  sampleKeys: string[][] | null;
   rows: number;
   durationSeconds: number;
 }
@@ -138,9 +143,12 @@ export async function recordFailure(pool: pg.Pool, f: BatchFailure): Promise<num
       [f.sourceTable, f.message, f.rows, f.durationSeconds],
     );
     const sample = await client.query<{ id: string }>(
-      `INSERT INTO sync_errors (source_table, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING id`,
-      [f.sourceTable, f.workflowId, f.runId, f.errorType, f.message, f.after?.watermark ?? null, f.after?.pk ? JSON.stringify(f.after.pk) : null, !!f.after && !f.after.pk, f.batchSize],
+      `INSERT INTO sync_errors (source_table, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size, sample_keys)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb) RETURNING id`,
+      [
+        f.sourceTable, f.workflowId, f.runId, f.errorType, f.message, f.after?.watermark ?? null, f.after?.pk ? JSON.stringify(f.after.pk) : null,
+        !!f.after && !f.after.pk, f.batchSize, f.sampleKeys ? JSON.stringify(f.sampleKeys) : null,
+      ],
     );
     await client.query('COMMIT');
     return Number(sample.rows[0].id);
@@ -166,10 +174,13 @@ export async function resetWatermark(db: Queryable, sourceTable: string, after: 
   );
 }
 
-/** Recent failed batches of a table (or all), newest first. */
+/**
+ * Recent failed batches of a table (or all), newest first. `sample_keys` lists the primary keys of
+ * the batch's first rows (up to {@link SAMPLE_KEYS_LIMIT}), each a list of text values in key order.
+ */
 export async function listErrors(db: Queryable, sourceTable: string | null, limit = 50): Promise<Record<string, unknown>[]> {
   const r = await db.query(
-    `SELECT id, source_table, occurred_at, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size
+    `SELECT id, source_table, occurred_at, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size, sample_keys
      FROM sync_errors WHERE ($1::text IS NULL OR source_table = $1) ORDER BY occurred_at DESC, id DESC LIMIT $2`,
     [sourceTable, limit],
   );

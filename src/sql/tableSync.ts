@@ -89,12 +89,27 @@ export function streamExpr(col: ColumnPlan): string {
   return col.family === 'TIME' ? `TO_VARCHAR(${q}, 'HH24:MI:SS.FF9') AS ${q}` : q;
 }
 
+/** Name of the extra column {@link streamSelect} adds with `countSource`: the source's `COUNT(*)`. */
+export const SOURCE_ROWS_COLUMN = '_FLOE_SOURCE_ROWS';
+
 /**
  * The SELECT the stream method reads: plain columns (the driver decodes TZ/LTZ to UTC epochs itself),
  * optionally filtered, ordered by (watermark, key) and limited to one page.
+ *
+ * With `countSource`, a last column {@link SOURCE_ROWS_COLUMN} carries `COUNT(*) OVER ()` of the
+ * whole table, computed in an inner query before the filter applies: the count comes from the same
+ * statement, hence the same snapshot, as the rows (Snowflake runs every statement on one consistent
+ * snapshot; its transactions are READ COMMITTED, so a separate COUNT(*) could see other data).
  */
-export function streamSelect(t: SourceTable, cols: readonly ColumnPlan[], opts: { where?: string; orderBy?: readonly ColumnPlan[]; limit?: number } = {}): string {
-  let sql = `SELECT ${cols.map(streamExpr).join(', ')} FROM ${quoteSnowflakeName(t.database, t.schema, t.table)}`;
+export function streamSelect(
+  t: SourceTable,
+  cols: readonly ColumnPlan[],
+  opts: { where?: string; orderBy?: readonly ColumnPlan[]; limit?: number; countSource?: boolean } = {},
+): string {
+  const from = quoteSnowflakeName(t.database, t.schema, t.table);
+  let sql = opts.countSource
+    ? `SELECT * FROM (SELECT ${cols.map(streamExpr).join(', ')}, COUNT(*) OVER () AS ${quoteSnowflakeIdent(SOURCE_ROWS_COLUMN)} FROM ${from})`
+    : `SELECT ${cols.map(streamExpr).join(', ')} FROM ${from}`;
   if (opts.where) sql += ` WHERE ${opts.where}`;
   if (opts.orderBy?.length) sql += ` ORDER BY ${opts.orderBy.map((c) => quoteSnowflakeIdent(c.name)).join(', ')}`;
   if (opts.limit !== undefined) sql += ` LIMIT ${Math.max(1, Math.floor(opts.limit))}`;
@@ -141,14 +156,38 @@ export function removeSql(stagePath: string): string {
 /** DuckDB schema holding floe's own state (`_floe.state`) next to the synced data. */
 export const STATE_SCHEMA = '_floe';
 
-/** The target DuckDB table of a source: schema = Snowflake schema, table = Snowflake table. */
-export function targetParts(t: SourceTable): [string, string] {
+/**
+ * A table-sync target inside the DuckDB file. DuckDB matches identifiers case-insensitively even
+ * when quoted (DuckDB docs, "Identifiers"), so two targets that differ only in case are the same table.
+ */
+export interface TargetTable {
+  schema: string;
+  table: string;
+}
+
+/** Separator between the Snowflake database and schema in a default target schema. */
+export const TARGET_SCHEMA_SEPARATOR = '__';
+
+/**
+ * The default target of a source: DuckDB schema `<DATABASE>__<SCHEMA>`, table `<TABLE>`, names as
+ * Snowflake stores them (`SALES.PUBLIC.ORDERS` → `"SALES__PUBLIC"."ORDERS"`). The database is part of
+ * the name so that `DB1.S.T` and `DB2.S.T` never share a target.
+ */
+export function defaultTarget(t: SourceTable): TargetTable {
+  return { schema: `${t.database}${TARGET_SCHEMA_SEPARATOR}${t.schema}`, table: t.table };
+}
+
+/** `[schema, table]` of a target. */
+export function targetParts(t: TargetTable): [string, string] {
   return [t.schema, t.table];
 }
 
+/** Prefix of full-refresh staging tables; target tables may not start with it. */
+export const STAGING_PREFIX = '_floe_staging_';
+
 /** Staging table of a full refresh (one per target, in the target's schema; dropped if left by a crash). */
-export function stagingParts(t: SourceTable): [string, string] {
-  return [t.schema, `_floe_staging_${t.table}`];
+export function stagingParts(t: TargetTable): [string, string] {
+  return [t.schema, `${STAGING_PREFIX}${t.table}`];
 }
 
 /** `CREATE SCHEMA IF NOT EXISTS "S"`. */
@@ -197,7 +236,7 @@ export function dedupSelect(select: string, key: readonly ColumnPlan[], watermar
 /** `MERGE INTO target USING (<select>) AS s ON key... WHEN MATCHED UPDATE ... WHEN NOT MATCHED INSERT ...`. */
 export function mergeSql(parts: readonly string[], cols: readonly ColumnPlan[], key: readonly ColumnPlan[], source: string): string {
   const t = quoteDuckDbName(...parts);
-  const on = key.map((c) => `t.${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`).join(' AND ');
+  const on = keyMatch(key);
   const keyNames = new Set(key.map((c) => c.name));
   const set = cols.filter((c) => !keyNames.has(c.name)).map((c) => `${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`);
   const names = cols.map((c) => quoteDuckDbIdent(c.name)).join(', ');
@@ -205,6 +244,16 @@ export function mergeSql(parts: readonly string[], cols: readonly ColumnPlan[], 
   return `MERGE INTO ${t} AS t USING (${source}) AS s ON ${on}`
     + (set.length ? ` WHEN MATCHED THEN UPDATE SET ${set.join(', ')}` : '')
     + ` WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`;
+}
+
+/** `t.k1 = s.k1 AND ...`: a target row `t` and a source row `s` have the same primary key. */
+function keyMatch(key: readonly ColumnPlan[]): string {
+  return key.map((c) => `t.${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`).join(' AND ');
+}
+
+/** How many rows of `relation` (one per key) already have their primary key in the target: the rows a MERGE will update. */
+export function matchedKeysSql(parts: readonly string[], key: readonly ColumnPlan[], relation: string): string {
+  return `SELECT count(*) FROM ${relation} AS s WHERE EXISTS (SELECT 1 FROM ${quoteDuckDbName(...parts)} AS t WHERE ${keyMatch(key)})`;
 }
 
 /** `CREATE TABLE IF NOT EXISTS "_floe"."state" (...)`: dlt-style state written with the data. */

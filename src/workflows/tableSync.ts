@@ -7,7 +7,9 @@
  * staging table) and status run in a non-cancellable scope; the failure names the table and the cause.
  *
  * Search attributes (the job log, DESIGN §3): FloeJobKind=table_sync, FloeTable=DB.SCHEMA.TABLE,
- * FloeStrategy, FloeStatus (running → completed/failed/cancelled), FloeRows at the end.
+ * FloeTarget (the DuckDB target), FloeStrategy, FloeStatus (running → completed/failed/cancelled),
+ * and at the end FloeRows (rows in the target) and FloeRowsRead; the result carries every count
+ * (TableSyncCounts), verified by the transfer activity before it commits.
  */
 import {
   ActivityCancellationType,
@@ -67,18 +69,25 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   const display = `${input.database}.${input.schema}.${input.table}`;
   let progress: TableSyncProgress = { phase: 'schema', rowsLoaded: 0 };
   setHandler(progressQuery, () => progress);
-  const setStatus = (status: FloeJobStatus, rows?: number) =>
+  const setStatus = (status: FloeJobStatus, counts?: { rowsInTarget: number; rowsRead: number }) =>
     upsertSearchAttributes([
       { key: SA.jobKind, value: TABLE_SYNC_JOB_KIND },
       { key: SA.table, value: display },
       { key: SA.strategy, value: input.strategy },
       { key: SA.status, value: status },
-      ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
+      ...(counts ? [{ key: SA.rows, value: counts.rowsInTarget }, { key: SA.rowsRead, value: counts.rowsRead }] : []),
     ]);
   setStatus('running');
   const duckdb = duckdbActivities(input);
 
   try {
+    if (input.strategy === 'incremental' && (input.lagSeconds ?? 0) > 0 && !input.primaryKey?.length) {
+      throw ApplicationFailure.create({
+        type: 'InvalidRequest',
+        message: `lag_seconds needs a primary key: ${display} has none, and rows re-read from before the high-water mark would be appended twice`,
+        nonRetryable: true,
+      });
+    }
     await short.tableSyncRecordStatus({ tableId: input.tableId, jobId, status: 'running' });
     const desc = await short.tableSyncDescribe({ tableId: input.tableId, ...source });
     let method: 'stage' | 'stream';
@@ -92,6 +101,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       jobId,
       tableId: input.tableId,
       source,
+      target: input.target,
       strategy: input.strategy,
       method,
       columns: desc.columns,
@@ -104,9 +114,12 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     await short.tableSyncRecordStatus({
       tableId: input.tableId, jobId, status: 'completed', rowCount: r.rowsInTarget, sizeBytes: desc.bytes, highWaterMark: r.watermark,
     });
-    setStatus('completed', r.rowsInTarget);
+    setStatus('completed', r);
     return {
+      sourceRows: r.sourceRows,
       rowsRead: r.rowsRead,
+      rowsInserted: r.rowsInserted,
+      rowsUpdated: r.rowsUpdated,
       rowsInTarget: r.rowsInTarget,
       bytes: r.bytes,
       method: r.method,
@@ -122,7 +135,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     await CancellationScope.nonCancellable(async () => {
       progress = { ...progress, phase: 'cleanup' };
       try {
-        await duckdb.cleanup.tableSyncCleanup({ jobId, source });
+        await duckdb.cleanup.tableSyncCleanup({ jobId, tableId: input.tableId, source, target: input.target });
       } catch {
         // Best effort: the stage path and temp dir are job-scoped, a later cleanup can remove them.
       }

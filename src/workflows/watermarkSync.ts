@@ -85,7 +85,7 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
     const cause = rootCause(err);
     await short.pgSyncRecordFailure({
       sourceTable: t.source, workflowId: info.workflowId, runId: info.runId, errorType: cause.type, message: cause.message,
-      after, batchSize: t.batchSize, rows, durationMs: Date.now() - startedAtMs,
+      after, batchSize: t.batchSize, rows, durationMs: Date.now() - startedAtMs, plan,
     });
     setAttrs(t.source, 'failed', rows);
     throw ApplicationFailure.create({ type: cause.type ?? 'Transient', message: `watermark sync of ${t.source} failed: ${cause.message}`, nonRetryable: true });

@@ -44,6 +44,8 @@ export function dataRouter(deps: ApiDeps): Router {
         database_name: t.database_name,
         schema_name: t.schema_name,
         table_name: t.table_name,
+        target_schema: target.schema,
+        target_table: target.table,
         sample_type: body.sample_type,
         sample_size: body.sample_size,
         output_format: 'JSON',

@@ -4,8 +4,8 @@
  * | route | success | errors |
  * |---|---|---|
  * | GET  /sync/tables/{schema}?database= | 200 tables with rows, bytes, last_altered | 404 database/schema, 502 Snowflake |
- * | POST /sync/tables/register | 201 created / 200 updated | 400, 404 table, 422 primary_key/watermark_column |
- * | POST /sync/start | 202 {job_id, status:'pending', ...} | 400, 404 not registered, 409 running, 422 incremental w/o watermark |
+ * | POST /sync/tables/register | 201 created / 200 updated | 400, 404 table, 409 target taken, 422 primary_key/watermark_column |
+ * | POST /sync/start | 202 {job_id, status:'pending', ...} | 400, 404 not registered, 409 running, 422 incremental w/o watermark, lag_seconds w/o primary key |
  * | GET  /sync/jobs/{job_id} | 200 job (stats, error, progress) | 404 |
  * | GET  /sync/jobs?table=&status=&limit= | 200 {jobs} | 400 |
  * | POST /sync/jobs/{job_id}/cancel | 202 {job_id, status:'cancelling'} | 404, 409 finished |
@@ -17,7 +17,7 @@
 import { Router } from 'express';
 import type { TableSyncInput } from '../../jobs/tableSync.js';
 import { withSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
-import { findRunningJob, getJob, listJobs, cancelJob, startTableSync, qualifiedTableName } from '../../client/tableSync.js';
+import { findRunningJob, getJob, listJobs, cancelJob, startTableSync, qualifiedTableName, targetKey } from '../../client/tableSync.js';
 import { findRegisteredTable, registerTable, tableStatus, type RecordedColumn, type RegisteredTable } from '../../client/tables.js';
 import type { ApiDeps } from '../deps.js';
 import { defaultDatabase } from '../deps.js';
@@ -108,7 +108,10 @@ export async function requireRegistered(deps: ApiDeps, database: string | undefi
   return t;
 }
 
-/** The workflow input for a registered table (names only, no credentials: DESIGN §3). */
+/**
+ * The workflow input for a registered table (names only, no credentials: DESIGN §3). 422 for an
+ * incremental sync without a watermark column, or with `lag_seconds` > 0 but no primary key.
+ */
 export function syncInputFor(
   t: RegisteredTable,
   body: { strategy: 'full' | 'incremental'; method: 'auto' | 'stage' | 'stream'; lag_seconds?: number },
@@ -119,11 +122,18 @@ export function syncInputFor(
       'strategy',
     );
   }
+  if (body.strategy === 'incremental' && (body.lag_seconds ?? 0) > 0 && !t.primary_key?.length) {
+    throw unprocessable(
+      `lag_seconds needs a primary key: ${qualifiedTableName({ database: t.database_name, schema: t.schema_name, table: t.table_name })} has none, and rows re-read from before the high-water mark would be appended a second time; register it with primary_key, or leave lag_seconds out`,
+      'lag_seconds',
+    );
+  }
   return {
     tableId: t.table_id,
     database: t.database_name,
     schema: t.schema_name,
     table: t.table_name,
+    target: { schema: t.target_schema, table: t.target_table },
     strategy: body.strategy,
     method: body.method,
     ...(body.lag_seconds !== undefined ? { lagSeconds: body.lag_seconds } : {}),
@@ -193,6 +203,7 @@ export function syncRouter(deps: ApiDeps): Router {
       table: resolved.table,
       primaryKey,
       watermarkColumn: watermark,
+      target: { schema: body.target_schema, table: body.target_table },
       columns,
       rowCount: resolved.rows,
       sizeBytes: resolved.bytes,
@@ -214,12 +225,13 @@ export function syncRouter(deps: ApiDeps): Router {
     const body = parseInput(startRequest, req.body, 'body');
     const t = await requireRegistered(deps, body.database_name ?? defaultDatabase(deps), body.schema_name, body.table_name);
     const input = syncInputFor(t, body);
-    // Serialize check-and-start per table across API processes; Temporal visibility answers the check.
+    // Serialize check-and-start per target across API processes (DuckDB matches names
+    // case-insensitively, so the key is lower-cased); Temporal visibility answers the check.
     const client = await deps.pool.connect();
     let started: { jobId: string; runId: string };
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`floe.tableSync:${t.table_id}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`floe.tableSync:${targetKey(input.target!).toLowerCase()}`]);
       started = await startTableSync(deps.temporal, input, { taskQueue });
       await client.query('COMMIT');
     } catch (err) {
@@ -240,6 +252,8 @@ export function syncRouter(deps: ApiDeps): Router {
         database_name: t.database_name,
         schema_name: t.schema_name,
         table_name: t.table_name,
+        target_schema: t.target_schema,
+        target_table: t.target_table,
         strategy: input.strategy,
         method: input.method,
         started_at: new Date().toISOString(),
@@ -286,7 +300,7 @@ export function syncRouter(deps: ApiDeps): Router {
       if (!(err instanceof TargetBusyError)) throw err;
       duckdb = { path: deps.duckdbPath, table: `${target.schema}.${target.table}`, busy: true, exists: null, row_count: null, message: err.message };
     }
-    const running = await findRunningJob(deps.temporal, { database: reg.database_name, schema: reg.schema_name, table: reg.table_name });
+    const running = await findRunningJob(deps.temporal, { database: reg.database_name, schema: reg.schema_name, table: reg.table_name }, target);
     res.json({
       table_id: reg.table_id,
       database_name: reg.database_name,
@@ -295,6 +309,8 @@ export function syncRouter(deps: ApiDeps): Router {
       status: reg.status,
       primary_key: reg.primary_key,
       watermark_column: reg.watermark_column,
+      target_schema: reg.target_schema,
+      target_table: reg.target_table,
       registered_at: reg.created_at,
       source: {
         column_count: status.column_count,
