@@ -104,7 +104,7 @@ beforeAll(async () => {
     ...process.env,
     ...testEnv({
       DATABASE_URL: db.url, FLOE_TASK_QUEUE: prefix, FLOE_DUCKDB_OWNER: 'false', FLOE_STATE_DIR: path.join(root, 'state'),
-      SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_USER: 'floe', SNOWFLAKE_PASSWORD: 'pw', SNOWFLAKE_ACCESS_URL: emu.url, SNOWFLAKE_DATABASE: 'ANALYTICS',
+      SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_ACCESS_URL: emu.url, SNOWFLAKE_DATABASE: 'ANALYTICS',
       FLOE_ENCRYPTION_KEY: generateEncryptionKey(), EXECUTION_UPLOAD_INTERVAL_SECONDS: '1', API_PORT: String(apiPort), LOG_LEVEL: 'info',
     }),
   };

@@ -202,7 +202,7 @@ describe('a full run leaks no secret', () => {
     const everySecret: Record<string, string> = { ...S, ...Object.fromEntries(tokens.map((t, i) => [`token${i}`, t])), ...(dbPassword && { dbPassword }) };
     const { rows } = await pool.query<{ t: string }>(
       `SELECT concat_ws(' ', (SELECT string_agg(error_message, ' ') FROM snowflake_sync_queue),
-                             (SELECT string_agg(password_encrypted, ' ') FROM snowflake_configurations),
+                             (SELECT string_agg(secret_encrypted, ' ') FROM snowflake_configurations),
                              (SELECT string_agg(password_hash, ' ') FROM api_users)) AS t`,
     );
     for (const [name, value] of Object.entries(everySecret)) {

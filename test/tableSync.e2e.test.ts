@@ -269,7 +269,7 @@ describe('tableSync signed in with a key pair', () => {
     expect(testConfig(rig.env).snowflake.password).toBeUndefined();
     const sync = () => run(rig, { tableId, table: 'KEYED', strategy: 'full', method: 'stage', primaryKey: ['ID'] });
     expect(await sync()).toMatchObject({ rowsRead: 2, rowsInTarget: 2 });
-    expect(await duck(rig, 'SELECT CAST("ID" AS VARCHAR), "NAME" FROM "S"."KEYED" ORDER BY 1')).toEqual([['1', 'a'], ['2', 'b']]);
+    expect(await duck(rig, 'SELECT CAST("ID" AS VARCHAR), "NAME" FROM "SRC__S"."KEYED" ORDER BY 1')).toEqual([['1', 'a'], ['2', 'b']]);
 
     // Rotation: register the new key as RSA_PUBLIC_KEY_2, move floe to it, drop the old one.
     const oldKeyPath = rig.env.SNOWFLAKE_PRIVATE_KEY_PATH!;
@@ -300,7 +300,7 @@ describe('tableSync signed in with a key pair', () => {
       expect(cause.message).not.toContain(body);
       expect(history).not.toContain(body);
     }
-    expect(await duck(rig, 'SELECT count(*)::VARCHAR FROM "S"."KEYED"')).toEqual([['3']]);
+    expect(await duck(rig, 'SELECT count(*)::VARCHAR FROM "SRC__S"."KEYED"')).toEqual([['3']]);
   });
 });
 

@@ -246,7 +246,10 @@ describe('pg-sync through the API', () => {
     worker = await rig.startWorker();
     // The source database is not the control plane: PG_SYNC_SOURCE_URL points elsewhere.
     source = await freshDatabase({ prefix: 'floe_wm_source', migrated: false });
-    h = await startApiHarness({ PG_SYNC_SOURCE_URL: source.url, SNOWFLAKE_ACCESS_URL: rig.emu.url, SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_DATABASE: 'ANALYTICS' });
+    h = await startApiHarness({
+      PG_SYNC_SOURCE_URL: source.url, SNOWFLAKE_ACCESS_URL: rig.emu.url, SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_DATABASE: 'ANALYTICS',
+      SNOWFLAKE_USER: rig.settings.username, SNOWFLAKE_PASSWORD: rig.settings.password,
+    });
     token = await h.login();
   });
 
