@@ -88,8 +88,11 @@ export function privateKeyProblem(pem: string, passphrase?: string): { field: 'p
   try {
     const key = createPrivateKey({ key: text, format: 'pem', ...(encrypted && { passphrase }) });
     if (key.asymmetricKeyType !== 'rsa') return { field: 'privateKey', problem: `must be an RSA key (Snowflake key-pair sign-in uses RS256), not ${key.asymmetricKeyType}` };
-  } catch (err) {
-    if (encrypted && (err as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') return { field: 'privateKeyPassphrase', problem: 'does not decrypt the private key (wrong passphrase)' };
+  } catch {
+    // A wrong passphrase usually fails the padding check (ERR_OSSL_BAD_DECRYPT), but about one time in
+    // 256 the garbage it decrypts to has valid padding and fails later, as a malformed key. For an
+    // encrypted PKCS#8 envelope both mean the passphrase does not open it.
+    if (encrypted) return { field: 'privateKeyPassphrase', problem: 'does not decrypt the private key (wrong passphrase, or a damaged key)' };
     return { field: 'privateKey', problem: 'cannot be read as a PEM PKCS#8 private key' };
   }
   return null;
