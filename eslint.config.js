@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed: it may import only @temporalio/workflow and types (DESIGN §2).
+    // Workflow code is replayed: it may import only @temporalio/workflow and types.
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // One Temporal dev server and one PostgreSQL per run (test/global-setup.ts); suites run in forks
-// because DuckDB and the Temporal worker hold native resources (DESIGN §4).
+// because DuckDB and the Temporal worker hold native resources.
 export default defineConfig({
   test: {
     pool: 'forks',

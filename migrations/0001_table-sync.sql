@@ -1,5 +1,5 @@
 -- Table sync (seeds 000/001): registered tables, their Snowflake metadata, last sync status, and API tokens.
--- The seeds' sync_jobs table is replaced by Temporal's workflow history (DESIGN §3).
+-- The seeds' sync_jobs table is replaced by Temporal's workflow history.
 
 -- Up Migration
 

@@ -140,7 +140,7 @@ async function main(): Promise<void> {
 
     console.log(`\n3. ${NEW_ORDERS.toLocaleString('en-US')} new and ${UPDATED_ORDERS} updated ORDERS rows written in Snowflake`);
     // The incremental bound is inclusive (rows tied on the high-water mark are re-read, MERGE makes
-    // that harmless — DESIGN §4), so the rows it reads are the changed ones plus those ties.
+    // that harmless), so the rows it reads are the changed ones plus those ties.
     const ties = await withSnowflake(config.snowflake, async (sf) => {
       const [row] = await sf.query<{ N: string }>(
         `SELECT COUNT(*) AS N FROM FLOE_DEMO.SALES.ORDERS WHERE O_UPDATED_AT = (SELECT MAX(O_UPDATED_AT) FROM FLOE_DEMO.SALES.ORDERS)`,

@@ -4,7 +4,7 @@ import { mapColumn, mapColumns, planEvolution, UnsupportedTypeError, loadExpr, u
 const T = 'DB.S.T';
 const col = (DATA_TYPE: string, extra: Record<string, unknown> = {}) => mapColumn(T, { COLUMN_NAME: 'C', DATA_TYPE, ...extra });
 
-describe('typemap (DESIGN §6)', () => {
+describe('typemap', () => {
   it('maps NUMBER by precision and scale, never to DOUBLE', () => {
     expect(col('NUMBER', { NUMERIC_PRECISION: '18', NUMERIC_SCALE: '0' }).duckdbType).toBe('BIGINT');
     expect(col('NUMBER', { NUMERIC_PRECISION: '19', NUMERIC_SCALE: '0' }).duckdbType).toBe('DECIMAL(19,0)');

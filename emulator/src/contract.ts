@@ -1,14 +1,14 @@
 /**
  * Contracts between the emulator's protocol server, its SQL engine and its statement handlers.
  *
- * The emulator is a DuckDB-backed HTTP server that speaks the REST protocol snowflake-sdk 3.x uses
- * (DESIGN §5). The server (`server.ts`) owns HTTP, sessions, chunking and async results; the engine
+ * The emulator is a DuckDB-backed HTTP server that speaks the REST protocol snowflake-sdk 3.x uses.
+ * The server (`server.ts`) owns HTTP, sessions, chunking and async results; the engine
  * (`engine.ts`) turns one Snowflake statement into a {@link StatementOutcome}; statement handlers
  * (stages, metadata, ...) are consulted by the engine before generic translation.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-/** Snowflake's lower-case rowtype `type` names as the driver parses them (DESIGN §5). */
+/** Snowflake's lower-case rowtype `type` names as the driver parses them. */
 export type SnowflakeWireType =
   | 'fixed' | 'real' | 'text' | 'boolean' | 'date' | 'time'
   | 'timestamp_ntz' | 'timestamp_ltz' | 'timestamp_tz'
@@ -49,7 +49,7 @@ export type StatementOutcome =
   | { kind: 'rows'; columns: RowTypeColumn[]; rows: (string | null)[][]; statementTypeId?: number }
   /** A DuckDB query whose result the server streams and encodes lazily (SELECT, big results). */
   | { kind: 'query'; duckdbSql: string; params?: unknown[]; statementTypeId?: number; columnNames?: string[] }
-  /** PUT/GET: the driver moves the files itself (LOCAL_FS stage); see DESIGN §5. */
+  /** PUT/GET: the driver moves the files itself (LOCAL_FS stage). */
   | {
       kind: 'transfer';
       command: 'UPLOAD' | 'DOWNLOAD';

@@ -1,6 +1,6 @@
 /**
  * DuckDB result columns → Snowflake rowtype, and DuckDB values → the JSON cell strings the
- * snowflake-sdk parses (DESIGN §5):
+ * snowflake-sdk parses:
  *
  * - FIXED: full-precision decimal string (`"10000000000000000000000000000000000001"`, `"-1.50"`);
  *   HUGEINT/BIGINT/INTEGER results (COUNT(*), integer literals) are FIXED(38,0).

@@ -1,7 +1,7 @@
 /**
  * Snowflake-style SQL errors. The server answers them as HTTP 200
  * `{success:false, code, message, data:{errorCode, sqlState}}` — never a 5xx, which the driver
- * retries for a very long time (DESIGN §5).
+ * retries for a very long time.
  */
 export class SnowflakeError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 /**
  * The Snowflake emulator: a DuckDB-backed HTTP server speaking the REST protocol snowflake-sdk 3.x
- * uses (DESIGN §5). Start it in-process with {@link startEmulator}, or from the command line with
+ * uses. Start it in-process with {@link startEmulator}, or from the command line with
  * `npm run emulator -- --port <port> --data-dir <dir> [--host <address>] [--seed-tpch <scale>] [--user NAME --password PW | --public-key-file F]` (main.ts).
  * It listens on 127.0.0.1 unless given another host, and its DuckDB is sandboxed (catalog.ts).
  *

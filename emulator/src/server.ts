@@ -1,5 +1,5 @@
 /**
- * The HTTP side of the emulator: the REST protocol snowflake-sdk 3.x speaks (DESIGN §5).
+ * The HTTP side of the emulator: the REST protocol snowflake-sdk 3.x speaks.
  *
  * | route | answer |
  * |---|---|

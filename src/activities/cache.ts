@@ -1,7 +1,7 @@
 /**
  * Activities of the cache refresh (seed 003). Built by {@link createCacheActivities} around a closure
  * of dependencies (pool, lake settings, credential resolver): inputs carry cache names and job ids only,
- * never rows or credentials (DESIGN §3).
+ * never rows or credentials.
  *
  * - `cacheCheck`: the smart check (src/cache/smart.ts) — TTL, then LAST_ALTERED of the fully qualified
  *   monitored tables read BEFORE extraction, hashed and compared. Read-only; idempotent.

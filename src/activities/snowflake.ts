@@ -1,14 +1,14 @@
 /**
  * Snowflake side of the table sync: schema and statistics, unload to a stage, LIST, GET, REMOVE and
  * row streaming. Every function takes an open {@link SnowflakeSession}; credentials stay in the
- * session factory (DESIGN §3).
+ * session factory.
  */
 import type { SnowflakeSession } from '../connectors/snowflake.js';
 import { mapColumns, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
 import * as S from '../sql/tableSync.js';
 import { floeError, NonRetryable } from '../errors.js';
 
-/** Schema and statistics of a source table, read before any extraction (DESIGN §4: LAST_ALTERED first). */
+/** Schema and statistics of a source table, read before any extraction (LAST_ALTERED first). */
 export interface SourceDescription {
   columns: ColumnPlan[];
   /** INFORMATION_SCHEMA.TABLES.ROW_COUNT (rows), or null if unknown. */

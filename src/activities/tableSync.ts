@@ -1,10 +1,10 @@
 /**
  * Activities of the table sync (Snowflake → DuckDB). Built by {@link createTableSyncActivities}
- * around a closure of dependencies, so credentials never travel in inputs (DESIGN §3).
+ * around a closure of dependencies, so credentials never travel in inputs.
  *
  * - `tableSyncDescribe`: schema + statistics (INFORMATION_SCHEMA), mirrored to `table_metadata`.
  * - `tableSyncTransfer`: moves the rows and commits them, in ONE activity so download and load run on
- *   the same host (DESIGN §4). Stage: CREATE STAGE IF NOT EXISTS → COPY INTO @stage/<job>/ (Parquet) →
+ *   the same host. Stage: CREATE STAGE IF NOT EXISTS → COPY INTO @stage/<job>/ (Parquet) →
  *   LIST → GET PARALLEL → one DuckDB transaction (`read_parquet` of all files, explicit casts) →
  *   REMOVE + local delete in `finally`. Stream: snowflake-sdk rows (numbers/JSON/binary as strings) →
  *   DuckDB appender into a VARCHAR landing table → typed INSERT/MERGE per batch, heartbeating a cursor.

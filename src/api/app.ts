@@ -1,6 +1,6 @@
 /**
  * floe's HTTP API (Express 5): auth, table sync, job inspection, samples and schedules under
- * `/api/v1` (seed 001 shapes), with the job log in Temporal (DESIGN §3).
+ * `/api/v1` (seed 001 shapes), with the job log in Temporal.
  *
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).

@@ -1,5 +1,5 @@
 /**
- * DuckLake storage of the query-result cache (DESIGN §3/§4): a PostgreSQL catalog (DUCKLAKE_CATALOG_URL,
+ * DuckLake storage of the query-result cache: a PostgreSQL catalog (DUCKLAKE_CATALOG_URL,
  * default the floe database) whose DuckLake tables live in their own schema (`floe_ducklake`), and
  * Parquet data files under a data path (a local directory by default; `s3://bucket/prefix/` works when
  * the httpfs extension and S3 credentials are available to DuckDB — not vendored here).

@@ -2,7 +2,7 @@
  * Typed Temporal client helpers for the table-sync job (Snowflake → DuckDB, seeds 000/001), used by
  * the API, the demo and the tests.
  *
- * The job log is Temporal (DESIGN §3): workflow id = job id; the job's kind, table, strategy, status
+ * The job log is Temporal: workflow id = job id; the job's kind, table, strategy, status
  * and row count are search attributes (names in src/jobs/tableSync.ts), so both these helpers and
  * `temporal workflow list --query "FloeTable='DB.SCHEMA.T'"` find jobs. The seeds' `sync_jobs` table
  * is not kept.
@@ -200,7 +200,7 @@ function routed(input: TableSyncInput, prefix: string): TableSyncInput {
 /**
  * Start a tableSync workflow. Returns its job id (= workflow id).
  * Throws {@link JobAlreadyRunningError} when a sync of the same table or into the same target is
- * running (or the job id is taken). The input must not carry credentials (DESIGN §3).
+ * running (or the job id is taken). The input must not carry credentials.
  */
 export async function startTableSync(client: Client, input: TableSyncInput, opts: TableSyncStartOptions): Promise<{ jobId: string; runId: string }> {
   const table = qualifiedTableName(input);

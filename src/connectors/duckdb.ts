@@ -2,7 +2,7 @@
  * DuckDB target files. One process-wide instance per file path (DuckDB allows one writer process per
  * file): the worker's activities and, when they share the process, the API's sample endpoint use the
  * same instance. Instances are released when no user holds them, so a user's `duckdb` CLI can open the
- * file between syncs (DESIGN §4).
+ * file between syncs.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbInstanceOptions } from '../infra/paths.js';

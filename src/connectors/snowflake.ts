@@ -1,10 +1,10 @@
 /**
  * Snowflake connections for activities and the API. Credentials come from {@link SnowflakeSettings}
  * (built from the environment by src/config.ts) and never leave this module: no workflow input,
- * result or log line carries them (DESIGN §3).
+ * result or log line carries them.
  *
  * Numbers are always fetched as strings (`fetchAsString: ['Number']`): NUMBER(38,0) exceeds JS
- * `number` (DESIGN §4; snowflake-connector-nodejs #162, #1385). NULLs stay `null`
+ * `number` (snowflake-connector-nodejs #162, #1385). NULLs stay `null`
  * (`representNullAsStringNull: false`; the driver's default turns them into the string 'NULL').
  */
 import './snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load

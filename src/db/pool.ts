@@ -1,5 +1,5 @@
 /**
- * PostgreSQL connection pools for the control plane (DESIGN §3).
+ * PostgreSQL connection pools for the control plane.
  */
 import pg from 'pg';
 import { childLogger } from '../logger.js';

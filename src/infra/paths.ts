@@ -28,7 +28,7 @@ export const duckdbVersion = 'v1.5.5';
 
 /**
  * Options for every DuckDBInstance floe creates: extensions only from the vendored directory, never
- * downloaded (DESIGN §4: this machine cannot reach DuckDB's extension repository).
+ * downloaded (this machine cannot reach DuckDB's extension repository).
  */
 export function duckdbInstanceOptions(extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -3,7 +3,7 @@
  * the test run, plus search-attribute registration for an external server.
  *
  * Readiness is decided by `temporal operator cluster health` and the namespace's search attributes
- * being visible — not by a fixed delay (DESIGN §4: the SDK's 5 s start-up limit fails on a loaded box).
+ * being visible — not by a fixed delay (the SDK's 5 s start-up limit fails on a loaded box).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -17,10 +17,10 @@ export type SyncStrategy = 'full' | 'incremental';
  */
 export type TransferMethod = 'auto' | 'stage' | 'stream';
 
-/** `auto` uses the stage above this many source rows (streaming decodes ~30–50k rows/s, DESIGN §4). */
+/** `auto` uses the stage above this many source rows (streaming decodes ~30–50k rows/s). */
 export const AUTO_STAGE_MIN_ROWS = 100_000;
 
-/** Input of one tableSync run. Carries ids and names only — never credentials (DESIGN §3). */
+/** Input of one tableSync run. Carries ids and names only — never credentials. */
 export interface TableSyncInput {
   /** Registered table id (allowed_tables.table_id). */
   tableId: string;
@@ -109,7 +109,7 @@ export interface TableSyncProgress {
   rowsLoaded: number;
 }
 
-/** Custom search attributes floe registers on the Temporal server (DESIGN §3: the job log). */
+/** Custom search attributes floe registers on the Temporal server (the job log). */
 export const SEARCH_ATTRIBUTES = {
   jobKind: 'FloeJobKind',
   table: 'FloeTable',

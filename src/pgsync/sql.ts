@@ -104,7 +104,7 @@ WHERE c.table_schema = $1 AND c.table_name = $2
 ORDER BY c.ordinal_position`;
 
 /**
- * Snowflake type for a PostgreSQL column (DESIGN §6, PeerDB's choices): integers → NUMBER(38,0);
+ * Snowflake type for a PostgreSQL column (PeerDB's choices): integers → NUMBER(38,0);
  * numeric(p,s) → NUMBER(p,s) (p ≤ 38; wider → VARCHAR so no digit is lost); unbounded numeric →
  * NUMBER(38,20); real/double → FLOAT; timestamptz → TIMESTAMP_TZ; timestamp → TIMESTAMP_NTZ;
  * json/jsonb/arrays → VARIANT; bytea → BINARY; uuid, text and everything else → VARCHAR.

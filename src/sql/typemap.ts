@@ -1,5 +1,5 @@
 /**
- * Snowflake → DuckDB type mapping (DESIGN §6) from `INFORMATION_SCHEMA.COLUMNS` rows.
+ * Snowflake → DuckDB type mapping from `INFORMATION_SCHEMA.COLUMNS` rows.
  *
  * Decisions (each pinned by test/typemap.test.ts):
  * - NUMBER(p,0), p ≤ 18 → BIGINT (10^18−1 < 2^63).
@@ -15,7 +15,7 @@
  *   Conversion Error in DuckDB 1.5).
  * - TIMESTAMP_LTZ/TZ → TIMESTAMPTZ: the instant is kept (the offset is not; DuckDB has no per-value
  *   offset). The unload converts to UTC NTZ first because Snowflake refuses to unload TZ/LTZ to
- *   Parquet (DESIGN §4), and the load turns those UTC microseconds back into TIMESTAMPTZ.
+ *   Parquet, and the load turns those UTC microseconds back into TIMESTAMPTZ.
  * - VARIANT/OBJECT/ARRAY → JSON (unloaded as JSON text with TO_JSON so nothing is re-parsed lossily).
  * - GEOGRAPHY/GEOMETRY/VECTOR (and anything unknown) → {@link UnsupportedTypeError}, non-retryable.
  */

@@ -4,7 +4,7 @@
  *
  * Input cells come from PostgreSQL as `(jsonb_typeof, value::text)` pairs (src/uploads/store.ts), so
  * numbers arrive as their exact decimal text (jsonb keeps numeric exactly and never prints exponents)
- * and are never passed through JS `number` (DESIGN §4).
+ * and are never passed through JS `number`.
  *
  * Rules, per column over all non-null values:
  * | values                                   | Snowflake type                   |

@@ -1,12 +1,12 @@
 /**
  * The `tableSync` workflow: one run per job (workflow id = job id), Snowflake → DuckDB, full refresh
- * or incremental (seeds 000/001, DESIGN §1). Deterministic: only `@temporalio/workflow`, types and
+ * or incremental (seeds 000/001). Deterministic: only `@temporalio/workflow`, types and
  * constants. Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
  * ≥ AUTO_STAGE_MIN_ROWS source rows) → transfer (unload/GET/load or stream, in one activity) →
  * status "completed". On failure or cancellation, cleanup (REMOVE of the job's stage path, local files,
  * staging table) and status run in a non-cancellable scope; the failure names the table and the cause.
  *
- * Search attributes (the job log, DESIGN §3): FloeJobKind=table_sync, FloeTable=DB.SCHEMA.TABLE,
+ * Search attributes (the job log): FloeJobKind=table_sync, FloeTable=DB.SCHEMA.TABLE,
  * FloeTarget (the DuckDB target), FloeStrategy, FloeStatus (running → completed/failed/cancelled),
  * and at the end FloeRows (rows in the target) and FloeRowsRead; the result carries every count
  * (TableSyncCounts), verified by the transfer activity before it commits.

@@ -109,7 +109,7 @@ export async function requireRegistered(deps: ApiDeps, database: string | undefi
 }
 
 /**
- * The workflow input for a registered table (names only, no credentials: DESIGN §3). 422 for an
+ * The workflow input for a registered table (names only, no credentials). 422 for an
  * incremental sync without a watermark column, or with `lag_seconds` > 0 but no primary key.
  */
 export function syncInputFor(
