@@ -40,7 +40,8 @@ const fixedCol = (name: string): RowTypeColumn => ({ name, type: 'fixed', precis
 const textCol = (name: string, nullable = true): RowTypeColumn => ({ name, type: 'text', precision: null, scale: null, length: MAX_VARCHAR, byteLength: MAX_VARCHAR, nullable });
 const ltzCol = (name: string): RowTypeColumn => ({ name, type: 'timestamp_ltz', precision: 0, scale: 3, length: null, byteLength: null, nullable: true });
 
-function status(message: string, statementTypeId: number = StatementType.DDL): StatementOutcome {
+/** A one-row `status` result, as Snowflake answers DDL and commands. */
+export function status(message: string, statementTypeId: number = StatementType.DDL): StatementOutcome {
   return { kind: 'rows', columns: [textCol('status', false)], rows: [[message]], statementTypeId };
 }
 

@@ -55,3 +55,17 @@ export const SfErrors = {
   remoteFileNotFound: (file: string) =>
     new SnowflakeError('002003', '02000', `Remote file '${file}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`),
 } as const;
+
+/** Snowflake's login failures. */
+export const LoginErrors = {
+  password: () => new SnowflakeError('390100', '08004', 'Incorrect username or password was specified.'),
+  jwt: () => new SnowflakeError('390144', '08004', 'JWT token is invalid.'),
+  pat: () => new SnowflakeError('394400', '08004', 'Programmatic access token is invalid.'),
+  oauth: () => new SnowflakeError('390303', '08004', 'Invalid OAuth access token.'),
+} as const;
+
+
+/** DESC/ALTER/DROP USER of a user that does not exist. */
+export const userDoesNotExist = (name: string) => new SnowflakeError('002003', '02000', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
+/** An RSA_PUBLIC_KEY value that is not an RSA public key (Snowflake's wording; code not verified live). */
+export const invalidPublicKey = () => new SnowflakeError('001003', '22023', 'Invalid RSA public key: the value must be the base64 of an X.509 SubjectPublicKeyInfo RSA key.');

@@ -17,7 +17,8 @@ import { EmulatorServer, urlHost, type FaultOptions } from './server.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { dropSessionStages, handleStageStatement } from './stages.js';
 import { seedTpch, type TpchColumn } from './tpch.js';
-import { handleUserStatement, UserStore, type BootstrapUser } from './users.js';
+import { handleUserStatement } from './user-statements.js';
+import { UserStore, type BootstrapUser } from './users.js';
 
 export type { FaultOptions } from './server.js';
 
