@@ -198,6 +198,19 @@ export function requireRole(role: Role): RequestHandler {
 }
 
 /**
+ * Whose execution-upload data a request may touch: null (every user) for an admin token, the bound
+ * `user_id` for a `user` token. Fails closed: a `user` token bound to no user_id is 403, and a route
+ * mounted without {@link requireAuth} throws rather than treating the caller as an admin.
+ */
+export function userScope(res: { locals: Record<string, unknown> }): string | null {
+  const auth = res.locals.auth as AuthContext | undefined;
+  if (!auth) throw new Error('userScope needs a route mounted behind requireAuth');
+  if (auth.role === 'admin') return null;
+  if (auth.userId === null) throw forbidden('this token is not bound to a user_id');
+  return auth.userId;
+}
+
+/**
  * Express middleware: require `Authorization: Bearer <expected>` (a static secret such as
  * METRICS_TOKEN, compared in constant time); 401 otherwise.
  */

@@ -28,8 +28,8 @@ import { z } from 'zod';
 import { triggerExecutionUploadDrain } from '../client/executionUpload.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../jobs/executionUpload.js';
 import * as store from '../uploads/store.js';
-import type { AuthContext } from './auth.js';
-import { ApiError, forbidden, notFound, parseInput } from './errors.js';
+import { userScope } from './auth.js';
+import { ApiError, notFound, parseInput } from './errors.js';
 
 /** Dependencies of {@link createExecutionSyncRouter}. */
 export interface ExecutionSyncRouterDeps {
@@ -60,16 +60,6 @@ const backfillBody = z.object({
   dry_run: z.boolean().default(false),
 }).strict();
 
-/** The user_id a request may see: the token's for a `user`, null (everyone) for an admin. */
-function scopeOf(res: { locals: Record<string, unknown> }): store.UserScope {
-  const auth = res.locals.auth as AuthContext | undefined;
-  if (!auth) throw new Error('createExecutionSyncRouter must be mounted behind requireAuth');
-  if (auth.role === 'admin') return null;
-  // Fail closed: a non-admin token without a user_id sees nothing rather than everything.
-  if (auth.userId === null) throw forbidden('this token is not bound to a user_id');
-  return auth.userId;
-}
-
 /** Build the `/api/snowflake-sync` router (see the module comment for routes and shapes). */
 export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router {
   const r = Router();
@@ -86,18 +76,18 @@ export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router
   };
 
   r.get('/stats', async (_req, res) => {
-    res.json(await store.queueStats(deps.pool, scopeOf(res)));
+    res.json(await store.queueStats(deps.pool, userScope(res)));
   });
 
   r.get('/failed', async (req, res) => {
     const q = parseInput(failedQuery, req.query, 'query');
-    const failed = await store.listFailures(deps.pool, q.limit, scopeOf(res));
+    const failed = await store.listFailures(deps.pool, q.limit, userScope(res));
     res.json({ count: failed.length, failed });
   });
 
   r.post('/retry/:sync_id', async (req, res) => {
     const { sync_id } = parseInput(z.object({ sync_id: uuid }), req.params, 'params');
-    const out = await store.retryItem(deps.pool, sync_id, scopeOf(res));
+    const out = await store.retryItem(deps.pool, sync_id, userScope(res));
     if (!out.ok && out.reason === 'not_found') throw notFound(`sync item '${sync_id}' not found`, 'sync_id');
     if (!out.ok) {
       throw new ApiError(409, 'not_retryable', `sync item '${sync_id}' is ${out.status}; only failed or skipped items can be retried`, 'sync_id', { status: out.status });
@@ -108,20 +98,20 @@ export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router
 
   r.get('/queue', async (req, res) => {
     const q = parseInput(queueQuery, req.query, 'query');
-    const items = await store.listQueue(deps.pool, q, scopeOf(res));
+    const items = await store.listQueue(deps.pool, q, userScope(res));
     res.json({ count: items.length, items });
   });
 
   r.get('/execution/:execution_id/sync-status', async (req, res) => {
     const id = req.params.execution_id;
-    const status = await store.executionSyncStatus(deps.pool, id, scopeOf(res));
+    const status = await store.executionSyncStatus(deps.pool, id, userScope(res));
     if (!status) throw notFound(`execution '${id}' not found`, 'execution_id');
     res.json(status);
   });
 
   r.post('/backfill', async (req, res) => {
     const b = parseInput(backfillBody, req.body ?? {}, 'body');
-    const scope = scopeOf(res);
+    const scope = userScope(res);
     if (scope !== null && b.user_id !== undefined && b.user_id !== scope) throw notFound(`user '${b.user_id}' not found`, 'user_id');
     const ids = await store.backfill(deps.pool, {
       userId: scope ?? b.user_id,

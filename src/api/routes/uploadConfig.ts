@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { checkCredentialSecret, secretOf } from '../../credentials/kinds.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
 import * as store from '../../uploads/store.js';
+import { userScope } from '../auth.js';
 import { ApiError, notFound, parseInput } from '../errors.js';
 import { answerSignInTest, connectionFields, readSecret, requireKeys } from './credentials.js';
 
@@ -38,19 +39,16 @@ const putBody = z
 const ownerOnly = z.object({ user_id: uuid.optional() }).strict();
 
 /**
- * The user whose configuration a request addresses. A `user`-role token (`res.locals.auth.role`,
- * `userId`) addresses its own and may not name another; an admin (or a caller whose token carries no
- * role) must name `user_id`.
- * @throws ApiError 403 when a user names someone else, 400 when an admin names nobody.
+ * The user whose configuration a request addresses: a `user`-role token its own (naming another is
+ * 403), an admin the `user_id` it names (400 when it names nobody). Scoping is {@link userScope}'s.
  */
 export function configOwner(res: Response, named: string | undefined): string {
-  const auth = res.locals.auth as { role?: 'admin' | 'user'; userId?: string | null } | undefined;
-  if (auth?.role === 'user') {
-    if (!auth.userId) throw new ApiError(403, 'forbidden', 'this token is not bound to a user');
-    if (named !== undefined && named.toLowerCase() !== auth.userId.toLowerCase()) {
+  const own = userScope(res);
+  if (own !== null) {
+    if (named !== undefined && named.toLowerCase() !== own.toLowerCase()) {
       throw new ApiError(403, 'forbidden', "field 'user_id': a user token may only address its own configuration", 'user_id');
     }
-    return auth.userId;
+    return own;
   }
   if (named === undefined) throw new ApiError(400, 'invalid_request', "field 'user_id' is required for an admin token", 'user_id');
   return named;
