@@ -74,14 +74,15 @@ describe('restart after a crash', () => {
       // What the issue saw: the servers outlive the stack, holding the Temporal port.
       for (const r of before) expect(runsCommand(r.pid, r.argv), `${r.name} still running`).toBe(true);
 
-      // A server may still exit on its own between here and the next start (seen once for the Temporal
-      // dev server on a loaded machine); only the ones alive now must be stopped by the next start.
-      const aliveAtRestart = before.filter((r) => runsCommand(r.pid, r.argv));
-      expect(aliveAtRestart.map((r) => r.name)).toContain('postgres');
+      // The servers' stdout/stderr are pipes to the dead stack, so the Temporal dev server (Go) dies of
+      // SIGPIPE at its next log line: sometimes before the next start reclaims it, sometimes not.
+      // PostgreSQL survives, so it must be the one stopped by the next start; the port check below and
+      // the 'gone' check hold for both.
       second = spawnStack(stateDir, args);
       await second.ready;
       expect(second.output()).not.toMatch(/port \d+ is in use/);
-      for (const r of aliveAtRestart) expect(second.output()).toContain(`stopped ${r.name} (pid ${r.pid})`);
+      const pg = before.find((r) => r.name === 'postgres')!;
+      expect(second.output()).toContain(`stopped postgres (pid ${pg.pid})`);
       for (const r of before) expect(runsCommand(r.pid, r.argv), `old ${r.name} gone`).toBe(false);
       const now = records(runDir);
       expect(now.map((r) => r.name).sort()).toEqual(['postgres', 'temporal']);
