@@ -2,7 +2,23 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'http', 'https', 'net', 'crypto', 'stream', 'url', 'util', 'worker_threads', 'zlib', 'events', 'timers'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'crypto',
+  'stream',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+  'events',
+  'timers',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.floe/**', 'dist/**', 'scripts/*.mjs', '.tmp-*/**'] },
@@ -17,13 +33,32 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed: it may import only @temporalio/workflow and types.
+    // Workflow code is replayed in Temporal's sandbox: at run time it may import only
+    // @temporalio/workflow (and @temporalio/common's pure helpers) and floe's own pure modules
+    // (job contracts, shared vocabulary); anything else only as a type.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.flatMap((m) => [m, `node:${m}`]).concat(['pg', 'snowflake-sdk', '@duckdb/node-api', 'express', 'pino']),
-        patterns: [{ group: ['../activities/*', '../config*', '../db/*'], allowTypeImports: true, message: 'workflows import activities as types only' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Node built-ins are not deterministic: not in workflow code',
+          })),
+          patterns: [
+            {
+              regex: '^(?!@temporalio/(workflow|common)$|\\.{1,2}/)',
+              allowTypeImports: true,
+              message: 'workflows import packages other than @temporalio/workflow as types only',
+            },
+            {
+              regex: '^\\.\\./(activities|config|db|connectors|api|client|infra)(/|\\.js$)',
+              allowTypeImports: true,
+              message: 'workflows import activities and I/O modules as types only',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -39,14 +39,19 @@ const pct = (xs: number[], p: number) => {
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, checks: { type: 'string' }, queries: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { rows: { type: 'string' }, checks: { type: 'string' }, queries: { type: 'string' } },
+  });
   const rows = Number(values.rows ?? 1_000_000);
   const checks = Number(values.checks ?? 40);
   const queries = Number(values.queries ?? 30);
   setLogLevel('warn');
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch { /* installed */ }
+  } catch {
+    /* installed */
+  }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-cache-'));
   const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const t0 = Date.now();
@@ -61,13 +66,24 @@ export async function run(args: string[]): Promise<void> {
     await migrate(pg.url);
     const pool = createPool(pg.url);
     stops.unshift(() => pool.end());
-    const settings = { account: 'floe', username: 'bench', password: 'bench', accessUrl: emu.url, database: 'BENCH', schema: 'S' };
+    const settings = {
+      account: 'floe',
+      username: 'bench',
+      password: 'bench',
+      accessUrl: emu.url,
+      database: 'BENCH',
+      schema: 'S',
+    };
     const sf = await connectSnowflake(settings);
     await sf.query('CREATE DATABASE BENCH');
     await sf.query('CREATE SCHEMA BENCH.S');
     const tg = Date.now();
-    await sf.query(`CREATE TABLE BENCH.S.EVENTS AS SELECT SEQ4() AS ID, MOD(SEQ4(), 100) AS K, 'name_' || SEQ4() AS NAME, (SEQ4() * 1.25)::NUMBER(18,2) AS V FROM TABLE(GENERATOR(ROWCOUNT => ${rows}))`);
-    console.log(`set-up ${((Date.now() - t0) / 1000).toFixed(1)} s (table of ${rows} rows generated in ${((Date.now() - tg) / 1000).toFixed(1)} s)`);
+    await sf.query(
+      `CREATE TABLE BENCH.S.EVENTS AS SELECT SEQ4() AS ID, MOD(SEQ4(), 100) AS K, 'name_' || SEQ4() AS NAME, (SEQ4() * 1.25)::NUMBER(18,2) AS V FROM TABLE(GENERATOR(ROWCOUNT => ${rows}))`,
+    );
+    console.log(
+      `set-up ${((Date.now() - t0) / 1000).toFixed(1)} s (table of ${rows} rows generated in ${((Date.now() - tg) / 1000).toFixed(1)} s)`,
+    );
 
     const lake = { catalogUrl: pg.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
     await setupStorage(lake);
@@ -77,23 +93,47 @@ export async function run(args: string[]): Promise<void> {
     const client = new Client({ connection: conn });
     const taskQueue = 'floe-bench-cache';
     const worker = await Worker.create({
-      connection: native, taskQueue, workflowBundle: bundle,
-      activities: wrapActivities(createCacheActivities({ pool, lake, credentials, tmpDir: path.join(root, 'tmp'), logger: createLogger({ level: 'warn' }) })),
+      connection: native,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: wrapActivities(
+        createCacheActivities({
+          pool,
+          lake,
+          credentials,
+          tmpDir: path.join(root, 'tmp'),
+          logger: createLogger({ level: 'warn' }),
+        }),
+      ),
     });
     const running = worker.run();
-    stops.unshift(async () => { worker.shutdown(); await running; await conn.close(); await native.close(); await closeLakes(); await sf.close(); });
+    stops.unshift(async () => {
+      worker.shutdown();
+      await running;
+      await conn.close();
+      await native.close();
+      await closeLakes();
+      await sf.close();
+    });
 
     await store.upsertSource(pool, { sourceName: 'bench', credentialsRef: 'default', passthroughEnabled: true });
     await store.insertCache(pool, {
-      cache_name: 'events', source_name: 'bench', source_query: 'SELECT * FROM BENCH.S.EVENTS', monitor_tables: ['BENCH.S.EVENTS'],
-      monitor_tables_derived: false, ttl_seconds: null, schedule_interval_seconds: null,
+      cache_name: 'events',
+      source_name: 'bench',
+      source_query: 'SELECT * FROM BENCH.S.EVENTS',
+      monitor_tables: ['BENCH.S.EVENTS'],
+      monitor_tables_derived: false,
+      ttl_seconds: null,
+      schedule_interval_seconds: null,
     });
 
     const tr = Date.now();
     const r = await runCacheRefresh(client, { cacheName: 'events', force: true }, { taskQueue });
     const refreshMs = Date.now() - tr;
     if (r.result !== 'REFRESHED') throw new Error(`refresh failed: ${r.message}`);
-    console.log(`refresh of a ${r.rows_refreshed}-row result: ${(refreshMs / 1000).toFixed(2)} s (${Math.round(r.rows_refreshed / (refreshMs / 1000))} rows/s; workflow duration_ms ${r.duration_ms})`);
+    console.log(
+      `refresh of a ${r.rows_refreshed}-row result: ${(refreshMs / 1000).toFixed(2)} s (${Math.round(r.rows_refreshed / (refreshMs / 1000))} rows/s; workflow duration_ms ${r.duration_ms})`,
+    );
 
     const lat: number[] = [];
     for (let i = 0; i < checks; i++) {
@@ -115,10 +155,16 @@ export async function run(args: string[]): Promise<void> {
       t = performance.now();
       const b = await routeQuery(deps, { sql, max_staleness_seconds: 0 }); // too stale → passthrough (same query, cache inlined)
       const rb = performance.now() - t;
-      if (a.route !== 'cache' || b.route !== 'passthrough' || a.row_count !== 100 || b.row_count !== 100) throw new Error('unexpected routes');
-      if (i >= 2) { routed.push(ra); passed.push(rb); } // first two: warm-up
+      if (a.route !== 'cache' || b.route !== 'passthrough' || a.row_count !== 100 || b.row_count !== 100)
+        throw new Error('unexpected routes');
+      if (i >= 2) {
+        routed.push(ra);
+        passed.push(rb);
+      } // first two: warm-up
     }
-    console.log(`routed query over ${rows} rows (n=${queries}): cache (DuckDB/DuckLake) p50 ${ms(pct(routed, 50))}, p95 ${ms(pct(routed, 95))}; passthrough to the emulator p50 ${ms(pct(passed, 50))}, p95 ${ms(pct(passed, 95))}`);
+    console.log(
+      `routed query over ${rows} rows (n=${queries}): cache (DuckDB/DuckLake) p50 ${ms(pct(routed, 50))}, p95 ${ms(pct(routed, 95))}; passthrough to the emulator p50 ${ms(pct(passed, 50))}, p95 ${ms(pct(passed, 95))}`,
+    );
     console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {
     for (const s of stops) await s().catch((e) => console.error('stop failed:', (e as Error).message));

@@ -17,7 +17,19 @@ export const BENCH_USER = { name: 'bench', password: 'bench' } as const;
  * exits first. The caller kills it (`child.kill()`).
  */
 export function startEmulatorChild(port: number, dataDir: string, seedTpch?: number): Promise<ChildProcess> {
-  const args = ['--import', 'tsx', 'emulator/src/main.ts', '--port', String(port), '--data-dir', dataDir, '--user', BENCH_USER.name, '--password', BENCH_USER.password];
+  const args = [
+    '--import',
+    'tsx',
+    'emulator/src/main.ts',
+    '--port',
+    String(port),
+    '--data-dir',
+    dataDir,
+    '--user',
+    BENCH_USER.name,
+    '--password',
+    BENCH_USER.password,
+  ];
   if (seedTpch !== undefined) args.push('--seed-tpch', String(seedTpch));
   const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -27,8 +27,18 @@ import { duckdbInstanceOptions } from '../src/infra/paths.js';
 
 snowflake.configure({ logLevel: 'ERROR' });
 /** EMU_SRC: another copy of emulator/src/index.js to measure (e.g. a checkout of the previous version). */
-const { startEmulator } = (await import(process.env.EMU_SRC || '../emulator/src/index.js')) as { startEmulator: typeof StartEmulator };
-const { values } = parseArgs({ options: { target: { type: 'string' }, batch: { type: 'string' }, batches: { type: 'string' }, new: { type: 'string' }, 'soft-delete': { type: 'boolean' } } });
+const { startEmulator } = (await import(process.env.EMU_SRC || '../emulator/src/index.js')) as {
+  startEmulator: typeof StartEmulator;
+};
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string' },
+    batch: { type: 'string' },
+    batches: { type: 'string' },
+    new: { type: 'string' },
+    'soft-delete': { type: 'boolean' },
+  },
+});
 const N = Number(values.target ?? 1_000_000);
 const B = Number(values.batch ?? 100_000);
 const BATCHES = Number(values.batches ?? 1);
@@ -50,13 +60,23 @@ let emu = await startEmulator({ port: 0, dataDir, user: { name: 'u', password: '
 let conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: emu.url });
 await conn.connectAsync(() => undefined);
 const exec = (sqlText: string): Promise<Record<string, unknown>[]> =>
-  new Promise((resolve, reject) => conn.execute({ sqlText, fetchAsString: ['Number'], complete: (e, _s, rows) => (e ? reject(e) : resolve((rows ?? []) as Record<string, unknown>[])) }));
+  new Promise((resolve, reject) =>
+    conn.execute({
+      sqlText,
+      fetchAsString: ['Number'],
+      complete: (e, _s, rows) => (e ? reject(e) : resolve((rows ?? []) as Record<string, unknown>[])),
+    }),
+  );
 const secs = (t0: number) => Math.round((performance.now() - t0) / 10) / 100;
 
 await exec('CREATE DATABASE BENCH');
-await exec(`CREATE TABLE BENCH.PUBLIC.TGT (ID NUMBER(38,0) NOT NULL, ACCOUNT NUMBER(10,0), AMOUNT NUMBER(18,4), NOTE VARCHAR, PAYLOAD VARIANT, UPDATED_AT TIMESTAMP_TZ, PRIMARY KEY (ID))`);
+await exec(
+  `CREATE TABLE BENCH.PUBLIC.TGT (ID NUMBER(38,0) NOT NULL, ACCOUNT NUMBER(10,0), AMOUNT NUMBER(18,4), NOTE VARCHAR, PAYLOAD VARIANT, UPDATED_AT TIMESTAMP_TZ, PRIMARY KEY (ID))`,
+);
 let t0 = performance.now();
-await exec(`INSERT INTO BENCH.PUBLIC.TGT SELECT SEQ4(), MOD(SEQ4(), 1000), SEQ4() / 7, 'note ' || SEQ4(), PARSE_JSON('{"k": ' || SEQ4() || '}'), '2024-01-01 00:00:00 +02:00' FROM TABLE(GENERATOR(ROWCOUNT => ${N}))`);
+await exec(
+  `INSERT INTO BENCH.PUBLIC.TGT SELECT SEQ4(), MOD(SEQ4(), 1000), SEQ4() / 7, 'note ' || SEQ4(), PARSE_JSON('{"k": ' || SEQ4() || '}'), '2024-01-01 00:00:00 +02:00' FROM TABLE(GENERATOR(ROWCOUNT => ${N}))`,
+);
 console.error(`target: ${N} rows in ${secs(t0)} s`);
 await exec('CREATE TABLE BENCH.PUBLIC.TGT_DUCK CLONE BENCH.PUBLIC.TGT');
 
@@ -65,9 +85,15 @@ for (let b = 0; b < BATCHES; b++) {
   // Keys: the first (1 - NEW) existing (spread over the table), the others new; every 10th key twice.
   const half = Math.round(B * (1 - NEW));
   const idExpr = `CASE WHEN SEQ4() < ${half} THEN MOD(SEQ4() * 7919 + ${b}, ${N}) ELSE ${N + b * B} + SEQ4() END`;
-  await exec(`CREATE TABLE BENCH.PUBLIC.${staging(b)} (ID VARCHAR, ACCOUNT VARCHAR, AMOUNT VARCHAR, NOTE VARCHAR, PAYLOAD VARCHAR, UPDATED_AT VARCHAR, _FLOE_DEL VARCHAR, _FLOE_SEQ VARCHAR)`);
-  await exec(`INSERT INTO BENCH.PUBLIC.${staging(b)} SELECT TO_VARCHAR(${idExpr}), TO_VARCHAR(MOD(SEQ4(), 77)), TO_VARCHAR(SEQ4() / 3), 'upd ' || SEQ4(), '{"u": ' || SEQ4() || '}', '2024-06-0' || (1 + MOD(SEQ4(), 9)) || ' 12:00:00.123456 +05:45', IFF(MOD(SEQ4(), 100) = 1, 'true', 'false'), TO_VARCHAR(SEQ4()) FROM TABLE(GENERATOR(ROWCOUNT => ${B}))`);
-  await exec(`INSERT INTO BENCH.PUBLIC.${staging(b)} SELECT ID, ACCOUNT, AMOUNT, NOTE || ' dup', PAYLOAD, UPDATED_AT, 'false', TO_VARCHAR(${B} + _FLOE_SEQ::NUMBER) FROM BENCH.PUBLIC.${staging(b)} WHERE MOD(_FLOE_SEQ::NUMBER, 10) = 0`);
+  await exec(
+    `CREATE TABLE BENCH.PUBLIC.${staging(b)} (ID VARCHAR, ACCOUNT VARCHAR, AMOUNT VARCHAR, NOTE VARCHAR, PAYLOAD VARCHAR, UPDATED_AT VARCHAR, _FLOE_DEL VARCHAR, _FLOE_SEQ VARCHAR)`,
+  );
+  await exec(
+    `INSERT INTO BENCH.PUBLIC.${staging(b)} SELECT TO_VARCHAR(${idExpr}), TO_VARCHAR(MOD(SEQ4(), 77)), TO_VARCHAR(SEQ4() / 3), 'upd ' || SEQ4(), '{"u": ' || SEQ4() || '}', '2024-06-0' || (1 + MOD(SEQ4(), 9)) || ' 12:00:00.123456 +05:45', IFF(MOD(SEQ4(), 100) = 1, 'true', 'false'), TO_VARCHAR(SEQ4()) FROM TABLE(GENERATOR(ROWCOUNT => ${B}))`,
+  );
+  await exec(
+    `INSERT INTO BENCH.PUBLIC.${staging(b)} SELECT ID, ACCOUNT, AMOUNT, NOTE || ' dup', PAYLOAD, UPDATED_AT, 'false', TO_VARCHAR(${B} + _FLOE_SEQ::NUMBER) FROM BENCH.PUBLIC.${staging(b)} WHERE MOD(_FLOE_SEQ::NUMBER, 10) = 0`,
+  );
 }
 
 // Restart: closing checkpoints the setup, so neither side's first MERGE pays for checkpointing it.
@@ -102,16 +128,27 @@ const inst = await DuckDBInstance.create(':memory:', duckdbInstanceOptions());
 const duck = await inst.connect();
 await duck.run(`SET TimeZone = 'UTC'`);
 await duck.run(`ATTACH '${path.join(dataDir, 'databases', 'BENCH.duckdb')}' AS BENCH`);
-const tz = (x: string) => `{'utc': CAST(regexp_replace(${x}, ' ([+-])', '\\1') AS TIMESTAMPTZ), 'offset_minutes': CAST(345 AS SMALLINT)}`;
+const tz = (x: string) =>
+  `{'utc': CAST(regexp_replace(${x}, ' ([+-])', '\\1') AS TIMESTAMPTZ), 'offset_minutes': CAST(345 AS SMALLINT)}`;
 const duckSeconds: number[] = [];
 const duckCpu: number[] = [];
 for (let b = 0; b < BATCHES; b++) {
-  const v = { ID: 's.ID::DECIMAL(38,0)', ACCOUNT: 's.ACCOUNT::DECIMAL(10,0)', AMOUNT: 's.AMOUNT::DECIMAL(18,4)', NOTE: 's.NOTE', PAYLOAD: 's.PAYLOAD::JSON', UPDATED_AT: tz('s.UPDATED_AT') };
+  const v = {
+    ID: 's.ID::DECIMAL(38,0)',
+    ACCOUNT: 's.ACCOUNT::DECIMAL(10,0)',
+    AMOUNT: 's.AMOUNT::DECIMAL(18,4)',
+    NOTE: 's.NOTE',
+    PAYLOAD: 's.PAYLOAD::JSON',
+    UPDATED_AT: tz('s.UPDATED_AT'),
+  };
   const sql = `MERGE INTO BENCH.PUBLIC.TGT_DUCK AS t
     USING (SELECT * FROM BENCH.PUBLIC.${staging(b)} QUALIFY ROW_NUMBER() OVER (PARTITION BY ID ORDER BY _FLOE_SEQ::DECIMAL(38,0) DESC) = 1) AS s
     ON t.ID = ${v.ID}
     ${SOFT_DELETE ? "WHEN MATCHED AND s._FLOE_DEL = 'true' THEN DELETE" : ''}
-    WHEN MATCHED THEN UPDATE SET ${Object.entries(v).filter(([k]) => k !== 'ID').map(([k, e]) => `${k} = ${e}`).join(', ')}
+    WHEN MATCHED THEN UPDATE SET ${Object.entries(v)
+      .filter(([k]) => k !== 'ID')
+      .map(([k, e]) => `${k} = ${e}`)
+      .join(', ')}
     WHEN NOT MATCHED ${SOFT_DELETE ? "AND (s._FLOE_DEL IS NULL OR s._FLOE_DEL <> 'true')" : ''} THEN INSERT (${Object.keys(v).join(', ')}) VALUES (${Object.values(v).join(', ')})`;
   t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -124,4 +161,19 @@ const duckRows = (await duck.runAndReadAll('SELECT COUNT(*) FROM BENCH.PUBLIC.TG
 duck.closeSync();
 fs.rmSync(dataDir, { recursive: true, force: true });
 const sum = (a: number[]) => Math.round(a.reduce((x, y) => x + y, 0) * 100) / 100;
-console.log(JSON.stringify({ target: N, batch: B, batches: BATCHES, newFraction: NEW, softDelete: SOFT_DELETE, emulatorSeconds: emuSeconds, duckdbSeconds: duckSeconds, ratio: Math.round((sum(emuSeconds) / sum(duckSeconds)) * 100) / 100, emulatorCpuSeconds: emuCpu, duckdbCpuSeconds: duckCpu, cpuRatio: Math.round((sum(emuCpu) / sum(duckCpu)) * 100) / 100, rowsAfter: { emulator: String(emuRows), duckdb: String(duckRows) } }));
+console.log(
+  JSON.stringify({
+    target: N,
+    batch: B,
+    batches: BATCHES,
+    newFraction: NEW,
+    softDelete: SOFT_DELETE,
+    emulatorSeconds: emuSeconds,
+    duckdbSeconds: duckSeconds,
+    ratio: Math.round((sum(emuSeconds) / sum(duckSeconds)) * 100) / 100,
+    emulatorCpuSeconds: emuCpu,
+    duckdbCpuSeconds: duckCpu,
+    cpuRatio: Math.round((sum(emuCpu) / sum(duckCpu)) * 100) / 100,
+    rowsAfter: { emulator: String(emuRows), duckdb: String(duckRows) },
+  }),
+);

@@ -27,7 +27,12 @@ function connect(url: string): Promise<snowflake.Connection> {
 
 function exec(conn: snowflake.Connection, sqlText: string): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) =>
-    conn.execute({ sqlText, fetchAsString: ['Number'], complete: (err, _s, rows) => (err ? reject(err) : resolve((rows ?? []) as Record<string, unknown>[])) }));
+    conn.execute({
+      sqlText,
+      fetchAsString: ['Number'],
+      complete: (err, _s, rows) => (err ? reject(err) : resolve((rows ?? []) as Record<string, unknown>[])),
+    }),
+  );
 }
 
 /** Stream every row of a query; returns the row count. */
@@ -35,7 +40,13 @@ function streamCount(conn: snowflake.Connection, sqlText: string): Promise<numbe
   return new Promise((resolve, reject) => {
     const stmt = conn.execute({ sqlText, streamResult: true, fetchAsString: ['Number', 'Date'] });
     let n = 0;
-    stmt.streamRows().on('data', () => { n++; }).on('error', reject).on('end', () => resolve(n));
+    stmt
+      .streamRows()
+      .on('data', () => {
+        n++;
+      })
+      .on('error', reject)
+      .on('end', () => resolve(n));
   });
 }
 
@@ -61,9 +72,13 @@ async function measure(url: string, schema: string, pid: number): Promise<Measur
     const streamSeconds = seconds(t0);
 
     t0 = performance.now();
-    const [unload] = await exec(conn, `COPY INTO @BENCH.PUBLIC.UNLOAD/lineitem/ FROM SNOWFLAKE_SAMPLE_DATA.${schema}.LINEITEM FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE`);
+    const [unload] = await exec(
+      conn,
+      `COPY INTO @BENCH.PUBLIC.UNLOAD/lineitem/ FROM SNOWFLAKE_SAMPLE_DATA.${schema}.LINEITEM FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE`,
+    );
     const unloadSeconds = seconds(t0);
-    if (Number(unload.rows_unloaded) !== rows) throw new Error(`unloaded ${String(unload.rows_unloaded)} rows, streamed ${rows}`);
+    if (Number(unload.rows_unloaded) !== rows)
+      throw new Error(`unloaded ${String(unload.rows_unloaded)} rows, streamed ${rows}`);
     const unloadFiles = (await exec(conn, 'LIST @BENCH.PUBLIC.UNLOAD/lineitem/')).length;
     await exec(conn, 'DROP STAGE BENCH.PUBLIC.UNLOAD');
     return { rows, streamSeconds, unloadSeconds, unloadFiles, rssMiB: peakRssMiB(pid) };
@@ -108,8 +123,12 @@ export async function run(args: string[]): Promise<void> {
 
   console.log(`emulator bench — SNOWFLAKE_SAMPLE_DATA.${schema}.LINEITEM, ${rows.toLocaleString('en-US')} rows`);
   console.log(`  emulator ready (incl. TPC-H seeding if absent): ${startSeconds.toFixed(1)} s`);
-  console.log(`  SELECT * streamed via snowflake-sdk:           ${Math.round(rows / streamSeconds).toLocaleString('en-US')} rows/s (${streamSeconds.toFixed(1)} s)`);
+  console.log(
+    `  SELECT * streamed via snowflake-sdk:           ${Math.round(rows / streamSeconds).toLocaleString('en-US')} rows/s (${streamSeconds.toFixed(1)} s)`,
+  );
   console.log(`  COPY INTO @stage Parquet (unload):             ${unloadSeconds.toFixed(2)} s, ${unloadFiles} files`);
-  console.log(`  DuckDB COPY TO Parquet (same table):           ${duckSeconds.toFixed(2)} s  → unload/DuckDB ratio ${(unloadSeconds / duckSeconds).toFixed(2)}`);
+  console.log(
+    `  DuckDB COPY TO Parquet (same table):           ${duckSeconds.toFixed(2)} s  → unload/DuckDB ratio ${(unloadSeconds / duckSeconds).toFixed(2)}`,
+  );
   console.log(`  emulator child process peak RSS (VmHWM):       ${rssMiB.toFixed(0)} MiB`);
 }

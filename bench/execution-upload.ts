@@ -33,12 +33,18 @@ import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { BENCH_USER, freePort, startEmulatorChild } from './common.js';
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { executions: { type: 'string' }, rows: { type: 'string' }, concurrency: { type: 'string' }, interval: { type: 'string' } },
+    options: {
+      executions: { type: 'string' },
+      rows: { type: 'string' },
+      concurrency: { type: 'string' },
+      interval: { type: 'string' },
+    },
   });
   const n = Number(values.executions ?? 1000);
   const rowsPer = Number(values.rows ?? 1000);
@@ -67,7 +73,12 @@ export async function run(args: string[]): Promise<void> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
     const accessUrl = `http://127.0.0.1:${port}`;
-    const sf = await connectSnowflake({ account: 'bench', username: BENCH_USER.name, password: BENCH_USER.password, accessUrl });
+    const sf = await connectSnowflake({
+      account: 'bench',
+      username: BENCH_USER.name,
+      password: BENCH_USER.password,
+      accessUrl,
+    });
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
     await sf.query('CREATE SCHEMA IF NOT EXISTS BENCH.RESULTS');
     await sf.close();
@@ -77,7 +88,15 @@ export async function run(args: string[]): Promise<void> {
     const key = secretKeys(generateEncryptionKey())!;
     const userId = '11111111-1111-4111-8111-111111111111';
     await pool.query('TRUNCATE snowflake_sync_queue, workflow_executions, snowflake_configurations');
-    await saveSnowflakeConfiguration(pool, key, { userId, account: 'bench', database: 'BENCH', schema: 'RESULTS', username: BENCH_USER.name, secret: { password: BENCH_USER.password }, accessUrl });
+    await saveSnowflakeConfiguration(pool, key, {
+      userId,
+      account: 'bench',
+      database: 'BENCH',
+      schema: 'RESULTS',
+      username: BENCH_USER.name,
+      secret: { password: BENCH_USER.password },
+      accessUrl,
+    });
     const tIns = Date.now();
     await pool.query(
       `INSERT INTO workflow_executions (execution_id, user_id, workflow_name, status, results)
@@ -91,7 +110,10 @@ export async function run(args: string[]): Promise<void> {
 
     const native = await NativeConnection.connect({ address: temporal.address });
     const conn = await Connection.connect({ address: temporal.address });
-    stops.unshift(() => conn.close(), () => native.close());
+    stops.unshift(
+      () => conn.close(),
+      () => native.close(),
+    );
     const client = new Client({ connection: conn, namespace: temporal.namespace });
     const taskQueue = 'floe-bench-execution-upload';
     const workflowBundle = await bundleWorkflowCode({
@@ -103,7 +125,9 @@ export async function run(args: string[]): Promise<void> {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle,
-      activities: wrapActivities(createExecutionUploadActivities({ pool, secretKeys: key, tmpDir: path.join(work, 'tmp') })),
+      activities: wrapActivities(
+        createExecutionUploadActivities({ pool, secretKeys: key, tmpDir: path.join(work, 'tmp') }),
+      ),
       maxConcurrentActivityTaskExecutions: concurrency + 2,
     });
     const running = worker.run();
@@ -111,15 +135,25 @@ export async function run(args: string[]): Promise<void> {
       worker.shutdown();
       await running.catch(() => undefined);
     });
-    await ensureExecutionUploadSchedule(client, { taskQueue, intervalSeconds: interval, input: { maxConcurrent: concurrency } });
+    await ensureExecutionUploadSchedule(client, {
+      taskQueue,
+      intervalSeconds: interval,
+      input: { maxConcurrent: concurrency },
+    });
     stops.unshift(() => deleteExecutionUploadSchedule(client));
 
     const t0 = Date.now();
-    await pool.query(`UPDATE workflow_executions SET status = 'completed', completed_at = clock_timestamp() WHERE status = 'running'`);
-    console.log(`completed ${n} executions (trigger queued them) in ${((Date.now() - t0) / 1000).toFixed(1)} s; schedule every ${interval} s, ${concurrency} at once`);
+    await pool.query(
+      `UPDATE workflow_executions SET status = 'completed', completed_at = clock_timestamp() WHERE status = 'running'`,
+    );
+    console.log(
+      `completed ${n} executions (trigger queued them) in ${((Date.now() - t0) / 1000).toFixed(1)} s; schedule every ${interval} s, ${concurrency} at once`,
+    );
     let last = '';
     for (;;) {
-      const { rows } = await pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM snowflake_sync_queue GROUP BY status ORDER BY status');
+      const { rows } = await pool.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM snowflake_sync_queue GROUP BY status ORDER BY status',
+      );
       const open = rows.filter((r) => r.status === 'pending' || r.status === 'processing').reduce((a, r) => a + r.n, 0);
       const line = rows.map((r) => `${r.status}=${r.n}`).join(' ');
       if (line !== last) {
@@ -129,7 +163,15 @@ export async function run(args: string[]): Promise<void> {
       if (open === 0) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
-    const { rows: st } = await pool.query<{ done: number; failed: number; first_claim: Date; first_done: Date; last_done: Date; t_complete: Date; rows: string }>(
+    const { rows: st } = await pool.query<{
+      done: number;
+      failed: number;
+      first_claim: Date;
+      first_done: Date;
+      last_done: Date;
+      t_complete: Date;
+      rows: string;
+    }>(
       `SELECT count(*) FILTER (WHERE q.status = 'completed')::int AS done, count(*) FILTER (WHERE q.status <> 'completed')::int AS failed,
               min(q.processed_at) AS first_done, max(q.processed_at) AS last_done, min(e.completed_at) AS t_complete,
               sum(q.rows_uploaded)::text AS rows
@@ -144,10 +186,18 @@ export async function run(args: string[]): Promise<void> {
     const uploadWall = (s.last_done.getTime() - s.first_done.getTime()) / 1000;
     const lats = lat.map((r) => r.s);
     console.log('');
-    console.log(`execution-upload: ${s.done} of ${n} executions uploaded (${s.failed} not), ${Number(s.rows).toLocaleString('en')} rows, ${os.cpus().length} cores`);
-    console.log(`  completion → last upload: ${wall.toFixed(1)} s = ${((s.done / wall) * 60).toFixed(0)} executions/min, ${(Number(s.rows) / wall).toFixed(0)} rows/s`);
-    console.log(`  first upload → last upload: ${uploadWall.toFixed(1)} s = ${(((s.done - 1) / Math.max(uploadWall, 0.001)) * 60).toFixed(0)} executions/min, ${(((s.done - 1) * rowsPer) / Math.max(uploadWall, 0.001)).toFixed(0)} rows/s`);
-    console.log(`  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}, first drain at the next ${interval} s tick)`);
+    console.log(
+      `execution-upload: ${s.done} of ${n} executions uploaded (${s.failed} not), ${Number(s.rows).toLocaleString('en')} rows, ${os.cpus().length} cores`,
+    );
+    console.log(
+      `  completion → last upload: ${wall.toFixed(1)} s = ${((s.done / wall) * 60).toFixed(0)} executions/min, ${(Number(s.rows) / wall).toFixed(0)} rows/s`,
+    );
+    console.log(
+      `  first upload → last upload: ${uploadWall.toFixed(1)} s = ${(((s.done - 1) / Math.max(uploadWall, 0.001)) * 60).toFixed(0)} executions/min, ${(((s.done - 1) * rowsPer) / Math.max(uploadWall, 0.001)).toFixed(0)} rows/s`,
+    );
+    console.log(
+      `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}, first drain at the next ${interval} s tick)`,
+    );
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });

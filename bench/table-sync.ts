@@ -48,7 +48,14 @@ export async function run(args: string[]): Promise<void> {
   const t0 = Date.now();
   const child = await startEmulatorChild(port, dataDir, scale);
   console.log(`emulator up in ${secs(Date.now() - t0)} s (TPC-H SF${scale}; first run seeds)`);
-  const settings = { account: 'floe', username: 'bench', password: 'bench', accessUrl: `http://127.0.0.1:${port}`, database: 'BENCH', schema: 'S' };
+  const settings = {
+    account: 'floe',
+    username: 'bench',
+    password: 'bench',
+    accessUrl: `http://127.0.0.1:${port}`,
+    database: 'BENCH',
+    schema: 'S',
+  };
   const sf = await connectSnowflake(settings);
   try {
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
@@ -56,14 +63,29 @@ export async function run(args: string[]): Promise<void> {
     const source = { database: 'SNOWFLAKE_SAMPLE_DATA', schema: tpchSchemaName(scale), table: 'LINEITEM' };
     const desc = await describeSource(sf, source);
     const rows = desc.rowCount ?? 0;
-    console.log(`source ${S.displayName(source)}: ${rows.toLocaleString('en-US')} rows, ${desc.columns.length} columns`);
-    const acts = createTableSyncActivities({ snowflake: settings, duckdbPath: path.join(work, 'target.duckdb'), tmpDir: path.join(work, 'tmp') });
+    console.log(
+      `source ${S.displayName(source)}: ${rows.toLocaleString('en-US')} rows, ${desc.columns.length} columns`,
+    );
+    const acts = createTableSyncActivities({
+      snowflake: settings,
+      duckdbPath: path.join(work, 'target.duckdb'),
+      tmpDir: path.join(work, 'tmp'),
+    });
 
     // 1. Stage full refresh.
     let t = Date.now();
-    const r = await acts.tableSyncTransfer({ jobId: 'bench-stage', tableId: 'bench', source, strategy: 'full', method: 'stage', columns: desc.columns });
+    const r = await acts.tableSyncTransfer({
+      jobId: 'bench-stage',
+      tableId: 'bench',
+      source,
+      strategy: 'full',
+      method: 'stage',
+      columns: desc.columns,
+    });
     const stageMs = Date.now() - t;
-    console.log(`stage  full refresh: ${r.rowsInTarget.toLocaleString('en-US')} rows in ${secs(stageMs)} s = ${Math.round(r.rowsInTarget / (stageMs / 1000)).toLocaleString('en-US')} rows/s (${r.files} files, ${mb(r.bytes)} MB Parquet)`);
+    console.log(
+      `stage  full refresh: ${r.rowsInTarget.toLocaleString('en-US')} rows in ${secs(stageMs)} s = ${Math.round(r.rowsInTarget / (stageMs / 1000)).toLocaleString('en-US')} rows/s (${r.files} files, ${mb(r.bytes)} MB Parquet)`,
+    );
 
     // 2. Floor: the emulator's unload of the same SELECT + DuckDB read_parquet of the same files.
     const stage: [string, string, string] = ['BENCH', 'S', 'FLOE_STAGE'];
@@ -86,22 +108,40 @@ export async function run(args: string[]): Promise<void> {
     inst.closeSync();
     await sf.query(S.removeSql(stagePath));
     const floorMs = unloadMs + readMs;
-    console.log(`floor: unload ${secs(unloadMs)} s + read_parquet ${secs(readMs)} s = ${secs(floorMs)} s; stage sync / floor = ${(stageMs / floorMs).toFixed(2)}`);
+    console.log(
+      `floor: unload ${secs(unloadMs)} s + read_parquet ${secs(readMs)} s = ${secs(floorMs)} s; stage sync / floor = ${(stageMs / floorMs).toFixed(2)}`,
+    );
 
     // 3. Stream full refresh of a stated subset.
     if (!values['skip-stream']) {
       const sub = { database: 'BENCH', schema: 'S', table: 'LINEITEM_SUB' };
-      await sf.query(`CREATE OR REPLACE TABLE BENCH.S.LINEITEM_SUB AS SELECT * FROM ${S.displayName(source)} LIMIT ${Math.floor(streamRows)}`);
+      await sf.query(
+        `CREATE OR REPLACE TABLE BENCH.S.LINEITEM_SUB AS SELECT * FROM ${S.displayName(source)} LIMIT ${Math.floor(streamRows)}`,
+      );
       const subDesc = await describeSource(sf, sub);
       // Stream floor: the driver alone decoding the same rows (array rows, numbers/JSON/binary as strings).
       t = Date.now();
       let raw = 0;
-      for await (const _row of sf.stream(S.streamSelect(sub, subDesc.columns), undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'], rowMode: 'array' }) as AsyncIterable<unknown[]>) raw++;
+      for await (const _row of sf.stream(S.streamSelect(sub, subDesc.columns), undefined, {
+        fetchAsString: ['Number', 'JSON', 'Buffer'],
+        rowMode: 'array',
+      }) as AsyncIterable<unknown[]>)
+        raw++;
       const rawMs = Date.now() - t;
       t = Date.now();
-      const s = await acts.tableSyncTransfer({ jobId: 'bench-stream', tableId: 'bench', source: sub, strategy: 'full', method: 'stream', columns: subDesc.columns, batchRows: 50_000 });
+      const s = await acts.tableSyncTransfer({
+        jobId: 'bench-stream',
+        tableId: 'bench',
+        source: sub,
+        strategy: 'full',
+        method: 'stream',
+        columns: subDesc.columns,
+        batchRows: 50_000,
+      });
       const streamMs = Date.now() - t;
-      console.log(`stream full refresh: ${s.rowsInTarget.toLocaleString('en-US')} rows (first ${streamRows.toLocaleString('en-US')} of LINEITEM) in ${secs(streamMs)} s = ${Math.round(s.rowsInTarget / (streamMs / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${Math.round(raw / (rawMs / 1000)).toLocaleString('en-US')} rows/s (stream sync / driver floor = ${(streamMs / rawMs).toFixed(2)})`);
+      console.log(
+        `stream full refresh: ${s.rowsInTarget.toLocaleString('en-US')} rows (first ${streamRows.toLocaleString('en-US')} of LINEITEM) in ${secs(streamMs)} s = ${Math.round(s.rowsInTarget / (streamMs / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${Math.round(raw / (rawMs / 1000)).toLocaleString('en-US')} rows/s (stream sync / driver floor = ${(streamMs / rawMs).toFixed(2)})`,
+      );
     }
     console.log(`worker (this process) peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
   } finally {

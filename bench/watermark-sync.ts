@@ -25,12 +25,20 @@ import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
-import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncConfig, type WatermarkSyncResult, type WatermarkTableSpec } from '../src/jobs/watermarkSync.js';
+import {
+  WATERMARK_SYNC_WORKFLOW,
+  type WatermarkSyncConfig,
+  type WatermarkSyncResult,
+  type WatermarkTableSpec,
+} from '../src/jobs/watermarkSync.js';
 import { freePort, startEmulatorChild, peakRssMiB } from './common.js';
 
 /** Run the benchmark (see the module comment). */
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string' }, batch: { type: 'string' }, update: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { rows: { type: 'string' }, batch: { type: 'string' }, update: { type: 'string' } },
+  });
   const rows = Number(values.rows ?? 1_000_000);
   const batch = Number(values.batch ?? 100_000);
   const update = Number(values.update ?? 100_000);
@@ -54,21 +62,30 @@ export async function run(args: string[]): Promise<void> {
     await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.BENCH');
 
     let t = Date.now();
-    await pool.query(`CREATE TABLE public.bench_rows (id bigint PRIMARY KEY, account int NOT NULL, amount numeric(18,4), note text, payload jsonb, updated_at timestamptz NOT NULL)`);
+    await pool.query(
+      `CREATE TABLE public.bench_rows (id bigint PRIMARY KEY, account int NOT NULL, amount numeric(18,4), note text, payload jsonb, updated_at timestamptz NOT NULL)`,
+    );
     await pool.query(`INSERT INTO public.bench_rows
       SELECT i, i % 1000, (i * 1.2345)::numeric(18,4), 'note ' || md5(i::text), jsonb_build_object('i', i, 'tag', 't' || (i % 10)),
              timestamptz '2024-01-01' + make_interval(secs => i / 10)
       FROM generate_series(1, ${rows}) i`);
     await pool.query(`CREATE INDEX ON public.bench_rows (updated_at, id)`);
     await pool.query(`ANALYZE public.bench_rows`);
-    console.log(`source: ${rows.toLocaleString('en-US')} rows in PostgreSQL (${((Date.now() - t) / 1000).toFixed(1)} s to generate)`);
+    console.log(
+      `source: ${rows.toLocaleString('en-US')} rows in PostgreSQL (${((Date.now() - t) / 1000).toFixed(1)} s to generate)`,
+    );
 
     const taskQueue = 'bench-wm';
     const bundle = await bundleWorkflowCode({
       workflowsPath: path.join(projectRoot, 'src/workflows/watermarkSync.ts'),
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     });
-    const raw = createWatermarkSyncActivities({ pool, sourcePool: pool, snowflake: settings, tmpDir: path.join(root, 'tmp') });
+    const raw = createWatermarkSyncActivities({
+      pool,
+      sourcePool: pool,
+      snowflake: settings,
+      tmpDir: path.join(root, 'tmp'),
+    });
     // Sum each batch's phase timings (read / stage / merge / advance) for the report.
     let phases = { read: 0, stage: 0, merge: 0, advance: 0 };
     const activities = wrapActivities({
@@ -79,25 +96,59 @@ export async function run(args: string[]): Promise<void> {
         return r;
       },
     });
-    worker = await Worker.create({ connection: native, taskQueue, activities, workflowBundle: bundle, maxConcurrentActivityTaskExecutions: 2 });
+    worker = await Worker.create({
+      connection: native,
+      taskQueue,
+      activities,
+      workflowBundle: bundle,
+      maxConcurrentActivityTaskExecutions: 2,
+    });
     running = worker.run();
     const client = new Client({ connection: conn });
 
     const table = (over: Partial<WatermarkTableSpec>): WatermarkTableSpec => ({
-      source: 'public.bench_rows', target: 'ANALYTICS.BENCH.ROWS', pk: ['id'], watermarkColumn: 'updated_at', batchSize: batch,
-      transform: null, lagSeconds: 0, loadMethod: 'auto', fileFormat: 'csv', bindMaxRows: 5000, softDeleteColumn: null, createTarget: true, ...over,
+      source: 'public.bench_rows',
+      target: 'ANALYTICS.BENCH.ROWS',
+      pk: ['id'],
+      watermarkColumn: 'updated_at',
+      batchSize: batch,
+      transform: null,
+      lagSeconds: 0,
+      loadMethod: 'auto',
+      fileFormat: 'csv',
+      bindMaxRows: 5000,
+      softDeleteColumn: null,
+      createTarget: true,
+      ...over,
     });
     let n = 0;
     const sync = async (spec: WatermarkTableSpec): Promise<{ result: WatermarkSyncResult; seconds: number }> => {
-      const config: WatermarkSyncConfig = { name: 'bench', syncIntervalSeconds: 120, maxParallelTables: 1, tables: [spec] };
+      const config: WatermarkSyncConfig = {
+        name: 'bench',
+        syncIntervalSeconds: 120,
+        maxParallelTables: 1,
+        tables: [spec],
+      };
       const started = Date.now();
       phases = { read: 0, stage: 0, merge: 0, advance: 0 };
-      const result = (await client.workflow.execute(WATERMARK_SYNC_WORKFLOW, { taskQueue, workflowId: `bench-wm-${++n}`, args: [{ config }] })) as WatermarkSyncResult;
+      const result = (await client.workflow.execute(WATERMARK_SYNC_WORKFLOW, {
+        taskQueue,
+        workflowId: `bench-wm-${++n}`,
+        args: [{ config }],
+      })) as WatermarkSyncResult;
       if (result.failed) throw new Error(`sync failed: ${result.tables[0].error}`);
       return { result, seconds: (Date.now() - started) / 1000 };
     };
     const line = (label: string, r: { result: WatermarkSyncResult; seconds: number }) =>
-      console.log(`${label.padEnd(44)} ${r.result.rows.toLocaleString('en-US').padStart(10)} rows ${r.seconds.toFixed(1).padStart(7)} s ${Math.round(r.result.rows / r.seconds).toLocaleString('en-US').padStart(9)} rows/s  (${r.result.tables[0].batches} batches: ${r.result.tables[0].binds} binds, ${r.result.tables[0].files} files; read ${(phases.read / 1000).toFixed(1)} s, stage ${(phases.stage / 1000).toFixed(1)} s, merge ${(phases.merge / 1000).toFixed(1)} s)`);
+      console.log(
+        `${label.padEnd(44)} ${r.result.rows.toLocaleString('en-US').padStart(10)} rows ${r.seconds.toFixed(1).padStart(7)} s ${Math.round(
+          r.result.rows / r.seconds,
+        )
+          .toLocaleString('en-US')
+          .padStart(
+            9,
+          )} rows/s  (${r.result.tables[0].batches} batches: ${r.result.tables[0].binds} binds, ${r.result.tables[0].files} files; read ${(phases.read / 1000).toFixed(1)} s, stage ${(phases.stage / 1000).toFixed(1)} s, merge ${(phases.merge / 1000).toFixed(1)} s)`,
+      );
 
     line(`initial catch-up (batch ${batch.toLocaleString('en-US')}, auto→files CSV)`, await sync(table({})));
     const count = await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.BENCH.ROWS');
@@ -106,15 +157,22 @@ export async function run(args: string[]): Promise<void> {
     for (const [label, over] of [
       ['update batch, binds', { loadMethod: 'binds' as const, batchSize: update }],
       ['update batch, files CSV', { loadMethod: 'files' as const, fileFormat: 'csv' as const, batchSize: update }],
-      ['update batch, files Parquet', { loadMethod: 'files' as const, fileFormat: 'parquet' as const, batchSize: update }],
+      [
+        'update batch, files Parquet',
+        { loadMethod: 'files' as const, fileFormat: 'parquet' as const, batchSize: update },
+      ],
     ] as const) {
       t = Date.now();
       // `update` rows move past the high-water mark; the sync merges exactly them (one batch).
-      await pool.query(`UPDATE public.bench_rows SET amount = amount + 1, updated_at = clock_timestamp() WHERE id IN (SELECT id FROM public.bench_rows ORDER BY random() LIMIT ${update})`);
+      await pool.query(
+        `UPDATE public.bench_rows SET amount = amount + 1, updated_at = clock_timestamp() WHERE id IN (SELECT id FROM public.bench_rows ORDER BY random() LIMIT ${update})`,
+      );
       line(`${label} (${update.toLocaleString('en-US')} rows)`, await sync(table(over)));
     }
     await sf.close();
-    console.log(`peak RSS: worker process ${peakRssMiB('self').toFixed(0)} MiB, emulator process ${peakRssMiB(emu.pid!).toFixed(0)} MiB`);
+    console.log(
+      `peak RSS: worker process ${peakRssMiB('self').toFixed(0)} MiB, emulator process ${peakRssMiB(emu.pid!).toFixed(0)} MiB`,
+    );
   } finally {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);

@@ -107,7 +107,8 @@ function aptInstall(packages, why) {
   if (!prefix) throw new BootstrapError(`${why}: run as root: ${cmdline}`);
   log(`${why}: ${cmdline}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const sh = (args) => (prefix.length ? run(prefix[0], [...prefix.slice(1), ...args], { env }) : run(args[0], args.slice(1), { env }));
+  const sh = (args) =>
+    prefix.length ? run(prefix[0], [...prefix.slice(1), ...args], { env }) : run(args[0], args.slice(1), { env });
   sh(['apt-get', 'update']);
   sh(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
 }
@@ -117,7 +118,10 @@ function aptInstall(packages, why) {
 // `npm ci` or pip. Only taken when there is work to do; the work is re-checked after locking.
 // ---------------------------------------------------------------------------------------------
 
-const lockDir = path.join(os.tmpdir(), `floe-bootstrap-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}.lock`);
+const lockDir = path.join(
+  os.tmpdir(),
+  `floe-bootstrap-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}.lock`,
+);
 
 function pidAlive(pid) {
   try {
@@ -220,7 +224,8 @@ function npmNeeded(lockHash) {
 
 function ensureNpm() {
   const lockFile = path.join(projectRoot, 'package-lock.json');
-  if (!fs.existsSync(lockFile)) throw new BootstrapError('package-lock.json is missing: run `npm install` once and commit it');
+  if (!fs.existsSync(lockFile))
+    throw new BootstrapError('package-lock.json is missing: run `npm install` once and commit it');
   const lockHash = sha256File(lockFile);
   const why = npmNeeded(lockHash);
   if (!why) return false;
@@ -233,14 +238,17 @@ function ensureNpm() {
     // The lock records only this platform's optional binaries (@rollup/rollup-<os>-<cpu>, @swc/core-*):
     // the registry mirror this project was locked against lacks the others, and `npm ci` insists on
     // every platform's entry. `npm install --no-save` installs the exact locked versions instead.
-    log('npm ci refused the lock (other platforms\' optional binaries are not recorded); npm install --no-save');
+    log("npm ci refused the lock (other platforms' optional binaries are not recorded); npm install --no-save");
     const before = fs.readFileSync(lockFile);
     try {
-      run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { hint: 'Check network access to the npm registry.' });
+      run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], {
+        hint: 'Check network access to the npm registry.',
+      });
     } finally {
       if (!fs.readFileSync(lockFile).equals(before)) fs.writeFileSync(lockFile, before); // never rewrite the lock
     }
-    if (!installedTreeMatchesLock()) throw new BootstrapError('npm install did not produce the tree package-lock.json describes');
+    if (!installedTreeMatchesLock())
+      throw new BootstrapError('npm install did not produce the tree package-lock.json describes');
   } else {
     process.stderr.write(out);
     throw new BootstrapError(`\`npm ci\` failed (exit code ${ci.status}). Check network access to the npm registry.`);
@@ -301,8 +309,13 @@ function createVenv() {
   if (res.status !== 0) {
     // Debian/Ubuntu ship venv without ensurepip unless python3-venv is installed.
     fs.rmSync(venvDir, { recursive: true, force: true });
-    const ver = spawnSync(python, ['-c', 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], { encoding: 'utf8' }).stdout.trim();
-    aptInstall(['python3-venv', ...(ver ? [`python${ver}-venv`] : [])], `\`${python} -m venv\` failed (${(res.stderr || '').trim().split('\n').pop()})`);
+    const ver = spawnSync(python, ['-c', 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    aptInstall(
+      ['python3-venv', ...(ver ? [`python${ver}-venv`] : [])],
+      `\`${python} -m venv\` failed (${(res.stderr || '').trim().split('\n').pop()})`,
+    );
     run(python, ['-m', 'venv', venvDir]);
   }
 }
@@ -337,7 +350,9 @@ function ensurePython() {
     const srcDir = path.join(sp, `duckdb_extension_${ext}`, 'extensions', DUCKDB_VERSION);
     const files = fs.existsSync(srcDir) ? fs.readdirSync(srcDir).filter((f) => f.endsWith('.duckdb_extension')) : [];
     if (files.length !== 1) {
-      throw new BootstrapError(`expected one .duckdb_extension file in ${srcDir}, found ${files.length}: the wheel layout changed`);
+      throw new BootstrapError(
+        `expected one .duckdb_extension file in ${srcDir}, found ${files.length}: the wheel layout changed`,
+      );
     }
     // Copy then rename: a DuckDB process may be loading the old file right now.
     const tmp = `${extensionFile(ext)}.tmp-${process.pid}`;
@@ -371,7 +386,9 @@ function ensureDuckdbMatch() {
         '(src/infra/paths.ts duckdbVersion). Pin @duckdb/node-api to the matching release, or bump duckdbVersion.',
     );
   }
-  const stampValue = JSON.stringify({ nodeVersion, pythonStampValue, ext: EXTENSIONS.map((e) => fs.statSync(extensionFile(e)).size) }) + '\n';
+  const stampValue =
+    JSON.stringify({ nodeVersion, pythonStampValue, ext: EXTENSIONS.map((e) => fs.statSync(extensionFile(e)).size) }) +
+    '\n';
   if (readStamp('duckdb-check.json') === stampValue) return false;
   const script = `
     const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -385,7 +402,10 @@ function ensureDuckdbMatch() {
     for (const e of ${JSON.stringify(EXTENSIONS)}) await conn.run('LOAD ' + e);
     conn.closeSync(); inst.closeSync();
   `;
-  const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: projectRoot, encoding: 'utf8' });
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  });
   if (res.status !== 0) {
     throw new BootstrapError(
       `DuckDB from @duckdb/node-api cannot load the vendored ${DUCKDB_VERSION} extensions in ${extensionTargetDir}:\n${res.stderr.trim()}`,
@@ -424,7 +444,8 @@ function ensurePostgres() {
   if (process.env.DATABASE_URL) return false;
   if (findPgBinDir()) return false;
   aptInstall(['postgresql'], 'PostgreSQL is not installed and DATABASE_URL is not set');
-  if (!findPgBinDir()) throw new BootstrapError('apt-get installed postgresql but no initdb was found under /usr/lib/postgresql/*/bin');
+  if (!findPgBinDir())
+    throw new BootstrapError('apt-get installed postgresql but no initdb was found under /usr/lib/postgresql/*/bin');
   return true;
 }
 

@@ -58,7 +58,11 @@ class Api {
   }
 
   /** Start a sync and poll `GET /sync/jobs/{id}` until it ends; throws unless it completed. */
-  async sync(table: { database_name: string; schema_name: string; table_name: string }, strategy: 'full' | 'incremental', extra: Record<string, unknown> = {}): Promise<JobView> {
+  async sync(
+    table: { database_name: string; schema_name: string; table_name: string },
+    strategy: 'full' | 'incremental',
+    extra: Record<string, unknown> = {},
+  ): Promise<JobView> {
     const started = await this.call<{ job_id: string }>('POST', '/sync/start', { ...table, strategy, ...extra });
     process.stdout.write(`  job ${started.job_id} `);
     for (;;) {
@@ -104,7 +108,9 @@ async function main(): Promise<void> {
     // Quiet request logs unless the user asks for them (LOG_LEVEL=info npm run demo).
     stack = await startStack({ seedTpch: 1, env: { LOG_LEVEL: 'warn', ...processEnv() } });
     const { config, urls } = stack;
-    console.log(`  up in ${((Date.now() - t0) / 1000).toFixed(1)} s: API ${urls.api}, Snowflake ${urls.snowflake}, Temporal ${urls.temporal}`);
+    console.log(
+      `  up in ${((Date.now() - t0) / 1000).toFixed(1)} s: API ${urls.api}, Snowflake ${urls.snowflake}, Temporal ${urls.temporal}`,
+    );
     if (!urls.api) throw new Error('the API did not start');
     for (const note of stack.notes) console.log(`  note: ${note}`);
 
@@ -112,8 +118,13 @@ async function main(): Promise<void> {
     await api.login(config.api.adminUsername, config.api.adminPassword);
 
     const sample = { database_name: 'SNOWFLAKE_SAMPLE_DATA', schema_name: 'TPCH_SF1' };
-    const listing = await api.call<{ tables: { name: string; rows: number }[] }>('GET', '/sync/tables/TPCH_SF1?database=SNOWFLAKE_SAMPLE_DATA');
-    console.log(`\nSNOWFLAKE_SAMPLE_DATA.TPCH_SF1: ${listing.tables.map((t) => `${t.name} (${Number(t.rows).toLocaleString('en-US')})`).join(', ')}`);
+    const listing = await api.call<{ tables: { name: string; rows: number }[] }>(
+      'GET',
+      '/sync/tables/TPCH_SF1?database=SNOWFLAKE_SAMPLE_DATA',
+    );
+    console.log(
+      `\nSNOWFLAKE_SAMPLE_DATA.TPCH_SF1: ${listing.tables.map((t) => `${t.name} (${Number(t.rows).toLocaleString('en-US')})`).join(', ')}`,
+    );
 
     console.log('\n1. Full sync of SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.LINEITEM');
     const lineitem = { ...sample, table_name: 'LINEITEM' };
@@ -122,7 +133,9 @@ async function main(): Promise<void> {
     report('LINEITEM', li);
     check(li.stats?.rowsInTarget === 6_001_215, 'DuckDB LINEITEM holds 6,001,215 rows');
 
-    console.log('\n2. Full sync of ORDERS (FLOE_DEMO.SALES.ORDERS: TPCH_SF1.ORDERS plus an O_UPDATED_AT watermark column)');
+    console.log(
+      '\n2. Full sync of ORDERS (FLOE_DEMO.SALES.ORDERS: TPCH_SF1.ORDERS plus an O_UPDATED_AT watermark column)',
+    );
     await withSnowflake(config.snowflake, async (sf) => {
       await sf.query('CREATE DATABASE IF NOT EXISTS FLOE_DEMO');
       await sf.query('CREATE SCHEMA IF NOT EXISTS FLOE_DEMO.SALES');
@@ -133,12 +146,18 @@ async function main(): Promise<void> {
       );
     });
     const orders = { database_name: 'FLOE_DEMO', schema_name: 'SALES', table_name: 'ORDERS' };
-    await api.call('POST', '/sync/tables/register', { ...orders, primary_key: 'O_ORDERKEY', watermark_column: 'O_UPDATED_AT' });
+    await api.call('POST', '/sync/tables/register', {
+      ...orders,
+      primary_key: 'O_ORDERKEY',
+      watermark_column: 'O_UPDATED_AT',
+    });
     const full = await api.sync(orders, 'full');
     report('ORDERS', full);
     check(full.stats?.rowsInTarget === 1_500_000, 'DuckDB ORDERS holds 1,500,000 rows');
 
-    console.log(`\n3. ${NEW_ORDERS.toLocaleString('en-US')} new and ${UPDATED_ORDERS} updated ORDERS rows written in Snowflake`);
+    console.log(
+      `\n3. ${NEW_ORDERS.toLocaleString('en-US')} new and ${UPDATED_ORDERS} updated ORDERS rows written in Snowflake`,
+    );
     // The incremental bound is inclusive (rows tied on the high-water mark are re-read, MERGE makes
     // that harmless), so the rows it reads are the changed ones plus those ties.
     const ties = await withSnowflake(config.snowflake, async (sf) => {
@@ -174,23 +193,34 @@ async function main(): Promise<void> {
       inc.stats?.rowsInserted === NEW_ORDERS && inc.stats?.rowsUpdated === UPDATED_ORDERS + ties,
       `it inserted the ${NEW_ORDERS.toLocaleString('en-US')} new rows and updated the ${UPDATED_ORDERS} changed ones (+ the ${ties} tie(s))`,
     );
-    check(inc.stats?.rowsInTarget === 1_500_000 + NEW_ORDERS, `DuckDB ORDERS holds ${(1_500_000 + NEW_ORDERS).toLocaleString('en-US')} rows`);
+    check(
+      inc.stats?.rowsInTarget === 1_500_000 + NEW_ORDERS,
+      `DuckDB ORDERS holds ${(1_500_000 + NEW_ORDERS).toLocaleString('en-US')} rows`,
+    );
     // The target is the registration's: "FLOE_DEMO__SALES"."ORDERS" by default (<DATABASE>__<SCHEMA>),
     // or "SALES"."ORDERS" for a registration made before targets were recorded (migrations/0007).
     const updatedInDuck = await withDuckDb(config.duckdbPath, async (conn) => {
-      const r = await conn.runAndReadAll(`SELECT count(*) FROM ${inc.stats!.target} WHERE O_COMMENT = 'updated by the floe demo' AND O_ORDERSTATUS = 'F'`);
+      const r = await conn.runAndReadAll(
+        `SELECT count(*) FROM ${inc.stats!.target} WHERE O_COMMENT = 'updated by the floe demo' AND O_ORDERSTATUS = 'F'`,
+      );
       return Number(r.getRows()[0][0]);
     });
     check(updatedInDuck === UPDATED_ORDERS, `the ${UPDATED_ORDERS} updated rows carry their new values in DuckDB`);
 
     console.log('\nJobs (Temporal workflow ids; history in the Web UI or `temporal workflow show -w <id>`):');
-    for (const [label, job] of [['LINEITEM full', li], ['ORDERS full', full], ['ORDERS incremental', inc]] as const) {
+    for (const [label, job] of [
+      ['LINEITEM full', li],
+      ['ORDERS full', full],
+      ['ORDERS incremental', inc],
+    ] as const) {
       console.log(`  ${label.padEnd(20)} ${job.job_id}`);
     }
     console.log(`\nDuckDB file:      ${config.duckdbPath}  (open it with the duckdb CLI once the stack is stopped)`);
     console.log(`DuckDB tables:    ${li.stats!.target} and ${inc.stats!.target}`);
     console.log(`Temporal Web UI:  ${urls.temporalUi ?? '(disabled)'}  (only while the stack runs: \`npm run stack\`)`);
-    console.log(`Temporal CLI:     .floe/venv/bin/temporal workflow list --address ${urls.temporal} --query "FloeJobKind='table_sync'"`);
+    console.log(
+      `Temporal CLI:     .floe/venv/bin/temporal workflow list --address ${urls.temporal} --query "FloeJobKind='table_sync'"`,
+    );
     console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   } finally {
     if (stack) {

@@ -17,7 +17,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { applyPgSyncConfig, backfillPgSync, describePgSync, pausePgSync, resumePgSync, triggerPgSync } from '../src/client/watermarkSync.js';
+import {
+  applyPgSyncConfig,
+  backfillPgSync,
+  describePgSync,
+  pausePgSync,
+  resumePgSync,
+  triggerPgSync,
+} from '../src/client/watermarkSync.js';
 import { envValue, loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/index.js';
 import { DEFAULT_PG_SYNC_NAME } from '../src/jobs/watermarkSync.js';
@@ -25,7 +32,8 @@ import { parsePgSyncConfig, PgSyncConfigError } from '../src/pgsync/config.js';
 import { discover, formatDiscovery } from '../src/pgsync/discovery.js';
 import { listWatermarks } from '../src/pgsync/store.js';
 
-const USAGE = 'usage: npm run pg-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
+const USAGE =
+  'usage: npm run pg-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -80,7 +88,9 @@ async function main(): Promise<number> {
       case 'apply': {
         const config = applying!;
         const r = await applyPgSyncConfig(client, config, { taskQueue: cfg.temporal.taskQueues.watermarkSync });
-        console.log(`${r.scheduleId}: ${r.action} (${config.tables.length} tables, every ${config.syncIntervalSeconds} s)`);
+        console.log(
+          `${r.scheduleId}: ${r.action} (${config.tables.length} tables, every ${config.syncIntervalSeconds} s)`,
+        );
         return 0;
       }
       case 'pause':
@@ -108,7 +118,13 @@ async function main(): Promise<number> {
       case 'status': {
         const pool = createPool(cfg.databaseUrl, { max: 2, applicationName: 'floe-pg-sync' });
         try {
-          console.log(JSON.stringify({ schedule: await describePgSync(client, name), tables: await listWatermarks(pool) }, null, 2));
+          console.log(
+            JSON.stringify(
+              { schedule: await describePgSync(client, name), tables: await listWatermarks(pool) },
+              null,
+              2,
+            ),
+          );
           return 0;
         } finally {
           await pool.end();

@@ -18,7 +18,9 @@ async function main(): Promise<number> {
   const databaseUrl = envValue('DATABASE_URL');
   const current = envValue('FLOE_ENCRYPTION_KEY');
   if (!databaseUrl || !current) {
-    process.stderr.write('rotate-key: set DATABASE_URL and FLOE_ENCRYPTION_KEY (the new key), and FLOE_ENCRYPTION_KEY_PREVIOUS (the old one)\n');
+    process.stderr.write(
+      'rotate-key: set DATABASE_URL and FLOE_ENCRYPTION_KEY (the new key), and FLOE_ENCRYPTION_KEY_PREVIOUS (the old one)\n',
+    );
     return 1;
   }
   const keys = secretKeys(current, envValue('FLOE_ENCRYPTION_KEY_PREVIOUS'))!;

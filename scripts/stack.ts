@@ -41,9 +41,15 @@ function numberFlag(name: keyof typeof flags): number | undefined {
 function cleanOrphans(): void {
   const removed = removeOrphanClusters();
   for (const o of removed) {
-    process.stdout.write(`removed ${o.dir} (${(o.bytes / 1e6).toFixed(1)} MB; state directory ${o.requestedDir} is gone)\n`);
+    process.stdout.write(
+      `removed ${o.dir} (${(o.bytes / 1e6).toFixed(1)} MB; state directory ${o.requestedDir} is gone)\n`,
+    );
   }
-  process.stdout.write(removed.length ? `${removed.length} orphaned cluster(s) removed from ${FALLBACK_ROOT}\n` : `no orphaned clusters in ${FALLBACK_ROOT}\n`);
+  process.stdout.write(
+    removed.length
+      ? `${removed.length} orphaned cluster(s) removed from ${FALLBACK_ROOT}\n`
+      : `no orphaned clusters in ${FALLBACK_ROOT}\n`,
+  );
 }
 
 async function main(): Promise<void> {

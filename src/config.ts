@@ -49,7 +49,12 @@ import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
 import { taskQueues, type TaskQueues } from './jobs/taskQueues.js';
-import { privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSettings } from './connectors/snowflake.js';
+import {
+  privateKeyProblem,
+  SNOWFLAKE_AUTHENTICATORS,
+  type SnowflakeAuthenticator,
+  type SnowflakeSettings,
+} from './connectors/snowflake.js';
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -130,7 +135,8 @@ export class ConfigError extends Error {
   }
 }
 
-const required = (what = 'is required') => z.string({ error: (iss) => (iss.input === undefined ? what : 'must be a string') });
+const required = (what = 'is required') =>
+  z.string({ error: (iss) => (iss.input === undefined ? what : 'must be a string') });
 const optionalText = z.string().optional();
 const port = (dflt: number) =>
   z.coerce
@@ -145,56 +151,84 @@ const encryptionKeyText = z
   .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
   .optional();
 
-const envSchema = z.object({
-  DATABASE_URL: required().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7233)')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  FLOE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
-  FLOE_DUCKDB_OWNER: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
-  SNOWFLAKE_ACCOUNT: required(),
-  SNOWFLAKE_USER: required(),
-  SNOWFLAKE_AUTHENTICATOR: z
-    .string()
-    .transform((v) => v.toUpperCase())
-    .pipe(z.enum(SNOWFLAKE_AUTHENTICATORS, { error: `must be one of ${SNOWFLAKE_AUTHENTICATORS.join(', ')}` }))
-    .optional(),
-  SNOWFLAKE_PASSWORD: optionalText,
-  SNOWFLAKE_PRIVATE_KEY: optionalText,
-  SNOWFLAKE_PRIVATE_KEY_PATH: optionalText,
-  SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: optionalText,
-  SNOWFLAKE_TOKEN: optionalText,
-  SNOWFLAKE_TOKEN_FILE_PATH: optionalText,
-  SNOWFLAKE_ACCESS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  SNOWFLAKE_WAREHOUSE: optionalText,
-  SNOWFLAKE_DATABASE: optionalText,
-  SNOWFLAKE_SCHEMA: optionalText,
-  SNOWFLAKE_ROLE: optionalText,
-  DUCKDB_PATH: optionalText,
-  JWT_SECRET_KEY: required().min(32, 'must be at least 32 characters'),
-  ADMIN_USERNAME: z.string().default('admin'),
-  ADMIN_PASSWORD: required().min(1, 'must not be empty'),
-  API_PORT: port(8000),
-  TOKEN_TTL_MINUTES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
-  AUTH_MAX_FAILURES: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').default(10),
-  AUTH_FAILURE_WINDOW_MINUTES: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(15),
-  METRICS_AUTH: z.enum(['none', 'bearer'], { error: "must be 'none' or 'bearer'" }).default('none'),
-  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
-  FLOE_STATE_DIR: optionalText,
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  PG_SYNC_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
-  DUCKLAKE_CATALOG_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
-  DUCKLAKE_DATA_PATH: optionalText,
-  FLOE_ENCRYPTION_KEY: encryptionKeyText,
-  FLOE_ENCRYPTION_KEY_PREVIOUS: encryptionKeyText,
-  EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').default(30),
-  EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(5),
-}).refine((e) => e.METRICS_AUTH !== 'bearer' || e.METRICS_TOKEN !== undefined, {
-  path: ['METRICS_TOKEN'],
-  message: 'is required when METRICS_AUTH=bearer',
-});
+const envSchema = z
+  .object({
+    DATABASE_URL: required().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7233)')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    FLOE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+    FLOE_DUCKDB_OWNER: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+    SNOWFLAKE_ACCOUNT: required(),
+    SNOWFLAKE_USER: required(),
+    SNOWFLAKE_AUTHENTICATOR: z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(z.enum(SNOWFLAKE_AUTHENTICATORS, { error: `must be one of ${SNOWFLAKE_AUTHENTICATORS.join(', ')}` }))
+      .optional(),
+    SNOWFLAKE_PASSWORD: optionalText,
+    SNOWFLAKE_PRIVATE_KEY: optionalText,
+    SNOWFLAKE_PRIVATE_KEY_PATH: optionalText,
+    SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: optionalText,
+    SNOWFLAKE_TOKEN: optionalText,
+    SNOWFLAKE_TOKEN_FILE_PATH: optionalText,
+    SNOWFLAKE_ACCESS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    SNOWFLAKE_WAREHOUSE: optionalText,
+    SNOWFLAKE_DATABASE: optionalText,
+    SNOWFLAKE_SCHEMA: optionalText,
+    SNOWFLAKE_ROLE: optionalText,
+    DUCKDB_PATH: optionalText,
+    JWT_SECRET_KEY: required().min(32, 'must be at least 32 characters'),
+    ADMIN_USERNAME: z.string().default('admin'),
+    ADMIN_PASSWORD: required().min(1, 'must not be empty'),
+    API_PORT: port(8000),
+    TOKEN_TTL_MINUTES: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .positive('must be positive')
+      .default(30),
+    AUTH_MAX_FAILURES: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .default(10),
+    AUTH_FAILURE_WINDOW_MINUTES: z.coerce
+      .number({ error: 'must be a number' })
+      .positive('must be positive')
+      .default(15),
+    METRICS_AUTH: z.enum(['none', 'bearer'], { error: "must be 'none' or 'bearer'" }).default('none'),
+    METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    FLOE_STATE_DIR: optionalText,
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    PG_SYNC_SOURCE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DUCKLAKE_CATALOG_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DUCKLAKE_DATA_PATH: optionalText,
+    FLOE_ENCRYPTION_KEY: encryptionKeyText,
+    FLOE_ENCRYPTION_KEY_PREVIOUS: encryptionKeyText,
+    EXECUTION_UPLOAD_INTERVAL_SECONDS: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .positive('must be positive')
+      .default(30),
+    EXECUTION_UPLOAD_MAX_CONCURRENT: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(5),
+  })
+  .refine((e) => e.METRICS_AUTH !== 'bearer' || e.METRICS_TOKEN !== undefined, {
+    path: ['METRICS_TOKEN'],
+    message: 'is required when METRICS_AUTH=bearer',
+  });
 
 /**
  * Reads and validates floe's configuration.
@@ -212,7 +246,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(cleaned);
   const credential = snowflakeCredential(cleaned);
   const issues: ConfigIssue[] = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }))),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({
+          variable: String(issue.path[0] ?? '(environment)'),
+          problem: issue.message,
+        }))),
     ...credential.issues,
   ];
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
@@ -220,7 +259,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const stateDir = path.resolve(e.FLOE_STATE_DIR ?? defaultStateDir);
   return {
     databaseUrl: e.DATABASE_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.FLOE_TASK_QUEUE, taskQueues: taskQueues(e.FLOE_TASK_QUEUE) },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.FLOE_TASK_QUEUE,
+      taskQueues: taskQueues(e.FLOE_TASK_QUEUE),
+    },
     snowflake: {
       account: e.SNOWFLAKE_ACCOUNT,
       username: e.SNOWFLAKE_USER,
@@ -261,7 +305,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-type SnowflakeCredential = Pick<SnowflakeSettings, 'authenticator' | 'password' | 'privateKey' | 'privateKeyPassphrase' | 'token' | 'tokenFilePath'>;
+type SnowflakeCredential = Pick<
+  SnowflakeSettings,
+  'authenticator' | 'password' | 'privateKey' | 'privateKeyPassphrase' | 'token' | 'tokenFilePath'
+>;
 
 /** The variables that carry each kind of credential. */
 const CREDENTIAL_VARIABLES = {
@@ -291,26 +338,36 @@ function snowflakeCredential(env: Record<string, string>): { settings: Snowflake
   const keyVariable = given('SNOWFLAKE_PRIVATE_KEY') ? 'SNOWFLAKE_PRIVATE_KEY' : 'SNOWFLAKE_PRIVATE_KEY_PATH';
   const tokenVariable = given('SNOWFLAKE_TOKEN') ? 'SNOWFLAKE_TOKEN' : 'SNOWFLAKE_TOKEN_FILE_PATH';
   // An unknown SNOWFLAKE_AUTHENTICATOR is reported by the schema.
-  if (chosen !== undefined && !(SNOWFLAKE_AUTHENTICATORS as readonly string[]).includes(chosen)) return { settings: {}, issues };
+  if (chosen !== undefined && !(SNOWFLAKE_AUTHENTICATORS as readonly string[]).includes(chosen))
+    return { settings: {}, issues };
   const authenticator = (chosen ?? (given(keyVariable) ? 'SNOWFLAKE_JWT' : 'SNOWFLAKE')) as SnowflakeAuthenticator;
   const kind = CREDENTIAL_OF[authenticator];
 
   for (const [other, names] of Object.entries(CREDENTIAL_VARIABLES)) {
     if (other === kind) continue;
     for (const name of names.filter(given)) {
-      problem(name, `is set, but floe signs in with ${authenticator} (${kind === 'key' ? 'a key pair' : `a ${kind}`}): give one credential only`);
+      problem(
+        name,
+        `is set, but floe signs in with ${authenticator} (${kind === 'key' ? 'a key pair' : `a ${kind}`}): give one credential only`,
+      );
     }
   }
-  if (given('SNOWFLAKE_PRIVATE_KEY') && given('SNOWFLAKE_PRIVATE_KEY_PATH')) problem('SNOWFLAKE_PRIVATE_KEY', 'and SNOWFLAKE_PRIVATE_KEY_PATH are both set: give one');
-  if (given('SNOWFLAKE_TOKEN') && given('SNOWFLAKE_TOKEN_FILE_PATH')) problem('SNOWFLAKE_TOKEN', 'and SNOWFLAKE_TOKEN_FILE_PATH are both set: give one');
+  if (given('SNOWFLAKE_PRIVATE_KEY') && given('SNOWFLAKE_PRIVATE_KEY_PATH'))
+    problem('SNOWFLAKE_PRIVATE_KEY', 'and SNOWFLAKE_PRIVATE_KEY_PATH are both set: give one');
+  if (given('SNOWFLAKE_TOKEN') && given('SNOWFLAKE_TOKEN_FILE_PATH'))
+    problem('SNOWFLAKE_TOKEN', 'and SNOWFLAKE_TOKEN_FILE_PATH are both set: give one');
 
   switch (kind) {
     case 'password':
-      if (!given('SNOWFLAKE_PASSWORD')) problem('SNOWFLAKE_PASSWORD', 'is required (or sign in with a key pair: SNOWFLAKE_PRIVATE_KEY_PATH)');
+      if (!given('SNOWFLAKE_PASSWORD'))
+        problem('SNOWFLAKE_PASSWORD', 'is required (or sign in with a key pair: SNOWFLAKE_PRIVATE_KEY_PATH)');
       return { settings: { authenticator, password: env.SNOWFLAKE_PASSWORD }, issues };
     case 'key': {
       if (!given(keyVariable)) {
-        problem('SNOWFLAKE_PRIVATE_KEY_PATH', `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_PRIVATE_KEY)`);
+        problem(
+          'SNOWFLAKE_PRIVATE_KEY_PATH',
+          `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_PRIVATE_KEY)`,
+        );
         return { settings: {}, issues };
       }
       let pem: string;
@@ -327,12 +384,22 @@ function snowflakeCredential(env: Record<string, string>): { settings: Snowflake
       const passphrase = env.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE;
       const bad = privateKeyProblem(pem, passphrase);
       if (bad) problem(bad.field === 'privateKey' ? keyVariable : 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', bad.problem);
-      return { settings: { authenticator, privateKey: pem, ...(passphrase !== undefined && { privateKeyPassphrase: passphrase }) }, issues };
+      return {
+        settings: {
+          authenticator,
+          privateKey: pem,
+          ...(passphrase !== undefined && { privateKeyPassphrase: passphrase }),
+        },
+        issues,
+      };
     }
     case 'token': {
       if (given('SNOWFLAKE_TOKEN')) return { settings: { authenticator, token: env.SNOWFLAKE_TOKEN }, issues };
       if (!given(tokenVariable)) {
-        problem('SNOWFLAKE_TOKEN_FILE_PATH', `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_TOKEN)`);
+        problem(
+          'SNOWFLAKE_TOKEN_FILE_PATH',
+          `is required with SNOWFLAKE_AUTHENTICATOR=${authenticator} (or SNOWFLAKE_TOKEN)`,
+        );
         return { settings: {}, issues };
       }
       const file = path.resolve(env.SNOWFLAKE_TOKEN_FILE_PATH);
@@ -351,7 +418,8 @@ function tokenFileProblem(file: string): string | null {
   try {
     const mode = fs.statSync(file).mode;
     if (fs.readFileSync(file, 'utf8').trim() === '') return 'is an empty file: it must hold the token';
-    if (mode & 0o133) return `has mode ${(mode & 0o777).toString(8)}: snowflake-sdk refuses token files that are executable or writable by group or others (chmod 600 it)`;
+    if (mode & 0o133)
+      return `has mode ${(mode & 0o777).toString(8)}: snowflake-sdk refuses token files that are executable or writable by group or others (chmod 600 it)`;
   } catch (err) {
     return `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
   }
@@ -377,7 +445,8 @@ const REDACTED = '***';
 /** `settings` with its password, private key, passphrase and token replaced by `***` (those present). */
 export function redactSnowflake(settings: SnowflakeSettings): SnowflakeSettings {
   const out = { ...settings };
-  for (const key of ['password', 'privateKey', 'privateKeyPassphrase', 'token'] as const) if (out[key] !== undefined) out[key] = REDACTED;
+  for (const key of ['password', 'privateKey', 'privateKeyPassphrase', 'token'] as const)
+    if (out[key] !== undefined) out[key] = REDACTED;
   return out;
 }
 

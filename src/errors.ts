@@ -136,7 +136,8 @@ export function toFailure(err: unknown, context?: string): ApplicationFailure {
   const type = classifyError(err);
   const base = err instanceof Error ? err.message : String(err);
   const e = err as { code?: unknown; sqlState?: unknown };
-  const codeInfo = e && typeof e === 'object' && e.code ? ` [${String(e.code)}${e.sqlState ? `/${String(e.sqlState)}` : ''}]` : '';
+  const codeInfo =
+    e && typeof e === 'object' && e.code ? ` [${String(e.code)}${e.sqlState ? `/${String(e.sqlState)}` : ''}]` : '';
   const message = `${context ? `${context}: ` : ''}${base}${codeInfo}`;
   return ApplicationFailure.create({
     type,

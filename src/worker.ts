@@ -90,7 +90,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       pool = createPool(config.databaseUrl, { applicationName: 'floe-worker', max: 4 });
       ownPool = true;
     }
-    const keys = opts.secretKeys ?? secretKeys(config.executionUpload.encryptionKey, config.executionUpload.previousEncryptionKey);
+    const keys =
+      opts.secretKeys ?? secretKeys(config.executionUpload.encryptionKey, config.executionUpload.previousEncryptionKey);
     const sourceUrl = config.pgSync.sourceDatabaseUrl;
     if (sourceUrl !== config.databaseUrl) {
       pgSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-pgsync', max: 4 });
@@ -112,7 +113,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
     const ownsDuckdb = (opts.duckdbOwner ?? config.duckdbOwner) && jobs.includes('table-sync');
     // One bundle for every queue's worker (bundling takes seconds and ~100 MB).
-    const workflowBundle = opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflowCode({ workflowsPath }) : undefined);
+    const workflowBundle =
+      opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflowCode({ workflowsPath }) : undefined);
     const common = {
       connection,
       namespace: config.temporal.namespace,
@@ -146,10 +148,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       async run() {
         try {
           // The first failure stops the others, so the process never half-serves its queues.
-          const settled = await Promise.allSettled(workers.map((w) => w.run().catch((err: unknown) => {
-            shutdown();
-            throw err;
-          })));
+          const settled = await Promise.allSettled(
+            workers.map((w) =>
+              w.run().catch((err: unknown) => {
+                shutdown();
+                throw err;
+              }),
+            ),
+          );
           const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;
         } finally {
@@ -182,23 +188,36 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   if (jobs.includes('execution-upload') && config.executionUpload.encryptionKey === undefined) {
     // The uploads decrypt each user's Snowflake password with this key: without it they cannot run.
-    if (values.jobs !== 'all') throw new Error('--jobs execution-upload needs FLOE_ENCRYPTION_KEY (the key that decrypts users\' Snowflake passwords)');
+    if (values.jobs !== 'all')
+      throw new Error(
+        "--jobs execution-upload needs FLOE_ENCRYPTION_KEY (the key that decrypts users' Snowflake passwords)",
+      );
     jobs = jobs.filter((j) => j !== 'execution-upload');
     logger.warn('FLOE_ENCRYPTION_KEY is not set: execution upload is left out of --jobs all');
   }
   await prepareControlPlane(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const schedules = await ensureWorkerSchedules(new Client({ connection, namespace: config.temporal.namespace }), config, jobs);
+    const schedules = await ensureWorkerSchedules(
+      new Client({ connection, namespace: config.temporal.namespace }),
+      config,
+      jobs,
+    );
     if (schedules.length) logger.info({ schedules }, 'schedules ensured');
   } finally {
     await connection.close();
   }
   if (jobs.includes('table-sync') && !config.duckdbOwner) {
-    logger.warn({ queue: config.temporal.taskQueues.tableSyncTransfer }, 'not the DuckDB owner (FLOE_DUCKDB_OWNER is not true): table syncs run their DuckDB writes on the owner\'s worker');
+    logger.warn(
+      { queue: config.temporal.taskQueues.tableSyncTransfer },
+      "not the DuckDB owner (FLOE_DUCKDB_OWNER is not true): table syncs run their DuckDB writes on the owner's worker",
+    );
   }
   const worker = await createWorker({ config, logger, jobs });
-  logger.info({ jobs, taskQueues: worker.taskQueues, namespace: config.temporal.namespace, pid: process.pid }, 'worker started');
+  logger.info(
+    { jobs, taskQueues: worker.taskQueues, namespace: config.temporal.namespace, pid: process.pid },
+    'worker started',
+  );
   await worker.run();
   logger.info('worker stopped');
 }

@@ -50,7 +50,12 @@ export interface ApiHarness {
 }
 
 /** One request to the API at `baseUrl` (e.g. `http://127.0.0.1:8000`), read fully. */
-export async function httpRequest(baseUrl: string, method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+export async function httpRequest(
+  baseUrl: string,
+  method: string,
+  urlPath: string,
+  opts: RequestOptions = {},
+): Promise<ApiResponse> {
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (opts.form) {
@@ -94,7 +99,8 @@ export async function startApiHarness(
     { port: 0 },
   );
 
-  const request = (method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> => httpRequest(api.url, method, urlPath, opts);
+  const request = (method: string, urlPath: string, opts: RequestOptions = {}): Promise<ApiResponse> =>
+    httpRequest(api.url, method, urlPath, opts);
 
   const login = async (): Promise<string> => {
     const r = await request('POST', '/api/v1/auth/token', {

@@ -23,7 +23,13 @@ afterAll(async () => {
 
 const secret = (s: string) => new TextEncoder().encode(s);
 
-async function signToken(opts: { secret?: string; jti?: string; exp?: number; sub?: string; alg?: string }): Promise<string> {
+async function signToken(opts: {
+  secret?: string;
+  jti?: string;
+  exp?: number;
+  sub?: string;
+  alg?: string;
+}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: opts.alg ?? 'HS256' })
@@ -47,7 +53,9 @@ function expectError(r: ApiResponse, status: number, field?: string): void {
 
 describe('POST /api/v1/auth/token', () => {
   it('issues a bearer JWT for the admin credentials and records it in tokens', async () => {
-    const r = await h.request('POST', '/api/v1/auth/token', { form: { username: 'admin', password: 'admin-test-password' } });
+    const r = await h.request('POST', '/api/v1/auth/token', {
+      form: { username: 'admin', password: 'admin-test-password' },
+    });
     expect(r.status).toBe(200);
     expect(r.json.token_type).toBe('bearer');
     expect(r.json.expires_in).toBe(30 * 60);
@@ -57,7 +65,10 @@ describe('POST /api/v1/auth/token', () => {
     expect(payload.jti).toBe(r.json.token_id);
     expect(payload.exp - payload.iat).toBe(30 * 60);
     expect(payload.role).toBe('admin');
-    const { rows } = await h.pool.query('SELECT subject, role, user_id, expires_at, revoked_at FROM tokens WHERE token_id = $1', [payload.jti]);
+    const { rows } = await h.pool.query(
+      'SELECT subject, role, user_id, expires_at, revoked_at FROM tokens WHERE token_id = $1',
+      [payload.jti],
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].subject).toBe('admin');
     expect(rows[0].role).toBe('admin');
@@ -68,7 +79,9 @@ describe('POST /api/v1/auth/token', () => {
   });
 
   it('accepts a JSON body too', async () => {
-    const r = await h.request('POST', '/api/v1/auth/token', { body: { username: 'admin', password: 'admin-test-password' } });
+    const r = await h.request('POST', '/api/v1/auth/token', {
+      body: { username: 'admin', password: 'admin-test-password' },
+    });
     expect(r.status).toBe(200);
   });
 
@@ -130,7 +143,10 @@ describe('Bearer token checks', () => {
 
   it('401 for an expired token', async () => {
     const jti = randomUUID();
-    await h.pool.query(`INSERT INTO tokens (token_id, subject, type, expires_at) VALUES ($1, 'admin', 'admin', now() - interval '1 minute')`, [jti]);
+    await h.pool.query(
+      `INSERT INTO tokens (token_id, subject, type, expires_at) VALUES ($1, 'admin', 'admin', now() - interval '1 minute')`,
+      [jti],
+    );
     const expired = await signToken({ jti, exp: Math.floor(Date.now() / 1000) - 60 });
     const r = await h.request('GET', path, { token: expired });
     expectError(r, 401);
@@ -166,7 +182,11 @@ describe('Bearer token checks', () => {
     expect((await h.request('POST', '/api/v1/auth/revoke', { token, body: { token_id: jti } })).status).toBe(200);
     expect((await h.request('GET', path, { token: third })).status).toBe(401);
 
-    expectError(await h.request('POST', '/api/v1/auth/revoke', { token, body: { token_id: randomUUID() } }), 404, 'token_id');
+    expectError(
+      await h.request('POST', '/api/v1/auth/revoke', { token, body: { token_id: randomUUID() } }),
+      404,
+      'token_id',
+    );
     expectError(await h.request('POST', '/api/v1/auth/revoke', { token, body: { token_id: 'abc' } }), 400, 'token_id');
     expectError(await h.request('POST', '/api/v1/auth/revoke', { token, body: { token: 'garbage' } }), 400, 'token');
   });
@@ -242,19 +262,36 @@ describe('errors, 404s and validation', () => {
 
   it('unregistered tables are 404s naming table_name', async () => {
     const body = { table_name: 'NOPE', schema_name: 'S', database_name: 'D' };
-    expectError(await h.request('POST', '/api/v1/sync/start', { token, body: { ...body, strategy: 'full' } }), 404, 'table_name');
+    expectError(
+      await h.request('POST', '/api/v1/sync/start', { token, body: { ...body, strategy: 'full' } }),
+      404,
+      'table_name',
+    );
     expectError(await h.request('POST', '/api/v1/sample_data', { token, body }), 404, 'table_name');
-    expectError(await h.request('POST', '/api/v1/sync/schedules', { token, body: { ...body, strategy: 'full', interval_seconds: 60 } }), 404, 'table_name');
+    expectError(
+      await h.request('POST', '/api/v1/sync/schedules', {
+        token,
+        body: { ...body, strategy: 'full', interval_seconds: 60 },
+      }),
+      404,
+      'table_name',
+    );
     expectError(await h.request('GET', '/api/v1/sync/tables/S/NOPE/status?database=D', { token }), 404, 'table');
   });
 
   it('incremental without a registered watermark column is a 422 naming strategy', async () => {
-    await h.pool.query(`INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('D', 'S', 'NOWM', 'D__S', 'NOWM')`);
+    await h.pool.query(
+      `INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('D', 'S', 'NOWM', 'D__S', 'NOWM')`,
+    );
     const body = { table_name: 'NOWM', schema_name: 'S', database_name: 'D', strategy: 'incremental' };
     const r = await h.request('POST', '/api/v1/sync/start', { token, body });
     expectError(r, 422, 'strategy');
     expect(r.json.error.message).toMatch(/watermark/);
-    expectError(await h.request('POST', '/api/v1/sync/schedules', { token, body: { ...body, interval_seconds: 60 } }), 422, 'strategy');
+    expectError(
+      await h.request('POST', '/api/v1/sync/schedules', { token, body: { ...body, interval_seconds: 60 } }),
+      422,
+      'strategy',
+    );
   });
 
   it('unknown jobs and schedules are 404s', async () => {
@@ -280,7 +317,9 @@ describe('server faults', () => {
     const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
     const broken = await startApiHarness({}, { pool: failing, logger });
     try {
-      const r = await broken.request('POST', '/api/v1/auth/token', { form: { username: 'admin', password: 'admin-test-password' } });
+      const r = await broken.request('POST', '/api/v1/auth/token', {
+        form: { username: 'admin', password: 'admin-test-password' },
+      });
       expect(r.status).toBe(500);
       expect(r.json.error.code).toBe('internal_error');
       expect(r.json.error.request_id).toBe(r.headers.get('x-request-id'));
@@ -315,13 +354,21 @@ describe('server faults', () => {
     const logged = await startApiHarness({}, { logger: createLogger({ level: 'trace', destination }) });
     try {
       const t = await logged.login();
-      await logged.request('POST', '/api/v1/auth/token', { form: { username: 'admin', password: 'wrong-password-123' } });
+      await logged.request('POST', '/api/v1/auth/token', {
+        form: { username: 'admin', password: 'wrong-password-123' },
+      });
       await logged.request('GET', '/api/v1/sync/jobs', { token: t });
       await logged.request('GET', '/api/v1/sync/jobs', { token: 'garbage.token.value' });
       await logged.request('POST', '/api/v1/auth/revoke', { token: t });
       const out = lines.join('');
       expect(out).toContain('token issued');
-      for (const secretValue of [logged.config.api.adminPassword, 'wrong-password-123', logged.config.api.jwtSecretKey, t, 'garbage.token.value']) {
+      for (const secretValue of [
+        logged.config.api.adminPassword,
+        'wrong-password-123',
+        logged.config.api.jwtSecretKey,
+        t,
+        'garbage.token.value',
+      ]) {
         expect(out).not.toContain(secretValue);
       }
     } finally {

@@ -14,7 +14,9 @@ describe('job ids', () => {
   });
 
   it('replace characters that are awkward in URLs and shells', () => {
-    expect(tableSyncScheduleId({ database: 'DB', schema: 'my schema', table: 'we"ird/name' })).toBe('tableSync-DB.my_schema.we_ird_name');
+    expect(tableSyncScheduleId({ database: 'DB', schema: 'my schema', table: 'we"ird/name' })).toBe(
+      'tableSync-DB.my_schema.we_ird_name',
+    );
   });
 });
 
@@ -39,7 +41,9 @@ describe('visibility queries', () => {
     expect(listJobsQuery({ table: 'DB.S.T', status: 'running' })).toBe(
       "FloeJobKind = 'table_sync' AND FloeTable = 'DB.S.T' AND ExecutionStatus = 'Running' AND FloeStatus != 'pending'",
     );
-    expect(listJobsQuery({ status: 'failed' })).toBe("FloeJobKind = 'table_sync' AND (ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')");
+    expect(listJobsQuery({ status: 'failed' })).toBe(
+      "FloeJobKind = 'table_sync' AND (ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')",
+    );
     expect(listJobsQuery({ status: 'cancelled' })).toBe(
       "FloeJobKind = 'table_sync' AND (ExecutionStatus = 'Canceled' OR ExecutionStatus = 'Terminated')",
     );

@@ -19,14 +19,30 @@ let admin: string;
 const logLines: string[] = [];
 const A = randomUUID();
 const B = randomUUID();
-const PASSWORD = { alice: 'alice-password-1', bob: 'bob-password-22', ops: 'ops-password-333', carol: 'carol-password-4' };
+const PASSWORD = {
+  alice: 'alice-password-1',
+  bob: 'bob-password-22',
+  ops: 'ops-password-333',
+  carol: 'carol-password-4',
+};
 
 beforeAll(async () => {
   const logger = createLogger({ level: 'info', destination: { write: (l: string) => void logLines.push(l) } });
-  h = await startApiHarness({ AUTH_MAX_FAILURES: String(MAX_FAILURES), AUTH_FAILURE_WINDOW_MINUTES: String(WINDOW_MINUTES) }, { logger });
+  h = await startApiHarness(
+    { AUTH_MAX_FAILURES: String(MAX_FAILURES), AUTH_FAILURE_WINDOW_MINUTES: String(WINDOW_MINUTES) },
+    { logger },
+  );
   admin = await h.login();
-  for (const [username, role, user_id] of [['alice', 'user', A], ['bob', 'user', B], ['ops', 'admin', undefined], ['carol', 'user', A]] as const) {
-    const r = await h.request('POST', '/api/v1/users', { token: admin, body: { username, password: PASSWORD[username], role, ...(user_id && { user_id }) } });
+  for (const [username, role, user_id] of [
+    ['alice', 'user', A],
+    ['bob', 'user', B],
+    ['ops', 'admin', undefined],
+    ['carol', 'user', A],
+  ] as const) {
+    const r = await h.request('POST', '/api/v1/users', {
+      token: admin,
+      body: { username, password: PASSWORD[username], role, ...(user_id && { user_id }) },
+    });
     expect(r.status, r.text).toBe(201);
   }
 });
@@ -35,16 +51,31 @@ afterAll(async () => {
 });
 
 /** POST /auth/token from a given loopback address (127.0.0.0/8 are all local on Linux). */
-function signInFrom(address: string, username: string, password: string): Promise<{ status: number; retryAfter: string | undefined; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function signInFrom(
+  address: string,
+  username: string,
+  password: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; retryAfter: string | undefined; json: any }> {
   const body = new URLSearchParams({ username, password }).toString();
   return new Promise((resolve, reject) => {
     const req = http.request(
       `${h.api.url}/api/v1/auth/token`,
-      { method: 'POST', localAddress: address, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        localAddress: address,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, json: JSON.parse(text) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+            json: JSON.parse(text),
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -62,7 +93,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('sign-in throttle', () => {
   it('answers 429 with Retry-After after too many failures for one username, logged without the password, and recovers after the window', async () => {
-    for (let i = 0; i < MAX_FAILURES; i++) expect((await signInFrom('127.0.0.2', 'carol', `wrong-guess-${i}`)).status).toBe(401);
+    for (let i = 0; i < MAX_FAILURES; i++)
+      expect((await signInFrom('127.0.0.2', 'carol', `wrong-guess-${i}`)).status).toBe(401);
     // From another address, even the right password is refused while carol's failures are in the window.
     const blocked = await signInFrom('127.0.0.5', 'carol', PASSWORD.carol);
     expect(blocked.status).toBe(429);
@@ -92,7 +124,9 @@ describe('sign-in throttle', () => {
 
 describe('users and roles', () => {
   it('creates users with scrypt hashes and never shows them', async () => {
-    const { rows } = await h.pool.query<{ password_hash: string }>(`SELECT password_hash FROM api_users WHERE username = 'alice'`);
+    const { rows } = await h.pool.query<{ password_hash: string }>(
+      `SELECT password_hash FROM api_users WHERE username = 'alice'`,
+    );
     expect(rows[0]!.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
     expect(rows[0]!.password_hash).not.toContain(PASSWORD.alice);
     const list = await h.request('GET', '/api/v1/users', { token: admin });
@@ -114,7 +148,10 @@ describe('users and roles', () => {
     await bad({ username: 'da ve', password: 'long-enough-pw', role: 'admin' }, 'username');
     await bad({ username: 'dave', password: 'long-enough-pw', role: 'root' }, 'role');
     for (const username of ['alice', h.config.api.adminUsername]) {
-      const r = await h.request('POST', '/api/v1/users', { token: admin, body: { username, password: 'long-enough-pw', role: 'admin' } });
+      const r = await h.request('POST', '/api/v1/users', {
+        token: admin,
+        body: { username, password: 'long-enough-pw', role: 'admin' },
+      });
       expect(r.status).toBe(409);
       expect(r.json.error.field).toBe('username');
     }
@@ -155,19 +192,31 @@ describe('a user token sees only its own execution uploads', () => {
   const ids: Record<string, { exec: string; sync: string }> = {};
 
   beforeAll(async () => {
-    for (const [name, userId] of [['a1', A], ['a2', A], ['b1', B]] as const) {
+    for (const [name, userId] of [
+      ['a1', A],
+      ['a2', A],
+      ['b1', B],
+    ] as const) {
       const exec = `sec-${name}-${randomUUID()}`;
       await h.pool.query(
         `INSERT INTO workflow_executions (execution_id, user_id, status, results, completed_at) VALUES ($1, $2, 'completed', '[]', now())`,
         [exec, userId],
       );
-      const { rows } = await h.pool.query<{ id: string }>('SELECT id FROM snowflake_sync_queue WHERE execution_id = $1', [exec]);
+      const { rows } = await h.pool.query<{ id: string }>(
+        'SELECT id FROM snowflake_sync_queue WHERE execution_id = $1',
+        [exec],
+      );
       ids[name] = { exec, sync: rows[0]!.id };
     }
-    await h.pool.query(`UPDATE snowflake_sync_queue SET status = 'failed', error_message = 'boom' WHERE id = ANY($1)`, [[ids.a2!.sync, ids.b1!.sync]]);
+    await h.pool.query(`UPDATE snowflake_sync_queue SET status = 'failed', error_message = 'boom' WHERE id = ANY($1)`, [
+      [ids.a2!.sync, ids.b1!.sync],
+    ]);
     // An execution of B that was never queued: only an admin's or B's backfill may pick it up.
     await h.pool.query(`ALTER TABLE workflow_executions DISABLE TRIGGER trigger_queue_universal_snowflake_sync`);
-    await h.pool.query(`INSERT INTO workflow_executions (execution_id, user_id, status, results, completed_at) VALUES ($1, $2, 'completed', '[]', now())`, [`sec-b2-${randomUUID()}`, B]);
+    await h.pool.query(
+      `INSERT INTO workflow_executions (execution_id, user_id, status, results, completed_at) VALUES ($1, $2, 'completed', '[]', now())`,
+      [`sec-b2-${randomUUID()}`, B],
+    );
     await h.pool.query(`ALTER TABLE workflow_executions ENABLE TRIGGER trigger_queue_universal_snowflake_sync`);
   });
 
@@ -193,7 +242,9 @@ describe('a user token sees only its own execution uploads', () => {
     expect(other.json.error.field).toBe('sync_id');
     const { rows } = await h.pool.query('SELECT status FROM snowflake_sync_queue WHERE id = $1', [ids.b1!.sync]);
     expect(rows[0].status).toBe('failed');
-    expect((await h.request('GET', `/api/snowflake-sync/execution/${ids.b1!.exec}/sync-status`, { token: alice })).status).toBe(404);
+    expect(
+      (await h.request('GET', `/api/snowflake-sync/execution/${ids.b1!.exec}/sync-status`, { token: alice })).status,
+    ).toBe(404);
     const own = await h.request('GET', `/api/snowflake-sync/execution/${ids.a1!.exec}/sync-status`, { token: alice });
     expect(own.status).toBe(200);
     expect(own.json.user_id).toBe(A);
@@ -204,7 +255,10 @@ describe('a user token sees only its own execution uploads', () => {
 
   it("backfills only its own executions; naming another user's id is 404", async () => {
     const alice = await tokenOf('alice');
-    const other = await h.request('POST', '/api/snowflake-sync/backfill', { token: alice, body: { user_id: B, dry_run: true } });
+    const other = await h.request('POST', '/api/snowflake-sync/backfill', {
+      token: alice,
+      body: { user_id: B, dry_run: true },
+    });
     expect(other.status).toBe(404);
     expect(other.json.error.field).toBe('user_id');
     const own = await h.request('POST', '/api/snowflake-sync/backfill', { token: alice, body: { dry_run: true } });
@@ -222,7 +276,9 @@ describe('revocation, password changes, disabling and deleting users', () => {
     const alice = await tokenOf('alice');
     const bob = await tokenOf('bob');
     const bobId = JSON.parse(Buffer.from(bob.split('.')[1]!, 'base64url').toString()).jti as string;
-    expect((await h.request('POST', '/api/v1/auth/revoke', { token: alice, body: { token_id: bobId } })).status).toBe(404);
+    expect((await h.request('POST', '/api/v1/auth/revoke', { token: alice, body: { token_id: bobId } })).status).toBe(
+      404,
+    );
     expect((await h.request('GET', '/api/snowflake-sync/stats', { token: bob })).status).toBe(200);
     expect((await h.request('POST', '/api/v1/auth/revoke', { token: alice })).status).toBe(200);
     const after = await h.request('GET', '/api/snowflake-sync/stats', { token: alice });
@@ -241,21 +297,32 @@ describe('revocation, password changes, disabling and deleting users', () => {
     const refused = await signInFrom('127.0.0.6', 'bob', PASSWORD.bob);
     expect(refused.status).toBe(401);
     expect(refused.json.error.message).toBe('incorrect username or password');
-    expect((await h.request('PATCH', '/api/v1/users/bob', { token: admin, body: { disabled: false } })).status).toBe(200);
+    expect((await h.request('PATCH', '/api/v1/users/bob', { token: admin, body: { disabled: false } })).status).toBe(
+      200,
+    );
     await tokenOf('bob');
   });
 
   it("an admin's password change and a user's own both replace the old password", async () => {
-    const r = await h.request('PATCH', '/api/v1/users/carol', { token: admin, body: { password: 'carol-new-password' } });
+    const r = await h.request('PATCH', '/api/v1/users/carol', {
+      token: admin,
+      body: { password: 'carol-new-password' },
+    });
     expect(r.status).toBe(200);
     expect((await signInFrom('127.0.0.7', 'carol', PASSWORD.carol)).status).toBe(401);
     PASSWORD.carol = 'carol-new-password';
     const carol = await tokenOf('carol');
     const other = await tokenOf('carol');
-    const wrong = await h.request('POST', '/api/v1/auth/password', { token: carol, body: { current_password: 'nope', new_password: 'carol-third-password' } });
+    const wrong = await h.request('POST', '/api/v1/auth/password', {
+      token: carol,
+      body: { current_password: 'nope', new_password: 'carol-third-password' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.json.error.field).toBe('current_password');
-    const changed = await h.request('POST', '/api/v1/auth/password', { token: carol, body: { current_password: PASSWORD.carol, new_password: 'carol-third-password' } });
+    const changed = await h.request('POST', '/api/v1/auth/password', {
+      token: carol,
+      body: { current_password: PASSWORD.carol, new_password: 'carol-third-password' },
+    });
     expect(changed.status, changed.text).toBe(200);
     expect(changed.json.tokens_revoked).toBe(1);
     expect((await h.request('GET', '/api/snowflake-sync/stats', { token: carol })).status).toBe(200);

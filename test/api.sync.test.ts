@@ -33,8 +33,18 @@ beforeAll(async () => {
   // The first table-stats query of SLOWPOKE (sent by the workflow's describe activity, not by the API)
   // fails with a transient Snowflake error, so its job stays running (activity retry after 1 s) long
   // enough to query its progress.
-  emulator = await startEmulator({ port: 0, dataDir: emuDir, faults: { failStatement: { pattern: /^SELECT ROW_COUNT, BYTES, LAST_ALTERED .*'SLOWPOKE'/, nth: 1 } }, user: TEST_SNOWFLAKE_USER });
-  const sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emulator.url });
+  emulator = await startEmulator({
+    port: 0,
+    dataDir: emuDir,
+    faults: { failStatement: { pattern: /^SELECT ROW_COUNT, BYTES, LAST_ALTERED .*'SLOWPOKE'/, nth: 1 } },
+    user: TEST_SNOWFLAKE_USER,
+  });
+  const sf = await connectSnowflake({
+    account: 'floe',
+    username: TEST_SNOWFLAKE_USER.name,
+    password: TEST_SNOWFLAKE_USER.password,
+    accessUrl: emulator.url,
+  });
   try {
     for (const sql of [
       `CREATE DATABASE ${DB}`,
@@ -141,7 +151,9 @@ describe('POST /sync/tables/register', () => {
       row_count: '3',
     });
     expect(r.json.columns.map((c: { name: string }) => c.name)).toEqual(['ID', 'AMOUNT', 'NOTE', 'UPDATED_AT', 'TAGS']);
-    const { rows } = await h.pool.query('SELECT column_count, row_count FROM table_metadata WHERE table_id = $1', [r.json.table_id]);
+    const { rows } = await h.pool.query('SELECT column_count, row_count FROM table_metadata WHERE table_id = $1', [
+      r.json.table_id,
+    ]);
     expect(rows[0]).toMatchObject({ column_count: 5, row_count: '3' });
   });
 
@@ -150,14 +162,24 @@ describe('POST /sync/tables/register', () => {
     expect(first.status, first.text).toBe(200);
     expect(first.json.created).toBe(false);
     expect(first.json.primary_key).toEqual(['ID']);
-    const second = await post('/api/v1/sync/tables/register', { table_name: 'ORDERS', schema_name: 'S1', primary_key: ['ID', 'NOTE'] });
+    const second = await post('/api/v1/sync/tables/register', {
+      table_name: 'ORDERS',
+      schema_name: 'S1',
+      primary_key: ['ID', 'NOTE'],
+    });
     expect(second.status).toBe(200);
     expect(second.json.table_id).toBe(first.json.table_id);
     expect(second.json.primary_key).toEqual(['ID', 'NOTE']);
     expect(second.json.watermark_column).toBe('UPDATED_AT');
-    const third = await post('/api/v1/sync/tables/register', { table_name: 'ORDERS', schema_name: 'S1', primary_key: 'ID' });
+    const third = await post('/api/v1/sync/tables/register', {
+      table_name: 'ORDERS',
+      schema_name: 'S1',
+      primary_key: 'ID',
+    });
     expect(third.json.primary_key).toEqual(['ID']);
-    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM allowed_tables WHERE table_name = $1', ['ORDERS']);
+    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM allowed_tables WHERE table_name = $1', [
+      'ORDERS',
+    ]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -169,14 +191,26 @@ describe('POST /sync/tables/register', () => {
   });
 
   it('422 naming a key column the table lacks or cannot use', async () => {
-    let r = await post('/api/v1/sync/tables/register', { table_name: 'ORDERS', schema_name: 'S1', primary_key: ['ID', 'NOPE'] });
+    let r = await post('/api/v1/sync/tables/register', {
+      table_name: 'ORDERS',
+      schema_name: 'S1',
+      primary_key: ['ID', 'NOPE'],
+    });
     expect(r.status, r.text).toBe(422);
     expect(r.json.error.field).toBe('primary_key.1');
     expect(r.json.error.message).toContain('NOPE');
-    r = await post('/api/v1/sync/tables/register', { table_name: 'ORDERS', schema_name: 'S1', watermark_column: 'MISSING' });
+    r = await post('/api/v1/sync/tables/register', {
+      table_name: 'ORDERS',
+      schema_name: 'S1',
+      watermark_column: 'MISSING',
+    });
     expect(r.status).toBe(422);
     expect(r.json.error.field).toBe('watermark_column');
-    r = await post('/api/v1/sync/tables/register', { table_name: 'ORDERS', schema_name: 'S1', watermark_column: 'TAGS' });
+    r = await post('/api/v1/sync/tables/register', {
+      table_name: 'ORDERS',
+      schema_name: 'S1',
+      watermark_column: 'TAGS',
+    });
     expect(r.status).toBe(422);
     expect(r.json.error.message).toMatch(/TAGS.*VARIANT/);
   });
@@ -202,7 +236,13 @@ describe('jobs', () => {
 
     const g = await get(`/api/v1/sync/jobs/${jobId}`);
     expect(g.status).toBe(200);
-    expect(g.json).toMatchObject({ job_id: jobId, status: 'completed', strategy: 'full', table: 'APIDB.S1.ORDERS', error: null });
+    expect(g.json).toMatchObject({
+      job_id: jobId,
+      status: 'completed',
+      strategy: 'full',
+      table: 'APIDB.S1.ORDERS',
+      error: null,
+    });
     expect(g.json.stats).toMatchObject({ rowsRead: 3, rowsInTarget: 3, strategy: 'full' });
     expect(g.json.completed_at).toMatch(/Z$/);
     expect(new Date(g.json.completed_at).getTime()).toBeGreaterThanOrEqual(new Date(g.json.started_at).getTime());
@@ -246,7 +286,12 @@ describe('jobs', () => {
   });
 
   it('one running sync per table: 409 naming the running job; cancel → cancelled', async () => {
-    const reg = await post('/api/v1/sync/tables/register', { table_name: 'EVENTS', schema_name: 'S1', primary_key: 'EVENT_ID', watermark_column: 'TS' });
+    const reg = await post('/api/v1/sync/tables/register', {
+      table_name: 'EVENTS',
+      schema_name: 'S1',
+      primary_key: 'EVENT_ID',
+      watermark_column: 'TS',
+    });
     expect(reg.status, reg.text).toBe(201);
     // A job on a queue no worker polls stays running for as long as we need.
     const { jobId: stuck } = await startTableSync(
@@ -277,7 +322,12 @@ describe('jobs', () => {
     expect(after.json.status).toBe('cancelled');
     expect(after.json.error).toMatch(/terminated|test cleanup/i);
 
-    const inc = await post('/api/v1/sync/start', { table_name: 'EVENTS', schema_name: 'S1', strategy: 'incremental', lag_seconds: 60 });
+    const inc = await post('/api/v1/sync/start', {
+      table_name: 'EVENTS',
+      schema_name: 'S1',
+      strategy: 'incremental',
+      lag_seconds: 60,
+    });
     expect(inc.status, inc.text).toBe(202);
     const done = await waitForJob(h.temporal, inc.json.job_id, { timeoutMs: 90_000 });
     expect(done.status, JSON.stringify(done)).toBe('completed');
@@ -287,12 +337,22 @@ describe('jobs', () => {
 
 describe('one target per source table', () => {
   const sample = async (database: string, table: string) => {
-    const r = await post('/api/v1/sample_data', { database_name: database, schema_name: 'S1', table_name: table, sample_size: 100 });
+    const r = await post('/api/v1/sample_data', {
+      database_name: database,
+      schema_name: 'S1',
+      table_name: table,
+      sample_size: 100,
+    });
     expect(r.status, r.text).toBe(200);
     return r;
   };
   const syncFull = async (database: string, table: string) => {
-    const r = await post('/api/v1/sync/start', { database_name: database, schema_name: 'S1', table_name: table, strategy: 'full' });
+    const r = await post('/api/v1/sync/start', {
+      database_name: database,
+      schema_name: 'S1',
+      table_name: table,
+      strategy: 'full',
+    });
     expect(r.status, r.text).toBe(202);
     const done = await waitForJob(h.temporal, r.json.job_id, { timeoutMs: 90_000 });
     expect(done.status, JSON.stringify(done)).toBe('completed');
@@ -300,7 +360,12 @@ describe('one target per source table', () => {
   };
 
   it('DB1.S1.ORDERS and DB2.S1.ORDERS, registered and synced, each keep their own rows', async () => {
-    const reg = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'ORDERS', primary_key: 'ID' });
+    const reg = await post('/api/v1/sync/tables/register', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'ORDERS',
+      primary_key: 'ID',
+    });
     expect(reg.status, reg.text).toBe(201);
     expect(reg.json).toMatchObject({ target_schema: `${DB2}__S1`, target_table: 'ORDERS' });
     const one = await syncFull(DB, 'ORDERS');
@@ -317,7 +382,12 @@ describe('one target per source table', () => {
     expect(s2.json.rows.map((r: { NOTE: string }) => r.NOTE)).toEqual(['db2 only', 'db2 too']);
     // The DuckDB file itself: two tables, each with its own database's rows.
     const counts = await withDuckDb(h.duckdbPath, async (c) =>
-      (await c.runAndReadAll(`SELECT (SELECT count(*) FROM "${DB}__S1"."ORDERS")::INT, (SELECT count(*) FROM "${DB2}__S1"."ORDERS" WHERE "NOTE" LIKE 'db2%')::INT`)).getRowsJson());
+      (
+        await c.runAndReadAll(
+          `SELECT (SELECT count(*) FROM "${DB}__S1"."ORDERS")::INT, (SELECT count(*) FROM "${DB2}__S1"."ORDERS" WHERE "NOTE" LIKE 'db2%')::INT`,
+        )
+      ).getRowsJson(),
+    );
     expect(counts).toEqual([[3, 2]]);
 
     const listed = await get(`/api/v1/sync/jobs?table=${DB2}.S1.ORDERS`);
@@ -329,48 +399,111 @@ describe('one target per source table', () => {
 
   it('a target another registration writes is refused with 409 naming it (case-insensitively, as DuckDB matches names)', async () => {
     const r = await post('/api/v1/sync/tables/register', {
-      database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_schema: `${DB.toLowerCase()}__s1`, target_table: 'orders',
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      target_schema: `${DB.toLowerCase()}__s1`,
+      target_table: 'orders',
     });
     expect(r.status, r.text).toBe(409);
     expect(r.json.error).toMatchObject({ code: 'target_taken', field: 'target_table' });
     expect(r.json.error.message).toContain(`${DB}.S1.ORDERS`);
-    expect(r.json.error.other_registration).toMatchObject({ database_name: DB, schema_name: 'S1', table_name: 'ORDERS' });
-    const none = await h.pool.query('SELECT 1 FROM allowed_tables WHERE database_name = $1 AND table_name = $2', [DB2, 'EVENTS']);
+    expect(r.json.error.other_registration).toMatchObject({
+      database_name: DB,
+      schema_name: 'S1',
+      table_name: 'ORDERS',
+    });
+    const none = await h.pool.query('SELECT 1 FROM allowed_tables WHERE database_name = $1 AND table_name = $2', [
+      DB2,
+      'EVENTS',
+    ]);
     expect(none.rowCount).toBe(0);
-    const reserved = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_schema: '_floe' });
+    const reserved = await post('/api/v1/sync/tables/register', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      target_schema: '_floe',
+    });
     expect(reserved.status).toBe(400);
     expect(reserved.json.error.field).toBe('target_schema');
   });
 
   it('takes a custom target_schema / target_table, and moves to a new one on re-register', async () => {
     const r = await post('/api/v1/sync/tables/register', {
-      database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', watermark_column: 'TS', target_schema: 'analytics', target_table: 'events_db2',
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      watermark_column: 'TS',
+      target_schema: 'analytics',
+      target_table: 'events_db2',
     });
     expect(r.status, r.text).toBe(201);
     expect(r.json).toMatchObject({ target_schema: 'analytics', target_table: 'events_db2' });
     const done = await syncFull(DB2, 'EVENTS');
     expect(done.stats).toMatchObject({ target: '"analytics"."events_db2"', rowsInTarget: 1 });
-    expect((await sample(DB2, 'EVENTS')).json).toMatchObject({ target_schema: 'analytics', target_table: 'events_db2', row_count: 1 });
+    expect((await sample(DB2, 'EVENTS')).json).toMatchObject({
+      target_schema: 'analytics',
+      target_table: 'events_db2',
+      row_count: 1,
+    });
 
-    const moved = await post('/api/v1/sync/tables/register', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', target_table: 'events_moved' });
+    const moved = await post('/api/v1/sync/tables/register', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      target_table: 'events_moved',
+    });
     expect(moved.status, moved.text).toBe(200);
-    expect(moved.json).toMatchObject({ target_schema: 'analytics', target_table: 'events_moved', watermark_column: 'TS' });
+    expect(moved.json).toMatchObject({
+      target_schema: 'analytics',
+      target_table: 'events_moved',
+      watermark_column: 'TS',
+    });
     // The last sync described the old target.
     const st = await get(`/api/v1/sync/tables/S1/EVENTS/status?database=${DB2}`);
-    expect(st.json).toMatchObject({ last_sync_id: null, row_count: null, duckdb: { table: 'analytics.events_moved', exists: false } });
+    expect(st.json).toMatchObject({
+      last_sync_id: null,
+      row_count: null,
+      duckdb: { table: 'analytics.events_moved', exists: false },
+    });
   });
 
   it('lag_seconds on an incremental sync without a primary key is a 422 saying why', async () => {
-    const r = await post('/api/v1/sync/start', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental', lag_seconds: 30 });
+    const r = await post('/api/v1/sync/start', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      strategy: 'incremental',
+      lag_seconds: 30,
+    });
     expect(r.status, r.text).toBe(422);
     expect(r.json.error.field).toBe('lag_seconds');
     expect(r.json.error.message).toMatch(/primary key.*appended a second time/);
-    const sched = await post('/api/v1/sync/schedules', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental', lag_seconds: 30, interval_seconds: 3600 });
+    const sched = await post('/api/v1/sync/schedules', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      strategy: 'incremental',
+      lag_seconds: 30,
+      interval_seconds: 3600,
+    });
     expect(sched.status, sched.text).toBe(422);
-    const ok = await post('/api/v1/sync/start', { database_name: DB2, schema_name: 'S1', table_name: 'EVENTS', strategy: 'incremental' });
+    const ok = await post('/api/v1/sync/start', {
+      database_name: DB2,
+      schema_name: 'S1',
+      table_name: 'EVENTS',
+      strategy: 'incremental',
+    });
     expect(ok.status, ok.text).toBe(202);
     const done = await waitForJob(h.temporal, ok.json.job_id, { timeoutMs: 90_000 });
-    expect(done.stats).toMatchObject({ strategy: 'incremental', rowsRead: 1, rowsInserted: 1, rowsUpdated: 0, rowsInTarget: 1, target: '"analytics"."events_moved"' });
+    expect(done.stats).toMatchObject({
+      strategy: 'incremental',
+      rowsRead: 1,
+      rowsInserted: 1,
+      rowsUpdated: 0,
+      rowsInTarget: 1,
+      target: '"analytics"."events_moved"',
+    });
   });
 });
 
@@ -378,7 +511,12 @@ describe('a running job', () => {
   it('answers GET /sync/jobs/{id} with its progress (the workflow query)', async () => {
     const reg = await post('/api/v1/sync/tables/register', { table_name: 'SLOWPOKE', schema_name: 'S1' });
     expect(reg.status, reg.text).toBe(201);
-    const r = await post('/api/v1/sync/start', { table_name: 'SLOWPOKE', schema_name: 'S1', strategy: 'full', method: 'stream' });
+    const r = await post('/api/v1/sync/start', {
+      table_name: 'SLOWPOKE',
+      schema_name: 'S1',
+      strategy: 'full',
+      method: 'stream',
+    });
     expect(r.status, r.text).toBe(202);
     let seen: { status: string; progress: { phase: string; rowsLoaded: number } | null } | undefined;
     for (let i = 0; i < 100; i++) {
@@ -402,9 +540,19 @@ describe('a failing job', () => {
   it('reports failed with the cause and its type, and is listed as failed', async () => {
     const reg = await post('/api/v1/sync/tables/register', { table_name: 'GONE', schema_name: 'S1' });
     expect(reg.status, reg.text).toBe(201);
-    const sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emulator.url });
+    const sf = await connectSnowflake({
+      account: 'floe',
+      username: TEST_SNOWFLAKE_USER.name,
+      password: TEST_SNOWFLAKE_USER.password,
+      accessUrl: emulator.url,
+    });
     await sf.query(`DROP TABLE ${DB}.S1.GONE`).finally(() => sf.close());
-    const r = await post('/api/v1/sync/start', { table_name: 'GONE', schema_name: 'S1', strategy: 'full', method: 'stream' });
+    const r = await post('/api/v1/sync/start', {
+      table_name: 'GONE',
+      schema_name: 'S1',
+      strategy: 'full',
+      method: 'stream',
+    });
     expect(r.status, r.text).toBe(202);
     await waitForJob(h.temporal, r.json.job_id, { timeoutMs: 90_000 });
     const g = await get(`/api/v1/sync/jobs/${r.json.job_id}`);
@@ -426,7 +574,12 @@ describe('POST /sample_data', () => {
   const base = { table_name: 'ORDERS', schema_name: 'S1' };
 
   it('JSON keeps exact values: big numbers and decimals as strings, ISO timestamps', async () => {
-    const r = await post('/api/v1/sample_data', { ...base, sample_type: 'first', sample_size: 10, output_format: 'JSON' });
+    const r = await post('/api/v1/sample_data', {
+      ...base,
+      sample_type: 'first',
+      sample_size: 10,
+      output_format: 'JSON',
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.json.row_count).toBe(3);
     const rows = r.json.rows as Record<string, unknown>[];
@@ -503,7 +656,12 @@ describe('schedules', () => {
     const dup = await post('/api/v1/sync/schedules', body);
     expect(dup.status, dup.text).toBe(409);
 
-    const cron = await post('/api/v1/sync/schedules', { table_name: 'EVENTS', schema_name: 'S1', strategy: 'incremental', cron: '*/5 * * * *' });
+    const cron = await post('/api/v1/sync/schedules', {
+      table_name: 'EVENTS',
+      schema_name: 'S1',
+      strategy: 'incremental',
+      cron: '*/5 * * * *',
+    });
     expect(cron.status, cron.text).toBe(201);
 
     let listed: Array<Record<string, unknown>> = [];
@@ -516,7 +674,10 @@ describe('schedules', () => {
     }
     const mine = listed.find((s) => s.schedule_id === id);
     expect(mine).toMatchObject({ table: 'APIDB.S1.ORDERS', strategy: 'full', interval_seconds: 3600, paused: false });
-    expect(listed.find((s) => s.schedule_id === cron.json.schedule_id)).toMatchObject({ cron: '*/5 * * * *', strategy: 'incremental' });
+    expect(listed.find((s) => s.schedule_id === cron.json.schedule_id)).toMatchObject({
+      cron: '*/5 * * * *',
+      strategy: 'incremental',
+    });
 
     // A scheduled run is an ordinary job: same search attributes, visible in the job list.
     await h.temporal.schedule.getHandle(id).trigger();
@@ -548,7 +709,10 @@ async function holdDuckDbFile(file: string): Promise<ChildProcess> {
     process.stdout.write('held\\n');
     setInterval(() => void i, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
     child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));

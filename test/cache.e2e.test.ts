@@ -55,10 +55,18 @@ const beforeLoad = new Map<string, () => Promise<void>>();
 /** [start, end] of every load, per cache (to prove serialization). */
 const loads: Record<string, [number, number][]> = {};
 
-async function api(method: string, url: string, body?: unknown, auth = true): Promise<{ status: number; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
+async function api(
+  method: string,
+  url: string,
+  body?: unknown,
+  auth = true,
+): Promise<{ status: number; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
   const res = await fetch(`${base}${url}`, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(auth ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -75,17 +83,27 @@ beforeAll(async () => {
     bundleWorkflowCode({ workflowsPath: path.resolve('test/cache.workflows.ts'), logger: silent }),
   ]);
   emu = e;
-  sfSettings = { account: 'floe', username: 'u', password: 'sf-secret-pw', accessUrl: emu.url, database: 'SRC', schema: 'S1' };
+  sfSettings = {
+    account: 'floe',
+    username: 'u',
+    password: 'sf-secret-pw',
+    accessUrl: emu.url,
+    database: 'SRC',
+    schema: 'S1',
+  };
   sf = await connectSnowflake(sfSettings);
   for (const s of [
-    'CREATE DATABASE SRC', 'CREATE SCHEMA SRC.S1', 'CREATE SCHEMA SRC.S2',
+    'CREATE DATABASE SRC',
+    'CREATE SCHEMA SRC.S1',
+    'CREATE SCHEMA SRC.S2',
     'CREATE TABLE SRC.S1.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0), TS TIMESTAMP_TZ)',
     'CREATE TABLE SRC.S2.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0))',
     'CREATE TABLE SRC.S1.PRODUCTS (ID NUMBER(38,0), NAME VARCHAR)',
     `INSERT INTO SRC.S1.SALES VALUES ('EU', 10, '2024-01-01 10:00:00 +0200'), ('EU', 5, NULL), ('US', 12345678901234567890123, NULL)`,
     `INSERT INTO SRC.S2.SALES VALUES ('EU', 1)`,
     `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
-  ]) await sf.query(s);
+  ])
+    await sf.query(s);
   lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
   const credentials = credentialResolver(pool, secretKeys, sfSettings);
   const logger = createLogger({ level: 'silent' });
@@ -93,7 +111,11 @@ beforeAll(async () => {
   conn = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
   const acts = createCacheActivities({
-    pool, lake, credentials, tmpDir: path.join(root, 'tmp'), logger,
+    pool,
+    lake,
+    credentials,
+    tmpDir: path.join(root, 'tmp'),
+    logger,
     hooks: {
       async beforeLoad(name) {
         const t0 = Date.now();
@@ -102,12 +124,20 @@ beforeAll(async () => {
       },
     },
   });
-  worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities: wrapActivities(acts), namespace: inject('temporalNamespace') });
+  worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: wrapActivities(acts),
+    namespace: inject('temporalNamespace'),
+  });
   running = worker.run();
 
-  cacheApi = await serveCacheApi(pool, { pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 }, [
-    credentialsRouter({ pool, secretKeys }),
-  ]);
+  cacheApi = await serveCacheApi(
+    pool,
+    { pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 },
+    [credentialsRouter({ pool, secretKeys })],
+  );
   ({ base, token } = cacheApi);
 }, 240_000);
 
@@ -130,14 +160,62 @@ describe('cache API and cacheRefresh', () => {
     expect((await api('GET', '/api/v1/caches', undefined, false)).status).toBe(401);
     const bad: [string, string, unknown, number, string?][] = [
       ['POST', '/api/v1/cache/storage', { data_path: '/etc' }, 400, 'data_path'],
-      ['POST', '/api/v1/cache/sources', { source_name: 'x', driver_type: 'postgres', credentials_ref: 'default' }, 400, 'driver_type'],
-      ['POST', '/api/v1/cache/sources', { source_name: 'x', driver_type: 'snowflake', credentials_ref: 'default', password: 'pw' }, 400, 'password'],
-      ['POST', '/api/v1/cache/sources', { source_name: '1bad', driver_type: 'snowflake', credentials_ref: 'default' }, 400, 'source_name'],
-      ['POST', '/api/v1/cache/sources', { source_name: 'x', driver_type: 'snowflake', credentials_ref: 'nope' }, 422, 'credentials_ref'],
-      ['POST', '/api/v1/caches', { cache_name: 'bad-name', source_name: 'prod', source_query: 'SELECT 1' }, 400, 'cache_name'],
-      ['POST', '/api/v1/caches', { cache_name: 'c', source_name: 'prod', source_query: 'SELECT 1', ttl_seconds: -1 }, 400, 'ttl_seconds'],
-      ['POST', '/api/v1/caches', { cache_name: 'c', source_name: 'prod', source_query: 'SELECT 1', monitor_tables: 'x' }, 400, 'monitor_tables'],
-      ['POST', '/api/v1/caches', { cache_name: 'c', source_name: 'nope', source_query: 'SELECT 1' }, 404, 'source_name'],
+      [
+        'POST',
+        '/api/v1/cache/sources',
+        { source_name: 'x', driver_type: 'postgres', credentials_ref: 'default' },
+        400,
+        'driver_type',
+      ],
+      [
+        'POST',
+        '/api/v1/cache/sources',
+        { source_name: 'x', driver_type: 'snowflake', credentials_ref: 'default', password: 'pw' },
+        400,
+        'password',
+      ],
+      [
+        'POST',
+        '/api/v1/cache/sources',
+        { source_name: '1bad', driver_type: 'snowflake', credentials_ref: 'default' },
+        400,
+        'source_name',
+      ],
+      [
+        'POST',
+        '/api/v1/cache/sources',
+        { source_name: 'x', driver_type: 'snowflake', credentials_ref: 'nope' },
+        422,
+        'credentials_ref',
+      ],
+      [
+        'POST',
+        '/api/v1/caches',
+        { cache_name: 'bad-name', source_name: 'prod', source_query: 'SELECT 1' },
+        400,
+        'cache_name',
+      ],
+      [
+        'POST',
+        '/api/v1/caches',
+        { cache_name: 'c', source_name: 'prod', source_query: 'SELECT 1', ttl_seconds: -1 },
+        400,
+        'ttl_seconds',
+      ],
+      [
+        'POST',
+        '/api/v1/caches',
+        { cache_name: 'c', source_name: 'prod', source_query: 'SELECT 1', monitor_tables: 'x' },
+        400,
+        'monitor_tables',
+      ],
+      [
+        'POST',
+        '/api/v1/caches',
+        { cache_name: 'c', source_name: 'nope', source_query: 'SELECT 1' },
+        404,
+        'source_name',
+      ],
       ['POST', '/api/v1/caches', '{not json', 400],
       ['GET', '/api/v1/caches/bad-name', undefined, 400, 'name'],
       ['GET', '/api/v1/caches/nope', undefined, 404, 'name'],
@@ -163,25 +241,66 @@ describe('cache API and cacheRefresh', () => {
     expect(a.body.metadata_schema).toBe('floe_ducklake');
     const pw = decodeURIComponent(new URL(db.url).password);
     expect(JSON.stringify(a.body)).not.toContain(pw);
-    expect((await pool.query(`SELECT count(*)::int n FROM information_schema.tables WHERE table_schema = 'floe_ducklake'`)).rows[0].n).toBeGreaterThan(5);
+    expect(
+      (await pool.query(`SELECT count(*)::int n FROM information_schema.tables WHERE table_schema = 'floe_ducklake'`))
+        .rows[0].n,
+    ).toBeGreaterThan(5);
   });
 
   it('registers sources by credentials reference', async () => {
-    const r = await api('POST', '/api/v1/cache/sources', { source_name: 'prod', driver_type: 'snowflake', credentials_ref: 'default' });
+    const r = await api('POST', '/api/v1/cache/sources', {
+      source_name: 'prod',
+      driver_type: 'snowflake',
+      credentials_ref: 'default',
+    });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ source_name: 'prod', passthrough_enabled: false, credentials_ref: 'default' });
     expect(JSON.stringify(r.body)).not.toContain('sf-secret-pw');
-    expect((await api('POST', '/api/v1/cache/sources', { source_name: 'prod', driver_type: 'snowflake', credentials_ref: 'default' })).status).toBe(200);
+    expect(
+      (
+        await api('POST', '/api/v1/cache/sources', {
+          source_name: 'prod',
+          driver_type: 'snowflake',
+          credentials_ref: 'default',
+        })
+      ).status,
+    ).toBe(200);
     expect((await api('GET', '/api/v1/cache/sources')).body.count).toBe(1);
   });
 
   let firstSnapshot = 0;
   it('creates a cache (monitor tables derived, fully qualified), refreshes it, then SKIPS when nothing changed', async () => {
-    const c = await api('POST', '/api/v1/caches', { cache_name: 'sales_summary', source_name: 'prod', source_query: 'SELECT region, SUM(amount) AS total, MAX(ts) AS last_ts FROM sales GROUP BY region' });
+    const c = await api('POST', '/api/v1/caches', {
+      cache_name: 'sales_summary',
+      source_name: 'prod',
+      source_query: 'SELECT region, SUM(amount) AS total, MAX(ts) AS last_ts FROM sales GROUP BY region',
+    });
     expect(c.status).toBe(201);
-    expect(c.body).toMatchObject({ cache_name: 'sales_summary', monitor_tables: ['SRC.S1.SALES'], monitor_tables_derived: true, state: 'empty', rows: null });
-    expect((await api('POST', '/api/v1/caches', { cache_name: 'sales_summary', source_name: 'prod', source_query: 'SELECT 1 FROM sales' })).status).toBe(409);
-    expect((await api('POST', '/api/v1/caches', { cache_name: 'ghost', source_name: 'prod', source_query: 'SELECT * FROM missing_table' })).status).toBe(422);
+    expect(c.body).toMatchObject({
+      cache_name: 'sales_summary',
+      monitor_tables: ['SRC.S1.SALES'],
+      monitor_tables_derived: true,
+      state: 'empty',
+      rows: null,
+    });
+    expect(
+      (
+        await api('POST', '/api/v1/caches', {
+          cache_name: 'sales_summary',
+          source_name: 'prod',
+          source_query: 'SELECT 1 FROM sales',
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await api('POST', '/api/v1/caches', {
+          cache_name: 'ghost',
+          source_name: 'prod',
+          source_query: 'SELECT * FROM missing_table',
+        })
+      ).status,
+    ).toBe(422);
 
     const r1 = await refresh('sales_summary');
     expect(r1.status).toBe(200);
@@ -191,7 +310,14 @@ describe('cache API and cacheRefresh', () => {
     const r2 = await refresh('sales_summary');
     expect(r2.body).toMatchObject({ result: 'SKIPPED', rows_refreshed: 0, snapshot_id: firstSnapshot });
     const show = await api('GET', '/api/v1/caches/sales_summary');
-    expect(show.body).toMatchObject({ state: 'ready', rows: 2, snapshot_id: firstSnapshot, last_result: 'SKIPPED', expires_at: null, stale: false });
+    expect(show.body).toMatchObject({
+      state: 'ready',
+      rows: 2,
+      snapshot_id: firstSnapshot,
+      last_result: 'SKIPPED',
+      expires_at: null,
+      stale: false,
+    });
     expect(show.body.refreshed_at).toBeTruthy();
     expect((await api('GET', '/api/v1/caches')).body.count).toBe(1);
 
@@ -199,11 +325,15 @@ describe('cache API and cacheRefresh', () => {
     const q = await query({ sql: 'SELECT region, total, last_ts FROM sales_summary ORDER BY region' });
     expect(q.status).toBe(200);
     expect(q.body.route).toBe('cache');
-    expect(q.body.rows).toEqual([
-      { REGION: 'EU', total: '15', last_ts: expect.stringMatching(/^2024-01-01[ T]08:00:00/) },
-      { REGION: 'US', total: '12345678901234567890123', last_ts: null },
-    ].map((r) => ({ REGION: r.REGION, TOTAL: r.total, LAST_TS: r.last_ts })));
-    expect(q.body.caches).toEqual([expect.objectContaining({ cache_name: 'sales_summary', snapshot_id: firstSnapshot, stale: false })]);
+    expect(q.body.rows).toEqual(
+      [
+        { REGION: 'EU', total: '15', last_ts: expect.stringMatching(/^2024-01-01[ T]08:00:00/) },
+        { REGION: 'US', total: '12345678901234567890123', last_ts: null },
+      ].map((r) => ({ REGION: r.REGION, TOTAL: r.total, LAST_TS: r.last_ts })),
+    );
+    expect(q.body.caches).toEqual([
+      expect.objectContaining({ cache_name: 'sales_summary', snapshot_id: firstSnapshot, stale: false }),
+    ]);
   });
 
   it('REFRESHES after DML on a monitored table, but not after DML on a same-named table in another schema', async () => {
@@ -218,15 +348,29 @@ describe('cache API and cacheRefresh', () => {
   });
 
   it('force refreshes regardless; TTL expiry refreshes', async () => {
-    expect((await refresh('sales_summary', true)).body).toMatchObject({ result: 'REFRESHED', message: expect.stringContaining('forced') });
-    const c = await api('POST', '/api/v1/caches', { cache_name: 'products_ttl', source_name: 'prod', source_query: 'SELECT * FROM SRC.S1.PRODUCTS', ttl_seconds: 1 });
+    expect((await refresh('sales_summary', true)).body).toMatchObject({
+      result: 'REFRESHED',
+      message: expect.stringContaining('forced'),
+    });
+    const c = await api('POST', '/api/v1/caches', {
+      cache_name: 'products_ttl',
+      source_name: 'prod',
+      source_query: 'SELECT * FROM SRC.S1.PRODUCTS',
+      ttl_seconds: 1,
+    });
     expect(c.body.monitor_tables).toEqual(['SRC.S1.PRODUCTS']);
     expect((await refresh('products_ttl')).body.result).toBe('REFRESHED');
     const shown = await api('GET', '/api/v1/caches/products_ttl');
-    expect(new Date(shown.body.expires_at).getTime() - new Date(shown.body.refreshed_at).getTime()).toBeCloseTo(1000, -2);
+    expect(new Date(shown.body.expires_at).getTime() - new Date(shown.body.refreshed_at).getTime()).toBeCloseTo(
+      1000,
+      -2,
+    );
     await new Promise((r) => setTimeout(r, 1100));
     expect((await api('GET', '/api/v1/caches/products_ttl')).body.stale).toBe(true);
-    expect((await refresh('products_ttl')).body).toMatchObject({ result: 'REFRESHED', message: expect.stringContaining('TTL expired') });
+    expect((await refresh('products_ttl')).body).toMatchObject({
+      result: 'REFRESHED',
+      message: expect.stringContaining('TTL expired'),
+    });
   });
 
   it('a change committed during a refresh is caught by the next check', async () => {
@@ -235,7 +379,11 @@ describe('cache API and cacheRefresh', () => {
       if (once) await sf.query(`INSERT INTO SRC.S1.PRODUCTS VALUES (3, 'c')`);
       once = false;
     });
-    await api('POST', '/api/v1/caches', { cache_name: 'products', source_name: 'prod', source_query: 'SELECT * FROM SRC.S1.PRODUCTS' });
+    await api('POST', '/api/v1/caches', {
+      cache_name: 'products',
+      source_name: 'prod',
+      source_query: 'SELECT * FROM SRC.S1.PRODUCTS',
+    });
     beforeLoad.set('products', beforeLoad.get('products_ttl')!);
     const r1 = await refresh('products');
     expect(r1.body).toMatchObject({ result: 'REFRESHED', rows_refreshed: 2 }); // unloaded before the insert
@@ -257,7 +405,11 @@ describe('cache API and cacheRefresh', () => {
         counts.push(Number(q.body.rows[0].n));
       }
     })();
-    const [a, b, c] = await Promise.all([refresh('sales_summary', true), refresh('sales_summary', true), refresh('sales_summary')]);
+    const [a, b, c] = await Promise.all([
+      refresh('sales_summary', true),
+      refresh('sales_summary', true),
+      refresh('sales_summary'),
+    ]);
     reading = false;
     await reader;
     beforeLoad.delete('sales_summary');
@@ -280,7 +432,12 @@ describe('cache API and cacheRefresh', () => {
     expect(r.body).toMatchObject({ result: 'ERROR', rows_refreshed: 0 });
     expect(r.body.message).toContain('injected failure');
     const after = await api('GET', '/api/v1/caches/sales_summary');
-    expect(after.body).toMatchObject({ state: 'ready', last_result: 'ERROR', snapshot_id: before.body.snapshot_id, rows: 2 });
+    expect(after.body).toMatchObject({
+      state: 'ready',
+      last_result: 'ERROR',
+      snapshot_id: before.body.snapshot_id,
+      rows: 2,
+    });
     const q = await query({ sql: 'SELECT count(*) AS n FROM sales_summary' });
     expect(q.body.rows).toEqual([{ n: '2' }]);
   });
@@ -291,7 +448,10 @@ describe('cache API and cacheRefresh', () => {
     expect(tt.body).toMatchObject({ route: 'cache', snapshot: firstSnapshot, rows: [{ TOTAL: '15' }] });
     const join = await query({ sql: 'SELECT count(*) AS n FROM sales_summary a JOIN products p ON true' });
     expect(join.body.rows).toEqual([{ n: '6' }]);
-    expect(join.body.caches.map((c: { cache_name: string }) => c.cache_name).sort()).toEqual(['products', 'sales_summary']);
+    expect(join.body.caches.map((c: { cache_name: string }) => c.cache_name).sort()).toEqual([
+      'products',
+      'sales_summary',
+    ]);
 
     // Not everything cached, passthrough off → 422 listing the uncached tables.
     const off = await query({ sql: 'SELECT * FROM sales_summary JOIN SRC.S2.SALES x ON true' });
@@ -303,11 +463,18 @@ describe('cache API and cacheRefresh', () => {
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('cache_stale');
 
-    await api('POST', '/api/v1/cache/sources', { source_name: 'prod', driver_type: 'snowflake', credentials_ref: 'default', passthrough_enabled: true });
+    await api('POST', '/api/v1/cache/sources', {
+      source_name: 'prod',
+      driver_type: 'snowflake',
+      credentials_ref: 'default',
+      passthrough_enabled: true,
+    });
     const on = await query({ sql: 'SELECT COUNT(*) AS N FROM SRC.S2.SALES' });
     expect(on.body).toMatchObject({ route: 'passthrough', source_name: 'prod', rows: [{ N: '2' }] });
     // Mixed: the cache is inlined as its source query, the whole query runs in Snowflake.
-    const mixed = await query({ sql: "SELECT s.total, x.amount FROM sales_summary s JOIN SRC.S2.SALES x ON s.region = x.region WHERE x.amount = 1" });
+    const mixed = await query({
+      sql: 'SELECT s.total, x.amount FROM sales_summary s JOIN SRC.S2.SALES x ON s.region = x.region WHERE x.amount = 1',
+    });
     expect(mixed.body).toMatchObject({ route: 'passthrough', rows: [{ TOTAL: '25', AMOUNT: '1' }] });
     const fresh = await query({ sql: 'SELECT COUNT(*) AS N FROM sales_summary', max_staleness_seconds: 0 });
     expect(fresh.body).toMatchObject({ route: 'passthrough', rows: [{ N: '2' }] });
@@ -315,11 +482,20 @@ describe('cache API and cacheRefresh', () => {
   });
 
   it('manages a Schedule per cache; the scheduled workflow runs the smart refresh; drop removes everything', async () => {
-    const c = await api('POST', '/api/v1/caches', { cache_name: 'sched', source_name: 'prod', source_query: 'SELECT * FROM PRODUCTS', schedule_interval_seconds: 3600 });
+    const c = await api('POST', '/api/v1/caches', {
+      cache_name: 'sched',
+      source_name: 'prod',
+      source_query: 'SELECT * FROM PRODUCTS',
+      schedule_interval_seconds: 3600,
+    });
     expect(c.status).toBe(201);
     expect(c.body.schedule).toMatchObject({ interval_seconds: 3600, schedule_id: 'cacheRefresh-schedule-sched' });
     await client.schedule.getHandle('cacheRefresh-schedule-sched').describe();
-    const r = await client.workflow.execute(CACHE_REFRESH_SCHEDULED_WORKFLOW, { taskQueue, workflowId: `sched-test-${Date.now()}`, args: [{ cacheName: 'sched' }] });
+    const r = await client.workflow.execute(CACHE_REFRESH_SCHEDULED_WORKFLOW, {
+      taskQueue,
+      workflowId: `sched-test-${Date.now()}`,
+      args: [{ cacheName: 'sched' }],
+    });
     expect(r).toMatchObject({ result: 'REFRESHED', rows_refreshed: 3 });
     const d = await api('DELETE', '/api/v1/caches/sched');
     expect(d.body).toEqual({ cache_name: 'sched', deleted: true });
@@ -341,7 +517,9 @@ describe('cache API and cacheRefresh', () => {
     const bare = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     await sf.query(`CREATE USER cache_kp RSA_PUBLIC_KEY = '${bare}' TYPE = SERVICE`);
     await sf.query('CREATE USER cache_pat TYPE = SERVICE');
-    const [{ token_secret: pat }] = await sf.query<{ token_secret: string }>('ALTER USER cache_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    const [{ token_secret: pat }] = await sf.query<{ token_secret: string }>(
+      'ALTER USER cache_pat ADD PROGRAMMATIC ACCESS TOKEN floe',
+    );
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     storedSecrets.push(pat, pem.split('\n')[1]!);
     const at = { account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' };
@@ -353,8 +531,20 @@ describe('cache API and cacheRefresh', () => {
     for (const cred of signIns) {
       const name = String(cred.name);
       expect((await api('POST', '/api/v1/credentials', cred)).status).toBe(201);
-      expect((await api('POST', '/api/v1/cache/sources', { source_name: `src_${name}`, driver_type: 'snowflake', credentials_ref: name })).status).toBe(201);
-      const c = await api('POST', '/api/v1/caches', { cache_name: `products_${name}`, source_name: `src_${name}`, source_query: 'SELECT ID, NAME FROM PRODUCTS' });
+      expect(
+        (
+          await api('POST', '/api/v1/cache/sources', {
+            source_name: `src_${name}`,
+            driver_type: 'snowflake',
+            credentials_ref: name,
+          })
+        ).status,
+      ).toBe(201);
+      const c = await api('POST', '/api/v1/caches', {
+        cache_name: `products_${name}`,
+        source_name: `src_${name}`,
+        source_query: 'SELECT ID, NAME FROM PRODUCTS',
+      });
       expect(c.status).toBe(201);
       expect(c.body.monitor_tables).toEqual(['SRC.S1.PRODUCTS']);
       const r = await refresh(`products_${name}`);
@@ -364,21 +554,44 @@ describe('cache API and cacheRefresh', () => {
 
   it('a refresh with a wrong credential fails with the Snowflake code, naming the credential and not the secret', async () => {
     const wrong = `wrong-${Date.now()}`;
-    expect((await api('PUT', '/api/v1/credentials/named_pw', { user: 'u', authenticator: 'SNOWFLAKE', password: wrong, account: 'floe', access_url: emu.url, database: 'SRC', schema: 'S1' })).status).toBe(200);
+    expect(
+      (
+        await api('PUT', '/api/v1/credentials/named_pw', {
+          user: 'u',
+          authenticator: 'SNOWFLAKE',
+          password: wrong,
+          account: 'floe',
+          access_url: emu.url,
+          database: 'SRC',
+          schema: 'S1',
+        })
+      ).status,
+    ).toBe(200);
     const r = await refresh('products_named_pw', true);
     expect(r.body).toMatchObject({ result: 'ERROR', rows_refreshed: 0 });
     expect(r.body.message).toContain("credentials 'named_pw' of source src_named_pw");
     expect(r.body.message).toContain('390100');
     expect(JSON.stringify(r.body)).not.toContain(wrong);
-    expect((await api('GET', '/api/v1/caches/products_named_pw')).body).toMatchObject({ state: 'ready', last_result: 'ERROR', rows: 3 });
+    expect((await api('GET', '/api/v1/caches/products_named_pw')).body).toMatchObject({
+      state: 'ready',
+      last_result: 'ERROR',
+      rows: 3,
+    });
     // The refreshes' Temporal histories (inputs, results, failures) carry no secret.
     let scanned = '';
     for (const name of ['named_pw', 'named_kp', 'named_pat']) {
       const h = await client.workflow.getHandle(cacheRefreshWorkflowId(`products_${name}`)).fetchHistory();
-      scanned += JSON.stringify(h) + JSON.stringify(h, (k, v) => (k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v));
+      scanned +=
+        JSON.stringify(h) +
+        JSON.stringify(h, (k, v) =>
+          k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v,
+        );
     }
     expect(scanned).toContain('390100');
-    const { rows } = await pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_credentials');
-    for (const s of [wrong, 'sf-secret-pw', ...storedSecrets, ...rows.map((r) => r.secret_encrypted)]) expect(scanned.includes(s)).toBe(false);
+    const { rows } = await pool.query<{ secret_encrypted: string }>(
+      'SELECT secret_encrypted FROM snowflake_credentials',
+    );
+    for (const s of [wrong, 'sf-secret-pw', ...storedSecrets, ...rows.map((r) => r.secret_encrypted)])
+      expect(scanned.includes(s)).toBe(false);
   });
 });

@@ -42,7 +42,10 @@ let lake: LakeSettings;
 let firstSnapshot: number;
 let catalogPassword: string;
 
-async function query(sql: string, extra: Record<string, unknown> = {}): Promise<{ status: number; text: string; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
+async function query(
+  sql: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ status: number; text: string; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
   const res = await fetch(`${base}/api/v1/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -54,9 +57,12 @@ async function query(sql: string, extra: Record<string, unknown> = {}): Promise<
 
 /** Every file under the secret, output and lake directories, sorted. */
 function listFiles(): string[] {
-  return [secretDir, outDir, lake.dataPath].flatMap((dir) => readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name)))
+  return [secretDir, outDir, lake.dataPath]
+    .flatMap((dir) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name)),
+    )
     .sort();
 }
 
@@ -66,8 +72,23 @@ async function loadCache(name: string, selectSql: string): Promise<number> {
     await c.run(`CREATE OR REPLACE TABLE lake.main.${name} AS ${selectSql}`);
     return currentSnapshot(c, lake);
   });
-  await store.insertCache(pool, { cache_name: name, source_name: 'prod', source_query: `SELECT * FROM SRC.S1.${name.toUpperCase()}`, monitor_tables: [], monitor_tables_derived: false, ttl_seconds: null, schedule_interval_seconds: null });
-  await store.recordRefreshed(pool, { cacheName: name, jobId: 'test', stateHash: 'h', lastAltered: {}, rows: 0, snapshotId: snapshot });
+  await store.insertCache(pool, {
+    cache_name: name,
+    source_name: 'prod',
+    source_query: `SELECT * FROM SRC.S1.${name.toUpperCase()}`,
+    monitor_tables: [],
+    monitor_tables_derived: false,
+    ttl_seconds: null,
+    schedule_interval_seconds: null,
+  });
+  await store.recordRefreshed(pool, {
+    cacheName: name,
+    jobId: 'test',
+    stateHash: 'h',
+    lastAltered: {},
+    rows: 0,
+    snapshotId: snapshot,
+  });
   return snapshot;
 }
 
@@ -78,24 +99,52 @@ beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_sandbox' });
   catalogPassword = decodeURIComponent(new URL(db.url).password);
   pool = createPool(db.url, { max: 5 });
-  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } });
-  const sfSettings: SnowflakeSettings = { account: 'floe', username: 'u', password: 'sf-secret-pw', accessUrl: emu.url, database: 'SRC', schema: 'S1' };
+  emu = await startEmulator({
+    port: 0,
+    dataDir: path.join(root, 'emu'),
+    user: { name: 'u', password: 'sf-secret-pw' },
+  });
+  const sfSettings: SnowflakeSettings = {
+    account: 'floe',
+    username: 'u',
+    password: 'sf-secret-pw',
+    accessUrl: emu.url,
+    database: 'SRC',
+    schema: 'S1',
+  };
   const sf = await connectSnowflake(sfSettings);
-  for (const s of ['CREATE DATABASE SRC', 'CREATE SCHEMA SRC.S1', 'CREATE TABLE SRC.S1.T (ID NUMBER(38,0))', 'INSERT INTO SRC.S1.T VALUES (1), (2), (3)']) await sf.query(s);
+  for (const s of [
+    'CREATE DATABASE SRC',
+    'CREATE SCHEMA SRC.S1',
+    'CREATE TABLE SRC.S1.T (ID NUMBER(38,0))',
+    'INSERT INTO SRC.S1.T VALUES (1), (2), (3)',
+  ])
+    await sf.query(s);
   await sf.close();
   await store.upsertSource(pool, { sourceName: 'prod', credentialsRef: 'default', passthroughEnabled: true });
 
   lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
   firstSnapshot = await loadCache('sales', `SELECT * FROM (VALUES (1, 'EU', 10), (2, 'US', 20)) v(id, region, total)`);
   await withLake(lake, (c) => c.run(`INSERT INTO lake.main.sales VALUES (3, 'APAC', 30)`));
-  await store.recordRefreshed(pool, { cacheName: 'sales', jobId: 'test', stateHash: 'h', lastAltered: {}, rows: 3, snapshotId: await withLake(lake, (c) => currentSnapshot(c, lake)) });
+  await store.recordRefreshed(pool, {
+    cacheName: 'sales',
+    jobId: 'test',
+    stateHash: 'h',
+    lastAltered: {},
+    rows: 3,
+    snapshotId: await withLake(lake, (c) => currentSnapshot(c, lake)),
+  });
   await loadCache('products', `SELECT * FROM (VALUES (1, 'apple'), (2, 'pear')) v(id, name)`);
 
   conn = await Connection.connect({ address: inject('temporalAddress') });
   const logger = createLogger({ level: 'silent' });
   cacheApi = await serveCacheApi(pool, {
-    pool, temporal: new Client({ connection: conn, namespace: inject('temporalNamespace') }), taskQueue: 'unused', lake,
-    credentials: credentialResolver(pool, undefined, sfSettings), logger,
+    pool,
+    temporal: new Client({ connection: conn, namespace: inject('temporalNamespace') }),
+    taskQueue: 'unused',
+    lake,
+    credentials: credentialResolver(pool, undefined, sfSettings),
+    logger,
   });
   ({ base, token } = cacheApi);
 }, 180_000);
@@ -117,16 +166,42 @@ describe('POST /query sandbox', () => {
       expect({ sql, status: r.status, route: r.body.route }).toEqual({ sql, status: 200, route: 'cache' });
       return r.body.rows as Record<string, unknown>[];
     };
-    expect(await ok('SELECT s.region, p.name FROM sales s JOIN products p ON p.id = s.id ORDER BY s.id')).toEqual([{ region: 'EU', name: 'apple' }, { region: 'US', name: 'pear' }]);
-    expect(await ok('WITH big AS (SELECT * FROM sales WHERE total > 15) SELECT count(*) AS n FROM big')).toEqual([{ n: '2' }]);
-    expect(await ok('WITH sales AS (SELECT * FROM sales WHERE total > 25) SELECT count(*) AS n FROM sales')).toEqual([{ n: '1' }]);
-    expect(await ok('SELECT id FROM sales UNION SELECT id FROM products ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
-    expect(await ok('SELECT name, (SELECT max(total) FROM sales) AS m FROM products WHERE EXISTS (SELECT 1 FROM sales WHERE sales.id = products.id) ORDER BY name')).toEqual([{ name: 'apple', m: 30 }, { name: 'pear', m: 30 }]);
-    expect(await ok('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT count(*) AS n FROM r JOIN "SALES" ON r.n = "SALES".id')).toEqual([{ n: '3' }]);
+    expect(await ok('SELECT s.region, p.name FROM sales s JOIN products p ON p.id = s.id ORDER BY s.id')).toEqual([
+      { region: 'EU', name: 'apple' },
+      { region: 'US', name: 'pear' },
+    ]);
+    expect(await ok('WITH big AS (SELECT * FROM sales WHERE total > 15) SELECT count(*) AS n FROM big')).toEqual([
+      { n: '2' },
+    ]);
+    expect(await ok('WITH sales AS (SELECT * FROM sales WHERE total > 25) SELECT count(*) AS n FROM sales')).toEqual([
+      { n: '1' },
+    ]);
+    expect(await ok('SELECT id FROM sales UNION SELECT id FROM products ORDER BY id')).toEqual([
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+    ]);
+    expect(
+      await ok(
+        'SELECT name, (SELECT max(total) FROM sales) AS m FROM products WHERE EXISTS (SELECT 1 FROM sales WHERE sales.id = products.id) ORDER BY name',
+      ),
+    ).toEqual([
+      { name: 'apple', m: 30 },
+      { name: 'pear', m: 30 },
+    ]);
+    expect(
+      await ok(
+        'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT count(*) AS n FROM r JOIN "SALES" ON r.n = "SALES".id',
+      ),
+    ).toEqual([{ n: '3' }]);
     // Text and identifiers holding quotes and semicolons are just text.
-    expect(await ok(`SELECT 'é;''--' AS "x;""y", region FROM sales AS "s; DROP TABLE sales" WHERE id = 1`)).toEqual([{ 'x;"y': "é;'--", region: 'EU' }]);
+    expect(await ok(`SELECT 'é;''--' AS "x;""y", region FROM sales AS "s; DROP TABLE sales" WHERE id = 1`)).toEqual([
+      { 'x;"y': "é;'--", region: 'EU' },
+    ]);
     // Time travel: the snapshot before the third row, with an alias and a column alias list.
-    expect(await ok('SELECT count(*) AS n FROM sales AS s(i, r, t)', { snapshot: firstSnapshot })).toEqual([{ n: '2' }]);
+    expect(await ok('SELECT count(*) AS n FROM sales AS s(i, r, t)', { snapshot: firstSnapshot })).toEqual([
+      { n: '2' },
+    ]);
     expect(await ok('SELECT count(*) AS n FROM sales')).toEqual([{ n: '3' }]);
   });
 
@@ -144,13 +219,19 @@ describe('POST /query sandbox', () => {
       [`SELECT (SELECT max(a) FROM ${file}) AS m FROM sales`, /file path/],
       [`SELECT * FROM sales, LATERAL (SELECT * FROM ${file})`, /file path/],
       [`SELECT * FROM read_csv(${file})`, /table function read_csv is not allowed/],
-      [`SELECT * FROM sales WHERE EXISTS (SELECT 1 FROM read_text(${file}))`, /table function read_text is not allowed/],
+      [
+        `SELECT * FROM sales WHERE EXISTS (SELECT 1 FROM read_text(${file}))`,
+        /table function read_text is not allowed/,
+      ],
       [`WITH g AS (SELECT * FROM glob('${root}/*')) SELECT * FROM sales, g`, /table function glob is not allowed/],
       [`SELECT * FROM read_parquet('${lake.dataPath}/**/*.parquet')`, /table function read_parquet is not allowed/],
       [`SELECT * FROM sales, read_blob(${file})`, /table function read_blob is not allowed/],
       ['SELECT * FROM duckdb_databases()', /table function duckdb_databases is not allowed/],
       ['SELECT * FROM lake.snapshots()', /table function lake.snapshots is not allowed/],
-      [`SELECT * FROM query('SELECT * FROM read_csv(${file.replaceAll("'", "''")})')`, /table function query is not allowed/],
+      [
+        `SELECT * FROM query('SELECT * FROM read_csv(${file.replaceAll("'", "''")})')`,
+        /table function query is not allowed/,
+      ],
       [`SELECT * FROM SRC.S1.T, read_csv(${file})`, /table function read_csv is not allowed/],
       [`ATTACH '${outDir}/evil.duckdb' AS evil`, /ATTACH statements are not allowed/],
       [`COPY (SELECT * FROM sales) TO '${outFile}'`, /COPY statements are not allowed/],
@@ -171,14 +252,27 @@ describe('POST /query sandbox', () => {
       [`SELECT * FROM sales;;SELECT * FROM ${file}`, /multi-statement payloads are not allowed/],
       // Snowflake syntax DuckDB cannot parse: judged on the token scan.
       [`SELECT * FROM TABLE(FLATTEN(input => [1])) f, ${file}`, /file path/],
-      [`SELECT * FROM TABLE(FLATTEN(input => [1])) f JOIN read_csv(${file}) r ON true`, /table function read_csv is not allowed/],
-      [`SELECT * FROM TABLE(FLATTEN(input => [1])) f WHERE EXISTS (SELECT 1 FROM glob('${root}/*'))`, /table function glob is not allowed/],
+      [
+        `SELECT * FROM TABLE(FLATTEN(input => [1])) f JOIN read_csv(${file}) r ON true`,
+        /table function read_csv is not allowed/,
+      ],
+      [
+        `SELECT * FROM TABLE(FLATTEN(input => [1])) f WHERE EXISTS (SELECT 1 FROM glob('${root}/*'))`,
+        /table function glob is not allowed/,
+      ],
       [`SELECT read_text(${file}) FROM TABLE(FLATTEN(input => [1])) f`, /table function read_text is not allowed/],
-      ['SELECT * FROM TABLE(FLATTEN(input => [1])) f, sales', /DuckDB cannot parse this query .* reads cache\(s\) sales/],
+      [
+        'SELECT * FROM TABLE(FLATTEN(input => [1])) f, sales',
+        /DuckDB cannot parse this query .* reads cache\(s\) sales/,
+      ],
     ];
     for (const [sql, message] of attacks) {
       const r = await query(sql);
-      expect({ sql, status: r.status, code: r.body.error?.code }).toEqual({ sql, status: 422, code: 'sql_not_allowed' });
+      expect({ sql, status: r.status, code: r.body.error?.code }).toEqual({
+        sql,
+        status: 422,
+        code: 'sql_not_allowed',
+      });
       expect(r.body.error.message).toMatch(message);
       expect(r.body.error.field).toBe('sql');
       expect(r.text).not.toContain(MARKER);
@@ -190,9 +284,18 @@ describe('POST /query sandbox', () => {
   it('keeps quoted identifiers that look like paths, and DuckDB system views, away from DuckDB: not caches, so 422 uncached_tables without passthrough', async () => {
     await store.upsertSource(pool, { sourceName: 'prod', credentialsRef: 'default', passthroughEnabled: false });
     try {
-      for (const sql of [`SELECT * FROM sales, "${secretFile}"`, 'SELECT * FROM "sales; COPY sales TO \'x\'"', 'SELECT * FROM sales JOIN "products"";SELECT 1" ON true', 'SELECT * FROM sales, duckdb_databases']) {
+      for (const sql of [
+        `SELECT * FROM sales, "${secretFile}"`,
+        'SELECT * FROM "sales; COPY sales TO \'x\'"',
+        'SELECT * FROM sales JOIN "products"";SELECT 1" ON true',
+        'SELECT * FROM sales, duckdb_databases',
+      ]) {
         const r = await query(sql);
-        expect({ sql, status: r.status, code: r.body.error?.code }).toEqual({ sql, status: 422, code: 'uncached_tables' });
+        expect({ sql, status: r.status, code: r.body.error?.code }).toEqual({
+          sql,
+          status: 422,
+          code: 'uncached_tables',
+        });
         expect(r.body.error.uncached_tables).toHaveLength(1);
         expect(r.text).not.toContain(MARKER);
         expect(r.text).not.toContain(catalogPassword);
@@ -211,15 +314,24 @@ describe('POST /query sandbox', () => {
   });
 
   it('runs cache queries on a DuckDB instance that refuses host access and configuration changes by itself', async () => {
-    const attempt = (sql: string) => withLake(lake, (c) => c.runAndReadAll(sql), { sandbox: true }).then(() => 'ran', (e: Error) => e.message);
+    const attempt = (sql: string) =>
+      withLake(lake, (c) => c.runAndReadAll(sql), { sandbox: true }).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
     expect(await attempt(`SELECT * FROM read_csv('${secretFile}')`)).toMatch(/Permission Error/);
     expect(await attempt(`COPY (SELECT 1) TO '${outFile}'`)).toMatch(/Permission Error/);
     expect(await attempt(`ATTACH '${outDir}/x.duckdb' AS x`)).toMatch(/Permission Error/);
     expect(await attempt('LOAD httpfs')).toMatch(/Permission Error|disabled/);
-    for (const setting of ['enable_external_access = true', 'lock_configuration = false', "allowed_directories = ['/']", 'autoload_known_extensions = true']) {
+    for (const setting of [
+      'enable_external_access = true',
+      'lock_configuration = false',
+      "allowed_directories = ['/']",
+      'autoload_known_extensions = true',
+    ]) {
       expect(await attempt(`SET ${setting}`)).toMatch(/configuration has been locked/);
     }
-    expect(await attempt('INSERT INTO lake.main.sales VALUES (9, \'X\', 9)')).toMatch(/read-only|read only/i);
+    expect(await attempt("INSERT INTO lake.main.sales VALUES (9, 'X', 9)")).toMatch(/read-only|read only/i);
     expect(await attempt('SELECT count(*) FROM lake.main.sales')).toBe('ran');
     expect(readdirSync(outDir)).toEqual([]);
   });

@@ -23,7 +23,10 @@ interface Service {
 }
 
 const root = process.cwd();
-const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
 const floeServices = ['api', 'worker', 'worker-duckdb'] as const;
 
@@ -55,7 +58,9 @@ describe('docker-compose.yml', () => {
       const { FLOE_DUCKDB_OWNER: _b, ...env } = envOf(name);
       expect(env, name).toEqual(apiEnv);
     }
-    const owners = Object.entries(compose.services).filter(([, s]) => s.environment?.FLOE_DUCKDB_OWNER === 'true').map(([n]) => n);
+    const owners = Object.entries(compose.services)
+      .filter(([, s]) => s.environment?.FLOE_DUCKDB_OWNER === 'true')
+      .map(([n]) => n);
     expect(owners).toEqual(['worker-duckdb']);
     const owner = compose.services['worker-duckdb']!;
     expect(owner.deploy?.replicas ?? 1).toBe(1);
@@ -67,24 +72,37 @@ describe('docker-compose.yml', () => {
     expect(worker.environment!.FLOE_DUCKDB_OWNER).toBe('false');
     expect(jobsOf(worker)).toEqual(expect.arrayContaining(['watermark-sync', 'cache-refresh', 'execution-upload']));
     // Only the owner and the API (reads, answering 409 while a sync writes) mount the DuckDB volume.
-    const withDuckdb = Object.entries(compose.services).filter(([, s]) => s.volumes?.some((v) => v.startsWith('duckdb-data:'))).map(([n]) => n).sort();
+    const withDuckdb = Object.entries(compose.services)
+      .filter(([, s]) => s.volumes?.some((v) => v.startsWith('duckdb-data:')))
+      .map(([n]) => n)
+      .sort();
     expect(withDuckdb).toEqual(['api', 'worker-duckdb']);
   });
 
   it('keeps state in named volumes only', () => {
-    const used = Object.values(compose.services).flatMap((s) => s.volumes ?? []).map((v) => v.split(':')[0]!);
+    const used = Object.values(compose.services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0]!);
     expect(used.length).toBeGreaterThan(0);
     for (const v of used) {
       expect(v, 'a bind mount of a host path').not.toMatch(/^[./~]/);
       expect(Object.keys(compose.volumes), v).toContain(v);
     }
-    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['pg-data', 'temporal-data', 'duckdb-data', 'ducklake-data']));
+    expect(Object.keys(compose.volumes)).toEqual(
+      expect.arrayContaining(['pg-data', 'temporal-data', 'duckdb-data', 'ducklake-data']),
+    );
   });
 
   it('requires every secret instead of defaulting it, and .env.example names each one', () => {
     const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     const required = [...new Set([...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!))].sort();
-    expect(required).toEqual(['ADMIN_PASSWORD', 'FLOE_ENCRYPTION_KEY', 'JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'SNOWFLAKE_PASSWORD']);
+    expect(required).toEqual([
+      'ADMIN_PASSWORD',
+      'FLOE_ENCRYPTION_KEY',
+      'JWT_SECRET_KEY',
+      'POSTGRES_PASSWORD',
+      'SNOWFLAKE_PASSWORD',
+    ]);
     const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
     for (const v of required) expect(example, v).toMatch(new RegExp(`^${v}=`, 'm'));
   });

@@ -33,13 +33,21 @@ beforeAll(async () => {
   alice = await rig.addUser(0, 'ALICE_DB');
   bob = await rig.addUser(1, 'BOB_DB');
   // The router mounted the way the lead mounts it: behind floe's auth, with floe's error mapping.
-  const settings: AuthSettings = { adminUsername: 'admin', adminPassword: 'admin-pw', jwtSecret: 'x'.repeat(40), tokenTtlMinutes: 5 };
+  const settings: AuthSettings = {
+    adminUsername: 'admin',
+    adminPassword: 'admin-pw',
+    jwtSecret: 'x'.repeat(40),
+    tokenTtlMinutes: 5,
+  };
   const app = express();
   app.use(express.json());
   const api = express.Router();
   api.use(requireAuth(rig.pool, settings));
   api.use('/snowflake-sync/config', uploadConfigRouter({ pool: rig.pool, secretKeys: rig.key }));
-  api.use('/snowflake-sync', createExecutionSyncRouter({ pool: rig.pool, temporal: rig.client, scheduleId: SCHEDULE_ID }));
+  api.use(
+    '/snowflake-sync',
+    createExecutionSyncRouter({ pool: rig.pool, temporal: rig.client, scheduleId: SCHEDULE_ID }),
+  );
   app.use('/api', api);
   app.use(notFoundHandler);
   app.use(errorHandler(createLogger({ level: 'silent' })));
@@ -57,10 +65,19 @@ afterAll(async () => {
 });
 
 /** Call the API with the token; returns status and JSON. */
-async function call(method: string, route: string, body?: unknown, auth = true): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function call(
+  method: string,
+  route: string,
+  body?: unknown,
+  auth = true,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${apiUrl}${route}`, {
     method,
-    headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(auth ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, json: await res.json() };
@@ -72,7 +89,9 @@ async function item(executionId: string): Promise<Record<string, unknown>> {
 }
 
 async function queueCount(executionId: string): Promise<number> {
-  const { rows } = await rig.pool.query('SELECT count(*)::int AS n FROM snowflake_sync_queue WHERE execution_id = $1', [executionId]);
+  const { rows } = await rig.pool.query('SELECT count(*)::int AS n FROM snowflake_sync_queue WHERE execution_id = $1', [
+    executionId,
+  ]);
   return rows[0].n;
 }
 
@@ -80,12 +99,23 @@ describe('execution upload', () => {
   it('the trigger queues an execution once, when it becomes completed', async () => {
     const id = await rig.addExecution(alice.userId, rowsOf(3), { status: 'running' });
     expect(await queueCount(id)).toBe(0);
-    await rig.pool.query(`UPDATE workflow_executions SET status = 'completed', completed_at = now() WHERE execution_id = $1`, [id]);
+    await rig.pool.query(
+      `UPDATE workflow_executions SET status = 'completed', completed_at = now() WHERE execution_id = $1`,
+      [id],
+    );
     expect(await queueCount(id)).toBe(1);
     const first = await item(id);
-    expect(first).toMatchObject({ status: 'pending', retry_count: 0, max_retries: 3, user_id: alice.userId, source: 'trigger' });
+    expect(first).toMatchObject({
+      status: 'pending',
+      retry_count: 0,
+      max_retries: 3,
+      user_id: alice.userId,
+      source: 'trigger',
+    });
     // Updated again and again, even re-completed: still one item.
-    await rig.pool.query(`UPDATE workflow_executions SET status = 'completed', row_count = 3 WHERE execution_id = $1`, [id]);
+    await rig.pool.query(`UPDATE workflow_executions SET status = 'completed', row_count = 3 WHERE execution_id = $1`, [
+      id,
+    ]);
     await rig.pool.query(`UPDATE workflow_executions SET status = 'running' WHERE execution_id = $1`, [id]);
     await rig.pool.query(`UPDATE workflow_executions SET status = 'completed' WHERE execution_id = $1`, [id]);
     expect(await queueCount(id)).toBe(1);
@@ -102,29 +132,93 @@ describe('execution upload', () => {
   it('uploads two users to their own Snowflake, with inferred column types', async () => {
     // JSON text: 12345678901234567890123 must not pass through a JS number.
     const results = JSON.stringify([
-      { id: 1, name: 'a', amount: 12.5, big: 'BIG', ok: true, day: '2024-01-15', at: '2024-01-15T10:00:00+05:45', local: '2024-01-15 10:00:00', meta: { k: [1, 2] }, maybe: null },
-      { id: 2, name: 'b "quoted", comma', amount: 0.125, big: 1, ok: false, day: '2024-02-29', at: '2024-01-15T10:00:00Z', local: '2024-01-15 11:00:00.5', meta: [1], maybe: null },
+      {
+        id: 1,
+        name: 'a',
+        amount: 12.5,
+        big: 'BIG',
+        ok: true,
+        day: '2024-01-15',
+        at: '2024-01-15T10:00:00+05:45',
+        local: '2024-01-15 10:00:00',
+        meta: { k: [1, 2] },
+        maybe: null,
+      },
+      {
+        id: 2,
+        name: 'b "quoted", comma',
+        amount: 0.125,
+        big: 1,
+        ok: false,
+        day: '2024-02-29',
+        at: '2024-01-15T10:00:00Z',
+        local: '2024-01-15 11:00:00.5',
+        meta: [1],
+        maybe: null,
+      },
     ]).replace('"BIG"', '12345678901234567890123');
     const a = await rig.addExecution(alice.userId, results, { completedAt: '2024-03-01T12:00:00Z' });
-    const b = await rig.addExecution(bob.userId, { columns: ['Zeta', 'alpha', 'mixed'], rows: [['z', 1, 1], ['y', 2, 'two']] }, { completedAt: '2024-03-02T12:00:00Z' });
+    const b = await rig.addExecution(
+      bob.userId,
+      {
+        columns: ['Zeta', 'alpha', 'mixed'],
+        rows: [
+          ['z', 1, 1],
+          ['y', 2, 'two'],
+        ],
+      },
+      { completedAt: '2024-03-02T12:00:00Z' },
+    );
     const r = await rig.drain();
     expect(r).toMatchObject({ completed: 2, failed: 0, skipped: 0, rows: 4 });
     const ia = await item(a);
     const tableA = `WORKFLOW_EXECUTION_20240301_${a.toUpperCase()}`;
-    expect(ia).toMatchObject({ status: 'completed', snowflake_table: `ALICE_DB.RESULTS.${tableA}`, load_method: 'binds' });
-    const { rows: ex } = await rig.pool.query('SELECT snowflake_table, snowflake_synced_at, snowflake_rows FROM workflow_executions WHERE execution_id = $1', [a]);
+    expect(ia).toMatchObject({
+      status: 'completed',
+      snowflake_table: `ALICE_DB.RESULTS.${tableA}`,
+      load_method: 'binds',
+    });
+    const { rows: ex } = await rig.pool.query(
+      'SELECT snowflake_table, snowflake_synced_at, snowflake_rows FROM workflow_executions WHERE execution_id = $1',
+      [a],
+    );
     expect(ex[0].snowflake_table).toBe(`ALICE_DB.RESULTS.${tableA}`);
     expect(ex[0].snowflake_synced_at).toBeInstanceOf(Date);
 
-    const cols = await alice.sf.query(`SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE FROM ALICE_DB.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = '${tableA}' ORDER BY ORDINAL_POSITION`);
-    const types = Object.fromEntries(cols.map((c) => [c.COLUMN_NAME, `${c.DATA_TYPE}${c.NUMERIC_SCALE !== null && c.NUMERIC_SCALE !== undefined ? `(${c.NUMERIC_PRECISION},${c.NUMERIC_SCALE})` : ''}`]));
+    const cols = await alice.sf.query(
+      `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE FROM ALICE_DB.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = '${tableA}' ORDER BY ORDINAL_POSITION`,
+    );
+    const types = Object.fromEntries(
+      cols.map((c) => [
+        c.COLUMN_NAME,
+        `${c.DATA_TYPE}${c.NUMERIC_SCALE !== null && c.NUMERIC_SCALE !== undefined ? `(${c.NUMERIC_PRECISION},${c.NUMERIC_SCALE})` : ''}`,
+      ]),
+    );
     expect(types).toMatchObject({
-      ID: 'NUMBER(38,0)', NAME: 'TEXT', AMOUNT: 'NUMBER(38,3)', BIG: 'NUMBER(38,0)', OK: 'BOOLEAN', DAY: 'DATE',
-      AT: 'TIMESTAMP_TZ', LOCAL: 'TIMESTAMP_NTZ', META: 'VARIANT', MAYBE: 'TEXT',
+      ID: 'NUMBER(38,0)',
+      NAME: 'TEXT',
+      AMOUNT: 'NUMBER(38,3)',
+      BIG: 'NUMBER(38,0)',
+      OK: 'BOOLEAN',
+      DAY: 'DATE',
+      AT: 'TIMESTAMP_TZ',
+      LOCAL: 'TIMESTAMP_NTZ',
+      META: 'VARIANT',
+      MAYBE: 'TEXT',
     });
-    const rowsA = await alice.sf.query(`SELECT ID, NAME, AMOUNT, BIG::VARCHAR AS BIG, OK, DAY::VARCHAR AS DAY, META::VARCHAR AS META FROM ALICE_DB.RESULTS.${tableA} ORDER BY ID`);
+    const rowsA = await alice.sf.query(
+      `SELECT ID, NAME, AMOUNT, BIG::VARCHAR AS BIG, OK, DAY::VARCHAR AS DAY, META::VARCHAR AS META FROM ALICE_DB.RESULTS.${tableA} ORDER BY ID`,
+    );
     expect(rowsA.map((r) => ({ ...r, META: JSON.parse(String(r.META)) }))).toEqual([
-      { ID: '1', NAME: 'a', AMOUNT: '12.500', BIG: '12345678901234567890123', OK: true, DAY: '2024-01-15', META: { k: [1, 2] } },
+      {
+        ID: '1',
+        NAME: 'a',
+        AMOUNT: '12.500',
+        BIG: '12345678901234567890123',
+        OK: true,
+        DAY: '2024-01-15',
+        META: { k: [1, 2] },
+      },
       { ID: '2', NAME: 'b "quoted", comma', AMOUNT: '0.125', BIG: '1', OK: false, DAY: '2024-02-29', META: [1] },
     ]);
     const ts = await alice.sf.query(`SELECT "AT", "LOCAL" FROM ALICE_DB.RESULTS.${tableA} ORDER BY ID`);
@@ -149,7 +243,10 @@ describe('execution upload', () => {
     const id = await rig.addExecution(nobody, rowsOf(2));
     const r = await rig.drain();
     expect(r).toMatchObject({ claimed: 1, skipped: 1, completed: 0 });
-    expect(await item(id)).toMatchObject({ status: 'skipped', error_message: `no active Snowflake configuration for user ${nobody}` });
+    expect(await item(id)).toMatchObject({
+      status: 'skipped',
+      error_message: `no active Snowflake configuration for user ${nobody}`,
+    });
   });
 
   /** Secrets of the configurations made through the API (scanned for in histories and logs at the end). */
@@ -162,23 +259,44 @@ describe('execution upload', () => {
     await alice.sf.query('CREATE DATABASE IF NOT EXISTS CAROL_DB');
     await alice.sf.query('CREATE SCHEMA IF NOT EXISTS CAROL_DB.RESULTS');
     await alice.sf.query(`CREATE USER carol_pw PASSWORD = 'carol-pw'`);
-    await alice.sf.query(`CREATE USER carol_kp RSA_PUBLIC_KEY = '${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}' TYPE = SERVICE`);
+    await alice.sf.query(
+      `CREATE USER carol_kp RSA_PUBLIC_KEY = '${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}' TYPE = SERVICE`,
+    );
     await alice.sf.query('CREATE USER carol_pat TYPE = SERVICE');
-    const [{ token_secret: pat }] = await alice.sf.query<{ token_secret: string }>('ALTER USER carol_pat ADD PROGRAMMATIC ACCESS TOKEN floe');
+    const [{ token_secret: pat }] = await alice.sf.query<{ token_secret: string }>(
+      'ALTER USER carol_pat ADD PROGRAMMATIC ACCESS TOKEN floe',
+    );
     apiSecrets.push('carol-pw', passphrase, pem.split('\n')[1]!, pat);
     const signIns: Record<string, unknown>[] = [
       { account: 'acct_carol', user: 'carol_pw', authenticator: 'SNOWFLAKE', password: 'carol-pw' },
-      { account: 'acct_carol', user: 'carol_kp', authenticator: 'SNOWFLAKE_JWT', private_key: pem, private_key_passphrase: passphrase },
+      {
+        account: 'acct_carol',
+        user: 'carol_kp',
+        authenticator: 'SNOWFLAKE_JWT',
+        private_key: pem,
+        private_key_passphrase: passphrase,
+      },
       { account: 'acct_carol', user: 'carol_pat', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat },
     ];
     for (const signIn of signIns) {
       const userId = randomUUID();
-      const put = await call('PUT', '/config', { user_id: userId, ...signIn, database: 'CAROL_DB', schema: 'RESULTS', access_url: rig.emus[0].url });
+      const put = await call('PUT', '/config', {
+        user_id: userId,
+        ...signIn,
+        database: 'CAROL_DB',
+        schema: 'RESULTS',
+        access_url: rig.emus[0].url,
+      });
       expect(put.status).toBe(200);
       expect(put.json.authenticator).toBe(signIn.authenticator);
       const id = await rig.addExecution(userId, rowsOf(4, String(signIn.authenticator)));
       const r = await rig.drain();
-      expect({ authenticator: signIn.authenticator, ...r }).toMatchObject({ authenticator: signIn.authenticator, claimed: 1, completed: 1, failed: 0 });
+      expect({ authenticator: signIn.authenticator, ...r }).toMatchObject({
+        authenticator: signIn.authenticator,
+        claimed: 1,
+        completed: 1,
+        failed: 0,
+      });
       const done = await item(id);
       expect(done.status).toBe('completed');
       expect(await alice.sf.query(`SELECT COUNT(*) AS N FROM ${String(done.snowflake_table)}`)).toEqual([{ N: '4' }]);
@@ -189,14 +307,25 @@ describe('execution upload', () => {
     const userId = randomUUID();
     const wrong = `wrong-${randomUUID()}`;
     apiSecrets.push(wrong);
-    const put = await call('PUT', '/config', { user_id: userId, account: 'acct_carol', user: 'carol_pw', authenticator: 'SNOWFLAKE', password: wrong, database: 'CAROL_DB', schema: 'RESULTS', access_url: rig.emus[0].url });
+    const put = await call('PUT', '/config', {
+      user_id: userId,
+      account: 'acct_carol',
+      user: 'carol_pw',
+      authenticator: 'SNOWFLAKE',
+      password: wrong,
+      database: 'CAROL_DB',
+      schema: 'RESULTS',
+      access_url: rig.emus[0].url,
+    });
     expect(put.status).toBe(200);
     const id = await rig.addExecution(userId, rowsOf(2, 'wrong'));
     const r = await rig.drain();
     expect(r).toMatchObject({ claimed: 1, completed: 0, failed: 1 });
     const failed = await item(id);
     expect(failed.status).toBe('failed');
-    expect(failed.error_message).toContain(`the Snowflake configuration of user ${userId}: Snowflake sign-in failed (SNOWFLAKE as carol_pw (password)`);
+    expect(failed.error_message).toContain(
+      `the Snowflake configuration of user ${userId}: Snowflake sign-in failed (SNOWFLAKE as carol_pw (password)`,
+    );
     expect(failed.error_message).toContain('390100');
     expect(String(failed.error_message)).not.toContain(wrong);
   });
@@ -240,7 +369,12 @@ describe('execution upload', () => {
       expect(attempts).toBe(4); // the first attempt + 3 retries
       const it1 = await item(id);
       syncId = String(it1.id);
-      expect(it1).toMatchObject({ status: 'failed', retry_count: 3, attempts: 4, error_message: 'warehouse suspended (attempt 4)' });
+      expect(it1).toMatchObject({
+        status: 'failed',
+        retry_count: 3,
+        attempts: 4,
+        error_message: 'warehouse suspended (attempt 4)',
+      });
     } finally {
       rig.hooks.beforeLoad = undefined;
     }
@@ -248,12 +382,19 @@ describe('execution upload', () => {
     expect((await call('GET', '/stats')).json.failed.count).toBeGreaterThanOrEqual(1);
     const failed = await call('GET', '/failed?limit=10');
     expect(failed.status).toBe(200);
-    expect(failed.json.failed.find((f: { execution_id: string }) => f.execution_id === id)).toMatchObject({ sync_id: syncId, retry_count: 3, max_retries: 3 });
+    expect(failed.json.failed.find((f: { execution_id: string }) => f.execution_id === id)).toMatchObject({
+      sync_id: syncId,
+      retry_count: 3,
+      max_retries: 3,
+    });
     expect((await call('GET', '/failed?limit=0')).status).toBe(400);
     expect((await call('GET', '/stats', undefined, false)).status).toBe(401);
     // Repair: the warehouse is back; retry through the API, then the drain uploads it.
     const retried = await call('POST', `/retry/${syncId}`);
-    expect(retried).toMatchObject({ status: 200, json: { sync_id: syncId, status: 'pending', retried: true, drain_triggered: false } });
+    expect(retried).toMatchObject({
+      status: 200,
+      json: { sync_id: syncId, status: 'pending', retried: true, drain_triggered: false },
+    });
     expect(await item(id)).toMatchObject({ status: 'pending', retry_count: 0, error_message: null });
     expect((await call('POST', `/retry/${syncId}`)).status).toBe(409);
     expect((await call('POST', '/retry/00000000-0000-4000-8000-00000000abcd')).status).toBe(404);
@@ -261,7 +402,12 @@ describe('execution upload', () => {
     const r2 = await rig.drain();
     expect(r2).toMatchObject({ claimed: 1, completed: 1 });
     const st = await call('GET', `/execution/${id}/sync-status`);
-    expect(st.json).toMatchObject({ execution_id: id, synced: true, snowflake_rows: 10, sync: { status: 'completed', attempts: 5 } });
+    expect(st.json).toMatchObject({
+      execution_id: id,
+      synced: true,
+      snowflake_rows: 10,
+      sync: { status: 'completed', attempts: 5 },
+    });
     expect((await call('GET', '/execution/nope/sync-status')).status).toBe(404);
     const q = await call('GET', '/queue?status=completed&limit=500');
     expect(q.json.items.some((i: { execution_id: string }) => i.execution_id === id)).toBe(true);
@@ -271,7 +417,10 @@ describe('execution upload', () => {
     await rig.pool.query('ALTER TABLE workflow_executions DISABLE TRIGGER trigger_queue_universal_snowflake_sync');
     const old: string[] = [];
     try {
-      for (let i = 0; i < 3; i++) old.push(await rig.addExecution(bob.userId, rowsOf(4, `old${i}`), { completedAt: `2023-06-0${i + 1}T00:00:00Z` }));
+      for (let i = 0; i < 3; i++)
+        old.push(
+          await rig.addExecution(bob.userId, rowsOf(4, `old${i}`), { completedAt: `2023-06-0${i + 1}T00:00:00Z` }),
+        );
     } finally {
       await rig.pool.query('ALTER TABLE workflow_executions ENABLE TRIGGER trigger_queue_universal_snowflake_sync');
     }
@@ -286,7 +435,9 @@ describe('execution upload', () => {
     for (const id of old) expect(await item(id)).toMatchObject({ status: 'pending', source: 'backfill' });
     const r = await rig.drain();
     expect(r).toMatchObject({ claimed: 3, completed: 3 });
-    const t = await bob.sf.query(`SELECT COUNT(*) AS N FROM BOB_DB.RESULTS.WORKFLOW_EXECUTION_20230601_${old[0].toUpperCase()}`);
+    const t = await bob.sf.query(
+      `SELECT COUNT(*) AS N FROM BOB_DB.RESULTS.WORKFLOW_EXECUTION_20230601_${old[0].toUpperCase()}`,
+    );
     expect(t[0].N).toBe('4');
   });
 
@@ -296,16 +447,29 @@ describe('execution upload', () => {
     expect(r).toMatchObject({ completed: 1, rows: 3000 });
     const it1 = await item(id);
     expect(it1).toMatchObject({ status: 'completed', load_method: 'file', rows_uploaded: '3000' });
-    const t = await alice.sf.query(`SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D, SUM(AMOUNT) AS S FROM ${String(it1.snowflake_table)}`);
-    expect(t[0]).toEqual({ N: '3000', D: '3000', S: String((3000 * 3001 / 2) * 1.25) + '.00' });
+    const t = await alice.sf.query(
+      `SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D, SUM(AMOUNT) AS S FROM ${String(it1.snowflake_table)}`,
+    );
+    expect(t[0]).toEqual({ N: '3000', D: '3000', S: String(((3000 * 3001) / 2) * 1.25) + '.00' });
   });
 
   it('a worker killed mid-upload leaves no duplicated rows', async () => {
     const queue = `${rig.taskQueue}-kill`;
     const wf = await rig.startWorker({ queue, activities: false });
     const id = await rig.addExecution(alice.userId, rowsOf(1000, 'kill'));
-    const args = { address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue: queue, databaseUrl: rig.db.url, keyHex: rig.keyHex, tmpDir: path.join(rig.root, 'tmp-kill') };
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'executionUpload.worker.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = {
+      address: inject('temporalAddress'),
+      namespace: inject('temporalNamespace'),
+      taskQueue: queue,
+      databaseUrl: rig.db.url,
+      keyHex: rig.keyHex,
+      tmpDir: path.join(rig.root, 'tmp-kill'),
+    };
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'executionUpload.worker.ts'), JSON.stringify(args)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     const midway = new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => {
@@ -314,7 +478,10 @@ describe('execution upload', () => {
       });
       child.once('exit', (code) => reject(new Error(`worker process exited early (${code}): ${out}`)));
     });
-    const drain = rig.drain({ upload: { bindChunkRows: 200, heartbeatTimeoutSeconds: 2, retryInitialSeconds: 0.2 } }, queue);
+    const drain = rig.drain(
+      { upload: { bindChunkRows: 200, heartbeatTimeoutSeconds: 2, retryInitialSeconds: 0.2 } },
+      queue,
+    );
     let replacement: { stop(): Promise<void> } | null = null;
     try {
       await midway;
@@ -332,20 +499,33 @@ describe('execution upload', () => {
     const t = await alice.sf.query(`SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ${String(it1.snowflake_table)}`);
     expect(t[0]).toEqual({ N: '1000', D: '1000' });
     const leftovers = await alice.sf.query(`SHOW TABLES LIKE '%FLOE%' IN SCHEMA ALICE_DB.RESULTS`);
-    expect(leftovers.filter((l) => String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) && String(l.name).endsWith('__FLOE_LOAD'))).toEqual([]);
+    expect(
+      leftovers.filter(
+        (l) =>
+          String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) &&
+          String(l.name).endsWith('__FLOE_LOAD'),
+      ),
+    ).toEqual([]);
   });
 
   it('the Schedule drains the queue on its own', async () => {
     await ensureExecutionUploadSchedule(rig.client, {
-      taskQueue: rig.taskQueue, intervalSeconds: 1, scheduleId: SCHEDULE_ID,
+      taskQueue: rig.taskQueue,
+      intervalSeconds: 1,
+      scheduleId: SCHEDULE_ID,
       input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2 } },
     });
     // Updating an existing schedule is fine too.
-    await ensureExecutionUploadSchedule(rig.client, { taskQueue: rig.taskQueue, intervalSeconds: 1, scheduleId: SCHEDULE_ID });
+    await ensureExecutionUploadSchedule(rig.client, {
+      taskQueue: rig.taskQueue,
+      intervalSeconds: 1,
+      scheduleId: SCHEDULE_ID,
+    });
     try {
       const id = await rig.addExecution(bob.userId, rowsOf(7, 'sched'));
       const deadline = Date.now() + 30_000;
-      while ((await item(id)).status !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      while ((await item(id)).status !== 'completed' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 250));
       expect(await item(id)).toMatchObject({ status: 'completed', rows_uploaded: '7' });
     } finally {
       expect(await deleteExecutionUploadSchedule(rig.client, SCHEDULE_ID)).toBe(true);
@@ -353,14 +533,29 @@ describe('execution upload', () => {
   });
 
   it('no secret in any workflow history or log line', async () => {
-    const { rows } = await rig.pool.query<{ id: string; execution_id: string }>('SELECT id, execution_id FROM snowflake_sync_queue');
-    const { rows: enc } = await rig.pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM snowflake_configurations');
-    const secrets = [alice.password, bob.password, ...apiSecrets, rig.keyHex, rig.key.current.toString('base64'), ...enc.map((e) => e.secret_encrypted)];
+    const { rows } = await rig.pool.query<{ id: string; execution_id: string }>(
+      'SELECT id, execution_id FROM snowflake_sync_queue',
+    );
+    const { rows: enc } = await rig.pool.query<{ secret_encrypted: string }>(
+      'SELECT secret_encrypted FROM snowflake_configurations',
+    );
+    const secrets = [
+      alice.password,
+      bob.password,
+      ...apiSecrets,
+      rig.keyHex,
+      rig.key.current.toString('base64'),
+      ...enc.map((e) => e.secret_encrypted),
+    ];
     const ids = [...rig.drainIds, ...rows.map((r) => uploadWorkflowId(r.id))];
     // Payload bytes (inputs, results, search attributes, failures' details) appear base64-encoded in
     // the history's JSON form: scan both the raw form and every decoded `data`/`metadata` value.
     const decode = (k: string, v: unknown) =>
-      v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v;
+      v instanceof Uint8Array
+        ? Buffer.from(v).toString('utf8')
+        : k === 'data' && typeof v === 'string'
+          ? Buffer.from(v, 'base64').toString('utf8')
+          : v;
     let scanned = '';
     for (const wid of ids) {
       const h = await rig.client.workflow.getHandle(wid).fetchHistory();

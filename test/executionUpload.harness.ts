@@ -16,7 +16,12 @@ import { inject } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
 import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
 import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
-import { connectSnowflake, withSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import {
+  connectSnowflake,
+  withSnowflake,
+  type SnowflakeSession,
+  type SnowflakeSettings,
+} from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
 import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
@@ -26,7 +31,10 @@ import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-export const workflowsFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'executionUpload.workflows.ts');
+export const workflowsFile = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  'executionUpload.workflows.ts',
+);
 
 /** A user with a Snowflake configuration on one of the emulators. */
 export interface TestUser {
@@ -56,7 +64,11 @@ export interface UploadRig {
   /** A user whose configuration points at emulator `emu` and database `database` (created). */
   addUser(emu: number, database: string): Promise<TestUser>;
   /** Insert an execution (default completed now) with `results` (a value, or JSON text used as is). */
-  addExecution(userId: string, results: unknown, opts?: { status?: string; executionId?: string; completedAt?: string }): Promise<string>;
+  addExecution(
+    userId: string,
+    results: unknown,
+    opts?: { status?: string; executionId?: string; completedAt?: string },
+  ): Promise<string>;
   drain(input?: ExecutionUploadDrainInput, queue?: string): Promise<ExecutionUploadDrainResult>;
   close(): Promise<void>;
 }
@@ -77,7 +89,9 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const pool = createPool(db.url, { max: 8 });
   // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
   const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
-  const emus = await Promise.all([0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })));
+  const emus = await Promise.all(
+    [0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })),
+  );
   const keyHex = generateEncryptionKey();
   const key = secretKeys(keyHex)!;
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -105,7 +119,19 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const sessions: SnowflakeSession[] = [];
   const drainIds: string[] = [];
   const rig: UploadRig = {
-    root, db, pool, emus, keyHex, key, client, native, bundle, taskQueue, hooks, logLines, drainIds,
+    root,
+    db,
+    pool,
+    emus,
+    keyHex,
+    key,
+    client,
+    native,
+    bundle,
+    taskQueue,
+    hooks,
+    logLines,
+    drainIds,
     async startWorker(opts = {}) {
       const h = await runTestWorker({
         connection: native,
@@ -121,17 +147,31 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
     async addUser(emu, database) {
       const userId = randomUUID();
       const password = `pw-${randomBytes(12).toString('hex')}`;
-      const settings: SnowflakeSettings = { account: `acct_${database.toLowerCase()}`, username: `user_${database.toLowerCase()}`, password, accessUrl: emus[emu].url, database, schema: 'RESULTS' };
-      await withSnowflake({ account: settings.account, username: admin.name, password: admin.password, accessUrl: emus[emu].url }, (boot) =>
-        boot.query(`CREATE USER ${settings.username} PASSWORD = '${password}'`),
+      const settings: SnowflakeSettings = {
+        account: `acct_${database.toLowerCase()}`,
+        username: `user_${database.toLowerCase()}`,
+        password,
+        accessUrl: emus[emu].url,
+        database,
+        schema: 'RESULTS',
+      };
+      await withSnowflake(
+        { account: settings.account, username: admin.name, password: admin.password, accessUrl: emus[emu].url },
+        (boot) => boot.query(`CREATE USER ${settings.username} PASSWORD = '${password}'`),
       );
       const sf = await connectSnowflake(settings);
       sessions.push(sf);
       await sf.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
       await sf.query(`CREATE SCHEMA IF NOT EXISTS ${database}.RESULTS`);
       await saveSnowflakeConfiguration(pool, key, {
-        userId, account: `${settings.account}.snowflakecomputing.com`, warehouse: 'COMPUTE_WH', database, schema: 'RESULTS',
-        username: settings.username, secret: { password }, accessUrl: emus[emu].url,
+        userId,
+        account: `${settings.account}.snowflakecomputing.com`,
+        warehouse: 'COMPUTE_WH',
+        database,
+        schema: 'RESULTS',
+        username: settings.username,
+        secret: { password },
+        accessUrl: emus[emu].url,
       });
       return { userId, password, settings, sf };
     },
@@ -140,7 +180,17 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
       await pool.query(
         `INSERT INTO workflow_executions (execution_id, user_id, workflow_name, status, results, completed_at)
          VALUES ($1, $2, 'test-workflow', $3, $4::jsonb, CASE WHEN $3 = 'completed' THEN COALESCE($5::timestamptz, now()) END)`,
-        [id, userId, opts.status ?? 'completed', results === undefined || results === null ? null : typeof results === 'string' ? results : JSON.stringify(results), opts.completedAt ?? null],
+        [
+          id,
+          userId,
+          opts.status ?? 'completed',
+          results === undefined || results === null
+            ? null
+            : typeof results === 'string'
+              ? results
+              : JSON.stringify(results),
+          opts.completedAt ?? null,
+        ],
       );
       return id;
     },
@@ -169,5 +219,11 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
 
 /** `n` rows of a small mixed-type result (ids 1..n). */
 export function rowsOf(n: number, tag = 'r'): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `${tag}-${i + 1}`, amount: (i + 1) * 1.25, ok: i % 2 === 0, day: '2024-01-15' }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    name: `${tag}-${i + 1}`,
+    amount: (i + 1) * 1.25,
+    ok: i % 2 === 0,
+    day: '2024-01-15',
+  }));
 }

@@ -1,7 +1,14 @@
 /** Execution upload: crypto, column inference, names and the generated Snowflake SQL (pinned). */
 import { describe, expect, it } from 'vitest';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { encryptSecret, generateEncryptionKey, keyId, openSecret, parseEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
+import {
+  encryptSecret,
+  generateEncryptionKey,
+  keyId,
+  openSecret,
+  parseEncryptionKey,
+  secretKeys,
+} from '../src/secrets/crypto.js';
 import { ColumnStats, columnNames, loadText, targetTableName, type JsonKind } from '../src/uploads/infer.js';
 import * as S from '../src/uploads/sql.js';
 
@@ -34,20 +41,28 @@ describe('AES-256-GCM secrets', () => {
     const parts = a.split('.');
     const ct = Buffer.from(parts[4], 'base64url');
     ct[0] ^= 1;
-    expect(() => openSecret([...parts.slice(0, 4), ct.toString('base64url')].join('.'), keys, row)).toThrow(/does not authenticate/);
+    expect(() => openSecret([...parts.slice(0, 4), ct.toString('base64url')].join('.'), keys, row)).toThrow(
+      /does not authenticate/,
+    );
     expect(() => openSecret('plain', keys, row)).toThrow(/v2\./);
   });
 
   it('reads values under the previous key (stale) and v1 values (legacy), with either key', () => {
     const old = secretKeys(generateEncryptionKey())!;
     const rotated = { current: keys.current, previous: old.current };
-    expect(openSecret(encryptSecret('pw', old, row), rotated, row)).toEqual({ plain: 'pw', stale: true, legacy: false });
+    expect(openSecret(encryptSecret('pw', old, row), rotated, row)).toEqual({
+      plain: 'pw',
+      stale: true,
+      legacy: false,
+    });
     // v1: `v1.<iv>.<tag>.<ct>`, the owner id alone as associated data, no key id.
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', old.current, iv);
     c.setAAD(Buffer.from('user-1'));
     const ct = Buffer.concat([c.update('legacy-pw'), c.final()]);
-    const v1 = ['v1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+    const v1 = ['v1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join(
+      '.',
+    );
     const binding = { table: 'snowflake_configurations', name: 'user-1', kind: 'SNOWFLAKE' };
     expect(openSecret(v1, rotated, binding)).toEqual({ plain: 'legacy-pw', stale: true, legacy: true });
     expect(openSecret(v1, old, binding).plain).toBe('legacy-pw');
@@ -67,18 +82,54 @@ describe('column inference', () => {
   it('maps JSON values to Snowflake types', () => {
     expect(typeOf([])).toBe('VARCHAR');
     expect(typeOf([['null', 'null']])).toBe('VARCHAR');
-    expect(typeOf([['boolean', 'true'], ['null', 'null'], ['boolean', 'false']])).toBe('BOOLEAN');
-    expect(typeOf([['number', '1'], ['number', '-20']])).toBe('NUMBER(38,0)');
-    expect(typeOf([['number', '1.5'], ['number', '2.125']])).toBe('NUMBER(38,3)');
+    expect(
+      typeOf([
+        ['boolean', 'true'],
+        ['null', 'null'],
+        ['boolean', 'false'],
+      ]),
+    ).toBe('BOOLEAN');
+    expect(
+      typeOf([
+        ['number', '1'],
+        ['number', '-20'],
+      ]),
+    ).toBe('NUMBER(38,0)');
+    expect(
+      typeOf([
+        ['number', '1.5'],
+        ['number', '2.125'],
+      ]),
+    ).toBe('NUMBER(38,3)');
     expect(typeOf([['number', '1'.repeat(38)]])).toBe('NUMBER(38,0)');
     expect(typeOf([['number', '1'.repeat(36) + '.123']])).toBe('FLOAT');
     expect(typeOf([['string', '"2024-02-29"']])).toBe('DATE');
     expect(typeOf([['string', '"2023-02-29"']])).toBe('VARCHAR');
-    expect(typeOf([['string', '"2024-01-15T10:00:00+05:45"'], ['string', '"2024-01-15 10:00:00Z"']])).toBe('TIMESTAMP_TZ');
+    expect(
+      typeOf([
+        ['string', '"2024-01-15T10:00:00+05:45"'],
+        ['string', '"2024-01-15 10:00:00Z"'],
+      ]),
+    ).toBe('TIMESTAMP_TZ');
     expect(typeOf([['string', '"2024-01-15T10:00:00.123456789"']])).toBe('TIMESTAMP_NTZ');
-    expect(typeOf([['string', '"2024-01-15T10:00:00"'], ['string', '"2024-01-15T10:00:00Z"']])).toBe('VARCHAR');
-    expect(typeOf([['string', '"x"'], ['number', '1']])).toBe('VARCHAR');
-    expect(typeOf([['object', '{"a": 1}'], ['string', '"x"']])).toBe('VARIANT');
+    expect(
+      typeOf([
+        ['string', '"2024-01-15T10:00:00"'],
+        ['string', '"2024-01-15T10:00:00Z"'],
+      ]),
+    ).toBe('VARCHAR');
+    expect(
+      typeOf([
+        ['string', '"x"'],
+        ['number', '1'],
+      ]),
+    ).toBe('VARCHAR');
+    expect(
+      typeOf([
+        ['object', '{"a": 1}'],
+        ['string', '"x"'],
+      ]),
+    ).toBe('VARIANT');
     expect(typeOf([['array', '[1]']])).toBe('VARIANT');
   });
 
@@ -111,13 +162,19 @@ describe('upload SQL', () => {
   const { raw, load } = S.helperNames(target);
 
   it('is pinned', () => {
-    expect(S.createRawSql(raw, cols)).toBe('CREATE OR REPLACE TEMPORARY TABLE "DB"."S"."T__FLOE_RAW" ("ID" VARCHAR, "a""b" VARCHAR)');
+    expect(S.createRawSql(raw, cols)).toBe(
+      'CREATE OR REPLACE TEMPORARY TABLE "DB"."S"."T__FLOE_RAW" ("ID" VARCHAR, "a""b" VARCHAR)',
+    );
     expect(S.insertRawSql(raw, cols)).toBe('INSERT INTO "DB"."S"."T__FLOE_RAW" ("ID", "a""b") VALUES (?, ?)');
     expect(S.copyRawSql(raw, '@"DB"."S"."STG"/rows/')).toBe(
       `COPY INTO "DB"."S"."T__FLOE_RAW" FROM @"DB"."S"."STG"/rows/ FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = ('\\\\N') ESCAPE_UNENCLOSED_FIELD = NONE) PURGE = TRUE`,
     );
-    expect(S.createLoadSql(load, cols)).toBe('CREATE OR REPLACE TABLE "DB"."S"."T__FLOE_LOAD" ("ID" NUMBER(38,0), "a""b" VARIANT)');
-    expect(S.fillLoadSql(load, raw, cols)).toBe('INSERT INTO "DB"."S"."T__FLOE_LOAD" ("ID", "a""b") SELECT "ID"::NUMBER(38,0), PARSE_JSON("a""b") FROM "DB"."S"."T__FLOE_RAW"');
+    expect(S.createLoadSql(load, cols)).toBe(
+      'CREATE OR REPLACE TABLE "DB"."S"."T__FLOE_LOAD" ("ID" NUMBER(38,0), "a""b" VARIANT)',
+    );
+    expect(S.fillLoadSql(load, raw, cols)).toBe(
+      'INSERT INTO "DB"."S"."T__FLOE_LOAD" ("ID", "a""b") SELECT "ID"::NUMBER(38,0), PARSE_JSON("a""b") FROM "DB"."S"."T__FLOE_RAW"',
+    );
     expect(S.publishSql(target, load, raw)).toEqual([
       'CREATE TABLE IF NOT EXISTS "DB"."S"."T" LIKE "DB"."S"."T__FLOE_LOAD"',
       'ALTER TABLE "DB"."S"."T" SWAP WITH "DB"."S"."T__FLOE_LOAD"',

@@ -11,7 +11,14 @@ import { createExecutionUploadActivities } from '../src/activities/executionUplo
 import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
 
-const a = JSON.parse(process.argv[2]!) as { address: string; namespace: string; taskQueue: string; databaseUrl: string; keyHex: string; tmpDir: string };
+const a = JSON.parse(process.argv[2]!) as {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  databaseUrl: string;
+  keyHex: string;
+  tmpDir: string;
+};
 const pool = createPool(a.databaseUrl, { max: 2 });
 const connection = await NativeConnection.connect({ address: a.address });
 const worker = await Worker.create({

@@ -80,8 +80,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bundle = await bundlePromise;
     if (pgResult.status === 'fulfilled') pgServer = pgResult.value;
     if (temporalResult.status === 'fulfilled') temporal = temporalResult.value;
-    if (pgResult.status === 'rejected') throw new Error(`test setup: PostgreSQL did not start: ${String(pgResult.reason)}`);
-    if (temporalResult.status === 'rejected') throw new Error(`test setup: Temporal did not start: ${String(temporalResult.reason)}`);
+    if (pgResult.status === 'rejected')
+      throw new Error(`test setup: PostgreSQL did not start: ${String(pgResult.reason)}`);
+    if (temporalResult.status === 'rejected')
+      throw new Error(`test setup: Temporal did not start: ${String(temporalResult.reason)}`);
   } catch (err) {
     await teardown();
     throw err;

@@ -34,13 +34,23 @@ describe('loadConfig', () => {
     const cfg = loadConfig(minimal);
     expect(cfg).toEqual({
       databaseUrl: minimal.DATABASE_URL,
-      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE, taskQueues: taskQueues(DEFAULT_TASK_QUEUE) },
+      temporal: {
+        address: '127.0.0.1:7233',
+        namespace: 'default',
+        taskQueue: DEFAULT_TASK_QUEUE,
+        taskQueues: taskQueues(DEFAULT_TASK_QUEUE),
+      },
       snowflake: { account: 'acct', username: 'user', authenticator: 'SNOWFLAKE', password: 'sf-secret' },
       duckdbPath: path.join(stateDir, 'floe.duckdb'),
       duckdbOwner: false,
       api: {
-        port: 8000, jwtSecretKey: 'x'.repeat(32), adminUsername: 'admin', adminPassword: 'admin-secret', tokenTtlMinutes: 30,
-        authMaxFailures: 10, authFailureWindowMinutes: 15,
+        port: 8000,
+        jwtSecretKey: 'x'.repeat(32),
+        adminUsername: 'admin',
+        adminPassword: 'admin-secret',
+        tokenTtlMinutes: 30,
+        authMaxFailures: 10,
+        authFailureWindowMinutes: 15,
       },
       stateDir,
       logLevel: 'info',
@@ -67,13 +77,17 @@ describe('loadConfig', () => {
     const shown = JSON.stringify(redactConfig(cfg));
     expect(shown).not.toContain(key);
     expect(shown).not.toContain(':pw@');
-    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: 'short' })).toThrow(/FLOE_ENCRYPTION_KEY must be 32 bytes/);
+    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: 'short' })).toThrow(
+      /FLOE_ENCRYPTION_KEY must be 32 bytes/,
+    );
     // During a key rotation: the previous key too, validated and redacted the same way.
     const previous = 'cd'.repeat(32);
     const rotating = loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY: key, FLOE_ENCRYPTION_KEY_PREVIOUS: previous });
     expect(rotating.executionUpload).toMatchObject({ encryptionKey: key, previousEncryptionKey: previous });
     expect(JSON.stringify(redactConfig(rotating))).not.toContain(previous);
-    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY_PREVIOUS: 'short' })).toThrow(/FLOE_ENCRYPTION_KEY_PREVIOUS must be 32 bytes/);
+    expect(() => loadConfig({ ...minimal, FLOE_ENCRYPTION_KEY_PREVIOUS: 'short' })).toThrow(
+      /FLOE_ENCRYPTION_KEY_PREVIOUS must be 32 bytes/,
+    );
   });
 
   it('reads every variable', () => {
@@ -95,11 +109,23 @@ describe('loadConfig', () => {
       FLOE_STATE_DIR: '/var/floe',
       LOG_LEVEL: 'debug',
     });
-    expect(cfg.temporal).toEqual({ address: 'temporal:7233', namespace: 'floe', taskQueue: 'q-v2', taskQueues: taskQueues('q-v2') });
+    expect(cfg.temporal).toEqual({
+      address: 'temporal:7233',
+      namespace: 'floe',
+      taskQueue: 'q-v2',
+      taskQueues: taskQueues('q-v2'),
+    });
     expect(cfg.temporal.taskQueues.executionUpload).toBe('q-v2-execution-upload');
     expect(cfg.snowflake).toEqual({
-      account: 'acct', username: 'user', authenticator: 'SNOWFLAKE', password: 'sf-secret', accessUrl: 'http://127.0.0.1:8080',
-      warehouse: 'WH', database: 'DB', schema: 'S', role: 'R',
+      account: 'acct',
+      username: 'user',
+      authenticator: 'SNOWFLAKE',
+      password: 'sf-secret',
+      accessUrl: 'http://127.0.0.1:8080',
+      warehouse: 'WH',
+      database: 'DB',
+      schema: 'S',
+      role: 'R',
     });
     expect(cfg.duckdbPath).toBe('/data/x.duckdb');
     expect(cfg.duckdbOwner).toBe(true);
@@ -134,7 +160,15 @@ describe('loadConfig', () => {
     });
     const byVar = Object.fromEntries(err.issues.map((i) => [i.variable, i.problem]));
     expect(Object.keys(byVar).sort()).toEqual(
-      ['API_PORT', 'DATABASE_URL', 'JWT_SECRET_KEY', 'LOG_LEVEL', 'SNOWFLAKE_ACCESS_URL', 'TEMPORAL_ADDRESS', 'TOKEN_TTL_MINUTES'].sort(),
+      [
+        'API_PORT',
+        'DATABASE_URL',
+        'JWT_SECRET_KEY',
+        'LOG_LEVEL',
+        'SNOWFLAKE_ACCESS_URL',
+        'TEMPORAL_ADDRESS',
+        'TOKEN_TTL_MINUTES',
+      ].sort(),
     );
     expect(byVar.JWT_SECRET_KEY).toMatch(/at least 32/);
     expect(err.message).not.toContain('short-secret-value');
@@ -142,13 +176,23 @@ describe('loadConfig', () => {
 
   it('reads the sign-in throttle and /metrics settings; bearer needs a METRICS_TOKEN, which redaction hides', () => {
     const metricsToken = 'm'.repeat(40);
-    const cfg = loadConfig({ ...minimal, AUTH_MAX_FAILURES: '5', AUTH_FAILURE_WINDOW_MINUTES: '0.5', METRICS_AUTH: 'bearer', METRICS_TOKEN: metricsToken });
+    const cfg = loadConfig({
+      ...minimal,
+      AUTH_MAX_FAILURES: '5',
+      AUTH_FAILURE_WINDOW_MINUTES: '0.5',
+      METRICS_AUTH: 'bearer',
+      METRICS_TOKEN: metricsToken,
+    });
     expect(cfg.api).toMatchObject({ authMaxFailures: 5, authFailureWindowMinutes: 0.5, metricsToken });
     expect(JSON.stringify(redactConfig(cfg))).not.toContain(metricsToken);
     expect(loadConfig({ ...minimal, METRICS_TOKEN: metricsToken }).api.metricsToken).toBeUndefined();
-    expect(configError({ ...minimal, METRICS_AUTH: 'bearer' }).issues.map((i) => i.variable)).toEqual(['METRICS_TOKEN']);
+    expect(configError({ ...minimal, METRICS_AUTH: 'bearer' }).issues.map((i) => i.variable)).toEqual([
+      'METRICS_TOKEN',
+    ]);
     expect(configError({ ...minimal, METRICS_AUTH: 'basic' }).issues.map((i) => i.variable)).toEqual(['METRICS_AUTH']);
-    expect(configError({ ...minimal, AUTH_MAX_FAILURES: '0' }).issues.map((i) => i.variable)).toEqual(['AUTH_MAX_FAILURES']);
+    expect(configError({ ...minimal, AUTH_MAX_FAILURES: '0' }).issues.map((i) => i.variable)).toEqual([
+      'AUTH_MAX_FAILURES',
+    ]);
   });
 
   it('rejects out-of-range ports', () => {
@@ -161,7 +205,12 @@ describe('Snowflake credentials', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-config-keys-'));
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pkcs8 = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const encrypted = pair.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'key-passphrase' }) as string;
+  const encrypted = pair.privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: 'key-passphrase',
+  }) as string;
   const pkcs1 = pair.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   const file = (name: string, text: string, mode = 0o600) => {
     const p = path.join(dir, name);
@@ -171,51 +220,99 @@ describe('Snowflake credentials', () => {
   };
   const keyFile = file('key.p8', pkcs8);
   const { SNOWFLAKE_PASSWORD: _password, ...noPassword } = minimal;
-  const problems = (env: Record<string, string>) => Object.fromEntries(configError({ ...noPassword, ...env }).issues.map((i) => [i.variable, i.problem]));
+  const problems = (env: Record<string, string>) =>
+    Object.fromEntries(configError({ ...noPassword, ...env }).issues.map((i) => [i.variable, i.problem]));
 
   it('signs in with a key pair from a file or from the variable, SNOWFLAKE_JWT by default when a key is given', () => {
     expect(loadConfig({ ...noPassword, SNOWFLAKE_PRIVATE_KEY_PATH: keyFile }).snowflake).toEqual({
-      account: 'acct', username: 'user', authenticator: 'SNOWFLAKE_JWT', privateKey: pkcs8,
+      account: 'acct',
+      username: 'user',
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: pkcs8,
     });
     // Environment files often carry a PEM on one line with \n escapes.
-    const inline = loadConfig({ ...noPassword, SNOWFLAKE_AUTHENTICATOR: 'snowflake_jwt', SNOWFLAKE_PRIVATE_KEY: pkcs8.trim().replace(/\n/g, '\\n') });
+    const inline = loadConfig({
+      ...noPassword,
+      SNOWFLAKE_AUTHENTICATOR: 'snowflake_jwt',
+      SNOWFLAKE_PRIVATE_KEY: pkcs8.trim().replace(/\n/g, '\\n'),
+    });
     expect(inline.snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', privateKey: pkcs8.trim() });
-    const enc = loadConfig({ ...noPassword, SNOWFLAKE_PRIVATE_KEY_PATH: file('enc.p8', encrypted), SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'key-passphrase' });
-    expect(enc.snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', privateKey: encrypted, privateKeyPassphrase: 'key-passphrase' });
+    const enc = loadConfig({
+      ...noPassword,
+      SNOWFLAKE_PRIVATE_KEY_PATH: file('enc.p8', encrypted),
+      SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'key-passphrase',
+    });
+    expect(enc.snowflake).toMatchObject({
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: encrypted,
+      privateKeyPassphrase: 'key-passphrase',
+    });
     const shown = JSON.stringify(redactConfig(enc));
     expect(shown).not.toContain('key-passphrase');
     expect(shown).not.toContain('PRIVATE KEY');
   });
 
   it('names the key variable and the problem: unreadable, not PKCS#8, wrong or missing passphrase', () => {
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: path.join(dir, 'missing.p8') }).SNOWFLAKE_PRIVATE_KEY_PATH).toBe('cannot be read (ENOENT)');
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: file('rsa.pem', pkcs1) }).SNOWFLAKE_PRIVATE_KEY_PATH).toMatch(/is not PKCS#8.*openssl pkcs8 -topk8/);
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY: 'not a key' }).SNOWFLAKE_PRIVATE_KEY).toMatch(/is not a PEM PKCS#8 private key/);
+    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: path.join(dir, 'missing.p8') }).SNOWFLAKE_PRIVATE_KEY_PATH).toBe(
+      'cannot be read (ENOENT)',
+    );
+    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: file('rsa.pem', pkcs1) }).SNOWFLAKE_PRIVATE_KEY_PATH).toMatch(
+      /is not PKCS#8.*openssl pkcs8 -topk8/,
+    );
+    expect(problems({ SNOWFLAKE_PRIVATE_KEY: 'not a key' }).SNOWFLAKE_PRIVATE_KEY).toMatch(
+      /is not a PEM PKCS#8 private key/,
+    );
     const encFile = file('enc2.p8', encrypted);
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: encFile, SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'wrong' }).SNOWFLAKE_PRIVATE_KEY_PASSPHRASE).toMatch(/wrong passphrase/);
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: encFile }).SNOWFLAKE_PRIVATE_KEY_PASSPHRASE).toMatch(/is required: the private key is encrypted/);
+    expect(
+      problems({ SNOWFLAKE_PRIVATE_KEY_PATH: encFile, SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'wrong' })
+        .SNOWFLAKE_PRIVATE_KEY_PASSPHRASE,
+    ).toMatch(/wrong passphrase/);
+    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: encFile }).SNOWFLAKE_PRIVATE_KEY_PASSPHRASE).toMatch(
+      /is required: the private key is encrypted/,
+    );
     expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE_JWT' }).SNOWFLAKE_PRIVATE_KEY_PATH).toMatch(/is required/);
-    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'KERBEROS' }).SNOWFLAKE_AUTHENTICATOR).toMatch(/must be one of SNOWFLAKE_JWT/);
+    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'KERBEROS' }).SNOWFLAKE_AUTHENTICATOR).toMatch(
+      /must be one of SNOWFLAKE_JWT/,
+    );
   });
 
   it('refuses two credentials at once', () => {
     const both = problems({ SNOWFLAKE_PASSWORD: 'pw-value', SNOWFLAKE_PRIVATE_KEY_PATH: keyFile });
     expect(Object.keys(both)).toEqual(['SNOWFLAKE_PASSWORD']);
     expect(both.SNOWFLAKE_PASSWORD).toMatch(/signs in with SNOWFLAKE_JWT.*give one credential only/);
-    expect(problems({ SNOWFLAKE_PRIVATE_KEY_PATH: keyFile, SNOWFLAKE_PRIVATE_KEY: pkcs8 }).SNOWFLAKE_PRIVATE_KEY).toMatch(/both set/);
-    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN: 't', SNOWFLAKE_PASSWORD: 'pw-value' }).SNOWFLAKE_PASSWORD).toMatch(/signs in with OAUTH/);
+    expect(
+      problems({ SNOWFLAKE_PRIVATE_KEY_PATH: keyFile, SNOWFLAKE_PRIVATE_KEY: pkcs8 }).SNOWFLAKE_PRIVATE_KEY,
+    ).toMatch(/both set/);
+    expect(
+      problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN: 't', SNOWFLAKE_PASSWORD: 'pw-value' })
+        .SNOWFLAKE_PASSWORD,
+    ).toMatch(/signs in with OAUTH/);
     expect(configError({ ...minimal, SNOWFLAKE_PRIVATE_KEY_PATH: keyFile }).message).not.toContain('sf-secret');
   });
 
   it('takes a token, or a token file the driver re-reads, for PROGRAMMATIC_ACCESS_TOKEN and OAUTH', () => {
-    const pat = loadConfig({ ...noPassword, SNOWFLAKE_AUTHENTICATOR: 'PROGRAMMATIC_ACCESS_TOKEN', SNOWFLAKE_TOKEN: 'pat-secret' });
+    const pat = loadConfig({
+      ...noPassword,
+      SNOWFLAKE_AUTHENTICATOR: 'PROGRAMMATIC_ACCESS_TOKEN',
+      SNOWFLAKE_TOKEN: 'pat-secret',
+    });
     expect(pat.snowflake).toMatchObject({ authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: 'pat-secret' });
     expect(JSON.stringify(redactConfig(pat))).not.toContain('pat-secret');
     const tokenFile = file('token', 'oauth-secret\n');
-    expect(loadConfig({ ...noPassword, SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: tokenFile }).snowflake).toMatchObject({ authenticator: 'OAUTH', tokenFilePath: tokenFile });
-    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: file('empty-token', '  \n') }).SNOWFLAKE_TOKEN_FILE_PATH).toMatch(/is an empty file/);
-    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: file('open-token', 't', 0o666) }).SNOWFLAKE_TOKEN_FILE_PATH).toMatch(/chmod 600/);
-    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'PROGRAMMATIC_ACCESS_TOKEN' }).SNOWFLAKE_TOKEN_FILE_PATH).toMatch(/is required/);
+    expect(
+      loadConfig({ ...noPassword, SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: tokenFile }).snowflake,
+    ).toMatchObject({ authenticator: 'OAUTH', tokenFilePath: tokenFile });
+    expect(
+      problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: file('empty-token', '  \n') })
+        .SNOWFLAKE_TOKEN_FILE_PATH,
+    ).toMatch(/is an empty file/);
+    expect(
+      problems({ SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN_FILE_PATH: file('open-token', 't', 0o666) })
+        .SNOWFLAKE_TOKEN_FILE_PATH,
+    ).toMatch(/chmod 600/);
+    expect(problems({ SNOWFLAKE_AUTHENTICATOR: 'PROGRAMMATIC_ACCESS_TOKEN' }).SNOWFLAKE_TOKEN_FILE_PATH).toMatch(
+      /is required/,
+    );
   });
 });
 
@@ -261,8 +358,13 @@ describe('redaction', () => {
   it('the logger masks passwords inside connection strings, wherever they appear', () => {
     const lines: string[] = [];
     const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } });
-    const err = new Error(`could not attach postgres://floe:pw-in-url@127.0.0.1:5432/floe (dbname=floe password=pw-in-dsn host=h)`);
-    log.error({ err, detail: "PASSWORD='pw quoted' user=u", url: 'https://api.example.com/x?user=u&pwd=pw-in-query' }, 'failed: postgresql://a:pw-in-msg@h/db');
+    const err = new Error(
+      `could not attach postgres://floe:pw-in-url@127.0.0.1:5432/floe (dbname=floe password=pw-in-dsn host=h)`,
+    );
+    log.error(
+      { err, detail: "PASSWORD='pw quoted' user=u", url: 'https://api.example.com/x?user=u&pwd=pw-in-query' },
+      'failed: postgresql://a:pw-in-msg@h/db',
+    );
     const out = lines.join('');
     for (const s of ['pw-in-url', 'pw-in-dsn', 'pw quoted', 'pw-in-query', 'pw-in-msg']) expect(out).not.toContain(s);
     expect(out).toContain('postgres://floe:***@127.0.0.1:5432/floe');

@@ -12,7 +12,9 @@ async function tableNames(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const r = await client.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'");
+    const r = await client.query<{ t: string }>(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
+    );
     return r.rows.map((x) => x.t);
   } finally {
     await client.end();
@@ -75,7 +77,11 @@ describe('startStack', () => {
       // floe signs in to the embedded emulator with the stack's key pair, made under the state directory.
       const keyFile = path.join(stateDir, 'snowflake-key.p8');
       expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
-      expect(stack.config.snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', username: 'floe', privateKey: fs.readFileSync(keyFile, 'utf8') });
+      expect(stack.config.snowflake).toMatchObject({
+        authenticator: 'SNOWFLAKE_JWT',
+        username: 'floe',
+        privateKey: fs.readFileSync(keyFile, 'utf8'),
+      });
       expect(stack.config.snowflake.password).toBeUndefined();
       const [row] = await withSnowflake(stack.config.snowflake, (s) => s.query<{ ONE: string }>('SELECT 1 AS ONE'));
       expect(row.ONE).toBe('1');

@@ -10,7 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildOwnedError, reclaimChild, reclaimChildren, runsCommand, type ChildRecord } from '../src/infra/childRecords.js';
+import {
+  ChildOwnedError,
+  reclaimChild,
+  reclaimChildren,
+  runsCommand,
+  type ChildRecord,
+} from '../src/infra/childRecords.js';
 import { FALLBACK_ROOT, findOrphanClusters, removeOrphanClusters, startPostgres } from '../src/infra/postgres.js';
 import { freePort, killGroup, spawnManaged } from '../src/infra/process.js';
 import { testEnv } from './helpers/env.js';
@@ -25,17 +31,30 @@ function records(runDir: string): ChildRecord[] {
 }
 
 /** `node --import tsx scripts/stack.ts ...` as ONE process (no tsx wrapper), so SIGKILL hits the stack itself. */
-function spawnStack(stateDir: string, args: string[]): { child: ChildProcess; output: () => string; ready: Promise<void> } {
+function spawnStack(
+  stateDir: string,
+  args: string[],
+): { child: ChildProcess; output: () => string; ready: Promise<void> } {
   const env = {
     ...process.env,
     ...testEnv({
-      DATABASE_URL: undefined, TEMPORAL_ADDRESS: undefined, SNOWFLAKE_ACCOUNT: undefined, SNOWFLAKE_ACCESS_URL: undefined,
-      SNOWFLAKE_PASSWORD: undefined, JWT_SECRET_KEY: undefined, ADMIN_PASSWORD: undefined, FLOE_DUCKDB_OWNER: undefined,
-      FLOE_STATE_DIR: stateDir, LOG_LEVEL: 'warn',
+      DATABASE_URL: undefined,
+      TEMPORAL_ADDRESS: undefined,
+      SNOWFLAKE_ACCOUNT: undefined,
+      SNOWFLAKE_ACCESS_URL: undefined,
+      SNOWFLAKE_PASSWORD: undefined,
+      JWT_SECRET_KEY: undefined,
+      ADMIN_PASSWORD: undefined,
+      FLOE_DUCKDB_OWNER: undefined,
+      FLOE_STATE_DIR: stateDir,
+      LOG_LEVEL: 'warn',
     }),
   };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'scripts', 'stack.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'scripts', 'stack.ts'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer): void => {
@@ -44,7 +63,9 @@ function spawnStack(stateDir: string, args: string[]): { child: ChildProcess; ou
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`stack exited (code ${code}, signal ${signal}) before it was ready:\n${out}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`stack exited (code ${code}, signal ${signal}) before it was ready:\n${out}`)),
+    );
   });
   return { child, output: () => out, ready };
 }
@@ -59,7 +80,16 @@ describe('restart after a crash', () => {
     const stateDir = path.join(scratch, 'state');
     const runDir = path.join(stateDir, 'run');
     const temporalPort = await freePort();
-    const args = ['--temporal-port', String(temporalPort), '--temporal-ui-port', '0', '--emulator-port', '0', '--seed-tpch', '0'];
+    const args = [
+      '--temporal-port',
+      String(temporalPort),
+      '--temporal-ui-port',
+      '0',
+      '--emulator-port',
+      '0',
+      '--seed-tpch',
+      '0',
+    ];
 
     const first = spawnStack(stateDir, args);
     let second: ReturnType<typeof spawnStack> | null = null;
@@ -93,13 +123,14 @@ describe('restart after a crash', () => {
       for (const r of now) expect(runsCommand(r.pid, r.argv), `${r.name} stopped with the stack`).toBe(false);
       expect(records(runDir)).toEqual([]);
     } finally {
-      for (const s of [first, second]) if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+      for (const s of [first, second])
+        if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
       // Whatever is still recorded (a failed run) is floe's: stop it so the test leaves nothing behind.
       await reclaimChildren(runDir, 5_000).catch(() => undefined);
     }
   });
 
-  it('never signals a process that is not floe\'s, and refuses while the recording process lives', async () => {
+  it("never signals a process that is not floe's, and refuses while the recording process lives", async () => {
     const file = path.join(scratch, 'run-unit', 'sleeper.json');
     // A live child of this process, recorded: its owner (us) is alive, so it is not reclaimed.
     const mine = spawnManaged('sleep', ['300'], { record: { file, name: 'sleeper', stopSignal: 'SIGTERM' } });
@@ -108,7 +139,10 @@ describe('restart after a crash', () => {
       expect(mine.hasExited()).toBe(false);
       // A record naming a running pid with another command line (pid reuse) and a dead parent: only the file goes.
       const record = JSON.parse(fs.readFileSync(file, 'utf8')) as ChildRecord;
-      fs.writeFileSync(file, JSON.stringify({ ...record, argv: ['sleep', '301'], parentPid: 1, parentArgv: ['not-floe'] }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ ...record, argv: ['sleep', '301'], parentPid: 1, parentArgv: ['not-floe'] }),
+      );
       expect(await reclaimChild(file)).toEqual({ name: 'sleeper', pid: mine.child.pid, outcome: 'stale' });
       expect(fs.existsSync(file)).toBe(false);
       expect(mine.hasExited()).toBe(false);
@@ -121,31 +155,34 @@ describe('restart after a crash', () => {
 describe('PostgreSQL clusters in the fallback directory', () => {
   const asRoot = process.getuid?.() === 0;
 
-  it.runIf(asRoot)('an ephemeral cluster is removed when it stops; a kept one is listed as orphaned once its state directory is gone', async () => {
-    const ephemeralHome = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-')); // 0700: the postgres user cannot enter
-    const keptHome = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-'));
-    let keptDir: string | null = null;
-    try {
-      const ephemeral = await startPostgres({ dataDir: path.join(ephemeralHome, 'pg'), ephemeral: true });
-      expect(path.dirname(ephemeral.dataDir)).toBe(FALLBACK_ROOT);
-      await ephemeral.stop();
-      expect(fs.existsSync(ephemeral.dataDir)).toBe(false);
+  it.runIf(asRoot)(
+    'an ephemeral cluster is removed when it stops; a kept one is listed as orphaned once its state directory is gone',
+    async () => {
+      const ephemeralHome = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-')); // 0700: the postgres user cannot enter
+      const keptHome = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-'));
+      let keptDir: string | null = null;
+      try {
+        const ephemeral = await startPostgres({ dataDir: path.join(ephemeralHome, 'pg'), ephemeral: true });
+        expect(path.dirname(ephemeral.dataDir)).toBe(FALLBACK_ROOT);
+        await ephemeral.stop();
+        expect(fs.existsSync(ephemeral.dataDir)).toBe(false);
 
-      const kept = await startPostgres({ dataDir: path.join(keptHome, 'pg') });
-      keptDir = kept.dataDir;
-      await kept.stop();
-      expect(findOrphanClusters().map((o) => o.dir)).not.toContain(keptDir);
-      fs.rmSync(keptHome, { recursive: true, force: true });
-      const orphan = findOrphanClusters().find((o) => o.dir === keptDir);
-      expect(orphan).toMatchObject({ requestedDir: path.join(keptHome, 'pg') });
-      expect(orphan!.bytes).toBeGreaterThan(1_000_000);
-    } finally {
-      // Remove only what this test made (other clusters on this machine are not the test's business).
-      if (keptDir) fs.rmSync(keptDir, { recursive: true, force: true });
-      fs.rmSync(ephemeralHome, { recursive: true, force: true });
-      fs.rmSync(keptHome, { recursive: true, force: true });
-    }
-  });
+        const kept = await startPostgres({ dataDir: path.join(keptHome, 'pg') });
+        keptDir = kept.dataDir;
+        await kept.stop();
+        expect(findOrphanClusters().map((o) => o.dir)).not.toContain(keptDir);
+        fs.rmSync(keptHome, { recursive: true, force: true });
+        const orphan = findOrphanClusters().find((o) => o.dir === keptDir);
+        expect(orphan).toMatchObject({ requestedDir: path.join(keptHome, 'pg') });
+        expect(orphan!.bytes).toBeGreaterThan(1_000_000);
+      } finally {
+        // Remove only what this test made (other clusters on this machine are not the test's business).
+        if (keptDir) fs.rmSync(keptDir, { recursive: true, force: true });
+        fs.rmSync(ephemeralHome, { recursive: true, force: true });
+        fs.rmSync(keptHome, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('removeOrphanClusters deletes clusters whose state directory is gone and keeps the others', () => {
     const root = path.join(scratch, 'fallback');

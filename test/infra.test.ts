@@ -22,7 +22,15 @@ describe('test servers from global setup', () => {
     try {
       const res = await connection.operatorService.listSearchAttributes({ namespace: inject('temporalNamespace') });
       const custom = res.customAttributes ?? {};
-      const typeNames: Record<number, string> = { 1: 'Text', 2: 'Keyword', 3: 'Int', 4: 'Double', 5: 'Bool', 6: 'Datetime', 7: 'KeywordList' };
+      const typeNames: Record<number, string> = {
+        1: 'Text',
+        2: 'Keyword',
+        3: 'Int',
+        4: 'Double',
+        5: 'Bool',
+        6: 'Datetime',
+        7: 'KeywordList',
+      };
       for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) {
         expect(custom[name], name).toBeDefined();
         expect(typeNames[Number(custom[name])], name).toBe(type);
@@ -70,18 +78,26 @@ describe('migrations', () => {
       expect(rows[0]).toMatchObject({ source: 'snowflake', status: 'active' });
       const id = rows[0].table_id;
       await expect(
-        pool.query("INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB', 'S', 'T', 'X', 'T')"),
+        pool.query(
+          "INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB', 'S', 'T', 'X', 'T')",
+        ),
       ).rejects.toMatchObject({ code: '23505' });
       // One target per registration, compared case-insensitively (as DuckDB matches names).
       await expect(
-        pool.query("INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB2', 'S', 'T', 'db__s', 't')"),
+        pool.query(
+          "INSERT INTO allowed_tables (database_name, schema_name, table_name, target_schema, target_table) VALUES ('DB2', 'S', 'T', 'db__s', 't')",
+        ),
       ).rejects.toMatchObject({ code: '23505', constraint: 'allowed_tables_target_key' });
       await pool.query("INSERT INTO table_metadata (table_id, columns) VALUES ($1, '[]')", [id]);
       await pool.query("INSERT INTO table_sync_status (table_id, last_sync_status) VALUES ($1, 'completed')", [id]);
       await pool.query('DELETE FROM allowed_tables WHERE table_id = $1', [id]);
-      const left = await pool.query('SELECT (SELECT count(*) FROM table_metadata) + (SELECT count(*) FROM table_sync_status) AS n');
+      const left = await pool.query(
+        'SELECT (SELECT count(*) FROM table_metadata) + (SELECT count(*) FROM table_sync_status) AS n',
+      );
       expect(Number(left.rows[0].n)).toBe(0);
-      await pool.query("INSERT INTO tokens (token_id, subject, expires_at) VALUES (gen_random_uuid(), 'admin', now() + interval '30 minutes')");
+      await pool.query(
+        "INSERT INTO tokens (token_id, subject, expires_at) VALUES (gen_random_uuid(), 'admin', now() + interval '30 minutes')",
+      );
     } finally {
       await pool.end();
     }
@@ -113,22 +129,25 @@ describe('migrations', () => {
 });
 
 describe('startPostgres', () => {
-  it.runIf(process.getuid?.() === 0)('keeps the cluster elsewhere when the postgres user cannot reach the data dir', async () => {
-    const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-')); // mode 0700, owned by root
-    const requested = path.join(privateDir, 'pg');
-    const server = await startPostgres({ dataDir: requested, ephemeral: true });
-    try {
-      expect(server.dataDir).not.toBe(requested);
-      expect(fs.readFileSync(path.join(requested, 'CLUSTER-IS-ELSEWHERE'), 'utf8').trim()).toBe(server.dataDir);
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe('floe');
-      await client.end();
-    } finally {
-      await server.stop(); // ephemeral: removes server.dataDir
-      fs.rmSync(privateDir, { recursive: true, force: true });
-    }
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'keeps the cluster elsewhere when the postgres user cannot reach the data dir',
+    async () => {
+      const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-private-')); // mode 0700, owned by root
+      const requested = path.join(privateDir, 'pg');
+      const server = await startPostgres({ dataDir: requested, ephemeral: true });
+      try {
+        expect(server.dataDir).not.toBe(requested);
+        expect(fs.readFileSync(path.join(requested, 'CLUSTER-IS-ELSEWHERE'), 'utf8').trim()).toBe(server.dataDir);
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe('floe');
+        await client.end();
+      } finally {
+        await server.stop(); // ephemeral: removes server.dataDir
+        fs.rmSync(privateDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('restarts on an existing cluster with the same password', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-pg-restart-'));

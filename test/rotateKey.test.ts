@@ -71,12 +71,29 @@ beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_rotate' });
   pool = createPool(db.url, { max: 3 });
   const base = { account: 'acct', user: 'u' };
-  await createCredential(pool, oldKeys, { ...base, name: 'a_cred', authenticator: 'SNOWFLAKE', secret: { password: 'pw-a' } });
-  await createCredential(pool, oldKeys, { ...base, name: 'b_cred', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', secret: { token: 'pat-b-1234' } });
+  await createCredential(pool, oldKeys, {
+    ...base,
+    name: 'a_cred',
+    authenticator: 'SNOWFLAKE',
+    secret: { password: 'pw-a' },
+  });
+  await createCredential(pool, oldKeys, {
+    ...base,
+    name: 'b_cred',
+    authenticator: 'PROGRAMMATIC_ACCESS_TOKEN',
+    secret: { token: 'pat-b-1234' },
+  });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'phrase-a' }).toString();
+  const pem = privateKey
+    .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'phrase-a' })
+    .toString();
   await saveSnowflakeConfiguration(pool, oldKeys, {
-    userId: userA, account: 'acct', database: 'D', schema: 'S', username: 'u', authenticator: 'SNOWFLAKE_JWT',
+    userId: userA,
+    account: 'acct',
+    database: 'D',
+    schema: 'S',
+    username: 'u',
+    authenticator: 'SNOWFLAKE_JWT',
     secret: { privateKey: pem, privateKeyPassphrase: 'phrase-a' },
   });
   await pool.query(
@@ -98,7 +115,9 @@ describe('npm run rotate-key', () => {
     // The second of the two credential updates fails (b_cred sorts after a_cred).
     await pool.query(`CREATE FUNCTION fail_b() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.name = 'b_cred' THEN RAISE EXCEPTION 'injected failure on b_cred'; END IF; RETURN NEW; END $$`);
-    await pool.query('CREATE TRIGGER fail_b BEFORE UPDATE ON snowflake_credentials FOR EACH ROW EXECUTE FUNCTION fail_b()');
+    await pool.query(
+      'CREATE TRIGGER fail_b BEFORE UPDATE ON snowflake_credentials FOR EACH ROW EXECUTE FUNCTION fail_b()',
+    );
     const before = await keyIds();
     expect(before).toEqual([keyId(oldKeys.current), keyId(oldKeys.current), keyId(oldKeys.current), null]);
     const r = await rotateKey(env());
@@ -133,7 +152,11 @@ describe('npm run rotate-key', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('FLOE_ENCRYPTION_KEY');
     const stranger = generateEncryptionKey();
-    const wrong = await rotateKey({ DATABASE_URL: db.url, FLOE_ENCRYPTION_KEY: stranger, FLOE_ENCRYPTION_KEY_PREVIOUS: oldHex });
+    const wrong = await rotateKey({
+      DATABASE_URL: db.url,
+      FLOE_ENCRYPTION_KEY: stranger,
+      FLOE_ENCRYPTION_KEY_PREVIOUS: oldHex,
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/snowflake_credentials row a_cred: encrypted value is under a key that is neither/);
     expect(await keyIds()).toEqual(Array(4).fill(keyId(newKeys.current)));

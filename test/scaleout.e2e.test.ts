@@ -45,7 +45,10 @@ interface Proc {
 }
 
 function start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), script), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (d: Buffer): void => {
@@ -64,7 +67,9 @@ function start(name: string, script: string, args: string[], env: NodeJS.Process
         };
         listeners.push(check);
         check();
-        child.once('exit', (code, signal) => reject(new Error(`${name} exited (code ${code}, signal ${signal}) before ${what}:\n${out.slice(-4000)}`)));
+        child.once('exit', (code, signal) =>
+          reject(new Error(`${name} exited (code ${code}, signal ${signal}) before ${what}:\n${out.slice(-4000)}`)),
+        );
       }),
   };
 }
@@ -93,8 +98,20 @@ beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_scale' });
   pool = createPool(db.url, { max: 4 });
   emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: TEST_SNOWFLAKE_USER });
-  sf = await connectSnowflake({ account: 'floe', username: TEST_SNOWFLAKE_USER.name, password: TEST_SNOWFLAKE_USER.password, accessUrl: emu.url, database: 'ANALYTICS' });
-  for (const q of ['CREATE DATABASE IF NOT EXISTS ANALYTICS', 'CREATE SCHEMA IF NOT EXISTS ANALYTICS.S', 'CREATE DATABASE IF NOT EXISTS USERS_DB', 'CREATE SCHEMA IF NOT EXISTS USERS_DB.RESULTS']) await sf.query(q);
+  sf = await connectSnowflake({
+    account: 'floe',
+    username: TEST_SNOWFLAKE_USER.name,
+    password: TEST_SNOWFLAKE_USER.password,
+    accessUrl: emu.url,
+    database: 'ANALYTICS',
+  });
+  for (const q of [
+    'CREATE DATABASE IF NOT EXISTS ANALYTICS',
+    'CREATE SCHEMA IF NOT EXISTS ANALYTICS.S',
+    'CREATE DATABASE IF NOT EXISTS USERS_DB',
+    'CREATE SCHEMA IF NOT EXISTS USERS_DB.RESULTS',
+  ])
+    await sf.query(q);
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection, namespace: inject('temporalNamespace') });
   const apiPort = await freePort();
@@ -103,9 +120,17 @@ beforeAll(async () => {
   env = {
     ...process.env,
     ...testEnv({
-      DATABASE_URL: db.url, FLOE_TASK_QUEUE: prefix, FLOE_DUCKDB_OWNER: 'false', FLOE_STATE_DIR: path.join(root, 'state'),
-      SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_ACCESS_URL: emu.url, SNOWFLAKE_DATABASE: 'ANALYTICS',
-      FLOE_ENCRYPTION_KEY: generateEncryptionKey(), EXECUTION_UPLOAD_INTERVAL_SECONDS: '1', API_PORT: String(apiPort), LOG_LEVEL: 'info',
+      DATABASE_URL: db.url,
+      FLOE_TASK_QUEUE: prefix,
+      FLOE_DUCKDB_OWNER: 'false',
+      FLOE_STATE_DIR: path.join(root, 'state'),
+      SNOWFLAKE_ACCOUNT: 'floe',
+      SNOWFLAKE_ACCESS_URL: emu.url,
+      SNOWFLAKE_DATABASE: 'ANALYTICS',
+      FLOE_ENCRYPTION_KEY: generateEncryptionKey(),
+      EXECUTION_UPLOAD_INTERVAL_SECONDS: '1',
+      API_PORT: String(apiPort),
+      LOG_LEVEL: 'info',
     }),
   };
 });
@@ -113,7 +138,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await deleteExecutionUploadSchedule(client, EXECUTION_UPLOAD_SCHEDULE_ID).catch(() => undefined);
-  await client?.schedule.getHandle(scheduleId(PG_SYNC_NAME)).delete().catch(() => undefined);
+  await client?.schedule
+    .getHandle(scheduleId(PG_SYNC_NAME))
+    .delete()
+    .catch(() => undefined);
   await connection?.close();
   await sf?.close();
   await emu?.close();
@@ -123,34 +151,53 @@ afterAll(async () => {
 });
 
 describe('API and two workers as separate processes', () => {
-  it('a SIGKILLed worker\'s uploads and watermark batches finish on the other, nothing lost or duplicated', async () => {
+  it("a SIGKILLed worker's uploads and watermark batches finish on the other, nothing lost or duplicated", async () => {
     const jobs = ['--jobs', 'watermark-sync,execution-upload'];
     const workers = [start('worker A', 'src/worker.ts', jobs, env), start('worker B', 'src/worker.ts', jobs, env)];
     const api = start('API', 'src/api/server.ts', [], env);
     procs.push(...workers, api);
-    await Promise.all([...workers.map((w) => w.waitFor('"msg":"worker started"', 'it started')), api.waitFor('"msg":"API listening"', 'it listened')]);
-    for (const w of workers) expect(w.output()).toContain(`"taskQueues":["${queues.watermarkSync}","${queues.executionUpload}"]`);
+    await Promise.all([
+      ...workers.map((w) => w.waitFor('"msg":"worker started"', 'it started')),
+      api.waitFor('"msg":"API listening"', 'it listened'),
+    ]);
+    for (const w of workers)
+      expect(w.output()).toContain(`"taskQueues":["${queues.watermarkSync}","${queues.executionUpload}"]`);
 
     // The workers ensured the drain Schedule on the execution-upload queue; an operator shortens the
     // heartbeat so a dead worker's upload is retried within seconds.
     const drain = await client.schedule.getHandle(EXECUTION_UPLOAD_SCHEDULE_ID).describe();
     expect(drain.action).toMatchObject({ taskQueue: queues.executionUpload });
     await ensureExecutionUploadSchedule(client, {
-      taskQueue: queues.executionUpload, intervalSeconds: 1,
-      input: { maxConcurrent: 4, upload: { heartbeatTimeoutSeconds: 3, retryInitialSeconds: 0.2, retryMaxSeconds: 1, bindChunkRows: 50 } },
+      taskQueue: queues.executionUpload,
+      intervalSeconds: 1,
+      input: {
+        maxConcurrent: 4,
+        upload: { heartbeatTimeoutSeconds: 3, retryInitialSeconds: 0.2, retryMaxSeconds: 1, bindChunkRows: 50 },
+      },
     });
     // A drain started before the update (with the old tuning) has nothing to claim and ends at once.
-    await until('drains started before the update to end', async () => (await client.schedule.getHandle(EXECUTION_UPLOAD_SCHEDULE_ID).describe()).info.runningActions.length === 0);
+    await until(
+      'drains started before the update to end',
+      async () =>
+        (await client.schedule.getHandle(EXECUTION_UPLOAD_SCHEDULE_ID).describe()).info.runningActions.length === 0,
+    );
 
     const token = await (async () => {
-      const res = await fetch(`${apiUrl}/api/v1/auth/token`, { method: 'POST', body: new URLSearchParams({ username: 'admin', password: env.ADMIN_PASSWORD! }) });
+      const res = await fetch(`${apiUrl}/api/v1/auth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password: env.ADMIN_PASSWORD! }),
+      });
       expect(res.status).toBe(200);
       return ((await res.json()) as { access_token: string }).access_token;
     })();
-    const call = async (method: string, route: string, body?: unknown): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const call = async (method: string, route: string, body?: unknown): Promise<any> => {
       const res = await fetch(`${apiUrl}${route}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       expect(res.status, `${method} ${route}`).toBeLessThan(300);
@@ -158,19 +205,39 @@ describe('API and two workers as separate processes', () => {
     };
 
     // Watermark sync source: SOURCE_ROWS rows, synced in batches of BATCH.
-    await pool.query('CREATE TABLE scaleout_src (id int PRIMARY KEY, payload text NOT NULL, updated_at timestamptz NOT NULL)');
-    await pool.query(`INSERT INTO scaleout_src SELECT g, 'row-' || g || '-' || md5(g::text), timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${SOURCE_ROWS}) g`);
-    await applyPgSyncConfig(client, { ...cfg(PG_SYNC_NAME, [{ source: 'public.scaleout_src', target: 'ANALYTICS.S.SCALEOUT', batchSize: BATCH, loadMethod: 'binds' }]), syncIntervalSeconds: 3600 }, {
-      taskQueue: queues.watermarkSync, input: { batchHeartbeatSeconds: 3 },
-    });
+    await pool.query(
+      'CREATE TABLE scaleout_src (id int PRIMARY KEY, payload text NOT NULL, updated_at timestamptz NOT NULL)',
+    );
+    await pool.query(
+      `INSERT INTO scaleout_src SELECT g, 'row-' || g || '-' || md5(g::text), timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${SOURCE_ROWS}) g`,
+    );
+    await applyPgSyncConfig(
+      client,
+      {
+        ...cfg(PG_SYNC_NAME, [
+          { source: 'public.scaleout_src', target: 'ANALYTICS.S.SCALEOUT', batchSize: BATCH, loadMethod: 'binds' },
+        ]),
+        syncIntervalSeconds: 3600,
+      },
+      {
+        taskQueue: queues.watermarkSync,
+        input: { batchHeartbeatSeconds: 3 },
+      },
+    );
 
     // A burst of executions for one user: the PostgreSQL trigger queues each one.
     const userId = randomUUID();
     const userPassword = `pw-${randomBytes(8).toString('hex')}`;
     await sf.query(`CREATE USER IF NOT EXISTS user_users PASSWORD = '${userPassword}'`);
     await saveSnowflakeConfiguration(pool, secretKeys(env.FLOE_ENCRYPTION_KEY!)!, {
-      userId, account: 'acct_users.snowflakecomputing.com', warehouse: 'COMPUTE_WH', database: 'USERS_DB', schema: 'RESULTS',
-      username: 'user_users', secret: { password: userPassword }, accessUrl: emu.url,
+      userId,
+      account: 'acct_users.snowflakecomputing.com',
+      warehouse: 'COMPUTE_WH',
+      database: 'USERS_DB',
+      schema: 'RESULTS',
+      username: 'user_users',
+      secret: { password: userPassword },
+      accessUrl: emu.url,
     });
     const executionIds: string[] = [];
     for (let e = 0; e < EXECUTIONS; e++) {
@@ -185,27 +252,40 @@ describe('API and two workers as separate processes', () => {
     await call('POST', '/api/v1/pg-sync/trigger', { name: PG_SYNC_NAME });
 
     // Kill worker A once it has uploaded something and the watermark sync is under way, both unfinished.
-    const completed = async (): Promise<number> => Number((await call('GET', '/api/snowflake-sync/stats')).completed.count);
+    const completed = async (): Promise<number> =>
+      Number((await call('GET', '/api/snowflake-sync/stats')).completed.count);
     const synced = async (): Promise<number> => {
       const r = await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.S.SCALEOUT').catch(() => [{ N: '0' }]);
       return Number(r[0]!.N);
     };
-    await until('worker A to upload and the watermark sync to start', async () =>
-      workers[0]!.output().includes('"msg":"execution uploaded"') && (await synced()) > 0);
+    await until(
+      'worker A to upload and the watermark sync to start',
+      async () => workers[0]!.output().includes('"msg":"execution uploaded"') && (await synced()) > 0,
+    );
     const [doneAtKill, syncedAtKill] = [await completed(), await synced()];
     workers[0]!.child.kill('SIGKILL');
     const workerBOutputAtKill = workers[1]!.output().length;
     expect(doneAtKill).toBeLessThan(EXECUTIONS);
     expect(syncedAtKill).toBeLessThan(SOURCE_ROWS);
 
-    const pgSyncStatus = async (): Promise<string | null> => (await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`)).tables[0]?.last_status ?? null;
-    await until('every upload and the watermark sync to finish on worker B', async () =>
-      (await completed()) === EXECUTIONS && (await synced()) >= SOURCE_ROWS && (await pgSyncStatus()) === 'success', 180_000);
+    const pgSyncStatus = async (): Promise<string | null> =>
+      (await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`)).tables[0]?.last_status ?? null;
+    await until(
+      'every upload and the watermark sync to finish on worker B',
+      async () =>
+        (await completed()) === EXECUTIONS && (await synced()) >= SOURCE_ROWS && (await pgSyncStatus()) === 'success',
+      180_000,
+    );
     expect(workers[1]!.child.exitCode).toBeNull();
 
     // Queue: every item completed once, with all its rows; nothing failed or still pending.
     const stats = await call('GET', '/api/snowflake-sync/stats');
-    expect(stats).toMatchObject({ total: EXECUTIONS, completed: { count: EXECUTIONS }, failed: { count: 0 }, pending: { count: 0 } });
+    expect(stats).toMatchObject({
+      total: EXECUTIONS,
+      completed: { count: EXECUTIONS },
+      failed: { count: 0 },
+      pending: { count: 0 },
+    });
     const { rows: items } = await pool.query<{ execution_id: string; snowflake_table: string; rows_uploaded: string }>(
       'SELECT execution_id, snowflake_table, rows_uploaded FROM snowflake_sync_queue ORDER BY execution_id',
     );
@@ -214,14 +294,23 @@ describe('API and two workers as separate processes', () => {
     for (const item of items) {
       expect(item.rows_uploaded).toBe(String(ROWS_PER_EXECUTION));
       const got = await sf.query(`SELECT ID, NAME FROM ${item.snowflake_table} ORDER BY ID, NAME`);
-      expect(got, item.execution_id).toEqual(Array.from({ length: ROWS_PER_EXECUTION }, (_, i) => ({ ID: String(i + 1), NAME: `${item.execution_id}-${i + 1}` })));
+      expect(got, item.execution_id).toEqual(
+        Array.from({ length: ROWS_PER_EXECUTION }, (_, i) => ({
+          ID: String(i + 1),
+          NAME: `${item.execution_id}-${i + 1}`,
+        })),
+      );
     }
     // The watermark target equals the source, row by row (a re-merged batch leaves no duplicate).
     const target = await sf.query('SELECT ID, PAYLOAD FROM ANALYTICS.S.SCALEOUT ORDER BY ID');
-    const { rows: source } = await pool.query<{ id: number; payload: string }>('SELECT id, payload FROM scaleout_src ORDER BY id');
+    const { rows: source } = await pool.query<{ id: number; payload: string }>(
+      'SELECT id, payload FROM scaleout_src ORDER BY id',
+    );
     expect(target).toEqual(source.map((r) => ({ ID: String(r.id), PAYLOAD: r.payload })));
     const status = await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`);
-    expect(status.tables).toEqual([expect.objectContaining({ source_table: 'public.scaleout_src', last_status: 'success', sync_failure_count: 0 })]);
+    expect(status.tables).toEqual([
+      expect.objectContaining({ source_table: 'public.scaleout_src', last_status: 'success', sync_failure_count: 0 }),
+    ]);
     // What was left at the kill was finished by worker B.
     expect(workers[1]!.output().slice(workerBOutputAtKill)).toContain('"msg":"execution uploaded"');
     // Two process starts with workflow bundling, and up to a minute for an activity without heartbeats

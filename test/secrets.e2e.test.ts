@@ -85,7 +85,8 @@ async function stopProcesses(): Promise<void> {
   );
 }
 
-const call = (method: string, route: string, opts: RequestOptions = {}): Promise<ApiResponse> => httpRequest(apiUrl, method, route, opts);
+const call = (method: string, route: string, opts: RequestOptions = {}): Promise<ApiResponse> =>
+  httpRequest(apiUrl, method, route, opts);
 
 async function signIn(username: string, password: string): Promise<string> {
   const r = await call('POST', '/api/v1/auth/token', { form: { username, password } });
@@ -97,8 +98,17 @@ async function signIn(username: string, password: string): Promise<string> {
 beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_secrets' });
   pool = createPool(db.url, { max: 4 });
-  emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'floe', password: S.snowflakePassword } });
-  const sf = await connectSnowflake({ account: 'floe', username: 'floe', password: S.snowflakePassword, accessUrl: emu.url });
+  emu = await startEmulator({
+    port: 0,
+    dataDir: path.join(root, 'emu'),
+    user: { name: 'floe', password: S.snowflakePassword },
+  });
+  const sf = await connectSnowflake({
+    account: 'floe',
+    username: 'floe',
+    password: S.snowflakePassword,
+    accessUrl: emu.url,
+  });
   try {
     await sf.query(`CREATE USER up PASSWORD = '${S.uploadPasswordOk}'`);
     await sf.query(`CREATE USER up_bad PASSWORD = '${S.uploadPasswordBad}'`);
@@ -147,27 +157,61 @@ describe('a full run leaks no secret', () => {
   it('signs in, syncs a table, uploads executions, and no log line or workflow history holds a secret', async () => {
     // Sign-ins: the bootstrap admin, a wrong password, an API user.
     const admin = await signIn('admin', S.adminPassword);
-    expect((await call('POST', '/api/v1/auth/token', { form: { username: 'admin', password: S.wrongPassword } })).status).toBe(401);
-    const created = await call('POST', '/api/v1/users', { token: admin, body: { username: 'uploader', password: S.apiUserPassword, role: 'user', user_id: USER_OK } });
+    expect(
+      (await call('POST', '/api/v1/auth/token', { form: { username: 'admin', password: S.wrongPassword } })).status,
+    ).toBe(401);
+    const created = await call('POST', '/api/v1/users', {
+      token: admin,
+      body: { username: 'uploader', password: S.apiUserPassword, role: 'user', user_id: USER_OK },
+    });
     expect(created.status, created.text).toBe(201);
     const user = await signIn('uploader', S.apiUserPassword);
 
     // A table sync through the API.
-    const reg = await call('POST', '/api/v1/sync/tables/register', { token: admin, body: { table_name: 'ITEMS', schema_name: 'S', primary_key: 'ID' } });
+    const reg = await call('POST', '/api/v1/sync/tables/register', {
+      token: admin,
+      body: { table_name: 'ITEMS', schema_name: 'S', primary_key: 'ID' },
+    });
     expect(reg.status, reg.text).toBe(201);
-    const started = await call('POST', '/api/v1/sync/start', { token: admin, body: { table_name: 'ITEMS', schema_name: 'S', strategy: 'full' } });
+    const started = await call('POST', '/api/v1/sync/start', {
+      token: admin,
+      body: { table_name: 'ITEMS', schema_name: 'S', strategy: 'full' },
+    });
     expect(started.status, started.text).toBe(202);
     const job = await waitForJob(client, started.json.job_id, { timeoutMs: 120_000 });
     expect(job.status, JSON.stringify(job)).toBe('completed');
 
     // Execution uploads: one succeeds, one fails (its database does not exist) and keeps its error.
     const key = secretKeys(S.encryptionKey)!;
-    await saveSnowflakeConfiguration(pool, key, { userId: USER_OK, account: 'up_ok', database: 'UP', schema: 'RESULTS', username: 'up', secret: { password: S.uploadPasswordOk }, accessUrl: emu.url });
-    await saveSnowflakeConfiguration(pool, key, { userId: USER_BAD, account: 'up_bad', database: 'NO_SUCH_DB', schema: 'RESULTS', username: 'up_bad', secret: { password: S.uploadPasswordBad }, accessUrl: emu.url });
+    await saveSnowflakeConfiguration(pool, key, {
+      userId: USER_OK,
+      account: 'up_ok',
+      database: 'UP',
+      schema: 'RESULTS',
+      username: 'up',
+      secret: { password: S.uploadPasswordOk },
+      accessUrl: emu.url,
+    });
+    await saveSnowflakeConfiguration(pool, key, {
+      userId: USER_BAD,
+      account: 'up_bad',
+      database: 'NO_SUCH_DB',
+      schema: 'RESULTS',
+      username: 'up_bad',
+      secret: { password: S.uploadPasswordBad },
+      accessUrl: emu.url,
+    });
     for (const userId of [USER_OK, USER_BAD]) {
       await pool.query(
         `INSERT INTO workflow_executions (execution_id, user_id, status, results, completed_at) VALUES ($1, $2, 'completed', $3::jsonb, now())`,
-        [`secrets-${userId}`, userId, JSON.stringify([{ id: 1, v: 'a' }, { id: 2, v: 'b' }])],
+        [
+          `secrets-${userId}`,
+          userId,
+          JSON.stringify([
+            { id: 1, v: 'a' },
+            { id: 2, v: 'b' },
+          ]),
+        ],
       );
     }
     const drained = await runExecutionUploadDrain(client, {
@@ -192,14 +236,20 @@ describe('a full run leaks no secret', () => {
     for await (const wf of client.workflow.list({ query: `TaskQueue = '${env.FLOE_TASK_QUEUE}'` })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       // Payload bytes decoded as text, so a secret inside any input, result or failure shows up.
-      histories.push(JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v)));
+      histories.push(
+        JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v)),
+      );
     }
     expect(histories.length).toBeGreaterThanOrEqual(3); // the table sync, the drain, its two uploads
     const historyText = histories.join('\n');
     expect(historyText).toContain('ITEMS');
 
     const dbPassword = decodeURIComponent(new URL(db.url).password);
-    const everySecret: Record<string, string> = { ...S, ...Object.fromEntries(tokens.map((t, i) => [`token${i}`, t])), ...(dbPassword && { dbPassword }) };
+    const everySecret: Record<string, string> = {
+      ...S,
+      ...Object.fromEntries(tokens.map((t, i) => [`token${i}`, t])),
+      ...(dbPassword && { dbPassword }),
+    };
     const { rows } = await pool.query<{ t: string }>(
       `SELECT concat_ws(' ', (SELECT string_agg(error_message, ' ') FROM snowflake_sync_queue),
                              (SELECT string_agg(secret_encrypted, ' ') FROM snowflake_configurations),

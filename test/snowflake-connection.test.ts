@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { connectSnowflake, SnowflakeSignInError, withSnowflake, type SnowflakeSettings } from '../src/connectors/snowflake.js';
+import {
+  connectSnowflake,
+  SnowflakeSignInError,
+  withSnowflake,
+  type SnowflakeSettings,
+} from '../src/connectors/snowflake.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sf-connect-'));
 const admin = { name: 'admin', password: 'admin-pw-123' };
@@ -53,21 +58,38 @@ describe('connectSnowflake', () => {
     expect(await signIn({ ...base, username: admin.name, password: admin.password })).toBe('1');
     const err = await signInError({ ...base, username: admin.name, password: 'wrong-pw-456' });
     expect(err.code).toBe('390100');
-    expect(err.message).toBe('Snowflake sign-in failed (SNOWFLAKE as admin (password), account floe): 390100 Incorrect username or password was specified.');
+    expect(err.message).toBe(
+      'Snowflake sign-in failed (SNOWFLAKE as admin (password), account floe): 390100 Incorrect username or password was specified.',
+    );
     expect(err.message).not.toContain('wrong-pw-456');
   });
 
   it('signs in with an encrypted PKCS#8 key and its passphrase (SNOWFLAKE_JWT)', async () => {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    const privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'key-pass' }) as string;
-    await asAdmin(`CREATE USER svc TYPE = SERVICE RSA_PUBLIC_KEY = '${publicKey.replace(/-----(BEGIN|END) PUBLIC KEY-----|\s+/g, '')}'`);
-    const settings: SnowflakeSettings = { ...base, username: 'svc', authenticator: 'SNOWFLAKE_JWT', privateKey, privateKeyPassphrase: 'key-pass' };
+    const privateKey = pair.privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'key-pass',
+    }) as string;
+    await asAdmin(
+      `CREATE USER svc TYPE = SERVICE RSA_PUBLIC_KEY = '${publicKey.replace(/-----(BEGIN|END) PUBLIC KEY-----|\s+/g, '')}'`,
+    );
+    const settings: SnowflakeSettings = {
+      ...base,
+      username: 'svc',
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey,
+      privateKeyPassphrase: 'key-pass',
+    };
     expect(await signIn(settings)).toBe('1');
     await asAdmin(`ALTER USER svc UNSET RSA_PUBLIC_KEY`);
     const err = await signInError(settings);
     expect(err.code).toBe('390144');
-    expect(err.message).toMatch(/^Snowflake sign-in failed \(SNOWFLAKE_JWT as svc \(key pair\), account floe\): 390144 /);
+    expect(err.message).toMatch(
+      /^Snowflake sign-in failed \(SNOWFLAKE_JWT as svc \(key pair\), account floe\): 390144 /,
+    );
   });
 
   it('re-reads a token file for every session, so a rotated programmatic access token works without a restart', async () => {
@@ -75,7 +97,12 @@ describe('connectSnowflake', () => {
     const [first] = await asAdmin<{ token_secret: string }>('ALTER USER bot ADD PROGRAMMATIC ACCESS TOKEN first');
     const tokenFile = path.join(root, 'bot.token');
     fs.writeFileSync(tokenFile, `${first.token_secret}\n`, { mode: 0o600 });
-    const settings: SnowflakeSettings = { ...base, username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', tokenFilePath: tokenFile };
+    const settings: SnowflakeSettings = {
+      ...base,
+      username: 'bot',
+      authenticator: 'PROGRAMMATIC_ACCESS_TOKEN',
+      tokenFilePath: tokenFile,
+    };
     expect(await signIn(settings)).toBe('1');
 
     const [second] = await asAdmin<{ token_secret: string }>('ALTER USER bot ADD PROGRAMMATIC ACCESS TOKEN second');
@@ -88,7 +115,12 @@ describe('connectSnowflake', () => {
     expect(err.code).toBe('394400');
     expect(err.message).toContain(`PROGRAMMATIC_ACCESS_TOKEN as bot (token file ${tokenFile})`);
     expect(err.message).not.toContain(second.token_secret);
-    const direct = await signInError({ ...base, username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: first.token_secret });
+    const direct = await signInError({
+      ...base,
+      username: 'bot',
+      authenticator: 'PROGRAMMATIC_ACCESS_TOKEN',
+      token: first.token_secret,
+    });
     expect(direct.message).toContain('PROGRAMMATIC_ACCESS_TOKEN as bot (programmatic access token)');
     expect(direct.message).not.toContain(first.token_secret);
   });

@@ -75,11 +75,24 @@ async function makeRig(faults?: FaultOptions, opts: { worker?: boolean; keyPair?
   const config = testConfig(env);
   const sf = await connectSnowflake(config.snowflake);
   const rig: Rig = {
-    name, emu, sf, duckdbPath: config.duckdbPath, stateDir: config.stateDir, taskQueue: config.temporal.taskQueue, env,
-    worker: null, running: null,
+    name,
+    emu,
+    sf,
+    duckdbPath: config.duckdbPath,
+    stateDir: config.stateDir,
+    taskQueue: config.temporal.taskQueue,
+    env,
+    worker: null,
+    running: null,
     async startWorker() {
       const config = testConfig(env);
-      const worker = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, jobs: ['table-sync'] });
+      const worker = await createWorker({
+        config,
+        connection: nativeConnection,
+        workflowBundle: bundle,
+        pool,
+        jobs: ['table-sync'],
+      });
       rig.worker = worker;
       rig.running = worker.run();
     },
@@ -162,7 +175,10 @@ async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 6
 beforeAll(async () => {
   db = await freshDatabase();
   pool = createPool(db.url);
-  bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  bundle = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   clientConnection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection: clientConnection, namespace: inject('temporalNamespace') });
@@ -183,14 +199,45 @@ const ALLTYPES_SELECT = `SELECT CAST("ID" AS VARCHAR), CAST("BIG" AS VARCHAR), C
   CAST(epoch_us("TZ") AS VARCHAR), CAST(epoch_us("LTZ") AS VARCHAR), CAST("V" AS VARCHAR), "lower name",
   (SELECT string_agg(data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = 'SRC__S' AND table_name = 'ALLTYPES')
   FROM "SRC__S"."ALLTYPES" ORDER BY "ID"`;
-const TYPES = 'DECIMAL(38,0),DECIMAL(38,0),BIGINT,DECIMAL(12,4),DOUBLE,VARCHAR,BLOB,BOOLEAN,DATE,TIME,TIMESTAMP,TIMESTAMP WITH TIME ZONE,TIMESTAMP WITH TIME ZONE,JSON,VARCHAR';
+const TYPES =
+  'DECIMAL(38,0),DECIMAL(38,0),BIGINT,DECIMAL(12,4),DOUBLE,VARCHAR,BLOB,BOOLEAN,DATE,TIME,TIMESTAMP,TIMESTAMP WITH TIME ZONE,TIMESTAMP WITH TIME ZONE,JSON,VARCHAR';
 const EXPECTED = [
-  ['1', '10000000000000000000000000000000000001', '999999999', '12345678.1234', '0.1', 'héllo ✓ 日本 "q" \'s', 'DEADBEEF', 'true', '0001-01-01', '23:59:59.123456',
-    '9999-12-31 23:59:59.999999', String(Date.UTC(2024, 0, 1, 4, 15) * 1000), String(Date.UTC(2024, 5, 1, 12) * 1000 + 123456),
-    '{"a":[1,2,{"b":null}],"n":12345678901234567890}', 'lower', TYPES],
-  ['2', '-99999999999999999999999999999999999999', '-999999999', '-0.0001', '-1.5e+300', '', '', 'false', '9999-12-31', '00:00:00',
-    '0001-01-01 00:00:00', String(Date.UTC(1969, 11, 31, 23, 59, 59) * 1000 + 999999 + 8 * 3600 * 1_000_000), String(Date.UTC(2262, 3, 12) * 1000),
-    '[]', '', TYPES],
+  [
+    '1',
+    '10000000000000000000000000000000000001',
+    '999999999',
+    '12345678.1234',
+    '0.1',
+    'héllo ✓ 日本 "q" \'s',
+    'DEADBEEF',
+    'true',
+    '0001-01-01',
+    '23:59:59.123456',
+    '9999-12-31 23:59:59.999999',
+    String(Date.UTC(2024, 0, 1, 4, 15) * 1000),
+    String(Date.UTC(2024, 5, 1, 12) * 1000 + 123456),
+    '{"a":[1,2,{"b":null}],"n":12345678901234567890}',
+    'lower',
+    TYPES,
+  ],
+  [
+    '2',
+    '-99999999999999999999999999999999999999',
+    '-999999999',
+    '-0.0001',
+    '-1.5e+300',
+    '',
+    '',
+    'false',
+    '9999-12-31',
+    '00:00:00',
+    '0001-01-01 00:00:00',
+    String(Date.UTC(1969, 11, 31, 23, 59, 59) * 1000 + 999999 + 8 * 3600 * 1_000_000),
+    String(Date.UTC(2262, 3, 12) * 1000),
+    '[]',
+    '',
+    TYPES,
+  ],
   ['3', null, null, null, null, null, null, null, null, null, null, null, null, null, null, TYPES],
 ];
 
@@ -199,15 +246,19 @@ describe('tableSync full refresh', () => {
   let tableId: string;
   beforeAll(async () => {
     rig = await makeRig();
-    await rig.sf.query(`CREATE TABLE SRC.S.ALLTYPES (ID NUMBER(38,0), BIG NUMBER(38,0), SMALLN NUMBER(9,0), DEC NUMBER(12,4), F FLOAT, S VARCHAR,
+    await rig.sf
+      .query(`CREATE TABLE SRC.S.ALLTYPES (ID NUMBER(38,0), BIG NUMBER(38,0), SMALLN NUMBER(9,0), DEC NUMBER(12,4), F FLOAT, S VARCHAR,
       B BINARY, FLAG BOOLEAN, D DATE, TM TIME, NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, LTZ TIMESTAMP_LTZ, V VARIANT, "lower name" VARCHAR)`);
-    await rig.sf.query(`INSERT INTO SRC.S.ALLTYPES (ID, BIG, SMALLN, DEC, F, S, FLAG, D, TM, NTZ, TZ, LTZ, "lower name") VALUES
+    await rig.sf
+      .query(`INSERT INTO SRC.S.ALLTYPES (ID, BIG, SMALLN, DEC, F, S, FLAG, D, TM, NTZ, TZ, LTZ, "lower name") VALUES
       (1, 10000000000000000000000000000000000001, 999999999, 12345678.1234, 0.1, 'héllo ✓ 日本 "q" ''s', TRUE, '0001-01-01', '23:59:59.123456',
        '9999-12-31 23:59:59.999999', '2024-01-01 10:00:00 +05:45', '2024-06-01 12:00:00.123456', 'lower'),
       (2, -99999999999999999999999999999999999999, -999999999, -0.0001, -1.5e300, '', FALSE, '9999-12-31', '00:00:00',
        '0001-01-01 00:00:00', '1969-12-31 23:59:59.999999 -08:00', '2262-04-12 00:00:00', ''),
       (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
-    await rig.sf.query(`UPDATE SRC.S.ALLTYPES SET V = PARSE_JSON('{"a":[1,2,{"b":null}],"n":12345678901234567890}'), B = TO_BINARY('DEADBEEF', 'HEX') WHERE ID = 1`);
+    await rig.sf.query(
+      `UPDATE SRC.S.ALLTYPES SET V = PARSE_JSON('{"a":[1,2,{"b":null}],"n":12345678901234567890}'), B = TO_BINARY('DEADBEEF', 'HEX') WHERE ID = 1`,
+    );
     await rig.sf.query(`UPDATE SRC.S.ALLTYPES SET V = PARSE_JSON('[]'), B = TO_BINARY('', 'HEX') WHERE ID = 2`);
     tableId = await register('ALLTYPES', ['ID'], null);
   });
@@ -217,7 +268,15 @@ describe('tableSync full refresh', () => {
       const h = await start(rig, { tableId, table: 'ALLTYPES', strategy: 'full', method, primaryKey: ['ID'] });
       const r = (await h.result()) as TableSyncResult;
       expect(r).toMatchObject({
-        sourceRows: 3, rowsRead: 3, rowsInserted: 3, rowsUpdated: 0, rowsInTarget: 3, method, strategy: 'full', target: '"SRC__S"."ALLTYPES"', watermark: null,
+        sourceRows: 3,
+        rowsRead: 3,
+        rowsInserted: 3,
+        rowsUpdated: 0,
+        rowsInTarget: 3,
+        method,
+        strategy: 'full',
+        target: '"SRC__S"."ALLTYPES"',
+        watermark: null,
       });
       expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
       expect(await h.query(progressQuery)).toEqual({ phase: 'done', rowsLoaded: 3 });
@@ -227,11 +286,19 @@ describe('tableSync full refresh', () => {
       expect(d.typedSearchAttributes.get(SA.rowsRead)).toBe(3);
       expect(d.typedSearchAttributes.get(SA.table)).toBe('SRC.S.ALLTYPES');
       expect(d.typedSearchAttributes.get(SA.jobKind)).toBe('table_sync');
-      const st = await pool.query('SELECT last_sync_status, row_count, last_job_id FROM table_sync_status WHERE table_id = $1', [tableId]);
+      const st = await pool.query(
+        'SELECT last_sync_status, row_count, last_job_id FROM table_sync_status WHERE table_id = $1',
+        [tableId],
+      );
       expect(st.rows[0]).toMatchObject({ last_sync_status: 'completed', row_count: '3', last_job_id: h.workflowId });
       const md = await pool.query('SELECT column_count FROM table_metadata WHERE table_id = $1', [tableId]);
       expect(md.rows[0].column_count).toBe(15);
-      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`)).toEqual([]);
+      expect(
+        await duck(
+          rig,
+          `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`,
+        ),
+      ).toEqual([]);
       expect(await stageFiles(rig)).toBe(0);
       expect(tmpJobDirs(rig)).toEqual([]);
     });
@@ -265,11 +332,17 @@ describe('tableSync signed in with a key pair', () => {
   });
 
   it('syncs with SNOWFLAKE_JWT, keeps working across a rotation to RSA_PUBLIC_KEY_2, and fails naming the credential once the key is no longer registered', async () => {
-    expect(testConfig(rig.env).snowflake).toMatchObject({ authenticator: 'SNOWFLAKE_JWT', username: TEST_SNOWFLAKE_USER.name });
+    expect(testConfig(rig.env).snowflake).toMatchObject({
+      authenticator: 'SNOWFLAKE_JWT',
+      username: TEST_SNOWFLAKE_USER.name,
+    });
     expect(testConfig(rig.env).snowflake.password).toBeUndefined();
     const sync = () => run(rig, { tableId, table: 'KEYED', strategy: 'full', method: 'stage', primaryKey: ['ID'] });
     expect(await sync()).toMatchObject({ rowsRead: 2, rowsInTarget: 2 });
-    expect(await duck(rig, 'SELECT CAST("ID" AS VARCHAR), "NAME" FROM "SRC__S"."KEYED" ORDER BY 1')).toEqual([['1', 'a'], ['2', 'b']]);
+    expect(await duck(rig, 'SELECT CAST("ID" AS VARCHAR), "NAME" FROM "SRC__S"."KEYED" ORDER BY 1')).toEqual([
+      ['1', 'a'],
+      ['2', 'b'],
+    ]);
 
     // Rotation: register the new key as RSA_PUBLIC_KEY_2, move floe to it, drop the old one.
     const oldKeyPath = rig.env.SNOWFLAKE_PRIVATE_KEY_PATH!;
@@ -315,34 +388,74 @@ describe('tableSync incremental', () => {
       const table = `EV_${method.toUpperCase()}`;
       const tableId = await register(table, ['ID'], 'UPDATED_AT');
       await rig.sf.query(`CREATE TABLE SRC.S.${table} (ID NUMBER(38,0), UPDATED_AT TIMESTAMP_NTZ, V VARCHAR)`);
-      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (1, '2024-01-01 00:00:01', 'a'), (2, '2024-01-01 00:00:02', 'b'),
+      await rig.sf
+        .query(`INSERT INTO SRC.S.${table} VALUES (1, '2024-01-01 00:00:01', 'a'), (2, '2024-01-01 00:00:02', 'b'),
         (3, '2024-01-01 00:00:03', 'c'), (4, '2024-01-01 00:00:04', 'd'), (5, '2024-01-01 00:00:05', 'e'),
         (6, '2024-01-01 00:00:05', 'f'), (7, '2024-01-01 00:00:05', 'g')`);
-      const input = { tableId, table, strategy: 'incremental' as const, method, watermarkColumn: 'UPDATED_AT', primaryKey: ['ID'], lagSeconds: 10, batchRows: 2 };
+      const input = {
+        tableId,
+        table,
+        strategy: 'incremental' as const,
+        method,
+        watermarkColumn: 'UPDATED_AT',
+        primaryKey: ['ID'],
+        lagSeconds: 10,
+        batchRows: 2,
+      };
       const compare = async () => {
-        const src = (await sourceRows(rig, `SELECT ID, UPDATED_AT, V FROM SRC.S.${table} ORDER BY ID`)).map((r) => [String(r.ID), String(r.V)]);
-        const dst = await duck<[string, string]>(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY "ID"`);
+        const src = (await sourceRows(rig, `SELECT ID, UPDATED_AT, V FROM SRC.S.${table} ORDER BY ID`)).map((r) => [
+          String(r.ID),
+          String(r.V),
+        ]);
+        const dst = await duck<[string, string]>(
+          rig,
+          `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY "ID"`,
+        );
         expect(dst).toEqual(src);
         const dups = await duck(rig, `SELECT "ID" FROM "SRC__S"."${table}" GROUP BY 1 HAVING count(*) > 1`);
         expect(dups).toEqual([]);
       };
       const r1 = await run(rig, input);
-      expect(r1).toMatchObject({ sourceRows: null, rowsRead: 7, rowsInserted: 7, rowsUpdated: 0, rowsInTarget: 7, watermark: '2024-01-01 00:00:05.000000' });
+      expect(r1).toMatchObject({
+        sourceRows: null,
+        rowsRead: 7,
+        rowsInserted: 7,
+        rowsUpdated: 0,
+        rowsInTarget: 7,
+        watermark: '2024-01-01 00:00:05.000000',
+      });
       await compare();
 
       // A row tied on the boundary value committed late, a late row within the lag, an update, a new row.
-      await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (8, '2024-01-01 00:00:05', 'h'), (9, '2024-01-01 00:00:02', 'i'), (10, '2024-01-01 00:00:07', 'j')`);
+      await rig.sf.query(
+        `INSERT INTO SRC.S.${table} VALUES (8, '2024-01-01 00:00:05', 'h'), (9, '2024-01-01 00:00:02', 'i'), (10, '2024-01-01 00:00:07', 'j')`,
+      );
       await rig.sf.query(`UPDATE SRC.S.${table} SET V = 'c2', UPDATED_AT = '2024-01-01 00:00:06' WHERE ID = 3`);
       const r2 = await run(rig, input);
       // The 10 s lag re-reads every row: 3 new (8, 9, 10), the 7 known ones (3 changed) updated.
-      expect(r2).toMatchObject({ rowsRead: 10, rowsInserted: 3, rowsUpdated: 7, rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      expect(r2).toMatchObject({
+        rowsRead: 10,
+        rowsInserted: 3,
+        rowsUpdated: 7,
+        rowsInTarget: 10,
+        watermark: '2024-01-01 00:00:07.000000',
+      });
       await compare();
 
       // Nothing new: idempotent.
       const r3 = await run(rig, input);
-      expect(r3).toMatchObject({ rowsRead: 10, rowsInserted: 0, rowsUpdated: 10, rowsInTarget: 10, watermark: '2024-01-01 00:00:07.000000' });
+      expect(r3).toMatchObject({
+        rowsRead: 10,
+        rowsInserted: 0,
+        rowsUpdated: 10,
+        rowsInTarget: 10,
+        watermark: '2024-01-01 00:00:07.000000',
+      });
       await compare();
-      const st = await pool.query('SELECT high_water_mark, last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
+      const st = await pool.query(
+        'SELECT high_water_mark, last_sync_status FROM table_sync_status WHERE table_id = $1',
+        [tableId],
+      );
       expect(st.rows[0]).toEqual({ high_water_mark: '2024-01-01 00:00:07.000000', last_sync_status: 'completed' });
       const state = await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"SRC__S"."${table}"'`);
       expect(state).toEqual([['2024-01-01 00:00:07.000000']]);
@@ -352,12 +465,35 @@ describe('tableSync incremental', () => {
   it('without a primary key appends strictly past the high-water mark, never twice', async () => {
     await rig.sf.query(`CREATE TABLE SRC.S.LOGS (SEQ NUMBER(38,0), MSG VARCHAR)`);
     await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
-    const input = { tableId: 'logs', table: 'LOGS', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'SEQ' };
-    expect(await run(rig, input)).toMatchObject({ rowsRead: 3, rowsInserted: 3, rowsUpdated: 0, rowsInTarget: 3, watermark: '3' });
+    const input = {
+      tableId: 'logs',
+      table: 'LOGS',
+      strategy: 'incremental' as const,
+      method: 'stream' as const,
+      watermarkColumn: 'SEQ',
+    };
+    expect(await run(rig, input)).toMatchObject({
+      rowsRead: 3,
+      rowsInserted: 3,
+      rowsUpdated: 0,
+      rowsInTarget: 3,
+      watermark: '3',
+    });
     await rig.sf.query(`INSERT INTO SRC.S.LOGS VALUES (4, 'd'), (5, 'e')`);
-    expect(await run(rig, { ...input, method: 'stage' })).toMatchObject({ rowsRead: 2, rowsInserted: 2, rowsInTarget: 5, watermark: '5' });
+    expect(await run(rig, { ...input, method: 'stage' })).toMatchObject({
+      rowsRead: 2,
+      rowsInserted: 2,
+      rowsInTarget: 5,
+      watermark: '5',
+    });
     expect(await run(rig, input)).toMatchObject({ rowsRead: 0, rowsInserted: 0, rowsInTarget: 5, watermark: '5' });
-    expect(await duck(rig, `SELECT CAST("SEQ" AS VARCHAR), "MSG" FROM "SRC__S"."LOGS" ORDER BY 1`)).toEqual([['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']]);
+    expect(await duck(rig, `SELECT CAST("SEQ" AS VARCHAR), "MSG" FROM "SRC__S"."LOGS" ORDER BY 1`)).toEqual([
+      ['1', 'a'],
+      ['2', 'b'],
+      ['3', 'c'],
+      ['4', 'd'],
+      ['5', 'e'],
+    ]);
 
     // A lag would re-read rows before the high-water mark and, without a key to MERGE on, append them twice.
     const h = await start(rig, { ...input, lagSeconds: 10 });
@@ -374,7 +510,14 @@ describe('tableSync incremental', () => {
       const tableId = await register(table, ['ID'], 'TS');
       await rig.sf.query(`CREATE TABLE SRC.S.${table} (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)`);
       await rig.sf.query(`INSERT INTO SRC.S.${table} VALUES (1, 1, 'a'), (2, 2, 'b')`);
-      const input = { tableId, table, strategy: 'incremental' as const, method, watermarkColumn: 'TS', primaryKey: ['ID'] };
+      const input = {
+        tableId,
+        table,
+        strategy: 'incremental' as const,
+        method,
+        watermarkColumn: 'TS',
+        primaryKey: ['ID'],
+      };
       expect(await run(rig, input)).toMatchObject({ rowsRead: 2, rowsInserted: 2, rowsInTarget: 2, watermark: '2' });
       // Someone wrote a second row for key 2 into the target; the next MERGE of key 2 would change both.
       await withDuckDb(rig.duckdbPath, (c) => c.run(`INSERT INTO "SRC__S"."${table}" VALUES (2, 0, 'copy')`));
@@ -384,23 +527,50 @@ describe('tableSync incremental', () => {
       const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((err.cause as { type?: string }).type).toBe('VerificationFailed');
-      expect(err.cause?.message).toMatch(new RegExp(`table sync of SRC\\.S\\.${table} failed: .*MERGE changed 3 target rows for 2 distinct keys .*not unique.*nothing committed`));
-      expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY 1, 2`)).toEqual([['1', 'a'], ['2', 'b'], ['2', 'copy']]);
-      expect(await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"SRC__S"."${table}"'`)).toEqual([['2']]);
-      expect((await pool.query('SELECT last_sync_status, high_water_mark FROM table_sync_status WHERE table_id = $1', [tableId])).rows[0])
-        .toEqual({ last_sync_status: 'failed', high_water_mark: '2' });
+      expect(err.cause?.message).toMatch(
+        new RegExp(
+          `table sync of SRC\\.S\\.${table} failed: .*MERGE changed 3 target rows for 2 distinct keys .*not unique.*nothing committed`,
+        ),
+      );
+      expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."${table}" ORDER BY 1, 2`)).toEqual([
+        ['1', 'a'],
+        ['2', 'b'],
+        ['2', 'copy'],
+      ]);
+      expect(
+        await duck(rig, `SELECT high_water_mark FROM "_floe"."state" WHERE target = '"SRC__S"."${table}"'`),
+      ).toEqual([['2']]);
+      expect(
+        (
+          await pool.query('SELECT last_sync_status, high_water_mark FROM table_sync_status WHERE table_id = $1', [
+            tableId,
+          ])
+        ).rows[0],
+      ).toEqual({ last_sync_status: 'failed', high_water_mark: '2' });
     });
   }
 
   it('evolves the target (new column) and refuses an incompatible type change, target intact', async () => {
     await rig.sf.query(`CREATE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V VARCHAR)`);
     await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (1, '2024-01-01 00:00:01', 'a')`);
-    const input = { tableId: 'evo', table: 'EVO', strategy: 'incremental' as const, method: 'stream' as const, watermarkColumn: 'TS', primaryKey: ['ID'] };
+    const input = {
+      tableId: 'evo',
+      table: 'EVO',
+      strategy: 'incremental' as const,
+      method: 'stream' as const,
+      watermarkColumn: 'TS',
+      primaryKey: ['ID'],
+    };
     await run(rig, input);
     await rig.sf.query(`ALTER TABLE SRC.S.EVO ADD COLUMN EXTRA NUMBER(10,2)`);
     await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (2, '2024-01-01 00:00:02', 'b', 1.25)`);
     await run(rig, input);
-    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V", CAST("EXTRA" AS VARCHAR) FROM "SRC__S"."EVO" ORDER BY 1`)).toEqual([['1', 'a', null], ['2', 'b', '1.25']]);
+    expect(
+      await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V", CAST("EXTRA" AS VARCHAR) FROM "SRC__S"."EVO" ORDER BY 1`),
+    ).toEqual([
+      ['1', 'a', null],
+      ['2', 'b', '1.25'],
+    ]);
     await rig.sf.query(`CREATE OR REPLACE TABLE SRC.S.EVO (ID NUMBER(38,0), TS TIMESTAMP_NTZ, V NUMBER(38,0))`);
     await rig.sf.query(`INSERT INTO SRC.S.EVO VALUES (3, '2024-01-01 00:00:03', 7)`);
     const h = await start(rig, input);
@@ -421,22 +591,48 @@ describe('registrations made before targets were recorded (migrations/0007)', ()
       await migrate(mdb.url, { count: before });
       const rig = await makeRig(undefined, { worker: false });
       for (const sql of [
-        'CREATE DATABASE SRC2', 'CREATE SCHEMA SRC2.S',
-        'CREATE TABLE SRC.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC.S.T VALUES (1, 1, 'db1'), (2, 2, 'db1'), (3, 3, 'db1')`,
-        'CREATE TABLE SRC2.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)', `INSERT INTO SRC2.S.T VALUES (1, 1, 'db2'), (2, 2, 'db2')`,
-      ]) await rig.sf.query(sql);
-      const reg = async (database: string) => (await mpool.query<{ table_id: string }>(
-        `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ($1, 'S', 'T', '{ID}', 'TS') RETURNING table_id`,
-        [database])).rows[0].table_id;
+        'CREATE DATABASE SRC2',
+        'CREATE SCHEMA SRC2.S',
+        'CREATE TABLE SRC.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)',
+        `INSERT INTO SRC.S.T VALUES (1, 1, 'db1'), (2, 2, 'db1'), (3, 3, 'db1')`,
+        'CREATE TABLE SRC2.S.T (ID NUMBER(38,0), TS NUMBER(38,0), V VARCHAR)',
+        `INSERT INTO SRC2.S.T VALUES (1, 1, 'db2'), (2, 2, 'db2')`,
+      ])
+        await rig.sf.query(sql);
+      const reg = async (database: string) =>
+        (
+          await mpool.query<{ table_id: string }>(
+            `INSERT INTO allowed_tables (database_name, schema_name, table_name, primary_key, watermark_column) VALUES ($1, 'S', 'T', '{ID}', 'TS') RETURNING table_id`,
+            [database],
+          )
+        ).rows[0].table_id;
       const a = await reg('SRC');
       const b = await reg('SRC2');
       const config = testConfig({ ...rig.env, DATABASE_URL: mdb.url });
       let seq = 0;
-      const sync = async (database: string, tableId: string, strategy: 'full' | 'incremental', target?: { schema: string; table: string }) => {
+      const sync = async (
+        database: string,
+        tableId: string,
+        strategy: 'full' | 'incremental',
+        target?: { schema: string; table: string },
+      ) => {
         const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool: mpool });
         const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
-          taskQueue: rig.taskQueue, workflowId: `tableSync-test-${process.pid}-migr-${++seq}`,
-          args: [{ tableId, database, schema: 'S', table: 'T', strategy, method: 'stream', watermarkColumn: 'TS', primaryKey: ['ID'], ...(target ? { target } : {}) } satisfies TableSyncInput],
+          taskQueue: rig.taskQueue,
+          workflowId: `tableSync-test-${process.pid}-migr-${++seq}`,
+          args: [
+            {
+              tableId,
+              database,
+              schema: 'S',
+              table: 'T',
+              strategy,
+              method: 'stream',
+              watermarkColumn: 'TS',
+              primaryKey: ['ID'],
+              ...(target ? { target } : {}),
+            } satisfies TableSyncInput,
+          ],
         });
         return (await w.runUntil(h.result())) as TableSyncResult;
       };
@@ -446,7 +642,8 @@ describe('registrations made before targets were recorded (migrations/0007)', ()
       expect(await duck(rig, `SELECT DISTINCT "V" FROM "S"."T"`)).toEqual([['db2']]);
 
       await migrate(mdb.url);
-      const regs = await mpool.query(`SELECT database_name, target_schema, target_table, (SELECT count(*)::int FROM table_sync_status s WHERE s.table_id = a.table_id) AS status
+      const regs =
+        await mpool.query(`SELECT database_name, target_schema, target_table, (SELECT count(*)::int FROM table_sync_status s WHERE s.table_id = a.table_id) AS status
         FROM allowed_tables a ORDER BY database_name`);
       expect(regs.rows).toEqual([
         { database_name: 'SRC', target_schema: 'SRC__S', target_table: 'T', status: 0 },
@@ -454,11 +651,23 @@ describe('registrations made before targets were recorded (migrations/0007)', ()
       ]);
 
       // Inputs without a target (Schedules created before) resolve the registration's.
-      expect(await sync('SRC', a, 'incremental')).toMatchObject({ target: '"SRC__S"."T"', rowsRead: 3, rowsInserted: 3, rowsInTarget: 3 });
+      expect(await sync('SRC', a, 'incremental')).toMatchObject({
+        target: '"SRC__S"."T"',
+        rowsRead: 3,
+        rowsInserted: 3,
+        rowsInTarget: 3,
+      });
       await rig.sf.query(`INSERT INTO SRC2.S.T VALUES (3, 3, 'db2')`);
       // SRC2 carries on from its high-water mark in "S"."T" (its _floe.state row): it reads the new row
       // and the one on the high-water mark (re-read for ties), not the whole table.
-      expect(await sync('SRC2', b, 'incremental')).toMatchObject({ target: '"S"."T"', rowsRead: 2, rowsInserted: 1, rowsUpdated: 1, rowsInTarget: 3, watermark: '3' });
+      expect(await sync('SRC2', b, 'incremental')).toMatchObject({
+        target: '"S"."T"',
+        rowsRead: 2,
+        rowsInserted: 1,
+        rowsUpdated: 1,
+        rowsInTarget: 3,
+        watermark: '3',
+      });
       expect(await duck(rig, `SELECT "V", count(*)::INT FROM "SRC__S"."T" GROUP BY 1`)).toEqual([['db1', 3]]);
       expect(await duck(rig, `SELECT "V", count(*)::INT FROM "S"."T" GROUP BY 1`)).toEqual([['db2', 3]]);
     } finally {
@@ -474,21 +683,48 @@ describe('registrations made before targets were recorded (migrations/0007)', ()
     const tableId = await register('SHARED', ['ID'], 'TS');
     await withDuckDb(rig.duckdbPath, async (c) => {
       await c.run('CREATE SCHEMA "SRC__S"');
-      await c.run(`CREATE TABLE "SRC__S"."SHARED" AS SELECT 9::DECIMAL(38,0) AS "ID", 9::DECIMAL(38,0) AS "TS", 'foreign' AS "V"`);
+      await c.run(
+        `CREATE TABLE "SRC__S"."SHARED" AS SELECT 9::DECIMAL(38,0) AS "ID", 9::DECIMAL(38,0) AS "TS", 'foreign' AS "V"`,
+      );
       await c.run(`CREATE SCHEMA "_floe"`);
       await c.run(S.createStateTableSql);
-      await c.run(S.upsertStateSql, ['"SRC__S"."SHARED"', 'another-registration', 'incremental', 'TS', '9', 'old-job', 1]);
+      await c.run(S.upsertStateSql, [
+        '"SRC__S"."SHARED"',
+        'another-registration',
+        'incremental',
+        'TS',
+        '9',
+        'old-job',
+        1,
+      ]);
     });
-    const r = await run(rig, { tableId, table: 'SHARED', strategy: 'incremental', method: 'stage', watermarkColumn: 'TS', primaryKey: ['ID'] });
+    const r = await run(rig, {
+      tableId,
+      table: 'SHARED',
+      strategy: 'incremental',
+      method: 'stage',
+      watermarkColumn: 'TS',
+      primaryKey: ['ID'],
+    });
     expect(r).toMatchObject({ rowsRead: 1, rowsInserted: 1, rowsInTarget: 1, watermark: '1' });
     expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."SHARED"`)).toEqual([['1', 'mine']]);
-    expect(await duck(rig, `SELECT table_id FROM "_floe"."state" WHERE target = '"SRC__S"."SHARED"'`)).toEqual([[tableId]]);
+    expect(await duck(rig, `SELECT table_id FROM "_floe"."state" WHERE target = '"SRC__S"."SHARED"'`)).toEqual([
+      [tableId],
+    ]);
   });
 });
 
 describe('tableSync failures', () => {
   it('a failed stage transfer (GET fails) leaves the target intact, no stage files, no local files', async () => {
-    const rig = await makeRig({ failStatement: { pattern: /^\s*GET\b/i, nth: 1, code: '100038', sqlState: '22018', message: 'injected GET failure' } });
+    const rig = await makeRig({
+      failStatement: {
+        pattern: /^\s*GET\b/i,
+        nth: 1,
+        code: '100038',
+        sqlState: '22018',
+        message: 'injected GET failure',
+      },
+    });
     const tableId = await register('FAILME', ['ID'], null);
     await rig.sf.query(`CREATE TABLE SRC.S.FAILME (ID NUMBER(38,0), V VARCHAR)`);
     await rig.sf.query(`INSERT INTO SRC.S.FAILME VALUES (1, 'old'), (2, 'old')`);
@@ -498,10 +734,15 @@ describe('tableSync failures', () => {
     const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err.cause?.message).toMatch(/table sync of SRC\.S\.FAILME failed: .*injected GET failure/);
-    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."FAILME" ORDER BY 1`)).toEqual([['1', 'old'], ['2', 'old']]);
+    expect(await duck(rig, `SELECT CAST("ID" AS VARCHAR), "V" FROM "SRC__S"."FAILME" ORDER BY 1`)).toEqual([
+      ['1', 'old'],
+      ['2', 'old'],
+    ]);
     expect(await stageFiles(rig)).toBe(0);
     expect(tmpJobDirs(rig)).toEqual([]);
-    const st = await pool.query('SELECT last_sync_status, last_error FROM table_sync_status WHERE table_id = $1', [tableId]);
+    const st = await pool.query('SELECT last_sync_status, last_error FROM table_sync_status WHERE table_id = $1', [
+      tableId,
+    ]);
     expect(st.rows[0].last_sync_status).toBe('failed');
     expect(st.rows[0].last_error).toMatch(/SRC\.S\.FAILME/);
     expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('failed');
@@ -519,16 +760,35 @@ describe('tableSync failures', () => {
 
     it('a cancelled job leaves the previous data intact and records cancelled', async () => {
       const tableId = await register('SLOW', ['ID'], null);
-      await run(rig, { tableId, table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 100 });
+      await run(rig, {
+        tableId,
+        table: 'SLOW',
+        strategy: 'full',
+        method: 'stream',
+        primaryKey: ['ID'],
+        batchRows: 100,
+      });
       await rig.sf.query(`UPDATE SRC.S.SLOW SET V = 'new'`);
-      const h = await start(rig, { tableId, table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 5, heartbeatTimeoutSeconds: 2 });
+      const h = await start(rig, {
+        tableId,
+        table: 'SLOW',
+        strategy: 'full',
+        method: 'stream',
+        primaryKey: ['ID'],
+        batchRows: 5,
+        heartbeatTimeoutSeconds: 2,
+      });
       await waitUntil('some rows streamed', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 30);
       await h.cancel();
       const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(err.cause?.name).toBe('CancelledFailure');
-      expect(await duck(rig, `SELECT count(*)::INT, count(*) FILTER (WHERE "V" LIKE 'old-%')::INT FROM "SRC__S"."SLOW"`)).toEqual([[ROWS, ROWS]]);
-      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`)).toEqual([]);
+      expect(
+        await duck(rig, `SELECT count(*)::INT, count(*) FILTER (WHERE "V" LIKE 'old-%')::INT FROM "SRC__S"."SLOW"`),
+      ).toEqual([[ROWS, ROWS]]);
+      expect(
+        await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`),
+      ).toEqual([]);
       expect(tmpJobDirs(rig)).toEqual([]);
       expect((await h.describe()).typedSearchAttributes.get(SA.status)).toBe('cancelled');
       const st = await pool.query('SELECT last_sync_status FROM table_sync_status WHERE table_id = $1', [tableId]);
@@ -538,7 +798,14 @@ describe('tableSync failures', () => {
     it('a source changing between the pages of a stream full refresh fails the job (counts disagree), previous data intact', async () => {
       await rig.sf.query(`CREATE TABLE SRC.S.SHIFTY AS SELECT * FROM SRC.S.SLOW`);
       const tableId = await register('SHIFTY', ['ID'], null);
-      const input = { tableId, table: 'SHIFTY', strategy: 'full' as const, method: 'stream' as const, primaryKey: ['ID'], batchRows: 100 };
+      const input = {
+        tableId,
+        table: 'SHIFTY',
+        strategy: 'full' as const,
+        method: 'stream' as const,
+        primaryKey: ['ID'],
+        batchRows: 100,
+      };
       expect(await run(rig, input)).toMatchObject({ sourceRows: ROWS, rowsRead: ROWS, rowsInTarget: ROWS });
       const h = await start(rig, { ...input, batchRows: 5, heartbeatTimeoutSeconds: 2 });
       await waitUntil('some rows streamed', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 30);
@@ -547,37 +814,86 @@ describe('tableSync failures', () => {
       const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((err.cause as { type?: string }).type).toBe('VerificationFailed');
-      expect(err.cause?.message).toMatch(new RegExp(`table sync of SRC\\.S\\.SHIFTY failed: .*COUNT\\(\\*\\) went from ${ROWS} to ${ROWS + 1}`));
+      expect(err.cause?.message).toMatch(
+        new RegExp(`table sync of SRC\\.S\\.SHIFTY failed: .*COUNT\\(\\*\\) went from ${ROWS} to ${ROWS + 1}`),
+      );
       expect(await duck(rig, `SELECT count(*)::INT, max("ID")::INT FROM "SRC__S"."SHIFTY"`)).toEqual([[ROWS, ROWS]]);
-      expect(await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`)).toEqual([]);
+      expect(
+        await duck(
+          rig,
+          `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe\\_staging%' ESCAPE '\\'`,
+        ),
+      ).toEqual([]);
     });
 
     it('a worker killed mid-transfer: a new worker resumes and the job finishes with the right rows', async () => {
       const taskQueue = `${rig.taskQueue}-kill`;
       const duckdbPath = path.join(root, `${rig.name}-kill.duckdb`);
-      const env = { ...process.env, ...testEnv({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath }) } as NodeJS.ProcessEnv;
-      const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'src', 'worker.ts'), '--jobs', 'table-sync'], { env, detached: true, stdio: 'ignore' });
+      const env = {
+        ...process.env,
+        ...testEnv({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath }),
+      } as NodeJS.ProcessEnv;
+      const child: ChildProcess = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(process.cwd(), 'src', 'worker.ts'), '--jobs', 'table-sync'],
+        { env, detached: true, stdio: 'ignore' },
+      );
       try {
         const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
           taskQueue,
           workflowId: `tableSync-test-${process.pid}-kill`,
-          args: [{ tableId: 'slow-kill', database: 'SRC', schema: 'S', table: 'SLOW', strategy: 'full', method: 'stream', primaryKey: ['ID'], batchRows: 10, heartbeatTimeoutSeconds: 3 } satisfies TableSyncInput],
+          args: [
+            {
+              tableId: 'slow-kill',
+              database: 'SRC',
+              schema: 'S',
+              table: 'SLOW',
+              strategy: 'full',
+              method: 'stream',
+              primaryKey: ['ID'],
+              batchRows: 10,
+              heartbeatTimeoutSeconds: 3,
+            } satisfies TableSyncInput,
+          ],
         });
-        await waitUntil('the child worker to stream rows', async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 50, 90_000);
+        await waitUntil(
+          'the child worker to stream rows',
+          async () => ((await heartbeat(h))?.rowsLoaded ?? 0) >= 50,
+          90_000,
+        );
         process.kill(-child.pid!, 'SIGKILL');
         const config = testConfig({ ...rig.env, FLOE_TASK_QUEUE: taskQueue, DUCKDB_PATH: duckdbPath });
         const lines: string[] = [];
         const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-        const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool, logger, jobs: ['table-sync'] });
+        const w = await createWorker({
+          config,
+          connection: nativeConnection,
+          workflowBundle: bundle,
+          pool,
+          logger,
+          jobs: ['table-sync'],
+        });
         const r = (await w.runUntil(h.result())) as TableSyncResult;
         expect(r).toMatchObject({ rowsRead: ROWS, rowsInTarget: ROWS });
-        const rows = await withDuckDb(duckdbPath, async (c) => (await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "SRC__S"."SLOW"`)).getRowsJson());
+        const rows = await withDuckDb(duckdbPath, async (c) =>
+          (
+            await c.runAndReadAll(
+              `SELECT count(*)::INT, count(DISTINCT "ID")::INT, min("ID")::INT, max("ID")::INT FROM "SRC__S"."SLOW"`,
+            )
+          ).getRowsJson(),
+        );
         expect(rows).toEqual([[ROWS, ROWS, 1, ROWS]]);
         // The new attempt resumed from what the dead worker had committed to the staging table.
-        const resumed = lines.map((l) => JSON.parse(l) as { msg?: string; rowsLoaded?: number }).find((l) => l.msg === 'resuming full refresh stream from staging');
+        const resumed = lines
+          .map((l) => JSON.parse(l) as { msg?: string; rowsLoaded?: number })
+          .find((l) => l.msg === 'resuming full refresh stream from staging');
         expect(resumed?.rowsLoaded).toBeGreaterThanOrEqual(50);
       } finally {
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     });
   });

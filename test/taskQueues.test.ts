@@ -26,7 +26,9 @@ describe('task queue names', () => {
   it('parses --jobs, refusing unknown names with the valid ones listed', () => {
     expect(parseJobKinds('all')).toEqual([...JOB_KINDS]);
     expect(parseJobKinds('execution-upload, table-sync,table-sync')).toEqual(['table-sync', 'execution-upload']);
-    expect(() => parseJobKinds('table-sync,cache')).toThrow(/unknown job "cache"; valid: all, table-sync, watermark-sync, cache-refresh, execution-upload/);
+    expect(() => parseJobKinds('table-sync,cache')).toThrow(
+      /unknown job "cache"; valid: all, table-sync, watermark-sync, cache-refresh, execution-upload/,
+    );
     expect(() => parseJobKinds(' , ')).toThrow(/--jobs is empty/);
   });
 
@@ -46,7 +48,11 @@ describe('a worker polls the queues of its jobs', () => {
     await connection?.close();
   });
 
-  const cases: { jobs?: ('table-sync' | 'watermark-sync' | 'cache-refresh' | 'execution-upload')[]; owner: boolean; queues: (keyof ReturnType<typeof taskQueues>)[] }[] = [
+  const cases: {
+    jobs?: ('table-sync' | 'watermark-sync' | 'cache-refresh' | 'execution-upload')[];
+    owner: boolean;
+    queues: (keyof ReturnType<typeof taskQueues>)[];
+  }[] = [
     { owner: true, queues: ['tableSync', 'watermarkSync', 'cacheRefresh', 'executionUpload', 'tableSyncTransfer'] },
     { jobs: ['table-sync'], owner: false, queues: ['tableSync'] },
     { jobs: ['table-sync'], owner: true, queues: ['tableSync', 'tableSyncTransfer'] },
@@ -56,7 +62,13 @@ describe('a worker polls the queues of its jobs', () => {
   for (const c of cases) {
     it(`--jobs ${c.jobs?.join(',') ?? 'all'}${c.owner ? ', DuckDB owner' : ''}`, async () => {
       const config = testConfig({ FLOE_TASK_QUEUE: `floe-tq-${process.pid}`, FLOE_DUCKDB_OWNER: String(c.owner) });
-      const worker = await createWorker({ config, connection, workflowBundle: sharedWorkflowBundle(), jobs: c.jobs, logger: createLogger({ level: 'silent' }) });
+      const worker = await createWorker({
+        config,
+        connection,
+        workflowBundle: sharedWorkflowBundle(),
+        jobs: c.jobs,
+        logger: createLogger({ level: 'silent' }),
+      });
       const q = taskQueues(`floe-tq-${process.pid}`);
       try {
         expect(worker.taskQueues).toEqual(c.queues.map((k) => q[k]));

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { mapColumn, mapColumns, planEvolution, UnsupportedTypeError, loadExpr, unloadExpr } from '../src/sql/typemap.js';
+import {
+  mapColumn,
+  mapColumns,
+  planEvolution,
+  UnsupportedTypeError,
+  loadExpr,
+  unloadExpr,
+} from '../src/sql/typemap.js';
 
 const T = 'DB.S.T';
-const col = (DATA_TYPE: string, extra: Record<string, unknown> = {}) => mapColumn(T, { COLUMN_NAME: 'C', DATA_TYPE, ...extra });
+const col = (DATA_TYPE: string, extra: Record<string, unknown> = {}) =>
+  mapColumn(T, { COLUMN_NAME: 'C', DATA_TYPE, ...extra });
 
 describe('typemap', () => {
   it('maps NUMBER by precision and scale, never to DOUBLE', () => {
@@ -16,9 +24,24 @@ describe('typemap', () => {
   });
   it('maps the other families', () => {
     const cases: Record<string, string> = {
-      FLOAT: 'DOUBLE', DOUBLE: 'DOUBLE', REAL: 'DOUBLE', TEXT: 'VARCHAR', VARCHAR: 'VARCHAR', CHAR: 'VARCHAR', STRING: 'VARCHAR',
-      BINARY: 'BLOB', VARBINARY: 'BLOB', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIME: 'TIME', TIMESTAMP_NTZ: 'TIMESTAMP',
-      TIMESTAMP_LTZ: 'TIMESTAMPTZ', TIMESTAMP_TZ: 'TIMESTAMPTZ', VARIANT: 'JSON', OBJECT: 'JSON', ARRAY: 'JSON',
+      FLOAT: 'DOUBLE',
+      DOUBLE: 'DOUBLE',
+      REAL: 'DOUBLE',
+      TEXT: 'VARCHAR',
+      VARCHAR: 'VARCHAR',
+      CHAR: 'VARCHAR',
+      STRING: 'VARCHAR',
+      BINARY: 'BLOB',
+      VARBINARY: 'BLOB',
+      BOOLEAN: 'BOOLEAN',
+      DATE: 'DATE',
+      TIME: 'TIME',
+      TIMESTAMP_NTZ: 'TIMESTAMP',
+      TIMESTAMP_LTZ: 'TIMESTAMPTZ',
+      TIMESTAMP_TZ: 'TIMESTAMPTZ',
+      VARIANT: 'JSON',
+      OBJECT: 'JSON',
+      ARRAY: 'JSON',
     };
     for (const [sf, duck] of Object.entries(cases)) expect([sf, col(sf).duckdbType]).toEqual([sf, duck]);
   });
@@ -27,7 +50,11 @@ describe('typemap', () => {
       expect(() => col(t)).toThrow(UnsupportedTypeError);
       expect(() => col(t)).toThrow(/column C of DB\.S\.T has type/);
     }
-    try { col('GEOGRAPHY'); } catch (e) { expect((e as Error).name).toBe('UnsupportedType'); }
+    try {
+      col('GEOGRAPHY');
+    } catch (e) {
+      expect((e as Error).name).toBe('UnsupportedType');
+    }
   });
   it('orders columns by ORDINAL_POSITION', () => {
     const cols = mapColumns(T, [
@@ -46,7 +73,9 @@ describe('typemap', () => {
     expect(loadExpr(col('TIMESTAMP_TZ'), 'parquet')).toBe('make_timestamptz(epoch_us(CAST("C" AS TIMESTAMP)))');
     expect(loadExpr(col('BINARY'), 'text')).toBe('unhex("C")');
     expect(loadExpr(col('BINARY'), 'parquet')).toBe('CAST("C" AS BLOB)');
-    expect(loadExpr(col('NUMBER', { NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0 }), 'text')).toBe('CAST("C" AS DECIMAL(38,0))');
+    expect(loadExpr(col('NUMBER', { NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0 }), 'text')).toBe(
+      'CAST("C" AS DECIMAL(38,0))',
+    );
   });
   it('plans schema evolution: add, widen, refuse', () => {
     const planned = mapColumns(T, [
@@ -55,9 +84,15 @@ describe('typemap', () => {
       { COLUMN_NAME: 'NEW', DATA_TYPE: 'TEXT', ORDINAL_POSITION: 3 },
       { COLUMN_NAME: 'X', DATA_TYPE: 'TEXT', ORDINAL_POSITION: 4 },
     ]);
-    const ev = planEvolution([
-      { name: 'ID', type: 'BIGINT' }, { name: 'TS', type: 'TIMESTAMP WITH TIME ZONE' }, { name: 'X', type: 'INTEGER' }, { name: 'OLD', type: 'VARCHAR' },
-    ], planned);
+    const ev = planEvolution(
+      [
+        { name: 'ID', type: 'BIGINT' },
+        { name: 'TS', type: 'TIMESTAMP WITH TIME ZONE' },
+        { name: 'X', type: 'INTEGER' },
+        { name: 'OLD', type: 'VARCHAR' },
+      ],
+      planned,
+    );
     expect(ev.add.map((c) => c.name)).toEqual(['NEW']);
     expect(ev.widen.map((c) => c.name)).toEqual(['ID']);
     expect(ev.conflicts).toEqual(['X: target has INTEGER, source TEXT needs VARCHAR']);

@@ -22,7 +22,13 @@ const activities = wrapActivities(
   createWatermarkSyncActivities({
     pool,
     sourcePool: pool,
-    snowflake: { account: 'floe', username: 'u', password: 'p', accessUrl: need('WM_EMULATOR_URL'), database: 'ANALYTICS' },
+    snowflake: {
+      account: 'floe',
+      username: 'u',
+      password: 'p',
+      accessUrl: need('WM_EMULATOR_URL'),
+      database: 'ANALYTICS',
+    },
     tmpDir: need('WM_TMP'),
     hooks: {
       afterMerge: () => {

@@ -38,8 +38,18 @@ tables:
     transform: {sql: {EMAIL: "lower(email)"}}
 `);
     expect(c).toMatchObject({ name: 'default', syncIntervalSeconds: 120, maxParallelTables: 4 });
-    expect(c.tables[0]).toMatchObject({ pk: ['id'], batchSize: 500, transform: null, loadMethod: 'auto', lagSeconds: 0 });
-    expect(c.tables[1]).toMatchObject({ pk: ['tenant_id', 'id'], batchSize: 1000, transform: { kind: 'sql', columns: { EMAIL: 'lower(email)' } } });
+    expect(c.tables[0]).toMatchObject({
+      pk: ['id'],
+      batchSize: 500,
+      transform: null,
+      loadMethod: 'auto',
+      lagSeconds: 0,
+    });
+    expect(c.tables[1]).toMatchObject({
+      pk: ['tenant_id', 'id'],
+      batchSize: 1000,
+      transform: { kind: 'sql', columns: { EMAIL: 'lower(email)' } },
+    });
   });
 
   it('validates the shipped example config', () => {
@@ -68,7 +78,14 @@ tables:
     }
     expect(err).toBeInstanceOf(PgSyncConfigError);
     const paths = err!.issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['source_database_url', 'tables[0] (public.users).watermark_column', 'tables[1] (public.x).pk', 'tables[1] (public.x).batch_size']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'source_database_url',
+        'tables[0] (public.users).watermark_column',
+        'tables[1] (public.x).pk',
+        'tables[1] (public.x).batch_size',
+      ]),
+    );
     expect(err!.message).not.toContain('u:secret');
   });
 });
@@ -80,17 +97,40 @@ describe('pg-sync SQL', () => {
       sql: '("updated_at", "id", "k") > ($1::timestamp with time zone, $2::integer, $3::text)',
       params: ['2024-01-01', '1', 'a'],
     });
-    expect(Q.afterPredicate('updated_at', ['id'], plan, { watermark: 'x', pk: null }).sql).toBe('"updated_at" > $1::timestamp with time zone');
+    expect(Q.afterPredicate('updated_at', ['id'], plan, { watermark: 'x', pk: null }).sql).toBe(
+      '"updated_at" > $1::timestamp with time zone',
+    );
     expect(Q.afterPredicate('updated_at', ['id'], plan, null).sql).toBe('"updated_at" IS NOT NULL');
   });
 
   it('reads a batch ordered by the table columns, not the text aliases of the same name', () => {
-    const s = Q.batchSelectSql(['public', 't'], 'updated_at', ['id'], { ...plan, pkTypes: ['integer'] } as never, [{ alias: 'id', expr: '"id"::text' }], { column: 'deleted', isBoolean: true }, { watermark: 'w', pk: ['9'] }, 500);
-    expect(s.sql).toBe('SELECT "id"::text AS "id", "updated_at"::text AS "__floe_wm", "id"::text AS "__floe_pk0", COALESCE("deleted", false)::text AS "__floe_del" FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id") > ($1::timestamp with time zone, $2::integer) ORDER BY "__floe_src"."updated_at", "__floe_src"."id" LIMIT 500');
+    const s = Q.batchSelectSql(
+      ['public', 't'],
+      'updated_at',
+      ['id'],
+      { ...plan, pkTypes: ['integer'] } as never,
+      [{ alias: 'id', expr: '"id"::text' }],
+      { column: 'deleted', isBoolean: true },
+      { watermark: 'w', pk: ['9'] },
+      500,
+    );
+    expect(s.sql).toBe(
+      'SELECT "id"::text AS "id", "updated_at"::text AS "__floe_wm", "id"::text AS "__floe_pk0", COALESCE("deleted", false)::text AS "__floe_del" FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id") > ($1::timestamp with time zone, $2::integer) ORDER BY "__floe_src"."updated_at", "__floe_src"."id" LIMIT 500',
+    );
   });
 
-  it('reads the primary keys of a failing batch\'s first rows', () => {
-    const keys = Q.batchKeysSql({ source: ['public', 't'], watermarkColumn: 'updated_at', pk: ['id', 'k'], watermarkType: plan.watermarkType, pkTypes: ['integer', 'text'] }, { watermark: 'w', pk: ['9', 'a'] }, 100);
+  it("reads the primary keys of a failing batch's first rows", () => {
+    const keys = Q.batchKeysSql(
+      {
+        source: ['public', 't'],
+        watermarkColumn: 'updated_at',
+        pk: ['id', 'k'],
+        watermarkType: plan.watermarkType,
+        pkTypes: ['integer', 'text'],
+      },
+      { watermark: 'w', pk: ['9', 'a'] },
+      100,
+    );
     expect(keys).toEqual({
       sql: 'SELECT ARRAY["id"::text, "k"::text] AS keys FROM "public"."t" AS "__floe_src" WHERE ("updated_at", "id", "k") > ($1::timestamp with time zone, $2::integer, $3::text) ORDER BY "__floe_src"."updated_at", "__floe_src"."id", "__floe_src"."k" LIMIT 100',
       params: ['w', '9', 'a'],
@@ -98,11 +138,17 @@ describe('pg-sync SQL', () => {
   });
 
   it('MERGEs with per-key dedup (latest watermark wins) and soft delete', () => {
-    const sql = Q.mergeSql(['DB', 'S', 'T'], ['DB', 'S', 'STG'], [
-      { target: 'ID', sfType: 'NUMBER(38,0)' },
-      { target: 'V', sfType: 'VARIANT' },
-      { target: 'TS', sfType: 'TIMESTAMP_TZ' },
-    ], ['ID'], true);
+    const sql = Q.mergeSql(
+      ['DB', 'S', 'T'],
+      ['DB', 'S', 'STG'],
+      [
+        { target: 'ID', sfType: 'NUMBER(38,0)' },
+        { target: 'V', sfType: 'VARIANT' },
+        { target: 'TS', sfType: 'TIMESTAMP_TZ' },
+      ],
+      ['ID'],
+      true,
+    );
     expect(sql).toBe(`MERGE INTO "DB"."S"."T" AS t
 USING (SELECT * FROM "DB"."S"."STG" QUALIFY ROW_NUMBER() OVER (PARTITION BY "ID" ORDER BY "_FLOE_SEQ"::NUMBER(38,0) DESC) = 1) AS s
 ON t."ID" = s."ID"::NUMBER(38,0)
@@ -112,9 +158,29 @@ WHEN NOT MATCHED AND (s."_FLOE_DEL" IS NULL OR s."_FLOE_DEL" <> 'true') THEN INS
   });
 
   it('maps PostgreSQL types like PeerDB', () => {
-    const m = (data_type: string, p: number | null = null, s: number | null = null) => Q.snowflakeTypeFor({ data_type, numeric_precision: p, numeric_scale: s });
-    expect([m('numeric'), m('numeric', 12, 4), m('numeric', 50, 2), m('bigint'), m('timestamp with time zone'), m('jsonb'), m('uuid'), m('text'), m('bytea')])
-      .toEqual(['NUMBER(38,20)', 'NUMBER(12,4)', 'VARCHAR', 'NUMBER(38,0)', 'TIMESTAMP_TZ', 'VARIANT', 'VARCHAR', 'VARCHAR', 'BINARY']);
+    const m = (data_type: string, p: number | null = null, s: number | null = null) =>
+      Q.snowflakeTypeFor({ data_type, numeric_precision: p, numeric_scale: s });
+    expect([
+      m('numeric'),
+      m('numeric', 12, 4),
+      m('numeric', 50, 2),
+      m('bigint'),
+      m('timestamp with time zone'),
+      m('jsonb'),
+      m('uuid'),
+      m('text'),
+      m('bytea'),
+    ]).toEqual([
+      'NUMBER(38,20)',
+      'NUMBER(12,4)',
+      'VARCHAR',
+      'NUMBER(38,0)',
+      'TIMESTAMP_TZ',
+      'VARIANT',
+      'VARCHAR',
+      'VARCHAR',
+      'BINARY',
+    ]);
   });
 
   it('parses names like each dialect', () => {
@@ -137,32 +203,49 @@ describe('pg-sync control surface', () => {
     worker = await rig.startWorker();
     const app = express();
     app.use(express.json());
-    app.use('/api/v1/pg-sync', createPgSyncRouter({ pool: rig.pool, temporal: rig.client, taskQueue: rig.taskQueue, snowflake: rig.settings }));
+    app.use(
+      '/api/v1/pg-sync',
+      createPgSyncRouter({ pool: rig.pool, temporal: rig.client, taskQueue: rig.taskQueue, snowflake: rig.settings }),
+    );
     app.get('/metrics', createMetricsHandler(rig.pool));
     app.use(errorHandler(createLogger({ level: 'silent' })));
     server = app.listen(0);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await rig.pool.query(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, meta jsonb, updated_at timestamptz NOT NULL DEFAULT now())`);
+    await rig.pool.query(
+      `CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, meta jsonb, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
     await rig.pool.query(`INSERT INTO public.orders SELECT i, i * 1.5, '{}'::jsonb FROM generate_series(1, 20) i`);
   });
 
   afterAll(async () => {
-    await rig?.client.schedule.getHandle(scheduleId(name)).delete().catch(() => undefined);
+    await rig?.client.schedule
+      .getHandle(scheduleId(name))
+      .delete()
+      .catch(() => undefined);
     server?.close();
     await worker?.stop();
     await rig?.close();
   });
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text() };
+    const r = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: r.status,
+      body: r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text(),
+    };
   };
   const yaml = `name: ${name}\nsync_interval_seconds: 3600\ntables:\n  - source: public.orders\n    target: ANALYTICS.S.ORDERS\n    pk: id\n    watermark_column: updated_at\n`;
 
   it('discovers (dry run, then create) the target DDL', async () => {
     const dry = await call('POST', '/api/v1/pg-sync/discover', { yaml });
     expect(dry.status).toBe(200);
-    expect(dry.body.ddl).toContain('CREATE TABLE IF NOT EXISTS "ANALYTICS"."S"."ORDERS" (\n  "ID" NUMBER(38,0) NOT NULL,\n  "AMOUNT" NUMBER(38,20),\n  "META" VARIANT,\n  "UPDATED_AT" TIMESTAMP_TZ NOT NULL,\n  PRIMARY KEY ("ID")\n)');
+    expect(dry.body.ddl).toContain(
+      'CREATE TABLE IF NOT EXISTS "ANALYTICS"."S"."ORDERS" (\n  "ID" NUMBER(38,0) NOT NULL,\n  "AMOUNT" NUMBER(38,20),\n  "META" VARIANT,\n  "UPDATED_AT" TIMESTAMP_TZ NOT NULL,\n  PRIMARY KEY ("ID")\n)',
+    );
     expect(dry.body.tables[0]).toMatchObject({ targetExists: false, created: false });
     const made = await call('POST', '/api/v1/pg-sync/discover', { yaml, create: true });
     expect(made.body.tables[0]).toMatchObject({ created: true });
@@ -176,7 +259,9 @@ describe('pg-sync control surface', () => {
 
     expect((await call('POST', '/api/v1/pg-sync/apply', { yaml })).body.action).toBe('created');
     expect((await call('POST', '/api/v1/pg-sync/apply', { yaml })).body.action).toBe('unchanged');
-    expect((await call('POST', '/api/v1/pg-sync/apply', { yaml: yaml.replace('3600', '1800') })).body.action).toBe('updated');
+    expect((await call('POST', '/api/v1/pg-sync/apply', { yaml: yaml.replace('3600', '1800') })).body.action).toBe(
+      'updated',
+    );
     const d = await rig.client.schedule.getHandle(scheduleId(name)).describe();
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.spec.intervals?.[0]?.every).toBe(1_800_000);
@@ -202,7 +287,12 @@ describe('pg-sync control surface', () => {
     expect((await call('POST', '/api/v1/pg-sync/backfill', { name, tables: ['public.other'] })).status).toBe(400);
 
     const status = await call('GET', `/api/v1/pg-sync/status?name=${name}`);
-    expect(status.body.tables[0]).toMatchObject({ source_table: 'public.orders', last_status: 'success', sync_success_count: 2, rows_processed: 20 });
+    expect(status.body.tables[0]).toMatchObject({
+      source_table: 'public.orders',
+      last_status: 'success',
+      sync_success_count: 2,
+      rows_processed: 20,
+    });
     const metrics = await call('GET', '/metrics');
     expect(metrics.body).toContain('sync_success_count{table="public.orders"} 2');
     expect(metrics.body).toContain('rows_processed{table="public.orders"} 20');
@@ -212,25 +302,39 @@ describe('pg-sync control surface', () => {
     // The runs are in Temporal's job log with floe's search attributes.
     await waitFor(async () => {
       let n = 0;
-      for await (const _ of rig.client.workflow.list({ query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'` })) n++;
+      for await (const _ of rig.client.workflow.list({
+        query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'`,
+      }))
+        n++;
       return n >= 2;
     });
     let n = 0;
-    for await (const _ of rig.client.workflow.list({ query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'` })) n++;
+    for await (const _ of rig.client.workflow.list({
+      query: `FloeJobKind = 'watermark_sync' AND FloeTable = 'public.orders' AND FloeStatus = 'completed'`,
+    }))
+      n++;
     expect(n).toBeGreaterThanOrEqual(2);
   });
 
   it('GET /errors shows the first primary keys of the batch that failed', async () => {
     // The batch fails in the MERGE: 'x' does not fit the hand-made target's NUMBER column.
-    await rig.pool.query(`CREATE TABLE public.badcast (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT '2024-01-01')`);
+    await rig.pool.query(
+      `CREATE TABLE public.badcast (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT '2024-01-01')`,
+    );
     await rig.pool.query(`INSERT INTO public.badcast (id, v) VALUES (1, '1'), (2, 'x'), (3, '3')`);
     await rig.sf.query('CREATE TABLE ANALYTICS.S.BADCAST (ID NUMBER(38,0), V NUMBER(38,0), UPDATED_AT TIMESTAMP_TZ)');
-    const config = parsePgSyncConfig(`name: bad${process.pid}\ntables:\n  - source: public.badcast\n    target: S.BADCAST\n    pk: id\n    watermark_column: updated_at\n`);
+    const config = parsePgSyncConfig(
+      `name: bad${process.pid}\ntables:\n  - source: public.badcast\n    target: S.BADCAST\n    pk: id\n    watermark_column: updated_at\n`,
+    );
     expect((await rig.run(config)).failed).toBe(1);
     const r = await call('GET', '/api/v1/pg-sync/errors?table=public.badcast');
     expect(r.status).toBe(200);
     expect(r.body.errors).toHaveLength(1);
-    expect(r.body.errors[0]).toMatchObject({ source_table: 'public.badcast', batch_size: 1000, sample_keys: [['1'], ['2'], ['3']] });
+    expect(r.body.errors[0]).toMatchObject({
+      source_table: 'public.badcast',
+      batch_size: 1000,
+      sample_keys: [['1'], ['2'], ['3']],
+    });
   });
 });
 
@@ -247,8 +351,12 @@ describe('pg-sync through the API', () => {
     // The source database is not the control plane: PG_SYNC_SOURCE_URL points elsewhere.
     source = await freshDatabase({ prefix: 'floe_wm_source', migrated: false });
     h = await startApiHarness({
-      PG_SYNC_SOURCE_URL: source.url, SNOWFLAKE_ACCESS_URL: rig.emu.url, SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_DATABASE: 'ANALYTICS',
-      SNOWFLAKE_USER: rig.settings.username, SNOWFLAKE_PASSWORD: rig.settings.password,
+      PG_SYNC_SOURCE_URL: source.url,
+      SNOWFLAKE_ACCESS_URL: rig.emu.url,
+      SNOWFLAKE_ACCOUNT: 'floe',
+      SNOWFLAKE_DATABASE: 'ANALYTICS',
+      SNOWFLAKE_USER: rig.settings.username,
+      SNOWFLAKE_PASSWORD: rig.settings.password,
     });
     token = await h.login();
   });
@@ -268,20 +376,34 @@ describe('pg-sync through the API', () => {
     const src = new pg.default.Client({ connectionString: source.url });
     await src.connect();
     try {
-      await src.query('CREATE TABLE public.only_in_source (id int PRIMARY KEY, label text, updated_at timestamptz NOT NULL DEFAULT now())');
+      await src.query(
+        'CREATE TABLE public.only_in_source (id int PRIMARY KEY, label text, updated_at timestamptz NOT NULL DEFAULT now())',
+      );
     } finally {
       await src.end();
     }
-    const dry = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE') } });
+    const dry = await h.request('POST', '/api/v1/pg-sync/discover', {
+      token,
+      body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE') },
+    });
     expect(dry.status, dry.text).toBe(200);
     expect(dry.json.tables[0].error).toBeUndefined();
     expect(dry.json.tables[0].columns.map((c: { name: string }) => c.name)).toEqual(['id', 'label', 'updated_at']);
-    const made = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE'), create: true } });
+    const made = await h.request('POST', '/api/v1/pg-sync/discover', {
+      token,
+      body: { yaml: yamlFor('public.only_in_source', 'S.ONLY_IN_SOURCE'), create: true },
+    });
     expect(made.json.tables[0]).toMatchObject({ created: true });
-    expect(await rig.sf.query('SELECT COLUMN_NAME FROM ANALYTICS.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = \'ONLY_IN_SOURCE\' ORDER BY ORDINAL_POSITION'))
-      .toEqual([{ COLUMN_NAME: 'ID' }, { COLUMN_NAME: 'LABEL' }, { COLUMN_NAME: 'UPDATED_AT' }]);
+    expect(
+      await rig.sf.query(
+        "SELECT COLUMN_NAME FROM ANALYTICS.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = 'ONLY_IN_SOURCE' ORDER BY ORDINAL_POSITION",
+      ),
+    ).toEqual([{ COLUMN_NAME: 'ID' }, { COLUMN_NAME: 'LABEL' }, { COLUMN_NAME: 'UPDATED_AT' }]);
     // A table of the control plane is not in the source database.
-    const control = await h.request('POST', '/api/v1/pg-sync/discover', { token, body: { yaml: yamlFor('public.allowed_tables', 'S.ALLOWED') } });
+    const control = await h.request('POST', '/api/v1/pg-sync/discover', {
+      token,
+      body: { yaml: yamlFor('public.allowed_tables', 'S.ALLOWED') },
+    });
     expect(control.json.tables[0].error).toMatch(/public\.allowed_tables does not exist/);
   });
 });

@@ -26,11 +26,15 @@ afterAll(async () => {
 /** Target rows as plain text, ordered by the first column. */
 async function target(table: string, cols: string): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
-  for await (const r of rig.sf.stream(`SELECT ${cols} FROM ANALYTICS.S.${table} ORDER BY 1`, undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'] })) rows.push(r as Record<string, unknown>);
+  for await (const r of rig.sf.stream(`SELECT ${cols} FROM ANALYTICS.S.${table} ORDER BY 1`, undefined, {
+    fetchAsString: ['Number', 'JSON', 'Buffer'],
+  }))
+    rows.push(r as Record<string, unknown>);
   const text = (v: unknown): string | null => {
     if (v === null || v === undefined) return null;
     const ts = v as { getEpochSeconds?: () => number; getNanoSeconds?: () => number };
-    if (typeof ts.getEpochSeconds === 'function') return `${ts.getEpochSeconds()}.${String(ts.getNanoSeconds!()).padStart(9, '0')}`;
+    if (typeof ts.getEpochSeconds === 'function')
+      return `${ts.getEpochSeconds()}.${String(ts.getNanoSeconds!()).padStart(9, '0')}`;
     if (v instanceof Date) return v.toISOString();
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   };
@@ -44,28 +48,45 @@ async function targetCount(table: string): Promise<{ n: number; distinct: number
 
 describe('watermark sync core', () => {
   it('inserts, then updates, with rows tied on the boundary watermark; a re-run changes nothing', async () => {
-    await rig.pool.query(`CREATE TABLE public.users (id int PRIMARY KEY, email text, amount numeric, big numeric(38,0), ts timestamptz, payload jsonb, data bytea, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(
+      `CREATE TABLE public.users (id int PRIMARY KEY, email text, amount numeric, big numeric(38,0), ts timestamptz, payload jsonb, data bytea, updated_at timestamptz NOT NULL)`,
+    );
     // Five rows share one watermark value; batch_size 2 must page through them on (updated_at, id).
     await rig.pool.query(`INSERT INTO public.users
       SELECT i, 'u' || i || '@x.org', 1234567890.123456789012345 * i, 10::numeric ^ 37 + i, '2024-01-01 10:00:00+05:45', jsonb_build_object('i', i, 'big', 12345678901234567890), '\\xdeadbeef', '2024-05-01 00:00:00+00'
       FROM generate_series(1, 5) i`);
-    await rig.pool.query(`INSERT INTO public.users VALUES (6, 'six@x.org', NULL, NULL, NULL, NULL, NULL, '2024-05-01 00:00:01+00')`);
+    await rig.pool.query(
+      `INSERT INTO public.users VALUES (6, 'six@x.org', NULL, NULL, NULL, NULL, NULL, '2024-05-01 00:00:01+00')`,
+    );
     const config = cfg('core', [{ source: 'public.users', target: 'ANALYTICS.S.USERS', batchSize: 2 }]);
     const r1 = await rig.run(config);
     expect(r1.failed).toBe(0);
     expect(r1.tables[0]).toMatchObject({ status: 'success', rows: 6, batches: 3, binds: 3 });
     let rows = await target('USERS', 'ID, EMAIL, AMOUNT, BIG, PAYLOAD, DATA');
     expect(rows).toHaveLength(6);
-    expect(rows[0]).toMatchObject({ ID: '1', EMAIL: 'u1@x.org', AMOUNT: '1234567890.12345678901234500000', BIG: '10000000000000000000000000000000000001', DATA: 'DEADBEEF' });
-    expect(JSON.parse(String(rows[0].PAYLOAD).replace(/\d{16,}/g, (d) => `"${d}"`))).toEqual({ i: 1, big: '12345678901234567890' });
+    expect(rows[0]).toMatchObject({
+      ID: '1',
+      EMAIL: 'u1@x.org',
+      AMOUNT: '1234567890.12345678901234500000',
+      BIG: '10000000000000000000000000000000000001',
+      DATA: 'DEADBEEF',
+    });
+    expect(JSON.parse(String(rows[0].PAYLOAD).replace(/\d{16,}/g, (d) => `"${d}"`))).toEqual({
+      i: 1,
+      big: '12345678901234567890',
+    });
     expect(rows[5]).toMatchObject({ ID: '6', AMOUNT: null, DATA: null });
     expect((await target('USERS', 'ID, TS'))[0].TS).toBe(`${Date.UTC(2024, 0, 1, 4, 15) / 1000}.000000000`);
     const wm = await getWatermark(rig.pool, 'public.users');
     expect(wm).toMatchObject({ lastStatus: 'success', rowsProcessed: 6, syncSuccessCount: 1, position: { pk: ['6'] } });
 
     // Updates (one moves to a later watermark, one keeps its old one and is therefore not seen) and an insert.
-    await rig.pool.query(`UPDATE public.users SET email = 'changed@x.org', updated_at = '2024-05-02 00:00:00+00' WHERE id = 3`);
-    await rig.pool.query(`INSERT INTO public.users VALUES (7, 'seven@x.org', 7, 7, NULL, '[1,2]', NULL, '2024-05-02 00:00:00+00')`);
+    await rig.pool.query(
+      `UPDATE public.users SET email = 'changed@x.org', updated_at = '2024-05-02 00:00:00+00' WHERE id = 3`,
+    );
+    await rig.pool.query(
+      `INSERT INTO public.users VALUES (7, 'seven@x.org', 7, 7, NULL, '[1,2]', NULL, '2024-05-02 00:00:00+00')`,
+    );
     const r2 = await rig.run(config);
     expect(r2.tables[0]).toMatchObject({ status: 'success', rows: 2 });
     rows = await target('USERS', 'ID, EMAIL, PAYLOAD');
@@ -79,12 +100,18 @@ describe('watermark sync core', () => {
     const r3 = await rig.run(config);
     expect(r3.tables[0]).toMatchObject({ status: 'idle', rows: 0, batches: 0 });
     expect(await target('USERS', '*')).toEqual(before);
-    expect(await getWatermark(rig.pool, 'public.users')).toMatchObject({ lastStatus: 'idle', rowsTotal: 8, syncSuccessCount: 3 });
+    expect(await getWatermark(rig.pool, 'public.users')).toMatchObject({
+      lastStatus: 'idle',
+      rowsTotal: 8,
+      syncSuccessCount: 3,
+    });
   });
 
   it('picks up a late commit with an older watermark inside the lag window, and MERGE keeps one copy', async () => {
     await rig.pool.query(`CREATE TABLE public.events (id bigint PRIMARY KEY, v text, updated_at timestamp NOT NULL)`);
-    await rig.pool.query(`INSERT INTO public.events SELECT i, 'v' || i, localtimestamp - make_interval(secs => 100 - i) FROM generate_series(1, 10) i`);
+    await rig.pool.query(
+      `INSERT INTO public.events SELECT i, 'v' || i, localtimestamp - make_interval(secs => 100 - i) FROM generate_series(1, 10) i`,
+    );
     const config = cfg('lag', [{ source: 'public.events', target: 'ANALYTICS.S.EVENTS', lagSeconds: 3600 }]);
     expect((await rig.run(config)).tables[0]).toMatchObject({ status: 'success', rows: 10 });
     // Committed now, but stamped before the stored high-water mark.
@@ -97,29 +124,65 @@ describe('watermark sync core', () => {
   });
 
   it('applies a SQL transform and a registered function transform', async () => {
-    registerTransform({ name: 'test_upper_name', fn: (row) => ({ ...row, name: row.name?.toUpperCase() ?? null, name_len: row.name === null ? null : String(row.name.length) }), addsColumns: ['name_len'] });
-    await rig.pool.query(`CREATE TABLE public.people (id int PRIMARY KEY, name text, email text, updated_at timestamptz NOT NULL DEFAULT now())`);
-    await rig.pool.query(`INSERT INTO public.people (id, name, email) VALUES (1, 'ada', ' Ada@X.org '), (2, 'bob', NULL)`);
-    await rig.sf.query('CREATE TABLE ANALYTICS.S.PEOPLE_SQL (ID NUMBER(38,0), NAME VARCHAR, EMAIL VARCHAR, UPDATED_AT TIMESTAMP_TZ)');
-    await rig.sf.query('CREATE TABLE ANALYTICS.S.PEOPLE_FN (ID NUMBER(38,0), NAME VARCHAR, NAME_LEN NUMBER(10,0), EMAIL VARCHAR, UPDATED_AT TIMESTAMP_TZ)');
+    registerTransform({
+      name: 'test_upper_name',
+      fn: (row) => ({
+        ...row,
+        name: row.name?.toUpperCase() ?? null,
+        name_len: row.name === null ? null : String(row.name.length),
+      }),
+      addsColumns: ['name_len'],
+    });
+    await rig.pool.query(
+      `CREATE TABLE public.people (id int PRIMARY KEY, name text, email text, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await rig.pool.query(
+      `INSERT INTO public.people (id, name, email) VALUES (1, 'ada', ' Ada@X.org '), (2, 'bob', NULL)`,
+    );
+    await rig.sf.query(
+      'CREATE TABLE ANALYTICS.S.PEOPLE_SQL (ID NUMBER(38,0), NAME VARCHAR, EMAIL VARCHAR, UPDATED_AT TIMESTAMP_TZ)',
+    );
+    await rig.sf.query(
+      'CREATE TABLE ANALYTICS.S.PEOPLE_FN (ID NUMBER(38,0), NAME VARCHAR, NAME_LEN NUMBER(10,0), EMAIL VARCHAR, UPDATED_AT TIMESTAMP_TZ)',
+    );
     const config = cfg('transform', [
-      { source: 'public.people', target: 'ANALYTICS.S.PEOPLE_SQL', transform: { kind: 'sql', columns: { email: 'lower(trim(email))' } }, createTarget: false },
+      {
+        source: 'public.people',
+        target: 'ANALYTICS.S.PEOPLE_SQL',
+        transform: { kind: 'sql', columns: { email: 'lower(trim(email))' } },
+        createTarget: false,
+      },
     ]);
     expect((await rig.run(config)).tables[0].status).toBe('success');
-    expect(await target('PEOPLE_SQL', 'ID, NAME, EMAIL')).toEqual([{ ID: '1', NAME: 'ada', EMAIL: 'ada@x.org' }, { ID: '2', NAME: 'bob', EMAIL: null }]);
+    expect(await target('PEOPLE_SQL', 'ID, NAME, EMAIL')).toEqual([
+      { ID: '1', NAME: 'ada', EMAIL: 'ada@x.org' },
+      { ID: '2', NAME: 'bob', EMAIL: null },
+    ]);
     await rig.pool.query(`UPDATE sync_watermarks SET last_watermark = NULL WHERE false`);
     const config2 = cfg('transform2', [
-      { source: 'public.people', target: 'ANALYTICS.S.PEOPLE_FN', transform: { kind: 'function', name: 'test_upper_name' }, createTarget: false },
+      {
+        source: 'public.people',
+        target: 'ANALYTICS.S.PEOPLE_FN',
+        transform: { kind: 'function', name: 'test_upper_name' },
+        createTarget: false,
+      },
     ]);
     // Same source table under another config: reset its position so it is read again.
     await rig.pool.query(`DELETE FROM sync_watermarks WHERE source_table = 'public.people'`);
     expect((await rig.run(config2)).tables[0].status).toBe('success');
-    expect(await target('PEOPLE_FN', 'ID, NAME, NAME_LEN')).toEqual([{ ID: '1', NAME: 'ADA', NAME_LEN: '3' }, { ID: '2', NAME: 'BOB', NAME_LEN: '3' }]);
+    expect(await target('PEOPLE_FN', 'ID, NAME, NAME_LEN')).toEqual([
+      { ID: '1', NAME: 'ADA', NAME_LEN: '3' },
+      { ID: '2', NAME: 'BOB', NAME_LEN: '3' },
+    ]);
   });
 
   it('isolates a persistent error (missing target column) to its table; the others go on', async () => {
-    await rig.pool.query(`CREATE TABLE public.good (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())`);
-    await rig.pool.query(`CREATE TABLE public.bad (id int PRIMARY KEY, v text, extra text, updated_at timestamptz NOT NULL DEFAULT now())`);
+    await rig.pool.query(
+      `CREATE TABLE public.good (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await rig.pool.query(
+      `CREATE TABLE public.bad (id int PRIMARY KEY, v text, extra text, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
     await rig.pool.query(`INSERT INTO public.good VALUES (1, 'a'), (2, 'b')`);
     await rig.pool.query(`INSERT INTO public.bad VALUES (1, 'a', 'x')`);
     await rig.sf.query('CREATE TABLE ANALYTICS.S.BAD (ID NUMBER(38,0), V VARCHAR, UPDATED_AT TIMESTAMP_TZ)');
@@ -133,7 +196,11 @@ describe('watermark sync core', () => {
     const bad = r.tables.find((t) => t.source === 'public.bad')!;
     expect(bad.status).toBe('error');
     expect(bad.error).toMatch(/extra.*missing column/);
-    expect(await getWatermark(rig.pool, 'public.bad')).toMatchObject({ lastStatus: 'error', syncFailureCount: 1, lastError: expect.stringMatching(/extra/) });
+    expect(await getWatermark(rig.pool, 'public.bad')).toMatchObject({
+      lastStatus: 'error',
+      syncFailureCount: 1,
+      lastError: expect.stringMatching(/extra/),
+    });
     const errs = await listErrors(rig.pool, 'public.bad');
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatchObject({ error_type: 'SchemaMismatch', batch_size: 1000 });
@@ -141,7 +208,9 @@ describe('watermark sync core', () => {
   });
 
   it('turns a soft delete into a delete in the target', async () => {
-    await rig.pool.query(`CREATE TABLE public.items (id int PRIMARY KEY, v text, deleted boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await rig.pool.query(
+      `CREATE TABLE public.items (id int PRIMARY KEY, v text, deleted boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    );
     await rig.pool.query(`INSERT INTO public.items (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
     const config = cfg('soft', [{ source: 'public.items', target: 'ANALYTICS.S.ITEMS', softDeleteColumn: 'deleted' }]);
     expect((await rig.run(config)).tables[0].rows).toBe(3);
@@ -153,27 +222,40 @@ describe('watermark sync core', () => {
   });
 
   it('loads by binds and by files (CSV and Parquet) with identical results', async () => {
-    await rig.pool.query(`CREATE TABLE public.wide (id int PRIMARY KEY, n numeric(20,6), f double precision, b boolean, d date, t text, j jsonb, ts timestamp, tz timestamptz, u uuid, updated_at timestamptz NOT NULL)`);
-    await rig.pool.query(`INSERT INTO public.wide SELECT i, i * 1.000001, i / 3.0, i % 2 = 0, date '2024-01-01' + i, 'line "' || i || E'"\\n,x', jsonb_build_object('k', i),
+    await rig.pool.query(
+      `CREATE TABLE public.wide (id int PRIMARY KEY, n numeric(20,6), f double precision, b boolean, d date, t text, j jsonb, ts timestamp, tz timestamptz, u uuid, updated_at timestamptz NOT NULL)`,
+    );
+    await rig.pool
+      .query(`INSERT INTO public.wide SELECT i, i * 1.000001, i / 3.0, i % 2 = 0, date '2024-01-01' + i, 'line "' || i || E'"\\n,x', jsonb_build_object('k', i),
       timestamp '2024-01-01 00:00:00.123456' + make_interval(secs => i), timestamptz '2024-01-01 00:00:00+00' + make_interval(secs => i), md5(i::text)::uuid, timestamptz '2024-06-01 00:00:00+00' + make_interval(secs => i / 7)
       FROM generate_series(1, 300) i`);
     await rig.pool.query(`UPDATE public.wide SET t = NULL, j = NULL, n = NULL WHERE id % 50 = 0`);
     const base = { source: 'public.wide', batchSize: 120 };
-    const config = cfg('methods', [
-      { ...base, target: 'ANALYTICS.S.WIDE_BINDS', loadMethod: 'binds' },
-    ]);
+    const config = cfg('methods', [{ ...base, target: 'ANALYTICS.S.WIDE_BINDS', loadMethod: 'binds' }]);
     const rb = await rig.run(config);
     expect(rb.tables[0]).toMatchObject({ status: 'success', rows: 300, binds: 3, files: 0 });
-    for (const [fmt, tbl] of [['csv', 'WIDE_CSV'], ['parquet', 'WIDE_PQ']] as const) {
+    for (const [fmt, tbl] of [
+      ['csv', 'WIDE_CSV'],
+      ['parquet', 'WIDE_PQ'],
+    ] as const) {
       await rig.pool.query(`DELETE FROM sync_watermarks WHERE source_table = 'public.wide'`);
-      const rf = await rig.run(cfg(`methods-${fmt}`, [{ ...base, target: `ANALYTICS.S.${tbl}`, loadMethod: 'files', fileFormat: fmt }]));
+      const rf = await rig.run(
+        cfg(`methods-${fmt}`, [{ ...base, target: `ANALYTICS.S.${tbl}`, loadMethod: 'files', fileFormat: fmt }]),
+      );
       expect(rf.tables[0], rf.tables[0].error).toMatchObject({ status: 'success', rows: 300, binds: 0, files: 3 });
     }
     const cols = 'ID, N, F, B, D, T, J, TS, TZ, U';
     const binds = await target('WIDE_BINDS', cols);
     expect(binds).toHaveLength(300);
     expect(binds[49]).toMatchObject({ ID: '50', N: null, T: null, J: null });
-    expect(binds[0]).toMatchObject({ ID: '1', N: '1.000001', B: 'false', T: 'line "1"\n,x', TS: `${Date.UTC(2024, 0, 1) / 1000 + 1}.123456000`, TZ: `${Date.UTC(2024, 0, 1) / 1000 + 1}.000000000` });
+    expect(binds[0]).toMatchObject({
+      ID: '1',
+      N: '1.000001',
+      B: 'false',
+      T: 'line "1"\n,x',
+      TS: `${Date.UTC(2024, 0, 1) / 1000 + 1}.123456000`,
+      TZ: `${Date.UTC(2024, 0, 1) / 1000 + 1}.000000000`,
+    });
     expect(JSON.parse(String(binds[0].J))).toEqual({ k: 1 });
     expect(await target('WIDE_CSV', cols)).toEqual(binds);
     expect(await target('WIDE_PQ', cols)).toEqual(binds);
@@ -181,14 +263,27 @@ describe('watermark sync core', () => {
 
   it('holds each row exactly once after the worker process is killed between the MERGE and the watermark update', async () => {
     await rig.pool.query(`CREATE TABLE public.killed (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
-    await rig.pool.query(`INSERT INTO public.killed SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i % 7) FROM generate_series(1, 40) i`);
+    await rig.pool.query(
+      `INSERT INTO public.killed SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i % 7) FROM generate_series(1, 40) i`,
+    );
     const queue = `${rig.taskQueue}-acts`;
     // The parent and child workflows run on the in-test worker; their activities on `queue`, served
     // first by a separate process that SIGKILLs itself right after the first MERGE.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'watermark-crash-worker.ts')], {
-      env: { ...process.env, WM_DATABASE_URL: rig.db.url, WM_EMULATOR_URL: rig.emu.url, WM_TEMPORAL_ADDRESS: inject('temporalAddress'), WM_QUEUE: queue, WM_TMP: path.join(rig.root, 'crash-tmp') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'watermark-crash-worker.ts')],
+      {
+        env: {
+          ...process.env,
+          WM_DATABASE_URL: rig.db.url,
+          WM_EMULATOR_URL: rig.emu.url,
+          WM_TEMPORAL_ADDRESS: inject('temporalAddress'),
+          WM_QUEUE: queue,
+          WM_TMP: path.join(rig.root, 'crash-tmp'),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
@@ -197,7 +292,13 @@ describe('watermark sync core', () => {
     const handle = await rig.client.workflow.start(WATERMARK_SYNC_WORKFLOW, {
       taskQueue: rig.taskQueue,
       workflowId: `wm-test-${process.pid}-killed`,
-      args: [{ config: cfg('killed', [{ source: 'public.killed', target: 'ANALYTICS.S.KILLED', batchSize: 15 }]), activityTaskQueue: queue, batchHeartbeatSeconds: 2 }],
+      args: [
+        {
+          config: cfg('killed', [{ source: 'public.killed', target: 'ANALYTICS.S.KILLED', batchSize: 15 }]),
+          activityTaskQueue: queue,
+          batchHeartbeatSeconds: 2,
+        },
+      ],
     });
     expect(await exited).toBe('SIGKILL');
     expect(out).toContain('merged; dying');
@@ -217,7 +318,9 @@ describe('watermark sync core', () => {
 
   it('holds each row exactly once when the batch fails between the MERGE and the watermark update (retried)', async () => {
     await rig.pool.query(`CREATE TABLE public.crash (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
-    await rig.pool.query(`INSERT INTO public.crash SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 50) i`);
+    await rig.pool.query(
+      `INSERT INTO public.crash SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 50) i`,
+    );
     let crashes = 0;
     rig.hooks.afterMerge = ({ source, attempt }) => {
       if (source === 'public.crash' && attempt === 1) {
@@ -227,7 +330,9 @@ describe('watermark sync core', () => {
     };
     try {
       // batchesPerRun 1: the child continues-as-new after every batch (the long catch-up path).
-      const r = await rig.run(cfg('crash', [{ source: 'public.crash', target: 'ANALYTICS.S.CRASH', batchSize: 20 }]), { batchesPerRun: 1 });
+      const r = await rig.run(cfg('crash', [{ source: 'public.crash', target: 'ANALYTICS.S.CRASH', batchSize: 20 }]), {
+        batchesPerRun: 1,
+      });
       expect(r.tables[0]).toMatchObject({ status: 'success', rows: 50, batches: 3 });
     } finally {
       rig.hooks.afterMerge = undefined;
@@ -236,7 +341,8 @@ describe('watermark sync core', () => {
     let runs: string[] = [];
     for (let i = 0; i < 50; i++) {
       runs = [];
-      for await (const w of rig.client.workflow.list({ query: `WorkflowId = 'pg-sync-crash/public.crash'` })) runs.push(w.status.name);
+      for await (const w of rig.client.workflow.list({ query: `WorkflowId = 'pg-sync-crash/public.crash'` }))
+        runs.push(w.status.name);
       if (runs.length >= 3 && !runs.includes('RUNNING')) break;
       await new Promise((res) => setTimeout(res, 100));
     }

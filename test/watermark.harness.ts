@@ -16,10 +16,18 @@ import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../src/ac
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
-import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncConfig, type WatermarkSyncInput, type WatermarkSyncResult } from '../src/jobs/watermarkSync.js';
+import {
+  WATERMARK_SYNC_WORKFLOW,
+  type WatermarkSyncConfig,
+  type WatermarkSyncInput,
+  type WatermarkSyncResult,
+} from '../src/jobs/watermarkSync.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
-export const workflowsFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/workflows/watermarkSync.ts');
+export const workflowsFile = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  '../src/workflows/watermarkSync.ts',
+);
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -37,7 +45,11 @@ export interface WmRig {
   hooks: NonNullable<WatermarkSyncDeps['hooks']>;
   /** Start (another) worker on `taskQueue` (or `queue`), optionally activities only. */
   startWorker(opts?: { queue?: string; workflows?: boolean }): Promise<{ stop(): Promise<void> }>;
-  run(config: WatermarkSyncConfig, extra?: Partial<WatermarkSyncInput>, workflowId?: string): Promise<WatermarkSyncResult>;
+  run(
+    config: WatermarkSyncConfig,
+    extra?: Partial<WatermarkSyncInput>,
+    workflowId?: string,
+  ): Promise<WatermarkSyncResult>;
   close(): Promise<void>;
 }
 
@@ -49,7 +61,13 @@ export async function makeRig(name: string): Promise<WmRig> {
   const db = await freshDatabase({ prefix: 'floe_wm' });
   const pool = createPool(db.url, { max: 6 });
   const emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'p' } });
-  const settings: SnowflakeSettings = { account: 'floe', username: 'u', password: 'p', accessUrl: emu.url, database: 'ANALYTICS' };
+  const settings: SnowflakeSettings = {
+    account: 'floe',
+    username: 'u',
+    password: 'p',
+    accessUrl: emu.url,
+    database: 'ANALYTICS',
+  };
   const sf = await connectSnowflake(settings);
   await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');
   await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.S');
@@ -70,7 +88,17 @@ export async function makeRig(name: string): Promise<WmRig> {
     }),
   );
   const rig: WmRig = {
-    root, db, pool, emu, sf, settings, client, native, bundle, taskQueue, hooks,
+    root,
+    db,
+    pool,
+    emu,
+    sf,
+    settings,
+    client,
+    native,
+    bundle,
+    taskQueue,
+    hooks,
     async startWorker(opts = {}) {
       const h = await runTestWorker({
         connection: native,

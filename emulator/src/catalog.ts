@@ -73,7 +73,9 @@ export class Catalog {
     if (fs.existsSync(file)) cat.sidecar = JSON.parse(fs.readFileSync(file, 'utf8')) as SidecarFile;
     for (const f of fs.readdirSync(dbDir)) {
       if (!f.endsWith('.duckdb')) continue;
-      const name = f.slice(0, -'.duckdb'.length).replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      const name = f
+        .slice(0, -'.duckdb'.length)
+        .replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
       await admin.run(`ATTACH ${quoteString(path.join(dbDir, f))} AS ${quoteIdent(name)}`);
       cat.sidecar.databases[name] ??= { created: new Date().toISOString() };
     }
@@ -81,7 +83,9 @@ export class Catalog {
     for (const [k, meta] of Object.entries(cat.sidecar.tables)) {
       if (!meta.session) continue;
       const [db, schema, table] = k.split('\u0000');
-      await admin.run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`).catch(() => undefined);
+      await admin
+        .run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`)
+        .catch(() => undefined);
       delete cat.sidecar.tables[k];
     }
     if (prepare) await prepare(cat);
@@ -106,7 +110,8 @@ export class Catalog {
       `SET autoinstall_known_extensions = false`,
       `SET autoload_known_extensions = false`,
       `SET lock_configuration = true`,
-    ]) await this.admin.run(sql);
+    ])
+      await this.admin.run(sql);
   }
 
   /** A new connection with the emulator's macros (the instance runs in UTC). */
@@ -171,7 +176,12 @@ export class Catalog {
   /** Records a table created now (CREATE TABLE, CTAS, CREATE OR REPLACE). */
   tableCreated(db: string, schema: string, table: string, columns: Record<string, string>, session?: string): void {
     const now = new Date().toISOString();
-    this.sidecar.tables[key(db, schema, table)] = { created: now, lastAltered: now, columns, ...(session ? { session, kind: 'TEMPORARY' } : {}) };
+    this.sidecar.tables[key(db, schema, table)] = {
+      created: now,
+      lastAltered: now,
+      columns,
+      ...(session ? { session, kind: 'TEMPORARY' } : {}),
+    };
     this.scheduleSave();
   }
 
@@ -214,7 +224,8 @@ export class Catalog {
   }
 
   schemaDropped(db: string, schema: string): void {
-    for (const k of Object.keys(this.sidecar.tables)) if (k.startsWith(`${db}\u0000${schema}\u0000`)) delete this.sidecar.tables[k];
+    for (const k of Object.keys(this.sidecar.tables))
+      if (k.startsWith(`${db}\u0000${schema}\u0000`)) delete this.sidecar.tables[k];
     this.scheduleSave();
   }
 

@@ -10,9 +10,19 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 
 /** Snowflake's lower-case rowtype `type` names as the driver parses them. */
 export type SnowflakeWireType =
-  | 'fixed' | 'real' | 'text' | 'boolean' | 'date' | 'time'
-  | 'timestamp_ntz' | 'timestamp_ltz' | 'timestamp_tz'
-  | 'binary' | 'variant' | 'object' | 'array';
+  | 'fixed'
+  | 'real'
+  | 'text'
+  | 'boolean'
+  | 'date'
+  | 'time'
+  | 'timestamp_ntz'
+  | 'timestamp_ltz'
+  | 'timestamp_tz'
+  | 'binary'
+  | 'variant'
+  | 'object'
+  | 'array';
 
 /** One column of a result's `rowtype`, shaped as Snowflake returns it. */
 export interface RowTypeColumn {

@@ -18,13 +18,27 @@ import type { StatementContext, StatementOutcome } from './contract.js';
 import { SfErrors } from './errors.js';
 import { recordLoads, readLoadHistory, type LoadRecord } from './stage-history.js';
 import {
-  assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat, mergeFormats, sqlIdent, sqlString,
-  type CsvFormat, type FileFormat,
+  assertKnownOptions,
+  copyBool,
+  copyOption,
+  formatOptionsFrom,
+  interpretFormat,
+  mergeFormats,
+  sqlIdent,
+  sqlString,
+  type CsvFormat,
+  type FileFormat,
 } from './stage-format.js';
 import type { Options, TokenStream } from './stage-lexer.js';
 import {
-  compilePattern, fileMd5, matchStageFiles, removeStageFile, resolveStageLocation, stagesRoot,
-  type StageFile, type StageLocation,
+  compilePattern,
+  fileMd5,
+  matchStageFiles,
+  removeStageFile,
+  resolveStageLocation,
+  stagesRoot,
+  type StageFile,
+  type StageLocation,
 } from './stage-store.js';
 import { fixedColumn, textColumn } from './stage-columns.js';
 
@@ -63,7 +77,11 @@ async function unload(ts: TokenStream, ctx: StatementContext): Promise<Statement
   const query = ts.acceptPunct('(') ? ts.parenthesisedText() : `SELECT * FROM ${ts.objectName()}`;
   if (ts.acceptWords('PARTITION', 'BY')) throw SfErrors.unsupported('COPY INTO <location> PARTITION BY');
   const options = ts.options();
-  assertKnownOptions(options, ['FILE_FORMAT', 'HEADER', 'MAX_FILE_SIZE', 'SINGLE', 'OVERWRITE', 'INCLUDE_QUERY_ID', 'DETAILED_OUTPUT'], 'COPY INTO <location>');
+  assertKnownOptions(
+    options,
+    ['FILE_FORMAT', 'HEADER', 'MAX_FILE_SIZE', 'SINGLE', 'OVERWRITE', 'INCLUDE_QUERY_ID', 'DETAILED_OUTPUT'],
+    'COPY INTO <location>',
+  );
   if (copyBool(options, 'INCLUDE_QUERY_ID', false)) throw SfErrors.unsupported('INCLUDE_QUERY_ID = TRUE');
   if (copyBool(options, 'DETAILED_OUTPUT', false)) throw SfErrors.unsupported('DETAILED_OUTPUT = TRUE');
   const format = interpretFormat(mergeFormats(formatOptionsFrom(options.get('FILE_FORMAT')), loc.stage.fileFormat));
@@ -88,7 +106,10 @@ async function unload(ts: TokenStream, ctx: StatementContext): Promise<Statement
     const to = single ? path.join(work, 'single') : work;
     const copyOptions = [...duckdbFormatOptions(format, header, select.textColumns)];
     if (!single) copyOptions.push(`FILE_SIZE_BYTES ${maxFileSize}`, `FILENAME_PATTERN 'part_{i}'`);
-    const [[count]] = await all(ctx.session.conn, `COPY (${select.sql}) TO ${sqlString(to)} (${copyOptions.join(', ')})`);
+    const [[count]] = await all(
+      ctx.session.conn,
+      `COPY (${select.sql}) TO ${sqlString(to)} (${copyOptions.join(', ')})`,
+    );
     const rowsUnloaded = Number(count);
     const written = await writtenFiles(ctx.session.conn, work, format, rowsUnloaded);
     if (single && written.length === 1 && written[0].size > maxFileSize) {
@@ -114,7 +135,8 @@ async function unload(ts: TokenStream, ctx: StatementContext): Promise<Statement
 function parseMaxFileSize(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_MAX_FILE_SIZE;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0 || n > MAX_MAX_FILE_SIZE) throw SfErrors.syntax(`invalid value '${raw}' for option MAX_FILE_SIZE.`);
+  if (!Number.isInteger(n) || n <= 0 || n > MAX_MAX_FILE_SIZE)
+    throw SfErrors.syntax(`invalid value '${raw}' for option MAX_FILE_SIZE.`);
   return n;
 }
 
@@ -137,7 +159,10 @@ function extensionFor(format: FileFormat): string {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(() => true, () => false);
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -145,13 +170,20 @@ async function exists(p: string): Promise<boolean> {
  * Snowflake's generic `_COL_<i>`), HUGEINT cast to DECIMAL(38,0) (DuckDB would write it to Parquet as
  * DOUBLE and lose digits), BINARY as hex in CSV (Snowflake's BINARY_FORMAT = HEX).
  */
-async function unloadSelect(ctx: StatementContext, duckdbSql: string, format: FileFormat, header: boolean): Promise<{ sql: string; textColumns: string[] }> {
+async function unloadSelect(
+  ctx: StatementContext,
+  duckdbSql: string,
+  format: FileFormat,
+  header: boolean,
+): Promise<{ sql: string; textColumns: string[] }> {
   const columns = await ctx.describe(duckdbSql);
   if (format.type === 'PARQUET') {
     const tz = columns.find((c) => c.type === 'timestamp_tz' || c.type === 'timestamp_ltz');
     if (tz) throw SfErrors.parquetTimezone(tz.name);
   }
-  const duckTypes = (await all(ctx.session.conn, `DESCRIBE SELECT * FROM (${duckdbSql}) AS __q`)).map((r) => String(r[1]));
+  const duckTypes = (await all(ctx.session.conn, `DESCRIBE SELECT * FROM (${duckdbSql}) AS __q`)).map((r) =>
+    String(r[1]),
+  );
   const textColumns: string[] = [];
   const exprs = columns.map((c, i) => {
     const type = duckTypes[i] ?? '';
@@ -176,8 +208,10 @@ function isTimestampTzStruct(duckdbType: string): boolean {
 function timestampTzText(e: string): string {
   const utc = `struct_extract(${e}, 'utc')`;
   const off = `struct_extract(${e}, 'offset_minutes')`;
-  return `(strftime(CAST(${utc} AS TIMESTAMP) + to_minutes(${off}), '%Y-%m-%d %H:%M:%S.%f') || ' ' || CASE WHEN ${off} < 0 THEN '-' ELSE '+' END`
-    + ` || lpad(CAST(abs(${off}) // 60 AS VARCHAR), 2, '0') || lpad(CAST(abs(${off}) % 60 AS VARCHAR), 2, '0'))`;
+  return (
+    `(strftime(CAST(${utc} AS TIMESTAMP) + to_minutes(${off}), '%Y-%m-%d %H:%M:%S.%f') || ' ' || CASE WHEN ${off} < 0 THEN '-' ELSE '+' END` +
+    ` || lpad(CAST(abs(${off}) // 60 AS VARCHAR), 2, '0') || lpad(CAST(abs(${off}) % 60 AS VARCHAR), 2, '0'))`
+  );
 }
 
 /** Cast a loaded value to a target column type (TIMESTAMP_TZ structs through the core's `__SF_TSTZ` macro). */
@@ -187,7 +221,8 @@ function castTo(expr: string, duckdbType: string): string {
 
 /** DuckDB COPY TO options for a Snowflake file format. */
 function duckdbFormatOptions(format: FileFormat, header: boolean, textColumns: string[]): string[] {
-  if (format.type === 'PARQUET') return ['FORMAT parquet', `COMPRESSION ${format.compression === 'NONE' ? 'uncompressed' : 'snappy'}`];
+  if (format.type === 'PARQUET')
+    return ['FORMAT parquet', `COMPRESSION ${format.compression === 'NONE' ? 'uncompressed' : 'snappy'}`];
   const out = [
     'FORMAT csv',
     `DELIMITER ${sqlString(format.fieldDelimiter)}`,
@@ -206,7 +241,12 @@ function duckdbFormatOptions(format: FileFormat, header: boolean, textColumns: s
 }
 
 /** Files DuckDB wrote, in DuckDB's order; Parquet files without rows (and everything when 0 rows) are dropped, as Snowflake writes no empty files. */
-async function writtenFiles(conn: DuckDBConnection, work: string, format: FileFormat, rows: number): Promise<StageFile[]> {
+async function writtenFiles(
+  conn: DuckDBConnection,
+  work: string,
+  format: FileFormat,
+  rows: number,
+): Promise<StageFile[]> {
   const names = (await fs.readdir(work)).sort((a, b) => fileIndex(a) - fileIndex(b));
   const files: StageFile[] = [];
   for (const name of names) {
@@ -216,7 +256,11 @@ async function writtenFiles(conn: DuckDBConnection, work: string, format: FileFo
   }
   if (rows === 0) return [];
   if (format.type !== 'PARQUET') return files;
-  const counts = new Map((await all(conn, `SELECT file_name, num_rows FROM parquet_file_metadata(${sqlString(path.join(work, '*'))})`)).map((r) => [String(r[0]), Number(r[1])]));
+  const counts = new Map(
+    (await all(conn, `SELECT file_name, num_rows FROM parquet_file_metadata(${sqlString(path.join(work, '*'))})`)).map(
+      (r) => [String(r[0]), Number(r[1])],
+    ),
+  );
   return files.filter((f) => (counts.get(f.abs) ?? 1) > 0);
 }
 
@@ -233,7 +277,10 @@ async function uncompressedBytes(conn: DuckDBConnection, format: FileFormat, fil
   if (files.length === 0) return 0;
   if (format.type === 'PARQUET') {
     const list = files.map((f) => sqlString(f.abs)).join(', ');
-    const [[n]] = await all(conn, `SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata([${list}])`);
+    const [[n]] = await all(
+      conn,
+      `SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata([${list}])`,
+    );
     return Number(n);
   }
   if (format.compression === 'AUTO' || format.compression === 'GZIP') {
@@ -263,9 +310,16 @@ interface TargetColumn {
 
 /** Per-file row of COPY INTO <table>'s result, in Snowflake's column order. */
 const LOAD_COLUMNS = [
-  textColumn('file'), textColumn('status'), fixedColumn('rows_parsed'), fixedColumn('rows_loaded'),
-  fixedColumn('error_limit'), fixedColumn('errors_seen'), textColumn('first_error', true),
-  fixedColumn('first_error_line', true), fixedColumn('first_error_character', true), textColumn('first_error_column_name', true),
+  textColumn('file'),
+  textColumn('status'),
+  fixedColumn('rows_parsed'),
+  fixedColumn('rows_loaded'),
+  fixedColumn('error_limit'),
+  fixedColumn('errors_seen'),
+  textColumn('first_error', true),
+  fixedColumn('first_error_line', true),
+  fixedColumn('first_error_character', true),
+  textColumn('first_error_column_name', true),
 ];
 
 /**
@@ -279,18 +333,27 @@ async function load(ts: TokenStream, ctx: StatementContext): Promise<StatementOu
   const rawTable = ts.objectName();
   if (ts.acceptPunct('(')) throw SfErrors.unsupported('COPY INTO <table> with a column list');
   ts.expectWords('FROM');
-  if (ts.peek()?.kind === 'punct' && ts.peek()!.text === '(') throw SfErrors.unsupported('COPY INTO <table> with a transformation query');
+  if (ts.peek()?.kind === 'punct' && ts.peek()!.text === '(')
+    throw SfErrors.unsupported('COPY INTO <table> with a transformation query');
   const locTok = ts.next();
   if (locTok.kind === 'string') throw SfErrors.unsupported('COPY INTO <table> from an external location');
-  if (locTok.kind !== 'stage') { ts.pos--; ts.fail(); }
+  if (locTok.kind !== 'stage') {
+    ts.pos--;
+    ts.fail();
+  }
   const loc = await resolveStageLocation(locTok.text, ctx);
   const options = ts.options();
-  assertKnownOptions(options, ['FILES', 'PATTERN', 'FILE_FORMAT', 'MATCH_BY_COLUMN_NAME', 'PURGE', 'FORCE', 'ON_ERROR', 'LOAD_UNCERTAIN_FILES'], 'COPY INTO <table>');
+  assertKnownOptions(
+    options,
+    ['FILES', 'PATTERN', 'FILE_FORMAT', 'MATCH_BY_COLUMN_NAME', 'PURGE', 'FORCE', 'ON_ERROR', 'LOAD_UNCERTAIN_FILES'],
+    'COPY INTO <table>',
+  );
   const onError = (copyOption(options, 'ON_ERROR') ?? 'ABORT_STATEMENT').toUpperCase();
   if (onError !== 'ABORT_STATEMENT') throw SfErrors.unsupported(`ON_ERROR = ${onError}`);
   const format = interpretFormat(mergeFormats(formatOptionsFrom(options.get('FILE_FORMAT')), loc.stage.fileFormat));
   const match = (copyOption(options, 'MATCH_BY_COLUMN_NAME') ?? 'NONE').toUpperCase();
-  if (!['NONE', 'CASE_SENSITIVE', 'CASE_INSENSITIVE'].includes(match)) throw SfErrors.syntax(`invalid value '${match}' for option MATCH_BY_COLUMN_NAME.`);
+  if (!['NONE', 'CASE_SENSITIVE', 'CASE_INSENSITIVE'].includes(match))
+    throw SfErrors.syntax(`invalid value '${match}' for option MATCH_BY_COLUMN_NAME.`);
   const force = copyBool(options, 'FORCE', false);
   const purge = copyBool(options, 'PURGE', false);
 
@@ -299,7 +362,8 @@ async function load(ts: TokenStream, ctx: StatementContext): Promise<StatementOu
   if (format.type === 'PARQUET' && match === 'NONE') {
     throw SfErrors.semiStructuredNeedsMatch('PARQUET');
   }
-  if (format.type === 'CSV' && match !== 'NONE') throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME for CSV (needs PARSE_HEADER = TRUE)');
+  if (format.type === 'CSV' && match !== 'NONE')
+    throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME for CSV (needs PARSE_HEADER = TRUE)');
 
   const candidates = await selectFiles(loc, options);
   const history = force ? {} : await readLoadHistory(ctx.dataDir, table.database, table.schema, table.name);
@@ -313,7 +377,14 @@ async function load(ts: TokenStream, ctx: StatementContext): Promise<StatementOu
     return { kind: 'rows', columns: [textColumn('status')], rows: [['Copy executed with 0 files processed.']] };
   }
 
-  const counts = await insertFiles(ctx, table.duckdbName, columns, toLoad.map((f) => f.file.abs), format, match === 'CASE_SENSITIVE');
+  const counts = await insertFiles(
+    ctx,
+    table.duckdbName,
+    columns,
+    toLoad.map((f) => f.file.abs),
+    format,
+    match === 'CASE_SENSITIVE',
+  );
   await ctx.touchTable(table.database, table.schema, table.name);
   const loadedAt = new Date().toISOString();
   const records: Record<string, LoadRecord> = {};
@@ -345,12 +416,14 @@ async function selectFiles(loc: StageLocation, options: Options): Promise<StageF
   if (files === undefined) return matchStageFiles(loc, pattern, 'location');
   const names = files.kind === 'list' ? files.items : files.kind === 'scalar' ? [files.text] : [];
   const all = await matchStageFiles({ stage: loc.stage, path: '' }, null);
-  return names.map((name) => {
-    const rel = path.posix.join(loc.path, name);
-    const f = all.find((x) => x.rel === rel);
-    if (!f) throw SfErrors.remoteFileNotFound(`${loc.stage.display}/${rel}`);
-    return f;
-  }).filter((f) => !pattern || pattern.test(f.rel.slice(loc.path.length)));
+  return names
+    .map((name) => {
+      const rel = path.posix.join(loc.path, name);
+      const f = all.find((x) => x.rel === rel);
+      if (!f) throw SfErrors.remoteFileNotFound(`${loc.stage.display}/${rel}`);
+      return f;
+    })
+    .filter((f) => !pattern || pattern.test(f.rel.slice(loc.path.length)));
 }
 
 /**
@@ -358,7 +431,12 @@ async function selectFiles(loc: StageLocation, options: Options): Promise<StageF
  * changes), insert them in one statement, and return the row count per file (absolute path).
  */
 async function insertFiles(
-  ctx: StatementContext, duckdbTable: string, columns: TargetColumn[], files: string[], format: FileFormat, caseSensitive: boolean,
+  ctx: StatementContext,
+  duckdbTable: string,
+  columns: TargetColumn[],
+  files: string[],
+  format: FileFormat,
+  caseSensitive: boolean,
 ): Promise<Map<string, number>> {
   const conn = ctx.session.conn;
   const fileList = `[${files.map(sqlString).join(', ')}]`;
@@ -369,13 +447,16 @@ async function insertFiles(
     exprs = columns.map((c, i) => castText(`${sqlIdent(`c${i}`)}`, c.duckdbType, format));
   } else {
     source = `read_parquet(${fileList}, filename = true, union_by_name = true)`;
-    const fileColumns = (await all(conn, `DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r[0])).filter((n) => n !== 'filename');
+    const fileColumns = (await all(conn, `DESCRIBE SELECT * FROM ${source}`))
+      .map((r) => String(r[0]))
+      .filter((n) => n !== 'filename');
     exprs = columns.map((c) => {
       const found = fileColumns.find((f) => (caseSensitive ? f === c.name : f.toUpperCase() === c.name.toUpperCase()));
       if (found === undefined) return `CAST(NULL AS ${c.duckdbType})`;
       let e = sqlIdent(found);
       if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;
-      if (format.nullIf.length > 0) e = `(CASE WHEN ${e}::VARCHAR IN (${format.nullIf.map(sqlString).join(', ')}) THEN NULL ELSE ${e} END)`;
+      if (format.nullIf.length > 0)
+        e = `(CASE WHEN ${e}::VARCHAR IN (${format.nullIf.map(sqlString).join(', ')}) THEN NULL ELSE ${e} END)`;
       return castTo(e, c.duckdbType);
     });
   }
@@ -387,7 +468,9 @@ async function insertFiles(
     } catch (err) {
       throw SfErrors.conversion(`${(err as Error).message}`);
     }
-    const counts = new Map((await all(conn, `SELECT __file, count(*) FROM ${tmp} GROUP BY __file`)).map((r) => [String(r[0]), Number(r[1])]));
+    const counts = new Map(
+      (await all(conn, `SELECT __file, count(*) FROM ${tmp} GROUP BY __file`)).map((r) => [String(r[0]), Number(r[1])]),
+    );
     const names = columns.map((c) => sqlIdent(c.name)).join(', ');
     await conn.run(`INSERT INTO ${duckdbTable} (${names}) SELECT ${names} FROM ${tmp}`);
     return counts;
@@ -400,12 +483,21 @@ async function insertFiles(
 function csvReader(fileList: string, n: number, f: CsvFormat): string {
   const cols = Array.from({ length: n }, (_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
   const opts = [
-    `columns = {${cols}}`, 'header = false', 'auto_detect = false', `skip = ${f.skipHeader}`,
-    `delim = ${sqlString(f.fieldDelimiter)}`, `quote = ${sqlString(f.enclosedBy ?? '')}`, `escape = ${sqlString(f.enclosedBy ?? '')}`,
+    `columns = {${cols}}`,
+    'header = false',
+    'auto_detect = false',
+    `skip = ${f.skipHeader}`,
+    `delim = ${sqlString(f.fieldDelimiter)}`,
+    `quote = ${sqlString(f.enclosedBy ?? '')}`,
+    `escape = ${sqlString(f.enclosedBy ?? '')}`,
     // EMPTY_FIELD_AS_NULL = TRUE: an unenclosed empty field is NULL, an enclosed one ("") is ''.
-    `nullstr = [${[...f.nullIf, ''].map(sqlString).join(', ')}]`, 'allow_quoted_nulls = false', 'filename = true', `null_padding = ${!f.errorOnColumnCountMismatch}`,
+    `nullstr = [${[...f.nullIf, ''].map(sqlString).join(', ')}]`,
+    'allow_quoted_nulls = false',
+    'filename = true',
+    `null_padding = ${!f.errorOnColumnCountMismatch}`,
   ];
-  if (f.compression !== 'AUTO') opts.push(`compression = ${sqlString(f.compression === 'NONE' ? 'none' : f.compression.toLowerCase())}`);
+  if (f.compression !== 'AUTO')
+    opts.push(`compression = ${sqlString(f.compression === 'NONE' ? 'none' : f.compression.toLowerCase())}`);
   return `read_csv(${fileList}, ${opts.join(', ')})`;
 }
 

@@ -48,7 +48,13 @@ export function isTstzType(t: DuckDBType): boolean {
 }
 
 const base = (name: string, type: RowTypeColumn['type']): RowTypeColumn => ({
-  name, type, precision: null, scale: null, length: null, byteLength: null, nullable: true,
+  name,
+  type,
+  precision: null,
+  scale: null,
+  length: null,
+  byteLength: null,
+  nullable: true,
 });
 
 /** Snowflake rowtype column for a DuckDB result column. Throws 002040 for types Snowflake lacks. */
@@ -57,33 +63,53 @@ export function rowTypeOf(name: string, t: DuckDBType): RowTypeColumn {
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return { ...c, type: 'boolean' };
-    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT: case DuckDBTypeId.USMALLINT: case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UBIGINT: case DuckDBTypeId.HUGEINT: case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
-      return { ...c, type: 'fixed', precision: t.typeId === DuckDBTypeId.BIGINT || t.typeId === DuckDBTypeId.UBIGINT ? 19 : 38, scale: 0 };
+      return {
+        ...c,
+        type: 'fixed',
+        precision: t.typeId === DuckDBTypeId.BIGINT || t.typeId === DuckDBTypeId.UBIGINT ? 19 : 38,
+        scale: 0,
+      };
     case DuckDBTypeId.DECIMAL: {
       const d = t as DuckDBDecimalType;
       return { ...c, type: 'fixed', precision: d.width, scale: d.scale };
     }
-    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
       return { ...c, type: 'real' };
-    case DuckDBTypeId.VARCHAR: case DuckDBTypeId.UUID: case DuckDBTypeId.ENUM:
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.UUID:
+    case DuckDBTypeId.ENUM:
       if (t.alias === 'JSON') return { ...c, type: 'variant' };
       return { ...c, type: 'text', length: MAX_VARCHAR, byteLength: MAX_VARCHAR };
     case DuckDBTypeId.BLOB:
       return { ...c, type: 'binary', length: MAX_BINARY, byteLength: MAX_BINARY };
     case DuckDBTypeId.DATE:
       return { ...c, type: 'date' };
-    case DuckDBTypeId.TIME: case DuckDBTypeId.TIME_NS:
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.TIME_NS:
       return { ...c, type: 'time', scale: 9 };
-    case DuckDBTypeId.TIMESTAMP: case DuckDBTypeId.TIMESTAMP_S: case DuckDBTypeId.TIMESTAMP_MS: case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
       return { ...c, type: 'timestamp_ntz', scale: 9 };
     case DuckDBTypeId.TIMESTAMP_TZ:
       return { ...c, type: 'timestamp_ltz', scale: 9 };
     case DuckDBTypeId.STRUCT:
       return isTstzType(t) ? { ...c, type: 'timestamp_tz', scale: 9 } : { ...c, type: 'object' };
-    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY:
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
       return { ...c, type: 'array' };
     case DuckDBTypeId.MAP:
       return { ...c, type: 'object' };
@@ -130,7 +156,8 @@ function toJson(v: DuckDBValue): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (typeof v !== 'object') return v;
   if (v instanceof DuckDBListValue || v instanceof DuckDBArrayValue) return v.items.map(toJson);
-  if (v instanceof DuckDBStructValue) return Object.fromEntries(Object.entries(v.entries).map(([k, x]) => [k, toJson(x)]));
+  if (v instanceof DuckDBStructValue)
+    return Object.fromEntries(Object.entries(v.entries).map(([k, x]) => [k, toJson(x)]));
   if (v instanceof DuckDBMapValue) return Object.fromEntries(v.entries.map((e) => [String(e.key), toJson(e.value)]));
   if (v instanceof DuckDBDecimalValue) return Number(v.toString());
   if (v instanceof DuckDBBlobValue) return hex(v.bytes);
@@ -139,7 +166,10 @@ function toJson(v: DuckDBValue): unknown {
 
 /** The encoder for a column of DuckDB type `t`. */
 export function encoderFor(t: DuckDBType): CellEncoder {
-  const nullable = (f: (v: DuckDBValue) => string): CellEncoder => (v) => (v === null ? null : f(v));
+  const nullable =
+    (f: (v: DuckDBValue) => string): CellEncoder =>
+    (v) =>
+      v === null ? null : f(v);
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return nullable((v) => (v ? '1' : '0'));
@@ -147,7 +177,8 @@ export function encoderFor(t: DuckDBType): CellEncoder {
       const scale = (t as DuckDBDecimalType).scale;
       return nullable((v) => decimalString((v as DuckDBDecimalValue).value, scale));
     }
-    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
       return nullable((v) => {
         const n = v as number;
         if (Number.isNaN(n)) return 'NaN';
@@ -158,8 +189,11 @@ export function encoderFor(t: DuckDBType): CellEncoder {
       return nullable((v) => String((v as DuckDBDateValue).days));
     case DuckDBTypeId.TIME:
       return nullable((v) => epochString((v as DuckDBTimeValue).micros * 1000n));
-    case DuckDBTypeId.TIMESTAMP: case DuckDBTypeId.TIMESTAMP_TZ: case DuckDBTypeId.TIMESTAMP_NS:
-    case DuckDBTypeId.TIMESTAMP_MS: case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_S:
       return nullable((v) => epochString(timestampNanos(v)));
     case DuckDBTypeId.BLOB:
       return nullable((v) => hex((v as DuckDBBlobValue).bytes));
@@ -173,7 +207,9 @@ export function encoderFor(t: DuckDBType): CellEncoder {
         };
       }
       return nullable((v) => JSON.stringify(toJson(v)));
-    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY: case DuckDBTypeId.MAP:
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+    case DuckDBTypeId.MAP:
       return nullable((v) => JSON.stringify(toJson(v)));
     case DuckDBTypeId.UUID:
       return nullable((v) => (v as DuckDBUUIDValue).toString());

@@ -18,7 +18,16 @@ import { rowTypeOf } from './encode.js';
 import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listColumns, listSchemas, listTables } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
-import { identValue, isWord, quoteIdent, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
+import {
+  identValue,
+  isWord,
+  quoteIdent,
+  significant,
+  splitStatements,
+  stringValue,
+  tokenize,
+  type Token,
+} from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, splitTop, translateTokens, type TranslateEnv } from './sql/translate.js';
 import { MAX_VARCHAR, parseType, typeFacts } from './sql/types.js';
@@ -36,9 +45,33 @@ export const StatementType = {
   DDL: 0x6000,
 } as const;
 
-const fixedCol = (name: string): RowTypeColumn => ({ name, type: 'fixed', precision: 19, scale: 0, length: null, byteLength: null, nullable: false });
-const textCol = (name: string, nullable = true): RowTypeColumn => ({ name, type: 'text', precision: null, scale: null, length: MAX_VARCHAR, byteLength: MAX_VARCHAR, nullable });
-const ltzCol = (name: string): RowTypeColumn => ({ name, type: 'timestamp_ltz', precision: 0, scale: 3, length: null, byteLength: null, nullable: true });
+const fixedCol = (name: string): RowTypeColumn => ({
+  name,
+  type: 'fixed',
+  precision: 19,
+  scale: 0,
+  length: null,
+  byteLength: null,
+  nullable: false,
+});
+const textCol = (name: string, nullable = true): RowTypeColumn => ({
+  name,
+  type: 'text',
+  precision: null,
+  scale: null,
+  length: MAX_VARCHAR,
+  byteLength: MAX_VARCHAR,
+  nullable,
+});
+const ltzCol = (name: string): RowTypeColumn => ({
+  name,
+  type: 'timestamp_ltz',
+  precision: 0,
+  scale: 3,
+  length: null,
+  byteLength: null,
+  nullable: true,
+});
 
 /** A one-row `status` result, as Snowflake answers DDL and commands. */
 export function status(message: string, statementTypeId: number = StatementType.DDL): StatementOutcome {
@@ -57,7 +90,8 @@ export function toSnowflakeError(e: unknown): SnowflakeError {
   const first = msg.split('\n')[0];
   let m: RegExpExecArray | null;
   if (/INTERRUPT/i.test(msg)) return SfErrors.cancelled();
-  if ((m = /(?:Table|View|Schema|Catalog|Database) (?:with name )?"?([^"\s!]+)"? does not exist/i.exec(first))) return SfErrors.objectDoesNotExist(m[1]);
+  if ((m = /(?:Table|View|Schema|Catalog|Database) (?:with name )?"?([^"\s!]+)"? does not exist/i.exec(first)))
+    return SfErrors.objectDoesNotExist(m[1]);
   if ((m = /Referenced column "?([^"]+)"? not found/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
   if ((m = /Referenced table "?([^"]+)"? not found/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
   if ((m = /column "?([^"]+)"? (?:does not exist|not found)/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
@@ -65,17 +99,29 @@ export function toSnowflakeError(e: unknown): SnowflakeError {
     const near = /at or near "([^"]*)"/.exec(first);
     return SfErrors.syntax(`line 1 at position 0 unexpected '${near?.[1] ?? '<EOF>'}'.`);
   }
-  if ((m = /Scalar Function with name (\w+) does not exist/i.exec(first)) || (m = /Function with name (\w+) does not exist/i.exec(first)))
+  if (
+    (m = /Scalar Function with name (\w+) does not exist/i.exec(first)) ||
+    (m = /Function with name (\w+) does not exist/i.exec(first))
+  )
     return new SnowflakeError('002140', '42601', `SQL compilation error:\nUnknown function ${m[1].toUpperCase()}`);
-  if (/NOT NULL constraint failed/i.test(first)) return new SnowflakeError('100072', '22000', `NULL result in a non-nullable column`);
-  if (/Out of Range|out of range|Overflow/i.test(first)) return SfErrors.numericOutOfRange(first.replace(/^[^:]*:\s*/, ''));
-  if (/^Conversion Error|^Invalid Input Error/.test(first)) return SfErrors.conversion(first.replace(/^[^:]*Error:\s*/, ''));
-  if (/Conflict/i.test(first)) return new SnowflakeError('000625', '57014', `Statement aborted because of a conflicting concurrent write: ${first}`);
+  if (/NOT NULL constraint failed/i.test(first))
+    return new SnowflakeError('100072', '22000', `NULL result in a non-nullable column`);
+  if (/Out of Range|out of range|Overflow/i.test(first))
+    return SfErrors.numericOutOfRange(first.replace(/^[^:]*:\s*/, ''));
+  if (/^Conversion Error|^Invalid Input Error/.test(first))
+    return SfErrors.conversion(first.replace(/^[^:]*Error:\s*/, ''));
+  if (/Conflict/i.test(first))
+    return new SnowflakeError(
+      '000625',
+      '57014',
+      `Statement aborted because of a conflicting concurrent write: ${first}`,
+    );
   if (/already exists/i.test(first)) {
     const n = /"([^"]+)"/.exec(first);
     return SfErrors.alreadyExists(n?.[1] ?? 'object');
   }
-  if (/^Binder Error|^Catalog Error/.test(first)) return new SnowflakeError('002049', '42601', `SQL compilation error: ${first.replace(/^[^:]*Error:\s*/, '')}`);
+  if (/^Binder Error|^Catalog Error/.test(first))
+    return new SnowflakeError('002049', '42601', `SQL compilation error: ${first.replace(/^[^:]*Error:\s*/, '')}`);
   return new SnowflakeError('100090', '42000', first);
 }
 
@@ -113,7 +159,9 @@ export class Engine {
   async closeSession(s: Session): Promise<void> {
     if (s.inTransaction) await s.conn.run('ROLLBACK').catch(() => undefined);
     for (const [db, schema, table] of this.catalog.sessionTables(s.id)) {
-      await s.conn.run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`).catch(() => undefined);
+      await s.conn
+        .run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`)
+        .catch(() => undefined);
       this.catalog.tableDropped(db, schema, table);
       await forgetLoadHistory(this.dataDir, db, schema, table).catch(() => undefined);
     }
@@ -209,7 +257,11 @@ export class Engine {
       const statements = splitStatements(tokenize(sqlText));
       if (statements.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
       if (statements.length > 1) {
-        throw new SnowflakeError('000008', '0A000', `Actual statement count ${statements.length} did not match the desired statement count 1.`);
+        throw new SnowflakeError(
+          '000008',
+          '0A000',
+          `Actual statement count ${statements.length} did not match the desired statement count 1.`,
+        );
       }
       const rows = arrayBindRows(bindings);
       if (rows > 0) return await this.executeArrayBind(s, statements[0], bindings!, rows);
@@ -220,10 +272,20 @@ export class Engine {
   }
 
   /** Array binds: INSERT ... VALUES (one tuple) becomes one multi-row INSERT; anything else runs per row in one transaction. */
-  private async executeArrayBind(s: Session, tokens: Token[], bindings: Bindings, rows: number): Promise<StatementOutcome> {
+  private async executeArrayBind(
+    s: Session,
+    tokens: Token[],
+    bindings: Bindings,
+    rows: number,
+  ): Promise<StatementOutcome> {
     const sig = significant(tokens);
     const valuesAt = sig.findIndex((t) => isWord(t, 'VALUES'));
-    if (isWord(sig[0], 'INSERT') && valuesAt > 0 && sig[valuesAt + 1]?.text === '(' && matchParen(sig, valuesAt + 1) === sig.length - 1) {
+    if (
+      isWord(sig[0], 'INSERT') &&
+      valuesAt > 0 &&
+      sig[valuesAt + 1]?.text === '(' &&
+      matchParen(sig, valuesAt + 1) === sig.length - 1
+    ) {
       const head = sig.slice(0, valuesAt + 1);
       const tuple = sig.slice(valuesAt + 1);
       const expanded: Token[] = [...head];
@@ -240,10 +302,21 @@ export class Engine {
       let total = 0;
       for (let r = 0; r < rows; r++) {
         last = await this.executeTokens(s, substituteBinds(tokens, bindings, r));
-        if (last.kind === 'rows' && last.statementTypeId && last.statementTypeId >= 0x3000 && last.statementTypeId < 0x4000) total += Number(last.rows[0]?.[0] ?? 0);
+        if (
+          last.kind === 'rows' &&
+          last.statementTypeId &&
+          last.statementTypeId >= 0x3000 &&
+          last.statementTypeId < 0x4000
+        )
+          total += Number(last.rows[0]?.[0] ?? 0);
       }
       if (own) await this.commit(s);
-      if (last?.kind === 'rows' && last.statementTypeId && last.statementTypeId >= 0x3000 && last.statementTypeId < 0x4000) {
+      if (
+        last?.kind === 'rows' &&
+        last.statementTypeId &&
+        last.statementTypeId >= 0x3000 &&
+        last.statementTypeId < 0x4000
+      ) {
         return { ...last, rows: [[String(total), ...last.rows[0].slice(1)]] };
       }
       return last!;
@@ -258,24 +331,31 @@ export class Engine {
     const w0 = sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
     const w1 = sig[1]?.kind === 'word' ? sig[1].text.toUpperCase() : '';
     switch (w0) {
-      case 'SELECT': case 'WITH': case '(': case 'VALUES':
+      case 'SELECT':
+      case 'WITH':
+      case '(':
+      case 'VALUES':
         return this.query(s, tokens);
       case 'USE':
         return this.use(s, sig);
-      case 'BEGIN': case 'START':
+      case 'BEGIN':
+      case 'START':
         await this.begin(s);
         return status('Statement executed successfully.', StatementType.TRANSACTION);
       case 'COMMIT':
         await this.commit(s);
         return status('Statement executed successfully.', StatementType.TRANSACTION);
-      case 'ROLLBACK': case 'ABORT':
+      case 'ROLLBACK':
+      case 'ABORT':
         await this.rollback(s);
         return status('Statement executed successfully.', StatementType.TRANSACTION);
       case 'ALTER':
-        if (w1 === 'SESSION' || w1 === 'WAREHOUSE' || w1 === 'USER' || w1 === 'ACCOUNT') return status('Statement executed successfully.', StatementType.SESSION);
+        if (w1 === 'SESSION' || w1 === 'WAREHOUSE' || w1 === 'USER' || w1 === 'ACCOUNT')
+          return status('Statement executed successfully.', StatementType.SESSION);
         if (w1 === 'TABLE') return this.alterTable(s, sig);
         throw SfErrors.unsupported(`ALTER ${w1}`);
-      case 'GRANT': case 'REVOKE':
+      case 'GRANT':
+      case 'REVOKE':
         return status('Statement executed successfully.');
       case 'CREATE':
         return this.create(s, sig);
@@ -286,16 +366,23 @@ export class Engine {
       case 'INSERT':
         return this.insert(s, sig);
       case 'UPDATE':
-        return this.dml(s, sig, 1, StatementType.UPDATE, ['number of rows updated', 'number of multi-joined rows updated']);
+        return this.dml(s, sig, 1, StatementType.UPDATE, [
+          'number of rows updated',
+          'number of multi-joined rows updated',
+        ]);
       case 'DELETE':
         return this.dml(s, sig, isWord(sig[1], 'FROM') ? 2 : 1, StatementType.DELETE, ['number of rows deleted']);
       case 'MERGE':
         return this.merge(s, sig);
       case 'SHOW':
         return this.show(s, sig);
-      case 'DESC': case 'DESCRIBE':
+      case 'DESC':
+      case 'DESCRIBE':
         return this.describeTable(s, sig);
-      case 'SET': case 'UNSET': case 'CALL': case 'EXPLAIN': // Snowflake statements the emulator does not have
+      case 'SET':
+      case 'UNSET':
+      case 'CALL':
+      case 'EXPLAIN': // Snowflake statements the emulator does not have
         throw SfErrors.unsupported(w0);
       default: // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included
         throw SfErrors.syntax(`line 1 at position 0 unexpected '${sig[0]?.text ?? '<EOF>'}'.`);
@@ -313,7 +400,8 @@ export class Engine {
     let k = i;
     for (;;) {
       const t = sig[k];
-      if (!t || (t.kind !== 'word' && t.kind !== 'qident')) throw SfErrors.syntax(`unexpected '${t?.text ?? '<EOF>'}'.`);
+      if (!t || (t.kind !== 'word' && t.kind !== 'qident'))
+        throw SfErrors.syntax(`unexpected '${t?.text ?? '<EOF>'}'.`);
       parts.push(identValue(t));
       k++;
       if (sig[k]?.text === '.' && parts.length < 3) k++;
@@ -327,8 +415,18 @@ export class Engine {
     const name = parts[parts.length - 1];
     const schema = parts.length >= 2 ? parts[parts.length - 2] : s.schema;
     const database = parts.length === 3 ? parts[0] : s.database;
-    if (!database) throw new SnowflakeError('090105', '22000', 'Cannot perform operation. This session does not have a current database. Call \'USE DATABASE\', or use a qualified name.');
-    if (!schema) throw new SnowflakeError('090106', '22000', 'Cannot perform operation. This session does not have a current schema. Call \'USE SCHEMA\', or use a qualified name.');
+    if (!database)
+      throw new SnowflakeError(
+        '090105',
+        '22000',
+        "Cannot perform operation. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.",
+      );
+    if (!schema)
+      throw new SnowflakeError(
+        '090106',
+        '22000',
+        "Cannot perform operation. This session does not have a current schema. Call 'USE SCHEMA', or use a qualified name.",
+      );
     return { database, schema, name, duckdbName: `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(name)}` };
   }
 
@@ -354,8 +452,12 @@ export class Engine {
       kind = sig[1].text.toUpperCase();
       i = 2;
     }
-    if (kind === 'WAREHOUSE' || kind === 'ROLE' || kind === 'SECONDARY') return status('Statement executed successfully.', StatementType.SESSION);
-    const parts = sig.slice(i).filter((t) => t.text !== '.').map(identValue);
+    if (kind === 'WAREHOUSE' || kind === 'ROLE' || kind === 'SECONDARY')
+      return status('Statement executed successfully.', StatementType.SESSION);
+    const parts = sig
+      .slice(i)
+      .filter((t) => t.text !== '.')
+      .map(identValue);
     if (kind === 'DATABASE' && parts.length === 1) {
       this.requireDatabase(parts[0]);
       s.database = parts[0];
@@ -465,7 +567,8 @@ export class Engine {
       case 'DATABASE': {
         const name = identValue(sig[i]);
         await this.commit(s);
-        const replaced = orReplace && !ifNotExists && this.catalog.hasDatabase(name) ? await this.tableNames(s, name) : [];
+        const replaced =
+          orReplace && !ifNotExists && this.catalog.hasDatabase(name) ? await this.tableNames(s, name) : [];
         const created = await this.catalog.createDatabase(name, { ifNotExists, orReplace });
         await this.forgetTables(replaced);
         if (created) {
@@ -477,7 +580,11 @@ export class Engine {
         return status(`${name} already exists, statement succeeded.`);
       }
       case 'SCHEMA': {
-        const parts = sig.slice(i).filter((t) => t.text !== '.').slice(0, 2).map(identValue);
+        const parts = sig
+          .slice(i)
+          .filter((t) => t.text !== '.')
+          .slice(0, 2)
+          .map(identValue);
         const db = parts.length === 2 ? parts[0] : s.database;
         const schema = parts[parts.length - 1];
         if (!db) throw SfErrors.objectDoesNotExist(schema);
@@ -499,27 +606,40 @@ export class Engine {
       }
       case 'TABLE':
         return this.createTable(s, sig, i, { orReplace, temporary, ifNotExists });
-      case 'VIEW': case 'SECURE': case 'MATERIALIZED': {
+      case 'VIEW':
+      case 'SECURE':
+      case 'MATERIALIZED': {
         if (what !== 'VIEW') i++;
         const { name, next } = this.resolve(s, sig, i);
         let k = next;
         while (k < sig.length && !isWord(sig[k], 'AS')) k++;
         const body = await this.translate(sig.slice(k + 1), s, await this.prepareInfoSchema(s, sig.slice(k + 1)));
-        await this.ddl(s, `CREATE ${orReplace ? 'OR REPLACE ' : ''}VIEW ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name.duckdbName} AS ${body}`);
+        await this.ddl(
+          s,
+          `CREATE ${orReplace ? 'OR REPLACE ' : ''}VIEW ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name.duckdbName} AS ${body}`,
+        );
         this.catalog.tableCreated(name.database, name.schema, name.name, {});
         return status(`View ${name.name} successfully created.`);
       }
-      case 'WAREHOUSE': case 'ROLE': case 'USER':
+      case 'WAREHOUSE':
+      case 'ROLE':
+      case 'USER':
         return status('Statement executed successfully.');
       default:
         throw SfErrors.unsupported(`CREATE ${what ?? ''}`);
     }
   }
 
-  private async createTable(s: Session, sig: Token[], i: number, o: { orReplace: boolean; temporary: boolean; ifNotExists: boolean }): Promise<StatementOutcome> {
+  private async createTable(
+    s: Session,
+    sig: Token[],
+    i: number,
+    o: { orReplace: boolean; temporary: boolean; ifNotExists: boolean },
+  ): Promise<StatementOutcome> {
     const { name, next } = this.resolve(s, sig, i);
     this.requireDatabase(name.database);
-    if (!(await listSchemas(s.conn, name.database)).includes(name.schema)) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}`);
+    if (!(await listSchemas(s.conn, name.database)).includes(name.schema))
+      throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}`);
     const exists = await this.tableExists(s, name);
     if (exists && o.ifNotExists) return status(`${name.name} already exists, statement succeeded.`);
     if (exists && !o.orReplace) throw SfErrors.alreadyExists(name.name);
@@ -545,7 +665,8 @@ export class Engine {
       body = `AS ${await this.translate(q, s, await this.prepareInfoSchema(s, q))}`;
     } else if (isWord(sig[k], 'LIKE', 'CLONE')) {
       const src = this.resolve(s, sig, k + 1).name;
-      if (!(await this.tableExists(s, src))) throw SfErrors.objectDoesNotExist(`${src.database}.${src.schema}.${src.name}`);
+      if (!(await this.tableExists(s, src)))
+        throw SfErrors.objectDoesNotExist(`${src.database}.${src.schema}.${src.name}`);
       Object.assign(declared, this.catalog.tableMeta(src.database, src.schema, src.name)?.columns ?? {});
       body = `AS SELECT * FROM ${src.duckdbName}${isWord(sig[k], 'LIKE') ? ' LIMIT 0' : ''}`;
     } else {
@@ -594,7 +715,8 @@ export class Engine {
         const name = identValue(sig[i]);
         await this.commit(s);
         const tables = this.catalog.hasDatabase(name) ? await this.tableNames(s, name) : [];
-        if (!(await this.catalog.dropDatabase(name, ifExists))) return status(`Drop statement executed successfully (${name} already dropped).`);
+        if (!(await this.catalog.dropDatabase(name, ifExists)))
+          return status(`Drop statement executed successfully (${name} already dropped).`);
         await this.forgetTables(tables);
         if (s.database === name) {
           s.database = null;
@@ -604,7 +726,11 @@ export class Engine {
         return status(`${name} successfully dropped.`);
       }
       case 'SCHEMA': {
-        const parts = sig.slice(i).filter((t) => t.text !== '.').slice(0, 2).map(identValue);
+        const parts = sig
+          .slice(i)
+          .filter((t) => t.text !== '.')
+          .slice(0, 2)
+          .map(identValue);
         const db = parts.length === 2 ? parts[0] : s.database;
         const schema = parts[parts.length - 1];
         if (!db || !this.catalog.hasDatabase(db) || !(await listSchemas(s.conn, db)).includes(schema)) {
@@ -621,7 +747,8 @@ export class Engine {
         }
         return status(`${schema} successfully dropped.`);
       }
-      case 'TABLE': case 'VIEW': {
+      case 'TABLE':
+      case 'VIEW': {
         const { name } = this.resolve(s, sig, i);
         if (!this.catalog.hasDatabase(name.database) || !(await this.tableExists(s, name))) {
           if (ifExists) return status(`Drop statement executed successfully (${name.name} already dropped).`);
@@ -632,7 +759,9 @@ export class Engine {
         if (what === 'TABLE') await forgetLoadHistory(this.dataDir, name.database, name.schema, name.name);
         return status(`${name.name} successfully dropped.`);
       }
-      case 'WAREHOUSE': case 'ROLE': case 'USER':
+      case 'WAREHOUSE':
+      case 'ROLE':
+      case 'USER':
         return status('Statement executed successfully.');
       default:
         throw SfErrors.unsupported(`DROP ${what ?? ''}`);
@@ -664,7 +793,10 @@ export class Engine {
       for (const def of splitTop(sig.slice(k))) {
         const col = identValue(def[0]);
         const type = parseType(def, 1);
-        await this.ddl(s, `ALTER TABLE ${name.duckdbName} ADD COLUMN ${ine ? 'IF NOT EXISTS ' : ''}${quoteIdent(col)} ${type.duckdb}${this.columnOptions(s, def.slice(type.next))}`);
+        await this.ddl(
+          s,
+          `ALTER TABLE ${name.duckdbName} ADD COLUMN ${ine ? 'IF NOT EXISTS ' : ''}${quoteIdent(col)} ${type.duckdb}${this.columnOptions(s, def.slice(type.next))}`,
+        );
         this.catalog.setColumnType(name.database, name.schema, name.name, col, type.snowflake);
       }
     } else if (action === 'DROP') {
@@ -682,21 +814,26 @@ export class Engine {
       this.catalog.renameColumn(name.database, name.schema, name.name, from, to);
     } else if (action === 'RENAME' && isWord(sig[k + 1], 'TO')) {
       const target = this.resolve(s, sig, k + 2).name;
-      if (target.database !== name.database || target.schema !== name.schema) throw SfErrors.unsupported('ALTER TABLE RENAME across schemas');
+      if (target.database !== name.database || target.schema !== name.schema)
+        throw SfErrors.unsupported('ALTER TABLE RENAME across schemas');
       await this.ddl(s, `ALTER TABLE ${name.duckdbName} RENAME TO ${quoteIdent(target.name)}`);
       this.catalog.renameTable(name.database, name.schema, name.name, target.database, target.schema, target.name);
       return status('Statement executed successfully.');
     } else if (action === 'SWAP' && isWord(sig[k + 1], 'WITH')) {
       const other = this.resolve(s, sig, k + 2).name;
-      if (other.database !== name.database || other.schema !== name.schema) throw SfErrors.unsupported('ALTER TABLE SWAP across schemas');
-      if (!(await this.tableExists(s, other))) throw SfErrors.objectDoesNotExist(`${other.database}.${other.schema}.${other.name}`);
+      if (other.database !== name.database || other.schema !== name.schema)
+        throw SfErrors.unsupported('ALTER TABLE SWAP across schemas');
+      if (!(await this.tableExists(s, other)))
+        throw SfErrors.objectDoesNotExist(`${other.database}.${other.schema}.${other.name}`);
       const tmp = `__swap_${++swapCounter}_${randomBytes(6).toString('hex')}`;
       await this.commit(s);
       await s.conn.run('BEGIN TRANSACTION');
       try {
         await s.conn.run(`ALTER TABLE ${name.duckdbName} RENAME TO ${quoteIdent(tmp)}`);
         await s.conn.run(`ALTER TABLE ${other.duckdbName} RENAME TO ${quoteIdent(name.name)}`);
-        await s.conn.run(`ALTER TABLE ${quoteIdent(name.database)}.${quoteIdent(name.schema)}.${quoteIdent(tmp)} RENAME TO ${quoteIdent(other.name)}`);
+        await s.conn.run(
+          `ALTER TABLE ${quoteIdent(name.database)}.${quoteIdent(name.schema)}.${quoteIdent(tmp)} RENAME TO ${quoteIdent(other.name)}`,
+        );
         await s.conn.run('COMMIT');
       } catch (e) {
         await s.conn.run('ROLLBACK');
@@ -711,8 +848,10 @@ export class Engine {
       if (isWord(sig[k], 'COLUMN')) k++;
       const col = identValue(sig[k]);
       const rest = sig.slice(k + 1);
-      if (isWord(rest[0], 'SET') && isWord(rest[1], 'NOT')) await this.ddl(s, `ALTER TABLE ${name.duckdbName} ALTER COLUMN ${quoteIdent(col)} SET NOT NULL`);
-      else if (isWord(rest[0], 'DROP') && isWord(rest[1], 'NOT')) await this.ddl(s, `ALTER TABLE ${name.duckdbName} ALTER COLUMN ${quoteIdent(col)} DROP NOT NULL`);
+      if (isWord(rest[0], 'SET') && isWord(rest[1], 'NOT'))
+        await this.ddl(s, `ALTER TABLE ${name.duckdbName} ALTER COLUMN ${quoteIdent(col)} SET NOT NULL`);
+      else if (isWord(rest[0], 'DROP') && isWord(rest[1], 'NOT'))
+        await this.ddl(s, `ALTER TABLE ${name.duckdbName} ALTER COLUMN ${quoteIdent(col)} DROP NOT NULL`);
       else {
         const at = isWord(rest[0], 'SET') && isWord(rest[1], 'DATA') ? 3 : isWord(rest[0], 'TYPE') ? 1 : 0;
         const type = parseType(rest, at);
@@ -752,7 +891,10 @@ export class Engine {
    * column's type (macros.ts): DuckDB has no implicit cast from text with a ` +05:45` offset, nor
    * between the TIMESTAMP_TZ struct and TIMESTAMP/TIMESTAMPTZ, which Snowflake assigns freely.
    */
-  private async timestampColumns(s: Session, n: ResolvedName): Promise<{ all: string[]; convert: Map<string, string> }> {
+  private async timestampColumns(
+    s: Session,
+    n: ResolvedName,
+  ): Promise<{ all: string[]; convert: Map<string, string> }> {
     const cols = await listColumns(s.conn, this.catalog, n.database, n.schema, n.name);
     const convert = new Map<string, string>();
     for (const c of cols) {
@@ -791,7 +933,8 @@ export class Engine {
     if (overwrite) i++;
     if (!isWord(sig[i], 'INTO')) throw SfErrors.syntax(`unexpected '${sig[i]?.text ?? '<EOF>'}'.`);
     const { name, next } = this.resolve(s, sig, i + 1);
-    if (!(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+    if (!(await this.tableExists(s, name)))
+      throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
     let k = next;
     const { all, convert } = await this.timestampColumns(s, name);
     let targetCols = all;
@@ -804,20 +947,26 @@ export class Engine {
     const isValues = isWord(source[0], 'VALUES');
     if (isValues && targetCols.some((c) => convert.has(c))) {
       // Per value (rows may mix TZ literals and text, which DuckDB's VALUES cannot unify).
-      source = [source[0], ...splitTop(source.slice(1)).flatMap((tuple, r) => {
-        if (tuple[0]?.text !== '(' || matchParen(tuple, 0) !== tuple.length - 1) return [...(r ? [COMMA] : []), ...tuple];
-        const vals = splitTop(tuple.slice(1, -1)).flatMap((v, n) => {
-          const fn = convert.get(targetCols[n] ?? '');
-          return [...(n ? [COMMA] : []), ...(fn ? wrapCall(fn, v) : v)];
-        });
-        return [...(r ? [COMMA] : []), tuple[0], ...vals, tuple[tuple.length - 1]];
-      })];
+      source = [
+        source[0],
+        ...splitTop(source.slice(1)).flatMap((tuple, r) => {
+          if (tuple[0]?.text !== '(' || matchParen(tuple, 0) !== tuple.length - 1)
+            return [...(r ? [COMMA] : []), ...tuple];
+          const vals = splitTop(tuple.slice(1, -1)).flatMap((v, n) => {
+            const fn = convert.get(targetCols[n] ?? '');
+            return [...(n ? [COMMA] : []), ...(fn ? wrapCall(fn, v) : v)];
+          });
+          return [...(r ? [COMMA] : []), tuple[0], ...vals, tuple[tuple.length - 1]];
+        }),
+      ];
     }
     let sourceSql = await this.translate(source, s, await this.prepareInfoSchema(s, source));
     if (!isValues && targetCols.some((c) => convert.has(c))) {
       // Timestamp targets: convert explicitly (text with offsets, TZ struct ↔ TIMESTAMP/TIMESTAMPTZ).
       const alias = targetCols.map((_, n) => `c${n}`);
-      const select = targetCols.map((c, n) => (convert.has(c) ? `${convert.get(c)}(${alias[n]})` : alias[n])).join(', ');
+      const select = targetCols
+        .map((c, n) => (convert.has(c) ? `${convert.get(c)}(${alias[n]})` : alias[n]))
+        .join(', ');
       sourceSql = `SELECT ${select} FROM (${sourceSql}) AS __src(${alias.join(', ')})`;
     }
     const colList = `(${targetCols.map(quoteIdent).join(', ')})`;
@@ -828,7 +977,12 @@ export class Engine {
       const r = await s.conn.run(`INSERT INTO ${name.duckdbName} ${colList} ${sourceSql}`);
       if (own) await this.commit(s);
       this.touch(s, name.database, name.schema, name.name);
-      return { kind: 'rows', columns: [fixedCol('number of rows inserted')], rows: [[String(r.rowsChanged)]], statementTypeId: StatementType.INSERT };
+      return {
+        kind: 'rows',
+        columns: [fixedCol('number of rows inserted')],
+        rows: [[String(r.rowsChanged)]],
+        statementTypeId: StatementType.INSERT,
+      };
     } catch (e) {
       if (own) await this.rollback(s);
       throw e;
@@ -838,20 +992,30 @@ export class Engine {
   /** UPDATE / DELETE: translated as a whole; the target table is at `sig[at]`. */
   private async dml(s: Session, sig: Token[], at: number, type: number, columns: string[]): Promise<StatementOutcome> {
     const { name } = this.resolve(s, sig, at);
-    if (!(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+    if (!(await this.tableExists(s, name)))
+      throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
     if (type === StatementType.UPDATE) {
       const set = topLevelIndex(sig, (t) => isWord(t, 'SET'));
       if (set > 0) {
         const end = topLevelIndex(sig, (t, k) => k > set && isWord(t, 'FROM', 'WHERE'));
         const stop = end < 0 ? sig.length : end;
         const { convert } = await this.timestampColumns(s, name);
-        sig = [...sig.slice(0, set + 1), ...this.wrapAssignments(sig.slice(set + 1, stop), convert), ...sig.slice(stop)];
+        sig = [
+          ...sig.slice(0, set + 1),
+          ...this.wrapAssignments(sig.slice(set + 1, stop), convert),
+          ...sig.slice(stop),
+        ];
       }
     }
     const sql = await this.translate(sig, s, await this.prepareInfoSchema(s, sig));
     const r = await s.conn.run(sql);
     this.touch(s, name.database, name.schema, name.name);
-    return { kind: 'rows', columns: columns.map(fixedCol), rows: [[String(r.rowsChanged), ...columns.slice(1).map(() => '0')]], statementTypeId: type };
+    return {
+      kind: 'rows',
+      columns: columns.map(fixedCol),
+      rows: [[String(r.rowsChanged), ...columns.slice(1).map(() => '0')]],
+      statementTypeId: type,
+    };
   }
 
   /**
@@ -865,20 +1029,28 @@ export class Engine {
   private async merge(s: Session, sig: Token[]): Promise<StatementOutcome> {
     if (!isWord(sig[1], 'INTO')) throw SfErrors.syntax(`unexpected '${sig[1]?.text ?? '<EOF>'}'.`);
     const { name, next } = this.resolve(s, sig, 2);
-    if (!(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+    if (!(await this.tableExists(s, name)))
+      throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
     const m = parseMerge(sig, next);
     const kinds = new Set(m.clauses.map((c) => c.verb));
     const info = await this.prepareInfoSchema(s, sig);
-    const sql = await this.translate(this.wrapMergeValues(sig, m, (await this.timestampColumns(s, name)).convert), s, info);
-    const countSql = kinds.size === 3 ? await this.translate(mergeCountQuery(sig, m, sig.slice(2, next)), s, info) : null;
-    const rowCount = async () => Number((await s.conn.runAndReadAll(`SELECT COUNT(*) FROM ${name.duckdbName}`)).getRowsJS()[0][0]);
+    const sql = await this.translate(
+      this.wrapMergeValues(sig, m, (await this.timestampColumns(s, name)).convert),
+      s,
+      info,
+    );
+    const countSql =
+      kinds.size === 3 ? await this.translate(mergeCountQuery(sig, m, sig.slice(2, next)), s, info) : null;
+    const rowCount = async () =>
+      Number((await s.conn.runAndReadAll(`SELECT COUNT(*) FROM ${name.duckdbName}`)).getRowsJS()[0][0]);
     const counts: Record<MergeVerb, number> = { INSERT: 0, UPDATE: 0, DELETE: 0 };
     const own = !s.inTransaction;
     if (own) await this.begin(s);
     try {
       let before = 0;
       if (countSql) {
-        for (const [action, n] of (await s.conn.runAndReadAll(countSql)).getRowsJS()) if (action !== null) counts[String(action) as MergeVerb] = Number(n);
+        for (const [action, n] of (await s.conn.runAndReadAll(countSql)).getRowsJS())
+          if (action !== null) counts[String(action) as MergeVerb] = Number(n);
       } else if (kinds.size === 2) before = await rowCount();
       const total = Number((await s.conn.run(sql)).rowsChanged);
       if (kinds.size === 1) counts[[...kinds][0]] = total;
@@ -894,9 +1066,18 @@ export class Engine {
       if (own) await this.rollback(s);
       throw e;
     }
-    const present: [MergeVerb, string][] = [['INSERT', 'number of rows inserted'], ['UPDATE', 'number of rows updated'], ['DELETE', 'number of rows deleted']];
+    const present: [MergeVerb, string][] = [
+      ['INSERT', 'number of rows inserted'],
+      ['UPDATE', 'number of rows updated'],
+      ['DELETE', 'number of rows deleted'],
+    ];
     const shown = present.filter(([verb]) => kinds.has(verb));
-    return { kind: 'rows', columns: shown.map(([, col]) => fixedCol(col)), rows: [shown.map(([verb]) => String(counts[verb]))], statementTypeId: StatementType.MERGE };
+    return {
+      kind: 'rows',
+      columns: shown.map(([, col]) => fixedCol(col)),
+      rows: [shown.map(([verb]) => String(counts[verb]))],
+      statementTypeId: StatementType.MERGE,
+    };
   }
 
   /**
@@ -941,7 +1122,13 @@ export class Engine {
     let like: RegExp | null = null;
     if (isWord(sig[i], 'LIKE') && sig[i + 1]?.kind === 'string') {
       const pattern = stringValue(sig[i + 1]);
-      like = new RegExp(`^${pattern.replace(/[.*+^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'is');
+      like = new RegExp(
+        `^${pattern
+          .replace(/[.*+^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
+        'is',
+      );
       i += 2;
     }
     let inDb: string | null = s.database;
@@ -955,7 +1142,11 @@ export class Engine {
         inSchema = null;
       } else {
         const kind = isWord(sig[i], 'DATABASE', 'SCHEMA') ? sig[i++].text.toUpperCase() : null;
-        const parts = sig.slice(i).filter((t) => t.text !== '.' && (t.kind === 'word' || t.kind === 'qident')).slice(0, 2).map(identValue);
+        const parts = sig
+          .slice(i)
+          .filter((t) => t.text !== '.' && (t.kind === 'word' || t.kind === 'qident'))
+          .slice(0, 2)
+          .map(identValue);
         if (kind === 'DATABASE' || (kind === null && parts.length === 1 && what !== 'TABLES')) {
           inDb = parts[0];
           inSchema = null;
@@ -969,44 +1160,153 @@ export class Engine {
     const created = (iso: string) => ltzCell(iso);
     switch (what) {
       case 'DATABASES': {
-        const cols = [ltzCol('created_on'), textCol('name'), textCol('is_default'), textCol('is_current'), textCol('origin'), textCol('owner'), textCol('comment'), textCol('options'), textCol('retention_time'), textCol('kind')];
-        const rows = this.catalog.databaseNames().filter(matches).map((d) => [created(this.catalog.databaseCreated(d)), d, 'N', d === s.database ? 'Y' : 'N', '', 'ACCOUNTADMIN', '', '', '1', 'STANDARD']);
+        const cols = [
+          ltzCol('created_on'),
+          textCol('name'),
+          textCol('is_default'),
+          textCol('is_current'),
+          textCol('origin'),
+          textCol('owner'),
+          textCol('comment'),
+          textCol('options'),
+          textCol('retention_time'),
+          textCol('kind'),
+        ];
+        const rows = this.catalog
+          .databaseNames()
+          .filter(matches)
+          .map((d) => [
+            created(this.catalog.databaseCreated(d)),
+            d,
+            'N',
+            d === s.database ? 'Y' : 'N',
+            '',
+            'ACCOUNTADMIN',
+            '',
+            '',
+            '1',
+            'STANDARD',
+          ]);
         return { kind: 'rows', columns: cols, rows, statementTypeId: StatementType.SESSION };
       }
       case 'SCHEMAS': {
-        const cols = [ltzCol('created_on'), textCol('name'), textCol('is_default'), textCol('is_current'), textCol('database_name'), textCol('owner'), textCol('comment'), textCol('options'), textCol('retention_time')];
-        const dbs = inDb ? [inDb] : scoped ? this.catalog.databaseNames() : s.database ? [s.database] : this.catalog.databaseNames();
+        const cols = [
+          ltzCol('created_on'),
+          textCol('name'),
+          textCol('is_default'),
+          textCol('is_current'),
+          textCol('database_name'),
+          textCol('owner'),
+          textCol('comment'),
+          textCol('options'),
+          textCol('retention_time'),
+        ];
+        const dbs = inDb
+          ? [inDb]
+          : scoped
+            ? this.catalog.databaseNames()
+            : s.database
+              ? [s.database]
+              : this.catalog.databaseNames();
         const rows: (string | null)[][] = [];
         for (const db of dbs) {
           this.requireDatabase(db);
           for (const sc of await listSchemas(s.conn, db)) {
-            if (matches(sc)) rows.push([created(this.catalog.databaseCreated(db)), sc, 'N', db === s.database && sc === s.schema ? 'Y' : 'N', db, sc === 'INFORMATION_SCHEMA' ? '' : 'ACCOUNTADMIN', '', '', '1']);
+            if (matches(sc))
+              rows.push([
+                created(this.catalog.databaseCreated(db)),
+                sc,
+                'N',
+                db === s.database && sc === s.schema ? 'Y' : 'N',
+                db,
+                sc === 'INFORMATION_SCHEMA' ? '' : 'ACCOUNTADMIN',
+                '',
+                '',
+                '1',
+              ]);
           }
         }
         return { kind: 'rows', columns: cols, rows, statementTypeId: StatementType.SESSION };
       }
-      case 'TABLES': case 'OBJECTS': case 'VIEWS': {
-        const cols = [ltzCol('created_on'), textCol('name'), textCol('database_name'), textCol('schema_name'), textCol('kind'), textCol('comment'), textCol('cluster_by'), fixedCol('rows'), fixedCol('bytes'), textCol('owner'), textCol('retention_time'), textCol('automatic_clustering'), textCol('change_tracking'), textCol('is_external')];
+      case 'TABLES':
+      case 'OBJECTS':
+      case 'VIEWS': {
+        const cols = [
+          ltzCol('created_on'),
+          textCol('name'),
+          textCol('database_name'),
+          textCol('schema_name'),
+          textCol('kind'),
+          textCol('comment'),
+          textCol('cluster_by'),
+          fixedCol('rows'),
+          fixedCol('bytes'),
+          textCol('owner'),
+          textCol('retention_time'),
+          textCol('automatic_clustering'),
+          textCol('change_tracking'),
+          textCol('is_external'),
+        ];
         const dbs = inDb ? [inDb] : this.catalog.databaseNames();
         const rows: (string | null)[][] = [];
         for (const db of dbs) {
           this.requireDatabase(db);
-          if (inSchema && !(await listSchemas(s.conn, db)).includes(inSchema)) throw SfErrors.objectDoesNotExist(`${db}.${inSchema}`);
+          if (inSchema && !(await listSchemas(s.conn, db)).includes(inSchema))
+            throw SfErrors.objectDoesNotExist(`${db}.${inSchema}`);
           for (const t of await listTables(s.conn, this.catalog, db, inSchema ?? undefined)) {
             if (!matches(t.name)) continue;
             if (what === 'TABLES' && t.kind === 'VIEW') continue;
             if (what === 'VIEWS' && t.kind !== 'VIEW') continue;
-            rows.push([created(t.created), t.name, t.database, t.schema, t.kind === 'VIEW' ? 'VIEW' : t.kind === 'TEMPORARY' ? 'TEMPORARY' : 'TABLE', '', '', String(t.rows), String(t.bytes), 'ACCOUNTADMIN', '1', 'OFF', 'OFF', 'N']);
+            rows.push([
+              created(t.created),
+              t.name,
+              t.database,
+              t.schema,
+              t.kind === 'VIEW' ? 'VIEW' : t.kind === 'TEMPORARY' ? 'TEMPORARY' : 'TABLE',
+              '',
+              '',
+              String(t.rows),
+              String(t.bytes),
+              'ACCOUNTADMIN',
+              '1',
+              'OFF',
+              'OFF',
+              'N',
+            ]);
           }
         }
         return { kind: 'rows', columns: cols, rows, statementTypeId: StatementType.SESSION };
       }
       case 'COLUMNS': {
-        const cols = [textCol('table_name'), textCol('schema_name'), textCol('column_name'), textCol('data_type'), textCol('null?'), textCol('default'), textCol('kind'), textCol('expression'), textCol('comment'), textCol('database_name'), textCol('autoincrement')];
+        const cols = [
+          textCol('table_name'),
+          textCol('schema_name'),
+          textCol('column_name'),
+          textCol('data_type'),
+          textCol('null?'),
+          textCol('default'),
+          textCol('kind'),
+          textCol('expression'),
+          textCol('comment'),
+          textCol('database_name'),
+          textCol('autoincrement'),
+        ];
         if (!inDb) throw SfErrors.objectDoesNotExist('COLUMNS');
         const rows = (await listColumns(s.conn, this.catalog, inDb, inSchema ?? undefined))
           .filter((c) => matches(c.name))
-          .map((c) => [c.table, c.schema, c.name, JSON.stringify({ type: typeFacts(c.sfType).dataType }), c.nullable ? 'true' : 'false', c.default ?? '', 'COLUMN', '', '', c.database, '']);
+          .map((c) => [
+            c.table,
+            c.schema,
+            c.name,
+            JSON.stringify({ type: typeFacts(c.sfType).dataType }),
+            c.nullable ? 'true' : 'false',
+            c.default ?? '',
+            'COLUMN',
+            '',
+            '',
+            c.database,
+            '',
+          ]);
         return { kind: 'rows', columns: cols, rows, statementTypeId: StatementType.SESSION };
       }
       default:
@@ -1017,10 +1317,37 @@ export class Engine {
   private async describeTable(s: Session, sig: Token[]): Promise<StatementOutcome> {
     const i = isWord(sig[1], 'TABLE', 'VIEW') ? 2 : 1;
     const { name } = this.resolve(s, sig, i);
-    if (!this.catalog.hasDatabase(name.database) || !(await this.tableExists(s, name))) throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
+    if (!this.catalog.hasDatabase(name.database) || !(await this.tableExists(s, name)))
+      throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
     const cols = await listColumns(s.conn, this.catalog, name.database, name.schema, name.name);
-    const columns = ['name', 'type', 'kind', 'null?', 'default', 'primary key', 'unique key', 'check', 'expression', 'comment', 'policy name', 'privacy domain'].map((n) => textCol(n));
-    const rows = cols.map((c) => [c.name, c.sfType, 'COLUMN', c.nullable ? 'Y' : 'N', c.default, 'N', 'N', null, null, null, null, null]);
+    const columns = [
+      'name',
+      'type',
+      'kind',
+      'null?',
+      'default',
+      'primary key',
+      'unique key',
+      'check',
+      'expression',
+      'comment',
+      'policy name',
+      'privacy domain',
+    ].map((n) => textCol(n));
+    const rows = cols.map((c) => [
+      c.name,
+      c.sfType,
+      'COLUMN',
+      c.nullable ? 'Y' : 'N',
+      c.default,
+      'N',
+      'N',
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
     return { kind: 'rows', columns, rows, statementTypeId: StatementType.SESSION };
   }
 }
@@ -1064,9 +1391,10 @@ function clauseLevel(sig: Token[], from: number, to: number, pred: (t: Token) =>
 function parseMerge(sig: Token[], next: number): ParsedMerge {
   let alias: Token | null = null;
   if (isWord(sig[next], 'AS')) alias = sig[next + 1] ?? null;
-  else if ((sig[next]?.kind === 'word' && !isWord(sig[next], 'USING')) || sig[next]?.kind === 'qident') alias = sig[next];
+  else if ((sig[next]?.kind === 'word' && !isWord(sig[next], 'USING')) || sig[next]?.kind === 'qident')
+    alias = sig[next];
   const using = clauseLevel(sig, next, sig.length, (t) => isWord(t, 'USING'))[0] ?? -1;
-  const on = using < 0 ? -1 : clauseLevel(sig, using + 1, sig.length, (t) => isWord(t, 'ON'))[0] ?? -1;
+  const on = using < 0 ? -1 : (clauseLevel(sig, using + 1, sig.length, (t) => isWord(t, 'ON'))[0] ?? -1);
   if (using < 0 || on < 0) throw SfErrors.syntax(`unexpected '${sig[sig.length - 1]?.text ?? '<EOF>'}'.`);
   const whens = clauseLevel(sig, on + 1, sig.length, (t) => isWord(t, 'WHEN'));
   if (whens.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
@@ -1074,7 +1402,8 @@ function parseMerge(sig: Token[], next: number): ParsedMerge {
     const end = whens[w + 1] ?? sig.length;
     const then = clauseLevel(sig, start, end, (t) => isWord(t, 'THEN'))[0] ?? -1;
     const verb = sig[then + 1]?.text.toUpperCase();
-    if (then < 0 || (verb !== 'INSERT' && verb !== 'UPDATE' && verb !== 'DELETE')) throw SfErrors.syntax(`unexpected '${sig[then + 1]?.text ?? '<EOF>'}'.`);
+    if (then < 0 || (verb !== 'INSERT' && verb !== 'UPDATE' && verb !== 'DELETE'))
+      throw SfErrors.syntax(`unexpected '${sig[then + 1]?.text ?? '<EOF>'}'.`);
     return { start, end, then, matched: !isWord(sig[start + 1], 'NOT'), verb: verb as MergeVerb };
   });
   return { alias, using, on, clauses };
@@ -1098,9 +1427,38 @@ function mergeCountQuery(sig: Token[], m: ParsedMerge, target: Token[]): Token[]
     if (andAt !== undefined) out.push(w('AND'), op('('), ...sig.slice(andAt + 1, c.then), op(')'));
     out.push(w('THEN'), { kind: 'string', text: `'${c.verb}'` });
   }
-  out.push(w('END'), w('AS'), w('__FLOE_ACTION'), COMMA, w('COUNT'), op('('), op('*'), op(')'), w('FROM'), ...sig.slice(m.using + 1, m.on));
-  out.push(w('LEFT'), w('JOIN'), op('('), w('SELECT'), op('*'), COMMA, w('TRUE'), w('AS'), w('__FLOE_MATCHED'), w('FROM'), ...target, op(')'), w('AS'), alias);
-  out.push(w('ON'), op('('), ...sig.slice(m.on + 1, m.clauses[0].start), op(')'), w('GROUP'), w('BY'), { kind: 'number', text: '1' });
+  out.push(
+    w('END'),
+    w('AS'),
+    w('__FLOE_ACTION'),
+    COMMA,
+    w('COUNT'),
+    op('('),
+    op('*'),
+    op(')'),
+    w('FROM'),
+    ...sig.slice(m.using + 1, m.on),
+  );
+  out.push(
+    w('LEFT'),
+    w('JOIN'),
+    op('('),
+    w('SELECT'),
+    op('*'),
+    COMMA,
+    w('TRUE'),
+    w('AS'),
+    w('__FLOE_MATCHED'),
+    w('FROM'),
+    ...target,
+    op(')'),
+    w('AS'),
+    alias,
+  );
+  out.push(w('ON'), op('('), ...sig.slice(m.on + 1, m.clauses[0].start), op(')'), w('GROUP'), w('BY'), {
+    kind: 'number',
+    text: '1',
+  });
   return out;
 }
 

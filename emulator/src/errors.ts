@@ -25,35 +25,62 @@ export const SfErrors = {
   syntax: (detail: string) => new SnowflakeError('001003', '42000', `SQL compilation error:\nsyntax error ${detail}`),
   /** "SQL compilation error: error line 0 at position -1 invalid identifier 'X'" */
   invalidIdentifier: (name: string) =>
-    new SnowflakeError('000904', '42000', `SQL compilation error: error line 0 at position -1\ninvalid identifier '${name}'`),
+    new SnowflakeError(
+      '000904',
+      '42000',
+      `SQL compilation error: error line 0 at position -1\ninvalid identifier '${name}'`,
+    ),
   /** "Object 'X' already exists." */
-  alreadyExists: (what: string) => new SnowflakeError('002002', '42710', `SQL compilation error:\nObject '${what}' already exists.`),
+  alreadyExists: (what: string) =>
+    new SnowflakeError('002002', '42710', `SQL compilation error:\nObject '${what}' already exists.`),
   /** Feature not supported by the emulator (or by Snowflake). */
-  unsupported: (what: string) => new SnowflakeError('002040', '0A000', `SQL compilation error:\nUnsupported feature '${what}'.`),
+  unsupported: (what: string) =>
+    new SnowflakeError('002040', '0A000', `SQL compilation error:\nUnsupported feature '${what}'.`),
   /** Numeric value out of range / conversion failures. */
-  numericOutOfRange: (detail: string) => new SnowflakeError('100039', '22003', `Numeric value '${detail}' is out of range`),
+  numericOutOfRange: (detail: string) =>
+    new SnowflakeError('100039', '22003', `Numeric value '${detail}' is out of range`),
   /** Generic DML/conversion failure. */
   conversion: (detail: string) => new SnowflakeError('100038', '22018', detail),
   /** Statement cancelled by abort-request or timeout. */
   cancelled: () => new SnowflakeError('000604', '57014', 'SQL execution canceled'),
   /** Unloading TIMESTAMP_TZ/LTZ to Parquet is refused by Snowflake. */
   parquetTimezone: (col: string) =>
-    new SnowflakeError('002102', '0A000', `SQL compilation error:\nUnloading TIMESTAMP_TZ and TIMESTAMP_LTZ data to Parquet is not supported (column '${col}').`),
+    new SnowflakeError(
+      '002102',
+      '0A000',
+      `SQL compilation error:\nUnloading TIMESTAMP_TZ and TIMESTAMP_LTZ data to Parquet is not supported (column '${col}').`,
+    ),
   /** "Stage 'X' does not exist or not authorized." (stages, copy). */
   stageDoesNotExist: (name: string) =>
     new SnowflakeError('002003', '02000', `SQL compilation error:\nStage '${name}' does not exist or not authorized.`),
   /** COPY INTO <location> onto existing file names without OVERWRITE = TRUE (Snowflake's message; code not verified live). */
   unloadDestinationExists: (location: string) =>
-    new SnowflakeError('001030', '22000', `Files already existing at the unload destination: ${location}. Use overwrite option to force unloading.`),
+    new SnowflakeError(
+      '001030',
+      '22000',
+      `Files already existing at the unload destination: ${location}. Use overwrite option to force unloading.`,
+    ),
   /** SINGLE = TRUE unload larger than MAX_FILE_SIZE (Snowflake's message; code not verified live). */
   singleFileTooLarge: (maxFileSize: number) =>
-    new SnowflakeError('100132', '22000', `Max file size (${maxFileSize}) exceeded for unload single file mode. We recommend that you increase the max file size parameter, or disable single-file mode in the unload command and combine the unloaded files into a single file after you download them.`),
+    new SnowflakeError(
+      '100132',
+      '22000',
+      `Max file size (${maxFileSize}) exceeded for unload single file mode. We recommend that you increase the max file size parameter, or disable single-file mode in the unload command and combine the unloaded files into a single file after you download them.`,
+    ),
   /** COPY INTO <table> from Parquet into several columns without MATCH_BY_COLUMN_NAME. */
   semiStructuredNeedsMatch: (type: string) =>
-    new SnowflakeError('002019', '0A000', `SQL compilation error:\n${type} file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.`),
+    new SnowflakeError(
+      '002019',
+      '0A000',
+      `SQL compilation error:\n${type} file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.`,
+    ),
   /** COPY INTO <table> FILES = (...) naming a file that is not staged (code not verified live). */
   remoteFileNotFound: (file: string) =>
-    new SnowflakeError('002003', '02000', `Remote file '${file}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`),
+    new SnowflakeError(
+      '002003',
+      '02000',
+      `Remote file '${file}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`,
+    ),
 } as const;
 
 /** Snowflake's login failures. */
@@ -64,8 +91,13 @@ export const LoginErrors = {
   oauth: () => new SnowflakeError('390303', '08004', 'Invalid OAuth access token.'),
 } as const;
 
-
 /** DESC/ALTER/DROP USER of a user that does not exist. */
-export const userDoesNotExist = (name: string) => new SnowflakeError('002003', '02000', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
+export const userDoesNotExist = (name: string) =>
+  new SnowflakeError('002003', '02000', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
 /** An RSA_PUBLIC_KEY value that is not an RSA public key (Snowflake's wording; code not verified live). */
-export const invalidPublicKey = () => new SnowflakeError('001003', '22023', 'Invalid RSA public key: the value must be the base64 of an X.509 SubjectPublicKeyInfo RSA key.');
+export const invalidPublicKey = () =>
+  new SnowflakeError(
+    '001003',
+    '22023',
+    'Invalid RSA public key: the value must be the base64 of an X.509 SubjectPublicKeyInfo RSA key.',
+  );

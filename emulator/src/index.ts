@@ -51,7 +51,12 @@ async function seedSampleData(catalog: Catalog, scale: number): Promise<void> {
         return `${quoteIdent(database)}.${quoteIdent(schema)}`;
       },
       register: async (database, schema, table, columns: TpchColumn[]) => {
-        catalog.tableCreated(database, schema, table, Object.fromEntries(columns.map((c) => [c.name, c.snowflakeType])));
+        catalog.tableCreated(
+          database,
+          schema,
+          table,
+          Object.fromEntries(columns.map((c) => [c.name, c.snowflakeType])),
+        );
       },
     });
   } finally {
@@ -82,7 +87,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     }
     return null;
   });
-  const server = new EmulatorServer({ engine, users, faults: opts.faults, onSessionEnd: (id) => dropSessionStages(dataDir, id) });
+  const server = new EmulatorServer({
+    engine,
+    users,
+    faults: opts.faults,
+    onSessionEnd: (id) => dropSessionStages(dataDir, id),
+  });
   const host = opts.host ?? '127.0.0.1';
   const port = await server.listen(opts.port ?? 0, host);
   return {

@@ -35,11 +35,14 @@ if (values.user === undefined && (values.password !== undefined || keyFile !== u
   console.error('--password and --public-key-file need --user NAME');
   process.exit(2);
 }
-const user = values.user === undefined ? undefined : {
-  name: values.user,
-  ...(values.password !== undefined && { password: values.password }),
-  ...(keyFile !== undefined && { publicKey: fs.readFileSync(keyFile, 'utf8') }),
-};
+const user =
+  values.user === undefined
+    ? undefined
+    : {
+        name: values.user,
+        ...(values.password !== undefined && { password: values.password }),
+        ...(keyFile !== undefined && { publicKey: fs.readFileSync(keyFile, 'utf8') }),
+      };
 
 const emulator = await startEmulator({ port, host: values.host, dataDir, seedTpch: seed, user });
 console.log(`Snowflake emulator listening on ${emulator.url} (data: ${path.resolve(dataDir)})`);

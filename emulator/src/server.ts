@@ -113,7 +113,12 @@ export class EmulatorServer {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         // A bug in the emulator, not a SQL error: still answer in Snowflake's shape, HTTP 200.
-        sendJson(res, { success: false, code: '000603', message: `Emulator internal error: ${(e as Error).message}`, data: { errorCode: '000603', sqlState: 'XX000' } });
+        sendJson(res, {
+          success: false,
+          code: '000603',
+          message: `Emulator internal error: ${(e as Error).message}`,
+          data: { errorCode: '000603', sqlState: 'XX000' },
+        });
       });
     });
     this.server.keepAliveTimeout = 60_000;
@@ -183,14 +188,29 @@ export class EmulatorServer {
 
     const entry = this.sessionOf(req);
     if (!entry) {
-      return sendJson(res, { success: false, code: '390112', message: 'Your session has expired. Please login again.', data: { errorCode: '390112', sqlState: '08001' } });
+      return sendJson(res, {
+        success: false,
+        code: '390112',
+        message: 'Your session has expired. Please login again.',
+        data: { errorCode: '390112', sqlState: '08001' },
+      });
     }
     entry.session.lastUsed = Date.now();
     if (p === '/session' && url.searchParams.get('delete') === 'true') return this.logout(entry, res);
     if (p === '/session/heartbeat') return sendJson(res, { success: true, code: null, message: null, data: null });
-    if (p === '/session/token-request') return sendJson(res, { success: true, data: { sessionToken: tokenOf(req), validityInSecondsST: 3600, masterToken: tokenOf(req), validityInSecondsMT: 14400 } });
+    if (p === '/session/token-request')
+      return sendJson(res, {
+        success: true,
+        data: {
+          sessionToken: tokenOf(req),
+          validityInSecondsST: 3600,
+          masterToken: tokenOf(req),
+          validityInSecondsMT: 14400,
+        },
+      });
     if (p === '/queries/v1/query-request') return this.queryRequest(entry, url, body as QueryRequestBody, res);
-    if (p === '/queries/v1/abort-request') return this.abort(this.byRequestId.get(String((body as { requestId?: string })?.requestId)), res);
+    if (p === '/queries/v1/abort-request')
+      return this.abort(this.byRequestId.get(String((body as { requestId?: string })?.requestId)), res);
     let m: RegExpExecArray | null;
     if ((m = /^\/queries\/([^/]+)\/abort-request$/.exec(p))) return this.abort(m[1], res);
     if ((m = /^\/queries\/([^/]+)\/result$/.exec(p))) return this.result(m[1], res);
@@ -210,7 +230,12 @@ export class EmulatorServer {
       user = await this.opts.users.authenticate(data);
     } catch (e) {
       const err = toSnowflakeError(e);
-      return sendJson(res, { success: false, code: err.code, message: err.message, data: { errorCode: err.code, sqlState: err.sqlState } });
+      return sendJson(res, {
+        success: false,
+        code: err.code,
+        message: err.message,
+        data: { errorCode: err.code, sqlState: err.sqlState },
+      });
     }
     const database = url.searchParams.get('databaseName') ?? (data.databaseName as string | undefined) ?? null;
     const schema = url.searchParams.get('schemaName') ?? (data.schemaName as string | undefined) ?? null;
@@ -234,7 +259,12 @@ export class EmulatorServer {
         healthCheckInterval: 45,
         newClientForUpgrade: null,
         parameters: SESSION_PARAMETERS,
-        sessionInfo: { databaseName: session.database, schemaName: session.schema, warehouseName: 'COMPUTE_WH', roleName: 'ACCOUNTADMIN' },
+        sessionInfo: {
+          databaseName: session.database,
+          schemaName: session.schema,
+          warehouseName: 'COMPUTE_WH',
+          roleName: 'ACCOUNTADMIN',
+        },
       },
     });
   }
@@ -253,12 +283,22 @@ export class EmulatorServer {
     sendJson(res, { success: true, code: null, message: null, data: null });
   }
 
-  private async queryRequest(entry: SessionEntry, url: URL, body: QueryRequestBody, res: http.ServerResponse): Promise<void> {
+  private async queryRequest(
+    entry: SessionEntry,
+    url: URL,
+    body: QueryRequestBody,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const requestId = url.searchParams.get('requestId');
     const existing = requestId ? this.queries.get(this.byRequestId.get(requestId) ?? '') : undefined;
     const rec = existing ?? this.start(entry, requestId, body);
     if (body.asyncExec && !existing) {
-      return sendJson(res, { success: true, code: '333334', message: 'Asynchronous execution in progress.', data: { queryId: rec.id, getResultUrl: `/queries/${rec.id}/result` } });
+      return sendJson(res, {
+        success: true,
+        code: '333334',
+        message: 'Asynchronous execution in progress.',
+        data: { queryId: rec.id, getResultUrl: `/queries/${rec.id}/result` },
+      });
     }
     await rec.done;
     this.answer(rec, res);
@@ -267,7 +307,16 @@ export class EmulatorServer {
   /** Starts a statement on the session's queue and records it. */
   private start(entry: SessionEntry, requestId: string | null, body: QueryRequestBody): QueryRecord {
     const s = entry.session;
-    const rec: QueryRecord = { id: randomUUID(), requestId, sessionId: s.id, sql: body.sqlText ?? '', status: 'RUNNING', started: Date.now(), done: Promise.resolve(), aborted: false };
+    const rec: QueryRecord = {
+      id: randomUUID(),
+      requestId,
+      sessionId: s.id,
+      sql: body.sqlText ?? '',
+      status: 'RUNNING',
+      started: Date.now(),
+      done: Promise.resolve(),
+      aborted: false,
+    };
     this.queries.set(rec.id, rec);
     if (requestId) this.byRequestId.set(requestId, rec.id);
     const run = async () => {
@@ -298,11 +347,22 @@ export class EmulatorServer {
     const key = re.source;
     const n = (this.statementMatches.get(key) ?? 0) + 1;
     this.statementMatches.set(key, n);
-    if (n === f.nth) throw new SnowflakeError(f.code ?? '000603', f.sqlState ?? 'XX000', f.message ?? 'SQL execution internal error: Processing aborted due to error 300002:0 (emulator fault injection).');
+    if (n === f.nth)
+      throw new SnowflakeError(
+        f.code ?? '000603',
+        f.sqlState ?? 'XX000',
+        f.message ??
+          'SQL execution internal error: Processing aborted due to error 300002:0 (emulator fault injection).',
+      );
   }
 
   /** Turns an outcome into the query-response `data` (running the query for `query` outcomes). */
-  private async resultData(rec: QueryRecord, s: Session, outcome: StatementOutcome, describeOnly: boolean): Promise<Record<string, unknown>> {
+  private async resultData(
+    rec: QueryRecord,
+    s: Session,
+    outcome: StatementOutcome,
+    describeOnly: boolean,
+  ): Promise<Record<string, unknown>> {
     const common = {
       queryId: rec.id,
       version: 1,
@@ -320,7 +380,15 @@ export class EmulatorServer {
         command: outcome.command,
         src_locations: outcome.srcLocations,
         ...(outcome.localLocation ? { localLocation: outcome.localLocation } : {}),
-        stageInfo: { locationType: 'LOCAL_FS', location: outcome.stageLocation, path: '', region: null, storageAccount: null, isClientSideEncrypted: false, creds: {} },
+        stageInfo: {
+          locationType: 'LOCAL_FS',
+          location: outcome.stageLocation,
+          path: '',
+          region: null,
+          storageAccount: null,
+          isClientSideEncrypted: false,
+          creds: {},
+        },
         parallel: outcome.parallel,
         overwrite: outcome.overwrite,
         autoCompress: outcome.autoCompress,
@@ -334,7 +402,14 @@ export class EmulatorServer {
       };
     }
     if (outcome.kind === 'rows') {
-      return { ...common, rowtype: outcome.columns, rowset: describeOnly ? [] : outcome.rows, total: outcome.rows.length, returned: describeOnly ? 0 : outcome.rows.length, chunks: [] };
+      return {
+        ...common,
+        rowtype: outcome.columns,
+        rowset: describeOnly ? [] : outcome.rows,
+        total: outcome.rows.length,
+        returned: describeOnly ? 0 : outcome.rows.length,
+        chunks: [],
+      };
     }
     if (describeOnly) {
       const rowtype = await this.opts.engine.describe(s.conn, outcome.duckdbSql);
@@ -346,17 +421,34 @@ export class EmulatorServer {
     const connect = () => this.opts.engine.catalog.connect();
     let result: QueryResult;
     if (s.inTransaction) {
-      result = await runQuery({ sql: outcome.duckdbSql, conn: s.conn, ownsConn: false, connect, spoolFile, names: outcome.columnNames });
+      result = await runQuery({
+        sql: outcome.duckdbSql,
+        conn: s.conn,
+        ownsConn: false,
+        connect,
+        spoolFile,
+        names: outcome.columnNames,
+      });
     } else {
       const conn = await connect();
       rec.interrupt = () => conn.interrupt();
       try {
-        if (s.database) await conn.run(`USE "${s.database.replace(/"/g, '""')}"${s.schema ? `."${s.schema.replace(/"/g, '""')}"` : ''}`);
+        if (s.database)
+          await conn.run(
+            `USE "${s.database.replace(/"/g, '""')}"${s.schema ? `."${s.schema.replace(/"/g, '""')}"` : ''}`,
+          );
       } catch (e) {
         conn.closeSync();
         throw e;
       }
-      result = await runQuery({ sql: outcome.duckdbSql, conn, ownsConn: true, connect, spoolFile, names: outcome.columnNames });
+      result = await runQuery({
+        sql: outcome.duckdbSql,
+        conn,
+        ownsConn: true,
+        connect,
+        spoolFile,
+        names: outcome.columnNames,
+      });
     }
     rec.producer = result.producer;
     return {
@@ -365,7 +457,11 @@ export class EmulatorServer {
       rowset: result.rowset,
       total: result.total,
       returned: result.total,
-      chunks: result.chunks.map((c, k) => ({ url: `${this.baseUrl}/chunks/${rec.id}/${k}`, rowCount: c.rowCount, uncompressedSize: c.uncompressedSize })),
+      chunks: result.chunks.map((c, k) => ({
+        url: `${this.baseUrl}/chunks/${rec.id}/${k}`,
+        rowCount: c.rowCount,
+        uncompressedSize: c.uncompressedSize,
+      })),
       chunkHeaders: {},
     };
   }
@@ -373,7 +469,12 @@ export class EmulatorServer {
   private answer(rec: QueryRecord, res: http.ServerResponse): void {
     if (rec.status === 'SUCCESS') return sendJson(res, { success: true, code: null, message: null, data: rec.data });
     const e = rec.error ?? new SnowflakeError('000603', 'XX000', 'Unknown failure');
-    sendJson(res, { success: false, code: e.code, message: e.message, data: { errorCode: e.code, sqlState: e.sqlState, queryId: rec.id, internalError: false, age: 0 } });
+    sendJson(res, {
+      success: false,
+      code: e.code,
+      message: e.message,
+      data: { errorCode: e.code, sqlState: e.sqlState, queryId: rec.id, internalError: false, age: 0 },
+    });
   }
 
   private abort(queryId: string | undefined, res: http.ServerResponse): void {
@@ -388,7 +489,12 @@ export class EmulatorServer {
   private async result(queryId: string, res: http.ServerResponse): Promise<void> {
     const rec = this.queries.get(queryId);
     if (!rec) {
-      return sendJson(res, { success: false, code: '000709', message: `Statement ${queryId} not found`, data: { errorCode: '000709', sqlState: '02000', queryId } });
+      return sendJson(res, {
+        success: false,
+        code: '000709',
+        message: `Statement ${queryId} not found`,
+        data: { errorCode: '000709', sqlState: '02000', queryId },
+      });
     }
     await rec.done;
     this.answer(rec, res);
@@ -402,7 +508,16 @@ export class EmulatorServer {
       code: null,
       message: rec.error?.message ?? null,
       data: {
-        queries: [{ id: rec.id, status: rec.status, sqlText: rec.sql, startTime: rec.started, errorCode: rec.error?.code ?? null, errorMessage: rec.error?.message ?? null }],
+        queries: [
+          {
+            id: rec.id,
+            status: rec.status,
+            sqlText: rec.sql,
+            startTime: rec.started,
+            errorCode: rec.error?.code ?? null,
+            errorMessage: rec.error?.message ?? null,
+          },
+        ],
         sqlState: rec.error?.sqlState ?? null,
       },
     });

@@ -102,7 +102,16 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
   });
   if (head.done) {
     await release();
-    return { columns, rowset: encodeRows(head.rows, types.map((t) => encoderFor(t))), total: head.rows.length, chunks: [], producer: null };
+    return {
+      columns,
+      rowset: encodeRows(
+        head.rows,
+        types.map((t) => encoderFor(t)),
+      ),
+      total: head.rows.length,
+      chunks: [],
+      producer: null,
+    };
   }
   const sql = o.sql;
   const alias = types.map((_, k) => `c${k}`);
@@ -120,17 +129,33 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
       await release();
       throw e;
     }
-    return countAndStream(o, columns, types.map((t) => encoderFor(t)), release);
+    return countAndStream(
+      o,
+      columns,
+      types.map((t) => encoderFor(t)),
+      release,
+    );
   }
   const reader = o.ownsConn ? o.conn : await o.connect();
   try {
     const stream = await reader.stream(`SELECT * FROM read_parquet(${quoteString(o.spoolFile)})`);
     const enc = stream.columnTypes().map((t) => encoderFor(t));
-    const producer = new ChunkProducer(chunkSizes(total), enc, () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)), async () => {
-      reader.closeSync();
-      fs.rmSync(o.spoolFile, { force: true });
-    });
-    return { columns, rowset: [], total, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+    const producer = new ChunkProducer(
+      chunkSizes(total),
+      enc,
+      () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+      async () => {
+        reader.closeSync();
+        fs.rmSync(o.spoolFile, { force: true });
+      },
+    );
+    return {
+      columns,
+      rowset: [],
+      total,
+      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      producer,
+    };
   } catch (e) {
     reader.closeSync();
     if (!o.ownsConn) await release();
@@ -144,28 +169,55 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
  * one read transaction when the connection is ours (same snapshot). Inside the session's
  * transaction the rows are read at once (the session's next statement would end a stream).
  */
-async function countAndStream(o: RunQueryOptions, columns: RowTypeColumn[], enc: CellEncoder[], release: () => Promise<void>): Promise<QueryResult> {
+async function countAndStream(
+  o: RunQueryOptions,
+  columns: RowTypeColumn[],
+  enc: CellEncoder[],
+  release: () => Promise<void>,
+): Promise<QueryResult> {
   const sql = o.sql;
   if (!o.ownsConn) {
     const all = await readUpTo(await o.conn.stream(sql), Number.MAX_SAFE_INTEGER);
     let offset = 0;
-    const producer = new ChunkProducer(chunkSizes(all.rows.length), enc, async () => {
-      if (offset >= all.rows.length) return null;
-      const slice = all.rows.slice(offset, offset + CHUNK_ROWS);
-      offset += CHUNK_ROWS;
-      return slice;
-    }, async () => undefined);
-    return { columns, rowset: [], total: all.rows.length, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+    const producer = new ChunkProducer(
+      chunkSizes(all.rows.length),
+      enc,
+      async () => {
+        if (offset >= all.rows.length) return null;
+        const slice = all.rows.slice(offset, offset + CHUNK_ROWS);
+        offset += CHUNK_ROWS;
+        return slice;
+      },
+      async () => undefined,
+    );
+    return {
+      columns,
+      rowset: [],
+      total: all.rows.length,
+      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      producer,
+    };
   }
   try {
     await o.conn.run('BEGIN TRANSACTION');
     const total = Number((await o.conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0][0]);
     const stream = await o.conn.stream(sql);
-    const producer = new ChunkProducer(chunkSizes(total), enc, () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)), async () => {
-      await o.conn.run('COMMIT').catch(() => undefined);
-      await release();
-    });
-    return { columns, rowset: [], total, chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })), producer };
+    const producer = new ChunkProducer(
+      chunkSizes(total),
+      enc,
+      () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+      async () => {
+        await o.conn.run('COMMIT').catch(() => undefined);
+        await release();
+      },
+    );
+    return {
+      columns,
+      rowset: [],
+      total,
+      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      producer,
+    };
   } catch (e) {
     await release();
     throw e;

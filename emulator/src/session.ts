@@ -28,7 +28,8 @@ export class Session implements SessionState {
 
   /** Points the DuckDB connection at the current database/schema so unqualified names resolve. */
   async syncDuckdbPath(): Promise<void> {
-    if (this.database && this.schema) await this.conn.run(`USE ${quoteIdent(this.database)}.${quoteIdent(this.schema)}`);
+    if (this.database && this.schema)
+      await this.conn.run(`USE ${quoteIdent(this.database)}.${quoteIdent(this.schema)}`);
     else if (this.database) await this.conn.run(`USE ${quoteIdent(this.database)}`);
     else await this.conn.run(`USE memory`);
   }

@@ -9,11 +9,35 @@ import type { FormatOptions } from './stage-store.js';
 
 /** Options accepted inside FILE_FORMAT, per type. */
 const CSV_KEYS = new Set([
-  'TYPE', 'COMPRESSION', 'FIELD_DELIMITER', 'RECORD_DELIMITER', 'SKIP_HEADER', 'FIELD_OPTIONALLY_ENCLOSED_BY',
-  'NULL_IF', 'EMPTY_FIELD_AS_NULL', 'ESCAPE', 'ESCAPE_UNENCLOSED_FIELD', 'ERROR_ON_COLUMN_COUNT_MISMATCH',
-  'TRIM_SPACE', 'DATE_FORMAT', 'TIME_FORMAT', 'TIMESTAMP_FORMAT', 'ENCODING', 'SKIP_BLANK_LINES', 'PARSE_HEADER',
+  'TYPE',
+  'COMPRESSION',
+  'FIELD_DELIMITER',
+  'RECORD_DELIMITER',
+  'SKIP_HEADER',
+  'FIELD_OPTIONALLY_ENCLOSED_BY',
+  'NULL_IF',
+  'EMPTY_FIELD_AS_NULL',
+  'ESCAPE',
+  'ESCAPE_UNENCLOSED_FIELD',
+  'ERROR_ON_COLUMN_COUNT_MISMATCH',
+  'TRIM_SPACE',
+  'DATE_FORMAT',
+  'TIME_FORMAT',
+  'TIMESTAMP_FORMAT',
+  'ENCODING',
+  'SKIP_BLANK_LINES',
+  'PARSE_HEADER',
 ]);
-const PARQUET_KEYS = new Set(['TYPE', 'COMPRESSION', 'SNAPPY_COMPRESSION', 'BINARY_AS_TEXT', 'USE_LOGICAL_TYPE', 'NULL_IF', 'TRIM_SPACE', 'USE_VECTORIZED_SCANNER']);
+const PARQUET_KEYS = new Set([
+  'TYPE',
+  'COMPRESSION',
+  'SNAPPY_COMPRESSION',
+  'BINARY_AS_TEXT',
+  'USE_LOGICAL_TYPE',
+  'NULL_IF',
+  'TRIM_SPACE',
+  'USE_VECTORIZED_SCANNER',
+]);
 
 /** Turn a parsed `FILE_FORMAT = (...)` group into stored options. FORMAT_NAME (named file formats) is refused. */
 export function formatOptionsFrom(value: OptionValue | undefined): FormatOptions {
@@ -104,19 +128,23 @@ export function interpretFormat(f: FormatOptions): FileFormat {
   const keys = type === 'CSV' ? CSV_KEYS : PARQUET_KEYS;
   for (const key of Object.keys(f)) if (!keys.has(key)) throw SfErrors.unsupported(`${type} file format option ${key}`);
   const nullIfRaw = f.NULL_IF;
-  const nullIf = nullIfRaw === undefined ? (type === 'CSV' ? ['\\N'] : []) : Array.isArray(nullIfRaw) ? nullIfRaw : [nullIfRaw];
+  const nullIf =
+    nullIfRaw === undefined ? (type === 'CSV' ? ['\\N'] : []) : Array.isArray(nullIfRaw) ? nullIfRaw : [nullIfRaw];
   const trimSpace = bool(f, 'TRIM_SPACE', false);
   if (type === 'PARQUET') {
     const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
-    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'NONE') throw SfErrors.unsupported(`PARQUET COMPRESSION = ${compression}`);
+    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'NONE')
+      throw SfErrors.unsupported(`PARQUET COMPRESSION = ${compression}`);
     if (!bool(f, 'SNAPPY_COMPRESSION', true)) throw SfErrors.unsupported('SNAPPY_COMPRESSION = FALSE');
     requireDefault(f, 'BINARY_AS_TEXT', ['TRUE']);
     return { type: 'PARQUET', compression, nullIf, trimSpace };
   }
   const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
-  if (compression !== 'AUTO' && compression !== 'GZIP' && compression !== 'ZSTD' && compression !== 'NONE') throw SfErrors.unsupported(`CSV COMPRESSION = ${compression}`);
+  if (compression !== 'AUTO' && compression !== 'GZIP' && compression !== 'ZSTD' && compression !== 'NONE')
+    throw SfErrors.unsupported(`CSV COMPRESSION = ${compression}`);
   const recordDelimiter = scalar(f, 'RECORD_DELIMITER');
-  if (recordDelimiter !== undefined && recordDelimiter !== '\n') throw SfErrors.unsupported('RECORD_DELIMITER other than newline');
+  if (recordDelimiter !== undefined && recordDelimiter !== '\n')
+    throw SfErrors.unsupported('RECORD_DELIMITER other than newline');
   for (const key of ['DATE_FORMAT', 'TIME_FORMAT', 'TIMESTAMP_FORMAT']) requireDefault(f, key, ['AUTO']);
   requireDefault(f, 'ENCODING', ['UTF8', 'UTF-8']);
   requireDefault(f, 'EMPTY_FIELD_AS_NULL', ['TRUE']);

@@ -30,7 +30,10 @@ const locks = new Map<string, Promise<unknown>>();
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(file) ?? Promise.resolve();
   const run = prev.then(fn, fn);
-  locks.set(file, run.catch(() => undefined));
+  locks.set(
+    file,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
@@ -49,7 +52,13 @@ export async function readLoadHistory(dataDir: string, db: string, schema: strin
 }
 
 /** Add records for files a COPY just loaded. */
-export async function recordLoads(dataDir: string, db: string, schema: string, table: string, records: Record<string, LoadRecord>): Promise<void> {
+export async function recordLoads(
+  dataDir: string,
+  db: string,
+  schema: string,
+  table: string,
+  records: Record<string, LoadRecord>,
+): Promise<void> {
   const file = historyFile(dataDir, db, schema, table);
   await withLock(file, async () => {
     const history = { ...(await read(file)), ...records };
@@ -61,7 +70,12 @@ export async function recordLoads(dataDir: string, db: string, schema: string, t
 }
 
 /** Drop a table's history (the table was dropped or replaced). */
-export async function forgetTableLoadHistory(dataDir: string, db: string, schema: string, table: string): Promise<void> {
+export async function forgetTableLoadHistory(
+  dataDir: string,
+  db: string,
+  schema: string,
+  table: string,
+): Promise<void> {
   const file = historyFile(dataDir, db, schema, table);
   await withLock(file, () => fs.rm(file, { force: true }));
 }

@@ -25,7 +25,10 @@ export function tokenize(sql: string): Token[] {
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i];
-    if (/\s/.test(ch)) { i++; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
     if ((ch === '-' && sql[i + 1] === '-') || (ch === '/' && sql[i + 1] === '/')) {
       while (i < sql.length && sql[i] !== '\n') i++;
       continue;
@@ -46,7 +49,11 @@ export function tokenize(sql: string): Token[] {
       for (;;) {
         if (i >= sql.length) throw SfErrors.syntax(`line 1 at position ${start} unexpected '<EOF>'.`);
         if (sql[i] === '"') {
-          if (sql[i + 1] === '"') { text += '"'; i += 2; continue; }
+          if (sql[i + 1] === '"') {
+            text += '"';
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -86,7 +93,11 @@ function readString(sql: string, at: number): { text: string; end: number } {
     if (i >= sql.length) throw SfErrors.syntax(`line 1 at position ${at} unexpected '<EOF>'.`);
     const c = sql[i];
     if (c === "'") {
-      if (sql[i + 1] === "'") { text += "'"; i += 2; continue; }
+      if (sql[i + 1] === "'") {
+        text += "'";
+        i += 2;
+        continue;
+      }
       return { text, end: i + 1 };
     }
     if (c === '\\' && i + 1 < sql.length) {
@@ -125,11 +136,15 @@ export type Options = Map<string, OptionValue>;
 /** A cursor over tokens with the helpers the statement parsers need. */
 export class TokenStream {
   pos = 0;
-  constructor(readonly sql: string, readonly tokens: Token[]) {}
+  constructor(
+    readonly sql: string,
+    readonly tokens: Token[],
+  ) {}
 
   static of(sql: string): TokenStream {
     const tokens = tokenize(sql);
-    while (tokens.length > 0 && tokens[tokens.length - 1].text === ';' && tokens[tokens.length - 1].kind === 'punct') tokens.pop();
+    while (tokens.length > 0 && tokens[tokens.length - 1].text === ';' && tokens[tokens.length - 1].kind === 'punct')
+      tokens.pop();
     return new TokenStream(sql, tokens);
   }
 
@@ -157,7 +172,10 @@ export class TokenStream {
 
   acceptPunct(p: string): boolean {
     const t = this.peek();
-    if (t && t.kind === 'punct' && t.text === p) { this.pos++; return true; }
+    if (t && t.kind === 'punct' && t.text === p) {
+      this.pos++;
+      return true;
+    }
     return false;
   }
 
@@ -175,7 +193,11 @@ export class TokenStream {
   /** Throws Snowflake's syntax error pointing at the current token. */
   fail(): never {
     const t = this.peek();
-    throw SfErrors.syntax(t ? `line 1 at position ${t.start} unexpected '${this.sql.slice(t.start, t.end)}'.` : `line 1 at position ${this.sql.length} unexpected '<EOF>'.`);
+    throw SfErrors.syntax(
+      t
+        ? `line 1 at position ${t.start} unexpected '${this.sql.slice(t.start, t.end)}'.`
+        : `line 1 at position ${this.sql.length} unexpected '<EOF>'.`,
+    );
   }
 
   /**
@@ -184,12 +206,18 @@ export class TokenStream {
    */
   objectName(): string {
     const first = this.next();
-    if (first.kind !== 'word' && first.kind !== 'quoted') { this.pos--; this.fail(); }
+    if (first.kind !== 'word' && first.kind !== 'quoted') {
+      this.pos--;
+      this.fail();
+    }
     let end = first.end;
     while (this.peek()?.kind === 'punct' && this.peek()!.text === '.') {
       this.pos++;
       const part = this.next();
-      if (part.kind !== 'word' && part.kind !== 'quoted') { this.pos--; this.fail(); }
+      if (part.kind !== 'word' && part.kind !== 'quoted') {
+        this.pos--;
+        this.fail();
+      }
       end = part.end;
     }
     return this.sql.slice(first.start, end);
@@ -215,7 +243,10 @@ export class TokenStream {
       if (nested && this.peek()!.kind === 'punct' && this.peek()!.text === ')') break;
       if (this.acceptPunct(',')) continue;
       const key = this.next();
-      if (key.kind !== 'word') { this.pos--; this.fail(); }
+      if (key.kind !== 'word') {
+        this.pos--;
+        this.fail();
+      }
       this.acceptPunct('=');
       out.set(key.text.toUpperCase(), this.optionValue());
     }
@@ -235,13 +266,19 @@ export class TokenStream {
       while (!this.acceptPunct(')')) {
         if (this.acceptPunct(',')) continue;
         const t = this.next();
-        if (t.kind === 'punct') { this.pos--; this.fail(); }
+        if (t.kind === 'punct') {
+          this.pos--;
+          this.fail();
+        }
         items.push(t.text);
       }
       return { kind: 'list', items };
     }
     const t = this.next();
-    if (t.kind === 'punct') { this.pos--; this.fail(); }
+    if (t.kind === 'punct') {
+      this.pos--;
+      this.fail();
+    }
     return { kind: 'scalar', text: t.text, literal: t.kind !== 'word' && t.kind !== 'number' };
   }
 }

@@ -88,7 +88,10 @@ async function readDefinition(dir: string): Promise<StageDefinition | null> {
  * Find a named stage visible to the session: its temporary stage of that name first (temporary
  * objects shadow permanent ones), then the permanent one. Returns null when neither exists.
  */
-export async function findNamedStage(ctx: StatementContext, rawName: string): Promise<{ dir: string; def: StageDefinition } | null> {
+export async function findNamedStage(
+  ctx: StatementContext,
+  rawName: string,
+): Promise<{ dir: string; def: StageDefinition } | null> {
   const r = ctx.resolveName(rawName);
   for (const session of [ctx.session.id, undefined]) {
     const dir = namedStageDir(ctx.dataDir, r.database, r.schema, r.name, session);
@@ -100,7 +103,13 @@ export async function findNamedStage(ctx: StatementContext, rawName: string): Pr
 
 /** Create a named stage directory and its definition (the caller checks for existence first). */
 export async function writeNamedStage(ctx: StatementContext, def: StageDefinition): Promise<void> {
-  const dir = namedStageDir(ctx.dataDir, def.database, def.schema, def.name, def.temporary ? ctx.session.id : undefined);
+  const dir = namedStageDir(
+    ctx.dataDir,
+    def.database,
+    def.schema,
+    def.name,
+    def.temporary ? ctx.session.id : undefined,
+  );
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(path.join(dir, 'files'), { recursive: true });
   await fs.writeFile(path.join(dir, 'stage.json'), JSON.stringify(def, null, 2));
@@ -126,7 +135,15 @@ export async function resolveStageLocation(ref: string, ctx: StatementContext): 
   const { name, rest } = splitName(text);
   const stagePath = normalisePath(rest);
   if (name === '~') {
-    return { stage: { display: '@~', filesDir: path.join(stagesRoot(ctx.dataDir), 'user', 'files'), listPrefix: '', fileFormat: {} }, path: stagePath };
+    return {
+      stage: {
+        display: '@~',
+        filesDir: path.join(stagesRoot(ctx.dataDir), 'user', 'files'),
+        listPrefix: '',
+        fileFormat: {},
+      },
+      path: stagePath,
+    };
   }
   if (name.startsWith('%')) {
     const r = ctx.resolveName(name.slice(1));
@@ -141,7 +158,12 @@ export async function resolveStageLocation(ref: string, ctx: StatementContext): 
   }
   const { def, dir } = found;
   return {
-    stage: { display: `@${def.database}.${def.schema}.${def.name}`, filesDir: path.join(dir, 'files'), listPrefix: `${def.name.toLowerCase()}/`, fileFormat: def.fileFormat },
+    stage: {
+      display: `@${def.database}.${def.schema}.${def.name}`,
+      filesDir: path.join(dir, 'files'),
+      listPrefix: `${def.name.toLowerCase()}/`,
+      fileFormat: def.fileFormat,
+    },
     path: stagePath,
   };
 }
@@ -216,7 +238,11 @@ export function compilePattern(pattern: string | undefined): RegExp | null {
  * pattern sees: the path relative to the stage root (LIST/GET/REMOVE) or relative to the location
  * path (COPY INTO <table>, which "trims the path from the location" before applying the pattern).
  */
-export async function matchStageFiles(loc: StageLocation, pattern: RegExp | null, patternBase: 'stage' | 'location' = 'stage'): Promise<StageFile[]> {
+export async function matchStageFiles(
+  loc: StageLocation,
+  pattern: RegExp | null,
+  patternBase: 'stage' | 'location' = 'stage',
+): Promise<StageFile[]> {
   const files = await listStageFiles(loc.stage);
   return files.filter((f) => {
     if (!f.rel.startsWith(loc.path)) return false;

@@ -16,12 +16,21 @@ import { forgetTableLoadHistory } from './stage-history.js';
 import { assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat } from './stage-format.js';
 import { TokenStream, type Token } from './stage-lexer.js';
 import {
-  compilePattern, deleteSessionStages, deleteStageDir, fileMd5, findNamedStage, matchStageFiles, removeStageFile,
-  resolveStageLocation, writeNamedStage, type StageLocation,
+  compilePattern,
+  deleteSessionStages,
+  deleteStageDir,
+  fileMd5,
+  findNamedStage,
+  matchStageFiles,
+  removeStageFile,
+  resolveStageLocation,
+  writeNamedStage,
+  type StageLocation,
 } from './stage-store.js';
 
 const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
-const MINE = /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?STAGE\b|DROP\s+STAGE\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
+const MINE =
+  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?STAGE\b|DROP\s+STAGE\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
 
 /**
  * The stage statement handler (contract.ts). Returns null for statements it does not own.
@@ -34,13 +43,22 @@ export const handleStageStatement: StatementHandler = async (sqlText, ctx) => {
   const ts = TokenStream.of(body);
   const verb = ts.peek()!.text.toUpperCase();
   switch (verb) {
-    case 'CREATE': return createStage(ts, ctx);
-    case 'DROP': return dropStage(ts, ctx);
-    case 'PUT': return put(ts, ctx);
-    case 'GET': return get(ts, ctx);
-    case 'LIST': case 'LS': return list(ts, ctx);
-    case 'REMOVE': case 'RM': return remove(ts, ctx);
-    default: return executeCopy(ts, ctx);
+    case 'CREATE':
+      return createStage(ts, ctx);
+    case 'DROP':
+      return dropStage(ts, ctx);
+    case 'PUT':
+      return put(ts, ctx);
+    case 'GET':
+      return get(ts, ctx);
+    case 'LIST':
+    case 'LS':
+      return list(ts, ctx);
+    case 'REMOVE':
+    case 'RM':
+      return remove(ts, ctx);
+    default:
+      return executeCopy(ts, ctx);
   }
 };
 
@@ -56,7 +74,12 @@ export async function dropSessionStages(dataDir: string, sessionId: string): Pro
  * Forget a table's load history. The core calls it on DROP TABLE and CREATE OR REPLACE TABLE:
  * Snowflake keeps load metadata with the table object, so a new table loads every file again.
  */
-export async function forgetLoadHistory(dataDir: string, database: string, schema: string, table: string): Promise<void> {
+export async function forgetLoadHistory(
+  dataDir: string,
+  database: string,
+  schema: string,
+  table: string,
+): Promise<void> {
   await forgetTableLoadHistory(dataDir, database, schema, table);
 }
 
@@ -74,7 +97,15 @@ export function transferResponseData(o: TransferOutcome): Record<string, unknown
     command: o.command,
     src_locations: o.srcLocations,
     ...(o.localLocation === undefined ? {} : { localLocation: o.localLocation }),
-    stageInfo: { locationType: 'LOCAL_FS', location: o.stageLocation, path: '', region: null, storageAccount: null, isClientSideEncrypted: false, creds: {} },
+    stageInfo: {
+      locationType: 'LOCAL_FS',
+      location: o.stageLocation,
+      path: '',
+      region: null,
+      storageAccount: null,
+      isClientSideEncrypted: false,
+      creds: {},
+    },
     parallel: o.parallel,
     overwrite: o.overwrite,
     autoCompress: o.autoCompress,
@@ -93,7 +124,10 @@ function status(message: string): StatementOutcome {
 /** Next token must be a stage reference (`@...` or `'@...'`). */
 function stageToken(ts: TokenStream): Token {
   const t = ts.next();
-  if (t.kind !== 'stage') { ts.pos--; ts.fail(); }
+  if (t.kind !== 'stage') {
+    ts.pos--;
+    ts.fail();
+  }
   return t;
 }
 
@@ -121,8 +155,13 @@ async function createStage(ts: TokenStream, ctx: StatementContext): Promise<Stat
     if (!orReplace) throw SfErrors.alreadyExists(r.name);
   }
   await writeNamedStage(ctx, {
-    database: r.database, schema: r.schema, name: r.name, temporary, fileFormat,
-    comment: copyOption(options, 'COMMENT') ?? null, createdOn: new Date().toISOString(),
+    database: r.database,
+    schema: r.schema,
+    name: r.name,
+    temporary,
+    fileFormat,
+    comment: copyOption(options, 'COMMENT') ?? null,
+    createdOn: new Date().toISOString(),
   });
   return status(`Stage area ${r.name} successfully created.`);
 }
@@ -145,20 +184,30 @@ async function dropStage(ts: TokenStream, ctx: StatementContext): Promise<Statem
 
 /** `file:///abs/path` → `/abs/path`; `file://rel` → `rel` (the driver resolves it against its cwd). */
 function localPath(t: Token, ts: TokenStream): string {
-  if (t.kind !== 'uri') { ts.pos--; ts.fail(); }
+  if (t.kind !== 'uri') {
+    ts.pos--;
+    ts.fail();
+  }
   return t.text.slice('file://'.length);
 }
 
 function parallelOption(options: ReturnType<TokenStream['options']>): number {
   const raw = copyOption(options, 'PARALLEL') ?? '4';
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 99) throw SfErrors.syntax(`invalid value '${raw}' for option PARALLEL (1 to 99).`);
+  if (!Number.isInteger(n) || n < 1 || n > 99)
+    throw SfErrors.syntax(`invalid value '${raw}' for option PARALLEL (1 to 99).`);
   return n;
 }
 
 /** Driver spelling of SOURCE_COMPRESSION (it compares with lower-case names and crashes on unknown ones). */
 const SOURCE_COMPRESSION: Record<string, string> = {
-  AUTO_DETECT: 'auto_detect', GZIP: 'gzip', BZ2: 'bz2', BROTLI: 'br', ZSTD: 'zstd', DEFLATE: 'deflate', RAW_DEFLATE: 'raw_deflate',
+  AUTO_DETECT: 'auto_detect',
+  GZIP: 'gzip',
+  BZ2: 'bz2',
+  BROTLI: 'br',
+  ZSTD: 'zstd',
+  DEFLATE: 'deflate',
+  RAW_DEFLATE: 'raw_deflate',
   // snowflake-sdk 3.3.0 has no entry for 'none' and throws on it; for an uncompressed file,
   // auto-detection finds no compression either, which is what NONE declares.
   NONE: 'auto_detect',
@@ -220,7 +269,11 @@ async function get(ts: TokenStream, ctx: StatementContext): Promise<StatementOut
   };
 }
 
-async function locationAndPattern(ts: TokenStream, ctx: StatementContext, what: string): Promise<{ loc: StageLocation; pattern: RegExp | null }> {
+async function locationAndPattern(
+  ts: TokenStream,
+  ctx: StatementContext,
+  what: string,
+): Promise<{ loc: StageLocation; pattern: RegExp | null }> {
   const loc = await resolveStageLocation(stageToken(ts).text, ctx);
   const options = ts.options();
   assertKnownOptions(options, ['PATTERN'], what);
@@ -239,7 +292,11 @@ async function list(ts: TokenStream, ctx: StatementContext): Promise<StatementOu
   for (const f of files) {
     rows.push([loc.stage.listPrefix + f.rel, String(f.size), await fileMd5(f), f.mtime.toUTCString()]);
   }
-  return { kind: 'rows', columns: [textColumn('name'), fixedColumn('size'), textColumn('md5', true), textColumn('last_modified')], rows };
+  return {
+    kind: 'rows',
+    columns: [textColumn('name'), fixedColumn('size'), textColumn('md5', true), textColumn('last_modified')],
+    rows,
+  };
 }
 
 /** `REMOVE @stage[/path] [PATTERN='re']` → one row per file: name, result = 'removed'. */

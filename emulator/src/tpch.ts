@@ -28,13 +28,34 @@ export interface TpchColumn {
 }
 
 const num = (name: string, precision = 38, scale = 0): TpchColumn => ({
-  name, snowflakeType: `NUMBER(${precision},${scale})`, type: 'NUMBER', precision, scale, length: null, nullable: false, duckdbType: `DECIMAL(${precision},${scale})`,
+  name,
+  snowflakeType: `NUMBER(${precision},${scale})`,
+  type: 'NUMBER',
+  precision,
+  scale,
+  length: null,
+  nullable: false,
+  duckdbType: `DECIMAL(${precision},${scale})`,
 });
 const str = (name: string, length: number): TpchColumn => ({
-  name, snowflakeType: `VARCHAR(${length})`, type: 'VARCHAR', precision: null, scale: null, length, nullable: false, duckdbType: 'VARCHAR',
+  name,
+  snowflakeType: `VARCHAR(${length})`,
+  type: 'VARCHAR',
+  precision: null,
+  scale: null,
+  length,
+  nullable: false,
+  duckdbType: 'VARCHAR',
 });
 const date = (name: string): TpchColumn => ({
-  name, snowflakeType: 'DATE', type: 'DATE', precision: null, scale: null, length: null, nullable: false, duckdbType: 'DATE',
+  name,
+  snowflakeType: 'DATE',
+  type: 'DATE',
+  precision: null,
+  scale: null,
+  length: null,
+  nullable: false,
+  duckdbType: 'DATE',
 });
 const money = (name: string): TpchColumn => num(name, 12, 2);
 
@@ -42,15 +63,65 @@ const money = (name: string): TpchColumn => num(name, 12, 2);
 export const TPCH_TABLES: Record<string, TpchColumn[]> = {
   REGION: [num('R_REGIONKEY'), str('R_NAME', 25), str('R_COMMENT', 152)],
   NATION: [num('N_NATIONKEY'), str('N_NAME', 25), num('N_REGIONKEY'), str('N_COMMENT', 152)],
-  SUPPLIER: [num('S_SUPPKEY'), str('S_NAME', 25), str('S_ADDRESS', 40), num('S_NATIONKEY'), str('S_PHONE', 15), money('S_ACCTBAL'), str('S_COMMENT', 101)],
-  CUSTOMER: [num('C_CUSTKEY'), str('C_NAME', 25), str('C_ADDRESS', 40), num('C_NATIONKEY'), str('C_PHONE', 15), money('C_ACCTBAL'), str('C_MKTSEGMENT', 10), str('C_COMMENT', 117)],
-  PART: [num('P_PARTKEY'), str('P_NAME', 55), str('P_MFGR', 25), str('P_BRAND', 10), str('P_TYPE', 25), num('P_SIZE'), str('P_CONTAINER', 10), money('P_RETAILPRICE'), str('P_COMMENT', 23)],
+  SUPPLIER: [
+    num('S_SUPPKEY'),
+    str('S_NAME', 25),
+    str('S_ADDRESS', 40),
+    num('S_NATIONKEY'),
+    str('S_PHONE', 15),
+    money('S_ACCTBAL'),
+    str('S_COMMENT', 101),
+  ],
+  CUSTOMER: [
+    num('C_CUSTKEY'),
+    str('C_NAME', 25),
+    str('C_ADDRESS', 40),
+    num('C_NATIONKEY'),
+    str('C_PHONE', 15),
+    money('C_ACCTBAL'),
+    str('C_MKTSEGMENT', 10),
+    str('C_COMMENT', 117),
+  ],
+  PART: [
+    num('P_PARTKEY'),
+    str('P_NAME', 55),
+    str('P_MFGR', 25),
+    str('P_BRAND', 10),
+    str('P_TYPE', 25),
+    num('P_SIZE'),
+    str('P_CONTAINER', 10),
+    money('P_RETAILPRICE'),
+    str('P_COMMENT', 23),
+  ],
   PARTSUPP: [num('PS_PARTKEY'), num('PS_SUPPKEY'), num('PS_AVAILQTY'), money('PS_SUPPLYCOST'), str('PS_COMMENT', 199)],
-  ORDERS: [num('O_ORDERKEY'), num('O_CUSTKEY'), str('O_ORDERSTATUS', 1), money('O_TOTALPRICE'), date('O_ORDERDATE'), str('O_ORDERPRIORITY', 15), str('O_CLERK', 15), num('O_SHIPPRIORITY'), str('O_COMMENT', 79)],
+  ORDERS: [
+    num('O_ORDERKEY'),
+    num('O_CUSTKEY'),
+    str('O_ORDERSTATUS', 1),
+    money('O_TOTALPRICE'),
+    date('O_ORDERDATE'),
+    str('O_ORDERPRIORITY', 15),
+    str('O_CLERK', 15),
+    num('O_SHIPPRIORITY'),
+    str('O_COMMENT', 79),
+  ],
   LINEITEM: [
-    num('L_ORDERKEY'), num('L_PARTKEY'), num('L_SUPPKEY'), num('L_LINENUMBER'), money('L_QUANTITY'), money('L_EXTENDEDPRICE'),
-    money('L_DISCOUNT'), money('L_TAX'), str('L_RETURNFLAG', 1), str('L_LINESTATUS', 1), date('L_SHIPDATE'), date('L_COMMITDATE'),
-    date('L_RECEIPTDATE'), str('L_SHIPINSTRUCT', 25), str('L_SHIPMODE', 10), str('L_COMMENT', 44),
+    num('L_ORDERKEY'),
+    num('L_PARTKEY'),
+    num('L_SUPPKEY'),
+    num('L_LINENUMBER'),
+    money('L_QUANTITY'),
+    money('L_EXTENDEDPRICE'),
+    money('L_DISCOUNT'),
+    money('L_TAX'),
+    str('L_RETURNFLAG', 1),
+    str('L_LINESTATUS', 1),
+    date('L_SHIPDATE'),
+    date('L_COMMITDATE'),
+    date('L_RECEIPTDATE'),
+    str('L_SHIPINSTRUCT', 25),
+    str('L_SHIPMODE', 10),
+    str('L_COMMENT', 44),
   ],
 };
 
@@ -60,7 +131,8 @@ export const TPCH_TABLES: Record<string, TpchColumn[]> = {
  * Throws RangeError for a non-positive or non-finite scale.
  */
 export function tpchSchemaName(scale: number): string {
-  if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`TPC-H scale must be a positive number, got ${scale}`);
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new RangeError(`TPC-H scale must be a positive number, got ${scale}`);
   return `TPCH_SF${String(scale).replace('.', '_')}`;
 }
 
@@ -100,7 +172,10 @@ export async function seedTpch(conn: DuckDBConnection, opts: TpchSeedOptions): P
   const qualifier = await opts.ensureSchema(TPCH_DATABASE, schema);
   const missing: string[] = [];
   for (const table of Object.keys(TPCH_TABLES)) {
-    const present = await conn.run(`SELECT 1 FROM ${qualifier}."${table}" LIMIT 0`).then(() => true, () => false);
+    const present = await conn.run(`SELECT 1 FROM ${qualifier}."${table}" LIMIT 0`).then(
+      () => true,
+      () => false,
+    );
     if (!present) missing.push(table);
   }
   if (missing.length > 0) {
@@ -116,7 +191,9 @@ export async function seedTpch(conn: DuckDBConnection, opts: TpchSeedOptions): P
         await conn.run('BEGIN TRANSACTION');
         try {
           await conn.run(`CREATE TABLE ${qualifier}."${table}" (${defs})`);
-          await conn.run(`INSERT INTO ${qualifier}."${table}" SELECT ${select} FROM ${gen}.main.${table.toLowerCase()}`);
+          await conn.run(
+            `INSERT INTO ${qualifier}."${table}" SELECT ${select} FROM ${gen}.main.${table.toLowerCase()}`,
+          );
           await conn.run('COMMIT');
         } catch (err) {
           await conn.run('ROLLBACK');

@@ -6,7 +6,15 @@
  */
 import type { StatementHandler } from './contract.js';
 import { SfErrors } from './errors.js';
-import { identValue, isWord, significant, splitStatements, stringValue, tokenize, type Token } from './sql/tokenizer.js';
+import {
+  identValue,
+  isWord,
+  significant,
+  splitStatements,
+  stringValue,
+  tokenize,
+  type Token,
+} from './sql/tokenizer.js';
 import { CREDENTIAL_PROPERTIES, PAT_DEFAULT_DAYS, PLAIN_PROPERTIES, UserStore, type UserChange } from './users.js';
 
 /** A cursor over a statement's significant tokens. */
@@ -59,7 +67,10 @@ function properties(c: Cursor): Map<string, string> {
   const out = new Map<string, string>();
   while (!c.done()) {
     const key = c.name().toUpperCase();
-    if (!(PLAIN_PROPERTIES as readonly string[]).includes(key) && !(CREDENTIAL_PROPERTIES as readonly string[]).includes(key)) {
+    if (
+      !(PLAIN_PROPERTIES as readonly string[]).includes(key) &&
+      !(CREDENTIAL_PROPERTIES as readonly string[]).includes(key)
+    ) {
       throw SfErrors.invalidIdentifier(key);
     }
     if (!c.op('=')) c.fail();
@@ -97,7 +108,8 @@ function alterChange(c: Cursor): UserChange {
     if (!c.op('=')) c.fail();
     const value = c.value();
     if (key === 'DAYS_TO_EXPIRY') days = Number(value);
-    else if (key !== 'ROLE_RESTRICTION' && key !== 'COMMENT' && key !== 'MINS_TO_BYPASS_NETWORK_POLICY_REQUIREMENT') throw SfErrors.invalidIdentifier(key);
+    else if (key !== 'ROLE_RESTRICTION' && key !== 'COMMENT' && key !== 'MINS_TO_BYPASS_NETWORK_POLICY_REQUIREMENT')
+      throw SfErrors.invalidIdentifier(key);
   }
   if (!Number.isInteger(days) || days < 1) throw SfErrors.syntax(`invalid value for property 'DAYS_TO_EXPIRY'.`);
   return { kind: 'addPat', token, days };
@@ -105,14 +117,18 @@ function alterChange(c: Cursor): UserChange {
 
 /** Snowflake LIKE pattern (`%`, `_`, case-insensitive) as a RegExp. */
 function likePattern(pattern: string): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
 const ISSUE_OAUTH = /^\s*SELECT\s+(SYSTEM\$EMULATOR_ISSUE_OAUTH_TOKEN\s*\(\s*'((?:[^']|'')*)'\s*\))\s*;?\s*$/i;
 /** Leading whitespace and comments; then the statements this handler owns (checked before tokenizing). */
 const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
-const MINE = /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?USER\b|ALTER\s+USER\b|DROP\s+USER\b|DESC(?:RIBE)?\s+USER\b|SHOW\s+USERS\b)/i;
+const MINE =
+  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?USER\b|ALTER\s+USER\b|DROP\s+USER\b|DESC(?:RIBE)?\s+USER\b|SHOW\s+USERS\b)/i;
 
 /**
  * The statement handler for users (contract.ts): returns null for statements that are not about
@@ -151,7 +167,8 @@ export function handleUserStatement(store: UserStore): StatementHandler {
         c.end();
         return store.drop(name, ifExists);
       }
-      case 'DESC': case 'DESCRIBE': {
+      case 'DESC':
+      case 'DESCRIBE': {
         c.expect('USER');
         const name = c.name();
         c.end();

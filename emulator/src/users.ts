@@ -27,7 +27,12 @@ import { StatementType, status } from './engine.js';
 import { invalidPublicKey, LoginErrors, SfErrors, SnowflakeError, userDoesNotExist } from './errors.js';
 import { textColumn } from './stage-columns.js';
 
-const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
+const scrypt = promisify(crypto.scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: crypto.ScryptOptions,
+) => Promise<Buffer>;
 
 /** scrypt cost (Node's default N = 2^14, r = 8, p = 1) and output length in bytes. */
 const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
@@ -42,7 +47,17 @@ const JWT_MAX_LIFETIME_SECONDS = 3600;
 const JWT_CLOCK_SKEW_SECONDS = 60;
 
 /** Properties CREATE/ALTER USER accept besides the credentials; shown by DESC USER. */
-export const PLAIN_PROPERTIES = ['TYPE', 'LOGIN_NAME', 'DISPLAY_NAME', 'COMMENT', 'EMAIL', 'DEFAULT_ROLE', 'DEFAULT_WAREHOUSE', 'DEFAULT_NAMESPACE', 'MUST_CHANGE_PASSWORD'] as const;
+export const PLAIN_PROPERTIES = [
+  'TYPE',
+  'LOGIN_NAME',
+  'DISPLAY_NAME',
+  'COMMENT',
+  'EMAIL',
+  'DEFAULT_ROLE',
+  'DEFAULT_WAREHOUSE',
+  'DEFAULT_NAMESPACE',
+  'MUST_CHANGE_PASSWORD',
+] as const;
 export const CREDENTIAL_PROPERTIES = ['PASSWORD', 'RSA_PUBLIC_KEY', 'RSA_PUBLIC_KEY_2'] as const;
 const USER_TYPES = ['PERSON', 'SERVICE', 'LEGACY_SERVICE'];
 
@@ -125,7 +140,11 @@ async function passwordMatches(stored: string | undefined, password: string): Pr
   const [kind, n, r, p, salt, hash] = (stored ?? '').split('$');
   if (kind !== 'scrypt') return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return crypto.timingSafeEqual(actual, expected);
 }
 
@@ -164,7 +183,8 @@ export class UserStore {
 
   /** Creates the bootstrap user, or updates its password / RSA_PUBLIC_KEY to the ones given. */
   async ensureUser(u: BootstrapUser): Promise<void> {
-    if (u.password === undefined && u.publicKey === undefined) throw new Error(`emulator user ${u.name}: give a password or a public key`);
+    if (u.password === undefined && u.publicKey === undefined)
+      throw new Error(`emulator user ${u.name}: give a password or a public key`);
     const name = u.name.toUpperCase();
     const rec = this.users.get(name) ?? this.blank(name);
     if (u.password !== undefined) rec.passwordHash = await hashPassword(u.password);
@@ -217,7 +237,12 @@ export class UserStore {
       case 'SNOWFLAKE': {
         // Snowflake also takes a programmatic access token where a password goes.
         const password = typeof data.PASSWORD === 'string' ? data.PASSWORD : '';
-        if (user && password && (liveToken(user.pats, password) || (await passwordMatches(user.passwordHash, password)))) return user.name;
+        if (
+          user &&
+          password &&
+          (liveToken(user.pats, password) || (await passwordMatches(user.passwordHash, password)))
+        )
+          return user.name;
         throw LoginErrors.password();
       }
       case 'SNOWFLAKE_JWT':
@@ -260,7 +285,8 @@ export class UserStore {
       return (
         claims.iss === `${subject}.${publicKeyFingerprint(der)}` &&
         claims.sub === subject &&
-        iat !== null && exp !== null &&
+        iat !== null &&
+        exp !== null &&
         iat <= t + JWT_CLOCK_SKEW_SECONDS &&
         exp > t &&
         exp - iat <= JWT_MAX_LIFETIME_SECONDS
@@ -271,7 +297,11 @@ export class UserStore {
 
   // ------------------------------------------------------------------ statements
 
-  async create(name: string, props: Map<string, string>, mode: { orReplace: boolean; ifNotExists: boolean }): Promise<StatementOutcome> {
+  async create(
+    name: string,
+    props: Map<string, string>,
+    mode: { orReplace: boolean; ifNotExists: boolean },
+  ): Promise<StatementOutcome> {
     if (this.users.has(name)) {
       if (mode.ifNotExists) return status(`${name} already exists, statement succeeded.`);
       if (!mode.orReplace) throw SfErrors.alreadyExists(name);
@@ -288,7 +318,8 @@ export class UserStore {
       if (key === 'PASSWORD') rec.passwordHash = await hashPassword(value);
       else if (key === 'RSA_PUBLIC_KEY') rec.rsaPublicKey = normalizePublicKey(value);
       else if (key === 'RSA_PUBLIC_KEY_2') rec.rsaPublicKey2 = normalizePublicKey(value);
-      else if (key === 'TYPE' && !USER_TYPES.includes(value.toUpperCase())) throw SfErrors.syntax(`invalid value '${value}' for property 'TYPE'.`);
+      else if (key === 'TYPE' && !USER_TYPES.includes(value.toUpperCase()))
+        throw SfErrors.syntax(`invalid value '${value}' for property 'TYPE'.`);
       else rec.properties[key] = key === 'TYPE' ? value.toUpperCase() : value;
     }
   }
@@ -319,14 +350,29 @@ export class UserStore {
         if (rec.pats.some((p) => p.name === change.token)) throw SfErrors.alreadyExists(change.token);
         const secret = newSecret();
         const created = now();
-        rec.pats.push({ name: change.token, sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + change.days * 86_400_000).toISOString() });
-        out = { kind: 'rows', columns: [textCol('token_name'), textCol('token_secret')], rows: [[change.token, secret]], statementTypeId: StatementType.DDL };
+        rec.pats.push({
+          name: change.token,
+          sha256: sha256Hex(secret),
+          createdOn: created.toISOString(),
+          expiresAt: new Date(created.getTime() + change.days * 86_400_000).toISOString(),
+        });
+        out = {
+          kind: 'rows',
+          columns: [textCol('token_name'), textCol('token_secret')],
+          rows: [[change.token, secret]],
+          statementTypeId: StatementType.DDL,
+        };
         break;
       }
       case 'removePat': {
         const before = rec.pats.length;
         rec.pats = rec.pats.filter((p) => p.name !== change.token);
-        if (rec.pats.length === before) throw new SnowflakeError('002003', '02000', `SQL compilation error:\nProgrammatic access token '${change.token}' does not exist or not authorized.`);
+        if (rec.pats.length === before)
+          throw new SnowflakeError(
+            '002003',
+            '02000',
+            `SQL compilation error:\nProgrammatic access token '${change.token}' does not exist or not authorized.`,
+          );
         break;
       }
     }
@@ -357,11 +403,30 @@ export class UserStore {
   }
 
   show(like: RegExp | null): StatementOutcome {
-    const users = [...this.users.values()].filter((u) => !like || like.test(u.name)).sort((a, b) => a.name.localeCompare(b.name));
-    const columns = ['name', 'created_on', 'login_name', 'display_name', 'type', 'comment', 'has_password', 'has_rsa_public_key', 'has_pat'].map((n) => textCol(n));
+    const users = [...this.users.values()]
+      .filter((u) => !like || like.test(u.name))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const columns = [
+      'name',
+      'created_on',
+      'login_name',
+      'display_name',
+      'type',
+      'comment',
+      'has_password',
+      'has_rsa_public_key',
+      'has_pat',
+    ].map((n) => textCol(n));
     const rows = users.map((u) => [
-      u.name, u.createdOn, u.properties.LOGIN_NAME ?? u.name, u.properties.DISPLAY_NAME ?? u.name, u.properties.TYPE ?? null, u.properties.COMMENT ?? null,
-      String(!!u.passwordHash), String(!!(u.rsaPublicKey || u.rsaPublicKey2)), String(u.pats.length > 0),
+      u.name,
+      u.createdOn,
+      u.properties.LOGIN_NAME ?? u.name,
+      u.properties.DISPLAY_NAME ?? u.name,
+      u.properties.TYPE ?? null,
+      u.properties.COMMENT ?? null,
+      String(!!u.passwordHash),
+      String(!!(u.rsaPublicKey || u.rsaPublicKey2)),
+      String(u.pats.length > 0),
     ]);
     return { kind: 'rows', columns, rows, statementTypeId: StatementType.DDL };
   }
@@ -372,7 +437,12 @@ export class UserStore {
     const secret = newSecret();
     const created = now();
     u.oauthTokens = u.oauthTokens.filter((t) => Date.parse(t.expiresAt) > created.getTime());
-    u.oauthTokens.push({ name: crypto.randomUUID(), sha256: sha256Hex(secret), createdOn: created.toISOString(), expiresAt: new Date(created.getTime() + OAUTH_TOKEN_SECONDS * 1000).toISOString() });
+    u.oauthTokens.push({
+      name: crypto.randomUUID(),
+      sha256: sha256Hex(secret),
+      createdOn: created.toISOString(),
+      expiresAt: new Date(created.getTime() + OAUTH_TOKEN_SECONDS * 1000).toISOString(),
+    });
     this.save();
     return { kind: 'rows', columns: [textCol(column)], rows: [[secret]], statementTypeId: StatementType.SELECT };
   }

@@ -7,7 +7,10 @@ import { seedTpch, tpchSchemaName, TPCH_TABLES, type TpchColumn } from '../src/t
 import { createHarness, type Harness } from './stages.harness.js';
 
 async function sfError(p: Promise<unknown>): Promise<SnowflakeError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SnowflakeError);
   return err as SnowflakeError;
 }
@@ -33,50 +36,70 @@ describe('COPY INTO (handler against DuckDB)', () => {
   afterAll(() => h.close());
 
   it('unloads to Parquet with Snowflake names, decimals kept exactly', async () => {
-    const out = await h.rows('COPY INTO @un/p1/ FROM (SELECT ID, AMOUNT, BIG, NAME, D FROM SRC) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE');
+    const out = await h.rows(
+      'COPY INTO @un/p1/ FROM (SELECT ID, AMOUNT, BIG, NAME, D FROM SRC) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE',
+    );
     expect(out).toHaveLength(1);
     expect(out[0].rows_unloaded).toBe('1000');
     expect(Number(out[0].output_bytes)).toBeGreaterThan(0);
     expect(Number(out[0].input_bytes)).toBeGreaterThan(0);
     expect(files('p1')).toEqual(['data_0_0_0.snappy.parquet']);
     const f = path.join(stageDir, 'p1', 'data_0_0_0.snappy.parquet');
-    const schema = await h.query(`SELECT name, type, logical_type FROM parquet_schema('${f}') WHERE name <> 'duckdb_schema'`);
+    const schema = await h.query(
+      `SELECT name, type, logical_type FROM parquet_schema('${f}') WHERE name <> 'duckdb_schema'`,
+    );
     expect(schema.map((r) => r.name)).toEqual(['ID', 'AMOUNT', 'BIG', 'NAME', 'D']);
     expect(String(schema[2].logical_type)).toContain('precision=38');
-    const rows = await h.query(`SELECT count(*) n, sum("AMOUNT")::VARCHAR s, max("BIG")::VARCHAR b, count("NAME") nn FROM '${f}'`);
+    const rows = await h.query(
+      `SELECT count(*) n, sum("AMOUNT")::VARCHAR s, max("BIG")::VARCHAR b, count("NAME") nn FROM '${f}'`,
+    );
     expect(rows[0]).toEqual({ n: '1000', s: '624375.00', b: '12345678901234567890123456789012346677', nn: '900' });
   });
 
   it('without HEADER, Parquet columns get generic names _COL_<i>', async () => {
-    await h.run('COPY INTO @un/p2/part FROM (SELECT ID, NAME FROM SRC) FILE_FORMAT = (TYPE = PARQUET COMPRESSION = NONE)');
+    await h.run(
+      'COPY INTO @un/p2/part FROM (SELECT ID, NAME FROM SRC) FILE_FORMAT = (TYPE = PARQUET COMPRESSION = NONE)',
+    );
     expect(files('p2')).toEqual(['part_0_0_0.parquet']);
-    const schema = await h.query(`SELECT name FROM parquet_schema('${path.join(stageDir, 'p2/part_0_0_0.parquet')}') WHERE name <> 'duckdb_schema'`);
+    const schema = await h.query(
+      `SELECT name FROM parquet_schema('${path.join(stageDir, 'p2/part_0_0_0.parquet')}') WHERE name <> 'duckdb_schema'`,
+    );
     expect(schema.map((r) => r.name)).toEqual(['_COL_0', '_COL_1']);
   });
 
   it('unloads to gzipped CSV with \\N for NULL and the requested delimiter', async () => {
-    const out = await h.rows("COPY INTO @un/c1/ FROM SRC FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = '|') HEADER = TRUE");
+    const out = await h.rows(
+      "COPY INTO @un/c1/ FROM SRC FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = '|') HEADER = TRUE",
+    );
     expect(out[0].rows_unloaded).toBe('1000');
     expect(files('c1')).toEqual(['data_0_0_0.csv.gz']);
     const f = path.join(stageDir, 'c1/data_0_0_0.csv.gz');
-    const rows = await h.query(`SELECT * FROM read_csv('${f}', delim='|', header=true, all_varchar=true, nullstr='\\N') ORDER BY "ID"::INT LIMIT 2`);
+    const rows = await h.query(
+      `SELECT * FROM read_csv('${f}', delim='|', header=true, all_varchar=true, nullstr='\\N') ORDER BY "ID"::INT LIMIT 2`,
+    );
     expect(rows[0]).toMatchObject({ ID: '0', AMOUNT: '0.00', NAME: null, D: '2024-01-01' });
     expect(rows[1]).toMatchObject({ ID: '1', AMOUNT: '1.25', NAME: 'name 1' });
     expect(Number(out[0].input_bytes)).toBeGreaterThan(Number(out[0].output_bytes));
   });
 
   it('splits an unload into several files at MAX_FILE_SIZE, and SINGLE writes exactly one named file', async () => {
-    await h.conn.run(`CREATE TABLE "DB"."PUBLIC"."WIDE" AS SELECT i AS "ID", md5(i::VARCHAR) || md5((i*7)::VARCHAR) AS "PAD" FROM range(300000) r(i)`);
-    const out = await h.rows('COPY INTO @un/m/ FROM WIDE FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) MAX_FILE_SIZE = 4000000');
+    await h.conn.run(
+      `CREATE TABLE "DB"."PUBLIC"."WIDE" AS SELECT i AS "ID", md5(i::VARCHAR) || md5((i*7)::VARCHAR) AS "PAD" FROM range(300000) r(i)`,
+    );
+    const out = await h.rows(
+      'COPY INTO @un/m/ FROM WIDE FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) MAX_FILE_SIZE = 4000000',
+    );
     const names = files('m');
     expect(names.length).toBeGreaterThan(3);
     expect(names).toContain('data_0_0_1.csv');
     expect(names.every((n) => /^data_0_0_\d+\.csv$/.test(n))).toBe(true);
-    const total = await h.query(`SELECT count(*) n, count(DISTINCT column0) d FROM read_csv('${path.join(stageDir, 'm')}/*.csv', header=false)`);
+    const total = await h.query(
+      `SELECT count(*) n, count(DISTINCT column0) d FROM read_csv('${path.join(stageDir, 'm')}/*.csv', header=false)`,
+    );
     expect(total[0]).toEqual({ n: '300000', d: '300000' });
     expect(out[0].rows_unloaded).toBe('300000');
 
-    await h.run("COPY INTO @un/s/all.csv.gz FROM WIDE SINGLE = TRUE MAX_FILE_SIZE = 100000000");
+    await h.run('COPY INTO @un/s/all.csv.gz FROM WIDE SINGLE = TRUE MAX_FILE_SIZE = 100000000');
     expect(files('s')).toEqual(['all.csv.gz']);
     const err = await sfError(h.run('COPY INTO @un/s2/one FROM WIDE SINGLE = TRUE MAX_FILE_SIZE = 1000000'));
     expect(err.message).toContain('Max file size (1000000) exceeded for unload single file mode');
@@ -92,30 +115,44 @@ describe('COPY INTO (handler against DuckDB)', () => {
     expect(out[0].rows_unloaded).toBe('1000');
   });
 
-  it('round-trips TIMESTAMP_TZ (the core\'s {utc, offset_minutes} struct) through CSV with its offset', async () => {
-    await h.conn.run(`CREATE TABLE "DB"."PUBLIC"."TZ" ("ID" INT, "T" STRUCT(utc TIMESTAMPTZ, offset_minutes SMALLINT))`);
-    await h.conn.run(`INSERT INTO "DB"."PUBLIC"."TZ" VALUES (1, __SF_TSTZ('2024-05-01 10:30:00.123456 +01:30')), (2, __SF_TSTZ('2024-05-01 23:00:00 -08:00')), (3, NULL)`);
+  it("round-trips TIMESTAMP_TZ (the core's {utc, offset_minutes} struct) through CSV with its offset", async () => {
+    await h.conn.run(
+      `CREATE TABLE "DB"."PUBLIC"."TZ" ("ID" INT, "T" STRUCT(utc TIMESTAMPTZ, offset_minutes SMALLINT))`,
+    );
+    await h.conn.run(
+      `INSERT INTO "DB"."PUBLIC"."TZ" VALUES (1, __SF_TSTZ('2024-05-01 10:30:00.123456 +01:30')), (2, __SF_TSTZ('2024-05-01 23:00:00 -08:00')), (3, NULL)`,
+    );
     await h.run('COPY INTO @un/tzrt/ FROM TZ FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)');
     const text = fs.readFileSync(path.join(stageDir, 'tzrt/data_0_0_0.csv'), 'utf8').trim().split('\n').sort();
     expect(text).toEqual(['1,2024-05-01 10:30:00.123456 +0130', '2,2024-05-01 23:00:00.000000 -0800', '3,\\N']);
     await h.conn.run(`CREATE TABLE "DB"."PUBLIC"."TZ2" AS SELECT * FROM "DB"."PUBLIC"."TZ" WHERE false`);
     await h.run('COPY INTO tz2 FROM @un/tzrt/ FILE_FORMAT = (TYPE = CSV)');
-    const back = await h.query(`SELECT count(*) n FROM (SELECT * FROM "DB"."PUBLIC"."TZ" EXCEPT SELECT * FROM "DB"."PUBLIC"."TZ2")`);
+    const back = await h.query(
+      `SELECT count(*) n FROM (SELECT * FROM "DB"."PUBLIC"."TZ" EXCEPT SELECT * FROM "DB"."PUBLIC"."TZ2")`,
+    );
     expect(back[0].n).toBe('0');
   });
 
   it('refuses to overwrite earlier unload files unless OVERWRITE = TRUE; writes no file for 0 rows', async () => {
     const err = await sfError(h.run('COPY INTO @un/p1/ FROM (SELECT ID FROM SRC) FILE_FORMAT = (TYPE = PARQUET)'));
-    expect(err.message).toBe('Files already existing at the unload destination: @un/p1/. Use overwrite option to force unloading.');
-    const out = await h.rows('COPY INTO @un/p1/ FROM (SELECT ID FROM SRC WHERE ID < 5) FILE_FORMAT = (TYPE = PARQUET) OVERWRITE = TRUE');
+    expect(err.message).toBe(
+      'Files already existing at the unload destination: @un/p1/. Use overwrite option to force unloading.',
+    );
+    const out = await h.rows(
+      'COPY INTO @un/p1/ FROM (SELECT ID FROM SRC WHERE ID < 5) FILE_FORMAT = (TYPE = PARQUET) OVERWRITE = TRUE',
+    );
     expect(out[0].rows_unloaded).toBe('5');
-    const empty = await h.rows('COPY INTO @un/none/ FROM (SELECT ID FROM SRC WHERE false) FILE_FORMAT = (TYPE = PARQUET)');
+    const empty = await h.rows(
+      'COPY INTO @un/none/ FROM (SELECT ID FROM SRC WHERE false) FILE_FORMAT = (TYPE = PARQUET)',
+    );
     expect(empty[0]).toEqual({ rows_unloaded: '0', input_bytes: '0', output_bytes: '0' });
     expect(files('none')).toEqual([]);
   });
 
   it('loads CSV into a table with casts, NULL_IF and SKIP_HEADER; history skips, FORCE reloads', async () => {
-    await h.conn.run('CREATE TABLE "DB"."PUBLIC"."TGT" ("ID" BIGINT, "AMOUNT" DECIMAL(12,2), "NAME" VARCHAR, "D" DATE)');
+    await h.conn.run(
+      'CREATE TABLE "DB"."PUBLIC"."TGT" ("ID" BIGINT, "AMOUNT" DECIMAL(12,2), "NAME" VARCHAR, "D" DATE)',
+    );
     await h.run('CREATE STAGE ld');
     const local = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-load-'));
     fs.writeFileSync(path.join(local, 'a.csv'), 'id,amount,name,d\n1,1.50,"x, y",2024-02-01\n2,NULL,,2024-02-02\n');
@@ -124,18 +161,44 @@ describe('COPY INTO (handler against DuckDB)', () => {
     const ff = "FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' NULL_IF = ('NULL'))";
     const out = await h.rows(`COPY INTO tgt FROM @ld/in/ ${ff}`);
     expect(out).toEqual([
-      { file: 'ld/in/a.csv.gz', status: 'LOADED', rows_parsed: '2', rows_loaded: '2', error_limit: '1', errors_seen: '0', first_error: null, first_error_line: null, first_error_character: null, first_error_column_name: null },
-      { file: 'ld/in/b.csv.gz', status: 'LOADED', rows_parsed: '1', rows_loaded: '1', error_limit: '1', errors_seen: '0', first_error: null, first_error_line: null, first_error_character: null, first_error_column_name: null },
+      {
+        file: 'ld/in/a.csv.gz',
+        status: 'LOADED',
+        rows_parsed: '2',
+        rows_loaded: '2',
+        error_limit: '1',
+        errors_seen: '0',
+        first_error: null,
+        first_error_line: null,
+        first_error_character: null,
+        first_error_column_name: null,
+      },
+      {
+        file: 'ld/in/b.csv.gz',
+        status: 'LOADED',
+        rows_parsed: '1',
+        rows_loaded: '1',
+        error_limit: '1',
+        errors_seen: '0',
+        first_error: null,
+        first_error_line: null,
+        first_error_character: null,
+        first_error_column_name: null,
+      },
     ]);
     expect(h.touched).toContain('DB.PUBLIC.TGT');
-    const rows = await h.query('SELECT "ID"::VARCHAR id, "AMOUNT"::VARCHAR amount, "NAME" AS name, "D"::VARCHAR d FROM "DB"."PUBLIC"."TGT" ORDER BY 1');
+    const rows = await h.query(
+      'SELECT "ID"::VARCHAR id, "AMOUNT"::VARCHAR amount, "NAME" AS name, "D"::VARCHAR d FROM "DB"."PUBLIC"."TGT" ORDER BY 1',
+    );
     expect(rows).toEqual([
       { id: '1', amount: '1.50', name: 'x, y', d: '2024-02-01' },
       { id: '2', amount: null, name: null, d: '2024-02-02' },
       { id: '3', amount: '3.25', name: 'z', d: '2024-02-03' },
     ]);
 
-    expect(await h.rows(`COPY INTO tgt FROM @ld/in/ ${ff}`)).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+    expect(await h.rows(`COPY INTO tgt FROM @ld/in/ ${ff}`)).toEqual([
+      { status: 'Copy executed with 0 files processed.' },
+    ]);
     const forced = await h.rows(`COPY INTO tgt FROM @ld/in/ FILES = ('b.csv.gz') ${ff} FORCE = TRUE`);
     expect(forced.map((r) => r.file)).toEqual(['ld/in/b.csv.gz']);
     expect((await h.query('SELECT count(*) n FROM "DB"."PUBLIC"."TGT"'))[0].n).toBe('4');
@@ -156,14 +219,22 @@ describe('COPY INTO (handler against DuckDB)', () => {
   });
 
   it('loads Parquet by column name (case-insensitive) and PURGE removes the loaded files', async () => {
-    await h.run('COPY INTO @un/rt/ FROM (SELECT ID, AMOUNT, NAME, D FROM SRC) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE MAX_FILE_SIZE = 5000');
-    await h.conn.run('CREATE TABLE "DB"."PUBLIC"."BACK" ("name" VARCHAR, "ID" DECIMAL(38,0), "AMOUNT" DECIMAL(38,2), "EXTRA" INT)');
+    await h.run(
+      'COPY INTO @un/rt/ FROM (SELECT ID, AMOUNT, NAME, D FROM SRC) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE MAX_FILE_SIZE = 5000',
+    );
+    await h.conn.run(
+      'CREATE TABLE "DB"."PUBLIC"."BACK" ("name" VARCHAR, "ID" DECIMAL(38,0), "AMOUNT" DECIMAL(38,2), "EXTRA" INT)',
+    );
     const refused = await sfError(h.run('COPY INTO back FROM @un/rt/ FILE_FORMAT = (TYPE = PARQUET)'));
     expect(refused.code).toBe('002019');
-    const out = await h.rows('COPY INTO back FROM @un/rt/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE PURGE = TRUE');
+    const out = await h.rows(
+      'COPY INTO back FROM @un/rt/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE PURGE = TRUE',
+    );
     expect(out.reduce((s, r) => s + Number(r.rows_loaded), 0)).toBe(1000);
     expect(out.every((r) => r.status === 'LOADED')).toBe(true);
-    const rows = await h.query('SELECT count(*) n, sum("AMOUNT")::VARCHAR s, count("name") nn, count("EXTRA") extra FROM "DB"."PUBLIC"."BACK"');
+    const rows = await h.query(
+      'SELECT count(*) n, sum("AMOUNT")::VARCHAR s, count("name") nn, count("EXTRA") extra FROM "DB"."PUBLIC"."BACK"',
+    );
     expect(rows[0]).toEqual({ n: '1000', s: '624375.00', nn: '900', extra: '0' });
     expect(files('rt')).toEqual([]);
   });
@@ -192,7 +263,11 @@ describe('COPY INTO (handler against DuckDB)', () => {
     const types = await h.query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns
       WHERE table_catalog = 'SNOWFLAKE_SAMPLE_DATA' AND table_name = 'LINEITEM' ORDER BY ordinal_position`);
     expect(types.slice(0, 5).map((t) => `${t.column_name} ${t.data_type} ${t.is_nullable}`)).toEqual([
-      'L_ORDERKEY DECIMAL(38,0) NO', 'L_PARTKEY DECIMAL(38,0) NO', 'L_SUPPKEY DECIMAL(38,0) NO', 'L_LINENUMBER DECIMAL(38,0) NO', 'L_QUANTITY DECIMAL(12,2) NO',
+      'L_ORDERKEY DECIMAL(38,0) NO',
+      'L_PARTKEY DECIMAL(38,0) NO',
+      'L_SUPPKEY DECIMAL(38,0) NO',
+      'L_LINENUMBER DECIMAL(38,0) NO',
+      'L_QUANTITY DECIMAL(12,2) NO',
     ]);
     expect(types.find((t) => t.column_name === 'L_SHIPDATE')?.data_type).toBe('DATE');
     const second = await seedTpch(h.conn, opts);

@@ -17,7 +17,10 @@ describe('load history follows the table object', () => {
     conn = await connect(emu);
     await exec(conn, 'create database lhdb');
     await exec(conn, 'create stage lh');
-    await exec(conn, `copy into @lh/files/ from (select seq4() as id from table(generator(rowcount => 3))) file_format = (type = csv)`);
+    await exec(
+      conn,
+      `copy into @lh/files/ from (select seq4() as id from table(generator(rowcount => 3))) file_format = (type = csv)`,
+    );
   });
   afterAll(async () => {
     await destroy(conn);

@@ -21,8 +21,13 @@ describe('large results', () => {
   });
 
   it('keeps 38-digit integers exact and duplicate column names through chunks', async () => {
-    const rows = await exec(conn, `select seq4() * 1000000000000000000000000000000000 + 7 as big, seq4() as a, seq4() as a
-      from table(generator(rowcount => 45000)) order by 2`, undefined, { fetchAsString: ['Number'] });
+    const rows = await exec(
+      conn,
+      `select seq4() * 1000000000000000000000000000000000 + 7 as big, seq4() as a, seq4() as a
+      from table(generator(rowcount => 45000)) order by 2`,
+      undefined,
+      { fetchAsString: ['Number'] },
+    );
     expect(rows.length).toBe(45000);
     expect(rows[44999].BIG).toBe('44999000000000000000000000000000000007');
     expect(Object.keys(rows[0])).toEqual(['BIG', 'A', 'A_2'].slice(0, Object.keys(rows[0]).length));
@@ -32,7 +37,10 @@ describe('large results', () => {
   it('reads its own uncommitted rows inside a transaction, and removes the spool files', async () => {
     await exec(conn, 'create table big (id int, tz timestamp_tz)');
     await exec(conn, 'begin');
-    await exec(conn, `insert into big select seq4(), '2024-01-01 00:00:00 +01:00' from table(generator(rowcount => 30000))`);
+    await exec(
+      conn,
+      `insert into big select seq4(), '2024-01-01 00:00:00 +01:00' from table(generator(rowcount => 30000))`,
+    );
     const rows = await exec(conn, 'select id, tz from big order by id');
     expect(rows.length).toBe(30000);
     expect(Number(rows[29999].ID)).toBe(29999);

@@ -16,10 +16,13 @@ describe('timestamps with time zones', () => {
     conn = await connect(emu);
     await exec(conn, 'create database tsdb');
     await exec(conn, 'create table t (id int, tz timestamp_tz, ltz timestamp_ltz, ntz timestamp_ntz)');
-    await exec(conn, `insert into t values
+    await exec(
+      conn,
+      `insert into t values
       (1, '2024-01-01 10:00:00 +05:45'::timestamp_tz, '2024-06-01 12:00:00 +00:00'::timestamp_ltz, '2024-01-01 10:00:00'::timestamp_ntz),
       (2, '2024-01-01 04:15:00 +00:00'::timestamp_tz, '2024-06-01 14:00:00 +02:00'::timestamp_ltz, '2024-01-01 04:15:00'),
-      (3, '2024-01-01 00:00:00 -08:00', '2024-06-02 00:00:00', null)`);
+      (3, '2024-01-01 00:00:00 -08:00', '2024-06-02 00:00:00', null)`,
+    );
   });
   afterAll(async () => {
     await destroy(conn);
@@ -41,10 +44,13 @@ describe('timestamps with time zones', () => {
   });
 
   it('CONVERT_TIMEZONE(UTC, tz) is TIMESTAMP_TZ at +00:00; ::TIMESTAMP_NTZ keeps the wall clock', async () => {
-    const rows = await exec(conn, `select convert_timezone('UTC', tz) as u, convert_timezone('UTC', ltz) as lu,
+    const rows = await exec(
+      conn,
+      `select convert_timezone('UTC', tz) as u, convert_timezone('UTC', ltz) as lu,
         tz::timestamp_ntz as n, convert_timezone('UTC', tz)::timestamp_ntz as un, convert_timezone('UTC', ltz)::timestamp_ntz as lun,
         tz::timestamp_ltz as l, to_varchar(tz::date) as d, convert_timezone('Asia/Kathmandu', ltz) as k
-      from t where id = 1`);
+      from t where id = 1`,
+    );
     const r = rows[0];
     expect(str(r.U)).toBe('2024-01-01 04:15:00.000 +0000');
     expect(str(r.LU)).toBe('2024-06-01 12:00:00.000 +0000');
@@ -57,16 +63,23 @@ describe('timestamps with time zones', () => {
   });
 
   it('compares TZ with TZ/LTZ/NTZ values and literals by instant', async () => {
-    const ids = async (where: string) => (await exec(conn, `select id from t where ${where} order by id`)).map((r) => Number(r.ID));
+    const ids = async (where: string) =>
+      (await exec(conn, `select id from t where ${where} order by id`)).map((r) => Number(r.ID));
     // Rows 1 and 2 are the same instant with different offsets.
     expect(await ids(`tz = '2024-01-01 04:15:00.000000 +00:00'::timestamp_tz`)).toEqual([1, 2]);
     expect(await ids(`tz > '2024-01-01 04:15:00 +00:00'::timestamp_tz`)).toEqual([3]);
-    expect(await ids(`tz >= '2024-01-01 04:15:00 +00:00'::timestamp_tz and (tz > '2024-01-01 04:15:00 +00:00'::timestamp_tz or (tz = '2024-01-01 04:15:00 +00:00'::timestamp_tz and id > 1))`)).toEqual([2, 3]);
+    expect(
+      await ids(
+        `tz >= '2024-01-01 04:15:00 +00:00'::timestamp_tz and (tz > '2024-01-01 04:15:00 +00:00'::timestamp_tz or (tz = '2024-01-01 04:15:00 +00:00'::timestamp_tz and id > 1))`,
+      ),
+    ).toEqual([2, 3]);
     expect(await ids(`tz = '2024-01-01 04:15:00'`)).toEqual([1, 2]);
     expect(await ids(`ltz >= '2024-06-01 14:00:00 +02:00'::timestamp_tz`)).toEqual([1, 2, 3]);
     expect(await ids(`ltz > '2024-06-01 12:00:00 +00:00'::timestamp_tz`)).toEqual([3]);
     expect(await ids(`tz = ntz`)).toEqual([2]);
-    expect(await ids(`tz between '2024-01-01 04:00:00 +00:00'::timestamp_tz and '2024-01-01 05:00:00 +00:00'::timestamp_tz`)).toEqual([1, 2]);
+    expect(
+      await ids(`tz between '2024-01-01 04:00:00 +00:00'::timestamp_tz and '2024-01-01 05:00:00 +00:00'::timestamp_tz`),
+    ).toEqual([1, 2]);
     expect(await ids(`ntz >= '2024-01-01 10:00:00.000000'::timestamp_ntz`)).toEqual([1]);
     const ordered = await exec(conn, 'select id from t order by tz desc, id');
     expect(ordered.map((r) => Number(r.ID))).toEqual([3, 1, 2]);
@@ -79,21 +92,29 @@ describe('timestamps with time zones', () => {
     let rows = await exec(conn, 'select tz, ltz from m');
     expect(str(rows[0].TZ)).toBe('2024-03-01 09:30:00.000 +0530');
     expect((rows[0].LTZ as Date).getTime()).toBe(Date.UTC(2024, 2, 1, 4));
-    await exec(conn, `merge into m using (select id, tz, ltz from t) s on m.id = s.id
+    await exec(
+      conn,
+      `merge into m using (select id, tz, ltz from t) s on m.id = s.id
       when matched then update set tz = s.tz, ltz = s.tz
-      when not matched then insert (id, tz, ltz) values (s.id, s.ltz, '2024-01-01 00:00:00 -01:00')`);
+      when not matched then insert (id, tz, ltz) values (s.id, s.ltz, '2024-01-01 00:00:00 -01:00')`,
+    );
     rows = await exec(conn, 'select id, tz, ltz from m order by id');
     expect(str(rows[0].TZ)).toBe('2024-01-01 10:00:00.000 +0545');
     expect((rows[0].LTZ as Date).getTime()).toBe(Date.UTC(2024, 0, 1, 4, 15));
     expect(str(rows[1].TZ)).toBe('2024-06-01 12:00:00.000 +0000');
     expect((rows[1].LTZ as Date).getTime()).toBe(Date.UTC(2024, 0, 1, 1));
-    await exec(conn, `update m set tz = convert_timezone('UTC', tz) where tz = '2024-01-01 04:15:00 +00:00'::timestamp_tz`);
+    await exec(
+      conn,
+      `update m set tz = convert_timezone('UTC', tz) where tz = '2024-01-01 04:15:00 +00:00'::timestamp_tz`,
+    );
     rows = await exec(conn, 'select tz from m where id = 1');
     expect(str(rows[0].TZ)).toBe('2024-01-01 04:15:00.000 +0000');
   });
 
   it('TO_VARCHAR / TO_CHAR with Snowflake format elements on TIME, DATE and TIMESTAMP_*', async () => {
-    const rows = await exec(conn, `select
+    const rows = await exec(
+      conn,
+      `select
         to_varchar('23:59:58.123456'::time, 'HH24:MI:SS.FF9') as t9,
         to_char('07:08:09.5'::time, 'HH24:MI:SS.FF3') as t3,
         to_varchar('07:08:09'::time, 'HH12:MI AM') as t12,
@@ -103,11 +124,20 @@ describe('timestamps with time zones', () => {
         to_varchar(tz, 'YYYY-MM-DD HH24:MI:SS TZH:TZM') as z,
         to_varchar(ltz, 'YYYY-MM-DD"T"HH24:MI:SS.FFTZHTZM') as l,
         to_varchar(tz) as zd, tz::varchar as zc, to_varchar(null::time, 'HH24') as nul
-      from t where id = 1`);
+      from t where id = 1`,
+    );
     expect(rows[0]).toEqual({
-      T9: '23:59:58.123456000', T3: '07:08:09.500', T12: '07:08 AM', D: '2024-02-29', D2: '29/02/24 day',
-      N: '2024-01-01 10:00:00.000000', Z: '2024-01-01 10:00:00 +05:45', L: '2024-06-01T12:00:00.000000000+0000',
-      ZD: '2024-01-01 10:00:00.000 +0545', ZC: '2024-01-01 10:00:00.000 +0545', NUL: null,
+      T9: '23:59:58.123456000',
+      T3: '07:08:09.500',
+      T12: '07:08 AM',
+      D: '2024-02-29',
+      D2: '29/02/24 day',
+      N: '2024-01-01 10:00:00.000000',
+      Z: '2024-01-01 10:00:00 +05:45',
+      L: '2024-06-01T12:00:00.000000000+0000',
+      ZD: '2024-01-01 10:00:00.000 +0545',
+      ZC: '2024-01-01 10:00:00.000 +0545',
+      NUL: null,
     });
   });
 

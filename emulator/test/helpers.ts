@@ -32,7 +32,13 @@ export type Conn = snowflake.Connection;
 
 /** Opens a driver connection (database/schema optional, as in the login request); rejects with the driver's login error. */
 export async function connect(emu: RunningEmulator, extra: Partial<snowflake.ConnectionOptions> = {}): Promise<Conn> {
-  const conn = snowflake.createConnection({ account: 'floe', username: TEST_USER.name, password: TEST_USER.password, accessUrl: emu.url, ...extra });
+  const conn = snowflake.createConnection({
+    account: 'floe',
+    username: TEST_USER.name,
+    password: TEST_USER.password,
+    accessUrl: emu.url,
+    ...extra,
+  });
   await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
   return conn;
 }
@@ -55,7 +61,11 @@ export function exec<T = Record<string, unknown>>(
 }
 
 /** Runs one statement and returns the driver's error (fails the test when it succeeds). */
-export async function execError(conn: Conn, sqlText: string, binds?: snowflake.Binds): Promise<snowflake.SnowflakeError & { sqlState?: string }> {
+export async function execError(
+  conn: Conn,
+  sqlText: string,
+  binds?: snowflake.Binds,
+): Promise<snowflake.SnowflakeError & { sqlState?: string }> {
   try {
     await exec(conn, sqlText, binds);
   } catch (e) {

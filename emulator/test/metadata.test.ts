@@ -8,9 +8,12 @@ describe('metadata', () => {
     emu = await startTestEmulator();
     conn = await connect(emu);
     await exec(conn, 'create database meta');
-    await exec(conn, `create table meta.public.items (id number(38,0) not null, price number(12,2), name varchar(44), f float,
-      b binary, ok boolean, d date, t time, ntz timestamp_ntz, ltz timestamp_ltz, tz timestamp_tz, v variant, o object, a array)`);
-    await exec(conn, 'insert into meta.public.items (id, name) values (1, \'x\'), (2, \'y\')');
+    await exec(
+      conn,
+      `create table meta.public.items (id number(38,0) not null, price number(12,2), name varchar(44), f float,
+      b binary, ok boolean, d date, t time, ntz timestamp_ntz, ltz timestamp_ltz, tz timestamp_tz, v variant, o object, a array)`,
+    );
+    await exec(conn, "insert into meta.public.items (id, name) values (1, 'x'), (2, 'y')");
   });
   afterAll(async () => {
     await destroy(conn);
@@ -24,7 +27,13 @@ describe('metadata', () => {
     expect(schemas.map((r) => r.name)).toEqual(['INFORMATION_SCHEMA', 'PUBLIC']);
     const tables = await exec(conn, 'show tables in schema meta.public');
     expect(tables).toHaveLength(1);
-    expect(tables[0]).toMatchObject({ name: 'ITEMS', database_name: 'META', schema_name: 'PUBLIC', kind: 'TABLE', rows: 2 });
+    expect(tables[0]).toMatchObject({
+      name: 'ITEMS',
+      database_name: 'META',
+      schema_name: 'PUBLIC',
+      kind: 'TABLE',
+      rows: 2,
+    });
     expect(Number(tables[0].bytes)).toBeGreaterThan(0);
   });
 
@@ -38,10 +47,34 @@ describe('metadata', () => {
   });
 
   it('INFORMATION_SCHEMA.COLUMNS has Snowflake data types', async () => {
-    const rows = await exec(conn, `select column_name, data_type, numeric_precision, numeric_scale, character_maximum_length, is_nullable, ordinal_position
-      from meta.information_schema.columns where table_name = 'ITEMS' order by ordinal_position`);
-    expect(rows.map((r) => r.DATA_TYPE)).toEqual(['NUMBER', 'NUMBER', 'TEXT', 'FLOAT', 'BINARY', 'BOOLEAN', 'DATE', 'TIME', 'TIMESTAMP_NTZ', 'TIMESTAMP_LTZ', 'TIMESTAMP_TZ', 'VARIANT', 'OBJECT', 'ARRAY']);
-    expect(rows[1]).toMatchObject({ COLUMN_NAME: 'PRICE', NUMERIC_PRECISION: 12, NUMERIC_SCALE: 2, IS_NULLABLE: 'YES', ORDINAL_POSITION: 2 });
+    const rows = await exec(
+      conn,
+      `select column_name, data_type, numeric_precision, numeric_scale, character_maximum_length, is_nullable, ordinal_position
+      from meta.information_schema.columns where table_name = 'ITEMS' order by ordinal_position`,
+    );
+    expect(rows.map((r) => r.DATA_TYPE)).toEqual([
+      'NUMBER',
+      'NUMBER',
+      'TEXT',
+      'FLOAT',
+      'BINARY',
+      'BOOLEAN',
+      'DATE',
+      'TIME',
+      'TIMESTAMP_NTZ',
+      'TIMESTAMP_LTZ',
+      'TIMESTAMP_TZ',
+      'VARIANT',
+      'OBJECT',
+      'ARRAY',
+    ]);
+    expect(rows[1]).toMatchObject({
+      COLUMN_NAME: 'PRICE',
+      NUMERIC_PRECISION: 12,
+      NUMERIC_SCALE: 2,
+      IS_NULLABLE: 'YES',
+      ORDINAL_POSITION: 2,
+    });
     expect(rows[0].IS_NULLABLE).toBe('NO');
     expect(rows[2].CHARACTER_MAXIMUM_LENGTH).toBe(44);
   });
@@ -64,7 +97,10 @@ describe('metadata', () => {
     emu = await startTestEmulator({ dataDir });
     conn = await connect(emu, { database: 'meta' });
     expect(await exec(conn, 'select count(*) as n from items')).toEqual([{ N: 2 }]);
-    const rows = await exec(conn, "select character_maximum_length as l from information_schema.columns where column_name = 'NAME'");
+    const rows = await exec(
+      conn,
+      "select character_maximum_length as l from information_schema.columns where column_name = 'NAME'",
+    );
     expect(rows).toEqual([{ L: 44 }]);
   });
 });

@@ -14,7 +14,7 @@ describe('protocol', () => {
   });
 
   it('logs in and answers a SELECT with Snowflake column names', async () => {
-    const rows = await exec(conn, 'select 1 as one, count(*), \'x\' || \'y\' as xy from (select 1)');
+    const rows = await exec(conn, "select 1 as one, count(*), 'x' || 'y' as xy from (select 1)");
     expect(rows).toEqual([{ ONE: 1, 'COUNT(*)': 1, XY: 'xy' }]);
   });
 
@@ -51,14 +51,21 @@ describe('large results, abort, async', () => {
   });
 
   it('streams 300k rows through lazily produced chunks', async () => {
-    const stmt = conn.execute({ sqlText: 'select seq4() as n, to_varchar(seq4()) as s from table(generator(rowcount => 300000)) order by n', streamResult: true });
+    const stmt = conn.execute({
+      sqlText: 'select seq4() as n, to_varchar(seq4()) as s from table(generator(rowcount => 300000)) order by n',
+      streamResult: true,
+    });
     let count = 0;
     let last: Record<string, unknown> | null = null;
     await new Promise<void>((resolve, reject) => {
-      stmt.streamRows().on('data', (row: Record<string, unknown>) => {
-        count++;
-        last = row;
-      }).on('error', reject).on('end', () => resolve());
+      stmt
+        .streamRows()
+        .on('data', (row: Record<string, unknown>) => {
+          count++;
+          last = row;
+        })
+        .on('error', reject)
+        .on('end', () => resolve());
     });
     expect(count).toBe(300000);
     expect(last).toEqual({ N: 299999, S: '299999' });
@@ -82,13 +89,21 @@ describe('large results, abort, async', () => {
 
   it('runs asyncExec queries and serves their status and result', async () => {
     const queryId = await new Promise<string>((resolve, reject) => {
-      conn.execute({ sqlText: 'select 42 as answer', asyncExec: true, complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())) });
+      conn.execute({
+        sqlText: 'select 42 as answer',
+        asyncExec: true,
+        complete: (err, stmt) => (err ? reject(err) : resolve(stmt.getQueryId())),
+      });
     });
     expect(queryId).toMatch(/^[0-9a-f-]{36}$/);
     const stmt = await conn.getResultsFromQueryId({ queryId });
     const rows = await new Promise<unknown[]>((resolve, reject) => {
       const out: unknown[] = [];
-      stmt.streamRows().on('data', (r: unknown) => out.push(r)).on('error', reject).on('end', () => resolve(out));
+      stmt
+        .streamRows()
+        .on('data', (r: unknown) => out.push(r))
+        .on('error', reject)
+        .on('end', () => resolve(out));
     });
     expect(rows).toEqual([{ ANSWER: 42 }]);
     expect(await conn.getQueryStatus(queryId)).toBe('SUCCESS');

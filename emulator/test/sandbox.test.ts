@@ -22,7 +22,13 @@ const UNSUPPORTED = '002040';
 const DOES_NOT_EXIST = '002003';
 const STATEMENT_COUNT = '000008';
 
-const SQLSTATE: Record<string, string> = { [SYNTAX]: '42000', [UNKNOWN_FUNCTION]: '42601', [UNSUPPORTED]: '0A000', [DOES_NOT_EXIST]: '02000', [STATEMENT_COUNT]: '0A000' };
+const SQLSTATE: Record<string, string> = {
+  [SYNTAX]: '42000',
+  [UNKNOWN_FUNCTION]: '42601',
+  [UNSUPPORTED]: '0A000',
+  [DOES_NOT_EXIST]: '02000',
+  [STATEMENT_COUNT]: '0A000',
+};
 
 let emu: TestEmulator;
 let conn: Conn;
@@ -150,7 +156,10 @@ describe('emulator sandbox: relations', () => {
     await refused(`SELECT * FROM T WHERE A IN (FROM '${staged}')`, SYNTAX);
     await refused(`SELECT * FROM @~/in/staged.csv`, UNSUPPORTED);
     // CTE names are in scope only where DuckDB binds them: elsewhere they are table names.
-    await refused(`SELECT * FROM (WITH "${staged}" AS (SELECT 1 AS A) SELECT A FROM "${staged}") AS X, "${staged}"`, DOES_NOT_EXIST);
+    await refused(
+      `SELECT * FROM (WITH "${staged}" AS (SELECT 1 AS A) SELECT A FROM "${staged}") AS X, "${staged}"`,
+      DOES_NOT_EXIST,
+    );
     await refused(`WITH "${staged}" AS (SELECT * FROM "${staged}") SELECT * FROM "${staged}"`, DOES_NOT_EXIST);
     await refused(`WITH a AS (SELECT * FROM "${staged}"), "${staged}" AS (SELECT 1) SELECT * FROM a`, DOES_NOT_EXIST);
     await refused(`SELECT 'x'::VARCHAR((SELECT COUNT(*) FROM '${staged}'))`, SYNTAX);
@@ -258,13 +267,32 @@ describe('emulator sandbox: what still works', () => {
   it('runs Snowflake queries whose syntax looks like the refused constructs', async () => {
     expect(await exec(conn, `SELECT COUNT(*) AS N FROM TABLE(GENERATOR(ROWCOUNT => 3))`)).toEqual([{ N: 3 }]);
     expect(await exec(conn, `WITH c (X) AS (SELECT A FROM T) SELECT X FROM c`)).toEqual([{ X: 1 }]);
-    expect(await exec(conn, `WITH RECURSIVE r AS (SELECT 1 AS N UNION ALL SELECT N + 1 FROM r WHERE N < 3) SELECT COUNT(*) AS C FROM r`)).toEqual([{ C: 3 }]);
-    expect(await exec(conn, `SELECT t1.A FROM T t1 JOIN T t2 USING (A) WHERE EXTRACT(YEAR FROM TO_DATE('2024-05-01')) = 2024`)).toEqual([{ A: 1 }]);
-    expect(await exec(conn, `SELECT CAST(A AS NUMBER(10,2)) AS D, B::VARCHAR(10) AS S, TRIM(' x ') AS TR, REPEAT('a', 2) AS R FROM T`)).toEqual([{ D: 1, S: 'one', TR: 'x', R: 'aa' }]);
+    expect(
+      await exec(
+        conn,
+        `WITH RECURSIVE r AS (SELECT 1 AS N UNION ALL SELECT N + 1 FROM r WHERE N < 3) SELECT COUNT(*) AS C FROM r`,
+      ),
+    ).toEqual([{ C: 3 }]);
+    expect(
+      await exec(
+        conn,
+        `SELECT t1.A FROM T t1 JOIN T t2 USING (A) WHERE EXTRACT(YEAR FROM TO_DATE('2024-05-01')) = 2024`,
+      ),
+    ).toEqual([{ A: 1 }]);
+    expect(
+      await exec(
+        conn,
+        `SELECT CAST(A AS NUMBER(10,2)) AS D, B::VARCHAR(10) AS S, TRIM(' x ') AS TR, REPEAT('a', 2) AS R FROM T`,
+      ),
+    ).toEqual([{ D: 1, S: 'one', TR: 'x', R: 'aa' }]);
     expect(await exec(conn, `SELECT V.K FROM (SELECT 7) AS V(K)`)).toEqual([{ K: 7 }]);
-    expect(await exec(conn, `SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'T'`)).toEqual([{ TABLE_NAME: 'T' }]);
+    expect(await exec(conn, `SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'T'`)).toEqual([
+      { TABLE_NAME: 'T' },
+    ]);
     expect(await exec(conn, `SELECT 'FROM ''x.csv''' AS S`)).toEqual([{ S: "FROM 'x.csv'" }]);
-    expect(await exec(conn, `SELECT A FROM T WHERE B IS DISTINCT FROM 'two' AND A IS NOT DISTINCT FROM 1`)).toEqual([{ A: 1 }]);
+    expect(await exec(conn, `SELECT A FROM T WHERE B IS DISTINCT FROM 'two' AND A IS NOT DISTINCT FROM 1`)).toEqual([
+      { A: 1 },
+    ]);
     await exec(conn, `ALTER SESSION SET TIMEZONE = 'UTC'`);
   });
 
@@ -276,8 +304,14 @@ describe('emulator sandbox: what still works', () => {
       await exec(conn, `PUT file://${local} @~/load AUTO_COMPRESS=FALSE`);
       await exec(conn, 'CREATE TABLE L (A INT, B VARCHAR)');
       await exec(conn, `COPY INTO L FROM @~/load FILE_FORMAT = (TYPE = CSV)`);
-      expect(await exec(conn, 'SELECT A, B FROM L ORDER BY A')).toEqual([{ A: 2, B: 'two' }, { A: 3, B: 'three' }]);
-      await exec(conn, `COPY INTO @~/unload/l FROM (SELECT A, B FROM L WHERE A > 2) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)`);
+      expect(await exec(conn, 'SELECT A, B FROM L ORDER BY A')).toEqual([
+        { A: 2, B: 'two' },
+        { A: 3, B: 'three' },
+      ]);
+      await exec(
+        conn,
+        `COPY INTO @~/unload/l FROM (SELECT A, B FROM L WHERE A > 2) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)`,
+      );
       await exec(conn, `GET @~/unload/ file://${download}`);
       const files = fs.readdirSync(download);
       expect(files.length).toBe(1);
@@ -296,20 +330,33 @@ describe('emulator sandbox: the DuckDB instance and the data directory', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sandbox-catalog-'));
     const catalog = await Catalog.open(dataDir);
     const conn = await catalog.connect();
-    const error = async (sql: string) => conn.run(sql).then(() => 'ran', (e: Error) => e.message);
+    const error = async (sql: string) =>
+      conn.run(sql).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
     try {
       expect(await error(`SELECT * FROM read_text('${secretText}')`)).toMatch(/Permission Error/);
       expect(await error(`COPY (SELECT 1) TO '${path.join(hostDir, 'raw.csv')}'`)).toMatch(/Permission Error/);
       expect(await error(`ATTACH '${path.join(hostDir, 'raw.duckdb')}' AS RAW`)).toMatch(/Permission Error/);
-      expect(await error(`ATTACH '${path.join(dataDir, 'databases', '..', '..', 'raw2.duckdb')}' AS RAW2`)).toMatch(/Permission Error/);
+      expect(await error(`ATTACH '${path.join(dataDir, 'databases', '..', '..', 'raw2.duckdb')}' AS RAW2`)).toMatch(
+        /Permission Error/,
+      );
       expect(await error('LOAD httpfs')).toMatch(/Permission Error|disabled/);
       expect(await error(`SELECT * FROM 'http://127.0.0.1:9/x.csv'`)).toMatch(/Permission Error/);
-      for (const setting of ['enable_external_access = true', 'lock_configuration = false', 'autoload_known_extensions = true', `allowed_directories = ['/']`]) {
+      for (const setting of [
+        'enable_external_access = true',
+        'lock_configuration = false',
+        'autoload_known_extensions = true',
+        `allowed_directories = ['/']`,
+      ]) {
         expect(await error(`SET ${setting}`)).toMatch(/locked/);
       }
       // The emulator's own work inside the data directory goes on.
       expect(await error(`COPY (SELECT 1 AS A) TO '${path.join(dataDir, 'stages', 'ok.csv')}'`)).toBe('ran');
-      expect((await conn.runAndReadAll(`SELECT A FROM read_csv('${path.join(dataDir, 'stages', 'ok.csv')}')`)).getRowsJS()).toEqual([[1n]]);
+      expect(
+        (await conn.runAndReadAll(`SELECT A FROM read_csv('${path.join(dataDir, 'stages', 'ok.csv')}')`)).getRowsJS(),
+      ).toEqual([[1n]]);
       expect((await conn.runAndReadAll(`SELECT current_setting('TimeZone')`)).getRowsJS()).toEqual([['UTC']]);
       expect(filesUnder(hostDir)).toEqual(['secret.csv', 'secret.txt']);
     } finally {
@@ -326,7 +373,11 @@ describe('emulator sandbox: the DuckDB instance and the data directory', () => {
       const first = await Catalog.open(dataDir);
       for (const name of names) await first.createDatabase(name, { ifNotExists: false, orReplace: false });
       await first.close();
-      expect(filesUnder(dataDir).filter((f) => f.endsWith('.duckdb')).every((f) => path.dirname(f) === 'databases')).toBe(true);
+      expect(
+        filesUnder(dataDir)
+          .filter((f) => f.endsWith('.duckdb'))
+          .every((f) => path.dirname(f) === 'databases'),
+      ).toBe(true);
       const second = await Catalog.open(dataDir);
       expect(second.databaseNames()).toEqual([...names].sort());
       for (const name of names) await second.dropDatabase(name, false);
@@ -341,14 +392,29 @@ describe('emulator sandbox: the DuckDB instance and the data directory', () => {
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
     try {
-      const rows = (await c.runAndReadAll(`SELECT upper(function_name), list(DISTINCT function_type) FROM duckdb_functions() GROUP BY 1`)).getRowsJS();
+      const rows = (
+        await c.runAndReadAll(
+          `SELECT upper(function_name), list(DISTINCT function_type) FROM duckdb_functions() GROUP BY 1`,
+        )
+      ).getRowsJS();
       const kinds = new Map(rows.map(([name, types]) => [String(name), (types as unknown[]).map(String)]));
       // DuckDB parses these as syntax (no catalog function), as Snowflake does.
-      const syntax = new Set(['COALESCE', 'GROUPING', 'GROUPING_ID', 'PERCENTILE_CONT', 'PERCENTILE_DISC', 'CURRENT_TIME']);
+      const syntax = new Set([
+        'COALESCE',
+        'GROUPING',
+        'GROUPING_ID',
+        'PERCENTILE_CONT',
+        'PERCENTILE_DISC',
+        'CURRENT_TIME',
+      ]);
       for (const name of SNOWFLAKE_BUILTINS) {
         const types = kinds.get(name);
         if (types === undefined) expect(syntax.has(name), name).toBe(true);
-        else expect(types.some((t) => t !== 'table' && t !== 'table_macro'), name).toBe(true);
+        else
+          expect(
+            types.some((t) => t !== 'table' && t !== 'table_macro'),
+            name,
+          ).toBe(true);
       }
     } finally {
       c.closeSync();

@@ -31,20 +31,29 @@ describe('DDL, DML and queries', () => {
     const rows = Array.from({ length: 500 }, (_, i) => [i, `l${i}`]);
     const res = await exec(conn, 'insert into sqldb.work.arr (id, label) values (?, ?)', rows);
     expect(res[0]['number of rows inserted']).toBe(500);
-    expect(await exec(conn, 'select count(*) as n, max(label) as m from sqldb.work.arr')).toEqual([{ N: 500, M: 'l99' }]);
+    expect(await exec(conn, 'select count(*) as n, max(label) as m from sqldb.work.arr')).toEqual([
+      { N: 500, M: 'l99' },
+    ]);
   });
 
   it('MERGE reports inserted/updated/deleted counts', async () => {
     await exec(conn, 'use schema sqldb.work');
     await exec(conn, 'create or replace table tgt (id int, v int)');
     await exec(conn, 'insert into tgt values (1, 10), (2, 20), (3, 30)');
-    const res = await exec(conn, `merge into tgt using (select 1 as id, 11 as v union all select 3, null union all select 4, 40) s
+    const res = await exec(
+      conn,
+      `merge into tgt using (select 1 as id, 11 as v union all select 3, null union all select 4, 40) s
       on tgt.id = s.id
       when matched and s.v is null then delete
       when matched then update set v = s.v
-      when not matched then insert (id, v) values (s.id, s.v)`);
+      when not matched then insert (id, v) values (s.id, s.v)`,
+    );
     expect(res).toEqual([{ 'number of rows inserted': 1, 'number of rows updated': 1, 'number of rows deleted': 1 }]);
-    expect(await exec(conn, 'select id, v from tgt order by id')).toEqual([{ ID: 1, V: 11 }, { ID: 2, V: 20 }, { ID: 4, V: 40 }]);
+    expect(await exec(conn, 'select id, v from tgt order by id')).toEqual([
+      { ID: 1, V: 11 },
+      { ID: 2, V: 20 },
+      { ID: 4, V: 40 },
+    ]);
   });
 
   it('commits and rolls back per session', async () => {
@@ -63,9 +72,12 @@ describe('DDL, DML and queries', () => {
   });
 
   it('translates analyst functions, QUALIFY and windows', async () => {
-    const rows = await exec(conn, `select iff(1 > 0, 'y', 'n') as a, nvl(null, 5) as b, dateadd(day, 1, '2024-02-28'::date)::date as c,
+    const rows = await exec(
+      conn,
+      `select iff(1 > 0, 'y', 'n') as a, nvl(null, 5) as b, dateadd(day, 1, '2024-02-28'::date)::date as c,
         datediff(day, '2024-01-01'::date, '2024-03-01'::date) as d, date_trunc('month', '2024-03-15'::timestamp) as e,
-        to_number('12.5', 10, 1) as f, to_varchar(42) as g`);
+        to_number('12.5', 10, 1) as f, to_varchar(42) as g`,
+    );
     expect(rows[0].A).toBe('y');
     expect(rows[0].B).toBe(5);
     expect((rows[0].C as Date).toISOString().slice(0, 10)).toBe('2024-02-29');

@@ -12,13 +12,25 @@ import { startEmulator, type RunningEmulator } from '../src/index.js';
 type Row = Record<string, unknown>;
 
 function connect(url: string): Promise<snowflake.Connection> {
-  const conn = snowflake.createConnection({ account: 'floe', username: 'u', password: 'p', accessUrl: url, database: 'E2E', schema: 'PUBLIC' });
+  const conn = snowflake.createConnection({
+    account: 'floe',
+    username: 'u',
+    password: 'p',
+    accessUrl: url,
+    database: 'E2E',
+    schema: 'PUBLIC',
+  });
   return new Promise((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve(conn))));
 }
 
 function exec(conn: snowflake.Connection, sqlText: string): Promise<Row[]> {
   return new Promise((resolve, reject) =>
-    conn.execute({ sqlText, fetchAsString: ['Number', 'Date'], complete: (err, _stmt, rows) => (err ? reject(err) : resolve((rows ?? []) as Row[])) }));
+    conn.execute({
+      sqlText,
+      fetchAsString: ['Number', 'Date'],
+      complete: (err, _stmt, rows) => (err ? reject(err) : resolve((rows ?? []) as Row[])),
+    }),
+  );
 }
 
 function destroy(conn: snowflake.Connection): Promise<void> {
@@ -66,12 +78,18 @@ describe('stages end to end through snowflake-sdk', () => {
 
   it('unloads a table to Parquet, downloads it, and loads it back with MATCH_BY_COLUMN_NAME', async () => {
     await exec(conn, 'CREATE TABLE src (id NUMBER(38,0), amount NUMBER(12,2), name VARCHAR(20))');
-    await exec(conn, "INSERT INTO src SELECT seq4(), seq4() * 0.5, 'n' || seq4() FROM TABLE(GENERATOR(ROWCOUNT => 5000))").catch(async () => {
+    await exec(
+      conn,
+      "INSERT INTO src SELECT seq4(), seq4() * 0.5, 'n' || seq4() FROM TABLE(GENERATOR(ROWCOUNT => 5000))",
+    ).catch(async () => {
       await exec(conn, "INSERT INTO src VALUES (1, 0.50, 'n1'), (2, 1.00, 'n2'), (3, 1.50, 'n3')");
     });
     const [{ N: total }] = await exec(conn, 'SELECT count(*) AS n FROM src');
     await exec(conn, 'CREATE STAGE unload');
-    const unloaded = await exec(conn, 'COPY INTO @unload/job1/ FROM (SELECT * FROM src) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE');
+    const unloaded = await exec(
+      conn,
+      'COPY INTO @unload/job1/ FROM (SELECT * FROM src) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE',
+    );
     expect(unloaded).toEqual([expect.objectContaining({ rows_unloaded: total })]);
     const listed = await exec(conn, 'LIST @unload/job1/');
     expect(listed.map((r) => r.name)).toEqual(['unload/job1/data_0_0_0.snappy.parquet']);
@@ -81,9 +99,17 @@ describe('stages end to end through snowflake-sdk', () => {
     expect(fs.readdirSync(target)).toEqual(['data_0_0_0.snappy.parquet']);
 
     await exec(conn, 'CREATE TABLE back (ID NUMBER(38,0), AMOUNT NUMBER(12,2), NAME VARCHAR(20))');
-    const loaded = await exec(conn, 'COPY INTO back FROM @unload/job1/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
-    expect(loaded).toEqual([expect.objectContaining({ file: 'unload/job1/data_0_0_0.snappy.parquet', status: 'LOADED', rows_loaded: total })]);
-    const again = await exec(conn, 'COPY INTO back FROM @unload/job1/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
+    const loaded = await exec(
+      conn,
+      'COPY INTO back FROM @unload/job1/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
+    );
+    expect(loaded).toEqual([
+      expect.objectContaining({ file: 'unload/job1/data_0_0_0.snappy.parquet', status: 'LOADED', rows_loaded: total }),
+    ]);
+    const again = await exec(
+      conn,
+      'COPY INTO back FROM @unload/job1/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
+    );
     expect(again).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
     const diff = await exec(conn, 'SELECT count(*) AS n FROM (SELECT * FROM src EXCEPT SELECT * FROM back)');
     expect(diff).toEqual([{ N: '0' }]);
@@ -91,7 +117,13 @@ describe('stages end to end through snowflake-sdk', () => {
 
   it('reports the TIMESTAMP_TZ refusal as a Snowflake error', async () => {
     await exec(conn, 'CREATE STAGE IF NOT EXISTS unload');
-    const err = await exec(conn, 'COPY INTO @unload/tz/ FROM (SELECT CURRENT_TIMESTAMP() AS ts) FILE_FORMAT = (TYPE = PARQUET)').then(() => null, (e: { code?: unknown; message: string }) => e);
+    const err = await exec(
+      conn,
+      'COPY INTO @unload/tz/ FROM (SELECT CURRENT_TIMESTAMP() AS ts) FILE_FORMAT = (TYPE = PARQUET)',
+    ).then(
+      () => null,
+      (e: { code?: unknown; message: string }) => e,
+    );
     expect(err).not.toBeNull();
     expect(String(err!.code)).toBe('002102');
     expect(err!.message).toContain('TIMESTAMP_TZ');

@@ -72,15 +72,20 @@ export async function createHarness(sessionId = 'session-1', dataDir?: string): 
         const type = String(row[1]);
         const dec = /^DECIMAL\((\d+),(\d+)\)/.exec(type);
         return {
-          name: String(row[0]).toUpperCase(), type: wireType(type),
-          precision: dec ? Number(dec[1]) : null, scale: dec ? Number(dec[2]) : null,
-          length: null, byteLength: null, nullable: true,
+          name: String(row[0]).toUpperCase(),
+          type: wireType(type),
+          precision: dec ? Number(dec[1]) : null,
+          scale: dec ? Number(dec[2]) : null,
+          length: null,
+          byteLength: null,
+          nullable: true,
         };
       });
     },
     resolveName(name) {
       const parts = nameParts(name);
-      const [database, schema, n] = parts.length === 3 ? parts : parts.length === 2 ? ['DB', ...parts] : ['DB', 'PUBLIC', parts[0]];
+      const [database, schema, n] =
+        parts.length === 3 ? parts : parts.length === 2 ? ['DB', ...parts] : ['DB', 'PUBLIC', parts[0]];
       return { database, schema, name: n, duckdbName: `${q(database)}.${q(schema)}.${q(n)}` };
     },
     async touchTable(db, schema, table) {
@@ -95,7 +100,11 @@ export async function createHarness(sessionId = 'session-1', dataDir?: string): 
   const require = createRequire(import.meta.url);
   const FileTransferAgent = require('snowflake-sdk/dist/lib/file_transfer_agent/file_transfer_agent.js');
   return {
-    ctx, conn, dataDir: dir, touched, run,
+    ctx,
+    conn,
+    dataDir: dir,
+    touched,
+    run,
     async rows(sql) {
       const out = await run(sql);
       if (out.kind !== 'rows') throw new Error(`expected rows from ${sql}`);
@@ -104,7 +113,11 @@ export async function createHarness(sessionId = 'session-1', dataDir?: string): 
     async transfer(sql) {
       const out = await run(sql);
       if (out.kind !== 'transfer') throw new Error(`expected a transfer from ${sql}`);
-      const agent = new FileTransferAgent({ fileMetadata: { data: transferResponseData(out as TransferOutcome) }, sqlText: sql, connectionConfig: {} });
+      const agent = new FileTransferAgent({
+        fileMetadata: { data: transferResponseData(out as TransferOutcome) },
+        sqlText: sql,
+        connectionConfig: {},
+      });
       await agent.execute();
       return agent.result().rowset;
     },

@@ -11,7 +11,10 @@ import { createHarness, type Harness } from './stages.harness.js';
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 async function sfError(p: Promise<unknown>): Promise<SnowflakeError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SnowflakeError);
   return err as SnowflakeError;
 }
@@ -35,13 +38,19 @@ describe('stages (handler against DuckDB)', () => {
   it('creates, refuses a duplicate, tolerates IF NOT EXISTS and drops a named stage', async () => {
     expect(await h.rows('CREATE STAGE st1')).toEqual([{ status: 'Stage area ST1 successfully created.' }]);
     expect((await sfError(h.run('create stage ST1'))).code).toBe('002002');
-    expect(await h.rows('CREATE STAGE IF NOT EXISTS st1')).toEqual([{ status: 'ST1 already exists, statement succeeded.' }]);
-    expect(await h.rows('CREATE OR REPLACE STAGE db.public.st1 FILE_FORMAT = (TYPE = CSV)')).toEqual([{ status: 'Stage area ST1 successfully created.' }]);
+    expect(await h.rows('CREATE STAGE IF NOT EXISTS st1')).toEqual([
+      { status: 'ST1 already exists, statement succeeded.' },
+    ]);
+    expect(await h.rows('CREATE OR REPLACE STAGE db.public.st1 FILE_FORMAT = (TYPE = CSV)')).toEqual([
+      { status: 'Stage area ST1 successfully created.' },
+    ]);
     expect(await h.rows('DROP STAGE st1')).toEqual([{ status: 'ST1 successfully dropped.' }]);
     const missing = await sfError(h.run('DROP STAGE st1'));
     expect(missing.code).toBe('002003');
     expect(missing.message).toContain("Stage 'DB.PUBLIC.ST1' does not exist");
-    expect(await h.rows('DROP STAGE IF EXISTS st1')).toEqual([{ status: 'Drop statement executed successfully (ST1 already dropped).' }]);
+    expect(await h.rows('DROP STAGE IF EXISTS st1')).toEqual([
+      { status: 'Drop statement executed successfully (ST1 already dropped).' },
+    ]);
     expect((await sfError(h.run('LIST @nope'))).code).toBe('002003');
     expect((await sfError(h.run("CREATE STAGE ext URL = 's3://bucket/x'"))).code).toBe('002040');
   });
@@ -134,6 +143,6 @@ describe('stages (handler against DuckDB)', () => {
     await h.run('CREATE STAGE opts');
     expect((await sfError(h.run(`PUT file:///tmp/x @opts BOGUS=1`))).code).toBe('002040');
     expect((await sfError(h.run('LIST @opts/../../etc'))).code).toBe('001003');
-    expect((await sfError(h.run("CREATE STAGE bad FILE_FORMAT = (TYPE = XML)"))).code).toBe('002040');
+    expect((await sfError(h.run('CREATE STAGE bad FILE_FORMAT = (TYPE = XML)'))).code).toBe('002040');
   });
 });

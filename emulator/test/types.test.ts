@@ -16,8 +16,13 @@ describe('types round trip', () => {
 
   it('keeps NUMBER(38,0) and decimals exact', async () => {
     await exec(conn, 'create table nums (big number(38,0), d number(10,2), f float)');
-    await exec(conn, "insert into nums values (10000000000000000000000000000000000001, -12.34, 1.5), (null, null, null)");
-    const rows = await exec(conn, 'select big, d, f from nums order by big nulls last', undefined, { fetchAsString: ['Number'] });
+    await exec(
+      conn,
+      'insert into nums values (10000000000000000000000000000000000001, -12.34, 1.5), (null, null, null)',
+    );
+    const rows = await exec(conn, 'select big, d, f from nums order by big nulls last', undefined, {
+      fetchAsString: ['Number'],
+    });
     expect(rows[0]).toEqual({ BIG: '10000000000000000000000000000000000001', D: '-12.34', F: '1.5' });
     const nulls = await exec(conn, 'select big, d, f from nums where big is null');
     expect(nulls).toEqual([{ BIG: null, D: null, F: null }]);
@@ -25,7 +30,10 @@ describe('types round trip', () => {
 
   it('round-trips text, binary, boolean, dates and times', async () => {
     await exec(conn, 'create table misc (s varchar(20), b binary, ok boolean, d date, t time, ts timestamp_ntz)');
-    await exec(conn, "insert into misc values ('héllo ✓ 漢字', to_binary('CAFE'), true, '0001-01-01', '23:59:59.123456', '1969-12-31 23:59:59.5')");
+    await exec(
+      conn,
+      "insert into misc values ('héllo ✓ 漢字', to_binary('CAFE'), true, '0001-01-01', '23:59:59.123456', '1969-12-31 23:59:59.5')",
+    );
     await exec(conn, "insert into misc values ('', null, false, '9999-12-31', '00:00:00', '2024-02-29 12:00:00')");
     const rows = await exec(conn, 'select s, b, ok, to_varchar(d) as d, d as dd, t, ts from misc order by ok desc');
     expect(rows[0].S).toBe('héllo ✓ 漢字');

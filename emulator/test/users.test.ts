@@ -11,7 +11,16 @@ import { SignJWT } from 'jose';
 import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyFingerprint, normalizePublicKey } from '../src/users.js';
-import { connect, destroy, exec, execError, startTestEmulator, TEST_USER, type Conn, type TestEmulator } from './helpers.js';
+import {
+  connect,
+  destroy,
+  exec,
+  execError,
+  startTestEmulator,
+  TEST_USER,
+  type Conn,
+  type TestEmulator,
+} from './helpers.js';
 
 // Every refused login below would otherwise be logged by the driver at ERROR.
 snowflake.configure({ logLevel: 'OFF' });
@@ -49,15 +58,27 @@ const asUser = (username: string, password: string) => ({ username, password });
 const withKey = (username: string, privateKey: string) => ({ username, authenticator: 'SNOWFLAKE_JWT', privateKey });
 
 /** A raw login request with a JWT signed here (claims in seconds); returns the response body. */
-async function jwtLogin(emu: TestEmulator, user: string, key: KeyPair, claims: { iat: number; exp: number }): Promise<{ success: boolean; code: string | null }> {
+async function jwtLogin(
+  emu: TestEmulator,
+  user: string,
+  key: KeyPair,
+  claims: { iat: number; exp: number },
+): Promise<{ success: boolean; code: string | null }> {
   const subject = `FLOE.${user}`;
-  const jwt = await new SignJWT({ iss: `${subject}.${publicKeyFingerprint(normalizePublicKey(key.publicKey))}`, sub: subject, iat: claims.iat, exp: claims.exp })
+  const jwt = await new SignJWT({
+    iss: `${subject}.${publicKeyFingerprint(normalizePublicKey(key.publicKey))}`,
+    sub: subject,
+    iat: claims.iat,
+    exp: claims.exp,
+  })
     .setProtectedHeader({ alg: 'RS256' })
     .sign(crypto.createPrivateKey(key.privateKey));
   const r = await fetch(`${emu.url}/session/v1/login-request`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: user, AUTHENTICATOR: 'SNOWFLAKE_JWT', TOKEN: jwt } }),
+    body: JSON.stringify({
+      data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: user, AUTHENTICATOR: 'SNOWFLAKE_JWT', TOKEN: jwt },
+    }),
   });
   return (await r.json()) as { success: boolean; code: string | null };
 }
@@ -70,7 +91,9 @@ describe('an emulator started without a user', () => {
       expect(await login(emu, asUser('u', 'p'))).toBe('390100');
       expect(await login(emu, asUser('', ''))).toBe('390100');
       expect(await login(emu, withKey('u', key.privateKey))).toBe('390144');
-      expect(await login(emu, { username: 'u', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: 'anything' })).toBe('394400');
+      expect(await login(emu, { username: 'u', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: 'anything' })).toBe(
+        '394400',
+      );
       expect(await login(emu, { authenticator: 'OAUTH', token: 'anything' })).toBe('390303');
       expect(fs.existsSync(path.join(emu.dataDir, 'users.json'))).toBe(false);
     } finally {
@@ -89,7 +112,10 @@ describe('users and sign-in', () => {
   beforeAll(async () => {
     emu = await startTestEmulator();
     admin = await connect(emu);
-    await exec(admin, `CREATE USER svc TYPE = SERVICE RSA_PUBLIC_KEY = '${bare(svcKey.publicKey)}' COMMENT = 'floe service user'`);
+    await exec(
+      admin,
+      `CREATE USER svc TYPE = SERVICE RSA_PUBLIC_KEY = '${bare(svcKey.publicKey)}' COMMENT = 'floe service user'`,
+    );
   });
   afterAll(async () => {
     await destroy(admin);
@@ -139,14 +165,25 @@ describe('users and sign-in', () => {
     expect(prop.RSA_PUBLIC_KEY_2_FP).toBeNull();
     expect(prop.TYPE).toBe('SERVICE');
     expect(prop.PASSWORD).toBeNull();
-    const users = await exec<{ name: string; type: string | null; has_rsa_public_key: string; has_password: string }>(admin, `SHOW USERS LIKE 'S%'`);
-    expect(users).toEqual([expect.objectContaining({ name: 'SVC', type: 'SERVICE', has_rsa_public_key: 'true', has_password: 'false' })]);
+    const users = await exec<{ name: string; type: string | null; has_rsa_public_key: string; has_password: string }>(
+      admin,
+      `SHOW USERS LIKE 'S%'`,
+    );
+    expect(users).toEqual([
+      expect.objectContaining({ name: 'SVC', type: 'SERVICE', has_rsa_public_key: 'true', has_password: 'false' }),
+    ]);
   });
 
   it('refuses an expired JWT and one valid for more than an hour, and accepts a fresh one sent the same way', async () => {
     const t = Math.floor(Date.now() / 1000);
-    expect(await jwtLogin(emu, 'SVC', svcKey, { iat: t - 600, exp: t - 60 })).toMatchObject({ success: false, code: '390144' });
-    expect(await jwtLogin(emu, 'SVC', svcKey, { iat: t, exp: t + 7200 })).toMatchObject({ success: false, code: '390144' });
+    expect(await jwtLogin(emu, 'SVC', svcKey, { iat: t - 600, exp: t - 60 })).toMatchObject({
+      success: false,
+      code: '390144',
+    });
+    expect(await jwtLogin(emu, 'SVC', svcKey, { iat: t, exp: t + 7200 })).toMatchObject({
+      success: false,
+      code: '390144',
+    });
     expect(await jwtLogin(emu, 'SVC', svcKey, { iat: t, exp: t + 60 })).toMatchObject({ success: true });
   });
 
@@ -162,21 +199,38 @@ describe('users and sign-in', () => {
 
   it('issues a programmatic access token once, accepts it, and refuses it once removed', async () => {
     await exec(admin, `CREATE USER bot PASSWORD = 'bot-pw'`);
-    const [pat] = await exec<{ token_name: string; token_secret: string }>(admin, `ALTER USER bot ADD PROGRAMMATIC ACCESS TOKEN ci_token DAYS_TO_EXPIRY = 5`);
+    const [pat] = await exec<{ token_name: string; token_secret: string }>(
+      admin,
+      `ALTER USER bot ADD PROGRAMMATIC ACCESS TOKEN ci_token DAYS_TO_EXPIRY = 5`,
+    );
     expect(pat.token_name).toBe('CI_TOKEN');
-    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret })).toBe('ok');
+    expect(
+      await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret }),
+    ).toBe('ok');
     expect(await login(emu, asUser('bot', pat.token_secret))).toBe('ok');
-    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: `${pat.token_secret}x` })).toBe('394400');
-    expect(await login(emu, { username: TEST_USER.name, authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret })).toBe('394400');
+    expect(
+      await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: `${pat.token_secret}x` }),
+    ).toBe('394400');
+    expect(
+      await login(emu, {
+        username: TEST_USER.name,
+        authenticator: 'PROGRAMMATIC_ACCESS_TOKEN',
+        token: pat.token_secret,
+      }),
+    ).toBe('394400');
     expect(fs.readFileSync(path.join(emu.dataDir, 'users.json'), 'utf8')).not.toContain(pat.token_secret);
     await exec(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`);
-    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret })).toBe('394400');
+    expect(
+      await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: pat.token_secret }),
+    ).toBe('394400');
     expect((await execError(admin, `ALTER USER bot REMOVE PROGRAMMATIC ACCESS TOKEN ci_token`)).code).toBe('002003');
     // Without a user name, the token is the signed-in user's own.
     const bot = await connect(emu, asUser('bot', 'bot-pw'));
     const [own] = await exec<{ token_secret: string }>(bot, 'ALTER USER ADD PAT own_token');
     await destroy(bot);
-    expect(await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: own.token_secret })).toBe('ok');
+    expect(
+      await login(emu, { username: 'bot', authenticator: 'PROGRAMMATIC_ACCESS_TOKEN', token: own.token_secret }),
+    ).toBe('ok');
   });
 
   it('accepts an OAuth access token the emulator issued for that user only', async () => {

@@ -53,7 +53,8 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     const cache = await store.getCache(deps.pool, cacheName);
     if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
     const source = await store.getSource(deps.pool, cache.source_name);
-    if (!source) throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
+    if (!source)
+      throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
     const label = `credentials '${source.credentials_ref}' of source ${source.source_name}`;
     const settings = await deps.credentials(source.credentials_ref).catch((err: unknown) => {
       throw floeError(NonRetryable.AuthenticationFailed, `${label}: ${(err as Error).message}`);
@@ -62,7 +63,10 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     return { cache, source, settings, label };
   }
 
-  async function withSf<T>({ settings, label }: { settings: SnowflakeSettings; label: string }, fn: (sf: SnowflakeSession) => Promise<T>): Promise<T> {
+  async function withSf<T>(
+    { settings, label }: { settings: SnowflakeSettings; label: string },
+    fn: (sf: SnowflakeSession) => Promise<T>,
+  ): Promise<T> {
     const sf = await connectSnowflake(settings).catch((err: unknown) => {
       throw signInError(err, label);
     });
@@ -77,7 +81,11 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     const first = monitor[0] ? parseQualifiedName(monitor[0]) : null;
     const db = settings.database ?? first?.database;
     const schema = settings.schema ?? first?.schema;
-    if (!db || !schema) throw floeError(NonRetryable.InvalidRequest, 'no database/schema for the unload stage: set one on the source credentials or monitor a table');
+    if (!db || !schema)
+      throw floeError(
+        NonRetryable.InvalidRequest,
+        'no database/schema for the unload stage: set one on the source credentials or monitor a table',
+      );
     return [db, schema, deps.stageName ?? 'FLOE_STAGE'];
   }
 
@@ -85,7 +93,9 @@ export function createCacheActivities(deps: CacheActivityDeps) {
   async function cacheCheck(input: { cacheName: string; force?: boolean }): Promise<CacheCheckResult> {
     const loaded = await load(input.cacheName);
     const { cache } = loaded;
-    const lastAltered = cache.monitor_tables.length ? await withSf(loaded, (sf) => readLastAltered(sf, cache.monitor_tables)) : {};
+    const lastAltered = cache.monitor_tables.length
+      ? await withSf(loaded, (sf) => readLastAltered(sf, cache.monitor_tables))
+      : {};
     const hash = stateHash(lastAltered);
     const d = decide({
       force: input.force ?? false,
@@ -96,7 +106,13 @@ export function createCacheActivities(deps: CacheActivityDeps) {
       now: new Date(),
     });
     lg()?.info({ cache: input.cacheName, refresh: d.refresh, reason: d.reason }, 'cache check');
-    return { refresh: d.refresh, reason: d.reason, stateHash: hash, lastAltered, snapshotId: cache.snapshot_id === null ? null : Number(cache.snapshot_id) };
+    return {
+      refresh: d.refresh,
+      reason: d.reason,
+      stateHash: hash,
+      lastAltered,
+      snapshotId: cache.snapshot_id === null ? null : Number(cache.snapshot_id),
+    };
   }
 
   async function cacheRecordSkip(input: { cacheName: string; jobId: string }): Promise<void> {
@@ -112,25 +128,36 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     const { cache, settings } = loaded;
     const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
     try {
-      const r = await withSf(loaded, (sf) => cancellable(extractAndReplace({
-        sf,
-        lake: deps.lake,
-        pool: deps.pool,
-        cacheName: cache.cache_name,
-        query: cache.source_query,
-        stage: stageFor(settings, cache.monitor_tables),
-        segment: jobSegment(input.jobId),
-        tmpDir: deps.tmpDir,
-        getParallel: deps.getParallel,
-        beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
-      })));
+      const r = await withSf(loaded, (sf) =>
+        cancellable(
+          extractAndReplace({
+            sf,
+            lake: deps.lake,
+            pool: deps.pool,
+            cacheName: cache.cache_name,
+            query: cache.source_query,
+            stage: stageFor(settings, cache.monitor_tables),
+            segment: jobSegment(input.jobId),
+            tmpDir: deps.tmpDir,
+            getParallel: deps.getParallel,
+            beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
+          }),
+        ),
+      );
       return { ...r, method: 'stage' };
     } finally {
       hb.stop();
     }
   }
 
-  async function cacheRecordRefreshed(input: { cacheName: string; jobId: string; stateHash: string; lastAltered: Record<string, string>; rows: number; snapshotId: number }): Promise<void> {
+  async function cacheRecordRefreshed(input: {
+    cacheName: string;
+    jobId: string;
+    stateHash: string;
+    lastAltered: Record<string, string>;
+    rows: number;
+    snapshotId: number;
+  }): Promise<void> {
     await store.recordRefreshed(deps.pool, { ...input });
   }
 
@@ -143,12 +170,20 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     await rm(path.join(deps.tmpDir, `cache-${seg}`), { recursive: true, force: true });
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
-    await withSf(loaded, (sf) => sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)))).catch((e) =>
-      lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'),
-    );
+    await withSf(loaded, (sf) =>
+      sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg))),
+    ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
   }
 
-  return { cacheCheck, cacheRecordSkip, cacheMarkRefreshing, cacheExtractLoad, cacheRecordRefreshed, cacheRecordError, cacheCleanup };
+  return {
+    cacheCheck,
+    cacheRecordSkip,
+    cacheMarkRefreshing,
+    cacheExtractLoad,
+    cacheRecordRefreshed,
+    cacheRecordError,
+    cacheCleanup,
+  };
 }
 
 /** The cache activity interface, for `proxyActivities<CacheActivities>()` (type import only). */

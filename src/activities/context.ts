@@ -30,16 +30,24 @@ export function startHeartbeat<T>(initial: T, everyMs = 5_000): { beat(d: T): vo
   const timer = c ? setInterval(() => c.heartbeat(details), everyMs) : null;
   timer?.unref();
   return {
-    beat(d: T) { details = d; c?.heartbeat(d); },
-    stop() { if (timer) clearInterval(timer); },
-    current() { return details; },
+    beat(d: T) {
+      details = d;
+      c?.heartbeat(d);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+    current() {
+      return details;
+    },
   };
 }
 
 /** Throw a CancelledFailure if the activity was asked to cancel (delivered with a heartbeat). */
 export function throwIfCancelled(): void {
   const c = ctx();
-  if (c?.cancellationSignal.aborted) throw new CancelledFailure(String(c.cancellationSignal.reason ?? 'activity cancelled'));
+  if (c?.cancellationSignal.aborted)
+    throw new CancelledFailure(String(c.cancellationSignal.reason ?? 'activity cancelled'));
 }
 
 /** Await `p`, but reject as soon as the activity is cancelled (the work itself is not stopped). */
@@ -53,9 +61,16 @@ export async function cancellable<T>(p: Promise<T>): Promise<T> {
  * A child of `base` carrying the workflow id, run id, activity type and attempt (style notes: logs
  * carry workflow id, run id and attempt), or `base` itself outside an activity.
  */
-export function activityLogger<L extends { child(bindings: Record<string, unknown>): L }>(base: L | undefined): L | undefined {
+export function activityLogger<L extends { child(bindings: Record<string, unknown>): L }>(
+  base: L | undefined,
+): L | undefined {
   const c = ctx();
   if (!base || !c) return base;
   const i = c.info;
-  return base.child({ workflowId: i.workflowExecution?.workflowId, runId: i.workflowExecution?.runId, activity: i.activityType, attempt: i.attempt });
+  return base.child({
+    workflowId: i.workflowExecution?.workflowId,
+    runId: i.workflowExecution?.runId,
+    activity: i.activityType,
+    attempt: i.attempt,
+  });
 }

@@ -77,20 +77,43 @@ export async function readState(conn: DuckDBConnection, t: S.TargetTable, tableI
   const empty = { highWaterMark: null, watermarkColumn: null, lastJobId: null };
   if (!row) return { ...empty, foreign: false };
   if (row[3] !== tableId) return { ...empty, foreign: true };
-  return { highWaterMark: (row[0] as string | null) ?? null, watermarkColumn: (row[1] as string | null) ?? null, lastJobId: (row[2] as string | null) ?? null, foreign: false };
+  return {
+    highWaterMark: (row[0] as string | null) ?? null,
+    watermarkColumn: (row[1] as string | null) ?? null,
+    lastJobId: (row[2] as string | null) ?? null,
+    foreign: false,
+  };
 }
 
 /** Write a target's state (inside the caller's transaction). */
 export async function writeState(
   conn: DuckDBConnection,
   t: S.TargetTable,
-  s: { tableId: string; strategy: string; watermarkColumn: string | null; highWaterMark: string | null; jobId: string; rows: number },
+  s: {
+    tableId: string;
+    strategy: string;
+    watermarkColumn: string | null;
+    highWaterMark: string | null;
+    jobId: string;
+    rows: number;
+  },
 ): Promise<void> {
-  await exec(conn, S.upsertStateSql, [stateKey(t), s.tableId, s.strategy, s.watermarkColumn, s.highWaterMark, s.jobId, s.rows]);
+  await exec(conn, S.upsertStateSql, [
+    stateKey(t),
+    s.tableId,
+    s.strategy,
+    s.watermarkColumn,
+    s.highWaterMark,
+    s.jobId,
+    s.rows,
+  ]);
 }
 
 /** Columns of an existing table (`duckdb_columns()`), or null when the table does not exist. */
-export async function existingColumns(conn: DuckDBConnection, parts: readonly [string, string]): Promise<{ name: string; type: string }[] | null> {
+export async function existingColumns(
+  conn: DuckDBConnection,
+  parts: readonly [string, string],
+): Promise<{ name: string; type: string }[] | null> {
   const r = await conn.runAndReadAll(
     `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
     [parts[0], parts[1]],
@@ -121,7 +144,10 @@ export async function createOrEvolveTarget(
   }
   const ev = planEvolution(have, cols);
   if (ev.conflicts.length) {
-    throw floeError(NonRetryable.SchemaMismatch, `target ${quoteDuckDbName(...parts)} cannot take ${S.displayName(source)}: ${ev.conflicts.join('; ')}`);
+    throw floeError(
+      NonRetryable.SchemaMismatch,
+      `target ${quoteDuckDbName(...parts)} cannot take ${S.displayName(source)}: ${ev.conflicts.join('; ')}`,
+    );
   }
   for (const c of ev.add) await exec(conn, S.addColumnSql(parts, c));
   for (const c of ev.widen) await exec(conn, S.widenColumnSql(parts, c));
@@ -138,7 +164,10 @@ export const LANDING = '_floe_landing';
 
 /** (Re)create the VARCHAR landing table for `cols` in the connection's temp schema. */
 export async function createLanding(conn: DuckDBConnection, cols: readonly ColumnPlan[]): Promise<void> {
-  await exec(conn, `CREATE OR REPLACE TEMP TABLE ${quoteDuckDbIdent(LANDING)} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} VARCHAR`).join(', ')})`);
+  await exec(
+    conn,
+    `CREATE OR REPLACE TEMP TABLE ${quoteDuckDbIdent(LANDING)} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} VARCHAR`).join(', ')})`,
+  );
 }
 
 /** The landing relation as SQL. */

@@ -29,7 +29,14 @@ import {
   type UploadOptions,
 } from '../jobs/executionUpload.js';
 import { quoteSnowflakeName, snowflakeStagePath } from '../sql/quote.js';
-import { ColumnStats, columnNames, loadText, targetTableName, type InferredColumn, type JsonKind } from '../uploads/infer.js';
+import {
+  ColumnStats,
+  columnNames,
+  loadText,
+  targetTableName,
+  type InferredColumn,
+  type JsonKind,
+} from '../uploads/infer.js';
 import * as S from '../uploads/sql.js';
 import * as store from '../uploads/store.js';
 import { activityLogger, startHeartbeat } from './context.js';
@@ -40,7 +47,12 @@ export interface ExecutionUploadHooks {
   /** Before rows are loaded (after the configuration was found). Throwing fails the attempt. */
   beforeLoad?: (i: { syncId: string; executionId: string; attempt: number }) => Promise<void> | void;
   /** After each bind chunk / the file COPY. */
-  afterChunk?: (i: { syncId: string; executionId: string; attempt: number; rowsLoaded: number }) => Promise<void> | void;
+  afterChunk?: (i: {
+    syncId: string;
+    executionId: string;
+    attempt: number;
+    rowsLoaded: number;
+  }) => Promise<void> | void;
   /** After the load ended, successfully or not (pairs with beforeLoad). */
   afterLoad?: (i: { syncId: string; executionId: string; attempt: number }) => Promise<void> | void;
 }
@@ -92,7 +104,11 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
 
   /** Claim up to `limit` items for `claimer` (ids only). */
   async function uploadClaim(input: ClaimInput): Promise<store.ClaimedItem[]> {
-    return store.claimItems(deps.pool, { limit: input.limit, claimer: input.claimer, leaseSeconds: input.leaseSeconds ?? D.leaseSeconds });
+    return store.claimItems(deps.pool, {
+      limit: input.limit,
+      claimer: input.claimer,
+      leaseSeconds: input.leaseSeconds ?? D.leaseSeconds,
+    });
   }
 
   /** The item's ids and retry budget (no secrets). Throws InvalidRequest when it does not exist. */
@@ -125,7 +141,10 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
     const attempt = input.attempt ?? attemptNo();
     const o = { ...D, ...input.options };
     const log = activityLogger(baseLog);
-    const hb = startHeartbeat({ phase: 'begin', rows: 0 }, Math.max(1000, Math.min(5000, (o.heartbeatTimeoutSeconds * 1000) / 3)));
+    const hb = startHeartbeat(
+      { phase: 'begin', rows: 0 },
+      Math.max(1000, Math.min(5000, (o.heartbeatTimeoutSeconds * 1000) / 3)),
+    );
     const item = await store.getItem(deps.pool, input.syncId);
     if (!item) {
       hb.stop();
@@ -135,7 +154,13 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
     try {
       if (item.status === 'completed') {
         const cur = await store.getQueueItem(deps.pool, item.syncId);
-        return { ...base, status: 'completed', table: cur?.snowflake_table ?? undefined, rows: Number(cur?.rows_uploaded ?? 0), method: (cur?.load_method ?? undefined) as UploadLoadMethod | undefined };
+        return {
+          ...base,
+          status: 'completed',
+          table: cur?.snowflake_table ?? undefined,
+          rows: Number(cur?.rows_uploaded ?? 0),
+          method: (cur?.load_method ?? undefined) as UploadLoadMethod | undefined,
+        };
       }
       if (!(await store.beginAttempt(deps.pool, item.syncId, o.leaseSeconds))) {
         throw floeError(NonRetryable.InvalidRequest, `sync item ${item.syncId} is ${item.status}, not processing`);
@@ -145,7 +170,8 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
 
       const credential = `the Snowflake configuration of user ${item.userId}`;
       const cfg = await store.activeSettings(deps.pool, item.userId, deps.secretKeys).catch((err: unknown) => {
-        if ((err as Error)?.name === 'SecretError') throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${(err as Error).message}`);
+        if ((err as Error)?.name === 'SecretError')
+          throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${(err as Error).message}`);
         throw err;
       });
       if (!cfg) {
@@ -155,11 +181,18 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
         return { ...base, status: 'skipped', rows: 0, reason };
       }
       if (exec.resultsKind === null) {
-        if (exec.resultsRef) throw floeError(NonRetryable.InvalidRequest, `execution ${exec.executionId}: results_ref is not supported yet; store the rows in results`);
+        if (exec.resultsRef)
+          throw floeError(
+            NonRetryable.InvalidRequest,
+            `execution ${exec.executionId}: results_ref is not supported yet; store the rows in results`,
+          );
         throw floeError(NonRetryable.InvalidRequest, `execution ${exec.executionId} has no results`);
       }
       if (exec.resultsKind !== 'array' && exec.resultsKind !== 'object') {
-        throw floeError(NonRetryable.InvalidRequest, `execution ${exec.executionId}: results must be a JSON array of objects or {columns, rows}, not a JSON ${exec.resultsKind}`);
+        throw floeError(
+          NonRetryable.InvalidRequest,
+          `execution ${exec.executionId}: results must be a JSON array of objects or {columns, rows}, not a JSON ${exec.resultsKind}`,
+        );
       }
 
       // Rows as cells → columns and types → text rows.
@@ -190,7 +223,11 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
 
       const choice = input.options?.loadMethod ?? 'auto';
       const method: UploadLoadMethod = choice === 'auto' ? (rows.length <= o.bindMaxRows ? 'binds' : 'file') : choice;
-      const target: S.SfName = [cfg.settings.database!, cfg.settings.schema!, targetTableName(exec.executionId, exec.completedAt)];
+      const target: S.SfName = [
+        cfg.settings.database!,
+        cfg.settings.schema!,
+        targetTableName(exec.executionId, exec.completedAt),
+      ];
       const { raw, load } = S.helperNames(target);
       const hookInfo = { syncId: item.syncId, executionId: exec.executionId, attempt };
       await deps.hooks?.beforeLoad?.(hookInfo);
@@ -217,10 +254,16 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
             await fs.promises.mkdir(localDir, { recursive: true });
             const file = path.join(localDir, 'rows.csv');
             await writeCsvFile(file, rows);
-            const stage: S.SfName = [target[0], target[1], `FLOE_UPLOAD_${item.syncId.replaceAll('-', '').slice(0, 16).toUpperCase()}`];
+            const stage: S.SfName = [
+              target[0],
+              target[1],
+              `FLOE_UPLOAD_${item.syncId.replaceAll('-', '').slice(0, 16).toUpperCase()}`,
+            ];
             await sf.query(`CREATE OR REPLACE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
             const stagePath = snowflakeStagePath(stage, 'rows');
-            await sf.query(`PUT 'file://${file.replaceAll('\\', '/').replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = TRUE OVERWRITE = TRUE`);
+            await sf.query(
+              `PUT 'file://${file.replaceAll('\\', '/').replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = TRUE OVERWRITE = TRUE`,
+            );
             await sf.query(S.copyRawSql(raw, stagePath));
             await sf.query(`DROP STAGE IF EXISTS ${quoteSnowflakeName(...stage)}`);
             hb.beat({ phase: 'load', rows: rows.length });
@@ -239,26 +282,45 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
         await deps.hooks?.afterLoad?.(hookInfo);
       }
       if (count !== rows.length) {
-        throw floeError(NonRetryable.VerificationFailed, `${target.join('.')} holds ${count} rows after the load, expected ${rows.length}`);
+        throw floeError(
+          NonRetryable.VerificationFailed,
+          `${target.join('.')} holds ${count} rows after the load, expected ${rows.length}`,
+        );
       }
 
       const table = target.join('.');
       const client = await deps.pool.connect();
       try {
         await client.query('BEGIN');
-        const ok = await store.completeItem(client, { syncId: item.syncId, executionId: exec.executionId, table, rows: rows.length, method });
+        const ok = await store.completeItem(client, {
+          syncId: item.syncId,
+          executionId: exec.executionId,
+          table,
+          rows: rows.length,
+          method,
+        });
         await client.query(ok ? 'COMMIT' : 'ROLLBACK');
-        if (!ok) throw floeError(NonRetryable.InvalidRequest, `sync item ${item.syncId} stopped being processing during the upload`);
+        if (!ok)
+          throw floeError(
+            NonRetryable.InvalidRequest,
+            `sync item ${item.syncId} stopped being processing during the upload`,
+          );
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
         client.release();
       }
-      log?.info({ syncId: item.syncId, executionId: exec.executionId, table, rows: rows.length, method, columns: cols.length }, 'execution uploaded');
+      log?.info(
+        { syncId: item.syncId, executionId: exec.executionId, table, rows: rows.length, method, columns: cols.length },
+        'execution uploaded',
+      );
       return { ...base, status: 'completed', table, rows: rows.length, method };
     } catch (err) {
-      log?.warn({ syncId: item.syncId, executionId: item.executionId, attempt, err: errMessage(err) }, 'upload attempt failed');
+      log?.warn(
+        { syncId: item.syncId, executionId: item.executionId, attempt, err: errMessage(err) },
+        'upload attempt failed',
+      );
       throw err;
     } finally {
       hb.stop();

@@ -37,30 +37,49 @@ type TableSyncActivities = ReturnType<typeof createTableSyncActivities>;
 /** Build the activity object the worker registers. */
 export function createActivities(deps: ActivityDeps) {
   const tmpRoot = deps.tmpRoot ?? path.dirname(deps.tmpDir);
-  const acts: TableSyncActivities & Partial<WatermarkSyncActivities> & Partial<ExecutionUploadActivities> & Partial<CacheActivities> = {
+  const acts: TableSyncActivities &
+    Partial<WatermarkSyncActivities> &
+    Partial<ExecutionUploadActivities> &
+    Partial<CacheActivities> = {
     ...createTableSyncActivities(deps),
   };
   if (deps.pool) {
-    Object.assign(acts, createWatermarkSyncActivities({
-      pool: deps.pool,
-      sourcePool: deps.pgSyncSourcePool ?? deps.pool,
-      snowflake: deps.snowflake,
-      tmpDir: path.join(tmpRoot, 'pg-sync'),
-      logger: deps.logger,
-    }));
+    Object.assign(
+      acts,
+      createWatermarkSyncActivities({
+        pool: deps.pool,
+        sourcePool: deps.pgSyncSourcePool ?? deps.pool,
+        snowflake: deps.snowflake,
+        tmpDir: path.join(tmpRoot, 'pg-sync'),
+        logger: deps.logger,
+      }),
+    );
     if (deps.cache) {
-      Object.assign(acts, createCacheActivities({ pool: deps.pool, ...deps.cache, tmpDir: path.join(tmpRoot, 'cache'), logger: deps.logger }));
+      Object.assign(
+        acts,
+        createCacheActivities({
+          pool: deps.pool,
+          ...deps.cache,
+          tmpDir: path.join(tmpRoot, 'cache'),
+          logger: deps.logger,
+        }),
+      );
     }
     if (deps.secretKeys) {
-      Object.assign(acts, createExecutionUploadActivities({
-        pool: deps.pool,
-        secretKeys: deps.secretKeys,
-        tmpDir: path.join(tmpRoot, 'execution-upload'),
-        logger: deps.logger,
-      }));
+      Object.assign(
+        acts,
+        createExecutionUploadActivities({
+          pool: deps.pool,
+          secretKeys: deps.secretKeys,
+          tmpDir: path.join(tmpRoot, 'execution-upload'),
+          logger: deps.logger,
+        }),
+      );
     }
   }
-  return wrapActivities(acts as TableSyncActivities & WatermarkSyncActivities & ExecutionUploadActivities & CacheActivities);
+  return wrapActivities(
+    acts as TableSyncActivities & WatermarkSyncActivities & ExecutionUploadActivities & CacheActivities,
+  );
 }
 
 /** The activity interface, for `proxyActivities<Activities>()` in workflows (type import only). */

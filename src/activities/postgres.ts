@@ -37,25 +37,51 @@ export async function recordStatus(pool: pg.Pool, u: TableStatusUpdate): Promise
        size_bytes = COALESCE(excluded.size_bytes, table_sync_status.size_bytes),
        high_water_mark = COALESCE(excluded.high_water_mark, table_sync_status.high_water_mark),
        updated_at = now()`,
-    [u.tableId, u.jobId, u.status, done, u.error ?? null, u.rowCount ?? null, u.sizeBytes ?? null, u.highWaterMark ?? null],
+    [
+      u.tableId,
+      u.jobId,
+      u.status,
+      done,
+      u.error ?? null,
+      u.rowCount ?? null,
+      u.sizeBytes ?? null,
+      u.highWaterMark ?? null,
+    ],
   );
   return (r.rowCount ?? 0) > 0;
 }
 
 /** The DuckDB target recorded for a registration (`allowed_tables.target_schema/target_table`), or null when not registered. */
-export async function registeredTarget(pool: pg.Pool, tableId: string): Promise<{ schema: string; table: string } | null> {
+export async function registeredTarget(
+  pool: pg.Pool,
+  tableId: string,
+): Promise<{ schema: string; table: string } | null> {
   if (!UUID.test(tableId)) return null;
-  const r = await pool.query<{ target_schema: string; target_table: string }>('SELECT target_schema, target_table FROM allowed_tables WHERE table_id = $1::uuid', [tableId]);
+  const r = await pool.query<{ target_schema: string; target_table: string }>(
+    'SELECT target_schema, target_table FROM allowed_tables WHERE table_id = $1::uuid',
+    [tableId],
+  );
   return r.rows[0] ? { schema: r.rows[0].target_schema, table: r.rows[0].target_table } : null;
 }
 
 /** Upsert `table_metadata` from a source description (columns as JSON: name, Snowflake and DuckDB types). */
 export async function recordMetadata(
   pool: pg.Pool,
-  m: { tableId: string; columns: ColumnPlan[]; rowCount: number | null; bytes: number | null; lastAltered: string | null },
+  m: {
+    tableId: string;
+    columns: ColumnPlan[];
+    rowCount: number | null;
+    bytes: number | null;
+    lastAltered: string | null;
+  },
 ): Promise<boolean> {
   if (!UUID.test(m.tableId)) return false;
-  const cols = m.columns.map((c) => ({ name: c.name, type: c.sourceType, duckdbType: c.duckdbType, nullable: c.nullable }));
+  const cols = m.columns.map((c) => ({
+    name: c.name,
+    type: c.sourceType,
+    duckdbType: c.duckdbType,
+    nullable: c.nullable,
+  }));
   const r = await pool.query(
     `INSERT INTO table_metadata (table_id, columns, column_count, row_count, size_bytes, last_altered, last_updated)
      SELECT $1::uuid, $2::jsonb, $3, $4, $5, $6::timestamptz, now()

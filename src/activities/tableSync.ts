@@ -155,17 +155,28 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
    * The DuckDB target of a run: the input's, else the registration's (inputs of Schedules created
    * before targets were recorded), else the default rule (unregistered ad-hoc runs).
    */
-  async function resolveTarget(input: { tableId: string; source: S.SourceTable; target?: S.TargetTable }): Promise<S.TargetTable> {
+  async function resolveTarget(input: {
+    tableId: string;
+    source: S.SourceTable;
+    target?: S.TargetTable;
+  }): Promise<S.TargetTable> {
     if (input.target) return input.target;
     return (deps.pool ? await registeredTarget(deps.pool, input.tableId) : null) ?? S.defaultTarget(input.source);
   }
 
   /** REMOVE the job's stage path, delete its local directory and drop a leftover staging table. Idempotent. */
-  async function tableSyncCleanup(input: { jobId: string; tableId: string; source: S.SourceTable; target?: S.TargetTable }): Promise<{ removed: boolean }> {
+  async function tableSyncCleanup(input: {
+    jobId: string;
+    tableId: string;
+    source: S.SourceTable;
+    target?: S.TargetTable;
+  }): Promise<{ removed: boolean }> {
     const seg = jobSegment(input.jobId);
     await rm(path.join(deps.tmpDir, seg), { recursive: true, force: true });
     const target = await resolveTarget(input);
-    await withDuckDb(deps.duckdbPath, (conn) => D.exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...S.stagingParts(target))}`));
+    await withDuckDb(deps.duckdbPath, (conn) =>
+      D.exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...S.stagingParts(target))}`),
+    );
     await withSf((sf) => sf.query(S.removeSql(snowflakeStagePath(stageOf(deps, input.source), seg))));
     return { removed: true };
   }
@@ -176,37 +187,73 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     let wm: ColumnPlan | null = null;
     let key: ColumnPlan[] = [];
     if (input.strategy === 'incremental') {
-      if (!input.watermarkColumn) throw floeError(NonRetryable.InvalidRequest, `incremental sync of ${S.displayName(t)} needs a watermark column`);
+      if (!input.watermarkColumn)
+        throw floeError(
+          NonRetryable.InvalidRequest,
+          `incremental sync of ${S.displayName(t)} needs a watermark column`,
+        );
       wm = pick(cols, input.watermarkColumn, 'watermark', t);
-      if (!WATERMARK_FAMILIES.includes(wm.family)) throw floeError(NonRetryable.InvalidRequest, `watermark column ${wm.name} of ${S.displayName(t)} has type ${wm.sourceType}; use a NUMBER, DATE or TIMESTAMP column`);
+      if (!WATERMARK_FAMILIES.includes(wm.family))
+        throw floeError(
+          NonRetryable.InvalidRequest,
+          `watermark column ${wm.name} of ${S.displayName(t)} has type ${wm.sourceType}; use a NUMBER, DATE or TIMESTAMP column`,
+        );
       key = (input.primaryKey ?? []).map((k) => pick(cols, k, 'primary key', t));
     }
     // A full refresh of a table with a registered watermark column records the high-water mark of
     // what it loaded, so the next incremental sync starts there instead of re-reading everything.
-    const fullRefreshWm = input.strategy === 'full' && input.watermarkColumn
-      ? cols.find((col) => col.name === input.watermarkColumn && WATERMARK_FAMILIES.includes(col.family)) ?? null
-      : null;
-    const pkSingle = input.strategy === 'full'
-      ? (input.primaryKey?.length === 1 ? pick(cols, input.primaryKey[0], 'primary key', t) : null)
-      : (key.length === 1 ? key[0] : null);
-    if (pkSingle && !KEY_FAMILIES.includes(pkSingle.family)) throw floeError(NonRetryable.InvalidRequest, `primary key ${pkSingle.name} of ${S.displayName(t)} has type ${pkSingle.sourceType}`);
+    const fullRefreshWm =
+      input.strategy === 'full' && input.watermarkColumn
+        ? (cols.find((col) => col.name === input.watermarkColumn && WATERMARK_FAMILIES.includes(col.family)) ?? null)
+        : null;
+    const pkSingle =
+      input.strategy === 'full'
+        ? input.primaryKey?.length === 1
+          ? pick(cols, input.primaryKey[0], 'primary key', t)
+          : null
+        : key.length === 1
+          ? key[0]
+          : null;
+    if (pkSingle && !KEY_FAMILIES.includes(pkSingle.family))
+      throw floeError(
+        NonRetryable.InvalidRequest,
+        `primary key ${pkSingle.name} of ${S.displayName(t)} has type ${pkSingle.sourceType}`,
+      );
 
     // Read the state, then let go of the file: the stage method holds DuckDB only while loading, so
     // other processes (the API's sample endpoint, a user's duckdb CLI) can read it during unload/GET.
     const target = await resolveTarget(input);
     const state = await withDuckDb(deps.duckdbPath, (conn) => D.readState(conn, target, input.tableId));
-    if (state.foreign) lg()?.warn({ table: S.displayName(t), target: D.stateKey(target) }, 'target was last written by another registration; it is replaced');
+    if (state.foreign)
+      lg()?.warn(
+        { table: S.displayName(t), target: D.stateKey(target) },
+        'target was last written by another registration; it is replaced',
+      );
     if (wm && state.watermarkColumn && state.watermarkColumn !== wm.name) {
-      lg()?.warn({ table: S.displayName(t), from: state.watermarkColumn, to: wm.name }, 'watermark column changed; high-water mark reset');
+      lg()?.warn(
+        { table: S.displayName(t), from: state.watermarkColumn, to: wm.name },
+        'watermark column changed; high-water mark reset',
+      );
       state.highWaterMark = null;
     }
-    const window: S.WindowFilter | null = wm && state.highWaterMark !== null
-      ? key.length
-        ? { watermark: wm, lower: subtractLag(wm, state.highWaterMark, input.lagSeconds ?? 0), inclusive: true }
-        : { watermark: wm, lower: state.highWaterMark, inclusive: false }
-      : null;
+    const window: S.WindowFilter | null =
+      wm && state.highWaterMark !== null
+        ? key.length
+          ? { watermark: wm, lower: subtractLag(wm, state.highWaterMark, input.lagSeconds ?? 0), inclusive: true }
+          : { watermark: wm, lower: state.highWaterMark, inclusive: false }
+        : null;
     const ctx: RunCtx = {
-      input, target, replaceTarget: state.foreign, conn: null as unknown as DuckDBConnection, cols, wm, key, pkSingle, window, oldHwm: state.highWaterMark, fullRefreshWm,
+      input,
+      target,
+      replaceTarget: state.foreign,
+      conn: null as unknown as DuckDBConnection,
+      cols,
+      wm,
+      key,
+      pkSingle,
+      window,
+      oldHwm: state.highWaterMark,
+      fullRefreshWm,
       counts: { rowsRead: 0, rowsInserted: 0, rowsUpdated: 0 },
     };
     if (input.method === 'stage') return transferByStage(ctx);
@@ -233,13 +280,19 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
 
   /** A VerificationFailed error naming the table and target (the caller's transaction rolls back). */
   function countsWrong(c: RunCtx, what: string): Error {
-    return floeError(NonRetryable.VerificationFailed, `${c.input.strategy === 'full' ? 'full refresh' : 'incremental sync'} of ${S.displayName(c.input.source)} into ${D.stateKey(c.target)}: ${what}; nothing committed`);
+    return floeError(
+      NonRetryable.VerificationFailed,
+      `${c.input.strategy === 'full' ? 'full refresh' : 'incremental sync'} of ${S.displayName(c.input.source)} into ${D.stateKey(c.target)}: ${what}; nothing committed`,
+    );
   }
 
   /** Max of the watermark over a relation, as canonical text, combined with the old high-water mark. */
   async function newHighWaterMark(c: RunCtx, relation: string): Promise<string | null> {
     if (!c.wm) return null;
-    const v = await D.scalar(c.conn, `SELECT ${S.canonicalTextExpr(c.wm, `max(${quoteDuckDbName(c.wm.name)})`)} FROM ${relation}`);
+    const v = await D.scalar(
+      c.conn,
+      `SELECT ${S.canonicalTextExpr(c.wm, `max(${quoteDuckDbName(c.wm.name)})`)} FROM ${relation}`,
+    );
     const batchMax = v === null || v === undefined ? null : String(v);
     if (batchMax === null) return c.oldHwm;
     if (c.oldHwm === null) return batchMax;
@@ -260,23 +313,39 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     const batch = 'temp.main."_floe_batch"';
     await D.exec(c.conn, `CREATE OR REPLACE TEMP TABLE "_floe_read" AS ${typed}`);
     const rowsRead = Number(await D.scalar(c.conn, `SELECT count(*) FROM ${read}`));
-    if (rowsRead !== expectedRows) throw countsWrong(c, `read ${expectedRows} rows from Snowflake but ${rowsRead} reached DuckDB`);
-    await D.exec(c.conn, `CREATE OR REPLACE TEMP TABLE "_floe_batch" AS ${c.key.length ? S.dedupSelect(`SELECT * FROM ${read}`, c.key, c.wm!) : `SELECT * FROM ${read}`}`);
+    if (rowsRead !== expectedRows)
+      throw countsWrong(c, `read ${expectedRows} rows from Snowflake but ${rowsRead} reached DuckDB`);
+    await D.exec(
+      c.conn,
+      `CREATE OR REPLACE TEMP TABLE "_floe_batch" AS ${c.key.length ? S.dedupSelect(`SELECT * FROM ${read}`, c.key, c.wm!) : `SELECT * FROM ${read}`}`,
+    );
     const keys = Number(await D.scalar(c.conn, `SELECT count(*) FROM ${batch}`));
     const before = await D.countTable(c.conn, parts);
     const updated = c.key.length ? Number(await D.scalar(c.conn, S.matchedKeysSql(parts, c.key, batch))) : 0;
-    const changed = await D.execCount(c.conn, c.key.length
-      ? S.mergeSql(parts, c.cols, c.key, `SELECT * FROM ${batch}`)
-      : S.insertSelectSql(parts, c.cols, `SELECT * FROM ${batch}`));
+    const changed = await D.execCount(
+      c.conn,
+      c.key.length
+        ? S.mergeSql(parts, c.cols, c.key, `SELECT * FROM ${batch}`)
+        : S.insertSelectSql(parts, c.cols, `SELECT * FROM ${batch}`),
+    );
     const after = await D.countTable(c.conn, parts);
     const inserted = keys - updated;
     if (changed !== keys) {
-      throw countsWrong(c, `${c.key.length ? 'MERGE' : 'INSERT'} changed ${changed} target rows for ${keys} ${c.key.length ? `distinct keys (the target's primary key ${c.key.map((k) => k.name).join(', ')} is not unique)` : 'rows'}`);
+      throw countsWrong(
+        c,
+        `${c.key.length ? 'MERGE' : 'INSERT'} changed ${changed} target rows for ${keys} ${c.key.length ? `distinct keys (the target's primary key ${c.key.map((k) => k.name).join(', ')} is not unique)` : 'rows'}`,
+      );
     }
-    if (after !== before + inserted) throw countsWrong(c, `the target went from ${before} to ${after} rows, but ${inserted} rows were new`);
+    if (after !== before + inserted)
+      throw countsWrong(c, `the target went from ${before} to ${after} rows, but ${inserted} rows were new`);
     const hwm = await newHighWaterMark(c, batch);
     await D.writeState(c.conn, c.target, {
-      tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId, rows: after,
+      tableId: c.input.tableId,
+      strategy: 'incremental',
+      watermarkColumn: c.wm!.name,
+      highWaterMark: hwm,
+      jobId: c.input.jobId,
+      rows: after,
     });
     await D.exec(c.conn, `DROP TABLE ${batch}`);
     await D.exec(c.conn, `DROP TABLE ${read}`);
@@ -303,7 +372,14 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       const hwm = wm ? await newHighWaterMark({ ...c, wm, oldHwm: null }, quoteDuckDbName(...staging)) : null;
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...target)}`);
       await D.exec(c.conn, `ALTER TABLE ${quoteDuckDbName(...staging)} RENAME TO ${quoteDuckDbName(target[1])}`);
-      await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'full', watermarkColumn: wm?.name ?? null, highWaterMark: hwm, jobId: c.input.jobId, rows: n });
+      await D.writeState(c.conn, c.target, {
+        tableId: c.input.tableId,
+        strategy: 'full',
+        watermarkColumn: wm?.name ?? null,
+        highWaterMark: hwm,
+        jobId: c.input.jobId,
+        rows: n,
+      });
       return { rows: n, hwm };
     });
   }
@@ -327,10 +403,15 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       await sf.query(S.createStageSql(stageOf(deps, t)));
       let unloaded = prev?.unloaded;
       let files = unloaded ? await listStage(sf, stagePath) : [];
-      if (!unloaded || files.length === 0 && unloaded.rows > 0) {
+      if (!unloaded || (files.length === 0 && unloaded.rows > 0)) {
         await sf.query(S.removeSql(stagePath));
         const where = S.whereClause(c.window);
-        const out = await cancellable(unload(sf, S.unloadSql(stagePath, S.unloadSelect(t, c.cols, where), deps.maxFileSizeBytes ?? 64 * 1024 * 1024)));
+        const out = await cancellable(
+          unload(
+            sf,
+            S.unloadSql(stagePath, S.unloadSelect(t, c.cols, where), deps.maxFileSizeBytes ?? 64 * 1024 * 1024),
+          ),
+        );
         unloaded = { rows: out.rowsUnloaded, bytes: out.outputBytes };
         hb.beat({ phase: 'download', rowsLoaded: 0, unloaded });
         files = await listStage(sf, stagePath);
@@ -343,7 +424,10 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       await mkdir(localDir, { recursive: true });
       if (files.length) await cancellable(sf.query(S.getSql(stagePath, localDir, deps.getParallel ?? 8)));
       throwIfCancelled();
-      const local = (await readdir(localDir)).filter((f) => !f.startsWith('.')).sort().map((f) => path.join(localDir, f));
+      const local = (await readdir(localDir))
+        .filter((f) => !f.startsWith('.'))
+        .sort()
+        .map((f) => path.join(localDir, f));
       hb.beat({ phase: 'load', rowsLoaded: 0, unloaded });
       const loaded = await withDuckDb(deps.duckdbPath, async (conn) => {
         c.conn = conn;
@@ -366,10 +450,18 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         } else {
           const r = await D.inTransaction(c.conn, async () => {
             await D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget);
-            if (!typed && unloaded.rows > 0) throw countsWrong(c, `the unload reported ${unloaded.rows} rows but no file reached DuckDB`);
+            if (!typed && unloaded.rows > 0)
+              throw countsWrong(c, `the unload reported ${unloaded.rows} rows but no file reached DuckDB`);
             const hwm = typed ? await applyIncremental(c, typed, unloaded.rows) : c.oldHwm;
             if (!typed) {
-              await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: hwm, jobId: c.input.jobId, rows: await D.countTable(c.conn, S.targetParts(c.target)) });
+              await D.writeState(c.conn, c.target, {
+                tableId: c.input.tableId,
+                strategy: 'incremental',
+                watermarkColumn: c.wm!.name,
+                highWaterMark: hwm,
+                jobId: c.input.jobId,
+                rows: await D.countTable(c.conn, S.targetParts(c.target)),
+              });
             }
             return { hwm, n: await D.countTable(c.conn, S.targetParts(c.target)) };
           });
@@ -380,11 +472,20 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       });
       const { rowsInTarget, watermark } = loaded;
       hb.beat({ phase: 'load', rowsLoaded: unloaded.rows, unloaded });
-      return { ...countsOf(c, rowsInTarget, unloaded.rows), bytes, files: local.length, watermark, method: 'stage', target: D.stateKey(c.target) };
+      return {
+        ...countsOf(c, rowsInTarget, unloaded.rows),
+        bytes,
+        files: local.length,
+        watermark,
+        method: 'stage',
+        target: D.stateKey(c.target),
+      };
     } finally {
       hb.stop();
       await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
-      await sf.query(S.removeSql(stagePath)).catch((e) => lg()?.warn({ err: (e as Error).message, stagePath }, 'REMOVE failed'));
+      await sf
+        .query(S.removeSql(stagePath))
+        .catch((e) => lg()?.warn({ err: (e as Error).message, stagePath }, 'REMOVE failed'));
       await sf.close();
     }
   }
@@ -413,7 +514,8 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         // Resume from what the staging table holds (pages are ordered by the key, so max(key) and
         // count(*) are exactly what was committed, even if the last heartbeat was lost).
         const r = await c.conn.runAndReadAll(
-          `SELECT ${S.canonicalTextExpr(c.pkSingle!, `max(${quoteDuckDbName(c.pkSingle!.name)})`)}, count(*) FROM ${quoteDuckDbName(...staging)}`);
+          `SELECT ${S.canonicalTextExpr(c.pkSingle!, `max(${quoteDuckDbName(c.pkSingle!.name)})`)}, count(*) FROM ${quoteDuckDbName(...staging)}`,
+        );
         const [maxKey, n] = r.getRows()[0];
         rowsLoaded = Number(n);
         cursor = maxKey === null ? null : { watermark: null, key: String(maxKey) };
@@ -430,7 +532,11 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     }
     await D.createLanding(c.conn, c.cols);
     const details = (): TransferDetails => ({
-      phase: 'stream', rowsLoaded, cursor: paged && cursor ? cursor : undefined, sourceRows: sourceRows ?? undefined, counts: full ? undefined : c.counts,
+      phase: 'stream',
+      rowsLoaded,
+      cursor: paged && cursor ? cursor : undefined,
+      sourceRows: sourceRows ?? undefined,
+      counts: full ? undefined : c.counts,
     });
     const hb = startHeartbeat<TransferDetails>(details());
     const sf = await connectSnowflake(deps.snowflake);
@@ -468,10 +574,20 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         if (paged && cursor) {
           const cur = full
             ? S.whereClause(null, { watermark: c.pkSingle!, key: null, afterWatermark: cursor.key!, afterKey: null })
-            : S.whereClause(null, { watermark: c.wm!, key: c.pkSingle, afterWatermark: cursor.watermark!, afterKey: cursor.key });
+            : S.whereClause(null, {
+                watermark: c.wm!,
+                key: c.pkSingle,
+                afterWatermark: cursor.watermark!,
+                afterKey: cursor.key,
+              });
           where = where ? `${where} AND ${cur}` : cur;
         }
-        const sql = S.streamSelect(t, c.cols, { where, orderBy, limit: paged ? batchRows : undefined, countSource: full });
+        const sql = S.streamSelect(t, c.cols, {
+          where,
+          orderBy,
+          limit: paged ? batchRows : undefined,
+          countSource: full,
+        });
         const rows = sf.stream(sql, undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'], rowMode: 'array' });
         let got = 0;
         const n = c.cols.length;
@@ -479,7 +595,10 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
           if (full && got === 0) {
             const counted = Number(row[n]);
             if (sourceRows !== null && counted !== sourceRows) {
-              throw countsWrong(c, `the source's COUNT(*) went from ${sourceRows} to ${counted} between two pages of the read (rows were added or removed during the sync)`);
+              throw countsWrong(
+                c,
+                `the source's COUNT(*) went from ${sourceRows} to ${counted} between two pages of the read (rows were added or removed during the sync)`,
+              );
             }
             sourceRows = counted;
           }
@@ -508,17 +627,36 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
         watermark = c.oldHwm;
         rowsInTarget = await D.countTable(c.conn, target);
         if (rowsLoaded === 0) {
-          await D.writeState(c.conn, c.target, { tableId: c.input.tableId, strategy: 'incremental', watermarkColumn: c.wm!.name, highWaterMark: watermark, jobId: c.input.jobId, rows: rowsInTarget });
+          await D.writeState(c.conn, c.target, {
+            tableId: c.input.tableId,
+            strategy: 'incremental',
+            watermarkColumn: c.wm!.name,
+            highWaterMark: watermark,
+            jobId: c.input.jobId,
+            rows: rowsInTarget,
+          });
         }
       }
-      return { ...countsOf(c, rowsInTarget, sourceRows ?? 0), bytes: 0, files: 0, watermark, method: 'stream', target: D.stateKey(c.target) };
+      return {
+        ...countsOf(c, rowsInTarget, sourceRows ?? 0),
+        bytes: 0,
+        files: 0,
+        watermark,
+        method: 'stream',
+        target: D.stateKey(c.target),
+      };
     } catch (e) {
       // Keep the staging table only when a retry can resume into it (paged full refresh).
-      if (full && !(paged && cursor)) await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);
+      if (full && !(paged && cursor))
+        await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);
       throw e;
     } finally {
       hb.stop();
-      try { appender.closeSync(); } catch { /* already closed */ }
+      try {
+        appender.closeSync();
+      } catch {
+        /* already closed */
+      }
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${D.landingRelation}`).catch(() => undefined);
       await sf.close();
     }

@@ -18,12 +18,7 @@ import type { Logger } from 'pino';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../connectors/snowflake.js';
 import { withDuckDb } from '../connectors/duckdb.js';
 import { floeError, NonRetryable } from '../errors.js';
-import type {
-  LoadMethod,
-  SyncPosition,
-  TablePlanRef,
-  WatermarkTableSpec,
-} from '../jobs/watermarkSync.js';
+import type { LoadMethod, SyncPosition, TablePlanRef, WatermarkTableSpec } from '../jobs/watermarkSync.js';
 import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeName, snowflakeStagePath } from '../sql/quote.js';
 import * as Q from '../pgsync/sql.js';
 import * as store from '../pgsync/store.js';
@@ -127,12 +122,14 @@ function matchTarget(name: string, targets: string[]): string | null {
   return m.length === 1 ? m[0] : null;
 }
 
-
 /** Build the watermark sync activities. */
 export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
   const log = (deps.logger ?? null)?.child({ component: 'pg-sync' });
 
-  async function targetColumns(sf: SnowflakeSession, target: [string, string, string]): Promise<{ name: string; sfType: string }[]> {
+  async function targetColumns(
+    sf: SnowflakeSession,
+    target: [string, string, string],
+  ): Promise<{ name: string; sfType: string }[]> {
     const rows = await sf.query(Q.targetColumnsSql(target));
     return rows.map((r) => ({ name: String(r.COLUMN_NAME), sfType: Q.sfTypeOf(r as never) }));
   }
@@ -158,28 +155,39 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
     await store.markRunning(deps.pool, t.source, input.workflowId);
 
     const cols = await srcQuery<Q.PgColumnRow & pg.QueryResultRow>(deps.sourcePool, Q.sourceColumnsSql, source);
-    if (cols.length === 0) throw floeError(NonRetryable.TableNotFound, `source table ${t.source} does not exist or is not visible`);
+    if (cols.length === 0)
+      throw floeError(NonRetryable.TableNotFound, `source table ${t.source} does not exist or is not visible`);
     const byName = new Map(cols.map((c) => [c.column_name, c]));
     const need = (configName: string, field: string) => {
       const n = Q.sourceColumn(configName);
       const c = byName.get(n);
-      if (!c) throw floeError(NonRetryable.SchemaMismatch, `${t.source}: ${field} column ${JSON.stringify(n)} does not exist in the source`);
+      if (!c)
+        throw floeError(
+          NonRetryable.SchemaMismatch,
+          `${t.source}: ${field} column ${JSON.stringify(n)} does not exist in the source`,
+        );
       return c;
     };
     const wmCol = need(t.watermarkColumn, 'watermark');
     if (!Q.isSupportedWatermark(wmCol.data_type)) {
-      throw floeError(NonRetryable.InvalidRequest, `${t.source}: watermark column ${wmCol.column_name} has type ${wmCol.pg_type}; use a timestamp, timestamptz, date or integer/numeric column`);
+      throw floeError(
+        NonRetryable.InvalidRequest,
+        `${t.source}: watermark column ${wmCol.column_name} has type ${wmCol.pg_type}; use a timestamp, timestamptz, date or integer/numeric column`,
+      );
     }
     const pkCols = t.pk.map((k) => need(k, 'primary key'));
     const sd = t.softDeleteColumn ? need(t.softDeleteColumn, 'soft-delete') : null;
 
     // Row keys and their read expressions: source columns, then SQL-transform columns (replace or add).
     const exprs = new Map<string, string>();
-    for (const c of cols) exprs.set(c.column_name, Q.pgTextExpr(`"${c.column_name.replaceAll('"', '""')}"`, c.data_type));
+    for (const c of cols)
+      exprs.set(c.column_name, Q.pgTextExpr(`"${c.column_name.replaceAll('"', '""')}"`, c.data_type));
     let added: string[] = [];
     if (t.transform?.kind === 'sql') {
       for (const [k, expr] of Object.entries(t.transform.columns)) {
-        const key = byName.has(k) ? k : (cols.find((c) => c.column_name.toUpperCase() === k.toUpperCase())?.column_name ?? k);
+        const key = byName.has(k)
+          ? k
+          : (cols.find((c) => c.column_name.toUpperCase() === k.toUpperCase())?.column_name ?? k);
         exprs.set(key, `(${expr})::text`);
       }
     } else if (t.transform?.kind === 'function') {
@@ -193,14 +201,28 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
     try {
       tcols = await targetColumns(sf, target);
       if (tcols.length === 0 && t.createTarget) {
-        const defs = cols.map((c) => ({ name: Q.defaultTargetColumn(c.column_name), sfType: Q.snowflakeTypeFor(c), nullable: c.is_nullable === 'YES' }));
-        await sf.query(Q.createTargetSql(target, defs, pkCols.map((c) => Q.defaultTargetColumn(c.column_name))));
+        const defs = cols.map((c) => ({
+          name: Q.defaultTargetColumn(c.column_name),
+          sfType: Q.snowflakeTypeFor(c),
+          nullable: c.is_nullable === 'YES',
+        }));
+        await sf.query(
+          Q.createTargetSql(
+            target,
+            defs,
+            pkCols.map((c) => Q.defaultTargetColumn(c.column_name)),
+          ),
+        );
         tcols = await targetColumns(sf, target);
       }
     } finally {
       await sf.close();
     }
-    if (tcols.length === 0) throw floeError(NonRetryable.TableNotFound, `target table ${target.join('.')} of ${t.source} does not exist (run discovery, or set create_target: true)`);
+    if (tcols.length === 0)
+      throw floeError(
+        NonRetryable.TableNotFound,
+        `target table ${target.join('.')} of ${t.source} does not exist (run discovery, or set create_target: true)`,
+      );
 
     const tnames = tcols.map((c) => c.name);
     const planCols: TablePlanRef['columns'] = [];
@@ -208,24 +230,39 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
       const tn = matchTarget(name, tnames);
       if (!tn) {
         if (sd && name === sd.column_name) continue; // the flag travels separately; the target need not keep it
-        throw floeError(NonRetryable.SchemaMismatch, `${t.source}: source column ${JSON.stringify(name)} has no column in target ${target.join('.')} (missing column)`);
+        throw floeError(
+          NonRetryable.SchemaMismatch,
+          `${t.source}: source column ${JSON.stringify(name)} has no column in target ${target.join('.')} (missing column)`,
+        );
       }
       planCols.push({ name, expr, target: tn, sfType: tcols.find((c) => c.name === tn)!.sfType });
     }
     for (const a of added) {
       const tn = matchTarget(a, tnames);
-      if (!tn) throw floeError(NonRetryable.SchemaMismatch, `${t.source}: column ${JSON.stringify(a)} added by transform ${t.transform?.kind === 'function' ? t.transform.name : ''} has no column in target ${target.join('.')}`);
+      if (!tn)
+        throw floeError(
+          NonRetryable.SchemaMismatch,
+          `${t.source}: column ${JSON.stringify(a)} added by transform ${t.transform?.kind === 'function' ? t.transform.name : ''} has no column in target ${target.join('.')}`,
+        );
       planCols.push({ name: a, expr: null, target: tn, sfType: tcols.find((c) => c.name === tn)!.sfType });
     }
     const pkTargets = pkCols.map((c) => {
       const pc = planCols.find((p) => p.name === c.column_name);
-      if (!pc) throw floeError(NonRetryable.SchemaMismatch, `${t.source}: primary key column ${c.column_name} is not loaded into the target`);
+      if (!pc)
+        throw floeError(
+          NonRetryable.SchemaMismatch,
+          `${t.source}: primary key column ${c.column_name} is not loaded into the target`,
+        );
       return pc.target;
     });
 
     let lagFloor: string | null = null;
     if (Q.isTimeWatermark(wmCol.data_type)) {
-      const r = await srcQuery(deps.sourcePool, `SELECT (now() - make_interval(secs => $1::double precision))::${wmCol.pg_type}::text AS f`, [String(t.lagSeconds)]);
+      const r = await srcQuery(
+        deps.sourcePool,
+        `SELECT (now() - make_interval(secs => $1::double precision))::${wmCol.pg_type}::text AS f`,
+        [String(t.lagSeconds)],
+      );
       lagFloor = r[0].f;
     }
     const plan: TablePlanRef = {
@@ -244,7 +281,10 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
 
     // Start: re-read from complete_before when it lies below the position (late commits may be there).
     let start = row.position;
-    if (row.completeBefore !== null && (row.position === null || (await pgLess(plan.watermarkType, row.completeBefore, row.position.watermark)))) {
+    if (
+      row.completeBefore !== null &&
+      (row.position === null || (await pgLess(plan.watermarkType, row.completeBefore, row.position.watermark)))
+    ) {
       start = { watermark: row.completeBefore, pk: null };
     }
     const ex = Q.existsAfterSql(source, plan.watermarkColumn, plan.pk, plan, start);
@@ -263,9 +303,26 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
     const hb = startHeartbeat({ phase: 'read', rows: 0 });
     try {
       const exprs = plan.columns.filter((c) => c.expr !== null).map((c) => ({ alias: c.name, expr: c.expr! }));
-      const sel = Q.batchSelectSql(plan.source, plan.watermarkColumn, plan.pk, plan, exprs, plan.softDelete, input.after, t.batchSize);
+      const sel = Q.batchSelectSql(
+        plan.source,
+        plan.watermarkColumn,
+        plan.pk,
+        plan,
+        exprs,
+        plan.softDelete,
+        input.after,
+        t.batchSize,
+      );
       const rows = await srcQuery(deps.sourcePool, sel.sql, sel.params);
-      if (rows.length === 0) return { rows: 0, position: input.after, done: true, method: null, superseded: false, durationMs: Date.now() - started };
+      if (rows.length === 0)
+        return {
+          rows: 0,
+          position: input.after,
+          done: true,
+          method: null,
+          superseded: false,
+          durationMs: Date.now() - started,
+        };
       const last = rows[rows.length - 1];
       const position: SyncPosition = { watermark: last[Q.WM_ALIAS]!, pk: plan.pk.map((_, i) => last[Q.PK_ALIAS(i)]!) };
 
@@ -281,7 +338,7 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
           r = fn(src);
           if (r === null) continue;
         }
-        const out = plan.columns.map((c) => (r![c.name] ?? null));
+        const out = plan.columns.map((c) => r![c.name] ?? null);
         if (withDelete) out.push(rows[i][Q.DEL_ALIAS] ?? null);
         out.push(String(i));
         staged.push(out);
@@ -290,7 +347,8 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
       const tRead = Date.now();
       let tStage = tRead;
 
-      const method: LoadMethod = t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
+      const method: LoadMethod =
+        t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
       const sf = await connectSnowflake(deps.snowflake);
       const suffix = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
       const staging: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_STG_${suffix}`];
@@ -311,7 +369,9 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
             const stage: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_PGS_${suffix}`];
             await sf.query(`CREATE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
             const stagePath = snowflakeStagePath(stage, 'batch');
-            await sf.query(`PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`);
+            await sf.query(
+              `PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`,
+            );
             await sf.query(Q.copyIntoStagingSql(staging, stagePath, t.fileFormat));
             await sf.query(`DROP STAGE IF EXISTS ${quoteSnowflakeName(...stage)}`);
           }
@@ -329,9 +389,18 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
       await deps.hooks?.afterMerge?.({ source: t.source, rows: rows.length, attempt: attempt() });
 
       // Everything at or below min(position, now - lag) is complete; numeric watermarks: position - lag.
-      const cb = plan.lagFloor !== null
-        ? await srcQuery(deps.sourcePool, `SELECT LEAST($1::${plan.watermarkType}, $2::${plan.watermarkType})::text AS c`, [position.watermark, plan.lagFloor])
-        : await srcQuery(deps.sourcePool, `SELECT ($1::${plan.watermarkType} - $2::numeric)::${plan.watermarkType}::text AS c`, [position.watermark, String(t.lagSeconds)]);
+      const cb =
+        plan.lagFloor !== null
+          ? await srcQuery(
+              deps.sourcePool,
+              `SELECT LEAST($1::${plan.watermarkType}, $2::${plan.watermarkType})::text AS c`,
+              [position.watermark, plan.lagFloor],
+            )
+          : await srcQuery(
+              deps.sourcePool,
+              `SELECT ($1::${plan.watermarkType} - $2::numeric)::${plan.watermarkType}::text AS c`,
+              [position.watermark, String(t.lagSeconds)],
+            );
       const ok = await store.advanceWatermark(deps.pool, {
         sourceTable: t.source,
         epoch: plan.epoch,
@@ -343,15 +412,33 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
       const end = Date.now();
       const phasesMs = { read: tRead - started, stage: tStage - tRead, merge: tMerge - tStage, advance: end - tMerge };
       log?.debug({ source: t.source, rows: rows.length, method, ms: end - started, phasesMs }, 'batch merged');
-      return { rows: rows.length, position, done: rows.length < t.batchSize, method, superseded: !ok, durationMs: end - started, phasesMs };
+      return {
+        rows: rows.length,
+        position,
+        done: rows.length < t.batchSize,
+        method,
+        superseded: !ok,
+        durationMs: end - started,
+        phasesMs,
+      };
     } finally {
       hb.stop();
     }
   }
 
   /** Close a run as success / idle / superseded (counters, duration). */
-  async function pgSyncFinishTable(input: { source: string; status: 'success' | 'idle' | 'superseded'; rows: number; durationMs: number }): Promise<void> {
-    await store.finishRun(deps.pool, { sourceTable: input.source, status: input.status, rows: input.rows, durationSeconds: input.durationMs / 1000 });
+  async function pgSyncFinishTable(input: {
+    source: string;
+    status: 'success' | 'idle' | 'superseded';
+    rows: number;
+    durationMs: number;
+  }): Promise<void> {
+    await store.finishRun(deps.pool, {
+      sourceTable: input.source,
+      status: input.status,
+      rows: input.rows,
+      durationSeconds: input.durationMs / 1000,
+    });
   }
 
   /**
@@ -369,7 +456,10 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
       sampleKeys = await deps.sourcePool.query<{ keys: string[] }>(q.sql, q.params).then(
         (r) => r.rows.map((row) => row.keys),
         (err: unknown) => {
-          log?.warn({ source: input.sourceTable, err: (err as Error).message }, 'could not read the failing batch keys');
+          log?.warn(
+            { source: input.sourceTable, err: (err as Error).message },
+            'could not read the failing batch keys',
+          );
           return null;
         },
       );
@@ -384,14 +474,21 @@ export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
  * Write a batch as CSV (columns in staging order) or Parquet (DuckDB converts the CSV; every column
  * VARCHAR, named like the staging columns). Returns the file path.
  */
-async function writeBatchFile(dir: string, rows: (string | null)[][], header: string[], format: 'csv' | 'parquet'): Promise<string> {
+async function writeBatchFile(
+  dir: string,
+  rows: (string | null)[][],
+  header: string[],
+  format: 'csv' | 'parquet',
+): Promise<string> {
   const csv = path.join(dir, 'batch.csv');
   await writeCsvFile(csv, rows);
   if (format === 'csv') return csv;
   const pq = path.join(dir, 'batch.parquet');
   const cols = `{${header.map((h) => `${duckDbLiteral(h)}: 'VARCHAR'`).join(', ')}}`;
   await withDuckDb(':memory:', async (c) => {
-    await c.run(`COPY (SELECT ${header.map(quoteDuckDbIdent).join(', ')} FROM read_csv(${duckDbLiteral(csv)}, header = false, quote = '"', escape = '"', nullstr = '\\N', columns = ${cols})) TO ${duckDbLiteral(pq)} (FORMAT PARQUET)`);
+    await c.run(
+      `COPY (SELECT ${header.map(quoteDuckDbIdent).join(', ')} FROM read_csv(${duckDbLiteral(csv)}, header = false, quote = '"', escape = '"', nullstr = '\\N', columns = ${cols})) TO ${duckDbLiteral(pq)} (FORMAT PARQUET)`,
+    );
   });
   await fs.promises.rm(csv, { force: true });
   return pq;

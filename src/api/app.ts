@@ -66,7 +66,10 @@ export function createApp(deps: ApiDeps): Application {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'info';
-      log[level]({ requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      log[level](
+        { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
     });
     next();
   });
@@ -95,7 +98,8 @@ export function createApp(deps: ApiDeps): Application {
   // Prometheus scrape endpoint (watermark sync counters, seed 002): open by default for local use,
   // METRICS_AUTH=bearer requires METRICS_TOKEN (Prometheus' `authorization.credentials_file`).
   const metricsToken = deps.config.api.metricsToken;
-  if (metricsToken !== undefined) app.get('/metrics', requireStaticBearer(metricsToken), createMetricsHandler(deps.pool));
+  if (metricsToken !== undefined)
+    app.get('/metrics', requireStaticBearer(metricsToken), createMetricsHandler(deps.pool));
   else app.get('/metrics', createMetricsHandler(deps.pool));
 
   const auth = requireAuth(deps.pool, authSettings(deps));
@@ -134,7 +138,11 @@ export function createApp(deps: ApiDeps): Application {
   app.use(API_PREFIX, api);
   app.use('/api/snowflake-sync/config', auth, uploadConfigRouter({ pool: deps.pool, secretKeys: keys }));
   // Seed 004 keeps its own prefix (outside /api/v1), behind the same auth.
-  app.use('/api/snowflake-sync', auth, createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: log }));
+  app.use(
+    '/api/snowflake-sync',
+    auth,
+    createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: log }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

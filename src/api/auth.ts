@@ -66,7 +66,12 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /** The principal `username` / `password` prove, or null (unknown user, wrong password, disabled user). */
-async function authenticate(pool: pg.Pool, settings: AuthSettings, username: string, password: string): Promise<Principal | null> {
+async function authenticate(
+  pool: pg.Pool,
+  settings: AuthSettings,
+  username: string,
+  password: string,
+): Promise<Principal | null> {
   if (safeEqual(username, settings.adminUsername)) {
     return safeEqual(password, settings.adminPassword) ? { subject: username, role: 'admin', userId: null } : null;
   }
@@ -80,7 +85,12 @@ async function authenticate(pool: pg.Pool, settings: AuthSettings, username: str
  * `tokens` first, then the signed JWT. Throws 401 {@link ApiError} on wrong credentials (the message
  * does not say which part is wrong, nor whether the user exists or is disabled).
  */
-export async function issueToken(pool: pg.Pool, settings: AuthSettings, username: string, password: string): Promise<TokenResponse> {
+export async function issueToken(
+  pool: pg.Pool,
+  settings: AuthSettings,
+  username: string,
+  password: string,
+): Promise<TokenResponse> {
   const who = await authenticate(pool, settings, username, password);
   if (!who) throw new ApiError(401, 'invalid_credentials', 'incorrect username or password');
   const tokenId = randomUUID();
@@ -123,21 +133,35 @@ export async function verifyToken(pool: pg.Pool, settings: AuthSettings, token: 
     throw unauthorized('token lacks jti, sub or exp');
   }
   if (!UUID_RE.test(payload.jti)) throw unauthorized('token is unknown (not issued by this server)');
-  const { rows } = await pool.query<{ subject: string; revoked_at: Date | null; expires_at: Date; role: Role; user_id: string | null; user_active: boolean | null }>(
+  const { rows } = await pool.query<{
+    subject: string;
+    revoked_at: Date | null;
+    expires_at: Date;
+    role: Role;
+    user_id: string | null;
+    user_active: boolean | null;
+  }>(
     `SELECT t.subject, t.revoked_at, t.expires_at, t.role, t.user_id, u.disabled_at IS NULL AS user_active
        FROM tokens t LEFT JOIN api_users u ON u.username = t.subject
       WHERE t.token_id = $1::uuid`,
     [payload.jti],
   );
   const row = rows[0];
-  if (!row || row.subject !== payload.sub) throw unauthorized('token is unknown (not issued by this server or deleted)');
+  if (!row || row.subject !== payload.sub)
+    throw unauthorized('token is unknown (not issued by this server or deleted)');
   if (row.revoked_at) throw unauthorized('token has been revoked');
   if (row.expires_at.getTime() <= Date.now()) throw unauthorized('token expired');
   // user_active is null when no API user has this name: only the bootstrap admin may then hold it.
   if (row.user_active === null ? row.subject !== settings.adminUsername : !row.user_active) {
     throw unauthorized('the user of this token is disabled or deleted');
   }
-  return { tokenId: payload.jti, subject: payload.sub, expiresAt: new Date(payload.exp * 1000), role: row.role, userId: row.user_id };
+  return {
+    tokenId: payload.jti,
+    subject: payload.sub,
+    expiresAt: new Date(payload.exp * 1000),
+    role: row.role,
+    userId: row.user_id,
+  };
 }
 
 /**
@@ -165,7 +189,8 @@ export async function tokenIdOf(settings: AuthSettings, token: string): Promise<
     }
   }
   const jti = decodeJwt(token).jti;
-  if (typeof jti !== 'string') throw new ApiError(400, 'invalid_request', "body field 'token': token has no jti", 'token');
+  if (typeof jti !== 'string')
+    throw new ApiError(400, 'invalid_request', "body field 'token': token has no jti", 'token');
   return jti;
 }
 
@@ -217,7 +242,8 @@ export function userScope(res: { locals: Record<string, unknown> }): string | nu
 export function requireStaticBearer(expected: string): RequestHandler {
   return (req, _res, next) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m || !safeEqual(m[1]!, expected)) throw unauthorized('this endpoint needs "Authorization: Bearer <METRICS_TOKEN>"');
+    if (!m || !safeEqual(m[1]!, expected))
+      throw unauthorized('this endpoint needs "Authorization: Bearer <METRICS_TOKEN>"');
     next();
   };
 }

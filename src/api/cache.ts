@@ -47,37 +47,74 @@ export interface CacheApiDeps {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const cacheName = z.string().regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters');
+const cacheName = z
+  .string()
+  .regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters');
 const emptyBody = z.object({}).strict();
-const sourceBody = z.object({
-  source_name: z.string().regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters'),
-  driver_type: z.literal('snowflake', { error: "must be 'snowflake'" }),
-  credentials_ref: z.string().min(1, 'must not be empty').max(200),
-  passthrough_enabled: z.boolean({ error: 'must be a boolean' }).optional().default(false),
-}).strict();
-const createBody = z.object({
-  cache_name: cacheName,
-  source_name: z.string().min(1, 'must not be empty'),
-  source_query: z.string().min(1, 'must not be empty').max(100_000),
-  monitor_tables: z.array(z.string().min(1, 'must not be empty'), { error: 'must be an array of DB.SCHEMA.TABLE names' }).max(100).optional(),
-  ttl_seconds: z.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').nullable().optional(),
-  schedule_interval_seconds: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').nullable().optional(),
-}).strict();
-const refreshBody = z.object({
-  force: z.boolean({ error: 'must be a boolean' }).optional().default(false),
-  wait: z.boolean({ error: 'must be a boolean' }).optional().default(true),
-}).strict();
-const queryBody = z.object({
-  sql: z.string().min(1, 'must not be empty').max(100_000),
-  max_staleness_seconds: z.number({ error: 'must be a number' }).min(0, 'must not be negative').optional(),
-  snapshot: z.number({ error: 'must be a number' }).int('must be an integer').nonnegative('must not be negative').optional(),
-  source_name: z.string().min(1).optional(),
-  max_rows: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
-}).strict();
+const sourceBody = z
+  .object({
+    source_name: z
+      .string()
+      .regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters'),
+    driver_type: z.literal('snowflake', { error: "must be 'snowflake'" }),
+    credentials_ref: z.string().min(1, 'must not be empty').max(200),
+    passthrough_enabled: z.boolean({ error: 'must be a boolean' }).optional().default(false),
+  })
+  .strict();
+const createBody = z
+  .object({
+    cache_name: cacheName,
+    source_name: z.string().min(1, 'must not be empty'),
+    source_query: z.string().min(1, 'must not be empty').max(100_000),
+    monitor_tables: z
+      .array(z.string().min(1, 'must not be empty'), { error: 'must be an array of DB.SCHEMA.TABLE names' })
+      .max(100)
+      .optional(),
+    ttl_seconds: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .positive('must be positive')
+      .nullable()
+      .optional(),
+    schedule_interval_seconds: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .nullable()
+      .optional(),
+  })
+  .strict();
+const refreshBody = z
+  .object({
+    force: z.boolean({ error: 'must be a boolean' }).optional().default(false),
+    wait: z.boolean({ error: 'must be a boolean' }).optional().default(true),
+  })
+  .strict();
+const queryBody = z
+  .object({
+    sql: z.string().min(1, 'must not be empty').max(100_000),
+    max_staleness_seconds: z.number({ error: 'must be a number' }).min(0, 'must not be negative').optional(),
+    snapshot: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .nonnegative('must not be negative')
+      .optional(),
+    source_name: z.string().min(1).optional(),
+    max_rows: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000')
+      .optional(),
+  })
+  .strict();
 const nameParams = z.object({ name: cacheName });
 
 /** JSON view of a cache and its state. */
-export function cacheView(c: store.CacheWithState, schedule: { schedule_id: string; next_run: string | null } | null = null) {
+export function cacheView(
+  c: store.CacheWithState,
+  schedule: { schedule_id: string; next_run: string | null } | null = null,
+) {
   const now = Date.now();
   return {
     cache_name: c.cache_name,
@@ -96,7 +133,9 @@ export function cacheView(c: store.CacheWithState, schedule: { schedule_id: stri
     last_result: c.last_result ?? null,
     last_error: c.last_error ?? null,
     last_job_id: c.last_job_id ?? null,
-    schedule: c.schedule_interval_seconds ? { interval_seconds: c.schedule_interval_seconds, ...(schedule ?? { schedule_id: null, next_run: null }) } : null,
+    schedule: c.schedule_interval_seconds
+      ? { interval_seconds: c.schedule_interval_seconds, ...(schedule ?? { schedule_id: null, next_run: null }) }
+      : null,
     created_at: c.created_at.toISOString(),
   };
 }
@@ -120,11 +159,22 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
   const storage = async () => {
     try {
       const info = await setupStorage(deps.lake);
-      await store.saveStorage(deps.pool, { catalogDisplay: info.catalog, dataPath: info.data_path, metadataSchema: info.metadata_schema });
+      await store.saveStorage(deps.pool, {
+        catalogDisplay: info.catalog,
+        dataPath: info.data_path,
+        metadataSchema: info.metadata_schema,
+      });
       return info;
     } catch (err) {
-      log.error({ err: (err as Error).message, catalog: redactUrl(deps.lake.catalogUrl) }, 'DuckLake storage setup failed');
-      throw new ApiError(502, 'storage_unavailable', `DuckLake storage could not be attached: ${(err as Error).message}`);
+      log.error(
+        { err: (err as Error).message, catalog: redactUrl(deps.lake.catalogUrl) },
+        'DuckLake storage setup failed',
+      );
+      throw new ApiError(
+        502,
+        'storage_unavailable',
+        `DuckLake storage could not be attached: ${(err as Error).message}`,
+      );
     }
   };
 
@@ -139,9 +189,16 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
   r.post('/cache/sources', async (req, res) => {
     const b = parseInput(sourceBody, req.body, 'body');
     if (!(await deps.credentials(b.credentials_ref))) {
-      throw unprocessable(`body field 'credentials_ref': no credentials named '${b.credentials_ref}' are configured on the server`, 'credentials_ref');
+      throw unprocessable(
+        `body field 'credentials_ref': no credentials named '${b.credentials_ref}' are configured on the server`,
+        'credentials_ref',
+      );
     }
-    const { source, created } = await store.upsertSource(deps.pool, { sourceName: b.source_name, credentialsRef: b.credentials_ref, passthroughEnabled: b.passthrough_enabled });
+    const { source, created } = await store.upsertSource(deps.pool, {
+      sourceName: b.source_name,
+      credentialsRef: b.credentials_ref,
+      passthroughEnabled: b.passthrough_enabled,
+    });
     res.status(created ? 201 : 200).json(sourceView(source));
   });
   r.get('/cache/sources', async (_req, res) => {
@@ -155,7 +212,11 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
     const source = await store.getSource(deps.pool, b.source_name);
     if (!source) throw notFound(`source ${b.source_name} does not exist`, 'source_name');
     const settings = await deps.credentials(source.credentials_ref);
-    if (!settings) throw unprocessable(`credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on the server`, 'source_name');
+    if (!settings)
+      throw unprocessable(
+        `credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on the server`,
+        'source_name',
+      );
     const query = trimQuery(b.source_query);
     let refs;
     try {
@@ -165,22 +226,30 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
       throw err;
     }
     if (refs.statements !== 1 || !['SELECT', 'WITH', '('].includes(refs.firstKeyword ?? '')) {
-      throw badRequest("body field 'source_query': must be exactly one SELECT (or WITH ... SELECT) statement", 'source_query');
+      throw badRequest(
+        "body field 'source_query': must be exactly one SELECT (or WITH ... SELECT) statement",
+        'source_query',
+      );
     }
     let monitor: string[];
     const derived = b.monitor_tables === undefined;
     try {
       monitor = derived
-        ? refs.tables.map((t) => formatQualified(qualify(t.parts, { database: settings.database, schema: settings.schema })))
+        ? refs.tables.map((t) =>
+            formatQualified(qualify(t.parts, { database: settings.database, schema: settings.schema })),
+          )
         : b.monitor_tables!.map((t) => formatQualified(parseQualifiedName(t)));
     } catch (err) {
       if (err instanceof SqlScanError) {
-        throw derived ? unprocessable(`cannot derive monitor_tables from source_query: ${err.message}`, 'monitor_tables') : badRequest(`body field 'monitor_tables': ${err.message}`, 'monitor_tables');
+        throw derived
+          ? unprocessable(`cannot derive monitor_tables from source_query: ${err.message}`, 'monitor_tables')
+          : badRequest(`body field 'monitor_tables': ${err.message}`, 'monitor_tables');
       }
       throw err;
     }
     monitor = [...new Set(monitor)];
-    if (derived && monitor.length === 0) throw unprocessable('source_query names no table to monitor; give monitor_tables or a ttl', 'monitor_tables');
+    if (derived && monitor.length === 0)
+      throw unprocessable('source_query names no table to monitor; give monitor_tables or a ttl', 'monitor_tables');
     // The monitored tables must exist now (a typo would otherwise only show at the first refresh).
     if (monitor.length) {
       const sf = await connectSnowflake(settings).catch((e: Error) => {
@@ -210,7 +279,10 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
       await upsertCacheSchedule(deps.temporal, name, b.schedule_interval_seconds, deps.taskQueue);
       schedule = await describeCacheSchedule(deps.temporal, name);
     }
-    res.status(201).location(`caches/${name}`).json(cacheView((await store.getCache(deps.pool, name))!, schedule));
+    res
+      .status(201)
+      .location(`caches/${name}`)
+      .json(cacheView((await store.getCache(deps.pool, name))!, schedule));
   });
 
   r.get('/caches', async (_req, res) => {
@@ -245,7 +317,11 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
     const waitMs = deps.refreshWaitMs ?? 600_000;
     // A refresh may outlast the app's per-request Temporal deadline: give this call its own.
     await deps.temporal.withDeadline(Date.now() + waitMs, async () => {
-      const handle = await startCacheRefresh(deps.temporal, { cacheName: c.cache_name, force: b.force }, { taskQueue: deps.taskQueue, waitTimeoutMs: waitMs });
+      const handle = await startCacheRefresh(
+        deps.temporal,
+        { cacheName: c.cache_name, force: b.force },
+        { taskQueue: deps.taskQueue, waitTimeoutMs: waitMs },
+      );
       const jobId = `${cacheRefreshWorkflowId(c.cache_name)}/${handle.firstExecutionRunId}`;
       if (!b.wait) {
         res.status(202).json({ cache_name: c.cache_name, job_id: jobId, status: 'pending' });

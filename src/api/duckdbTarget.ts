@@ -133,7 +133,11 @@ export async function sampleTarget(duckdbPath: string, t: TargetName, req: Sampl
     if (cols.length === 0) throw new TargetTableMissingError(qualified);
     const colNames = new Set(cols.map((c) => c.name));
     const projection = cols
-      .map((c) => (req.format === 'JSON' && c.type === 'BLOB' ? `hex(${quoteDuckDbIdent(c.name)}) AS ${quoteDuckDbIdent(c.name)}` : quoteDuckDbIdent(c.name)))
+      .map((c) =>
+        req.format === 'JSON' && c.type === 'BLOB'
+          ? `hex(${quoteDuckDbIdent(c.name)}) AS ${quoteDuckDbIdent(c.name)}`
+          : quoteDuckDbIdent(c.name),
+      )
       .join(', ');
     const order = (req.orderBy ?? []).filter((c) => colNames.has(c));
     const sql =

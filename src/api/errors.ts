@@ -35,7 +35,8 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, field?: string): ApiError => new ApiError(400, 'invalid_request', message, field);
+export const badRequest = (message: string, field?: string): ApiError =>
+  new ApiError(400, 'invalid_request', message, field);
 export const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message);
 export const forbidden = (message: string): ApiError => new ApiError(403, 'forbidden', message);
 export const notFound = (message: string, field?: string): ApiError => new ApiError(404, 'not_found', message, field);
@@ -79,17 +80,35 @@ function toApiError(err: unknown): ApiError | null {
     return new ApiError(409, 'sync_already_running', err.message, undefined, { running_job_id: err.runningJobId });
   if (err instanceof TargetTakenError) {
     return new ApiError(409, 'target_taken', err.message, 'target_table', {
-      other_registration: { table_id: err.other.table_id, database_name: err.other.database_name, schema_name: err.other.schema_name, table_name: err.other.table_name },
+      other_registration: {
+        table_id: err.other.table_id,
+        database_name: err.other.database_name,
+        schema_name: err.other.schema_name,
+        table_name: err.other.table_name,
+      },
     });
   }
   if (err instanceof JobNotRunningError)
     return new ApiError(409, 'job_not_running', err.message, 'job_id', { status: err.status });
   if (err instanceof ScheduleNotFoundError) return new ApiError(404, 'schedule_not_found', err.message, 'schedule_id');
-  if (err instanceof ScheduleAlreadyExistsError) return new ApiError(409, 'schedule_exists', err.message, 'schedule_id');
+  if (err instanceof ScheduleAlreadyExistsError)
+    return new ApiError(409, 'schedule_exists', err.message, 'schedule_id');
   // Temporal unreachable (gRPC UNAVAILABLE): a server-side fault, but say which dependency is down.
-  const grpcCode = (err as { code?: unknown; cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code;
-  if ((err instanceof ServiceError || (err as Error)?.name === 'ServiceError' || typeof (err as { metadata?: unknown })?.metadata === 'object') && (grpcCode === 14 || grpcCode === 4))
-    return new ApiError(503, 'temporal_unavailable', grpcCode === 4 ? 'the Temporal server did not answer in time; retry later' : 'the Temporal server is unavailable; retry later');
+  const grpcCode =
+    (err as { code?: unknown; cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code;
+  if (
+    (err instanceof ServiceError ||
+      (err as Error)?.name === 'ServiceError' ||
+      typeof (err as { metadata?: unknown })?.metadata === 'object') &&
+    (grpcCode === 14 || grpcCode === 4)
+  )
+    return new ApiError(
+      503,
+      'temporal_unavailable',
+      grpcCode === 4
+        ? 'the Temporal server did not answer in time; retry later'
+        : 'the Temporal server is unavailable; retry later',
+    );
   // body-parser errors (express.json / express.urlencoded) carry `type` and `status`.
   const e = err as { type?: unknown; status?: unknown; expose?: unknown };
   if (typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
@@ -130,7 +149,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
     res.status(500).json({
-      error: { code: 'internal_error', message: `internal server error (request id ${requestId ?? 'unknown'})`, request_id: requestId },
+      error: {
+        code: 'internal_error',
+        message: `internal server error (request id ${requestId ?? 'unknown'})`,
+        request_id: requestId,
+      },
     });
   };
 }

@@ -43,22 +43,31 @@ export interface ExecutionSyncRouterDeps {
 
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
 const intParam = (dflt: number, min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`).default(dflt);
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(dflt);
 
 const failedQuery = z.object({ limit: intParam(50, 1, 500) }).strict();
-const queueQuery = z.object({
-  status: z.enum(store.QUEUE_STATUSES, { error: `must be one of ${store.QUEUE_STATUSES.join(', ')}` }).optional(),
-  limit: intParam(100, 1, 1000),
-  offset: intParam(0, 0, 1_000_000),
-}).strict();
-const backfillBody = z.object({
-  user_id: uuid.optional(),
-  since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
-  until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
-  limit: intParam(10_000, 1, 100_000),
-  include_failed: z.boolean().default(false),
-  dry_run: z.boolean().default(false),
-}).strict();
+const queueQuery = z
+  .object({
+    status: z.enum(store.QUEUE_STATUSES, { error: `must be one of ${store.QUEUE_STATUSES.join(', ')}` }).optional(),
+    limit: intParam(100, 1, 1000),
+    offset: intParam(0, 0, 1_000_000),
+  })
+  .strict();
+const backfillBody = z
+  .object({
+    user_id: uuid.optional(),
+    since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+    until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+    limit: intParam(10_000, 1, 100_000),
+    include_failed: z.boolean().default(false),
+    dry_run: z.boolean().default(false),
+  })
+  .strict();
 
 /** Build the `/api/snowflake-sync` router (see the module comment for routes and shapes). */
 export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router {
@@ -90,10 +99,22 @@ export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router
     const out = await store.retryItem(deps.pool, sync_id, userScope(res));
     if (!out.ok && out.reason === 'not_found') throw notFound(`sync item '${sync_id}' not found`, 'sync_id');
     if (!out.ok) {
-      throw new ApiError(409, 'not_retryable', `sync item '${sync_id}' is ${out.status}; only failed or skipped items can be retried`, 'sync_id', { status: out.status });
+      throw new ApiError(
+        409,
+        'not_retryable',
+        `sync item '${sync_id}' is ${out.status}; only failed or skipped items can be retried`,
+        'sync_id',
+        { status: out.status },
+      );
     }
     const drainTriggered = await trigger();
-    res.json({ sync_id, execution_id: out.item.execution_id, status: out.item.status, retried: true, drain_triggered: drainTriggered });
+    res.json({
+      sync_id,
+      execution_id: out.item.execution_id,
+      status: out.item.status,
+      retried: true,
+      drain_triggered: drainTriggered,
+    });
   });
 
   r.get('/queue', async (req, res) => {
@@ -112,7 +133,8 @@ export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router
   r.post('/backfill', async (req, res) => {
     const b = parseInput(backfillBody, req.body ?? {}, 'body');
     const scope = userScope(res);
-    if (scope !== null && b.user_id !== undefined && b.user_id !== scope) throw notFound(`user '${b.user_id}' not found`, 'user_id');
+    if (scope !== null && b.user_id !== undefined && b.user_id !== scope)
+      throw notFound(`user '${b.user_id}' not found`, 'user_id');
     const ids = await store.backfill(deps.pool, {
       userId: scope ?? b.user_id,
       since: b.since ? new Date(b.since) : undefined,
@@ -122,7 +144,12 @@ export function createExecutionSyncRouter(deps: ExecutionSyncRouterDeps): Router
       dryRun: b.dry_run,
     });
     const drainTriggered = !b.dry_run && ids.length > 0 ? await trigger() : false;
-    res.json({ queued: b.dry_run ? 0 : ids.length, execution_ids: ids.slice(0, 1000), dry_run: b.dry_run, drain_triggered: drainTriggered });
+    res.json({
+      queued: b.dry_run ? 0 : ids.length,
+      execution_ids: ids.slice(0, 1000),
+      dry_run: b.dry_run,
+      drain_triggered: drainTriggered,
+    });
   });
 
   return r;

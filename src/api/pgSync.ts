@@ -17,7 +17,14 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { Router, type RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import { applyPgSyncConfig, backfillPgSync, describePgSync, pausePgSync, resumePgSync, triggerPgSync } from '../client/watermarkSync.js';
+import {
+  applyPgSyncConfig,
+  backfillPgSync,
+  describePgSync,
+  pausePgSync,
+  resumePgSync,
+  triggerPgSync,
+} from '../client/watermarkSync.js';
 import type { SnowflakeSettings } from '../connectors/snowflake.js';
 import { DEFAULT_PG_SYNC_NAME, scheduleId, type WatermarkSyncConfig } from '../jobs/watermarkSync.js';
 import { parsePgSyncConfig, PgSyncConfigError, validatePgSyncConfig } from '../pgsync/config.js';
@@ -50,7 +57,8 @@ function nameOf(v: unknown): string {
 /** Config from a request body: `{yaml: "..."}` or the config object itself. Throws 400 naming table and field. */
 function configFromBody(body: unknown): WatermarkSyncConfig {
   try {
-    if (body && typeof body === 'object' && typeof (body as { yaml?: unknown }).yaml === 'string') return parsePgSyncConfig((body as { yaml: string }).yaml);
+    if (body && typeof body === 'object' && typeof (body as { yaml?: unknown }).yaml === 'string')
+      return parsePgSyncConfig((body as { yaml: string }).yaml);
     return validatePgSyncConfig(body);
   } catch (err) {
     if (err instanceof PgSyncConfigError) {
@@ -62,7 +70,8 @@ function configFromBody(body: unknown): WatermarkSyncConfig {
 }
 
 function scheduleMissing(err: unknown, name: string): never {
-  if (err instanceof ScheduleNotFoundError) throw notFound(`pg-sync config ${name} is not applied (no schedule ${scheduleId(name)})`, 'name');
+  if (err instanceof ScheduleNotFoundError)
+    throw notFound(`pg-sync config ${name} is not applied (no schedule ${scheduleId(name)})`, 'name');
   throw err;
 }
 
@@ -79,14 +88,29 @@ export function createPgSyncRouter(deps: PgSyncRouterDeps): Router {
     res.json({
       name,
       schedule: schedule && {
-        schedule_id: schedule.scheduleId, paused: schedule.paused, note: schedule.note, interval_seconds: schedule.intervalSeconds,
-        task_queue: schedule.taskQueue, next_action_times: schedule.nextActionTimes, recent_actions: schedule.recentActions,
-        running_workflow_ids: schedule.runningWorkflowIds, tables: schedule.config.tables.map((t) => ({ source: t.source, target: t.target })),
+        schedule_id: schedule.scheduleId,
+        paused: schedule.paused,
+        note: schedule.note,
+        interval_seconds: schedule.intervalSeconds,
+        task_queue: schedule.taskQueue,
+        next_action_times: schedule.nextActionTimes,
+        recent_actions: schedule.recentActions,
+        running_workflow_ids: schedule.runningWorkflowIds,
+        tables: schedule.config.tables.map((t) => ({ source: t.source, target: t.target })),
       },
       tables: tables.map((w) => ({
-        source_table: w.sourceTable, target_table: w.targetTable, last_watermark: w.position?.watermark ?? null, last_pk: w.position?.pk ?? null,
-        last_run: w.lastRun, last_status: w.lastStatus, last_error: w.lastError, rows_processed: w.rowsProcessed, rows_total: w.rowsTotal,
-        sync_success_count: w.syncSuccessCount, sync_failure_count: w.syncFailureCount, last_sync_duration_seconds: w.lastSyncDurationSeconds,
+        source_table: w.sourceTable,
+        target_table: w.targetTable,
+        last_watermark: w.position?.watermark ?? null,
+        last_pk: w.position?.pk ?? null,
+        last_run: w.lastRun,
+        last_status: w.lastStatus,
+        last_error: w.lastError,
+        rows_processed: w.rowsProcessed,
+        rows_total: w.rowsTotal,
+        sync_success_count: w.syncSuccessCount,
+        sync_failure_count: w.syncFailureCount,
+        last_sync_duration_seconds: w.lastSyncDurationSeconds,
         last_workflow_id: w.lastWorkflowId,
       })),
       recent_errors: await listErrors(pool, null, 10),
@@ -96,14 +120,21 @@ export function createPgSyncRouter(deps: PgSyncRouterDeps): Router {
   r.post('/apply', async (req, res) => {
     const config = configFromBody(req.body);
     const out = await applyPgSyncConfig(client, config, { taskQueue: deps.taskQueue });
-    res.status(out.action === 'created' ? 201 : 200).json({ schedule_id: out.scheduleId, action: out.action, name: config.name, tables: config.tables.map((t) => t.source) });
+    res.status(out.action === 'created' ? 201 : 200).json({
+      schedule_id: out.scheduleId,
+      action: out.action,
+      name: config.name,
+      tables: config.tables.map((t) => t.source),
+    });
   });
 
-  const control = (fn: (c: Client, name: string) => Promise<void>, status: string): RequestHandler => async (req, res) => {
-    const name = nameOf(req.body?.name ?? req.query.name);
-    await fn(client, name).catch((e) => scheduleMissing(e, name));
-    res.json({ schedule_id: scheduleId(name), status });
-  };
+  const control =
+    (fn: (c: Client, name: string) => Promise<void>, status: string): RequestHandler =>
+    async (req, res) => {
+      const name = nameOf(req.body?.name ?? req.query.name);
+      await fn(client, name).catch((e) => scheduleMissing(e, name));
+      res.json({ schedule_id: scheduleId(name), status });
+    };
   r.post('/pause', control(pausePgSync, 'paused'));
   r.post('/resume', control(resumePgSync, 'active'));
   r.post('/trigger', control(triggerPgSync, 'triggered'));
@@ -111,10 +142,15 @@ export function createPgSyncRouter(deps: PgSyncRouterDeps): Router {
   r.post('/backfill', async (req, res) => {
     const b = (req.body ?? {}) as { name?: unknown; tables?: unknown; after?: unknown };
     const name = nameOf(b.name);
-    if (b.tables !== undefined && (!Array.isArray(b.tables) || !b.tables.every((t) => typeof t === 'string'))) throw badRequest('tables must be a list of source table names', 'tables');
-    if (b.after !== undefined && b.after !== null && typeof b.after !== 'string') throw badRequest('after must be a watermark value as text', 'after');
+    if (b.tables !== undefined && (!Array.isArray(b.tables) || !b.tables.every((t) => typeof t === 'string')))
+      throw badRequest('tables must be a list of source table names', 'tables');
+    if (b.after !== undefined && b.after !== null && typeof b.after !== 'string')
+      throw badRequest('after must be a watermark value as text', 'after');
     try {
-      const out = await backfillPgSync(client, pool, name, { tables: b.tables as string[] | undefined, after: (b.after as string | undefined) ?? null });
+      const out = await backfillPgSync(client, pool, name, {
+        tables: b.tables as string[] | undefined,
+        after: (b.after as string | undefined) ?? null,
+      });
       res.status(202).json({ workflow_id: out.workflowId, tables: out.tables });
     } catch (err) {
       if ((err as Error).name === 'InvalidRequest') throw badRequest((err as Error).message, 'tables');

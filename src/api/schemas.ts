@@ -30,7 +30,10 @@ const lagSeconds = z
 /** `POST /auth/token` (form fields, OAuth2 password grant as in seed 001 §1). */
 export const tokenRequest = z.object({
   username: requiredString(200),
-  password: z.string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') }).min(1, 'must not be empty').max(1000),
+  password: z
+    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+    .min(1, 'must not be empty')
+    .max(1000),
   grant_type: z.string().optional(),
   scope: z.string().optional(),
 });
@@ -42,7 +45,10 @@ export const revokeRequest = z
     token_id: z.uuid({ error: 'must be a token id (UUID)' }).optional(),
   })
   .strict()
-  .refine((b) => !(b.token && b.token_id), { message: "give either 'token' or 'token_id', not both", path: ['token_id'] });
+  .refine((b) => !(b.token && b.token_id), {
+    message: "give either 'token' or 'token_id', not both",
+    path: ['token_id'],
+  });
 
 /** The Snowflake table a request names (seed 001 bodies); database defaults to SNOWFLAKE_DATABASE. */
 const tableRef = { table_name: objectName, schema_name: objectName, database_name: optionalName };
@@ -55,7 +61,10 @@ export const listTablesQuery = z.object({ database: optionalName }).strict();
  * A DuckDB schema or table name of a sync target, used as given (quoted). Names starting with
  * `_floe` are floe's own (the `_floe.state` schema, `_floe_staging_*` tables).
  */
-const targetName = requiredString(255).refine((s) => !s.toLowerCase().startsWith('_floe'), "must not start with '_floe' (reserved for floe's own tables)");
+const targetName = requiredString(255).refine(
+  (s) => !s.toLowerCase().startsWith('_floe'),
+  "must not start with '_floe' (reserved for floe's own tables)",
+);
 
 /** `POST /sync/tables/register` (seed 001 §3, plus keys for incremental sync). */
 export const registerRequest = z
@@ -92,10 +101,17 @@ export const jobParams = z.object({ job_id: requiredString(1000) });
 export const listJobsQuery = z
   .object({
     table: requiredString(800).optional(),
-    status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled'], {
-      error: 'must be one of pending, running, completed, failed, cancelled',
-    }).optional(),
-    limit: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be 1..1000').max(1000, 'must be 1..1000').default(50),
+    status: z
+      .enum(['pending', 'running', 'completed', 'failed', 'cancelled'], {
+        error: 'must be one of pending, running, completed, failed, cancelled',
+      })
+      .optional(),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be 1..1000')
+      .max(1000, 'must be 1..1000')
+      .default(50),
   })
   .strict();
 
@@ -128,7 +144,10 @@ export const sampleRequest = z
  * server validates it again; this catches obvious mistakes with a field-named 400.
  */
 const cronSchema = requiredString(200).refine(
-  (s) => /^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(s) || /^@every\s+\S+$/.test(s) || s.split(/\s+/).length === 5,
+  (s) =>
+    /^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(s) ||
+    /^@every\s+\S+$/.test(s) ||
+    s.split(/\s+/).length === 5,
   'must be a 5-field cron expression (minute hour day month weekday) or @hourly/@daily/...',
 );
 
@@ -179,7 +198,11 @@ export const createUserRequest = z
     if (b.role === 'user' && b.user_id === undefined)
       ctx.addIssue({ code: 'custom', path: ['user_id'], message: "is required for role 'user'" });
     if (b.role === 'admin' && b.user_id !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['user_id'], message: "must be omitted for role 'admin' (admins see every user)" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['user_id'],
+        message: "must be omitted for role 'admin' (admins see every user)",
+      });
   });
 
 /** `/users/{username}` path. */
@@ -189,12 +212,18 @@ export const userParams = z.object({ username: requiredString(64) });
 export const updateUserRequest = z
   .object({ password: newPassword.optional(), disabled: z.boolean({ error: 'must be true or false' }).optional() })
   .strict()
-  .refine((b) => b.password !== undefined || b.disabled !== undefined, { message: "give 'password' and/or 'disabled'", path: ['password'] });
+  .refine((b) => b.password !== undefined || b.disabled !== undefined, {
+    message: "give 'password' and/or 'disabled'",
+    path: ['password'],
+  });
 
 /** `POST /auth/password`: an API user changes their own password. */
 export const changePasswordRequest = z
   .object({
-    current_password: z.string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') }).min(1, 'must not be empty').max(1000),
+    current_password: z
+      .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+      .min(1, 'must not be empty')
+      .max(1000),
     new_password: newPassword,
   })
   .strict();

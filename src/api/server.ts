@@ -73,7 +73,10 @@ export async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const api = await startApiServer({ config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger }, { host: values.host });
+  const api = await startApiServer(
+    { config, pool, temporal, snowflake: config.snowflake, duckdbPath: config.duckdbPath, logger },
+    { host: values.host },
+  );
   logger.info({ url: api.url, config: redactConfig(config) }, 'API listening');
   const stop = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'API stopping');

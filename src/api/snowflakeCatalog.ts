@@ -112,7 +112,11 @@ async function queryInDatabase<T extends Record<string, unknown>>(
  * the documented equivalent of SHOW TABLES' rows/bytes). Throws {@link SnowflakeObjectNotFoundError}
  * when the database or schema does not exist.
  */
-export async function listSnowflakeTables(session: SnowflakeSession, database: string, schema: string): Promise<SnowflakeTableInfo[]> {
+export async function listSnowflakeTables(
+  session: SnowflakeSession,
+  database: string,
+  schema: string,
+): Promise<SnowflakeTableInfo[]> {
   const inList = spellings(schema).map(snowflakeLiteral).join(', ');
   const { database: db, rows } = await queryInDatabase<Record<string, unknown>>(
     session,
@@ -151,7 +155,12 @@ export async function listSnowflakeTables(session: SnowflakeSession, database: s
  * Resolve `database.schema.table` to the stored names and read its columns (ordered) and size.
  * Throws {@link SnowflakeObjectNotFoundError} naming the missing database or table.
  */
-export async function describeSnowflakeTable(session: SnowflakeSession, database: string, schema: string, table: string): Promise<ResolvedTable> {
+export async function describeSnowflakeTable(
+  session: SnowflakeSession,
+  database: string,
+  schema: string,
+  table: string,
+): Promise<ResolvedTable> {
   const schemaIn = spellings(schema).map(snowflakeLiteral).join(', ');
   const tableIn = spellings(table).map(snowflakeLiteral).join(', ');
   const { database: db, rows: tables } = await queryInDatabase<Record<string, unknown>>(

@@ -55,5 +55,7 @@ export async function checkThrottle(pool: pg.Pool, t: ThrottleSettings, a: SignI
 /** Count a failed sign-in, and forget failures older than the window. */
 export async function recordFailure(pool: pg.Pool, t: ThrottleSettings, a: SignInAttempt): Promise<void> {
   await pool.query('INSERT INTO auth_failures (username, address) VALUES ($1, $2)', [a.username, a.address]);
-  await pool.query('DELETE FROM auth_failures WHERE failed_at < now() - make_interval(secs => $1)', [t.windowMinutes * 60]);
+  await pool.query('DELETE FROM auth_failures WHERE failed_at < now() - make_interval(secs => $1)', [
+    t.windowMinutes * 60,
+  ]);
 }

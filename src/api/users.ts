@@ -66,7 +66,10 @@ export interface ApiUser {
 const USER_COLUMNS = 'username, role, user_id, disabled_at IS NOT NULL AS disabled, created_at, updated_at';
 
 /** Create a user; returns null when the username is taken. */
-export async function createUser(db: Queryable, u: { username: string; password: string; role: Role; userId: string | null }): Promise<ApiUser | null> {
+export async function createUser(
+  db: Queryable,
+  u: { username: string; password: string; role: Role; userId: string | null },
+): Promise<ApiUser | null> {
   const { rows } = await db.query<ApiUser>(
     `INSERT INTO api_users (username, password_hash, role, user_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (username) DO NOTHING RETURNING ${USER_COLUMNS}`,
@@ -82,11 +85,16 @@ export async function listUsers(db: Queryable): Promise<ApiUser[]> {
 
 /** One user (null when unknown). */
 export async function getUser(db: Queryable, username: string): Promise<ApiUser | null> {
-  return (await db.query<ApiUser>(`SELECT ${USER_COLUMNS} FROM api_users WHERE username = $1`, [username])).rows[0] ?? null;
+  return (
+    (await db.query<ApiUser>(`SELECT ${USER_COLUMNS} FROM api_users WHERE username = $1`, [username])).rows[0] ?? null
+  );
 }
 
 /** What sign-in needs: hash, role, binding and whether the user is disabled (null when unknown). */
-export async function credentialsOf(db: Queryable, username: string): Promise<{ hash: string; role: Role; userId: string | null; disabled: boolean } | null> {
+export async function credentialsOf(
+  db: Queryable,
+  username: string,
+): Promise<{ hash: string; role: Role; userId: string | null; disabled: boolean } | null> {
   const { rows } = await db.query<{ password_hash: string; role: Role; user_id: string | null; disabled: boolean }>(
     'SELECT password_hash, role, user_id, disabled_at IS NOT NULL AS disabled FROM api_users WHERE username = $1',
     [username],
@@ -99,7 +107,11 @@ export async function credentialsOf(db: Queryable, username: string): Promise<{ 
  * Change a user's password and/or disabled state. Returns the updated user, or null when unknown.
  * The caller revokes the user's tokens ({@link revokeTokensOf}).
  */
-export async function updateUser(db: Queryable, username: string, change: { password?: string; disabled?: boolean }): Promise<ApiUser | null> {
+export async function updateUser(
+  db: Queryable,
+  username: string,
+  change: { password?: string; disabled?: boolean },
+): Promise<ApiUser | null> {
   const hash = change.password === undefined ? null : await hashPassword(change.password);
   const { rows } = await db.query<ApiUser>(
     `UPDATE api_users

@@ -67,7 +67,10 @@ export async function describeQuery(sf: SnowflakeSession, query: string, label: 
   const seen = new Set<string>();
   for (const r of rows) {
     if (seen.has(r.COLUMN_NAME.toLowerCase())) {
-      throw floeError(NonRetryable.InvalidRequest, `the query of cache ${label} returns column ${r.COLUMN_NAME} twice; alias the columns so names are unique`);
+      throw floeError(
+        NonRetryable.InvalidRequest,
+        `the query of cache ${label} returns column ${r.COLUMN_NAME} twice; alias the columns so names are unique`,
+      );
     }
     seen.add(r.COLUMN_NAME.toLowerCase());
   }
@@ -101,7 +104,9 @@ export function cacheStagePath(stage: [string, string, string], segment: string)
  * Returns rows, snapshot and Parquet bytes. Always removes the stage path and local files.
  * Throws VerificationFailed when the loaded count differs from the unloaded one (previous rows kept).
  */
-export async function extractAndReplace(p: ExtractParams): Promise<{ rows: number; snapshotId: number; bytes: number }> {
+export async function extractAndReplace(
+  p: ExtractParams,
+): Promise<{ rows: number; snapshotId: number; bytes: number }> {
   const cols = await describeQuery(p.sf, p.query, p.cacheName);
   const stagePath = cacheStagePath(p.stage, p.segment);
   const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
@@ -115,7 +120,10 @@ export async function extractAndReplace(p: ExtractParams): Promise<{ rows: numbe
     await rm(localDir, { recursive: true, force: true });
     await mkdir(localDir, { recursive: true });
     if (files.length) await p.sf.query(S.getSql(stagePath, localDir, p.getParallel ?? 8));
-    const local = (await readdir(localDir)).filter((f) => !f.startsWith('.')).sort().map((f) => path.join(localDir, f));
+    const local = (await readdir(localDir))
+      .filter((f) => !f.startsWith('.'))
+      .sort()
+      .map((f) => path.join(localDir, f));
     if (p.beforeLoad) await p.beforeLoad();
     const r = await replaceInLake(p.lake, p.pool, p.cacheName, cols, local, out.rowsUnloaded);
     return { ...r, bytes };
@@ -144,13 +152,18 @@ export async function replaceInLake(
     return await withLake(lake, async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
-        await conn.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} ${c.duckdbType}`).join(', ')})`);
+        await conn.run(
+          `CREATE OR REPLACE TABLE ${table} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} ${c.duckdbType}`).join(', ')})`,
+        );
         if (files.length) {
           await conn.run(`INSERT INTO ${table} ${S.typedSelect(cols, 'parquet', S.readParquetSource(files))}`);
         }
         const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
         if (n !== expectedRows) {
-          throw floeError(NonRetryable.VerificationFailed, `cache ${cacheName}: loaded ${n} rows but Snowflake unloaded ${expectedRows}; previous rows kept`);
+          throw floeError(
+            NonRetryable.VerificationFailed,
+            `cache ${cacheName}: loaded ${n} rows but Snowflake unloaded ${expectedRows}; previous rows kept`,
+          );
         }
         await conn.run('COMMIT');
         // A concurrent commit of another cache may land in between: the snapshot read is then a later one,
@@ -158,7 +171,8 @@ export async function replaceInLake(
         return { rows: n, snapshotId: await currentSnapshot(conn, lake) };
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
-        if (err instanceof Error && err.name !== NonRetryable.VerificationFailed) err.message = scrubSecret(err.message, lake);
+        if (err instanceof Error && err.name !== NonRetryable.VerificationFailed)
+          err.message = scrubSecret(err.message, lake);
         throw err;
       }
     });
@@ -170,5 +184,7 @@ export async function replaceInLake(
 
 /** Drop a cache's DuckLake table (idempotent). */
 export async function dropFromLake(lake: LakeSettings, cacheName: string): Promise<void> {
-  await withLake(lake, (conn) => conn.run(`DROP TABLE IF EXISTS ${cacheTableName(lake, cacheName)}`).then(() => undefined));
+  await withLake(lake, (conn) =>
+    conn.run(`DROP TABLE IF EXISTS ${cacheTableName(lake, cacheName)}`).then(() => undefined),
+  );
 }

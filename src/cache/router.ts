@@ -31,13 +31,26 @@ import { signInError } from '../credentials/kinds.js';
 import { quoteDuckDbIdent } from '../sql/quote.js';
 import { trimQuery } from './extract.js';
 import { extractRefs, replaceSlices, SqlScanError, tokenize } from './sqlRefs.js';
-import { duckdbTableFunctionNames, filePathRefusal, parseQuery, referenceExtent, statementCount, type ReferenceExtent, type TableReference } from './sqlTree.js';
+import {
+  duckdbTableFunctionNames,
+  filePathRefusal,
+  parseQuery,
+  referenceExtent,
+  statementCount,
+  type ReferenceExtent,
+  type TableReference,
+} from './sqlTree.js';
 import * as store from './store.js';
 import { DEFAULT_LAKE_ALIAS, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
 /** An error of a routed query; the API maps `status`/`code`. */
 export class CacheQueryError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'CacheQueryError';
   }
@@ -112,7 +125,14 @@ function freshness(c: store.CacheWithState, now: number, maxStaleness?: number):
  * `read_csv`, `read_text`, `glob`, `duckdb_*`, … — is refused. `TABLE` is Snowflake's wrapper
  * (`TABLE(RESULT_SCAN(…))`), seen only by the token scan since DuckDB cannot parse it.
  */
-export const SNOWFLAKE_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['table', 'flatten', 'result_scan', 'generator', 'split_to_table', 'strtok_split_to_table']);
+export const SNOWFLAKE_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'table',
+  'flatten',
+  'result_scan',
+  'generator',
+  'split_to_table',
+  'strtok_split_to_table',
+]);
 
 /** One relation a query reads, from the parse tree or (SQL DuckDB cannot parse) the token scan. */
 interface Relation {
@@ -136,9 +156,10 @@ interface QueryPlan {
 }
 
 const refuse = (message: string) => new CacheQueryError(422, 'sql_not_allowed', message, { field: 'sql' });
-const refuseStatements = (n: number) => (n === 0
-  ? new CacheQueryError(400, 'invalid_query', 'sql holds no statement: send one SELECT', { field: 'sql' })
-  : refuse(`multi-statement payloads are not allowed (${n} statements): send one SELECT`));
+const refuseStatements = (n: number) =>
+  n === 0
+    ? new CacheQueryError(400, 'invalid_query', 'sql holds no statement: send one SELECT', { field: 'sql' })
+    : refuse(`multi-statement payloads are not allowed (${n} statements): send one SELECT`);
 const spanOf = (e: ReferenceExtent | null, hasAlias: boolean) => (e ? { start: e.start, end: e.end, hasAlias } : null);
 const plainName = (p: string) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p) ? p : `"${p.replaceAll('"', '""')}"`);
 
@@ -184,8 +205,12 @@ async function planQuery(sql: string): Promise<QueryPlan> {
   // Table functions in FROM position, and calls of DuckDB's table functions anywhere in the text.
   const duckdbOnly = await duckdbTableFunctionNames();
   const toks = tokenize(sql).filter((t) => t.kind !== 'ws');
-  const called = toks.filter((t, i) => t.kind === 'word' && toks[i + 1]?.text === '(' && duckdbOnly.has(t.text.toLowerCase())).map((t) => t.text);
-  const foreign = [...new Set([...scan.functions, ...called].map((f) => f.toLowerCase()))].filter((f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f));
+  const called = toks
+    .filter((t, i) => t.kind === 'word' && toks[i + 1]?.text === '(' && duckdbOnly.has(t.text.toLowerCase()))
+    .map((t) => t.text);
+  const foreign = [...new Set([...scan.functions, ...called].map((f) => f.toLowerCase()))].filter(
+    (f) => !SNOWFLAKE_TABLE_FUNCTIONS.has(f),
+  );
   const problems = [...scan.paths.map(filePathRefusal), ...foreign.map((f) => `table function ${f} is not allowed`)];
   if (problems.length) throw refuse(problems.join('; '));
   return {
@@ -211,12 +236,24 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
   const sql = trimQuery(req.sql);
   const maxRows = req.max_rows ?? 10_000;
   const plan = await planQuery(sql);
-  const caches = await store.cachesByName(deps.pool, plan.relations.flatMap((r) => (r.cacheKey === null ? [] : [r.cacheKey])));
+  const caches = await store.cachesByName(
+    deps.pool,
+    plan.relations.flatMap((r) => (r.cacheKey === null ? [] : [r.cacheKey])),
+  );
   const cacheOf = (r: Relation) => (r.cacheKey === null ? undefined : caches.get(r.cacheKey));
   const uncached = [...plan.relations.filter((r) => !cacheOf(r)).map((r) => r.display), ...plan.functions];
-  const used = [...new Map(plan.relations.map(cacheOf).filter((c): c is store.CacheWithState => !!c).map((c) => [c.cache_name, c])).values()];
+  const used = [
+    ...new Map(
+      plan.relations
+        .map(cacheOf)
+        .filter((c): c is store.CacheWithState => !!c)
+        .map((c) => [c.cache_name, c]),
+    ).values(),
+  ];
   if (plan.parseError !== null && used.length) {
-    throw refuse(`DuckDB cannot parse this query (${plan.parseError}) and it reads cache(s) ${used.map((c) => c.cache_name).join(', ')}: a query over caches must be SQL DuckDB parses`);
+    throw refuse(
+      `DuckDB cannot parse this query (${plan.parseError}) and it reads cache(s) ${used.map((c) => c.cache_name).join(', ')}: a query over caches must be SQL DuckDB parses`,
+    );
   }
   const now = Date.now();
   const fresh = used.map((c) => freshness(c, now, req.max_staleness_seconds));
@@ -224,44 +261,76 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
   let reason: string;
   if (plan.parseError === null && uncached.length === 0 && plan.relations.length > 0) {
     const notReady = used.filter((c) => c.snapshot_id === null).map((c) => c.cache_name);
-    const tooStale = req.max_staleness_seconds !== undefined && req.snapshot === undefined ? fresh.filter((f) => f.stale).map((f) => f.cache_name) : [];
+    const tooStale =
+      req.max_staleness_seconds !== undefined && req.snapshot === undefined
+        ? fresh.filter((f) => f.stale).map((f) => f.cache_name)
+        : [];
     if (notReady.length === 0 && tooStale.length === 0) {
       const targets = plan.relations.map((r) => ({ ref: r.ref!, cache: cacheOf(r)!.cache_name }));
       return runOnLake(deps, sql, targets, req.snapshot ?? null, maxRows, fresh, started);
     }
-    reason = notReady.length ? `cache(s) ${notReady.join(', ')} have no rows yet` : `cache(s) ${tooStale.join(', ')} are staler than ${req.max_staleness_seconds} s`;
+    reason = notReady.length
+      ? `cache(s) ${notReady.join(', ')} have no rows yet`
+      : `cache(s) ${tooStale.join(', ')} are staler than ${req.max_staleness_seconds} s`;
     if (req.snapshot !== undefined) throw new CacheQueryError(409, 'cache_not_ready', reason, { caches: notReady });
     const source = await passthroughSource(deps, req, used);
     if (!source?.passthrough_enabled) {
-      throw new CacheQueryError(409, notReady.length ? 'cache_not_ready' : 'cache_stale', `${reason}, and passthrough is not enabled`, { caches: notReady.length ? notReady : tooStale, freshness: fresh });
+      throw new CacheQueryError(
+        409,
+        notReady.length ? 'cache_not_ready' : 'cache_stale',
+        `${reason}, and passthrough is not enabled`,
+        { caches: notReady.length ? notReady : tooStale, freshness: fresh },
+      );
     }
     return runPassthrough(deps, source, sql, plan.relations, caches, maxRows, fresh, reason, started);
   }
   if (plan.relations.length === 0 && uncached.length === 0) {
-    throw new CacheQueryError(422, 'uncached_tables', 'the query names no table; nothing to route', { uncached_tables: [] });
+    throw new CacheQueryError(422, 'uncached_tables', 'the query names no table; nothing to route', {
+      uncached_tables: [],
+    });
   }
   if (req.snapshot !== undefined) {
-    throw new CacheQueryError(422, 'uncached_tables', `time travel reads caches only; not cached: ${uncached.join(', ')}`, { uncached_tables: uncached });
+    throw new CacheQueryError(
+      422,
+      'uncached_tables',
+      `time travel reads caches only; not cached: ${uncached.join(', ')}`,
+      { uncached_tables: uncached },
+    );
   }
   reason = `not cached: ${uncached.join(', ')}`;
   const source = await passthroughSource(deps, req, used);
   if (!source || !source.passthrough_enabled) {
-    throw new CacheQueryError(422, 'uncached_tables', `the query names tables that are not caches (${uncached.join(', ')}) and ${source ? `source ${source.source_name} does not allow passthrough` : 'no source allows passthrough'}`, {
-      uncached_tables: uncached,
-    });
+    throw new CacheQueryError(
+      422,
+      'uncached_tables',
+      `the query names tables that are not caches (${uncached.join(', ')}) and ${source ? `source ${source.source_name} does not allow passthrough` : 'no source allows passthrough'}`,
+      {
+        uncached_tables: uncached,
+      },
+    );
   }
   return runPassthrough(deps, source, sql, plan.relations, caches, maxRows, fresh, reason, started);
 }
 
-async function passthroughSource(deps: RouterDeps, req: QueryRequest, used: store.CacheWithState[]): Promise<store.CacheSource | null> {
+async function passthroughSource(
+  deps: RouterDeps,
+  req: QueryRequest,
+  used: store.CacheWithState[],
+): Promise<store.CacheSource | null> {
   if (req.source_name) {
     const s = await store.getSource(deps.pool, req.source_name);
-    if (!s) throw new CacheQueryError(404, 'not_found', `source ${req.source_name} does not exist`, { field: 'source_name' });
+    if (!s)
+      throw new CacheQueryError(404, 'not_found', `source ${req.source_name} does not exist`, { field: 'source_name' });
     return s;
   }
   const names = [...new Set(used.map((c) => c.source_name))];
   if (names.length === 1) return store.getSource(deps.pool, names[0]!);
-  if (names.length > 1) throw new CacheQueryError(422, 'ambiguous_source', `the query uses caches of several sources (${names.join(', ')}); name source_name`);
+  if (names.length > 1)
+    throw new CacheQueryError(
+      422,
+      'ambiguous_source',
+      `the query uses caches of several sources (${names.join(', ')}); name source_name`,
+    );
   const all = await store.listSources(deps.pool);
   if (all.length === 1) return all[0]!;
   const enabled = all.filter((s) => s.passthrough_enabled);
@@ -275,22 +344,50 @@ async function passthroughSource(deps: RouterDeps, req: QueryRequest, used: stor
  * statement that runs is always one that was checked. Throws {@link CacheQueryError} 400 when a cache
  * cannot be located in the text (no parser location), an Error when the check fails.
  */
-async function lakeStatement(sql: string, targets: { ref: TableReference; cache: string }[], lakeAlias: string, snapshot: number | null): Promise<string> {
+async function lakeStatement(
+  sql: string,
+  targets: { ref: TableReference; cache: string }[],
+  lakeAlias: string,
+  snapshot: number | null,
+): Promise<string> {
   if (snapshot !== null && targets.some((t) => t.ref.node.at_clause)) {
-    throw new CacheQueryError(400, 'invalid_query', 'give the snapshot either as `snapshot` or as AT (...) in sql, not both', { field: 'snapshot' });
+    throw new CacheQueryError(
+      400,
+      'invalid_query',
+      'give the snapshot either as `snapshot` or as AT (...) in sql, not both',
+      { field: 'snapshot' },
+    );
   }
   const edits = targets.flatMap(({ ref, cache }) => {
     const e = referenceExtent(sql, ref);
-    if (!e) throw new CacheQueryError(400, 'invalid_query', `cannot locate cache ${cache} in the query text`, { field: 'sql' });
+    if (!e)
+      throw new CacheQueryError(400, 'invalid_query', `cannot locate cache ${cache} in the query text`, {
+        field: 'sql',
+      });
     const name = { start: e.start, end: e.end, text: `${quoteDuckDbIdent(lakeAlias)}.main.${quoteDuckDbIdent(cache)}` };
-    return snapshot === null ? [name] : [name, { start: e.aliasEnd, end: e.aliasEnd, text: ` AT (VERSION => ${Math.floor(snapshot)})` }];
+    return snapshot === null
+      ? [name]
+      : [name, { start: e.aliasEnd, end: e.aliasEnd, text: ` AT (VERSION => ${Math.floor(snapshot)})` }];
   });
   const text = replaceSlices(sql, edits);
   const check = await parseQuery(text);
   // The walk order is the tree's, which text edits of names do not change: table i is target i.
-  const found = check.ok && statementCount(check.tree) === 1 && !check.analysis.refused.length && !check.analysis.tableFunctions.length ? check.analysis.tables : [];
-  const exact = found.length === targets.length && found.every((t, i) => t.catalog === lakeAlias && t.schema === 'main' && t.table === targets[i]!.cache
-    && (t.node.at_clause === null) === (snapshot === null && !targets[i]!.ref.node.at_clause));
+  const found =
+    check.ok &&
+    statementCount(check.tree) === 1 &&
+    !check.analysis.refused.length &&
+    !check.analysis.tableFunctions.length
+      ? check.analysis.tables
+      : [];
+  const exact =
+    found.length === targets.length &&
+    found.every(
+      (t, i) =>
+        t.catalog === lakeAlias &&
+        t.schema === 'main' &&
+        t.table === targets[i]!.cache &&
+        (t.node.at_clause === null) === (snapshot === null && !targets[i]!.ref.node.at_clause),
+    );
   if (!exact) throw new Error('the query rewritten for the lake does not read exactly the caches it was checked for');
   return text;
 }
@@ -306,30 +403,35 @@ async function runOnLake(
 ): Promise<QueryResponse> {
   const text = await lakeStatement(sql, targets, deps.lake.alias ?? DEFAULT_LAKE_ALIAS, snapshot);
   try {
-    return await withLake(deps.lake, async (conn: DuckDBConnection) => {
-      const r = await conn.runAndReadAll(`SELECT * FROM (${text}) LIMIT ${maxRows + 1}`);
-      const rows = r.getRowObjectsJson() as Record<string, unknown>[];
-      const truncated = rows.length > maxRows;
-      if (truncated) rows.length = maxRows;
-      return {
-        route: 'cache' as const,
-        reason: 'every relation the query reads is a cache',
-        columns: r.columnNames(),
-        rows,
-        row_count: rows.length,
-        truncated,
-        caches: fresh,
-        snapshot,
-        source_name: null,
-        duration_ms: Date.now() - started,
-      };
-    }, { sandbox: true });
+    return await withLake(
+      deps.lake,
+      async (conn: DuckDBConnection) => {
+        const r = await conn.runAndReadAll(`SELECT * FROM (${text}) LIMIT ${maxRows + 1}`);
+        const rows = r.getRowObjectsJson() as Record<string, unknown>[];
+        const truncated = rows.length > maxRows;
+        if (truncated) rows.length = maxRows;
+        return {
+          route: 'cache' as const,
+          reason: 'every relation the query reads is a cache',
+          columns: r.columnNames(),
+          rows,
+          row_count: rows.length,
+          truncated,
+          caches: fresh,
+          snapshot,
+          source_name: null,
+          duration_ms: Date.now() - started,
+        };
+      },
+      { sandbox: true },
+    );
   } catch (err) {
-    const msg = scrubSecret((err as Error).message, deps.lake); 
+    const msg = scrubSecret((err as Error).message, deps.lake);
     if (snapshot !== null && !/^Parser Error/i.test(msg) && /snapshot|version/i.test(msg)) {
       throw new CacheQueryError(404, 'snapshot_not_found', `snapshot ${snapshot}: ${msg}`);
     }
-    if (/^(Binder|Parser|Catalog|Conversion|Invalid Input|Not implemented|Permission) Error/i.test(msg)) throw new CacheQueryError(400, 'invalid_query', msg);
+    if (/^(Binder|Parser|Catalog|Conversion|Invalid Input|Not implemented|Permission) Error/i.test(msg))
+      throw new CacheQueryError(400, 'invalid_query', msg);
     // The original error is not attached as `cause`: its message may carry the catalog password.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(msg);
@@ -371,8 +473,20 @@ async function runPassthrough(
     } catch (err) {
       const e = err as { message?: string; code?: unknown; sqlState?: string };
       // The query's own fault (missing object, compilation, conversion) is the client's: 400; else upstream: 502.
-      const status = [NonRetryable.TableNotFound, NonRetryable.InvalidRequest, NonRetryable.DataConversion, NonRetryable.SchemaMismatch].includes(classifyError(err) as never) ? 400 : 502;
-      throw new CacheQueryError(status, status === 400 ? 'invalid_query' : 'snowflake_error', `Snowflake: ${e.message ?? String(err)}`, { snowflake_code: e.code });
+      const status = [
+        NonRetryable.TableNotFound,
+        NonRetryable.InvalidRequest,
+        NonRetryable.DataConversion,
+        NonRetryable.SchemaMismatch,
+      ].includes(classifyError(err) as never)
+        ? 400
+        : 502;
+      throw new CacheQueryError(
+        status,
+        status === 400 ? 'invalid_query' : 'snowflake_error',
+        `Snowflake: ${e.message ?? String(err)}`,
+        { snowflake_code: e.code },
+      );
     }
     const truncated = rows.length > maxRows;
     if (truncated) rows.length = maxRows;

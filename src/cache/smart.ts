@@ -18,9 +18,13 @@ import { formatQualified, parseQualifiedName, type QualifiedTable } from './sqlR
 
 /** The INFORMATION_SCHEMA query of one database's monitored tables (LAST_ALTERED as UTC text with ns). */
 export function lastAlteredQuery(database: string, tables: QualifiedTable[]): string {
-  const where = tables.map((t) => `(TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)})`).join(' OR ');
-  return `SELECT TABLE_SCHEMA, TABLE_NAME, TO_VARCHAR(CONVERT_TIMEZONE('UTC', LAST_ALTERED), 'YYYY-MM-DD"T"HH24:MI:SS.FF9"Z"') AS LAST_ALTERED `
-    + `FROM ${quoteSnowflakeIdent(database)}.INFORMATION_SCHEMA.TABLES WHERE ${where}`;
+  const where = tables
+    .map((t) => `(TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)})`)
+    .join(' OR ');
+  return (
+    `SELECT TABLE_SCHEMA, TABLE_NAME, TO_VARCHAR(CONVERT_TIMEZONE('UTC', LAST_ALTERED), 'YYYY-MM-DD"T"HH24:MI:SS.FF9"Z"') AS LAST_ALTERED ` +
+    `FROM ${quoteSnowflakeIdent(database)}.INFORMATION_SCHEMA.TABLES WHERE ${where}`
+  );
 }
 
 /**
@@ -37,22 +41,35 @@ export async function readLastAltered(sf: SnowflakeSession, monitorTables: strin
   }
   const out: Record<string, string> = {};
   for (const [db, list] of byDb) {
-    const rows = await sf.query(lastAlteredQuery(db, list.map((x) => x.t)));
-    const found = new Map(rows.map((r) => [`${String(r.TABLE_SCHEMA)}\u0000${String(r.TABLE_NAME)}`, String(r.LAST_ALTERED)]));
+    const rows = await sf.query(
+      lastAlteredQuery(
+        db,
+        list.map((x) => x.t),
+      ),
+    );
+    const found = new Map(
+      rows.map((r) => [`${String(r.TABLE_SCHEMA)}\u0000${String(r.TABLE_NAME)}`, String(r.LAST_ALTERED)]),
+    );
     const missing: string[] = [];
     for (const { key, t } of list) {
       const v = found.get(`${t.schema}\u0000${t.table}`);
       if (v === undefined) missing.push(formatQualified(t));
       else out[key] = v;
     }
-    if (missing.length) throw floeError(NonRetryable.TableNotFound, `monitored table(s) ${missing.join(', ')} do not exist or are not visible`);
+    if (missing.length)
+      throw floeError(
+        NonRetryable.TableNotFound,
+        `monitored table(s) ${missing.join(', ')} do not exist or are not visible`,
+      );
   }
   return out;
 }
 
 /** SHA-256 (hex) of the sorted `DB.SCHEMA.TABLE=LAST_ALTERED` lines. */
 export function stateHash(lastAltered: Record<string, string>): string {
-  const lines = Object.keys(lastAltered).sort().map((k) => `${k}=${lastAltered[k]}`);
+  const lines = Object.keys(lastAltered)
+    .sort()
+    .map((k) => `${k}=${lastAltered[k]}`);
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 

@@ -140,15 +140,59 @@ export function tokenAt(sql: string, start: number): Token {
 
 /** Value of a name token: quoted identifiers without quotes and with `""` undone. */
 export function namePart(t: Token): NamePart {
-  return t.kind === 'qident' ? { value: t.text.slice(1, -1).replaceAll('""', '"'), quoted: true } : { value: t.text, quoted: false };
+  return t.kind === 'qident'
+    ? { value: t.text.slice(1, -1).replaceAll('""', '"'), quoted: true }
+    : { value: t.text, quoted: false };
 }
 
 // Words that end a FROM item (cannot be an alias).
 const NOT_ALIAS = new Set([
-  'WHERE', 'GROUP', 'ORDER', 'HAVING', 'LIMIT', 'OFFSET', 'QUALIFY', 'UNION', 'EXCEPT', 'INTERSECT', 'MINUS',
-  'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS', 'NATURAL', 'ON', 'USING', 'WINDOW', 'FETCH',
-  'AT', 'BEFORE', 'CHANGES', 'SAMPLE', 'TABLESAMPLE', 'PIVOT', 'UNPIVOT', 'MATCH_RECOGNIZE', 'ASOF', 'POSITIONAL',
-  'LATERAL', 'SEMI', 'ANTI', 'FOR', 'SELECT', 'FROM', 'WITH', 'VALUES', 'INTO', 'SET', 'RETURNING', 'CONNECT', 'START',
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'HAVING',
+  'LIMIT',
+  'OFFSET',
+  'QUALIFY',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'MINUS',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'OUTER',
+  'CROSS',
+  'NATURAL',
+  'ON',
+  'USING',
+  'WINDOW',
+  'FETCH',
+  'AT',
+  'BEFORE',
+  'CHANGES',
+  'SAMPLE',
+  'TABLESAMPLE',
+  'PIVOT',
+  'UNPIVOT',
+  'MATCH_RECOGNIZE',
+  'ASOF',
+  'POSITIONAL',
+  'LATERAL',
+  'SEMI',
+  'ANTI',
+  'FOR',
+  'SELECT',
+  'FROM',
+  'WITH',
+  'VALUES',
+  'INTO',
+  'SET',
+  'RETURNING',
+  'CONNECT',
+  'START',
 ]);
 
 const isWord = (t: Token | undefined, ...w: string[]) => t?.kind === 'word' && w.includes(t.text.toUpperCase());
@@ -202,14 +246,21 @@ export function extractRefs(sql: string): QueryRefs {
       return name.next;
     }
     const after = skipAlias(name.next);
-    tables.push({ parts: name.parts, start: toks[q]!.start, end: toks[name.next - 1]!.end, hasAlias: after > name.next, aliasEnd: toks[after - 1]!.end });
+    tables.push({
+      parts: name.parts,
+      start: toks[q]!.start,
+      end: toks[name.next - 1]!.end,
+      hasAlias: after > name.next,
+      aliasEnd: toks[after - 1]!.end,
+    });
     return after;
   };
 
   /** Index after an optional alias at p (`AS x`, `x`, `"x"`). */
   const skipAlias = (p: number): number => {
     if (isWord(toks[p], 'AS') && isName(toks[p + 1])) return p + 2;
-    if (toks[p]?.kind === 'qident' || (toks[p]?.kind === 'word' && !NOT_ALIAS.has(toks[p]!.text.toUpperCase()))) return p + 1;
+    if (toks[p]?.kind === 'qident' || (toks[p]?.kind === 'word' && !NOT_ALIAS.has(toks[p]!.text.toUpperCase())))
+      return p + 1;
     return p;
   };
 
@@ -237,7 +288,11 @@ export function extractRefs(sql: string): QueryRefs {
       const nx = toks[i + 1];
       const prev = toks[i - 1];
       // A paren opens a subquery/grouping when it holds SELECT/WITH/(…, or follows FROM/JOIN/AS/,(in FROM)/start.
-      stack.push({ query: isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined, open: i });
+      stack.push({
+        query:
+          isWord(nx, 'SELECT', 'WITH', 'VALUES') || isOp(nx, '(') || isWord(prev, 'FROM', 'JOIN') || prev === undefined,
+        open: i,
+      });
       continue;
     }
     if (isOp(t, ')')) {
@@ -260,7 +315,10 @@ export function extractRefs(sql: string): QueryRefs {
           let depth = 0;
           for (; q < toks.length; q++) {
             if (isOp(toks[q], '(')) depth++;
-            else if (isOp(toks[q], ')') && --depth === 0) { q++; break; }
+            else if (isOp(toks[q], ')') && --depth === 0) {
+              q++;
+              break;
+            }
           }
         }
         if (!isWord(toks[q], 'AS')) break;
@@ -318,11 +376,15 @@ function fold(p: NamePart): string {
  * case (Snowflake identifier rules). Throws {@link SqlScanError} when a part is missing and no default exists.
  */
 export function qualify(parts: NamePart[], defaults: { database?: string; schema?: string }): QualifiedTable {
-  if (parts.length < 1 || parts.length > 3) throw new SqlScanError(`table name must have 1 to 3 parts: ${parts.map((p) => p.value).join('.')}`);
+  if (parts.length < 1 || parts.length > 3)
+    throw new SqlScanError(`table name must have 1 to 3 parts: ${parts.map((p) => p.value).join('.')}`);
   const f = parts.map(fold);
-  const [database, schema, table] = f.length === 3 ? f : f.length === 2 ? [defaults.database, f[0], f[1]] : [defaults.database, defaults.schema, f[0]];
+  const [database, schema, table] =
+    f.length === 3 ? f : f.length === 2 ? [defaults.database, f[0], f[1]] : [defaults.database, defaults.schema, f[0]];
   if (!database || !schema) {
-    throw new SqlScanError(`table ${parts.map((p) => p.value).join('.')} is not fully qualified and the source has no default ${database ? 'schema' : 'database'}; name it as DB.SCHEMA.TABLE`);
+    throw new SqlScanError(
+      `table ${parts.map((p) => p.value).join('.')} is not fully qualified and the source has no default ${database ? 'schema' : 'database'}; name it as DB.SCHEMA.TABLE`,
+    );
   }
   return { database, schema: schema!, table: table! };
 }
@@ -341,7 +403,8 @@ export function parseQualifiedName(text: string): QualifiedTable {
       parts.push(namePart(toks[i]!));
     } else if (!isOp(toks[i], '.')) throw new SqlScanError(`'${text}' is not a table name (DB.SCHEMA.TABLE)`);
   }
-  if (parts.length !== 3 || toks.length % 2 === 0) throw new SqlScanError(`'${text}' must be fully qualified as DB.SCHEMA.TABLE`);
+  if (parts.length !== 3 || toks.length % 2 === 0)
+    throw new SqlScanError(`'${text}' must be fully qualified as DB.SCHEMA.TABLE`);
   return qualify(parts, {});
 }
 

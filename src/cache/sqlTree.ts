@@ -71,7 +71,8 @@ export type ParsedQuery =
 const COMPOSITE_RELATIONS = new Set(['JOIN', 'SUBQUERY', 'EXPRESSION_LIST', 'EMPTY', 'PIVOT']);
 
 const isObject = (v: unknown): v is TreeNode => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isRelation = (v: TreeNode) => typeof v.type === 'string' && 'query_location' in v && 'sample' in v && !('class' in v) && !('modifiers' in v);
+const isRelation = (v: TreeNode) =>
+  typeof v.type === 'string' && 'query_location' in v && 'sample' in v && !('class' in v) && !('modifiers' in v);
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** Character offset of a UTF-8 byte offset in `sql`, or null for DuckDB's "no location" (2^64-1). */
@@ -111,7 +112,8 @@ function namedAt(sql: string, offset: number | null, name: string): boolean {
 }
 
 /** The refusal of a string literal used as a table (DuckDB reads it as a file: a replacement scan). */
-export const filePathRefusal = (path: string): string => `file path '${path}' (a string literal used as a table) is not allowed`;
+export const filePathRefusal = (path: string): string =>
+  `file path '${path}' (a string literal used as a table) is not allowed`;
 
 /**
  * Every relation the parsed SELECT reads. `sql` is the text that was parsed (for offsets and to tell a
@@ -207,7 +209,9 @@ export function duckdbTableFunctionNames(): Promise<ReadonlySet<string>> {
   tableOnly ??= (async () => {
     const conn = await (await parserInstance()).connect();
     try {
-      const r = await conn.runAndReadAll(`SELECT function_name FROM duckdb_functions() GROUP BY function_name HAVING bool_and(function_type = 'table')`);
+      const r = await conn.runAndReadAll(
+        `SELECT function_name FROM duckdb_functions() GROUP BY function_name HAVING bool_and(function_type = 'table')`,
+      );
       return new Set(r.getRows().map((row) => String(row[0]).toLowerCase()));
     } finally {
       conn.closeSync();
@@ -232,7 +236,11 @@ export async function parseQuery(sql: string): Promise<ParsedQuery> {
   // Integers beyond 2^53 (constants, "no location" markers) lose precision here: the tree is only read.
   const parsed = JSON.parse(json) as TreeNode;
   if (parsed.error === true) {
-    return { ok: false, reason: parsed.error_type === 'parser' ? 'syntax' : 'not_select', message: str(parsed.error_message) };
+    return {
+      ok: false,
+      reason: parsed.error_type === 'parser' ? 'syntax' : 'not_select',
+      message: str(parsed.error_message),
+    };
   }
   return { ok: true, tree: parsed, analysis: analyzeSelect(parsed, sql) };
 }
@@ -283,7 +291,10 @@ export function referenceExtent(sql: string, ref: TableReference): ReferenceExte
     if (open?.text === '(' && Array.isArray(ref.node.column_name_alias) && ref.node.column_name_alias.length) {
       for (let t2: Token | undefined = open, depth = 0; t2; t2 = next(t2.end)) {
         if (t2.text === '(') depth++;
-        else if (t2.text === ')' && --depth === 0) { last = t2; break; }
+        else if (t2.text === ')' && --depth === 0) {
+          last = t2;
+          break;
+        }
       }
     }
   }

@@ -66,8 +66,10 @@ const dataDirectory = (s: LakeSettings) => (s.dataPath.endsWith('/') ? s.dataPat
 
 /** `ATTACH 'ducklake:postgres:<url>' AS lake (DATA_PATH ..., METADATA_SCHEMA ...)` (contains the secret). */
 export function attachSql(s: LakeSettings, opts: { readOnly?: boolean } = {}): string {
-  return `ATTACH IF NOT EXISTS ${duckDbLiteral(`ducklake:postgres:${s.catalogUrl}`)} AS ${quoteDuckDbIdent(s.alias ?? DEFAULT_LAKE_ALIAS)} `
-    + `(DATA_PATH ${duckDbLiteral(dataDirectory(s))}, METADATA_SCHEMA ${duckDbLiteral(s.metadataSchema ?? DEFAULT_METADATA_SCHEMA)}${opts.readOnly ? ', READ_ONLY' : ''})`;
+  return (
+    `ATTACH IF NOT EXISTS ${duckDbLiteral(`ducklake:postgres:${s.catalogUrl}`)} AS ${quoteDuckDbIdent(s.alias ?? DEFAULT_LAKE_ALIAS)} ` +
+    `(DATA_PATH ${duckDbLiteral(dataDirectory(s))}, METADATA_SCHEMA ${duckDbLiteral(s.metadataSchema ?? DEFAULT_METADATA_SCHEMA)}${opts.readOnly ? ', READ_ONLY' : ''})`
+  );
 }
 
 interface Held {
@@ -119,7 +121,11 @@ async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBIn
     inst.closeSync();
     throw err;
   } finally {
-    try { c.closeSync(); } catch { /* closed above */ }
+    try {
+      c.closeSync();
+    } catch {
+      /* closed above */
+    }
   }
   return inst;
 }
@@ -134,7 +140,11 @@ async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBIn
  * instance from the writable one that refreshes use (a locked instance cannot be unlocked).
  * Throws the (secret-scrubbed) DuckDB error when the catalog is unreachable or the data path unusable.
  */
-export async function withLake<T>(settings: LakeSettings, fn: (conn: DuckDBConnection) => Promise<T>, opts: { sandbox?: boolean } = {}): Promise<T> {
+export async function withLake<T>(
+  settings: LakeSettings,
+  fn: (conn: DuckDBConnection) => Promise<T>,
+  opts: { sandbox?: boolean } = {},
+): Promise<T> {
   const sandbox = opts.sandbox ?? false;
   const key = keyOf(settings, sandbox);
   let entry = held.get(key);
@@ -166,7 +176,9 @@ export function cacheTableName(settings: LakeSettings, cacheName: string): strin
 
 /** Current DuckLake snapshot id of the attached lake. */
 export async function currentSnapshot(conn: DuckDBConnection, settings: LakeSettings): Promise<number> {
-  const r = await conn.runAndReadAll(`SELECT id FROM ${quoteDuckDbIdent(settings.alias ?? DEFAULT_LAKE_ALIAS)}.current_snapshot()`);
+  const r = await conn.runAndReadAll(
+    `SELECT id FROM ${quoteDuckDbIdent(settings.alias ?? DEFAULT_LAKE_ALIAS)}.current_snapshot()`,
+  );
   return Number(r.getRows()[0]?.[0] ?? 0);
 }
 

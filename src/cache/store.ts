@@ -54,7 +54,10 @@ export interface CacheStateRow {
 export type CacheWithState = CacheDefinition & Omit<CacheStateRow, 'cache_name'>;
 
 /** Record the storage settings (singleton row). */
-export async function saveStorage(pool: pg.Pool, s: { catalogDisplay: string; dataPath: string; metadataSchema: string }): Promise<void> {
+export async function saveStorage(
+  pool: pg.Pool,
+  s: { catalogDisplay: string; dataPath: string; metadataSchema: string },
+): Promise<void> {
   await pool.query(
     `INSERT INTO cache_storage (id, catalog_display, data_path, metadata_schema) VALUES (1, $1, $2, $3)
      ON CONFLICT (id) DO UPDATE SET catalog_display = excluded.catalog_display, data_path = excluded.data_path,
@@ -64,7 +67,10 @@ export async function saveStorage(pool: pg.Pool, s: { catalogDisplay: string; da
 }
 
 /** Insert or update a source; returns the row and whether it was created. */
-export async function upsertSource(pool: pg.Pool, s: { sourceName: string; credentialsRef: string; passthroughEnabled: boolean }): Promise<{ source: CacheSource; created: boolean }> {
+export async function upsertSource(
+  pool: pg.Pool,
+  s: { sourceName: string; credentialsRef: string; passthroughEnabled: boolean },
+): Promise<{ source: CacheSource; created: boolean }> {
   const r = await pool.query<CacheSource & { inserted: boolean }>(
     `INSERT INTO cache_sources (source_name, driver_type, credentials_ref, passthrough_enabled) VALUES ($1, 'snowflake', $2, $3)
      ON CONFLICT (source_name) DO UPDATE SET credentials_ref = excluded.credentials_ref, passthrough_enabled = excluded.passthrough_enabled, updated_at = now()
@@ -85,14 +91,25 @@ export async function listSources(pool: pg.Pool): Promise<CacheSource[]> {
 }
 
 /** Insert a cache and its empty state. Returns false when the name is taken. */
-export async function insertCache(pool: pg.Pool, c: Omit<CacheDefinition, 'created_at' | 'updated_at'>): Promise<boolean> {
+export async function insertCache(
+  pool: pg.Pool,
+  c: Omit<CacheDefinition, 'created_at' | 'updated_at'>,
+): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const r = await client.query(
       `INSERT INTO caches (cache_name, source_name, source_query, monitor_tables, monitor_tables_derived, ttl_seconds, schedule_interval_seconds)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cache_name) DO NOTHING`,
-      [c.cache_name, c.source_name, c.source_query, c.monitor_tables, c.monitor_tables_derived, c.ttl_seconds, c.schedule_interval_seconds],
+      [
+        c.cache_name,
+        c.source_name,
+        c.source_query,
+        c.monitor_tables,
+        c.monitor_tables_derived,
+        c.ttl_seconds,
+        c.schedule_interval_seconds,
+      ],
     );
     if (r.rowCount === 0) {
       await client.query('ROLLBACK');
@@ -124,7 +141,9 @@ export async function listCaches(pool: pg.Pool): Promise<CacheWithState[]> {
 /** Caches by (lower-cased) name, for routing. */
 export async function cachesByName(pool: pg.Pool, names: string[]): Promise<Map<string, CacheWithState>> {
   if (!names.length) return new Map();
-  const r = await pool.query<CacheWithState>(`${SELECT_CACHE} WHERE lower(c.cache_name) = ANY($1)`, [names.map((n) => n.toLowerCase())]);
+  const r = await pool.query<CacheWithState>(`${SELECT_CACHE} WHERE lower(c.cache_name) = ANY($1)`, [
+    names.map((n) => n.toLowerCase()),
+  ]);
   return new Map(r.rows.map((c) => [c.cache_name.toLowerCase(), c]));
 }
 
@@ -135,12 +154,18 @@ export async function deleteCache(pool: pg.Pool, name: string): Promise<boolean>
 
 /** Mark a check that decided to skip. */
 export async function recordSkip(pool: pg.Pool, name: string, jobId: string): Promise<void> {
-  await pool.query(`UPDATE cache_state SET last_checked_at = now(), last_result = 'SKIPPED', last_job_id = $2, updated_at = now() WHERE cache_name = $1`, [name, jobId]);
+  await pool.query(
+    `UPDATE cache_state SET last_checked_at = now(), last_result = 'SKIPPED', last_job_id = $2, updated_at = now() WHERE cache_name = $1`,
+    [name, jobId],
+  );
 }
 
 /** Mark a refresh as running (the previous rows stay readable). */
 export async function recordRefreshing(pool: pg.Pool, name: string, jobId: string): Promise<void> {
-  await pool.query(`UPDATE cache_state SET status = 'refreshing', last_checked_at = now(), last_job_id = $2, updated_at = now() WHERE cache_name = $1`, [name, jobId]);
+  await pool.query(
+    `UPDATE cache_state SET status = 'refreshing', last_checked_at = now(), last_job_id = $2, updated_at = now() WHERE cache_name = $1`,
+    [name, jobId],
+  );
 }
 
 /**
@@ -149,7 +174,14 @@ export async function recordRefreshing(pool: pg.Pool, name: string, jobId: strin
  */
 export async function recordRefreshed(
   pool: pg.Pool,
-  u: { cacheName: string; jobId: string; stateHash: string; lastAltered: Record<string, string>; rows: number; snapshotId: number },
+  u: {
+    cacheName: string;
+    jobId: string;
+    stateHash: string;
+    lastAltered: Record<string, string>;
+    rows: number;
+    snapshotId: number;
+  },
 ): Promise<void> {
   await pool.query(
     `UPDATE cache_state s SET status = 'ready', source_state_hash = $2, last_altered = $3, row_count = $4, snapshot_id = $5,

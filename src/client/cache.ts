@@ -31,7 +31,11 @@ export interface RunRefreshOptions {
  * requests are serialized and each gets its own smart check (the second one usually SKIPs).
  * Throws Temporal's errors (unreachable server, deadline).
  */
-export async function runCacheRefresh(client: Client, input: CacheRefreshInput, opts: RunRefreshOptions): Promise<CacheRefreshResult> {
+export async function runCacheRefresh(
+  client: Client,
+  input: CacheRefreshInput,
+  opts: RunRefreshOptions,
+): Promise<CacheRefreshResult> {
   const handle = await startCacheRefresh(client, input, opts);
   return (await handle.result()) as CacheRefreshResult;
 }
@@ -56,7 +60,10 @@ export async function startCacheRefresh(client: Client, input: CacheRefreshInput
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || Date.now() > until) throw err;
-      await client.workflow.getHandle(workflowId).result().catch(() => undefined);
+      await client.workflow
+        .getHandle(workflowId)
+        .result()
+        .catch(() => undefined);
     }
   }
 }
@@ -65,7 +72,12 @@ export async function startCacheRefresh(client: Client, input: CacheRefreshInput
  * Create or update the cache's Schedule: every `intervalSeconds`, `cacheRefreshScheduled` (smart
  * refresh; overlap SKIP). Idempotent.
  */
-export async function upsertCacheSchedule(client: Client, cacheName: string, intervalSeconds: number, taskQueue: string): Promise<string> {
+export async function upsertCacheSchedule(
+  client: Client,
+  cacheName: string,
+  intervalSeconds: number,
+  taskQueue: string,
+): Promise<string> {
   const scheduleId = cacheScheduleId(cacheName);
   const action = {
     type: 'startWorkflow' as const,
@@ -96,7 +108,10 @@ export async function deleteCacheSchedule(client: Client, cacheName: string): Pr
 }
 
 /** Whether the cache has a Schedule, and its next run (ISO) when it does. */
-export async function describeCacheSchedule(client: Client, cacheName: string): Promise<{ schedule_id: string; next_run: string | null } | null> {
+export async function describeCacheSchedule(
+  client: Client,
+  cacheName: string,
+): Promise<{ schedule_id: string; next_run: string | null } | null> {
   try {
     const d = await client.schedule.getHandle(cacheScheduleId(cacheName)).describe();
     return { schedule_id: cacheScheduleId(cacheName), next_run: d.info.nextActionTimes[0]?.toISOString() ?? null };

@@ -3,12 +3,7 @@
  * trigger now, delete) and running a drain directly (tests, bench, manual runs). Inputs carry only
  * tuning numbers — no ids of users, no credentials.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-} from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import {
   EXECUTION_UPLOAD_DEFAULTS,
   EXECUTION_UPLOAD_DRAIN_WORKFLOW,
@@ -36,7 +31,10 @@ export interface ExecutionUploadScheduleOptions {
  * policy SKIP: a drain never starts while the previous one runs, so at most `maxConcurrent` uploads
  * run at once. Returns the schedule id.
  */
-export async function ensureExecutionUploadSchedule(client: Client, opts: ExecutionUploadScheduleOptions): Promise<string> {
+export async function ensureExecutionUploadSchedule(
+  client: Client,
+  opts: ExecutionUploadScheduleOptions,
+): Promise<string> {
   const scheduleId = opts.scheduleId ?? EXECUTION_UPLOAD_SCHEDULE_ID;
   const every = `${opts.intervalSeconds ?? EXECUTION_UPLOAD_DEFAULTS.intervalSeconds}s`;
   const action = {
@@ -74,7 +72,10 @@ export async function ensureExecutionUploadSchedule(client: Client, opts: Execut
  * Ask the Schedule to start a drain now (skipped by the overlap policy when one is running — that
  * one claims again as its uploads finish). Returns false when the schedule does not exist.
  */
-export async function triggerExecutionUploadDrain(client: Client, scheduleId: string = EXECUTION_UPLOAD_SCHEDULE_ID): Promise<boolean> {
+export async function triggerExecutionUploadDrain(
+  client: Client,
+  scheduleId: string = EXECUTION_UPLOAD_SCHEDULE_ID,
+): Promise<boolean> {
   try {
     await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
     return true;
@@ -85,7 +86,10 @@ export async function triggerExecutionUploadDrain(client: Client, scheduleId: st
 }
 
 /** Delete the drain Schedule; false when it did not exist. Running drains finish. */
-export async function deleteExecutionUploadSchedule(client: Client, scheduleId: string = EXECUTION_UPLOAD_SCHEDULE_ID): Promise<boolean> {
+export async function deleteExecutionUploadSchedule(
+  client: Client,
+  scheduleId: string = EXECUTION_UPLOAD_SCHEDULE_ID,
+): Promise<boolean> {
   try {
     await client.schedule.getHandle(scheduleId).delete();
     return true;

@@ -27,7 +27,12 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  type Payload,
+  type SearchAttributePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
 import {
   SA,
   SEARCH_ATTRIBUTES,
@@ -183,8 +188,9 @@ export async function findRunningJob(
   t: { database: string; schema: string; table: string },
   target?: { schema: string; table: string },
 ): Promise<string | null> {
-  const same = `${SEARCH_ATTRIBUTES.table} = ${visibilityString(qualifiedTableName(t))}`
-    + (target ? ` OR ${SEARCH_ATTRIBUTES.target} = ${visibilityString(targetKey(target))}` : '');
+  const same =
+    `${SEARCH_ATTRIBUTES.table} = ${visibilityString(qualifiedTableName(t))}` +
+    (target ? ` OR ${SEARCH_ATTRIBUTES.target} = ${visibilityString(targetKey(target))}` : '');
   const query = `${SEARCH_ATTRIBUTES.jobKind} = ${visibilityString(TABLE_SYNC_JOB_KIND)} AND (${same}) AND ExecutionStatus = 'Running'`;
   for await (const wf of client.workflow.list({ query, pageSize: 1 })) {
     return wf.workflowId;
@@ -202,7 +208,11 @@ function routed(input: TableSyncInput, prefix: string): TableSyncInput {
  * Throws {@link JobAlreadyRunningError} when a sync of the same table or into the same target is
  * running (or the job id is taken). The input must not carry credentials.
  */
-export async function startTableSync(client: Client, input: TableSyncInput, opts: TableSyncStartOptions): Promise<{ jobId: string; runId: string }> {
+export async function startTableSync(
+  client: Client,
+  input: TableSyncInput,
+  opts: TableSyncStartOptions,
+): Promise<{ jobId: string; runId: string }> {
   const table = qualifiedTableName(input);
   if (!opts.allowConcurrent) {
     const running = await findRunningJob(client, input, input.target);
@@ -268,7 +278,10 @@ export interface TableSyncJob {
   rows: number | null;
 }
 
-function sa<T>(attrs: TypedSearchAttributes | undefined, key: Parameters<TypedSearchAttributes['get']>[0]): T | undefined {
+function sa<T>(
+  attrs: TypedSearchAttributes | undefined,
+  key: Parameters<TypedSearchAttributes['get']>[0],
+): T | undefined {
   try {
     return attrs?.get(key) as T | undefined;
   } catch {
@@ -294,7 +307,9 @@ export function jobStatusOf(temporal: WorkflowExecutionStatusName, floeStatus: s
 }
 
 function jobFromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): TableSyncJob {
-  const memo = (info.memo ?? {}) as Partial<Record<'database' | 'schema' | 'table' | 'target' | 'strategy' | 'method', string>>;
+  const memo = (info.memo ?? {}) as Partial<
+    Record<'database' | 'schema' | 'table' | 'target' | 'strategy' | 'method', string>
+  >;
   const attrs = info.typedSearchAttributes;
   const floeStatus = sa<string>(attrs, SA.status);
   const rows = sa<number | bigint>(attrs, SA.rows);
@@ -382,7 +397,9 @@ export async function getJob(client: Client, jobId: string, opts: GetJobOptions 
   } else if (desc.status.name === 'RUNNING') {
     const timeout = opts.progressTimeoutMs ?? 2000;
     try {
-      const progress = await client.withDeadline(Date.now() + timeout, () => runHandle.query<TableSyncProgress>(PROGRESS_QUERY));
+      const progress = await client.withDeadline(Date.now() + timeout, () =>
+        runHandle.query<TableSyncProgress>(PROGRESS_QUERY),
+      );
       const transfer = heartbeatOf(desc);
       job.progress = transfer === undefined ? progress : { ...progress, transfer };
     } catch {
@@ -469,7 +486,11 @@ export async function cancelJob(client: Client, jobId: string): Promise<void> {
  * Wait until the job finishes (any terminal state) and return {@link getJob}'s view of it.
  * Throws {@link JobNotFoundError}; throws an Error after `timeoutMs` (default 10 min).
  */
-export async function waitForJob(client: Client, jobId: string, opts: { timeoutMs?: number } = {}): Promise<TableSyncJob> {
+export async function waitForJob(
+  client: Client,
+  jobId: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<TableSyncJob> {
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   const handle = client.workflow.getHandle(jobId);
   try {
@@ -477,7 +498,8 @@ export async function waitForJob(client: Client, jobId: string, opts: { timeoutM
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
     if (!(err instanceof WorkflowFailedError)) {
-      if (Date.now() >= deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 600_000} ms waiting for job '${jobId}'`, { cause: err });
+      if (Date.now() >= deadline)
+        throw new Error(`timed out after ${opts.timeoutMs ?? 600_000} ms waiting for job '${jobId}'`, { cause: err });
       throw err;
     }
   }
@@ -488,7 +510,8 @@ export async function waitForJob(client: Client, jobId: string, opts: { timeoutM
 // Schedules
 
 /** When a schedule fires: every `intervalSeconds`, or by a cron expression (UTC). */
-export type ScheduleWhen = { intervalSeconds: number; cron?: undefined } | { cron: string; intervalSeconds?: undefined };
+export type ScheduleWhen =
+  { intervalSeconds: number; cron?: undefined } | { cron: string; intervalSeconds?: undefined };
 
 /** A table-sync schedule as the API reports it. */
 export interface TableSyncSchedule {
@@ -523,7 +546,8 @@ export async function createTableSyncSchedule(
   opts: { taskQueue: string; scheduleId?: string },
 ): Promise<{ scheduleId: string }> {
   const scheduleId = opts.scheduleId ?? tableSyncScheduleId(input);
-  const spec: ScheduleSpec = when.cron !== undefined ? { cronExpressions: [when.cron] } : { intervals: [{ every: `${when.intervalSeconds}s` }] };
+  const spec: ScheduleSpec =
+    when.cron !== undefined ? { cronExpressions: [when.cron] } : { intervals: [{ every: `${when.intervalSeconds}s` }] };
   try {
     await client.schedule.create({
       scheduleId,
@@ -538,7 +562,12 @@ export async function createTableSyncSchedule(
         memo: memoFor(input),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      memo: { ...memoFor(input), jobKind: TABLE_SYNC_JOB_KIND, intervalSeconds: when.intervalSeconds ?? null, cron: when.cron ?? null },
+      memo: {
+        ...memoFor(input),
+        jobKind: TABLE_SYNC_JOB_KIND,
+        intervalSeconds: when.intervalSeconds ?? null,
+        cron: when.cron ?? null,
+      },
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) throw new ScheduleAlreadyExistsError(scheduleId);
@@ -552,7 +581,9 @@ export async function listSchedules(client: Client): Promise<TableSyncSchedule[]
   const out: TableSyncSchedule[] = [];
   for await (const s of client.schedule.list()) {
     const memo = (s.memo ?? {}) as Record<string, unknown>;
-    const isTableSync = memo.jobKind === TABLE_SYNC_JOB_KIND || (s.action && 'workflowType' in s.action && s.action.workflowType === TABLE_SYNC_WORKFLOW);
+    const isTableSync =
+      memo.jobKind === TABLE_SYNC_JOB_KIND ||
+      (s.action && 'workflowType' in s.action && s.action.workflowType === TABLE_SYNC_WORKFLOW);
     if (!isTableSync) continue;
     const str = (k: string): string | null => (typeof memo[k] === 'string' ? (memo[k] as string) : null);
     const database = str('database');
@@ -584,7 +615,9 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
   try {
     const desc = await handle.describe();
     const memo = (desc.memo ?? {}) as Record<string, unknown>;
-    const isTableSync = memo.jobKind === TABLE_SYNC_JOB_KIND || ('workflowType' in desc.action && desc.action.workflowType === TABLE_SYNC_WORKFLOW);
+    const isTableSync =
+      memo.jobKind === TABLE_SYNC_JOB_KIND ||
+      ('workflowType' in desc.action && desc.action.workflowType === TABLE_SYNC_WORKFLOW);
     if (!isTableSync) throw new ScheduleNotFoundError(scheduleId);
     await handle.delete();
   } catch (err) {

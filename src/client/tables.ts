@@ -45,7 +45,9 @@ export class TargetTakenError extends Error {
     readonly target: TargetTable,
     readonly other: Pick<RegisteredTable, 'table_id' | 'database_name' | 'schema_name' | 'table_name'>,
   ) {
-    super(`DuckDB target ${target.schema}.${target.table} is already written by the registration of ${other.database_name}.${other.schema_name}.${other.table_name} (table_id ${other.table_id}); choose another target_schema / target_table`);
+    super(
+      `DuckDB target ${target.schema}.${target.table} is already written by the registration of ${other.database_name}.${other.schema_name}.${other.table_name} (table_id ${other.table_id}); choose another target_schema / target_table`,
+    );
     this.name = 'TargetTakenError';
   }
 }
@@ -67,7 +69,8 @@ export interface RegisterTableInput {
 }
 
 type Row = Record<string, unknown>;
-const isoOrNull = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+const isoOrNull = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v);
 
 function toRegistered(r: Row): RegisteredTable {
   return {
@@ -94,7 +97,10 @@ const TARGET_INDEX = 'allowed_tables_target_key';
  * forgets the table's last sync status (it described the old target). Returns the row and whether
  * it was created. Throws {@link TargetTakenError} when another registration writes the target.
  */
-export async function registerTable(pool: pg.Pool, input: RegisterTableInput): Promise<{ table: RegisteredTable; created: boolean }> {
+export async function registerTable(
+  pool: pg.Pool,
+  input: RegisterTableInput,
+): Promise<{ table: RegisteredTable; created: boolean }> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -108,7 +114,9 @@ export async function registerTable(pool: pg.Pool, input: RegisterTableInput): P
     await refuseTakenTarget(client, target, old ? String(old.table_id) : null);
     let row: Row;
     try {
-      ({ rows: [row] } = await client.query(
+      ({
+        rows: [row],
+      } = await client.query(
         `INSERT INTO allowed_tables (table_id, database_name, schema_name, table_name, source, status, primary_key, watermark_column, target_schema, target_table)
          VALUES (gen_random_uuid(), $1, $2, $3, 'snowflake', 'active', $4::text[], $5, $8, $9)
          ON CONFLICT (database_name, schema_name, table_name) DO UPDATE SET
@@ -133,7 +141,10 @@ export async function registerTable(pool: pg.Pool, input: RegisterTableInput): P
       ));
     } catch (err) {
       // Another registration took the target between the check and the insert.
-      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === TARGET_INDEX) {
+      if (
+        (err as { code?: string; constraint?: string }).code === '23505' &&
+        (err as { constraint?: string }).constraint === TARGET_INDEX
+      ) {
         await client.query('ROLLBACK');
         await refuseTakenTarget(pool, target, old ? String(old.table_id) : null);
       }
@@ -148,7 +159,14 @@ export async function registerTable(pool: pg.Pool, input: RegisterTableInput): P
        ON CONFLICT (table_id) DO UPDATE SET
          columns = excluded.columns, column_count = excluded.column_count, row_count = excluded.row_count,
          size_bytes = excluded.size_bytes, last_altered = excluded.last_altered, last_updated = now()`,
-      [row.table_id, JSON.stringify(input.columns), input.columns.length, input.rowCount, input.sizeBytes, input.lastAltered],
+      [
+        row.table_id,
+        JSON.stringify(input.columns),
+        input.columns.length,
+        input.rowCount,
+        input.sizeBytes,
+        input.lastAltered,
+      ],
     );
     await client.query('COMMIT');
     return { table: toRegistered(row), created: row.inserted === true };
@@ -174,7 +192,12 @@ async function refuseTakenTarget(db: pg.Pool | pg.PoolClient, target: TargetTabl
  * of unquoted names), so `tpch_sf1/lineitem` finds `TPCH_SF1.LINEITEM`. `database` undefined matches
  * any database (the most recently registered one wins when a schema.table exists in several).
  */
-export async function findRegisteredTable(pool: pg.Pool, database: string | undefined, schema: string, table: string): Promise<RegisteredTable | null> {
+export async function findRegisteredTable(
+  pool: pg.Pool,
+  database: string | undefined,
+  schema: string,
+  table: string,
+): Promise<RegisteredTable | null> {
   const { rows } = await pool.query(
     `SELECT * FROM allowed_tables
       WHERE ($1::text IS NULL OR database_name = $1 OR database_name = upper($1))

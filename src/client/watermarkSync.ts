@@ -52,7 +52,11 @@ function action(config: WatermarkSyncConfig, opts: ApplyOptions): ScheduleOption
 }
 
 function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 }
 
 /**
@@ -60,7 +64,11 @@ function stable(v: unknown): string {
  * window 1 minute). Idempotent: the same config, interval and task queue again changes nothing.
  * @returns the schedule id and what was done.
  */
-export async function applyPgSyncConfig(client: Client, config: WatermarkSyncConfig, opts: ApplyOptions): Promise<{ scheduleId: string; action: ApplyAction }> {
+export async function applyPgSyncConfig(
+  client: Client,
+  config: WatermarkSyncConfig,
+  opts: ApplyOptions,
+): Promise<{ scheduleId: string; action: ApplyAction }> {
   const id = scheduleId(config.name);
   const spec = { intervals: [{ every: `${config.syncIntervalSeconds}s` }] };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' };
@@ -140,7 +148,10 @@ export async function describePgSync(client: Client, name: string): Promise<PgSy
       taskQueue: a.taskQueue,
       config: input.config,
       nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-      recentActions: d.info.recentActions.map((r) => ({ scheduledAt: r.scheduledAt.toISOString(), workflowId: r.action.workflow.workflowId })),
+      recentActions: d.info.recentActions.map((r) => ({
+        scheduledAt: r.scheduledAt.toISOString(),
+        workflowId: r.action.workflow.workflowId,
+      })),
       runningWorkflowIds: d.info.runningActions.map((r) => r.workflow.workflowId),
     };
   } catch (err) {

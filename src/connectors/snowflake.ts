@@ -16,7 +16,12 @@ import type { Readable } from 'node:stream';
 export type SnowflakeAuthenticator = 'SNOWFLAKE' | 'SNOWFLAKE_JWT' | 'PROGRAMMATIC_ACCESS_TOKEN' | 'OAUTH';
 
 /** The authenticators floe accepts, in the order the docs list them. */
-export const SNOWFLAKE_AUTHENTICATORS = ['SNOWFLAKE_JWT', 'PROGRAMMATIC_ACCESS_TOKEN', 'OAUTH', 'SNOWFLAKE'] as const satisfies readonly SnowflakeAuthenticator[];
+export const SNOWFLAKE_AUTHENTICATORS = [
+  'SNOWFLAKE_JWT',
+  'PROGRAMMATIC_ACCESS_TOKEN',
+  'OAUTH',
+  'SNOWFLAKE',
+] as const satisfies readonly SnowflakeAuthenticator[];
 
 /**
  * Connection settings; `accessUrl` points at the emulator (e.g. http://127.0.0.1:8080). Which
@@ -24,15 +29,20 @@ export const SNOWFLAKE_AUTHENTICATORS = ['SNOWFLAKE_JWT', 'PROGRAMMATIC_ACCESS_T
  * (+ `privateKeyPassphrase`) (SNOWFLAKE_JWT), `token` or `tokenFilePath` (PROGRAMMATIC_ACCESS_TOKEN, OAUTH).
  */
 export interface SnowflakeSettings {
-  account: string; username: string;
+  account: string;
+  username: string;
   /** Default SNOWFLAKE (password). */
   authenticator?: SnowflakeAuthenticator;
-  password?: string;              // SNOWFLAKE
-  privateKey?: string;            // SNOWFLAKE_JWT: PKCS#8 PEM, possibly encrypted
-  privateKeyPassphrase?: string;  // for an encrypted PKCS#8 PEM
-  token?: string;                 // PROGRAMMATIC_ACCESS_TOKEN or OAUTH
-  tokenFilePath?: string;         // re-read on every connect (rotated token files work without restart)
-  accessUrl?: string; warehouse?: string; database?: string; schema?: string; role?: string;
+  password?: string; // SNOWFLAKE
+  privateKey?: string; // SNOWFLAKE_JWT: PKCS#8 PEM, possibly encrypted
+  privateKeyPassphrase?: string; // for an encrypted PKCS#8 PEM
+  token?: string; // PROGRAMMATIC_ACCESS_TOKEN or OAUTH
+  tokenFilePath?: string; // re-read on every connect (rotated token files work without restart)
+  accessUrl?: string;
+  warehouse?: string;
+  database?: string;
+  schema?: string;
+  role?: string;
 }
 
 /**
@@ -42,10 +52,15 @@ export interface SnowflakeSettings {
 export function describeSignIn(settings: SnowflakeSettings): string {
   const authenticator = settings.authenticator ?? 'SNOWFLAKE';
   const credential =
-    authenticator === 'SNOWFLAKE_JWT' ? 'key pair'
-    : authenticator === 'SNOWFLAKE' ? 'password'
-    : settings.tokenFilePath !== undefined ? `token file ${settings.tokenFilePath}`
-    : authenticator === 'OAUTH' ? 'OAuth access token' : 'programmatic access token';
+    authenticator === 'SNOWFLAKE_JWT'
+      ? 'key pair'
+      : authenticator === 'SNOWFLAKE'
+        ? 'password'
+        : settings.tokenFilePath !== undefined
+          ? `token file ${settings.tokenFilePath}`
+          : authenticator === 'OAUTH'
+            ? 'OAuth access token'
+            : 'programmatic access token';
   return `${authenticator} as ${settings.username} (${credential})`;
 }
 
@@ -62,10 +77,17 @@ function credentialOptions(settings: SnowflakeSettings): Partial<snowflake.Conne
     case 'SNOWFLAKE':
       return { authenticator, password: settings.password };
     case 'SNOWFLAKE_JWT':
-      return { authenticator, privateKey: settings.privateKey, ...(settings.privateKeyPassphrase !== undefined && { privateKeyPass: settings.privateKeyPassphrase }) };
+      return {
+        authenticator,
+        privateKey: settings.privateKey,
+        ...(settings.privateKeyPassphrase !== undefined && { privateKeyPass: settings.privateKeyPassphrase }),
+      };
     case 'PROGRAMMATIC_ACCESS_TOKEN':
     case 'OAUTH':
-      return { authenticator, ...(settings.token !== undefined ? { token: settings.token } : { tokenFilePath: settings.tokenFilePath }) };
+      return {
+        authenticator,
+        ...(settings.token !== undefined ? { token: settings.token } : { tokenFilePath: settings.tokenFilePath }),
+      };
   }
 }
 
@@ -75,24 +97,44 @@ function credentialOptions(settings: SnowflakeSettings): Partial<snowflake.Conne
  * passphrase), the format Snowflake's key-pair documentation has `openssl pkcs8 -topk8` produce.
  * `field` says which input is at fault. Never includes key material.
  */
-export function privateKeyProblem(pem: string, passphrase?: string): { field: 'privateKey' | 'privateKeyPassphrase'; problem: string } | null {
+export function privateKeyProblem(
+  pem: string,
+  passphrase?: string,
+): { field: 'privateKey' | 'privateKeyPassphrase'; problem: string } | null {
   const text = pem.trim();
   const encrypted = text.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----');
   if (/^-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text) && !text.startsWith('-----BEGIN PRIVATE KEY-----')) {
-    return { field: 'privateKey', problem: 'is not PKCS#8 (a PKCS#1 "BEGIN RSA PRIVATE KEY" or EC key): convert it with `openssl pkcs8 -topk8 -inform PEM -in key.pem -out rsa_key.p8`' };
+    return {
+      field: 'privateKey',
+      problem:
+        'is not PKCS#8 (a PKCS#1 "BEGIN RSA PRIVATE KEY" or EC key): convert it with `openssl pkcs8 -topk8 -inform PEM -in key.pem -out rsa_key.p8`',
+    };
   }
   if (!encrypted && !text.startsWith('-----BEGIN PRIVATE KEY-----')) {
-    return { field: 'privateKey', problem: 'is not a PEM PKCS#8 private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN ENCRYPTED PRIVATE KEY-----")' };
+    return {
+      field: 'privateKey',
+      problem:
+        'is not a PEM PKCS#8 private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN ENCRYPTED PRIVATE KEY-----")',
+    };
   }
-  if (encrypted && passphrase === undefined) return { field: 'privateKeyPassphrase', problem: 'is required: the private key is encrypted' };
+  if (encrypted && passphrase === undefined)
+    return { field: 'privateKeyPassphrase', problem: 'is required: the private key is encrypted' };
   try {
     const key = createPrivateKey({ key: text, format: 'pem', ...(encrypted && { passphrase }) });
-    if (key.asymmetricKeyType !== 'rsa') return { field: 'privateKey', problem: `must be an RSA key (Snowflake key-pair sign-in uses RS256), not ${key.asymmetricKeyType}` };
+    if (key.asymmetricKeyType !== 'rsa')
+      return {
+        field: 'privateKey',
+        problem: `must be an RSA key (Snowflake key-pair sign-in uses RS256), not ${key.asymmetricKeyType}`,
+      };
   } catch {
     // A wrong passphrase usually fails the padding check (ERR_OSSL_BAD_DECRYPT), but about one time in
     // 256 the garbage it decrypts to has valid padding and fails later, as a malformed key. For an
     // encrypted PKCS#8 envelope both mean the passphrase does not open it.
-    if (encrypted) return { field: 'privateKeyPassphrase', problem: 'does not decrypt the private key (wrong passphrase, or a damaged key)' };
+    if (encrypted)
+      return {
+        field: 'privateKeyPassphrase',
+        problem: 'does not decrypt the private key (wrong passphrase, or a damaged key)',
+      };
     return { field: 'privateKey', problem: 'cannot be read as a PEM PKCS#8 private key' };
   }
   return null;
@@ -107,7 +149,9 @@ export class SnowflakeSignInError extends Error {
     readonly code: string | undefined,
     driverMessage: string,
   ) {
-    super(`Snowflake sign-in failed (${describeSignIn(settings)}, account ${settings.account}): ${code ? `${code} ` : ''}${driverMessage}`);
+    super(
+      `Snowflake sign-in failed (${describeSignIn(settings)}, account ${settings.account}): ${code ? `${code} ` : ''}${driverMessage}`,
+    );
   }
 }
 
@@ -151,7 +195,10 @@ export class SnowflakeSession {
   stream(
     sqlText: string,
     binds?: snowflake.Binds,
-    opts: { fetchAsString?: ('Number' | 'JSON' | 'Buffer' | 'Boolean' | 'Date' | 'String')[]; rowMode?: 'object' | 'array' } = {},
+    opts: {
+      fetchAsString?: ('Number' | 'JSON' | 'Buffer' | 'Boolean' | 'Date' | 'String')[];
+      rowMode?: 'object' | 'array';
+    } = {},
   ): Readable {
     const stmt = this.conn.execute({
       sqlText,
@@ -168,7 +215,9 @@ export class SnowflakeSession {
    * (fixed, real, text, timestamp_tz, ...), precision, scale, nullability. Throws the driver's error
    * (e.g. 002003 when an object does not exist).
    */
-  describe(sqlText: string): Promise<{ name: string; type: string; precision: number | null; scale: number | null; nullable: boolean }[]> {
+  describe(
+    sqlText: string,
+  ): Promise<{ name: string; type: string; precision: number | null; scale: number | null; nullable: boolean }[]> {
     return new Promise((resolve, reject) => {
       this.conn.execute({
         sqlText,
@@ -176,9 +225,21 @@ export class SnowflakeSession {
         complete: (err, stmt) => {
           if (err) return reject(err);
           const cols = (stmt.getColumns() ?? []) as unknown as {
-            getName(): string; getType(): string; getPrecision(): number | null; getScale(): number | null; isNullable(): boolean;
+            getName(): string;
+            getType(): string;
+            getPrecision(): number | null;
+            getScale(): number | null;
+            isNullable(): boolean;
           }[];
-          resolve(cols.map((c) => ({ name: c.getName(), type: c.getType(), precision: c.getPrecision(), scale: c.getScale(), nullable: c.isNullable() })));
+          resolve(
+            cols.map((c) => ({
+              name: c.getName(),
+              type: c.getType(),
+              precision: c.getPrecision(),
+              scale: c.getScale(),
+              nullable: c.isNullable(),
+            })),
+          );
         },
       } as snowflake.StatementOption);
     });
@@ -202,7 +263,11 @@ export async function connectSnowflake(settings: SnowflakeSettings): Promise<Sno
     await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
   } catch (err) {
     const e = err as { code?: unknown; message?: string };
-    throw new SnowflakeSignInError(settings, e.code === undefined ? undefined : String(e.code), e.message ?? String(err));
+    throw new SnowflakeSignInError(
+      settings,
+      e.code === undefined ? undefined : String(e.code),
+      e.message ?? String(err),
+    );
   }
   return new SnowflakeSession(conn);
 }
@@ -224,7 +289,10 @@ function createConnection(settings: SnowflakeSettings): snowflake.Connection {
 }
 
 /** Run `fn` with a fresh session and always close it. */
-export async function withSnowflake<T>(settings: SnowflakeSettings, fn: (s: SnowflakeSession) => Promise<T>): Promise<T> {
+export async function withSnowflake<T>(
+  settings: SnowflakeSettings,
+  fn: (s: SnowflakeSession) => Promise<T>,
+): Promise<T> {
   const session = await connectSnowflake(settings);
   try {
     return await fn(session);

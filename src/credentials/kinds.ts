@@ -16,7 +16,12 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { openSecret, encryptSecret, type SecretBinding, type SecretKeys } from '../secrets/crypto.js';
 import {
-  connectSnowflake, privateKeyProblem, SNOWFLAKE_AUTHENTICATORS, type SnowflakeAuthenticator, type SnowflakeSession, type SnowflakeSettings,
+  connectSnowflake,
+  privateKeyProblem,
+  SNOWFLAKE_AUTHENTICATORS,
+  type SnowflakeAuthenticator,
+  type SnowflakeSession,
+  type SnowflakeSettings,
 } from '../connectors/snowflake.js';
 
 /** The secret part of a credential, as stored (encrypted, JSON) and as handed to the connector. */
@@ -54,14 +59,25 @@ export function checkCredentialSecret(v: CredentialSecretInput, ctx: z.Refinemen
   const needs = NEEDS[v.authenticator];
   for (const f of SECRET_FIELDS) {
     const allowed = needs.includes(f) || (f === 'private_key_passphrase' && v.authenticator === 'SNOWFLAKE_JWT');
-    if (needs.includes(f) && v[f] === undefined) ctx.addIssue({ code: 'custom', path: [f], message: `is required with authenticator ${v.authenticator}` });
-    if (!allowed && v[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `is not used with authenticator ${v.authenticator}` });
+    if (needs.includes(f) && v[f] === undefined)
+      ctx.addIssue({ code: 'custom', path: [f], message: `is required with authenticator ${v.authenticator}` });
+    if (!allowed && v[f] !== undefined)
+      ctx.addIssue({ code: 'custom', path: [f], message: `is not used with authenticator ${v.authenticator}` });
   }
   if (v.authenticator === 'SNOWFLAKE_JWT' && v.private_key !== undefined) {
     const bad = privateKeyProblem(v.private_key, v.private_key_passphrase);
-    if (bad) ctx.addIssue({ code: 'custom', path: [bad.field === 'privateKey' ? 'private_key' : 'private_key_passphrase'], message: bad.problem });
+    if (bad)
+      ctx.addIssue({
+        code: 'custom',
+        path: [bad.field === 'privateKey' ? 'private_key' : 'private_key_passphrase'],
+        message: bad.problem,
+      });
     else if (v.private_key_passphrase !== undefined && !v.private_key.includes('ENCRYPTED PRIVATE KEY')) {
-      ctx.addIssue({ code: 'custom', path: ['private_key_passphrase'], message: 'is only used with an encrypted private_key' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['private_key_passphrase'],
+        message: 'is only used with an encrypted private_key',
+      });
     }
   }
 }
@@ -106,7 +122,9 @@ export interface SecretHints {
 /** {@link SecretHints} of a validated secret. */
 export function secretHints(secret: SnowflakeSecret): SecretHints {
   return {
-    public_key_fingerprint: secret.privateKey ? publicKeyFingerprint(secret.privateKey, secret.privateKeyPassphrase) : null,
+    public_key_fingerprint: secret.privateKey
+      ? publicKeyFingerprint(secret.privateKey, secret.privateKeyPassphrase)
+      : null,
     token_last4: secret.token ? secret.token.slice(-4) : null,
   };
 }
@@ -147,7 +165,9 @@ export async function testSignIn(settings: SnowflakeSettings, label: string): Pr
     return failed(signInError(err, label));
   }
   try {
-    const [row] = await sf.query<{ U: string; R: string | null; W: string | null }>('SELECT CURRENT_USER() AS U, CURRENT_ROLE() AS R, CURRENT_WAREHOUSE() AS W');
+    const [row] = await sf.query<{ U: string; R: string | null; W: string | null }>(
+      'SELECT CURRENT_USER() AS U, CURRENT_ROLE() AS R, CURRENT_WAREHOUSE() AS W',
+    );
     return { ok: true, current_user: row!.U, current_role: row!.R ?? null, current_warehouse: row!.W ?? null };
   } catch (err) {
     return failed(err as Error);

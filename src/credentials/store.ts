@@ -51,19 +51,36 @@ export interface CredentialInput {
 const VIEW_COLUMNS = `name, account, username AS user, authenticator, public_key_fingerprint, token_last4, role, warehouse, database, schema,
   access_url, created_at, rotated_at`;
 
-const binding = (name: string, authenticator: string): SecretBinding => ({ table: CREDENTIALS_TABLE, name, kind: authenticator });
+const binding = (name: string, authenticator: string): SecretBinding => ({
+  table: CREDENTIALS_TABLE,
+  name,
+  kind: authenticator,
+});
 
 function values(c: CredentialInput, keys: SecretKeys): unknown[] {
   const hints = secretHints(c.secret);
   return [
-    c.name, c.account, c.user, c.authenticator, sealSecret(c.secret, keys, binding(c.name, c.authenticator)),
-    hints.public_key_fingerprint, hints.token_last4, c.role ?? null, c.warehouse ?? null, c.database ?? null, c.schema ?? null,
+    c.name,
+    c.account,
+    c.user,
+    c.authenticator,
+    sealSecret(c.secret, keys, binding(c.name, c.authenticator)),
+    hints.public_key_fingerprint,
+    hints.token_last4,
+    c.role ?? null,
+    c.warehouse ?? null,
+    c.database ?? null,
+    c.schema ?? null,
     c.accessUrl?.replace(/\/+$/, '') ?? null,
   ];
 }
 
 /** Store a new credential. Returns null when the name is taken. */
-export async function createCredential(db: Queryable, keys: SecretKeys, c: CredentialInput): Promise<CredentialView | null> {
+export async function createCredential(
+  db: Queryable,
+  keys: SecretKeys,
+  c: CredentialInput,
+): Promise<CredentialView | null> {
   const { rows } = await db.query<CredentialView>(
     `INSERT INTO snowflake_credentials (name, account, username, authenticator, secret_encrypted, public_key_fingerprint, token_last4,
        role, warehouse, database, schema, access_url)
@@ -74,7 +91,11 @@ export async function createCredential(db: Queryable, keys: SecretKeys, c: Crede
 }
 
 /** Replace a credential's secret and settings (`rotated_at` = now). Returns null when it does not exist. */
-export async function rotateCredential(db: Queryable, keys: SecretKeys, c: CredentialInput): Promise<CredentialView | null> {
+export async function rotateCredential(
+  db: Queryable,
+  keys: SecretKeys,
+  c: CredentialInput,
+): Promise<CredentialView | null> {
   const { rows } = await db.query<CredentialView>(
     `UPDATE snowflake_credentials SET account = $2, username = $3, authenticator = $4, secret_encrypted = $5, public_key_fingerprint = $6,
        token_last4 = $7, role = $8, warehouse = $9, database = $10, schema = $11, access_url = $12, rotated_at = now()
@@ -91,12 +112,15 @@ export async function listCredentials(db: Queryable): Promise<CredentialView[]> 
 
 /** One credential (no secret), or null. */
 export async function getCredential(db: Queryable, name: string): Promise<CredentialView | null> {
-  const { rows } = await db.query<CredentialView>(`SELECT ${VIEW_COLUMNS} FROM snowflake_credentials WHERE name = $1`, [name]);
+  const { rows } = await db.query<CredentialView>(`SELECT ${VIEW_COLUMNS} FROM snowflake_credentials WHERE name = $1`, [
+    name,
+  ]);
   return rows[0] ?? null;
 }
 
 /** Outcome of {@link deleteCredential}. */
-export type DeleteOutcome = { deleted: true } | { deleted: false; reason: 'not_found' } | { deleted: false; reason: 'in_use'; sources: string[] };
+export type DeleteOutcome =
+  { deleted: true } | { deleted: false; reason: 'not_found' } | { deleted: false; reason: 'in_use'; sources: string[] };
 
 /**
  * Delete a credential unless a cache source names it. The row is locked first, so a concurrent
@@ -106,8 +130,12 @@ export async function deleteCredential(pool: pg.Pool, name: string): Promise<Del
   return withTransaction(pool, async (client): Promise<DeleteOutcome> => {
     const found = await client.query('SELECT 1 FROM snowflake_credentials WHERE name = $1 FOR UPDATE', [name]);
     if (found.rowCount === 0) return { deleted: false, reason: 'not_found' };
-    const users = await client.query<{ source_name: string }>('SELECT source_name FROM cache_sources WHERE credentials_ref = $1 ORDER BY source_name', [name]);
-    if (users.rows.length > 0) return { deleted: false, reason: 'in_use', sources: users.rows.map((r) => r.source_name) };
+    const users = await client.query<{ source_name: string }>(
+      'SELECT source_name FROM cache_sources WHERE credentials_ref = $1 ORDER BY source_name',
+      [name],
+    );
+    if (users.rows.length > 0)
+      return { deleted: false, reason: 'in_use', sources: users.rows.map((r) => r.source_name) };
     await client.query('DELETE FROM snowflake_credentials WHERE name = $1', [name]);
     return { deleted: true };
   });
@@ -118,8 +146,22 @@ export async function deleteCredential(pool: pg.Pool, name: string): Promise<Del
  * activities, the API's test and passthrough routes). Null when it does not exist.
  * @throws SecretError when the secret does not decrypt with `keys`.
  */
-export async function credentialSettings(db: Queryable, keys: SecretKeys, name: string): Promise<SnowflakeSettings | null> {
-  const { rows } = await db.query<{ account: string; username: string; authenticator: SnowflakeAuthenticator; secret_encrypted: string; role: string | null; warehouse: string | null; database: string | null; schema: string | null; access_url: string | null }>(
+export async function credentialSettings(
+  db: Queryable,
+  keys: SecretKeys,
+  name: string,
+): Promise<SnowflakeSettings | null> {
+  const { rows } = await db.query<{
+    account: string;
+    username: string;
+    authenticator: SnowflakeAuthenticator;
+    secret_encrypted: string;
+    role: string | null;
+    warehouse: string | null;
+    database: string | null;
+    schema: string | null;
+    access_url: string | null;
+  }>(
     'SELECT account, username, authenticator, secret_encrypted, role, warehouse, database, schema, access_url FROM snowflake_credentials WHERE name = $1',
     [name],
   );
@@ -143,7 +185,11 @@ export async function credentialSettings(db: Queryable, keys: SecretKeys, name: 
  * SNOWFLAKE_* connection), another name → the stored credential. Without `keys` (no
  * FLOE_ENCRYPTION_KEY) only `default` resolves.
  */
-export function credentialResolver(pool: pg.Pool, keys: SecretKeys | undefined, serverSettings: SnowflakeSettings): CredentialResolver {
+export function credentialResolver(
+  pool: pg.Pool,
+  keys: SecretKeys | undefined,
+  serverSettings: SnowflakeSettings,
+): CredentialResolver {
   return async (ref) => {
     if (ref === DEFAULT_CREDENTIALS_REF) return serverSettings;
     if (!keys) return undefined;

@@ -48,8 +48,13 @@ export interface ReclaimedChild {
 
 /** A recorded child still belongs to a live floe process. */
 export class ChildOwnedError extends Error {
-  constructor(readonly record: ChildRecord, readonly file: string) {
-    super(`${record.name} (pid ${record.pid}) belongs to floe process ${record.parentPid}, which is still running (record ${file}): stop that process first`);
+  constructor(
+    readonly record: ChildRecord,
+    readonly file: string,
+  ) {
+    super(
+      `${record.name} (pid ${record.pid}) belongs to floe process ${record.parentPid}, which is still running (record ${file}): stop that process first`,
+    );
     this.name = 'ChildOwnedError';
   }
 }
@@ -107,7 +112,10 @@ function isRecorded(pid: number, ticks: number | null, argv: readonly string[]):
  * Writes the record of a child just spawned (mode 0600; the directory is created).
  * `argv` is the command line as spawned.
  */
-export function writeChildRecord(file: string, child: { name: string; pid: number; argv: string[]; stopSignal: NodeJS.Signals }): void {
+export function writeChildRecord(
+  file: string,
+  child: { name: string; pid: number; argv: string[]; stopSignal: NodeJS.Signals },
+): void {
   const record: ChildRecord = {
     ...child,
     startTicks: startTicks(child.pid),
@@ -187,7 +195,10 @@ export async function reclaimChild(file: string, graceMs = 30_000): Promise<Recl
 export async function reclaimChildren(dir: string, graceMs?: number): Promise<ReclaimedChild[]> {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

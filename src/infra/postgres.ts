@@ -93,7 +93,14 @@ function serverIdentity(): { uid: number; gid: number } | null {
   };
   let id = lookup();
   if (!id) {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
     id = lookup();
     if (!id) throw new Error('created OS user postgres but cannot look it up');
   }
@@ -133,7 +140,11 @@ function connectionUrl(password: string, port: number, database: string): string
 }
 
 /** Runs one query against `url` on a short-lived client. */
-async function queryOnce<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<T>> {
+async function queryOnce<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult<T>> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
@@ -166,7 +177,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     fs.mkdirSync(FALLBACK_ROOT, { recursive: true, mode: 0o755 });
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (id) chownTree(dataDir, id);
-    if (!reachableBy(dataDir, id)) throw new Error(`PostgreSQL (OS user postgres) cannot use ${requestedDir} nor ${dataDir}`);
+    if (!reachableBy(dataDir, id))
+      throw new Error(`PostgreSQL (OS user postgres) cannot use ${requestedDir} nor ${dataDir}`);
     fs.writeFileSync(path.join(requestedDir, ELSEWHERE_FILE), `${dataDir}\n`);
     fs.writeFileSync(path.join(dataDir, OWNER_FILE), `${JSON.stringify({ requestedDir } satisfies ClusterOwner)}\n`);
     log.info({ requestedDir, dataDir }, 'data directory not reachable by the postgres user; cluster kept elsewhere');
@@ -191,7 +203,19 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     const started = Date.now();
     const r = spawnSync(
       path.join(binDir, 'initdb'),
-      ['-D', clusterDir, '-U', PG_SUPERUSER, `--pwfile=${pwTmp}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      [
+        '-D',
+        clusterDir,
+        '-U',
+        PG_SUPERUSER,
+        `--pwfile=${pwTmp}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
       { ...asServer, env, encoding: 'utf8', cwd: dataDir },
     );
     fs.rmSync(pwTmp, { force: true });
@@ -228,13 +252,19 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     ...(options.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
   ];
   const started = Date.now();
-  const mc: ManagedChild = spawnManaged(path.join(binDir, 'postgres'), ['-D', clusterDir, ...settings.flatMap((s) => ['-c', s])], {
-    ...asServer,
-    env,
-    cwd: dataDir,
-    logFile,
-    ...(options.recordFile && { record: { file: options.recordFile, name: 'postgres', stopSignal: 'SIGINT' as const } }),
-  });
+  const mc: ManagedChild = spawnManaged(
+    path.join(binDir, 'postgres'),
+    ['-D', clusterDir, ...settings.flatMap((s) => ['-c', s])],
+    {
+      ...asServer,
+      env,
+      cwd: dataDir,
+      logFile,
+      ...(options.recordFile && {
+        record: { file: options.recordFile, name: 'postgres', stopSignal: 'SIGINT' as const },
+      }),
+    },
+  );
   const serverUrl = connectionUrl(password, port, 'postgres');
   const url = connectionUrl(password, port, PG_DATABASE);
 
@@ -249,7 +279,12 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
         await queryOnce(serverUrl, 'SELECT 1');
         return true;
       },
-      { what: `PostgreSQL on 127.0.0.1:${port} (log ${logFile})`, timeoutMs: options.startTimeoutMs ?? 120_000, intervalMs: 200, child: mc },
+      {
+        what: `PostgreSQL on 127.0.0.1:${port} (log ${logFile})`,
+        timeoutMs: options.startTimeoutMs ?? 120_000,
+        intervalMs: 200,
+        child: mc,
+      },
     );
     await ensureDatabase(serverUrl, PG_DATABASE);
   } catch (err) {

@@ -96,10 +96,20 @@ export interface ChildRecordOptions {
  * line are written to a record file for as long as it runs, so a later start can find it if we die
  * without stopping it ({@link reclaimChild}).
  */
-export function spawnManaged(cmd: string, args: string[], options: SpawnOptions & { logFile?: string; record?: ChildRecordOptions } = {}): ManagedChild {
+export function spawnManaged(
+  cmd: string,
+  args: string[],
+  options: SpawnOptions & { logFile?: string; record?: ChildRecordOptions } = {},
+): ManagedChild {
   const { logFile, record, ...spawnOpts } = options;
   const child = spawn(cmd, args, { ...spawnOpts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (record && child.pid) writeChildRecord(record.file, { name: record.name, pid: child.pid, argv: [cmd, ...args], stopSignal: record.stopSignal });
+  if (record && child.pid)
+    writeChildRecord(record.file, {
+      name: record.name,
+      pid: child.pid,
+      argv: [cmd, ...args],
+      stopSignal: record.stopSignal,
+    });
   const tail = new OutputTail();
   const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : null;
   const onData = (d: Buffer): void => {
@@ -192,7 +202,9 @@ export async function waitUntil(check: () => Promise<boolean>, opts: WaitOptions
   for (;;) {
     if (opts.child?.hasExited()) {
       const { code, signal } = await opts.child.exited;
-      throw new Error(`${opts.what}: process exited early (code ${code}, signal ${signal})\n${opts.child.tail.toString()}`);
+      throw new Error(
+        `${opts.what}: process exited early (code ${code}, signal ${signal})\n${opts.child.tail.toString()}`,
+      );
     }
     try {
       if (await check()) return;
@@ -201,7 +213,9 @@ export async function waitUntil(check: () => Promise<boolean>, opts: WaitOptions
     }
     if (Date.now() > deadline) {
       const out = opts.child ? `\n--- output ---\n${opts.child.tail.toString()}` : '';
-      throw new Error(`${opts.what}: not ready after ${Math.round(opts.timeoutMs / 1000)} s${lastError ? ` (last error: ${lastError})` : ''}${out}`);
+      throw new Error(
+        `${opts.what}: not ready after ${Math.round(opts.timeoutMs / 1000)} s${lastError ? ` (last error: ${lastError})` : ''}${out}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

@@ -191,22 +191,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // ports and data directories: stop them first (never anything that is not floe's; refuses when
     // the stack that started them is still running).
     for (const r of await reclaimChildren(runDir)) {
-      if (r.outcome === 'stopped') notes.push(`stopped ${r.name} (pid ${r.pid}) left running by a previous floe process`);
+      if (r.outcome === 'stopped')
+        notes.push(`stopped ${r.name} (pid ${r.pid}) left running by a previous floe process`);
     }
     if (!externalTemporal && temporalPort && (await portInUse(temporalPort))) {
-      throw new Error(`port ${temporalPort} is in use: is another Temporal server running? Stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${temporalPort} to use it`);
+      throw new Error(
+        `port ${temporalPort} is in use: is another Temporal server running? Stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${temporalPort} to use it`,
+      );
     }
     if (!externalTemporal && uiPort && (await portInUse(uiPort))) {
       throw new Error(`Temporal UI port ${uiPort} is in use: stop what listens there`);
     }
     if (embeddedEmulator && emulatorPort && (await portInUse(emulatorPort))) {
-      throw new Error(`emulator port ${emulatorPort} is in use: stop what listens there, or set SNOWFLAKE_ACCOUNT and SNOWFLAKE_ACCESS_URL to use it`);
+      throw new Error(
+        `emulator port ${emulatorPort} is in use: stop what listens there, or set SNOWFLAKE_ACCOUNT and SNOWFLAKE_ACCESS_URL to use it`,
+      );
     }
 
     // --- PostgreSQL, Temporal and the emulator start side by side -----------------------------
     const pgTask: Promise<PostgresServer | null> = externalDb
       ? Promise.resolve(null)
-      : startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: options.postgresPort ?? 0, recordFile: path.join(runDir, 'postgres.json') });
+      : startPostgres({
+          dataDir: path.join(stateDir, 'postgres'),
+          port: options.postgresPort ?? 0,
+          recordFile: path.join(runDir, 'postgres.json'),
+        });
     const temporalTask: Promise<TemporalServer | null> = externalTemporal
       ? ensureSearchAttributes(externalTemporal, namespace).then(() => null)
       : startTemporal({
@@ -219,7 +228,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         });
     const emulatorUser = envValue('SNOWFLAKE_USER', env) ?? 'floe';
     const keyPair = embeddedEmulator ? ensureKeyPair(stateDir) : null;
-    const emulatorTask: Promise<EmulatorHandle | null> = keyPair ? startEmbeddedEmulator(keyPair) : Promise.resolve(null);
+    const emulatorTask: Promise<EmulatorHandle | null> = keyPair
+      ? startEmbeddedEmulator(keyPair)
+      : Promise.resolve(null);
 
     async function startEmbeddedEmulator(keyPair: StackKeyPair): Promise<EmulatorHandle | null> {
       const mod = await importOptional('../../emulator/src/index.js');
@@ -227,11 +238,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         notes.push('Snowflake emulator not started: emulator/src/index.ts (startEmulator) is not there yet');
         return null;
       }
-      const start = mod.startEmulator as (o: { port: number; dataDir: string; seedTpch?: number; user: { name: string; publicKey: string } }) => Promise<EmulatorHandle>;
+      const start = mod.startEmulator as (o: {
+        port: number;
+        dataDir: string;
+        seedTpch?: number;
+        user: { name: string; publicKey: string };
+      }) => Promise<EmulatorHandle>;
       const seedTpch = options.seedTpch ?? 1;
       const started = Date.now();
       const user = { name: emulatorUser, publicKey: keyPair.publicKey };
-      const emu = await start({ port: emulatorPort, dataDir: path.join(stateDir, 'emulator'), user, ...(seedTpch > 0 && { seedTpch }) });
+      const emu = await start({
+        port: emulatorPort,
+        dataDir: path.join(stateDir, 'emulator'),
+        user,
+        ...(seedTpch > 0 && { seedTpch }),
+      });
       log.info({ url: emu.url, seedTpch, ms: Date.now() - started }, 'Snowflake emulator ready');
       return emu;
     }
@@ -242,7 +263,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const emu = emuRes.value;
       stack.push({ name: 'emulator', stop: async () => (emu.close ? emu.close() : emu.stop?.()) });
     }
-    if (temporalRes.status === 'fulfilled' && temporalRes.value) stack.push({ name: 'temporal', stop: temporalRes.value.stop });
+    if (temporalRes.status === 'fulfilled' && temporalRes.value)
+      stack.push({ name: 'temporal', stop: temporalRes.value.stop });
     if (pgRes.status === 'fulfilled' && pgRes.value) stack.push({ name: 'postgres', stop: pgRes.value.stop });
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
@@ -259,7 +281,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env.SNOWFLAKE_ACCOUNT = 'floe';
       env.SNOWFLAKE_USER = emulatorUser;
       // floe's user in the embedded emulator has the stack's key pair and no other credential.
-      for (const name of ['SNOWFLAKE_PASSWORD', 'SNOWFLAKE_PRIVATE_KEY', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', 'SNOWFLAKE_TOKEN', 'SNOWFLAKE_TOKEN_FILE_PATH']) delete env[name];
+      for (const name of [
+        'SNOWFLAKE_PASSWORD',
+        'SNOWFLAKE_PRIVATE_KEY',
+        'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE',
+        'SNOWFLAKE_TOKEN',
+        'SNOWFLAKE_TOKEN_FILE_PATH',
+      ])
+        delete env[name];
       env.SNOWFLAKE_AUTHENTICATOR = 'SNOWFLAKE_JWT';
       env.SNOWFLAKE_PRIVATE_KEY_PATH = keyPair.privateKeyPath;
       if (!envValue('JWT_SECRET_KEY', env)) env.JWT_SECRET_KEY = secret(48);
@@ -304,7 +333,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const createWorker = mod.createWorker as (o: { config: FloeConfig; pool: pg.Pool }) => Promise<WorkerLike>;
         const worker = await createWorker({ config, pool });
         const running = worker.run();
-        running.catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'));
+        running.catch((err: unknown) =>
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'),
+        );
         stack.push({
           name: 'worker',
           stop: async () => {
@@ -321,7 +352,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!mod || typeof mod.startApiServer !== 'function') {
         notes.push('API not started: src/api/server.ts (startApiServer) is not there yet');
       } else {
-        const startApiServer = mod.startApiServer as (deps: unknown, o: { port?: number; host?: string }) => Promise<{ url: string; port: number; close(): Promise<void> }>;
+        const startApiServer = mod.startApiServer as (
+          deps: unknown,
+          o: { port?: number; host?: string },
+        ) => Promise<{ url: string; port: number; close(): Promise<void> }>;
         const api = await startApiServer(
           {
             config,

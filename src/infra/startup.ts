@@ -44,7 +44,11 @@ export async function prepareControlPlane(config: FloeConfig, log: Logger): Prom
  * @returns the ids of the Schedules ensured.
  * @throws Temporal's error when the server refuses.
  */
-export async function ensureWorkerSchedules(client: Client, config: FloeConfig, jobs: readonly JobKind[]): Promise<string[]> {
+export async function ensureWorkerSchedules(
+  client: Client,
+  config: FloeConfig,
+  jobs: readonly JobKind[],
+): Promise<string[]> {
   const ids: string[] = [];
   if (jobs.includes('execution-upload')) {
     ids.push(

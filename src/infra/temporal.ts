@@ -70,13 +70,24 @@ function runCli(args: string[], timeoutMs = 30_000): { ok: boolean; out: string 
 
 /** Names of the custom search attributes registered in `namespace`, via the CLI. */
 function listSearchAttributesCli(address: string, namespace: string): Set<string> {
-  const r = runCli(['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json']);
+  const r = runCli([
+    'operator',
+    'search-attribute',
+    'list',
+    '--address',
+    address,
+    '--namespace',
+    namespace,
+    '--output',
+    'json',
+  ]);
   if (!r.ok) throw new Error(r.out || 'search-attribute list failed');
   // JSON output: either {customAttributes:{name:type}} or an array of {name,type}; accept both.
   const parsed: unknown = JSON.parse(r.out);
   const names = new Set<string>();
   if (Array.isArray(parsed)) {
-    for (const e of parsed) if (e && typeof e === 'object' && 'name' in e) names.add(String((e as { name: unknown }).name));
+    for (const e of parsed)
+      if (e && typeof e === 'object' && 'name' in e) names.add(String((e as { name: unknown }).name));
   } else if (parsed && typeof parsed === 'object') {
     const custom = (parsed as { customAttributes?: Record<string, unknown> }).customAttributes ?? {};
     for (const k of Object.keys(custom)) names.add(k);
@@ -93,7 +104,8 @@ function listSearchAttributesCli(address: string, namespace: string): Set<string
  */
 export async function startTemporal(options: StartTemporalOptions = {}): Promise<TemporalServer> {
   const log = childLogger({ component: 'temporal' });
-  if (!fs.existsSync(temporalBin)) throw new Error(`temporal CLI not found at ${temporalBin}: run \`node scripts/bootstrap.mjs\``);
+  if (!fs.existsSync(temporalBin))
+    throw new Error(`temporal CLI not found at ${temporalBin}: run \`node scripts/bootstrap.mjs\``);
   const namespace = options.namespace ?? 'default';
   const attrs = options.searchAttributes ?? (SEARCH_ATTRIBUTE_TYPES as Record<string, SearchAttributeTypeName>);
   const port = options.port ? options.port : await freePort();
@@ -120,14 +132,22 @@ export async function startTemporal(options: StartTemporalOptions = {}): Promise
   try {
     await waitUntil(
       async () => {
-        const health = runCli(['operator', 'cluster', 'health', '--address', address, '--command-timeout', '5s'], 10_000);
+        const health = runCli(
+          ['operator', 'cluster', 'health', '--address', address, '--command-timeout', '5s'],
+          10_000,
+        );
         if (!health.ok || !/SERVING/.test(health.out)) throw new Error(health.out || 'not serving');
         const have = listSearchAttributesCli(address, namespace);
         const missing = Object.keys(attrs).filter((a) => !have.has(a));
         if (missing.length) throw new Error(`search attributes not yet visible: ${missing.join(', ')}`);
         return true;
       },
-      { what: `Temporal dev server on ${address}`, timeoutMs: options.startTimeoutMs ?? 180_000, intervalMs: 300, child: mc },
+      {
+        what: `Temporal dev server on ${address}`,
+        timeoutMs: options.startTimeoutMs ?? 180_000,
+        intervalMs: 300,
+        child: mc,
+      },
     );
   } catch (err) {
     await stop();
@@ -160,7 +180,10 @@ export async function ensureSearchAttributes(
       namespace,
       searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])),
     });
-    childLogger({ component: 'temporal' }).info({ address, namespace, added: missing.map(([n]) => n) }, 'registered search attributes');
+    childLogger({ component: 'temporal' }).info(
+      { address, namespace, added: missing.map(([n]) => n) },
+      'registered search attributes',
+    );
     return missing.map(([n]) => n);
   } finally {
     await connection.close();

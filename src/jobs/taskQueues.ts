@@ -68,11 +68,15 @@ export function jobQueue(queues: TaskQueues, kind: JobKind): string {
  * @throws Error naming the unknown entry and listing the valid ones.
  */
 export function parseJobKinds(text: string): JobKind[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new Error(`--jobs is empty: use all or some of ${JOB_KINDS.join(', ')}`);
   if (names.length === 1 && names[0] === 'all') return [...JOB_KINDS];
   for (const n of names) {
-    if (!(JOB_KINDS as readonly string[]).includes(n)) throw new Error(`--jobs: unknown job ${JSON.stringify(n)}; valid: all, ${JOB_KINDS.join(', ')}`);
+    if (!(JOB_KINDS as readonly string[]).includes(n))
+      throw new Error(`--jobs: unknown job ${JSON.stringify(n)}; valid: all, ${JOB_KINDS.join(', ')}`);
   }
   return JOB_KINDS.filter((k) => names.includes(k));
 }

@@ -40,7 +40,10 @@ export class PgSyncConfigError extends Error {
   }
 }
 
-const identText = z.string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a string') }).trim().min(1, 'must not be empty');
+const identText = z
+  .string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a string') })
+  .trim()
+  .min(1, 'must not be empty');
 const nameRe = /^[A-Za-z0-9_-]{1,64}$/;
 
 const transformSchema = z
@@ -58,7 +61,12 @@ const tableSchema = z
     target: identText,
     pk: z.union([identText, z.array(identText).min(1, 'needs at least one column')]),
     watermark_column: identText,
-    batch_size: z.number().int('must be an integer').positive('must be positive').max(1_000_000, 'must be at most 1000000').optional(),
+    batch_size: z
+      .number()
+      .int('must be an integer')
+      .positive('must be positive')
+      .max(1_000_000, 'must be at most 1000000')
+      .optional(),
     transform: transformSchema,
     lag_seconds: z.number().min(0, 'must be >= 0').optional(),
     load_method: z.enum(['auto', 'binds', 'files']).optional(),
@@ -89,7 +97,12 @@ function transformOf(t: z.infer<typeof tableSchema>['transform']): TransformSpec
 }
 
 function fmtPath(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(config)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(config)'
+  );
 }
 
 /**
@@ -101,9 +114,16 @@ function fmtPath(path: PropertyKey[]): string {
 export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
   const issues: { path: string; message: string }[] = [];
   if (raw && typeof raw === 'object' && 'source_database_url' in raw) {
-    issues.push({ path: 'source_database_url', message: 'not allowed in the config: set PG_SYNC_SOURCE_URL in the environment (secrets never go into a schedule)' });
+    issues.push({
+      path: 'source_database_url',
+      message:
+        'not allowed in the config: set PG_SYNC_SOURCE_URL in the environment (secrets never go into a schedule)',
+    });
   }
-  const cleaned = raw && typeof raw === 'object' ? Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'source_database_url')) : raw;
+  const cleaned =
+    raw && typeof raw === 'object'
+      ? Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'source_database_url'))
+      : raw;
   const top = configSchema.safeParse(cleaned);
   if (!top.success) {
     for (const i of top.error.issues) issues.push({ path: fmtPath(i.path), message: i.message });
@@ -113,24 +133,30 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
   const tables: WatermarkTableSpec[] = [];
   const seen = new Set<string>();
   c.tables.forEach((rawTable, i) => {
-    const label = rawTable && typeof rawTable === 'object' && typeof (rawTable as { source?: unknown }).source === 'string'
-      ? `tables[${i}] (${(rawTable as { source: string }).source})`
-      : `tables[${i}]`;
+    const label =
+      rawTable && typeof rawTable === 'object' && typeof (rawTable as { source?: unknown }).source === 'string'
+        ? `tables[${i}] (${(rawTable as { source: string }).source})`
+        : `tables[${i}]`;
     const r = tableSchema.safeParse(rawTable);
     if (!r.success) {
-      for (const iss of r.error.issues) issues.push({ path: `${label}${iss.path.length ? '.' : ''}${fmtPath(iss.path)}`, message: iss.message });
+      for (const iss of r.error.issues)
+        issues.push({ path: `${label}${iss.path.length ? '.' : ''}${fmtPath(iss.path)}`, message: iss.message });
       return;
     }
     const t = r.data;
     const pk = typeof t.pk === 'string' ? [t.pk] : t.pk;
     const transform = transformOf(t.transform);
     if (transform?.kind === 'function' && !hasTransform(transform.name)) {
-      issues.push({ path: `${label}.transform`, message: `no transform function named ${JSON.stringify(transform.name)} is registered` });
+      issues.push({
+        path: `${label}.transform`,
+        message: `no transform function named ${JSON.stringify(transform.name)} is registered`,
+      });
     }
     if (seen.has(t.source)) issues.push({ path: `${label}.source`, message: 'configured twice' });
     seen.add(t.source);
     if (new Set(pk).size !== pk.length) issues.push({ path: `${label}.pk`, message: 'lists a column twice' });
-    if (pk.includes(t.watermark_column)) issues.push({ path: `${label}.watermark_column`, message: 'must not be a primary key column' });
+    if (pk.includes(t.watermark_column))
+      issues.push({ path: `${label}.watermark_column`, message: 'must not be a primary key column' });
     tables.push({
       source: t.source,
       target: t.target,

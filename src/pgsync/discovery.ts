@@ -35,7 +35,15 @@ export async function discover(
 ): Promise<DiscoveredTable[]> {
   const out: DiscoveredTable[] = [];
   for (const t of config.tables) {
-    const d: DiscoveredTable = { source: t.source, target: t.target, columns: [], ddl: '', targetExists: null, created: false, notes: [] };
+    const d: DiscoveredTable = {
+      source: t.source,
+      target: t.target,
+      columns: [],
+      ddl: '',
+      targetExists: null,
+      created: false,
+      notes: [],
+    };
     out.push(d);
     try {
       const src = Q.sourceParts(t.source);
@@ -54,11 +62,20 @@ export async function discover(
       const wm = Q.sourceColumn(t.watermarkColumn);
       const pk = t.pk.map(Q.sourceColumn);
       if (!names.has(wm)) d.notes.push(`watermark column ${wm} does not exist`);
-      else if (!Q.isSupportedWatermark(cols.find((c) => c.column_name === wm)!.data_type)) d.notes.push(`watermark column ${wm} has an unsupported type`);
+      else if (!Q.isSupportedWatermark(cols.find((c) => c.column_name === wm)!.data_type))
+        d.notes.push(`watermark column ${wm} has an unsupported type`);
       for (const k of pk) if (!names.has(k)) d.notes.push(`primary key column ${k} does not exist`);
-      for (const c of cols) if (c.data_type === 'numeric' && (c.numeric_precision ?? 0) > 38) d.notes.push(`${c.column_name}: numeric(${c.numeric_precision}) exceeds NUMBER(38) — mapped to VARCHAR to keep every digit`);
+      for (const c of cols)
+        if (c.data_type === 'numeric' && (c.numeric_precision ?? 0) > 38)
+          d.notes.push(
+            `${c.column_name}: numeric(${c.numeric_precision}) exceeds NUMBER(38) — mapped to VARCHAR to keep every digit`,
+          );
       d.notes.push(`index for paging: CREATE INDEX ON ${t.source} (${[wm, ...pk].join(', ')})`);
-      d.ddl = Q.createTargetSql(target, d.columns.map((c) => ({ name: c.snowflakeName, sfType: c.snowflakeType, nullable: c.nullable })), pk.map(Q.defaultTargetColumn));
+      d.ddl = Q.createTargetSql(
+        target,
+        d.columns.map((c) => ({ name: c.snowflakeName, sfType: c.snowflakeType, nullable: c.nullable })),
+        pk.map(Q.defaultTargetColumn),
+      );
       if (opts.snowflake) {
         await withSnowflake(opts.snowflake, async (sf) => {
           d.targetExists = (await sf.query(Q.targetColumnsSql(target))).length > 0;
@@ -79,7 +96,9 @@ export async function discover(
 export function formatDiscovery(tables: DiscoveredTable[]): string {
   return tables
     .map((d) => {
-      const head = [`-- ${d.source} -> ${d.target}${d.targetExists === null ? '' : d.targetExists ? ' (target exists)' : d.created ? ' (created)' : ' (target missing)'}`];
+      const head = [
+        `-- ${d.source} -> ${d.target}${d.targetExists === null ? '' : d.targetExists ? ' (target exists)' : d.created ? ' (created)' : ' (target missing)'}`,
+      ];
       for (const n of d.notes) head.push(`--   ${n}`);
       if (d.error) return [...head, `--   ERROR: ${d.error}`].join('\n');
       return [...head, `${d.ddl};`].join('\n');

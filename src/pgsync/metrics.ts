@@ -11,12 +11,48 @@ import { listWatermarks } from './store.js';
 /** A registry whose gauges are filled from `pool` on every scrape (`registry.metrics()`). */
 export function createPgSyncMetrics(pool: pg.Pool, registry: Registry = new Registry()): Registry {
   const gauges = {
-    success: new Gauge({ name: 'sync_success_count', help: 'Successful watermark sync runs per table', labelNames: ['table'], registers: [registry], collect: () => shared() }),
-    failure: new Gauge({ name: 'sync_failure_count', help: 'Failed watermark sync runs per table', labelNames: ['table'], registers: [registry], collect: () => shared() }),
-    duration: new Gauge({ name: 'last_sync_duration_seconds', help: 'Duration of the last watermark sync run per table', labelNames: ['table'], registers: [registry], collect: () => shared() }),
-    rows: new Gauge({ name: 'rows_processed', help: 'Rows merged by the last watermark sync run per table', labelNames: ['table'], registers: [registry], collect: () => shared() }),
-    total: new Gauge({ name: 'sync_rows_total', help: 'Rows merged since the table was added', labelNames: ['table'], registers: [registry], collect: () => shared() }),
-    lastRun: new Gauge({ name: 'sync_last_run_timestamp_seconds', help: 'Unix time of the last run per table', labelNames: ['table'], registers: [registry], collect: () => shared() }),
+    success: new Gauge({
+      name: 'sync_success_count',
+      help: 'Successful watermark sync runs per table',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
+    failure: new Gauge({
+      name: 'sync_failure_count',
+      help: 'Failed watermark sync runs per table',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
+    duration: new Gauge({
+      name: 'last_sync_duration_seconds',
+      help: 'Duration of the last watermark sync run per table',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
+    rows: new Gauge({
+      name: 'rows_processed',
+      help: 'Rows merged by the last watermark sync run per table',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
+    total: new Gauge({
+      name: 'sync_rows_total',
+      help: 'Rows merged since the table was added',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
+    lastRun: new Gauge({
+      name: 'sync_last_run_timestamp_seconds',
+      help: 'Unix time of the last run per table',
+      labelNames: ['table'],
+      registers: [registry],
+      collect: () => shared(),
+    }),
   };
   // One read per scrape: prom-client collects every metric concurrently; they share one in-flight load.
   let inflight: Promise<void> | null = null;

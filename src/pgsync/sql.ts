@@ -30,7 +30,11 @@ export function parseDottedName(text: string, fold: 'lower' | 'upper'): string[]
       for (;;) {
         if (i >= s.length) throw invalid(`unterminated quote in name ${JSON.stringify(text)}`);
         if (s[i] === '"') {
-          if (s[i + 1] === '"') { part += '"'; i += 2; continue; }
+          if (s[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -39,7 +43,8 @@ export function parseDottedName(text: string, fold: 'lower' | 'upper'): string[]
     } else {
       while (i < s.length && s[i] !== '.') part += s[i++];
       part = part.trim();
-      if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(part)) throw invalid(`invalid name part ${JSON.stringify(part)} in ${JSON.stringify(text)} (quote it with "")`);
+      if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(part))
+        throw invalid(`invalid name part ${JSON.stringify(part)} in ${JSON.stringify(text)} (quote it with "")`);
       part = fold === 'lower' ? part.toLowerCase() : part.toUpperCase();
     }
     if (part === '') throw invalid(`empty name part in ${JSON.stringify(text)}`);
@@ -71,7 +76,8 @@ export function targetParts(target: string, defaultDatabase: string | undefined)
   const p = parseDottedName(target, 'upper');
   if (p.length === 3) return [p[0], p[1], p[2]];
   if (p.length === 2) {
-    if (!defaultDatabase) throw invalid(`target ${JSON.stringify(target)} has no database and SNOWFLAKE_DATABASE is not set`);
+    if (!defaultDatabase)
+      throw invalid(`target ${JSON.stringify(target)} has no database and SNOWFLAKE_DATABASE is not set`);
     return [defaultDatabase, p[0], p[1]];
   }
   throw invalid(`target ${JSON.stringify(target)} must be schema.table or database.schema.table`);
@@ -172,7 +178,15 @@ export function isTimeWatermark(pgType: string): boolean {
   return /^(timestamp|date)/.test(pgType);
 }
 export function isSupportedWatermark(dataType: string): boolean {
-  return ['timestamp with time zone', 'timestamp without time zone', 'date', 'smallint', 'integer', 'bigint', 'numeric'].includes(dataType);
+  return [
+    'timestamp with time zone',
+    'timestamp without time zone',
+    'date',
+    'smallint',
+    'integer',
+    'bigint',
+    'numeric',
+  ].includes(dataType);
 }
 
 // ------------------------------------------------------------------ PostgreSQL batch reads
@@ -202,9 +216,18 @@ export function afterPredicate(
 }
 
 /** The "any new rows?" check: one index probe. */
-export function existsAfterSql(source: [string, string], wm: string, pk: string[], plan: TablePlanRef, pos: SyncPosition | null): { sql: string; params: string[] } {
+export function existsAfterSql(
+  source: [string, string],
+  wm: string,
+  pk: string[],
+  plan: TablePlanRef,
+  pos: SyncPosition | null,
+): { sql: string; params: string[] } {
   const p = afterPredicate(wm, pk, plan, pos);
-  return { sql: `SELECT EXISTS (SELECT 1 FROM ${quotePgName(...source)} WHERE ${p.sql})::text AS "exists"`, params: p.params };
+  return {
+    sql: `SELECT EXISTS (SELECT 1 FROM ${quotePgName(...source)} WHERE ${p.sql})::text AS "exists"`,
+    params: p.params,
+  };
 }
 
 /**
@@ -212,7 +235,11 @@ export function existsAfterSql(source: [string, string], wm: string, pk: string[
  * batch that starts there — each key as a list of text values in key order (`keys` column, a
  * PostgreSQL text[]).
  */
-export function batchKeysSql(plan: Pick<TablePlanRef, 'source' | 'watermarkColumn' | 'pk' | 'watermarkType' | 'pkTypes'>, pos: SyncPosition | null, limit: number): { sql: string; params: string[] } {
+export function batchKeysSql(
+  plan: Pick<TablePlanRef, 'source' | 'watermarkColumn' | 'pk' | 'watermarkType' | 'pkTypes'>,
+  pos: SyncPosition | null,
+  limit: number,
+): { sql: string; params: string[] } {
   const p = afterPredicate(plan.watermarkColumn, plan.pk, plan, pos);
   // Qualified, so a key column named like the output column (`keys`) still orders by the table's column.
   const order = [plan.watermarkColumn, ...plan.pk].map((c) => `${SRC}.${quotePgIdent(c)}`).join(', ');
@@ -243,7 +270,9 @@ export function batchSelectSql(
   pk.forEach((k, i) => items.push(`${quotePgIdent(k)}::text AS ${quotePgIdent(PK_ALIAS(i))}`));
   if (softDelete) {
     const q = quotePgIdent(softDelete.column);
-    items.push(`${softDelete.isBoolean ? `COALESCE(${q}, false)` : `${q} IS NOT NULL`}::text AS ${quotePgIdent(DEL_ALIAS)}`);
+    items.push(
+      `${softDelete.isBoolean ? `COALESCE(${q}, false)` : `${q} IS NOT NULL`}::text AS ${quotePgIdent(DEL_ALIAS)}`,
+    );
   }
   // ORDER BY must name the table's columns, not the SELECT's text aliases of the same name
   // (PostgreSQL resolves a bare ORDER BY name to an output column first): qualify with the alias.
@@ -262,7 +291,9 @@ export const DEL_COL = '_FLOE_DEL';
 
 /** `CREATE TEMPORARY TABLE` for the staging table: every column VARCHAR (the MERGE casts). */
 export function createStagingSql(staging: [string, string, string], targetCols: string[], withDelete: boolean): string {
-  const cols = [...targetCols, ...(withDelete ? [DEL_COL] : []), SEQ_COL].map((c) => `${quoteSnowflakeIdent(c)} VARCHAR`);
+  const cols = [...targetCols, ...(withDelete ? [DEL_COL] : []), SEQ_COL].map(
+    (c) => `${quoteSnowflakeIdent(c)} VARCHAR`,
+  );
   return `CREATE TEMPORARY TABLE ${quoteSnowflakeName(...staging)} (${cols.join(', ')})`;
 }
 
@@ -276,8 +307,13 @@ export function insertStagingSql(staging: [string, string, string], targetCols: 
 export const CSV_FILE_FORMAT = `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = ('\\\\N') ESCAPE_UNENCLOSED_FIELD = NONE)`;
 
 /** COPY INTO the staging table from a stage path (CSV in column order, or Parquet by column name). */
-export function copyIntoStagingSql(staging: [string, string, string], stagePath: string, format: 'csv' | 'parquet'): string {
-  const ff = format === 'csv' ? CSV_FILE_FORMAT : 'FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_SENSITIVE';
+export function copyIntoStagingSql(
+  staging: [string, string, string],
+  stagePath: string,
+  format: 'csv' | 'parquet',
+): string {
+  const ff =
+    format === 'csv' ? CSV_FILE_FORMAT : 'FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_SENSITIVE';
   return `COPY INTO ${quoteSnowflakeName(...staging)} FROM ${stagePath} ${ff} PURGE = TRUE`;
 }
 
@@ -287,7 +323,10 @@ export function castFromText(expr: string, sfType: string): string {
   if (/^(TEXT|VARCHAR|STRING|CHAR)/.test(t)) return expr;
   if (/^(VARIANT|OBJECT|ARRAY)/.test(t)) return `PARSE_JSON(${expr})`;
   if (/^(BINARY|VARBINARY)/.test(t)) return `TO_BINARY(${expr}, 'HEX')`;
-  if (/^(NUMBER|DECIMAL|NUMERIC|FLOAT|DOUBLE|REAL|BOOLEAN|DATE|TIME|TIMESTAMP)/.test(t) && /^[A-Z_]+(\(\d+(,\s*\d+)?\))?$/.test(t)) {
+  if (
+    /^(NUMBER|DECIMAL|NUMERIC|FLOAT|DOUBLE|REAL|BOOLEAN|DATE|TIME|TIMESTAMP)/.test(t) &&
+    /^[A-Z_]+(\(\d+(,\s*\d+)?\))?$/.test(t)
+  ) {
     return `${expr}::${t.replace(/\s+/g, '')}`;
   }
   throw invalid(`cannot load into Snowflake type ${sfType}`);
@@ -301,7 +340,8 @@ export function targetColumnsSql(target: [string, string, string]): string {
 /** A target column's full type from an INFORMATION_SCHEMA row (NUMBER keeps precision and scale). */
 export function sfTypeOf(r: { DATA_TYPE: unknown; NUMERIC_PRECISION: unknown; NUMERIC_SCALE: unknown }): string {
   const t = String(r.DATA_TYPE).toUpperCase();
-  if (t === 'NUMBER' && r.NUMERIC_PRECISION !== null && r.NUMERIC_PRECISION !== undefined) return `NUMBER(${String(r.NUMERIC_PRECISION)},${String(r.NUMERIC_SCALE ?? 0)})`;
+  if (t === 'NUMBER' && r.NUMERIC_PRECISION !== null && r.NUMERIC_PRECISION !== undefined)
+    return `NUMBER(${String(r.NUMERIC_PRECISION)},${String(r.NUMERIC_SCALE ?? 0)})`;
   return t;
 }
 
@@ -331,7 +371,8 @@ export function mergeSql(
     `ON ${on}`,
   ];
   if (withDelete) lines.push(`WHEN MATCHED AND ${del} THEN DELETE`);
-  if (nonKey.length) lines.push(`WHEN MATCHED THEN UPDATE SET ${nonKey.map((c) => `${q(c.target)} = ${sv(c)}`).join(', ')}`);
+  if (nonKey.length)
+    lines.push(`WHEN MATCHED THEN UPDATE SET ${nonKey.map((c) => `${q(c.target)} = ${sv(c)}`).join(', ')}`);
   lines.push(
     `WHEN NOT MATCHED${withDelete ? ` AND (s.${q(DEL_COL)} IS NULL OR s.${q(DEL_COL)} <> 'true')` : ''} THEN INSERT (${cols.map((c) => q(c.target)).join(', ')}) VALUES (${cols.map(sv).join(', ')})`,
   );
@@ -344,7 +385,11 @@ export function defaultTargetColumn(name: string): string {
 }
 
 /** `CREATE TABLE IF NOT EXISTS` for a target, from mapped columns (discovery). */
-export function createTargetSql(target: [string, string, string], cols: { name: string; sfType: string; nullable: boolean }[], pk: string[]): string {
+export function createTargetSql(
+  target: [string, string, string],
+  cols: { name: string; sfType: string; nullable: boolean }[],
+  pk: string[],
+): string {
   const defs = cols.map((c) => `  ${quoteSnowflakeIdent(c.name)} ${c.sfType}${c.nullable ? '' : ' NOT NULL'}`);
   if (pk.length) defs.push(`  PRIMARY KEY (${pk.map(quoteSnowflakeIdent).join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${quoteSnowflakeName(...target)} (\n${defs.join(',\n')}\n)`;

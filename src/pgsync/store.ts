@@ -77,7 +77,10 @@ export async function getWatermark(db: Queryable, sourceTable: string): Promise<
 
 /** Mark a run as started (status `running`, workflow id). Position untouched. */
 export async function markRunning(db: Queryable, sourceTable: string, workflowId: string): Promise<void> {
-  await db.query(`UPDATE sync_watermarks SET last_status = 'running', last_workflow_id = $2, updated_at = now() WHERE source_table = $1`, [sourceTable, workflowId]);
+  await db.query(
+    `UPDATE sync_watermarks SET last_status = 'running', last_workflow_id = $2, updated_at = now() WHERE source_table = $1`,
+    [sourceTable, workflowId],
+  );
 }
 
 /**
@@ -87,13 +90,28 @@ export async function markRunning(db: Queryable, sourceTable: string, workflowId
  */
 export async function advanceWatermark(
   db: Queryable,
-  u: { sourceTable: string; epoch: number; position: SyncPosition; completeBefore: string; batchRows: number; runRows: number },
+  u: {
+    sourceTable: string;
+    epoch: number;
+    position: SyncPosition;
+    completeBefore: string;
+    batchRows: number;
+    runRows: number;
+  },
 ): Promise<boolean> {
   const r = await db.query(
     `UPDATE sync_watermarks SET last_watermark = $3, last_pk = $4::jsonb, complete_before = $5, last_run = now(),
        last_status = 'running', last_error = NULL, rows_processed = $6, rows_total = rows_total + $7, updated_at = now()
      WHERE source_table = $1 AND epoch = $2`,
-    [u.sourceTable, u.epoch, u.position.watermark, JSON.stringify(u.position.pk), u.completeBefore, u.runRows, u.batchRows],
+    [
+      u.sourceTable,
+      u.epoch,
+      u.position.watermark,
+      JSON.stringify(u.position.pk),
+      u.completeBefore,
+      u.runRows,
+      u.batchRows,
+    ],
   );
   return (r.rowCount ?? 0) > 0;
 }
@@ -146,8 +164,16 @@ export async function recordFailure(pool: pg.Pool, f: BatchFailure): Promise<num
       `INSERT INTO sync_errors (source_table, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size, sample_keys)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb) RETURNING id`,
       [
-        f.sourceTable, f.workflowId, f.runId, f.errorType, f.message, f.after?.watermark ?? null, f.after?.pk ? JSON.stringify(f.after.pk) : null,
-        !!f.after && !f.after.pk, f.batchSize, f.sampleKeys ? JSON.stringify(f.sampleKeys) : null,
+        f.sourceTable,
+        f.workflowId,
+        f.runId,
+        f.errorType,
+        f.message,
+        f.after?.watermark ?? null,
+        f.after?.pk ? JSON.stringify(f.after.pk) : null,
+        !!f.after && !f.after.pk,
+        f.batchSize,
+        f.sampleKeys ? JSON.stringify(f.sampleKeys) : null,
       ],
     );
     await client.query('COMMIT');
@@ -178,7 +204,11 @@ export async function resetWatermark(db: Queryable, sourceTable: string, after: 
  * Recent failed batches of a table (or all), newest first. `sample_keys` lists the primary keys of
  * the batch's first rows (up to {@link SAMPLE_KEYS_LIMIT}), each a list of text values in key order.
  */
-export async function listErrors(db: Queryable, sourceTable: string | null, limit = 50): Promise<Record<string, unknown>[]> {
+export async function listErrors(
+  db: Queryable,
+  sourceTable: string | null,
+  limit = 50,
+): Promise<Record<string, unknown>[]> {
   const r = await db.query(
     `SELECT id, source_table, occurred_at, workflow_id, run_id, error_type, error_message, after_watermark, after_pk, after_exclusive_watermark_only, batch_size, sample_keys
      FROM sync_errors WHERE ($1::text IS NULL OR source_table = $1) ORDER BY occurred_at DESC, id DESC LIMIT $2`,

@@ -28,7 +28,8 @@ const registry = new Map<string, RowTransform>();
 
 /** Register (or replace) a named transform. Throws on an invalid name. */
 export function registerTransform(t: RowTransform): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(t.name)) throw new Error(`invalid transform name ${JSON.stringify(t.name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(t.name))
+    throw new Error(`invalid transform name ${JSON.stringify(t.name)}`);
   registry.set(t.name, t);
 }
 

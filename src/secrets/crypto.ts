@@ -70,7 +70,10 @@ export function generateEncryptionKey(): string {
  */
 export function secretKeys(current: string | undefined, previous?: string): SecretKeys | undefined {
   if (current === undefined) return undefined;
-  return { current: parseEncryptionKey(current), ...(previous !== undefined && { previous: parseEncryptionKey(previous) }) };
+  return {
+    current: parseEncryptionKey(current),
+    ...(previous !== undefined && { previous: parseEncryptionKey(previous) }),
+  };
 }
 
 function checkKey(key: Buffer): void {
@@ -98,13 +101,20 @@ export function encryptSecret(plain: string, keys: SecretKeys, binding: SecretBi
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad(binding));
   const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v2', keyId(key), iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+  return [
+    'v2',
+    keyId(key),
+    iv.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+    ct.toString('base64url'),
+  ].join('.');
 }
 
 function open(key: Buffer, ivText: string, tagText: string, ctText: string, associatedData: Buffer): string {
   const iv = Buffer.from(ivText, 'base64url');
   const tag = Buffer.from(tagText, 'base64url');
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretError('encrypted value has a bad IV or tag length');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+    throw new SecretError('encrypted value has a bad IV or tag length');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(associatedData);
@@ -136,7 +146,10 @@ export function openSecret(stored: string, keys: SecretKeys, binding: SecretBind
   if (parts[0] === 'v2' && parts.length === 5) {
     const [, kid, iv, tag, ct] = parts;
     const key = [keys.current, keys.previous].find((k) => k !== undefined && keyId(k) === kid);
-    if (!key) throw new SecretError('encrypted value is under a key that is neither FLOE_ENCRYPTION_KEY nor FLOE_ENCRYPTION_KEY_PREVIOUS');
+    if (!key)
+      throw new SecretError(
+        'encrypted value is under a key that is neither FLOE_ENCRYPTION_KEY nor FLOE_ENCRYPTION_KEY_PREVIOUS',
+      );
     return { plain: open(key, iv, tag, ct, aad(binding)), stale: key !== keys.current, legacy: false };
   }
   if (parts[0] === 'v1' && parts.length === 4) {

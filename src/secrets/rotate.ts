@@ -29,7 +29,11 @@ export interface EncryptedColumn {
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'snowflake_credentials', id: 'name', name: 'name', kind: 'authenticator', column: 'secret_encrypted' },
   {
-    table: 'snowflake_configurations', id: 'id', name: 'user_id', kind: 'authenticator', column: 'secret_encrypted',
+    table: 'snowflake_configurations',
+    id: 'id',
+    name: 'user_id',
+    kind: 'authenticator',
+    column: 'secret_encrypted',
     upgradeLegacy: (plain) => JSON.stringify({ password: plain }),
   },
 ];
@@ -42,7 +46,11 @@ export type RotationSummary = Record<string, { reencrypted: number; current: num
  * @throws SecretError naming the table and row (never the value) when a value decrypts under neither
  *   key; any database error. Either way nothing was changed.
  */
-export async function rotateSecrets(pool: pg.Pool, keys: SecretKeys, columns: readonly EncryptedColumn[] = ENCRYPTED_COLUMNS): Promise<RotationSummary> {
+export async function rotateSecrets(
+  pool: pg.Pool,
+  keys: SecretKeys,
+  columns: readonly EncryptedColumn[] = ENCRYPTED_COLUMNS,
+): Promise<RotationSummary> {
   return withTransaction(pool, async (client) => {
     const summary: RotationSummary = {};
     for (const c of columns) {
@@ -63,7 +71,10 @@ export async function rotateSecrets(pool: pg.Pool, keys: SecretKeys, columns: re
           continue;
         }
         const plain = opened.legacy && c.upgradeLegacy ? c.upgradeLegacy(opened.plain) : opened.plain;
-        await client.query(`UPDATE ${c.table} SET ${c.column} = $2 WHERE ${c.id}::text = $1`, [r.id, encryptSecret(plain, keys, binding)]);
+        await client.query(`UPDATE ${c.table} SET ${c.column} = $2 WHERE ${c.id}::text = $1`, [
+          r.id,
+          encryptSecret(plain, keys, binding),
+        ]);
         counts.reencrypted++;
       }
     }

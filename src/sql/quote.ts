@@ -20,7 +20,8 @@ export class InvalidIdentifierError extends Error {
 }
 
 function quoteIdent(name: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.includes('\u0000')) throw new InvalidIdentifierError(String(name));
+  if (typeof name !== 'string' || name.length === 0 || name.includes('\u0000'))
+    throw new InvalidIdentifierError(String(name));
   return `"${name.replaceAll('"', '""')}"`;
 }
 

@@ -4,7 +4,14 @@
  * test/sql.test.ts. Snowflake statements follow the Snowflake docs for COPY INTO <location>, LIST, GET,
  * REMOVE and INFORMATION_SCHEMA; DuckDB statements target DuckDB 1.5 (MERGE INTO, read_parquet).
  */
-import { duckDbLiteral, quoteDuckDbIdent, quoteDuckDbName, quoteSnowflakeIdent, quoteSnowflakeName, snowflakeLiteral } from './quote.js';
+import {
+  duckDbLiteral,
+  quoteDuckDbIdent,
+  quoteDuckDbName,
+  quoteSnowflakeIdent,
+  quoteSnowflakeName,
+  snowflakeLiteral,
+} from './quote.js';
 import { loadExpr, unloadExpr, type ColumnPlan } from './typemap.js';
 import { snowflakeValueLiteral } from './values.js';
 
@@ -24,9 +31,11 @@ export function displayName(t: SourceTable): string {
 
 /** Columns of one table from the database's INFORMATION_SCHEMA (seed 000 step 1), in ordinal order. */
 export function columnsQuery(t: SourceTable): string {
-  return `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, DATETIME_PRECISION, IS_NULLABLE, ORDINAL_POSITION `
-    + `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.COLUMNS `
-    + `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)} ORDER BY ORDINAL_POSITION`;
+  return (
+    `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, DATETIME_PRECISION, IS_NULLABLE, ORDINAL_POSITION ` +
+    `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.COLUMNS ` +
+    `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)} ORDER BY ORDINAL_POSITION`
+  );
 }
 
 /**
@@ -34,9 +43,11 @@ export function columnsQuery(t: SourceTable): string {
  * LAST_ALTERED is converted to UTC text in Snowflake so no session time zone is involved.
  */
 export function tableStatsQuery(t: SourceTable): string {
-  return `SELECT ROW_COUNT, BYTES, LAST_ALTERED `
-    + `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.TABLES `
-    + `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)}`;
+  return (
+    `SELECT ROW_COUNT, BYTES, LAST_ALTERED ` +
+    `FROM ${quoteSnowflakeIdent(t.database)}.INFORMATION_SCHEMA.TABLES ` +
+    `WHERE TABLE_SCHEMA = ${snowflakeLiteral(t.schema)} AND TABLE_NAME = ${snowflakeLiteral(t.table)}`
+  );
 }
 
 /** Incremental read window: `wm >= lower` (lag re-read, inclusive) or `wm > lower` (append mode). */
@@ -59,7 +70,9 @@ export interface PageCursor {
 export function whereClause(window?: WindowFilter | null, cursor?: PageCursor | null): string {
   const parts: string[] = [];
   if (window) {
-    parts.push(`${quoteSnowflakeIdent(window.watermark.name)} ${window.inclusive ? '>=' : '>'} ${snowflakeValueLiteral(window.watermark, window.lower)}`);
+    parts.push(
+      `${quoteSnowflakeIdent(window.watermark.name)} ${window.inclusive ? '>=' : '>'} ${snowflakeValueLiteral(window.watermark, window.lower)}`,
+    );
   }
   if (cursor) {
     const w = quoteSnowflakeIdent(cursor.watermark.name);
@@ -234,16 +247,25 @@ export function dedupSelect(select: string, key: readonly ColumnPlan[], watermar
 }
 
 /** `MERGE INTO target USING (<select>) AS s ON key... WHEN MATCHED UPDATE ... WHEN NOT MATCHED INSERT ...`. */
-export function mergeSql(parts: readonly string[], cols: readonly ColumnPlan[], key: readonly ColumnPlan[], source: string): string {
+export function mergeSql(
+  parts: readonly string[],
+  cols: readonly ColumnPlan[],
+  key: readonly ColumnPlan[],
+  source: string,
+): string {
   const t = quoteDuckDbName(...parts);
   const on = keyMatch(key);
   const keyNames = new Set(key.map((c) => c.name));
-  const set = cols.filter((c) => !keyNames.has(c.name)).map((c) => `${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`);
+  const set = cols
+    .filter((c) => !keyNames.has(c.name))
+    .map((c) => `${quoteDuckDbIdent(c.name)} = s.${quoteDuckDbIdent(c.name)}`);
   const names = cols.map((c) => quoteDuckDbIdent(c.name)).join(', ');
   const values = cols.map((c) => `s.${quoteDuckDbIdent(c.name)}`).join(', ');
-  return `MERGE INTO ${t} AS t USING (${source}) AS s ON ${on}`
-    + (set.length ? ` WHEN MATCHED THEN UPDATE SET ${set.join(', ')}` : '')
-    + ` WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`;
+  return (
+    `MERGE INTO ${t} AS t USING (${source}) AS s ON ${on}` +
+    (set.length ? ` WHEN MATCHED THEN UPDATE SET ${set.join(', ')}` : '') +
+    ` WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`
+  );
 }
 
 /** `t.k1 = s.k1 AND ...`: a target row `t` and a source row `s` have the same primary key. */
@@ -258,20 +280,23 @@ export function matchedKeysSql(parts: readonly string[], key: readonly ColumnPla
 
 /** `CREATE TABLE IF NOT EXISTS "_floe"."state" (...)`: dlt-style state written with the data. */
 export const createStateTableSql =
-  `CREATE TABLE IF NOT EXISTS ${quoteDuckDbName(STATE_SCHEMA, 'state')} (target VARCHAR PRIMARY KEY, table_id VARCHAR, strategy VARCHAR, `
-  + `watermark_column VARCHAR, high_water_mark VARCHAR, last_job_id VARCHAR, rows_in_target BIGINT, updated_at TIMESTAMPTZ)`;
+  `CREATE TABLE IF NOT EXISTS ${quoteDuckDbName(STATE_SCHEMA, 'state')} (target VARCHAR PRIMARY KEY, table_id VARCHAR, strategy VARCHAR, ` +
+  `watermark_column VARCHAR, high_water_mark VARCHAR, last_job_id VARCHAR, rows_in_target BIGINT, updated_at TIMESTAMPTZ)`;
 
 /** Upsert of one target's state row; parameters $1..$7 (target, table_id, strategy, wm column, hwm, job, rows). */
-export const upsertStateSql =
-  `INSERT OR REPLACE INTO ${quoteDuckDbName(STATE_SCHEMA, 'state')} VALUES ($1, $2, $3, $4, $5, $6, $7, now())`;
+export const upsertStateSql = `INSERT OR REPLACE INTO ${quoteDuckDbName(STATE_SCHEMA, 'state')} VALUES ($1, $2, $3, $4, $5, $6, $7, now())`;
 
 /** Canonical-text expression of a DuckDB value of `col` (see values.ts), e.g. for `max(wm)`. */
 export function canonicalTextExpr(col: ColumnPlan, expr: string): string {
   switch (col.family) {
-    case 'TIMESTAMP_NTZ': return `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`;
+    case 'TIMESTAMP_NTZ':
+      return `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`;
     case 'TIMESTAMP_LTZ':
-    case 'TIMESTAMP_TZ': return `strftime(make_timestamp(epoch_us(${expr})), '%Y-%m-%d %H:%M:%S.%f')`;
-    case 'DATE': return `strftime(${expr}, '%Y-%m-%d')`;
-    default: return `CAST(${expr} AS VARCHAR)`;
+    case 'TIMESTAMP_TZ':
+      return `strftime(make_timestamp(epoch_us(${expr})), '%Y-%m-%d %H:%M:%S.%f')`;
+    case 'DATE':
+      return `strftime(${expr}, '%Y-%m-%d')`;
+    default:
+      return `CAST(${expr} AS VARCHAR)`;
   }
 }

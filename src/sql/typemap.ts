@@ -35,8 +35,19 @@ export interface SnowflakeColumnRow {
 
 /** Normalised Snowflake type family of a column. */
 export type SnowflakeFamily =
-  | 'NUMBER' | 'FLOAT' | 'TEXT' | 'BINARY' | 'BOOLEAN' | 'DATE' | 'TIME'
-  | 'TIMESTAMP_NTZ' | 'TIMESTAMP_LTZ' | 'TIMESTAMP_TZ' | 'VARIANT' | 'OBJECT' | 'ARRAY';
+  | 'NUMBER'
+  | 'FLOAT'
+  | 'TEXT'
+  | 'BINARY'
+  | 'BOOLEAN'
+  | 'DATE'
+  | 'TIME'
+  | 'TIMESTAMP_NTZ'
+  | 'TIMESTAMP_LTZ'
+  | 'TIMESTAMP_TZ'
+  | 'VARIANT'
+  | 'OBJECT'
+  | 'ARRAY';
 
 /** How one source column is unloaded, streamed and loaded. */
 export interface ColumnPlan {
@@ -52,26 +63,59 @@ export interface ColumnPlan {
 
 /** Thrown for GEOGRAPHY/GEOMETRY/VECTOR or unknown types; names table and column. Non-retryable. */
 export class UnsupportedTypeError extends Error {
-  constructor(readonly table: string, readonly column: string, readonly sourceType: string) {
+  constructor(
+    readonly table: string,
+    readonly column: string,
+    readonly sourceType: string,
+  ) {
     super(`column ${column} of ${table} has type ${sourceType}, which floe cannot sync to DuckDB yet`);
     this.name = 'UnsupportedType';
   }
 }
 
 const ALIASES: Record<string, SnowflakeFamily> = {
-  NUMBER: 'NUMBER', DECIMAL: 'NUMBER', NUMERIC: 'NUMBER', INT: 'NUMBER', INTEGER: 'NUMBER', BIGINT: 'NUMBER',
-  SMALLINT: 'NUMBER', TINYINT: 'NUMBER', BYTEINT: 'NUMBER', FIXED: 'NUMBER',
-  FLOAT: 'FLOAT', FLOAT4: 'FLOAT', FLOAT8: 'FLOAT', DOUBLE: 'FLOAT', 'DOUBLE PRECISION': 'FLOAT', REAL: 'FLOAT',
-  TEXT: 'TEXT', VARCHAR: 'TEXT', CHAR: 'TEXT', CHARACTER: 'TEXT', STRING: 'TEXT', NCHAR: 'TEXT', NVARCHAR: 'TEXT',
-  BINARY: 'BINARY', VARBINARY: 'BINARY',
+  NUMBER: 'NUMBER',
+  DECIMAL: 'NUMBER',
+  NUMERIC: 'NUMBER',
+  INT: 'NUMBER',
+  INTEGER: 'NUMBER',
+  BIGINT: 'NUMBER',
+  SMALLINT: 'NUMBER',
+  TINYINT: 'NUMBER',
+  BYTEINT: 'NUMBER',
+  FIXED: 'NUMBER',
+  FLOAT: 'FLOAT',
+  FLOAT4: 'FLOAT',
+  FLOAT8: 'FLOAT',
+  DOUBLE: 'FLOAT',
+  'DOUBLE PRECISION': 'FLOAT',
+  REAL: 'FLOAT',
+  TEXT: 'TEXT',
+  VARCHAR: 'TEXT',
+  CHAR: 'TEXT',
+  CHARACTER: 'TEXT',
+  STRING: 'TEXT',
+  NCHAR: 'TEXT',
+  NVARCHAR: 'TEXT',
+  BINARY: 'BINARY',
+  VARBINARY: 'BINARY',
   BOOLEAN: 'BOOLEAN',
   DATE: 'DATE',
   TIME: 'TIME',
-  TIMESTAMP_NTZ: 'TIMESTAMP_NTZ', DATETIME: 'TIMESTAMP_NTZ', TIMESTAMP: 'TIMESTAMP_NTZ', TIMESTAMPNTZ: 'TIMESTAMP_NTZ',
+  TIMESTAMP_NTZ: 'TIMESTAMP_NTZ',
+  DATETIME: 'TIMESTAMP_NTZ',
+  TIMESTAMP: 'TIMESTAMP_NTZ',
+  TIMESTAMPNTZ: 'TIMESTAMP_NTZ',
   'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP_NTZ',
-  TIMESTAMP_LTZ: 'TIMESTAMP_LTZ', TIMESTAMPLTZ: 'TIMESTAMP_LTZ', 'TIMESTAMP WITH LOCAL TIME ZONE': 'TIMESTAMP_LTZ',
-  TIMESTAMP_TZ: 'TIMESTAMP_TZ', TIMESTAMPTZ: 'TIMESTAMP_TZ', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMP_TZ',
-  VARIANT: 'VARIANT', OBJECT: 'OBJECT', ARRAY: 'ARRAY',
+  TIMESTAMP_LTZ: 'TIMESTAMP_LTZ',
+  TIMESTAMPLTZ: 'TIMESTAMP_LTZ',
+  'TIMESTAMP WITH LOCAL TIME ZONE': 'TIMESTAMP_LTZ',
+  TIMESTAMP_TZ: 'TIMESTAMP_TZ',
+  TIMESTAMPTZ: 'TIMESTAMP_TZ',
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMP_TZ',
+  VARIANT: 'VARIANT',
+  OBJECT: 'OBJECT',
+  ARRAY: 'ARRAY',
 };
 
 function num(v: string | number | null | undefined): number | null {
@@ -85,7 +129,9 @@ function num(v: string | number | null | undefined): number | null {
  * Throws {@link UnsupportedTypeError} for GEOGRAPHY, GEOMETRY, VECTOR and unknown types.
  */
 export function mapColumn(table: string, row: SnowflakeColumnRow): ColumnPlan {
-  const raw = String(row.DATA_TYPE ?? '').trim().toUpperCase();
+  const raw = String(row.DATA_TYPE ?? '')
+    .trim()
+    .toUpperCase();
   const base = raw.replace(/\s*\(.*$/, '');
   const family = ALIASES[base];
   const nullable = String(row.IS_NULLABLE ?? 'YES').toUpperCase() !== 'NO';
@@ -96,23 +142,42 @@ export function mapColumn(table: string, row: SnowflakeColumnRow): ColumnPlan {
     case 'NUMBER': {
       const p = num(row.NUMERIC_PRECISION) ?? 38;
       const s = num(row.NUMERIC_SCALE) ?? 0;
-      if (p < 1 || p > 38 || s < 0 || s > p) throw new UnsupportedTypeError(table, row.COLUMN_NAME, `NUMBER(${p},${s})`);
+      if (p < 1 || p > 38 || s < 0 || s > p)
+        throw new UnsupportedTypeError(table, row.COLUMN_NAME, `NUMBER(${p},${s})`);
       sourceType = `NUMBER(${p},${s})`;
       duckdbType = s === 0 ? (p <= 18 ? 'BIGINT' : `DECIMAL(${p},0)`) : `DECIMAL(${p},${s})`;
       break;
     }
-    case 'FLOAT': duckdbType = 'DOUBLE'; break;
-    case 'TEXT': duckdbType = 'VARCHAR'; break;
-    case 'BINARY': duckdbType = 'BLOB'; break;
-    case 'BOOLEAN': duckdbType = 'BOOLEAN'; break;
-    case 'DATE': duckdbType = 'DATE'; break;
-    case 'TIME': duckdbType = 'TIME'; break;
-    case 'TIMESTAMP_NTZ': duckdbType = 'TIMESTAMP'; break;
+    case 'FLOAT':
+      duckdbType = 'DOUBLE';
+      break;
+    case 'TEXT':
+      duckdbType = 'VARCHAR';
+      break;
+    case 'BINARY':
+      duckdbType = 'BLOB';
+      break;
+    case 'BOOLEAN':
+      duckdbType = 'BOOLEAN';
+      break;
+    case 'DATE':
+      duckdbType = 'DATE';
+      break;
+    case 'TIME':
+      duckdbType = 'TIME';
+      break;
+    case 'TIMESTAMP_NTZ':
+      duckdbType = 'TIMESTAMP';
+      break;
     case 'TIMESTAMP_LTZ':
-    case 'TIMESTAMP_TZ': duckdbType = 'TIMESTAMPTZ'; break;
+    case 'TIMESTAMP_TZ':
+      duckdbType = 'TIMESTAMPTZ';
+      break;
     case 'VARIANT':
     case 'OBJECT':
-    case 'ARRAY': duckdbType = 'JSON'; break;
+    case 'ARRAY':
+      duckdbType = 'JSON';
+      break;
   }
   return { name: row.COLUMN_NAME, family, sourceType, duckdbType, nullable };
 }
@@ -150,7 +215,11 @@ export function unloadExpr(col: ColumnPlan): string {
  * landing column, filled by {@link streamValueToText}). TZ/LTZ arrive as UTC wall-clock timestamps and
  * become TIMESTAMPTZ through epoch microseconds (independent of the session time zone).
  */
-export function loadExpr(col: ColumnPlan, from: 'parquet' | 'text', source: string = quoteDuckDbIdent(col.name)): string {
+export function loadExpr(
+  col: ColumnPlan,
+  from: 'parquet' | 'text',
+  source: string = quoteDuckDbIdent(col.name),
+): string {
   switch (col.family) {
     case 'TIMESTAMP_TZ':
     case 'TIMESTAMP_LTZ':

@@ -40,16 +40,23 @@ export function formatEpochMicros(us: bigint): string {
   const perDay = 86_400_000_000n;
   let day = us / perDay;
   let rem = us % perDay;
-  if (rem < 0n) { rem += perDay; day -= 1n; }
+  if (rem < 0n) {
+    rem += perDay;
+    day -= 1n;
+  }
   const secs = rem / 1_000_000n;
   const frac = rem % 1_000_000n;
-  const h = secs / 3600n, m = (secs % 3600n) / 60n, s = secs % 60n;
+  const h = secs / 3600n,
+    m = (secs % 3600n) / 60n,
+    s = secs % 60n;
   return `${formatEpochDay(Number(day))} ${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}.${pad(frac, 6)}`;
 }
 
 /** `YYYY-MM-DD[ HH:MM:SS[.f...]]` (UTC) → epoch microseconds; extra fraction digits are truncated. */
 export function parseTimestampText(text: string): bigint {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?(?:\s*(?:Z|\+00(?::?00)?))?$/.exec(text.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?(?:\s*(?:Z|\+00(?::?00)?))?$/.exec(
+    text.trim(),
+  );
   if (!m) throw new ValueFormatError(`not a timestamp: ${JSON.stringify(text)}`);
   const ms = Date.UTC(0, 0, 1, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
   const base = new Date(ms);
@@ -58,8 +65,14 @@ export function parseTimestampText(text: string): bigint {
   return BigInt(base.getTime()) * 1000n + frac;
 }
 
-interface SfDateLike { getEpochSeconds(): number; getNanoSeconds(): number }
-interface SfTimeLike { getMidnightSeconds(): number; getNanoSeconds(): number }
+interface SfDateLike {
+  getEpochSeconds(): number;
+  getNanoSeconds(): number;
+}
+interface SfTimeLike {
+  getMidnightSeconds(): number;
+  getNanoSeconds(): number;
+}
 
 function epochMicros(v: SfDateLike): bigint {
   return BigInt(v.getEpochSeconds()) * 1_000_000n + BigInt(Math.trunc(v.getNanoSeconds() / 1000));
@@ -107,16 +120,32 @@ export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
     case 'TIMESTAMP_NTZ':
     case 'TIMESTAMP_LTZ':
     case 'TIMESTAMP_TZ':
-      if (typeof (v as SfDateLike).getEpochSeconds === 'function') return formatEpochMicros(epochMicros(v as SfDateLike));
+      if (typeof (v as SfDateLike).getEpochSeconds === 'function')
+        return formatEpochMicros(epochMicros(v as SfDateLike));
       break;
   }
   throw new ValueFormatError(`unexpected driver value for ${col.name} (${col.sourceType}): ${typeof v}`);
 }
 
 /** Families usable as an incremental watermark (ordered, comparable, with a lag arithmetic). */
-export const WATERMARK_FAMILIES: readonly SnowflakeFamily[] = ['NUMBER', 'FLOAT', 'DATE', 'TIMESTAMP_NTZ', 'TIMESTAMP_LTZ', 'TIMESTAMP_TZ'];
+export const WATERMARK_FAMILIES: readonly SnowflakeFamily[] = [
+  'NUMBER',
+  'FLOAT',
+  'DATE',
+  'TIMESTAMP_NTZ',
+  'TIMESTAMP_LTZ',
+  'TIMESTAMP_TZ',
+];
 /** Families usable as a primary key column when paging. */
-export const KEY_FAMILIES: readonly SnowflakeFamily[] = ['NUMBER', 'TEXT', 'DATE', 'TIMESTAMP_NTZ', 'TIMESTAMP_LTZ', 'TIMESTAMP_TZ', 'BOOLEAN'];
+export const KEY_FAMILIES: readonly SnowflakeFamily[] = [
+  'NUMBER',
+  'TEXT',
+  'DATE',
+  'TIMESTAMP_NTZ',
+  'TIMESTAMP_LTZ',
+  'TIMESTAMP_TZ',
+  'BOOLEAN',
+];
 
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -131,13 +160,19 @@ export function snowflakeValueLiteral(col: ColumnPlan, text: string): string {
     case 'FLOAT':
       if (!NUMERIC.test(text)) throw new ValueFormatError(`not a number: ${JSON.stringify(text)}`);
       return text;
-    case 'TEXT': return snowflakeLiteral(text);
-    case 'BOOLEAN': return /^true$/i.test(text) ? 'TRUE' : 'FALSE';
-    case 'DATE': return `${snowflakeLiteral(formatEpochDay(Number(parseTimestampText(text) / 86_400_000_000n)))}::DATE`;
-    case 'TIMESTAMP_NTZ': return `${snowflakeLiteral(formatEpochMicros(parseTimestampText(text)))}::TIMESTAMP_NTZ`;
+    case 'TEXT':
+      return snowflakeLiteral(text);
+    case 'BOOLEAN':
+      return /^true$/i.test(text) ? 'TRUE' : 'FALSE';
+    case 'DATE':
+      return `${snowflakeLiteral(formatEpochDay(Number(parseTimestampText(text) / 86_400_000_000n)))}::DATE`;
+    case 'TIMESTAMP_NTZ':
+      return `${snowflakeLiteral(formatEpochMicros(parseTimestampText(text)))}::TIMESTAMP_NTZ`;
     case 'TIMESTAMP_LTZ':
-    case 'TIMESTAMP_TZ': return `${snowflakeLiteral(`${formatEpochMicros(parseTimestampText(text))} +00:00`)}::TIMESTAMP_TZ`;
-    default: throw new ValueFormatError(`column ${col.name} (${col.sourceType}) cannot be compared as a watermark or key`);
+    case 'TIMESTAMP_TZ':
+      return `${snowflakeLiteral(`${formatEpochMicros(parseTimestampText(text))} +00:00`)}::TIMESTAMP_TZ`;
+    default:
+      throw new ValueFormatError(`column ${col.name} (${col.sourceType}) cannot be compared as a watermark or key`);
   }
 }
 
@@ -192,7 +227,8 @@ export function compareValueText(col: ColumnPlan, a: string, b: string): number 
     case 'TIMESTAMP_NTZ':
     case 'TIMESTAMP_LTZ':
     case 'TIMESTAMP_TZ': {
-      const x = parseTimestampText(a), y = parseTimestampText(b);
+      const x = parseTimestampText(a),
+        y = parseTimestampText(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
     default:
@@ -201,10 +237,19 @@ export function compareValueText(col: ColumnPlan, a: string, b: string): number 
 }
 
 function compareDecimal(a: string, b: string): number {
-  const split = (s: string) => { const [i, f = ''] = s.replace(/^\+/, '').split('.'); return [i, f] as const; };
-  const [ai, af] = split(a), [bi, bf] = split(b);
+  const split = (s: string) => {
+    const [i, f = ''] = s.replace(/^\+/, '').split('.');
+    return [i, f] as const;
+  };
+  const [ai, af] = split(a),
+    [bi, bf] = split(b);
   const scale = Math.max(af.length, bf.length);
-  const toBig = (i: string, f: string) => { const neg = i.startsWith('-'); const v = BigInt(i.replace('-', '') + f.padEnd(scale, '0')); return neg ? -v : v; };
-  const x = toBig(ai, af), y = toBig(bi, bf);
+  const toBig = (i: string, f: string) => {
+    const neg = i.startsWith('-');
+    const v = BigInt(i.replace('-', '') + f.padEnd(scale, '0'));
+    return neg ? -v : v;
+  };
+  const x = toBig(ai, af),
+    y = toBig(bi, bf);
   return x < y ? -1 : x > y ? 1 : 0;
 }

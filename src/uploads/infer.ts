@@ -26,7 +26,8 @@ import { createHash } from 'node:crypto';
 export type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null';
 
 /** Snowflake types the inference produces. */
-export type InferredType = 'VARCHAR' | 'BOOLEAN' | 'FLOAT' | 'DATE' | 'TIMESTAMP_TZ' | 'TIMESTAMP_NTZ' | 'VARIANT' | `NUMBER(38,${number})`;
+export type InferredType =
+  'VARCHAR' | 'BOOLEAN' | 'FLOAT' | 'DATE' | 'TIMESTAMP_TZ' | 'TIMESTAMP_NTZ' | 'VARIANT' | `NUMBER(38,${number})`;
 
 /** One inferred column: the result key, its Snowflake column name and type. */
 export interface InferredColumn {
@@ -134,6 +135,7 @@ export function targetTableName(executionId: string, completedAt: Date): string 
   const d = completedAt.toISOString().slice(0, 10).replaceAll('-', '');
   const up = executionId.toUpperCase();
   const clean = up.replace(/[^A-Z0-9_]/g, '_').slice(0, 200);
-  const suffix = clean === up ? '' : `_${createHash('sha256').update(executionId).digest('hex').slice(0, 8).toUpperCase()}`;
+  const suffix =
+    clean === up ? '' : `_${createHash('sha256').update(executionId).digest('hex').slice(0, 8).toUpperCase()}`;
   return `WORKFLOW_EXECUTION_${d}_${clean}${suffix}`;
 }

@@ -26,7 +26,10 @@ export interface ClaimedItem {
  * expired, oldest first, `FOR UPDATE SKIP LOCKED` so concurrent claimers never take the same item.
  * Claimed items become `processing`, held by `claimer` for `leaseSeconds`.
  */
-export async function claimItems(db: Queryable, opts: { limit: number; claimer: string; leaseSeconds: number }): Promise<ClaimedItem[]> {
+export async function claimItems(
+  db: Queryable,
+  opts: { limit: number; claimer: string; leaseSeconds: number },
+): Promise<ClaimedItem[]> {
   const { rows } = await db.query<{ id: string; execution_id: string }>(
     `WITH c AS (
        SELECT id FROM snowflake_sync_queue
@@ -57,12 +60,27 @@ export interface ItemState {
 
 /** Read an item (null when it does not exist). */
 export async function getItem(db: Queryable, syncId: string): Promise<ItemState | null> {
-  const { rows } = await db.query<{ id: string; execution_id: string; user_id: string; status: string; retry_count: number; max_retries: number }>(
-    'SELECT id, execution_id, user_id, status, retry_count, max_retries FROM snowflake_sync_queue WHERE id = $1',
-    [syncId],
-  );
+  const { rows } = await db.query<{
+    id: string;
+    execution_id: string;
+    user_id: string;
+    status: string;
+    retry_count: number;
+    max_retries: number;
+  }>('SELECT id, execution_id, user_id, status, retry_count, max_retries FROM snowflake_sync_queue WHERE id = $1', [
+    syncId,
+  ]);
   const r = rows[0];
-  return r ? { syncId: r.id, executionId: r.execution_id, userId: r.user_id, status: r.status, retryCount: r.retry_count, maxRetries: r.max_retries } : null;
+  return r
+    ? {
+        syncId: r.id,
+        executionId: r.execution_id,
+        userId: r.user_id,
+        status: r.status,
+        retryCount: r.retry_count,
+        maxRetries: r.max_retries,
+      }
+    : null;
 }
 
 /** Start of an attempt: count it and extend the lease. Returns false when the item is no longer processing. */
@@ -76,7 +94,12 @@ export async function beginAttempt(db: Queryable, syncId: string, leaseSeconds: 
 }
 
 /** A failed attempt that will be retried: `retry_count` = failures so far (capped at max_retries), last error kept. */
-export async function recordAttemptFailure(db: Queryable, syncId: string, failures: number, message: string): Promise<void> {
+export async function recordAttemptFailure(
+  db: Queryable,
+  syncId: string,
+  failures: number,
+  message: string,
+): Promise<void> {
   await db.query(
     `UPDATE snowflake_sync_queue SET retry_count = LEAST($2, max_retries), error_message = $3, updated_at = now()
       WHERE id = $1 AND status = 'processing'`,
@@ -139,14 +162,29 @@ export interface ExecutionInfo {
 
 /** Read an execution (null when missing). */
 export async function getExecution(db: Queryable, executionId: string): Promise<ExecutionInfo | null> {
-  const { rows } = await db.query<{ execution_id: string; user_id: string; status: string; completed_at: Date | null; updated_at: Date; kind: string | null; results_ref: string | null }>(
+  const { rows } = await db.query<{
+    execution_id: string;
+    user_id: string;
+    status: string;
+    completed_at: Date | null;
+    updated_at: Date;
+    kind: string | null;
+    results_ref: string | null;
+  }>(
     `SELECT execution_id, user_id, status, completed_at, updated_at, jsonb_typeof(results) AS kind, results_ref
        FROM workflow_executions WHERE execution_id = $1`,
     [executionId],
   );
   const r = rows[0];
   if (!r) return null;
-  return { executionId: r.execution_id, userId: r.user_id, status: r.status, completedAt: r.completed_at ?? r.updated_at, resultsKind: r.kind, resultsRef: r.results_ref };
+  return {
+    executionId: r.execution_id,
+    userId: r.user_id,
+    status: r.status,
+    completedAt: r.completed_at ?? r.updated_at,
+    resultsKind: r.kind,
+    resultsRef: r.results_ref,
+  };
 }
 
 /** One result cell: row number (1-based), column key, jsonb kind, JSON text. */
@@ -158,7 +196,11 @@ export type ResultCell = [row: number, key: string, kind: string, json: string];
  * `{"columns": [names or {name}], "rows": [[...], ...]}` (column order kept).
  * @returns the column keys in order and the cells (rows × columns, absent keys omitted).
  */
-export async function readResultCells(db: Queryable, executionId: string, kind: 'array' | 'object'): Promise<{ keys: string[]; cells: ResultCell[] }> {
+export async function readResultCells(
+  db: Queryable,
+  executionId: string,
+  kind: 'array' | 'object',
+): Promise<{ keys: string[]; cells: ResultCell[] }> {
   if (kind === 'array') {
     const { rows } = await db.query<string[]>({
       text: `SELECT e.ord::text, kv.key, jsonb_typeof(kv.value), kv.value::text
@@ -210,7 +252,11 @@ export async function readResultCells(db: Queryable, executionId: string, kind: 
 /** The table of per-user configurations (also the `table` of their secrets' {@link SecretBinding}). */
 export const CONFIGURATIONS_TABLE = 'snowflake_configurations';
 
-const configBinding = (userId: string, authenticator: string): SecretBinding => ({ table: CONFIGURATIONS_TABLE, name: userId, kind: authenticator });
+const configBinding = (userId: string, authenticator: string): SecretBinding => ({
+  table: CONFIGURATIONS_TABLE,
+  name: userId,
+  kind: authenticator,
+});
 
 /** A user's active configuration without its secret, as the API shows it. */
 export interface SnowflakeConfigurationView extends SecretHints {
@@ -232,7 +278,10 @@ const CONFIG_VIEW_COLUMNS = `id, user_id, account_identifier AS account, usernam
   warehouse, database, schema, role, access_url, created_at, updated_at`;
 
 /** The user's active configuration (no secret), or null. */
-export async function getSnowflakeConfiguration(db: Queryable, userId: string): Promise<SnowflakeConfigurationView | null> {
+export async function getSnowflakeConfiguration(
+  db: Queryable,
+  userId: string,
+): Promise<SnowflakeConfigurationView | null> {
   const { rows } = await db.query<SnowflakeConfigurationView>(
     `SELECT ${CONFIG_VIEW_COLUMNS} FROM snowflake_configurations WHERE user_id = $1 AND is_active`,
     [userId],
@@ -242,7 +291,10 @@ export async function getSnowflakeConfiguration(db: Queryable, userId: string): 
 
 /** Remove the user's configurations (the active one and earlier ones, with their secrets). Returns false when there was no active one. */
 export async function deleteSnowflakeConfiguration(db: Queryable, userId: string): Promise<boolean> {
-  const { rows } = await db.query<{ active: boolean }>('DELETE FROM snowflake_configurations WHERE user_id = $1 RETURNING is_active AS active', [userId]);
+  const { rows } = await db.query<{ active: boolean }>(
+    'DELETE FROM snowflake_configurations WHERE user_id = $1 RETURNING is_active AS active',
+    [userId],
+  );
   return rows.some((r) => r.active);
 }
 
@@ -251,7 +303,11 @@ export async function deleteSnowflakeConfiguration(db: Queryable, userId: string
  * (call only inside activities and the API's test route). Null when the user has no active configuration.
  * @throws SecretError when the stored secret does not decrypt.
  */
-export async function activeSettings(db: Queryable, userId: string, keys: SecretKeys): Promise<{ info: SnowflakeConfigurationView; settings: SnowflakeSettings } | null> {
+export async function activeSettings(
+  db: Queryable,
+  userId: string,
+  keys: SecretKeys,
+): Promise<{ info: SnowflakeConfigurationView; settings: SnowflakeSettings } | null> {
   const { rows } = await db.query<SnowflakeConfigurationView & { secret_encrypted: string }>(
     `SELECT ${CONFIG_VIEW_COLUMNS}, secret_encrypted FROM snowflake_configurations WHERE user_id = $1 AND is_active`,
     [userId],
@@ -293,18 +349,36 @@ export interface SnowflakeConfigurationInput {
  * Store a user's configuration as the active one (an earlier active one is deactivated in the same
  * transaction). Returns the new configuration (no secret).
  */
-export async function saveSnowflakeConfiguration(pool: pg.Pool, keys: SecretKeys, c: SnowflakeConfigurationInput): Promise<SnowflakeConfigurationView> {
+export async function saveSnowflakeConfiguration(
+  pool: pg.Pool,
+  keys: SecretKeys,
+  c: SnowflakeConfigurationInput,
+): Promise<SnowflakeConfigurationView> {
   const authenticator = c.authenticator ?? 'SNOWFLAKE';
   const hints = secretHints(c.secret);
   return withTransaction(pool, async (client) => {
-    await client.query('UPDATE snowflake_configurations SET is_active = false, updated_at = now() WHERE user_id = $1 AND is_active', [c.userId]);
+    await client.query(
+      'UPDATE snowflake_configurations SET is_active = false, updated_at = now() WHERE user_id = $1 AND is_active',
+      [c.userId],
+    );
     const { rows } = await client.query<SnowflakeConfigurationView>(
       `INSERT INTO snowflake_configurations (user_id, account_identifier, warehouse, database, schema, username, authenticator, secret_encrypted,
          public_key_fingerprint, token_last4, role, access_url, is_active)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true) RETURNING ${CONFIG_VIEW_COLUMNS}`,
-      [c.userId, c.account, c.warehouse ?? null, c.database, c.schema, c.username, authenticator,
-        sealSecret(c.secret, keys, configBinding(c.userId, authenticator)), hints.public_key_fingerprint, hints.token_last4,
-        c.role ?? null, c.accessUrl?.replace(/\/+$/, '') ?? null],
+      [
+        c.userId,
+        c.account,
+        c.warehouse ?? null,
+        c.database,
+        c.schema,
+        c.username,
+        authenticator,
+        sealSecret(c.secret, keys, configBinding(c.userId, authenticator)),
+        hints.public_key_fingerprint,
+        hints.token_last4,
+        c.role ?? null,
+        c.accessUrl?.replace(/\/+$/, '') ?? null,
+      ],
     );
     return rows[0];
   });
@@ -349,8 +423,22 @@ export type QueueStatus = (typeof QUEUE_STATUSES)[number];
  * Per-status counts of the items in `scope` (every status present, zero when empty); the same figures
  * as the `snowflake_sync_queue_summary` view, which covers every user.
  */
-export async function queueStats(db: Queryable, scope: UserScope): Promise<Record<QueueStatus, { count: number; oldest_created_at: Date | null; avg_retry_count: number; avg_seconds_to_process: number | null }> & { total: number }> {
-  const { rows } = await db.query<{ status: QueueStatus; count: string; oldest_created_at: Date | null; avg_retry_count: string | null; avg_seconds_to_process: string | null }>(
+export async function queueStats(
+  db: Queryable,
+  scope: UserScope,
+): Promise<
+  Record<
+    QueueStatus,
+    { count: number; oldest_created_at: Date | null; avg_retry_count: number; avg_seconds_to_process: number | null }
+  > & { total: number }
+> {
+  const { rows } = await db.query<{
+    status: QueueStatus;
+    count: string;
+    oldest_created_at: Date | null;
+    avg_retry_count: string | null;
+    avg_seconds_to_process: string | null;
+  }>(
     `SELECT status, count(*) AS count, min(created_at) AS oldest_created_at,
             round(avg(retry_count)::numeric, 2) AS avg_retry_count,
             round(avg(extract(epoch FROM processed_at - created_at))::numeric, 3) AS avg_seconds_to_process
@@ -358,7 +446,8 @@ export async function queueStats(db: Queryable, scope: UserScope): Promise<Recor
     [scope],
   );
   const out = { total: 0 } as Awaited<ReturnType<typeof queueStats>>;
-  for (const s of QUEUE_STATUSES) out[s] = { count: 0, oldest_created_at: null, avg_retry_count: 0, avg_seconds_to_process: null };
+  for (const s of QUEUE_STATUSES)
+    out[s] = { count: 0, oldest_created_at: null, avg_retry_count: 0, avg_seconds_to_process: null };
   for (const r of rows) {
     out[r.status] = {
       count: Number(r.count),
@@ -381,7 +470,11 @@ export async function listFailures(db: Queryable, limit: number, scope: UserScop
 }
 
 /** Queue items in `scope`, optionally of one status, newest first. */
-export async function listQueue(db: Queryable, opts: { status?: QueueStatus; limit: number; offset: number }, scope: UserScope): Promise<QueueItemRow[]> {
+export async function listQueue(
+  db: Queryable,
+  opts: { status?: QueueStatus; limit: number; offset: number },
+  scope: UserScope,
+): Promise<QueueItemRow[]> {
   const { rows } = await db.query<QueueItemRow>(
     `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE ($1::text IS NULL OR status = $1) AND ($4::uuid IS NULL OR user_id = $4)
       ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
@@ -391,7 +484,11 @@ export async function listQueue(db: Queryable, opts: { status?: QueueStatus; lim
 }
 
 /** One item by id (null when missing or outside `scope`). */
-export async function getQueueItem(db: Queryable, syncId: string, scope: UserScope = null): Promise<QueueItemRow | null> {
+export async function getQueueItem(
+  db: Queryable,
+  syncId: string,
+  scope: UserScope = null,
+): Promise<QueueItemRow | null> {
   const { rows } = await db.query<QueueItemRow>(
     `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)`,
     [syncId, scope],
@@ -400,15 +497,30 @@ export async function getQueueItem(db: Queryable, syncId: string, scope: UserSco
 }
 
 /** An execution's sync state, or null when the execution does not exist or is outside `scope`. */
-export async function executionSyncStatus(db: Queryable, executionId: string, scope: UserScope): Promise<Record<string, unknown> | null> {
-  const { rows } = await db.query<{ execution_id: string; user_id: string; status: string; completed_at: Date | null; snowflake_table: string | null; snowflake_synced_at: Date | null; snowflake_rows: string | null }>(
+export async function executionSyncStatus(
+  db: Queryable,
+  executionId: string,
+  scope: UserScope,
+): Promise<Record<string, unknown> | null> {
+  const { rows } = await db.query<{
+    execution_id: string;
+    user_id: string;
+    status: string;
+    completed_at: Date | null;
+    snowflake_table: string | null;
+    snowflake_synced_at: Date | null;
+    snowflake_rows: string | null;
+  }>(
     `SELECT execution_id, user_id, status, completed_at, snowflake_table, snowflake_synced_at, snowflake_rows FROM workflow_executions
       WHERE execution_id = $1 AND ($2::uuid IS NULL OR user_id = $2)`,
     [executionId, scope],
   );
   const e = rows[0];
   if (!e) return null;
-  const { rows: items } = await db.query<QueueItemRow>(`SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE execution_id = $1`, [executionId]);
+  const { rows: items } = await db.query<QueueItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM snowflake_sync_queue WHERE execution_id = $1`,
+    [executionId],
+  );
   return {
     execution_id: e.execution_id,
     user_id: e.user_id,
@@ -423,7 +535,10 @@ export async function executionSyncStatus(db: Queryable, executionId: string, sc
 }
 
 /** Outcome of {@link retryItem}. */
-export type RetryOutcome = { ok: true; item: QueueItemRow } | { ok: false; reason: 'not_found' } | { ok: false; reason: 'bad_status'; status: string };
+export type RetryOutcome =
+  | { ok: true; item: QueueItemRow }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'bad_status'; status: string };
 
 /**
  * Put a failed (or skipped) item in `scope` back to pending with a fresh retry budget. Items in any

@@ -71,12 +71,23 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
     if (!check.refresh) {
       await short.cacheRecordSkip({ cacheName: input.cacheName, jobId });
       setStatus('completed', 0);
-      return { result: 'SKIPPED', message: check.reason, rows_refreshed: 0, duration_ms: Date.now() - started, snapshot_id: snapshotId };
+      return {
+        result: 'SKIPPED',
+        message: check.reason,
+        rows_refreshed: 0,
+        duration_ms: Date.now() - started,
+        snapshot_id: snapshotId,
+      };
     }
     await short.cacheMarkRefreshing({ cacheName: input.cacheName, jobId });
     const r = await long.cacheExtractLoad({ cacheName: input.cacheName, jobId });
     await short.cacheRecordRefreshed({
-      cacheName: input.cacheName, jobId, stateHash: check.stateHash, lastAltered: check.lastAltered, rows: r.rows, snapshotId: r.snapshotId,
+      cacheName: input.cacheName,
+      jobId,
+      stateHash: check.stateHash,
+      lastAltered: check.lastAltered,
+      rows: r.rows,
+      snapshotId: r.snapshotId,
     });
     setStatus('completed', r.rows);
     return {
@@ -88,7 +99,9 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
     };
   } catch (err) {
     const cancelled = isCancellation(err);
-    const message = cancelled ? `refresh of cache ${input.cacheName} was cancelled` : `refresh of cache ${input.cacheName} failed: ${rootMessage(err)}`;
+    const message = cancelled
+      ? `refresh of cache ${input.cacheName} was cancelled`
+      : `refresh of cache ${input.cacheName} failed: ${rootMessage(err)}`;
     await CancellationScope.nonCancellable(async () => {
       await short.cacheCleanup({ cacheName: input.cacheName, jobId }).catch(() => undefined);
       await short.cacheRecordError({ cacheName: input.cacheName, jobId, message }).catch(() => undefined);
@@ -103,13 +116,19 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
 export async function cacheRefreshScheduled(input: CacheRefreshInput): Promise<CacheRefreshResult> {
   const started = Date.now();
   try {
-    return await executeChild(CACHE_REFRESH_WORKFLOW, {
+    return (await executeChild(CACHE_REFRESH_WORKFLOW, {
       workflowId: cacheRefreshWorkflowId(input.cacheName),
       args: [input],
-    }) as CacheRefreshResult;
+    })) as CacheRefreshResult;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { result: 'SKIPPED', message: `a refresh of cache ${input.cacheName} is already running`, rows_refreshed: 0, duration_ms: Date.now() - started, snapshot_id: null };
+      return {
+        result: 'SKIPPED',
+        message: `a refresh of cache ${input.cacheName} is already running`,
+        rows_refreshed: 0,
+        duration_ms: Date.now() - started,
+        snapshot_id: null,
+      };
     }
     throw ApplicationFailure.create({ message: rootMessage(err), nonRetryable: true });
   }

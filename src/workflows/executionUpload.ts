@@ -48,7 +48,13 @@ function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
 function shortActs(taskQueue?: string) {
   return proxyActivities<ExecutionUploadActivities>({
     startToCloseTimeout: '1m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+    },
     ...(taskQueue ? { taskQueue } : {}),
   });
 }
@@ -79,7 +85,14 @@ export async function executionUpload(input: ExecutionUploadInput): Promise<Exec
       if (cause.nonRetryable || attempt > maxRetries) {
         await short.uploadFail({ syncId: input.syncId, message: cause.message, retries: attempt - 1 });
         setAttrs(label, 'failed', 0);
-        return { syncId: input.syncId, executionId: item.executionId, status: 'failed', rows: 0, attempts: attempt, reason: cause.message };
+        return {
+          syncId: input.syncId,
+          executionId: item.executionId,
+          status: 'failed',
+          rows: 0,
+          attempts: attempt,
+          reason: cause.message,
+        };
       }
       await short.uploadRetryLater({ syncId: input.syncId, failures: attempt, message: cause.message });
       const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
@@ -130,7 +143,11 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   for (;;) {
     budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
     if (!budgetSpent && !queueEmpty && running.size < max) {
-      const items = await short.uploadClaim({ limit: max - running.size, claimer: info.workflowId, leaseSeconds: input.upload?.leaseSeconds });
+      const items = await short.uploadClaim({
+        limit: max - running.size,
+        claimer: info.workflowId,
+        leaseSeconds: input.upload?.leaseSeconds,
+      });
       totals.claimed += items.length;
       handled += items.length;
       for (const it of items) launch(it.syncId);

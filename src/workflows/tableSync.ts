@@ -75,7 +75,12 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       { key: SA.table, value: display },
       { key: SA.strategy, value: input.strategy },
       { key: SA.status, value: status },
-      ...(counts ? [{ key: SA.rows, value: counts.rowsInTarget }, { key: SA.rowsRead, value: counts.rowsRead }] : []),
+      ...(counts
+        ? [
+            { key: SA.rows, value: counts.rowsInTarget },
+            { key: SA.rowsRead, value: counts.rowsRead },
+          ]
+        : []),
     ]);
   setStatus('running');
   const duckdb = duckdbActivities(input);
@@ -112,7 +117,12 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     });
     progress = { phase: 'done', rowsLoaded: r.rowsRead };
     await short.tableSyncRecordStatus({
-      tableId: input.tableId, jobId, status: 'completed', rowCount: r.rowsInTarget, sizeBytes: desc.bytes, highWaterMark: r.watermark,
+      tableId: input.tableId,
+      jobId,
+      status: 'completed',
+      rowCount: r.rowsInTarget,
+      sizeBytes: desc.bytes,
+      highWaterMark: r.watermark,
     });
     setStatus('completed', r);
     return {
@@ -131,7 +141,9 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   } catch (err) {
     const cancelled = isCancellation(err);
     const cause = rootCause(err);
-    const message = cancelled ? `table sync of ${display} was cancelled` : `table sync of ${display} failed: ${cause.message}`;
+    const message = cancelled
+      ? `table sync of ${display} was cancelled`
+      : `table sync of ${display} failed: ${cause.message}`;
     await CancellationScope.nonCancellable(async () => {
       progress = { ...progress, phase: 'cleanup' };
       try {
@@ -140,13 +152,23 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
         // Best effort: the stage path and temp dir are job-scoped, a later cleanup can remove them.
       }
       try {
-        await short.tableSyncRecordStatus({ tableId: input.tableId, jobId, status: cancelled ? 'cancelled' : 'failed', error: message });
+        await short.tableSyncRecordStatus({
+          tableId: input.tableId,
+          jobId,
+          status: cancelled ? 'cancelled' : 'failed',
+          error: message,
+        });
       } catch {
         // Status mirroring must not mask the original failure.
       }
     });
     setStatus(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw err;
-    throw ApplicationFailure.create({ type: cause.type ?? 'TableSyncFailed', message, nonRetryable: true, cause: err as Error });
+    throw ApplicationFailure.create({
+      type: cause.type ?? 'TableSyncFailed',
+      message,
+      nonRetryable: true,
+      cause: err as Error,
+    });
   }
 }

@@ -42,7 +42,11 @@ import {
 const retry = activityRetry(5);
 
 function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
-  const short = proxyActivities<WatermarkSyncActivities>({ startToCloseTimeout: '2m', retry, ...(taskQueue ? { taskQueue } : {}) });
+  const short = proxyActivities<WatermarkSyncActivities>({
+    startToCloseTimeout: '2m',
+    retry,
+    ...(taskQueue ? { taskQueue } : {}),
+  });
   const batch = proxyActivities<WatermarkSyncActivities>({
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${heartbeatSeconds}s`,
@@ -78,17 +82,37 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
   setAttrs(t.source, 'running', rows);
 
   const result = (status: WatermarkTableSyncResult['status'], error?: string): WatermarkTableSyncResult => ({
-    source: t.source, status, rows, batches, binds, files, durationMs: Date.now() - startedAtMs, position, ...(error ? { error } : {}),
+    source: t.source,
+    status,
+    rows,
+    batches,
+    binds,
+    files,
+    durationMs: Date.now() - startedAtMs,
+    position,
+    ...(error ? { error } : {}),
   });
 
   const fail = async (err: unknown, after: SyncPosition | null): Promise<never> => {
     const cause = rootCause(err);
     await short.pgSyncRecordFailure({
-      sourceTable: t.source, workflowId: info.workflowId, runId: info.runId, errorType: cause.type, message: cause.message,
-      after, batchSize: t.batchSize, rows, durationMs: Date.now() - startedAtMs, plan,
+      sourceTable: t.source,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      errorType: cause.type,
+      message: cause.message,
+      after,
+      batchSize: t.batchSize,
+      rows,
+      durationMs: Date.now() - startedAtMs,
+      plan,
     });
     setAttrs(t.source, 'failed', rows);
-    throw ApplicationFailure.create({ type: cause.type ?? 'Transient', message: `watermark sync of ${t.source} failed: ${cause.message}`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: cause.type ?? 'Transient',
+      message: `watermark sync of ${t.source} failed: ${cause.message}`,
+      nonRetryable: true,
+    });
   };
 
   if (!plan) {
@@ -99,7 +123,12 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
       return fail(err, null);
     }
     if (!begun.hasRows) {
-      await short.pgSyncFinishTable({ source: t.source, status: 'idle', rows: 0, durationMs: Date.now() - startedAtMs });
+      await short.pgSyncFinishTable({
+        source: t.source,
+        status: 'idle',
+        rows: 0,
+        durationMs: Date.now() - startedAtMs,
+      });
       setAttrs(t.source, 'completed', 0);
       return result('idle');
     }
@@ -109,7 +138,10 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
 
   for (let inRun = 0; ; inRun++) {
     if (inRun >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
-      return continueAsNew<typeof watermarkTableSync>({ ...input, carry: { plan, position, rows, batches, startedAtMs, binds, files } });
+      return continueAsNew<typeof watermarkTableSync>({
+        ...input,
+        carry: { plan, position, rows, batches, startedAtMs, binds, files },
+      });
     }
     let r;
     try {
@@ -124,7 +156,12 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
       if (r.method === 'files') files++;
     }
     if (r.superseded) {
-      await short.pgSyncFinishTable({ source: t.source, status: 'superseded', rows, durationMs: Date.now() - startedAtMs });
+      await short.pgSyncFinishTable({
+        source: t.source,
+        status: 'superseded',
+        rows,
+        durationMs: Date.now() - startedAtMs,
+      });
       setAttrs(t.source, 'completed', rows);
       return result('superseded');
     }
@@ -152,18 +189,25 @@ export async function watermarkSync(input: WatermarkSyncInput): Promise<Watermar
     try {
       const child = await startChild(watermarkTableSync, {
         workflowId: tableWorkflowId(cfg.name, t.source),
-        args: [{
-          configName: cfg.name,
-          table: t,
-          activityTaskQueue: input.activityTaskQueue,
-          batchHeartbeatSeconds: input.batchHeartbeatSeconds,
-          batchesPerRun: input.batchesPerRun,
-        }],
+        args: [
+          {
+            configName: cfg.name,
+            table: t,
+            activityTaskQueue: input.activityTaskQueue,
+            batchHeartbeatSeconds: input.batchHeartbeatSeconds,
+            batchesPerRun: input.batchesPerRun,
+          },
+        ],
       });
       results[i] = await child.result();
     } catch (err) {
       if ((err as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError') {
-        results[i] = { ...base, status: 'skipped', durationMs: Date.now() - started, error: 'a sync of this table is already running' };
+        results[i] = {
+          ...base,
+          status: 'skipped',
+          durationMs: Date.now() - started,
+          error: 'a sync of this table is already running',
+        };
       } else {
         results[i] = { ...base, status: 'error', durationMs: Date.now() - started, error: rootCause(err).message };
       }

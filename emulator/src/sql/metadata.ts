@@ -47,7 +47,13 @@ function width(duckType: string): number {
 }
 
 /** Columns of the tables of `database` (optionally one schema/table), in ordinal order. */
-export async function listColumns(conn: DuckDBConnection, catalog: Catalog, database: string, schema?: string, table?: string): Promise<(ColumnInfo & { duckType: string })[]> {
+export async function listColumns(
+  conn: DuckDBConnection,
+  catalog: Catalog,
+  database: string,
+  schema?: string,
+  table?: string,
+): Promise<(ColumnInfo & { duckType: string })[]> {
   const filters = [`database_name = ${quoteString(database)}`];
   if (schema) filters.push(`schema_name = ${quoteString(schema)}`);
   if (table) filters.push(`table_name = ${quoteString(table)}`);
@@ -55,18 +61,41 @@ export async function listColumns(conn: DuckDBConnection, catalog: Catalog, data
     `SELECT schema_name, table_name, column_name, column_index, is_nullable, data_type, column_default
        FROM duckdb_columns() WHERE ${filters.join(' AND ')} AND NOT internal ORDER BY schema_name, table_name, column_index`,
   );
-  return r.getRowsJS().filter((row) => !HIDDEN_SCHEMAS.has(String(row[0]))).map((row) => {
-    const [s, t, c, idx, nullable, dataType, def] = row as [string, string, string, number, boolean, string, string | null];
-    const declared = catalog.tableMeta(database, s, t)?.columns[c];
-    return {
-      database, schema: s, table: t, name: c, ordinal: Number(idx), nullable, default: def,
-      sfType: declared ?? snowflakeTypeOfDuckdb(dataType), duckType: dataType,
-    };
-  });
+  return r
+    .getRowsJS()
+    .filter((row) => !HIDDEN_SCHEMAS.has(String(row[0])))
+    .map((row) => {
+      const [s, t, c, idx, nullable, dataType, def] = row as [
+        string,
+        string,
+        string,
+        number,
+        boolean,
+        string,
+        string | null,
+      ];
+      const declared = catalog.tableMeta(database, s, t)?.columns[c];
+      return {
+        database,
+        schema: s,
+        table: t,
+        name: c,
+        ordinal: Number(idx),
+        nullable,
+        default: def,
+        sfType: declared ?? snowflakeTypeOfDuckdb(dataType),
+        duckType: dataType,
+      };
+    });
 }
 
 /** Tables and views of `database` (optionally one schema), with exact row counts. */
-export async function listTables(conn: DuckDBConnection, catalog: Catalog, database: string, schema?: string): Promise<TableInfo[]> {
+export async function listTables(
+  conn: DuckDBConnection,
+  catalog: Catalog,
+  database: string,
+  schema?: string,
+): Promise<TableInfo[]> {
   const filter = `database_name = ${quoteString(database)}${schema ? ` AND schema_name = ${quoteString(schema)}` : ''}`;
   const r = await conn.runAndReadAll(
     `SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE ${filter} AND NOT internal
@@ -81,15 +110,23 @@ export async function listTables(conn: DuckDBConnection, catalog: Catalog, datab
     let rows = 0;
     let bytes = 0;
     if (kind === 'TABLE') {
-      const c = await conn.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(database)}.${quoteIdent(s)}.${quoteIdent(t)}`);
+      const c = await conn.runAndReadAll(
+        `SELECT count(*) FROM ${quoteIdent(database)}.${quoteIdent(s)}.${quoteIdent(t)}`,
+      );
       rows = Number(c.getRowsJS()[0][0]);
-      bytes = rows * cols.filter((c2) => c2.schema === s && c2.table === t).reduce((a, c2) => a + width(c2.duckType), 0);
+      bytes =
+        rows * cols.filter((c2) => c2.schema === s && c2.table === t).reduce((a, c2) => a + width(c2.duckType), 0);
     }
     const fallback = catalog.databaseCreated(database);
     out.push({
-      database, schema: s, name: t, rows, bytes,
+      database,
+      schema: s,
+      name: t,
+      rows,
+      bytes,
       kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : (kind as 'TABLE' | 'VIEW'),
-      created: meta?.created ?? fallback, lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
+      created: meta?.created ?? fallback,
+      lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
     });
   }
   return out;
@@ -97,17 +134,21 @@ export async function listTables(conn: DuckDBConnection, catalog: Catalog, datab
 
 /** Schemas of `database` as Snowflake shows them (INFORMATION_SCHEMA included). */
 export async function listSchemas(conn: DuckDBConnection, database: string): Promise<string[]> {
-  const r = await conn.runAndReadAll(`SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${quoteString(database)} ORDER BY 1`);
+  const r = await conn.runAndReadAll(
+    `SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${quoteString(database)} ORDER BY 1`,
+  );
   const names = (r.getRowsJS() as [string][]).map((x) => x[0]).filter((s) => !HIDDEN_SCHEMAS.has(s));
   return [...names, 'INFORMATION_SCHEMA'].sort();
 }
 
-const lit = (v: string | number | null, type: string) => (v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'number' ? v : quoteString(v)} AS ${type})`);
+const lit = (v: string | number | null, type: string) =>
+  v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'number' ? v : quoteString(v)} AS ${type})`;
 
 /** A VALUES subquery with typed columns (an empty one when there are no rows). */
 function valuesQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
   const names = columns.map(([n]) => quoteIdent(n)).join(', ');
-  if (rows.length === 0) return `SELECT ${columns.map(([n, t]) => `${lit(null, t)} AS ${quoteIdent(n)}`).join(', ')} WHERE FALSE`;
+  if (rows.length === 0)
+    return `SELECT ${columns.map(([n, t]) => `${lit(null, t)} AS ${quoteIdent(n)}`).join(', ')} WHERE FALSE`;
   const body = rows.map((r) => `(${r.map((v, k) => lit(v, columns[k][1])).join(', ')})`).join(',\n');
   return `SELECT * FROM (VALUES ${body}) AS v(${names})`;
 }
@@ -116,7 +157,12 @@ function valuesQuery(columns: [string, string][], rows: (string | number | null)
  * The DuckDB subquery standing for `<database>.INFORMATION_SCHEMA.<view>`, or undefined for a view
  * the emulator does not provide (the caller reports 002003).
  */
-export async function infoSchemaQuery(conn: DuckDBConnection, catalog: Catalog, database: string, view: string): Promise<string | undefined> {
+export async function infoSchemaQuery(
+  conn: DuckDBConnection,
+  catalog: Catalog,
+  database: string,
+  view: string,
+): Promise<string | undefined> {
   const N = 'DECIMAL(38,0)';
   const V = 'VARCHAR';
   const TS = 'TIMESTAMPTZ';
@@ -124,28 +170,82 @@ export async function infoSchemaQuery(conn: DuckDBConnection, catalog: Catalog, 
     case 'TABLES': {
       const tables = await listTables(conn, catalog, database);
       return valuesQuery(
-        [['TABLE_CATALOG', V], ['TABLE_SCHEMA', V], ['TABLE_NAME', V], ['TABLE_OWNER', V], ['TABLE_TYPE', V], ['IS_TRANSIENT', V],
-          ['CLUSTERING_KEY', V], ['ROW_COUNT', N], ['BYTES', N], ['RETENTION_TIME', N], ['CREATED', TS], ['LAST_ALTERED', TS],
-          ['LAST_DDL', TS], ['AUTO_CLUSTERING_ON', V], ['COMMENT', V]],
+        [
+          ['TABLE_CATALOG', V],
+          ['TABLE_SCHEMA', V],
+          ['TABLE_NAME', V],
+          ['TABLE_OWNER', V],
+          ['TABLE_TYPE', V],
+          ['IS_TRANSIENT', V],
+          ['CLUSTERING_KEY', V],
+          ['ROW_COUNT', N],
+          ['BYTES', N],
+          ['RETENTION_TIME', N],
+          ['CREATED', TS],
+          ['LAST_ALTERED', TS],
+          ['LAST_DDL', TS],
+          ['AUTO_CLUSTERING_ON', V],
+          ['COMMENT', V],
+        ],
         tables.map((t) => [
-          t.database, t.schema, t.name, 'ACCOUNTADMIN', t.kind === 'VIEW' ? 'VIEW' : t.kind === 'TEMPORARY' ? 'TEMPORARY TABLE' : 'BASE TABLE',
-          t.kind === 'VIEW' ? null : 'NO', null, t.kind === 'VIEW' ? null : t.rows, t.kind === 'VIEW' ? null : t.bytes,
-          t.kind === 'VIEW' ? null : 1, t.created, t.lastAltered, t.lastAltered, t.kind === 'VIEW' ? null : 'NO', null,
+          t.database,
+          t.schema,
+          t.name,
+          'ACCOUNTADMIN',
+          t.kind === 'VIEW' ? 'VIEW' : t.kind === 'TEMPORARY' ? 'TEMPORARY TABLE' : 'BASE TABLE',
+          t.kind === 'VIEW' ? null : 'NO',
+          null,
+          t.kind === 'VIEW' ? null : t.rows,
+          t.kind === 'VIEW' ? null : t.bytes,
+          t.kind === 'VIEW' ? null : 1,
+          t.created,
+          t.lastAltered,
+          t.lastAltered,
+          t.kind === 'VIEW' ? null : 'NO',
+          null,
         ]),
       );
     }
     case 'COLUMNS': {
       const cols = await listColumns(conn, catalog, database);
       return valuesQuery(
-        [['TABLE_CATALOG', V], ['TABLE_SCHEMA', V], ['TABLE_NAME', V], ['COLUMN_NAME', V], ['ORDINAL_POSITION', N],
-          ['COLUMN_DEFAULT', V], ['IS_NULLABLE', V], ['DATA_TYPE', V], ['CHARACTER_MAXIMUM_LENGTH', N], ['CHARACTER_OCTET_LENGTH', N],
-          ['NUMERIC_PRECISION', N], ['NUMERIC_PRECISION_RADIX', N], ['NUMERIC_SCALE', N], ['DATETIME_PRECISION', N],
-          ['IS_IDENTITY', V], ['COMMENT', V]],
+        [
+          ['TABLE_CATALOG', V],
+          ['TABLE_SCHEMA', V],
+          ['TABLE_NAME', V],
+          ['COLUMN_NAME', V],
+          ['ORDINAL_POSITION', N],
+          ['COLUMN_DEFAULT', V],
+          ['IS_NULLABLE', V],
+          ['DATA_TYPE', V],
+          ['CHARACTER_MAXIMUM_LENGTH', N],
+          ['CHARACTER_OCTET_LENGTH', N],
+          ['NUMERIC_PRECISION', N],
+          ['NUMERIC_PRECISION_RADIX', N],
+          ['NUMERIC_SCALE', N],
+          ['DATETIME_PRECISION', N],
+          ['IS_IDENTITY', V],
+          ['COMMENT', V],
+        ],
         cols.map((c) => {
           const f = typeFacts(c.sfType);
           return [
-            c.database, c.schema, c.table, c.name, c.ordinal, c.default, c.nullable ? 'YES' : 'NO', f.dataType,
-            f.charLength, f.byteLength, f.precision, f.precision === null ? null : 10, f.scale, f.datetimePrecision, 'NO', null,
+            c.database,
+            c.schema,
+            c.table,
+            c.name,
+            c.ordinal,
+            c.default,
+            c.nullable ? 'YES' : 'NO',
+            f.dataType,
+            f.charLength,
+            f.byteLength,
+            f.precision,
+            f.precision === null ? null : 10,
+            f.scale,
+            f.datetimePrecision,
+            'NO',
+            null,
           ];
         }),
       );
@@ -154,8 +254,17 @@ export async function infoSchemaQuery(conn: DuckDBConnection, catalog: Catalog, 
       const schemas = await listSchemas(conn, database);
       const created = catalog.databaseCreated(database);
       return valuesQuery(
-        [['CATALOG_NAME', V], ['SCHEMA_NAME', V], ['SCHEMA_OWNER', V], ['IS_TRANSIENT', V], ['IS_MANAGED_ACCESS', V],
-          ['RETENTION_TIME', N], ['CREATED', TS], ['LAST_ALTERED', TS], ['COMMENT', V]],
+        [
+          ['CATALOG_NAME', V],
+          ['SCHEMA_NAME', V],
+          ['SCHEMA_OWNER', V],
+          ['IS_TRANSIENT', V],
+          ['IS_MANAGED_ACCESS', V],
+          ['RETENTION_TIME', N],
+          ['CREATED', TS],
+          ['LAST_ALTERED', TS],
+          ['COMMENT', V],
+        ],
         schemas.map((s) => [database, s, 'ACCOUNTADMIN', 'NO', 'NO', 1, created, created, null]),
       );
     }

@@ -6,7 +6,23 @@
 import { isWord, type Token } from './tokenizer.js';
 import { matchParen } from './translate.js';
 
-const END_OF_LIST = new Set(['FROM', 'WHERE', 'GROUP', 'ORDER', 'LIMIT', 'QUALIFY', 'HAVING', 'UNION', 'EXCEPT', 'INTERSECT', 'MINUS', 'WINDOW', 'OFFSET', 'FETCH', 'INTO']);
+const END_OF_LIST = new Set([
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'QUALIFY',
+  'HAVING',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'MINUS',
+  'WINDOW',
+  'OFFSET',
+  'FETCH',
+  'INTO',
+]);
 
 /** Index (in `tokens`) of the next non-whitespace token at or after `i`. */
 function skipWs(tokens: Token[], i: number): number {
@@ -22,7 +38,10 @@ export function nameSelectList(tokens: Token[]): Token[] {
     i = skipWs(tokens, i + 1);
     if (isWord(tokens[i], 'RECURSIVE')) i = skipWs(tokens, i + 1);
     for (;;) {
-      while (i < tokens.length && !(tokens[i].kind === 'op' && tokens[i].text === '(' && isWord(prevSig(tokens, i), 'AS'))) {
+      while (
+        i < tokens.length &&
+        !(tokens[i].kind === 'op' && tokens[i].text === '(' && isWord(prevSig(tokens, i), 'AS'))
+      ) {
         if (tokens[i].kind === 'op' && tokens[i].text === '(') i = matchParen(tokens, i);
         i++;
       }
@@ -59,7 +78,12 @@ export function nameSelectList(tokens: Token[]): Token[] {
     out.push(...item);
     const sig = item.filter((t) => t.kind !== 'ws');
     if (needsName(sig)) {
-      out.push({ kind: 'ws', text: ' ' }, { kind: 'word', text: 'AS' }, { kind: 'ws', text: ' ' }, { kind: 'qident', text: `"${snowflakeName(item).replace(/"/g, '""')}"` });
+      out.push(
+        { kind: 'ws', text: ' ' },
+        { kind: 'word', text: 'AS' },
+        { kind: 'ws', text: ' ' },
+        { kind: 'qident', text: `"${snowflakeName(item).replace(/"/g, '""')}"` },
+      );
     }
     if (idx < items.length - 1) out.push({ kind: 'op', text: ',' });
   });
@@ -84,17 +108,35 @@ function needsName(sig: Token[]): boolean {
   const beforeLast = sig[sig.length - 2];
   // Explicit (`AS x`) or implicit (`expr x`) alias.
   const aliasable = last.kind === 'qident' || (last.kind === 'word' && !isKeywordTail(last));
-  const afterOperand = isWord(beforeLast, 'AS') || beforeLast?.kind === 'word' || beforeLast?.kind === 'qident' ||
-    beforeLast?.kind === 'string' || beforeLast?.kind === 'number' || (beforeLast?.kind === 'op' && beforeLast.text === ')');
+  const afterOperand =
+    isWord(beforeLast, 'AS') ||
+    beforeLast?.kind === 'word' ||
+    beforeLast?.kind === 'qident' ||
+    beforeLast?.kind === 'string' ||
+    beforeLast?.kind === 'number' ||
+    (beforeLast?.kind === 'op' && beforeLast.text === ')');
   if (sig.length >= 2 && aliasable && afterOperand) return false;
   // a, t.a, "A", t.*, *
-  const plain = sig.every((t, n) => (n % 2 === 0 ? t.kind === 'word' || t.kind === 'qident' || t.text === '*' : t.text === '.'));
+  const plain = sig.every((t, n) =>
+    n % 2 === 0 ? t.kind === 'word' || t.kind === 'qident' || t.text === '*' : t.text === '.',
+  );
   return !plain;
 }
 
 /** Words that end an expression rather than alias it (`CASE ... END`, `x IS NULL`). */
 function isKeywordTail(t: Token): boolean {
-  return isWord(t, 'END', 'NULL', 'TRUE', 'FALSE', 'CURRENT_TIMESTAMP', 'CURRENT_DATE', 'CURRENT_TIME', 'LOCALTIMESTAMP', 'SYSDATE');
+  return isWord(
+    t,
+    'END',
+    'NULL',
+    'TRUE',
+    'FALSE',
+    'CURRENT_TIMESTAMP',
+    'CURRENT_DATE',
+    'CURRENT_TIME',
+    'LOCALTIMESTAMP',
+    'SYSDATE',
+  );
 }
 
 /** Snowflake's name for an expression: its text, upper-cased outside quoted identifiers. */

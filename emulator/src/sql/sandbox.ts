@@ -42,26 +42,134 @@ export interface RelationRef {
  */
 export const SNOWFLAKE_BUILTINS: ReadonlySet<string> = new Set([
   // aggregates and window functions
-  'COUNT', 'COUNT_IF', 'SUM', 'AVG', 'MIN', 'MAX', 'MEDIAN', 'MODE', 'ANY_VALUE', 'APPROX_COUNT_DISTINCT',
-  'STDDEV', 'STDDEV_POP', 'STDDEV_SAMP', 'VARIANCE', 'VAR_POP', 'VAR_SAMP',
-  'CORR', 'COVAR_POP', 'COVAR_SAMP', 'KURTOSIS', 'MAX_BY', 'MIN_BY', 'PERCENTILE_CONT', 'PERCENTILE_DISC',
-  'REGR_SLOPE', 'REGR_INTERCEPT', 'REGR_COUNT', 'REGR_R2', 'REGR_AVGX', 'REGR_AVGY', 'REGR_SXX', 'REGR_SYY', 'REGR_SXY',
-  'GROUPING', 'GROUPING_ID',
-  'ROW_NUMBER', 'RANK', 'DENSE_RANK', 'PERCENT_RANK', 'CUME_DIST', 'NTILE', 'LAG', 'LEAD', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE',
+  'COUNT',
+  'COUNT_IF',
+  'SUM',
+  'AVG',
+  'MIN',
+  'MAX',
+  'MEDIAN',
+  'MODE',
+  'ANY_VALUE',
+  'APPROX_COUNT_DISTINCT',
+  'STDDEV',
+  'STDDEV_POP',
+  'STDDEV_SAMP',
+  'VARIANCE',
+  'VAR_POP',
+  'VAR_SAMP',
+  'CORR',
+  'COVAR_POP',
+  'COVAR_SAMP',
+  'KURTOSIS',
+  'MAX_BY',
+  'MIN_BY',
+  'PERCENTILE_CONT',
+  'PERCENTILE_DISC',
+  'REGR_SLOPE',
+  'REGR_INTERCEPT',
+  'REGR_COUNT',
+  'REGR_R2',
+  'REGR_AVGX',
+  'REGR_AVGY',
+  'REGR_SXX',
+  'REGR_SYY',
+  'REGR_SXY',
+  'GROUPING',
+  'GROUPING_ID',
+  'ROW_NUMBER',
+  'RANK',
+  'DENSE_RANK',
+  'PERCENT_RANK',
+  'CUME_DIST',
+  'NTILE',
+  'LAG',
+  'LEAD',
+  'FIRST_VALUE',
+  'LAST_VALUE',
+  'NTH_VALUE',
   // conditional
-  'COALESCE', 'NULLIF', 'GREATEST', 'LEAST',
+  'COALESCE',
+  'NULLIF',
+  'GREATEST',
+  'LEAST',
   // strings
-  'UPPER', 'LOWER', 'LENGTH', 'TRIM', 'LTRIM', 'RTRIM', 'SUBSTR', 'SUBSTRING', 'CONCAT', 'CONCAT_WS', 'REPLACE',
-  'SPLIT_PART', 'LEFT', 'RIGHT', 'LPAD', 'RPAD', 'REVERSE', 'REPEAT', 'POSITION', 'ASCII', 'CHR', 'CONTAINS',
-  'REGEXP_REPLACE', 'TRANSLATE', 'MD5', 'SHA1', 'SPLIT', 'UNICODE', 'BIT_LENGTH', 'OCTET_LENGTH',
+  'UPPER',
+  'LOWER',
+  'LENGTH',
+  'TRIM',
+  'LTRIM',
+  'RTRIM',
+  'SUBSTR',
+  'SUBSTRING',
+  'CONCAT',
+  'CONCAT_WS',
+  'REPLACE',
+  'SPLIT_PART',
+  'LEFT',
+  'RIGHT',
+  'LPAD',
+  'RPAD',
+  'REVERSE',
+  'REPEAT',
+  'POSITION',
+  'ASCII',
+  'CHR',
+  'CONTAINS',
+  'REGEXP_REPLACE',
+  'TRANSLATE',
+  'MD5',
+  'SHA1',
+  'SPLIT',
+  'UNICODE',
+  'BIT_LENGTH',
+  'OCTET_LENGTH',
   // semi-structured: VARIANT → JSON text
   'TO_JSON',
   // numbers
-  'ABS', 'CEIL', 'CEILING', 'FLOOR', 'ROUND', 'TRUNC', 'MOD', 'POWER', 'POW', 'SQRT', 'CBRT', 'EXP', 'LN', 'LOG',
-  'SIGN', 'PI', 'RANDOM', 'SIN', 'COS', 'TAN', 'ASIN', 'ACOS', 'ATAN', 'ATAN2', 'DEGREES', 'RADIANS', 'FACTORIAL',
+  'ABS',
+  'CEIL',
+  'CEILING',
+  'FLOOR',
+  'ROUND',
+  'TRUNC',
+  'MOD',
+  'POWER',
+  'POW',
+  'SQRT',
+  'CBRT',
+  'EXP',
+  'LN',
+  'LOG',
+  'SIGN',
+  'PI',
+  'RANDOM',
+  'SIN',
+  'COS',
+  'TAN',
+  'ASIN',
+  'ACOS',
+  'ATAN',
+  'ATAN2',
+  'DEGREES',
+  'RADIANS',
+  'FACTORIAL',
   // dates and times
-  'YEAR', 'MONTH', 'DAY', 'HOUR', 'MINUTE', 'SECOND', 'QUARTER', 'WEEK', 'DAYOFWEEK', 'DAYOFYEAR', 'DAYOFMONTH',
-  'WEEKOFYEAR', 'MONTHNAME', 'DAYNAME', 'CURRENT_TIME',
+  'YEAR',
+  'MONTH',
+  'DAY',
+  'HOUR',
+  'MINUTE',
+  'SECOND',
+  'QUARTER',
+  'WEEK',
+  'DAYOFWEEK',
+  'DAYOFYEAR',
+  'DAYOFMONTH',
+  'WEEKOFYEAR',
+  'MONTHNAME',
+  'DAYNAME',
+  'CURRENT_TIME',
 ]);
 
 /** Calls the translator handles itself (translate.ts), besides its FUNCTIONS table. */
@@ -69,24 +177,125 @@ const TRANSLATED_CALLS = new Set(['CAST', 'TRY_CAST', 'EXTRACT', 'CURRENT_DATABA
 
 /** Words that may stand before `(` without being a function call (clauses, operators, SQL syntax). */
 const KEYWORDS = new Set([
-  'AND', 'OR', 'NOT', 'IN', 'IS', 'EXISTS', 'AS', 'FROM', 'JOIN', 'ON', 'USING', 'WHERE', 'SELECT', 'WITH', 'RECURSIVE',
-  'UNION', 'ALL', 'ANY', 'SOME', 'DISTINCT', 'INTERSECT', 'EXCEPT', 'MINUS', 'VALUES', 'OVER', 'FILTER', 'WITHIN',
-  'GROUP', 'BY', 'HAVING', 'QUALIFY', 'WHEN', 'THEN', 'ELSE', 'CASE', 'BETWEEN', 'LIKE', 'ILIKE', 'LATERAL', 'SET',
-  'INTO', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'MATCHED', 'ORDER', 'PARTITION', 'ROWS', 'ROLLUP', 'CUBE', 'SETS',
-  'LIMIT', 'OFFSET', 'FETCH', 'TOP', 'ESCAPE', 'EXCLUDE', 'RENAME', 'PIVOT', 'UNPIVOT', 'SAMPLE', 'TABLESAMPLE',
-  'BERNOULLI', 'SYSTEM', 'BLOCK', 'AT', 'BEFORE', 'CHANGES', 'MATCH_RECOGNIZE', 'INTERVAL', 'MATERIALIZED', 'FOR',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'IS',
+  'EXISTS',
+  'AS',
+  'FROM',
+  'JOIN',
+  'ON',
+  'USING',
+  'WHERE',
+  'SELECT',
+  'WITH',
+  'RECURSIVE',
+  'UNION',
+  'ALL',
+  'ANY',
+  'SOME',
+  'DISTINCT',
+  'INTERSECT',
+  'EXCEPT',
+  'MINUS',
+  'VALUES',
+  'OVER',
+  'FILTER',
+  'WITHIN',
+  'GROUP',
+  'BY',
+  'HAVING',
+  'QUALIFY',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'CASE',
+  'BETWEEN',
+  'LIKE',
+  'ILIKE',
+  'LATERAL',
+  'SET',
+  'INTO',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'MATCHED',
+  'ORDER',
+  'PARTITION',
+  'ROWS',
+  'ROLLUP',
+  'CUBE',
+  'SETS',
+  'LIMIT',
+  'OFFSET',
+  'FETCH',
+  'TOP',
+  'ESCAPE',
+  'EXCLUDE',
+  'RENAME',
+  'PIVOT',
+  'UNPIVOT',
+  'SAMPLE',
+  'TABLESAMPLE',
+  'BERNOULLI',
+  'SYSTEM',
+  'BLOCK',
+  'AT',
+  'BEFORE',
+  'CHANGES',
+  'MATCH_RECOGNIZE',
+  'INTERVAL',
+  'MATERIALIZED',
+  'FOR',
 ]);
 
 /** Words that end a FROM clause at its own parenthesis depth. */
 const FROM_CLAUSE_END = new Set([
-  'WHERE', 'GROUP', 'HAVING', 'QUALIFY', 'ORDER', 'LIMIT', 'OFFSET', 'FETCH', 'UNION', 'INTERSECT', 'EXCEPT', 'MINUS',
-  'WINDOW', 'SELECT', 'SET', 'WHEN',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'QUALIFY',
+  'ORDER',
+  'LIMIT',
+  'OFFSET',
+  'FETCH',
+  'UNION',
+  'INTERSECT',
+  'EXCEPT',
+  'MINUS',
+  'WINDOW',
+  'SELECT',
+  'SET',
+  'WHEN',
 ]);
 
 /** Words that open a DuckDB-only query or statement when they follow `(`. */
 const DUCKDB_SUBQUERY_WORDS = new Set([
-  'FROM', 'DESCRIBE', 'DESC', 'SUMMARIZE', 'SHOW', 'PIVOT', 'UNPIVOT', 'PIVOT_WIDER', 'PIVOT_LONGER', 'EXPLAIN',
-  'PRAGMA', 'CALL', 'COPY', 'ATTACH', 'DETACH', 'INSTALL', 'LOAD', 'EXPORT', 'IMPORT', 'INSERT', 'UPDATE', 'DELETE',
+  'FROM',
+  'DESCRIBE',
+  'DESC',
+  'SUMMARIZE',
+  'SHOW',
+  'PIVOT',
+  'UNPIVOT',
+  'PIVOT_WIDER',
+  'PIVOT_LONGER',
+  'EXPLAIN',
+  'PRAGMA',
+  'CALL',
+  'COPY',
+  'ATTACH',
+  'DETACH',
+  'INSTALL',
+  'LOAD',
+  'EXPORT',
+  'IMPORT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
 ]);
 
 type CteState = 'name' | 'columns' | 'as' | 'body' | 'comma';
@@ -108,10 +317,20 @@ interface Frame {
   cteBody: boolean;
 }
 
-const frame = (call = false): Frame => ({ ctes: new Set(), fromList: false, call, cte: null, recursive: false, pendingCte: null, cteBody: false });
+const frame = (call = false): Frame => ({
+  ctes: new Set(),
+  fromList: false,
+  call,
+  cte: null,
+  recursive: false,
+  pendingCte: null,
+  cteBody: false,
+});
 
-const unknownFunction = (name: string) => new SnowflakeError('002140', '42601', `SQL compilation error:\nUnknown function ${name}`);
-const unexpected = (t: Token | undefined) => SfErrors.syntax(`line 1 at position 0 unexpected '${t?.text ?? '<EOF>'}'.`);
+const unknownFunction = (name: string) =>
+  new SnowflakeError('002140', '42601', `SQL compilation error:\nUnknown function ${name}`);
+const unexpected = (t: Token | undefined) =>
+  SfErrors.syntax(`line 1 at position 0 unexpected '${t?.text ?? '<EOF>'}'.`);
 
 /**
  * Checks a query (significant tokens, any statement the translator accepts) against the rules
@@ -124,7 +343,8 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
   const frames: Frame[] = [frame()];
   const top = () => frames[frames.length - 1];
   const isCte = (name: string) => frames.some((f) => f.ctes.has(name.toUpperCase()));
-  const known = (name: string) => isFunction(name) || SNOWFLAKE_BUILTINS.has(name) || TRANSLATED_CALLS.has(name) || name.startsWith('__SF_');
+  const known = (name: string) =>
+    isFunction(name) || SNOWFLAKE_BUILTINS.has(name) || TRANSLATED_CALLS.has(name) || name.startsWith('__SF_');
   let relation = false;
   for (let i = 0; i < t.length; i++) {
     const tok = t[i];
@@ -204,7 +424,8 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
         if (word === 'LATERAL' || word === 'VALUES') continue;
         if (word === 'TABLE' && callsNext) {
           // Snowflake's table-function syntax; the emulator has GENERATOR (checked as a call next).
-          if (!isWord(t[k + 1], 'GENERATOR') || t[k + 2]?.text !== '(') throw SfErrors.unsupported(`TABLE(${t[k + 1]?.text ?? ''})`);
+          if (!isWord(t[k + 1], 'GENERATOR') || t[k + 2]?.text !== '(')
+            throw SfErrors.unsupported(`TABLE(${t[k + 1]?.text ?? ''})`);
           frames.push(frame(true));
           i = k;
           continue;
@@ -214,7 +435,11 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
           throw known(name) ? SfErrors.unsupported(`table function ${name} outside TABLE(...)`) : unknownFunction(name);
         }
         const values = parts.map(identValue);
-        const info = values.length >= 2 && values.length <= 3 && parts[values.length - 2].kind === 'word' && values[values.length - 2] === 'INFORMATION_SCHEMA';
+        const info =
+          values.length >= 2 &&
+          values.length <= 3 &&
+          parts[values.length - 2].kind === 'word' &&
+          values[values.length - 2] === 'INFORMATION_SCHEMA';
         if (!info && !(values.length === 1 && isCte(values[0]))) refs.push({ parts: values, start: i, end: last });
         i = last;
         continue;
@@ -241,13 +466,23 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
       }
       if (word === 'TABLE') throw unexpected(tok); // DuckDB's `TABLE name`; Snowflake's TABLE(...) is a relation
       if (callsNext) {
-        if (parts.length === 1 && (isWord(prev, 'AS') || (prev?.kind === 'op' && prev.text === ')')) && plainList(t, k)) {
+        if (
+          parts.length === 1 &&
+          (isWord(prev, 'AS') || (prev?.kind === 'op' && prev.text === ')')) &&
+          plainList(t, k)
+        ) {
           // `AS alias(columns)`, `) alias(columns)`, `AS NUMBER(p, s)` inside CAST: names, not a call.
           i = matchClose(t, k);
           continue;
         }
         const name = parts.map((p) => identValue(p)).join('.');
-        if (parts.length > 1 || (prev?.kind === 'op' && prev.text === '.') || parts[0].kind === 'qident' || !known(name)) throw unknownFunction(name);
+        if (
+          parts.length > 1 ||
+          (prev?.kind === 'op' && prev.text === '.') ||
+          parts[0].kind === 'qident' ||
+          !known(name)
+        )
+          throw unknownFunction(name);
         frames.push(frame(true));
         i = k;
         continue;
@@ -256,7 +491,8 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
       continue;
     }
     if (relation) {
-      if (tok.kind === 'stageref') throw SfErrors.unsupported('querying staged files (load them with COPY INTO <table>)');
+      if (tok.kind === 'stageref')
+        throw SfErrors.unsupported('querying staged files (load them with COPY INTO <table>)');
       throw unexpected(tok);
     }
     if (tok.kind === 'op' && tok.text === ',' && f.fromList && !f.call) relation = true;

@@ -161,7 +161,7 @@ export function quoteString(s: string): string {
 export function stringValue(t: Token): string {
   if (t.text.startsWith('$$')) return t.text.slice(2, -2);
   const body = t.text.slice(1, -1);
-  return body.replace(/''/g, "'").replace(/\\(.)/g, (_m, ch: string) =>
-    ({ n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f' })[ch] ?? ch,
-  );
+  return body
+    .replace(/''/g, "'")
+    .replace(/\\(.)/g, (_m, ch: string) => ({ n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f' })[ch] ?? ch);
 }

@@ -46,25 +46,75 @@ export interface TranslateEnv {
 type Emit = (args: string[], raw: Token[][]) => string;
 
 const DATE_PARTS: Record<string, string> = {
-  YEAR: 'year', YEARS: 'year', Y: 'year', YY: 'year', YYYY: 'year', YR: 'year', YRS: 'year',
-  QUARTER: 'quarter', Q: 'quarter', QTR: 'quarter', QTRS: 'quarter', QUARTERS: 'quarter',
-  MONTH: 'month', MONTHS: 'month', MM: 'month', MON: 'month', MONS: 'month',
-  WEEK: 'week', WEEKS: 'week', W: 'week', WK: 'week', WEEKOFYEAR: 'week',
-  DAY: 'day', DAYS: 'day', D: 'day', DD: 'day', DAYOFMONTH: 'day',
-  HOUR: 'hour', HOURS: 'hour', H: 'hour', HH: 'hour', HR: 'hour', HRS: 'hour',
-  MINUTE: 'minute', MINUTES: 'minute', M: 'minute', MI: 'minute', MIN: 'minute', MINS: 'minute',
-  SECOND: 'second', SECONDS: 'second', S: 'second', SEC: 'second', SECS: 'second',
-  MILLISECOND: 'millisecond', MILLISECONDS: 'millisecond', MS: 'millisecond', MSEC: 'millisecond',
-  MICROSECOND: 'microsecond', MICROSECONDS: 'microsecond', US: 'microsecond', USEC: 'microsecond',
-  NANOSECOND: 'nanosecond', NANOSECONDS: 'nanosecond', NS: 'nanosecond', NSEC: 'nanosecond',
+  YEAR: 'year',
+  YEARS: 'year',
+  Y: 'year',
+  YY: 'year',
+  YYYY: 'year',
+  YR: 'year',
+  YRS: 'year',
+  QUARTER: 'quarter',
+  Q: 'quarter',
+  QTR: 'quarter',
+  QTRS: 'quarter',
+  QUARTERS: 'quarter',
+  MONTH: 'month',
+  MONTHS: 'month',
+  MM: 'month',
+  MON: 'month',
+  MONS: 'month',
+  WEEK: 'week',
+  WEEKS: 'week',
+  W: 'week',
+  WK: 'week',
+  WEEKOFYEAR: 'week',
+  DAY: 'day',
+  DAYS: 'day',
+  D: 'day',
+  DD: 'day',
+  DAYOFMONTH: 'day',
+  HOUR: 'hour',
+  HOURS: 'hour',
+  H: 'hour',
+  HH: 'hour',
+  HR: 'hour',
+  HRS: 'hour',
+  MINUTE: 'minute',
+  MINUTES: 'minute',
+  M: 'minute',
+  MI: 'minute',
+  MIN: 'minute',
+  MINS: 'minute',
+  SECOND: 'second',
+  SECONDS: 'second',
+  S: 'second',
+  SEC: 'second',
+  SECS: 'second',
+  MILLISECOND: 'millisecond',
+  MILLISECONDS: 'millisecond',
+  MS: 'millisecond',
+  MSEC: 'millisecond',
+  MICROSECOND: 'microsecond',
+  MICROSECONDS: 'microsecond',
+  US: 'microsecond',
+  USEC: 'microsecond',
+  NANOSECOND: 'nanosecond',
+  NANOSECONDS: 'nanosecond',
+  NS: 'nanosecond',
+  NSEC: 'nanosecond',
 };
 
 /** Snowflake's epoch parts (DATE_PART / EXTRACT only) → the DuckDB function giving that count. */
 const EPOCH_PARTS: Record<string, string> = {
-  EPOCH: 'second', EPOCH_SECOND: 'second', EPOCH_SECONDS: 'second',
-  EPOCH_MILLISECOND: 'ms', EPOCH_MILLISECONDS: 'ms',
-  EPOCH_MICROSECOND: 'us', EPOCH_MICROSECONDS: 'us',
-  EPOCH_NANOSECOND: 'ns', EPOCH_NANOSECONDS: 'ns',
+  EPOCH: 'second',
+  EPOCH_SECOND: 'second',
+  EPOCH_SECONDS: 'second',
+  EPOCH_MILLISECOND: 'ms',
+  EPOCH_MILLISECONDS: 'ms',
+  EPOCH_MICROSECOND: 'us',
+  EPOCH_MICROSECONDS: 'us',
+  EPOCH_NANOSECOND: 'ns',
+  EPOCH_NANOSECONDS: 'ns',
 };
 
 /**
@@ -86,7 +136,8 @@ function datePart(raw: Token[]): string {
   const t = raw[0];
   const key = t?.kind === 'string' ? stringValue(t).toUpperCase() : (t?.text ?? '').toUpperCase();
   const part = DATE_PARTS[key];
-  if (!part || raw.length !== 1) throw SfErrors.syntax(`invalid date or time part '${raw.map((x) => x.text).join('')}'.`);
+  if (!part || raw.length !== 1)
+    throw SfErrors.syntax(`invalid date or time part '${raw.map((x) => x.text).join('')}'.`);
   return part;
 }
 
@@ -95,9 +146,21 @@ function formatModel(raw: Token[]): string {
   if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('non-literal format model');
   let f = stringValue(raw[0]);
   const map: [RegExp, string][] = [
-    [/YYYY/g, '%Y'], [/YY/g, '%y'], [/MMMM/g, '%B'], [/MON/g, '%b'], [/MM/g, '%m'], [/DD/g, '%d'],
-    [/DY/g, '%a'], [/HH24/g, '%H'], [/HH12/g, '%I'], [/HH/g, '%H'], [/MI/g, '%M'], [/SS/g, '%S'],
-    [/FF\d?/g, '%f'], [/AM|PM/g, '%p'], [/TZH:TZM/g, '%z'],
+    [/YYYY/g, '%Y'],
+    [/YY/g, '%y'],
+    [/MMMM/g, '%B'],
+    [/MON/g, '%b'],
+    [/MM/g, '%m'],
+    [/DD/g, '%d'],
+    [/DY/g, '%a'],
+    [/HH24/g, '%H'],
+    [/HH12/g, '%I'],
+    [/HH/g, '%H'],
+    [/MI/g, '%M'],
+    [/SS/g, '%S'],
+    [/FF\d?/g, '%f'],
+    [/AM|PM/g, '%p'],
+    [/TZH:TZM/g, '%z'],
   ];
   for (const [re, to] of map) f = f.replace(re, to);
   return quoteString(f);
@@ -126,8 +189,19 @@ function formatDatetime(expr: string, raw: Token[]): string {
     strf = '';
   };
   const ELEMENTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
-    [/^YYYY/i, '%Y'], [/^YY/i, '%y'], [/^MMMM/i, '%B'], [/^MON/i, '%b'], [/^MM/i, '%m'], [/^DD/i, '%d'], [/^DY/i, '%a'],
-    [/^HH24/i, '%H'], [/^HH12/i, '%I'], [/^HH/i, '%H'], [/^MI/i, '%M'], [/^SS/i, '%S'], [/^(AM|PM)/i, '%p'],
+    [/^YYYY/i, '%Y'],
+    [/^YY/i, '%y'],
+    [/^MMMM/i, '%B'],
+    [/^MON/i, '%b'],
+    [/^MM/i, '%m'],
+    [/^DD/i, '%d'],
+    [/^DY/i, '%a'],
+    [/^HH24/i, '%H'],
+    [/^HH12/i, '%I'],
+    [/^HH/i, '%H'],
+    [/^MI/i, '%M'],
+    [/^SS/i, '%S'],
+    [/^(AM|PM)/i, '%p'],
     [/^FF([0-9]?)/i, (m) => `substr(strftime(__SF_WALL(${expr}), '%n'), 1, ${m[1] === '' ? 9 : Number(m[1])})`],
     [/^TZH/i, () => `__SF_TZH(__SF_OFFSET(${expr}))`],
     [/^TZM/i, () => `lpad(CAST(abs(__SF_OFFSET(${expr})) % 60 AS VARCHAR), 2, '0')`],
@@ -160,7 +234,10 @@ function formatDatetime(expr: string, raw: Token[]): string {
   return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${pieces.join(' || ')} END)`;
 }
 
-const castTo = (type: string): Emit => (a) => `CAST(${a[0]} AS ${type})`;
+const castTo =
+  (type: string): Emit =>
+  (a) =>
+    `CAST(${a[0]} AS ${type})`;
 
 /**
  * Function rewrites. Arguments arrive translated (`args`) and as Snowflake tokens (`raw`).
@@ -280,18 +357,25 @@ function toTimestamp(type: string): Emit {
  */
 function castSql(expr: string, duckdbType: string): string | null {
   switch (duckdbType) {
-    case TSTZ_DUCKDB: return `__SF_TSTZ(${expr})`;
-    case 'TIMESTAMPTZ': return `__SF_INSTANT(${expr})`;
-    case 'TIMESTAMP': return `__SF_NTZ(${expr})`;
-    case 'DATE': return `__SF_DATE(${expr})`;
-    case 'VARCHAR': return `__SF_VARCHAR(${expr})`;
-    default: return null;
+    case TSTZ_DUCKDB:
+      return `__SF_TSTZ(${expr})`;
+    case 'TIMESTAMPTZ':
+      return `__SF_INSTANT(${expr})`;
+    case 'TIMESTAMP':
+      return `__SF_NTZ(${expr})`;
+    case 'DATE':
+      return `__SF_DATE(${expr})`;
+    case 'VARCHAR':
+      return `__SF_VARCHAR(${expr})`;
+    default:
+      return null;
   }
 }
 
 const COMPARISONS = new Set(['=', '==', '<>', '!=', '<', '<=', '>', '>=']);
 /** Output elements that end (or start) an operand: anything else next to an operator is not a primary we can wrap. */
-const NOT_OPERAND = /^(,|\(|\)|[-+*/%|<>=!]+|AND|OR|NOT|WHERE|ON|WHEN|THEN|ELSE|AND|HAVING|SELECT|BY|IS|IN|BETWEEN|LIKE)$/i;
+const NOT_OPERAND =
+  /^(,|\(|\)|[-+*/%|<>=!]+|AND|OR|NOT|WHERE|ON|WHEN|THEN|ELSE|AND|HAVING|SELECT|BY|IS|IN|BETWEEN|LIKE)$/i;
 
 /** Index range [start, end] of the operand ending at `end` (a primary, or a parenthesised group). */
 function operandBefore(out: string[], end: number): number | null {
@@ -371,9 +455,36 @@ function jsonPathOfString(raw: Token[]): string {
 
 /** Words after which an identifier is an alias rather than a keyword. */
 const CLAUSE_WORDS = new Set([
-  'WHERE', 'JOIN', 'ON', 'GROUP', 'ORDER', 'LIMIT', 'LEFT', 'RIGHT', 'INNER', 'FULL', 'CROSS', 'UNION', 'QUALIFY',
-  'HAVING', 'NATURAL', 'WINDOW', 'EXCEPT', 'INTERSECT', 'MINUS', 'USING', 'OFFSET', 'FETCH', 'OUTER', 'SAMPLE',
-  'TABLESAMPLE', 'LATERAL', 'SET', 'WHEN', 'THEN', 'AS',
+  'WHERE',
+  'JOIN',
+  'ON',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'LEFT',
+  'RIGHT',
+  'INNER',
+  'FULL',
+  'CROSS',
+  'UNION',
+  'QUALIFY',
+  'HAVING',
+  'NATURAL',
+  'WINDOW',
+  'EXCEPT',
+  'INTERSECT',
+  'MINUS',
+  'USING',
+  'OFFSET',
+  'FETCH',
+  'OUTER',
+  'SAMPLE',
+  'TABLESAMPLE',
+  'LATERAL',
+  'SET',
+  'WHEN',
+  'THEN',
+  'AS',
 ]);
 
 /** Index of the token closing the parenthesis opened at `open`. */
@@ -390,7 +501,10 @@ export function matchParen(tokens: Token[], open: number): number {
 }
 
 /** Splits tokens at top-level occurrences of a separator (`,` by default). */
-export function splitTop(tokens: Token[], isSep: (t: Token) => boolean = (t) => t.kind === 'op' && t.text === ','): Token[][] {
+export function splitTop(
+  tokens: Token[],
+  isSep: (t: Token) => boolean = (t) => t.kind === 'op' && t.text === ',',
+): Token[][] {
   const parts: Token[][] = [];
   let cur: Token[] = [];
   let depth = 0;
@@ -434,7 +548,10 @@ function qualifyRelations(sig: Token[], relations: RelationRef[], env: Translate
     const schema = r.parts.length >= 2 ? r.parts[r.parts.length - 2] : env.schema;
     if (database === null || schema === null) continue;
     const dot: Token = { kind: 'op', text: '.' };
-    const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [...(k ? [dot] : []), { kind: 'qident', text: quoteIdent(p) }]);
+    const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [
+      ...(k ? [dot] : []),
+      { kind: 'qident', text: quoteIdent(p) },
+    ]);
     out.splice(r.start, r.end - r.start + 1, ...name);
   }
   return out;
@@ -491,7 +608,10 @@ class Translator {
       out.push('EXCEPT');
       return i + 1;
     }
-    if (tok.kind === 'word' && (tok.text.toUpperCase() === 'CURRENT_DATABASE' || tok.text.toUpperCase() === 'CURRENT_SCHEMA')) {
+    if (
+      tok.kind === 'word' &&
+      (tok.text.toUpperCase() === 'CURRENT_DATABASE' || tok.text.toUpperCase() === 'CURRENT_SCHEMA')
+    ) {
       out.push(this.currentName(tok.text.toUpperCase()));
       return i + 1;
     }
@@ -509,19 +629,29 @@ class Translator {
   private name(out: string[], i: number, to: number): number {
     const parts: Token[] = [this.t[i]];
     let k = i + 1;
-    while (k + 1 < to && this.t[k].text === '.' && this.t[k].kind === 'op' && (this.t[k + 1].kind === 'word' || this.t[k + 1].kind === 'qident' || this.t[k + 1].text === '*')) {
+    while (
+      k + 1 < to &&
+      this.t[k].text === '.' &&
+      this.t[k].kind === 'op' &&
+      (this.t[k + 1].kind === 'word' || this.t[k + 1].kind === 'qident' || this.t[k + 1].text === '*')
+    ) {
       parts.push(this.t[k + 1]);
       k += 2;
     }
     const values = parts.map((p) => (p.text === '*' ? '*' : identValue(p)));
-    const isInfo = (n: number) => values.length === n && values[n - 2] === 'INFORMATION_SCHEMA' && parts[n - 2].kind === 'word';
+    const isInfo = (n: number) =>
+      values.length === n && values[n - 2] === 'INFORMATION_SCHEMA' && parts[n - 2].kind === 'word';
     if (this.env.infoSchema && (isInfo(3) || isInfo(2))) {
       const db = values.length === 3 ? values[0] : this.env.database;
       if (!db) throw SfErrors.objectDoesNotExist(`INFORMATION_SCHEMA.${values[values.length - 1]}`);
       const sub = this.env.infoSchema(db, values[values.length - 1]);
       if (sub) {
         const after = this.t[k];
-        const hasAlias = after && (after.kind === 'qident' || (after.kind === 'word' && !CLAUSE_WORDS.has(after.text.toUpperCase())) || isWord(after, 'AS'));
+        const hasAlias =
+          after &&
+          (after.kind === 'qident' ||
+            (after.kind === 'word' && !CLAUSE_WORDS.has(after.text.toUpperCase())) ||
+            isWord(after, 'AS'));
         out.push(hasAlias ? `(${sub})` : `(${sub}) AS ${quoteIdent(values[values.length - 1])}`);
         return k;
       }
@@ -584,7 +714,10 @@ class Translator {
       if (asAt < 0) throw SfErrors.syntax(`unexpected ')'.`);
       const expr = this.sub(inner.slice(0, asAt));
       const type = parseType(inner, asAt + 1);
-      out.push((name === 'CAST' ? castSql(expr, type.duckdb) : null) ?? (type.duckdb === TSTZ_DUCKDB ? `__SF_TSTZ(${expr})` : `${name}(${expr} AS ${type.duckdb})`));
+      out.push(
+        (name === 'CAST' ? castSql(expr, type.duckdb) : null) ??
+          (type.duckdb === TSTZ_DUCKDB ? `__SF_TSTZ(${expr})` : `${name}(${expr} AS ${type.duckdb})`),
+      );
       this.lastTz = type.duckdb === TSTZ_DUCKDB;
       return close + 1;
     }
@@ -600,14 +733,20 @@ class Translator {
       out.push(`RANGE(${this.sub(rowcount.slice(2))})`);
       return close + 1;
     }
-    if (name === 'TABLE' && inner[0]?.kind === 'word' && /^FLATTEN$/i.test(inner[0].text)) throw SfErrors.unsupported('FLATTEN');
+    if (name === 'TABLE' && inner[0]?.kind === 'word' && /^FLATTEN$/i.test(inner[0].text))
+      throw SfErrors.unsupported('FLATTEN');
     const rewrite = FUNCTIONS[name];
     if (!rewrite) {
       out.push(`${name}(${inner.length ? this.sub(inner) : ''})`);
       return close + 1;
     }
     const raw = inner.length ? splitTop(inner) : [];
-    out.push(rewrite(raw.map((r) => this.sub(r)), raw));
+    out.push(
+      rewrite(
+        raw.map((r) => this.sub(r)),
+        raw,
+      ),
+    );
     this.lastTz = name === 'TO_TIMESTAMP_TZ' || (name === 'CONVERT_TIMEZONE' && raw.length === 2);
     return close + 1;
   }

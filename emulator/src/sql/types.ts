@@ -39,7 +39,18 @@ export interface ParsedType {
 const INT_NAMES = ['INT', 'INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'BYTEINT'];
 const NUM_NAMES = ['NUMBER', 'DECIMAL', 'NUMERIC', 'DEC'];
 const FLOAT_NAMES = ['FLOAT', 'FLOAT4', 'FLOAT8', 'DOUBLE', 'REAL'];
-const TEXT_NAMES = ['VARCHAR', 'STRING', 'TEXT', 'CHAR', 'CHARACTER', 'NCHAR', 'NVARCHAR', 'NVARCHAR2', 'CHAR_VARYING', 'NCHAR_VARYING'];
+const TEXT_NAMES = [
+  'VARCHAR',
+  'STRING',
+  'TEXT',
+  'CHAR',
+  'CHARACTER',
+  'NCHAR',
+  'NVARCHAR',
+  'NVARCHAR2',
+  'CHAR_VARYING',
+  'NCHAR_VARYING',
+];
 
 /**
  * Parses a Snowflake type starting at `tokens[i]` (significant tokens only).
@@ -101,7 +112,8 @@ export function snowflakeTypeOfDuckdb(duckType: string): string {
   const u = duckType.toUpperCase();
   const dec = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(u);
   if (dec) return `NUMBER(${dec[1]},${dec[2]})`;
-  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/.test(u)) return 'NUMBER(38,0)';
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/.test(u))
+    return 'NUMBER(38,0)';
   if (u === 'DOUBLE' || u === 'FLOAT') return 'FLOAT';
   if (u === 'VARCHAR' || u === 'UUID') return `VARCHAR(${MAX_VARCHAR})`;
   if (u === 'BLOB') return `BINARY(${MAX_BINARY})`;

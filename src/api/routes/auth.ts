@@ -7,7 +7,13 @@ import { issueToken, revokeTokenId, tokenIdOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
 import { changePasswordRequest, revokeRequest, tokenRequest } from '../schemas.js';
-import { checkThrottle, recordFailure, ThrottledError, type SignInAttempt, type ThrottleSettings } from '../throttle.js';
+import {
+  checkThrottle,
+  recordFailure,
+  ThrottledError,
+  type SignInAttempt,
+  type ThrottleSettings,
+} from '../throttle.js';
 import { credentialsOf, revokeTokensOf, updateUser, verifyPassword } from '../users.js';
 
 /** Auth settings from the configuration. */
@@ -29,7 +35,13 @@ function throttleSettings(deps: ApiDeps): ThrottleSettings {
  * 429 + `Retry-After` while `attempt` is throttled, a 401 is counted as a failure and logged (username
  * and address, never the password).
  */
-async function throttled<T>(deps: ApiDeps, req: Request, res: Response, username: string, check: () => Promise<T>): Promise<T> {
+async function throttled<T>(
+  deps: ApiDeps,
+  req: Request,
+  res: Response,
+  username: string,
+  check: () => Promise<T>,
+): Promise<T> {
   const attempt: SignInAttempt = { username, address: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
   const limits = throttleSettings(deps);
   const log = { requestId: res.locals.requestId, subject: attempt.username, address: attempt.address };
@@ -62,8 +74,13 @@ export function tokenRouter(deps: ApiDeps): Router {
   const router = Router();
   router.post('/auth/token', async (req, res) => {
     const body = parseInput(tokenRequest, req.body, 'body');
-    const token = await throttled(deps, req, res, body.username, () => issueToken(deps.pool, authSettings(deps), body.username, body.password));
-    deps.logger.info({ requestId: res.locals.requestId, subject: body.username, tokenId: token.token_id }, 'token issued');
+    const token = await throttled(deps, req, res, body.username, () =>
+      issueToken(deps.pool, authSettings(deps), body.username, body.password),
+    );
+    deps.logger.info(
+      { requestId: res.locals.requestId, subject: body.username, tokenId: token.token_id },
+      'token issued',
+    );
     res.set('Cache-Control', 'no-store').json(token);
   });
   return router;
@@ -84,7 +101,10 @@ export function revokeRouter(deps: ApiDeps): Router {
     const tokenId = body.token_id ?? (body.token ? await tokenIdOf(authSettings(deps), body.token) : auth.tokenId);
     const field = body.token_id ? 'token_id' : 'token';
     if (auth.role !== 'admin' && tokenId !== auth.tokenId) {
-      const { rows } = await deps.pool.query('SELECT 1 FROM tokens WHERE token_id = $1::uuid AND subject = $2', [tokenId, auth.subject]);
+      const { rows } = await deps.pool.query('SELECT 1 FROM tokens WHERE token_id = $1::uuid AND subject = $2', [
+        tokenId,
+        auth.subject,
+      ]);
       if (rows.length === 0) throw notFound(`token '${tokenId}' not found`, field);
     }
     const ok = await revokeTokenId(deps.pool, tokenId);
@@ -97,17 +117,27 @@ export function revokeRouter(deps: ApiDeps): Router {
     const body = parseInput(changePasswordRequest, req.body, 'body');
     const auth = res.locals.auth as AuthContext;
     if (auth.subject === deps.config.api.adminUsername) {
-      throw badRequest("the bootstrap admin's password is ADMIN_PASSWORD in the configuration; it cannot be changed here");
+      throw badRequest(
+        "the bootstrap admin's password is ADMIN_PASSWORD in the configuration; it cannot be changed here",
+      );
     }
     await throttled(deps, req, res, auth.subject, async () => {
       const user = await credentialsOf(deps.pool, auth.subject);
       if (!(await verifyPassword(body.current_password, user?.hash ?? null))) {
-        throw new ApiError(401, 'invalid_credentials', "body field 'current_password': incorrect password", 'current_password');
+        throw new ApiError(
+          401,
+          'invalid_credentials',
+          "body field 'current_password': incorrect password",
+          'current_password',
+        );
       }
     });
     await updateUser(deps.pool, auth.subject, { password: body.new_password });
     const revoked = await revokeTokensOf(deps.pool, auth.subject, auth.tokenId);
-    deps.logger.info({ requestId: res.locals.requestId, subject: auth.subject, tokensRevoked: revoked }, 'password changed');
+    deps.logger.info(
+      { requestId: res.locals.requestId, subject: auth.subject, tokensRevoked: revoked },
+      'password changed',
+    );
     res.json({ changed: true, tokens_revoked: revoked });
   });
   return router;

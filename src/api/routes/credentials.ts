@@ -46,15 +46,29 @@ export const connectionFields = {
 const CREDENTIAL_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const credentialName = z
   .string()
-  .regex(CREDENTIAL_NAME, 'must be a name of letters, digits, _, . and - (not starting with a digit), at most 128 characters')
-  .refine((n) => n !== store.DEFAULT_CREDENTIALS_REF, `'${store.DEFAULT_CREDENTIALS_REF}' is reserved for the server's own connection`);
+  .regex(
+    CREDENTIAL_NAME,
+    'must be a name of letters, digits, _, . and - (not starting with a digit), at most 128 characters',
+  )
+  .refine(
+    (n) => n !== store.DEFAULT_CREDENTIALS_REF,
+    `'${store.DEFAULT_CREDENTIALS_REF}' is reserved for the server's own connection`,
+  );
 const credentialFields = { ...connectionFields, database: text(255).optional(), schema: text(255).optional() };
 const rotateBody = z.object(credentialFields).strict().superRefine(checkCredentialSecret);
-const createBody = z.object({ name: credentialName, ...credentialFields }).strict().superRefine(checkCredentialSecret);
+const createBody = z
+  .object({ name: credentialName, ...credentialFields })
+  .strict()
+  .superRefine(checkCredentialSecret);
 
 /** The keys, or 503 when the server has none. */
 export function requireKeys(keys: SecretKeys | undefined): SecretKeys {
-  if (!keys) throw new ApiError(503, 'encryption_key_missing', 'FLOE_ENCRYPTION_KEY is not set: this server cannot store or read secrets');
+  if (!keys)
+    throw new ApiError(
+      503,
+      'encryption_key_missing',
+      'FLOE_ENCRYPTION_KEY is not set: this server cannot store or read secrets',
+    );
   return keys;
 }
 
@@ -73,9 +87,15 @@ export async function readSecret<T>(label: string, read: () => Promise<T>): Prom
  * `CURRENT_WAREHOUSE()` (plus `extra`), or throws 422 `snowflake_sign_in_failed` carrying Snowflake's
  * code and message (never the secret).
  */
-export async function answerSignInTest(res: Response, settings: SnowflakeSettings, label: string, extra: Record<string, unknown>): Promise<void> {
+export async function answerSignInTest(
+  res: Response,
+  settings: SnowflakeSettings,
+  label: string,
+  extra: Record<string, unknown>,
+): Promise<void> {
   const r = await testSignIn(settings, label);
-  if (!r.ok) throw new ApiError(422, 'snowflake_sign_in_failed', r.error.message, undefined, { snowflake_code: r.error.code });
+  if (!r.ok)
+    throw new ApiError(422, 'snowflake_sign_in_failed', r.error.message, undefined, { snowflake_code: r.error.code });
   const { ok: _ok, ...who } = r;
   res.json({ ...extra, ...who });
 }
@@ -98,14 +118,21 @@ function input(name: string, b: z.infer<typeof rotateBody>): store.CredentialInp
 /** Router with `/credentials` (see the module comment). */
 export function credentialsRouter(deps: CredentialsRouterDeps): Router {
   const r = Router();
-  const nameParam = (raw: string): string => parseInput(z.object({ name: credentialName }), { name: raw }, 'params').name;
+  const nameParam = (raw: string): string =>
+    parseInput(z.object({ name: credentialName }), { name: raw }, 'params').name;
   const keys = () => requireKeys(deps.secretKeys);
 
   r.post('/credentials', async (req, res) => {
     const k = keys();
     const b = parseInput(createBody, req.body, 'body');
     const created = await store.createCredential(deps.pool, k, input(b.name, b));
-    if (!created) throw new ApiError(409, 'credential_exists', `a credential named '${b.name}' exists; PUT /credentials/${b.name} rotates it`, 'name');
+    if (!created)
+      throw new ApiError(
+        409,
+        'credential_exists',
+        `a credential named '${b.name}' exists; PUT /credentials/${b.name} rotates it`,
+        'name',
+      );
     res.status(201).json(created);
   });
 
@@ -138,7 +165,10 @@ export function credentialsRouter(deps: CredentialsRouterDeps): Router {
     const out = await store.deleteCredential(deps.pool, name);
     if (!out.deleted && out.reason === 'not_found') throw notFound(`no credential named '${name}'`, 'name');
     if (!out.deleted && out.reason === 'in_use') {
-      throw conflict(`credential '${name}' is used by cache source ${out.sources.join(', ')}; point the source at another credential first`, { sources: out.sources });
+      throw conflict(
+        `credential '${name}' is used by cache source ${out.sources.join(', ')}; point the source at another credential first`,
+        { sources: out.sources },
+      );
     }
     res.json({ name, deleted: true });
   });

@@ -22,7 +22,12 @@ export function dataRouter(deps: ApiDeps): Router {
 
   router.post('/sample_data', async (req, res) => {
     const body = parseInput(sampleRequest, req.body, 'body');
-    const t = await requireRegistered(deps, body.database_name ?? defaultDatabase(deps), body.schema_name, body.table_name);
+    const t = await requireRegistered(
+      deps,
+      body.database_name ?? defaultDatabase(deps),
+      body.schema_name,
+      body.table_name,
+    );
     const target = targetNameOf(t);
     let sample;
     try {
@@ -34,7 +39,12 @@ export function dataRouter(deps: ApiDeps): Router {
       });
     } catch (err) {
       if (err instanceof TargetTableMissingError)
-        throw new ApiError(404, 'table_not_synced', `table ${t.database_name}.${t.schema_name}.${t.table_name} has not been synced yet (${err.message})`, 'table_name');
+        throw new ApiError(
+          404,
+          'table_not_synced',
+          `table ${t.database_name}.${t.schema_name}.${t.table_name} has not been synced yet (${err.message})`,
+          'table_name',
+        );
       if (err instanceof TargetBusyError) throw conflict(`target is being written: ${err.message}`);
       throw err;
     }
@@ -59,18 +69,28 @@ export function dataRouter(deps: ApiDeps): Router {
     res
       .status(200)
       .type(sample.contentType)
-      .set('Content-Disposition', `attachment; filename="${`${t.schema_name}.${t.table_name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.sample.${ext}"`)
+      .set(
+        'Content-Disposition',
+        `attachment; filename="${`${t.schema_name}.${t.table_name}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.sample.${ext}"`,
+      )
       .send(sample.body);
   });
 
   router.post('/sync/schedules', async (req, res) => {
     const body = parseInput(createScheduleRequest, req.body, 'body');
-    const t = await requireRegistered(deps, body.database_name ?? defaultDatabase(deps), body.schema_name, body.table_name);
+    const t = await requireRegistered(
+      deps,
+      body.database_name ?? defaultDatabase(deps),
+      body.schema_name,
+      body.table_name,
+    );
     const input = syncInputFor(t, body);
     const when = body.cron !== undefined ? { cron: body.cron } : { intervalSeconds: body.interval_seconds! };
     let scheduleId: string;
     try {
-      ({ scheduleId } = await createTableSyncSchedule(deps.temporal, input, when, { taskQueue: deps.config.temporal.taskQueue }));
+      ({ scheduleId } = await createTableSyncSchedule(deps.temporal, input, when, {
+        taskQueue: deps.config.temporal.taskQueue,
+      }));
     } catch (err) {
       // Temporal rejects a cron it cannot parse with INVALID_ARGUMENT (gRPC code 3).
       if (body.cron !== undefined && (err as { code?: unknown })?.code === 3)

@@ -17,8 +17,22 @@
 import { Router } from 'express';
 import type { TableSyncInput } from '../../jobs/tableSync.js';
 import { withSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
-import { findRunningJob, getJob, listJobs, cancelJob, startTableSync, qualifiedTableName, targetKey } from '../../client/tableSync.js';
-import { findRegisteredTable, registerTable, tableStatus, type RecordedColumn, type RegisteredTable } from '../../client/tables.js';
+import {
+  findRunningJob,
+  getJob,
+  listJobs,
+  cancelJob,
+  startTableSync,
+  qualifiedTableName,
+  targetKey,
+} from '../../client/tableSync.js';
+import {
+  findRegisteredTable,
+  registerTable,
+  tableStatus,
+  type RecordedColumn,
+  type RegisteredTable,
+} from '../../client/tables.js';
 import type { ApiDeps } from '../deps.js';
 import { defaultDatabase } from '../deps.js';
 import { ApiError, badRequest, notFound, parseInput, unprocessable } from '../errors.js';
@@ -32,7 +46,12 @@ import {
   tableStatusParams,
   tableStatusQuery,
 } from '../schemas.js';
-import { describeSnowflakeTable, listSnowflakeTables, SnowflakeObjectNotFoundError, type SnowflakeColumnInfo } from '../snowflakeCatalog.js';
+import {
+  describeSnowflakeTable,
+  listSnowflakeTables,
+  SnowflakeObjectNotFoundError,
+  type SnowflakeColumnInfo,
+} from '../snowflakeCatalog.js';
 import { targetNameOf, targetState, TargetBusyError } from '../duckdbTarget.js';
 import { mapColumn, UnsupportedTypeError, type SnowflakeFamily } from '../../sql/typemap.js';
 import { KEY_FAMILIES, WATERMARK_FAMILIES } from '../../sql/values.js';
@@ -68,13 +87,22 @@ export async function snowflakeCall<T>(
     return await withSnowflake(deps.snowflake, fn);
   } catch (err) {
     if (err instanceof SnowflakeObjectNotFoundError) {
-      const field = err.what === 'database' ? fields.database : err.what === 'schema' ? fields.schema : (fields.table ?? fields.schema);
+      const field =
+        err.what === 'database'
+          ? fields.database
+          : err.what === 'schema'
+            ? fields.schema
+            : (fields.table ?? fields.schema);
       throw new ApiError(404, `${err.what}_not_found`, err.message, field);
     }
     if (err instanceof ApiError) throw err;
     deps.logger.error({ err, requestId }, 'Snowflake request failed');
     const code = (err as { code?: unknown })?.code;
-    throw new ApiError(502, 'snowflake_error', `Snowflake request failed${code ? ` (code ${String(code)})` : ''}: ${(err as Error)?.message ?? String(err)}`);
+    throw new ApiError(
+      502,
+      'snowflake_error',
+      `Snowflake request failed${code ? ` (code ${String(code)})` : ''}: ${(err as Error)?.message ?? String(err)}`,
+    );
   }
 }
 
@@ -99,11 +127,21 @@ function resolveColumn(columns: RecordedColumn[], name: string): RecordedColumn 
 }
 
 /** A registered table or 404 naming `table_name`. */
-export async function requireRegistered(deps: ApiDeps, database: string | undefined, schema: string, table: string): Promise<RegisteredTable> {
+export async function requireRegistered(
+  deps: ApiDeps,
+  database: string | undefined,
+  schema: string,
+  table: string,
+): Promise<RegisteredTable> {
   const t = await findRegisteredTable(deps.pool, database, schema, table);
   if (!t) {
     const name = `${database ? `${database}.` : ''}${schema}.${table}`;
-    throw new ApiError(404, 'table_not_registered', `table ${name} is not registered; POST /api/v1/sync/tables/register first`, 'table_name');
+    throw new ApiError(
+      404,
+      'table_not_registered',
+      `table ${name} is not registered; POST /api/v1/sync/tables/register first`,
+      'table_name',
+    );
   }
   return t;
 }
@@ -158,15 +196,24 @@ export function syncRouter(deps: ApiDeps): Router {
       database: tables[0]?.database ?? database,
       schema: tables[0]?.schema ?? schema,
       count: tables.length,
-      tables: tables.map((t) => ({ name: t.name, rows: t.rows, bytes: t.bytes, last_altered: t.last_altered, kind: t.kind })),
+      tables: tables.map((t) => ({
+        name: t.name,
+        rows: t.rows,
+        bytes: t.bytes,
+        last_altered: t.last_altered,
+        kind: t.kind,
+      })),
     });
   });
 
   router.post('/sync/tables/register', async (req, res) => {
     const body = parseInput(registerRequest, req.body, 'body');
     const database = databaseOf(deps, body.database_name);
-    const resolved = await snowflakeCall(deps, res.locals.requestId, { database: 'database_name', schema: 'schema_name', table: 'table_name' }, (s) =>
-      describeSnowflakeTable(s, database, body.schema_name, body.table_name),
+    const resolved = await snowflakeCall(
+      deps,
+      res.locals.requestId,
+      { database: 'database_name', schema: 'schema_name', table: 'table_name' },
+      (s) => describeSnowflakeTable(s, database, body.schema_name, body.table_name),
     );
     const columns = resolved.columns.map(recordColumn);
     const fq = `${resolved.database}.${resolved.schema}.${resolved.table}`;
@@ -179,21 +226,35 @@ export function syncRouter(deps: ApiDeps): Router {
         const col = resolveColumn(columns, name);
         const field = Array.isArray(body.primary_key) ? `primary_key.${i}` : 'primary_key';
         if (!col) throw unprocessable(`primary_key column '${name}' does not exist in ${fq}`, field);
-        const family = familyOf(fq, resolved.columns.find((c) => c.COLUMN_NAME === col.name)!);
+        const family = familyOf(
+          fq,
+          resolved.columns.find((c) => c.COLUMN_NAME === col.name)!,
+        );
         if (!family || !KEY_FAMILIES.includes(family))
-          throw unprocessable(`primary_key column '${col.name}' has type ${col.type}; a key must be a number, text, date, timestamp or boolean column`, field);
+          throw unprocessable(
+            `primary_key column '${col.name}' has type ${col.type}; a key must be a number, text, date, timestamp or boolean column`,
+            field,
+          );
         return col.name;
       });
-      if (new Set(primaryKey).size !== primaryKey.length) throw unprocessable('primary_key names a column twice', 'primary_key');
+      if (new Set(primaryKey).size !== primaryKey.length)
+        throw unprocessable('primary_key names a column twice', 'primary_key');
     }
     let watermark: string | null | undefined = undefined;
     if (body.watermark_column === null) watermark = null;
     else if (body.watermark_column !== undefined) {
       const col = resolveColumn(columns, body.watermark_column);
-      if (!col) throw unprocessable(`watermark_column '${body.watermark_column}' does not exist in ${fq}`, 'watermark_column');
-      const family = familyOf(fq, resolved.columns.find((c) => c.COLUMN_NAME === col.name)!);
+      if (!col)
+        throw unprocessable(`watermark_column '${body.watermark_column}' does not exist in ${fq}`, 'watermark_column');
+      const family = familyOf(
+        fq,
+        resolved.columns.find((c) => c.COLUMN_NAME === col.name)!,
+      );
       if (!family || !WATERMARK_FAMILIES.includes(family))
-        throw unprocessable(`watermark_column '${col.name}' has type ${col.type}; a watermark must be a NUMBER, FLOAT, DATE or TIMESTAMP column`, 'watermark_column');
+        throw unprocessable(
+          `watermark_column '${col.name}' has type ${col.type}; a watermark must be a NUMBER, FLOAT, DATE or TIMESTAMP column`,
+          'watermark_column',
+        );
       watermark = col.name;
     }
 
@@ -209,7 +270,10 @@ export function syncRouter(deps: ApiDeps): Router {
       sizeBytes: resolved.bytes,
       lastAltered: resolved.last_altered,
     });
-    deps.logger.info({ requestId: res.locals.requestId, table: fq, tableId: table.table_id, created }, 'table registered');
+    deps.logger.info(
+      { requestId: res.locals.requestId, table: fq, tableId: table.table_id, created },
+      'table registered',
+    );
     res.status(created ? 201 : 200).json({
       ...table,
       created,
@@ -223,7 +287,12 @@ export function syncRouter(deps: ApiDeps): Router {
 
   router.post('/sync/start', async (req, res) => {
     const body = parseInput(startRequest, req.body, 'body');
-    const t = await requireRegistered(deps, body.database_name ?? defaultDatabase(deps), body.schema_name, body.table_name);
+    const t = await requireRegistered(
+      deps,
+      body.database_name ?? defaultDatabase(deps),
+      body.schema_name,
+      body.table_name,
+    );
     const input = syncInputFor(t, body);
     // Serialize check-and-start per target across API processes (DuckDB matches names
     // case-insensitively, so the key is lower-cased); Temporal visibility answers the check.
@@ -231,7 +300,9 @@ export function syncRouter(deps: ApiDeps): Router {
     let started: { jobId: string; runId: string };
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`floe.tableSync:${targetKey(input.target!).toLowerCase()}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `floe.tableSync:${targetKey(input.target!).toLowerCase()}`,
+      ]);
       started = await startTableSync(deps.temporal, input, { taskQueue });
       await client.query('COMMIT');
     } catch (err) {
@@ -240,7 +311,15 @@ export function syncRouter(deps: ApiDeps): Router {
     } finally {
       client.release();
     }
-    deps.logger.info({ requestId: res.locals.requestId, jobId: started.jobId, table: qualifiedTableName(input), strategy: input.strategy }, 'sync started');
+    deps.logger.info(
+      {
+        requestId: res.locals.requestId,
+        jobId: started.jobId,
+        table: qualifiedTableName(input),
+        strategy: input.strategy,
+      },
+      'sync started',
+    );
     res
       .status(202)
       .location(`/api/v1/sync/jobs/${encodeURIComponent(started.jobId)}`)
@@ -265,10 +344,13 @@ export function syncRouter(deps: ApiDeps): Router {
     let table: string | undefined;
     if (q.table) {
       const parts = q.table.split('.');
-      if (parts.length !== 2 && parts.length !== 3) throw badRequest("query field 'table': must be DATABASE.SCHEMA.TABLE or SCHEMA.TABLE", 'table');
+      if (parts.length !== 2 && parts.length !== 3)
+        throw badRequest("query field 'table': must be DATABASE.SCHEMA.TABLE or SCHEMA.TABLE", 'table');
       const [db, schema, name] = parts.length === 3 ? parts : [databaseOf(deps, undefined, 'table'), ...parts];
       const reg = await findRegisteredTable(deps.pool, db, schema!, name!);
-      table = reg ? qualifiedTableName({ database: reg.database_name, schema: reg.schema_name, table: reg.table_name }) : `${db}.${schema}.${name}`;
+      table = reg
+        ? qualifiedTableName({ database: reg.database_name, schema: reg.schema_name, table: reg.table_name })
+        : `${db}.${schema}.${name}`;
     }
     const jobs = await listJobs(deps.temporal, { table, status: q.status, limit: q.limit });
     res.json({ count: jobs.length, jobs });
@@ -295,12 +377,28 @@ export function syncRouter(deps: ApiDeps): Router {
     const target = targetNameOf(reg);
     let duckdb: Record<string, unknown>;
     try {
-      duckdb = { path: deps.duckdbPath, table: `${target.schema}.${target.table}`, busy: false, ...(await targetState(deps.duckdbPath, target)) };
+      duckdb = {
+        path: deps.duckdbPath,
+        table: `${target.schema}.${target.table}`,
+        busy: false,
+        ...(await targetState(deps.duckdbPath, target)),
+      };
     } catch (err) {
       if (!(err instanceof TargetBusyError)) throw err;
-      duckdb = { path: deps.duckdbPath, table: `${target.schema}.${target.table}`, busy: true, exists: null, row_count: null, message: err.message };
+      duckdb = {
+        path: deps.duckdbPath,
+        table: `${target.schema}.${target.table}`,
+        busy: true,
+        exists: null,
+        row_count: null,
+        message: err.message,
+      };
     }
-    const running = await findRunningJob(deps.temporal, { database: reg.database_name, schema: reg.schema_name, table: reg.table_name }, target);
+    const running = await findRunningJob(
+      deps.temporal,
+      { database: reg.database_name, schema: reg.schema_name, table: reg.table_name },
+      target,
+    );
     res.json({
       table_id: reg.table_id,
       database_name: reg.database_name,

@@ -46,11 +46,17 @@ export function configOwner(res: Response, named: string | undefined): string {
   const own = userScope(res);
   if (own !== null) {
     if (named !== undefined && named.toLowerCase() !== own.toLowerCase()) {
-      throw new ApiError(403, 'forbidden', "field 'user_id': a user token may only address its own configuration", 'user_id');
+      throw new ApiError(
+        403,
+        'forbidden',
+        "field 'user_id': a user token may only address its own configuration",
+        'user_id',
+      );
     }
     return own;
   }
-  if (named === undefined) throw new ApiError(400, 'invalid_request', "field 'user_id' is required for an admin token", 'user_id');
+  if (named === undefined)
+    throw new ApiError(400, 'invalid_request', "field 'user_id' is required for an admin token", 'user_id');
   return named;
 }
 
@@ -95,7 +101,8 @@ export function uploadConfigRouter(deps: UploadConfigRouterDeps): Router {
 
   r.delete('/', async (req, res) => {
     const userId = configOwner(res, parseInput(ownerOnly, req.query, 'query').user_id);
-    if (!(await store.deleteSnowflakeConfiguration(deps.pool, userId))) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
+    if (!(await store.deleteSnowflakeConfiguration(deps.pool, userId)))
+      throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     res.json({ user_id: userId, deleted: true });
   });
 

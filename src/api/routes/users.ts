@@ -29,7 +29,12 @@ export function usersRouter(deps: ApiDeps): Router {
     const b = parseInput(createUserRequest, req.body, 'body');
     const taken = () => conflict(`user '${b.username}' already exists`, { field: 'username' });
     if (b.username === deps.config.api.adminUsername) throw taken();
-    const user = await createUser(deps.pool, { username: b.username, password: b.password, role: b.role, userId: b.user_id ?? null });
+    const user = await createUser(deps.pool, {
+      username: b.username,
+      password: b.password,
+      role: b.role,
+      userId: b.user_id ?? null,
+    });
     if (!user) throw taken();
     audit(res, { username: user.username, role: user.role, userId: user.user_id }, 'user created');
     res.status(201).json(user);
@@ -53,7 +58,11 @@ export function usersRouter(deps: ApiDeps): Router {
     const user = await updateUser(deps.pool, username, b);
     if (!user) throw notFound(`user '${username}' not found`, 'username');
     const revoked = await revokeTokensOf(deps.pool, username);
-    audit(res, { username, passwordChanged: b.password !== undefined, disabled: user.disabled, tokensRevoked: revoked }, 'user updated');
+    audit(
+      res,
+      { username, passwordChanged: b.password !== undefined, disabled: user.disabled, tokensRevoked: revoked },
+      'user updated',
+    );
     res.json({ ...user, tokens_revoked: revoked });
   });
 
