@@ -10,7 +10,7 @@
  * | DATABASE_URL          | required                        | postgres:// control-plane database         |
  * | TEMPORAL_ADDRESS      | 127.0.0.1:7233                  | host:port of the Temporal frontend         |
  * | TEMPORAL_NAMESPACE    | default                         |                                            |
- * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    | prefix of the task queues (src/jobs/taskQueues.ts) |
+ * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    | prefix of the task queues (src/jobs/common.ts) |
  * | FLOE_DUCKDB_OWNER     | false                           | true on the one host whose worker writes DUCKDB_PATH |
  * | SNOWFLAKE_ACCOUNT     | required                        |                                            |
  * | SNOWFLAKE_USER        | required                        |                                            |
@@ -47,8 +47,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
-import { DEFAULT_TASK_QUEUE } from './jobs/tableSync.js';
-import { taskQueues, type TaskQueues } from './jobs/taskQueues.js';
+import { DEFAULT_TASK_QUEUE } from './jobs/common.js';
+import { taskQueues, type TaskQueues } from './jobs/common.js';
 import {
   privateKeyProblem,
   SNOWFLAKE_AUTHENTICATORS,

@@ -31,7 +31,7 @@ export function rootCause(err: unknown): { message: string; type: string | null;
 
 /**
  * floe's activity retry policy: exponential backoff from 1 s (×2, capped at 1 min), `maximumAttempts`
- * attempts (default 5, seed 002's "max_retries=5"), never retrying {@link NON_RETRYABLE_ERROR_TYPES}.
+ * attempts (default 5), never retrying {@link NON_RETRYABLE_ERROR_TYPES}.
  */
 export function activityRetry(maximumAttempts = 5) {
   return {
@@ -102,31 +102,70 @@ export function floeError(type: NonRetryableType | (typeof Retryable)[keyof type
   return e;
 }
 
+/** Fields the drivers put on their errors: snowflake-sdk (`code`, `sqlState`), pg (`code` = SQLSTATE). */
+type DriverError = { name?: string; code?: unknown; message?: string; sqlState?: unknown };
+
 /**
- * Classify an error thrown by snowflake-sdk, DuckDB, pg or floe itself. Returns the floe error type
- * (one of {@link NonRetryable} / {@link Retryable}) or 'Transient'.
+ * Snowflake (snowflake-sdk) errors: by error code ({@link SNOWFLAKE_CODES}), then by SQLSTATE class —
+ * 42 (compilation: our SQL, or the object changed) and 22 (data exception) do not get better by
+ * retrying. Codes and classes as Snowflake's error messages give them (the emulator returns the same).
+ * @returns a floe error type, or null when the error is not a Snowflake SQL error.
  */
-export function classifyError(err: unknown): string {
-  const e = err as { name?: string; code?: unknown; message?: string; sqlState?: string } | null;
-  if (!e || typeof e !== 'object') return Retryable.Transient;
-  if (e.name && OWN_NAMES.has(e.name)) return e.name;
-  if (e.name === 'InvalidIdentifierError' || e.name === 'ValueFormatError') return NonRetryable.InvalidRequest;
-  const code = e.code !== undefined && e.code !== null ? String(e.code).padStart(6, '0') : '';
-  if (code && SNOWFLAKE_CODES[code]) return SNOWFLAKE_CODES[code];
-  // Other Snowflake SQL errors by SQLSTATE class: 42 = compilation (our SQL or the object changed),
-  // 22 = data exception. Neither gets better by retrying.
-  if (typeof e.sqlState === 'string' && code) {
-    if (e.sqlState.startsWith('42')) return NonRetryable.InvalidRequest;
-    if (e.sqlState.startsWith('22')) return NonRetryable.DataConversion;
+export function classifySnowflake(err: DriverError): string | null {
+  // snowflake-sdk's codes are numbers, or digit strings as the server sent them ("002003").
+  const raw = typeof err.code === 'number' ? String(err.code) : typeof err.code === 'string' ? err.code : '';
+  if (!/^\d{1,6}$/.test(raw)) return null;
+  const code = raw.padStart(6, '0');
+  if (SNOWFLAKE_CODES[code]) return SNOWFLAKE_CODES[code];
+  if (typeof err.sqlState === 'string') {
+    if (err.sqlState.startsWith('42')) return NonRetryable.InvalidRequest;
+    if (err.sqlState.startsWith('22')) return NonRetryable.DataConversion;
   }
-  const msg = String(e.message ?? '');
-  // DuckDB messages start with the exception class ("Conversion Error: ...", "Catalog Error: ...").
+  return null;
+}
+
+/**
+ * PostgreSQL (pg) errors by SQLSTATE (five characters, PostgreSQL's "Appendix A. Error Codes"):
+ * 42P01 undefined table → TableNotFound, 42703 undefined column and class 23 (integrity constraint)
+ * → SchemaMismatch, other class 42 (syntax, undefined object) → InvalidRequest, class 22 (data
+ * exception) → DataConversion. Everything else (connection loss 08, 57P01 admin shutdown, 40001
+ * serialization, 53 resources) is left to the caller: retryable.
+ * @returns a floe error type, or null.
+ */
+export function classifyPostgres(err: DriverError): string | null {
+  const code = err.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return null;
+  if (code === '42P01') return NonRetryable.TableNotFound;
+  if (code === '42703' || code.startsWith('23')) return NonRetryable.SchemaMismatch;
+  if (code.startsWith('42')) return NonRetryable.InvalidRequest;
+  if (code.startsWith('22')) return NonRetryable.DataConversion;
+  return null;
+}
+
+/**
+ * DuckDB errors by the exception class their message starts with ("Conversion Error: ...",
+ * "Binder Error: ...", as DuckDB formats its exceptions).
+ * @returns a floe error type, or null.
+ */
+export function classifyDuckdb(err: DriverError): string | null {
+  const msg = String(err.message ?? '');
   if (/^(Conversion|Invalid Input) Error/.test(msg)) return NonRetryable.DataConversion;
   if (/^Binder Error|^Parser Error/.test(msg)) return NonRetryable.InvalidRequest;
   if (/^Constraint Error/.test(msg)) return NonRetryable.SchemaMismatch;
-  // PostgreSQL SQLSTATE classes: 42 (syntax/undefined object) is a bug or a missing migration.
-  if (typeof e.code === 'string' && /^42/.test(e.code) && e.code.length === 5) return NonRetryable.InvalidRequest;
-  return Retryable.Transient;
+  return null;
+}
+
+/**
+ * Classify an error thrown by snowflake-sdk, DuckDB, pg or floe itself: floe's own typed errors by
+ * name, then each system's classifier. Returns the floe error type (one of {@link NonRetryable} /
+ * {@link Retryable}); anything unrecognised is 'Transient'.
+ */
+export function classifyError(err: unknown): string {
+  const e = err as DriverError | null;
+  if (!e || typeof e !== 'object') return Retryable.Transient;
+  if (e.name && OWN_NAMES.has(e.name)) return e.name;
+  if (e.name === 'InvalidIdentifierError' || e.name === 'ValueFormatError') return NonRetryable.InvalidRequest;
+  return classifySnowflake(e) ?? classifyPostgres(e) ?? classifyDuckdb(e) ?? Retryable.Transient;
 }
 
 /** Convert any error to an ApplicationFailure with a floe type; non-retryable types are marked so. */

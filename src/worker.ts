@@ -1,7 +1,7 @@
 /**
  * floe's Temporal worker: registers every activity (built by `createActivities` from the config's
  * Snowflake settings, DuckDB path and PostgreSQL pool — credentials stay in this process) and every
- * workflow of src/workflows, and polls the task queues of the jobs it serves (src/jobs/taskQueues.ts):
+ * workflow of src/workflows, and polls the task queues of the jobs it serves (src/jobs/common.ts):
  * one Temporal `Worker` per queue, all sharing one connection, one workflow bundle and one pool. With
  * `duckdbOwner` (FLOE_DUCKDB_OWNER=true) and `table-sync` among its jobs it also polls the queue of
  * the table sync's DuckDB writes.
@@ -23,10 +23,10 @@ import { createActivities } from './activities/index.js';
 import { loadConfig, type FloeConfig } from './config.js';
 import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
-import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/taskQueues.js';
+import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/common.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
-import { closeLakes, lakeSettingsFromConfig } from './cache/storage.js';
+import { closeLakes } from './cache/storage.js';
 import { credentialResolver } from './credentials/store.js';
 
 /** Options of {@link createWorker}. */
@@ -97,16 +97,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       pgSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-pgsync', max: 4 });
     }
     const activities = createActivities({
-      pgSyncSourcePool,
-      cache: { lake: lakeSettingsFromConfig(config), credentials: credentialResolver(pool, keys, config.snowflake) },
-      secretKeys: keys,
-      snowflake: config.snowflake,
-      duckdbPath: config.duckdbPath,
+      config,
       pool,
-      tmpDir: path.join(config.stateDir, 'tmp', 'table-sync'),
-      stage: opts.stage,
-      maxFileSizeBytes: opts.maxFileSizeBytes,
+      pgSyncSourcePool: pgSyncSourcePool ?? pool,
+      secretKeys: keys,
+      credentials: credentialResolver(pool, keys, config.snowflake),
+      tmpRoot: path.join(config.stateDir, 'tmp'),
       logger,
+      tableSync: { stage: opts.stage, maxFileSizeBytes: opts.maxFileSizeBytes },
     });
     const jobs = opts.jobs ?? JOB_KINDS;
     const queues = config.temporal.taskQueues;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactConfig, redactUrl } from '../src/config.js';
 import { stateDir } from '../src/infra/paths.js';
-import { DEFAULT_TASK_QUEUE } from '../src/jobs/tableSync.js';
-import { taskQueues } from '../src/jobs/taskQueues.js';
+import { DEFAULT_TASK_QUEUE } from '../src/jobs/common.js';
+import { taskQueues } from '../src/jobs/common.js';
 import { createLogger } from '../src/logger.js';
 
 const minimal = {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, migrate } from '../src/db/index.js';
 import { startPostgres } from '../src/infra/postgres.js';
-import { SEARCH_ATTRIBUTE_TYPES } from '../src/jobs/tableSync.js';
+import { SEARCH_ATTRIBUTE_TYPES } from '../src/jobs/common.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 describe('test servers from global setup', () => {

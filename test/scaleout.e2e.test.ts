@@ -21,7 +21,7 @@ import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowf
 import { createPool } from '../src/db/index.js';
 import { freePort } from '../src/infra/process.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../src/jobs/executionUpload.js';
-import { taskQueues } from '../src/jobs/taskQueues.js';
+import { taskQueues } from '../src/jobs/common.js';
 import { scheduleId } from '../src/jobs/watermarkSync.js';
 import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';

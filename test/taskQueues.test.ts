@@ -4,7 +4,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_KINDS, parseJobKinds, taskQueues } from '../src/jobs/taskQueues.js';
+import { JOB_KINDS, parseJobKinds, taskQueues } from '../src/jobs/common.js';
 import { createWorker } from '../src/worker.js';
 import { createLogger } from '../src/logger.js';
 import { testConfig } from './helpers/env.js';

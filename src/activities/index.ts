@@ -1,89 +1,48 @@
 /**
- * All floe activities, built from one dependency closure (credentials stay here, never in inputs) and
- * wrapped so every thrown error leaves as a typed Temporal failure (src/errors.ts).
+ * Every floe activity, built from one {@link WorkerContext} (credentials stay in the worker process,
+ * never in workflow inputs) by each registered job's factory (src/jobs/registry.ts), and wrapped so
+ * every thrown error leaves as a typed Temporal failure (src/errors.ts).
  *
  * ```ts
- * const activities = createActivities({ snowflake, duckdbPath, pool, tmpDir, logger });
+ * const activities = createActivities(ctx);
  * Worker.create({ activities, ... });
  * ```
  *
- * Composition: the table sync's activities always; the watermark sync's (`pgSync*`, PostgreSQL →
- * Snowflake) when a control-plane `pool` is given; the cache refresh's when `pool` and `cache` are given;
- * the execution upload's (`upload*`) when `pool` and `secretKeys` are given. Activity names are prefixed per job, so they never clash.
+ * Activity names are prefixed per job, so they never clash; a duplicate name is a programming error
+ * and throws.
  */
-import path from 'node:path';
-import type pg from 'pg';
 import { wrapActivities } from '../errors.js';
-import type { SecretKeys } from '../secrets/crypto.js';
-import { createTableSyncActivities, type TableSyncDeps } from './tableSync.js';
-import { createWatermarkSyncActivities, type WatermarkSyncActivities } from './watermarkSync.js';
-import { createExecutionUploadActivities, type ExecutionUploadActivities } from './executionUpload.js';
-import { createCacheActivities, type CacheActivities, type CacheActivityDeps } from './cache.js';
+import { JOBS, type WorkerContext } from '../jobs/registry.js';
+import type { createTableSyncActivities } from './tableSync.js';
+import type { WatermarkSyncActivities } from './watermarkSync.js';
+import type { ExecutionUploadActivities } from './executionUpload.js';
+import type { CacheActivities } from './cache.js';
 
-/** Dependencies of every activity (see {@link TableSyncDeps} for the table sync's). */
-export interface ActivityDeps extends TableSyncDeps {
-  /** Watermark sync source database (PG_SYNC_SOURCE_URL); default `pool`. */
-  pgSyncSourcePool?: pg.Pool;
-  /** Execution upload: the AES-256-GCM keys that decrypt per-user Snowflake credentials. */
-  secretKeys?: SecretKeys;
-  /** Query-result cache (seed 003): DuckLake settings and the credentials resolver; cache activities need `pool` too. */
-  cache?: Pick<CacheActivityDeps, 'lake' | 'credentials'>;
-  /** Parent of the per-job temp directories (default: the parent of `tmpDir`). */
-  tmpRoot?: string;
-}
+type ActivityFn = (...args: never[]) => Promise<unknown>;
 
-type TableSyncActivities = ReturnType<typeof createTableSyncActivities>;
-
-/** Build the activity object the worker registers. */
-export function createActivities(deps: ActivityDeps) {
-  const tmpRoot = deps.tmpRoot ?? path.dirname(deps.tmpDir);
-  const acts: TableSyncActivities &
-    Partial<WatermarkSyncActivities> &
-    Partial<ExecutionUploadActivities> &
-    Partial<CacheActivities> = {
-    ...createTableSyncActivities(deps),
-  };
-  if (deps.pool) {
-    Object.assign(
-      acts,
-      createWatermarkSyncActivities({
-        pool: deps.pool,
-        sourcePool: deps.pgSyncSourcePool ?? deps.pool,
-        snowflake: deps.snowflake,
-        tmpDir: path.join(tmpRoot, 'pg-sync'),
-        logger: deps.logger,
-      }),
-    );
-    if (deps.cache) {
-      Object.assign(
-        acts,
-        createCacheActivities({
-          pool: deps.pool,
-          ...deps.cache,
-          tmpDir: path.join(tmpRoot, 'cache'),
-          logger: deps.logger,
-        }),
-      );
-    }
-    if (deps.secretKeys) {
-      Object.assign(
-        acts,
-        createExecutionUploadActivities({
-          pool: deps.pool,
-          secretKeys: deps.secretKeys,
-          tmpDir: path.join(tmpRoot, 'execution-upload'),
-          logger: deps.logger,
-        }),
-      );
+/**
+ * Build the activity object the worker registers: the union of every job's activities (a job whose
+ * factory returns null — it lacks what it needs in this process — contributes none).
+ * @throws Error when two jobs register the same activity name.
+ */
+export function createActivities(ctx: WorkerContext): Record<string, ActivityFn> {
+  const all: Record<string, ActivityFn> = {};
+  for (const job of JOBS) {
+    const acts = job.activities(ctx);
+    if (!acts) continue;
+    for (const [name, fn] of Object.entries(acts)) {
+      if (name in all) throw new Error(`activity ${name} of ${job.title} is already registered by another job`);
+      all[name] = fn;
     }
   }
-  return wrapActivities(
-    acts as TableSyncActivities & WatermarkSyncActivities & ExecutionUploadActivities & CacheActivities,
-  );
+  return wrapActivities(all);
 }
 
-/** The activity interface, for `proxyActivities<Activities>()` in workflows (type import only). */
-export type Activities = ReturnType<typeof createActivities>;
+/** Every activity's interface, for `proxyActivities<Activities>()` in workflows (type import only). */
+export type Activities = ReturnType<typeof createTableSyncActivities> &
+  WatermarkSyncActivities &
+  ExecutionUploadActivities &
+  CacheActivities;
 
 export type { TransferInput, TransferResult, DescribeInput, TableSyncDeps } from './tableSync.js';
 export type { SourceDescription } from './snowflake.js';

@@ -22,17 +22,11 @@ import { requireAuth, requireRole, requireStaticBearer } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
-import { dataRouter } from './routes/data.js';
 import { usersRouter } from './routes/users.js';
-import { syncRouter } from './routes/sync.js';
-import { createPgSyncRouter, createMetricsHandler } from './pgSync.js';
-import { createCacheRouter } from './cache.js';
-import { createExecutionSyncRouter } from './executionSync.js';
-import { lakeSettingsFromConfig } from '../cache/storage.js';
-import { credentialResolver } from '../credentials/store.js';
+import { createMetricsHandler } from './pgSync.js';
 import { secretKeys } from '../secrets/crypto.js';
 import { credentialsRouter } from './routes/credentials.js';
-import { uploadConfigRouter } from './routes/uploadConfig.js';
+import { JOBS, type JobRoute } from '../jobs/registry.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -111,40 +105,30 @@ export function createApp(deps: ApiDeps): Application {
   api.use(revokeRouter(routeDeps));
   api.use(requireRole('admin'));
   api.use(usersRouter(routeDeps));
-  api.use(syncRouter(routeDeps));
-  api.use(dataRouter(routeDeps));
-  api.use(
-    '/pg-sync',
-    createPgSyncRouter({
-      pool: deps.pool,
-      sourcePool: deps.pgSyncSourcePool,
-      temporal: deps.temporal,
-      taskQueue: deps.config.temporal.taskQueues.watermarkSync,
-      snowflake: deps.snowflake,
-    }),
-  );
-  api.use(
-    createCacheRouter({
-      pool: deps.pool,
-      temporal: deps.temporal,
-      taskQueue: deps.config.temporal.taskQueues.cacheRefresh,
-      lake: lakeSettingsFromConfig(deps.config),
-      credentials: credentialResolver(deps.pool, keys, deps.snowflake),
-      logger: log,
-    }),
-  );
   // Named credentials are admin only, like every router after requireRole('admin') above.
   api.use(credentialsRouter({ pool: deps.pool, secretKeys: keys }));
+  // Each job's routes (src/jobs/registry.ts): admin routes under /api/v1 join the admin chain above;
+  // routes open to `user` tokens are mounted with authentication only (they scope by the token's user).
+  const userRoutes: JobRoute[] = [];
+  for (const job of JOBS) {
+    for (const route of job.routes(routeDeps)) {
+      if (route.access === 'admin' && (route.path === API_PREFIX || route.path.startsWith(`${API_PREFIX}/`)))
+        api.use(route.path.slice(API_PREFIX.length) || '/', route.router);
+      else if (route.access === 'admin') userRoutes.push({ ...route, router: adminOnly(route.router) });
+      else userRoutes.push(route);
+    }
+  }
   app.use(API_PREFIX, api);
-  app.use('/api/snowflake-sync/config', auth, uploadConfigRouter({ pool: deps.pool, secretKeys: keys }));
-  // Seed 004 keeps its own prefix (outside /api/v1), behind the same auth.
-  app.use(
-    '/api/snowflake-sync',
-    auth,
-    createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: log }),
-  );
+  for (const route of userRoutes) app.use(route.path, auth, route.router);
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));
   return app;
+}
+
+/** `router` behind the admin role check (for admin routes mounted outside /api/v1). */
+function adminOnly(router: express.Router): express.Router {
+  const r = express.Router();
+  r.use(requireRole('admin'), router);
+  return r;
 }

@@ -4,15 +4,8 @@
  * credentials reference the server resolves, see {@link CredentialResolver}).
  */
 import type pg from 'pg';
-import type { SnowflakeSettings } from '../connectors/snowflake.js';
 
-/**
- * Resolves a source's `credentials_ref` to Snowflake settings held by the server: `default` → the
- * SNOWFLAKE_* configuration, another name → a named credential (src/credentials/store.ts
- * `credentialResolver`). Resolves undefined for unknown references; rejects when a stored secret does
- * not decrypt.
- */
-export type CredentialResolver = (ref: string) => Promise<SnowflakeSettings | undefined>;
+export type { CredentialResolver } from '../credentials/store.js';
 
 export interface CacheSource {
   source_name: string;

@@ -16,7 +16,7 @@ import {
   type CacheRefreshInput,
   type CacheRefreshResult,
 } from '../jobs/cacheRefresh.js';
-import { SA } from '../jobs/tableSync.js';
+import { SA } from '../jobs/common.js';
 
 /** Options of {@link runCacheRefresh}. */
 export interface RunRefreshOptions {

@@ -13,7 +13,7 @@ import {
   type ExecutionUploadDrainInput,
   type ExecutionUploadDrainResult,
 } from '../jobs/executionUpload.js';
-import { SA } from '../jobs/tableSync.js';
+import { SA } from '../jobs/common.js';
 
 /** Options of {@link ensureExecutionUploadSchedule}. */
 export interface ExecutionUploadScheduleOptions {

@@ -33,19 +33,9 @@ import {
   type SearchAttributePair,
   type TypedSearchAttributes,
 } from '@temporalio/common';
-import {
-  SA,
-  SEARCH_ATTRIBUTES,
-  TABLE_SYNC_JOB_KIND,
-  TABLE_SYNC_PROGRESS_QUERY,
-  TABLE_SYNC_WORKFLOW,
-  type SyncStrategy,
-  type TableSyncInput,
-  type TableSyncProgress,
-  type TableSyncResult,
-  type TransferMethod,
-} from '../jobs/tableSync.js';
-import { taskQueues } from '../jobs/taskQueues.js';
+import { TABLE_SYNC_JOB_KIND, TABLE_SYNC_PROGRESS_QUERY, TABLE_SYNC_WORKFLOW, type SyncStrategy, type TableSyncInput, type TableSyncProgress, type TableSyncResult, type TransferMethod } from '../jobs/tableSync.js';
+import { SA, SEARCH_ATTRIBUTES } from '../jobs/common.js';
+import { taskQueues } from '../jobs/common.js';
 import { quoteDuckDbName } from '../sql/quote.js';
 
 /** Name of the tableSync workflow's progress query (returns {@link TableSyncProgress}). */
@@ -168,7 +158,7 @@ function memoFor(input: TableSyncInput): Record<string, unknown> {
 export interface TableSyncStartOptions {
   /**
    * Task queue prefix (config `temporal.taskQueue`): the workflow runs on its table-sync queue, the
-   * DuckDB writes on the owner's queue (src/jobs/taskQueues.ts).
+   * DuckDB writes on the owner's queue (src/jobs/common.ts).
    */
   taskQueue: string;
   /** Job id to use instead of {@link tableSyncJobId} (tests, replays). */

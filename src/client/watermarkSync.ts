@@ -13,7 +13,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type pg from 'pg';
-import { SA } from '../jobs/tableSync.js';
+import { SA } from '../jobs/common.js';
 import {
   scheduleId,
   WATERMARK_SYNC_JOB_KIND,

@@ -8,7 +8,6 @@ import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
 import type { SnowflakeAuthenticator, SnowflakeSettings } from '../connectors/snowflake.js';
 import type { SecretBinding, SecretKeys } from '../secrets/crypto.js';
-import type { CredentialResolver } from '../cache/store.js';
 import { sealSecret, secretHints, unsealSecret, type SecretHints, type SnowflakeSecret } from './kinds.js';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -179,6 +178,9 @@ export async function credentialSettings(
     ...(r.access_url !== null && { accessUrl: r.access_url }),
   };
 }
+
+/** Resolves a credentials reference (`default` or a stored credential's name) to Snowflake settings; undefined when unknown. */
+export type CredentialResolver = (ref: string) => Promise<SnowflakeSettings | undefined>;
 
 /**
  * The resolver of cache sources' `credentials_ref`: `default` → `serverSettings` (floe's own

@@ -41,7 +41,7 @@ import { projectRoot, stateDir as defaultStateDir } from './paths.js';
 import { portInUse } from './process.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { ensureSearchAttributes, startTemporal, type TemporalServer } from './temporal.js';
-import { JOB_KINDS } from '../jobs/taskQueues.js';
+import { JOB_KINDS } from '../jobs/common.js';
 import { reclaimChildren } from './childRecords.js';
 import { ensureWorkerSchedules } from './startup.js';
 

@@ -6,16 +6,16 @@
  * | process | ensures                                                                             |
  * |---------|-------------------------------------------------------------------------------------|
  * | both    | control-plane schema (migrations; advisory-locked, so simultaneous starts are safe) and floe's search attributes on the Temporal namespace |
- * | worker  | the Temporal Schedules of the jobs it serves: today the execution-upload drain (`execution-upload`) |
+ * | worker  | the Temporal Schedules of the jobs it serves (each job's `ensureSchedules` in src/jobs/registry.ts; today the execution-upload drain) |
  *
  * Schedules a user creates (table sync, watermark sync, cache refresh) are made through the API and
- * point at their job's task queue (src/jobs/taskQueues.ts).
+ * point at their job's task queue (src/jobs/common.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { FloeConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { ensureExecutionUploadSchedule } from '../client/executionUpload.js';
-import type { JobKind } from '../jobs/taskQueues.js';
+import { JOBS } from '../jobs/registry.js';
+import type { JobKind } from '../jobs/common.js';
 import type { Logger } from '../logger.js';
 import { ensureSearchAttributes } from './temporal.js';
 
@@ -50,14 +50,8 @@ export async function ensureWorkerSchedules(
   jobs: readonly JobKind[],
 ): Promise<string[]> {
   const ids: string[] = [];
-  if (jobs.includes('execution-upload')) {
-    ids.push(
-      await ensureExecutionUploadSchedule(client, {
-        taskQueue: config.temporal.taskQueues.executionUpload,
-        intervalSeconds: config.executionUpload.intervalSeconds,
-        input: { maxConcurrent: config.executionUpload.maxConcurrent },
-      }),
-    );
+  for (const job of JOBS) {
+    if (jobs.includes(job.kind) && job.ensureSchedules) ids.push(...(await job.ensureSchedules(client, config)));
   }
   return ids;
 }

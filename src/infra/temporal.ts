@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_TYPES } from '../jobs/tableSync.js';
+import { SEARCH_ATTRIBUTE_TYPES } from '../jobs/common.js';
 import { childLogger } from '../logger.js';
 import { temporalBin } from './paths.js';
 import { reclaimChild } from './childRecords.js';

@@ -3,7 +3,6 @@
  * its activities, the client and the API. Types and constants only — workflows import this file at
  * run time, so it must stay free of I/O and Node built-ins.
  */
-import { defineSearchAttributeKey } from '@temporalio/common';
 
 /** Workflow type name registered by the worker. */
 export const TABLE_SYNC_WORKFLOW = 'tableSync';
@@ -59,7 +58,7 @@ export interface TableSyncInput {
   heartbeatTimeoutSeconds?: number;
   /**
    * Task queue of the activities that write the DuckDB file (transfer, cleanup): the DuckDB owner's
-   * queue, `taskQueues(prefix).tableSyncTransfer` (src/jobs/taskQueues.ts). Absent: the workflow's own
+   * queue, `taskQueues(prefix).tableSyncTransfer` (src/jobs/common.ts). Absent: the workflow's own
    * queue (runs started before the queues were split).
    */
   transferTaskQueue?: string;
@@ -109,52 +108,8 @@ export interface TableSyncProgress {
   rowsLoaded: number;
 }
 
-/** Custom search attributes floe registers on the Temporal server (the job log). */
-export const SEARCH_ATTRIBUTES = {
-  jobKind: 'FloeJobKind',
-  table: 'FloeTable',
-  strategy: 'FloeStrategy',
-  status: 'FloeStatus',
-  rows: 'FloeRows',
-  target: 'FloeTarget',
-  rowsRead: 'FloeRowsRead',
-} as const;
-
-/** Typed search attribute keys (for `typedSearchAttributes` when starting, and `upsertSearchAttributes`). */
-export const SA = {
-  jobKind: defineSearchAttributeKey('FloeJobKind', 'KEYWORD'),
-  table: defineSearchAttributeKey('FloeTable', 'KEYWORD'),
-  strategy: defineSearchAttributeKey('FloeStrategy', 'KEYWORD'),
-  status: defineSearchAttributeKey('FloeStatus', 'KEYWORD'),
-  rows: defineSearchAttributeKey('FloeRows', 'INT'),
-  /** Table sync: the DuckDB target, quoted (`"DB__S"."T"`). */
-  target: defineSearchAttributeKey('FloeTarget', 'KEYWORD'),
-  /** Table sync: rows read from the source by the run (FloeRows is the target's count). */
-  rowsRead: defineSearchAttributeKey('FloeRowsRead', 'INT'),
-} as const;
-
 /** FloeJobKind value of table syncs. */
 export const TABLE_SYNC_JOB_KIND = 'table_sync';
 
-/** FloeStatus values, upserted by the workflow as it goes. */
-export type FloeJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
-
 /** Name of the `progress` query ({@link TableSyncProgress}); `defineQuery` lives next to the workflow. */
 export const TABLE_SYNC_PROGRESS_QUERY = 'progress';
-
-/** Search attribute types, for `temporal server start-dev --search-attribute name=Type`. */
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {
-  FloeJobKind: 'Keyword',
-  FloeTable: 'Keyword',
-  FloeStrategy: 'Keyword',
-  FloeStatus: 'Keyword',
-  FloeRows: 'Int',
-  FloeTarget: 'Keyword',
-  FloeRowsRead: 'Int',
-};
-
-/**
- * Default task queue prefix (FLOE_TASK_QUEUE); versioned so an incompatible workflow change starts new
- * queues. The queues under it are named in src/jobs/taskQueues.ts.
- */
-export const DEFAULT_TASK_QUEUE = 'floe-v1';

@@ -34,7 +34,7 @@ import {
   type CacheRefreshInput,
   type CacheRefreshResult,
 } from '../jobs/cacheRefresh.js';
-import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
+import { SA, type FloeJobStatus } from '../jobs/common.js';
 
 const retry = activityRetry(3);
 

@@ -34,7 +34,7 @@ import {
   type ExecutionUploadInput,
   type ExecutionUploadResult,
 } from '../jobs/executionUpload.js';
-import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
+import { SA, type FloeJobStatus } from '../jobs/common.js';
 
 function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
   upsertSearchAttributes([

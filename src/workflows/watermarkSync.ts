@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import type { WatermarkSyncActivities } from '../activities/watermarkSync.js';
 import { rootCause, activityRetry } from '../errors.js';
-import { SA, type FloeJobStatus } from '../jobs/tableSync.js';
+import { SA, type FloeJobStatus } from '../jobs/common.js';
 import {
   tableWorkflowId,
   WATERMARK_SYNC_JOB_KIND,

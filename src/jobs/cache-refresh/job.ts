@@ -1,0 +1,42 @@
+/** Cache refresh (Snowflake query → DuckLake) in the job registry: its activities and routes. */
+import path from 'node:path';
+import { createCacheActivities } from '../../activities/cache.js';
+import { createCacheRouter } from '../../api/cache.js';
+import { lakeSettingsFromConfig } from '../../cache/storage.js';
+import { credentialResolver } from '../../credentials/store.js';
+import { secretKeys } from '../../secrets/crypto.js';
+import type { JobModule } from '../registry.js';
+
+export const cacheRefreshJob: JobModule = {
+  kind: 'cache-refresh',
+  title: 'cache refresh',
+  migrations: ['0004_query_cache.sql'],
+  activities: (ctx) =>
+    createCacheActivities({
+      pool: ctx.pool,
+      lake: lakeSettingsFromConfig(ctx.config),
+      credentials: ctx.credentials,
+      tmpDir: path.join(ctx.tmpRoot, 'cache-refresh'),
+      logger: ctx.logger,
+    }),
+  routes: (deps) => {
+    const keys = secretKeys(
+      deps.config.executionUpload.encryptionKey,
+      deps.config.executionUpload.previousEncryptionKey,
+    );
+    return [
+      {
+        path: '/api/v1',
+        access: 'admin',
+        router: createCacheRouter({
+          pool: deps.pool,
+          temporal: deps.temporal,
+          taskQueue: deps.config.temporal.taskQueues.cacheRefresh,
+          lake: lakeSettingsFromConfig(deps.config),
+          credentials: credentialResolver(deps.pool, keys, deps.snowflake),
+          logger: deps.logger,
+        }),
+      },
+    ];
+  },
+};

@@ -1,0 +1,32 @@
+/** Watermark sync (PostgreSQL → Snowflake) in the job registry: its activities and routes. */
+import path from 'node:path';
+import { createWatermarkSyncActivities } from '../../activities/watermarkSync.js';
+import { createPgSyncRouter } from '../../api/pgSync.js';
+import type { JobModule } from '../registry.js';
+
+export const watermarkSyncJob: JobModule = {
+  kind: 'watermark-sync',
+  title: 'watermark sync',
+  migrations: ['0002_watermark_sync.sql'],
+  activities: (ctx) =>
+    createWatermarkSyncActivities({
+      pool: ctx.pool,
+      sourcePool: ctx.pgSyncSourcePool,
+      snowflake: ctx.config.snowflake,
+      tmpDir: path.join(ctx.tmpRoot, 'watermark-sync'),
+      logger: ctx.logger,
+    }),
+  routes: (deps) => [
+    {
+      path: '/api/v1/pg-sync',
+      access: 'admin',
+      router: createPgSyncRouter({
+        pool: deps.pool,
+        sourcePool: deps.pgSyncSourcePool,
+        temporal: deps.temporal,
+        taskQueue: deps.config.temporal.taskQueues.watermarkSync,
+        snowflake: deps.snowflake,
+      }),
+    },
+  ],
+};
