@@ -25,9 +25,8 @@ import * as store from '../cache/store.js';
 import { parseQualifiedName } from '../cache/sqlRefs.js';
 import type { LakeSettings } from '../cache/storage.js';
 import type { CacheCheckResult, CacheLoadResult } from '../jobs/cacheRefresh.js';
-import { jobSegment } from './tableSync.js';
+import { jobSegment, removeFromStage } from '../connectors/snowflake-stage.js';
 import { activityLogger, cancellable, startHeartbeat } from './context.js';
-import * as S from '../sql/tableSync.js';
 
 /** What the cache activities are built from. */
 export interface CacheActivityDeps {
@@ -171,7 +170,7 @@ export function createCacheActivities(deps: CacheActivityDeps) {
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
     await withSf(loaded, (sf) =>
-      sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg))),
+      removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
     ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
   }
 

@@ -13,16 +13,23 @@
  *   the previous rows stay. A PostgreSQL advisory lock per cache serializes writers across processes
  *   (besides the per-cache workflow id), since concurrent replaces of one DuckLake table conflict.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type snowflake from 'snowflake-sdk';
 import type { SnowflakeSession } from '../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../errors.js';
+import {
+  createStage,
+  getFromStage,
+  listStage,
+  removeFromStage,
+  unloadToStage,
+  DEFAULT_GET_PARALLEL,
+} from '../connectors/snowflake-stage.js';
 import { quoteDuckDbIdent, snowflakeStagePath } from '../sql/quote.js';
 import * as S from '../sql/tableSync.js';
 import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
-import { listStage, unload } from '../activities/snowflake.js';
 import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
 /** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */
@@ -111,25 +118,19 @@ export async function extractAndReplace(
   const stagePath = cacheStagePath(p.stage, p.segment);
   const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
   try {
-    await p.sf.query(S.createStageSql(p.stage));
-    await p.sf.query(S.removeSql(stagePath));
+    await createStage(p.sf, p.stage);
+    await removeFromStage(p.sf, stagePath);
     const select = `SELECT ${cols.map(unloadExpr).join(', ')} FROM (${trimQuery(p.query)})`;
-    const out = await unload(p.sf, S.unloadSql(stagePath, select, 64 * 1024 * 1024));
+    const out = await unloadToStage(p.sf, stagePath, select);
     const files = out.rowsUnloaded > 0 ? await listStage(p.sf, stagePath) : [];
     const bytes = files.reduce((a, f) => a + f.size, 0);
-    await rm(localDir, { recursive: true, force: true });
-    await mkdir(localDir, { recursive: true });
-    if (files.length) await p.sf.query(S.getSql(stagePath, localDir, p.getParallel ?? 8));
-    const local = (await readdir(localDir))
-      .filter((f) => !f.startsWith('.'))
-      .sort()
-      .map((f) => path.join(localDir, f));
+    const local = await getFromStage(p.sf, stagePath, files, localDir, p.getParallel ?? DEFAULT_GET_PARALLEL);
     if (p.beforeLoad) await p.beforeLoad();
     const r = await replaceInLake(p.lake, p.pool, p.cacheName, cols, local, out.rowsUnloaded);
     return { ...r, bytes };
   } finally {
     await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
-    await p.sf.query(S.removeSql(stagePath)).catch(() => undefined);
+    await removeFromStage(p.sf, stagePath).catch(() => undefined);
   }
 }
 
