@@ -22,8 +22,8 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { duckdbInstanceOptions, projectRoot, stateDir } from '../src/infra/paths.js';
-import { createTableSyncActivities } from '../src/activities/tableSync.js';
-import { describeSource } from '../src/activities/snowflake.js';
+import { createTableSyncActivities } from '../src/activities/table-sync/index.js';
+import { describeSource } from '../src/activities/table-sync/snowflake.js';
 import {
   createStage,
   getFromStage,
@@ -32,7 +32,7 @@ import {
   unloadToStage,
 } from '../src/connectors/snowflake-stage.js';
 import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
-import * as S from '../src/sql/tableSync.js';
+import * as S from '../src/jobs/table-sync/sql.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
 import { freePort, startEmulatorChild } from './common.js';
 

@@ -19,7 +19,7 @@ import { startStack, type Stack } from '../src/infra/stack.js';
 import { processEnv } from '../src/config.js';
 import { withSnowflake } from '../src/connectors/snowflake.js';
 import { withDuckDb } from '../src/connectors/duckdb.js';
-import type { TableSyncResult } from '../src/jobs/tableSync.js';
+import type { TableSyncResult } from '../src/jobs/table-sync/contract.js';
 
 const NEW_ORDERS = 1_000;
 const UPDATED_ORDERS = 500;

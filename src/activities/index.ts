@@ -13,7 +13,7 @@
  */
 import { wrapActivities } from '../errors.js';
 import { JOBS, type WorkerContext } from '../jobs/registry.js';
-import type { createTableSyncActivities } from './tableSync.js';
+import type { TableSyncActivities } from './table-sync/index.js';
 import type { WatermarkSyncActivities } from './watermarkSync.js';
 import type { ExecutionUploadActivities } from './executionUpload.js';
 import type { CacheActivities } from './cache.js';
@@ -39,11 +39,4 @@ export function createActivities(ctx: WorkerContext): Record<string, ActivityFn>
 }
 
 /** Every activity's interface, for `proxyActivities<Activities>()` in workflows (type import only). */
-export type Activities = ReturnType<typeof createTableSyncActivities> &
-  WatermarkSyncActivities &
-  ExecutionUploadActivities &
-  CacheActivities;
-
-export type { TransferInput, TransferResult, DescribeInput, TableSyncDeps } from './tableSync.js';
-export type { SourceDescription } from './snowflake.js';
-export type { TableStatusUpdate } from './postgres.js';
+export type Activities = TableSyncActivities & WatermarkSyncActivities & ExecutionUploadActivities & CacheActivities;

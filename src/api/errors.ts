@@ -17,8 +17,8 @@ import {
   JobNotRunningError,
   ScheduleAlreadyExistsError,
   ScheduleNotFoundError,
-} from '../client/tableSync.js';
-import { TargetTakenError } from '../client/tables.js';
+} from '../jobs/table-sync/errors.js';
+import { TargetTakenError } from '../jobs/table-sync/store.js';
 import type { Logger } from './logger.js';
 
 /** An error the API answers with a given status and code; `field` names the offending input. */

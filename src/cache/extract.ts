@@ -6,7 +6,7 @@
  *   semi-structured → JSON; GEOGRAPHY etc. refused).
  * - Rows: unloaded as Parquet (`COPY INTO @stage/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
  *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET → `read_parquet` with the
- *   table sync's load casts — the same SQL builders as the table sync (src/sql/tableSync.ts).
+ *   table sync's load casts — the same SQL builders as the table sync (src/sql/typemap.ts).
  * - Replace: ONE DuckLake transaction `CREATE OR REPLACE TABLE lake.main.<cache> (...)` + INSERT, with the
  *   row count verified against the unload before COMMIT. Readers (routing, a user's DuckDB) see either
  *   the previous snapshot or the new one, never an empty or half-written table; a failure rolls back and
@@ -28,8 +28,14 @@ import {
   DEFAULT_GET_PARALLEL,
 } from '../connectors/snowflake-stage.js';
 import { quoteDuckDbIdent, snowflakeStagePath } from '../sql/quote.js';
-import * as S from '../sql/tableSync.js';
-import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
+import {
+  mapColumns,
+  readParquetSource,
+  typedSelect,
+  unloadExpr,
+  type ColumnPlan,
+  type SnowflakeColumnRow,
+} from '../sql/typemap.js';
 import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
 /** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */
@@ -157,7 +163,7 @@ export async function replaceInLake(
           `CREATE OR REPLACE TABLE ${table} (${cols.map((c) => `${quoteDuckDbIdent(c.name)} ${c.duckdbType}`).join(', ')})`,
         );
         if (files.length) {
-          await conn.run(`INSERT INTO ${table} ${S.typedSelect(cols, 'parquet', S.readParquetSource(files))}`);
+          await conn.run(`INSERT INTO ${table} ${typedSelect(cols, 'parquet', readParquetSource(files))}`);
         }
         const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
         if (n !== expectedRows) {

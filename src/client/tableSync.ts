@@ -1,163 +1,64 @@
 /**
- * Typed Temporal client helpers for the table-sync job (Snowflake → DuckDB, seeds 000/001), used by
- * the API, the demo and the tests.
+ * Temporal client of the table sync (Snowflake → DuckDB), used by the API, the demo and the tests:
+ * start, describe, list and cancel runs, and manage their Schedules (through src/client/schedules.ts).
  *
- * The job log is Temporal: workflow id = job id; the job's kind, table, strategy, status
- * and row count are search attributes (names in src/jobs/tableSync.ts), so both these helpers and
- * `temporal workflow list --query "FloeTable='DB.SCHEMA.T'"` find jobs. The seeds' `sync_jobs` table
- * is not kept.
+ * The job log is Temporal: workflow id = job id; the job's kind, table, target, strategy, status and
+ * row count are search attributes (src/jobs/common.ts), so both these helpers and
+ * `temporal workflow list --query "FloeTable='DB.SCHEMA.T'"` find jobs.
  *
  * Every operation handles Temporal's "already running" / "not found" outcomes explicitly and throws
- * the typed errors below ({@link JobNotFoundError}, {@link JobAlreadyRunningError},
- * {@link JobNotRunningError}, {@link ScheduleNotFoundError}, {@link ScheduleAlreadyExistsError});
- * the API maps them to 404/409. Other errors (server unreachable, ...) propagate unchanged.
- *
- * No secrets pass through here: inputs carry ids and names only.
+ * the typed errors of src/jobs/table-sync/errors.ts, which the API maps to 404/409. Other errors
+ * (server unreachable, ...) propagate unchanged. No secrets pass through here: inputs carry ids and
+ * names only.
  */
-import { randomBytes } from 'node:crypto';
 import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError as TemporalScheduleNotFoundError,
-  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
-  type ScheduleSpec,
   type WorkflowExecutionDescription,
-  type WorkflowExecutionInfo,
-  type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import {
-  defaultPayloadConverter,
-  type Payload,
-  type SearchAttributePair,
-  type TypedSearchAttributes,
-} from '@temporalio/common';
-import { TABLE_SYNC_JOB_KIND, TABLE_SYNC_PROGRESS_QUERY, TABLE_SYNC_WORKFLOW, type SyncStrategy, type TableSyncInput, type TableSyncProgress, type TableSyncResult, type TransferMethod } from '../jobs/tableSync.js';
-import { SA, SEARCH_ATTRIBUTES } from '../jobs/common.js';
 import { taskQueues } from '../jobs/common.js';
-import { quoteDuckDbName } from '../sql/quote.js';
-
-/** Name of the tableSync workflow's progress query (returns {@link TableSyncProgress}). */
-export const PROGRESS_QUERY = TABLE_SYNC_PROGRESS_QUERY;
-
-export { SA, TABLE_SYNC_JOB_KIND };
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-/** No table-sync job has this id. */
-export class JobNotFoundError extends Error {
-  constructor(readonly jobId: string) {
-    super(`sync job '${jobId}' not found`);
-    this.name = 'JobNotFoundError';
-  }
-}
-
-/** A sync of the same table is already running (at most one per table). */
-export class JobAlreadyRunningError extends Error {
-  constructor(
-    readonly table: string,
-    readonly runningJobId: string,
-  ) {
-    super(`a sync of ${table} is already running: job '${runningJobId}'`);
-    this.name = 'JobAlreadyRunningError';
-  }
-}
-
-/** The job exists but has finished, so it cannot be cancelled. */
-export class JobNotRunningError extends Error {
-  constructor(
-    readonly jobId: string,
-    readonly status: JobStatus,
-  ) {
-    super(`sync job '${jobId}' is not running (status ${status})`);
-    this.name = 'JobNotRunningError';
-  }
-}
-
-/** No table-sync schedule has this id. */
-export class ScheduleNotFoundError extends Error {
-  constructor(readonly scheduleId: string) {
-    super(`schedule '${scheduleId}' not found`);
-    this.name = 'ScheduleNotFoundError';
-  }
-}
-
-/** A schedule with this id (one per table) already exists. */
-export class ScheduleAlreadyExistsError extends Error {
-  constructor(readonly scheduleId: string) {
-    super(`schedule '${scheduleId}' already exists; delete it first to change it`);
-    this.name = 'ScheduleAlreadyExistsError';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Names
-
-/** `DB.SCHEMA.TABLE` as stored in the FloeTable search attribute (names as Snowflake stores them). */
-export function qualifiedTableName(t: { database: string; schema: string; table: string }): string {
-  return `${t.database}.${t.schema}.${t.table}`;
-}
-
-/** A DuckDB target as the FloeTarget search attribute and job listings show it: `"SCHEMA"."TABLE"`, quoted. */
-export function targetKey(t: { schema: string; table: string }): string {
-  return quoteDuckDbName(t.schema, t.table);
-}
-
-/** Characters kept in ids; anything else (quotes, spaces, slashes) becomes `_` so ids stay URL- and CLI-friendly. */
-function idPart(s: string): string {
-  return s.replace(/[^A-Za-z0-9_$]/g, '_');
-}
-
-/**
- * Job id for a run started now: `tableSync-<DB>.<SCHEMA>.<TABLE>-<yyyymmddHHMMss>-<4 hex>` (UTC).
- * Readable (names the table), sortable by start time, unique thanks to the random suffix.
- */
-export function tableSyncJobId(t: { database: string; schema: string; table: string }, now: Date = new Date()): string {
-  const ts = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${TABLE_SYNC_WORKFLOW}-${idPart(t.database)}.${idPart(t.schema)}.${idPart(t.table)}-${ts}-${randomBytes(2).toString('hex')}`;
-}
-
-/** Schedule id of a table's sync schedule (one per table): `tableSync-<DB>.<SCHEMA>.<TABLE>`. */
-export function tableSyncScheduleId(t: { database: string; schema: string; table: string }): string {
-  return `${TABLE_SYNC_WORKFLOW}-${idPart(t.database)}.${idPart(t.schema)}.${idPart(t.table)}`;
-}
-
-/** Escape a value for a single-quoted string in a Temporal visibility query. */
-function visibilityString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function searchAttributesFor(input: TableSyncInput, status: string): SearchAttributePair[] {
-  return [
-    { key: SA.jobKind, value: TABLE_SYNC_JOB_KIND },
-    { key: SA.table, value: qualifiedTableName(input) },
-    ...(input.target ? [{ key: SA.target, value: targetKey(input.target) }] : []),
-    { key: SA.strategy, value: input.strategy },
-    { key: SA.status, value: status },
-  ];
-}
-
-function memoFor(input: TableSyncInput): Record<string, unknown> {
-  return {
-    tableId: input.tableId,
-    database: input.database,
-    schema: input.schema,
-    table: input.table,
-    ...(input.target ? { target: targetKey(input.target) } : {}),
-    strategy: input.strategy,
-    method: input.method,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Start
+import {
+  TABLE_SYNC_JOB_KIND,
+  TABLE_SYNC_WORKFLOW,
+  type TableSyncInput,
+  type TableSyncProgress,
+} from '../jobs/table-sync/contract.js';
+import {
+  JobAlreadyRunningError,
+  JobNotFoundError,
+  JobNotRunningError,
+  ScheduleAlreadyExistsError,
+  ScheduleNotFoundError,
+} from '../jobs/table-sync/errors.js';
+import {
+  heartbeatOf,
+  jobFromInfo,
+  jobStatusOf,
+  scheduleFromSummary,
+  type ScheduleWhen,
+  type TableSyncJob,
+  type TableSyncSchedule,
+} from '../jobs/table-sync/job-view.js';
+import {
+  listJobsQuery,
+  memoFor,
+  qualifiedTableName,
+  runningJobQuery,
+  startAttributes,
+  tableSyncJobId,
+  tableSyncScheduleId,
+  type JobFilter,
+} from '../jobs/table-sync/names.js';
+import { rootCause } from '../errors.js';
+import { progressQuery, tableSync } from '../workflows/tableSync.js';
+import { deleteSchedule, describeSchedule, scheduleJobKind, upsertSchedule } from './schedules.js';
 
 /** Options shared by the start/schedule helpers. */
 export interface TableSyncStartOptions {
   /**
-   * Task queue prefix (config `temporal.taskQueue`): the workflow runs on its table-sync queue, the
+   * Task queue prefix (config `temporal.taskQueue`): the workflow runs on its table sync queue, the
    * DuckDB writes on the owner's queue (src/jobs/common.ts).
    */
   taskQueue: string;
@@ -168,8 +69,8 @@ export interface TableSyncStartOptions {
 }
 
 /**
- * Find a running table-sync job of this source table or of this DuckDB target (API- or
- * schedule-started), or null. Uses Temporal visibility, which the dev server updates synchronously;
+ * Find a running table sync job of this source table or of this DuckDB target (API- or
+ * Schedule-started), or null. Uses Temporal visibility, which the dev server updates synchronously;
  * on a production cluster it may lag by a second, so callers that must be strict also serialize
  * starts (the API holds a PostgreSQL advisory lock per target around check + start).
  */
@@ -178,11 +79,7 @@ export async function findRunningJob(
   t: { database: string; schema: string; table: string },
   target?: { schema: string; table: string },
 ): Promise<string | null> {
-  const same =
-    `${SEARCH_ATTRIBUTES.table} = ${visibilityString(qualifiedTableName(t))}` +
-    (target ? ` OR ${SEARCH_ATTRIBUTES.target} = ${visibilityString(targetKey(target))}` : '');
-  const query = `${SEARCH_ATTRIBUTES.jobKind} = ${visibilityString(TABLE_SYNC_JOB_KIND)} AND (${same}) AND ExecutionStatus = 'Running'`;
-  for await (const wf of client.workflow.list({ query, pageSize: 1 })) {
+  for await (const wf of client.workflow.list({ query: runningJobQuery(t, target), pageSize: 1 })) {
     return wf.workflowId;
   }
   return null;
@@ -210,147 +107,19 @@ export async function startTableSync(
   }
   const jobId = opts.jobId ?? tableSyncJobId(input);
   try {
-    const handle = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+    const handle = await client.workflow.start(tableSync, {
       taskQueue: taskQueues(opts.taskQueue).tableSync,
       workflowId: jobId,
       args: [routed(input, opts.taskQueue)],
-      typedSearchAttributes: searchAttributesFor(input, 'pending'),
+      typedSearchAttributes: startAttributes(input, 'pending'),
       memo: memoFor(input),
       workflowIdConflictPolicy: 'FAIL',
     });
     return { jobId, runId: handle.firstExecutionRunId };
   } catch (err) {
-    if ((err as Error)?.name === 'WorkflowExecutionAlreadyStartedError') throw new JobAlreadyRunningError(table, jobId);
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobAlreadyRunningError(table, jobId);
     throw err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Inspect
-
-/** Job status as the seeds name it. */
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-/** One table-sync job as the API reports it. Times are ISO-8601 UTC strings. */
-export interface TableSyncJob {
-  job_id: string;
-  run_id: string;
-  database_name: string | null;
-  schema_name: string | null;
-  table_name: string | null;
-  /** `DB.SCHEMA.TABLE`. */
-  table: string | null;
-  /** DuckDB target, `"SCHEMA"."TABLE"` (FloeTarget); null for jobs started before targets were recorded. */
-  target: string | null;
-  strategy: SyncStrategy | null;
-  method: TransferMethod | null;
-  status: JobStatus;
-  /** Temporal's own status name (RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, ...). */
-  temporal_status: WorkflowExecutionStatusName;
-  started_at: string;
-  completed_at: string | null;
-  /** Result of a completed job (getJob only; null in lists). */
-  stats: TableSyncResult | null;
-  /** Failure message of a failed/cancelled job (getJob only). */
-  error: string | null;
-  /**
-   * Failure type of a failed job (the root ApplicationFailure type from src/errors.ts, e.g.
-   * TableNotFound, UnsupportedType, InvalidRequest), or null.
-   */
-  error_type: string | null;
-  /**
-   * Progress of a running job (getJob only): the workflow's `progress` query, plus `transfer` — the
-   * transfer activity's last heartbeat (`{phase, rowsLoaded, ...}`) when one is pending. Null if the
-   * workflow did not answer (no worker polling yet).
-   */
-  progress: (TableSyncProgress & { transfer?: unknown }) | null;
-  /** Rows in the target after the run, from the FloeRows search attribute when the workflow set it. */
-  rows: number | null;
-}
-
-function sa<T>(
-  attrs: TypedSearchAttributes | undefined,
-  key: Parameters<TypedSearchAttributes['get']>[0],
-): T | undefined {
-  try {
-    return attrs?.get(key) as T | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Map Temporal's execution status (plus FloeStatus for pending vs running) to the seeds' job status. */
-export function jobStatusOf(temporal: WorkflowExecutionStatusName, floeStatus: string | undefined): JobStatus {
-  switch (temporal) {
-    case 'RUNNING':
-    case 'PAUSED':
-    case 'CONTINUED_AS_NEW':
-      return floeStatus === 'pending' ? 'pending' : 'running';
-    case 'COMPLETED':
-      return 'completed';
-    case 'CANCELLED':
-    case 'TERMINATED':
-      return 'cancelled';
-    default:
-      return 'failed';
-  }
-}
-
-function jobFromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): TableSyncJob {
-  const memo = (info.memo ?? {}) as Partial<
-    Record<'database' | 'schema' | 'table' | 'target' | 'strategy' | 'method', string>
-  >;
-  const attrs = info.typedSearchAttributes;
-  const floeStatus = sa<string>(attrs, SA.status);
-  const rows = sa<number | bigint>(attrs, SA.rows);
-  return {
-    job_id: info.workflowId,
-    run_id: info.runId,
-    database_name: memo.database ?? null,
-    schema_name: memo.schema ?? null,
-    table_name: memo.table ?? null,
-    table: sa<string>(attrs, SA.table) ?? null,
-    target: sa<string>(attrs, SA.target) ?? memo.target ?? null,
-    strategy: (sa<string>(attrs, SA.strategy) ?? memo.strategy ?? null) as SyncStrategy | null,
-    method: (memo.method ?? null) as TransferMethod | null,
-    status: jobStatusOf(info.status.name, floeStatus),
-    temporal_status: info.status.name,
-    started_at: info.startTime.toISOString(),
-    completed_at: info.closeTime ? info.closeTime.toISOString() : null,
-    stats: null,
-    error: null,
-    error_type: null,
-    progress: null,
-    rows: rows === undefined || rows === null ? null : Number(rows),
-  };
-}
-
-/** Innermost failure message and the innermost failure type (ActivityFailure → ApplicationFailure ...). */
-function failureOf(err: unknown): { message: string; type: string | null } {
-  let e = err as { message?: string; cause?: unknown; type?: unknown } | undefined;
-  let message = e?.message ?? String(err);
-  let type: string | null = typeof e?.type === 'string' ? e.type : null;
-  while (e && e.cause) {
-    e = e.cause as { message?: string; cause?: unknown; type?: unknown };
-    if (e?.message) message = e.message;
-    if (typeof e?.type === 'string') type = e.type;
-  }
-  return { message, type };
-}
-
-/** The transfer activity's last heartbeat details, decoded (JSON payloads), or undefined. */
-function heartbeatOf(desc: WorkflowExecutionDescription): unknown {
-  const pending = desc.raw.pendingActivities ?? [];
-  for (const a of pending) {
-    const payload = a.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    try {
-      return defaultPayloadConverter.fromPayload(payload as Payload);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 /** Options of {@link getJob}. */
@@ -373,22 +142,23 @@ async function describeJob(client: Client, jobId: string): Promise<WorkflowExecu
 }
 
 /**
- * Describe one table-sync job: status, times, and — by state — its result (`stats`), its failure
- * message (`error`), or its progress (`progress` query, bounded by `progressTimeoutMs`; null when no
- * worker answers). Throws {@link JobNotFoundError} when no workflow has this id or it is not a tableSync.
+ * Describe one table sync job: status, times, and — by state — its result (`stats`), its failure
+ * message and type (`error`, `error_type`: the innermost cause), or its progress (`progress` query,
+ * bounded by `progressTimeoutMs`; null when no worker answers). Throws {@link JobNotFoundError} when
+ * no workflow has this id or it is not a tableSync.
  */
 export async function getJob(client: Client, jobId: string, opts: GetJobOptions = {}): Promise<TableSyncJob> {
   const desc = await describeJob(client, jobId);
   const job = jobFromInfo(desc);
-  const runHandle = client.workflow.getHandle(jobId, desc.runId);
+  const runHandle = client.workflow.getHandle<typeof tableSync>(jobId, desc.runId);
   if (desc.status.name === 'COMPLETED') {
-    job.stats = (await runHandle.result()) as TableSyncResult;
+    job.stats = await runHandle.result();
     job.rows ??= job.stats?.rowsInTarget ?? null;
   } else if (desc.status.name === 'RUNNING') {
     const timeout = opts.progressTimeoutMs ?? 2000;
     try {
-      const progress = await client.withDeadline(Date.now() + timeout, () =>
-        runHandle.query<TableSyncProgress>(PROGRESS_QUERY),
+      const progress: TableSyncProgress = await client.withDeadline(Date.now() + timeout, () =>
+        runHandle.query(progressQuery),
       );
       const transfer = heartbeatOf(desc);
       job.progress = transfer === undefined ? progress : { ...progress, transfer };
@@ -400,7 +170,7 @@ export async function getJob(client: Client, jobId: string, opts: GetJobOptions 
       await runHandle.result();
     } catch (err) {
       // WorkflowFailedError → its cause is the workflow's failure (ApplicationFailure, CancelledFailure, TerminatedFailure).
-      const f = failureOf(err instanceof WorkflowFailedError ? (err.cause ?? err) : err);
+      const f = rootCause(err instanceof WorkflowFailedError ? (err.cause ?? err) : err);
       job.error = f.message;
       job.error_type = f.type;
     }
@@ -408,41 +178,8 @@ export async function getJob(client: Client, jobId: string, opts: GetJobOptions 
   return job;
 }
 
-/** Filter of {@link listJobs}. */
-export interface JobFilter {
-  /** `DB.SCHEMA.TABLE`. */
-  table?: string;
-  status?: JobStatus;
-  /** Max jobs returned (default 50). */
-  limit?: number;
-}
-
-/** The visibility query {@link listJobs} sends (exported so it is pinned by a test). */
-export function listJobsQuery(filter: JobFilter): string {
-  const parts = [`${SEARCH_ATTRIBUTES.jobKind} = ${visibilityString(TABLE_SYNC_JOB_KIND)}`];
-  if (filter.table) parts.push(`${SEARCH_ATTRIBUTES.table} = ${visibilityString(filter.table)}`);
-  switch (filter.status) {
-    case 'pending':
-      parts.push(`ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTES.status} = 'pending'`);
-      break;
-    case 'running':
-      parts.push(`ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTES.status} != 'pending'`);
-      break;
-    case 'completed':
-      parts.push(`ExecutionStatus = 'Completed'`);
-      break;
-    case 'failed':
-      parts.push(`(ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')`);
-      break;
-    case 'cancelled':
-      parts.push(`(ExecutionStatus = 'Canceled' OR ExecutionStatus = 'Terminated')`);
-      break;
-  }
-  return parts.join(' AND ');
-}
-
 /**
- * List table-sync jobs, newest first, from Temporal visibility (search attributes FloeJobKind,
+ * List table sync jobs, newest first, from Temporal visibility (search attributes FloeJobKind,
  * FloeTable, FloeStatus; ExecutionStatus for terminal states). `stats`, `error` and `progress` are
  * null in lists; use {@link getJob} for one job's details.
  */
@@ -499,35 +236,18 @@ export async function waitForJob(
 // ---------------------------------------------------------------------------------------------
 // Schedules
 
-/** When a schedule fires: every `intervalSeconds`, or by a cron expression (UTC). */
-export type ScheduleWhen =
-  { intervalSeconds: number; cron?: undefined } | { cron: string; intervalSeconds?: undefined };
-
-/** A table-sync schedule as the API reports it. */
-export interface TableSyncSchedule {
-  schedule_id: string;
-  table: string | null;
-  database_name: string | null;
-  schema_name: string | null;
-  table_name: string | null;
-  /** DuckDB target, `"SCHEMA"."TABLE"` (null for schedules created before targets were recorded). */
-  target: string | null;
-  strategy: SyncStrategy | null;
-  method: TransferMethod | null;
-  interval_seconds: number | null;
-  cron: string | null;
-  paused: boolean;
-  /** ISO times of the next runs. */
-  next_runs: string[];
-  /** Job ids of recent runs. */
-  recent_jobs: string[];
+/** Whether a Schedule starts table syncs (by its memo, or by its action's workflow type). */
+function isTableSyncSchedule(s: { memo?: Record<string, unknown>; action?: unknown }): boolean {
+  const action = s.action as { workflowType?: unknown } | undefined;
+  return scheduleJobKind(s) === TABLE_SYNC_JOB_KIND || action?.workflowType === TABLE_SYNC_WORKFLOW;
 }
 
 /**
  * Create a Temporal Schedule that starts a tableSync of this table (overlap policy SKIP: a run is
- * skipped while the previous one runs). One schedule per table: id {@link tableSyncScheduleId}.
+ * skipped while the previous one runs). One Schedule per table: id {@link tableSyncScheduleId}.
  * Scheduled jobs get workflow ids `<schedule id>-<timestamp>` from Temporal and the same search
- * attributes as API-started ones. Throws {@link ScheduleAlreadyExistsError}.
+ * attributes as API-started ones. Throws {@link ScheduleAlreadyExistsError}; a cron Temporal cannot
+ * parse fails with its INVALID_ARGUMENT error (gRPC code 3).
  */
 export async function createTableSyncSchedule(
   client: Client,
@@ -536,82 +256,42 @@ export async function createTableSyncSchedule(
   opts: { taskQueue: string; scheduleId?: string },
 ): Promise<{ scheduleId: string }> {
   const scheduleId = opts.scheduleId ?? tableSyncScheduleId(input);
-  const spec: ScheduleSpec =
-    when.cron !== undefined ? { cronExpressions: [when.cron] } : { intervals: [{ every: `${when.intervalSeconds}s` }] };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action: {
-        type: 'startWorkflow',
-        workflowType: TABLE_SYNC_WORKFLOW,
-        workflowId: scheduleId,
-        taskQueue: taskQueues(opts.taskQueue).tableSync,
-        args: [routed(input, opts.taskQueue)],
-        typedSearchAttributes: searchAttributesFor(input, 'pending'),
-        memo: memoFor(input),
-      },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      memo: {
-        ...memoFor(input),
-        jobKind: TABLE_SYNC_JOB_KIND,
-        intervalSeconds: when.intervalSeconds ?? null,
-        cron: when.cron ?? null,
-      },
-    });
-  } catch (err) {
-    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleAlreadyExistsError(scheduleId);
-    throw err;
-  }
+  if (await describeSchedule(client, scheduleId)) throw new ScheduleAlreadyExistsError(scheduleId);
+  const change = await upsertSchedule(client, {
+    scheduleId,
+    kind: 'table-sync',
+    ...(when.cron !== undefined ? { spec: { cronExpressions: [when.cron] } } : { every: `${when.intervalSeconds}s` }),
+    action: {
+      workflowType: tableSync,
+      workflowId: scheduleId,
+      taskQueue: taskQueues(opts.taskQueue).tableSync,
+      args: [routed(input, opts.taskQueue)],
+      typedSearchAttributes: startAttributes(input, 'pending'),
+      memo: memoFor(input),
+    },
+    memo: { ...memoFor(input), intervalSeconds: when.intervalSeconds ?? null, cron: when.cron ?? null },
+  });
+  // Created by a concurrent request between the check and the create.
+  if (change !== 'created') throw new ScheduleAlreadyExistsError(scheduleId);
   return { scheduleId };
 }
 
-/** List table-sync schedules (schedules whose action starts a tableSync). Eventually consistent. */
-export async function listSchedules(client: Client): Promise<TableSyncSchedule[]> {
+/** List table sync Schedules, ordered by id. Eventually consistent. */
+export async function listTableSyncSchedules(client: Client): Promise<TableSyncSchedule[]> {
   const out: TableSyncSchedule[] = [];
   for await (const s of client.schedule.list()) {
-    const memo = (s.memo ?? {}) as Record<string, unknown>;
-    const isTableSync =
-      memo.jobKind === TABLE_SYNC_JOB_KIND ||
-      (s.action && 'workflowType' in s.action && s.action.workflowType === TABLE_SYNC_WORKFLOW);
-    if (!isTableSync) continue;
-    const str = (k: string): string | null => (typeof memo[k] === 'string' ? (memo[k] as string) : null);
-    const database = str('database');
-    const schema = str('schema');
-    const table = str('table');
-    out.push({
-      schedule_id: s.scheduleId,
-      table: database && schema && table ? qualifiedTableName({ database, schema, table }) : null,
-      database_name: database,
-      schema_name: schema,
-      table_name: table,
-      target: str('target'),
-      strategy: str('strategy') as SyncStrategy | null,
-      method: str('method') as TransferMethod | null,
-      interval_seconds: typeof memo.intervalSeconds === 'number' ? memo.intervalSeconds : null,
-      cron: str('cron'),
-      paused: s.state.paused,
-      next_runs: s.info.nextActionTimes.map((d) => d.toISOString()),
-      recent_jobs: s.info.recentActions.map((a) => a.action.workflow.workflowId),
-    });
+    if (isTableSyncSchedule(s)) out.push(scheduleFromSummary(s));
   }
   out.sort((a, b) => a.schedule_id.localeCompare(b.schedule_id));
   return out;
 }
 
-/** Delete a schedule (running jobs it started keep running). Throws {@link ScheduleNotFoundError}. */
-export async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
-  const handle = client.schedule.getHandle(scheduleId);
-  try {
-    const desc = await handle.describe();
-    const memo = (desc.memo ?? {}) as Record<string, unknown>;
-    const isTableSync =
-      memo.jobKind === TABLE_SYNC_JOB_KIND ||
-      ('workflowType' in desc.action && desc.action.workflowType === TABLE_SYNC_WORKFLOW);
-    if (!isTableSync) throw new ScheduleNotFoundError(scheduleId);
-    await handle.delete();
-  } catch (err) {
-    if (err instanceof TemporalScheduleNotFoundError) throw new ScheduleNotFoundError(scheduleId);
-    throw err;
-  }
+/** Delete a table sync Schedule (running jobs it started keep running). Throws {@link ScheduleNotFoundError}. */
+export async function deleteTableSyncSchedule(client: Client, scheduleId: string): Promise<void> {
+  const desc = await describeSchedule(client, scheduleId);
+  if (!desc || !isTableSyncSchedule(desc) || !(await deleteSchedule(client, scheduleId)))
+    throw new ScheduleNotFoundError(scheduleId);
 }
+
+export type { JobFilter, JobStatus } from '../jobs/table-sync/names.js';
+export type { ScheduleWhen, TableSyncJob, TableSyncSchedule } from '../jobs/table-sync/job-view.js';

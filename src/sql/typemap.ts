@@ -19,7 +19,7 @@
  * - VARIANT/OBJECT/ARRAY → JSON (unloaded as JSON text with TO_JSON so nothing is re-parsed lossily).
  * - GEOGRAPHY/GEOMETRY/VECTOR (and anything unknown) → {@link UnsupportedTypeError}, non-retryable.
  */
-import { quoteDuckDbIdent, quoteSnowflakeIdent } from './quote.js';
+import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeIdent } from './quote.js';
 
 /** One `INFORMATION_SCHEMA.COLUMNS` row as snowflake-sdk returns it (numbers fetched as strings). */
 export interface SnowflakeColumnRow {
@@ -283,4 +283,14 @@ export function planEvolution(existing: readonly ExistingColumn[], planned: read
     }
   }
   return out;
+}
+
+/** `read_parquet([...files])` over absolute local paths. */
+export function readParquetSource(files: readonly string[]): string {
+  return `read_parquet([${files.map(duckDbLiteral).join(', ')}])`;
+}
+
+/** SELECT of typed target columns from a source relation (`read_parquet(...)` or a landing table). */
+export function typedSelect(cols: readonly ColumnPlan[], from: 'parquet' | 'text', relation: string): string {
+  return `SELECT ${cols.map((c) => `${loadExpr(c, from)} AS ${quoteDuckDbIdent(c.name)}`).join(', ')} FROM ${relation}`;
 }

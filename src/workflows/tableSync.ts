@@ -1,6 +1,6 @@
 /**
  * The `tableSync` workflow: one run per job (workflow id = job id), Snowflake → DuckDB, full refresh
- * or incremental (seeds 000/001). Deterministic: only `@temporalio/workflow`, types and
+ * or incremental. Deterministic: only `@temporalio/workflow`, types and
  * constants. Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
  * ≥ AUTO_STAGE_MIN_ROWS source rows) → transfer (unload/GET/load or stream, in one activity) →
  * status "completed". On failure or cancellation, cleanup (REMOVE of the job's stage path, local files,
@@ -19,20 +19,25 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { rootCause, activityRetry } from '../errors.js';
-import { AUTO_STAGE_MIN_ROWS, TABLE_SYNC_JOB_KIND, TABLE_SYNC_PROGRESS_QUERY, type TableSyncInput, type TableSyncProgress, type TableSyncResult } from '../jobs/tableSync.js';
-import { SA, type FloeJobStatus } from '../jobs/common.js';
+import type { TableSyncActivities } from '../activities/table-sync/index.js';
+import { rootCause, activityRetry, NonRetryable } from '../errors.js';
+import {
+  AUTO_STAGE_MIN_ROWS,
+  TABLE_SYNC_PROGRESS_QUERY,
+  type TableSyncInput,
+  type TableSyncProgress,
+  type TableSyncResult,
+} from '../jobs/table-sync/contract.js';
+import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 
 /** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
 export const progressQuery = defineQuery<TableSyncProgress>(TABLE_SYNC_PROGRESS_QUERY);
 
 const retry = activityRetry(5);
 
-const short = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
+const short = proxyActivities<TableSyncActivities>({ startToCloseTimeout: '2m', retry });
 
 /**
  * The activities that write the DuckDB file (transfer, cleanup), on the DuckDB owner's queue
@@ -41,7 +46,7 @@ const short = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
 function duckdbActivities(input: TableSyncInput) {
   const taskQueue = input.transferTaskQueue ? { taskQueue: input.transferTaskQueue } : {};
   return {
-    transfer: proxyActivities<Activities>({
+    transfer: proxyActivities<TableSyncActivities>({
       startToCloseTimeout: '6h',
       heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60}s`,
       // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
@@ -49,7 +54,7 @@ function duckdbActivities(input: TableSyncInput) {
       retry,
       ...taskQueue,
     }),
-    cleanup: proxyActivities<Activities>({ startToCloseTimeout: '2m', retry, ...taskQueue }),
+    cleanup: proxyActivities<TableSyncActivities>({ startToCloseTimeout: '2m', retry, ...taskQueue }),
   };
 }
 
@@ -62,25 +67,19 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   let progress: TableSyncProgress = { phase: 'schema', rowsLoaded: 0 };
   setHandler(progressQuery, () => progress);
   const setStatus = (status: FloeJobStatus, counts?: { rowsInTarget: number; rowsRead: number }) =>
-    upsertSearchAttributes([
-      { key: SA.jobKind, value: TABLE_SYNC_JOB_KIND },
-      { key: SA.table, value: display },
-      { key: SA.strategy, value: input.strategy },
-      { key: SA.status, value: status },
-      ...(counts
-        ? [
-            { key: SA.rows, value: counts.rowsInTarget },
-            { key: SA.rowsRead, value: counts.rowsRead },
-          ]
-        : []),
-    ]);
+    setJobStatus('table-sync', {
+      subject: display,
+      status,
+      strategy: input.strategy,
+      ...(counts ? { rows: counts.rowsInTarget, rowsRead: counts.rowsRead } : {}),
+    });
   setStatus('running');
   const duckdb = duckdbActivities(input);
 
   try {
     if (input.strategy === 'incremental' && (input.lagSeconds ?? 0) > 0 && !input.primaryKey?.length) {
       throw ApplicationFailure.create({
-        type: 'InvalidRequest',
+        type: NonRetryable.InvalidRequest,
         message: `lag_seconds needs a primary key: ${display} has none, and rows re-read from before the high-water mark would be appended twice`,
         nonRetryable: true,
       });

@@ -1,8 +1,7 @@
 /** Table sync (Snowflake → DuckDB) in the job registry: its activities and routes. */
 import path from 'node:path';
-import { createTableSyncActivities } from '../../activities/tableSync.js';
-import { dataRouter } from '../../api/routes/data.js';
-import { syncRouter } from '../../api/routes/sync.js';
+import { createTableSyncActivities } from '../../activities/table-sync/index.js';
+import { tableSyncRouter } from '../../api/routes/tableSync.js';
 import type { JobModule } from '../registry.js';
 
 export const tableSyncJob: JobModule = {
@@ -19,8 +18,5 @@ export const tableSyncJob: JobModule = {
       maxFileSizeBytes: ctx.tableSync?.maxFileSizeBytes,
       logger: ctx.logger,
     }),
-  routes: (deps) => [
-    { path: '/api/v1', access: 'admin', router: syncRouter(deps) },
-    { path: '/api/v1', access: 'admin', router: dataRouter(deps) },
-  ],
+  routes: (deps) => [{ path: '/api/v1', access: 'admin', router: tableSyncRouter(deps) }],
 };

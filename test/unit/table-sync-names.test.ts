@@ -1,9 +1,10 @@
 /**
- * Pure pieces of the table-sync client (src/client/tableSync.ts): job and schedule ids, the status
+ * Pure pieces of the table sync client (src/jobs/table-sync/names.ts, job-view.ts, target.ts): job and schedule ids, the status
  * mapping and the visibility queries are pinned here, no server needed.
  */
 import { describe, expect, it } from 'vitest';
-import { jobStatusOf, listJobsQuery, tableSyncJobId, tableSyncScheduleId } from '../src/client/tableSync.js';
+import { jobStatusOf } from '../../src/jobs/table-sync/job-view.js';
+import { listJobsQuery, tableSyncJobId, tableSyncScheduleId } from '../../src/jobs/table-sync/names.js';
 
 describe('job ids', () => {
   it('name the table and the UTC start time, with a random suffix', () => {
@@ -59,8 +60,8 @@ describe('sampleTarget (DuckDB target → JSON/CSV/Parquet)', () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { withDuckDb } = await import('../src/connectors/duckdb.js');
-    const { sampleTarget, targetState } = await import('../src/api/duckdbTarget.js');
+    const { withDuckDb } = await import('../../src/connectors/duckdb.js');
+    const { sampleTarget, targetState } = await import('../../src/jobs/table-sync/target.js');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-api-sample-'));
     const file = path.join(dir, 't.duckdb');
     try {

@@ -5,7 +5,7 @@
  * failing the job.
  */
 import type pg from 'pg';
-import type { ColumnPlan } from '../sql/typemap.js';
+import type { ColumnPlan } from '../../sql/typemap.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -4,10 +4,10 @@
  * table of the stream method.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteDuckDbIdent, quoteDuckDbName } from '../sql/quote.js';
-import { planEvolution, type ColumnPlan } from '../sql/typemap.js';
-import * as S from '../sql/tableSync.js';
-import { floeError, NonRetryable } from '../errors.js';
+import { quoteDuckDbIdent, quoteDuckDbName } from '../../sql/quote.js';
+import { planEvolution, type ColumnPlan } from '../../sql/typemap.js';
+import * as S from '../../jobs/table-sync/sql.js';
+import { floeError, NonRetryable } from '../../errors.js';
 
 /** Stored state of one target (`_floe.state` row), as seen by one registration. */
 export interface TargetState {

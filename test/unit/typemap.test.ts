@@ -6,7 +6,7 @@ import {
   UnsupportedTypeError,
   loadExpr,
   unloadExpr,
-} from '../src/sql/typemap.js';
+} from '../../src/sql/typemap.js';
 
 const T = 'DB.S.T';
 const col = (DATA_TYPE: string, extra: Record<string, unknown> = {}) =>

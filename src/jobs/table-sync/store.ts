@@ -11,7 +11,7 @@
  * All statements use bind parameters; names are stored exactly as Snowflake stores them.
  */
 import type pg from 'pg';
-import { defaultTarget, type TargetTable } from '../sql/tableSync.js';
+import { defaultTarget, type TargetTable } from './sql.js';
 
 /** Snowflake column as recorded in table_metadata.columns. */
 export interface RecordedColumn {
@@ -208,12 +208,6 @@ export async function findRegisteredTable(
     [database ?? null, schema, table],
   );
   return rows[0] ? toRegistered(rows[0] as Row) : null;
-}
-
-/** The columns recorded at registration, or [] when none were recorded. */
-export async function recordedColumns(pool: pg.Pool, tableId: string): Promise<RecordedColumn[]> {
-  const { rows } = await pool.query('SELECT columns FROM table_metadata WHERE table_id = $1', [tableId]);
-  return ((rows[0] as Row | undefined)?.columns as RecordedColumn[] | undefined) ?? [];
 }
 
 /** Sync status of a registered table (allowed_tables ⋈ table_metadata ⋈ table_sync_status). */

@@ -14,19 +14,19 @@ import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temp
 import type pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmulator, type FaultOptions, type RunningEmulator } from '../emulator/src/index.js';
-import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
-import { withDuckDb } from '../src/connectors/duckdb.js';
-import { createPool } from '../src/db/index.js';
-import { migrate, migrationsDir } from '../src/db/migrate.js';
-import * as S from '../src/sql/tableSync.js';
-import { TABLE_SYNC_WORKFLOW, type TableSyncInput, type TableSyncResult } from '../src/jobs/tableSync.js';
-import { SA } from '../src/jobs/common.js';
-import { ensureKeyPair } from '../src/infra/keys.js';
-import { createWorker, workflowsPath, type FloeWorker } from '../src/worker.js';
-import { progressQuery } from '../src/workflows/tableSync.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { TEST_SNOWFLAKE_USER, testConfig, testEnv } from './helpers/env.js';
+import { startEmulator, type FaultOptions, type RunningEmulator } from '../../emulator/src/index.js';
+import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake.js';
+import { withDuckDb } from '../../src/connectors/duckdb.js';
+import { createPool } from '../../src/db/index.js';
+import { migrate, migrationsDir } from '../../src/db/migrate.js';
+import * as S from '../../src/jobs/table-sync/sql.js';
+import type { TableSyncInput, TableSyncResult } from '../../src/jobs/table-sync/contract.js';
+import { SA } from '../../src/jobs/common.js';
+import { ensureKeyPair } from '../../src/infra/keys.js';
+import { createWorker, workflowsPath, type FloeWorker } from '../../src/worker.js';
+import { progressQuery, tableSync } from '../../src/workflows/tableSync.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
+import { TEST_SNOWFLAKE_USER, testConfig, testEnv } from '../helpers/env.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-tablesync-'));
 let db: FreshDatabase;
@@ -128,8 +128,11 @@ async function register(table: string, pk: string[] | null, wm: string | null): 
 }
 
 let jobSeq = 0;
-async function start(rig: Rig, input: Omit<TableSyncInput, 'database' | 'schema'>): Promise<WorkflowHandle> {
-  return client.workflow.start(TABLE_SYNC_WORKFLOW, {
+async function start(
+  rig: Rig,
+  input: Omit<TableSyncInput, 'database' | 'schema'>,
+): Promise<WorkflowHandle<typeof tableSync>> {
+  return client.workflow.start(tableSync, {
     taskQueue: rig.taskQueue,
     workflowId: `tableSync-test-${process.pid}-${++jobSeq}`,
     args: [{ database: 'SRC', schema: 'S', ...input }],
@@ -138,7 +141,7 @@ async function start(rig: Rig, input: Omit<TableSyncInput, 'database' | 'schema'
 
 async function run(rig: Rig, input: Omit<TableSyncInput, 'database' | 'schema'>): Promise<TableSyncResult> {
   const h = await start(rig, input);
-  return (await h.result()) as TableSyncResult;
+  return h.result();
 }
 
 async function duck<T = unknown[]>(rig: Rig, sql: string): Promise<T[]> {
@@ -618,7 +621,7 @@ describe('registrations made before targets were recorded (migrations/0007)', ()
         target?: { schema: string; table: string },
       ) => {
         const w = await createWorker({ config, connection: nativeConnection, workflowBundle: bundle, pool: mpool });
-        const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+        const h = await client.workflow.start(tableSync, {
           taskQueue: rig.taskQueue,
           workflowId: `tableSync-test-${process.pid}-migr-${++seq}`,
           args: [
@@ -840,7 +843,7 @@ describe('tableSync failures', () => {
         { env, detached: true, stdio: 'ignore' },
       );
       try {
-        const h = await client.workflow.start(TABLE_SYNC_WORKFLOW, {
+        const h = await client.workflow.start(tableSync, {
           taskQueue,
           workflowId: `tableSync-test-${process.pid}-kill`,
           args: [

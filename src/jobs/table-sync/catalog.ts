@@ -6,8 +6,8 @@
  *
  * Values are put into SQL only through src/sql/quote.ts (identifiers and string literals).
  */
-import { quoteSnowflakeIdent, snowflakeLiteral } from '../sql/quote.js';
-import type { SnowflakeSession } from '../connectors/snowflake.js';
+import { quoteSnowflakeIdent, snowflakeLiteral } from '../../sql/quote.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
 
 /** One table of a schema, as `GET /sync/tables/{schema}` returns it. */
 export interface SnowflakeTableInfo {

@@ -5,15 +5,14 @@
  * statements live in src/connectors/snowflake-stage.ts); DuckDB statements target DuckDB 1.5 (MERGE INTO, read_parquet).
  */
 import {
-  duckDbLiteral,
   quoteDuckDbIdent,
   quoteDuckDbName,
   quoteSnowflakeIdent,
   quoteSnowflakeName,
   snowflakeLiteral,
-} from './quote.js';
-import { loadExpr, unloadExpr, type ColumnPlan } from './typemap.js';
-import { snowflakeValueLiteral } from './values.js';
+} from '../../sql/quote.js';
+import { unloadExpr, type ColumnPlan } from '../../sql/typemap.js';
+import { snowflakeValueLiteral } from '../../sql/values.js';
 
 /** A Snowflake table, as registered. */
 export interface SourceTable {
@@ -191,16 +190,6 @@ export function addColumnSql(parts: readonly string[], col: ColumnPlan): string 
 /** `ALTER TABLE ... ALTER COLUMN "c" SET DATA TYPE TYPE` (safe widenings only, see planEvolution). */
 export function widenColumnSql(parts: readonly string[], col: ColumnPlan): string {
   return `ALTER TABLE ${quoteDuckDbName(...parts)} ALTER COLUMN ${quoteDuckDbIdent(col.name)} SET DATA TYPE ${col.duckdbType}`;
-}
-
-/** `read_parquet([...files])` over absolute local paths. */
-export function readParquetSource(files: readonly string[]): string {
-  return `read_parquet([${files.map(duckDbLiteral).join(', ')}])`;
-}
-
-/** SELECT of typed target columns from a source relation (`read_parquet(...)` or a landing table). */
-export function typedSelect(cols: readonly ColumnPlan[], from: 'parquet' | 'text', relation: string): string {
-  return `SELECT ${cols.map((c) => `${loadExpr(c, from)} AS ${quoteDuckDbIdent(c.name)}`).join(', ')} FROM ${relation}`;
 }
 
 /** `INSERT INTO "S"."T" ("a", ...) <select>`. */

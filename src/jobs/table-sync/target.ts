@@ -15,8 +15,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { withDuckDb } from '../connectors/duckdb.js';
-import { duckDbLiteral, quoteDuckDbIdent, quoteDuckDbName } from '../sql/quote.js';
+import { withDuckDb } from '../../connectors/duckdb.js';
+import { duckDbLiteral, quoteDuckDbIdent, quoteDuckDbName } from '../../sql/quote.js';
 
 /** The target file is locked by another process (a sync is writing it). */
 export class TargetBusyError extends Error {
@@ -89,6 +89,20 @@ export async function targetState(duckdbPath: string, t: TargetName): Promise<Ta
     const r = await conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM ${quoteDuckDbName(t.schema, t.table)}`);
     return { exists: true, row_count: String(r.getRowObjectsJson()[0]?.n ?? '0'), columns: cols.length };
   });
+}
+
+/**
+ * The target as the table status route reports it: path, `SCHEMA.TABLE`, and {@link targetState};
+ * while another process writes the file, `busy: true` with unknown counts and the reason.
+ */
+export async function targetReport(duckdbPath: string, t: TargetName): Promise<Record<string, unknown>> {
+  const base = { path: duckdbPath, table: `${t.schema}.${t.table}` };
+  try {
+    return { ...base, busy: false, ...(await targetState(duckdbPath, t)) };
+  } catch (err) {
+    if (!(err instanceof TargetBusyError)) throw err;
+    return { ...base, busy: true, exists: null, row_count: null, message: err.message };
+  }
 }
 
 /** Sample request (seed 001 "Verify Data Sample"). */

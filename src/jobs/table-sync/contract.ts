@@ -1,8 +1,9 @@
 /**
- * Table sync (Snowflake → DuckDB, seeds 000/001): names, inputs and results shared by the workflow,
- * its activities, the client and the API. Types and constants only — workflows import this file at
- * run time, so it must stay free of I/O and Node built-ins.
+ * Table sync (Snowflake → DuckDB): names, inputs and results shared by the workflow, its activities,
+ * the client and the API. Types and constants only — workflows import this file at run time, so it
+ * must stay free of I/O and Node built-ins.
  */
+import { JOB_KIND_ATTRIBUTE } from '../common.js';
 
 /** Workflow type name registered by the worker. */
 export const TABLE_SYNC_WORKFLOW = 'tableSync';
@@ -108,8 +109,8 @@ export interface TableSyncProgress {
   rowsLoaded: number;
 }
 
-/** FloeJobKind value of table syncs. */
-export const TABLE_SYNC_JOB_KIND = 'table_sync';
+/** FloeJobKind value of table syncs (also the `jobKind` memo of their Schedules). */
+export const TABLE_SYNC_JOB_KIND = JOB_KIND_ATTRIBUTE['table-sync'];
 
 /** Name of the `progress` query ({@link TableSyncProgress}); `defineQuery` lives next to the workflow. */
 export const TABLE_SYNC_PROGRESS_QUERY = 'progress';

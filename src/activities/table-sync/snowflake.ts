@@ -2,10 +2,10 @@
  * Snowflake side of the table sync: schema, statistics and row counts. Every function takes an open {@link SnowflakeSession}; credentials stay in the
  * session factory.
  */
-import type { SnowflakeSession } from '../connectors/snowflake.js';
-import { mapColumns, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
-import * as S from '../sql/tableSync.js';
-import { floeError, NonRetryable } from '../errors.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
+import { mapColumns, type ColumnPlan, type SnowflakeColumnRow } from '../../sql/typemap.js';
+import * as S from '../../jobs/table-sync/sql.js';
+import { floeError, NonRetryable } from '../../errors.js';
 
 /** Schema and statistics of a source table, read before any extraction (LAST_ALTERED first). */
 export interface SourceDescription {
