@@ -1,5 +1,5 @@
 /**
- * API: authentication (seed 001 §1), input validation with named fields, error shapes, 404s and
+ * API: authentication (OAuth2 password grant), input validation with named fields, error shapes, 404s and
  * server-fault handling. Needs PostgreSQL and Temporal from test/global-setup.ts; no Snowflake.
  */
 import { randomUUID } from 'node:crypto';

@@ -270,7 +270,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
     if (!envValue('FLOE_ENCRYPTION_KEY', env)) {
-      // Per-user Snowflake passwords (seed 004) are encrypted with this key, so it must outlive the
+      // Per-user Snowflake credentials (execution upload, named credentials) are encrypted with this key, so it must outlive the
       // session: kept in <state>/encryption-key (0600) and reused; set FLOE_ENCRYPTION_KEY in production.
       const file = path.join(stateDir, 'encryption-key');
       if (!fs.existsSync(file)) writeSecretFile(file, `${randomBytes(32).toString('hex')}\n`);
