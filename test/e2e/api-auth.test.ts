@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import type pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
-import { startApiHarness, type ApiHarness, type ApiResponse } from './api-harness.js';
-import { createLogger } from '../src/logger.js';
+import { startApiHarness, type ApiHarness, type ApiResponse } from '../helpers/api-harness.js';
+import { createLogger } from '../../src/logger.js';
 
 let h: ApiHarness;
 let token: string;
