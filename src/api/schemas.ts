@@ -18,7 +18,7 @@ export const requiredString = (max = 255) =>
 /** A Snowflake object name (database, schema, table, column) as the user typed it. */
 export const objectName = requiredString(255);
 
-/** `POST /auth/token` (form fields, OAuth2 password grant as in seed 001 §1). */
+/** `POST /auth/token` (form fields, OAuth2 password grant). */
 export const tokenRequest = z.object({
   username: requiredString(200),
   password: z

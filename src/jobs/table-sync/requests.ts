@@ -16,7 +16,7 @@ const lagSeconds = z
   .min(0, 'must be ≥ 0')
   .max(30 * 86_400, 'must be at most 2592000 (30 days)');
 
-/** The Snowflake table a request names (seed 001 bodies); database defaults to SNOWFLAKE_DATABASE. */
+/** The Snowflake table a request names; the database defaults to SNOWFLAKE_DATABASE. */
 const tableRef = { table_name: objectName, schema_name: objectName, database_name: optionalName };
 
 /** `GET /sync/tables/{schema}` path and query. */
@@ -32,7 +32,7 @@ const targetName = requiredString(255).refine(
   "must not start with '_floe' (reserved for floe's own tables)",
 );
 
-/** `POST /sync/tables/register` (seed 001 §3, plus keys for incremental sync). */
+/** `POST /sync/tables/register` (with the keys of incremental sync). */
 export const registerRequest = z
   .object({
     ...tableRef,
@@ -50,7 +50,7 @@ export const registerRequest = z
   })
   .strict();
 
-/** `POST /sync/start` (seed 001 §4). */
+/** `POST /sync/start`. */
 export const startRequest = z
   .object({
     ...tableRef,
@@ -85,7 +85,7 @@ export const listJobsQuery = z
 export const tableStatusParams = z.object({ schema: objectName, table: objectName });
 export const tableStatusQuery = z.object({ database: optionalName }).strict();
 
-/** `POST /sample_data` (seed 001 "Verify Data Sample"). */
+/** `POST /sample_data` (a sample of the synced data). */
 export const sampleRequest = z
   .object({
     ...tableRef,
