@@ -10,7 +10,7 @@
  *   `user` token seeing only its own user_id's data (docs/security.md has the route matrix).
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
- * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
+ * Route table: see src/api/README.md — table sync (routes/tableSync.ts), sign-in (routes/auth.ts),
  * watermark sync under /api/v1/pg-sync (pgSync.ts), caches under /api/v1 (cache.ts),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
  * /api/snowflake-sync (executionSync.ts; per-user configurations routes/uploadConfig.ts), and Prometheus
