@@ -9,7 +9,7 @@ import {
   snowflakeStagePath,
   InvalidIdentifierError,
 } from '../src/sql/quote.js';
-import { mapColumns } from '../src/sql/typemap.js';
+import { id, upd } from './helpers/table-sync-columns.js';
 import {
   compareValueText,
   formatEpochMicros,
@@ -18,13 +18,6 @@ import {
   streamValueToText,
   subtractLag,
 } from '../src/sql/values.js';
-
-const cols = mapColumns('DB.S.T', [
-  { COLUMN_NAME: 'ID', DATA_TYPE: 'NUMBER', NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0, ORDINAL_POSITION: 1 },
-  { COLUMN_NAME: 'UPDATED', DATA_TYPE: 'TIMESTAMP_TZ', ORDINAL_POSITION: 2 },
-  { COLUMN_NAME: 'v"q', DATA_TYPE: 'VARIANT', ORDINAL_POSITION: 3 },
-]);
-const [id, upd] = cols;
 
 describe('quote', () => {
   it('quotes per dialect and doubles quotes', () => {

@@ -5,17 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { snowflakeStagePath } from '../../src/sql/quote.js';
-import { mapColumns, readParquetSource, typedSelect } from '../../src/sql/typemap.js';
+import { readParquetSource, typedSelect } from '../../src/sql/typemap.js';
 import * as S from '../../src/jobs/table-sync/sql.js';
 import * as Stage from '../../src/connectors/snowflake-stage.js';
-
-const t = { database: 'DB', schema: 'S', table: 'T' };
-const cols = mapColumns('DB.S.T', [
-  { COLUMN_NAME: 'ID', DATA_TYPE: 'NUMBER', NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0, ORDINAL_POSITION: 1 },
-  { COLUMN_NAME: 'UPDATED', DATA_TYPE: 'TIMESTAMP_TZ', ORDINAL_POSITION: 2 },
-  { COLUMN_NAME: 'v"q', DATA_TYPE: 'VARIANT', ORDINAL_POSITION: 3 },
-]);
-const [id, upd] = cols;
+import { cols, id, t, upd } from '../helpers/table-sync-columns.js';
 
 describe('table sync SQL', () => {
   it('Snowflake metadata', () => {

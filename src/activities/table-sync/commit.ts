@@ -73,14 +73,7 @@ export async function applyIncremental(c: RunCtx, typed: string, expectedRows: n
   if (after !== before + inserted)
     throw countsWrong(c, `the target went from ${before} to ${after} rows, but ${inserted} rows were new`);
   const hwm = await newHighWaterMark(c, batch);
-  await D.writeState(c.conn, c.target, {
-    tableId: c.input.tableId,
-    strategy: 'incremental',
-    watermarkColumn: c.wm!.name,
-    highWaterMark: hwm,
-    jobId: c.input.jobId,
-    rows: after,
-  });
+  await writeIncrementalState(c, hwm, after);
   await D.exec(c.conn, `DROP TABLE ${batch}`);
   await D.exec(c.conn, `DROP TABLE ${read}`);
   c.oldHwm = hwm;
@@ -88,6 +81,21 @@ export async function applyIncremental(c: RunCtx, typed: string, expectedRows: n
   c.counts.rowsInserted += inserted;
   c.counts.rowsUpdated += updated;
   return hwm;
+}
+
+/**
+ * Write the target's `_floe.state` row after an incremental load (in the caller's transaction): the
+ * watermark column, the high-water mark `hwm` (canonical text) and the target's `rows`.
+ */
+export async function writeIncrementalState(c: RunCtx, hwm: string | null, rows: number): Promise<void> {
+  await D.writeState(c.conn, c.target, {
+    tableId: c.input.tableId,
+    strategy: 'incremental',
+    watermarkColumn: c.wm!.name,
+    highWaterMark: hwm,
+    jobId: c.input.jobId,
+    rows,
+  });
 }
 
 /**

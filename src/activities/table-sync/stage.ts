@@ -22,7 +22,7 @@ import { quoteDuckDbName, snowflakeStagePath } from '../../sql/quote.js';
 import { readParquetSource, typedSelect } from '../../sql/typemap.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { activityLogger, cancellable, previousDetails, startHeartbeat, throwIfCancelled } from '../context.js';
-import { applyIncremental, countsOf, countsWrong, swapIn } from './commit.js';
+import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
 import {
   stageOf,
@@ -90,17 +90,9 @@ export async function transferByStage(deps: TableSyncDeps, plan: RunPlan): Promi
           if (!typed && unloaded.rows > 0)
             throw countsWrong(c, `the unload reported ${unloaded.rows} rows but no file reached DuckDB`);
           const hwm = typed ? await applyIncremental(c, typed, unloaded.rows) : c.oldHwm;
-          if (!typed) {
-            await D.writeState(c.conn, c.target, {
-              tableId: c.input.tableId,
-              strategy: 'incremental',
-              watermarkColumn: c.wm!.name,
-              highWaterMark: hwm,
-              jobId: c.input.jobId,
-              rows: await D.countTable(c.conn, S.targetParts(c.target)),
-            });
-          }
-          return { hwm, n: await D.countTable(c.conn, S.targetParts(c.target)) };
+          const n = await D.countTable(c.conn, S.targetParts(c.target));
+          if (!typed) await writeIncrementalState(c, hwm, n);
+          return { hwm, n };
         });
         rowsInTarget = r.n;
         watermark = r.hwm;

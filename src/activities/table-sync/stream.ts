@@ -10,7 +10,7 @@ import { typedSelect, type ColumnPlan } from '../../sql/typemap.js';
 import { streamValueToText } from '../../sql/values.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { activityLogger, previousDetails, startHeartbeat, throwIfCancelled } from '../context.js';
-import { applyIncremental, countsOf, countsWrong, swapIn } from './commit.js';
+import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
 import type { RunCtx, TableSyncDeps, TransferDetails, TransferResult } from './types.js';
 
@@ -152,16 +152,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
     else {
       watermark = c.oldHwm;
       rowsInTarget = await D.countTable(c.conn, target);
-      if (rowsLoaded === 0) {
-        await D.writeState(c.conn, c.target, {
-          tableId: c.input.tableId,
-          strategy: 'incremental',
-          watermarkColumn: c.wm!.name,
-          highWaterMark: watermark,
-          jobId: c.input.jobId,
-          rows: rowsInTarget,
-        });
-      }
+      if (rowsLoaded === 0) await writeIncrementalState(c, watermark, rowsInTarget);
     }
     return {
       ...countsOf(c, rowsInTarget, sourceRows ?? 0),

@@ -132,12 +132,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
 
   router.post('/sync/start', async (req, res) => {
     const body = parseInput(startRequest, req.body, 'body');
-    const t = await requireRegistered(
-      deps,
-      body.database_name ?? defaultDatabase(deps),
-      body.schema_name,
-      body.table_name,
-    );
+    const t = await requireRegistered(deps, body);
     const input = syncInputFor(t, body);
     // Serialize check-and-start per target across API processes (DuckDB matches names
     // case-insensitively, so the key is lower-cased); Temporal visibility answers the check.
@@ -256,12 +251,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
 
   router.post('/sample_data', async (req, res) => {
     const body = parseInput(sampleRequest, req.body, 'body');
-    const t = await requireRegistered(
-      deps,
-      body.database_name ?? defaultDatabase(deps),
-      body.schema_name,
-      body.table_name,
-    );
+    const t = await requireRegistered(deps, body);
     const target = targetNameOf(t);
     let sample;
     try {
@@ -312,12 +302,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
 
   router.post('/sync/schedules', async (req, res) => {
     const body = parseInput(createScheduleRequest, req.body, 'body');
-    const t = await requireRegistered(
-      deps,
-      body.database_name ?? defaultDatabase(deps),
-      body.schema_name,
-      body.table_name,
-    );
+    const t = await requireRegistered(deps, body);
     const input = syncInputFor(t, body);
     const when = body.cron !== undefined ? { cron: body.cron } : { intervalSeconds: body.interval_seconds! };
     let scheduleId: string;

@@ -1,5 +1,5 @@
 /**
- * What the API reads from Snowflake's catalog (seed 001 §2–3): the tables of a schema with their
+ * What the API reads from Snowflake's catalog: the tables of a schema with their
  * size, and one table's columns. Names are resolved the way Snowflake folds unquoted identifiers: a
  * name is first matched exactly (quoted, case-sensitive), then upper-cased, so `data` finds a table
  * stored as `DATA` while a table created as `"data"` is still found exactly.

@@ -50,16 +50,18 @@ export async function snowflakeCall<T>(
   }
 }
 
-/** A registered table or 404 naming `table_name`. */
+/**
+ * The registered table a request body names (`database_name` defaulting to SNOWFLAKE_DATABASE), or
+ * 404 naming `table_name`.
+ */
 export async function requireRegistered(
   deps: ApiDeps,
-  database: string | undefined,
-  schema: string,
-  table: string,
+  ref: { database_name?: string; schema_name: string; table_name: string },
 ): Promise<RegisteredTable> {
-  const t = await findRegisteredTable(deps.pool, database, schema, table);
+  const database = ref.database_name ?? defaultDatabase(deps);
+  const t = await findRegisteredTable(deps.pool, database, ref.schema_name, ref.table_name);
   if (!t) {
-    const name = `${database ? `${database}.` : ''}${schema}.${table}`;
+    const name = `${database ? `${database}.` : ''}${ref.schema_name}.${ref.table_name}`;
     throw new ApiError(
       404,
       'table_not_registered',

@@ -28,7 +28,7 @@ export function displayName(t: SourceTable): string {
 
 // ---------------------------------------------------------------- Snowflake
 
-/** Columns of one table from the database's INFORMATION_SCHEMA (seed 000 step 1), in ordinal order. */
+/** Columns of one table from the database's INFORMATION_SCHEMA in ordinal order. */
 export function columnsQuery(t: SourceTable): string {
   return (
     `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, DATETIME_PRECISION, IS_NULLABLE, ORDINAL_POSITION ` +

@@ -1,5 +1,5 @@
 /**
- * Registered tables in the PostgreSQL control plane (seed 001 §3 and "Check Table Status"):
+ * Registered tables in the PostgreSQL control plane:
  * `allowed_tables` (what may be synced, with its primary key and watermark column),
  * `table_metadata` (columns and size as last read from Snowflake) and `table_sync_status` (the
  * outcome of the last sync, written by the tableSync activities).

@@ -1,6 +1,6 @@
 /**
  * Reading the table-sync target (the DuckDB file at DUCKDB_PATH) for `POST /sample_data` and the
- * table status route (seed 001 "Verification Steps").
+ * table status route.
  *
  * Access goes through `withDuckDb` (src/connectors/duckdb.ts): when the API runs in the worker's
  * process it shares the worker's instance; when another process holds the file (a sync is writing
@@ -105,7 +105,7 @@ export async function targetReport(duckdbPath: string, t: TargetName): Promise<R
   }
 }
 
-/** Sample request (seed 001 "Verify Data Sample"). */
+/** What `POST /sample_data` asks for. */
 export interface SampleRequest {
   type: 'first' | 'random';
   /** Rows, 1..10000 (validated by the route). */
