@@ -1,7 +1,8 @@
 /**
  * The `tableSync` workflow: one run per job (workflow id = job id), Snowflake → DuckDB, full refresh
- * or incremental. Deterministic: only `@temporalio/workflow`, types and
- * constants. Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
+ * or incremental. Deterministic: only `@temporalio/workflow`, types and constants.
+ *
+ * Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
  * ≥ AUTO_STAGE_MIN_ROWS source rows) → transfer (unload/GET/load or stream, in one activity) →
  * status "completed". On failure or cancellation, cleanup (REMOVE of the job's stage path, local files,
  * staging table) and status run in a non-cancellable scope; the failure names the table and the cause.

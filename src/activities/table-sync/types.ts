@@ -1,6 +1,6 @@
 /**
  * Inputs, results and dependencies of the table sync activities, and the plan of one transfer
- * (what {@link RunPlan} the transfer activity derives from its input and the target's state).
+ * ({@link RunPlan}: what the transfer activity derives from its input and the target's state).
  */
 import type pg from 'pg';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -75,6 +75,10 @@ export interface TransferDetails {
   counts?: { rowsRead: number; rowsInserted: number; rowsUpdated: number };
 }
 
+/**
+ * The stage unloads go to, as [database, schema, name]: the configured one, else `FLOE_STAGE` in
+ * SNOWFLAKE_DATABASE / SNOWFLAKE_SCHEMA, falling back to the source table's database and schema.
+ */
 export function stageOf(deps: TableSyncDeps, src: S.SourceTable): [string, string, string] {
   return deps.stage ?? [deps.snowflake.database ?? src.database, deps.snowflake.schema ?? src.schema, 'FLOE_STAGE'];
 }
