@@ -15,19 +15,19 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { applyPgSyncConfig } from '../src/client/watermarkSync.js';
+import { applyWatermarkSyncConfig } from '../src/client/watermarkSync.js';
 import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
 import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
 import { createPool } from '../src/db/index.js';
 import { freePort } from '../src/infra/process.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../src/jobs/executionUpload.js';
 import { taskQueues } from '../src/jobs/common.js';
-import { scheduleId } from '../src/jobs/watermarkSync.js';
+import { scheduleId } from '../src/jobs/watermark-sync/contract.js';
 import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 import { TEST_SNOWFLAKE_USER, testEnv } from './helpers/env.js';
-import { cfg } from './watermark.harness.js';
+import { cfg } from './helpers/watermark-sync-rig.js';
 
 const EXECUTIONS = 16;
 const ROWS_PER_EXECUTION = 100;
@@ -211,7 +211,7 @@ describe('API and two workers as separate processes', () => {
     await pool.query(
       `INSERT INTO scaleout_src SELECT g, 'row-' || g || '-' || md5(g::text), timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${SOURCE_ROWS}) g`,
     );
-    await applyPgSyncConfig(
+    await applyWatermarkSyncConfig(
       client,
       {
         ...cfg(PG_SYNC_NAME, [

@@ -23,7 +23,7 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { usersRouter } from './routes/users.js';
-import { createMetricsHandler } from './pgSync.js';
+import { createMetricsHandler } from './routes/watermarkSync.js';
 import { secretKeys } from '../secrets/crypto.js';
 import { credentialsRouter } from './routes/credentials.js';
 import { JOBS, type JobRoute } from '../jobs/registry.js';

@@ -6,8 +6,8 @@
  * targets are created (`CREATE TABLE IF NOT EXISTS`); existing ones are never altered.
  */
 import type pg from 'pg';
-import { withSnowflake, type SnowflakeSettings } from '../connectors/snowflake.js';
-import type { WatermarkSyncConfig } from '../jobs/watermarkSync.js';
+import { withSnowflake, type SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { WatermarkSyncConfig } from './contract.js';
 import * as Q from './sql.js';
 
 /** What discovery found for one table. */

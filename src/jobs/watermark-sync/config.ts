@@ -1,5 +1,5 @@
 /**
- * The watermark sync's config file (seed 002's `sync_config.yaml` shape), validated with zod.
+ * The watermark sync's config file (`sync_config.yaml`, config/sync_config.example.yaml), validated with zod.
  *
  * ```yaml
  * name: default                 # optional; schedule id pg-sync-<name>
@@ -28,15 +28,19 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { WatermarkSyncConfig, WatermarkTableSpec, TransformSpec } from '../jobs/watermarkSync.js';
-import { DEFAULT_PG_SYNC_NAME } from '../jobs/watermarkSync.js';
+import {
+  DEFAULT_CONFIG_NAME,
+  type TransformSpec,
+  type WatermarkSyncConfig,
+  type WatermarkTableSpec,
+} from './contract.js';
 import { hasTransform } from './transforms.js';
 
 /** Thrown for an invalid config; `issues` are `{path, message}` with a readable path naming the table. */
-export class PgSyncConfigError extends Error {
+export class WatermarkSyncConfigError extends Error {
   override readonly name = 'InvalidRequest';
   constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid pg-sync config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    super(`invalid watermark sync config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
 }
 
@@ -109,9 +113,9 @@ function fmtPath(path: PropertyKey[]): string {
  * Validate a parsed config object.
  *
  * @returns the normalized config (defaults applied, `pk` always a list).
- * @throws PgSyncConfigError listing every problem; table problems read `tables[i] (<source>).<field>: ...`.
+ * @throws WatermarkSyncConfigError listing every problem; table problems read `tables[i] (<source>).<field>: ...`.
  */
-export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
+export function validateWatermarkSyncConfig(raw: unknown): WatermarkSyncConfig {
   const issues: { path: string; message: string }[] = [];
   if (raw && typeof raw === 'object' && 'source_database_url' in raw) {
     issues.push({
@@ -127,7 +131,7 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
   const top = configSchema.safeParse(cleaned);
   if (!top.success) {
     for (const i of top.error.issues) issues.push({ path: fmtPath(i.path), message: i.message });
-    throw new PgSyncConfigError(issues);
+    throw new WatermarkSyncConfigError(issues);
   }
   const c = top.data;
   const tables: WatermarkTableSpec[] = [];
@@ -172,9 +176,9 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
       createTarget: t.create_target ?? false,
     });
   });
-  if (issues.length) throw new PgSyncConfigError(issues);
+  if (issues.length) throw new WatermarkSyncConfigError(issues);
   return {
-    name: c.name ?? DEFAULT_PG_SYNC_NAME,
+    name: c.name ?? DEFAULT_CONFIG_NAME,
     syncIntervalSeconds: c.sync_interval_seconds,
     maxParallelTables: c.max_parallel_tables,
     tables,
@@ -183,14 +187,14 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
 
 /**
  * Parse YAML text (or JSON, which is YAML) and validate it.
- * @throws PgSyncConfigError on a YAML syntax error (path `(yaml)`) or an invalid config.
+ * @throws WatermarkSyncConfigError on a YAML syntax error (path `(yaml)`) or an invalid config.
  */
-export function parsePgSyncConfig(text: string): WatermarkSyncConfig {
+export function parseWatermarkSyncConfig(text: string): WatermarkSyncConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new PgSyncConfigError([{ path: '(yaml)', message: (err as Error).message }]);
+    throw new WatermarkSyncConfigError([{ path: '(yaml)', message: (err as Error).message }]);
   }
-  return validatePgSyncConfig(raw);
+  return validateWatermarkSyncConfig(raw);
 }

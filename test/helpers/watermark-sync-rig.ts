@@ -1,5 +1,5 @@
 /**
- * Shared rig of the watermark sync suites: one migrated database (control plane and source), one
+ * Shared rig of the watermark sync end-to-end suites (test/e2e/watermark-sync*.test.ts): one migrated database (control plane and source), one
  * emulator, one worker (own bundle of src/workflows/watermarkSync.ts, own task queue) with
  * the watermark sync activities and test hooks, and a Temporal client.
  */
@@ -8,25 +8,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { runTestWorker } from './helpers/temporal.js';
+import { runTestWorker } from './temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../src/activities/watermarkSync.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
-import {
-  WATERMARK_SYNC_WORKFLOW,
-  type WatermarkSyncConfig,
-  type WatermarkSyncInput,
-  type WatermarkSyncResult,
-} from '../src/jobs/watermarkSync.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../../src/activities/watermark-sync/index.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
+import type {
+  WatermarkSyncConfig,
+  WatermarkSyncInput,
+  WatermarkSyncResult,
+} from '../../src/jobs/watermark-sync/contract.js';
+import { watermarkSync } from '../../src/workflows/watermarkSync.js';
+import { freshDatabase, type FreshDatabase } from './db.js';
 
 export const workflowsFile = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
-  '../src/workflows/watermarkSync.ts',
+  '../../src/workflows/watermarkSync.ts',
 );
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -112,11 +112,11 @@ export async function makeRig(name: string): Promise<WmRig> {
       return h;
     },
     async run(config, extra = {}, workflowId) {
-      return client.workflow.execute(WATERMARK_SYNC_WORKFLOW, {
+      return client.workflow.execute(watermarkSync, {
         taskQueue,
         workflowId: workflowId ?? `wm-test-${process.pid}-${name}-${++seq}`,
         args: [{ config, batchHeartbeatSeconds: 10, ...extra }],
-      }) as Promise<WatermarkSyncResult>;
+      });
     },
     async close() {
       for (const w of workers) await w.stop();

@@ -2,17 +2,20 @@
  * SQL text of the watermark sync, PostgreSQL and Snowflake sides. Pure functions (no I/O); every
  * identifier goes through src/sql/quote.ts and every value is a bind parameter, except type names
  * that PostgreSQL's own `format_type` produced (used in casts of bind parameters) and Snowflake
- * types read from INFORMATION_SCHEMA. test/watermark.unit.test.ts pins each generated text.
+ * types read from INFORMATION_SCHEMA. test/unit/watermark-sync-sql.test.ts pins each generated text.
  */
-import { quotePgIdent, quotePgName, quoteSnowflakeIdent, quoteSnowflakeName, snowflakeLiteral } from '../sql/quote.js';
-import type { SyncPosition, TablePlanRef } from '../jobs/watermarkSync.js';
+import {
+  quotePgIdent,
+  quotePgName,
+  quoteSnowflakeIdent,
+  quoteSnowflakeName,
+  snowflakeLiteral,
+} from '../../sql/quote.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import type { SyncPosition, TablePlanRef } from './contract.js';
 
 /** Thrown for a name the config gives that cannot be parsed. */
-function invalid(message: string): Error {
-  const e = new Error(message);
-  e.name = 'InvalidRequest';
-  return e;
-}
+const invalid = (message: string): Error => floeError(NonRetryable.InvalidRequest, message);
 
 /**
  * Split a dotted name into identifier parts. Double-quoted parts keep their case (`""` escapes a

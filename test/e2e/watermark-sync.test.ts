@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncResult } from '../src/jobs/watermarkSync.js';
-import { cfg, makeRig, type WmRig } from './watermark.harness.js';
-import { getWatermark, listErrors } from '../src/pgsync/store.js';
-import { registerTransform } from '../src/pgsync/transforms.js';
+import { tableWorkflowId } from '../../src/jobs/watermark-sync/contract.js';
+import { getWatermark, listErrors } from '../../src/jobs/watermark-sync/store.js';
+import { registerTransform } from '../../src/jobs/watermark-sync/transforms.js';
+import { watermarkSync } from '../../src/workflows/watermarkSync.js';
+import { cfg, makeRig, type WmRig } from '../helpers/watermark-sync-rig.js';
 
 let rig: WmRig;
 let worker: { stop(): Promise<void> };
@@ -271,7 +272,7 @@ describe('watermark sync core', () => {
     // first by a separate process that SIGKILLs itself right after the first MERGE.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'watermark-crash-worker.ts')],
+      ['--import', 'tsx', path.join(import.meta.dirname, '../helpers/watermark-sync-crash-worker.ts')],
       {
         env: {
           ...process.env,
@@ -289,7 +290,7 @@ describe('watermark sync core', () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
     for (let i = 0; i < 300 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(out).toContain('ready');
-    const handle = await rig.client.workflow.start(WATERMARK_SYNC_WORKFLOW, {
+    const handle = await rig.client.workflow.start(watermarkSync, {
       taskQueue: rig.taskQueue,
       workflowId: `wm-test-${process.pid}-killed`,
       args: [
@@ -307,7 +308,7 @@ describe('watermark sync core', () => {
     expect((await getWatermark(rig.pool, 'public.killed'))?.position).toBeNull();
     const acts = await rig.startWorker({ queue, workflows: false });
     try {
-      const r = (await handle.result()) as WatermarkSyncResult;
+      const r = await handle.result();
       expect(r.tables[0]).toMatchObject({ status: 'success', rows: 40 });
     } finally {
       await acts.stop();
@@ -341,7 +342,9 @@ describe('watermark sync core', () => {
     let runs: string[] = [];
     for (let i = 0; i < 50; i++) {
       runs = [];
-      for await (const w of rig.client.workflow.list({ query: `WorkflowId = 'pg-sync-crash/public.crash'` }))
+      for await (const w of rig.client.workflow.list({
+        query: `WorkflowId = '${tableWorkflowId('crash', 'public.crash')}'`,
+      }))
         runs.push(w.status.name);
       if (runs.length >= 3 && !runs.includes('RUNNING')) break;
       await new Promise((res) => setTimeout(res, 100));
