@@ -11,7 +11,7 @@
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
  * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
- * watermark sync under /api/v1/pg-sync (pgSync.ts, seed 002), caches under /api/v1 (cache.ts, seed 003),
+ * watermark sync under /api/v1/watermark-sync (alias /api/v1/pg-sync; routes/watermarkSync.ts), caches under /api/v1 (cache.ts, seed 003),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
  * /api/snowflake-sync (executionSync.ts, seed 004's paths; per-user configurations routes/uploadConfig.ts), and Prometheus
  * metrics at GET /metrics.
