@@ -2,10 +2,11 @@
  * The watermark sync workflows on Temporal's time-skipping test server, with mocked activities
  * (wrapped by `wrapActivities` as the worker wraps the real ones): per-table failure isolation,
  * retries with backoff then a failure naming the table and the cause, continue-as-new carrying the
- * position, and a superseded epoch ending a run.
+ * position, a superseded epoch ending a run, and cancellation.
  */
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -17,6 +18,7 @@ import type {
   WatermarkSyncActivities,
 } from '../../src/activities/watermark-sync/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
+import { SA } from '../../src/jobs/common.js';
 import type { TablePlanRef, WatermarkSyncConfig, WatermarkTableSpec } from '../../src/jobs/watermark-sync/contract.js';
 import { watermarkSync, watermarkTableSync } from '../../src/workflows/watermarkSync.js';
 import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
@@ -220,5 +222,40 @@ describe('watermark sync workflows', () => {
     expect(calls.batches).toHaveLength(2);
     expect(calls.finished).toEqual([expect.objectContaining({ source: 'public.reset', status: 'superseded' })]);
     expect(calls.failures).toEqual([]);
+  });
+
+  it('ends a cancelled run as cancelled, recording no failure', async () => {
+    const calls = newCalls();
+    let batchStarted!: () => void;
+    const started = new Promise<void>((resolve) => (batchStarted = resolve));
+    const activities = mocks(
+      {
+        batch: async () => {
+          batchStarted();
+          // Heartbeat until the cancellation arrives (Temporal delivers it with a heartbeat response).
+          for (;;) {
+            Context.current().heartbeat();
+            await Context.current().sleep(100);
+          }
+        },
+      },
+      calls,
+    );
+    const { err, status } = await runWithActivities(env, { activities }, async (client, taskQueue) => {
+      const handle = await client.workflow.start(watermarkTableSync, {
+        args: [{ configName: 'cancel', table: table('public.slow'), batchHeartbeatSeconds: 1 }],
+        workflowId: 'wm-cancel',
+        taskQueue,
+      });
+      await started;
+      await handle.cancel();
+      const e = await handle.result().catch((x: unknown) => x);
+      return { err: e, status: (await handle.describe()).typedSearchAttributes.get(SA.status) };
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(status).toBe('cancelled');
+    expect(calls.failures).toEqual([]);
+    expect(calls.finished).toEqual([]);
   });
 });
