@@ -11,7 +11,7 @@ export const watermarkSyncJob: JobModule = {
   activities: (ctx) =>
     createWatermarkSyncActivities({
       pool: ctx.pool,
-      sourcePool: ctx.pgSyncSourcePool,
+      sourcePool: ctx.watermarkSyncSourcePool,
       snowflake: ctx.config.snowflake,
       tmpDir: path.join(ctx.tmpRoot, 'watermark-sync'),
       logger: ctx.logger,
@@ -19,7 +19,7 @@ export const watermarkSyncJob: JobModule = {
   routes: (deps) => {
     const router = createWatermarkSyncRouter({
       pool: deps.pool,
-      sourcePool: deps.pgSyncSourcePool,
+      sourcePool: deps.watermarkSyncSourcePool,
       temporal: deps.temporal,
       taskQueue: deps.config.temporal.taskQueues.watermarkSync,
       snowflake: deps.snowflake,
