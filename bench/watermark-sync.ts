@@ -25,6 +25,7 @@ import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
+import { tableSpec } from '../src/jobs/watermark-sync/config.js';
 import type {
   WatermarkSyncConfig,
   WatermarkSyncResult,
@@ -106,21 +107,16 @@ export async function run(args: string[]): Promise<void> {
     running = worker.run();
     const client = new Client({ connection: conn });
 
-    const table = (over: Partial<WatermarkTableSpec>): WatermarkTableSpec => ({
-      source: 'public.bench_rows',
-      target: 'ANALYTICS.BENCH.ROWS',
-      pk: ['id'],
-      watermarkColumn: 'updated_at',
-      batchSize: batch,
-      transform: null,
-      lagSeconds: 0,
-      loadMethod: 'auto',
-      fileFormat: 'csv',
-      bindMaxRows: 5000,
-      softDeleteColumn: null,
-      createTarget: true,
-      ...over,
-    });
+    const table = (over: Partial<WatermarkTableSpec>): WatermarkTableSpec =>
+      tableSpec({
+        source: 'public.bench_rows',
+        target: 'ANALYTICS.BENCH.ROWS',
+        pk: ['id'],
+        watermarkColumn: 'updated_at',
+        batchSize: batch,
+        createTarget: true,
+        ...over,
+      });
     let n = 0;
     const sync = async (spec: WatermarkTableSpec): Promise<{ result: WatermarkSyncResult; seconds: number }> => {
       const config: WatermarkSyncConfig = {

@@ -16,10 +16,12 @@ import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../../src
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { wrapActivities } from '../../src/errors.js';
+import { tableSpec } from '../../src/jobs/watermark-sync/config.js';
 import type {
   WatermarkSyncConfig,
   WatermarkSyncInput,
   WatermarkSyncResult,
+  WatermarkTableSpec,
 } from '../../src/jobs/watermark-sync/contract.js';
 import { watermarkSync } from '../../src/workflows/watermarkSync.js';
 import { freshDatabase, type FreshDatabase } from './db.js';
@@ -132,26 +134,13 @@ export async function makeRig(name: string): Promise<WmRig> {
   return rig;
 }
 
-/** A config around `tables` with the defaults the validator would add. */
-export function cfg(name: string, tables: Partial<WatermarkSyncConfig['tables'][number]>[]): WatermarkSyncConfig {
+/** A config around `tables`: source `public.t` → `ANALYTICS.S.T` on (updated_at, id), target created, unless overridden. */
+export function cfg(name: string, tables: Partial<WatermarkTableSpec>[]): WatermarkSyncConfig {
+  const table = { source: 'public.t', target: 'ANALYTICS.S.T', pk: ['id'], watermarkColumn: 'updated_at' };
   return {
     name,
     syncIntervalSeconds: 120,
     maxParallelTables: 4,
-    tables: tables.map((t) => ({
-      source: 'public.t',
-      target: 'ANALYTICS.S.T',
-      pk: ['id'],
-      watermarkColumn: 'updated_at',
-      batchSize: 1000,
-      transform: null,
-      lagSeconds: 0,
-      loadMethod: 'auto',
-      fileFormat: 'csv',
-      bindMaxRows: 5000,
-      softDeleteColumn: null,
-      createTarget: true,
-      ...t,
-    })),
+    tables: tables.map((t) => tableSpec({ ...table, createTarget: true, ...t })),
   };
 }

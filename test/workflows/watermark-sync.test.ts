@@ -19,6 +19,7 @@ import type {
 } from '../../src/activities/watermark-sync/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
 import { SA } from '../../src/jobs/common.js';
+import { tableSpec } from '../../src/jobs/watermark-sync/config.js';
 import type { TablePlanRef, WatermarkSyncConfig, WatermarkTableSpec } from '../../src/jobs/watermark-sync/contract.js';
 import { watermarkSync, watermarkTableSync } from '../../src/workflows/watermarkSync.js';
 import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
@@ -31,20 +32,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const table = (source: string, batchSize = 10): WatermarkTableSpec => ({
-  source,
-  target: `S.${source.split('.')[1].toUpperCase()}`,
-  pk: ['id'],
-  watermarkColumn: 'updated_at',
-  batchSize,
-  transform: null,
-  lagSeconds: 0,
-  loadMethod: 'auto',
-  fileFormat: 'csv',
-  bindMaxRows: 5000,
-  softDeleteColumn: null,
-  createTarget: false,
-});
+const table = (source: string): WatermarkTableSpec =>
+  tableSpec({ source, target: `S.${source.split('.')[1]}`, pk: ['id'], watermarkColumn: 'updated_at', batchSize: 10 });
 
 const config = (name: string, tables: WatermarkTableSpec[]): WatermarkSyncConfig => ({
   name,

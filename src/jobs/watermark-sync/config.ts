@@ -44,6 +44,25 @@ export class WatermarkSyncConfigError extends Error {
   }
 }
 
+/** The value of every optional table field when neither the table nor the config's `default_*` sets it. */
+export const TABLE_DEFAULTS = {
+  batchSize: 1000,
+  transform: null,
+  lagSeconds: 0,
+  loadMethod: 'auto',
+  fileFormat: 'csv',
+  bindMaxRows: 5000,
+  softDeleteColumn: null,
+  createTarget: false,
+} as const satisfies Omit<WatermarkTableSpec, 'source' | 'target' | 'pk' | 'watermarkColumn'>;
+
+/** A table spec with the required fields given and the rest at {@link TABLE_DEFAULTS} (programmatic configs). */
+export function tableSpec(
+  t: Pick<WatermarkTableSpec, 'source' | 'target' | 'pk' | 'watermarkColumn'> & Partial<WatermarkTableSpec>,
+): WatermarkTableSpec {
+  return { ...TABLE_DEFAULTS, ...t };
+}
+
 const identText = z
   .string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a string') })
   .trim()
@@ -85,10 +104,15 @@ const configSchema = z
   .object({
     name: z.string().regex(nameRe, 'must be 1-64 of A-Z a-z 0-9 _ -').optional(),
     sync_interval_seconds: z.number().int('must be an integer').min(10, 'must be at least 10').default(120),
-    default_batch_size: z.number().int('must be an integer').positive('must be positive').max(1_000_000).default(1000),
-    default_lag_seconds: z.number().min(0).default(0),
+    default_batch_size: z
+      .number()
+      .int('must be an integer')
+      .positive('must be positive')
+      .max(1_000_000)
+      .default(TABLE_DEFAULTS.batchSize),
+    default_lag_seconds: z.number().min(0).default(TABLE_DEFAULTS.lagSeconds),
     max_parallel_tables: z.number().int().min(1).max(64).default(4),
-    default_bind_max_rows: z.number().int().positive().default(5000),
+    default_bind_max_rows: z.number().int().positive().default(TABLE_DEFAULTS.bindMaxRows),
     tables: z.array(z.unknown()).min(1, 'needs at least one table'),
   })
   .strict();
@@ -161,20 +185,22 @@ export function validateWatermarkSyncConfig(raw: unknown): WatermarkSyncConfig {
     if (new Set(pk).size !== pk.length) issues.push({ path: `${label}.pk`, message: 'lists a column twice' });
     if (pk.includes(t.watermark_column))
       issues.push({ path: `${label}.watermark_column`, message: 'must not be a primary key column' });
-    tables.push({
-      source: t.source,
-      target: t.target,
-      pk,
-      watermarkColumn: t.watermark_column,
-      batchSize: t.batch_size ?? c.default_batch_size,
-      transform,
-      lagSeconds: t.lag_seconds ?? c.default_lag_seconds,
-      loadMethod: t.load_method ?? 'auto',
-      fileFormat: t.file_format ?? 'csv',
-      bindMaxRows: t.bind_max_rows ?? c.default_bind_max_rows,
-      softDeleteColumn: t.soft_delete_column ?? null,
-      createTarget: t.create_target ?? false,
-    });
+    tables.push(
+      tableSpec({
+        source: t.source,
+        target: t.target,
+        pk,
+        watermarkColumn: t.watermark_column,
+        batchSize: t.batch_size ?? c.default_batch_size,
+        transform,
+        lagSeconds: t.lag_seconds ?? c.default_lag_seconds,
+        bindMaxRows: t.bind_max_rows ?? c.default_bind_max_rows,
+        ...(t.load_method ? { loadMethod: t.load_method } : {}),
+        ...(t.file_format ? { fileFormat: t.file_format } : {}),
+        ...(t.soft_delete_column ? { softDeleteColumn: t.soft_delete_column } : {}),
+        ...(t.create_target !== undefined ? { createTarget: t.create_target } : {}),
+      }),
+    );
   });
   if (issues.length) throw new WatermarkSyncConfigError(issues);
   return {
