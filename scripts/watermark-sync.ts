@@ -1,6 +1,6 @@
 /**
- * `npm run pg-sync -- <command> [options]`: operate the watermark sync (PostgreSQL → Snowflake).
- * (The script keeps the job's former name `pg-sync`, so existing runbooks and cron lines still work.)
+ * `npm run watermark-sync -- <command> [options]`: operate the watermark sync (PostgreSQL → Snowflake).
+ * `npm run pg-sync` (the job's former name) runs the same script, so existing runbooks still work.
  *
  *   apply    --config config/sync_config.yaml     create or update the Temporal Schedule (idempotent)
  *   pause    [--name default]                     pause the schedule
@@ -34,7 +34,7 @@ import { discover, formatDiscovery } from '../src/jobs/watermark-sync/discovery.
 import { listWatermarks } from '../src/jobs/watermark-sync/store.js';
 
 const USAGE =
-  'usage: npm run pg-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
+  'usage: npm run watermark-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
