@@ -1,6 +1,8 @@
 /** Watermark sync SQL text, pinned: paging on (watermark, pk), batch reads, MERGE, type map, names. */
 import { describe, expect, it } from 'vitest';
 import * as Q from '../../src/jobs/watermark-sync/sql.js';
+import { sourceParts, targetParts } from '../../src/jobs/watermark-sync/names.js';
+import { snowflakeTypeFor } from '../../src/jobs/watermark-sync/typemap.js';
 
 describe('watermark sync SQL', () => {
   const plan = { watermarkType: 'timestamp with time zone', pkTypes: ['integer', 'text'] };
@@ -71,7 +73,7 @@ WHEN NOT MATCHED AND (s."_FLOE_DEL" IS NULL OR s."_FLOE_DEL" <> 'true') THEN INS
 
   it('maps PostgreSQL types like PeerDB', () => {
     const m = (data_type: string, p: number | null = null, s: number | null = null) =>
-      Q.snowflakeTypeFor({ data_type, numeric_precision: p, numeric_scale: s });
+      snowflakeTypeFor({ data_type, numeric_precision: p, numeric_scale: s });
     expect([
       m('numeric'),
       m('numeric', 12, 4),
@@ -96,9 +98,9 @@ WHEN NOT MATCHED AND (s."_FLOE_DEL" IS NULL OR s."_FLOE_DEL" <> 'true') THEN INS
   });
 
   it('parses names like each dialect', () => {
-    expect(Q.sourceParts('users')).toEqual(['public', 'users']);
-    expect(Q.sourceParts('Sales."Order Items"')).toEqual(['sales', 'Order Items']);
-    expect(Q.targetParts('analytics.users', 'DB')).toEqual(['DB', 'ANALYTICS', 'USERS']);
-    expect(() => Q.targetParts('users', 'DB')).toThrow(/schema.table/);
+    expect(sourceParts('users')).toEqual(['public', 'users']);
+    expect(sourceParts('Sales."Order Items"')).toEqual(['sales', 'Order Items']);
+    expect(targetParts('analytics.users', 'DB')).toEqual(['DB', 'ANALYTICS', 'USERS']);
+    expect(() => targetParts('users', 'DB')).toThrow(/schema.table/);
   });
 });

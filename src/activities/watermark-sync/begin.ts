@@ -9,6 +9,16 @@ import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowfl
 import { floeError, NonRetryable } from '../../errors.js';
 import type { TablePlanRef } from '../../jobs/watermark-sync/contract.js';
 import * as Q from '../../jobs/watermark-sync/sql.js';
+import { defaultTargetColumn, sourceColumn, sourceParts, targetParts } from '../../jobs/watermark-sync/names.js';
+import {
+  type PgColumnRow,
+  isSupportedWatermark,
+  isTimeWatermark,
+  pgTextExpr,
+  sfTypeOf,
+  snowflakeTypeFor,
+  sourceColumnsSql,
+} from '../../jobs/watermark-sync/typemap.js';
 import * as store from '../../jobs/watermark-sync/store.js';
 import { getTransform } from '../../jobs/watermark-sync/transforms.js';
 import { sourceQuery } from './source.js';
@@ -27,7 +37,7 @@ async function targetColumns(
   target: [string, string, string],
 ): Promise<{ name: string; sfType: string }[]> {
   const rows = await sf.query(Q.targetColumnsSql(target));
-  return rows.map((r) => ({ name: String(r.COLUMN_NAME), sfType: Q.sfTypeOf(r as never) }));
+  return rows.map((r) => ({ name: String(r.COLUMN_NAME), sfType: sfTypeOf(r as never) }));
 }
 
 /** Whether `a < b` as values of the PostgreSQL type `type` (text in, compared by the source). */
@@ -52,22 +62,17 @@ async function sourceLess(
  */
 export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Promise<BeginResult> {
   const t = input.table;
-  const source = Q.sourceParts(t.source);
-  const target = Q.targetParts(t.target, deps.snowflake.database);
+  const source = sourceParts(t.source);
+  const target = targetParts(t.target, deps.snowflake.database);
   const row = await store.ensureWatermark(deps.pool, t.source, target.join('.'));
   await store.markRunning(deps.pool, t.source, input.workflowId);
 
-  const cols = await sourceQuery<Q.PgColumnRow & pg.QueryResultRow>(
-    deps.sourcePool,
-    t.source,
-    Q.sourceColumnsSql,
-    source,
-  );
+  const cols = await sourceQuery<PgColumnRow & pg.QueryResultRow>(deps.sourcePool, t.source, sourceColumnsSql, source);
   if (cols.length === 0)
     throw floeError(NonRetryable.TableNotFound, `source table ${t.source} does not exist or is not visible`);
   const byName = new Map(cols.map((c) => [c.column_name, c]));
   const need = (configName: string, field: string) => {
-    const n = Q.sourceColumn(configName);
+    const n = sourceColumn(configName);
     const c = byName.get(n);
     if (!c)
       throw floeError(
@@ -77,7 +82,7 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
     return c;
   };
   const wmCol = need(t.watermarkColumn, 'watermark');
-  if (!Q.isSupportedWatermark(wmCol.data_type)) {
+  if (!isSupportedWatermark(wmCol.data_type)) {
     throw floeError(
       NonRetryable.InvalidRequest,
       `${t.source}: watermark column ${wmCol.column_name} has type ${wmCol.pg_type}; use a timestamp, timestamptz, date or integer/numeric column`,
@@ -88,7 +93,7 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
 
   // Row keys and their read expressions: source columns, then SQL-transform columns (replace or add).
   const exprs = new Map<string, string>();
-  for (const c of cols) exprs.set(c.column_name, Q.pgTextExpr(`"${c.column_name.replaceAll('"', '""')}"`, c.data_type));
+  for (const c of cols) exprs.set(c.column_name, pgTextExpr(`"${c.column_name.replaceAll('"', '""')}"`, c.data_type));
   let added: string[] = [];
   if (t.transform?.kind === 'sql') {
     for (const [k, expr] of Object.entries(t.transform.columns)) {
@@ -109,15 +114,15 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
     tcols = await targetColumns(sf, target);
     if (tcols.length === 0 && t.createTarget) {
       const defs = cols.map((c) => ({
-        name: Q.defaultTargetColumn(c.column_name),
-        sfType: Q.snowflakeTypeFor(c),
+        name: defaultTargetColumn(c.column_name),
+        sfType: snowflakeTypeFor(c),
         nullable: c.is_nullable === 'YES',
       }));
       await sf.query(
         Q.createTargetSql(
           target,
           defs,
-          pkCols.map((c) => Q.defaultTargetColumn(c.column_name)),
+          pkCols.map((c) => defaultTargetColumn(c.column_name)),
         ),
       );
       tcols = await targetColumns(sf, target);
@@ -164,7 +169,7 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
   });
 
   let lagFloor: string | null = null;
-  if (Q.isTimeWatermark(wmCol.data_type)) {
+  if (isTimeWatermark(wmCol.data_type)) {
     const r = await sourceQuery(
       deps.sourcePool,
       t.source,

@@ -1,8 +1,8 @@
 /**
- * SQL text of the watermark sync, PostgreSQL and Snowflake sides. Pure functions (no I/O); every
- * identifier goes through src/sql/quote.ts and every value is a bind parameter, except type names
- * that PostgreSQL's own `format_type` produced (used in casts of bind parameters) and Snowflake
- * types read from INFORMATION_SCHEMA. test/unit/watermark-sync-sql.test.ts pins each generated text.
+ * SQL text of the watermark sync: batch reads on the PostgreSQL side, staging and MERGE on the
+ * Snowflake side. Pure functions (no I/O); every identifier goes through src/sql/quote.ts and every
+ * value is a bind parameter, except type names that PostgreSQL's own `format_type` produced (used in
+ * casts of bind parameters) and Snowflake types read from INFORMATION_SCHEMA. test/unit/watermark-sync-sql.test.ts pins each generated text.
  */
 import {
   quotePgIdent,
@@ -11,188 +11,8 @@ import {
   quoteSnowflakeName,
   snowflakeLiteral,
 } from '../../sql/quote.js';
-import { floeError, NonRetryable } from '../../errors.js';
 import type { SyncPosition, TablePlanRef } from './contract.js';
-
-/** Thrown for a name the config gives that cannot be parsed. */
-const invalid = (message: string): Error => floeError(NonRetryable.InvalidRequest, message);
-
-/**
- * Split a dotted name into identifier parts. Double-quoted parts keep their case (`""` escapes a
- * quote); unquoted parts fold as the dialect folds them: `lower` for PostgreSQL, `upper` for Snowflake.
- * @throws InvalidRequest for an empty part or an unterminated quote.
- */
-export function parseDottedName(text: string, fold: 'lower' | 'upper'): string[] {
-  const parts: string[] = [];
-  let i = 0;
-  const s = text.trim();
-  while (i <= s.length) {
-    let part = '';
-    if (s[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= s.length) throw invalid(`unterminated quote in name ${JSON.stringify(text)}`);
-        if (s[i] === '"') {
-          if (s[i + 1] === '"') {
-            part += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        part += s[i++];
-      }
-    } else {
-      while (i < s.length && s[i] !== '.') part += s[i++];
-      part = part.trim();
-      if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(part))
-        throw invalid(`invalid name part ${JSON.stringify(part)} in ${JSON.stringify(text)} (quote it with "")`);
-      part = fold === 'lower' ? part.toLowerCase() : part.toUpperCase();
-    }
-    if (part === '') throw invalid(`empty name part in ${JSON.stringify(text)}`);
-    parts.push(part);
-    if (i >= s.length) break;
-    if (s[i] !== '.') throw invalid(`unexpected ${JSON.stringify(s[i])} in name ${JSON.stringify(text)}`);
-    i++;
-  }
-  return parts;
-}
-
-/** `[schema, table]` of a configured source (`table` alone means schema `public`). */
-export function sourceParts(source: string): [string, string] {
-  const p = parseDottedName(source, 'lower');
-  if (p.length === 1) return ['public', p[0]];
-  if (p.length === 2) return [p[0], p[1]];
-  throw invalid(`source ${JSON.stringify(source)} must be schema.table`);
-}
-
-/** A single column name from the config, folded like PostgreSQL (unquoted → lower case). */
-export function sourceColumn(name: string): string {
-  const p = parseDottedName(name, 'lower');
-  if (p.length !== 1) throw invalid(`column ${JSON.stringify(name)} must be a single name`);
-  return p[0];
-}
-
-/** `[database, schema, table]` of a configured target; two parts take `defaultDatabase`. */
-export function targetParts(target: string, defaultDatabase: string | undefined): [string, string, string] {
-  const p = parseDottedName(target, 'upper');
-  if (p.length === 3) return [p[0], p[1], p[2]];
-  if (p.length === 2) {
-    if (!defaultDatabase)
-      throw invalid(`target ${JSON.stringify(target)} has no database and SNOWFLAKE_DATABASE is not set`);
-    return [defaultDatabase, p[0], p[1]];
-  }
-  throw invalid(`target ${JSON.stringify(target)} must be schema.table or database.schema.table`);
-}
-
-// ------------------------------------------------------------------ PostgreSQL → Snowflake types
-
-/** One row of the source column query ({@link sourceColumnsSql}). */
-export interface PgColumnRow {
-  column_name: string;
-  data_type: string;
-  udt_name: string;
-  numeric_precision: number | null;
-  numeric_scale: number | null;
-  character_maximum_length: number | null;
-  is_nullable: string;
-  pg_type: string;
-}
-
-/**
- * Columns of a PostgreSQL table from information_schema, with `format_type` (for casts). $1 schema, $2 table.
- */
-export const sourceColumnsSql = `SELECT c.column_name, c.data_type, c.udt_name, c.numeric_precision, c.numeric_scale,
-  c.character_maximum_length, c.is_nullable, format_type(a.atttypid, a.atttypmod) AS pg_type
-FROM information_schema.columns c
-JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema
-JOIN pg_catalog.pg_class k ON k.relnamespace = n.oid AND k.relname = c.table_name
-JOIN pg_catalog.pg_attribute a ON a.attrelid = k.oid AND a.attname = c.column_name
-WHERE c.table_schema = $1 AND c.table_name = $2
-ORDER BY c.ordinal_position`;
-
-/**
- * Snowflake type for a PostgreSQL column (PeerDB's choices): integers → NUMBER(38,0);
- * numeric(p,s) → NUMBER(p,s) (p ≤ 38; wider → VARCHAR so no digit is lost); unbounded numeric →
- * NUMBER(38,20); real/double → FLOAT; timestamptz → TIMESTAMP_TZ; timestamp → TIMESTAMP_NTZ;
- * json/jsonb/arrays → VARIANT; bytea → BINARY; uuid, text and everything else → VARCHAR.
- */
-export function snowflakeTypeFor(c: Pick<PgColumnRow, 'data_type' | 'numeric_precision' | 'numeric_scale'>): string {
-  switch (c.data_type) {
-    case 'smallint':
-    case 'integer':
-    case 'bigint':
-      return 'NUMBER(38,0)';
-    case 'numeric': {
-      if (c.numeric_precision === null || c.numeric_precision === undefined) return 'NUMBER(38,20)';
-      if (c.numeric_precision > 38) return 'VARCHAR';
-      return `NUMBER(${c.numeric_precision},${c.numeric_scale ?? 0})`;
-    }
-    case 'real':
-    case 'double precision':
-      return 'FLOAT';
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'date':
-      return 'DATE';
-    case 'time without time zone':
-      return 'TIME';
-    case 'timestamp without time zone':
-      return 'TIMESTAMP_NTZ';
-    case 'timestamp with time zone':
-      return 'TIMESTAMP_TZ';
-    case 'json':
-    case 'jsonb':
-    case 'ARRAY':
-      return 'VARIANT';
-    case 'bytea':
-      return 'BINARY';
-    default:
-      return 'VARCHAR';
-  }
-}
-
-/**
- * The expression that reads a source column as text Snowflake parses without a format: instants as
- * UTC ISO-8601 with `Z` (timestamptz has no stored offset, so nothing is lost), timestamps and dates
- * ISO-8601, bytea as hex, arrays as JSON, numerics as their exact decimal text. Independent of the
- * session's TimeZone and DateStyle.
- */
-export function pgTextExpr(quotedCol: string, dataType: string): string {
-  switch (dataType) {
-    case 'timestamp with time zone':
-      return `to_char(${quotedCol} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-    case 'timestamp without time zone':
-      return `to_char(${quotedCol}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
-    case 'date':
-      return `to_char(${quotedCol}, 'YYYY-MM-DD')`;
-    case 'bytea':
-      return `encode(${quotedCol}, 'hex')`;
-    case 'ARRAY':
-      return `to_json(${quotedCol})::text`;
-    default:
-      return `${quotedCol}::text`;
-  }
-}
-
-/** Watermark column types floe can page on. */
-export function isTimeWatermark(pgType: string): boolean {
-  return /^(timestamp|date)/.test(pgType);
-}
-export function isSupportedWatermark(dataType: string): boolean {
-  return [
-    'timestamp with time zone',
-    'timestamp without time zone',
-    'date',
-    'smallint',
-    'integer',
-    'bigint',
-    'numeric',
-  ].includes(dataType);
-}
-
-// ------------------------------------------------------------------ PostgreSQL batch reads
+import { castFromText } from './typemap.js';
 
 /** Internal aliases of the batch SELECT (never source column names: they start with `__floe_`). */
 export const WM_ALIAS = '__floe_wm';
@@ -320,32 +140,9 @@ export function copyIntoStagingSql(
   return `COPY INTO ${quoteSnowflakeName(...staging)} FROM ${stagePath} ${ff} PURGE = TRUE`;
 }
 
-/** Cast of a VARCHAR staging value to a Snowflake target type (INFORMATION_SCHEMA form, e.g. NUMBER(38,20)). */
-export function castFromText(expr: string, sfType: string): string {
-  const t = sfType.toUpperCase();
-  if (/^(TEXT|VARCHAR|STRING|CHAR)/.test(t)) return expr;
-  if (/^(VARIANT|OBJECT|ARRAY)/.test(t)) return `PARSE_JSON(${expr})`;
-  if (/^(BINARY|VARBINARY)/.test(t)) return `TO_BINARY(${expr}, 'HEX')`;
-  if (
-    /^(NUMBER|DECIMAL|NUMERIC|FLOAT|DOUBLE|REAL|BOOLEAN|DATE|TIME|TIMESTAMP)/.test(t) &&
-    /^[A-Z_]+(\(\d+(,\s*\d+)?\))?$/.test(t)
-  ) {
-    return `${expr}::${t.replace(/\s+/g, '')}`;
-  }
-  throw invalid(`cannot load into Snowflake type ${sfType}`);
-}
-
 /** Snowflake's INFORMATION_SCHEMA columns of a table, for the MERGE's casts. */
 export function targetColumnsSql(target: [string, string, string]): string {
   return `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE FROM ${quoteSnowflakeIdent(target[0])}.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ${snowflakeLiteral(target[1])} AND TABLE_NAME = ${snowflakeLiteral(target[2])} ORDER BY ORDINAL_POSITION`;
-}
-
-/** A target column's full type from an INFORMATION_SCHEMA row (NUMBER keeps precision and scale). */
-export function sfTypeOf(r: { DATA_TYPE: unknown; NUMERIC_PRECISION: unknown; NUMERIC_SCALE: unknown }): string {
-  const t = String(r.DATA_TYPE).toUpperCase();
-  if (t === 'NUMBER' && r.NUMERIC_PRECISION !== null && r.NUMERIC_PRECISION !== undefined)
-    return `NUMBER(${String(r.NUMERIC_PRECISION)},${String(r.NUMERIC_SCALE ?? 0)})`;
-  return t;
 }
 
 /**
@@ -380,11 +177,6 @@ export function mergeSql(
     `WHEN NOT MATCHED${withDelete ? ` AND (s.${q(DEL_COL)} IS NULL OR s.${q(DEL_COL)} <> 'true')` : ''} THEN INSERT (${cols.map((c) => q(c.target)).join(', ')}) VALUES (${cols.map(sv).join(', ')})`,
   );
   return lines.join('\n');
-}
-
-/** Snowflake name for a discovered source column: upper case when it is a plain lower-case name (Snowflake's unquoted form). */
-export function defaultTargetColumn(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name.toUpperCase() : name;
 }
 
 /** `CREATE TABLE IF NOT EXISTS` for a target, from mapped columns (discovery). */
