@@ -159,7 +159,6 @@ describe('watermark sync core', () => {
       { ID: '1', NAME: 'ada', EMAIL: 'ada@x.org' },
       { ID: '2', NAME: 'bob', EMAIL: null },
     ]);
-    await rig.pool.query(`UPDATE sync_watermarks SET last_watermark = NULL WHERE false`);
     const config2 = cfg('transform2', [
       {
         source: 'public.people',
@@ -206,6 +205,28 @@ describe('watermark sync core', () => {
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatchObject({ error_type: 'SchemaMismatch', batch_size: 1000 });
     expect(await targetCount('GOOD')).toEqual({ n: 2, distinct: 2 });
+  });
+
+  it('types a PostgreSQL error by its SQLSTATE and names the table; a data error is not retried', async () => {
+    await rig.pool.query(`CREATE TABLE public.divzero (id int PRIMARY KEY, v int, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(`INSERT INTO public.divzero VALUES (1, 0, '2024-01-01')`);
+    const config = cfg('divzero', [
+      { source: 'public.divzero', target: 'ANALYTICS.S.DIVZERO', transform: { kind: 'sql', columns: { v: '1 / v' } } },
+    ]);
+    const r = await rig.run(config);
+    expect(r.failed).toBe(1);
+    expect(r.tables[0].error).toBe(
+      'watermark sync of public.divzero failed: public.divzero: PostgreSQL: division by zero [22012]',
+    );
+    // Begin, batch, record failure: each started once (the history keeps the last attempt's number).
+    const history = await rig.client.workflow.getHandle(tableWorkflowId('divzero', 'public.divzero')).fetchHistory();
+    const attempts = (history.events ?? []).flatMap((e) =>
+      e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : [],
+    );
+    expect(attempts).toEqual([1, 1, 1]);
+    const errs = await listErrors(rig.pool, 'public.divzero');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ error_type: 'DataConversion', sample_keys: [['1']] });
   });
 
   it('turns a soft delete into a delete in the target', async () => {
