@@ -48,6 +48,11 @@ import {
 /** Default batches per child run before continue-as-new. */
 const BATCHES_PER_RUN = 200;
 
+/**
+ * The activities, on `taskQueue` (default: the workflow's): `short` for begin / finish / record
+ * failure (2 min each), `batch` for a batch (up to 2 h, heartbeating: a dead worker's batch is retried
+ * after `heartbeatSeconds`). Both retry with floe's policy.
+ */
 function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
   const queue = taskQueue ? { taskQueue } : {};
   const short = proxyActivities<WatermarkSyncActivities>({
@@ -64,6 +69,7 @@ function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
   return { short, batch };
 }
 
+/** Upsert this run's job status (search attributes). */
 function status(subject: string, s: FloeJobStatus, rows?: number): void {
   setJobStatus('watermark-sync', { subject, status: s, rows });
 }
