@@ -13,7 +13,7 @@ import { parseWatermarkSyncConfig } from '../../src/jobs/watermark-sync/config.j
 import { scheduleId } from '../../src/jobs/watermark-sync/contract.js';
 import { getWatermark } from '../../src/jobs/watermark-sync/store.js';
 import { createLogger } from '../../src/logger.js';
-import { startApiHarness, type ApiHarness } from '../api-harness.js';
+import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { makeRig, type WmRig } from '../helpers/watermark-sync-rig.js';
 
