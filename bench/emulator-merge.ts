@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/emulator-merge.ts [--target 1000000] [--batch 100000] [--batches 1] [--new 0.5] [--soft-delete]
  *
- * Builds the watermark sync's shapes (src/pgsync/sql.ts): a target table (ID NUMBER(38,0) PK, ACCOUNT
+ * Builds the watermark sync's shapes (src/jobs/watermark-sync/sql.ts): a target table (ID NUMBER(38,0) PK, ACCOUNT
  * NUMBER(10,0), AMOUNT NUMBER(18,4), NOTE VARCHAR, PAYLOAD VARIANT, UPDATED_AT TIMESTAMP_TZ) of
  * `--target` rows and, per batch, an all-VARCHAR staging table of `--batch` rows (a `--new` fraction of
  * new keys, the others existing, 1% flagged soft-deleted (deleted with
@@ -22,7 +22,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import type { startEmulator as StartEmulator } from '../emulator/src/index.js';
-import { mergeSql } from '../src/pgsync/sql.js';
+import { mergeSql } from '../src/jobs/watermark-sync/sql.js';
 import { duckdbInstanceOptions } from '../src/infra/paths.js';
 
 snowflake.configure({ logLevel: 'ERROR' });

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { createWatermarkSyncActivities } from '../src/activities/watermarkSync.js';
+import { createWatermarkSyncActivities } from '../src/activities/watermark-sync/index.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
@@ -25,12 +25,13 @@ import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
-import {
-  WATERMARK_SYNC_WORKFLOW,
-  type WatermarkSyncConfig,
-  type WatermarkSyncResult,
-  type WatermarkTableSpec,
-} from '../src/jobs/watermarkSync.js';
+import { tableSpec } from '../src/jobs/watermark-sync/config.js';
+import type {
+  WatermarkSyncConfig,
+  WatermarkSyncResult,
+  WatermarkTableSpec,
+} from '../src/jobs/watermark-sync/contract.js';
+import { watermarkSync } from '../src/workflows/watermarkSync.js';
 import { freePort, startEmulatorChild, peakRssMiB } from './common.js';
 
 /** Run the benchmark (see the module comment). */
@@ -90,8 +91,8 @@ export async function run(args: string[]): Promise<void> {
     let phases = { read: 0, stage: 0, merge: 0, advance: 0 };
     const activities = wrapActivities({
       ...raw,
-      pgSyncBatch: async (input: Parameters<typeof raw.pgSyncBatch>[0]) => {
-        const r = await raw.pgSyncBatch(input);
+      watermarkSyncBatch: async (input: Parameters<typeof raw.watermarkSyncBatch>[0]) => {
+        const r = await raw.watermarkSyncBatch(input);
         for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] += r.phasesMs?.[k] ?? 0;
         return r;
       },
@@ -106,21 +107,16 @@ export async function run(args: string[]): Promise<void> {
     running = worker.run();
     const client = new Client({ connection: conn });
 
-    const table = (over: Partial<WatermarkTableSpec>): WatermarkTableSpec => ({
-      source: 'public.bench_rows',
-      target: 'ANALYTICS.BENCH.ROWS',
-      pk: ['id'],
-      watermarkColumn: 'updated_at',
-      batchSize: batch,
-      transform: null,
-      lagSeconds: 0,
-      loadMethod: 'auto',
-      fileFormat: 'csv',
-      bindMaxRows: 5000,
-      softDeleteColumn: null,
-      createTarget: true,
-      ...over,
-    });
+    const table = (over: Partial<WatermarkTableSpec>): WatermarkTableSpec =>
+      tableSpec({
+        source: 'public.bench_rows',
+        target: 'ANALYTICS.BENCH.ROWS',
+        pk: ['id'],
+        watermarkColumn: 'updated_at',
+        batchSize: batch,
+        createTarget: true,
+        ...over,
+      });
     let n = 0;
     const sync = async (spec: WatermarkTableSpec): Promise<{ result: WatermarkSyncResult; seconds: number }> => {
       const config: WatermarkSyncConfig = {
@@ -131,11 +127,11 @@ export async function run(args: string[]): Promise<void> {
       };
       const started = Date.now();
       phases = { read: 0, stage: 0, merge: 0, advance: 0 };
-      const result = (await client.workflow.execute(WATERMARK_SYNC_WORKFLOW, {
+      const result = await client.workflow.execute(watermarkSync, {
         taskQueue,
         workflowId: `bench-wm-${++n}`,
         args: [{ config }],
-      })) as WatermarkSyncResult;
+      });
       if (result.failed) throw new Error(`sync failed: ${result.tables[0].error}`);
       return { result, seconds: (Date.now() - started) / 1000 };
     };

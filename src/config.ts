@@ -62,7 +62,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Validated floe configuration. Secrets: snowflake.password / privateKey / privateKeyPassphrase / token, api.jwtSecretKey, api.adminPassword, api.metricsToken,
- * executionUpload.encryptionKey / previousEncryptionKey, and the passwords in databaseUrl, pgSync.sourceDatabaseUrl, ducklake.catalogUrl.
+ * executionUpload.encryptionKey / previousEncryptionKey, and the passwords in databaseUrl, watermarkSync.sourceDatabaseUrl, ducklake.catalogUrl.
  */
 export interface FloeConfig {
   /** postgres:// URL of the control-plane database. */
@@ -104,8 +104,8 @@ export interface FloeConfig {
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
   logLevel: LogLevel;
-  /** Watermark sync: the PostgreSQL it reads from. */
-  pgSync: { sourceDatabaseUrl: string };
+  /** Watermark sync: the PostgreSQL it reads from (PG_SYNC_SOURCE_URL, default DATABASE_URL). */
+  watermarkSync: { sourceDatabaseUrl: string };
   /** Query-result cache: DuckLake catalog (postgres:// URL) and Parquet data path. */
   ducklake: { catalogUrl: string; dataPath: string };
   /** Execution upload. */
@@ -289,7 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     stateDir,
     logLevel: e.LOG_LEVEL,
-    pgSync: { sourceDatabaseUrl: e.PG_SYNC_SOURCE_URL ?? e.DATABASE_URL },
+    watermarkSync: { sourceDatabaseUrl: e.PG_SYNC_SOURCE_URL ?? e.DATABASE_URL },
     ducklake: {
       catalogUrl: e.DUCKLAKE_CATALOG_URL ?? e.DATABASE_URL,
       dataPath: /^[a-z0-9]+:\/\//i.test(e.DUCKLAKE_DATA_PATH ?? '')
@@ -474,7 +474,7 @@ export function redactConfig(cfg: FloeConfig): FloeConfig {
       adminPassword: REDACTED,
       ...(cfg.api.metricsToken !== undefined && { metricsToken: REDACTED }),
     },
-    pgSync: { sourceDatabaseUrl: redactUrl(cfg.pgSync.sourceDatabaseUrl) },
+    watermarkSync: { sourceDatabaseUrl: redactUrl(cfg.watermarkSync.sourceDatabaseUrl) },
     ducklake: { ...cfg.ducklake, catalogUrl: redactUrl(cfg.ducklake.catalogUrl) },
     executionUpload: {
       ...cfg.executionUpload,

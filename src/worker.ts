@@ -83,7 +83,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
   const connection = opts.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   let pool = opts.pool;
   let ownPool = false;
-  let pgSyncSourcePool: pg.Pool | undefined;
+  let watermarkSyncSourcePool: pg.Pool | undefined;
   const workers: Worker[] = [];
   try {
     if (!pool) {
@@ -92,14 +92,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     }
     const keys =
       opts.secretKeys ?? secretKeys(config.executionUpload.encryptionKey, config.executionUpload.previousEncryptionKey);
-    const sourceUrl = config.pgSync.sourceDatabaseUrl;
+    const sourceUrl = config.watermarkSync.sourceDatabaseUrl;
     if (sourceUrl !== config.databaseUrl) {
-      pgSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-pgsync', max: 4 });
+      watermarkSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-watermark-sync', max: 4 });
     }
     const activities = createActivities({
       config,
       pool,
-      pgSyncSourcePool: pgSyncSourcePool ?? pool,
+      watermarkSyncSourcePool: watermarkSyncSourcePool ?? pool,
       secretKeys: keys,
       credentials: credentialResolver(pool, keys, config.snowflake),
       tmpRoot: path.join(config.stateDir, 'tmp'),
@@ -129,7 +129,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     const closeOwned = async () => {
       await closeLakes().catch(() => undefined);
       if (ownPool) await pool!.end().catch(() => undefined);
-      await pgSyncSourcePool?.end().catch(() => undefined);
+      await watermarkSyncSourcePool?.end().catch(() => undefined);
       if (ownConnection) await connection.close().catch(() => undefined);
     };
     const floeWorker: FloeWorker = {
@@ -168,7 +168,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     // A created worker holds its queue's registration until it has run: run and stop those made so far.
     await Promise.allSettled(workers.map((w) => w.runUntil(Promise.resolve())));
     if (ownPool) await pool!.end().catch(() => undefined);
-    await pgSyncSourcePool?.end().catch(() => undefined);
+    await watermarkSyncSourcePool?.end().catch(() => undefined);
     if (ownConnection) await connection.close().catch(() => undefined);
     throw err;
   }

@@ -14,7 +14,7 @@
 import { wrapActivities } from '../errors.js';
 import { JOBS, type WorkerContext } from '../jobs/registry.js';
 import type { TableSyncActivities } from './table-sync/index.js';
-import type { WatermarkSyncActivities } from './watermarkSync.js';
+import type { WatermarkSyncActivities } from './watermark-sync/index.js';
 import type { ExecutionUploadActivities } from './executionUpload.js';
 import type { CacheActivities } from './cache.js';
 

@@ -10,8 +10,8 @@
  *   `user` token seeing only its own user_id's data (docs/security.md has the route matrix).
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
- * Route table: see src/api/README.md — table sync (routes/tableSync.ts), sign-in (routes/auth.ts),
- * watermark sync under /api/v1/pg-sync (pgSync.ts), caches under /api/v1 (cache.ts),
+ * Route table: see docs/api.md — table sync (routes/tableSync.ts), sign-in (routes/auth.ts),
+ * watermark sync under /api/v1/watermark-sync (alias /api/v1/pg-sync; routes/watermarkSync.ts), caches under /api/v1 (cache.ts),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
  * /api/snowflake-sync (executionSync.ts; per-user configurations routes/uploadConfig.ts), and Prometheus
  * metrics at GET /metrics.
@@ -23,7 +23,7 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { usersRouter } from './routes/users.js';
-import { createMetricsHandler } from './pgSync.js';
+import { createMetricsHandler } from './routes/watermarkSync.js';
 import { secretKeys } from '../secrets/crypto.js';
 import { credentialsRouter } from './routes/credentials.js';
 import { JOBS, type JobRoute } from '../jobs/registry.js';

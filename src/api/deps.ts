@@ -17,7 +17,7 @@ export interface ApiDeps {
   duckdbPath: string;
   logger: Logger;
   /** Pool on PG_SYNC_SOURCE_URL when it differs from DATABASE_URL (watermark sync discovery); default `pool`. */
-  pgSyncSourcePool?: pg.Pool;
+  watermarkSyncSourcePool?: pg.Pool;
   /** Deadline of the Temporal calls of one request, ms (default TEMPORAL_DEADLINE_MS, 8 s). */
   temporalDeadlineMs?: number;
 }

@@ -28,10 +28,13 @@ export interface RunningApi {
 export async function startApiServer(deps: ApiDeps, opts: { port?: number; host?: string } = {}): Promise<RunningApi> {
   const { config } = deps;
   let ownSourcePool: pg.Pool | undefined;
-  if (!deps.pgSyncSourcePool && config.pgSync.sourceDatabaseUrl !== config.databaseUrl) {
-    ownSourcePool = createPool(config.pgSync.sourceDatabaseUrl, { applicationName: 'floe-api-pgsync', max: 2 });
+  if (!deps.watermarkSyncSourcePool && config.watermarkSync.sourceDatabaseUrl !== config.databaseUrl) {
+    ownSourcePool = createPool(config.watermarkSync.sourceDatabaseUrl, {
+      applicationName: 'floe-api-watermark-sync',
+      max: 2,
+    });
   }
-  const app = createApp(ownSourcePool ? { ...deps, pgSyncSourcePool: ownSourcePool } : deps);
+  const app = createApp(ownSourcePool ? { ...deps, watermarkSyncSourcePool: ownSourcePool } : deps);
   const host = opts.host ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? deps.config.api.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -1,128 +1,118 @@
 /**
- * Typed helpers for the watermark sync's Temporal Schedule (one per config name, id `pg-sync-<name>`):
- * apply (create or update, idempotent), pause, resume, trigger now, backfill, describe.
+ * The watermark sync's Temporal side for the API and the CLI: one Schedule per config name (id
+ * `pg-sync-<name>`, see `scheduleId`), applied through the shared Schedules helper
+ * (src/client/schedules.ts), plus pause, resume, trigger, describe and backfill.
  *
- * The validated config (no secrets) is the schedule action's argument, so the schedule is the
- * source of truth for what runs; `backfill` reads it back from there.
+ * The validated config (no secrets) is the Schedule action's argument, so the Schedule is the source
+ * of truth for what runs; `backfill` and `describe` read it back from there.
  */
 import {
   ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
   type Client,
+  type ScheduleDescription,
   type ScheduleDescriptionStartWorkflowAction,
-  type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type pg from 'pg';
-import { SA } from '../jobs/common.js';
+import { jobStatusAttributes } from '../jobs/common.js';
 import {
+  backfillWorkflowId,
+  configSubject,
+  scheduledWorkflowId,
   scheduleId,
-  WATERMARK_SYNC_JOB_KIND,
-  WATERMARK_SYNC_WORKFLOW,
   type WatermarkSyncConfig,
   type WatermarkSyncInput,
-} from '../jobs/watermarkSync.js';
-import { resetWatermark } from '../pgsync/store.js';
+} from '../jobs/watermark-sync/contract.js';
+import { resetWatermark } from '../jobs/watermark-sync/store.js';
+import { watermarkSync } from '../workflows/watermarkSync.js';
+import { describeSchedule, triggerSchedule, upsertSchedule, type ScheduleChange } from './schedules.js';
 
-/** What apply did. */
-export type ApplyAction = 'created' | 'updated' | 'unchanged';
+/** A backfill named a table its config does not list. */
+export class TableNotConfiguredError extends Error {
+  constructor(
+    readonly table: string,
+    configName: string,
+    configured: string[],
+  ) {
+    super(`table ${table} is not in watermark sync config ${configName} (configured: ${configured.join(', ')})`);
+    this.name = 'TableNotConfiguredError';
+  }
+}
 
-/** Options of {@link applyPgSyncConfig}. */
+/** Options of {@link applyWatermarkSyncConfig}. */
 export interface ApplyOptions {
   taskQueue: string;
   /** Extra workflow input (activity task queue, heartbeat, batches per run). */
   input?: Omit<WatermarkSyncInput, 'config'>;
-  /** Create the schedule paused. */
+  /** Create the Schedule paused. */
   paused?: boolean;
 }
 
-function action(config: WatermarkSyncConfig, opts: ApplyOptions): ScheduleOptionsStartWorkflowAction<never> {
-  const input: WatermarkSyncInput = { config, ...(opts.input ?? {}) };
+/** Start options shared by scheduled and backfill runs: the queue and the initial job status. */
+function runOptions(name: string, taskQueue: string) {
   return {
-    type: 'startWorkflow',
-    workflowType: WATERMARK_SYNC_WORKFLOW,
-    workflowId: `${scheduleId(config.name)}-run`,
-    taskQueue: opts.taskQueue,
-    args: [input] as never,
-    typedSearchAttributes: [
-      { key: SA.jobKind, value: WATERMARK_SYNC_JOB_KIND },
-      { key: SA.table, value: `pg-sync:${config.name}` },
-      { key: SA.status, value: 'running' },
-    ],
+    taskQueue,
+    typedSearchAttributes: jobStatusAttributes('watermark-sync', { subject: configSubject(name), status: 'running' }),
   };
 }
 
-function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
-      : x,
-  );
-}
-
 /**
- * Create or update the schedule for `config` (every `syncIntervalSeconds`, overlap SKIP, catch-up
+ * Create or update the Schedule of `config` (every `syncIntervalSeconds`, overlap SKIP, catch-up
  * window 1 minute). Idempotent: the same config, interval and task queue again changes nothing.
- * @returns the schedule id and what was done.
+ * @returns the Schedule id and what was done.
+ * @throws Temporal client errors (server unreachable).
  */
-export async function applyPgSyncConfig(
+export async function applyWatermarkSyncConfig(
   client: Client,
   config: WatermarkSyncConfig,
   opts: ApplyOptions,
-): Promise<{ scheduleId: string; action: ApplyAction }> {
+): Promise<{ scheduleId: string; action: ScheduleChange }> {
   const id = scheduleId(config.name);
-  const spec = { intervals: [{ every: `${config.syncIntervalSeconds}s` }] };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' };
-  const act = action(config, opts);
-  const handle = client.schedule.getHandle(id);
+  const input: WatermarkSyncInput = { config, ...opts.input };
+  const action = await upsertSchedule(client, {
+    scheduleId: id,
+    kind: 'watermark-sync',
+    every: `${config.syncIntervalSeconds}s`,
+    action: {
+      workflowType: watermarkSync,
+      workflowId: scheduledWorkflowId(config.name),
+      args: [input],
+      ...runOptions(config.name, opts.taskQueue),
+    },
+    memo: { configName: config.name },
+    paused: opts.paused,
+    note: `floe watermark sync ${config.name}`,
+  });
+  return { scheduleId: id, action };
+}
+
+/** Run `fn` on the config's Schedule; false when the config is not applied (no Schedule). */
+async function onSchedule(client: Client, name: string, fn: (id: string) => Promise<unknown>): Promise<boolean> {
   try {
-    const d = await handle.describe();
-    const cur = d.action as ScheduleDescriptionStartWorkflowAction;
-    const curEvery = d.spec.intervals?.[0]?.every;
-    const same =
-      cur.type === 'startWorkflow' &&
-      cur.taskQueue === opts.taskQueue &&
-      stable(cur.args?.[0]) === stable(act.args[0]) &&
-      curEvery === config.syncIntervalSeconds * 1000 &&
-      d.policies.overlap === ScheduleOverlapPolicy.SKIP;
-    if (same) return { scheduleId: id, action: 'unchanged' };
-    await handle.update((prev) => ({ ...prev, spec, action: act, policies: { ...prev.policies, ...policies } }));
-    return { scheduleId: id, action: 'updated' };
+    await fn(scheduleId(name));
+    return true;
   } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
-  try {
-    await client.schedule.create({
-      scheduleId: id,
-      spec,
-      action: act,
-      policies,
-      state: { paused: opts.paused ?? false, note: `floe pg-sync ${config.name}` },
-    });
-    return { scheduleId: id, action: 'created' };
-  } catch (err) {
-    // Created concurrently by another apply: update it instead.
-    if ((err as Error).name === 'ScheduleAlreadyRunning') return applyPgSyncConfig(client, config, opts);
+    if (err instanceof ScheduleNotFoundError) return false;
     throw err;
   }
 }
 
-/** Pause the schedule (running syncs finish). Throws ScheduleNotFoundError when not applied. */
-export async function pausePgSync(client: Client, name: string, note = 'paused by floe'): Promise<void> {
-  await client.schedule.getHandle(scheduleId(name)).pause(note);
+/** Pause the Schedule (running syncs finish). @returns false when the config is not applied. */
+export function pauseWatermarkSync(client: Client, name: string, note = 'paused by floe'): Promise<boolean> {
+  return onSchedule(client, name, (id) => client.schedule.getHandle(id).pause(note));
 }
 
-/** Resume a paused schedule. Throws ScheduleNotFoundError when not applied. */
-export async function resumePgSync(client: Client, name: string, note = 'resumed by floe'): Promise<void> {
-  await client.schedule.getHandle(scheduleId(name)).unpause(note);
+/** Resume a paused Schedule. @returns false when the config is not applied. */
+export function resumeWatermarkSync(client: Client, name: string, note = 'resumed by floe'): Promise<boolean> {
+  return onSchedule(client, name, (id) => client.schedule.getHandle(id).unpause(note));
 }
 
-/** Start a run now (skipped if one is running: overlap SKIP). Throws ScheduleNotFoundError when not applied. */
-export async function triggerPgSync(client: Client, name: string): Promise<void> {
-  await client.schedule.getHandle(scheduleId(name)).trigger(ScheduleOverlapPolicy.SKIP);
+/** Start a run now (nothing starts while one is running: overlap SKIP). @returns false when not applied. */
+export function triggerWatermarkSync(client: Client, name: string): Promise<boolean> {
+  return triggerSchedule(client, scheduleId(name));
 }
 
-/** The schedule's state and its config. */
-export interface PgSyncScheduleInfo {
+/** The Schedule's state and its config. */
+export interface WatermarkSyncScheduleInfo {
   scheduleId: string;
   paused: boolean;
   note: string | null;
@@ -134,30 +124,36 @@ export interface PgSyncScheduleInfo {
   runningWorkflowIds: string[];
 }
 
-/** Describe the schedule, or null when it does not exist. */
-export async function describePgSync(client: Client, name: string): Promise<PgSyncScheduleInfo | null> {
-  try {
-    const d = await client.schedule.getHandle(scheduleId(name)).describe();
-    const a = d.action as ScheduleDescriptionStartWorkflowAction;
-    const input = a.args?.[0] as WatermarkSyncInput;
-    return {
-      scheduleId: d.scheduleId,
-      paused: d.state.paused,
-      note: d.state.note ?? null,
-      intervalSeconds: input.config.syncIntervalSeconds,
-      taskQueue: a.taskQueue,
-      config: input.config,
-      nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-      recentActions: d.info.recentActions.map((r) => ({
-        scheduledAt: r.scheduledAt.toISOString(),
-        workflowId: r.action.workflow.workflowId,
-      })),
-      runningWorkflowIds: d.info.runningActions.map((r) => r.workflow.workflowId),
-    };
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return null;
-    throw err;
-  }
+/** The Schedule's action (task queue and workflow input), or null when the config is not applied. */
+async function appliedAction(
+  client: Client,
+  name: string,
+): Promise<{ description: ScheduleDescription; taskQueue: string; input: WatermarkSyncInput } | null> {
+  const description = await describeSchedule(client, scheduleId(name));
+  if (!description) return null;
+  const a = description.action as ScheduleDescriptionStartWorkflowAction;
+  return { description, taskQueue: a.taskQueue, input: a.args?.[0] as WatermarkSyncInput };
+}
+
+/** Describe the Schedule of config `name`, or null when it does not exist. */
+export async function describeWatermarkSync(client: Client, name: string): Promise<WatermarkSyncScheduleInfo | null> {
+  const applied = await appliedAction(client, name);
+  if (!applied) return null;
+  const { description: d, taskQueue, input } = applied;
+  return {
+    scheduleId: d.scheduleId,
+    paused: d.state.paused,
+    note: d.state.note ?? null,
+    intervalSeconds: input.config.syncIntervalSeconds,
+    taskQueue,
+    config: input.config,
+    nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+    recentActions: d.info.recentActions.map((r) => ({
+      scheduledAt: r.scheduledAt.toISOString(),
+      workflowId: r.action.workflow.workflowId,
+    })),
+    runningWorkflowIds: d.info.runningActions.map((r) => r.workflow.workflowId),
+  };
 }
 
 /**
@@ -165,39 +161,30 @@ export async function describePgSync(client: Client, name: string): Promise<PgSy
  * or to "rows with watermark after `after`", then start one run of just those tables now (workflow
  * id `pg-sync-<name>-backfill-<ms>`; per-table child ids keep it from overlapping a scheduled run of
  * the same table). Rows already in the target are merged again (harmless). Reads the config from the
- * applied schedule.
+ * applied Schedule.
  *
- * @throws Error naming a table that is not in the config; ScheduleNotFoundError when not applied.
+ * @returns null when the config is not applied.
+ * @throws TableNotConfiguredError naming a table that is not in the config.
  */
-export async function backfillPgSync(
+export async function backfillWatermarkSync(
   client: Client,
   pool: pg.Pool,
   name: string,
   opts: { tables?: string[]; after?: string | null } = {},
-): Promise<{ workflowId: string; tables: string[] }> {
-  const d = await client.schedule.getHandle(scheduleId(name)).describe();
-  const a = d.action as ScheduleDescriptionStartWorkflowAction;
-  const input = a.args?.[0] as WatermarkSyncInput;
+): Promise<{ workflowId: string; tables: string[] } | null> {
+  const applied = await appliedAction(client, name);
+  if (!applied) return null;
+  const { input, taskQueue } = applied;
   const known = input.config.tables.map((t) => t.source);
   const tables = opts.tables?.length ? opts.tables : known;
-  for (const t of tables) {
-    if (!known.includes(t)) {
-      const e = new Error(`table ${t} is not in pg-sync config ${name} (configured: ${known.join(', ')})`);
-      e.name = 'InvalidRequest';
-      throw e;
-    }
-  }
+  const unknown = tables.find((t) => !known.includes(t));
+  if (unknown !== undefined) throw new TableNotConfiguredError(unknown, name, known);
   for (const t of tables) await resetWatermark(pool, t, opts.after ?? null);
-  const workflowId = `${scheduleId(name)}-backfill-${Date.now()}`;
-  await client.workflow.start(WATERMARK_SYNC_WORKFLOW, {
-    taskQueue: a.taskQueue,
+  const workflowId = backfillWorkflowId(name, Date.now());
+  await client.workflow.start(watermarkSync, {
     workflowId,
     args: [{ ...input, only: tables }],
-    typedSearchAttributes: [
-      { key: SA.jobKind, value: WATERMARK_SYNC_JOB_KIND },
-      { key: SA.table, value: `pg-sync:${name}` },
-      { key: SA.status, value: 'running' },
-    ],
+    ...runOptions(name, taskQueue),
   });
   return { workflowId, tables };
 }

@@ -27,7 +27,7 @@ export interface WorkerContext {
   /** Control-plane PostgreSQL pool (DATABASE_URL). */
   pool: pg.Pool;
   /** Watermark sync's source database (PG_SYNC_SOURCE_URL); `pool` when they are the same. */
-  pgSyncSourcePool: pg.Pool;
+  watermarkSyncSourcePool: pg.Pool;
   /** Keys of stored secrets (FLOE_ENCRYPTION_KEY and its predecessor); undefined when not configured. */
   secretKeys: SecretKeys | undefined;
   /** Resolves a named credential (or floe's own connection) to Snowflake settings. */

@@ -1,68 +1,77 @@
 /**
- * Watermark sync workflows (PostgreSQL → Snowflake, seed 002). Deterministic: only
- * `@temporalio/workflow`, types and constants.
+ * Watermark sync workflows (PostgreSQL → Snowflake). Deterministic: only `@temporalio/workflow`,
+ * types and pure modules.
  *
  * - `watermarkSync` (parent, started by the Schedule every `sync_interval_seconds`, overlap skip):
  *   one `watermarkTableSync` child per configured table, at most `maxParallelTables` at a time.
- *   A failing table never stops the others; the parent reports each table's outcome.
+ *   A failing table never stops the others; the parent reports each table's outcome and counts the
+ *   failed ones.
  * - `watermarkTableSync` (child, workflow id `pg-sync-<name>/<source>` so one table never runs twice
  *   at once): begin (plan + the cheap "any new rows?" probe) → batches in (watermark, pk) order, each
  *   one activity that reads, stages, MERGEs and advances the watermark → finish. Continues-as-new
- *   after `batchesPerRun` batches or when Temporal suggests it (long catch-ups).
+ *   after `batchesPerRun` batches or when Temporal suggests it (long catch-ups). A batch that finds
+ *   the table's epoch moved (a backfill reset the position) ends the run as `superseded`.
  *
- * Errors: activities retry transient failures (5 attempts, exponential backoff from 1 s); a
- * persistent failure (src/errors.ts NonRetryable), or retries exhausted, records `last_status='error'`,
- * `last_error` and a `sync_errors` row pointing at the batch, then fails that child only.
+ * Errors: activities retry with floe's policy (`activityRetry`: 5 attempts, exponential backoff from
+ * 1 s); a persistent failure (src/errors.ts NonRetryable), or retries exhausted, records
+ * `last_status='error'`, `last_error` and a `sync_errors` row pointing at the batch, then fails that
+ * child only, with a message naming the table and the cause. A cancelled run records nothing and
+ * reports `cancelled` (the batch in flight either committed its watermark or will be re-read).
  *
- * Search attributes: FloeJobKind=watermark_sync, FloeTable (child: source table; parent: `pg-sync:<name>`),
- * FloeStatus (running → completed | failed), FloeRows.
+ * Search attributes (`setJobStatus`, kind watermark-sync): FloeTable = the source table (child) or
+ * `watermark-sync:<name>` (parent), FloeStatus running → completed | failed | cancelled, FloeRows.
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   continueAsNew,
+  isCancellation,
   proxyActivities,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { WatermarkSyncActivities } from '../activities/watermarkSync.js';
-import { rootCause, activityRetry } from '../errors.js';
-import { SA, type FloeJobStatus } from '../jobs/common.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { WatermarkSyncActivities } from '../activities/watermark-sync/index.js';
+import { activityRetry, rootCause } from '../errors.js';
+import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 import {
+  configSubject,
   tableWorkflowId,
-  WATERMARK_SYNC_JOB_KIND,
   type SyncPosition,
   type TablePlanRef,
   type WatermarkSyncInput,
   type WatermarkSyncResult,
   type WatermarkTableSyncInput,
   type WatermarkTableSyncResult,
-} from '../jobs/watermarkSync.js';
+} from '../jobs/watermark-sync/contract.js';
 
-const retry = activityRetry(5);
+/** Default batches per child run before continue-as-new. */
+const BATCHES_PER_RUN = 200;
 
+/**
+ * The activities, on `taskQueue` (default: the workflow's): `short` for begin / finish / record
+ * failure (2 min each), `batch` for a batch (up to 2 h, heartbeating: a dead worker's batch is retried
+ * after `heartbeatSeconds`). Both retry with floe's policy.
+ */
 function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
+  const queue = taskQueue ? { taskQueue } : {};
   const short = proxyActivities<WatermarkSyncActivities>({
     startToCloseTimeout: '2m',
-    retry,
-    ...(taskQueue ? { taskQueue } : {}),
+    retry: activityRetry(),
+    ...queue,
   });
   const batch = proxyActivities<WatermarkSyncActivities>({
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${heartbeatSeconds}s`,
-    retry,
-    ...(taskQueue ? { taskQueue } : {}),
+    retry: activityRetry(),
+    ...queue,
   });
   return { short, batch };
 }
 
-function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
-  upsertSearchAttributes([
-    { key: SA.jobKind, value: WATERMARK_SYNC_JOB_KIND },
-    { key: SA.table, value: table },
-    { key: SA.status, value: status },
-    ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
-  ]);
+/** Upsert this run's job status (search attributes). */
+function status(subject: string, s: FloeJobStatus, rows?: number): void {
+  setJobStatus('watermark-sync', { subject, status: s, rows });
 }
 
 /** One table: plan, probe, batches, watermark; continues-as-new on long catch-ups. */
@@ -70,7 +79,7 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
   const info = workflowInfo();
   const t = input.table;
   const { short, batch } = acts(input.activityTaskQueue, input.batchHeartbeatSeconds ?? 60);
-  const batchesPerRun = input.batchesPerRun ?? 200;
+  const batchesPerRun = input.batchesPerRun ?? BATCHES_PER_RUN;
   const c = input.carry;
   const startedAtMs = c?.startedAtMs ?? Date.now();
   let rows = c?.rows ?? 0;
@@ -79,23 +88,32 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
   let files = c?.files ?? 0;
   let position: SyncPosition | null = c?.position ?? null;
   let plan: TablePlanRef | undefined = c?.plan;
-  setAttrs(t.source, 'running', rows);
+  status(t.source, 'running', rows);
 
-  const result = (status: WatermarkTableSyncResult['status'], error?: string): WatermarkTableSyncResult => ({
+  const result = (s: WatermarkTableSyncResult['status']): WatermarkTableSyncResult => ({
     source: t.source,
-    status,
+    status: s,
     rows,
     batches,
     binds,
     files,
     durationMs: Date.now() - startedAtMs,
     position,
-    ...(error ? { error } : {}),
   });
 
+  const finish = async (s: 'success' | 'idle' | 'superseded'): Promise<WatermarkTableSyncResult> => {
+    await short.watermarkSyncFinishTable({ source: t.source, status: s, rows, durationMs: Date.now() - startedAtMs });
+    status(t.source, 'completed', rows);
+    return result(s);
+  };
+
   const fail = async (err: unknown, after: SyncPosition | null): Promise<never> => {
+    if (isCancellation(err)) {
+      status(t.source, 'cancelled', rows);
+      throw err;
+    }
     const cause = rootCause(err);
-    await short.pgSyncRecordFailure({
+    await short.watermarkSyncRecordFailure({
       sourceTable: t.source,
       workflowId: info.workflowId,
       runId: info.runId,
@@ -107,7 +125,7 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
       durationMs: Date.now() - startedAtMs,
       plan,
     });
-    setAttrs(t.source, 'failed', rows);
+    status(t.source, 'failed', rows);
     throw ApplicationFailure.create({
       type: cause.type ?? 'Transient',
       message: `watermark sync of ${t.source} failed: ${cause.message}`,
@@ -118,20 +136,11 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
   if (!plan) {
     let begun;
     try {
-      begun = await short.pgSyncBeginTable({ table: t, workflowId: info.workflowId });
+      begun = await short.watermarkSyncBeginTable({ table: t, workflowId: info.workflowId });
     } catch (err) {
       return fail(err, null);
     }
-    if (!begun.hasRows) {
-      await short.pgSyncFinishTable({
-        source: t.source,
-        status: 'idle',
-        rows: 0,
-        durationMs: Date.now() - startedAtMs,
-      });
-      setAttrs(t.source, 'completed', 0);
-      return result('idle');
-    }
+    if (!begun.hasRows) return finish('idle');
     plan = begun.plan;
     position = begun.start;
   }
@@ -145,7 +154,7 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
     }
     let r;
     try {
-      r = await batch.pgSyncBatch({ table: t, plan, after: position, runRowsBefore: rows });
+      r = await batch.watermarkSyncBatch({ table: t, plan, after: position, runRowsBefore: rows });
     } catch (err) {
       return fail(err, position);
     }
@@ -155,29 +164,18 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
       if (r.method === 'binds') binds++;
       if (r.method === 'files') files++;
     }
-    if (r.superseded) {
-      await short.pgSyncFinishTable({
-        source: t.source,
-        status: 'superseded',
-        rows,
-        durationMs: Date.now() - startedAtMs,
-      });
-      setAttrs(t.source, 'completed', rows);
-      return result('superseded');
-    }
+    if (r.superseded) return finish('superseded');
     position = r.position;
     if (r.done) break;
   }
-  const status = rows > 0 ? 'success' : 'idle';
-  await short.pgSyncFinishTable({ source: t.source, status, rows, durationMs: Date.now() - startedAtMs });
-  setAttrs(t.source, 'completed', rows);
-  return result(status);
+  return finish(rows > 0 ? 'success' : 'idle');
 }
 
 /** The scheduled run: every configured table (or `only`) as a child, bounded concurrency. */
 export async function watermarkSync(input: WatermarkSyncInput): Promise<WatermarkSyncResult> {
   const cfg = input.config;
-  setAttrs(`pg-sync:${cfg.name}`, 'running');
+  const subject = configSubject(cfg.name);
+  status(subject, 'running');
   const tables = input.only ? cfg.tables.filter((t) => input.only!.includes(t.source)) : cfg.tables;
   const results: WatermarkTableSyncResult[] = new Array(tables.length);
   let next = 0;
@@ -201,16 +199,17 @@ export async function watermarkSync(input: WatermarkSyncInput): Promise<Watermar
       });
       results[i] = await child.result();
     } catch (err) {
-      if ((err as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError') {
-        results[i] = {
-          ...base,
-          status: 'skipped',
-          durationMs: Date.now() - started,
-          error: 'a sync of this table is already running',
-        };
-      } else {
-        results[i] = { ...base, status: 'error', durationMs: Date.now() - started, error: rootCause(err).message };
+      // This run was cancelled (its children are cancelled with it); a child cancelled on its own is
+      // reported as that table's error below.
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+        status(subject, 'cancelled');
+        throw err;
       }
+      const durationMs = Date.now() - started;
+      results[i] =
+        err instanceof WorkflowExecutionAlreadyStartedError
+          ? { ...base, status: 'skipped', durationMs, error: 'a sync of this table is already running' }
+          : { ...base, status: 'error', durationMs, error: rootCause(err).message };
     }
   };
 
@@ -221,6 +220,6 @@ export async function watermarkSync(input: WatermarkSyncInput): Promise<Watermar
 
   const rows = results.reduce((n, r) => n + r.rows, 0);
   const failed = results.filter((r) => r.status === 'error').length;
-  setAttrs(`pg-sync:${cfg.name}`, failed ? 'failed' : 'completed', rows);
+  status(subject, failed ? 'failed' : 'completed', rows);
   return { tables: results, rows, failed };
 }

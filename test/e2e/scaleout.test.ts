@@ -15,25 +15,25 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
-import { applyPgSyncConfig } from '../../src/client/watermarkSync.js';
+import { applyWatermarkSyncConfig } from '../../src/client/watermarkSync.js';
 import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../../src/client/executionUpload.js';
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { freePort } from '../../src/infra/process.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../../src/jobs/executionUpload.js';
 import { taskQueues } from '../../src/jobs/common.js';
-import { scheduleId } from '../../src/jobs/watermarkSync.js';
+import { scheduleId } from '../../src/jobs/watermark-sync/contract.js';
 import { generateEncryptionKey, secretKeys } from '../../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../../src/uploads/store.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
-import { cfg } from '../watermark.harness.js';
+import { cfg } from '../helpers/watermark-sync-rig.js';
 
 const EXECUTIONS = 16;
 const ROWS_PER_EXECUTION = 100;
 const SOURCE_ROWS = 6_000;
 const BATCH = 300;
-const PG_SYNC_NAME = `scaleout_${process.pid}`;
+const WATERMARK_SYNC_NAME = `scaleout_${process.pid}`;
 const prefix = `floe-scaleout-${process.pid}`;
 const queues = taskQueues(prefix);
 
@@ -139,7 +139,7 @@ afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await deleteExecutionUploadSchedule(client, EXECUTION_UPLOAD_SCHEDULE_ID).catch(() => undefined);
   await client?.schedule
-    .getHandle(scheduleId(PG_SYNC_NAME))
+    .getHandle(scheduleId(WATERMARK_SYNC_NAME))
     .delete()
     .catch(() => undefined);
   await connection?.close();
@@ -211,10 +211,10 @@ describe('API and two workers as separate processes', () => {
     await pool.query(
       `INSERT INTO scaleout_src SELECT g, 'row-' || g || '-' || md5(g::text), timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${SOURCE_ROWS}) g`,
     );
-    await applyPgSyncConfig(
+    await applyWatermarkSyncConfig(
       client,
       {
-        ...cfg(PG_SYNC_NAME, [
+        ...cfg(WATERMARK_SYNC_NAME, [
           { source: 'public.scaleout_src', target: 'ANALYTICS.S.SCALEOUT', batchSize: BATCH, loadMethod: 'binds' },
         ]),
         syncIntervalSeconds: 3600,
@@ -249,7 +249,7 @@ describe('API and two workers as separate processes', () => {
       );
       executionIds.push(id);
     }
-    await call('POST', '/api/v1/pg-sync/trigger', { name: PG_SYNC_NAME });
+    await call('POST', '/api/v1/watermark-sync/trigger', { name: WATERMARK_SYNC_NAME });
 
     // Kill worker A once it has uploaded something and the watermark sync is under way, both unfinished.
     const completed = async (): Promise<number> =>
@@ -268,12 +268,14 @@ describe('API and two workers as separate processes', () => {
     expect(doneAtKill).toBeLessThan(EXECUTIONS);
     expect(syncedAtKill).toBeLessThan(SOURCE_ROWS);
 
-    const pgSyncStatus = async (): Promise<string | null> =>
-      (await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`)).tables[0]?.last_status ?? null;
+    const watermarkSyncStatus = async (): Promise<string | null> =>
+      (await call('GET', `/api/v1/watermark-sync/status?name=${WATERMARK_SYNC_NAME}`)).tables[0]?.last_status ?? null;
     await until(
       'every upload and the watermark sync to finish on worker B',
       async () =>
-        (await completed()) === EXECUTIONS && (await synced()) >= SOURCE_ROWS && (await pgSyncStatus()) === 'success',
+        (await completed()) === EXECUTIONS &&
+        (await synced()) >= SOURCE_ROWS &&
+        (await watermarkSyncStatus()) === 'success',
       180_000,
     );
     expect(workers[1]!.child.exitCode).toBeNull();
@@ -307,7 +309,7 @@ describe('API and two workers as separate processes', () => {
       'SELECT id, payload FROM scaleout_src ORDER BY id',
     );
     expect(target).toEqual(source.map((r) => ({ ID: String(r.id), PAYLOAD: r.payload })));
-    const status = await call('GET', `/api/v1/pg-sync/status?name=${PG_SYNC_NAME}`);
+    const status = await call('GET', `/api/v1/watermark-sync/status?name=${WATERMARK_SYNC_NAME}`);
     expect(status.tables).toEqual([
       expect.objectContaining({ source_table: 'public.scaleout_src', last_status: 'success', sync_failure_count: 0 }),
     ]);

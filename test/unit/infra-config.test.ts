@@ -54,7 +54,7 @@ describe('loadConfig', () => {
       },
       stateDir,
       logLevel: 'info',
-      pgSync: { sourceDatabaseUrl: minimal.DATABASE_URL },
+      watermarkSync: { sourceDatabaseUrl: minimal.DATABASE_URL },
       ducklake: { catalogUrl: minimal.DATABASE_URL, dataPath: path.join(stateDir, 'ducklake') },
       executionUpload: { intervalSeconds: 30, maxConcurrent: 5 },
     });
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
       EXECUTION_UPLOAD_INTERVAL_SECONDS: '10',
       EXECUTION_UPLOAD_MAX_CONCURRENT: '3',
     });
-    expect(cfg.pgSync.sourceDatabaseUrl).toBe('postgres://src:pw@db/source');
+    expect(cfg.watermarkSync.sourceDatabaseUrl).toBe('postgres://src:pw@db/source');
     expect(cfg.ducklake).toEqual({ catalogUrl: 'postgres://lake:pw@db/lake', dataPath: 's3://bucket/floe/' });
     expect(cfg.executionUpload).toEqual({ encryptionKey: key, intervalSeconds: 10, maxConcurrent: 3 });
     const shown = JSON.stringify(redactConfig(cfg));

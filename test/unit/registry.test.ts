@@ -39,7 +39,7 @@ describe('job registry', () => {
     const ctx = {
       config: testConfig(),
       pool,
-      pgSyncSourcePool: pool,
+      watermarkSyncSourcePool: pool,
       secretKeys: secretKeys('11'.repeat(32)),
       credentials: async () => undefined,
       tmpRoot: '/nonexistent',

@@ -1,7 +1,7 @@
 /** Watermark sync (PostgreSQL → Snowflake) in the job registry: its activities and routes. */
 import path from 'node:path';
-import { createWatermarkSyncActivities } from '../../activities/watermarkSync.js';
-import { createPgSyncRouter } from '../../api/pgSync.js';
+import { createWatermarkSyncActivities } from '../../activities/watermark-sync/index.js';
+import { createWatermarkSyncRouter } from '../../api/routes/watermarkSync.js';
 import type { JobModule } from '../registry.js';
 
 export const watermarkSyncJob: JobModule = {
@@ -11,22 +11,23 @@ export const watermarkSyncJob: JobModule = {
   activities: (ctx) =>
     createWatermarkSyncActivities({
       pool: ctx.pool,
-      sourcePool: ctx.pgSyncSourcePool,
+      sourcePool: ctx.watermarkSyncSourcePool,
       snowflake: ctx.config.snowflake,
       tmpDir: path.join(ctx.tmpRoot, 'watermark-sync'),
       logger: ctx.logger,
     }),
-  routes: (deps) => [
-    {
-      path: '/api/v1/pg-sync',
-      access: 'admin',
-      router: createPgSyncRouter({
-        pool: deps.pool,
-        sourcePool: deps.pgSyncSourcePool,
-        temporal: deps.temporal,
-        taskQueue: deps.config.temporal.taskQueues.watermarkSync,
-        snowflake: deps.snowflake,
-      }),
-    },
-  ],
+  routes: (deps) => {
+    const router = createWatermarkSyncRouter({
+      pool: deps.pool,
+      sourcePool: deps.watermarkSyncSourcePool,
+      temporal: deps.temporal,
+      taskQueue: deps.config.temporal.taskQueues.watermarkSync,
+      snowflake: deps.snowflake,
+    });
+    // `/api/v1/pg-sync` is the path of earlier releases, kept as an alias of the same router.
+    return [
+      { path: '/api/v1/watermark-sync', access: 'admin', router },
+      { path: '/api/v1/pg-sync', access: 'admin', router },
+    ];
+  },
 };

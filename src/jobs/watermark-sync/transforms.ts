@@ -10,6 +10,7 @@
  * For per-column rewrites that PostgreSQL can compute, prefer the SQL form
  * (`transform: {sql: {COLUMN: "lower(email)"}}`): it costs nothing in JS.
  */
+import { floeError, NonRetryable } from '../../errors.js';
 
 /** One row in text form. */
 export type TextRow = Record<string, string | null>;
@@ -41,11 +42,8 @@ export function hasTransform(name: string): boolean {
 /** The registered transform, or throws an InvalidRequest error naming it. */
 export function getTransform(name: string): RowTransform {
   const t = registry.get(name);
-  if (!t) {
-    const e = new Error(`no transform function named ${JSON.stringify(name)} is registered`);
-    e.name = 'InvalidRequest';
-    throw e;
-  }
+  if (!t)
+    throw floeError(NonRetryable.InvalidRequest, `no transform function named ${JSON.stringify(name)} is registered`);
   return t;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Shared rig of the watermark sync suites: one migrated database (control plane and source), one
+ * Shared rig of the watermark sync end-to-end suites (test/e2e/watermark-sync*.test.ts): one migrated database (control plane and source), one
  * emulator, one worker (own bundle of src/workflows/watermarkSync.ts, own task queue) with
  * the watermark sync activities and test hooks, and a Temporal client.
  */
@@ -8,25 +8,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { runTestWorker } from './helpers/temporal.js';
+import { runTestWorker } from './temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../src/activities/watermarkSync.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
-import {
-  WATERMARK_SYNC_WORKFLOW,
-  type WatermarkSyncConfig,
-  type WatermarkSyncInput,
-  type WatermarkSyncResult,
-} from '../src/jobs/watermarkSync.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../../src/activities/watermark-sync/index.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
+import { tableSpec } from '../../src/jobs/watermark-sync/config.js';
+import type {
+  WatermarkSyncConfig,
+  WatermarkSyncInput,
+  WatermarkSyncResult,
+  WatermarkTableSpec,
+} from '../../src/jobs/watermark-sync/contract.js';
+import { watermarkSync } from '../../src/workflows/watermarkSync.js';
+import { freshDatabase, type FreshDatabase } from './db.js';
 
 export const workflowsFile = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
-  '../src/workflows/watermarkSync.ts',
+  '../../src/workflows/watermarkSync.ts',
 );
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -112,11 +114,11 @@ export async function makeRig(name: string): Promise<WmRig> {
       return h;
     },
     async run(config, extra = {}, workflowId) {
-      return client.workflow.execute(WATERMARK_SYNC_WORKFLOW, {
+      return client.workflow.execute(watermarkSync, {
         taskQueue,
         workflowId: workflowId ?? `wm-test-${process.pid}-${name}-${++seq}`,
         args: [{ config, batchHeartbeatSeconds: 10, ...extra }],
-      }) as Promise<WatermarkSyncResult>;
+      });
     },
     async close() {
       for (const w of workers) await w.stop();
@@ -132,26 +134,13 @@ export async function makeRig(name: string): Promise<WmRig> {
   return rig;
 }
 
-/** A config around `tables` with the defaults the validator would add. */
-export function cfg(name: string, tables: Partial<WatermarkSyncConfig['tables'][number]>[]): WatermarkSyncConfig {
+/** A config around `tables`: source `public.t` → `ANALYTICS.S.T` on (updated_at, id), target created, unless overridden. */
+export function cfg(name: string, tables: Partial<WatermarkTableSpec>[]): WatermarkSyncConfig {
+  const table = { source: 'public.t', target: 'ANALYTICS.S.T', pk: ['id'], watermarkColumn: 'updated_at' };
   return {
     name,
     syncIntervalSeconds: 120,
     maxParallelTables: 4,
-    tables: tables.map((t) => ({
-      source: 'public.t',
-      target: 'ANALYTICS.S.T',
-      pk: ['id'],
-      watermarkColumn: 'updated_at',
-      batchSize: 1000,
-      transform: null,
-      lagSeconds: 0,
-      loadMethod: 'auto',
-      fileFormat: 'csv',
-      bindMaxRows: 5000,
-      softDeleteColumn: null,
-      createTarget: true,
-      ...t,
-    })),
+    tables: tables.map((t) => tableSpec({ ...table, createTarget: true, ...t })),
   };
 }

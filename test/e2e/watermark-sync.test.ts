@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { WATERMARK_SYNC_WORKFLOW, type WatermarkSyncResult } from '../src/jobs/watermarkSync.js';
-import { cfg, makeRig, type WmRig } from './watermark.harness.js';
-import { getWatermark, listErrors } from '../src/pgsync/store.js';
-import { registerTransform } from '../src/pgsync/transforms.js';
+import { tableWorkflowId } from '../../src/jobs/watermark-sync/contract.js';
+import { getWatermark, listErrors } from '../../src/jobs/watermark-sync/store.js';
+import { registerTransform } from '../../src/jobs/watermark-sync/transforms.js';
+import { watermarkSync } from '../../src/workflows/watermarkSync.js';
+import { cfg, makeRig, type WmRig } from '../helpers/watermark-sync-rig.js';
 
 let rig: WmRig;
 let worker: { stop(): Promise<void> };
@@ -158,7 +159,6 @@ describe('watermark sync core', () => {
       { ID: '1', NAME: 'ada', EMAIL: 'ada@x.org' },
       { ID: '2', NAME: 'bob', EMAIL: null },
     ]);
-    await rig.pool.query(`UPDATE sync_watermarks SET last_watermark = NULL WHERE false`);
     const config2 = cfg('transform2', [
       {
         source: 'public.people',
@@ -205,6 +205,28 @@ describe('watermark sync core', () => {
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatchObject({ error_type: 'SchemaMismatch', batch_size: 1000 });
     expect(await targetCount('GOOD')).toEqual({ n: 2, distinct: 2 });
+  });
+
+  it('types a PostgreSQL error by its SQLSTATE and names the table; a data error is not retried', async () => {
+    await rig.pool.query(`CREATE TABLE public.divzero (id int PRIMARY KEY, v int, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(`INSERT INTO public.divzero VALUES (1, 0, '2024-01-01')`);
+    const config = cfg('divzero', [
+      { source: 'public.divzero', target: 'ANALYTICS.S.DIVZERO', transform: { kind: 'sql', columns: { v: '1 / v' } } },
+    ]);
+    const r = await rig.run(config);
+    expect(r.failed).toBe(1);
+    expect(r.tables[0].error).toBe(
+      'watermark sync of public.divzero failed: public.divzero: PostgreSQL: division by zero [22012]',
+    );
+    // Begin, batch, record failure: each started once (the history keeps the last attempt's number).
+    const history = await rig.client.workflow.getHandle(tableWorkflowId('divzero', 'public.divzero')).fetchHistory();
+    const attempts = (history.events ?? []).flatMap((e) =>
+      e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : [],
+    );
+    expect(attempts).toEqual([1, 1, 1]);
+    const errs = await listErrors(rig.pool, 'public.divzero');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ error_type: 'DataConversion', sample_keys: [['1']] });
   });
 
   it('turns a soft delete into a delete in the target', async () => {
@@ -271,7 +293,7 @@ describe('watermark sync core', () => {
     // first by a separate process that SIGKILLs itself right after the first MERGE.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'watermark-crash-worker.ts')],
+      ['--import', 'tsx', path.join(import.meta.dirname, '../helpers/watermark-sync-crash-worker.ts')],
       {
         env: {
           ...process.env,
@@ -289,7 +311,7 @@ describe('watermark sync core', () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
     for (let i = 0; i < 300 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(out).toContain('ready');
-    const handle = await rig.client.workflow.start(WATERMARK_SYNC_WORKFLOW, {
+    const handle = await rig.client.workflow.start(watermarkSync, {
       taskQueue: rig.taskQueue,
       workflowId: `wm-test-${process.pid}-killed`,
       args: [
@@ -307,7 +329,7 @@ describe('watermark sync core', () => {
     expect((await getWatermark(rig.pool, 'public.killed'))?.position).toBeNull();
     const acts = await rig.startWorker({ queue, workflows: false });
     try {
-      const r = (await handle.result()) as WatermarkSyncResult;
+      const r = await handle.result();
       expect(r.tables[0]).toMatchObject({ status: 'success', rows: 40 });
     } finally {
       await acts.stop();
@@ -341,7 +363,9 @@ describe('watermark sync core', () => {
     let runs: string[] = [];
     for (let i = 0; i < 50; i++) {
       runs = [];
-      for await (const w of rig.client.workflow.list({ query: `WorkflowId = 'pg-sync-crash/public.crash'` }))
+      for await (const w of rig.client.workflow.list({
+        query: `WorkflowId = '${tableWorkflowId('crash', 'public.crash')}'`,
+      }))
         runs.push(w.status.name);
       if (runs.length >= 3 && !runs.includes('RUNNING')) break;
       await new Promise((res) => setTimeout(res, 100));

@@ -7,7 +7,7 @@
  * batch that started under the old epoch then advances nothing (returns false).
  */
 import type pg from 'pg';
-import type { SyncPosition } from '../jobs/watermarkSync.js';
+import type { SyncPosition } from './contract.js';
 
 /** A `sync_watermarks` row as the activities and the API read it. */
 export interface WatermarkRow {

@@ -6,9 +6,11 @@
  * targets are created (`CREATE TABLE IF NOT EXISTS`); existing ones are never altered.
  */
 import type pg from 'pg';
-import { withSnowflake, type SnowflakeSettings } from '../connectors/snowflake.js';
-import type { WatermarkSyncConfig } from '../jobs/watermarkSync.js';
+import { withSnowflake, type SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { WatermarkSyncConfig } from './contract.js';
 import * as Q from './sql.js';
+import { defaultTargetColumn, sourceColumn, sourceParts, targetParts } from './names.js';
+import { type PgColumnRow, isSupportedWatermark, snowflakeTypeFor, sourceColumnsSql } from './typemap.js';
 
 /** What discovery found for one table. */
 export interface DiscoveredTable {
@@ -46,23 +48,23 @@ export async function discover(
     };
     out.push(d);
     try {
-      const src = Q.sourceParts(t.source);
-      const target = Q.targetParts(t.target, opts.snowflake?.database ?? 'DATABASE');
+      const src = sourceParts(t.source);
+      const target = targetParts(t.target, opts.snowflake?.database ?? 'DATABASE');
       d.target = target.join('.');
-      const cols = (await sourcePool.query<Q.PgColumnRow>(Q.sourceColumnsSql, src)).rows;
+      const cols = (await sourcePool.query<PgColumnRow>(sourceColumnsSql, src)).rows;
       if (cols.length === 0) throw new Error(`source table ${t.source} does not exist or is not visible`);
       d.columns = cols.map((c) => ({
         name: c.column_name,
         pgType: c.pg_type,
-        snowflakeName: Q.defaultTargetColumn(c.column_name),
-        snowflakeType: Q.snowflakeTypeFor(c),
+        snowflakeName: defaultTargetColumn(c.column_name),
+        snowflakeType: snowflakeTypeFor(c),
         nullable: c.is_nullable === 'YES',
       }));
       const names = new Set(cols.map((c) => c.column_name));
-      const wm = Q.sourceColumn(t.watermarkColumn);
-      const pk = t.pk.map(Q.sourceColumn);
+      const wm = sourceColumn(t.watermarkColumn);
+      const pk = t.pk.map(sourceColumn);
       if (!names.has(wm)) d.notes.push(`watermark column ${wm} does not exist`);
-      else if (!Q.isSupportedWatermark(cols.find((c) => c.column_name === wm)!.data_type))
+      else if (!isSupportedWatermark(cols.find((c) => c.column_name === wm)!.data_type))
         d.notes.push(`watermark column ${wm} has an unsupported type`);
       for (const k of pk) if (!names.has(k)) d.notes.push(`primary key column ${k} does not exist`);
       for (const c of cols)
@@ -74,7 +76,7 @@ export async function discover(
       d.ddl = Q.createTargetSql(
         target,
         d.columns.map((c) => ({ name: c.snowflakeName, sfType: c.snowflakeType, nullable: c.nullable })),
-        pk.map(Q.defaultTargetColumn),
+        pk.map(defaultTargetColumn),
       );
       if (opts.snowflake) {
         await withSnowflake(opts.snowflake, async (sf) => {

@@ -1,15 +1,15 @@
 /**
- * A worker process for the crash test (test/watermark.e2e.test.ts): runs the watermark sync
+ * A worker process for the crash test (test/e2e/watermark-sync.test.ts): runs the watermark sync
  * activities (no workflows) on WM_QUEUE and kills itself with SIGKILL right after the first MERGE
  * commits, before the watermark update — a real worker death, not a thrown error.
  *
  * Env: WM_DATABASE_URL, WM_EMULATOR_URL, WM_TEMPORAL_ADDRESS, WM_QUEUE, WM_TMP.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createWatermarkSyncActivities } from '../src/activities/watermarkSync.js';
-import { envValue } from '../src/config.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
+import { createWatermarkSyncActivities } from '../../src/activities/watermark-sync/index.js';
+import { envValue } from '../../src/config.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
 
 const need = (n: string): string => {
   const v = envValue(n);

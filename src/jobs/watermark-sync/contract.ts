@@ -1,7 +1,7 @@
 /**
- * Watermark sync (PostgreSQL → Snowflake, seed 002): names, inputs and results shared by the
- * workflows, their activities, the client, the API and the scripts. Types and constants only —
- * workflows import this file at run time, so it must stay free of I/O and Node built-ins.
+ * Watermark sync (PostgreSQL → Snowflake): names, inputs and results shared by the workflows, their
+ * activities, the client, the API and the CLI. Types and pure functions only — workflows import this
+ * file at run time, so it must stay free of I/O and Node built-ins.
  *
  * One Temporal Schedule (overlap: skip) starts the `watermarkSync` parent every
  * `sync_interval_seconds`; the parent starts one `watermarkTableSync` child per configured table
@@ -9,24 +9,40 @@
  * loops batches paged on (watermark, primary key) and continues-as-new on long catch-ups.
  */
 
-/** Parent workflow type name. */
-export const WATERMARK_SYNC_WORKFLOW = 'watermarkSync';
-/** Per-table child workflow type name. */
-export const WATERMARK_TABLE_SYNC_WORKFLOW = 'watermarkTableSync';
-/** FloeJobKind value of both workflows. */
-export const WATERMARK_SYNC_JOB_KIND = 'watermark_sync';
+/** Config name used when a request or the YAML names none. */
+export const DEFAULT_CONFIG_NAME = 'default';
 
-/** Default config name; the schedule id is `pg-sync-<name>`. */
-export const DEFAULT_PG_SYNC_NAME = 'default';
-
-/** Schedule id of a config name. */
+/**
+ * Schedule id of a config name: `pg-sync-<name>`. The `pg-sync` prefix is the job's former name, kept
+ * on purpose: Schedules created by earlier releases carry these ids, and an apply must update them in
+ * place (a new prefix would start a second Schedule beside the old one). The workflow ids below derive
+ * from it for the same reason.
+ */
 export function scheduleId(name: string): string {
   return `pg-sync-${name}`;
 }
 
-/** Workflow id of the per-table child: stable, so a second run of the same table is refused while one runs. */
+/** Workflow id of the runs the Schedule starts (Temporal appends the scheduled time). */
+export function scheduledWorkflowId(name: string): string {
+  return `${scheduleId(name)}-run`;
+}
+
+/** Workflow id of a backfill run started at `startedAtMs`. */
+export function backfillWorkflowId(name: string, startedAtMs: number): string {
+  return `${scheduleId(name)}-backfill-${startedAtMs}`;
+}
+
+/**
+ * Workflow id of the per-table child: stable, so a second run of the same table is refused while one
+ * runs (also across a deployment: runs of earlier releases used the same id).
+ */
 export function tableWorkflowId(name: string, sourceTable: string): string {
-  return `pg-sync-${name}/${sourceTable}`;
+  return `${scheduleId(name)}/${sourceTable}`;
+}
+
+/** The `FloeTable` search attribute of a parent run: the config it syncs. */
+export function configSubject(name: string): string {
+  return `watermark-sync:${name}`;
 }
 
 /** How a batch reaches the Snowflake staging table. */

@@ -1,5 +1,5 @@
 /**
- * The watermark sync's config file (seed 002's `sync_config.yaml` shape), validated with zod.
+ * The watermark sync's config file (`sync_config.yaml`, config/sync_config.example.yaml), validated with zod.
  *
  * ```yaml
  * name: default                 # optional; schedule id pg-sync-<name>
@@ -28,16 +28,39 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { WatermarkSyncConfig, WatermarkTableSpec, TransformSpec } from '../jobs/watermarkSync.js';
-import { DEFAULT_PG_SYNC_NAME } from '../jobs/watermarkSync.js';
+import {
+  DEFAULT_CONFIG_NAME,
+  type TransformSpec,
+  type WatermarkSyncConfig,
+  type WatermarkTableSpec,
+} from './contract.js';
 import { hasTransform } from './transforms.js';
 
 /** Thrown for an invalid config; `issues` are `{path, message}` with a readable path naming the table. */
-export class PgSyncConfigError extends Error {
+export class WatermarkSyncConfigError extends Error {
   override readonly name = 'InvalidRequest';
   constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid pg-sync config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    super(`invalid watermark sync config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
+}
+
+/** The value of every optional table field when neither the table nor the config's `default_*` sets it. */
+export const TABLE_DEFAULTS = {
+  batchSize: 1000,
+  transform: null,
+  lagSeconds: 0,
+  loadMethod: 'auto',
+  fileFormat: 'csv',
+  bindMaxRows: 5000,
+  softDeleteColumn: null,
+  createTarget: false,
+} as const satisfies Omit<WatermarkTableSpec, 'source' | 'target' | 'pk' | 'watermarkColumn'>;
+
+/** A table spec with the required fields given and the rest at {@link TABLE_DEFAULTS} (programmatic configs). */
+export function tableSpec(
+  t: Pick<WatermarkTableSpec, 'source' | 'target' | 'pk' | 'watermarkColumn'> & Partial<WatermarkTableSpec>,
+): WatermarkTableSpec {
+  return { ...TABLE_DEFAULTS, ...t };
 }
 
 const identText = z
@@ -81,10 +104,15 @@ const configSchema = z
   .object({
     name: z.string().regex(nameRe, 'must be 1-64 of A-Z a-z 0-9 _ -').optional(),
     sync_interval_seconds: z.number().int('must be an integer').min(10, 'must be at least 10').default(120),
-    default_batch_size: z.number().int('must be an integer').positive('must be positive').max(1_000_000).default(1000),
-    default_lag_seconds: z.number().min(0).default(0),
+    default_batch_size: z
+      .number()
+      .int('must be an integer')
+      .positive('must be positive')
+      .max(1_000_000)
+      .default(TABLE_DEFAULTS.batchSize),
+    default_lag_seconds: z.number().min(0).default(TABLE_DEFAULTS.lagSeconds),
     max_parallel_tables: z.number().int().min(1).max(64).default(4),
-    default_bind_max_rows: z.number().int().positive().default(5000),
+    default_bind_max_rows: z.number().int().positive().default(TABLE_DEFAULTS.bindMaxRows),
     tables: z.array(z.unknown()).min(1, 'needs at least one table'),
   })
   .strict();
@@ -109,9 +137,9 @@ function fmtPath(path: PropertyKey[]): string {
  * Validate a parsed config object.
  *
  * @returns the normalized config (defaults applied, `pk` always a list).
- * @throws PgSyncConfigError listing every problem; table problems read `tables[i] (<source>).<field>: ...`.
+ * @throws WatermarkSyncConfigError listing every problem; table problems read `tables[i] (<source>).<field>: ...`.
  */
-export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
+export function validateWatermarkSyncConfig(raw: unknown): WatermarkSyncConfig {
   const issues: { path: string; message: string }[] = [];
   if (raw && typeof raw === 'object' && 'source_database_url' in raw) {
     issues.push({
@@ -127,7 +155,7 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
   const top = configSchema.safeParse(cleaned);
   if (!top.success) {
     for (const i of top.error.issues) issues.push({ path: fmtPath(i.path), message: i.message });
-    throw new PgSyncConfigError(issues);
+    throw new WatermarkSyncConfigError(issues);
   }
   const c = top.data;
   const tables: WatermarkTableSpec[] = [];
@@ -157,24 +185,26 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
     if (new Set(pk).size !== pk.length) issues.push({ path: `${label}.pk`, message: 'lists a column twice' });
     if (pk.includes(t.watermark_column))
       issues.push({ path: `${label}.watermark_column`, message: 'must not be a primary key column' });
-    tables.push({
-      source: t.source,
-      target: t.target,
-      pk,
-      watermarkColumn: t.watermark_column,
-      batchSize: t.batch_size ?? c.default_batch_size,
-      transform,
-      lagSeconds: t.lag_seconds ?? c.default_lag_seconds,
-      loadMethod: t.load_method ?? 'auto',
-      fileFormat: t.file_format ?? 'csv',
-      bindMaxRows: t.bind_max_rows ?? c.default_bind_max_rows,
-      softDeleteColumn: t.soft_delete_column ?? null,
-      createTarget: t.create_target ?? false,
-    });
+    tables.push(
+      tableSpec({
+        source: t.source,
+        target: t.target,
+        pk,
+        watermarkColumn: t.watermark_column,
+        batchSize: t.batch_size ?? c.default_batch_size,
+        transform,
+        lagSeconds: t.lag_seconds ?? c.default_lag_seconds,
+        bindMaxRows: t.bind_max_rows ?? c.default_bind_max_rows,
+        ...(t.load_method ? { loadMethod: t.load_method } : {}),
+        ...(t.file_format ? { fileFormat: t.file_format } : {}),
+        ...(t.soft_delete_column ? { softDeleteColumn: t.soft_delete_column } : {}),
+        ...(t.create_target !== undefined ? { createTarget: t.create_target } : {}),
+      }),
+    );
   });
-  if (issues.length) throw new PgSyncConfigError(issues);
+  if (issues.length) throw new WatermarkSyncConfigError(issues);
   return {
-    name: c.name ?? DEFAULT_PG_SYNC_NAME,
+    name: c.name ?? DEFAULT_CONFIG_NAME,
     syncIntervalSeconds: c.sync_interval_seconds,
     maxParallelTables: c.max_parallel_tables,
     tables,
@@ -183,14 +213,14 @@ export function validatePgSyncConfig(raw: unknown): WatermarkSyncConfig {
 
 /**
  * Parse YAML text (or JSON, which is YAML) and validate it.
- * @throws PgSyncConfigError on a YAML syntax error (path `(yaml)`) or an invalid config.
+ * @throws WatermarkSyncConfigError on a YAML syntax error (path `(yaml)`) or an invalid config.
  */
-export function parsePgSyncConfig(text: string): WatermarkSyncConfig {
+export function parseWatermarkSyncConfig(text: string): WatermarkSyncConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new PgSyncConfigError([{ path: '(yaml)', message: (err as Error).message }]);
+    throw new WatermarkSyncConfigError([{ path: '(yaml)', message: (err as Error).message }]);
   }
-  return validatePgSyncConfig(raw);
+  return validateWatermarkSyncConfig(raw);
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run pg-sync -- <command> [options]`: operate the watermark sync (PostgreSQL → Snowflake).
+ * `npm run watermark-sync -- <command> [options]`: operate the watermark sync (PostgreSQL → Snowflake).
+ * `npm run pg-sync` (the job's former name) runs the same script, so existing runbooks still work.
  *
  *   apply    --config config/sync_config.yaml     create or update the Temporal Schedule (idempotent)
  *   pause    [--name default]                     pause the schedule
@@ -18,22 +19,22 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import {
-  applyPgSyncConfig,
-  backfillPgSync,
-  describePgSync,
-  pausePgSync,
-  resumePgSync,
-  triggerPgSync,
+  applyWatermarkSyncConfig,
+  backfillWatermarkSync,
+  describeWatermarkSync,
+  pauseWatermarkSync,
+  resumeWatermarkSync,
+  triggerWatermarkSync,
 } from '../src/client/watermarkSync.js';
 import { envValue, loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/index.js';
-import { DEFAULT_PG_SYNC_NAME } from '../src/jobs/watermarkSync.js';
-import { parsePgSyncConfig, PgSyncConfigError } from '../src/pgsync/config.js';
-import { discover, formatDiscovery } from '../src/pgsync/discovery.js';
-import { listWatermarks } from '../src/pgsync/store.js';
+import { parseWatermarkSyncConfig, WatermarkSyncConfigError } from '../src/jobs/watermark-sync/config.js';
+import { DEFAULT_CONFIG_NAME, scheduleId } from '../src/jobs/watermark-sync/contract.js';
+import { discover, formatDiscovery } from '../src/jobs/watermark-sync/discovery.js';
+import { listWatermarks } from '../src/jobs/watermark-sync/store.js';
 
 const USAGE =
-  'usage: npm run pg-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
+  'usage: npm run watermark-sync -- <apply|pause|resume|trigger|backfill|discover|status> [--config file] [--name n] [--table t ...] [--after wm] [--create]';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -53,16 +54,16 @@ async function main(): Promise<number> {
   }
   const readConfig = () => {
     if (!values.config) throw new Error(`${cmd} needs --config <file>`);
-    return parsePgSyncConfig(readFileSync(values.config, 'utf8'));
+    return parseWatermarkSyncConfig(readFileSync(values.config, 'utf8'));
   };
-  const name = values.name ?? DEFAULT_PG_SYNC_NAME;
+  const name = values.name ?? DEFAULT_CONFIG_NAME;
 
   if (cmd === 'discover') {
     // Needs only PostgreSQL (and Snowflake with --create or to check targets), not Temporal.
     const config = readConfig();
     const sourceUrl = envValue('PG_SYNC_SOURCE_URL') ?? envValue('DATABASE_URL');
     if (!sourceUrl) throw new Error('set PG_SYNC_SOURCE_URL or DATABASE_URL');
-    const pool = createPool(sourceUrl, { max: 2, applicationName: 'floe-pg-sync' });
+    const pool = createPool(sourceUrl, { max: 2, applicationName: 'floe-watermark-sync' });
     try {
       let snowflake;
       try {
@@ -87,28 +88,28 @@ async function main(): Promise<number> {
     switch (cmd) {
       case 'apply': {
         const config = applying!;
-        const r = await applyPgSyncConfig(client, config, { taskQueue: cfg.temporal.taskQueues.watermarkSync });
+        const r = await applyWatermarkSyncConfig(client, config, { taskQueue: cfg.temporal.taskQueues.watermarkSync });
         console.log(
           `${r.scheduleId}: ${r.action} (${config.tables.length} tables, every ${config.syncIntervalSeconds} s)`,
         );
         return 0;
       }
       case 'pause':
-        await pausePgSync(client, name);
-        console.log(`pg-sync-${name}: paused`);
-        return 0;
       case 'resume':
-        await resumePgSync(client, name);
-        console.log(`pg-sync-${name}: resumed`);
+      case 'trigger': {
+        const control = { pause: pauseWatermarkSync, resume: resumeWatermarkSync, trigger: triggerWatermarkSync }[cmd];
+        if (!(await control(client, name))) throw new Error(`${scheduleId(name)}: not applied (run apply first)`);
+        console.log(`${scheduleId(name)}: ${cmd === 'trigger' ? 'triggered' : `${cmd}d`}`);
         return 0;
-      case 'trigger':
-        await triggerPgSync(client, name);
-        console.log(`pg-sync-${name}: triggered`);
-        return 0;
+      }
       case 'backfill': {
-        const pool = createPool(cfg.databaseUrl, { max: 2, applicationName: 'floe-pg-sync' });
+        const pool = createPool(cfg.databaseUrl, { max: 2, applicationName: 'floe-watermark-sync' });
         try {
-          const r = await backfillPgSync(client, pool, name, { tables: values.table, after: values.after ?? null });
+          const r = await backfillWatermarkSync(client, pool, name, {
+            tables: values.table,
+            after: values.after ?? null,
+          });
+          if (!r) throw new Error(`${scheduleId(name)}: not applied (run apply first)`);
           console.log(`backfill of ${r.tables.join(', ')} started: workflow ${r.workflowId}`);
           return 0;
         } finally {
@@ -116,11 +117,11 @@ async function main(): Promise<number> {
         }
       }
       case 'status': {
-        const pool = createPool(cfg.databaseUrl, { max: 2, applicationName: 'floe-pg-sync' });
+        const pool = createPool(cfg.databaseUrl, { max: 2, applicationName: 'floe-watermark-sync' });
         try {
           console.log(
             JSON.stringify(
-              { schedule: await describePgSync(client, name), tables: await listWatermarks(pool) },
+              { schedule: await describeWatermarkSync(client, name), tables: await listWatermarks(pool) },
               null,
               2,
             ),
@@ -142,7 +143,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof PgSyncConfigError) for (const i of err.issues) console.error(`${i.path}: ${i.message}`);
+    if (err instanceof WatermarkSyncConfigError) for (const i of err.issues) console.error(`${i.path}: ${i.message}`);
     else console.error((err as Error).message ?? String(err));
     process.exit(1);
   },

@@ -1,0 +1,66 @@
+/** Dependencies, inputs and outputs of the watermark sync activities (types only). */
+import type pg from 'pg';
+import type { SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { LoadMethod, SyncPosition, TablePlanRef, WatermarkTableSpec } from '../../jobs/watermark-sync/contract.js';
+import type { Logger } from '../../logger.js';
+
+/** Dependencies: both PostgreSQL pools and the Snowflake settings stay in the worker process. */
+export interface WatermarkSyncDeps {
+  /** Control-plane pool (sync_watermarks, sync_errors). */
+  pool: pg.Pool;
+  /** Source database pool (PG_SYNC_SOURCE_URL, default DATABASE_URL); may be the same pool. */
+  sourcePool: pg.Pool;
+  snowflake: SnowflakeSettings;
+  /** Directory for the `files` method's local batch files (created on demand, emptied after each batch). */
+  tmpDir: string;
+  logger?: Logger;
+  /** Test hooks (fault injection). `afterMerge` runs after the MERGE committed, before the watermark update. */
+  hooks?: { afterMerge?: (info: { source: string; rows: number; attempt: number }) => Promise<void> | void };
+}
+
+/** Input of `watermarkSyncBeginTable`. */
+export interface BeginInput {
+  table: WatermarkTableSpec;
+  workflowId: string;
+}
+
+/** Output of `watermarkSyncBeginTable`. */
+export interface BeginResult {
+  plan: TablePlanRef;
+  /** Where this run starts (null: from the first row). */
+  start: SyncPosition | null;
+  /** Result of the cheap "any rows after start?" probe. */
+  hasRows: boolean;
+}
+
+/** Input of `watermarkSyncBatch`. */
+export interface BatchInput {
+  table: WatermarkTableSpec;
+  plan: TablePlanRef;
+  after: SyncPosition | null;
+  /** Rows merged by this run before this batch (for `rows_processed`). */
+  runRowsBefore: number;
+}
+
+/** Output of `watermarkSyncBatch`. */
+export interface BatchResult {
+  rows: number;
+  /** Position after the batch (unchanged when no rows). */
+  position: SyncPosition | null;
+  /** Fewer rows than batch_size: caught up. */
+  done: boolean;
+  method: LoadMethod | null;
+  /** The epoch moved (reset/backfill): nothing was advanced; the run should stop. */
+  superseded: boolean;
+  /** Wall time of the batch in ms, and per phase: read (PostgreSQL + transform), stage (binds or file+PUT+COPY), merge, advance. */
+  durationMs: number;
+  phasesMs?: { read: number; stage: number; merge: number; advance: number };
+}
+
+/** Input of `watermarkSyncFinishTable`: a run that ended without error. */
+export interface FinishInput {
+  source: string;
+  status: 'success' | 'idle' | 'superseded';
+  rows: number;
+  durationMs: number;
+}
