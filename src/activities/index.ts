@@ -16,7 +16,7 @@ import { JOBS, type WorkerContext } from '../jobs/registry.js';
 import type { createTableSyncActivities } from './tableSync.js';
 import type { WatermarkSyncActivities } from './watermarkSync.js';
 import type { ExecutionUploadActivities } from './executionUpload.js';
-import type { CacheActivities } from './cache.js';
+import type { CacheRefreshActivities } from './cache-refresh/index.js';
 
 type ActivityFn = (...args: never[]) => Promise<unknown>;
 
@@ -42,7 +42,7 @@ export function createActivities(ctx: WorkerContext): Record<string, ActivityFn>
 export type Activities = ReturnType<typeof createTableSyncActivities> &
   WatermarkSyncActivities &
   ExecutionUploadActivities &
-  CacheActivities;
+  CacheRefreshActivities;
 
 export type { TransferInput, TransferResult, DescribeInput, TableSyncDeps } from './tableSync.js';
 export type { SourceDescription } from './snowflake.js';

@@ -25,7 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { CacheActivities } from '../activities/cache.js';
+import type { CacheRefreshActivities } from '../activities/cache-refresh/index.js';
 import { activityRetry } from '../errors.js';
 import {
   CACHE_REFRESH_JOB_KIND,
@@ -33,13 +33,13 @@ import {
   cacheRefreshWorkflowId,
   type CacheRefreshInput,
   type CacheRefreshResult,
-} from '../jobs/cacheRefresh.js';
+} from '../jobs/cache-refresh/contract.js';
 import { SA, type FloeJobStatus } from '../jobs/common.js';
 
 const retry = activityRetry(3);
 
-const short = proxyActivities<CacheActivities>({ startToCloseTimeout: '1m', retry });
-const long = proxyActivities<CacheActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });
+const short = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '1m', retry });
+const long = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });
 
 function rootMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;

@@ -17,12 +17,12 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type snowflake from 'snowflake-sdk';
-import type { SnowflakeSession } from '../connectors/snowflake.js';
-import { floeError, NonRetryable } from '../errors.js';
-import { quoteDuckDbIdent, snowflakeStagePath } from '../sql/quote.js';
-import * as S from '../sql/tableSync.js';
-import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../sql/typemap.js';
-import { listStage, unload } from '../activities/snowflake.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import { quoteDuckDbIdent, snowflakeStagePath } from '../../sql/quote.js';
+import * as S from '../../sql/tableSync.js';
+import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../../sql/typemap.js';
+import { listStage, unload } from '../../activities/snowflake.js';
 import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
 /** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */

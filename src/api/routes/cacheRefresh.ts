@@ -1,5 +1,5 @@
 /**
- * Cache routes (seed 003, DuckSync as an HTTP API). `createCacheRouter(deps)` returns an Express Router
+ * Cache routes (seed 003, DuckSync as an HTTP API). `createCacheRefreshRouter(deps)` returns an Express Router
  * the app mounts under `/api/v1` behind floe's auth; errors go through src/api/errors.ts.
  *
  * | route | success | errors |
@@ -18,29 +18,41 @@
 import { Router, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { redactUrl } from '../config.js';
-import { connectSnowflake } from '../connectors/snowflake.js';
-import { deleteCacheSchedule, describeCacheSchedule, startCacheRefresh, upsertCacheSchedule } from '../client/cache.js';
-import { dropFromLake, trimQuery } from '../cache/extract.js';
-import { CacheQueryError, routeQuery } from '../cache/router.js';
-import { readLastAltered } from '../cache/smart.js';
-import { extractRefs, formatQualified, parseQualifiedName, qualify, SqlScanError } from '../cache/sqlRefs.js';
-import { setupStorage, type LakeSettings } from '../cache/storage.js';
-import * as store from '../cache/store.js';
-import { cacheRefreshWorkflowId, type CacheRefreshResult } from '../jobs/cacheRefresh.js';
-import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from './errors.js';
+import { redactUrl } from '../../config.js';
+import { connectSnowflake } from '../../connectors/snowflake.js';
+import {
+  deleteCacheSchedule,
+  describeCacheSchedule,
+  startCacheRefresh,
+  upsertCacheSchedule,
+} from '../../client/cacheRefresh.js';
+import { dropFromLake, trimQuery } from '../../jobs/cache-refresh/extract.js';
+import { CacheQueryError, routeQuery } from '../../jobs/cache-refresh/queryRouter.js';
+import { readLastAltered } from '../../jobs/cache-refresh/smart.js';
+import {
+  extractRefs,
+  formatQualified,
+  parseQualifiedName,
+  qualify,
+  SqlScanError,
+} from '../../jobs/cache-refresh/sqlRefs.js';
+import { setupStorage, type LakeSettings } from '../../jobs/cache-refresh/storage.js';
+import * as store from '../../jobs/cache-refresh/store.js';
+import { cacheRefreshWorkflowId, type CacheRefreshResult } from '../../jobs/cache-refresh/contract.js';
+import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
 
-/** Dependencies of {@link createCacheRouter}. */
-export interface CacheApiDeps {
+/** Dependencies of {@link createCacheRefreshRouter}. */
+export interface CacheRefreshApiDeps {
   pool: pg.Pool;
   temporal: Client;
   /** Task queue of the worker that registers the cache workflows and activities. */
   taskQueue: string;
   lake: LakeSettings;
   /** Resolves credentials_ref (e.g. `default` → SNOWFLAKE_* settings). */
-  credentials: store.CredentialResolver;
+  credentials: CredentialResolver;
   logger: Logger;
   /** How long `POST /caches/{name}/refresh` waits for the result, ms (default 10 min). */
   refreshWaitMs?: number;
@@ -152,7 +164,7 @@ function sourceView(s: store.CacheSource) {
 }
 
 /** Build the cache router (see the module comment for routes). */
-export function createCacheRouter(deps: CacheApiDeps): Router {
+export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   const r = Router();
   const log = deps.logger.child({ component: 'cache-api' });
 

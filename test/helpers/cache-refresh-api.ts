@@ -1,5 +1,5 @@
 /**
- * The cache routes (src/api/cache.ts) served over HTTP behind floe's bearer-token auth, for the cache
+ * The cache routes (src/api/routes/cacheRefresh.ts) served over HTTP behind floe's bearer-token auth, for the cache
  * suites: an Express app on 127.0.0.1 with a free port, and an admin token.
  *
  *   const api = await serveCacheApi(pool, { pool, temporal, taskQueue, lake, credentials, logger });
@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import type pg from 'pg';
 import { issueToken, requireAuth } from '../../src/api/auth.js';
-import { createCacheRouter, type CacheApiDeps } from '../../src/api/cache.js';
+import { createCacheRefreshRouter, type CacheRefreshApiDeps } from '../../src/api/routes/cacheRefresh.js';
 import { errorHandler, notFoundHandler } from '../../src/api/errors.js';
 
 /** A running cache API. */
@@ -24,14 +24,18 @@ export interface CacheApi {
 }
 
 /** Serve the cache router (then `more` routers) under `/api/v1` with auth over `pool` (migrated floe database). */
-export async function serveCacheApi(pool: pg.Pool, deps: CacheApiDeps, more: RequestHandler[] = []): Promise<CacheApi> {
+export async function serveCacheApi(
+  pool: pg.Pool,
+  deps: CacheRefreshApiDeps,
+  more: RequestHandler[] = [],
+): Promise<CacheApi> {
   const auth = { adminUsername: 'admin', adminPassword: 'pw', jwtSecret: 'x'.repeat(40), tokenTtlMinutes: 30 };
   const token = (await issueToken(pool, auth, 'admin', 'pw')).access_token;
   const app = express();
   app.use(express.json());
   const v1 = express.Router();
   v1.use(requireAuth(pool, auth));
-  v1.use(createCacheRouter(deps));
+  v1.use(createCacheRefreshRouter(deps));
   for (const router of more) v1.use(router);
   app.use('/api/v1', v1);
   app.use(notFoundHandler);

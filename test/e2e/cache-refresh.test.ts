@@ -11,19 +11,19 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createCacheActivities } from '../src/activities/cache.js';
-import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
-import { credentialResolver } from '../src/credentials/store.js';
-import { credentialsRouter } from '../src/api/routes/credentials.js';
-import { generateEncryptionKey, secretKeys as keysOf } from '../src/secrets/crypto.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
-import { CACHE_REFRESH_SCHEDULED_WORKFLOW, cacheRefreshWorkflowId } from '../src/jobs/cacheRefresh.js';
-import { createLogger } from '../src/logger.js';
-import { serveCacheApi, type CacheApi } from './helpers/cacheApi.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { createCacheRefreshActivities } from '../../src/activities/cache-refresh/index.js';
+import { closeLakes, type LakeSettings } from '../../src/jobs/cache-refresh/storage.js';
+import { credentialResolver } from '../../src/credentials/store.js';
+import { credentialsRouter } from '../../src/api/routes/credentials.js';
+import { generateEncryptionKey, secretKeys as keysOf } from '../../src/secrets/crypto.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
+import { createPool } from '../../src/db/index.js';
+import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
+import { CACHE_REFRESH_SCHEDULED_WORKFLOW, cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
+import { createLogger } from '../../src/logger.js';
+import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -80,7 +80,7 @@ beforeAll(async () => {
   pool = createPool(db.url, { max: 10 });
   const [e, bundle] = await Promise.all([
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } }),
-    bundleWorkflowCode({ workflowsPath: path.resolve('test/cache.workflows.ts'), logger: silent }),
+    bundleWorkflowCode({ workflowsPath: path.resolve('test/helpers/cache-refresh-workflows.ts'), logger: silent }),
   ]);
   emu = e;
   sfSettings = {
@@ -110,7 +110,7 @@ beforeAll(async () => {
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
   conn = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
-  const acts = createCacheActivities({
+  const acts = createCacheRefreshActivities({
     pool,
     lake,
     credentials,

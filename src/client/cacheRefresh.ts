@@ -15,7 +15,7 @@ import {
   cacheScheduleId,
   type CacheRefreshInput,
   type CacheRefreshResult,
-} from '../jobs/cacheRefresh.js';
+} from '../jobs/cache-refresh/contract.js';
 import { SA } from '../jobs/common.js';
 
 /** Options of {@link runCacheRefresh}. */

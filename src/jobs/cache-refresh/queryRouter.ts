@@ -24,11 +24,12 @@
  *   does not have: past that, Snowflake's — or the emulator's — own rules decide).
  */
 import type pg from 'pg';
+import type { CredentialResolver } from '../../credentials/store.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { connectSnowflake } from '../connectors/snowflake.js';
-import { classifyError, NonRetryable } from '../errors.js';
-import { signInError } from '../credentials/kinds.js';
-import { quoteDuckDbIdent } from '../sql/quote.js';
+import { connectSnowflake } from '../../connectors/snowflake.js';
+import { classifyError, NonRetryable } from '../../errors.js';
+import { signInError } from '../../credentials/kinds.js';
+import { quoteDuckDbIdent } from '../../sql/quote.js';
 import { trimQuery } from './extract.js';
 import { extractRefs, replaceSlices, SqlScanError, tokenize } from './sqlRefs.js';
 import {
@@ -101,7 +102,7 @@ export interface QueryResponse {
 export interface RouterDeps {
   pool: pg.Pool;
   lake: LakeSettings;
-  credentials: store.CredentialResolver;
+  credentials: CredentialResolver;
 }
 
 function freshness(c: store.CacheWithState, now: number, maxStaleness?: number): CacheFreshness {

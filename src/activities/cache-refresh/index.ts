@@ -1,5 +1,5 @@
 /**
- * Activities of the cache refresh (seed 003). Built by {@link createCacheActivities} around a closure
+ * Activities of the cache refresh (seed 003). Built by {@link createCacheRefreshActivities} around a closure
  * of dependencies (pool, lake settings, credential resolver): inputs carry cache names and job ids only,
  * never rows or credentials.
  *
@@ -15,26 +15,27 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
+import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../connectors/snowflake.js';
-import { floeError, NonRetryable } from '../errors.js';
-import { signInError } from '../credentials/kinds.js';
-import { decide, readLastAltered, stateHash } from '../cache/smart.js';
-import { cacheStagePath, extractAndReplace } from '../cache/extract.js';
-import * as store from '../cache/store.js';
-import { parseQualifiedName } from '../cache/sqlRefs.js';
-import type { LakeSettings } from '../cache/storage.js';
-import type { CacheCheckResult, CacheLoadResult } from '../jobs/cacheRefresh.js';
-import { jobSegment } from './tableSync.js';
-import { activityLogger, cancellable, startHeartbeat } from './context.js';
-import * as S from '../sql/tableSync.js';
+import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import { signInError } from '../../credentials/kinds.js';
+import { decide, readLastAltered, stateHash } from '../../jobs/cache-refresh/smart.js';
+import { cacheStagePath, extractAndReplace } from '../../jobs/cache-refresh/extract.js';
+import * as store from '../../jobs/cache-refresh/store.js';
+import { parseQualifiedName } from '../../jobs/cache-refresh/sqlRefs.js';
+import type { LakeSettings } from '../../jobs/cache-refresh/storage.js';
+import type { CacheCheckResult, CacheLoadResult } from '../../jobs/cache-refresh/contract.js';
+import { jobSegment } from '../tableSync.js';
+import { activityLogger, cancellable, startHeartbeat } from '../context.js';
+import * as S from '../../sql/tableSync.js';
 
 /** What the cache activities are built from. */
-export interface CacheActivityDeps {
+export interface CacheRefreshActivityDeps {
   pool: pg.Pool;
   lake: LakeSettings;
   /** Resolves a source's credentials_ref to settings held by this process. */
-  credentials: store.CredentialResolver;
+  credentials: CredentialResolver;
   /** Root of job-scoped local download directories. */
   tmpDir: string;
   /** Stage name used for unloads (in the source settings' database/schema, else the first monitored table's). Default FLOE_STAGE. */
@@ -46,7 +47,7 @@ export interface CacheActivityDeps {
 }
 
 /** Build the cache activities. Throws nothing at construction. */
-export function createCacheActivities(deps: CacheActivityDeps) {
+export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
   const lg = () => activityLogger(deps.logger);
 
   async function load(cacheName: string) {
@@ -186,5 +187,5 @@ export function createCacheActivities(deps: CacheActivityDeps) {
   };
 }
 
-/** The cache activity interface, for `proxyActivities<CacheActivities>()` (type import only). */
-export type CacheActivities = ReturnType<typeof createCacheActivities>;
+/** The cache activity interface, for `proxyActivities<CacheRefreshActivities>()` (type import only). */
+export type CacheRefreshActivities = ReturnType<typeof createCacheRefreshActivities>;

@@ -1,11 +1,9 @@
 /**
  * Control-plane rows of the cache (migrations/0004_query_cache.sql): storage, sources, caches and their
  * state, in PostgreSQL. Plain functions over a pg Pool; no secrets are stored here (sources hold a
- * credentials reference the server resolves, see {@link CredentialResolver}).
+ * credentials reference the server resolves, resolved by src/credentials/store.ts).
  */
 import type pg from 'pg';
-
-export type { CredentialResolver } from '../credentials/store.js';
 
 export interface CacheSource {
   source_name: string;

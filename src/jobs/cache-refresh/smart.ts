@@ -11,9 +11,9 @@
  * on zero-row DML and maintenance: that only costs a redundant refresh, never a missed change.
  */
 import { createHash } from 'node:crypto';
-import type { SnowflakeSession } from '../connectors/snowflake.js';
-import { floeError, NonRetryable } from '../errors.js';
-import { quoteSnowflakeIdent, snowflakeLiteral } from '../sql/quote.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import { quoteSnowflakeIdent, snowflakeLiteral } from '../../sql/quote.js';
 import { formatQualified, parseQualifiedName, type QualifiedTable } from './sqlRefs.js';
 
 /** The INFORMATION_SCHEMA query of one database's monitored tables (LAST_ALTERED as UTC text with ns). */
