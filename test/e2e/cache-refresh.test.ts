@@ -20,7 +20,8 @@ import { generateEncryptionKey, secretKeys as keysOf } from '../../src/secrets/c
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
-import { CACHE_REFRESH_SCHEDULED_WORKFLOW, cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
+import { cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
+import { cacheRefreshScheduled } from '../../src/workflows/cacheRefresh.js';
 import { createLogger } from '../../src/logger.js';
 import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
@@ -491,7 +492,7 @@ describe('cache API and cacheRefresh', () => {
     expect(c.status).toBe(201);
     expect(c.body.schedule).toMatchObject({ interval_seconds: 3600, schedule_id: 'cacheRefresh-schedule-sched' });
     await client.schedule.getHandle('cacheRefresh-schedule-sched').describe();
-    const r = await client.workflow.execute(CACHE_REFRESH_SCHEDULED_WORKFLOW, {
+    const r = await client.workflow.execute(cacheRefreshScheduled, {
       taskQueue,
       workflowId: `sched-test-${Date.now()}`,
       args: [{ cacheName: 'sched' }],

@@ -41,7 +41,7 @@ import {
 } from '../../jobs/cache-refresh/sqlRefs.js';
 import { setupStorage, type LakeSettings } from '../../jobs/cache-refresh/storage.js';
 import * as store from '../../jobs/cache-refresh/store.js';
-import { cacheRefreshWorkflowId, type CacheRefreshResult } from '../../jobs/cache-refresh/contract.js';
+import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
 import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
 
 /** Dependencies of {@link createCacheRefreshRouter}. */
@@ -339,7 +339,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
         res.status(202).json({ cache_name: c.cache_name, job_id: jobId, status: 'pending' });
         return;
       }
-      const result = (await handle.result()) as CacheRefreshResult;
+      const result = await handle.result();
       res.json({ cache_name: c.cache_name, job_id: jobId, ...result });
     });
   });
