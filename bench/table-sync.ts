@@ -23,7 +23,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { duckdbInstanceOptions, projectRoot, stateDir } from '../src/infra/paths.js';
 import { createTableSyncActivities } from '../src/activities/tableSync.js';
-import { describeSource, unload } from '../src/activities/snowflake.js';
+import { describeSource } from '../src/activities/snowflake.js';
+import {
+  createStage,
+  getFromStage,
+  listStage,
+  removeFromStage,
+  unloadToStage,
+} from '../src/connectors/snowflake-stage.js';
 import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
 import * as S from '../src/sql/tableSync.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
@@ -90,15 +97,12 @@ export async function run(args: string[]): Promise<void> {
     // 2. Floor: the emulator's unload of the same SELECT + DuckDB read_parquet of the same files.
     const stage: [string, string, string] = ['BENCH', 'S', 'FLOE_STAGE'];
     const stagePath = snowflakeStagePath(stage, 'bench-floor');
-    await sf.query(S.createStageSql(stage));
-    await sf.query(S.removeSql(stagePath));
+    await createStage(sf, stage);
+    await removeFromStage(sf, stagePath);
     t = Date.now();
-    await unload(sf, S.unloadSql(stagePath, S.unloadSelect(source, desc.columns), 64 * 1024 * 1024));
+    await unloadToStage(sf, stagePath, S.unloadSelect(source, desc.columns));
     const unloadMs = Date.now() - t;
-    const localDir = path.join(work, 'floor');
-    fs.mkdirSync(localDir, { recursive: true });
-    await sf.query(S.getSql(stagePath, localDir, 8));
-    const files = fs.readdirSync(localDir).map((f) => path.join(localDir, f));
+    const files = await getFromStage(sf, stagePath, await listStage(sf, stagePath), path.join(work, 'floor'));
     const inst = await DuckDBInstance.create(path.join(work, 'floor.duckdb'), duckdbInstanceOptions());
     const conn = await inst.connect();
     t = Date.now();
@@ -106,7 +110,7 @@ export async function run(args: string[]): Promise<void> {
     const readMs = Date.now() - t;
     conn.closeSync();
     inst.closeSync();
-    await sf.query(S.removeSql(stagePath));
+    await removeFromStage(sf, stagePath);
     const floorMs = unloadMs + readMs;
     console.log(
       `floor: unload ${secs(unloadMs)} s + read_parquet ${secs(readMs)} s = ${secs(floorMs)} s; stage sync / floor = ${(stageMs / floorMs).toFixed(2)}`,

@@ -11,6 +11,7 @@ import {
 } from '../src/sql/quote.js';
 import { mapColumns } from '../src/sql/typemap.js';
 import * as S from '../src/sql/tableSync.js';
+import * as Stage from '../src/connectors/snowflake-stage.js';
 import {
   compareValueText,
   formatEpochMicros,
@@ -55,15 +56,15 @@ describe('table sync SQL', () => {
   it('unload, list, get, remove', () => {
     const p = snowflakeStagePath(['W', 'PUBLIC', 'FLOE_STAGE'], 'j1');
     const where = S.whereClause({ watermark: upd, lower: '2024-01-01 00:00:00.000000', inclusive: true });
-    expect(S.unloadSql(p, S.unloadSelect(t, cols, where), 64 << 20)).toBe(
+    expect(Stage.unloadSql(p, S.unloadSelect(t, cols, where), 64 << 20)).toBe(
       `COPY INTO @"W"."PUBLIC"."FLOE_STAGE"/j1/ FROM (SELECT "ID", CONVERT_TIMEZONE('UTC', "UPDATED")::TIMESTAMP_NTZ AS "UPDATED", TO_JSON("v""q") AS "v""q" FROM "DB"."S"."T" WHERE "UPDATED" >= '2024-01-01 00:00:00.000000 +00:00'::TIMESTAMP_TZ) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE OVERWRITE = TRUE MAX_FILE_SIZE = 67108864`,
     );
-    expect(S.createStageSql(['W', 'PUBLIC', 'FLOE_STAGE'])).toBe(
+    expect(Stage.createStageSql(['W', 'PUBLIC', 'FLOE_STAGE'])).toBe(
       'CREATE STAGE IF NOT EXISTS "W"."PUBLIC"."FLOE_STAGE"',
     );
-    expect(S.listSql(p)).toBe('LIST @"W"."PUBLIC"."FLOE_STAGE"/j1/');
-    expect(S.getSql(p, '/tmp/x', 8)).toBe(`GET @"W"."PUBLIC"."FLOE_STAGE"/j1/ 'file:///tmp/x/' PARALLEL = 8`);
-    expect(S.removeSql(p)).toBe('REMOVE @"W"."PUBLIC"."FLOE_STAGE"/j1/');
+    expect(Stage.listSql(p)).toBe('LIST @"W"."PUBLIC"."FLOE_STAGE"/j1/');
+    expect(Stage.getSql(p, '/tmp/x', 8)).toBe(`GET @"W"."PUBLIC"."FLOE_STAGE"/j1/ 'file:///tmp/x/' PARALLEL = 8`);
+    expect(Stage.removeSql(p)).toBe('REMOVE @"W"."PUBLIC"."FLOE_STAGE"/j1/');
   });
   it('stream pages on (watermark, key)', () => {
     const where = S.whereClause(

@@ -1,6 +1,5 @@
 /**
- * Snowflake side of the table sync: schema and statistics, unload to a stage, LIST, GET, REMOVE and
- * row streaming. Every function takes an open {@link SnowflakeSession}; credentials stay in the
+ * Snowflake side of the table sync: schema, statistics and row counts. Every function takes an open {@link SnowflakeSession}; credentials stay in the
  * session factory.
  */
 import type { SnowflakeSession } from '../connectors/snowflake.js';
@@ -53,29 +52,4 @@ export async function describeSource(sf: SnowflakeSession, t: S.SourceTable): Pr
 export async function countRows(sf: SnowflakeSession, t: S.SourceTable, where = ''): Promise<number> {
   const r = await sf.query(S.countQuery(t, where));
   return Number(Object.values(r[0] ?? { N: 0 })[0] ?? 0);
-}
-
-/** Outcome of COPY INTO <location> (Snowflake returns rows_unloaded, input_bytes, output_bytes). */
-export interface UnloadOutcome {
-  rowsUnloaded: number;
-  outputBytes: number;
-}
-
-/** Run an unload; sums the result rows (one per file or one in total, depending on DETAILED_OUTPUT). */
-export async function unload(sf: SnowflakeSession, sql: string): Promise<UnloadOutcome> {
-  const rows = await sf.query(sql);
-  let rowsUnloaded = 0;
-  let outputBytes = 0;
-  for (const r of rows) {
-    const get = (k: string) => Number(r[k] ?? r[k.toUpperCase()] ?? 0);
-    rowsUnloaded += get('rows_unloaded');
-    outputBytes += get('output_bytes');
-  }
-  return { rowsUnloaded, outputBytes };
-}
-
-/** Files under a stage path: `{name, size}` from LIST (name as Snowflake reports it). */
-export async function listStage(sf: SnowflakeSession, stagePath: string): Promise<{ name: string; size: number }[]> {
-  const rows = await sf.query(S.listSql(stagePath));
-  return rows.map((r) => ({ name: String(r.name ?? r.NAME), size: Number(r.size ?? r.SIZE ?? 0) }));
 }

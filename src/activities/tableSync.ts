@@ -22,21 +22,30 @@
  * a committed step does not duplicate rows. Append mode (no primary key) reads strictly past the
  * committed high-water mark read from the same DuckDB file, so a retry after a commit reads nothing twice.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../connectors/snowflake.js';
 import { withDuckDb } from '../connectors/duckdb.js';
+import {
+  createStage,
+  getFromStage,
+  jobSegment,
+  listStage,
+  removeFromStage,
+  unloadToStage,
+  DEFAULT_GET_PARALLEL,
+  DEFAULT_UNLOAD_FILE_BYTES,
+} from '../connectors/snowflake-stage.js';
 import { quoteDuckDbName, snowflakeStagePath } from '../sql/quote.js';
 import type { ColumnPlan } from '../sql/typemap.js';
 import * as S from '../sql/tableSync.js';
 import { compareValueText, streamValueToText, subtractLag, WATERMARK_FAMILIES, KEY_FAMILIES } from '../sql/values.js';
 import { floeError, NonRetryable } from '../errors.js';
 import { activityLogger, cancellable, previousDetails, startHeartbeat, throwIfCancelled } from './context.js';
-import { countRows, describeSource, listStage, unload, type SourceDescription } from './snowflake.js';
+import { countRows, describeSource, type SourceDescription } from './snowflake.js';
 import * as D from './duckdb.js';
 import { recordMetadata, recordStatus, registeredTarget, type TableStatusUpdate } from './postgres.js';
 import type { SyncStrategy, TableSyncCounts } from '../jobs/tableSync.js';
@@ -106,12 +115,6 @@ interface TransferDetails {
   counts?: { rowsRead: number; rowsInserted: number; rowsUpdated: number };
 }
 
-/** Stage path segment for a job id: safe characters only, hashed suffix when anything was replaced. */
-export function jobSegment(jobId: string): string {
-  const safe = jobId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
-  return safe === jobId ? safe : `${safe}-${createHash('sha1').update(jobId).digest('hex').slice(0, 8)}`;
-}
-
 function stageOf(deps: TableSyncDeps, src: S.SourceTable): [string, string, string] {
   return deps.stage ?? [deps.snowflake.database ?? src.database, deps.snowflake.schema ?? src.schema, 'FLOE_STAGE'];
 }
@@ -177,7 +180,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     await withDuckDb(deps.duckdbPath, (conn) =>
       D.exec(conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...S.stagingParts(target))}`),
     );
-    await withSf((sf) => sf.query(S.removeSql(snowflakeStagePath(stageOf(deps, input.source), seg))));
+    await withSf((sf) => removeFromStage(sf, snowflakeStagePath(stageOf(deps, input.source), seg)));
     return { removed: true };
   }
 
@@ -400,17 +403,14 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     const hb = startHeartbeat<TransferDetails>({ phase: 'unload', rowsLoaded: 0, unloaded: prev?.unloaded });
     const sf = await connectSnowflake(deps.snowflake);
     try {
-      await sf.query(S.createStageSql(stageOf(deps, t)));
+      await createStage(sf, stageOf(deps, t));
       let unloaded = prev?.unloaded;
       let files = unloaded ? await listStage(sf, stagePath) : [];
       if (!unloaded || (files.length === 0 && unloaded.rows > 0)) {
-        await sf.query(S.removeSql(stagePath));
-        const where = S.whereClause(c.window);
+        await removeFromStage(sf, stagePath);
+        const select = S.unloadSelect(t, c.cols, S.whereClause(c.window));
         const out = await cancellable(
-          unload(
-            sf,
-            S.unloadSql(stagePath, S.unloadSelect(t, c.cols, where), deps.maxFileSizeBytes ?? 64 * 1024 * 1024),
-          ),
+          unloadToStage(sf, stagePath, select, deps.maxFileSizeBytes ?? DEFAULT_UNLOAD_FILE_BYTES),
         );
         unloaded = { rows: out.rowsUnloaded, bytes: out.outputBytes };
         hb.beat({ phase: 'download', rowsLoaded: 0, unloaded });
@@ -420,14 +420,10 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       }
       throwIfCancelled();
       const bytes = files.reduce((a, f) => a + f.size, 0);
-      await rm(localDir, { recursive: true, force: true });
-      await mkdir(localDir, { recursive: true });
-      if (files.length) await cancellable(sf.query(S.getSql(stagePath, localDir, deps.getParallel ?? 8)));
+      const local = await cancellable(
+        getFromStage(sf, stagePath, files, localDir, deps.getParallel ?? DEFAULT_GET_PARALLEL),
+      );
       throwIfCancelled();
-      const local = (await readdir(localDir))
-        .filter((f) => !f.startsWith('.'))
-        .sort()
-        .map((f) => path.join(localDir, f));
       hb.beat({ phase: 'load', rowsLoaded: 0, unloaded });
       const loaded = await withDuckDb(deps.duckdbPath, async (conn) => {
         c.conn = conn;
@@ -483,9 +479,9 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
     } finally {
       hb.stop();
       await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
-      await sf
-        .query(S.removeSql(stagePath))
-        .catch((e) => lg()?.warn({ err: (e as Error).message, stagePath }, 'REMOVE failed'));
+      await removeFromStage(sf, stagePath).catch((e) =>
+        lg()?.warn({ err: (e as Error).message, stagePath }, 'REMOVE failed'),
+      );
       await sf.close();
     }
   }
@@ -668,16 +664,4 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
   }
 
   return { tableSyncDescribe, tableSyncTransfer, tableSyncCleanup, tableSyncRecordStatus, tableSyncCountSource };
-}
-
-/** Size of a local directory's files in bytes (for diagnostics and tests). */
-export async function dirBytes(dir: string): Promise<number> {
-  try {
-    const names = await readdir(dir);
-    let n = 0;
-    for (const f of names) n += (await stat(path.join(dir, f))).size;
-    return n;
-  } catch {
-    return 0;
-  }
 }

@@ -1,8 +1,8 @@
 /**
  * SQL texts of the table sync (Snowflake → DuckDB), built only from quoted identifiers
  * ({@link ./quote.ts}) and validated literals ({@link ./values.ts}). Every text is pinned by
- * test/sql.test.ts. Snowflake statements follow the Snowflake docs for COPY INTO <location>, LIST, GET,
- * REMOVE and INFORMATION_SCHEMA; DuckDB statements target DuckDB 1.5 (MERGE INTO, read_parquet).
+ * test/sql.test.ts. Snowflake statements follow the Snowflake docs for INFORMATION_SCHEMA (stage
+ * statements live in src/connectors/snowflake-stage.ts); DuckDB statements target DuckDB 1.5 (MERGE INTO, read_parquet).
  */
 import {
   duckDbLiteral,
@@ -132,36 +132,6 @@ export function streamSelect(
 /** The SELECT that is unloaded: {@link unloadExpr} per column (TZ/LTZ to UTC NTZ, semi-structured to JSON text). */
 export function unloadSelect(t: SourceTable, cols: readonly ColumnPlan[], where = ''): string {
   return `SELECT ${cols.map(unloadExpr).join(', ')} FROM ${quoteSnowflakeName(t.database, t.schema, t.table)}${where ? ` WHERE ${where}` : ''}`;
-}
-
-/** `CREATE STAGE IF NOT EXISTS "DB"."S"."FLOE_STAGE"` (an internal named stage). */
-export function createStageSql(stage: readonly string[]): string {
-  return `CREATE STAGE IF NOT EXISTS ${quoteSnowflakeName(...stage)}`;
-}
-
-/**
- * Unload to Parquet under a job-scoped stage path. HEADER=TRUE keeps column names in the files
- * (Snowflake docs, COPY INTO <location>: without it Parquet columns are named _COL_0, ...).
- * `maxFileSize` is in bytes.
- */
-export function unloadSql(stagePath: string, select: string, maxFileSize: number): string {
-  return `COPY INTO ${stagePath} FROM (${select}) FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE OVERWRITE = TRUE MAX_FILE_SIZE = ${Math.floor(maxFileSize)}`;
-}
-
-/** `LIST @stage/path/`. */
-export function listSql(stagePath: string): string {
-  return `LIST ${stagePath}`;
-}
-
-/** `GET @stage/path/ 'file:///local/dir/' PARALLEL = n` (the local dir must exist, absolute). */
-export function getSql(stagePath: string, localDir: string, parallel: number): string {
-  const dir = localDir.endsWith('/') ? localDir : `${localDir}/`;
-  return `GET ${stagePath} ${snowflakeLiteral(`file://${dir}`)} PARALLEL = ${Math.max(1, Math.min(99, Math.floor(parallel)))}`;
-}
-
-/** `REMOVE @stage/path/`. */
-export function removeSql(stagePath: string): string {
-  return `REMOVE ${stagePath}`;
 }
 
 // ---------------------------------------------------------------- DuckDB

@@ -26,9 +26,8 @@ import * as store from '../../jobs/cache-refresh/store.js';
 import { parseQualifiedName } from '../../jobs/cache-refresh/sqlRefs.js';
 import type { LakeSettings } from '../../jobs/cache-refresh/storage.js';
 import type { CacheCheckResult, CacheLoadResult } from '../../jobs/cache-refresh/contract.js';
-import { jobSegment } from '../tableSync.js';
+import { jobSegment, removeFromStage } from '../../connectors/snowflake-stage.js';
 import { activityLogger, cancellable, startHeartbeat } from '../context.js';
-import * as S from '../../sql/tableSync.js';
 
 /** What the cache activities are built from. */
 export interface CacheRefreshActivityDeps {
@@ -172,7 +171,7 @@ export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
     await withSf(loaded, (sf) =>
-      sf.query(S.removeSql(cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg))),
+      removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
     ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
   }
 

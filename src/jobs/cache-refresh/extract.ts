@@ -4,37 +4,36 @@
  * - Columns: the driver's result metadata of `SELECT * FROM (<query>) LIMIT 0` (describeOnly), mapped
  *   with the table sync's type map (src/sql/typemap.ts: NUMBER keeps precision, TZ/LTZ keep the instant,
  *   semi-structured → JSON; GEOGRAPHY etc. refused).
- * - Rows: unloaded as Parquet (`COPY INTO @stage/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
- *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET → `read_parquet` with the
- *   table sync's load casts — the same SQL builders as the table sync (src/sql/tableSync.ts).
+ * - Rows: unloaded as Parquet (`COPY INTO @stage/cache/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
+ *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET with the stage helpers of
+ *   src/connectors/snowflake-stage.ts → `read_parquet` with the table sync's load casts
+ *   (src/sql/tableSync.ts), as the table sync does.
  * - Replace: ONE DuckLake transaction `CREATE OR REPLACE TABLE lake.main.<cache> (...)` + INSERT, with the
  *   row count verified against the unload before COMMIT. Readers (routing, a user's DuckDB) see either
  *   the previous snapshot or the new one, never an empty or half-written table; a failure rolls back and
  *   the previous rows stay. A PostgreSQL advisory lock per cache serializes writers across processes
  *   (besides the per-cache workflow id), since concurrent replaces of one DuckLake table conflict.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import type snowflake from 'snowflake-sdk';
 import type { SnowflakeSession } from '../../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../../errors.js';
+import {
+  createStage,
+  getFromStage,
+  listStage,
+  removeFromStage,
+  unloadToStage,
+  DEFAULT_GET_PARALLEL,
+} from '../../connectors/snowflake-stage.js';
 import { quoteDuckDbIdent, snowflakeStagePath } from '../../sql/quote.js';
 import * as S from '../../sql/tableSync.js';
 import { mapColumns, unloadExpr, type ColumnPlan, type SnowflakeColumnRow } from '../../sql/typemap.js';
-import { listStage, unload } from '../../activities/snowflake.js';
 import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
-/** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */
+/** Driver result-column types (snowflake-sdk's lower-case wire names) → INFORMATION_SCHEMA DATA_TYPE for {@link mapColumns}. */
 const DRIVER_TYPES: Record<string, string> = { fixed: 'NUMBER', real: 'FLOAT', text: 'TEXT' };
-
-interface DriverColumn {
-  getName(): string;
-  getType(): string;
-  getPrecision(): number | null;
-  getScale(): number | null;
-  isNullable(): boolean;
-}
 
 /** Strip one trailing `;` and whitespace. */
 export function trimQuery(q: string): string {
@@ -42,26 +41,18 @@ export function trimQuery(q: string): string {
 }
 
 /**
- * Result columns of `query` without running it (driver `describeOnly`). Throws the driver's error (e.g.
- * 002003 object does not exist) or UnsupportedType / InvalidRequest (duplicate column names).
+ * Result columns of `query` without running it ({@link SnowflakeSession.describe}, the driver's
+ * `describeOnly`), mapped to DuckDB types. Throws the driver's error (e.g. 002003 object does not
+ * exist) or UnsupportedType / InvalidRequest (duplicate column names).
  */
 export async function describeQuery(sf: SnowflakeSession, query: string, label: string): Promise<ColumnPlan[]> {
-  // SnowflakeSession does not expose result metadata yet (see src/cache/STATUS.md: lead to add
-  // `SnowflakeSession.describe`); its connection is reached here, read-only.
-  const conn = (sf as unknown as { conn: snowflake.Connection }).conn;
-  const cols = await new Promise<DriverColumn[]>((resolve, reject) => {
-    conn.execute({
-      sqlText: `SELECT * FROM (${trimQuery(query)}) LIMIT 0`,
-      describeOnly: true,
-      complete: (err, stmt) => (err ? reject(err) : resolve((stmt.getColumns() ?? []) as unknown as DriverColumn[])),
-    } as snowflake.StatementOption);
-  });
+  const cols = await sf.describe(`SELECT * FROM (${trimQuery(query)}) LIMIT 0`);
   const rows: SnowflakeColumnRow[] = cols.map((c, i) => ({
-    COLUMN_NAME: c.getName(),
-    DATA_TYPE: DRIVER_TYPES[c.getType()] ?? c.getType().toUpperCase(),
-    NUMERIC_PRECISION: c.getPrecision(),
-    NUMERIC_SCALE: c.getScale(),
-    IS_NULLABLE: c.isNullable() ? 'YES' : 'NO',
+    COLUMN_NAME: c.name,
+    DATA_TYPE: DRIVER_TYPES[c.type] ?? c.type.toUpperCase(),
+    NUMERIC_PRECISION: c.precision,
+    NUMERIC_SCALE: c.scale,
+    IS_NULLABLE: c.nullable ? 'YES' : 'NO',
     ORDINAL_POSITION: i + 1,
   }));
   const seen = new Set<string>();
@@ -111,25 +102,19 @@ export async function extractAndReplace(
   const stagePath = cacheStagePath(p.stage, p.segment);
   const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
   try {
-    await p.sf.query(S.createStageSql(p.stage));
-    await p.sf.query(S.removeSql(stagePath));
+    await createStage(p.sf, p.stage);
+    await removeFromStage(p.sf, stagePath);
     const select = `SELECT ${cols.map(unloadExpr).join(', ')} FROM (${trimQuery(p.query)})`;
-    const out = await unload(p.sf, S.unloadSql(stagePath, select, 64 * 1024 * 1024));
+    const out = await unloadToStage(p.sf, stagePath, select);
     const files = out.rowsUnloaded > 0 ? await listStage(p.sf, stagePath) : [];
     const bytes = files.reduce((a, f) => a + f.size, 0);
-    await rm(localDir, { recursive: true, force: true });
-    await mkdir(localDir, { recursive: true });
-    if (files.length) await p.sf.query(S.getSql(stagePath, localDir, p.getParallel ?? 8));
-    const local = (await readdir(localDir))
-      .filter((f) => !f.startsWith('.'))
-      .sort()
-      .map((f) => path.join(localDir, f));
+    const local = await getFromStage(p.sf, stagePath, files, localDir, p.getParallel ?? DEFAULT_GET_PARALLEL);
     if (p.beforeLoad) await p.beforeLoad();
     const r = await replaceInLake(p.lake, p.pool, p.cacheName, cols, local, out.rowsUnloaded);
     return { ...r, bytes };
   } finally {
     await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
-    await p.sf.query(S.removeSql(stagePath)).catch(() => undefined);
+    await removeFromStage(p.sf, stagePath).catch(() => undefined);
   }
 }
 
