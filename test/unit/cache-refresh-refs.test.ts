@@ -6,8 +6,8 @@ import {
   parseQualifiedName,
   qualify,
   replaceSlices,
-  SqlScanError,
 } from '../../src/jobs/cache-refresh/sqlRefs.js';
+import { SqlScanError } from '../../src/jobs/cache-refresh/sqlTokens.js';
 import { decide, lastAlteredQuery, stateHash } from '../../src/jobs/cache-refresh/smart.js';
 
 const names = (sql: string) =>

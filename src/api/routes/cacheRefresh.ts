@@ -30,15 +30,11 @@ import {
   upsertCacheSchedule,
 } from '../../client/cacheRefresh.js';
 import { dropFromLake, trimQuery } from '../../jobs/cache-refresh/extract.js';
-import { CacheQueryError, routeQuery } from '../../jobs/cache-refresh/queryRouter.js';
+import { CacheQueryError } from '../../jobs/cache-refresh/queryPlan.js';
+import { routeQuery } from '../../jobs/cache-refresh/queryRouter.js';
 import { readLastAltered } from '../../jobs/cache-refresh/smart.js';
-import {
-  extractRefs,
-  formatQualified,
-  parseQualifiedName,
-  qualify,
-  SqlScanError,
-} from '../../jobs/cache-refresh/sqlRefs.js';
+import { extractRefs, formatQualified, parseQualifiedName, qualify } from '../../jobs/cache-refresh/sqlRefs.js';
+import { SqlScanError } from '../../jobs/cache-refresh/sqlTokens.js';
 import { setupStorage, type LakeSettings } from '../../jobs/cache-refresh/storage.js';
 import * as store from '../../jobs/cache-refresh/store.js';
 import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
