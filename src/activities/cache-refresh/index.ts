@@ -1,13 +1,13 @@
 /**
- * Activities of the cache refresh (seed 003). Built by {@link createCacheRefreshActivities} around a closure
+ * Activities of the cache refresh. Built by {@link createCacheRefreshActivities} around a closure
  * of dependencies (pool, lake settings, credential resolver): inputs carry cache names and job ids only,
  * never rows or credentials.
  *
- * - `cacheCheck`: the smart check (src/cache/smart.ts) — TTL, then LAST_ALTERED of the fully qualified
+ * - `cacheCheck`: the smart check (src/jobs/cache-refresh/smart.ts) — TTL, then LAST_ALTERED of the fully qualified
  *   monitored tables read BEFORE extraction, hashed and compared. Read-only; idempotent.
  * - `cacheMarkRefreshing` / `cacheRecordSkip` / `cacheRecordRefreshed` / `cacheRecordError`: PostgreSQL
  *   state updates keyed by cache name; idempotent (last write wins with the same values).
- * - `cacheExtractLoad`: unload → GET → one DuckLake transaction replacing the cache (src/cache/extract.ts),
+ * - `cacheExtractLoad`: unload → GET → one DuckLake transaction replacing the cache (src/jobs/cache-refresh/extract.ts),
  *   in ONE activity so download and load run on the same host. Idempotent: a retry replaces the table
  *   again from a fresh unload; the job-scoped stage path and local directory are removed in `finally`.
  * - `cacheCleanup`: REMOVE of the job's stage path and local directory; idempotent.
@@ -17,9 +17,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { SnowflakeSettings } from '../../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../../errors.js';
-import { signInError } from '../../credentials/kinds.js';
+import { resolveSource, withSourceSession } from '../../jobs/cache-refresh/source.js';
 import { decide, readLastAltered, stateHash } from '../../jobs/cache-refresh/smart.js';
 import { cacheStagePath, extractAndReplace } from '../../jobs/cache-refresh/extract.js';
 import * as store from '../../jobs/cache-refresh/store.js';
@@ -49,32 +49,17 @@ export interface CacheRefreshActivityDeps {
 export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
   const lg = () => activityLogger(deps.logger);
 
+  /** The cache, its source and the source's settings; every failure is non-retryable. */
   async function load(cacheName: string) {
     const cache = await store.getCache(deps.pool, cacheName);
     if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
     const source = await store.getSource(deps.pool, cache.source_name);
     if (!source)
       throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
-    const label = `credentials '${source.credentials_ref}' of source ${source.source_name}`;
-    const settings = await deps.credentials(source.credentials_ref).catch((err: unknown) => {
-      throw floeError(NonRetryable.AuthenticationFailed, `${label}: ${(err as Error).message}`);
+    const resolved = await resolveSource(deps.credentials, source).catch((err: unknown) => {
+      throw floeError(NonRetryable.AuthenticationFailed, (err as Error).message);
     });
-    if (!settings) throw floeError(NonRetryable.AuthenticationFailed, `${label} are not configured on this worker`);
-    return { cache, source, settings, label };
-  }
-
-  async function withSf<T>(
-    { settings, label }: { settings: SnowflakeSettings; label: string },
-    fn: (sf: SnowflakeSession) => Promise<T>,
-  ): Promise<T> {
-    const sf = await connectSnowflake(settings).catch((err: unknown) => {
-      throw signInError(err, label);
-    });
-    try {
-      return await fn(sf);
-    } finally {
-      await sf.close();
-    }
+    return { cache, source, ...resolved };
   }
 
   function stageFor(settings: SnowflakeSettings, monitor: string[]): [string, string, string] {
@@ -94,7 +79,7 @@ export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
     const loaded = await load(input.cacheName);
     const { cache } = loaded;
     const lastAltered = cache.monitor_tables.length
-      ? await withSf(loaded, (sf) => readLastAltered(sf, cache.monitor_tables))
+      ? await withSourceSession(loaded, (sf) => readLastAltered(sf, cache.monitor_tables))
       : {};
     const hash = stateHash(lastAltered);
     const d = decide({
@@ -128,7 +113,7 @@ export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
     const { cache, settings } = loaded;
     const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
     try {
-      const r = await withSf(loaded, (sf) =>
+      const r = await withSourceSession(loaded, (sf) =>
         cancellable(
           extractAndReplace({
             sf,
@@ -170,7 +155,7 @@ export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
     await rm(path.join(deps.tmpDir, `cache-${seg}`), { recursive: true, force: true });
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
-    await withSf(loaded, (sf) =>
+    await withSourceSession(loaded, (sf) =>
       removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
     ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
   }

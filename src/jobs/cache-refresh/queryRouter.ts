@@ -19,13 +19,12 @@
 import type pg from 'pg';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CredentialResolver } from '../../credentials/store.js';
-import { connectSnowflake } from '../../connectors/snowflake.js';
 import { classifyError, NonRetryable } from '../../errors.js';
-import { signInError } from '../../credentials/kinds.js';
 import { trimQuery } from './extract.js';
 import { CacheQueryError, lakeStatement, planQuery, refuse, type Relation } from './queryPlan.js';
 import { replaceSlices } from './sqlRefs.js';
 import type { TableReference } from './sqlTree.js';
+import { resolveSource, withSourceSession } from './source.js';
 import * as store from './store.js';
 import { DEFAULT_LAKE_ALIAS, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
@@ -261,11 +260,9 @@ async function runPassthrough(
   reason: string,
   started: number,
 ): Promise<QueryResponse> {
-  const label = `credentials '${source.credentials_ref}' of source ${source.source_name}`;
-  const settings = await deps.credentials(source.credentials_ref).catch((err: unknown) => {
-    throw new CacheQueryError(502, 'snowflake_error', `${label}: ${(err as Error).message}`);
+  const resolved = await resolveSource(deps.credentials, source).catch((err: unknown) => {
+    throw new CacheQueryError(502, 'snowflake_error', (err as Error).message);
   });
-  if (!settings) throw new CacheQueryError(502, 'snowflake_error', `${label} are not configured on this server`);
   // Inline caches as their source query, so the whole query runs in Snowflake.
   const edits = relations.flatMap((r) => {
     const c = r.cacheKey === null ? undefined : caches.get(r.cacheKey);
@@ -274,49 +271,52 @@ async function runPassthrough(
     return [{ start, end, text: `(${trimQuery(c.source_query)})${hasAlias ? '' : ` AS ${sql.slice(start, end)}`}` }];
   });
   const text = replaceSlices(sql, edits);
-  const sf = await connectSnowflake(settings).catch((e: Error) => {
-    const failed = signInError(e, label);
-    throw new CacheQueryError(502, 'snowflake_error', failed.message, { snowflake_code: failed.code });
-  });
-  try {
-    let rows: Record<string, unknown>[];
+  const rows = await withSourceSession(resolved, async (sf) => {
     try {
-      rows = await sf.query(`SELECT * FROM (${text}) LIMIT ${maxRows + 1}`);
+      return await sf.query(`SELECT * FROM (${text}) LIMIT ${maxRows + 1}`);
     } catch (err) {
-      const e = err as { message?: string; code?: unknown; sqlState?: string };
-      // The query's own fault (missing object, compilation, conversion) is the client's: 400; else upstream: 502.
-      const status = [
-        NonRetryable.TableNotFound,
-        NonRetryable.InvalidRequest,
-        NonRetryable.DataConversion,
-        NonRetryable.SchemaMismatch,
-      ].includes(classifyError(err) as never)
-        ? 400
-        : 502;
-      throw new CacheQueryError(
-        status,
-        status === 400 ? 'invalid_query' : 'snowflake_error',
-        `Snowflake: ${e.message ?? String(err)}`,
-        { snowflake_code: e.code },
-      );
+      throw passthroughFailure(err);
     }
-    const truncated = rows.length > maxRows;
-    if (truncated) rows.length = maxRows;
-    return {
-      route: 'passthrough',
-      reason,
-      columns: rows[0] ? Object.keys(rows[0]) : [],
-      rows: rows.map(jsonSafe),
-      row_count: rows.length,
-      truncated,
-      caches: fresh,
-      snapshot: null,
-      source_name: source.source_name,
-      duration_ms: Date.now() - started,
-    };
-  } finally {
-    await sf.close();
-  }
+  }).catch((err: unknown) => {
+    // Anything but the query's own failure is the sign-in's: upstream.
+    if (err instanceof CacheQueryError) throw err;
+    throw new CacheQueryError(502, 'snowflake_error', (err as Error).message, {
+      snowflake_code: (err as { code?: unknown }).code,
+    });
+  });
+  const truncated = rows.length > maxRows;
+  if (truncated) rows.length = maxRows;
+  return {
+    route: 'passthrough',
+    reason,
+    columns: rows[0] ? Object.keys(rows[0]) : [],
+    rows: rows.map(jsonSafe),
+    row_count: rows.length,
+    truncated,
+    caches: fresh,
+    snapshot: null,
+    source_name: source.source_name,
+    duration_ms: Date.now() - started,
+  };
+}
+
+/** A passthrough query's failure: the query's own fault (missing object, compilation, conversion) is the client's, 400; else upstream, 502. */
+function passthroughFailure(err: unknown): CacheQueryError {
+  const e = err as { message?: string; code?: unknown };
+  const own = [
+    NonRetryable.TableNotFound,
+    NonRetryable.InvalidRequest,
+    NonRetryable.DataConversion,
+    NonRetryable.SchemaMismatch,
+  ].includes(classifyError(err) as never);
+  return new CacheQueryError(
+    own ? 400 : 502,
+    own ? 'invalid_query' : 'snowflake_error',
+    `Snowflake: ${e.message ?? String(err)}`,
+    {
+      snowflake_code: e.code,
+    },
+  );
 }
 
 /** Driver values → JSON (numbers already strings; timestamps → ISO; buffers → hex). */
