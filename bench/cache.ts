@@ -60,7 +60,7 @@ export async function run(args: string[]): Promise<void> {
     startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
     bundleWorkflowCode({
-      workflowsPath: path.join(projectRoot, 'test', 'helpers', 'cache-refresh-workflows.ts'),
+      workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
       logger: silent,
     }),
   ]);

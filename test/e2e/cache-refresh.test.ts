@@ -1,6 +1,6 @@
 /**
  * Query-result cache end to end: the real snowflake-sdk against the emulator, a real Temporal dev server
- * with a worker of the cache workflows/activities (own task queue, own bundle), PostgreSQL (control plane
+ * with a worker of the cache activities on its own task queue (the run's shared workflow bundle), PostgreSQL (control plane
  * and DuckLake catalog), DuckLake Parquet files in a temp dir, and the cache router behind floe's auth.
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
@@ -25,13 +25,13 @@ import { cacheRefreshScheduled } from '../../src/workflows/cacheRefresh.js';
 import { createLogger } from '../../src/logger.js';
 import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
+import { sharedWorkflowBundle } from '../helpers/temporal.js';
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 } catch {
   // already installed in this process
 }
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-cache-'));
 const taskQueue = `floe-cache-test-${process.pid}`;
@@ -79,11 +79,11 @@ const query = (body: Record<string, unknown>) => api('POST', '/api/v1/query', bo
 beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_cache' });
   pool = createPool(db.url, { max: 10 });
-  const [e, bundle] = await Promise.all([
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } }),
-    bundleWorkflowCode({ workflowsPath: path.resolve('test/helpers/cache-refresh-workflows.ts'), logger: silent }),
-  ]);
-  emu = e;
+  emu = await startEmulator({
+    port: 0,
+    dataDir: path.join(root, 'emu'),
+    user: { name: 'u', password: 'sf-secret-pw' },
+  });
   sfSettings = {
     account: 'floe',
     username: 'u',
@@ -128,7 +128,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: native,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: sharedWorkflowBundle(),
     activities: wrapActivities(acts),
     namespace: inject('temporalNamespace'),
   });
