@@ -2,7 +2,7 @@
  * The cache route of `POST /query` under attack, through HTTP: the cache router behind floe's auth, a
  * real PostgreSQL (control plane and DuckLake catalog), DuckLake Parquet files in a temp dir, the
  * Snowflake emulator behind passthrough. Caches are written straight into the lake (the refresh
- * workflow is not what is tested here; test/cache.e2e.test.ts covers it).
+ * workflow is not what is tested here; test/e2e/cache-refresh.test.ts covers it).
  *
  * Every attack must be refused with 422 naming the construct — with passthrough enabled, so a refusal
  * cannot be mistaken for "not routed" — and after all of them no file was written anywhere under the
