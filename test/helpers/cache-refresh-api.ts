@@ -3,7 +3,7 @@
  * suites: an Express app on 127.0.0.1 with a free port, and an admin token.
  *
  *   const api = await serveCacheApi(pool, { pool, temporal, taskQueue, lake, credentials, logger });
- *   fetch(`${api.base}/api/v1/query`, { headers: { authorization: `Bearer ${api.token}` }, … });
+ *   const { status, body } = await api.call('POST', '/api/v1/query', { sql: 'SELECT * FROM sales' });
  *   api.close();
  */
 import type { Server } from 'node:http';
@@ -20,7 +20,19 @@ export interface CacheApi {
   base: string;
   /** An admin bearer token. */
   token: string;
+  /**
+   * One request: `body` sent as JSON (a string as is), the admin token unless `auth` is false. The
+   * answer's status, raw text and parsed JSON (null when empty).
+   */
+  call(method: string, url: string, body?: unknown, auth?: boolean): Promise<ApiAnswer>;
   close(): void;
+}
+
+/** An HTTP answer of {@link CacheApi.call}. */
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** Serve the cache router (then `more` routers) under `/api/v1` with auth over `pool` (migrated floe database). */
@@ -42,5 +54,18 @@ export async function serveCacheApi(
   app.use(errorHandler(deps.logger));
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token, close: () => server.close() };
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const call = async (method: string, url: string, body?: unknown, auth = true): Promise<ApiAnswer> => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(auth ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: text ? JSON.parse(text) : null };
+  };
+  return { base, token, call, close: () => server.close() };
 }

@@ -135,15 +135,8 @@ export function createCacheRefreshActivities(deps: CacheRefreshActivityDeps) {
     }
   }
 
-  async function cacheRecordRefreshed(input: {
-    cacheName: string;
-    jobId: string;
-    stateHash: string;
-    lastAltered: Record<string, string>;
-    rows: number;
-    snapshotId: number;
-  }): Promise<void> {
-    await store.recordRefreshed(deps.pool, { ...input });
+  async function cacheRecordRefreshed(input: store.RefreshedState): Promise<void> {
+    await store.recordRefreshed(deps.pool, input);
   }
 
   async function cacheRecordError(input: { cacheName: string; jobId: string; message: string }): Promise<void> {
