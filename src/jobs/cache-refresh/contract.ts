@@ -4,7 +4,9 @@
  * this file at run time, so it must stay free of I/O and Node built-ins.
  *
  * The workflows themselves (`cacheRefresh`, and `cacheRefreshScheduled` that a cache's Schedule starts)
- * are referenced by function from src/workflows/cacheRefresh.ts, never by name.
+ * are referenced by function from src/workflows/cacheRefresh.ts, never by name. They and their
+ * activities run on the job's own task queue, `taskQueues(prefix).cacheRefresh` in src/jobs/common.ts
+ * (`floe-v1-cache-refresh` by default).
  */
 
 /**

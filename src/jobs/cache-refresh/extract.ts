@@ -156,8 +156,7 @@ export async function replaceInLake(
         return { rows: n, snapshotId: await currentSnapshot(conn, lake) };
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
-        if (err instanceof Error && err.name !== NonRetryable.VerificationFailed)
-          err.message = scrubSecret(err.message, lake);
+        if (err instanceof Error) err.message = scrubSecret(err.message, lake);
         throw err;
       }
     });

@@ -300,22 +300,23 @@ async function runPassthrough(
   };
 }
 
-/** A passthrough query's failure: the query's own fault (missing object, compilation, conversion) is the client's, 400; else upstream, 502. */
+/** floe error types that mean the passthrough query itself is at fault (missing object, compilation, conversion). */
+const QUERY_FAULTS: readonly string[] = [
+  NonRetryable.TableNotFound,
+  NonRetryable.InvalidRequest,
+  NonRetryable.DataConversion,
+  NonRetryable.SchemaMismatch,
+];
+
+/** A passthrough query's failure: the query's own fault is the client's, 400; anything else is upstream, 502. */
 function passthroughFailure(err: unknown): CacheQueryError {
   const e = err as { message?: string; code?: unknown };
-  const own = [
-    NonRetryable.TableNotFound,
-    NonRetryable.InvalidRequest,
-    NonRetryable.DataConversion,
-    NonRetryable.SchemaMismatch,
-  ].includes(classifyError(err) as never);
+  const own = QUERY_FAULTS.includes(classifyError(err));
   return new CacheQueryError(
     own ? 400 : 502,
     own ? 'invalid_query' : 'snowflake_error',
     `Snowflake: ${e.message ?? String(err)}`,
-    {
-      snowflake_code: e.code,
-    },
+    { snowflake_code: e.code },
   );
 }
 
