@@ -90,6 +90,11 @@ export function cacheStagePath(stage: [string, string, string], segment: string)
   return snowflakeStagePath(stage, 'cache', segment);
 }
 
+/** Local download directory of a job segment under `tmpDir`. */
+export function cacheLocalDir(tmpDir: string, segment: string): string {
+  return path.join(tmpDir, `cache-${segment}`);
+}
+
 /**
  * Extract the query result and replace the cache's DuckLake table in one transaction.
  * Returns rows, snapshot and Parquet bytes. Always removes the stage path and local files.
@@ -100,7 +105,7 @@ export async function extractAndReplace(
 ): Promise<{ rows: number; snapshotId: number; bytes: number }> {
   const cols = await describeQuery(p.sf, p.query, p.cacheName);
   const stagePath = cacheStagePath(p.stage, p.segment);
-  const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
+  const localDir = cacheLocalDir(p.tmpDir, p.segment);
   try {
     await createStage(p.sf, p.stage);
     await removeFromStage(p.sf, stagePath);
