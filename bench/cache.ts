@@ -18,12 +18,12 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startEmulator } from '../emulator/src/index.js';
-import { createCacheActivities } from '../src/activities/cache.js';
-import { runCacheRefresh } from '../src/client/cache.js';
-import { routeQuery } from '../src/cache/router.js';
-import { closeLakes, setupStorage } from '../src/cache/storage.js';
+import { createCacheRefreshActivities } from '../src/activities/cache-refresh/index.js';
+import { runCacheRefresh } from '../src/client/cacheRefresh.js';
+import { routeQuery } from '../src/jobs/cache-refresh/queryRouter.js';
+import { closeLakes, setupStorage } from '../src/jobs/cache-refresh/storage.js';
 import { credentialResolver } from '../src/credentials/store.js';
-import * as store from '../src/cache/store.js';
+import * as store from '../src/jobs/cache-refresh/store.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
@@ -59,7 +59,10 @@ export async function run(args: string[]): Promise<void> {
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
     startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
-    bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'test', 'cache.workflows.ts'), logger: silent }),
+    bundleWorkflowCode({
+      workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
+      logger: silent,
+    }),
   ]);
   const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];
   try {
@@ -97,7 +100,7 @@ export async function run(args: string[]): Promise<void> {
       taskQueue,
       workflowBundle: bundle,
       activities: wrapActivities(
-        createCacheActivities({
+        createCacheRefreshActivities({
           pool,
           lake,
           credentials,

@@ -26,7 +26,7 @@ import { createLogger } from './logger.js';
 import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/common.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
-import { closeLakes } from './cache/storage.js';
+import { closeLakes } from './jobs/cache-refresh/storage.js';
 import { credentialResolver } from './credentials/store.js';
 
 /** Options of {@link createWorker}. */

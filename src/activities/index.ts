@@ -16,7 +16,7 @@ import { JOBS, type WorkerContext } from '../jobs/registry.js';
 import type { TableSyncActivities } from './table-sync/index.js';
 import type { WatermarkSyncActivities } from './watermark-sync/index.js';
 import type { ExecutionUploadActivities } from './executionUpload.js';
-import type { CacheActivities } from './cache.js';
+import type { CacheRefreshActivities } from './cache-refresh/index.js';
 
 type ActivityFn = (...args: never[]) => Promise<unknown>;
 
@@ -39,4 +39,7 @@ export function createActivities(ctx: WorkerContext): Record<string, ActivityFn>
 }
 
 /** Every activity's interface, for `proxyActivities<Activities>()` in workflows (type import only). */
-export type Activities = TableSyncActivities & WatermarkSyncActivities & ExecutionUploadActivities & CacheActivities;
+export type Activities = TableSyncActivities &
+  WatermarkSyncActivities &
+  ExecutionUploadActivities &
+  CacheRefreshActivities;

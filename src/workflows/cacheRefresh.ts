@@ -1,16 +1,19 @@
 /**
- * The `cacheRefresh` workflow (seed 003's `ducksync_refresh`): one smart refresh of one cache.
- * Workflow id = `cacheRefresh-<cache>` (cacheRefreshWorkflowId), so refreshes of one cache are
- * serialized by Temporal while different caches refresh in parallel. Deterministic: only
- * `@temporalio/workflow`, types and constants.
+ * The cache refresh workflows. Deterministic: only `@temporalio/workflow`, `@temporalio/common`'s
+ * failure classes, types and pure modules.
  *
- * Steps: check (TTL, then LAST_ALTERED hash read BEFORE extraction) → SKIPPED, or mark refreshing →
- * extract + replace in one DuckLake transaction → record the pre-extraction hash, rows and snapshot →
- * REFRESHED. A failure records the error (the previous rows stay readable), cleans the job's stage
- * path, and returns `ERROR` with the cause (the seed's shape) rather than failing the workflow.
+ * `cacheRefresh`: one smart refresh of one cache. Its workflow id is `cacheRefresh-<cache>`
+ * (`cacheRefreshWorkflowId`), so Temporal serializes refreshes of one cache while different caches
+ * refresh in parallel. Steps: the smart check (TTL, then a hash of the monitored tables' LAST_ALTERED,
+ * read BEFORE extraction) → SKIPPED; or mark the cache refreshing → unload and replace the cache's
+ * table in one DuckLake transaction → record the pre-extraction hash, rows and snapshot → REFRESHED.
+ * A failure records the error (the previous rows stay readable), removes the run's stage path and
+ * local files, and returns `ERROR` naming the cache and the root cause, rather than failing the
+ * workflow. A cancelled refresh cleans up the same way, then ends cancelled.
  *
- * `cacheRefreshScheduled` is what a cache's Temporal Schedule starts: it runs `cacheRefresh` as a child
- * under the cache's workflow id; when a refresh of that cache is already running it returns SKIPPED.
+ * `cacheRefreshScheduled` is what a cache's Temporal Schedule starts: it runs `cacheRefresh` as a
+ * child under the cache's workflow id; when a refresh of that cache is already running it returns
+ * SKIPPED.
  *
  * Search attributes: FloeJobKind=cache_refresh, FloeTable=<cache>, FloeStrategy=smart|force,
  * FloeStatus, FloeRows.
@@ -21,68 +24,50 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { CacheActivities } from '../activities/cache.js';
-import { activityRetry } from '../errors.js';
+import type { CacheRefreshActivities } from '../activities/cache-refresh/index.js';
+import { activityRetry, rootCause } from '../errors.js';
 import {
-  CACHE_REFRESH_JOB_KIND,
-  CACHE_REFRESH_WORKFLOW,
   cacheRefreshWorkflowId,
   type CacheRefreshInput,
   type CacheRefreshResult,
-} from '../jobs/cacheRefresh.js';
-import { SA, type FloeJobStatus } from '../jobs/common.js';
+} from '../jobs/cache-refresh/contract.js';
+import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 
 const retry = activityRetry(3);
 
-const short = proxyActivities<CacheActivities>({ startToCloseTimeout: '1m', retry });
-const long = proxyActivities<CacheActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });
-
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  let message = e?.message ?? String(err);
-  while (e) {
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  return message;
-}
+/** Checks and PostgreSQL state updates. */
+const short = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '1m', retry });
+/** Unload, download and the DuckLake transaction: long, so it heartbeats. */
+const long = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });
 
 /** One smart refresh of one cache. Never throws for a failed refresh: returns `result: 'ERROR'`. */
 export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefreshResult> {
-  const jobId = workflowInfo().workflowId + '/' + workflowInfo().runId;
+  const { cacheName } = input;
+  const jobId = `${workflowInfo().workflowId}/${workflowInfo().runId}`;
   const started = Date.now();
   const setStatus = (status: FloeJobStatus, rows?: number) =>
-    upsertSearchAttributes([
-      { key: SA.jobKind, value: CACHE_REFRESH_JOB_KIND },
-      { key: SA.table, value: input.cacheName },
-      { key: SA.strategy, value: input.force ? 'force' : 'smart' },
-      { key: SA.status, value: status },
-      ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
-    ]);
+    setJobStatus('cache-refresh', { subject: cacheName, strategy: input.force ? 'force' : 'smart', status, rows });
+  const result = (r: Omit<CacheRefreshResult, 'duration_ms'>): CacheRefreshResult => ({
+    ...r,
+    duration_ms: Date.now() - started,
+  });
   setStatus('running');
   let snapshotId: number | null = null;
   try {
-    const check = await short.cacheCheck({ cacheName: input.cacheName, force: input.force });
+    const check = await short.cacheCheck({ cacheName, force: input.force });
     snapshotId = check.snapshotId;
     if (!check.refresh) {
-      await short.cacheRecordSkip({ cacheName: input.cacheName, jobId });
+      await short.cacheRecordSkip({ cacheName, jobId });
       setStatus('completed', 0);
-      return {
-        result: 'SKIPPED',
-        message: check.reason,
-        rows_refreshed: 0,
-        duration_ms: Date.now() - started,
-        snapshot_id: snapshotId,
-      };
+      return result({ result: 'SKIPPED', message: check.reason, rows_refreshed: 0, snapshot_id: snapshotId });
     }
-    await short.cacheMarkRefreshing({ cacheName: input.cacheName, jobId });
-    const r = await long.cacheExtractLoad({ cacheName: input.cacheName, jobId });
+    await short.cacheMarkRefreshing({ cacheName, jobId });
+    const r = await long.cacheExtractLoad({ cacheName, jobId });
     await short.cacheRecordRefreshed({
-      cacheName: input.cacheName,
+      cacheName,
       jobId,
       stateHash: check.stateHash,
       lastAltered: check.lastAltered,
@@ -90,25 +75,25 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
       snapshotId: r.snapshotId,
     });
     setStatus('completed', r.rows);
-    return {
+    return result({
       result: 'REFRESHED',
       message: `refreshed (${check.reason}): ${r.rows} rows, snapshot ${r.snapshotId}`,
       rows_refreshed: r.rows,
-      duration_ms: Date.now() - started,
       snapshot_id: r.snapshotId,
-    };
+    });
   } catch (err) {
     const cancelled = isCancellation(err);
     const message = cancelled
-      ? `refresh of cache ${input.cacheName} was cancelled`
-      : `refresh of cache ${input.cacheName} failed: ${rootMessage(err)}`;
+      ? `refresh of cache ${cacheName} was cancelled`
+      : `refresh of cache ${cacheName} failed: ${rootCause(err).message}`;
+    // Runs even when the workflow is cancelled; each step is best effort, so one failing does not skip the other.
     await CancellationScope.nonCancellable(async () => {
-      await short.cacheCleanup({ cacheName: input.cacheName, jobId }).catch(() => undefined);
-      await short.cacheRecordError({ cacheName: input.cacheName, jobId, message }).catch(() => undefined);
+      await short.cacheCleanup({ cacheName, jobId }).catch(() => undefined);
+      await short.cacheRecordError({ cacheName, jobId, message }).catch(() => undefined);
     });
     setStatus(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw err;
-    return { result: 'ERROR', message, rows_refreshed: 0, duration_ms: Date.now() - started, snapshot_id: snapshotId };
+    return result({ result: 'ERROR', message, rows_refreshed: 0, snapshot_id: snapshotId });
   }
 }
 
@@ -116,10 +101,7 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
 export async function cacheRefreshScheduled(input: CacheRefreshInput): Promise<CacheRefreshResult> {
   const started = Date.now();
   try {
-    return (await executeChild(CACHE_REFRESH_WORKFLOW, {
-      workflowId: cacheRefreshWorkflowId(input.cacheName),
-      args: [input],
-    })) as CacheRefreshResult;
+    return await executeChild(cacheRefresh, { workflowId: cacheRefreshWorkflowId(input.cacheName), args: [input] });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       return {
@@ -130,6 +112,10 @@ export async function cacheRefreshScheduled(input: CacheRefreshInput): Promise<C
         snapshot_id: null,
       };
     }
-    throw ApplicationFailure.create({ message: rootMessage(err), nonRetryable: true });
+    if (isCancellation(err)) throw err;
+    throw ApplicationFailure.create({
+      message: `refresh of cache ${input.cacheName} failed: ${rootCause(err).message}`,
+      nonRetryable: true,
+    });
   }
 }

@@ -1,8 +1,8 @@
 /** Cache refresh (Snowflake query → DuckLake) in the job registry: its activities and routes. */
 import path from 'node:path';
-import { createCacheActivities } from '../../activities/cache.js';
-import { createCacheRouter } from '../../api/cache.js';
-import { lakeSettingsFromConfig } from '../../cache/storage.js';
+import { createCacheRefreshActivities } from '../../activities/cache-refresh/index.js';
+import { createCacheRefreshRouter } from '../../api/routes/cacheRefresh.js';
+import { lakeSettingsFromConfig } from './storage.js';
 import { credentialResolver } from '../../credentials/store.js';
 import { secretKeys } from '../../secrets/crypto.js';
 import type { JobModule } from '../registry.js';
@@ -12,7 +12,7 @@ export const cacheRefreshJob: JobModule = {
   title: 'cache refresh',
   migrations: ['0004_query_cache.sql'],
   activities: (ctx) =>
-    createCacheActivities({
+    createCacheRefreshActivities({
       pool: ctx.pool,
       lake: lakeSettingsFromConfig(ctx.config),
       credentials: ctx.credentials,
@@ -28,7 +28,7 @@ export const cacheRefreshJob: JobModule = {
       {
         path: '/api/v1',
         access: 'admin',
-        router: createCacheRouter({
+        router: createCacheRefreshRouter({
           pool: deps.pool,
           temporal: deps.temporal,
           taskQueue: deps.config.temporal.taskQueues.cacheRefresh,

@@ -1,10 +1,15 @@
 /**
- * The parse-tree walker of `POST /query` (src/cache/sqlTree.ts) on trees from DuckDB's real parser:
+ * The parse-tree walker of `POST /query` (src/jobs/cache-refresh/sqlTree.ts) on trees from DuckDB's real parser:
  * relations in every position, CTE resolution as DuckDB binds names, table functions, file paths,
  * non-SELECT statements, and where a reference stands in the text.
  */
 import { describe, expect, it } from 'vitest';
-import { parseQuery, referenceExtent, statementCount, type SelectAnalysis } from '../src/cache/sqlTree.js';
+import {
+  parseQuery,
+  referenceExtent,
+  statementCount,
+  type SelectAnalysis,
+} from '../../src/jobs/cache-refresh/sqlTree.js';
 
 async function analysis(sql: string): Promise<SelectAnalysis> {
   const p = await parseQuery(sql);

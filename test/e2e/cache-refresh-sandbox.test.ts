@@ -2,7 +2,7 @@
  * The cache route of `POST /query` under attack, through HTTP: the cache router behind floe's auth, a
  * real PostgreSQL (control plane and DuckLake catalog), DuckLake Parquet files in a temp dir, the
  * Snowflake emulator behind passthrough. Caches are written straight into the lake (the refresh
- * workflow is not what is tested here; test/cache.e2e.test.ts covers it).
+ * workflow is not what is tested here; test/e2e/cache-refresh.test.ts covers it).
  *
  * Every attack must be refused with 422 naming the construct — with passthrough enabled, so a refusal
  * cannot be mistaken for "not routed" — and after all of them no file was written anywhere under the
@@ -11,18 +11,14 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { closeLakes, currentSnapshot, withLake, type LakeSettings } from '../src/cache/storage.js';
-import * as store from '../src/cache/store.js';
-import { connectSnowflake, type SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { credentialResolver } from '../src/credentials/store.js';
-import { createPool } from '../src/db/index.js';
-import { createLogger } from '../src/logger.js';
-import { serveCacheApi, type CacheApi } from './helpers/cacheApi.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentSnapshot, withLake, type LakeSettings } from '../../src/jobs/cache-refresh/storage.js';
+import * as store from '../../src/jobs/cache-refresh/store.js';
+import { credentialResolver } from '../../src/credentials/store.js';
+import { createLogger } from '../../src/logger.js';
+import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
+import { startCacheRefreshEnv, type CacheRefreshEnv } from '../helpers/cache-refresh-env.js';
 
 const root = path.join(os.tmpdir(), `floe-sandbox-${process.pid}-${Date.now()}`);
 const secretDir = path.join(root, 'secret');
@@ -31,29 +27,15 @@ const MARKER = `FLOE_SECRET_${process.pid}_${Date.now()}`;
 const outDir = path.join(root, 'out');
 const outFile = path.join(outDir, 'x.csv');
 
-let db: FreshDatabase;
+let env: CacheRefreshEnv;
 let pool: pg.Pool;
-let emu: RunningEmulator;
-let conn: Connection;
 let cacheApi: CacheApi;
-let base: string;
-let token: string;
 let lake: LakeSettings;
 let firstSnapshot: number;
 let catalogPassword: string;
 
-async function query(
-  sql: string,
-  extra: Record<string, unknown> = {},
-): Promise<{ status: number; text: string; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
-  const res = await fetch(`${base}/api/v1/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ sql, ...extra }),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: JSON.parse(text) };
-}
+const query = (sql: string, extra: Record<string, unknown> = {}) =>
+  cacheApi.call('POST', '/api/v1/query', { sql, ...extra });
 
 /** Every file under the secret, output and lake directories, sorted. */
 function listFiles(): string[] {
@@ -93,37 +75,22 @@ async function loadCache(name: string, selectSql: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  env = await startCacheRefreshEnv({
+    prefix: 'floe_sandbox',
+    seed: [
+      'CREATE DATABASE SRC',
+      'CREATE SCHEMA SRC.S1',
+      'CREATE TABLE SRC.S1.T (ID NUMBER(38,0))',
+      'INSERT INTO SRC.S1.T VALUES (1), (2), (3)',
+    ],
+  });
+  ({ pool, lake } = env);
   mkdirSync(secretDir, { recursive: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(secretFile, `a,b\n${MARKER},1\n`);
-  db = await freshDatabase({ prefix: 'floe_sandbox' });
-  catalogPassword = decodeURIComponent(new URL(db.url).password);
-  pool = createPool(db.url, { max: 5 });
-  emu = await startEmulator({
-    port: 0,
-    dataDir: path.join(root, 'emu'),
-    user: { name: 'u', password: 'sf-secret-pw' },
-  });
-  const sfSettings: SnowflakeSettings = {
-    account: 'floe',
-    username: 'u',
-    password: 'sf-secret-pw',
-    accessUrl: emu.url,
-    database: 'SRC',
-    schema: 'S1',
-  };
-  const sf = await connectSnowflake(sfSettings);
-  for (const s of [
-    'CREATE DATABASE SRC',
-    'CREATE SCHEMA SRC.S1',
-    'CREATE TABLE SRC.S1.T (ID NUMBER(38,0))',
-    'INSERT INTO SRC.S1.T VALUES (1), (2), (3)',
-  ])
-    await sf.query(s);
-  await sf.close();
+  catalogPassword = decodeURIComponent(new URL(env.db.url).password);
   await store.upsertSource(pool, { sourceName: 'prod', credentialsRef: 'default', passthroughEnabled: true });
 
-  lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
   firstSnapshot = await loadCache('sales', `SELECT * FROM (VALUES (1, 'EU', 10), (2, 'US', 20)) v(id, region, total)`);
   await withLake(lake, (c) => c.run(`INSERT INTO lake.main.sales VALUES (3, 'APAC', 30)`));
   await store.recordRefreshed(pool, {
@@ -136,26 +103,19 @@ beforeAll(async () => {
   });
   await loadCache('products', `SELECT * FROM (VALUES (1, 'apple'), (2, 'pear')) v(id, name)`);
 
-  conn = await Connection.connect({ address: inject('temporalAddress') });
-  const logger = createLogger({ level: 'silent' });
   cacheApi = await serveCacheApi(pool, {
     pool,
-    temporal: new Client({ connection: conn, namespace: inject('temporalNamespace') }),
+    temporal: env.client,
     taskQueue: 'unused',
     lake,
-    credentials: credentialResolver(pool, undefined, sfSettings),
-    logger,
+    credentials: credentialResolver(pool, undefined, env.sfSettings),
+    logger: createLogger({ level: 'silent' }),
   });
-  ({ base, token } = cacheApi);
 }, 180_000);
 
 afterAll(async () => {
   cacheApi?.close();
-  await closeLakes();
-  await emu?.close();
-  await conn?.close();
-  await pool?.end();
-  await db?.drop().catch(() => undefined);
+  await env?.close();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -23,7 +23,7 @@
  * locked (parsing needs neither files nor extensions); the SQL text is passed as a bound parameter.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { namePart, SqlScanError, tokenAt, type Token } from './sqlRefs.js';
+import { namePart, SqlScanError, tokenAt, type Token } from './sqlTokens.js';
 
 /** A JSON object of the parse tree. */
 export type TreeNode = { [key: string]: unknown };

@@ -1,5 +1,5 @@
 /**
- * The smart check (seed 003 "Smart Refresh Logic", fixed where DuckSync is weak):
+ * The smart check: whether a cache needs a refresh.
  * 1. forced → refresh; never filled → refresh;
  * 2. TTL: `expires_at <= now` → refresh;
  * 3. LAST_ALTERED of every monitored table, FULLY QUALIFIED (db.schema.table, so same-named tables in two
@@ -7,13 +7,13 @@
  *    and compared with the hash stored by the last successful refresh → refresh when different.
  * Because the stored hash is the one read *before* the extraction that produced the current rows, a
  * change committed during a refresh leaves a hash that differs from the next read: the next check
- * refreshes again (DuckSync hashed after the refresh and missed it). Snowflake moves LAST_ALTERED also
+ * refreshes again (hashing after the refresh would miss that change). Snowflake moves LAST_ALTERED also
  * on zero-row DML and maintenance: that only costs a redundant refresh, never a missed change.
  */
 import { createHash } from 'node:crypto';
-import type { SnowflakeSession } from '../connectors/snowflake.js';
-import { floeError, NonRetryable } from '../errors.js';
-import { quoteSnowflakeIdent, snowflakeLiteral } from '../sql/quote.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import { quoteSnowflakeIdent, snowflakeLiteral } from '../../sql/quote.js';
 import { formatQualified, parseQualifiedName, type QualifiedTable } from './sqlRefs.js';
 
 /** The INFORMATION_SCHEMA query of one database's monitored tables (LAST_ALTERED as UTC text with ns). */

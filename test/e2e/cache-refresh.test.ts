@@ -1,51 +1,48 @@
 /**
- * Query-result cache end to end: the real snowflake-sdk against the emulator, a real Temporal dev server
- * with a worker of the cache workflows/activities (own task queue, own bundle), PostgreSQL (control plane
- * and DuckLake catalog), DuckLake Parquet files in a temp dir, and the cache router behind floe's auth.
+ * Cache refresh end to end: the real snowflake-sdk against the emulator, a real Temporal dev server with a
+ * worker of the cache activities on its own task queue (the run's shared workflow bundle), PostgreSQL
+ * (control plane and DuckLake catalog), DuckLake Parquet files in a temp dir, and the cache router behind
+ * floe's auth (fixture: test/helpers/cache-refresh-env.ts).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createCacheActivities } from '../src/activities/cache.js';
-import { closeLakes, type LakeSettings } from '../src/cache/storage.js';
-import { credentialResolver } from '../src/credentials/store.js';
-import { credentialsRouter } from '../src/api/routes/credentials.js';
-import { generateEncryptionKey, secretKeys as keysOf } from '../src/secrets/crypto.js';
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { floeError, NonRetryable, wrapActivities } from '../src/errors.js';
-import { CACHE_REFRESH_SCHEDULED_WORKFLOW, cacheRefreshWorkflowId } from '../src/jobs/cacheRefresh.js';
-import { createLogger } from '../src/logger.js';
-import { serveCacheApi, type CacheApi } from './helpers/cacheApi.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../emulator/src/index.js';
+import { createCacheRefreshActivities } from '../../src/activities/cache-refresh/index.js';
+import type { LakeSettings } from '../../src/jobs/cache-refresh/storage.js';
+import { credentialResolver } from '../../src/credentials/store.js';
+import { credentialsRouter } from '../../src/api/routes/credentials.js';
+import { generateEncryptionKey, secretKeys as keysOf } from '../../src/secrets/crypto.js';
+import type { SnowflakeSession, SnowflakeSettings } from '../../src/connectors/snowflake.js';
+import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
+import { cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
+import { cacheRefreshScheduled } from '../../src/workflows/cacheRefresh.js';
+import { createLogger } from '../../src/logger.js';
+import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
+import { startCacheRefreshEnv, type CacheRefreshEnv } from '../helpers/cache-refresh-env.js';
+import type { FreshDatabase } from '../helpers/db.js';
+import { sharedWorkflowBundle, temporalTarget } from '../helpers/temporal.js';
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 } catch {
   // already installed in this process
 }
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'floe-cache-'));
 const taskQueue = `floe-cache-test-${process.pid}`;
-let db: FreshDatabase;
+let env: CacheRefreshEnv;
 let pool: pg.Pool;
 let emu: RunningEmulator;
 let sf: SnowflakeSession;
+let db: FreshDatabase;
+let client: Client;
 let worker: Worker;
 let running: Promise<void>;
 let native: NativeConnection;
-let conn: Connection;
-let client: Client;
 let cacheApi: CacheApi;
-let base: string;
-let token: string;
 let lake: LakeSettings;
 let sfSettings: SnowflakeSettings;
 const secretKeys = keysOf(generateEncryptionKey())!;
@@ -55,66 +52,34 @@ const beforeLoad = new Map<string, () => Promise<void>>();
 /** [start, end] of every load, per cache (to prove serialization). */
 const loads: Record<string, [number, number][]> = {};
 
-async function api(
-  method: string,
-  url: string,
-  body?: unknown,
-  auth = true,
-): Promise<{ status: number; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(auth ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, url: string, body?: unknown, auth = true) => cacheApi.call(method, url, body, auth);
 const refresh = (name: string, force = false) => api('POST', `/api/v1/caches/${name}/refresh`, { force });
 const query = (body: Record<string, unknown>) => api('POST', '/api/v1/query', body);
 
 beforeAll(async () => {
-  db = await freshDatabase({ prefix: 'floe_cache' });
-  pool = createPool(db.url, { max: 10 });
-  const [e, bundle] = await Promise.all([
-    startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'sf-secret-pw' } }),
-    bundleWorkflowCode({ workflowsPath: path.resolve('test/cache.workflows.ts'), logger: silent }),
-  ]);
-  emu = e;
-  sfSettings = {
-    account: 'floe',
-    username: 'u',
-    password: 'sf-secret-pw',
-    accessUrl: emu.url,
-    database: 'SRC',
-    schema: 'S1',
-  };
-  sf = await connectSnowflake(sfSettings);
-  for (const s of [
-    'CREATE DATABASE SRC',
-    'CREATE SCHEMA SRC.S1',
-    'CREATE SCHEMA SRC.S2',
-    'CREATE TABLE SRC.S1.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0), TS TIMESTAMP_TZ)',
-    'CREATE TABLE SRC.S2.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0))',
-    'CREATE TABLE SRC.S1.PRODUCTS (ID NUMBER(38,0), NAME VARCHAR)',
-    `INSERT INTO SRC.S1.SALES VALUES ('EU', 10, '2024-01-01 10:00:00 +0200'), ('EU', 5, NULL), ('US', 12345678901234567890123, NULL)`,
-    `INSERT INTO SRC.S2.SALES VALUES ('EU', 1)`,
-    `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
-  ])
-    await sf.query(s);
-  lake = { catalogUrl: db.url, dataPath: path.join(root, 'lake'), alias: 'lake' };
+  env = await startCacheRefreshEnv({
+    prefix: 'floe_cache',
+    seed: [
+      'CREATE DATABASE SRC',
+      'CREATE SCHEMA SRC.S1',
+      'CREATE SCHEMA SRC.S2',
+      'CREATE TABLE SRC.S1.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0), TS TIMESTAMP_TZ)',
+      'CREATE TABLE SRC.S2.SALES (REGION VARCHAR, AMOUNT NUMBER(38,0))',
+      'CREATE TABLE SRC.S1.PRODUCTS (ID NUMBER(38,0), NAME VARCHAR)',
+      `INSERT INTO SRC.S1.SALES VALUES ('EU', 10, '2024-01-01 10:00:00 +0200'), ('EU', 5, NULL), ('US', 12345678901234567890123, NULL)`,
+      `INSERT INTO SRC.S2.SALES VALUES ('EU', 1)`,
+      `INSERT INTO SRC.S1.PRODUCTS VALUES (1, 'a'), (2, 'b')`,
+    ],
+  });
+  ({ pool, emu, sf, db, client, lake, sfSettings } = env);
   const credentials = credentialResolver(pool, secretKeys, sfSettings);
   const logger = createLogger({ level: 'silent' });
-  native = await NativeConnection.connect({ address: inject('temporalAddress') });
-  conn = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
-  const acts = createCacheActivities({
+  native = await NativeConnection.connect({ address: temporalTarget().address });
+  const acts = createCacheRefreshActivities({
     pool,
     lake,
     credentials,
-    tmpDir: path.join(root, 'tmp'),
+    tmpDir: path.join(env.root, 'tmp'),
     logger,
     hooks: {
       async beforeLoad(name) {
@@ -127,9 +92,9 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: native,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: sharedWorkflowBundle(),
     activities: wrapActivities(acts),
-    namespace: inject('temporalNamespace'),
+    namespace: temporalTarget().namespace,
   });
   running = worker.run();
 
@@ -138,21 +103,14 @@ beforeAll(async () => {
     { pool, temporal: client, taskQueue, lake, credentials, logger, refreshWaitMs: 60_000 },
     [credentialsRouter({ pool, secretKeys })],
   );
-  ({ base, token } = cacheApi);
 }, 240_000);
 
 afterAll(async () => {
   cacheApi?.close();
   worker?.shutdown();
   await running?.catch(() => undefined);
-  await closeLakes();
-  await sf?.close();
-  await emu?.close();
-  await conn?.close();
   await native?.close();
-  await pool?.end();
-  await db?.drop().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await env?.close();
 });
 
 describe('cache API and cacheRefresh', () => {
@@ -491,7 +449,7 @@ describe('cache API and cacheRefresh', () => {
     expect(c.status).toBe(201);
     expect(c.body.schedule).toMatchObject({ interval_seconds: 3600, schedule_id: 'cacheRefresh-schedule-sched' });
     await client.schedule.getHandle('cacheRefresh-schedule-sched').describe();
-    const r = await client.workflow.execute(CACHE_REFRESH_SCHEDULED_WORKFLOW, {
+    const r = await client.workflow.execute(cacheRefreshScheduled, {
       taskQueue,
       workflowId: `sched-test-${Date.now()}`,
       args: [{ cacheName: 'sched' }],

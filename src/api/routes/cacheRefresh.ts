@@ -1,5 +1,5 @@
 /**
- * Cache routes (seed 003, DuckSync as an HTTP API). `createCacheRouter(deps)` returns an Express Router
+ * Cache refresh routes: storage, sources, caches, refreshes and the routed query. `createCacheRefreshRouter(deps)` returns an Express Router
  * the app mounts under `/api/v1` behind floe's auth; errors go through src/api/errors.ts.
  *
  * | route | success | errors |
@@ -13,34 +13,43 @@
  * | GET  /caches/{name} | 200 the cache: state, rows, refreshed_at, expires_at, stale, snapshot_id, schedule | 404 |
  * | DELETE /caches/{name} | 200 `{cache_name, deleted:true}` (schedule, DuckLake table and rows go) | 404 |
  * | POST /caches/{name}/refresh `{force?, wait?}` | 200 `{result, message, rows_refreshed, duration_ms, snapshot_id, job_id}`; 202 `{job_id}` with wait=false | 404 |
- * | POST /query `{sql, max_staleness_seconds?, snapshot?, source_name?, max_rows?}` | 200 `{route, rows, caches:[freshness], ...}` | 400, 404 snapshot, 409 stale, 422 sql_not_allowed (file paths, DuckDB table functions, non-SELECT, several statements; see src/cache/router.ts) / uncached_tables, 502 |
+ * | POST /query `{sql, max_staleness_seconds?, snapshot?, source_name?, max_rows?}` | 200 `{route, rows, caches:[freshness], ...}` | 400, 404 snapshot, 409 stale, 422 sql_not_allowed (file paths, DuckDB table functions, non-SELECT, several statements; see src/jobs/cache-refresh/queryPlan.ts) / uncached_tables, 502 |
  */
 import { Router, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { redactUrl } from '../config.js';
-import { connectSnowflake } from '../connectors/snowflake.js';
-import { deleteCacheSchedule, describeCacheSchedule, startCacheRefresh, upsertCacheSchedule } from '../client/cache.js';
-import { dropFromLake, trimQuery } from '../cache/extract.js';
-import { CacheQueryError, routeQuery } from '../cache/router.js';
-import { readLastAltered } from '../cache/smart.js';
-import { extractRefs, formatQualified, parseQualifiedName, qualify, SqlScanError } from '../cache/sqlRefs.js';
-import { setupStorage, type LakeSettings } from '../cache/storage.js';
-import * as store from '../cache/store.js';
-import { cacheRefreshWorkflowId, type CacheRefreshResult } from '../jobs/cacheRefresh.js';
-import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from './errors.js';
+import { redactUrl } from '../../config.js';
+import { classifyError, NonRetryable } from '../../errors.js';
+import {
+  deleteCacheSchedule,
+  describeCacheSchedule,
+  startCacheRefresh,
+  upsertCacheSchedule,
+} from '../../client/cacheRefresh.js';
+import { dropFromLake, trimQuery } from '../../jobs/cache-refresh/extract.js';
+import { CacheQueryError } from '../../jobs/cache-refresh/queryPlan.js';
+import { routeQuery } from '../../jobs/cache-refresh/queryRouter.js';
+import { readLastAltered } from '../../jobs/cache-refresh/smart.js';
+import { resolveSource, withSourceSession } from '../../jobs/cache-refresh/source.js';
+import { extractRefs, formatQualified, parseQualifiedName, qualify } from '../../jobs/cache-refresh/sqlRefs.js';
+import { SqlScanError } from '../../jobs/cache-refresh/sqlTokens.js';
+import { setupStorage, type LakeSettings } from '../../jobs/cache-refresh/storage.js';
+import * as store from '../../jobs/cache-refresh/store.js';
+import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
+import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
 
-/** Dependencies of {@link createCacheRouter}. */
-export interface CacheApiDeps {
+/** Dependencies of {@link createCacheRefreshRouter}. */
+export interface CacheRefreshApiDeps {
   pool: pg.Pool;
   temporal: Client;
   /** Task queue of the worker that registers the cache workflows and activities. */
   taskQueue: string;
   lake: LakeSettings;
   /** Resolves credentials_ref (e.g. `default` → SNOWFLAKE_* settings). */
-  credentials: store.CredentialResolver;
+  credentials: CredentialResolver;
   logger: Logger;
   /** How long `POST /caches/{name}/refresh` waits for the result, ms (default 10 min). */
   refreshWaitMs?: number;
@@ -152,7 +161,7 @@ function sourceView(s: store.CacheSource) {
 }
 
 /** Build the cache router (see the module comment for routes). */
-export function createCacheRouter(deps: CacheApiDeps): Router {
+export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   const r = Router();
   const log = deps.logger.child({ component: 'cache-api' });
 
@@ -211,12 +220,10 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
     const name = b.cache_name.toLowerCase();
     const source = await store.getSource(deps.pool, b.source_name);
     if (!source) throw notFound(`source ${b.source_name} does not exist`, 'source_name');
-    const settings = await deps.credentials(source.credentials_ref);
-    if (!settings)
-      throw unprocessable(
-        `credentials '${source.credentials_ref}' of source ${source.source_name} are not configured on the server`,
-        'source_name',
-      );
+    const resolved = await resolveSource(deps.credentials, source).catch((err: unknown) => {
+      throw unprocessable((err as Error).message, 'source_name');
+    });
+    const { settings } = resolved;
     const query = trimQuery(b.source_query);
     let refs;
     try {
@@ -252,17 +259,11 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
       throw unprocessable('source_query names no table to monitor; give monitor_tables or a ttl', 'monitor_tables');
     // The monitored tables must exist now (a typo would otherwise only show at the first refresh).
     if (monitor.length) {
-      const sf = await connectSnowflake(settings).catch((e: Error) => {
-        throw new ApiError(502, 'snowflake_error', `Snowflake login failed: ${e.message}`);
-      });
-      try {
-        await readLastAltered(sf, monitor);
-      } catch (err) {
-        if ((err as Error).name === 'TableNotFound') throw unprocessable((err as Error).message, 'monitor_tables');
+      await withSourceSession(resolved, (sf) => readLastAltered(sf, monitor)).catch((err: unknown) => {
+        if (classifyError(err) === NonRetryable.TableNotFound)
+          throw unprocessable((err as Error).message, 'monitor_tables');
         throw new ApiError(502, 'snowflake_error', `Snowflake: ${(err as Error).message}`);
-      } finally {
-        await sf.close();
-      }
+      });
     }
     const ok = await store.insertCache(deps.pool, {
       cache_name: name,
@@ -327,7 +328,7 @@ export function createCacheRouter(deps: CacheApiDeps): Router {
         res.status(202).json({ cache_name: c.cache_name, job_id: jobId, status: 'pending' });
         return;
       }
-      const result = (await handle.result()) as CacheRefreshResult;
+      const result = await handle.result();
       res.json({ cache_name: c.cache_name, job_id: jobId, ...result });
     });
   });

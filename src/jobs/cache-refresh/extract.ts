@@ -4,9 +4,10 @@
  * - Columns: the driver's result metadata of `SELECT * FROM (<query>) LIMIT 0` (describeOnly), mapped
  *   with the table sync's type map (src/sql/typemap.ts: NUMBER keeps precision, TZ/LTZ keep the instant,
  *   semi-structured → JSON; GEOGRAPHY etc. refused).
- * - Rows: unloaded as Parquet (`COPY INTO @stage/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
- *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET → `read_parquet` with the
- *   table sync's load casts — the same SQL builders as the table sync (src/sql/typemap.ts).
+ * - Rows: unloaded as Parquet (`COPY INTO @stage/cache/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
+ *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET with the stage helpers of
+ *   src/connectors/snowflake-stage.ts → `read_parquet` with the table sync's load casts
+ *   (src/sql/typemap.ts), as the table sync does.
  * - Replace: ONE DuckLake transaction `CREATE OR REPLACE TABLE lake.main.<cache> (...)` + INSERT, with the
  *   row count verified against the unload before COMMIT. Readers (routing, a user's DuckDB) see either
  *   the previous snapshot or the new one, never an empty or half-written table; a failure rolls back and
@@ -16,9 +17,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import type snowflake from 'snowflake-sdk';
-import type { SnowflakeSession } from '../connectors/snowflake.js';
-import { floeError, NonRetryable } from '../errors.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
 import {
   createStage,
   getFromStage,
@@ -26,8 +26,8 @@ import {
   removeFromStage,
   unloadToStage,
   DEFAULT_GET_PARALLEL,
-} from '../connectors/snowflake-stage.js';
-import { quoteDuckDbIdent, snowflakeStagePath } from '../sql/quote.js';
+} from '../../connectors/snowflake-stage.js';
+import { quoteDuckDbIdent, snowflakeStagePath } from '../../sql/quote.js';
 import {
   mapColumns,
   readParquetSource,
@@ -35,19 +35,11 @@ import {
   unloadExpr,
   type ColumnPlan,
   type SnowflakeColumnRow,
-} from '../sql/typemap.js';
+} from '../../sql/typemap.js';
 import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
 
-/** Driver result-column types → INFORMATION_SCHEMA-style DATA_TYPE for {@link mapColumns}. */
+/** Driver result-column types (snowflake-sdk's lower-case wire names) → INFORMATION_SCHEMA DATA_TYPE for {@link mapColumns}. */
 const DRIVER_TYPES: Record<string, string> = { fixed: 'NUMBER', real: 'FLOAT', text: 'TEXT' };
-
-interface DriverColumn {
-  getName(): string;
-  getType(): string;
-  getPrecision(): number | null;
-  getScale(): number | null;
-  isNullable(): boolean;
-}
 
 /** Strip one trailing `;` and whitespace. */
 export function trimQuery(q: string): string {
@@ -55,26 +47,18 @@ export function trimQuery(q: string): string {
 }
 
 /**
- * Result columns of `query` without running it (driver `describeOnly`). Throws the driver's error (e.g.
- * 002003 object does not exist) or UnsupportedType / InvalidRequest (duplicate column names).
+ * Result columns of `query` without running it ({@link SnowflakeSession.describe}, the driver's
+ * `describeOnly`), mapped to DuckDB types. Throws the driver's error (e.g. 002003 object does not
+ * exist) or UnsupportedType / InvalidRequest (duplicate column names).
  */
 export async function describeQuery(sf: SnowflakeSession, query: string, label: string): Promise<ColumnPlan[]> {
-  // SnowflakeSession does not expose result metadata yet (see src/cache/STATUS.md: lead to add
-  // `SnowflakeSession.describe`); its connection is reached here, read-only.
-  const conn = (sf as unknown as { conn: snowflake.Connection }).conn;
-  const cols = await new Promise<DriverColumn[]>((resolve, reject) => {
-    conn.execute({
-      sqlText: `SELECT * FROM (${trimQuery(query)}) LIMIT 0`,
-      describeOnly: true,
-      complete: (err, stmt) => (err ? reject(err) : resolve((stmt.getColumns() ?? []) as unknown as DriverColumn[])),
-    } as snowflake.StatementOption);
-  });
+  const cols = await sf.describe(`SELECT * FROM (${trimQuery(query)}) LIMIT 0`);
   const rows: SnowflakeColumnRow[] = cols.map((c, i) => ({
-    COLUMN_NAME: c.getName(),
-    DATA_TYPE: DRIVER_TYPES[c.getType()] ?? c.getType().toUpperCase(),
-    NUMERIC_PRECISION: c.getPrecision(),
-    NUMERIC_SCALE: c.getScale(),
-    IS_NULLABLE: c.isNullable() ? 'YES' : 'NO',
+    COLUMN_NAME: c.name,
+    DATA_TYPE: DRIVER_TYPES[c.type] ?? c.type.toUpperCase(),
+    NUMERIC_PRECISION: c.precision,
+    NUMERIC_SCALE: c.scale,
+    IS_NULLABLE: c.nullable ? 'YES' : 'NO',
     ORDINAL_POSITION: i + 1,
   }));
   const seen = new Set<string>();
@@ -112,6 +96,11 @@ export function cacheStagePath(stage: [string, string, string], segment: string)
   return snowflakeStagePath(stage, 'cache', segment);
 }
 
+/** Local download directory of a job segment under `tmpDir`. */
+export function cacheLocalDir(tmpDir: string, segment: string): string {
+  return path.join(tmpDir, `cache-${segment}`);
+}
+
 /**
  * Extract the query result and replace the cache's DuckLake table in one transaction.
  * Returns rows, snapshot and Parquet bytes. Always removes the stage path and local files.
@@ -122,7 +111,7 @@ export async function extractAndReplace(
 ): Promise<{ rows: number; snapshotId: number; bytes: number }> {
   const cols = await describeQuery(p.sf, p.query, p.cacheName);
   const stagePath = cacheStagePath(p.stage, p.segment);
-  const localDir = path.join(p.tmpDir, `cache-${p.segment}`);
+  const localDir = cacheLocalDir(p.tmpDir, p.segment);
   try {
     await createStage(p.sf, p.stage);
     await removeFromStage(p.sf, stagePath);
@@ -178,8 +167,7 @@ export async function replaceInLake(
         return { rows: n, snapshotId: await currentSnapshot(conn, lake) };
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
-        if (err instanceof Error && err.name !== NonRetryable.VerificationFailed)
-          err.message = scrubSecret(err.message, lake);
+        if (err instanceof Error) err.message = scrubSecret(err.message, lake);
         throw err;
       }
     });

@@ -1,22 +1,19 @@
 /**
- * Typed Temporal helpers of the cache: run a serialized refresh, and manage a cache's Schedule.
+ * Temporal client of the cache refresh: run a serialized refresh, and manage a cache's Schedule (through
+ * the one Schedules helper, src/client/schedules.ts). Workflows are started by reference to their
+ * function, so their name and argument types are checked by the compiler.
  */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  WorkflowExecutionAlreadyStartedError,
-  type Client,
-} from '@temporalio/client';
-import {
-  CACHE_REFRESH_JOB_KIND,
-  CACHE_REFRESH_SCHEDULED_WORKFLOW,
-  CACHE_REFRESH_WORKFLOW,
   cacheRefreshWorkflowId,
+  cacheScheduledWorkflowId,
   cacheScheduleId,
   type CacheRefreshInput,
   type CacheRefreshResult,
-} from '../jobs/cacheRefresh.js';
-import { SA } from '../jobs/common.js';
+} from '../jobs/cache-refresh/contract.js';
+import { jobStatusAttributes } from '../jobs/common.js';
+import { cacheRefresh, cacheRefreshScheduled } from '../workflows/cacheRefresh.js';
+import { deleteSchedule, describeSchedule, upsertSchedule } from './schedules.js';
 
 /** Options of {@link runCacheRefresh}. */
 export interface RunRefreshOptions {
@@ -37,26 +34,28 @@ export async function runCacheRefresh(
   opts: RunRefreshOptions,
 ): Promise<CacheRefreshResult> {
   const handle = await startCacheRefresh(client, input, opts);
-  return (await handle.result()) as CacheRefreshResult;
+  return handle.result();
 }
 
 /**
  * Start the refresh, waiting first for a running refresh of the same cache (see {@link runCacheRefresh}).
  * Returns the handle of the started run.
+ * @throws WorkflowExecutionAlreadyStartedError when another refresh still runs after `waitTimeoutMs`.
  */
 export async function startCacheRefresh(client: Client, input: CacheRefreshInput, opts: RunRefreshOptions) {
   const workflowId = cacheRefreshWorkflowId(input.cacheName);
   const until = Date.now() + (opts.waitTimeoutMs ?? 600_000);
   for (;;) {
     try {
-      return await client.workflow.start(CACHE_REFRESH_WORKFLOW, {
+      return await client.workflow.start(cacheRefresh, {
         taskQueue: opts.taskQueue,
         workflowId,
         args: [input],
-        typedSearchAttributes: [
-          { key: SA.jobKind, value: CACHE_REFRESH_JOB_KIND },
-          { key: SA.table, value: input.cacheName },
-        ],
+        typedSearchAttributes: jobStatusAttributes('cache-refresh', {
+          subject: input.cacheName,
+          strategy: input.force ? 'force' : 'smart',
+          status: 'pending',
+        }),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || Date.now() > until) throw err;
@@ -69,8 +68,9 @@ export async function startCacheRefresh(client: Client, input: CacheRefreshInput
 }
 
 /**
- * Create or update the cache's Schedule: every `intervalSeconds`, `cacheRefreshScheduled` (smart
+ * Create or update the cache's Schedule: every `intervalSeconds`, `cacheRefreshScheduled` (a smart
  * refresh; overlap SKIP). Idempotent.
+ * @returns the Schedule id.
  */
 export async function upsertCacheSchedule(
   client: Client,
@@ -79,32 +79,24 @@ export async function upsertCacheSchedule(
   taskQueue: string,
 ): Promise<string> {
   const scheduleId = cacheScheduleId(cacheName);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: CACHE_REFRESH_SCHEDULED_WORKFLOW,
-    taskQueue,
-    workflowId: `cacheRefresh-scheduled-${cacheName}`,
-    args: [{ cacheName } satisfies CacheRefreshInput],
-  };
-  const spec = { intervals: [{ every: `${intervalSeconds}s` as const }] };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
-  } catch (err) {
-    if ((err as Error).name !== 'ScheduleAlreadyRunning') throw err;
-    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
-  }
+  await upsertSchedule(client, {
+    scheduleId,
+    kind: 'cache-refresh',
+    every: `${intervalSeconds}s`,
+    action: {
+      workflowType: cacheRefreshScheduled,
+      workflowId: cacheScheduledWorkflowId(cacheName),
+      taskQueue,
+      args: [{ cacheName }],
+    },
+    memo: { cacheName },
+  });
   return scheduleId;
 }
 
 /** Delete the cache's Schedule; returns false when there was none. */
-export async function deleteCacheSchedule(client: Client, cacheName: string): Promise<boolean> {
-  try {
-    await client.schedule.getHandle(cacheScheduleId(cacheName)).delete();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  }
+export function deleteCacheSchedule(client: Client, cacheName: string): Promise<boolean> {
+  return deleteSchedule(client, cacheScheduleId(cacheName));
 }
 
 /** Whether the cache has a Schedule, and its next run (ISO) when it does. */
@@ -112,11 +104,7 @@ export async function describeCacheSchedule(
   client: Client,
   cacheName: string,
 ): Promise<{ schedule_id: string; next_run: string | null } | null> {
-  try {
-    const d = await client.schedule.getHandle(cacheScheduleId(cacheName)).describe();
-    return { schedule_id: cacheScheduleId(cacheName), next_run: d.info.nextActionTimes[0]?.toISOString() ?? null };
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return null;
-    throw err;
-  }
+  const scheduleId = cacheScheduleId(cacheName);
+  const d = await describeSchedule(client, scheduleId);
+  return d && { schedule_id: scheduleId, next_run: d.info.nextActionTimes[0]?.toISOString() ?? null };
 }

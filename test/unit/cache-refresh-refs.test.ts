@@ -1,4 +1,4 @@
-/** Table-reference extraction (src/cache/sqlRefs.ts) and the smart check's pure decision. */
+/** Table-reference extraction (src/jobs/cache-refresh/sqlRefs.ts) and the smart check's pure decision. */
 import { describe, expect, it } from 'vitest';
 import {
   extractRefs,
@@ -6,9 +6,9 @@ import {
   parseQualifiedName,
   qualify,
   replaceSlices,
-  SqlScanError,
-} from '../src/cache/sqlRefs.js';
-import { decide, lastAlteredQuery, stateHash } from '../src/cache/smart.js';
+} from '../../src/jobs/cache-refresh/sqlRefs.js';
+import { SqlScanError } from '../../src/jobs/cache-refresh/sqlTokens.js';
+import { decide, lastAlteredQuery, stateHash } from '../../src/jobs/cache-refresh/smart.js';
 
 const names = (sql: string) =>
   extractRefs(sql).tables.map((t) => t.parts.map((p) => (p.quoted ? `"${p.value}"` : p.value)).join('.'));

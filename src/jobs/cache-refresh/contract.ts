@@ -1,17 +1,13 @@
 /**
- * Cache refresh (seed 003, DuckSync → floe): names, inputs and results shared by the workflow, its
- * activities, the client and the API. Types and constants only — workflows import this file at run
- * time, so it must stay free of I/O and Node built-ins.
+ * Cache refresh (a Snowflake query materialised into DuckLake): names, inputs and results shared by the
+ * workflow, its activities, the client and the API. Types and pure functions only — workflows import
+ * this file at run time, so it must stay free of I/O and Node built-ins.
+ *
+ * The workflows themselves (`cacheRefresh`, and `cacheRefreshScheduled` that a cache's Schedule starts)
+ * are referenced by function from src/workflows/cacheRefresh.ts, never by name. They and their
+ * activities run on the job's own task queue, `taskQueues(prefix).cacheRefresh` in src/jobs/common.ts
+ * (`floe-v1-cache-refresh` by default).
  */
-
-/** Workflow type name of one smart refresh of one cache. */
-export const CACHE_REFRESH_WORKFLOW = 'cacheRefresh';
-
-/** Workflow type started by a cache's Temporal Schedule; runs {@link CACHE_REFRESH_WORKFLOW} as a child. */
-export const CACHE_REFRESH_SCHEDULED_WORKFLOW = 'cacheRefreshScheduled';
-
-/** FloeJobKind value of cache refreshes. */
-export const CACHE_REFRESH_JOB_KIND = 'cache_refresh';
 
 /**
  * Workflow id of a cache's refresh: one per cache, so Temporal itself serializes refreshes of one cache
@@ -26,6 +22,14 @@ export function cacheScheduleId(cacheName: string): string {
   return `cacheRefresh-schedule-${cacheName}`;
 }
 
+/**
+ * Workflow id of the runs a cache's Schedule starts (`cacheRefreshScheduled`); each starts the refresh
+ * itself under {@link cacheRefreshWorkflowId}.
+ */
+export function cacheScheduledWorkflowId(cacheName: string): string {
+  return `cacheRefresh-scheduled-${cacheName}`;
+}
+
 /** Input of one refresh: the cache's name only (definition and credentials are resolved by activities). */
 export interface CacheRefreshInput {
   cacheName: string;
@@ -33,10 +37,10 @@ export interface CacheRefreshInput {
   force?: boolean;
 }
 
-/** Outcome of a refresh, the seed's `ducksync_refresh` shape. */
+/** Outcome of a refresh: skipped by the smart check, refreshed, or failed (previous rows kept). */
 export type CacheRefreshOutcome = 'SKIPPED' | 'REFRESHED' | 'ERROR';
 
-/** Result of `cacheRefresh` (seed 003: result, message, rows_refreshed, duration_ms) plus the snapshot. */
+/** Result of `cacheRefresh` (snake case: the API returns it as is). */
 export interface CacheRefreshResult {
   result: CacheRefreshOutcome;
   message: string;

@@ -1,11 +1,9 @@
 /**
  * Control-plane rows of the cache (migrations/0004_query_cache.sql): storage, sources, caches and their
  * state, in PostgreSQL. Plain functions over a pg Pool; no secrets are stored here (sources hold a
- * credentials reference the server resolves, see {@link CredentialResolver}).
+ * credentials reference the server resolves, resolved by src/credentials/store.ts).
  */
 import type pg from 'pg';
-
-export type { CredentialResolver } from '../credentials/store.js';
 
 export interface CacheSource {
   source_name: string;
@@ -161,21 +159,22 @@ export async function recordRefreshing(pool: pg.Pool, name: string, jobId: strin
   );
 }
 
+/** What a successful refresh records. */
+export interface RefreshedState {
+  cacheName: string;
+  jobId: string;
+  /** Hash of the monitored tables' LAST_ALTERED, read before the extraction. */
+  stateHash: string;
+  lastAltered: Record<string, string>;
+  rows: number;
+  snapshotId: number;
+}
+
 /**
  * Record a successful refresh: the hash read before extraction, rows, snapshot, refreshed_at = now,
  * expires_at = now + ttl (null without a TTL).
  */
-export async function recordRefreshed(
-  pool: pg.Pool,
-  u: {
-    cacheName: string;
-    jobId: string;
-    stateHash: string;
-    lastAltered: Record<string, string>;
-    rows: number;
-    snapshotId: number;
-  },
-): Promise<void> {
+export async function recordRefreshed(pool: pg.Pool, u: RefreshedState): Promise<void> {
   await pool.query(
     `UPDATE cache_state s SET status = 'ready', source_state_hash = $2, last_altered = $3, row_count = $4, snapshot_id = $5,
        refreshed_at = now(), expires_at = CASE WHEN c.ttl_seconds IS NULL THEN NULL ELSE now() + make_interval(secs => c.ttl_seconds) END,

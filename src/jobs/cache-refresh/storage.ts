@@ -14,10 +14,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { FloeConfig } from '../config.js';
-import { redactUrl } from '../config.js';
-import { duckdbInstanceOptions } from '../infra/paths.js';
-import { duckDbLiteral, quoteDuckDbIdent } from '../sql/quote.js';
+import type { FloeConfig } from '../../config.js';
+import { redactUrl } from '../../config.js';
+import { duckdbInstanceOptions } from '../../infra/paths.js';
+import { duckDbLiteral, quoteDuckDbIdent } from '../../sql/quote.js';
 
 /** Where the lake lives. */
 export interface LakeSettings {

@@ -1,0 +1,132 @@
+/**
+ * The cache refresh's Snowflake and DuckLake work, as activities: the smart check, the extract and
+ * replace, and the clean-up of a run's stage path and local files (see index.ts for each one's
+ * idempotence). Each loads the cache and resolves its source's credentials itself: inputs carry the
+ * cache name and job id only.
+ */
+import { rm } from 'node:fs/promises';
+import type pg from 'pg';
+import type { CredentialResolver } from '../../credentials/store.js';
+import type { Logger } from 'pino';
+import type { SnowflakeSettings } from '../../connectors/snowflake.js';
+import { floeError, NonRetryable } from '../../errors.js';
+import { resolveSource, withSourceSession } from '../../jobs/cache-refresh/source.js';
+import { decide, readLastAltered, stateHash } from '../../jobs/cache-refresh/smart.js';
+import { cacheLocalDir, cacheStagePath, extractAndReplace } from '../../jobs/cache-refresh/extract.js';
+import * as store from '../../jobs/cache-refresh/store.js';
+import { parseQualifiedName } from '../../jobs/cache-refresh/sqlRefs.js';
+import type { LakeSettings } from '../../jobs/cache-refresh/storage.js';
+import type { CacheCheckResult, CacheLoadResult } from '../../jobs/cache-refresh/contract.js';
+import { jobSegment, removeFromStage } from '../../connectors/snowflake-stage.js';
+import { activityLogger, cancellable, startHeartbeat } from '../context.js';
+
+/** What the cache activities are built from. */
+export interface CacheRefreshActivityDeps {
+  pool: pg.Pool;
+  lake: LakeSettings;
+  /** Resolves a source's credentials_ref to settings held by this process. */
+  credentials: CredentialResolver;
+  /** Root of job-scoped local download directories. */
+  tmpDir: string;
+  /** Stage name used for unloads (in the source settings' database/schema, else the first monitored table's). Default FLOE_STAGE. */
+  stageName?: string;
+  getParallel?: number;
+  logger?: Logger;
+  /** Test hooks. */
+  hooks?: { beforeLoad?(cacheName: string): Promise<void> };
+}
+
+/** The check, extract-and-replace and clean-up activities. Throws nothing at construction. */
+export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
+  const lg = () => activityLogger(deps.logger);
+
+  /** The cache, its source and the source's settings; every failure is non-retryable. */
+  async function load(cacheName: string) {
+    const cache = await store.getCache(deps.pool, cacheName);
+    if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
+    const source = await store.getSource(deps.pool, cache.source_name);
+    if (!source)
+      throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
+    const resolved = await resolveSource(deps.credentials, source).catch((err: unknown) => {
+      throw floeError(NonRetryable.AuthenticationFailed, (err as Error).message);
+    });
+    return { cache, source, ...resolved };
+  }
+
+  function stageFor(settings: SnowflakeSettings, monitor: string[]): [string, string, string] {
+    const first = monitor[0] ? parseQualifiedName(monitor[0]) : null;
+    const db = settings.database ?? first?.database;
+    const schema = settings.schema ?? first?.schema;
+    if (!db || !schema)
+      throw floeError(
+        NonRetryable.InvalidRequest,
+        'no database/schema for the unload stage: set one on the source credentials or monitor a table',
+      );
+    return [db, schema, deps.stageName ?? 'FLOE_STAGE'];
+  }
+
+  /** The smart check. */
+  async function cacheCheck(input: { cacheName: string; force?: boolean }): Promise<CacheCheckResult> {
+    const loaded = await load(input.cacheName);
+    const { cache } = loaded;
+    const lastAltered = cache.monitor_tables.length
+      ? await withSourceSession(loaded, (sf) => readLastAltered(sf, cache.monitor_tables))
+      : {};
+    const hash = stateHash(lastAltered);
+    const d = decide({
+      force: input.force ?? false,
+      filled: cache.snapshot_id !== null,
+      expiresAt: cache.expires_at,
+      storedHash: cache.source_state_hash,
+      currentHash: hash,
+      now: new Date(),
+    });
+    lg()?.info({ cache: input.cacheName, refresh: d.refresh, reason: d.reason }, 'cache check');
+    return {
+      refresh: d.refresh,
+      reason: d.reason,
+      stateHash: hash,
+      lastAltered,
+      snapshotId: cache.snapshot_id === null ? null : Number(cache.snapshot_id),
+    };
+  }
+
+  async function cacheExtractLoad(input: { cacheName: string; jobId: string }): Promise<CacheLoadResult> {
+    const loaded = await load(input.cacheName);
+    const { cache, settings } = loaded;
+    const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
+    try {
+      const r = await withSourceSession(loaded, (sf) =>
+        cancellable(
+          extractAndReplace({
+            sf,
+            lake: deps.lake,
+            pool: deps.pool,
+            cacheName: cache.cache_name,
+            query: cache.source_query,
+            stage: stageFor(settings, cache.monitor_tables),
+            segment: jobSegment(input.jobId),
+            tmpDir: deps.tmpDir,
+            getParallel: deps.getParallel,
+            beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
+          }),
+        ),
+      );
+      return { ...r, method: 'stage' };
+    } finally {
+      hb.stop();
+    }
+  }
+
+  async function cacheCleanup(input: { cacheName: string; jobId: string }): Promise<void> {
+    const seg = jobSegment(input.jobId);
+    await rm(cacheLocalDir(deps.tmpDir, seg), { recursive: true, force: true });
+    const loaded = await load(input.cacheName).catch(() => null);
+    if (!loaded) return;
+    await withSourceSession(loaded, (sf) =>
+      removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
+    ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
+  }
+
+  return { cacheCheck, cacheExtractLoad, cacheCleanup };
+}
