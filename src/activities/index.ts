@@ -15,7 +15,7 @@ import { wrapActivities } from '../errors.js';
 import { JOBS, type WorkerContext } from '../jobs/registry.js';
 import type { createTableSyncActivities } from './tableSync.js';
 import type { WatermarkSyncActivities } from './watermarkSync.js';
-import type { ExecutionUploadActivities } from './executionUpload.js';
+import type { ExecutionUploadActivities } from './execution-upload/index.js';
 import type { CacheActivities } from './cache.js';
 
 type ActivityFn = (...args: never[]) => Promise<unknown>;

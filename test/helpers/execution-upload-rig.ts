@@ -1,6 +1,6 @@
 /**
  * Rig of the execution upload suites: one migrated database, two emulators (two users' "Snowflake
- * accounts"), a Temporal client, the workflows bundled from test/executionUpload.workflows.ts, workers
+ * accounts"), a Temporal client, the run's shared workflow bundle (test/helpers/temporal.ts), workers
  * with the upload activities (own task queue), a capturing logger, and helpers to add executions and
  * configurations.
  */
@@ -9,32 +9,32 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { runTestWorker } from './helpers/temporal.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { runTestWorker, sharedWorkflowBundle } from './temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
-import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import {
+  createExecutionUploadActivities,
+  type ExecutionUploadHooks,
+} from '../../src/activities/execution-upload/index.js';
+import { runExecutionUploadDrain } from '../../src/client/executionUpload.js';
 import {
   connectSnowflake,
   withSnowflake,
   type SnowflakeSession,
   type SnowflakeSettings,
-} from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
-import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
-import { createLogger } from '../src/logger.js';
-import { generateEncryptionKey, secretKeys, type SecretKeys } from '../src/secrets/crypto.js';
-import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-export const workflowsFile = path.resolve(
-  path.dirname(new URL(import.meta.url).pathname),
-  'executionUpload.workflows.ts',
-);
+} from '../../src/connectors/snowflake.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
+import type {
+  ExecutionUploadDrainInput,
+  ExecutionUploadDrainResult,
+} from '../../src/jobs/execution-upload/contract.js';
+import { createLogger } from '../../src/logger.js';
+import { generateEncryptionKey, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
+import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
+import { freshDatabase, type FreshDatabase } from './db.js';
 
 /** A user with a Snowflake configuration on one of the emulators. */
 export interface TestUser {
@@ -53,7 +53,6 @@ export interface UploadRig {
   key: SecretKeys;
   client: Client;
   native: NativeConnection;
-  bundle: WorkflowBundle;
   taskQueue: string;
   hooks: ExecutionUploadHooks;
   /** Every log line the activities wrote. */
@@ -97,7 +96,7 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
   const conn = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsFile, logger: silent });
+  const bundle = sharedWorkflowBundle();
   const taskQueue = `floe-up-test-${process.pid}-${name}`;
   const hooks: ExecutionUploadHooks = {};
   const logLines: string[] = [];
@@ -127,7 +126,6 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
     key,
     client,
     native,
-    bundle,
     taskQueue,
     hooks,
     logLines,

@@ -9,14 +9,13 @@ import path from 'node:path';
 import express from 'express';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecutionSyncRouter } from '../src/api/executionSync.js';
-import { uploadConfigRouter } from '../src/api/routes/uploadConfig.js';
-import { issueToken, requireAuth, type AuthSettings } from '../src/api/auth.js';
-import { errorHandler, notFoundHandler } from '../src/api/errors.js';
-import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
-import { uploadWorkflowId } from '../src/jobs/executionUpload.js';
-import { createLogger } from '../src/logger.js';
-import { makeUploadRig, rowsOf, type TestUser, type UploadRig } from './executionUpload.harness.js';
+import { executionUploadRouter } from '../../src/api/routes/executionUpload.js';
+import { issueToken, requireAuth, type AuthSettings } from '../../src/api/auth.js';
+import { errorHandler, notFoundHandler } from '../../src/api/errors.js';
+import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../../src/client/executionUpload.js';
+import { executionUploadWorkflowId } from '../../src/jobs/execution-upload/contract.js';
+import { createLogger } from '../../src/logger.js';
+import { makeUploadRig, rowsOf, type TestUser, type UploadRig } from '../helpers/execution-upload-rig.js';
 
 let rig: UploadRig;
 let worker: { stop(): Promise<void> };
@@ -43,17 +42,16 @@ beforeAll(async () => {
   app.use(express.json());
   const api = express.Router();
   api.use(requireAuth(rig.pool, settings));
-  api.use('/snowflake-sync/config', uploadConfigRouter({ pool: rig.pool, secretKeys: rig.key }));
   api.use(
-    '/snowflake-sync',
-    createExecutionSyncRouter({ pool: rig.pool, temporal: rig.client, scheduleId: SCHEDULE_ID }),
+    '/v1/execution-upload',
+    executionUploadRouter({ pool: rig.pool, secretKeys: rig.key, temporal: rig.client, scheduleId: SCHEDULE_ID }),
   );
   app.use('/api', api);
   app.use(notFoundHandler);
   app.use(errorHandler(createLogger({ level: 'silent' })));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/snowflake-sync`;
+  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/execution-upload`;
   closeApi = () => new Promise((r) => server.close(() => r()));
   token = (await issueToken(rig.pool, settings, 'admin', 'admin-pw')).access_token;
 });
@@ -547,7 +545,7 @@ describe('execution upload', () => {
       rig.key.current.toString('base64'),
       ...enc.map((e) => e.secret_encrypted),
     ];
-    const ids = [...rig.drainIds, ...rows.map((r) => uploadWorkflowId(r.id))];
+    const ids = [...rig.drainIds, ...rows.map((r) => executionUploadWorkflowId(r.id))];
     // Payload bytes (inputs, results, search attributes, failures' details) appear base64-encoded in
     // the history's JSON form: scan both the raw form and every decoded `data`/`metadata` value.
     const decode = (k: string, v: unknown) =>
