@@ -465,7 +465,12 @@ describe('execution upload', () => {
     };
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'executionUpload.worker.ts'), JSON.stringify(args)],
+      [
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, '..', 'helpers', 'execution-upload-worker.ts'),
+        JSON.stringify(args),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

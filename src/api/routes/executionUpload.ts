@@ -165,7 +165,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
 
   r.get('/execution/:execution_id/sync-status', async (req, res) => {
     const id = req.params.execution_id;
-    const status = await monitor.executionSyncStatus(deps.pool, id, userScope(res));
+    const status = await monitor.executionUploadStatus(deps.pool, id, userScope(res));
     if (!status) throw notFound(`execution '${id}' not found`, 'execution_id');
     res.json(status);
   });

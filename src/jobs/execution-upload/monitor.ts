@@ -115,7 +115,7 @@ export async function getQueueItem(
 }
 
 /** An execution's sync state, or null when the execution does not exist or is outside `scope`. */
-export async function executionSyncStatus(
+export async function executionUploadStatus(
   db: Queryable,
   executionId: string,
   scope: UserScope,
