@@ -52,7 +52,8 @@ export default tseslint.config(
               message: 'workflows import packages other than @temporalio/workflow as types only',
             },
             {
-              regex: '^\\.\\./(activities|config|db|connectors|api|client|infra|credentials|secrets)(/|\\.js$)|^\\.\\./jobs/(registry\\.js|[^/]+/job\\.js)$',
+              regex:
+                '^\\.\\./(activities|config|db|connectors|api|client|infra|credentials|secrets)(/|\\.js$)|^\\.\\./jobs/(registry\\.js|[^/]+/job\\.js)$',
               allowTypeImports: true,
               message: 'workflows import activities and I/O modules as types only',
             },

@@ -11,6 +11,9 @@
  *   3. DuckDB extensions copied to <FLOE_HOME>/extensions/<duckdb version>/linux_amd64/.
  *   4. The DuckDB inside @duckdb/node-api must match the extensions' version (checked by loading them).
  *   5. PostgreSQL server binaries (apt-get) unless DATABASE_URL is set.
+ *   6. With --test only: Temporal's time-skipping test server (the Java one, from Maven Central, with
+ *      its dependencies) at <FLOE_HOME>/temporal-test-server, for the workflow tests; Java and Maven
+ *      from apt-get when missing.
  *
  * FLOE_HOME (default <project>/.floe) moves every install and stamp; --quiet prints nothing when there is
  * nothing to do. Exits non-zero with a message naming the failed step and what to do about it.
@@ -24,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 
 const started = Date.now();
 const quiet = process.argv.includes('--quiet');
+const forTests = process.argv.includes('--test');
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const floeHome = process.env.FLOE_HOME ? path.resolve(process.env.FLOE_HOME) : path.join(projectRoot, '.floe');
 const stampDir = path.join(floeHome, 'stamps');
@@ -450,6 +454,58 @@ function ensurePostgres() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Temporal's time-skipping test server (tests only)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The Java test server of Temporal's Java SDK (`io.temporal:temporal-test-server`): the server behind
+ * `TestWorkflowEnvironment.createTimeSkipping()`. The TypeScript SDK would download a native build of
+ * it from Temporal's CDN, which this project cannot rely on; Maven Central serves the same server as
+ * jars. `bin/temporal-test-server <port>` runs it.
+ */
+const TEST_SERVER_VERSION = '1.38.0';
+const testServerDir = path.join(floeHome, 'temporal-test-server');
+const testServerBin = path.join(testServerDir, 'bin', 'temporal-test-server');
+
+function testServerDone() {
+  return !forTests || (readStamp('temporal-test-server') === TEST_SERVER_VERSION && fs.existsSync(testServerBin));
+}
+
+function ensureTestServer() {
+  if (testServerDone()) return false;
+  if (!which('java') || !which('mvn'))
+    aptInstall(
+      ['default-jre-headless', 'maven'],
+      "Temporal's test server (workflow tests) runs on Java, fetched by Maven",
+    );
+  fs.mkdirSync(path.join(testServerDir, 'bin'), { recursive: true });
+  const pom = path.join(testServerDir, 'pom.xml');
+  fs.writeFileSync(
+    pom,
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>floe</groupId><artifactId>temporal-test-server-deps</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>${TEST_SERVER_VERSION}</version></dependency>
+  </dependencies>
+</project>
+`,
+  );
+  const lib = path.join(testServerDir, 'lib');
+  fs.rmSync(lib, { recursive: true, force: true });
+  run('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`], {
+    hint: 'Maven Central must be reachable (or a mirror in ~/.m2/settings.xml)',
+  });
+  fs.writeFileSync(
+    testServerBin,
+    `#!/bin/sh\n# Temporal's time-skipping test server ${TEST_SERVER_VERSION}; usage: temporal-test-server <port>\nexec java -Xss2m -cp '${lib}/*' io.temporal.testserver.TestServer "$@"\n`,
+    { mode: 0o755 },
+  );
+  writeStamp('temporal-test-server', TEST_SERVER_VERSION);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
@@ -458,7 +514,8 @@ async function main() {
   const fastPathOk =
     !npmNeeded(sha256File(path.join(projectRoot, 'package-lock.json'))) &&
     pythonDone() &&
-    (process.env.DATABASE_URL || findPgBinDir());
+    (process.env.DATABASE_URL || findPgBinDir()) &&
+    testServerDone();
   let did = [];
   if (fastPathOk) {
     if (ensureDuckdbMatch()) did.push('duckdb-check');
@@ -469,6 +526,7 @@ async function main() {
       if (ensurePython()) steps.push('venv+extensions');
       if (ensureDuckdbMatch()) steps.push('duckdb-check');
       if (ensurePostgres()) steps.push('postgresql');
+      if (ensureTestServer()) steps.push('temporal-test-server');
       return steps;
     });
   }

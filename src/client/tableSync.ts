@@ -33,7 +33,16 @@ import {
   type SearchAttributePair,
   type TypedSearchAttributes,
 } from '@temporalio/common';
-import { TABLE_SYNC_JOB_KIND, TABLE_SYNC_PROGRESS_QUERY, TABLE_SYNC_WORKFLOW, type SyncStrategy, type TableSyncInput, type TableSyncProgress, type TableSyncResult, type TransferMethod } from '../jobs/tableSync.js';
+import {
+  TABLE_SYNC_JOB_KIND,
+  TABLE_SYNC_PROGRESS_QUERY,
+  TABLE_SYNC_WORKFLOW,
+  type SyncStrategy,
+  type TableSyncInput,
+  type TableSyncProgress,
+  type TableSyncResult,
+  type TransferMethod,
+} from '../jobs/tableSync.js';
 import { SA, SEARCH_ATTRIBUTES } from '../jobs/common.js';
 import { taskQueues } from '../jobs/common.js';
 import { quoteDuckDbName } from '../sql/quote.js';

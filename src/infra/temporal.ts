@@ -53,7 +53,7 @@ export interface TemporalServer {
 export type SearchAttributeTypeName = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
 /** temporal.api.enums.v1.IndexedValueType numbers (stable in the API protos). */
-const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
+export const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
   Text: 1,
   Keyword: 2,
   Int: 3,

@@ -24,7 +24,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { rootCause, activityRetry } from '../errors.js';
-import { AUTO_STAGE_MIN_ROWS, TABLE_SYNC_JOB_KIND, TABLE_SYNC_PROGRESS_QUERY, type TableSyncInput, type TableSyncProgress, type TableSyncResult } from '../jobs/tableSync.js';
+import {
+  AUTO_STAGE_MIN_ROWS,
+  TABLE_SYNC_JOB_KIND,
+  TABLE_SYNC_PROGRESS_QUERY,
+  type TableSyncInput,
+  type TableSyncProgress,
+  type TableSyncResult,
+} from '../jobs/tableSync.js';
 import { SA, type FloeJobStatus } from '../jobs/common.js';
 
 /** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
