@@ -27,9 +27,10 @@ import {
 } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { wrapActivities } from '../../src/errors.js';
-import type {
-  ExecutionUploadDrainInput,
-  ExecutionUploadDrainResult,
+import {
+  executionUploadWorkflowId,
+  type ExecutionUploadDrainInput,
+  type ExecutionUploadDrainResult,
 } from '../../src/jobs/execution-upload/contract.js';
 import { createLogger } from '../../src/logger.js';
 import { generateEncryptionKey, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
@@ -69,6 +70,13 @@ export interface UploadRig {
     opts?: { status?: string; executionId?: string; completedAt?: string },
   ): Promise<string>;
   drain(input?: ExecutionUploadDrainInput, queue?: string): Promise<ExecutionUploadDrainResult>;
+  /** The queue row of an execution (`snowflake_sync_queue.*`), or undefined. */
+  item(executionId: string): Promise<Record<string, unknown>>;
+  /**
+   * Every drain's and every queued item's workflow history as text, raw and with payloads decoded (the
+   * history's JSON form holds payload bytes base64-encoded), for scanning for secrets.
+   */
+  historiesText(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -82,14 +90,16 @@ try {
 }
 
 /** Build a rig; `close()` stops everything it started. */
-export async function makeUploadRig(name: string): Promise<UploadRig> {
+export async function makeUploadRig(name: string, opts: { emulators?: number } = {}): Promise<UploadRig> {
   const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
   const db = await freshDatabase({ prefix: 'floe_up' });
   const pool = createPool(db.url, { max: 8 });
   // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
   const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
   const emus = await Promise.all(
-    [0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })),
+    Array.from({ length: opts.emulators ?? 2 }, (_, i) =>
+      startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin }),
+    ),
   );
   const keyHex = generateEncryptionKey();
   const key = secretKeys(keyHex)!;
@@ -200,6 +210,25 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
         workflowId,
         input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2, retryMaxSeconds: 1 }, ...input },
       });
+    },
+    async item(executionId) {
+      const { rows } = await pool.query('SELECT * FROM snowflake_sync_queue WHERE execution_id = $1', [executionId]);
+      return rows[0];
+    },
+    async historiesText() {
+      const { rows } = await pool.query<{ id: string }>('SELECT id FROM snowflake_sync_queue');
+      const decode = (k: string, v: unknown) =>
+        v instanceof Uint8Array
+          ? Buffer.from(v).toString('utf8')
+          : k === 'data' && typeof v === 'string'
+            ? Buffer.from(v, 'base64').toString('utf8')
+            : v;
+      let text = '';
+      for (const wid of [...drainIds, ...rows.map((r) => executionUploadWorkflowId(r.id))]) {
+        const h = await client.workflow.getHandle(wid).fetchHistory();
+        text += JSON.stringify(h) + JSON.stringify(h, decode);
+      }
+      return text;
     },
     async close() {
       for (const w of workers) await w.stop();

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
 import { signInError } from '../../credentials/kinds.js';
 import { floeError, NonRetryable } from '../../errors.js';
-import { activeSettings } from '../../jobs/execution-upload/configs.js';
+import { activeSettings, configurationLabel } from '../../jobs/execution-upload/configs.js';
 import {
   EXECUTION_UPLOAD_DEFAULTS as D,
   type ExecutionUploadOptions,
@@ -100,7 +100,7 @@ export async function runAttempt(
     const exec = await getExecution(deps.pool, item.executionId);
     if (!exec) throw floeError(NonRetryable.InvalidRequest, `execution ${item.executionId} does not exist`);
 
-    const credential = `the Snowflake configuration of user ${item.userId}`;
+    const credential = configurationLabel(item.userId);
     const cfg = await activeSettings(deps.pool, item.userId, deps.secretKeys).catch((err: unknown) => {
       if (err instanceof SecretError)
         throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${err.message}`);

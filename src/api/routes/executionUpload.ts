@@ -221,7 +221,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
   r.post('/config/test', async (req, res) => {
     const keys = requireKeys(deps.secretKeys);
     const userId = configOwner(res, parseInput(ownerOnly, req.body, 'body').user_id);
-    const label = `the Snowflake configuration of user ${userId}`;
+    const label = configs.configurationLabel(userId);
     const cfg = await readSecret(label, () => configs.activeSettings(deps.pool, userId, keys));
     if (!cfg) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     await answerSignInTest(res, cfg.settings, label, { user_id: userId });

@@ -27,6 +27,11 @@ const configBinding = (userId: string, authenticator: string): SecretBinding => 
   kind: authenticator,
 });
 
+/** How errors name a user's configuration (never its secret): `the Snowflake configuration of user <id>`. */
+export function configurationLabel(userId: string): string {
+  return `the Snowflake configuration of user ${userId}`;
+}
+
 /** A user's active configuration without its secret, as the API shows it. */
 export interface SnowflakeConfigurationView extends SecretHints {
   id: string;
