@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- execution-upload [--executions 1000] [--rows 1000] [--concurrency 5] [--interval 30]`
- * (or `tsx bench/execution-upload.ts …`): the execution upload (seed 004) end to end.
+ * (or `tsx bench/execution-upload.ts …`): the execution upload end to end.
  *
  * Starts its own PostgreSQL (unless DATABASE_URL), an in-memory Temporal dev server, the emulator as
  * a child process (its own CPU, like a remote Snowflake) on a fresh data dir, and an in-process worker

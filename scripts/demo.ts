@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the main job (table sync, Snowflake → DuckDB, seeds 000/001) end to end on the
+ * `npm run demo`: the main job (table sync, Snowflake → DuckDB) end to end on the
  * embedded default, driven only through floe's HTTP API, the way a user would run it:
  *
  * 1. start the stack (PostgreSQL, Temporal + Web UI, the Snowflake emulator seeded with TPC-H SF1,

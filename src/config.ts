@@ -33,13 +33,13 @@
  * | METRICS_TOKEN         | required with METRICS_AUTH=bearer, ≥ 32 characters | secret                |
  * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
  * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
- * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source (seed 002); secret   |
- * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches (seed 003); secret |
+ * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source; secret              |
+ * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches; secret        |
  * | DUCKLAKE_DATA_PATH    | <FLOE_STATE_DIR>/ducklake       | Parquet data path: a directory or s3://... |
  * | FLOE_ENCRYPTION_KEY   | optional (uploads refuse without) | 32 bytes, hex or base64: AES-256-GCM key of stored secrets (per-user configurations, named credentials); secret |
  * | FLOE_ENCRYPTION_KEY_PREVIOUS | optional               | the key before a rotation: still decrypts until `npm run rotate-key` (docs/credentials.md); secret |
- * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval (seed 004)         |
- * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once (seed 004)                 |
+ * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval                    |
+ * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once                            |
  *
  * Empty values count as unset. Relative paths are resolved against the current directory.
  */
@@ -104,11 +104,11 @@ export interface FloeConfig {
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
   logLevel: LogLevel;
-  /** Watermark sync (seed 002): the PostgreSQL it reads from. */
+  /** Watermark sync: the PostgreSQL it reads from. */
   pgSync: { sourceDatabaseUrl: string };
-  /** Query-result cache (seed 003): DuckLake catalog (postgres:// URL) and Parquet data path. */
+  /** Query-result cache: DuckLake catalog (postgres:// URL) and Parquet data path. */
   ducklake: { catalogUrl: string; dataPath: string };
-  /** Execution upload (seed 004). */
+  /** Execution upload. */
   executionUpload: {
     /** AES-256-GCM key text (64 hex chars or base64 of 32 bytes), or undefined when not configured. */
     encryptionKey?: string;

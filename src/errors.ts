@@ -6,7 +6,9 @@
  *
  * Imported by workflows at run time: no Node built-ins, no I/O; only `@temporalio/common`.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { InvalidIdentifierError } from './sql/quote.js';
+import { ValueFormatError } from './sql/values.js';
 import { scrubSecrets } from './scrub.js';
 
 /**
@@ -164,7 +166,7 @@ export function classifyError(err: unknown): string {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return Retryable.Transient;
   if (e.name && OWN_NAMES.has(e.name)) return e.name;
-  if (e.name === 'InvalidIdentifierError' || e.name === 'ValueFormatError') return NonRetryable.InvalidRequest;
+  if (err instanceof InvalidIdentifierError || err instanceof ValueFormatError) return NonRetryable.InvalidRequest;
   return classifySnowflake(e) ?? classifyPostgres(e) ?? classifyDuckdb(e) ?? Retryable.Transient;
 }
 
@@ -215,7 +217,7 @@ export function wrapActivities<T extends Record<string, (...args: never[]) => Pr
       try {
         return await fn(...args);
       } catch (err) {
-        if ((err as { name?: string })?.name === 'CancelledFailure') throw err;
+        if (err instanceof CancelledFailure) throw err;
         throw toFailure(err);
       }
     };

@@ -15,7 +15,7 @@ import { createWorker, type FloeWorker } from '../src/worker.js';
 import { createLogger } from '../src/logger.js';
 import { listJobs, startTableSync, waitForJob } from '../src/client/tableSync.js';
 import { withDuckDb } from '../src/connectors/duckdb.js';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
 import { TEST_SNOWFLAKE_USER } from './helpers/env.js';
 
 let emulator: RunningEmulator;

@@ -10,7 +10,9 @@
  * - `inject('workflowBundlePath')`: the workflow code (src/workflows) bundled once for the run; use
  *   `sharedWorkflowBundle()` from test/helpers/temporal.ts (`bundleWorkflowCode` costs ~1.5 s each).
  *
- * Teardown stops both servers and removes the PostgreSQL data directory and the bundle.
+ * Teardown stops both servers and removes the PostgreSQL data directory and the bundle. With
+ * FLOE_RECORD_HISTORIES=1 it first records workflow histories for test/replay
+ * (test/helpers/record-histories.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,7 @@ import { startPostgres, type PostgresServer } from '../src/infra/postgres.js';
 import { startTemporal, type TemporalServer } from '../src/infra/temporal.js';
 import { projectRoot } from '../src/infra/paths.js';
 import { setLogLevel } from '../src/logger.js';
+import { recordHistories } from './helpers/record-histories.js';
 
 /** Bundles src/workflows once; never throws (a broken workflow must not stop unrelated suites). */
 async function bundleWorkflows(dir: string): Promise<{ path: string; error: string }> {
@@ -61,6 +64,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-test-run-'));
 
   const teardown = async (): Promise<void> => {
+    if (process.env.FLOE_RECORD_HISTORIES === '1' && temporal) {
+      const workflows = await import('../src/workflows/index.js');
+      const files = await recordHistories(
+        temporal.address,
+        temporal.namespace,
+        Object.keys(workflows).filter((k) => typeof (workflows as Record<string, unknown>)[k] === 'function'),
+        path.join(projectRoot, 'test', 'replay', 'histories'),
+      );
+      process.stderr.write(
+        `floe test teardown: recorded ${files.length} workflow histories in test/replay/histories\n`,
+      );
+    }
     await Promise.allSettled([temporal?.stop(), pgServer?.stop()]);
     if (pgDir) fs.rmSync(pgDir, { recursive: true, force: true });
     fs.rmSync(scratchDir, { recursive: true, force: true });

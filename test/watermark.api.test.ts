@@ -16,7 +16,7 @@ import * as Q from '../src/pgsync/sql.js';
 import { scheduleId } from '../src/jobs/watermarkSync.js';
 import { getWatermark } from '../src/pgsync/store.js';
 import { makeRig, type WmRig } from './watermark.harness.js';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
 import { freshDatabase, type FreshDatabase } from './helpers/db.js';
 
 describe('pg-sync config', () => {

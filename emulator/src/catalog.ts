@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { duckdbInstanceOptions } from '../../src/infra/paths.js';
+import { duckdbInstanceOptions } from './paths.js';
 import { SfErrors } from './errors.js';
 import { MACRO_SQL } from './sql/macros.js';
 import { quoteIdent, quoteString } from './sql/tokenizer.js';

@@ -4,9 +4,14 @@
  * The emulator is a DuckDB-backed HTTP server that speaks the REST protocol snowflake-sdk 3.x uses.
  * The server (`server.ts`) owns HTTP, sessions, chunking and async results; the engine
  * (`engine.ts`) turns one Snowflake statement into a {@link StatementOutcome}; statement handlers
- * (stages, metadata, ...) are consulted by the engine before generic translation.
+ * (stages, users) are consulted by the engine before its own statement families (`statements/*.ts`:
+ * session and transaction, DDL, ALTER TABLE, DML, MERGE, SHOW/DESC), which it dispatches on the
+ * first keyword as {@link EngineStatement}s.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Catalog } from './catalog.js';
+import type { Session } from './session.js';
+import type { Token } from './sql/tokenizer.js';
 
 /** Snowflake's lower-case rowtype `type` names as the driver parses them. */
 export type SnowflakeWireType =
@@ -91,7 +96,7 @@ export interface StatementContext {
    * Resolve a possibly partial, possibly quoted object name (`t`, `s.t`, `db.s.t`, `"Mixed"`) against
    * the session: unquoted parts fold to upper case. Returns the DuckDB-qualified name to use in SQL.
    */
-  resolveName(name: string): { database: string; schema: string; name: string; duckdbName: string };
+  resolveName(name: string): ResolvedName;
   /** Record that a table's data or definition changed (moves LAST_ALTERED, row/byte counts). */
   touchTable(database: string, schema: string, name: string): Promise<void>;
 }
@@ -101,3 +106,39 @@ export interface StatementContext {
  * Throw {@link SnowflakeError} (errors.ts) for Snowflake-style failures.
  */
 export type StatementHandler = (sqlText: string, ctx: StatementContext) => Promise<StatementOutcome | null>;
+
+/** A fully resolved object name: Snowflake's three parts and the quoted DuckDB name to use in SQL. */
+export interface ResolvedName {
+  database: string;
+  schema: string;
+  name: string;
+  duckdbName: string;
+}
+
+/** What the engine's own statement families (statements/*.ts) may ask of it. */
+export interface EngineContext {
+  readonly catalog: Catalog;
+  /** Root of the emulator's persistent data. */
+  readonly dataDir: string;
+  /**
+   * Resolves `name`, `schema.name` or `db.schema.name` starting at `sig[i]` against the session;
+   * `next` is the index after the name. Throws 090105/090106 when a partial name has no current
+   * database/schema to complete it, 001003 when `sig[i]` is not a name.
+   */
+  resolve(s: Session, sig: Token[], i: number): { name: ResolvedName; next: number };
+  tableExists(s: Session, n: ResolvedName): Promise<boolean>;
+  /** Throws 002003 unless `n` is an existing table or view. */
+  requireTable(s: Session, n: ResolvedName): Promise<void>;
+  /** Throws 002003 unless the database exists. */
+  requireDatabase(db: string): void;
+  /**
+   * Translates a Snowflake statement or query (tokens, binds substituted) to DuckDB SQL, after
+   * building the INFORMATION_SCHEMA views it names and checking that every relation it reads exists.
+   */
+  translate(s: Session, tokens: Token[]): Promise<string>;
+  /** Records a change to a table: now in autocommit, at COMMIT inside a transaction. */
+  touch(s: Session, db: string, schema: string, table: string): void;
+}
+
+/** One statement family: the statement's significant tokens (binds substituted) → its outcome. */
+export type EngineStatement = (e: EngineContext, s: Session, sig: Token[]) => Promise<StatementOutcome>;

@@ -101,3 +101,45 @@ export const invalidPublicKey = () =>
     '22023',
     'Invalid RSA public key: the value must be the base64 of an X.509 SubjectPublicKeyInfo RSA key.',
   );
+
+/** Maps a DuckDB exception to the Snowflake error a real account would return. */
+export function toSnowflakeError(e: unknown): SnowflakeError {
+  if (e instanceof SnowflakeError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const first = msg.split('\n')[0];
+  let m: RegExpExecArray | null;
+  if (/INTERRUPT/i.test(msg)) return SfErrors.cancelled();
+  if ((m = /(?:Table|View|Schema|Catalog|Database) (?:with name )?"?([^"\s!]+)"? does not exist/i.exec(first)))
+    return SfErrors.objectDoesNotExist(m[1]);
+  if ((m = /Referenced column "?([^"]+)"? not found/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
+  if ((m = /Referenced table "?([^"]+)"? not found/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
+  if ((m = /column "?([^"]+)"? (?:does not exist|not found)/i.exec(first))) return SfErrors.invalidIdentifier(m[1]);
+  if (/^Parser Error/.test(first)) {
+    const near = /at or near "([^"]*)"/.exec(first);
+    return SfErrors.syntax(`line 1 at position 0 unexpected '${near?.[1] ?? '<EOF>'}'.`);
+  }
+  if (
+    (m = /Scalar Function with name (\w+) does not exist/i.exec(first)) ||
+    (m = /Function with name (\w+) does not exist/i.exec(first))
+  )
+    return new SnowflakeError('002140', '42601', `SQL compilation error:\nUnknown function ${m[1].toUpperCase()}`);
+  if (/NOT NULL constraint failed/i.test(first))
+    return new SnowflakeError('100072', '22000', `NULL result in a non-nullable column`);
+  if (/Out of Range|out of range|Overflow/i.test(first))
+    return SfErrors.numericOutOfRange(first.replace(/^[^:]*:\s*/, ''));
+  if (/^Conversion Error|^Invalid Input Error/.test(first))
+    return SfErrors.conversion(first.replace(/^[^:]*Error:\s*/, ''));
+  if (/Conflict/i.test(first))
+    return new SnowflakeError(
+      '000625',
+      '57014',
+      `Statement aborted because of a conflicting concurrent write: ${first}`,
+    );
+  if (/already exists/i.test(first)) {
+    const n = /"([^"]+)"/.exec(first);
+    return SfErrors.alreadyExists(n?.[1] ?? 'object');
+  }
+  if (/^Binder Error|^Catalog Error/.test(first))
+    return new SnowflakeError('002049', '42601', `SQL compilation error: ${first.replace(/^[^:]*Error:\s*/, '')}`);
+  return new SnowflakeError('100090', '42000', first);
+}

@@ -13,14 +13,16 @@ import path from 'node:path';
 import { Catalog } from './catalog.js';
 import { Engine } from './engine.js';
 import type { StatementHandler } from './contract.js';
-import { EmulatorServer, urlHost, type FaultOptions } from './server.js';
+import { urlHost } from './http.js';
+import type { FaultOptions } from './queries.js';
+import { EmulatorServer } from './server.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { dropSessionStages, handleStageStatement } from './stages.js';
 import { seedTpch, type TpchColumn } from './tpch.js';
 import { handleUserStatement } from './user-statements.js';
 import { UserStore, type BootstrapUser } from './users.js';
 
-export type { FaultOptions } from './server.js';
+export type { FaultOptions } from './queries.js';
 
 export interface EmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */

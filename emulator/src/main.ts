@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stateDir } from '../../src/infra/paths.js';
+import { defaultDataDir } from './paths.js';
 import { startEmulator } from './index.js';
 
 const { values } = parseArgs({
@@ -27,7 +27,7 @@ const { values } = parseArgs({
 });
 
 const port = Number(values.port ?? process.env.FLOE_EMULATOR_PORT ?? 8085);
-const dataDir = values['data-dir'] ?? process.env.FLOE_EMULATOR_DATA_DIR ?? path.join(stateDir, 'emulator');
+const dataDir = values['data-dir'] ?? process.env.FLOE_EMULATOR_DATA_DIR ?? defaultDataDir;
 const seed = values['seed-tpch'] !== undefined ? Number(values['seed-tpch']) : undefined;
 
 const keyFile = values['public-key-file'];

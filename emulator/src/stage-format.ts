@@ -3,6 +3,7 @@
  * "Format type options" in CREATE FILE FORMAT. Only what the emulator can honour is accepted;
  * any other option, or a value it cannot reproduce, is refused with 002040 rather than ignored.
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { SfErrors } from './errors.js';
 import type { OptionValue, Options } from './stage-lexer.js';
 import type { FormatOptions } from './stage-store.js';
@@ -197,4 +198,9 @@ export function sqlString(s: string): string {
 /** Double-quoted identifier for DuckDB. */
 export function sqlIdent(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
+}
+
+/** Runs emulator-built SQL (never client text) and returns its rows. */
+export async function queryRows(conn: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
 }

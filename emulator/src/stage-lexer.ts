@@ -2,8 +2,8 @@
  * A small tokenizer and option parser for the statements the stage handler owns (CREATE/DROP STAGE,
  * PUT, GET, LIST, REMOVE, COPY INTO). These statements are not SQL queries: they carry stage
  * references (`@db.s."My Stage"/path`), `file://` URIs and `KEY = value` option lists, so they are
- * parsed here rather than by the core's SQL translator. Only the embedded query of
- * `COPY INTO @stage FROM (SELECT ...)` is handed back to the core, as the raw text slice.
+ * parsed here rather than by the engine's SQL translator. Only the embedded query of
+ * `COPY INTO @stage FROM (SELECT ...)` is handed back to the engine, as the raw text slice.
  */
 import { SfErrors } from './errors.js';
 

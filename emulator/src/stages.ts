@@ -2,16 +2,16 @@
  * Statement handler for internal stages: CREATE/DROP STAGE, PUT, GET, LIST, REMOVE and COPY INTO
  * (unload and load, in copy.ts). Stages are directories under `<dataDir>/stages/` (stage-store.ts).
  *
- * PUT and GET return the `transfer` outcome; the core turns it into the query-response `data` that
+ * PUT and GET return the `transfer` outcome; the server (queries.ts) turns it into the query-response `data` that
  * snowflake-sdk's file transfer agent reads, and the driver copies the files itself with its
- * LOCAL_FS storage client (see STATUS-stages.md for the exact fields).
+ * LOCAL_FS storage client ({@link transferResponseData} lists the fields it reads).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { StatementContext, StatementHandler, StatementOutcome } from './contract.js';
 import { SfErrors } from './errors.js';
 import { executeCopy } from './copy.js';
-import { fixedColumn, textColumn } from './stage-columns.js';
+import { fixedColumn, status as statusRow, StatementType, textColumn } from './columns.js';
 import { forgetTableLoadHistory } from './stage-history.js';
 import { assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat } from './stage-format.js';
 import { TokenStream, type Token } from './stage-lexer.js';
@@ -88,7 +88,7 @@ export type TransferOutcome = Extract<StatementOutcome, { kind: 'transfer' }>;
 
 /**
  * The query-response `data` snowflake-sdk 3.x's file transfer agent reads for PUT/GET on a
- * LOCAL_FS stage (file_transfer_agent.js, local_util.js); the core adds queryId and the like.
+ * LOCAL_FS stage (file_transfer_agent.js, local_util.js); the server adds queryId and the like.
  * `encryptionMaterial: null` (LOCAL_FS does no encryption), `presignedUrls: []` (read only for GCS);
  * the driver builds the statement's result rows itself, so `rowtype`/`rowset` are empty.
  */
@@ -115,10 +115,6 @@ export function transferResponseData(o: TransferOutcome): Record<string, unknown
     rowtype: [],
     rowset: [],
   };
-}
-
-function status(message: string): StatementOutcome {
-  return { kind: 'rows', columns: [textColumn('status')], rows: [[message]] };
 }
 
 /** Next token must be a stage reference (`@...` or `'@...'`). */
@@ -310,4 +306,9 @@ async function remove(ts: TokenStream, ctx: StatementContext): Promise<Statement
     rows.push([loc.stage.listPrefix + f.rel, 'removed']);
   }
   return { kind: 'rows', columns: [textColumn('name'), textColumn('result')], rows };
+}
+
+/** A `status` row; stage commands answer with the SELECT statement type, as their other results do. */
+function status(message: string): StatementOutcome {
+  return statusRow(message, StatementType.SELECT);
 }

@@ -136,7 +136,7 @@ export function tpchSchemaName(scale: number): string {
   return `TPCH_SF${String(scale).replace('.', '_')}`;
 }
 
-/** What seedTpch needs from the core's catalog. */
+/** What seedTpch needs from the emulator's catalog. */
 export interface TpchSeedOptions {
   /** TPC-H scale factor (1 = 6,001,215 LINEITEM rows). */
   scale: number;
@@ -162,7 +162,7 @@ export interface TpchSeedResult {
 /**
  * Create `SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>` with the eight TPC-H tables, skipping tables that
  * already exist (idempotent; each table is created and filled in one transaction, so it is never half-filled).
- * Runs on the core's engine connection. SF1: dbgen alone takes ~12 s on an idle 2-core box; the
+ * Runs on a connection of the emulator's catalog. SF1: dbgen alone takes ~12 s on an idle 2-core box; the
  * emulator was ready after 55 s including seeding on a busy one (load average ~10).
  * Throws whatever DuckDB throws (e.g. the tpch extension missing from the vendored directory).
  */

@@ -20,31 +20,25 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { compactVerify } from 'jose';
 import type { StatementOutcome } from './contract.js';
-import { StatementType, status } from './engine.js';
-import { invalidPublicKey, LoginErrors, SfErrors, SnowflakeError, userDoesNotExist } from './errors.js';
-import { textColumn } from './stage-columns.js';
 
-const scrypt = promisify(crypto.scrypt) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: crypto.ScryptOptions,
-) => Promise<Buffer>;
+import { LoginErrors, SfErrors, SnowflakeError, userDoesNotExist } from './errors.js';
+import { StatementType, status, textColumn } from './columns.js';
+import {
+  hashPassword,
+  jwtValid,
+  liveToken,
+  newSecret,
+  normalizePublicKey,
+  passwordMatches,
+  publicKeyFingerprint,
+  sha256Hex,
+} from './user-credentials.js';
 
-/** scrypt cost (Node's default N = 2^14, r = 8, p = 1) and output length in bytes. */
-const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
-const SCRYPT_BYTES = 32;
 /** Snowflake's default lifetime of a programmatic access token (DAYS_TO_EXPIRY), in days. */
 export const PAT_DEFAULT_DAYS = 15;
 /** Lifetime of an OAuth access token the emulator issues: Snowflake OAuth's 10 minutes, in seconds. */
 const OAUTH_TOKEN_SECONDS = 600;
-/** Snowflake accepts a key-pair JWT for at most one hour after it was issued, in seconds. */
-const JWT_MAX_LIFETIME_SECONDS = 3600;
-/** Clock skew tolerated on a JWT's `iat`, in seconds. */
-const JWT_CLOCK_SKEW_SECONDS = 60;
 
 /** Properties CREATE/ALTER USER accept besides the credentials; shown by DESC USER. */
 export const PLAIN_PROPERTIES = [
@@ -99,72 +93,6 @@ export interface BootstrapUser {
   publicKey?: string;
 }
 
-const sha256Hex = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
-const now = () => new Date();
-
-/** Constant-time equality of two hex digests of the same length. */
-function sameDigest(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
-}
-
-/**
- * Normalises an RSA public key given as PEM (`-----BEGIN PUBLIC KEY-----`) or as the bare base64
- * Snowflake's documentation puts in `RSA_PUBLIC_KEY = '...'`. Returns the base64 DER text.
- * Throws a SnowflakeError when it is not an RSA SubjectPublicKeyInfo.
- */
-export function normalizePublicKey(text: string): string {
-  const b64 = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
-  try {
-    const key = crypto.createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' });
-    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
-    return key.export({ format: 'der', type: 'spki' }).toString('base64');
-  } catch {
-    throw invalidPublicKey();
-  }
-}
-
-/** `SHA256:<base64 of the SHA-256 of the DER public key>`, as DESC USER shows RSA_PUBLIC_KEY_FP. */
-export function publicKeyFingerprint(base64Der: string): string {
-  return `SHA256:${crypto.createHash('sha256').update(Buffer.from(base64Der, 'base64')).digest('base64')}`;
-}
-
-async function hashPassword(password: string): Promise<string> {
-  const salt = crypto.randomBytes(16);
-  const hash = await scrypt(password, salt, SCRYPT_BYTES, SCRYPT);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
-}
-
-async function passwordMatches(stored: string | undefined, password: string): Promise<boolean> {
-  const [kind, n, r, p, salt, hash] = (stored ?? '').split('$');
-  if (kind !== 'scrypt') return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return crypto.timingSafeEqual(actual, expected);
-}
-
-/** A random secret handed out once (PAT, OAuth access token): 256 bits, base64url. */
-function newSecret(): string {
-  return crypto.randomBytes(32).toString('base64url');
-}
-
-function liveToken(tokens: TokenRecord[], secret: string): TokenRecord | undefined {
-  const digest = sha256Hex(secret);
-  const at = Date.now();
-  return tokens.find((t) => sameDigest(t.sha256, digest) && Date.parse(t.expiresAt) > at);
-}
-
-/** Seconds since the epoch of a JWT time claim; snowflake-sdk for Node (auth_keypair.js) writes milliseconds, which Snowflake accepts, so values past 10^11 are read as milliseconds. */
-function epochSeconds(v: unknown): number | null {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
-  return v > 1e11 ? v / 1000 : v;
-}
-
 /** The emulator's users, persisted in `<dataDir>/users.json`. */
 export class UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -194,7 +122,7 @@ export class UserStore {
   }
 
   private blank(name: string): UserRecord {
-    return { name, createdOn: now().toISOString(), properties: {}, pats: [], oauthTokens: [] };
+    return { name, createdOn: new Date().toISOString(), properties: {}, pats: [], oauthTokens: [] };
   }
 
   private save(): void {
@@ -246,7 +174,11 @@ export class UserStore {
         throw LoginErrors.password();
       }
       case 'SNOWFLAKE_JWT':
-        if (user && (await this.jwtValid(user, login, String(data.ACCOUNT_NAME ?? ''), token))) return user.name;
+        if (
+          user &&
+          (await jwtValid([user.rsaPublicKey, user.rsaPublicKey2], login, String(data.ACCOUNT_NAME ?? ''), token))
+        )
+          return user.name;
         throw LoginErrors.jwt();
       case 'PROGRAMMATIC_ACCESS_TOKEN':
         if (user && token && liveToken(user.pats, token)) return user.name;
@@ -260,39 +192,6 @@ export class UserStore {
       default:
         throw LoginErrors.password();
     }
-  }
-
-  /**
-   * A key-pair JWT as Snowflake checks it: RS256, signed by the key whose fingerprint `iss` names
-   * (RSA_PUBLIC_KEY or RSA_PUBLIC_KEY_2), `iss` = `ACCOUNT.USER.SHA256:<fp>`, `sub` = `ACCOUNT.USER`,
-   * `exp` in the future and at most an hour after `iat`.
-   */
-  private async jwtValid(user: UserRecord, login: string, account: string, jwt: string): Promise<boolean> {
-    const subject = `${account.toUpperCase()}.${login.toUpperCase()}`;
-    for (const der of [user.rsaPublicKey, user.rsaPublicKey2]) {
-      if (!der) continue;
-      const key = crypto.createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' });
-      let claims: Record<string, unknown>;
-      try {
-        const { payload } = await compactVerify(jwt, key, { algorithms: ['RS256'] });
-        claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      const iat = epochSeconds(claims.iat);
-      const exp = epochSeconds(claims.exp);
-      const t = Date.now() / 1000;
-      return (
-        claims.iss === `${subject}.${publicKeyFingerprint(der)}` &&
-        claims.sub === subject &&
-        iat !== null &&
-        exp !== null &&
-        iat <= t + JWT_CLOCK_SKEW_SECONDS &&
-        exp > t &&
-        exp - iat <= JWT_MAX_LIFETIME_SECONDS
-      );
-    }
-    return false;
   }
 
   // ------------------------------------------------------------------ statements
@@ -349,7 +248,7 @@ export class UserStore {
       case 'addPat': {
         if (rec.pats.some((p) => p.name === change.token)) throw SfErrors.alreadyExists(change.token);
         const secret = newSecret();
-        const created = now();
+        const created = new Date();
         rec.pats.push({
           name: change.token,
           sha256: sha256Hex(secret),
@@ -435,7 +334,7 @@ export class UserStore {
   issueOAuthToken(name: string, column: string): StatementOutcome {
     const u = this.get(name)!;
     const secret = newSecret();
-    const created = now();
+    const created = new Date();
     u.oauthTokens = u.oauthTokens.filter((t) => Date.parse(t.expiresAt) > created.getTime());
     u.oauthTokens.push({
       name: crypto.randomUUID(),

@@ -115,7 +115,7 @@ describe('COPY INTO (handler against DuckDB)', () => {
     expect(out[0].rows_unloaded).toBe('1000');
   });
 
-  it("round-trips TIMESTAMP_TZ (the core's {utc, offset_minutes} struct) through CSV with its offset", async () => {
+  it('round-trips TIMESTAMP_TZ (stored as a {utc, offset_minutes} struct) through CSV with its offset', async () => {
     await h.conn.run(
       `CREATE TABLE "DB"."PUBLIC"."TZ" ("ID" INT, "T" STRUCT(utc TIMESTAMPTZ, offset_minutes SMALLINT))`,
     );

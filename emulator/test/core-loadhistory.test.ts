@@ -1,5 +1,5 @@
 /**
- * Load history belongs to the table object (request 1 of emulator/STATUS-stages.md): COPY INTO
+ * Load history belongs to the table object (Snowflake: "Loading using the COPY command: load metadata"): COPY INTO
  * skips files already loaded into a table, but a dropped / replaced / re-created table loads them again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,6 @@
  * names, and DATE_PART/EXTRACT epoch parts — all through the real snowflake-sdk.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mergeSql } from '../../src/pgsync/sql.js';
 import { connect, destroy, exec, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
 
 describe('core: MERGE, SWAP, epoch parts', () => {
@@ -206,12 +205,17 @@ describe('core: MERGE, SWAP, epoch parts', () => {
       conn,
       `insert into wt select 1, 1.5, parse_json('{"a":1}'), '2024-01-01 00:00:00 +02:00' union all select 2, 2.5, null, '2024-01-02 00:00:00 +00:00'`,
     );
-    const cols = [
-      { target: 'ID', sfType: 'NUMBER(38,0)' },
-      { target: 'AMOUNT', sfType: 'NUMBER(18,4)' },
-      { target: 'PAYLOAD', sfType: 'VARIANT' },
-      { target: 'UPDATED_AT', sfType: 'TIMESTAMP_TZ' },
-    ];
+    // A watermark sync's MERGE: staging rows deduplicated by QUALIFY (latest _FLOE_SEQ per key), text cast to
+    // the target's types, and with soft delete a DELETE clause for rows flagged in _FLOE_DEL.
+    const merge = (withDelete: boolean) =>
+      [
+        'MERGE INTO "MDB"."PUBLIC"."WT" AS t',
+        'USING (SELECT * FROM "MDB"."PUBLIC"."WSTG" QUALIFY ROW_NUMBER() OVER (PARTITION BY "ID" ORDER BY "_FLOE_SEQ"::NUMBER(38,0) DESC) = 1) AS s',
+        'ON t."ID" = s."ID"::NUMBER(38,0)',
+        ...(withDelete ? [`WHEN MATCHED AND s."_FLOE_DEL" = 'true' THEN DELETE`] : []),
+        'WHEN MATCHED THEN UPDATE SET "AMOUNT" = s."AMOUNT"::NUMBER(18,4), "PAYLOAD" = PARSE_JSON(s."PAYLOAD"), "UPDATED_AT" = s."UPDATED_AT"::TIMESTAMP_TZ',
+        `WHEN NOT MATCHED${withDelete ? ` AND (s."_FLOE_DEL" IS NULL OR s."_FLOE_DEL" <> 'true')` : ''} THEN INSERT ("ID", "AMOUNT", "PAYLOAD", "UPDATED_AT") VALUES (s."ID"::NUMBER(38,0), s."AMOUNT"::NUMBER(18,4), PARSE_JSON(s."PAYLOAD"), s."UPDATED_AT"::TIMESTAMP_TZ)`,
+      ].join('\n');
     for (const withDelete of [false, true]) {
       await exec(
         conn,
@@ -226,10 +230,7 @@ describe('core: MERGE, SWAP, epoch parts', () => {
         ('3', '3', '[1]', '2024-06-03 00:00:00 +00:00', 'false', '4'),
         ('4', '4', null, '2024-06-04 00:00:00 +00:00', 'true', '5')`,
       );
-      const res = await exec(
-        conn,
-        mergeSql(['MDB', 'PUBLIC', 'WT'], ['MDB', 'PUBLIC', 'WSTG'], cols, ['ID'], withDelete),
-      );
+      const res = await exec(conn, merge(withDelete));
       if (!withDelete) {
         // No delete clause: 1 and 2 updated, 3 and 4 inserted.
         expect(res).toEqual([{ 'number of rows inserted': 2, 'number of rows updated': 2 }]);

@@ -1,5 +1,5 @@
 /**
- * TIMESTAMP_TZ / LTZ / NTZ semantics through the real driver (requests 1–4 of src/STATUS-tablesync.md):
+ * TIMESTAMP_TZ / LTZ / NTZ semantics through the real driver, as table sync and watermark sync rely on them:
  * conversions, CONVERT_TIMEZONE, literals with offsets, instant comparisons, DML into TZ columns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

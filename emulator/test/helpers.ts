@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import '../../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-metadata probing at load
 import snowflake from 'snowflake-sdk';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 

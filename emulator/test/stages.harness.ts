@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { duckdbInstanceOptions } from '../../src/infra/paths.js';
+import { duckdbInstanceOptions } from '../src/paths.js';
 import type { RowTypeColumn, SnowflakeWireType, StatementContext, StatementOutcome } from '../src/contract.js';
 import { MACRO_SQL } from '../src/sql/macros.js';
 import { handleStageStatement, transferResponseData, type TransferOutcome } from '../src/stages.js';

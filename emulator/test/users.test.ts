@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicKeyFingerprint, normalizePublicKey } from '../src/users.js';
+import { publicKeyFingerprint, normalizePublicKey } from '../src/user-credentials.js';
 import {
   connect,
   destroy,

@@ -1,6 +1,6 @@
 /**
  * floe's HTTP API (Express 5): auth, table sync, job inspection, samples and schedules under
- * `/api/v1` (seed 001 shapes), with the job log in Temporal.
+ * `/api/v1` (snake_case bodies), with the job log in Temporal.
  *
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
@@ -12,7 +12,7 @@
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
  * Route table: see src/api/README.md — table sync (routes/sync.ts, routes/data.ts, routes/auth.ts),
- * watermark sync under /api/v1/pg-sync (pgSync.ts, seed 002), caches under /api/v1 (cache.ts, seed 003),
+ * watermark sync under /api/v1/pg-sync (pgSync.ts), caches under /api/v1 (cache.ts),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
  * /api/v1/execution-upload and /api/snowflake-sync (routes/executionUpload.ts), and Prometheus
  * metrics at GET /metrics.
@@ -90,7 +90,7 @@ export function createApp(deps: ApiDeps): Application {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Prometheus scrape endpoint (watermark sync counters, seed 002): open by default for local use,
+  // Prometheus scrape endpoint (watermark sync counters): open by default for local use,
   // METRICS_AUTH=bearer requires METRICS_TOKEN (Prometheus' `authorization.credentials_file`).
   const metricsToken = deps.config.api.metricsToken;
   if (metricsToken !== undefined)

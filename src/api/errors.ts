@@ -97,9 +97,8 @@ function toApiError(err: unknown): ApiError | null {
   const grpcCode =
     (err as { code?: unknown; cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code;
   if (
-    (err instanceof ServiceError ||
-      (err as Error)?.name === 'ServiceError' ||
-      typeof (err as { metadata?: unknown })?.metadata === 'object') &&
+    // A ServiceError from the client, or the raw gRPC error (it carries `metadata`) of the connection.
+    (err instanceof ServiceError || typeof (err as { metadata?: unknown })?.metadata === 'object') &&
     (grpcCode === 14 || grpcCode === 4)
   )
     return new ApiError(

@@ -1,5 +1,5 @@
 /**
- * zod schemas of every request body, query and path parameter (seed 001 shapes, snake_case).
+ * zod schemas of every request body, query and path parameter (snake_case).
  * Objects are strict: an unknown field (a typo such as `stratgy`) is a 400 naming it.
  */
 import { z } from 'zod';
@@ -27,7 +27,7 @@ const lagSeconds = z
   .min(0, 'must be ≥ 0')
   .max(30 * 86_400, 'must be at most 2592000 (30 days)');
 
-/** `POST /auth/token` (form fields, OAuth2 password grant as in seed 001 §1). */
+/** `POST /auth/token` (form fields, OAuth2 password grant). */
 export const tokenRequest = z.object({
   username: requiredString(200),
   password: z
@@ -50,7 +50,7 @@ export const revokeRequest = z
     path: ['token_id'],
   });
 
-/** The Snowflake table a request names (seed 001 bodies); database defaults to SNOWFLAKE_DATABASE. */
+/** The Snowflake table a request names ; database defaults to SNOWFLAKE_DATABASE. */
 const tableRef = { table_name: objectName, schema_name: objectName, database_name: optionalName };
 
 /** `GET /sync/tables/{schema}` path and query. */
@@ -66,7 +66,7 @@ const targetName = requiredString(255).refine(
   "must not start with '_floe' (reserved for floe's own tables)",
 );
 
-/** `POST /sync/tables/register` (seed 001 §3, plus keys for incremental sync). */
+/** `POST /sync/tables/register` (with the keys of incremental sync). */
 export const registerRequest = z
   .object({
     ...tableRef,
@@ -84,7 +84,7 @@ export const registerRequest = z
   })
   .strict();
 
-/** `POST /sync/start` (seed 001 §4). */
+/** `POST /sync/start`. */
 export const startRequest = z
   .object({
     ...tableRef,
@@ -119,7 +119,7 @@ export const listJobsQuery = z
 export const tableStatusParams = z.object({ schema: objectName, table: objectName });
 export const tableStatusQuery = z.object({ database: optionalName }).strict();
 
-/** `POST /sample_data` (seed 001 "Verify Data Sample"). */
+/** `POST /sample_data` (a sample of the synced data). */
 export const sampleRequest = z
   .object({
     ...tableRef,

@@ -8,8 +8,8 @@
  * | Temporal    | dev server 127.0.0.1:7233, UI :8233, `<state>/temporal.db` | TEMPORAL_ADDRESS is set (search attributes are registered there) |
  * | emulator    | Snowflake emulator :8080, TPC-H SF1, `<state>/emulator` | SNOWFLAKE_ACCOUNT is set (real account, or SNOWFLAKE_ACCESS_URL) |
  * | migrations  | applied to DATABASE_URL                                 | never                              |
- * | worker      | src/worker.ts `createWorker`, every job, DuckDB owner   | option `worker: false`, or module missing |
- * | API         | src/api `startApiServer` on API_PORT (8000)             | option `api: false`, or module missing |
+ * | worker      | src/worker.ts `createWorker`, every job, DuckDB owner   | option `worker: false`,                   |
+ * | API         | src/api `startApiServer` on API_PORT (8000)             | option `api: false`,                   |
  *
  * The worker and the API run inside the stack's process: one command, one log, the quickest start,
  * and when the stack dies they die with it. They are the same `createWorker` / `startApiServer` that
@@ -29,7 +29,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { envValue, loadConfig, LOG_LEVELS, processEnv, redactUrl, type FloeConfig, type LogLevel } from '../config.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -44,6 +43,9 @@ import { ensureSearchAttributes, startTemporal, type TemporalServer } from './te
 import { JOB_KINDS } from '../jobs/common.js';
 import { reclaimChildren } from './childRecords.js';
 import { ensureWorkerSchedules } from './startup.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { createWorker } from '../worker.js';
+import { startApiServer } from '../api/server.js';
 
 /** Options for {@link startStack}; every field is optional. */
 export interface StackOptions {
@@ -101,22 +103,6 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Result shape accepted from emulator/src/index.ts `startEmulator`. */
-interface EmulatorHandle {
-  url?: string;
-  port?: number;
-  close?(): Promise<void>;
-  stop?(): Promise<void>;
-}
-
-/** Imports a project module by path relative to src/infra, or returns null when the file does not exist yet. */
-async function importOptional(relative: string): Promise<Record<string, unknown> | null> {
-  const tsPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), relative.replace(/\.js$/, '.ts'));
-  const jsPath = tsPath.replace(/\.ts$/, '.js');
-  if (!fs.existsSync(tsPath) && !fs.existsSync(jsPath)) return null;
-  return (await import(pathToFileURL(fs.existsSync(tsPath) ? tsPath : jsPath).href)) as Record<string, unknown>;
-}
-
 /**
  * Mode of the state directory: 0700, or 0711 when running as root — the embedded PostgreSQL runs as
  * the OS user `postgres` and must traverse it to reach `<state>/postgres`; it still cannot list it,
@@ -138,10 +124,6 @@ function secret(bytes: number): string {
 function displayPath(p: string): string {
   const rel = path.relative(projectRoot, p);
   return rel && !rel.startsWith('..') ? rel : p;
-}
-
-function portOf(urlOrAddress: string): number {
-  return Number(/:(\d+)(\/|$)/.exec(urlOrAddress)?.[1] ?? 0);
 }
 
 /**
@@ -228,26 +210,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         });
     const emulatorUser = envValue('SNOWFLAKE_USER', env) ?? 'floe';
     const keyPair = embeddedEmulator ? ensureKeyPair(stateDir) : null;
-    const emulatorTask: Promise<EmulatorHandle | null> = keyPair
+    const emulatorTask: Promise<RunningEmulator | null> = keyPair
       ? startEmbeddedEmulator(keyPair)
       : Promise.resolve(null);
 
-    async function startEmbeddedEmulator(keyPair: StackKeyPair): Promise<EmulatorHandle | null> {
-      const mod = await importOptional('../../emulator/src/index.js');
-      if (!mod || typeof mod.startEmulator !== 'function') {
-        notes.push('Snowflake emulator not started: emulator/src/index.ts (startEmulator) is not there yet');
-        return null;
-      }
-      const start = mod.startEmulator as (o: {
-        port: number;
-        dataDir: string;
-        seedTpch?: number;
-        user: { name: string; publicKey: string };
-      }) => Promise<EmulatorHandle>;
+    async function startEmbeddedEmulator(keyPair: StackKeyPair): Promise<RunningEmulator> {
       const seedTpch = options.seedTpch ?? 1;
       const started = Date.now();
       const user = { name: emulatorUser, publicKey: keyPair.publicKey };
-      const emu = await start({
+      const emu = await startEmulator({
         port: emulatorPort,
         dataDir: path.join(stateDir, 'emulator'),
         user,
@@ -261,7 +232,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const [pgRes, temporalRes, emuRes] = settled;
     if (emuRes.status === 'fulfilled' && emuRes.value) {
       const emu = emuRes.value;
-      stack.push({ name: 'emulator', stop: async () => (emu.close ? emu.close() : emu.stop?.()) });
+      stack.push({ name: 'emulator', stop: () => emu.close() });
     }
     if (temporalRes.status === 'fulfilled' && temporalRes.value)
       stack.push({ name: 'temporal', stop: temporalRes.value.stop });
@@ -276,8 +247,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (pgServer) env.DATABASE_URL = pgServer.url;
     if (temporal) env.TEMPORAL_ADDRESS = temporal.address;
     if (keyPair) {
-      const port = emulator?.port ?? (emulator?.url ? portOf(emulator.url) : emulatorPort);
-      env.SNOWFLAKE_ACCESS_URL = emulator?.url ?? `http://127.0.0.1:${port}`;
+      env.SNOWFLAKE_ACCESS_URL = emulator?.url ?? `http://127.0.0.1:${emulatorPort}`;
       env.SNOWFLAKE_ACCOUNT = 'floe';
       env.SNOWFLAKE_USER = emulatorUser;
       // floe's user in the embedded emulator has the stack's key pair and no other credential.
@@ -300,7 +270,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
     if (!envValue('FLOE_ENCRYPTION_KEY', env)) {
-      // Per-user Snowflake passwords (seed 004) are encrypted with this key, so it must outlive the
+      // Per-user Snowflake credentials (execution upload, named credentials) are encrypted with this key, so it must outlive the
       // session: kept in <state>/encryption-key (0600) and reused; set FLOE_ENCRYPTION_KEY in production.
       const file = path.join(stateDir, 'encryption-key');
       if (!fs.existsSync(file)) writeSecretFile(file, `${randomBytes(32).toString('hex')}\n`);
@@ -326,50 +296,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (options.worker !== false) {
       // What a worker process ensures at start-up (src/infra/startup.ts): the stack's worker serves every job.
       await ensureWorkerSchedules(temporalClient, config, JOB_KINDS);
-      const mod = await importOptional('../worker.js');
-      if (!mod || typeof mod.createWorker !== 'function') {
-        notes.push('worker not started: src/worker.ts (createWorker) is not there yet');
-      } else {
-        const createWorker = mod.createWorker as (o: { config: FloeConfig; pool: pg.Pool }) => Promise<WorkerLike>;
-        const worker = await createWorker({ config, pool });
-        const running = worker.run();
-        running.catch((err: unknown) =>
-          log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'),
-        );
-        stack.push({
-          name: 'worker',
-          stop: async () => {
-            if (worker.getState() === 'RUNNING') worker.shutdown();
-            await running.catch(() => undefined);
-          },
-        });
-      }
+      const worker = await createWorker({ config, pool });
+      const running = worker.run();
+      running.catch((err: unknown) =>
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'),
+      );
+      stack.push({
+        name: 'worker',
+        stop: async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      });
     }
 
     let apiUrl: string | null = null;
     if (options.api !== false) {
-      const mod = await importOptional('../api/server.js');
-      if (!mod || typeof mod.startApiServer !== 'function') {
-        notes.push('API not started: src/api/server.ts (startApiServer) is not there yet');
-      } else {
-        const startApiServer = mod.startApiServer as (
-          deps: unknown,
-          o: { port?: number; host?: string },
-        ) => Promise<{ url: string; port: number; close(): Promise<void> }>;
-        const api = await startApiServer(
-          {
-            config,
-            pool,
-            temporal: temporalClient,
-            snowflake: config.snowflake,
-            duckdbPath: config.duckdbPath,
-            logger: childLogger({ component: 'api' }),
-          },
-          { port: config.api.port, host: options.apiHost ?? '127.0.0.1' },
-        );
-        stack.push({ name: 'api', stop: () => api.close() });
-        apiUrl = options.apiHost === '0.0.0.0' ? `http://127.0.0.1:${api.port}` : api.url;
-      }
+      const api = await startApiServer(
+        {
+          config,
+          pool,
+          temporal: temporalClient,
+          snowflake: config.snowflake,
+          duckdbPath: config.duckdbPath,
+          logger: childLogger({ component: 'api' }),
+        },
+        { port: config.api.port, host: options.apiHost ?? '127.0.0.1' },
+      );
+      stack.push({ name: 'api', stop: () => api.close() });
+      apiUrl = options.apiHost === '0.0.0.0' ? `http://127.0.0.1:${api.port}` : api.url;
     }
 
     const urls: StackUrls = {
@@ -400,11 +355,4 @@ function quietTemporalRuntime(level: LogLevel): void {
   } catch {
     // Already installed (a second stack in this process): keep the first.
   }
-}
-
-/** The part of @temporalio/worker's Worker the stack uses. */
-interface WorkerLike {
-  run(): Promise<void>;
-  shutdown(): void;
-  getState(): string;
 }

@@ -34,6 +34,11 @@
 
 /** DuckDB's spelling of the TIMESTAMP_TZ struct in `typeof()` and `duckdb_columns().data_type`. */
 export const TSTZ_TYPEOF = 'STRUCT(utc TIMESTAMP WITH TIME ZONE, offset_minutes SMALLINT)';
+
+/** True when a DuckDB type name (as DESCRIBE shows it) is the TIMESTAMP_TZ struct. */
+export function isTimestampTzStruct(duckdbType: string): boolean {
+  return duckdbType.toUpperCase() === TSTZ_TYPEOF.toUpperCase();
+}
 const T = 'STRUCT(utc TIMESTAMPTZ, offset_minutes SMALLINT)';
 const IS_TZ = (x: string) => `typeof(${x}) = '${TSTZ_TYPEOF}'`;
 const IS_TEXT = (x: string) => `typeof(${x}) IN ('VARCHAR', 'JSON')`;

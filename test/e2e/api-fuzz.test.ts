@@ -10,9 +10,9 @@ import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
-import { TEST_SNOWFLAKE_USER } from './helpers/env.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
+import { TEST_SNOWFLAKE_USER } from '../helpers/env.js';
 
 /** Runs per route (each run is one request). */
 const RUNS = 50;

@@ -4,11 +4,11 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_KINDS, parseJobKinds, taskQueues } from '../src/jobs/common.js';
-import { createWorker } from '../src/worker.js';
-import { createLogger } from '../src/logger.js';
-import { testConfig } from './helpers/env.js';
-import { sharedWorkflowBundle, temporalTarget } from './helpers/temporal.js';
+import { JOB_KINDS, parseJobKinds, taskQueues } from '../../src/jobs/common.js';
+import { createWorker } from '../../src/worker.js';
+import { createLogger } from '../../src/logger.js';
+import { testConfig } from '../helpers/env.js';
+import { sharedWorkflowBundle, temporalTarget } from '../helpers/temporal.js';
 
 describe('task queue names', () => {
   it('gives every job its own queue under the prefix, the table-sync queue being the prefix itself', () => {

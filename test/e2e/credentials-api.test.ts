@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { withSnowflake } from '../src/connectors/snowflake.js';
-import { configOwner } from '../src/api/routes/executionUpload.js';
-import { generateEncryptionKey } from '../src/secrets/crypto.js';
-import { startApiHarness, type ApiHarness, type ApiResponse, type RequestOptions } from './api-harness.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { withSnowflake } from '../../src/connectors/snowflake.js';
+import { configOwner } from '../../src/api/routes/executionUpload.js';
+import { generateEncryptionKey } from '../../src/secrets/crypto.js';
+import { startApiHarness, type ApiHarness, type ApiResponse, type RequestOptions } from '../helpers/api-harness.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-cred-'));
 let emu: RunningEmulator;

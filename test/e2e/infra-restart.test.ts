@@ -16,10 +16,10 @@ import {
   reclaimChildren,
   runsCommand,
   type ChildRecord,
-} from '../src/infra/childRecords.js';
-import { FALLBACK_ROOT, findOrphanClusters, removeOrphanClusters, startPostgres } from '../src/infra/postgres.js';
-import { freePort, killGroup, spawnManaged } from '../src/infra/process.js';
-import { testEnv } from './helpers/env.js';
+} from '../../src/infra/childRecords.js';
+import { FALLBACK_ROOT, findOrphanClusters, removeOrphanClusters, startPostgres } from '../../src/infra/postgres.js';
+import { freePort, killGroup, spawnManaged } from '../../src/infra/process.js';
+import { testEnv } from '../helpers/env.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-restart-test-'));
 fs.chmodSync(scratch, 0o755); // reachable by the postgres OS user when we run as root

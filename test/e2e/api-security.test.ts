@@ -7,8 +7,8 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
-import { createLogger } from '../src/logger.js';
+import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
+import { createLogger } from '../../src/logger.js';
 
 // Three failures per 3 s window, so the recovery test waits seconds, not minutes.
 const WINDOW_MINUTES = 0.05;

@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import {
   connectSnowflake,
   SnowflakeSignInError,
   withSnowflake,
   type SnowflakeSettings,
-} from '../src/connectors/snowflake.js';
+} from '../../src/connectors/snowflake.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sf-connect-'));
 const admin = { name: 'admin', password: 'admin-pw-123' };

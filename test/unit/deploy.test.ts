@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseJobKinds } from '../src/jobs/common.js';
+import { parseJobKinds } from '../../src/jobs/common.js';
 
 interface Service {
   build?: string;

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { createPool } from '../src/db/index.js';
-import { createLogger } from '../src/logger.js';
-import type { FloeConfig } from '../src/config.js';
-import { startApiServer, type RunningApi } from '../src/api/server.js';
-import type { ApiDeps } from '../src/api/app.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { testConfig } from './helpers/env.js';
+import { createPool } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
+import type { FloeConfig } from '../../src/config.js';
+import { startApiServer, type RunningApi } from '../../src/api/server.js';
+import type { ApiDeps } from '../../src/api/app.js';
+import { freshDatabase, type FreshDatabase } from './db.js';
+import { testConfig } from './env.js';
 
 /** A response read fully: status, headers, parsed JSON (or null) and raw text. */
 export interface ApiResponse {

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withSnowflake } from '../src/connectors/snowflake.js';
-import { startStack, STATE_DIR_MODE } from '../src/infra/stack.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-import { testEnv } from './helpers/env.js';
+import { withSnowflake } from '../../src/connectors/snowflake.js';
+import { startStack, STATE_DIR_MODE } from '../../src/infra/stack.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
+import { testEnv } from '../helpers/env.js';
 
 async function tableNames(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPool, migrate } from '../src/db/index.js';
-import { startPostgres } from '../src/infra/postgres.js';
-import { SEARCH_ATTRIBUTE_TYPES } from '../src/jobs/common.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { createPool, migrate } from '../../src/db/index.js';
+import { startPostgres } from '../../src/infra/postgres.js';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../src/jobs/common.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 
 describe('test servers from global setup', () => {
   it('are exposed through inject() and environment variables', () => {
@@ -172,7 +172,7 @@ describe('startPostgres', () => {
 
 describe('shared workflow bundle', () => {
   it('is built once per run from src/workflows', async () => {
-    const { sharedWorkflowBundle } = await import('./helpers/temporal.js');
+    const { sharedWorkflowBundle } = await import('../helpers/temporal.js');
     const bundle = sharedWorkflowBundle();
     expect(fs.statSync(bundle.codePath).size).toBeGreaterThan(1000);
   });

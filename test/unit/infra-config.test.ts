@@ -4,11 +4,11 @@ import os from 'node:os';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig, redactUrl } from '../src/config.js';
-import { stateDir } from '../src/infra/paths.js';
-import { DEFAULT_TASK_QUEUE } from '../src/jobs/common.js';
-import { taskQueues } from '../src/jobs/common.js';
-import { createLogger } from '../src/logger.js';
+import { ConfigError, loadConfig, redactConfig, redactUrl } from '../../src/config.js';
+import { stateDir } from '../../src/infra/paths.js';
+import { DEFAULT_TASK_QUEUE } from '../../src/jobs/common.js';
+import { taskQueues } from '../../src/jobs/common.js';
+import { createLogger } from '../../src/logger.js';
 
 const minimal = {
   DATABASE_URL: 'postgres://floe:pg-secret@127.0.0.1:5432/floe',

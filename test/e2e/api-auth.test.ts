@@ -1,5 +1,5 @@
 /**
- * API: authentication (seed 001 §1), input validation with named fields, error shapes, 404s and
+ * API: authentication (OAuth2 password grant), input validation with named fields, error shapes, 404s and
  * server-fault handling. Needs PostgreSQL and Temporal from test/global-setup.ts; no Snowflake.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import type pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
-import { startApiHarness, type ApiHarness, type ApiResponse } from './api-harness.js';
-import { createLogger } from '../src/logger.js';
+import { startApiHarness, type ApiHarness, type ApiResponse } from '../helpers/api-harness.js';
+import { createLogger } from '../../src/logger.js';
 
 let h: ApiHarness;
 let token: string;

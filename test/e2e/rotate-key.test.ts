@@ -8,11 +8,11 @@ import { createCipheriv, generateKeyPairSync, randomBytes, randomUUID } from 'no
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialSettings, createCredential } from '../src/credentials/store.js';
-import { createPool } from '../src/db/index.js';
-import { generateEncryptionKey, keyId, secretKeys, type SecretKeys } from '../src/secrets/crypto.js';
-import { activeSettings, saveSnowflakeConfiguration } from '../src/jobs/execution-upload/configs.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
+import { credentialSettings, createCredential } from '../../src/credentials/store.js';
+import { createPool } from '../../src/db/index.js';
+import { generateEncryptionKey, keyId, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
+import { activeSettings, saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
+import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 
 let db: FreshDatabase;
 let pool: pg.Pool;
