@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createExecutionUploadActivities } from '../src/activities/executionUpload.js';
+import { createExecutionUploadActivities } from '../src/activities/execution-upload/index.js';
 import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
 import { envValue } from '../src/config.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
@@ -30,7 +30,7 @@ import { startPostgres, type PostgresServer } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
 import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
-import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
+import { saveSnowflakeConfiguration } from '../src/jobs/execution-upload/configs.js';
 import { BENCH_USER, freePort, startEmulatorChild } from './common.js';
 
 const pct = (sorted: number[], p: number) =>

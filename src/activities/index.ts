@@ -15,7 +15,7 @@ import { wrapActivities } from '../errors.js';
 import { JOBS, type WorkerContext } from '../jobs/registry.js';
 import type { TableSyncActivities } from './table-sync/index.js';
 import type { WatermarkSyncActivities } from './watermark-sync/index.js';
-import type { ExecutionUploadActivities } from './executionUpload.js';
+import type { ExecutionUploadActivities } from './execution-upload/index.js';
 import type { CacheRefreshActivities } from './cache-refresh/index.js';
 
 type ActivityFn = (...args: never[]) => Promise<unknown>;

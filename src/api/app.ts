@@ -5,15 +5,16 @@
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
  * - Every route but `POST /api/v1/auth/token`, `GET /healthz` and (with METRICS_AUTH=none) `GET /metrics`
- *   needs a Bearer token (src/api/auth.ts). Under `/api/v1` only the auth routes accept a `user`-role
- *   token; every other route there is admin-only (403). `/api/snowflake-sync/*` serves both roles, a
- *   `user` token seeing only its own user_id's data (docs/security.md has the route matrix).
+ *   needs a Bearer token (src/api/auth.ts). Under `/api/v1` only the auth routes and the job routes
+ *   registered with `access: 'user'` accept a `user`-role token; every other route there is admin-only
+ *   (403). `/api/v1/execution-upload/*` (alias `/api/snowflake-sync/*`) serves both roles, a `user`
+ *   token seeing only its own user_id's data (docs/security.md has the route matrix).
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
  * Route table: see docs/api.md — table sync (routes/tableSync.ts), sign-in (routes/auth.ts),
  * watermark sync under /api/v1/watermark-sync (alias /api/v1/pg-sync; routes/watermarkSync.ts), caches under /api/v1 (cache.ts),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
- * /api/snowflake-sync (executionSync.ts; per-user configurations routes/uploadConfig.ts), and Prometheus
+ * /api/v1/execution-upload and /api/snowflake-sync (routes/executionUpload.ts), and Prometheus
  * metrics at GET /metrics.
  */
 import { randomUUID } from 'node:crypto';
@@ -118,8 +119,9 @@ export function createApp(deps: ApiDeps): Application {
       else userRoutes.push(route);
     }
   }
-  app.use(API_PREFIX, api);
+  // Before the /api/v1 chain, whose requireRole('admin') would refuse a `user` token on a path under it.
   for (const route of userRoutes) app.use(route.path, auth, route.router);
+  app.use(API_PREFIX, api);
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

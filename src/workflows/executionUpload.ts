@@ -1,11 +1,12 @@
 /**
- * Execution upload workflows (seed 004). Deterministic: only `@temporalio/workflow`, types and
- * constants.
+ * Execution upload workflows. Deterministic: only `@temporalio/workflow`, `@temporalio/common`, types
+ * and pure modules.
  *
  * - `executionUploadDrain` (started by the Schedule every 30 s, overlap skip, so one drain at a time):
  *   claims pending items (`FOR UPDATE SKIP LOCKED`, as many as there are free slots) and runs at most
  *   `maxConcurrent` (5) `executionUpload` children at once; claims again as children finish until the
- *   queue is empty; continues-as-new after `itemsPerRun` items or when Temporal suggests it.
+ *   queue is empty; continues-as-new after `itemsPerRun` items or when Temporal suggests it (the
+ *   history would grow past Temporal's limits otherwise), carrying its totals.
  * - `executionUpload` (workflow id `executionUpload-<sync id>`, so one item never uploads twice at
  *   once): up to 1 + `max_retries` attempts of the upload activity, with exponential backoff (durable
  *   timers) between them; each failed attempt is recorded on the item (retry_count, error_message);
@@ -15,46 +16,30 @@
  * Only ids and counts cross Temporal. Search attributes: FloeJobKind=execution_upload,
  * FloeTable=`drain` | `execution:<execution_id>`, FloeStatus, FloeRows.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { continueAsNew, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import type { ExecutionUploadActivities } from '../activities/execution-upload/index.js';
+import { activityRetry, rootCause } from '../errors.js';
+import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 import {
-  continueAsNew,
-  proxyActivities,
-  sleep,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { ExecutionUploadActivities } from '../activities/executionUpload.js';
-import { NON_RETRYABLE_ERROR_TYPES, rootCause } from '../errors.js';
-import {
+  DRAIN_SUBJECT,
   EXECUTION_UPLOAD_DEFAULTS as D,
-  EXECUTION_UPLOAD_JOB_KIND,
-  uploadWorkflowId,
+  executionSubject,
+  executionUploadWorkflowId,
   type ExecutionUploadDrainInput,
   type ExecutionUploadDrainResult,
   type ExecutionUploadInput,
   type ExecutionUploadResult,
-} from '../jobs/executionUpload.js';
-import { SA, type FloeJobStatus } from '../jobs/common.js';
+} from '../jobs/execution-upload/contract.js';
 
-function setAttrs(table: string, status: FloeJobStatus, rows?: number): void {
-  upsertSearchAttributes([
-    { key: SA.jobKind, value: EXECUTION_UPLOAD_JOB_KIND },
-    { key: SA.table, value: table },
-    { key: SA.status, value: status },
-    ...(rows !== undefined ? [{ key: SA.rows, value: rows }] : []),
-  ]);
-}
+const setStatus = (subject: string, status: FloeJobStatus, rows?: number) =>
+  setJobStatus('execution-upload', { subject, status, rows });
 
-function shortActs(taskQueue?: string) {
+/** The queue bookkeeping activities: short PostgreSQL statements, retried by floe's policy. */
+function bookkeeping(taskQueue?: string) {
   return proxyActivities<ExecutionUploadActivities>({
     startToCloseTimeout: '1m',
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '30s',
-      maximumAttempts: 10,
-      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-    },
+    retry: activityRetry(10),
     ...(taskQueue ? { taskQueue } : {}),
   });
 }
@@ -62,29 +47,29 @@ function shortActs(taskQueue?: string) {
 /** Upload one queue item to its user's Snowflake (see the module comment). */
 export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
   const o = { ...D, ...input.upload };
-  const short = shortActs(input.taskQueue);
-  const upload = proxyActivities<ExecutionUploadActivities>({
+  const short = bookkeeping(input.taskQueue);
+  const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>({
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${o.heartbeatTimeoutSeconds}s`,
     // Retries are counted by this workflow against the item's max_retries (one activity attempt each).
     retry: { maximumAttempts: 1 },
     ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
   });
-  setAttrs('execution:?', 'running');
-  const item = await short.uploadBegin({ syncId: input.syncId });
-  const label = `execution:${item.executionId}`;
-  setAttrs(label, 'running');
+  setStatus(executionSubject('?'), 'running');
+  const item = await short.executionUploadBegin({ syncId: input.syncId });
+  const subject = executionSubject(item.executionId);
+  setStatus(subject, 'running');
   const maxRetries = Math.max(0, item.maxRetries);
   for (let attempt = 1; ; attempt++) {
     try {
-      const r = await upload.uploadExecution({ syncId: input.syncId, options: input.upload, attempt });
-      setAttrs(label, 'completed', r.rows);
+      const r = await executionUploadAttempt({ syncId: input.syncId, options: input.upload, attempt });
+      setStatus(subject, 'completed', r.rows);
       return { ...r, attempts: attempt };
     } catch (err) {
       const cause = rootCause(err);
       if (cause.nonRetryable || attempt > maxRetries) {
-        await short.uploadFail({ syncId: input.syncId, message: cause.message, retries: attempt - 1 });
-        setAttrs(label, 'failed', 0);
+        await short.executionUploadFail({ syncId: input.syncId, message: cause.message, retries: attempt - 1 });
+        setStatus(subject, 'failed', 0);
         return {
           syncId: input.syncId,
           executionId: item.executionId,
@@ -94,7 +79,7 @@ export async function executionUpload(input: ExecutionUploadInput): Promise<Exec
           reason: cause.message,
         };
       }
-      await short.uploadRetryLater({ syncId: input.syncId, failures: attempt, message: cause.message });
+      await short.executionUploadRetryLater({ syncId: input.syncId, failures: attempt, message: cause.message });
       const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
       await sleep(Math.max(1, Math.round(delay * 1000)));
     }
@@ -106,18 +91,18 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   const info = workflowInfo();
   const max = Math.max(1, input.maxConcurrent ?? D.maxConcurrent);
   const perRun = Math.max(1, input.itemsPerRun ?? D.itemsPerRun);
-  const short = shortActs(input.taskQueue);
+  const short = bookkeeping(input.taskQueue);
   const totals: ExecutionUploadDrainResult = input.carry
     ? { ...input.carry, runs: input.carry.runs + 1 }
     : { claimed: 0, completed: 0, failed: 0, skipped: 0, alreadyRunning: 0, rows: 0, runs: 1 };
-  setAttrs('drain', 'running', totals.rows);
+  setStatus(DRAIN_SUBJECT, 'running', totals.rows);
 
   const running = new Map<string, Promise<void>>();
   const launch = (syncId: string): void => {
     const p = (async () => {
       try {
         const child = await startChild(executionUpload, {
-          workflowId: uploadWorkflowId(syncId),
+          workflowId: executionUploadWorkflowId(syncId),
           args: [{ syncId, upload: input.upload, taskQueue: input.taskQueue }],
           ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
         });
@@ -128,7 +113,7 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
         } else if (r.status === 'skipped') totals.skipped++;
         else totals.failed++;
       } catch (err) {
-        if ((err as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError') totals.alreadyRunning++;
+        if (err instanceof WorkflowExecutionAlreadyStartedError) totals.alreadyRunning++;
         else totals.failed++;
       } finally {
         running.delete(syncId);
@@ -143,7 +128,7 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   for (;;) {
     budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
     if (!budgetSpent && !queueEmpty && running.size < max) {
-      const items = await short.uploadClaim({
+      const items = await short.executionUploadClaim({
         limit: max - running.size,
         claimer: info.workflowId,
         leaseSeconds: input.upload?.leaseSeconds,
@@ -161,9 +146,9 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
     queueEmpty = false; // a slot freed: look again (the trigger may have queued more meanwhile)
   }
   if (budgetSpent && !queueEmpty) {
-    setAttrs('drain', 'running', totals.rows);
+    setStatus(DRAIN_SUBJECT, 'running', totals.rows);
     return continueAsNew<typeof executionUploadDrain>({ ...input, carry: totals });
   }
-  setAttrs('drain', totals.failed > 0 ? 'failed' : 'completed', totals.rows);
+  setStatus(DRAIN_SUBJECT, totals.failed > 0 ? 'failed' : 'completed', totals.rows);
   return totals;
 }

@@ -226,7 +226,9 @@ describe('a user token sees only its own execution uploads', () => {
     expect(queue.status).toBe(200);
     expect(new Set(queue.json.items.map((i: { user_id: string }) => i.user_id))).toEqual(new Set([A]));
     expect(queue.json.count).toBe(2);
-    const stats = await h.request('GET', '/api/snowflake-sync/stats', { token: alice });
+    // The primary path and its alias answer alike.
+    const stats = await h.request('GET', '/api/v1/execution-upload/stats', { token: alice });
+    expect(stats.status).toBe(200);
     expect(stats.json.total).toBe(2);
     expect(stats.json.failed.count).toBe(1);
     const failed = await h.request('GET', '/api/snowflake-sync/failed', { token: alice });

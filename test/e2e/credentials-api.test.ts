@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import { withSnowflake } from '../../src/connectors/snowflake.js';
-import { configOwner } from '../../src/api/routes/uploadConfig.js';
+import { configOwner } from '../../src/api/routes/executionUpload.js';
 import { generateEncryptionKey } from '../../src/secrets/crypto.js';
 import { startApiHarness, type ApiHarness, type ApiResponse, type RequestOptions } from '../helpers/api-harness.js';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialSettings, createCredential } from '../../src/credentials/store.js';
 import { createPool } from '../../src/db/index.js';
 import { generateEncryptionKey, keyId, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
-import { activeSettings, saveSnowflakeConfiguration } from '../../src/uploads/store.js';
+import { activeSettings, saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 
 let db: FreshDatabase;

@@ -20,11 +20,11 @@ import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '..
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { freePort } from '../../src/infra/process.js';
-import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../../src/jobs/executionUpload.js';
+import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../../src/jobs/execution-upload/contract.js';
 import { taskQueues } from '../../src/jobs/common.js';
 import { scheduleId } from '../../src/jobs/watermark-sync/contract.js';
 import { generateEncryptionKey, secretKeys } from '../../src/secrets/crypto.js';
-import { saveSnowflakeConfiguration } from '../../src/uploads/store.js';
+import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
 import { cfg } from '../helpers/watermark-sync-rig.js';

@@ -20,7 +20,7 @@ import { waitForJob } from '../../src/client/tableSync.js';
 import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { generateEncryptionKey, secretKeys } from '../../src/secrets/crypto.js';
-import { saveSnowflakeConfiguration } from '../../src/uploads/store.js';
+import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
 import { httpRequest, type ApiResponse, type RequestOptions } from '../helpers/api-harness.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { testEnv } from '../helpers/env.js';

@@ -23,8 +23,11 @@ describe('time-skipping test environment', () => {
   });
 
   it('runs the real workflow bundle against mocked activities, search attributes included', async () => {
-    const result = await runWithActivities(env, { activities: { uploadClaim: async () => [] } }, (client, taskQueue) =>
-      client.workflow.execute(executionUploadDrain, { args: [{}], workflowId: 'drain-smoke', taskQueue }),
+    const result = await runWithActivities(
+      env,
+      { activities: { executionUploadClaim: async () => [] } },
+      (client, taskQueue) =>
+        client.workflow.execute(executionUploadDrain, { args: [{}], workflowId: 'drain-smoke', taskQueue }),
     );
     expect(result).toMatchObject({ claimed: 0, completed: 0, runs: 1 });
   });

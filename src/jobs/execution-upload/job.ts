@@ -1,11 +1,15 @@
 /** Execution upload (PostgreSQL executions → each user's Snowflake) in the job registry. */
 import path from 'node:path';
-import { createExecutionUploadActivities } from '../../activities/executionUpload.js';
-import { createExecutionSyncRouter } from '../../api/executionSync.js';
-import { uploadConfigRouter } from '../../api/routes/uploadConfig.js';
+import { createExecutionUploadActivities } from '../../activities/execution-upload/index.js';
+import { executionUploadRouter } from '../../api/routes/executionUpload.js';
 import { ensureExecutionUploadSchedule } from '../../client/executionUpload.js';
 import { secretKeys } from '../../secrets/crypto.js';
 import type { JobModule } from '../registry.js';
+
+/** Primary mount path of the router. */
+export const EXECUTION_UPLOAD_API_PATH = '/api/v1/execution-upload';
+/** The first API's path of the same router, kept for its clients. */
+export const EXECUTION_UPLOAD_API_ALIAS = '/api/snowflake-sync';
 
 export const executionUploadJob: JobModule = {
   kind: 'execution-upload',
@@ -21,24 +25,22 @@ export const executionUploadJob: JobModule = {
           logger: ctx.logger,
         })
       : null,
-  routes: (deps) => [
-    {
-      path: '/api/snowflake-sync/config',
-      access: 'user',
-      router: uploadConfigRouter({
-        pool: deps.pool,
-        secretKeys: secretKeys(
-          deps.config.executionUpload.encryptionKey,
-          deps.config.executionUpload.previousEncryptionKey,
-        ),
-      }),
-    },
-    {
-      path: '/api/snowflake-sync',
-      access: 'user',
-      router: createExecutionSyncRouter({ pool: deps.pool, temporal: deps.temporal, logger: deps.logger }),
-    },
-  ],
+  // Both paths open to `user` tokens: the router scopes them to their own user_id.
+  routes: (deps) => {
+    const router = executionUploadRouter({
+      pool: deps.pool,
+      secretKeys: secretKeys(
+        deps.config.executionUpload.encryptionKey,
+        deps.config.executionUpload.previousEncryptionKey,
+      ),
+      temporal: deps.temporal,
+      logger: deps.logger,
+    });
+    return [
+      { path: EXECUTION_UPLOAD_API_PATH, access: 'user', router },
+      { path: EXECUTION_UPLOAD_API_ALIAS, access: 'user', router },
+    ];
+  },
   ensureSchedules: async (client, config) => [
     await ensureExecutionUploadSchedule(client, {
       taskQueue: config.temporal.taskQueues.executionUpload,

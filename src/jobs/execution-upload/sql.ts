@@ -1,6 +1,6 @@
 /**
  * Snowflake SQL of one execution upload. Every name is quoted by src/sql/quote.ts; values travel as
- * binds or files, never in SQL text. Pinned by test/executionUpload.unit.test.ts.
+ * binds or files, never in SQL text. Pinned by test/unit/execution-upload-sql.test.ts.
  *
  * Load protocol (idempotent: a retried upload never duplicates rows):
  * 1. `CREATE OR REPLACE TEMPORARY TABLE <T>__FLOE_RAW` (every column VARCHAR), filled by array binds or
@@ -9,7 +9,7 @@
  * 3. `CREATE TABLE IF NOT EXISTS <T> LIKE <T>__FLOE_LOAD`, `ALTER TABLE <T> SWAP WITH <T>__FLOE_LOAD`,
  *    drop the leftovers. The target only ever holds one complete copy of the results.
  */
-import { quoteSnowflakeIdent, quoteSnowflakeName } from '../sql/quote.js';
+import { quoteSnowflakeIdent, quoteSnowflakeName } from '../../sql/quote.js';
 import type { InferredColumn, InferredType } from './infer.js';
 
 /** Fully qualified name parts `[database, schema, table]`. */

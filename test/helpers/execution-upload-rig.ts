@@ -1,6 +1,6 @@
 /**
  * Rig of the execution upload suites: one migrated database, two emulators (two users' "Snowflake
- * accounts"), a Temporal client, the workflows bundled from test/executionUpload.workflows.ts, workers
+ * accounts"), a Temporal client, the run's shared workflow bundle (test/helpers/temporal.ts), workers
  * with the upload activities (own task queue), a capturing logger, and helpers to add executions and
  * configurations.
  */
@@ -9,32 +9,33 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { runTestWorker } from './helpers/temporal.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { runTestWorker, sharedWorkflowBundle } from './temporal.js';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/src/index.js';
-import { createExecutionUploadActivities, type ExecutionUploadHooks } from '../src/activities/executionUpload.js';
-import { runExecutionUploadDrain } from '../src/client/executionUpload.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import {
+  createExecutionUploadActivities,
+  type ExecutionUploadHooks,
+} from '../../src/activities/execution-upload/index.js';
+import { runExecutionUploadDrain } from '../../src/client/executionUpload.js';
 import {
   connectSnowflake,
   withSnowflake,
   type SnowflakeSession,
   type SnowflakeSettings,
-} from '../src/connectors/snowflake.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
-import type { ExecutionUploadDrainInput, ExecutionUploadDrainResult } from '../src/jobs/executionUpload.js';
-import { createLogger } from '../src/logger.js';
-import { generateEncryptionKey, secretKeys, type SecretKeys } from '../src/secrets/crypto.js';
-import { saveSnowflakeConfiguration } from '../src/uploads/store.js';
-import { freshDatabase, type FreshDatabase } from './helpers/db.js';
-
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-export const workflowsFile = path.resolve(
-  path.dirname(new URL(import.meta.url).pathname),
-  'executionUpload.workflows.ts',
-);
+} from '../../src/connectors/snowflake.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
+import {
+  executionUploadWorkflowId,
+  type ExecutionUploadDrainInput,
+  type ExecutionUploadDrainResult,
+} from '../../src/jobs/execution-upload/contract.js';
+import { createLogger } from '../../src/logger.js';
+import { generateEncryptionKey, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
+import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
+import { freshDatabase, type FreshDatabase } from './db.js';
 
 /** A user with a Snowflake configuration on one of the emulators. */
 export interface TestUser {
@@ -53,7 +54,6 @@ export interface UploadRig {
   key: SecretKeys;
   client: Client;
   native: NativeConnection;
-  bundle: WorkflowBundle;
   taskQueue: string;
   hooks: ExecutionUploadHooks;
   /** Every log line the activities wrote. */
@@ -70,6 +70,13 @@ export interface UploadRig {
     opts?: { status?: string; executionId?: string; completedAt?: string },
   ): Promise<string>;
   drain(input?: ExecutionUploadDrainInput, queue?: string): Promise<ExecutionUploadDrainResult>;
+  /** The queue row of an execution (`snowflake_sync_queue.*`), or undefined. */
+  item(executionId: string): Promise<Record<string, unknown>>;
+  /**
+   * Every drain's and every queued item's workflow history as text, raw and with payloads decoded (the
+   * history's JSON form holds payload bytes base64-encoded), for scanning for secrets.
+   */
+  historiesText(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -83,21 +90,23 @@ try {
 }
 
 /** Build a rig; `close()` stops everything it started. */
-export async function makeUploadRig(name: string): Promise<UploadRig> {
+export async function makeUploadRig(name: string, opts: { emulators?: number } = {}): Promise<UploadRig> {
   const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
   const db = await freshDatabase({ prefix: 'floe_up' });
   const pool = createPool(db.url, { max: 8 });
   // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
   const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
   const emus = await Promise.all(
-    [0, 1].map((i) => startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin })),
+    Array.from({ length: opts.emulators ?? 2 }, (_, i) =>
+      startEmulator({ port: 0, dataDir: path.join(root, `emu${i}`), user: admin }),
+    ),
   );
   const keyHex = generateEncryptionKey();
   const key = secretKeys(keyHex)!;
   const native = await NativeConnection.connect({ address: inject('temporalAddress') });
   const conn = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsFile, logger: silent });
+  const bundle = sharedWorkflowBundle();
   const taskQueue = `floe-up-test-${process.pid}-${name}`;
   const hooks: ExecutionUploadHooks = {};
   const logLines: string[] = [];
@@ -127,7 +136,6 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
     key,
     client,
     native,
-    bundle,
     taskQueue,
     hooks,
     logLines,
@@ -202,6 +210,25 @@ export async function makeUploadRig(name: string): Promise<UploadRig> {
         workflowId,
         input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2, retryMaxSeconds: 1 }, ...input },
       });
+    },
+    async item(executionId) {
+      const { rows } = await pool.query('SELECT * FROM snowflake_sync_queue WHERE execution_id = $1', [executionId]);
+      return rows[0];
+    },
+    async historiesText() {
+      const { rows } = await pool.query<{ id: string }>('SELECT id FROM snowflake_sync_queue');
+      const decode = (k: string, v: unknown) =>
+        v instanceof Uint8Array
+          ? Buffer.from(v).toString('utf8')
+          : k === 'data' && typeof v === 'string'
+            ? Buffer.from(v, 'base64').toString('utf8')
+            : v;
+      let text = '';
+      for (const wid of [...drainIds, ...rows.map((r) => executionUploadWorkflowId(r.id))]) {
+        const h = await client.workflow.getHandle(wid).fetchHistory();
+        text += JSON.stringify(h) + JSON.stringify(h, decode);
+      }
+      return text;
     },
     async close() {
       for (const w of workers) await w.stop();

@@ -1,32 +1,33 @@
 /**
- * Execution upload (seed 004): names, inputs and results shared by the workflows, their activities,
- * the client, the API and the bench. Types and constants only — workflows import this file at run
- * time, so it must stay free of I/O and Node built-ins.
+ * Execution upload: names, inputs and results shared by the workflows, their activities, the client,
+ * the API and the bench. Types and constants only — workflows import this file at run time, so it must
+ * stay free of I/O and Node built-ins.
  *
  * A PostgreSQL trigger queues each completed execution (`snowflake_sync_queue`). A Temporal Schedule
  * ({@link EXECUTION_UPLOAD_SCHEDULE_ID}, every 30 s, overlap skip) starts `executionUploadDrain`, which
  * claims pending items (`FOR UPDATE SKIP LOCKED`) and runs at most `maxConcurrent` (5) `executionUpload`
- * children at once (workflow id {@link uploadWorkflowId}); each child uploads one execution to its
- * user's Snowflake. Only ids cross Temporal: no rows, no credentials.
+ * children at once (workflow id {@link executionUploadWorkflowId}); each child uploads one execution to
+ * its user's Snowflake. Only ids cross Temporal: no rows, no credentials.
  */
 
-/** Drain workflow type name (started by the Schedule). */
-export const EXECUTION_UPLOAD_DRAIN_WORKFLOW = 'executionUploadDrain';
-/** Per-item child workflow type name. */
-export const EXECUTION_UPLOAD_WORKFLOW = 'executionUpload';
-/** FloeJobKind of both workflows (FloeTable: `drain`, or `execution:<execution_id>` for a child). */
-export const EXECUTION_UPLOAD_JOB_KIND = 'execution_upload';
 /** Schedule id of the drain (one per namespace). */
 export const EXECUTION_UPLOAD_SCHEDULE_ID = 'execution-upload-drain';
 /** Workflow id prefix of scheduled drains (Temporal appends the scheduled time). */
 export const EXECUTION_UPLOAD_DRAIN_WORKFLOW_ID = 'execution-upload-drain';
+/** `FloeTable` of a drain; a child's is {@link executionSubject}. */
+export const DRAIN_SUBJECT = 'drain';
 
 /** Workflow id of the child for one queue item: stable, so one item never uploads twice at once. */
-export function uploadWorkflowId(syncId: string): string {
+export function executionUploadWorkflowId(syncId: string): string {
   return `executionUpload-${syncId}`;
 }
 
-/** Defaults (seed 004: every 30 s, 5 at a time, 3 retries). */
+/** `FloeTable` of the child that uploads `executionId`. */
+export function executionSubject(executionId: string): string {
+  return `execution:${executionId}`;
+}
+
+/** Defaults: a drain every 30 s, 5 uploads at a time; the retry budget (3) is the item's `max_retries`. */
 export const EXECUTION_UPLOAD_DEFAULTS = {
   intervalSeconds: 30,
   maxConcurrent: 5,
@@ -46,12 +47,12 @@ export const EXECUTION_UPLOAD_DEFAULTS = {
 } as const;
 
 /** How rows reach Snowflake. */
-export type UploadLoadMethod = 'binds' | 'file';
-export type UploadLoadMethodChoice = 'auto' | UploadLoadMethod;
+export type LoadMethod = 'binds' | 'file';
+export type LoadMethodChoice = 'auto' | LoadMethod;
 
 /** Tuning of one upload (no secrets; all optional, defaults {@link EXECUTION_UPLOAD_DEFAULTS}). */
-export interface UploadOptions {
-  loadMethod?: UploadLoadMethodChoice;
+export interface ExecutionUploadOptions {
+  loadMethod?: LoadMethodChoice;
   bindMaxRows?: number;
   bindChunkRows?: number;
   heartbeatTimeoutSeconds?: number;
@@ -66,7 +67,7 @@ export interface ExecutionUploadDrainInput {
   maxConcurrent?: number;
   /** Items per run before continue-as-new (default 500; Temporal's suggestion also triggers it). */
   itemsPerRun?: number;
-  upload?: UploadOptions;
+  upload?: ExecutionUploadOptions;
   /** Task queue of the activities and children (default: the drain's own). */
   taskQueue?: string;
   /** Set by continue-as-new: totals so far. */
@@ -90,22 +91,22 @@ export interface ExecutionUploadDrainResult {
 export interface ExecutionUploadInput {
   /** snowflake_sync_queue.id */
   syncId: string;
-  upload?: UploadOptions;
+  upload?: ExecutionUploadOptions;
   taskQueue?: string;
 }
 
 /** Final state of one item after its child. */
-export type UploadOutcome = 'completed' | 'skipped' | 'failed';
+export type ExecutionUploadOutcome = 'completed' | 'skipped' | 'failed';
 
 /** Result of an `executionUpload` child (and of the upload activity when it succeeds). */
 export interface ExecutionUploadResult {
   syncId: string;
   executionId: string;
-  status: UploadOutcome;
+  status: ExecutionUploadOutcome;
   /** Fully qualified Snowflake table (`DB.SCHEMA.TABLE`), when uploaded. */
   table?: string;
   rows: number;
-  method?: UploadLoadMethod;
+  method?: LoadMethod;
   /** Upload attempts made by this child. */
   attempts: number;
   /** Why it was skipped or failed. */

@@ -1,8 +1,8 @@
 /**
- * Column inference for execution results (seed 004: "column types inferred from the results") and the
- * Snowflake names of an upload's tables.
+ * Column inference for execution results (each column's Snowflake type is inferred from its values) and
+ * the Snowflake names of an upload's tables.
  *
- * Input cells come from PostgreSQL as `(jsonb_typeof, value::text)` pairs (src/uploads/store.ts), so
+ * Input cells come from PostgreSQL as `(jsonb_typeof, value::text)` pairs (./results.ts), so
  * numbers arrive as their exact decimal text (jsonb keeps numeric exactly and never prints exponents)
  * and are never passed through JS `number`.
  *
@@ -21,6 +21,7 @@
  * | mixed scalars (e.g. numbers and strings) | VARCHAR (exact text of each)     |
  */
 import { createHash } from 'node:crypto';
+import type { ResultCell } from './results.js';
 
 /** `jsonb_typeof` of a value. */
 export type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null';
@@ -126,9 +127,8 @@ export function columnNames(keys: string[]): string[] {
 }
 
 /**
- * The target table name `WORKFLOW_EXECUTION_<YYYYMMDD>_<EXECUTION_ID>` (seed 004's
- * `workflow_execution_<date>_<execution_id>`, upper-cased and restricted to `[A-Z0-9_]` so it can be
- * written unquoted). The date is the UTC completion date. When the id needed more than upper-casing,
+ * The target table name `WORKFLOW_EXECUTION_<YYYYMMDD>_<EXECUTION_ID>` (`workflow_execution_<date>_<execution_id>`,
+ * upper-cased and restricted to `[A-Z0-9_]` so it can be written unquoted). The date is the UTC completion date. When the id needed more than upper-casing,
  * 8 hex characters of its SHA-256 are appended so two ids never share a table.
  */
 export function targetTableName(executionId: string, completedAt: Date): string {
@@ -138,4 +138,36 @@ export function targetTableName(executionId: string, completedAt: Date): string 
   const suffix =
     clean === up ? '' : `_${createHash('sha256').update(executionId).digest('hex').slice(0, 8).toUpperCase()}`;
   return `WORKFLOW_EXECUTION_${d}_${clean}${suffix}`;
+}
+
+/** One execution's results ready to load: the inferred columns and each row's texts, in column order. */
+export interface LoadTable {
+  columns: InferredColumn[];
+  /** One entry per result row; {@link loadText} of each cell, null where the value is null or absent. */
+  rows: (string | null)[][];
+}
+
+/**
+ * The columns (names and inferred types) and text rows of an execution's results, from the cells
+ * ./results.ts reads: `keys` in column order, `cells` in row order (absent keys simply have no cell).
+ */
+export function loadTable(keys: string[], cells: ResultCell[]): LoadTable {
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const stats = keys.map(() => new ColumnStats());
+  for (const [, key, kind, json] of cells) stats[index.get(key)!].observe(kind as JsonKind, json);
+  const names = columnNames(keys);
+  const columns = keys.map((key, i) => ({ key, name: names[i], sfType: stats[i].type() }));
+  const rows: (string | null)[][] = [];
+  let cur: (string | null)[] = [];
+  let curNo = -1;
+  for (const [rowNo, key, kind, json] of cells) {
+    if (rowNo !== curNo) {
+      cur = new Array<string | null>(keys.length).fill(null);
+      rows.push(cur);
+      curNo = rowNo;
+    }
+    const i = index.get(key)!;
+    cur[i] = loadText(kind as JsonKind, json, columns[i].sfType);
+  }
+  return { columns, rows };
 }

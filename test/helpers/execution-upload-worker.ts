@@ -5,11 +5,11 @@
  *
  * Args (one JSON argument): {address, namespace, taskQueue, databaseUrl, keyHex, tmpDir}.
  */
-import { secretKeys } from '../src/secrets/crypto.js';
+import { secretKeys } from '../../src/secrets/crypto.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createExecutionUploadActivities } from '../src/activities/executionUpload.js';
-import { createPool } from '../src/db/index.js';
-import { wrapActivities } from '../src/errors.js';
+import { createExecutionUploadActivities } from '../../src/activities/execution-upload/index.js';
+import { createPool } from '../../src/db/index.js';
+import { wrapActivities } from '../../src/errors.js';
 
 const a = JSON.parse(process.argv[2]!) as {
   address: string;

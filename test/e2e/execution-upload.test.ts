@@ -1,30 +1,19 @@
 /**
  * Execution upload end to end: real PostgreSQL (trigger, queue, configurations), two emulators (two
- * users' Snowflake accounts) through the real snowflake-sdk, a real Temporal dev server and workers.
+ * users' Snowflake accounts) through the real snowflake-sdk, a real Temporal dev server and workers, and
+ * the API router behind floe's auth. The drain's bound, the file path and recovery (a killed worker,
+ * the Schedule) are in execution-upload-recovery.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import express from 'express';
-import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecutionSyncRouter } from '../src/api/executionSync.js';
-import { uploadConfigRouter } from '../src/api/routes/uploadConfig.js';
-import { issueToken, requireAuth, type AuthSettings } from '../src/api/auth.js';
-import { errorHandler, notFoundHandler } from '../src/api/errors.js';
-import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
-import { uploadWorkflowId } from '../src/jobs/executionUpload.js';
-import { createLogger } from '../src/logger.js';
-import { makeUploadRig, rowsOf, type TestUser, type UploadRig } from './executionUpload.harness.js';
+import { startUploadApi, type UploadApi } from '../helpers/execution-upload-api.js';
+import { makeUploadRig, rowsOf, type TestUser, type UploadRig } from '../helpers/execution-upload-rig.js';
 
 let rig: UploadRig;
 let worker: { stop(): Promise<void> };
 let alice: TestUser;
 let bob: TestUser;
-let apiUrl: string;
-let token: string;
-let closeApi: () => Promise<void>;
+let api: UploadApi;
 const SCHEDULE_ID = `execution-upload-test-${process.pid}`;
 
 beforeAll(async () => {
@@ -32,61 +21,17 @@ beforeAll(async () => {
   worker = await rig.startWorker();
   alice = await rig.addUser(0, 'ALICE_DB');
   bob = await rig.addUser(1, 'BOB_DB');
-  // The router mounted the way the lead mounts it: behind floe's auth, with floe's error mapping.
-  const settings: AuthSettings = {
-    adminUsername: 'admin',
-    adminPassword: 'admin-pw',
-    jwtSecret: 'x'.repeat(40),
-    tokenTtlMinutes: 5,
-  };
-  const app = express();
-  app.use(express.json());
-  const api = express.Router();
-  api.use(requireAuth(rig.pool, settings));
-  api.use('/snowflake-sync/config', uploadConfigRouter({ pool: rig.pool, secretKeys: rig.key }));
-  api.use(
-    '/snowflake-sync',
-    createExecutionSyncRouter({ pool: rig.pool, temporal: rig.client, scheduleId: SCHEDULE_ID }),
-  );
-  app.use('/api', api);
-  app.use(notFoundHandler);
-  app.use(errorHandler(createLogger({ level: 'silent' })));
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/snowflake-sync`;
-  closeApi = () => new Promise((r) => server.close(() => r()));
-  token = (await issueToken(rig.pool, settings, 'admin', 'admin-pw')).access_token;
+  api = await startUploadApi(rig, SCHEDULE_ID);
 });
 
 afterAll(async () => {
-  await closeApi?.();
+  await api?.close();
   await worker?.stop();
   await rig?.close();
 });
 
-/** Call the API with the token; returns status and JSON. */
-async function call(
-  method: string,
-  route: string,
-  body?: unknown,
-  auth = true,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${apiUrl}${route}`, {
-    method,
-    headers: {
-      ...(auth ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: await res.json() };
-}
-
-async function item(executionId: string): Promise<Record<string, unknown>> {
-  const { rows } = await rig.pool.query('SELECT * FROM snowflake_sync_queue WHERE execution_id = $1', [executionId]);
-  return rows[0];
-}
+const call = (method: string, route: string, body?: unknown, auth?: boolean) => api.call(method, route, body, auth);
+const item = (executionId: string) => rig.item(executionId);
 
 async function queueCount(executionId: string): Promise<number> {
   const { rows } = await rig.pool.query('SELECT count(*)::int AS n FROM snowflake_sync_queue WHERE execution_id = $1', [
@@ -330,29 +275,6 @@ describe('execution upload', () => {
     expect(String(failed.error_message)).not.toContain(wrong);
   });
 
-  it('never runs more than 5 uploads at once', async () => {
-    let active = 0;
-    let peak = 0;
-    rig.hooks.beforeLoad = async () => {
-      active++;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 400));
-    };
-    rig.hooks.afterLoad = () => {
-      active--;
-    };
-    try {
-      for (let i = 0; i < 12; i++) await rig.addExecution(i % 2 ? alice.userId : bob.userId, rowsOf(5, `c${i}`));
-      const r = await rig.drain();
-      expect(r).toMatchObject({ claimed: 12, completed: 12, failed: 0 });
-      expect(peak).toBeLessThanOrEqual(5);
-      expect(peak).toBeGreaterThanOrEqual(3);
-    } finally {
-      rig.hooks.beforeLoad = undefined;
-      rig.hooks.afterLoad = undefined;
-    }
-  });
-
   it('retries a failing upload 3 times, fails it, and the retry route repairs it', async () => {
     const id = await rig.addExecution(alice.userId, rowsOf(10, 'f'));
     let attempts = 0;
@@ -441,101 +363,8 @@ describe('execution upload', () => {
     expect(t[0].N).toBe('4');
   });
 
-  it('loads large results by file + PUT + COPY', async () => {
-    const id = await rig.addExecution(alice.userId, rowsOf(3000, 'big'));
-    const r = await rig.drain({ upload: { bindMaxRows: 1000, heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2 } });
-    expect(r).toMatchObject({ completed: 1, rows: 3000 });
-    const it1 = await item(id);
-    expect(it1).toMatchObject({ status: 'completed', load_method: 'file', rows_uploaded: '3000' });
-    const t = await alice.sf.query(
-      `SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D, SUM(AMOUNT) AS S FROM ${String(it1.snowflake_table)}`,
-    );
-    expect(t[0]).toEqual({ N: '3000', D: '3000', S: String(((3000 * 3001) / 2) * 1.25) + '.00' });
-  });
-
-  it('a worker killed mid-upload leaves no duplicated rows', async () => {
-    const queue = `${rig.taskQueue}-kill`;
-    const wf = await rig.startWorker({ queue, activities: false });
-    const id = await rig.addExecution(alice.userId, rowsOf(1000, 'kill'));
-    const args = {
-      address: inject('temporalAddress'),
-      namespace: inject('temporalNamespace'),
-      taskQueue: queue,
-      databaseUrl: rig.db.url,
-      keyHex: rig.keyHex,
-      tmpDir: path.join(rig.root, 'tmp-kill'),
-    };
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'executionUpload.worker.ts'), JSON.stringify(args)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    const midway = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('MIDWAY')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`worker process exited early (${code}): ${out}`)));
-    });
-    const drain = rig.drain(
-      { upload: { bindChunkRows: 200, heartbeatTimeoutSeconds: 2, retryInitialSeconds: 0.2 } },
-      queue,
-    );
-    let replacement: { stop(): Promise<void> } | null = null;
-    try {
-      await midway;
-      child.kill('SIGKILL');
-      replacement = await rig.startWorker({ queue, workflows: false });
-      const r = await drain;
-      expect(r).toMatchObject({ claimed: 1, completed: 1, rows: 1000 });
-    } finally {
-      child.kill('SIGKILL');
-      await replacement?.stop();
-      await wf.stop();
-    }
-    const it1 = await item(id);
-    expect(it1).toMatchObject({ status: 'completed', attempts: 2, rows_uploaded: '1000' });
-    const t = await alice.sf.query(`SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ${String(it1.snowflake_table)}`);
-    expect(t[0]).toEqual({ N: '1000', D: '1000' });
-    const leftovers = await alice.sf.query(`SHOW TABLES LIKE '%FLOE%' IN SCHEMA ALICE_DB.RESULTS`);
-    expect(
-      leftovers.filter(
-        (l) =>
-          String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) &&
-          String(l.name).endsWith('__FLOE_LOAD'),
-      ),
-    ).toEqual([]);
-  });
-
-  it('the Schedule drains the queue on its own', async () => {
-    await ensureExecutionUploadSchedule(rig.client, {
-      taskQueue: rig.taskQueue,
-      intervalSeconds: 1,
-      scheduleId: SCHEDULE_ID,
-      input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2 } },
-    });
-    // Updating an existing schedule is fine too.
-    await ensureExecutionUploadSchedule(rig.client, {
-      taskQueue: rig.taskQueue,
-      intervalSeconds: 1,
-      scheduleId: SCHEDULE_ID,
-    });
-    try {
-      const id = await rig.addExecution(bob.userId, rowsOf(7, 'sched'));
-      const deadline = Date.now() + 30_000;
-      while ((await item(id)).status !== 'completed' && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 250));
-      expect(await item(id)).toMatchObject({ status: 'completed', rows_uploaded: '7' });
-    } finally {
-      expect(await deleteExecutionUploadSchedule(rig.client, SCHEDULE_ID)).toBe(true);
-    }
-  });
-
   it('no secret in any workflow history or log line', async () => {
-    const { rows } = await rig.pool.query<{ id: string; execution_id: string }>(
-      'SELECT id, execution_id FROM snowflake_sync_queue',
-    );
+    const { rows } = await rig.pool.query<{ execution_id: string }>('SELECT execution_id FROM snowflake_sync_queue');
     const { rows: enc } = await rig.pool.query<{ secret_encrypted: string }>(
       'SELECT secret_encrypted FROM snowflake_configurations',
     );
@@ -547,20 +376,7 @@ describe('execution upload', () => {
       rig.key.current.toString('base64'),
       ...enc.map((e) => e.secret_encrypted),
     ];
-    const ids = [...rig.drainIds, ...rows.map((r) => uploadWorkflowId(r.id))];
-    // Payload bytes (inputs, results, search attributes, failures' details) appear base64-encoded in
-    // the history's JSON form: scan both the raw form and every decoded `data`/`metadata` value.
-    const decode = (k: string, v: unknown) =>
-      v instanceof Uint8Array
-        ? Buffer.from(v).toString('utf8')
-        : k === 'data' && typeof v === 'string'
-          ? Buffer.from(v, 'base64').toString('utf8')
-          : v;
-    let scanned = '';
-    for (const wid of ids) {
-      const h = await rig.client.workflow.getHandle(wid).fetchHistory();
-      scanned += JSON.stringify(h) + JSON.stringify(h, decode);
-    }
+    const scanned = await rig.historiesText();
     // The scan reads decoded payloads (it sees execution ids and table names) …
     expect(scanned).toContain(rows[0].execution_id);
     expect(scanned).toContain('WORKFLOW_EXECUTION_');

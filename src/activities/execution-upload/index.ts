@@ -1,0 +1,103 @@
+/**
+ * Activities of the execution upload. Rows and credentials never leave them: the workflow passes a
+ * queue item id, the activity reads the execution's results from PostgreSQL, decrypts the user's
+ * Snowflake credential (password, key pair or token; src/secrets/crypto.ts), loads the rows and returns
+ * counts and names.
+ *
+ * Idempotence:
+ * - `executionUploadClaim` is a single UPDATE … FOR UPDATE SKIP LOCKED; a retried claim claims other
+ *   items (the first claim's items are then picked up when their lease expires, or already by the drain).
+ * - `executionUploadAttempt` rebuilds the target from scratch on every attempt (./attempt.ts).
+ * - `executionUploadBegin` only reads; `executionUploadRetryLater` and `executionUploadFail` are UPDATEs
+ *   guarded by `status = 'processing'`.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { EXECUTION_UPLOAD_DEFAULTS as D, type ExecutionUploadResult } from '../../jobs/execution-upload/contract.js';
+import * as queue from '../../jobs/execution-upload/queue.js';
+import type { SecretKeys } from '../../secrets/crypto.js';
+import { requireItem, runAttempt, type ExecutionUploadAttemptInput } from './attempt.js';
+
+export type { ExecutionUploadAttemptInput } from './attempt.js';
+
+/** Where a hook is called: the item, its execution and the workflow's attempt number. */
+export interface ExecutionUploadHookInfo {
+  syncId: string;
+  executionId: string;
+  attempt: number;
+}
+
+/** Test hooks (fault injection and observation); never set in production. */
+export interface ExecutionUploadHooks {
+  /** Before rows are loaded (after the configuration was found). Throwing fails the attempt. */
+  beforeLoad?: (i: ExecutionUploadHookInfo) => Promise<void> | void;
+  /** After each bind chunk / the file COPY. */
+  afterChunk?: (i: ExecutionUploadHookInfo & { rowsLoaded: number }) => Promise<void> | void;
+  /** After the load ended, successfully or not (pairs with beforeLoad). */
+  afterLoad?: (i: ExecutionUploadHookInfo) => Promise<void> | void;
+}
+
+/** Dependencies: the control-plane pool and the keys that decrypt per-user credentials stay in the worker. */
+export interface ExecutionUploadDeps {
+  pool: pg.Pool;
+  /** AES-256-GCM keys (FLOE_ENCRYPTION_KEY, and FLOE_ENCRYPTION_KEY_PREVIOUS during a rotation). */
+  secretKeys: SecretKeys;
+  /** Directory for the file path's CSV files (created on demand, removed after each attempt). */
+  tmpDir: string;
+  logger?: Logger;
+  hooks?: ExecutionUploadHooks;
+}
+
+/** Input of `executionUploadClaim`. */
+export interface ExecutionUploadClaimInput {
+  limit: number;
+  /** Who claims (the drain's workflow id). */
+  claimer: string;
+  /** Default {@link D.leaseSeconds}. */
+  leaseSeconds?: number;
+}
+
+/** Build the execution upload activities (wrap with `wrapActivities` before registering). */
+export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
+  const baseLog = deps.logger?.child({ component: 'execution-upload' });
+
+  /** Claim up to `limit` items for `claimer` (ids only). */
+  async function executionUploadClaim(input: ExecutionUploadClaimInput): Promise<queue.ClaimedItem[]> {
+    return queue.claimItems(deps.pool, {
+      limit: input.limit,
+      claimer: input.claimer,
+      leaseSeconds: input.leaseSeconds ?? D.leaseSeconds,
+    });
+  }
+
+  /** The item's ids and retry budget (no secrets). @throws InvalidRequest when it does not exist. */
+  async function executionUploadBegin(input: { syncId: string }): Promise<queue.ItemState> {
+    return requireItem(deps.pool, input.syncId);
+  }
+
+  /** One upload attempt (./attempt.ts). */
+  async function executionUploadAttempt(input: ExecutionUploadAttemptInput): Promise<ExecutionUploadResult> {
+    return runAttempt(deps, baseLog, input);
+  }
+
+  /** A failed attempt that will be retried: retry_count = failures so far, error_message = its error. */
+  async function executionUploadRetryLater(input: { syncId: string; failures: number; message: string }) {
+    await queue.recordAttemptFailure(deps.pool, input.syncId, input.failures, input.message);
+  }
+
+  /** Final failure of an item: status failed, error message, retry count. */
+  async function executionUploadFail(input: { syncId: string; message: string; retries: number }) {
+    await queue.failItem(deps.pool, input.syncId, input.message, input.retries);
+  }
+
+  return {
+    executionUploadClaim,
+    executionUploadBegin,
+    executionUploadAttempt,
+    executionUploadRetryLater,
+    executionUploadFail,
+  };
+}
+
+/** The activity interface (for `proxyActivities` in workflows; type import only). */
+export type ExecutionUploadActivities = ReturnType<typeof createExecutionUploadActivities>;

@@ -1,0 +1,211 @@
+/**
+ * Execution upload workflows with time skipping and mocked activities: the drain's concurrency bound,
+ * retries with backoff and the item failed with its cause, continue-as-new of the drain carrying its
+ * totals, and a user without a configuration skipped. The queue is an in-memory fake behind the real
+ * activity names; the workflows are the real bundle.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionUploadActivities } from '../../src/activities/execution-upload/index.js';
+import type { ExecutionUploadResult } from '../../src/jobs/execution-upload/contract.js';
+import { executionUpload, executionUploadDrain } from '../../src/workflows/executionUpload.js';
+import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Long enough that no heartbeat timeout fires while a mocked attempt waits for its peers. */
+const upload = { heartbeatTimeoutSeconds: 3600, retryInitialSeconds: 10, retryMaxSeconds: 300 };
+
+/** What the mocked activities saw. */
+interface Calls {
+  retryLater: { syncId: string; failures: number; message: string }[];
+  fail: { syncId: string; message: string; retries: number }[];
+}
+
+let seq = 0;
+const unique = (name: string) => `${name}-${process.pid}-${++seq}`;
+/** The execution of a fake queue item: `<prefix>-s<i>` → `<prefix>-e<i>`. */
+const executionOf = (syncId: string) => syncId.replace(/-s(\d+)$/, '-e$1');
+
+/**
+ * The five activities over an in-memory queue of `n` items (`<prefix>-s1`…, execution `<prefix>-e1`…,
+ * max_retries 3), the prefix unique per queue so child workflow ids never meet another test's;
+ * `attempt` decides each attempt's outcome.
+ */
+function fakeQueue(
+  n: number,
+  attempt: ExecutionUploadActivities['executionUploadAttempt'],
+): { activities: ExecutionUploadActivities; calls: Calls; ids: string[] } {
+  const prefix = unique('q');
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}-s${i + 1}`);
+  const pending = [...ids];
+  const calls: Calls = { retryLater: [], fail: [] };
+  const activities: ExecutionUploadActivities = {
+    executionUploadClaim: async ({ limit }) =>
+      pending.splice(0, limit).map((syncId) => ({ syncId, executionId: executionOf(syncId) })),
+    executionUploadBegin: async ({ syncId }) => ({
+      syncId,
+      executionId: executionOf(syncId),
+      userId: 'u1',
+      status: 'processing',
+      retryCount: 0,
+      maxRetries: 3,
+    }),
+    executionUploadAttempt: attempt,
+    executionUploadRetryLater: async (i) => {
+      calls.retryLater.push(i);
+    },
+    executionUploadFail: async (i) => {
+      calls.fail.push(i);
+    },
+  };
+  return { activities, calls, ids };
+}
+
+const completed = (syncId: string, attempts: number, rows = 10): ExecutionUploadResult => ({
+  syncId,
+  executionId: executionOf(syncId),
+  status: 'completed',
+  table: `DB.S.T_${syncId}`,
+  rows,
+  attempts,
+});
+
+describe('executionUploadDrain', () => {
+  it('never runs more than maxConcurrent uploads at once', async () => {
+    const total = 11;
+    const max = 3;
+    let active = 0;
+    let peak = 0;
+    // An attempt holds its slot until every slot is busy or half a second has passed (the test server holds
+    // back a parent's child-completion events while an activity runs, so waiting for peers forever
+    // would deadlock); a drain that started too many would be seen above `max`.
+    let waiters: (() => void)[] = [];
+    const { activities } = fakeQueue(total, async ({ syncId, attempt }) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        if (active >= max) {
+          for (const w of waiters) w();
+          waiters = [];
+        }
+        setTimeout(resolve, 500);
+      });
+      active--;
+      return completed(syncId, attempt);
+    });
+    const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
+      client.workflow.execute(executionUploadDrain, {
+        args: [{ maxConcurrent: max, upload }],
+        workflowId: unique('bound'),
+        taskQueue,
+      }),
+    );
+    expect(result).toMatchObject({ claimed: total, completed: total, failed: 0, rows: total * 10, runs: 1 });
+    expect(peak).toBeLessThanOrEqual(max);
+    expect(peak).toBeGreaterThan(1);
+  });
+
+  it('continues as new after itemsPerRun items, carrying its totals', async () => {
+    const { activities } = fakeQueue(5, async ({ syncId, attempt }) => completed(syncId, attempt, 2));
+    const result = await runWithActivities(env, { activities }, async (client, taskQueue) => {
+      const handle = await client.workflow.start(executionUploadDrain, {
+        args: [{ maxConcurrent: 2, itemsPerRun: 2, upload }],
+        workflowId: unique('can'),
+        taskQueue,
+      });
+      const firstRunId = handle.firstExecutionRunId;
+      const r = await handle.result();
+      const latest = await handle.describe();
+      expect(latest.runId).not.toBe(firstRunId);
+      return r;
+    });
+    expect(result).toEqual({ claimed: 5, completed: 5, failed: 0, skipped: 0, alreadyRunning: 0, rows: 10, runs: 3 });
+  });
+
+  it('counts a user without a configuration as skipped, without retries', async () => {
+    const reason = 'no active Snowflake configuration for user u1';
+    const { activities, calls } = fakeQueue(2, async ({ syncId, attempt }) =>
+      syncId.endsWith('-s1')
+        ? { syncId, executionId: executionOf(syncId), status: 'skipped', rows: 0, attempts: attempt, reason }
+        : completed(syncId, attempt),
+    );
+    const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
+      client.workflow.execute(executionUploadDrain, { args: [{ upload }], workflowId: unique('skip'), taskQueue }),
+    );
+    expect(result).toMatchObject({ claimed: 2, completed: 1, skipped: 1, failed: 0, rows: 10 });
+    expect(calls).toEqual({ retryLater: [], fail: [] });
+  });
+});
+
+describe('executionUpload', () => {
+  it('retries with exponential backoff, then fails the item with the cause', async () => {
+    const scheduledAt: number[] = [];
+    const {
+      activities,
+      calls,
+      ids: [syncId],
+    } = fakeQueue(1, async ({ attempt }) => {
+      scheduledAt.push(Context.current().info.currentAttemptScheduledTimestampMs);
+      throw new Error(`warehouse suspended (attempt ${attempt})`);
+    });
+    const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
+      client.workflow.execute(executionUpload, {
+        args: [{ syncId: syncId!, upload, taskQueue }],
+        workflowId: unique('retry'),
+        taskQueue,
+      }),
+    );
+    // The first attempt and max_retries (3) more, then failed with the last cause.
+    expect(result).toEqual({
+      syncId,
+      executionId: executionOf(syncId!),
+      status: 'failed',
+      rows: 0,
+      attempts: 4,
+      reason: 'warehouse suspended (attempt 4)',
+    });
+    expect(calls.retryLater.map((c) => [c.failures, c.message])).toEqual([
+      [1, 'warehouse suspended (attempt 1)'],
+      [2, 'warehouse suspended (attempt 2)'],
+      [3, 'warehouse suspended (attempt 3)'],
+    ]);
+    expect(calls.fail).toEqual([{ syncId, message: 'warehouse suspended (attempt 4)', retries: 3 }]);
+    // Backoff on the workflow's clock (skipped, not waited): 10 s, 20 s, 40 s.
+    const gaps = scheduledAt.slice(1).map((t, i) => t - scheduledAt[i]!);
+    expect(gaps).toHaveLength(3);
+    [10_000, 20_000, 40_000].forEach((min, i) => {
+      expect(gaps[i]).toBeGreaterThanOrEqual(min);
+      expect(gaps[i]).toBeLessThan(min * 2);
+    });
+  });
+
+  it('fails at once on a non-retryable error', async () => {
+    const {
+      activities,
+      calls,
+      ids: [syncId],
+    } = fakeQueue(1, async () => {
+      throw ApplicationFailure.nonRetryable('the execution has no results', 'InvalidRequest');
+    });
+    const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
+      client.workflow.execute(executionUpload, {
+        args: [{ syncId: syncId!, upload, taskQueue }],
+        workflowId: unique('nonretryable'),
+        taskQueue,
+      }),
+    );
+    expect(result).toMatchObject({ status: 'failed', attempts: 1, reason: 'the execution has no results' });
+    expect(calls.retryLater).toEqual([]);
+    expect(calls.fail).toEqual([{ syncId, message: 'the execution has no results', retries: 0 }]);
+  });
+});
