@@ -37,7 +37,7 @@ import { deleteFrom, insert, truncate, update } from './statements/dml.js';
 import { merge } from './statements/merge.js';
 import { describeTable, show } from './statements/show.js';
 import { alter, grant, transaction, use } from './statements/session.js';
-import { withTransaction } from './statements/transaction.js';
+import { begin, withTransaction } from './statements/transaction.js';
 
 /** The engine's statement families by first keyword; queries and the refused kinds are handled apart. */
 const FAMILIES: Record<string, EngineStatement> = {
@@ -61,6 +61,17 @@ const FAMILIES: Record<string, EngineStatement> = {
   DESC: describeTable,
   DESCRIBE: describeTable,
 };
+
+/** First keywords of queries, which the engine translates and the server streams. */
+const QUERY = new Set(['SELECT', 'WITH', '(', 'VALUES']);
+
+/** Statements that start a transaction when AUTOCOMMIT is off and none is open (queries and DML). */
+const IMPLICIT_TRANSACTION = new Set([...QUERY, 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE']);
+
+/** The first keyword of a statement, upper-cased (or its first token when that is not a word). */
+function firstWord(sig: Token[]): string | undefined {
+  return sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
+}
 
 /** Snowflake statements the emulator does not have (002040). */
 const UNSUPPORTED = new Set(['SET', 'UNSET', 'CALL', 'EXPLAIN']);
@@ -199,21 +210,46 @@ export class Engine implements EngineContext {
         const staged = await this.stageHandler(sqlText, this.context(s));
         if (staged) return staged;
       }
-      const statements = splitStatements(tokenize(sqlText));
-      if (statements.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
-      if (statements.length > 1) {
-        throw new SnowflakeError(
-          '000008',
-          '0A000',
-          `Actual statement count ${statements.length} did not match the desired statement count 1.`,
-        );
-      }
+      const statement = this.oneStatement(sqlText);
       const rows = arrayBindRows(bindings);
-      if (rows > 0) return await this.executeArrayBind(s, statements[0], bindings!, rows);
-      return await this.executeTokens(s, substituteBinds(statements[0], bindings));
+      if (rows > 0) return await this.executeArrayBind(s, statement, bindings!, rows);
+      return await this.executeTokens(s, substituteBinds(statement, bindings));
     } catch (e) {
       throw toSnowflakeError(e);
     }
+  }
+
+  /**
+   * A describe-only request: the statement's shape without running it. Bind markers without a value
+   * read as NULL; a query answers its rowtype (the server prepares it), SHOW/DESC (which change
+   * nothing) their result, any other statement an empty result of its statement type. Throws SnowflakeError.
+   */
+  async describeOnly(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
+    try {
+      const tokens = substituteBinds(this.oneStatement(sqlText), bindings, 0, true);
+      const w0 = firstWord(significant(tokens));
+      if (w0 === 'SHOW' || w0 === 'DESC' || w0 === 'DESCRIBE') return await this.executeTokens(s, tokens);
+      if (w0 !== undefined && QUERY.has(w0))
+        return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
+      const type = w0 === undefined ? undefined : StatementType[w0 as keyof typeof StatementType];
+      return { kind: 'rows', columns: [], rows: [], statementTypeId: type ?? StatementType.DDL };
+    } catch (e) {
+      throw toSnowflakeError(e);
+    }
+  }
+
+  /** The one statement of a request (a trailing `;` is fine); 000008 when there are more. */
+  private oneStatement(sqlText: string): Token[] {
+    const statements = splitStatements(tokenize(sqlText));
+    if (statements.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
+    if (statements.length > 1) {
+      throw new SnowflakeError(
+        '000008',
+        '0A000',
+        `Actual statement count ${statements.length} did not match the desired statement count 1.`,
+      );
+    }
+    return statements[0];
   }
 
   /** Array binds: INSERT ... VALUES (one tuple) becomes one multi-row INSERT; anything else runs per row in one transaction. */
@@ -255,8 +291,9 @@ export class Engine implements EngineContext {
 
   private async executeTokens(s: Session, tokens: Token[]): Promise<StatementOutcome> {
     const sig = significant(tokens);
-    const w0 = sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
-    if (w0 === 'SELECT' || w0 === 'WITH' || w0 === '(' || w0 === 'VALUES')
+    const w0 = firstWord(sig);
+    if (!s.autocommit && !s.inTransaction && w0 !== undefined && IMPLICIT_TRANSACTION.has(w0)) await begin(s);
+    if (w0 !== undefined && QUERY.has(w0))
       return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
     const family = w0 === undefined ? undefined : FAMILIES[w0];
     if (family) return family(this, s, sig);

@@ -4,7 +4,9 @@
  * switches array binds to the temporary-stage path (`SYSTEM$BIND`), which the emulator does not
  * implement; array binds always arrive inline as `bindings`.
  */
-export const SESSION_PARAMETERS = [
+import type { Session } from './session.js';
+
+const FIXED_PARAMETERS = [
   { name: 'TIMEZONE', value: 'UTC' },
   { name: 'BINARY_OUTPUT_FORMAT', value: 'HEX' },
   { name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 2_000_000_000 },
@@ -18,3 +20,8 @@ export const SESSION_PARAMETERS = [
   { name: 'TIMESTAMP_LTZ_OUTPUT_FORMAT', value: '' },
   { name: 'TIMESTAMP_TZ_OUTPUT_FORMAT', value: '' },
 ];
+
+/** The parameters of a session, as the login response and every query response carry them. */
+export function sessionParameters(s: Pick<Session, 'autocommit'>): { name: string; value: unknown }[] {
+  return [{ name: 'AUTOCOMMIT', value: s.autocommit }, ...FIXED_PARAMETERS];
+}

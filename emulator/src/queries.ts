@@ -11,7 +11,7 @@ import type { StatementOutcome } from './contract.js';
 import type { Engine } from './engine.js';
 import { SnowflakeError, toSnowflakeError } from './errors.js';
 import { sendData, sendError, sendJson } from './http.js';
-import { SESSION_PARAMETERS } from './parameters.js';
+import { sessionParameters } from './parameters.js';
 import type { Session } from './session.js';
 import { runQuery, type ChunkProducer } from './session-results.js';
 import type { Bindings } from './sql/binds.js';
@@ -113,7 +113,9 @@ export class Queries {
         if (rec.aborted) throw toSnowflakeError(new Error('INTERRUPT'));
         this.injectStatementFault(rec.sql);
         rec.interrupt = () => s.conn.interrupt();
-        const outcome = await this.engine.execute(s, rec.sql, body.bindings);
+        const outcome = body.describeOnly
+          ? await this.engine.describeOnly(s, rec.sql, body.bindings)
+          : await this.engine.execute(s, rec.sql, body.bindings);
         rec.data = await this.resultData(rec, s, outcome, body.describeOnly === true);
         rec.status = 'SUCCESS';
       } catch (e) {
@@ -155,7 +157,7 @@ export class Queries {
     const common = {
       queryId: rec.id,
       version: 1,
-      parameters: SESSION_PARAMETERS,
+      parameters: sessionParameters(s),
       finalDatabaseName: s.database,
       finalSchemaName: s.schema,
       finalWarehouseName: 'COMPUTE_WH',

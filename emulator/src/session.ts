@@ -12,8 +12,13 @@ export class Session implements SessionState {
   schema: string | null = null;
   /** Upper-cased name of the user who signed in; set by the server after login. */
   user: string | null = null;
-  /** True between BEGIN and COMMIT/ROLLBACK. */
+  /** True between BEGIN and COMMIT/ROLLBACK (or an implicit start and COMMIT/ROLLBACK). */
   inTransaction = false;
+  /**
+   * The AUTOCOMMIT session parameter (login `SESSION_PARAMETERS` or ALTER SESSION). When false, the
+   * first query or DML outside a transaction starts one, which lasts until COMMIT, ROLLBACK or DDL.
+   */
+  autocommit = true;
   /** Tables touched by the open transaction, as [db, schema, table]. */
   readonly pendingTouches = new Map<string, [string, string, string]>();
   /** TIMESTAMP_TZ column names of the tables the current statement names (Engine.execute sets it; the translator reads it). */

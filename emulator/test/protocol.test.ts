@@ -27,7 +27,7 @@ describe('protocol', () => {
   it('returns Snowflake error codes and SQLSTATEs', async () => {
     const missing = await execError(conn, 'select * from nodb.public.nothing');
     expect(missing.code).toBe('002003');
-    expect(missing.sqlState).toBe('02000');
+    expect(missing.sqlState).toBe('42S02');
     const syntax = await execError(conn, 'selec 1');
     expect(syntax.code).toBe('001003');
     expect(syntax.sqlState).toBe('42000');

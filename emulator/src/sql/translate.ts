@@ -557,6 +557,24 @@ function qualifyRelations(sig: Token[], relations: RelationRef[], env: Translate
   return out;
 }
 
+/**
+ * Whether the divisor that starts at `out[from]` is complete: at least one operand past any unary sign,
+ * parentheses and brackets closed, and the next token not a postfix that binds tighter than `/`
+ * (`::` cast, `:` path, `[` index).
+ */
+function divisorEnds(out: string[], from: number, next: Token | undefined): boolean {
+  let depth = 0;
+  let operand = false;
+  for (let k = from; k < out.length; k++) {
+    const e = out[k];
+    if (e === '(' || e === '[') depth++;
+    else if (e === ')' || e === ']') depth--;
+    if (depth === 0 && e !== '-' && e !== '+' && e !== '(' && e !== '[') operand = true;
+  }
+  if (!operand || depth !== 0) return false;
+  return !(next?.kind === 'op' && (next.text === '::' || next.text === ':' || next.text === '['));
+}
+
 class Translator {
   constructor(
     private readonly t: Token[],
@@ -570,13 +588,23 @@ class Translator {
     const out: string[] = [];
     /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}). */
     const tz: boolean[] = [];
+    /** Where the divisor of the last `/` starts in `out`, until it is complete (see {@link divisorEnds}). */
+    let divisor: number | null = null;
     let i = from;
     while (i < to) {
       this.lastTz = false;
+      const isDivide = this.t[i].kind === 'op' && this.t[i].text === '/';
       i = this.step(out, i, to);
       tz.length = Math.min(tz.length, out.length);
       while (tz.length < out.length) tz.push(false);
       if (out.length > 0) tz[out.length - 1] = this.lastTz;
+      if (divisor !== null && divisorEnds(out, divisor, i < to ? this.t[i] : undefined)) {
+        // Snowflake fails a division by zero (100051) where DuckDB returns NULL.
+        out.push(`__SF_DIVISOR(${out.splice(divisor).join(' ')})`);
+        tz.length = out.length;
+        divisor = null;
+      }
+      if (isDivide) divisor = out.length;
     }
     compareInstants(out, tz);
     return out.join(' ');
