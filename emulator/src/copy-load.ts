@@ -29,6 +29,7 @@ import {
 } from './stage-store.js';
 import { fixedColumn, textColumn } from './columns.js';
 import { isTimestampTzStruct } from './sql/macros.js';
+import { fromDuckdbName } from './sql/tokenizer.js';
 /** Cast a loaded value to a target column type (TIMESTAMP_TZ structs through the `__SF_TSTZ` macro, sql/macros.ts). */
 function castTo(expr: string, duckdbType: string): string {
   return isTimestampTzStruct(duckdbType) ? `__SF_TSTZ(${expr})` : `CAST(${expr} AS ${duckdbType})`;
@@ -182,7 +183,8 @@ async function insertFiles(
       .map((r) => String(r[0]))
       .filter((n) => n !== 'filename');
     exprs = columns.map((c) => {
-      const found = fileColumns.find((f) => (caseSensitive ? f === c.name : f.toUpperCase() === c.name.toUpperCase()));
+      const name = fromDuckdbName(c.name);
+      const found = fileColumns.find((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
       if (found === undefined) return `CAST(NULL AS ${c.duckdbType})`;
       let e = sqlIdent(found);
       if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;

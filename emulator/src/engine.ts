@@ -28,7 +28,17 @@ import { rowTypeOf } from './encode.js';
 import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listSchemas } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
-import { identValue, isWord, quoteIdent, significant, splitStatements, tokenize, type Token } from './sql/tokenizer.js';
+import {
+  fromDuckdbName,
+  identValue,
+  isWord,
+  quoteIdent,
+  significant,
+  splitStatements,
+  tokenize,
+  toDuckdbName,
+  type Token,
+} from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
 import { TSTZ_TYPEOF } from './sql/macros.js';
@@ -132,7 +142,9 @@ export class Engine implements EngineContext {
   async describe(conn: DuckDBConnection, duckdbSql: string): Promise<RowTypeColumn[]> {
     const p = await conn.prepare(duckdbSql);
     try {
-      return Array.from({ length: p.columnCount }, (_, k) => rowTypeOf(p.columnName(k), p.columnType(k)));
+      return Array.from({ length: p.columnCount }, (_, k) =>
+        rowTypeOf(fromDuckdbName(p.columnName(k)), p.columnType(k)),
+      );
     } finally {
       p.destroySync();
     }
@@ -189,9 +201,9 @@ export class Engine implements EngineContext {
     if (names.size === 0) return new Set();
     const r = await s.conn.runAndReadAll(
       `SELECT DISTINCT column_name FROM duckdb_columns() WHERE data_type = $1 AND list_contains($2::VARCHAR[], table_name)`,
-      [TSTZ_TYPEOF, listValue([...names])],
+      [TSTZ_TYPEOF, listValue([...names].map(toDuckdbName))],
     );
-    return new Set(r.getRowsJS().map((row) => String(row[0])));
+    return new Set(r.getRowsJS().map((row) => fromDuckdbName(String(row[0]))));
   }
 
   touch(s: Session, db: string, schema: string, table: string): void {
@@ -341,7 +353,7 @@ export class Engine implements EngineContext {
     const r = await s.conn.runAndReadAll(
       `SELECT 1 FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3
        UNION ALL SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3`,
-      [n.database, n.schema, n.name],
+      [n.database, n.schema, n.name].map(toDuckdbName),
     );
     return r.currentRowCount > 0;
   }

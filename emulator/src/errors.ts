@@ -3,6 +3,8 @@
  * `{success:false, code, message, data:{errorCode, sqlState}}` — never a 5xx, which the driver
  * retries for a very long time.
  */
+import { fromDuckdbName } from './sql/tokenizer.js';
+
 export class SnowflakeError extends Error {
   constructor(
     /** Six-digit Snowflake error code, e.g. '002003'. */
@@ -105,7 +107,8 @@ export const invalidPublicKey = () =>
 /** Maps a DuckDB exception to the Snowflake error a real account would return. */
 export function toSnowflakeError(e: unknown): SnowflakeError {
   if (e instanceof SnowflakeError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+  // DuckDB names objects as it stores them: give Snowflake's names back (tokenizer.ts).
+  const msg = fromDuckdbName(e instanceof Error ? e.message : String(e));
   const first = msg.split('\n')[0];
   let m: RegExpExecArray | null;
   if (/INTERRUPT/i.test(msg)) return SfErrors.cancelled();

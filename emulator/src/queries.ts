@@ -15,6 +15,7 @@ import { sessionParameters } from './parameters.js';
 import type { Session } from './session.js';
 import { runQuery, type ChunkProducer } from './session-results.js';
 import type { Bindings } from './sql/binds.js';
+import { quoteIdent } from './sql/tokenizer.js';
 import { transferResponseData } from './stages.js';
 
 /** Fault injection, for tests of retry behaviour. Random faults hit query, result and chunk requests. */
@@ -188,10 +189,7 @@ export class Queries {
     if (own) {
       rec.interrupt = () => conn.interrupt();
       try {
-        if (s.database)
-          await conn.run(
-            `USE "${s.database.replace(/"/g, '""')}"${s.schema ? `."${s.schema.replace(/"/g, '""')}"` : ''}`,
-          );
+        if (s.database) await conn.run(`USE ${quoteIdent(s.database)}${s.schema ? `.${quoteIdent(s.schema)}` : ''}`);
       } catch (e) {
         conn.closeSync();
         throw e;

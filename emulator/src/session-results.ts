@@ -27,7 +27,7 @@ import path from 'node:path';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import type { RowTypeColumn } from './contract.js';
 import { encoderFor, rowTypeOf, type CellEncoder } from './encode.js';
-import { quoteString } from './sql/tokenizer.js';
+import { fromDuckdbName, quoteString } from './sql/tokenizer.js';
 
 /** Rows returned inline at most; larger results are chunked. */
 export const INLINE_ROWS = 2048;
@@ -95,7 +95,7 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
     throw e;
   }
   const types = first.columnTypes();
-  const columns = types.map((t, k) => rowTypeOf(o.names?.[k] ?? first.columnName(k), t));
+  const columns = types.map((t, k) => rowTypeOf(o.names?.[k] ?? fromDuckdbName(first.columnName(k)), t));
   const head = await readUpTo(first, INLINE_ROWS).catch(async (e: unknown) => {
     await release();
     throw e;

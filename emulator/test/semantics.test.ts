@@ -30,6 +30,40 @@ afterAll(async () => {
   await emu.close();
 });
 
+describe('identifier resolution', () => {
+  it('folds unquoted names to upper case and matches every name exactly', async () => {
+    await exec(conn, 'use schema sem.public');
+    await exec(conn, 'create table "casey" (a int)');
+    await exec(conn, 'create table CASEY (a int)'); // another object
+    await exec(conn, 'insert into "casey" values (1)');
+    expect(await exec(conn, 'select count(*) as n from casey')).toEqual([{ N: 0 }]);
+    expect(await exec(conn, 'select count(*) as n from "casey"')).toEqual([{ N: 1 }]);
+    await exec(conn, 'create table "MixedCase" ("MixedCol" int, lowcol int)');
+    await exec(conn, `insert into "MixedCase" values (7, 8)`);
+    expect((await execError(conn, 'select * from mixedcase')).code).toBe('002003');
+    expect((await execError(conn, 'select mixedcol from "MixedCase"')).code).toBe('000904');
+    expect((await execError(conn, 'select "lowcol" from "MixedCase"')).code).toBe('000904');
+    expect(await exec(conn, 'select "MixedCol", "LOWCOL", LowCol from "MixedCase"')).toEqual([
+      { MixedCol: 7, LOWCOL: 8 },
+    ]);
+    expect((await execError(conn, 'select x.a from (select 1 as a) "x"')).code).toBe('000904');
+    expect(await exec(conn, 'select 1 as "lc", 2 as uc')).toEqual([{ lc: 1, UC: 2 }]);
+    await exec(conn, 'create schema "lower"');
+    expect((await execError(conn, 'use schema lower')).code).toBe('002003');
+    await exec(conn, 'use schema "lower"');
+    expect(await exec(conn, 'select current_schema() as s')).toEqual([{ S: 'lower' }]);
+    await exec(conn, 'use schema sem.public');
+    const names = await exec<{ TABLE_NAME: string }>(
+      conn,
+      `select table_name from sem.information_schema.tables where table_schema = 'PUBLIC' and lower(table_name) in ('casey', 'mixedcase') order by 1`,
+    );
+    expect(names.map((r) => r.TABLE_NAME).sort()).toEqual(['CASEY', 'MixedCase', 'casey']);
+    await exec(conn, 'alter table "casey" rename column a to "b"');
+    expect(await exec(conn, 'select "b" from "casey"')).toEqual([{ b: 1 }]);
+    expect((await execError(conn, 'select b from "casey"')).code).toBe('000904');
+  });
+});
+
 describe('errors', () => {
   it('fails a division by zero with 100051, in constants and in rows, and keeps NULL divisors NULL', async () => {
     for (const sql of ['select 1/0', 'select 10 / (2 - 2)', 'select 1.5 / 0.0']) {

@@ -21,7 +21,16 @@
 import { SfErrors } from '../errors.js';
 import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
-import { identValue, isWord, quoteIdent, quoteString, significant, stringValue, type Token } from './tokenizer.js';
+import {
+  identValue,
+  isWord,
+  quoteIdent,
+  quoteSnowflakeIdent,
+  quoteString,
+  significant,
+  stringValue,
+  type Token,
+} from './tokenizer.js';
 
 /** What the translator needs from the session. */
 export interface TranslateEnv {
@@ -550,7 +559,7 @@ function qualifyRelations(sig: Token[], relations: RelationRef[], env: Translate
     const dot: Token = { kind: 'op', text: '.' };
     const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [
       ...(k ? [dot] : []),
-      { kind: 'qident', text: quoteIdent(p) },
+      { kind: 'qident', text: quoteSnowflakeIdent(p) },
     ]);
     out.splice(r.start, r.end - r.start + 1, ...name);
   }
@@ -684,7 +693,11 @@ class Translator {
         return k;
       }
     }
-    out.push(parts.map((p) => (p.kind === 'qident' || p.text === '*' ? p.text : p.text.toUpperCase())).join('.'));
+    out.push(
+      parts
+        .map((p, n) => (p.text === '*' ? '*' : p.kind === 'qident' ? quoteIdent(values[n]) : p.text.toUpperCase()))
+        .join('.'),
+    );
     this.lastTz = this.env.tzColumns?.has(values[values.length - 1]) === true && this.t[k]?.text !== '(';
     return k;
   }
