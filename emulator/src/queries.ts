@@ -13,7 +13,8 @@ import { SnowflakeError, toSnowflakeError } from './errors.js';
 import { sendData, sendError, sendJson } from './http.js';
 import { sessionParameters } from './parameters.js';
 import type { Session } from './session.js';
-import { runQuery, type ChunkProducer } from './session-results.js';
+import type { ChunkProducer } from './chunks.js';
+import { runQuery } from './session-results.js';
 import type { Bindings } from './sql/binds.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { transferResponseData } from './stages.js';
@@ -210,11 +211,7 @@ export class Queries {
       rowset: result.rowset,
       total: result.total,
       returned: result.total,
-      chunks: result.chunks.map((c, k) => ({
-        url: `${this.baseUrl}/chunks/${rec.id}/${k}`,
-        rowCount: c.rowCount,
-        uncompressedSize: c.uncompressedSize,
-      })),
+      chunks: result.chunks.map((c, k) => ({ url: `${this.baseUrl}/chunks/${rec.id}/${k}`, ...c })),
       chunkHeaders: {},
     };
   }

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, destroy, exec, execError, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
+import {
+  connect,
+  destroy,
+  exec,
+  execError,
+  startTestEmulator,
+  wireSession,
+  type Conn,
+  type TestEmulator,
+} from './helpers.js';
 
 describe('protocol', () => {
   let emu: TestEmulator;
@@ -131,6 +140,40 @@ describe('fault injection', () => {
       expect(await exec(conn, 'select 7 as x')).toEqual([{ X: 7 }]);
     } finally {
       await destroy(conn);
+      await emu.close();
+    }
+  });
+});
+
+describe('result chunks as gosnowflake and JDBC fetch them', () => {
+  it('serves chunks in any order, in parallel and again, with their sizes in the chunk list', async () => {
+    const emu = await startTestEmulator();
+    try {
+      const wire = await wireSession(emu);
+      const r = await wire.query({ sqlText: 'select seq4() as n from table(generator(rowcount => 70000))' });
+      const chunks = r.data.chunks as {
+        url: string;
+        rowCount: number;
+        uncompressedSize: number;
+        compressedSize: number;
+      }[];
+      expect(chunks.map((c) => c.rowCount)).toEqual([20_000, 20_000, 20_000, 10_000]);
+      for (const c of chunks) expect(c.compressedSize).toBeGreaterThan(0);
+      for (const c of chunks) expect(c.uncompressedSize).toBeGreaterThan(0);
+      const fetchChunk = async (k: number) => {
+        const res = await fetch(chunks[k].url);
+        expect(res.status).toBe(200);
+        return (JSON.parse(`[${await res.text()}]`) as string[][]).map((row) => Number(row[0]));
+      };
+      const first = (rows: number[]) => rows[0];
+      // The last chunk first, then two in parallel, one of them twice (a retry), then the rest.
+      expect(first(await fetchChunk(3))).toBe(60_000);
+      const [a, b, again] = await Promise.all([fetchChunk(1), fetchChunk(0), fetchChunk(1)]);
+      expect([first(a), first(b), first(again)]).toEqual([20_000, 0, 20_000]);
+      expect(again).toEqual(a);
+      const c = await fetchChunk(2);
+      expect([c.length, first(c), c[c.length - 1]]).toEqual([20_000, 40_000, 59_999]);
+    } finally {
       await emu.close();
     }
   });
