@@ -25,7 +25,7 @@ import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
 import { forgetLoadHistory } from './stages.js';
 import { rowTypeOf } from './encode.js';
-import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
+import { arrayBindRows, expandIdentifierCalls, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listSchemas } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
 import {
@@ -33,6 +33,7 @@ import {
   identValue,
   isWord,
   quoteIdent,
+  render,
   significant,
   splitStatements,
   tokenize,
@@ -238,7 +239,7 @@ export class Engine implements EngineContext {
    */
   async describeOnly(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     try {
-      const tokens = substituteBinds(this.oneStatement(sqlText), bindings, 0, true);
+      const tokens = expandIdentifierCalls(substituteBinds(this.oneStatement(sqlText), bindings, 0, true));
       const w0 = firstWord(significant(tokens));
       if (w0 === 'SHOW' || w0 === 'DESC' || w0 === 'DESCRIBE') return await this.executeTokens(s, tokens);
       if (w0 !== undefined && QUERY.has(w0))
@@ -248,6 +249,11 @@ export class Engine implements EngineContext {
     } catch (e) {
       throw toSnowflakeError(e);
     }
+  }
+
+  /** The texts of the statements of a multi-statement request, in order (`;` separators dropped). */
+  statementTexts(sqlText: string): string[] {
+    return splitStatements(tokenize(sqlText)).map((t) => render(t).trim());
   }
 
   /** The one statement of a request (a trailing `;` is fine); 000008 when there are more. */
@@ -301,7 +307,8 @@ export class Engine implements EngineContext {
     });
   }
 
-  private async executeTokens(s: Session, tokens: Token[]): Promise<StatementOutcome> {
+  private async executeTokens(s: Session, withCalls: Token[]): Promise<StatementOutcome> {
+    const tokens = expandIdentifierCalls(withCalls);
     const sig = significant(tokens);
     const w0 = firstWord(sig);
     if (!s.autocommit && !s.inTransaction && w0 !== undefined && IMPLICIT_TRANSACTION.has(w0)) await begin(s);

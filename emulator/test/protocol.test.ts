@@ -178,3 +178,55 @@ describe('result chunks as gosnowflake and JDBC fetch them', () => {
     }
   });
 });
+
+describe('multi-statement requests', () => {
+  let emu: TestEmulator;
+  let conn: Conn;
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    conn = await connect(emu);
+    await exec(conn, 'create database multi');
+  });
+  afterAll(async () => {
+    await destroy(conn);
+    await emu.close();
+  });
+
+  /** Runs a multi-statement request through snowflake-sdk and collects each statement's rows in order. */
+  const execMulti = (sqlText: string, count: number) =>
+    new Promise<Record<string, unknown>[][]>((resolve, reject) => {
+      const results: Record<string, unknown>[][] = [];
+      conn.execute({
+        sqlText,
+        parameters: { MULTI_STATEMENT_COUNT: count },
+        complete: (err, stmt, rows) => {
+          if (err) return reject(err);
+          results.push((rows ?? []) as Record<string, unknown>[]);
+          // snowflake-sdk's multi-statement API, missing from its type declarations.
+          const multi = stmt as unknown as { hasNext(): boolean; NextResult(): void };
+          if (multi.hasNext()) multi.NextResult();
+          else resolve(results);
+        },
+      });
+    });
+
+  it('runs every statement and serves each child result, with MULTI_STATEMENT_COUNT n or 0', async () => {
+    const sql = 'create table m (a int); insert into m values (1), (2); select count(*) as n from m';
+    expect(await execMulti(sql, 3)).toEqual([
+      [{ status: 'Table M successfully created.' }],
+      [{ 'number of rows inserted': 2 }],
+      [{ N: 2 }],
+    ]);
+    expect(await execMulti('select 1 as a; select 2 as b;', 0)).toEqual([[{ A: 1 }], [{ B: 2 }]]);
+  });
+
+  it('refuses a count that does not match, and stops at the first failing statement', async () => {
+    await expect(execMulti('select 1; select 2', 3)).rejects.toMatchObject({ code: '000008' });
+    await expect(
+      execMulti('insert into m values (3); select * from nothing; insert into m values (4)', 0),
+    ).rejects.toMatchObject({
+      code: '002003',
+    });
+    expect(await exec(conn, 'select count(*) as n from m')).toEqual([{ N: 3 }]);
+  });
+});

@@ -193,3 +193,19 @@ describe('metadata results', () => {
     expect(r.data.rowset?.[0][0]).toMatch(/^\d+\.\d{3}$/);
   });
 });
+
+describe('SQL the drivers and load tools send', () => {
+  it("resolves IDENTIFIER('name') and IDENTIFIER(?) as the name they hold", async () => {
+    await exec(conn, 'create or replace table sem.public."Ident" (a int)');
+    await exec(conn, `insert into identifier('sem.public."Ident"') values (1)`);
+    await exec(conn, 'insert into identifier(?) values (2)', ['SEM.PUBLIC."Ident"']);
+    expect(await exec(conn, `select sum(a) as s from identifier('sem.public."Ident"')`)).toEqual([{ S: 3 }]);
+    expect((await execError(conn, `select * from identifier('sem.public.ident')`)).code).toBe('002003');
+  });
+
+  it("reads X'..' as a BINARY literal", async () => {
+    await exec(conn, 'create or replace table sem.public.bin (b binary)');
+    await exec(conn, `insert into sem.public.bin values (X'CAFE01')`);
+    expect(await exec(conn, `select b = X'cafe01' as same from sem.public.bin`)).toEqual([{ SAME: true }]);
+  });
+});

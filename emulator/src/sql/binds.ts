@@ -5,7 +5,7 @@
  * binding, `:n` take binding n.
  */
 import { SfErrors } from '../errors.js';
-import { quoteString, type Token } from './tokenizer.js';
+import { isWord, quoteString, significant, stringValue, tokenize, type Token } from './tokenizer.js';
 
 export interface Binding {
   type: string;
@@ -104,4 +104,34 @@ export function substituteBinds(
     const v = Array.isArray(b.value) ? (b.value[row] ?? null) : b.value;
     return { kind: 'raw', text: literal(b.type, v) } satisfies Token;
   });
+}
+
+/**
+ * `IDENTIFIER('name')` and `IDENTIFIER(?)` (binds already substituted): the call is replaced by the
+ * name it holds, read as Snowflake reads identifiers (`t`, `s.t`, `"Mixed"`...). Other calls stay.
+ */
+export function expandIdentifierCalls(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const sig = significantFrom(tokens, k, 4);
+    const arg = sig[2];
+    if (
+      isWord(tokens[k], 'IDENTIFIER') &&
+      sig[1]?.text === '(' &&
+      (arg?.kind === 'string' || (arg?.kind === 'raw' && /^'.*'$/s.test(arg.text))) &&
+      sig[3]?.text === ')'
+    ) {
+      const name = arg.kind === 'string' ? stringValue(arg) : arg.text.slice(1, -1).replace(/''/g, "'");
+      out.push(...significant(tokenize(name)));
+      k = tokens.indexOf(sig[3]);
+    } else out.push(tokens[k]);
+  }
+  return out;
+}
+
+/** Up to `n` significant tokens starting at `tokens[from]`. */
+function significantFrom(tokens: Token[], from: number, n: number): Token[] {
+  const out: Token[] = [];
+  for (let k = from; k < tokens.length && out.length < n; k++) if (tokens[k].kind !== 'ws') out.push(tokens[k]);
+  return out;
 }

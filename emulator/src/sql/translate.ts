@@ -641,6 +641,11 @@ class Translator {
     }
     if (tok.kind === 'op' && tok.text === ':' && out.length > 0) return this.variantPath(out, i + 1, to);
     if (tok.kind === 'word' && next?.kind === 'op' && next.text === '(' && i + 1 < to) return this.call(out, i, to);
+    if (tok.kind === 'word' && (tok.text === 'X' || tok.text === 'x') && next?.kind === 'string') {
+      // X'0A1B': a BINARY literal in hex.
+      out.push(`unhex(${quoteString(stringValue(next))})`);
+      return i + 2;
+    }
     if (tok.kind === 'word' && tok.text.toUpperCase() === 'MINUS') {
       out.push('EXCEPT');
       return i + 1;
