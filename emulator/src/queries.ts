@@ -294,7 +294,14 @@ export class Queries {
     const rec = queryId ? this.queries.get(queryId) : undefined;
     if (rec && rec.status === 'RUNNING') {
       rec.aborted = true;
-      rec.interrupt?.();
+      // The query may be between connections (translated, not yet started on the one that runs it):
+      // interrupt again until it has stopped.
+      const interrupt = () => {
+        if (rec.status !== 'RUNNING') return;
+        rec.interrupt?.();
+        setTimeout(interrupt, 100).unref();
+      };
+      interrupt();
     }
     sendData(res, null);
   }
