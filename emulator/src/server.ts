@@ -124,7 +124,7 @@ export class EmulatorServer {
     let m: RegExpExecArray | null;
     if ((m = /^\/queries\/([^/]+)\/abort-request$/.exec(p))) return this.queries.abort(m[1], res);
     if ((m = /^\/queries\/([^/]+)\/result$/.exec(p))) return this.queries.result(m[1], res);
-    if ((m = /^\/monitoring\/queries\/([^/]+)$/.exec(p))) return this.queries.monitoring(m[1], res);
+    if ((m = /^\/monitoring\/queries\/([^/]+)\/?$/.exec(p))) return this.queries.monitoring(m[1], res);
     res.writeHead(404).end();
   }
 

@@ -4,6 +4,9 @@
  * Through snowflake-sdk where it can say it, otherwise with the request bodies the Python connector,
  * JDBC and Go drivers send.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -201,6 +204,33 @@ describe('SQL the drivers and load tools send', () => {
     await exec(conn, 'insert into identifier(?) values (2)', ['SEM.PUBLIC."Ident"']);
     expect(await exec(conn, `select sum(a) as s from identifier('sem.public."Ident"')`)).toEqual([{ S: 3 }]);
     expect((await execError(conn, `select * from identifier('sem.public.ident')`)).code).toBe('002003');
+  });
+
+  it('reads table stages written @S.%T/path and \'@"S"."%T"/"path"\', and COPY INTO t (columns)', async () => {
+    await exec(conn, 'create or replace table sem.public.stg (a int, b varchar)');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-stg-'));
+    try {
+      const file = path.join(dir, 'rows.csv');
+      fs.writeFileSync(file, '1,one\n2,two\n');
+      await exec(conn, `put 'file://${file}' '@"SEM"."PUBLIC"."%STG"/"in"' auto_compress = true`);
+      const listed = await exec<{ name: string }>(conn, 'list @sem.public.%stg/in');
+      expect(listed.map((r) => r.name)).toEqual(['in/rows.csv.gz']);
+      await exec(conn, `copy into sem.public.stg from @sem.public.%stg/in file_format = (type = csv)`);
+      expect(await exec(conn, 'select a, b from sem.public.stg order by a')).toEqual([
+        { A: 1, B: 'one' },
+        { A: 2, B: 'two' },
+      ]);
+      // A column list takes the fields in its own order.
+      fs.writeFileSync(path.join(dir, 'reversed.csv'), 'three,3\n');
+      await exec(conn, `put 'file://${path.join(dir, 'reversed.csv')}' @sem.public.%stg/rev`);
+      await exec(conn, `copy into sem.public.stg (b, a) from @sem.public.%stg/rev file_format = (type = csv)`);
+      expect(await exec(conn, 'select a, b from sem.public.stg where a = 3')).toEqual([{ A: 3, B: 'three' }]);
+      expect(
+        (await execError(conn, `copy into sem.public.stg (nope) from @sem.public.%stg/rev force = true`)).code,
+      ).toBe('000904');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads X'..' as a BINARY literal", async () => {
