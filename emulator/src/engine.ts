@@ -9,7 +9,7 @@
  * (sql/translate.ts) and streamed by the server. DuckDB errors are mapped to Snowflake codes
  * ({@link toSnowflakeError}).
  */
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type {
   EngineContext,
   EngineStatement,
@@ -23,6 +23,7 @@ import { isDml, StatementType } from './columns.js';
 import { SfErrors, SnowflakeError, toSnowflakeError } from './errors.js';
 import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
+import { namedTableColumns, tzColumnNames } from './statement-columns.js';
 import { forgetLoadHistory } from './stages.js';
 import { rowTypeOf } from './encode.js';
 import { arrayBindRows, expandIdentifierCalls, substituteBinds, type Bindings } from './sql/binds.js';
@@ -42,7 +43,6 @@ import {
 } from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
-import { TSTZ_TYPEOF } from './sql/macros.js';
 import { create, drop } from './statements/ddl.js';
 import { deleteFrom, insert, truncate, update } from './statements/dml.js';
 import { merge } from './statements/merge.js';
@@ -192,21 +192,6 @@ export class Engine implements EngineContext {
     return out;
   }
 
-  /**
-   * Names of the TIMESTAMP_TZ columns of every table whose name appears in `sqlText` (any database;
-   * one catalog query). The translator compares such columns by instant (translate.ts).
-   */
-  private async tzColumnNames(s: Session, sqlText: string): Promise<Set<string>> {
-    const names = new Set<string>();
-    for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
-    if (names.size === 0) return new Set();
-    const r = await s.conn.runAndReadAll(
-      `SELECT DISTINCT column_name FROM duckdb_columns() WHERE data_type = $1 AND list_contains($2::VARCHAR[], table_name)`,
-      [TSTZ_TYPEOF, listValue([...names].map(toDuckdbName))],
-    );
-    return new Set(r.getRowsJS().map((row) => fromDuckdbName(String(row[0]))));
-  }
-
   touch(s: Session, db: string, schema: string, table: string): void {
     if (s.inTransaction) s.pendingTouches.set(`${db}.${schema}.${table}`, [db, schema, table]);
     else this.catalog.touch(db, schema, table);
@@ -218,7 +203,8 @@ export class Engine implements EngineContext {
   async execute(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     s.lastUsed = Date.now();
     try {
-      s.tzColumns = await this.tzColumnNames(s, sqlText);
+      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.tzColumns = tzColumnNames(s.namedColumns);
       if (this.stageHandler) {
         const staged = await this.stageHandler(sqlText, this.context(s));
         if (staged) return staged;
@@ -239,6 +225,8 @@ export class Engine implements EngineContext {
    */
   async describeOnly(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     try {
+      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.tzColumns = tzColumnNames(s.namedColumns);
       const tokens = expandIdentifierCalls(substituteBinds(this.oneStatement(sqlText), bindings, 0, true));
       const w0 = firstWord(significant(tokens));
       if (w0 === 'SHOW' || w0 === 'DESC' || w0 === 'DESCRIBE') return await this.executeTokens(s, tokens);

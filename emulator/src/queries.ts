@@ -16,6 +16,7 @@ import { sessionParameters } from './parameters.js';
 import type { Session } from './session.js';
 import type { ChunkProducer } from './chunks.js';
 import { runQuery } from './session-results.js';
+import { refineRowType } from './statement-columns.js';
 import type { Bindings } from './sql/binds.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { transferResponseData } from './stages.js';
@@ -231,7 +232,7 @@ export class Queries {
       };
     }
     if (describeOnly) {
-      const rowtype = await this.engine.describe(s.conn, outcome.duckdbSql);
+      const rowtype = refineRowType(await this.engine.describe(s.conn, outcome.duckdbSql), s.namedColumns);
       return { ...common, rowtype, rowset: [], total: 0, returned: 0, chunks: [] };
     }
     // Outside a transaction the query runs on a dedicated connection, so the session is free for its
@@ -259,7 +260,7 @@ export class Queries {
     rec.producer = result.producer;
     return {
       ...common,
-      rowtype: result.columns,
+      rowtype: refineRowType(result.columns, s.namedColumns),
       rowset: result.rowset,
       total: result.total,
       returned: result.total,

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SessionState } from './contract.js';
+import type { NamedColumn } from './statement-columns.js';
 import { quoteIdent } from './sql/tokenizer.js';
 
 export class Session implements SessionState {
@@ -21,7 +22,9 @@ export class Session implements SessionState {
   autocommit = true;
   /** Tables touched by the open transaction, as [db, schema, table]. */
   readonly pendingTouches = new Map<string, [string, string, string]>();
-  /** TIMESTAMP_TZ column names of the tables the current statement names (Engine.execute sets it; the translator reads it). */
+  /** Columns of the tables the current statement names (Engine.execute sets them; statement-columns.ts). */
+  namedColumns: NamedColumn[] = [];
+  /** TIMESTAMP_TZ column names among them (the translator reads them). */
   tzColumns: ReadonlySet<string> = new Set();
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();

@@ -179,6 +179,24 @@ describe('AUTOCOMMIT', () => {
 });
 
 describe('metadata results', () => {
+  it('types OBJECT and ARRAY columns as such, gives VARCHAR(n) its length and NOT NULL columns as non-nullable', async () => {
+    await exec(
+      conn,
+      'create or replace table sem.public.meta (id int not null, name varchar(12), o object, a array, v variant)',
+    );
+    const wire = await wireSession(emu, { databaseName: 'SEM' });
+    for (const describeOnly of [false, true]) {
+      const r = await wire.query({ sqlText: 'select id, name, o, a, v from public.meta', describeOnly });
+      expect(r.data.rowtype?.map((c) => [c.name, c.type, c.nullable, c.length])).toEqual([
+        ['ID', 'fixed', false, null],
+        ['NAME', 'text', true, 12],
+        ['O', 'object', true, null],
+        ['A', 'array', true, null],
+        ['V', 'variant', true, null],
+      ]);
+    }
+  });
+
   it('SHOW COLUMNS IN TABLE lists that table only, with Snowflake data_type objects', async () => {
     await exec(conn, 'create or replace table sem.public.sc (id number(10,0) not null, name varchar(20))');
     await exec(conn, 'create or replace table sem.public.sc2 (other int)');
