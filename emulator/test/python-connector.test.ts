@@ -2,7 +2,8 @@
  * The Snowflake Connector for Python (4.x and 5.x, from PyPI into `.floe/pyclients/<name>` by
  * scripts/bootstrap.mjs) against the emulator: connect, typed round trips with server-side (qmark)
  * and client-side (pyformat) binds, executemany, a multi-chunk result, a transaction with
- * commit()/rollback(), Snowflake's errors, cursor.describe() and execute_string's several statements.
+ * commit()/rollback(), Snowflake's errors, cursor.describe(), execute_string's several statements and
+ * PUT/COPY/GET through a table stage.
  * The client runs as its own process (clients/python_connector.py) and reports what it saw as JSON.
  */
 import { execFile } from 'node:child_process';
@@ -22,11 +23,17 @@ afterAll(async () => {
   await emu.close();
 });
 
+/** PUT/COPY/GET: 4.x copies files itself on the emulator's LOCAL_FS stages; 5.x accepts cloud storage only. */
+const stagedFiles = {
+  4: { put: ['UPLOADED'], loaded: 2, got: ['rows.csv.gz'] },
+  5: { error: 'InternalError', message: expect.stringContaining('Unknown location type: LOCAL_FS') },
+};
+
 describe.each([
-  ['snowflake-connector-python-4', /^4\./],
-  ['snowflake-connector-python-5', /^5\./],
-])('%s', (client, version) => {
-  it('connects, round-trips types and binds, loads, pages chunks, commits and rolls back, reports errors', async () => {
+  ['snowflake-connector-python-4', /^4\./, stagedFiles[4]],
+  ['snowflake-connector-python-5', /^5\./, stagedFiles[5]],
+])('%s', (client, version, staged) => {
+  it('connects, round-trips types and binds, loads, pages chunks, commits and rolls back, reports errors, stages files', async () => {
     const python = path.join(floeHome, 'pyclients', client, 'bin', 'python');
     const database = client.replace(/\W/g, '_');
     const { stdout } = await promisify(execFile)(
@@ -52,6 +59,7 @@ describe.each([
         ['S', 2, 20],
       ],
       multi_statement: [[[1]], [['x']]],
+      put_copy_get: staged,
     });
   });
 });

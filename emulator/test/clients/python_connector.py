@@ -8,7 +8,9 @@ prints one JSON object of what each check saw; emulator/test/python-connector.te
 import datetime
 import decimal
 import json
+import os
 import sys
+import tempfile
 from urllib.parse import urlparse
 
 import snowflake.connector
@@ -113,6 +115,20 @@ def describe():
     return [[c.name, c.type_code, c.internal_size] for c in cols]
 
 
+def put_copy_get():
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "rows.csv")
+        with open(src, "w") as fh:
+            fh.write("1,one\n2,two\n")
+        cur.execute(f"create or replace table {db}.public.st (a int, b varchar)")
+        put = cur.execute(f"put file://{src} @{db}.public.%st").fetchall()
+        cur.execute(f"copy into {db}.public.st from @{db}.public.%st file_format = (type = csv)")
+        loaded = cur.execute(f"select count(*) from {db}.public.st").fetchone()[0]
+        out_dir = os.path.join(tmp, "out")
+        got = cur.execute(f"get @{db}.public.%st file://{out_dir}").fetchall()
+        return {"put": [r[6] for r in put], "loaded": loaded, "got": sorted(os.listdir(out_dir)), "get_rows": len(got)}
+
+
 def multi_statement():
     results = []
     for c in conn.execute_string("select 1 as a; select 'x' as b"):
@@ -129,5 +145,6 @@ check("missing_object", lambda: failure(f"select * from {db}.public.nothing"))
 check("division_by_zero", lambda: failure("select 1/0"))
 check("describe", describe)
 check("multi_statement", multi_statement)
+check("put_copy_get", put_copy_get)
 conn.close()
 print(json.dumps(out, default=str))
