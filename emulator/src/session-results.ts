@@ -155,11 +155,15 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
       release,
     );
   }
-  const reader = o.ownsConn ? o.conn : await o.connect();
+  // The spool is read on a connection of its own, and the query's connection is closed now: a
+  // connection left with a current database (USE) keeps that database's file open in DuckDB, so a
+  // later DROP or CREATE OR REPLACE DATABASE could not reuse it.
+  await release();
+  const reader = await o.connect();
   try {
-    const stream = await reader.stream(`SELECT * FROM read_parquet(${quoteString(o.spoolFile)})`);
-    const enc = stream.columnTypes().map((t) => encoderFor(t));
     const spool = quoteString(o.spoolFile);
+    const stream = await reader.stream(`SELECT * FROM read_parquet(${spool})`);
+    const enc = stream.columnTypes().map((t) => encoderFor(t));
     const producer = new ChunkProducer(chunkSizes(total), enc, {
       next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
       read: async (index) => {
@@ -185,7 +189,6 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
     };
   } catch (e) {
     reader.closeSync();
-    if (!o.ownsConn) await release();
     fs.rmSync(o.spoolFile, { force: true });
     throw e;
   }

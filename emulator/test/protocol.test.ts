@@ -179,6 +179,24 @@ describe('result chunks as gosnowflake and JDBC fetch them', () => {
   });
 });
 
+describe('databases after large results', () => {
+  it('replaces a database from which a multi-chunk result was served', async () => {
+    const emu = await startTestEmulator();
+    try {
+      const first = await connect(emu);
+      await exec(first, 'create database big');
+      expect(await exec(first, 'select seq4() as n from table(generator(rowcount => 50000))')).toHaveLength(50_000);
+      await destroy(first);
+      const second = await connect(emu);
+      await exec(second, 'create or replace database big');
+      expect(await exec(second, 'select current_database() as d')).toEqual([{ D: 'BIG' }]);
+      await destroy(second);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('multi-statement requests', () => {
   let emu: TestEmulator;
   let conn: Conn;
