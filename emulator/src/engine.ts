@@ -302,7 +302,7 @@ export class Engine implements EngineContext {
     if (!s.autocommit && !s.inTransaction && w0 !== undefined && IMPLICIT_TRANSACTION.has(w0)) await begin(s);
     if (w0 !== undefined && QUERY.has(w0))
       return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
-    const family = w0 === undefined ? undefined : FAMILIES[w0];
+    const family = w0 !== undefined && Object.hasOwn(FAMILIES, w0) ? FAMILIES[w0] : undefined;
     if (family) return family(this, s, sig);
     if (w0 !== undefined && UNSUPPORTED.has(w0)) throw SfErrors.unsupported(w0);
     // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included.
