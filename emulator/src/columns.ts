@@ -37,9 +37,9 @@ export function ltzColumn(name: string): RowTypeColumn {
   return { name, type: 'timestamp_ltz', precision: 0, scale: 3, length: null, byteLength: null, nullable: true };
 }
 
-/** Epoch-seconds cell of an ISO instant (TIMESTAMP_LTZ encoding). */
+/** Epoch-seconds cell of an ISO instant, with the 3 fractional digits {@link ltzColumn} declares. */
 export function ltzCell(iso: string): string {
-  return (Date.parse(iso) / 1000).toFixed(9);
+  return (Date.parse(iso) / 1000).toFixed(3);
 }
 
 /** A one-row `status` result, as Snowflake answers DDL and commands. */

@@ -29,6 +29,7 @@ import {
 } from './stage-store.js';
 import { fixedColumn, textColumn } from './columns.js';
 import { isTimestampTzStruct } from './sql/macros.js';
+import { fromDuckdbName, identValue, significant, tokenize } from './sql/tokenizer.js';
 /** Cast a loaded value to a target column type (TIMESTAMP_TZ structs through the `__SF_TSTZ` macro, sql/macros.ts). */
 function castTo(expr: string, duckdbType: string): string {
   return isTimestampTzStruct(duckdbType) ? `__SF_TSTZ(${expr})` : `CAST(${expr} AS ${duckdbType})`;
@@ -54,7 +55,7 @@ const LOAD_COLUMNS = [
 ];
 
 /**
- * COPY INTO <table> FROM @stage[/path]. Options: FILES, PATTERN (matched against the path after the
+ * COPY INTO <table> [(columns)] FROM @stage[/path]. Options: FILES, PATTERN (matched against the path after the
  * location's path), FILE_FORMAT (CSV, or PARQUET with MATCH_BY_COLUMN_NAME), MATCH_BY_COLUMN_NAME,
  * PURGE, FORCE, ON_ERROR = ABORT_STATEMENT (the default for COPY; others are refused),
  * LOAD_UNCERTAIN_FILES. Returns one row per loaded file (LOAD_COLUMNS), or Snowflake's single
@@ -62,7 +63,7 @@ const LOAD_COLUMNS = [
  */
 export async function load(ts: TokenStream, ctx: StatementContext): Promise<StatementOutcome> {
   const rawTable = ts.objectName();
-  if (ts.acceptPunct('(')) throw SfErrors.unsupported('COPY INTO <table> with a column list');
+  const columnList = ts.acceptPunct('(') ? ts.parenthesisedText() : null;
   ts.expectWords('FROM');
   if (ts.peek()?.kind === 'punct' && ts.peek()!.text === '(')
     throw SfErrors.unsupported('COPY INTO <table> with a transformation query');
@@ -89,7 +90,8 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
   const purge = copyBool(options, 'PURGE', false);
 
   const table = ctx.resolveName(rawTable);
-  const columns = await targetColumns(ctx, table.duckdbName, `${table.database}.${table.schema}.${table.name}`);
+  const tableColumns = await targetColumns(ctx, table.duckdbName, `${table.database}.${table.schema}.${table.name}`);
+  const columns = columnList === null ? tableColumns : listedColumns(columnList, tableColumns);
   if (format.type === 'PARQUET' && match === 'NONE') {
     throw SfErrors.semiStructuredNeedsMatch('PARQUET');
   }
@@ -140,6 +142,22 @@ async function targetColumns(ctx: StatementContext, duckdbName: string, display:
   return rows.map((r) => ({ name: String(r[0]), duckdbType: String(r[1]) }));
 }
 
+/**
+ * `COPY INTO t (c1, c2, ...)`: the listed columns, in the list's order, take the files' fields by
+ * position (CSV) or by name (Parquet); the others get their defaults. Throws 000904 for a name the
+ * table does not have.
+ */
+function listedColumns(list: string, columns: TargetColumn[]): TargetColumn[] {
+  return significant(tokenize(list))
+    .filter((t) => t.kind === 'word' || t.kind === 'qident')
+    .map((t) => {
+      const name = identValue(t);
+      const found = columns.find((c) => fromDuckdbName(c.name) === name);
+      if (!found) throw SfErrors.invalidIdentifier(name);
+      return found;
+    });
+}
+
 /** FILES = ('a', ...) names files relative to the location path; otherwise every file under it (filtered by PATTERN). */
 async function selectFiles(loc: StageLocation, options: Options): Promise<StageFile[]> {
   const files = options.get('FILES');
@@ -177,12 +195,13 @@ async function insertFiles(
     source = csvReader(fileList, columns.length, format);
     exprs = columns.map((c, i) => castText(`${sqlIdent(`c${i}`)}`, c.duckdbType, format));
   } else {
-    source = `read_parquet(${fileList}, filename = true, union_by_name = true)`;
+    source = `read_parquet(${fileList}, filename = true, union_by_name = true, binary_as_string = ${format.binaryAsText})`;
     const fileColumns = (await queryRows(conn, `DESCRIBE SELECT * FROM ${source}`))
       .map((r) => String(r[0]))
       .filter((n) => n !== 'filename');
     exprs = columns.map((c) => {
-      const found = fileColumns.find((f) => (caseSensitive ? f === c.name : f.toUpperCase() === c.name.toUpperCase()));
+      const name = fromDuckdbName(c.name);
+      const found = fileColumns.find((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
       if (found === undefined) return `CAST(NULL AS ${c.duckdbType})`;
       let e = sqlIdent(found);
       if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;

@@ -9,7 +9,7 @@
  * (sql/translate.ts) and streamed by the server. DuckDB errors are mapped to Snowflake codes
  * ({@link toSnowflakeError}).
  */
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type {
   EngineContext,
   EngineStatement,
@@ -23,21 +23,32 @@ import { isDml, StatementType } from './columns.js';
 import { SfErrors, SnowflakeError, toSnowflakeError } from './errors.js';
 import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
+import { namedTableColumns, tzColumnNames } from './statement-columns.js';
 import { forgetLoadHistory } from './stages.js';
 import { rowTypeOf } from './encode.js';
-import { arrayBindRows, substituteBinds, type Bindings } from './sql/binds.js';
+import { arrayBindRows, expandIdentifierCalls, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listSchemas } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
-import { identValue, isWord, quoteIdent, significant, splitStatements, tokenize, type Token } from './sql/tokenizer.js';
+import {
+  fromDuckdbName,
+  identValue,
+  isWord,
+  quoteIdent,
+  render,
+  significant,
+  splitStatements,
+  tokenize,
+  toDuckdbName,
+  type Token,
+} from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
-import { TSTZ_TYPEOF } from './sql/macros.js';
 import { create, drop } from './statements/ddl.js';
 import { deleteFrom, insert, truncate, update } from './statements/dml.js';
 import { merge } from './statements/merge.js';
 import { describeTable, show } from './statements/show.js';
 import { alter, grant, transaction, use } from './statements/session.js';
-import { withTransaction } from './statements/transaction.js';
+import { begin, withTransaction } from './statements/transaction.js';
 
 /** The engine's statement families by first keyword; queries and the refused kinds are handled apart. */
 const FAMILIES: Record<string, EngineStatement> = {
@@ -61,6 +72,17 @@ const FAMILIES: Record<string, EngineStatement> = {
   DESC: describeTable,
   DESCRIBE: describeTable,
 };
+
+/** First keywords of queries, which the engine translates and the server streams. */
+const QUERY = new Set(['SELECT', 'WITH', '(', 'VALUES']);
+
+/** Statements that start a transaction when AUTOCOMMIT is off and none is open (queries and DML). */
+const IMPLICIT_TRANSACTION = new Set([...QUERY, 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE']);
+
+/** The first keyword of a statement, upper-cased (or its first token when that is not a word). */
+function firstWord(sig: Token[]): string | undefined {
+  return sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
+}
 
 /** Snowflake statements the emulator does not have (002040). */
 const UNSUPPORTED = new Set(['SET', 'UNSET', 'CALL', 'EXPLAIN']);
@@ -121,7 +143,9 @@ export class Engine implements EngineContext {
   async describe(conn: DuckDBConnection, duckdbSql: string): Promise<RowTypeColumn[]> {
     const p = await conn.prepare(duckdbSql);
     try {
-      return Array.from({ length: p.columnCount }, (_, k) => rowTypeOf(p.columnName(k), p.columnType(k)));
+      return Array.from({ length: p.columnCount }, (_, k) =>
+        rowTypeOf(fromDuckdbName(p.columnName(k)), p.columnType(k)),
+      );
     } finally {
       p.destroySync();
     }
@@ -168,21 +192,6 @@ export class Engine implements EngineContext {
     return out;
   }
 
-  /**
-   * Names of the TIMESTAMP_TZ columns of every table whose name appears in `sqlText` (any database;
-   * one catalog query). The translator compares such columns by instant (translate.ts).
-   */
-  private async tzColumnNames(s: Session, sqlText: string): Promise<Set<string>> {
-    const names = new Set<string>();
-    for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
-    if (names.size === 0) return new Set();
-    const r = await s.conn.runAndReadAll(
-      `SELECT DISTINCT column_name FROM duckdb_columns() WHERE data_type = $1 AND list_contains($2::VARCHAR[], table_name)`,
-      [TSTZ_TYPEOF, listValue([...names])],
-    );
-    return new Set(r.getRowsJS().map((row) => String(row[0])));
-  }
-
   touch(s: Session, db: string, schema: string, table: string): void {
     if (s.inTransaction) s.pendingTouches.set(`${db}.${schema}.${table}`, [db, schema, table]);
     else this.catalog.touch(db, schema, table);
@@ -194,26 +203,59 @@ export class Engine implements EngineContext {
   async execute(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     s.lastUsed = Date.now();
     try {
-      s.tzColumns = await this.tzColumnNames(s, sqlText);
+      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.tzColumns = tzColumnNames(s.namedColumns);
       if (this.stageHandler) {
         const staged = await this.stageHandler(sqlText, this.context(s));
         if (staged) return staged;
       }
-      const statements = splitStatements(tokenize(sqlText));
-      if (statements.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
-      if (statements.length > 1) {
-        throw new SnowflakeError(
-          '000008',
-          '0A000',
-          `Actual statement count ${statements.length} did not match the desired statement count 1.`,
-        );
-      }
+      const statement = this.oneStatement(sqlText);
       const rows = arrayBindRows(bindings);
-      if (rows > 0) return await this.executeArrayBind(s, statements[0], bindings!, rows);
-      return await this.executeTokens(s, substituteBinds(statements[0], bindings));
+      if (rows > 0) return await this.executeArrayBind(s, statement, bindings!, rows);
+      return await this.executeTokens(s, substituteBinds(statement, bindings));
     } catch (e) {
       throw toSnowflakeError(e);
     }
+  }
+
+  /**
+   * A describe-only request: the statement's shape without running it. Bind markers without a value
+   * read as NULL; a query answers its rowtype (the server prepares it), SHOW/DESC (which change
+   * nothing) their result, any other statement an empty result of its statement type. Throws SnowflakeError.
+   */
+  async describeOnly(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
+    try {
+      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.tzColumns = tzColumnNames(s.namedColumns);
+      const tokens = expandIdentifierCalls(substituteBinds(this.oneStatement(sqlText), bindings, 0, true));
+      const w0 = firstWord(significant(tokens));
+      if (w0 === 'SHOW' || w0 === 'DESC' || w0 === 'DESCRIBE') return await this.executeTokens(s, tokens);
+      if (w0 !== undefined && QUERY.has(w0))
+        return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
+      const type = w0 === undefined ? undefined : StatementType[w0 as keyof typeof StatementType];
+      return { kind: 'rows', columns: [], rows: [], statementTypeId: type ?? StatementType.DDL };
+    } catch (e) {
+      throw toSnowflakeError(e);
+    }
+  }
+
+  /** The texts of the statements of a multi-statement request, in order (`;` separators dropped). */
+  statementTexts(sqlText: string): string[] {
+    return splitStatements(tokenize(sqlText)).map((t) => render(t).trim());
+  }
+
+  /** The one statement of a request (a trailing `;` is fine); 000008 when there are more. */
+  private oneStatement(sqlText: string): Token[] {
+    const statements = splitStatements(tokenize(sqlText));
+    if (statements.length === 0) throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
+    if (statements.length > 1) {
+      throw new SnowflakeError(
+        '000008',
+        '0A000',
+        `Actual statement count ${statements.length} did not match the desired statement count 1.`,
+      );
+    }
+    return statements[0];
   }
 
   /** Array binds: INSERT ... VALUES (one tuple) becomes one multi-row INSERT; anything else runs per row in one transaction. */
@@ -253,12 +295,14 @@ export class Engine implements EngineContext {
     });
   }
 
-  private async executeTokens(s: Session, tokens: Token[]): Promise<StatementOutcome> {
+  private async executeTokens(s: Session, withCalls: Token[]): Promise<StatementOutcome> {
+    const tokens = expandIdentifierCalls(withCalls);
     const sig = significant(tokens);
-    const w0 = sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
-    if (w0 === 'SELECT' || w0 === 'WITH' || w0 === '(' || w0 === 'VALUES')
+    const w0 = firstWord(sig);
+    if (!s.autocommit && !s.inTransaction && w0 !== undefined && IMPLICIT_TRANSACTION.has(w0)) await begin(s);
+    if (w0 !== undefined && QUERY.has(w0))
       return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
-    const family = w0 === undefined ? undefined : FAMILIES[w0];
+    const family = w0 !== undefined && Object.hasOwn(FAMILIES, w0) ? FAMILIES[w0] : undefined;
     if (family) return family(this, s, sig);
     if (w0 !== undefined && UNSUPPORTED.has(w0)) throw SfErrors.unsupported(w0);
     // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included.
@@ -304,7 +348,7 @@ export class Engine implements EngineContext {
     const r = await s.conn.runAndReadAll(
       `SELECT 1 FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3
        UNION ALL SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3`,
-      [n.database, n.schema, n.name],
+      [n.database, n.schema, n.name].map(toDuckdbName),
     );
     return r.currentRowCount > 0;
   }

@@ -3,6 +3,8 @@
  * `{success:false, code, message, data:{errorCode, sqlState}}` — never a 5xx, which the driver
  * retries for a very long time.
  */
+import { fromDuckdbName } from './sql/tokenizer.js';
+
 export class SnowflakeError extends Error {
   constructor(
     /** Six-digit Snowflake error code, e.g. '002003'. */
@@ -20,7 +22,7 @@ export class SnowflakeError extends Error {
 export const SfErrors = {
   /** "SQL compilation error: Object 'X' does not exist or not authorized." */
   objectDoesNotExist: (what: string) =>
-    new SnowflakeError('002003', '02000', `SQL compilation error:\nObject '${what}' does not exist or not authorized.`),
+    new SnowflakeError('002003', '42S02', `SQL compilation error:\nObject '${what}' does not exist or not authorized.`),
   /** "SQL compilation error: syntax error line 1 at position N unexpected 'X'." */
   syntax: (detail: string) => new SnowflakeError('001003', '42000', `SQL compilation error:\nsyntax error ${detail}`),
   /** "SQL compilation error: error line 0 at position -1 invalid identifier 'X'" */
@@ -52,7 +54,7 @@ export const SfErrors = {
     ),
   /** "Stage 'X' does not exist or not authorized." (stages, copy). */
   stageDoesNotExist: (name: string) =>
-    new SnowflakeError('002003', '02000', `SQL compilation error:\nStage '${name}' does not exist or not authorized.`),
+    new SnowflakeError('002003', '42S02', `SQL compilation error:\nStage '${name}' does not exist or not authorized.`),
   /** COPY INTO <location> onto existing file names without OVERWRITE = TRUE (Snowflake's message; code not verified live). */
   unloadDestinationExists: (location: string) =>
     new SnowflakeError(
@@ -78,7 +80,7 @@ export const SfErrors = {
   remoteFileNotFound: (file: string) =>
     new SnowflakeError(
       '002003',
-      '02000',
+      '42S02',
       `Remote file '${file}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`,
     ),
 } as const;
@@ -93,7 +95,7 @@ export const LoginErrors = {
 
 /** DESC/ALTER/DROP USER of a user that does not exist. */
 export const userDoesNotExist = (name: string) =>
-  new SnowflakeError('002003', '02000', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
+  new SnowflakeError('002003', '42S02', `SQL compilation error:\nUser '${name}' does not exist or not authorized.`);
 /** An RSA_PUBLIC_KEY value that is not an RSA public key (Snowflake's wording; code not verified live). */
 export const invalidPublicKey = () =>
   new SnowflakeError(
@@ -105,7 +107,8 @@ export const invalidPublicKey = () =>
 /** Maps a DuckDB exception to the Snowflake error a real account would return. */
 export function toSnowflakeError(e: unknown): SnowflakeError {
   if (e instanceof SnowflakeError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+  // DuckDB names objects as it stores them: give Snowflake's names back (tokenizer.ts).
+  const msg = fromDuckdbName(e instanceof Error ? e.message : String(e));
   const first = msg.split('\n')[0];
   let m: RegExpExecArray | null;
   if (/INTERRUPT/i.test(msg)) return SfErrors.cancelled();
@@ -123,6 +126,7 @@ export function toSnowflakeError(e: unknown): SnowflakeError {
     (m = /Function with name (\w+) does not exist/i.exec(first))
   )
     return new SnowflakeError('002140', '42601', `SQL compilation error:\nUnknown function ${m[1].toUpperCase()}`);
+  if (/Division by zero/i.test(first)) return new SnowflakeError('100051', '22012', 'Division by zero');
   if (/NOT NULL constraint failed/i.test(first))
     return new SnowflakeError('100072', '22000', `NULL result in a non-nullable column`);
   if (/Out of Range|out of range|Overflow/i.test(first))

@@ -4,7 +4,9 @@
  * switches array binds to the temporary-stage path (`SYSTEM$BIND`), which the emulator does not
  * implement; array binds always arrive inline as `bindings`.
  */
-export const SESSION_PARAMETERS = [
+import type { Session } from './session.js';
+
+const FIXED_PARAMETERS = [
   { name: 'TIMEZONE', value: 'UTC' },
   { name: 'BINARY_OUTPUT_FORMAT', value: 'HEX' },
   { name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 2_000_000_000 },
@@ -17,4 +19,27 @@ export const SESSION_PARAMETERS = [
   { name: 'TIMESTAMP_NTZ_OUTPUT_FORMAT', value: 'YYYY-MM-DD HH24:MI:SS.FF3' },
   { name: 'TIMESTAMP_LTZ_OUTPUT_FORMAT', value: '' },
   { name: 'TIMESTAMP_TZ_OUTPUT_FORMAT', value: '' },
+  // What the JDBC, Go and Python drivers read at login: results come as JSON (there is no Arrow),
+  // the session's timestamp mappings and statement count, and no telemetry to send.
+  { name: 'QUERY_RESULT_FORMAT', value: 'JSON' },
+  { name: 'JDBC_QUERY_RESULT_FORMAT', value: 'JSON' },
+  { name: 'GO_QUERY_RESULT_FORMAT', value: 'JSON' },
+  { name: 'PYTHON_CONNECTOR_QUERY_RESULT_FORMAT', value: 'JSON' },
+  { name: 'ODBC_QUERY_RESULT_FORMAT', value: 'JSON' },
+  { name: 'TIMESTAMP_TYPE_MAPPING', value: 'TIMESTAMP_NTZ' },
+  { name: 'CLIENT_TIMESTAMP_TYPE_MAPPING', value: 'TIMESTAMP_LTZ' },
+  { name: 'MULTI_STATEMENT_COUNT', value: 1 },
+  { name: 'JDBC_TREAT_DECIMAL_AS_INT', value: true },
+  { name: 'JDBC_USE_SESSION_TIMEZONE', value: true },
+  { name: 'JDBC_EXECUTE_RETURN_COUNT_FOR_DML', value: false },
+  { name: 'CLIENT_HONOR_CLIENT_TZ_FOR_TIMESTAMP_NTZ', value: true },
+  { name: 'CLIENT_METADATA_REQUEST_USE_CONNECTION_CTX', value: false },
+  { name: 'CLIENT_TELEMETRY_ENABLED', value: false },
+  { name: 'CLIENT_TELEMETRY_OOB_ENABLED', value: false },
+  { name: 'CLIENT_DISABLE_INCIDENTS', value: true },
 ];
+
+/** The parameters of a session, as the login response and every query response carry them. */
+export function sessionParameters(s: Pick<Session, 'autocommit'>): { name: string; value: unknown }[] {
+  return [{ name: 'AUTOCOMMIT', value: s.autocommit }, ...FIXED_PARAMETERS];
+}

@@ -7,7 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const floeHome = process.env.FLOE_HOME ? path.resolve(process.env.FLOE_HOME) : path.join(repositoryRoot, '.floe');
+/** The repository's `.floe/` directory (FLOE_HOME overrides it). */
+export const floeHome = process.env.FLOE_HOME
+  ? path.resolve(process.env.FLOE_HOME)
+  : path.join(repositoryRoot, '.floe');
 
 /** Default data directory of `npm run emulator` (FLOE_EMULATOR_DATA_DIR and `--data-dir` override it). */
 export const defaultDataDir = path.join(floeHome, 'state', 'emulator');

@@ -8,13 +8,17 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { StatementOutcome } from './contract.js';
+import { StatementType, textColumn } from './columns.js';
 import type { Engine } from './engine.js';
 import { SnowflakeError, toSnowflakeError } from './errors.js';
 import { sendData, sendError, sendJson } from './http.js';
-import { SESSION_PARAMETERS } from './parameters.js';
+import { sessionParameters } from './parameters.js';
 import type { Session } from './session.js';
-import { runQuery, type ChunkProducer } from './session-results.js';
+import type { ChunkProducer } from './chunks.js';
+import { runQuery } from './session-results.js';
+import { refineRowType } from './statement-columns.js';
 import type { Bindings } from './sql/binds.js';
+import { quoteIdent } from './sql/tokenizer.js';
 import { transferResponseData } from './stages.js';
 
 /** Fault injection, for tests of retry behaviour. Random faults hit query, result and chunk requests. */
@@ -35,6 +39,14 @@ export interface QueryRequestBody {
   bindings?: Bindings;
   asyncExec?: boolean;
   describeOnly?: boolean;
+  /** Statement parameters; `MULTI_STATEMENT_COUNT` allows several statements in one request. */
+  parameters?: Record<string, unknown>;
+}
+
+/** The request's MULTI_STATEMENT_COUNT: 1 (the default) allows one statement, 0 any number, n exactly n. */
+function multiStatementCount(body: QueryRequestBody): number {
+  const n = Number(body.parameters?.MULTI_STATEMENT_COUNT ?? 1);
+  return Number.isInteger(n) && n >= 0 ? n : 1;
 }
 
 /** A session and the queue that serialises its statements (the driver may pipeline). */
@@ -93,14 +105,23 @@ export class Queries {
     this.answer(rec, res);
   }
 
-  /** Starts a statement on the session's queue and records it. */
+  /** Starts a request on the session's queue and records it. */
   private start(entry: SessionEntry, requestId: string | null, body: QueryRequestBody): QueryRecord {
     const s = entry.session;
+    const rec = this.record(s.id, requestId, body.sqlText ?? '');
+    const count = multiStatementCount(body);
+    const run = () => (count === 1 ? this.run(rec, s, body) : this.runMulti(rec, s, body, count));
+    rec.done = entry.queue.then(run, run);
+    entry.queue = rec.done;
+    return rec;
+  }
+
+  private record(sessionId: string, requestId: string | null, sql: string): QueryRecord {
     const rec: QueryRecord = {
       id: randomUUID(),
       requestId,
-      sessionId: s.id,
-      sql: body.sqlText ?? '',
+      sessionId,
+      sql,
       status: 'RUNNING',
       started: Date.now(),
       done: Promise.resolve(),
@@ -108,24 +129,66 @@ export class Queries {
     };
     this.queries.set(rec.id, rec);
     if (requestId) this.byRequestId.set(requestId, rec.id);
-    const run = async () => {
-      try {
-        if (rec.aborted) throw toSnowflakeError(new Error('INTERRUPT'));
-        this.injectStatementFault(rec.sql);
-        rec.interrupt = () => s.conn.interrupt();
-        const outcome = await this.engine.execute(s, rec.sql, body.bindings);
-        rec.data = await this.resultData(rec, s, outcome, body.describeOnly === true);
-        rec.status = 'SUCCESS';
-      } catch (e) {
-        rec.error = toSnowflakeError(e);
-        rec.status = rec.aborted ? 'ABORTED' : 'FAILED_WITH_ERROR';
-      } finally {
-        rec.interrupt = undefined;
-      }
-    };
-    rec.done = entry.queue.then(run, run);
-    entry.queue = rec.done;
     return rec;
+  }
+
+  /** Runs one statement and records its result or error. */
+  private async run(rec: QueryRecord, s: Session, body: QueryRequestBody): Promise<void> {
+    try {
+      if (rec.aborted) throw toSnowflakeError(new Error('INTERRUPT'));
+      this.injectStatementFault(rec.sql);
+      rec.interrupt = () => s.conn.interrupt();
+      const outcome = body.describeOnly
+        ? await this.engine.describeOnly(s, rec.sql, body.bindings)
+        : await this.engine.execute(s, rec.sql, body.bindings);
+      rec.data = await this.resultData(rec, s, outcome, body.describeOnly === true);
+      rec.status = 'SUCCESS';
+    } catch (e) {
+      rec.error = toSnowflakeError(e);
+      rec.status = rec.aborted ? 'ABORTED' : 'FAILED_WITH_ERROR';
+    } finally {
+      rec.interrupt = undefined;
+    }
+  }
+
+  /**
+   * A multi-statement request (`MULTI_STATEMENT_COUNT` 0 = any number, or n): each statement runs in
+   * turn as a child query with its own id; the request answers one status row and `resultIds`
+   * (comma-separated, in order), whose results the driver fetches from `/queries/{id}/result`. The
+   * first failing statement fails the request with its error; the ones before it stay done.
+   */
+  private async runMulti(rec: QueryRecord, s: Session, body: QueryRequestBody, count: number): Promise<void> {
+    const texts = this.engine.statementTexts(rec.sql);
+    if (count > 0 && texts.length !== count) {
+      rec.error = new SnowflakeError(
+        '000008',
+        '0A000',
+        `Actual statement count ${texts.length} did not match the desired statement count ${count}.`,
+      );
+      rec.status = 'FAILED_WITH_ERROR';
+      return;
+    }
+    const children = texts.map((sql) => this.record(s.id, null, sql));
+    for (const child of children) {
+      child.done = this.run(child, s, { sqlText: child.sql });
+      await child.done;
+      if (child.status !== 'SUCCESS') {
+        rec.error = child.error;
+        rec.status = child.status;
+        return;
+      }
+    }
+    rec.data = {
+      ...this.common(rec, s, StatementType.SELECT),
+      rowtype: [textColumn('multiple statement execution')],
+      rowset: [['Multiple statements executed successfully.']],
+      total: 1,
+      returned: 1,
+      chunks: [],
+      resultIds: children.map((c) => c.id).join(','),
+      resultTypes: children.map((c) => String(c.data?.statementTypeId ?? StatementType.SELECT)).join(','),
+    };
+    rec.status = 'SUCCESS';
   }
 
   private injectStatementFault(sql: string): void {
@@ -152,17 +215,11 @@ export class Queries {
     outcome: StatementOutcome,
     describeOnly: boolean,
   ): Promise<Record<string, unknown>> {
-    const common = {
-      queryId: rec.id,
-      version: 1,
-      parameters: SESSION_PARAMETERS,
-      finalDatabaseName: s.database,
-      finalSchemaName: s.schema,
-      finalWarehouseName: 'COMPUTE_WH',
-      finalRoleName: 'ACCOUNTADMIN',
-      queryResultFormat: 'json',
-      statementTypeId: outcome.kind === 'transfer' ? 0x7000 : (outcome.statementTypeId ?? 0x1000),
-    };
+    const common = this.common(
+      rec,
+      s,
+      outcome.kind === 'transfer' ? 0x7000 : (outcome.statementTypeId ?? StatementType.SELECT),
+    );
     if (outcome.kind === 'transfer') return { ...common, ...transferResponseData(outcome), total: 0, returned: 0 };
     if (outcome.kind === 'rows') {
       return {
@@ -175,7 +232,7 @@ export class Queries {
       };
     }
     if (describeOnly) {
-      const rowtype = await this.engine.describe(s.conn, outcome.duckdbSql);
+      const rowtype = refineRowType(await this.engine.describe(s.conn, outcome.duckdbSql), s.namedColumns);
       return { ...common, rowtype, rowset: [], total: 0, returned: 0, chunks: [] };
     }
     // Outside a transaction the query runs on a dedicated connection, so the session is free for its
@@ -186,10 +243,7 @@ export class Queries {
     if (own) {
       rec.interrupt = () => conn.interrupt();
       try {
-        if (s.database)
-          await conn.run(
-            `USE "${s.database.replace(/"/g, '""')}"${s.schema ? `."${s.schema.replace(/"/g, '""')}"` : ''}`,
-          );
+        if (s.database) await conn.run(`USE ${quoteIdent(s.database)}${s.schema ? `.${quoteIdent(s.schema)}` : ''}`);
       } catch (e) {
         conn.closeSync();
         throw e;
@@ -206,16 +260,27 @@ export class Queries {
     rec.producer = result.producer;
     return {
       ...common,
-      rowtype: result.columns,
+      rowtype: refineRowType(result.columns, s.namedColumns),
       rowset: result.rowset,
       total: result.total,
       returned: result.total,
-      chunks: result.chunks.map((c, k) => ({
-        url: `${this.baseUrl}/chunks/${rec.id}/${k}`,
-        rowCount: c.rowCount,
-        uncompressedSize: c.uncompressedSize,
-      })),
+      chunks: result.chunks.map((c, k) => ({ url: `${this.baseUrl}/chunks/${rec.id}/${k}`, ...c })),
       chunkHeaders: {},
+    };
+  }
+
+  /** The fields every query response `data` carries. */
+  private common(rec: QueryRecord, s: Session, statementTypeId: number): Record<string, unknown> {
+    return {
+      queryId: rec.id,
+      version: 1,
+      parameters: sessionParameters(s),
+      finalDatabaseName: s.database,
+      finalSchemaName: s.schema,
+      finalWarehouseName: 'COMPUTE_WH',
+      finalRoleName: 'ACCOUNTADMIN',
+      queryResultFormat: 'json',
+      statementTypeId,
     };
   }
 
@@ -230,7 +295,14 @@ export class Queries {
     const rec = queryId ? this.queries.get(queryId) : undefined;
     if (rec && rec.status === 'RUNNING') {
       rec.aborted = true;
-      rec.interrupt?.();
+      // The query may be between connections (translated, not yet started on the one that runs it):
+      // interrupt again until it has stopped.
+      const interrupt = () => {
+        if (rec.status !== 'RUNNING') return;
+        rec.interrupt?.();
+        setTimeout(interrupt, 100).unref();
+      };
+      interrupt();
     }
     sendData(res, null);
   }

@@ -21,7 +21,8 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from './engine.js';
 import { SnowflakeError, toSnowflakeError } from './errors.js';
 import { readBody, sendData, sendError, sendJson, tokenOf, urlHost } from './http.js';
-import { SESSION_PARAMETERS } from './parameters.js';
+import { sessionParameters } from './parameters.js';
+import { parameterBoolean } from './statements/session.js';
 import { Queries, type FaultOptions, type QueryRequestBody, type SessionEntry } from './queries.js';
 import type { UserStore } from './users.js';
 
@@ -123,7 +124,7 @@ export class EmulatorServer {
     let m: RegExpExecArray | null;
     if ((m = /^\/queries\/([^/]+)\/abort-request$/.exec(p))) return this.queries.abort(m[1], res);
     if ((m = /^\/queries\/([^/]+)\/result$/.exec(p))) return this.queries.result(m[1], res);
-    if ((m = /^\/monitoring\/queries\/([^/]+)$/.exec(p))) return this.queries.monitoring(m[1], res);
+    if ((m = /^\/monitoring\/queries\/([^/]+)\/?$/.exec(p))) return this.queries.monitoring(m[1], res);
     res.writeHead(404).end();
   }
 
@@ -140,6 +141,8 @@ export class EmulatorServer {
     const token = randomUUID();
     const session = await this.opts.engine.openSession(token, database, schema);
     session.user = user;
+    const autocommit = (data.SESSION_PARAMETERS as Record<string, unknown> | undefined)?.AUTOCOMMIT;
+    if (autocommit !== undefined) session.autocommit = parameterBoolean(String(autocommit));
     this.sessions.set(token, { session, queue: Promise.resolve() });
     sendData(res, {
       token,
@@ -152,7 +155,7 @@ export class EmulatorServer {
       firstLogin: false,
       healthCheckInterval: 45,
       newClientForUpgrade: null,
-      parameters: SESSION_PARAMETERS,
+      parameters: sessionParameters(session),
       sessionInfo: {
         databaseName: session.database,
         schemaName: session.schema,

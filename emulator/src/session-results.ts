@@ -12,9 +12,9 @@
  * 2. Otherwise spool it once to a Parquet file, `COPY (q) TO '<dataDir>/.results/<id>.parquet'`
  *    (DuckDB writes it in parallel with bounded memory and reports the row count), then stream the
  *    file (`read_parquet`, file order = query order) on a dedicated connection and encode chunk k
- *    only when the driver asks for it (or for a later one: chunks are produced in order). At most a
- *    few encoded chunks are held; memory does not grow with the result. The file is deleted when the
- *    last chunk is produced or the result is closed.
+ *    only when the driver asks for it, in order or directly by row offset (chunks.ts). At most a few
+ *    encoded chunks are held; memory does not grow with the result. The file is deleted when every
+ *    chunk has been served or the result is closed.
  *
  * The same path serves queries inside an explicit transaction: the COPY runs on the session's
  * connection (it sees the transaction's own writes) and the file is read on another connection,
@@ -26,8 +26,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import type { RowTypeColumn } from './contract.js';
+import { ChunkProducer } from './chunks.js';
 import { encoderFor, rowTypeOf, type CellEncoder } from './encode.js';
-import { quoteString } from './sql/tokenizer.js';
+import { fromDuckdbName, quoteString } from './sql/tokenizer.js';
 
 /** Rows returned inline at most; larger results are chunked. */
 export const INLINE_ROWS = 2048;
@@ -39,7 +40,7 @@ export interface QueryResult {
   columns: RowTypeColumn[];
   rowset: (string | null)[][];
   total: number;
-  chunks: { rowCount: number; uncompressedSize: number }[];
+  chunks: ChunkInfo[];
   producer: ChunkProducer | null;
 }
 
@@ -73,6 +74,24 @@ async function readUpTo(result: DuckDBResult, n: number): Promise<{ rows: DuckDB
   return { rows, done: false };
 }
 
+/**
+ * A chunk as the chunk list describes it. Bodies are sent uncompressed, so `compressedSize` is
+ * `uncompressedSize`: an estimate (64 bytes a row) the drivers use to size buffers and downloads.
+ */
+export interface ChunkInfo {
+  rowCount: number;
+  uncompressedSize: number;
+  compressedSize: number;
+}
+
+function chunkList(producer: ChunkProducer): ChunkInfo[] {
+  return producer.sizes.map((rowCount) => ({
+    rowCount,
+    uncompressedSize: rowCount * 64,
+    compressedSize: rowCount * 64,
+  }));
+}
+
 const chunkSizes = (total: number): number[] => {
   const sizes: number[] = [];
   for (let left = total; left > 0; left -= CHUNK_ROWS) sizes.push(Math.min(CHUNK_ROWS, left));
@@ -95,7 +114,7 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
     throw e;
   }
   const types = first.columnTypes();
-  const columns = types.map((t, k) => rowTypeOf(o.names?.[k] ?? first.columnName(k), t));
+  const columns = types.map((t, k) => rowTypeOf(o.names?.[k] ?? fromDuckdbName(first.columnName(k)), t));
   const head = await readUpTo(first, INLINE_ROWS).catch(async (e: unknown) => {
     await release();
     throw e;
@@ -136,29 +155,40 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
       release,
     );
   }
-  const reader = o.ownsConn ? o.conn : await o.connect();
+  // The spool is read on a connection of its own, and the query's connection is closed now: a
+  // connection left with a current database (USE) keeps that database's file open in DuckDB, so a
+  // later DROP or CREATE OR REPLACE DATABASE could not reuse it.
+  await release();
+  const reader = await o.connect();
   try {
-    const stream = await reader.stream(`SELECT * FROM read_parquet(${quoteString(o.spoolFile)})`);
+    const spool = quoteString(o.spoolFile);
+    const stream = await reader.stream(`SELECT * FROM read_parquet(${spool})`);
     const enc = stream.columnTypes().map((t) => encoderFor(t));
-    const producer = new ChunkProducer(
-      chunkSizes(total),
-      enc,
-      () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
-      async () => {
+    const producer = new ChunkProducer(chunkSizes(total), enc, {
+      next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+      read: async (index) => {
+        const conn = await o.connect();
+        try {
+          const sql = `SELECT * FROM read_parquet(${spool}) LIMIT ${CHUNK_ROWS} OFFSET ${index * CHUNK_ROWS}`;
+          return (await conn.runAndReadAll(sql)).getRows();
+        } finally {
+          conn.closeSync();
+        }
+      },
+      release: async () => {
         reader.closeSync();
         fs.rmSync(o.spoolFile, { force: true });
       },
-    );
+    });
     return {
       columns,
       rowset: [],
       total,
-      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      chunks: chunkList(producer),
       producer,
     };
   } catch (e) {
     reader.closeSync();
-    if (!o.ownsConn) await release();
     fs.rmSync(o.spoolFile, { force: true });
     throw e;
   }
@@ -179,22 +209,21 @@ async function countAndStream(
   if (!o.ownsConn) {
     const all = await readUpTo(await o.conn.stream(sql), Number.MAX_SAFE_INTEGER);
     let offset = 0;
-    const producer = new ChunkProducer(
-      chunkSizes(all.rows.length),
-      enc,
-      async () => {
+    const producer = new ChunkProducer(chunkSizes(all.rows.length), enc, {
+      next: async () => {
         if (offset >= all.rows.length) return null;
         const slice = all.rows.slice(offset, offset + CHUNK_ROWS);
         offset += CHUNK_ROWS;
         return slice;
       },
-      async () => undefined,
-    );
+      read: async (index) => all.rows.slice(index * CHUNK_ROWS, (index + 1) * CHUNK_ROWS),
+      release: async () => undefined,
+    });
     return {
       columns,
       rowset: [],
       total: all.rows.length,
-      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      chunks: chunkList(producer),
       producer,
     };
   }
@@ -202,93 +231,22 @@ async function countAndStream(
     await o.conn.run('BEGIN TRANSACTION');
     const total = Number((await o.conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0][0]);
     const stream = await o.conn.stream(sql);
-    const producer = new ChunkProducer(
-      chunkSizes(total),
-      enc,
-      () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
-      async () => {
+    const producer = new ChunkProducer(chunkSizes(total), enc, {
+      next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+      release: async () => {
         await o.conn.run('COMMIT').catch(() => undefined);
         await release();
       },
-    );
+    });
     return {
       columns,
       rowset: [],
       total,
-      chunks: producer.sizes.map((rowCount) => ({ rowCount, uncompressedSize: rowCount * 64 })),
+      chunks: chunkList(producer),
       producer,
     };
   } catch (e) {
     await release();
     throw e;
-  }
-}
-
-/**
- * Produces chunk bodies (JSON rows without the outer brackets) in order, on demand. Bodies already
- * produced but not yet fetched, and the last few fetched ones (for the driver's retries), are kept.
- */
-export class ChunkProducer {
-  private readonly bodies = new Map<number, string>();
-  private nextToProduce = 0;
-  private pendingRows: DuckDBValue[][] = [];
-  private chain: Promise<void> = Promise.resolve();
-  private closed = false;
-  lastAccess = Date.now();
-
-  constructor(
-    readonly sizes: number[],
-    private readonly enc: CellEncoder[],
-    private readonly fetchRows: () => Promise<DuckDBValue[][] | null>,
-    private readonly onDone: () => Promise<void>,
-  ) {}
-
-  get chunkCount(): number {
-    return this.sizes.length;
-  }
-
-  /** The body of chunk `index`; throws when it was evicted long ago or the producer is closed. */
-  async body(index: number): Promise<string> {
-    this.lastAccess = Date.now();
-    const run = this.chain.then(() => this.produceUpTo(index));
-    this.chain = run.catch(() => undefined);
-    await run;
-    const body = this.bodies.get(index);
-    if (body === undefined) throw new Error(`chunk ${index} is no longer available`);
-    // Keep two chunks behind the one served for retries; drop older ones.
-    for (const k of this.bodies.keys()) if (k < index - 2) this.bodies.delete(k);
-    return body;
-  }
-
-  private async produceUpTo(index: number): Promise<void> {
-    while (this.nextToProduce <= index && this.nextToProduce < this.sizes.length) {
-      if (this.closed) throw new Error('result closed');
-      const want = this.sizes[this.nextToProduce];
-      while (this.pendingRows.length < want) {
-        const rows = await this.fetchRows();
-        if (!rows) break;
-        for (const r of rows) this.pendingRows.push(r);
-      }
-      const take = this.pendingRows.splice(0, want);
-      const enc = this.enc;
-      const parts = new Array<string>(take.length);
-      for (let r = 0; r < take.length; r++) {
-        const row = take[r];
-        const cells = new Array<string | null>(row.length);
-        for (let k = 0; k < row.length; k++) cells[k] = enc[k](row[k]);
-        parts[r] = JSON.stringify(cells);
-      }
-      this.bodies.set(this.nextToProduce, parts.join(','));
-      this.nextToProduce++;
-      if (this.nextToProduce === this.sizes.length) await this.close();
-    }
-  }
-
-  /** Releases the DuckDB stream, its connection and spool file. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.pendingRows = [];
-    await this.onDone();
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SessionState } from './contract.js';
+import type { NamedColumn } from './statement-columns.js';
 import { quoteIdent } from './sql/tokenizer.js';
 
 export class Session implements SessionState {
@@ -12,11 +13,18 @@ export class Session implements SessionState {
   schema: string | null = null;
   /** Upper-cased name of the user who signed in; set by the server after login. */
   user: string | null = null;
-  /** True between BEGIN and COMMIT/ROLLBACK. */
+  /** True between BEGIN and COMMIT/ROLLBACK (or an implicit start and COMMIT/ROLLBACK). */
   inTransaction = false;
+  /**
+   * The AUTOCOMMIT session parameter (login `SESSION_PARAMETERS` or ALTER SESSION). When false, the
+   * first query or DML outside a transaction starts one, which lasts until COMMIT, ROLLBACK or DDL.
+   */
+  autocommit = true;
   /** Tables touched by the open transaction, as [db, schema, table]. */
   readonly pendingTouches = new Map<string, [string, string, string]>();
-  /** TIMESTAMP_TZ column names of the tables the current statement names (Engine.execute sets it; the translator reads it). */
+  /** Columns of the tables the current statement names (Engine.execute sets them; statement-columns.ts). */
+  namedColumns: NamedColumn[] = [];
+  /** TIMESTAMP_TZ column names among them (the translator reads them). */
   tzColumns: ReadonlySet<string> = new Set();
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();

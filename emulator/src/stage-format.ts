@@ -115,6 +115,8 @@ export interface ParquetFormat {
   compression: 'AUTO' | 'SNAPPY' | 'NONE';
   nullIf: string[];
   trimSpace: boolean;
+  /** BINARY_AS_TEXT (default TRUE): binary columns without a logical type are read as UTF-8 text. */
+  binaryAsText: boolean;
 }
 
 export type FileFormat = CsvFormat | ParquetFormat;
@@ -133,12 +135,12 @@ export function interpretFormat(f: FormatOptions): FileFormat {
     nullIfRaw === undefined ? (type === 'CSV' ? ['\\N'] : []) : Array.isArray(nullIfRaw) ? nullIfRaw : [nullIfRaw];
   const trimSpace = bool(f, 'TRIM_SPACE', false);
   if (type === 'PARQUET') {
+    // Snowflake's Parquet COMPRESSION values; a load reads whatever codec the file names (LZO aside).
     const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
     if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'NONE')
       throw SfErrors.unsupported(`PARQUET COMPRESSION = ${compression}`);
     if (!bool(f, 'SNAPPY_COMPRESSION', true)) throw SfErrors.unsupported('SNAPPY_COMPRESSION = FALSE');
-    requireDefault(f, 'BINARY_AS_TEXT', ['TRUE']);
-    return { type: 'PARQUET', compression, nullIf, trimSpace };
+    return { type: 'PARQUET', compression, nullIf, trimSpace, binaryAsText: bool(f, 'BINARY_AS_TEXT', true) };
   }
   const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
   if (compression !== 'AUTO' && compression !== 'GZIP' && compression !== 'ZSTD' && compression !== 'NONE')

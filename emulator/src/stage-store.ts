@@ -126,8 +126,9 @@ export async function deleteSessionStages(dataDir: string, sessionId: string): P
 }
 
 /**
- * Resolve `@~[/path]`, `@%table[/path]` or `@[db.][schema.]name[/path]` (the text after `@`, with or
- * without it). Throws 002003 when the stage (or the table of a table stage) does not exist, and
+ * Resolve `@~[/path]`, a table stage `@[db.][schema.]%table[/path]` (also `@"S"."%T"`), or
+ * `@[db.][schema.]name[/path]` (the text after `@`, with or without it); a quoted path segment
+ * (`/"a b"/`) stands for its text. Throws 002003 when the stage (or the table of a table stage) does not exist, and
  * 001003 for paths with `.`/`..` segments.
  */
 export async function resolveStageLocation(ref: string, ctx: StatementContext): Promise<StageLocation> {
@@ -145,8 +146,9 @@ export async function resolveStageLocation(ref: string, ctx: StatementContext): 
       path: stagePath,
     };
   }
-  if (name.startsWith('%')) {
-    const r = ctx.resolveName(name.slice(1));
+  const table = tableStageName(name);
+  if (table !== null) {
+    const r = ctx.resolveName(table);
     await assertTableExists(ctx, r.duckdbName, `${r.database}.${r.schema}.${r.name}`);
     const filesDir = path.join(stagesRoot(ctx.dataDir), 'table', enc(r.database), enc(r.schema), enc(r.name), 'files');
     return { stage: { display: `@%${r.name}`, filesDir, listPrefix: '', fileFormat: {} }, path: stagePath };
@@ -186,8 +188,23 @@ function splitName(text: string): { name: string; rest: string } {
   return { name: text, rest: '' };
 }
 
+/**
+ * The table of a table stage name (`%t`, `s.%t`, `db.s.%t`, `"S"."%T"`), as a name resolveName reads
+ * (`s.t`, `"S"."T"`), or null when `name` is not a table stage.
+ */
+function tableStageName(name: string): string | null {
+  const parts = name.match(/"(?:[^"]|"")*"|[^.]+/g) ?? [];
+  const last = parts[parts.length - 1] ?? '';
+  const table = last.startsWith('%') ? last.slice(1) : last.startsWith('"%') ? `"${last.slice(2)}` : null;
+  return table === null ? null : [...parts.slice(0, -1), table].join('.');
+}
+
 function normalisePath(p: string): string {
-  const cleaned = p.replace(/^\/+/, '').replace(/\/{2,}/g, '/');
+  const unquoted = p
+    .split('/')
+    .map((seg) => (/^".*"$/.test(seg) ? seg.slice(1, -1).replace(/""/g, '"') : seg))
+    .join('/');
+  const cleaned = unquoted.replace(/^\/+/, '').replace(/\/{2,}/g, '/');
   if (cleaned.split('/').some((seg) => seg === '.' || seg === '..')) {
     throw SfErrors.syntax(`invalid stage path '${p}'.`);
   }

@@ -269,7 +269,7 @@ export class UserStore {
         if (rec.pats.length === before)
           throw new SnowflakeError(
             '002003',
-            '02000',
+            '42S02',
             `SQL compilation error:\nProgrammatic access token '${change.token}' does not exist or not authorized.`,
           );
         break;

@@ -76,3 +76,43 @@ export async function execError(
 export function destroy(conn: Conn): Promise<void> {
   return new Promise((resolve) => conn.destroy(() => resolve()));
 }
+
+/** A query-response as the protocol carries it (for requests a driver sends that snowflake-sdk for Node does not). */
+export interface WireResponse {
+  success: boolean;
+  code: string | null;
+  message: string | null;
+  data: {
+    rowtype?: { name: string; type: string; nullable: boolean; length: number | null; scale: number | null }[];
+    rowset?: (string | null)[][];
+    parameters?: { name: string; value: unknown }[];
+    sqlState?: string;
+  } & Record<string, unknown>;
+}
+
+/**
+ * A session opened with the login request the Python connector, JDBC and Go drivers send
+ * (`SESSION_PARAMETERS` included), and a `query` that posts a query-request body as they do
+ * (typed `bindings`, `describeOnly`, ...). Signs in as {@link TEST_USER}.
+ */
+export async function wireSession(
+  emu: RunningEmulator,
+  loginData: Record<string, unknown> = {},
+): Promise<{ login: WireResponse; query(body: Record<string, unknown>): Promise<WireResponse> }> {
+  const post = async (path: string, body: unknown, token?: string): Promise<WireResponse> => {
+    const r = await fetch(`${emu.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token ? { Authorization: `Snowflake Token="${token}"` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    return (await r.json()) as WireResponse;
+  };
+  const login = await post('/session/v1/login-request', {
+    data: { ACCOUNT_NAME: 'floe', LOGIN_NAME: TEST_USER.name, PASSWORD: TEST_USER.password, ...loginData },
+  });
+  const token = String(login.data.token);
+  return { login, query: (body) => post(`/queries/v1/query-request?requestId=${crypto.randomUUID()}`, body, token) };
+}

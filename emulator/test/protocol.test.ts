@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, destroy, exec, execError, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
+import {
+  connect,
+  destroy,
+  exec,
+  execError,
+  startTestEmulator,
+  wireSession,
+  type Conn,
+  type TestEmulator,
+} from './helpers.js';
 
 describe('protocol', () => {
   let emu: TestEmulator;
@@ -27,7 +36,7 @@ describe('protocol', () => {
   it('returns Snowflake error codes and SQLSTATEs', async () => {
     const missing = await execError(conn, 'select * from nodb.public.nothing');
     expect(missing.code).toBe('002003');
-    expect(missing.sqlState).toBe('02000');
+    expect(missing.sqlState).toBe('42S02');
     const syntax = await execError(conn, 'selec 1');
     expect(syntax.code).toBe('001003');
     expect(syntax.sqlState).toBe('42000');
@@ -133,5 +142,109 @@ describe('fault injection', () => {
       await destroy(conn);
       await emu.close();
     }
+  });
+});
+
+describe('result chunks as gosnowflake and JDBC fetch them', () => {
+  it('serves chunks in any order, in parallel and again, with their sizes in the chunk list', async () => {
+    const emu = await startTestEmulator();
+    try {
+      const wire = await wireSession(emu);
+      const r = await wire.query({ sqlText: 'select seq4() as n from table(generator(rowcount => 70000))' });
+      const chunks = r.data.chunks as {
+        url: string;
+        rowCount: number;
+        uncompressedSize: number;
+        compressedSize: number;
+      }[];
+      expect(chunks.map((c) => c.rowCount)).toEqual([20_000, 20_000, 20_000, 10_000]);
+      for (const c of chunks) expect(c.compressedSize).toBeGreaterThan(0);
+      for (const c of chunks) expect(c.uncompressedSize).toBeGreaterThan(0);
+      const fetchChunk = async (k: number) => {
+        const res = await fetch(chunks[k].url);
+        expect(res.status).toBe(200);
+        return (JSON.parse(`[${await res.text()}]`) as string[][]).map((row) => Number(row[0]));
+      };
+      const first = (rows: number[]) => rows[0];
+      // The last chunk first, then two in parallel, one of them twice (a retry), then the rest.
+      expect(first(await fetchChunk(3))).toBe(60_000);
+      const [a, b, again] = await Promise.all([fetchChunk(1), fetchChunk(0), fetchChunk(1)]);
+      expect([first(a), first(b), first(again)]).toEqual([20_000, 0, 20_000]);
+      expect(again).toEqual(a);
+      const c = await fetchChunk(2);
+      expect([c.length, first(c), c[c.length - 1]]).toEqual([20_000, 40_000, 59_999]);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('databases after large results', () => {
+  it('replaces a database from which a multi-chunk result was served', async () => {
+    const emu = await startTestEmulator();
+    try {
+      const first = await connect(emu);
+      await exec(first, 'create database big');
+      expect(await exec(first, 'select seq4() as n from table(generator(rowcount => 50000))')).toHaveLength(50_000);
+      await destroy(first);
+      const second = await connect(emu);
+      await exec(second, 'create or replace database big');
+      expect(await exec(second, 'select current_database() as d')).toEqual([{ D: 'BIG' }]);
+      await destroy(second);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('multi-statement requests', () => {
+  let emu: TestEmulator;
+  let conn: Conn;
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    conn = await connect(emu);
+    await exec(conn, 'create database multi');
+  });
+  afterAll(async () => {
+    await destroy(conn);
+    await emu.close();
+  });
+
+  /** Runs a multi-statement request through snowflake-sdk and collects each statement's rows in order. */
+  const execMulti = (sqlText: string, count: number) =>
+    new Promise<Record<string, unknown>[][]>((resolve, reject) => {
+      const results: Record<string, unknown>[][] = [];
+      conn.execute({
+        sqlText,
+        parameters: { MULTI_STATEMENT_COUNT: count },
+        complete: (err, stmt, rows) => {
+          if (err) return reject(err);
+          results.push((rows ?? []) as Record<string, unknown>[]);
+          // snowflake-sdk's multi-statement API, missing from its type declarations.
+          const multi = stmt as unknown as { hasNext(): boolean; NextResult(): void };
+          if (multi.hasNext()) multi.NextResult();
+          else resolve(results);
+        },
+      });
+    });
+
+  it('runs every statement and serves each child result, with MULTI_STATEMENT_COUNT n or 0', async () => {
+    const sql = 'create table m (a int); insert into m values (1), (2); select count(*) as n from m';
+    expect(await execMulti(sql, 3)).toEqual([
+      [{ status: 'Table M successfully created.' }],
+      [{ 'number of rows inserted': 2 }],
+      [{ N: 2 }],
+    ]);
+    expect(await execMulti('select 1 as a; select 2 as b;', 0)).toEqual([[{ A: 1 }], [{ B: 2 }]]);
+  });
+
+  it('refuses a count that does not match, and stops at the first failing statement', async () => {
+    await expect(execMulti('select 1; select 2', 3)).rejects.toMatchObject({ code: '000008' });
+    await expect(
+      execMulti('insert into m values (3); select * from nothing; insert into m values (4)', 0),
+    ).rejects.toMatchObject({
+      code: '002003',
+    });
+    expect(await exec(conn, 'select count(*) as n from m')).toEqual([{ N: 3 }]);
   });
 });

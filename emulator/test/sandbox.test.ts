@@ -22,7 +22,7 @@ const SQLSTATE: Record<string, string> = {
   [SYNTAX]: '42000',
   [UNKNOWN_FUNCTION]: '42601',
   [UNSUPPORTED]: '0A000',
-  [DOES_NOT_EXIST]: '02000',
+  [DOES_NOT_EXIST]: '42S02',
   [STATEMENT_COUNT]: '0A000',
 };
 

@@ -46,6 +46,8 @@ const IS_TEXT = (x: string) => `typeof(${x}) IN ('VARCHAR', 'JSON')`;
 const TEXT = (x: string) => `trim(CAST(${x} AS VARCHAR), ' "')`;
 
 export const MACRO_SQL = [
+  // The divisor of every `/` (translate.ts): Snowflake fails a division by zero, DuckDB returns NULL.
+  `CREATE OR REPLACE TEMP MACRO __SF_DIVISOR(x) AS CASE WHEN x = 0 THEN error('Division by zero') ELSE x END`,
   `CREATE OR REPLACE TEMP MACRO __SF_TEXT_TS(s) AS regexp_replace(trim(s), '\\s+([+-][0-9]{1,2}(:?[0-9]{2})?|Z)$', '\\1')`,
   // Offset minutes written in a timestamp text: ±HH:MM, ±HHMM, ±HH (after a time), Z or none → 0.
   `CREATE OR REPLACE TEMP MACRO __SF_TEXT_OFFSET(s) AS CAST(CASE

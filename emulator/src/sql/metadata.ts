@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from '../catalog.js';
 import { HIDDEN_SCHEMAS } from '../catalog.js';
 import { snowflakeTypeOfDuckdb, typeFacts } from './types.js';
-import { quoteIdent, quoteString } from './tokenizer.js';
+import { fromDuckdbName, nameLiteral, quoteIdent, quoteString } from './tokenizer.js';
 
 /** One table or view as the metadata statements see it. */
 export interface TableInfo {
@@ -54,9 +54,9 @@ export async function listColumns(
   schema?: string,
   table?: string,
 ): Promise<(ColumnInfo & { duckType: string })[]> {
-  const filters = [`database_name = ${quoteString(database)}`];
-  if (schema) filters.push(`schema_name = ${quoteString(schema)}`);
-  if (table) filters.push(`table_name = ${quoteString(table)}`);
+  const filters = [`database_name = ${nameLiteral(database)}`];
+  if (schema) filters.push(`schema_name = ${nameLiteral(schema)}`);
+  if (table) filters.push(`table_name = ${nameLiteral(table)}`);
   const r = await conn.runAndReadAll(
     `SELECT schema_name, table_name, column_name, column_index, is_nullable, data_type, column_default
        FROM duckdb_columns() WHERE ${filters.join(' AND ')} AND NOT internal ORDER BY schema_name, table_name, column_index`,
@@ -65,7 +65,7 @@ export async function listColumns(
     .getRowsJS()
     .filter((row) => !HIDDEN_SCHEMAS.has(String(row[0])))
     .map((row) => {
-      const [s, t, c, idx, nullable, dataType, def] = row as [
+      const [duckSchema, duckTable, duckColumn, idx, nullable, dataType, def] = row as [
         string,
         string,
         string,
@@ -74,6 +74,7 @@ export async function listColumns(
         string,
         string | null,
       ];
+      const [s, t, c] = [duckSchema, duckTable, duckColumn].map(fromDuckdbName);
       const declared = catalog.tableMeta(database, s, t)?.columns[c];
       return {
         database,
@@ -96,7 +97,7 @@ export async function listTables(
   database: string,
   schema?: string,
 ): Promise<TableInfo[]> {
-  const filter = `database_name = ${quoteString(database)}${schema ? ` AND schema_name = ${quoteString(schema)}` : ''}`;
+  const filter = `database_name = ${nameLiteral(database)}${schema ? ` AND schema_name = ${nameLiteral(schema)}` : ''}`;
   const r = await conn.runAndReadAll(
     `SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE ${filter} AND NOT internal
      UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE ${filter} AND NOT internal
@@ -104,8 +105,9 @@ export async function listTables(
   );
   const cols = await listColumns(conn, catalog, database, schema);
   const out: TableInfo[] = [];
-  for (const [s, t, kind] of r.getRowsJS() as [string, string, string][]) {
-    if (HIDDEN_SCHEMAS.has(s)) continue;
+  for (const [duckSchema, duckTable, kind] of r.getRowsJS() as [string, string, string][]) {
+    if (HIDDEN_SCHEMAS.has(duckSchema)) continue;
+    const [s, t] = [fromDuckdbName(duckSchema), fromDuckdbName(duckTable)];
     const meta = catalog.tableMeta(database, s, t);
     let rows = 0;
     let bytes = 0;
@@ -135,9 +137,12 @@ export async function listTables(
 /** Schemas of `database` as Snowflake shows them (INFORMATION_SCHEMA included). */
 export async function listSchemas(conn: DuckDBConnection, database: string): Promise<string[]> {
   const r = await conn.runAndReadAll(
-    `SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${quoteString(database)} ORDER BY 1`,
+    `SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${nameLiteral(database)} ORDER BY 1`,
   );
-  const names = (r.getRowsJS() as [string][]).map((x) => x[0]).filter((s) => !HIDDEN_SCHEMAS.has(s));
+  const names = (r.getRowsJS() as [string][])
+    .map((x) => x[0])
+    .filter((s) => !HIDDEN_SCHEMAS.has(s))
+    .map(fromDuckdbName);
   return [...names, 'INFORMATION_SCHEMA'].sort();
 }
 

@@ -3,7 +3,7 @@
  * list is named after its own text, upper-cased (`count(*)` → `COUNT(*)`, `a+1` → `A+1`), where
  * DuckDB would invent its own (`count_star()`). This pass adds `AS "<name>"` to such items.
  */
-import { isWord, type Token } from './tokenizer.js';
+import { isWord, quoteSnowflakeIdent, type Token } from './tokenizer.js';
 import { matchParen } from './translate.js';
 
 const END_OF_LIST = new Set([
@@ -82,7 +82,7 @@ export function nameSelectList(tokens: Token[]): Token[] {
         { kind: 'ws', text: ' ' },
         { kind: 'word', text: 'AS' },
         { kind: 'ws', text: ' ' },
-        { kind: 'qident', text: `"${snowflakeName(item).replace(/"/g, '""')}"` },
+        { kind: 'qident', text: quoteSnowflakeIdent(snowflakeName(item)) },
       );
     }
     if (idx < items.length - 1) out.push({ kind: 'op', text: ',' });

@@ -147,8 +147,35 @@ export function identValue(t: Token): string {
   return t.text.toUpperCase();
 }
 
-/** Quotes a name for DuckDB. */
+/**
+ * Marks the ASCII lower-case letters of a name as DuckDB stores it. Snowflake resolves names exactly
+ * (unquoted ones fold to upper case first), so `"casey"`, `"Casey"` and `CASEY` are three objects;
+ * DuckDB compares names ignoring ASCII case. A name with lower-case letters is therefore stored with
+ * each such letter preceded by `·` (and `·` itself doubled): no two Snowflake names are then equal
+ * ignoring case, and DuckDB's lookups become Snowflake's exact ones. Names without lower-case letters
+ * (every unquoted name) are stored as they are.
+ */
+export function toDuckdbName(name: string): string {
+  return /[a-z\u00b7]/.test(name) ? name.replace(/\u00b7/g, '\u00b7\u00b7').replace(/[a-z]/g, '\u00b7$&') : name;
+}
+
+/** The Snowflake name of a name DuckDB stores ({@link toDuckdbName} undone). */
+export function fromDuckdbName(name: string): string {
+  return name.includes('\u00b7') ? name.replace(/\u00b7(.)/gu, '$1') : name;
+}
+
+/** A Snowflake name quoted for DuckDB SQL, as DuckDB stores it ({@link toDuckdbName}). */
 export function quoteIdent(name: string): string {
+  return `"${toDuckdbName(name).replace(/"/g, '""')}"`;
+}
+
+/** A Snowflake name as the DuckDB string literal to compare with the names `duckdb_tables()` and the like list. */
+export function nameLiteral(name: string): string {
+  return quoteString(toDuckdbName(name));
+}
+
+/** A name as a quoted Snowflake identifier token text (`"a""b"`), which {@link identValue} reads back. */
+export function quoteSnowflakeIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 

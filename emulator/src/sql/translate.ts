@@ -21,7 +21,16 @@
 import { SfErrors } from '../errors.js';
 import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
-import { identValue, isWord, quoteIdent, quoteString, significant, stringValue, type Token } from './tokenizer.js';
+import {
+  identValue,
+  isWord,
+  quoteIdent,
+  quoteSnowflakeIdent,
+  quoteString,
+  significant,
+  stringValue,
+  type Token,
+} from './tokenizer.js';
 
 /** What the translator needs from the session. */
 export interface TranslateEnv {
@@ -550,11 +559,29 @@ function qualifyRelations(sig: Token[], relations: RelationRef[], env: Translate
     const dot: Token = { kind: 'op', text: '.' };
     const name = [database, schema, r.parts[r.parts.length - 1]].flatMap((p, k): Token[] => [
       ...(k ? [dot] : []),
-      { kind: 'qident', text: quoteIdent(p) },
+      { kind: 'qident', text: quoteSnowflakeIdent(p) },
     ]);
     out.splice(r.start, r.end - r.start + 1, ...name);
   }
   return out;
+}
+
+/**
+ * Whether the divisor that starts at `out[from]` is complete: at least one operand past any unary sign,
+ * parentheses and brackets closed, and the next token not a postfix that binds tighter than `/`
+ * (`::` cast, `:` path, `[` index).
+ */
+function divisorEnds(out: string[], from: number, next: Token | undefined): boolean {
+  let depth = 0;
+  let operand = false;
+  for (let k = from; k < out.length; k++) {
+    const e = out[k];
+    if (e === '(' || e === '[') depth++;
+    else if (e === ')' || e === ']') depth--;
+    if (depth === 0 && e !== '-' && e !== '+' && e !== '(' && e !== '[') operand = true;
+  }
+  if (!operand || depth !== 0) return false;
+  return !(next?.kind === 'op' && (next.text === '::' || next.text === ':' || next.text === '['));
 }
 
 class Translator {
@@ -570,13 +597,23 @@ class Translator {
     const out: string[] = [];
     /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}). */
     const tz: boolean[] = [];
+    /** Where the divisor of the last `/` starts in `out`, until it is complete (see {@link divisorEnds}). */
+    let divisor: number | null = null;
     let i = from;
     while (i < to) {
       this.lastTz = false;
+      const isDivide = this.t[i].kind === 'op' && this.t[i].text === '/';
       i = this.step(out, i, to);
       tz.length = Math.min(tz.length, out.length);
       while (tz.length < out.length) tz.push(false);
       if (out.length > 0) tz[out.length - 1] = this.lastTz;
+      if (divisor !== null && divisorEnds(out, divisor, i < to ? this.t[i] : undefined)) {
+        // Snowflake fails a division by zero (100051) where DuckDB returns NULL.
+        out.push(`__SF_DIVISOR(${out.splice(divisor).join(' ')})`);
+        tz.length = out.length;
+        divisor = null;
+      }
+      if (isDivide) divisor = out.length;
     }
     compareInstants(out, tz);
     return out.join(' ');
@@ -604,6 +641,11 @@ class Translator {
     }
     if (tok.kind === 'op' && tok.text === ':' && out.length > 0) return this.variantPath(out, i + 1, to);
     if (tok.kind === 'word' && next?.kind === 'op' && next.text === '(' && i + 1 < to) return this.call(out, i, to);
+    if (tok.kind === 'word' && (tok.text === 'X' || tok.text === 'x') && next?.kind === 'string') {
+      // X'0A1B': a BINARY literal in hex.
+      out.push(`unhex(${quoteString(stringValue(next))})`);
+      return i + 2;
+    }
     if (tok.kind === 'word' && tok.text.toUpperCase() === 'MINUS') {
       out.push('EXCEPT');
       return i + 1;
@@ -656,7 +698,11 @@ class Translator {
         return k;
       }
     }
-    out.push(parts.map((p) => (p.kind === 'qident' || p.text === '*' ? p.text : p.text.toUpperCase())).join('.'));
+    out.push(
+      parts
+        .map((p, n) => (p.text === '*' ? '*' : p.kind === 'qident' ? quoteIdent(values[n]) : p.text.toUpperCase()))
+        .join('.'),
+    );
     this.lastTz = this.env.tzColumns?.has(values[values.length - 1]) === true && this.t[k]?.text !== '(';
     return k;
   }

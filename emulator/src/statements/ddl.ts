@@ -11,7 +11,7 @@ import { SfErrors } from '../errors.js';
 import type { Session } from '../session.js';
 import { forgetLoadHistory } from '../stages.js';
 import { listSchemas } from '../sql/metadata.js';
-import { identValue, isWord, quoteIdent, type Token } from '../sql/tokenizer.js';
+import { fromDuckdbName, identValue, isWord, quoteIdent, toDuckdbName, type Token } from '../sql/tokenizer.js';
 import { matchParen, splitTop, translateTokens } from '../sql/translate.js';
 import { parseType } from '../sql/types.js';
 import { commit, ddl } from './transaction.js';
@@ -20,9 +20,11 @@ import { commit, ddl } from './transaction.js';
 async function tableNames(s: Session, db: string, schema?: string): Promise<[string, string, string][]> {
   const r = await s.conn.runAndReadAll(
     `SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE database_name = $1 AND ($2 IS NULL OR schema_name = $2)`,
-    [db, schema ?? null],
+    [toDuckdbName(db), schema === undefined ? null : toDuckdbName(schema)],
   );
-  return r.getRowsJS().map((row) => [String(row[0]), String(row[1]), String(row[2])]);
+  return r
+    .getRowsJS()
+    .map((row) => [String(row[0]), String(row[1]), String(row[2])].map(fromDuckdbName) as [string, string, string]);
 }
 
 /** Drops the load history (stages.ts) of tables that no longer exist. */

@@ -7,7 +7,7 @@ import type { EngineStatement } from '../contract.js';
 import { StatementType, status } from '../columns.js';
 import { SfErrors } from '../errors.js';
 import { listSchemas } from '../sql/metadata.js';
-import { identValue, isWord } from '../sql/tokenizer.js';
+import { identValue, isWord, stringValue, type Token } from '../sql/tokenizer.js';
 import { alterTable } from './alter-table.js';
 import { begin, commit, rollback } from './transaction.js';
 
@@ -52,14 +52,39 @@ export const transaction: EngineStatement = async (e, s, sig) => {
   return status(DONE, StatementType.TRANSACTION);
 };
 
-/** ALTER SESSION / WAREHOUSE / USER / ACCOUNT (accepted), ALTER TABLE; 002040 for other objects. */
+/**
+ * ALTER SESSION SET / UNSET: AUTOCOMMIT changes the session (turning it on commits an open
+ * transaction); every other parameter is accepted and ignored (the session stays in UTC, README).
+ * ALTER WAREHOUSE / USER / ACCOUNT are accepted; ALTER TABLE is alter-table.ts; 002040 for other objects.
+ */
 export const alter: EngineStatement = async (e, s, sig) => {
   const what = sig[1]?.kind === 'word' ? sig[1].text.toUpperCase() : '';
-  if (what === 'SESSION' || what === 'WAREHOUSE' || what === 'USER' || what === 'ACCOUNT')
+  if (what === 'SESSION') {
+    const autocommit = autocommitSetting(sig);
+    if (autocommit !== undefined) {
+      if (autocommit && !s.autocommit) await commit(e, s);
+      s.autocommit = autocommit;
+    }
     return status(DONE, StatementType.SESSION);
+  }
+  if (what === 'WAREHOUSE' || what === 'USER' || what === 'ACCOUNT') return status(DONE, StatementType.SESSION);
   if (what === 'TABLE') return alterTable(e, s, sig);
   throw SfErrors.unsupported(`ALTER ${what}`);
 };
 
 /** GRANT / REVOKE: accepted, as every user acts as ACCOUNTADMIN. */
 export const grant: EngineStatement = async () => status(DONE);
+
+/** The AUTOCOMMIT value an ALTER SESSION statement sets (UNSET: the default, true), or undefined. */
+function autocommitSetting(sig: Token[]): boolean | undefined {
+  const at = sig.findIndex((t) => isWord(t, 'AUTOCOMMIT'));
+  if (at < 0) return undefined;
+  if (isWord(sig[2], 'UNSET')) return true;
+  const value = sig[sig[at + 1]?.text === '=' ? at + 2 : at + 1];
+  return parameterBoolean(value?.kind === 'string' ? stringValue(value) : (value?.text ?? ''));
+}
+
+/** A boolean parameter value as Snowflake reads it (TRUE/FALSE, 'true', 1/0). */
+export function parameterBoolean(text: string): boolean {
+  return /^(true|1|on|yes)$/i.test(text.trim());
+}

@@ -1,6 +1,6 @@
 /**
  * SHOW [TERSE] DATABASES | SCHEMAS | TABLES | OBJECTS | VIEWS | COLUMNS [LIKE '...'] [IN ACCOUNT |
- * DATABASE d | SCHEMA [d.]s | d | [d.]s] and DESC[RIBE] [TABLE|VIEW] t, with the columns Snowflake
+ * DATABASE d | SCHEMA [d.]s | d | [d.]s | TABLE|VIEW t (COLUMNS)] and DESC[RIBE] [TABLE|VIEW] t, with the columns Snowflake
  * documents for each (SHOW TABLES, SHOW SCHEMAS, SHOW DATABASES, SHOW COLUMNS, DESCRIBE TABLE).
  */
 import type { EngineStatement } from '../contract.js';
@@ -29,6 +29,7 @@ export const show: EngineStatement = async (e, s, sig) => {
   }
   let inDb: string | null = s.database;
   let inSchema: string | null = what === 'SCHEMAS' ? null : s.schema;
+  let inTable: string | undefined;
   let scoped = false;
   if (isWord(sig[i], 'IN')) {
     i++;
@@ -36,6 +37,10 @@ export const show: EngineStatement = async (e, s, sig) => {
     if (isWord(sig[i], 'ACCOUNT')) {
       inDb = null;
       inSchema = null;
+    } else if (isWord(sig[i], 'TABLE', 'VIEW')) {
+      const { name } = e.resolve(s, sig, i + 1);
+      await e.requireTable(s, name);
+      [inDb, inSchema, inTable] = [name.database, name.schema, name.name];
     } else {
       const kind = isWord(sig[i], 'DATABASE', 'SCHEMA') ? sig[i++].text.toUpperCase() : null;
       const parts = sig
@@ -188,13 +193,13 @@ export const show: EngineStatement = async (e, s, sig) => {
         textColumn('autoincrement', true),
       ];
       if (!inDb) throw SfErrors.objectDoesNotExist('COLUMNS');
-      const rows = (await listColumns(s.conn, e.catalog, inDb, inSchema ?? undefined))
+      const rows = (await listColumns(s.conn, e.catalog, inDb, inSchema ?? undefined, inTable))
         .filter((c) => matches(c.name))
         .map((c) => [
           c.table,
           c.schema,
           c.name,
-          JSON.stringify({ type: typeFacts(c.sfType).dataType }),
+          showColumnType(c.sfType, c.nullable),
           c.nullable ? 'true' : 'false',
           c.default ?? '',
           'COLUMN',
@@ -245,3 +250,19 @@ export const describeTable: EngineStatement = async (e, s, sig) => {
   ]);
   return { kind: 'rows', columns, rows, statementTypeId: StatementType.SESSION };
 };
+
+/**
+ * SHOW COLUMNS' `data_type`: a JSON object as Snowflake writes it, e.g.
+ * `{"type":"FIXED","precision":38,"scale":0,"nullable":true}` or `{"type":"TEXT","length":100,"byteLength":400,"nullable":false,"fixed":false}`.
+ */
+function showColumnType(sfType: string, nullable: boolean): string {
+  const f = typeFacts(sfType);
+  if (f.dataType === 'NUMBER')
+    return JSON.stringify({ type: 'FIXED', precision: f.precision, scale: f.scale, nullable });
+  if (f.dataType === 'FLOAT') return JSON.stringify({ type: 'REAL', nullable });
+  if (f.dataType === 'TEXT' || f.dataType === 'BINARY')
+    return JSON.stringify({ type: f.dataType, length: f.charLength, byteLength: f.byteLength, nullable, fixed: false });
+  if (f.datetimePrecision !== null)
+    return JSON.stringify({ type: f.dataType, precision: 0, scale: f.datetimePrecision, nullable });
+  return JSON.stringify({ type: f.dataType, nullable });
+}

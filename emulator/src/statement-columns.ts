@@ -1,0 +1,72 @@
+/**
+ * The columns of the tables a statement names, looked up once per statement (any database, one
+ * catalog query). They tell the translator which columns are TIMESTAMP_TZ (compared by instant,
+ * translate.ts) and give result columns what DuckDB's types do not say: OBJECT and ARRAY (stored as
+ * JSON), a declared VARCHAR length, NOT NULL. A result column is matched to a table column by name,
+ * and only when the tables named agree on that name's facts: an alias under another name is not
+ * recognised, and a column of the same name in two tables with different types is left as DuckDB says.
+ */
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { Catalog } from './catalog.js';
+import type { RowTypeColumn } from './contract.js';
+import { TSTZ_TYPEOF } from './sql/macros.js';
+import { fromDuckdbName, identValue, tokenize, toDuckdbName } from './sql/tokenizer.js';
+import { MAX_VARCHAR } from './sql/types.js';
+
+/** One column of a table a statement names. */
+export interface NamedColumn {
+  name: string;
+  duckType: string;
+  nullable: boolean;
+  /** The Snowflake type the table declared, when DuckDB's type does not say it (catalog.ts). */
+  declared?: string;
+}
+
+/** The columns of every table or view whose name appears in `sqlText`. */
+export async function namedTableColumns(
+  conn: DuckDBConnection,
+  catalog: Catalog,
+  sqlText: string,
+): Promise<NamedColumn[]> {
+  const names = new Set<string>();
+  for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
+  if (names.size === 0) return [];
+  const r = await conn.runAndReadAll(
+    `SELECT database_name, schema_name, table_name, column_name, data_type, is_nullable FROM duckdb_columns()
+      WHERE list_contains($1::VARCHAR[], table_name)`,
+    [listValue([...names].map(toDuckdbName))],
+  );
+  return r.getRowsJS().map((row) => {
+    const [db, schema, table, name] = row.slice(0, 4).map((v) => fromDuckdbName(String(v)));
+    return {
+      name,
+      duckType: String(row[4]),
+      nullable: row[5] === true,
+      declared: catalog.tableMeta(db, schema, table)?.columns[name],
+    };
+  });
+}
+
+/** Names of the TIMESTAMP_TZ columns among `columns`. */
+export function tzColumnNames(columns: NamedColumn[]): Set<string> {
+  return new Set(columns.filter((c) => c.duckType === TSTZ_TYPEOF).map((c) => c.name));
+}
+
+/** Result columns with the facts the named tables declare (see the module comment). */
+export function refineRowType(columns: RowTypeColumn[], named: NamedColumn[]): RowTypeColumn[] {
+  return columns.map((c) => {
+    const same = named.filter((n) => n.name === c.name);
+    const facts = same[0];
+    if (!facts || same.some((n) => n.declared !== facts.declared || n.nullable !== facts.nullable)) return c;
+    const out = { ...c, nullable: c.nullable && facts.nullable };
+    const declared = facts.declared ?? '';
+    if (c.type === 'variant' && (declared === 'OBJECT' || declared === 'ARRAY'))
+      return { ...out, type: declared === 'OBJECT' ? 'object' : 'array' };
+    const length = /^VARCHAR\((\d+)\)$/.exec(declared);
+    if (c.type === 'text' && length) {
+      const n = Number(length[1]);
+      return { ...out, length: n, byteLength: Math.min(n * 4, MAX_VARCHAR) };
+    }
+    return out;
+  });
+}
