@@ -9,7 +9,7 @@
  * (sql/translate.ts) and streamed by the server. DuckDB errors are mapped to Snowflake codes
  * ({@link toSnowflakeError}).
  */
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type {
   EngineContext,
   EngineStatement,
@@ -31,7 +31,6 @@ import { nameSelectList } from './sql/naming.js';
 import { identValue, isWord, quoteIdent, significant, splitStatements, tokenize, type Token } from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
-import { TSTZ_TYPEOF } from './sql/macros.js';
 import { create, drop } from './statements/ddl.js';
 import { deleteFrom, insert, truncate, update } from './statements/dml.js';
 import { merge } from './statements/merge.js';
@@ -61,6 +60,9 @@ const FAMILIES: Record<string, EngineStatement> = {
   DESC: describeTable,
   DESCRIBE: describeTable,
 };
+
+/** Families that change relations (the relation index is rebuilt when one fails). */
+const DDL = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /** Snowflake statements the emulator does not have (002040). */
 const UNSUPPORTED = new Set(['SET', 'UNSET', 'CALL', 'EXPLAIN']);
@@ -170,17 +172,12 @@ export class Engine implements EngineContext {
 
   /**
    * Names of the TIMESTAMP_TZ columns of every table whose name appears in `sqlText` (any database;
-   * one catalog query). The translator compares such columns by instant (translate.ts).
+   * the catalog's relation index, no scan). The translator compares such columns by instant (translate.ts).
    */
-  private async tzColumnNames(s: Session, sqlText: string): Promise<Set<string>> {
+  private async tzColumnNames(sqlText: string): Promise<Set<string>> {
     const names = new Set<string>();
     for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
-    if (names.size === 0) return new Set();
-    const r = await s.conn.runAndReadAll(
-      `SELECT DISTINCT column_name FROM duckdb_columns() WHERE data_type = $1 AND list_contains($2::VARCHAR[], table_name)`,
-      [TSTZ_TYPEOF, listValue([...names])],
-    );
-    return new Set(r.getRowsJS().map((row) => String(row[0])));
+    return this.catalog.relations.tzColumns(names);
   }
 
   touch(s: Session, db: string, schema: string, table: string): void {
@@ -194,7 +191,7 @@ export class Engine implements EngineContext {
   async execute(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     s.lastUsed = Date.now();
     try {
-      s.tzColumns = await this.tzColumnNames(s, sqlText);
+      s.tzColumns = await this.tzColumnNames(sqlText);
       if (this.stageHandler) {
         const staged = await this.stageHandler(sqlText, this.context(s));
         if (staged) return staged;
@@ -259,6 +256,12 @@ export class Engine implements EngineContext {
     if (w0 === 'SELECT' || w0 === 'WITH' || w0 === '(' || w0 === 'VALUES')
       return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
     const family = w0 === undefined ? undefined : FAMILIES[w0];
+    if (family && DDL.has(w0!))
+      // A DDL statement that failed may have changed relations before it failed: re-read them all.
+      return family(this, s, sig).catch((e: unknown) => {
+        this.catalog.relations.changedAll();
+        throw e;
+      });
     if (family) return family(this, s, sig);
     if (w0 !== undefined && UNSUPPORTED.has(w0)) throw SfErrors.unsupported(w0);
     // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included.
@@ -300,13 +303,9 @@ export class Engine implements EngineContext {
     return { database, schema, name, duckdbName: `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(name)}` };
   }
 
-  async tableExists(s: Session, n: ResolvedName): Promise<boolean> {
-    const r = await s.conn.runAndReadAll(
-      `SELECT 1 FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3
-       UNION ALL SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3`,
-      [n.database, n.schema, n.name],
-    );
-    return r.currentRowCount > 0;
+  /** True when the table or view exists (committed; the catalog's relation index, no scan). */
+  async tableExists(_s: Session, n: ResolvedName): Promise<boolean> {
+    return this.catalog.relations.exists(n.database, n.schema, n.name);
   }
 
   async requireTable(s: Session, n: ResolvedName): Promise<void> {
