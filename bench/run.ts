@@ -101,7 +101,7 @@ async function runAll(quick: boolean): Promise<void> {
     const [floorName, floorValue] = Object.entries(result.floor)[0] ?? ['', NaN];
     const rss = Object.entries(result.figures)
       .filter(([k]) => /RssMiB$/.test(k))
-      .map(([k, v]) => `${k.replace(/PeakRssMiB$|RssMiB$/, '') || 'self'} ${v.toFixed(0)}`)
+      .map(([k, v]) => `${k === 'peakRssMiB' ? 'process' : k.replace(/PeakRssMiB$/, '')} ${v.toFixed(0)}`)
       .join(', ');
     rows.push([
       p.label,
