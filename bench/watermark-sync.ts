@@ -11,7 +11,8 @@
  *   sync's text casts), written to one CSV file, PUT to a stage, COPY INTO a staging table and one
  *   MERGE (the sync's own statements) into an empty copy of the target, issued directly (no Temporal,
  *   no batches); the headline ratio is catch-up seconds ÷ floor seconds;
- * - this process's peak RSS (worker + activities; Linux VmHWM) and the emulator's.
+ * - this process's peak RSS (worker + activities; Linux VmHWM) after the catch-up (before the floor holds
+ *   every row in memory) and at the end, and the emulator's.
  * The source table: id bigint pk, account int, amount numeric(18,4), note text, payload jsonb,
  * updated_at timestamptz, with an index on (updated_at, id).
  */
@@ -171,6 +172,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     const catchUp = await sync(table({}));
     line(`initial catch-up (batch ${batch.toLocaleString('en-US')}, auto→files CSV)`, catchUp);
     const catchUpPhases = { ...phases };
+    const catchUpRssMiB = peakRssMiB('self'); // before the floor reads every row into this process
     const count = await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.BENCH.ROWS');
     if (Number(count[0].N) !== rows) throw new Error(`target has ${String(count[0].N)} rows, expected ${rows}`);
 
@@ -186,6 +188,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       catchUpStageSeconds: round3(catchUpPhases.stage / 1000),
       catchUpMergeSeconds: round3(catchUpPhases.merge / 1000),
       batches: catchUp.result.tables[0].batches,
+      catchUpWorkerPeakRssMiB: catchUpRssMiB,
     };
 
     for (const [label, over] of [
