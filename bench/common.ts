@@ -97,6 +97,22 @@ export function startEmulatorChild(port: number, dataDir: string, seedTpch?: num
   });
 }
 
+/**
+ * {@link startEmulatorChild} with TPC-H at `scale` in `dataDir`, in a process that did not seed it: a
+ * first process seeds when the data is absent and is stopped, so that seeding's memory stays out of the
+ * emulator's peak RSS. Resolves with the running child and the seconds the first process took.
+ */
+export async function startSeededEmulatorChild(
+  port: number,
+  dataDir: string,
+  scale: number,
+): Promise<{ child: ChildProcess; seedSeconds: number }> {
+  const t0 = performance.now();
+  await stopChild(await startEmulatorChild(port, dataDir, scale));
+  const seedSeconds = (performance.now() - t0) / 1000;
+  return { child: await startEmulatorChild(port, dataDir), seedSeconds };
+}
+
 /** SIGTERM a child and wait (at most `graceMs`) for it to exit. */
 export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
