@@ -1,6 +1,7 @@
 /**
- * Shared pieces of the benchmarks: the emulator in its own process (so its memory is measured apart
- * from the worker's) and peak-RSS readings.
+ * Shared pieces of the benchmarks: the result every bench returns (and how it is printed), the
+ * emulator in its own process (so its memory is measured apart from the worker's), peak-RSS readings
+ * and small statistics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,13 +9,67 @@ import { projectRoot } from '../src/infra/paths.js';
 
 export { freePort } from '../src/infra/process.js';
 
+/**
+ * What a benchmark measured. `figures` and `floor` are flat maps of numbers whose names carry their
+ * unit (`seconds`, `rowsPerSecond`, `p50Ms`, `peakRssMiB`...); the first entry of each is the headline
+ * figure and the floor it is compared with, and `ratio` = headline ÷ floor (time ÷ floor time, so
+ * lower is better and 1 is the floor). Other ratios (secondary floors) sit under `figures`.
+ */
+export interface BenchResult {
+  bench: string;
+  /** One line naming the headline figure in words, e.g. `stage full refresh 27.1 s (221,840 rows/s)`. */
+  headline: string;
+  /** The issue's target for the ratio (or the headline), in words, e.g. `≤ 1.15×`. */
+  target: string;
+  figures: Record<string, number>;
+  floor: Record<string, number>;
+  ratio: number | null;
+}
+
+/** The marker of the one JSON line a bench ends with (bench/run.ts reads it back). */
+export const RESULT_MARKER = 'bench-result ';
+
+/**
+ * Prints the summary lines of a result (floor, ratio, target, peak RSS) and then the JSON line
+ * `bench-result {...}`, which must be the last thing the process prints.
+ */
+export function printResult(r: BenchResult): void {
+  const floor = Object.entries(r.floor)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
+  console.log(`\n[${r.bench}] ${r.headline}`);
+  console.log(
+    `[${r.bench}] floor: ${floor || '—'}; ratio ${r.ratio === null ? '—' : r.ratio.toFixed(2)} (target ${r.target})`,
+  );
+  const rss = Object.entries(r.figures).filter(([k]) => /RssMiB$/.test(k));
+  console.log(`[${r.bench}] peak RSS: ${rss.map(([k, v]) => `${k} ${v.toFixed(0)} MiB`).join(', ')}`);
+  console.log(RESULT_MARKER + JSON.stringify(r));
+}
+
+/** A number as printed in summaries: integers grouped, others to 3 significant decimals. */
+export function fmt(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(n >= 100 ? 1 : n >= 1 ? 2 : 3);
+}
+
+/** Rounds for the JSON line: 3 decimals. */
+export const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** `a / b` rounded to 3 decimals (null when `b` is 0). */
+export const ratioOf = (a: number, b: number): number | null => (b > 0 ? round3(a / b) : null);
+
+/** The `p`-th percentile (nearest rank) of `xs`. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
 /** The user every benchmark emulator is started with (`--user`), and the benchmarks sign in as. */
 export const BENCH_USER = { name: 'bench', password: 'bench' } as const;
 
 /**
  * Start `emulator/src/main.ts` as a child process on `port` with data under `dataDir`, seeding TPC-H at
- * `seedTpch` when given, with {@link BENCH_USER} as its user; resolves once it prints that it is listening. Rejects with its output if it
- * exits first. The caller kills it (`child.kill()`).
+ * `seedTpch` when given, with {@link BENCH_USER} as its user; resolves once it prints that it is
+ * listening. Rejects with its output if it exits first. Stop it with {@link stopChild}.
  */
 export function startEmulatorChild(port: number, dataDir: string, seedTpch?: number): Promise<ChildProcess> {
   const args = [
@@ -42,8 +97,35 @@ export function startEmulatorChild(port: number, dataDir: string, seedTpch?: num
   });
 }
 
+/**
+ * {@link startEmulatorChild} with TPC-H at `scale` in `dataDir`, in a process that did not seed it: a
+ * first process seeds when the data is absent and is stopped, so that seeding's memory stays out of the
+ * emulator's peak RSS. Resolves with the running child and the seconds the first process took.
+ */
+export async function startSeededEmulatorChild(
+  port: number,
+  dataDir: string,
+  scale: number,
+): Promise<{ child: ChildProcess; seedSeconds: number }> {
+  const t0 = performance.now();
+  await stopChild(await startEmulatorChild(port, dataDir, scale));
+  const seedSeconds = (performance.now() - t0) / 1000;
+  return { child: await startEmulatorChild(port, dataDir), seedSeconds };
+}
+
+/** SIGTERM a child and wait (at most `graceMs`) for it to exit. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs).unref())]);
+}
+
 /** Peak resident set size of a process (Linux VmHWM from /proc/<pid>/status), in MiB. */
 export function peakRssMiB(pid: number | 'self'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024);
 }
+
+/** Milliseconds since `t0` (a `performance.now()` reading). */
+export const since = (t0: number): number => performance.now() - t0;

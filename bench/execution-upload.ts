@@ -12,6 +12,11 @@
  * Prints executions/min and rows/s over the whole run (completion → last upload), the upload-only
  * rate (first claim → last upload), and the queue latency completion → upload (p50, p95, max) from
  * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`.
+ *
+ * Then the floor, in the same run: the same Snowflake statements per execution (sign-in, raw table,
+ * array-bind INSERT, load table with casts, publish by swap, count; src/uploads/sql.ts) with the same
+ * rows and column types, issued directly by `--concurrency` sessions at once (no PostgreSQL, no
+ * Temporal, no schedule). The headline ratio is (completion → last upload) ÷ floor seconds.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,12 +36,25 @@ import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
 import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/jobs/execution-upload/configs.js';
-import { BENCH_USER, freePort, startEmulatorChild } from './common.js';
+import * as S from '../src/jobs/execution-upload/sql.js';
+import type { InferredColumn } from '../src/jobs/execution-upload/infer.js';
+import { sfTypeOf } from '../src/jobs/watermark-sync/typemap.js';
+import type { SnowflakeSettings } from '../src/connectors/snowflake.js';
+import {
+  BENCH_USER,
+  freePort,
+  peakRssMiB,
+  percentile,
+  ratioOf,
+  round3,
+  startEmulatorChild,
+  stopChild,
+  type BenchResult,
+} from './common.js';
 
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const pct = percentile;
 
-export async function run(args: string[]): Promise<void> {
+export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args,
     options: {
@@ -67,18 +85,15 @@ export async function run(args: string[]): Promise<void> {
     stops.push(() => temporal.stop());
     const port = await freePort();
     const emu = await startEmulatorChild(port, path.join(work, 'emu'));
-    stops.push(async () => {
-      const exited = new Promise((r) => emu.once('exit', r));
-      emu.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    });
+    stops.push(() => stopChild(emu, 5000));
     const accessUrl = `http://127.0.0.1:${port}`;
-    const sf = await connectSnowflake({
+    const sfSettings: SnowflakeSettings = {
       account: 'bench',
       username: BENCH_USER.name,
       password: BENCH_USER.password,
       accessUrl,
-    });
+    };
+    const sf = await connectSnowflake(sfSettings);
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
     await sf.query('CREATE SCHEMA IF NOT EXISTS BENCH.RESULTS');
     await sf.close();
@@ -198,13 +213,95 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}, first drain at the next ${interval} s tick)`,
     );
+
+    const { rows: one } = await pool.query<{ snowflake_table: string }>(
+      `SELECT snowflake_table FROM snowflake_sync_queue WHERE status = 'completed' LIMIT 1`,
+    );
+    const floorSeconds = await uploadFloor(
+      { ...sfSettings, database: 'BENCH', schema: 'RESULTS' },
+      one[0].snowflake_table.split('.')[2],
+      n,
+      rowsPer,
+      concurrency,
+    );
+    console.log(
+      `  floor (the same Snowflake statements issued directly, ${concurrency} at a time): ${floorSeconds.toFixed(1)} s = ${((n / floorSeconds) * 60).toFixed(0)} executions/min; completion → last upload / floor = ${(wall / floorSeconds).toFixed(2)} (target ≤ 1.5, ≥ 1,000 executions/min, p95 ≤ 60 s)`,
+    );
+    return {
+      bench: 'execution-upload',
+      headline: `${n} × ${rowsPer} rows in ${wall.toFixed(1)} s = ${((s.done / wall) * 60).toFixed(0)} executions/min, latency p95 ${pct(lats, 95).toFixed(1)} s`,
+      target: 'ratio ≤ 1.5, ≥ 1,000 executions/min, p95 ≤ 60 s',
+      figures: {
+        seconds: round3(wall),
+        executionsPerMinute: Math.round((s.done / wall) * 60),
+        uploaded: s.done,
+        notUploaded: s.failed,
+        rowsPerSecond: Math.round(Number(s.rows) / wall),
+        uploadOnlyExecutionsPerMinute: Math.round(((s.done - 1) / Math.max(uploadWall, 0.001)) * 60),
+        latencyP50Seconds: round3(pct(lats, 50)),
+        latencyP95Seconds: round3(pct(lats, 95)),
+        latencyMaxSeconds: round3(lats[lats.length - 1]),
+        emulatorPeakRssMiB: peakRssMiB(emu.pid!),
+      },
+      floor: { seconds: round3(floorSeconds), executionsPerMinute: Math.round((n / floorSeconds) * 60) },
+      ratio: ratioOf(wall, floorSeconds),
+    };
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  await run(process.argv.slice(2));
-  process.exit(0);
+/**
+ * The upload's floor: `n` executions of `rowsPer` rows (the bench's rows as the upload's text cells),
+ * each loaded by the upload's own statements on its own session, `concurrency` at a time, with the
+ * column types of the uploaded table `sample`. Returns seconds.
+ */
+async function uploadFloor(
+  settings: SnowflakeSettings,
+  sample: string,
+  n: number,
+  rowsPer: number,
+  concurrency: number,
+): Promise<number> {
+  const admin = await connectSnowflake(settings);
+  const described = await admin.query(
+    `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE FROM BENCH.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'RESULTS' AND TABLE_NAME = '${sample}' ORDER BY ORDINAL_POSITION`,
+  );
+  await admin.close();
+  const cols = described.map((r) => ({
+    key: String(r.COLUMN_NAME).toLowerCase(),
+    name: String(r.COLUMN_NAME),
+    sfType: sfTypeOf(r as Parameters<typeof sfTypeOf>[0]) as InferredColumn['sfType'],
+  }));
+  const cell: Record<string, (g: number) => string> = {
+    id: (g) => String(g),
+    name: (g) => `row-${g}`,
+    amount: (g) => (g * 1.25).toFixed(2),
+    ok: (g) => String(g % 2 === 0),
+    day: () => '2024-01-15',
+  };
+  const rows = Array.from({ length: rowsPer }, (_, i) => cols.map((c) => cell[c.key]?.(i + 1) ?? null));
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const target: S.SfName = ['BENCH', 'RESULTS', `FLOOR_${String(i).padStart(6, '0')}`];
+      const { raw, load } = S.helperNames(target);
+      const sf = await connectSnowflake(settings);
+      try {
+        await sf.query(S.createRawSql(raw, cols));
+        await sf.query(S.insertRawSql(raw, cols), rows as never);
+        await sf.query(S.createLoadSql(load, cols));
+        await sf.query(S.fillLoadSql(load, raw, cols));
+        for (const stmt of S.publishSql(target, load, raw)) await sf.query(stmt);
+        const [c] = await sf.query<{ N: string }>(S.countSql(target));
+        if (Number(c.N) !== rowsPer) throw new Error(`${target.join('.')} holds ${c.N} rows, expected ${rowsPer}`);
+      } finally {
+        await sf.close();
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return (performance.now() - t0) / 1000;
 }

@@ -1,7 +1,6 @@
 /**
- * `npm run bench -- table-sync [--scale 1] [--stream-rows 300000] [--skip-stream]` (or
- * `tsx bench/table-sync.ts ...`): the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
- * SF1 = 6,001,215 rows, 16 columns).
+ * `npm run bench -- table-sync [--scale 1] [--stream-rows 300000] [--skip-stream]`: the table sync on
+ * TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>; SF1 = 6,001,215 rows, 16 columns).
  *
  * The emulator runs as a child process on the persistent data directory `.floe/state/bench-table-sync-emulator`
  * (its own, so it can run next to bench/emulator.ts; seeded on the first run). This
@@ -14,14 +13,17 @@
  * - stream full refresh of the first `--stream-rows` rows (a copy of LINEITEM limited to that many
  *   rows, since snowflake-sdk decodes LINEITEM at ~10–18k rows/s here and all of SF1 would take
  *   minutes): rows/s, and the driver alone reading the same rows (the stream floor);
- * - this (worker) process's peak RSS (`process.resourceUsage().maxRSS`).
+ * - this (worker) process's peak RSS right after the stage sync (before the floor's DuckDB and the
+ *   stream run in this process) and at the end, and the emulator's.
+ * Headline: stage sync seconds ÷ floor seconds; the stage cost is also given as seconds per million rows
+ * (run `--scale 1` and `--scale 3` to see the cost curve; `npm run bench -- all` runs both).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
-import { duckdbInstanceOptions, projectRoot, stateDir } from '../src/infra/paths.js';
+import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { createTableSyncActivities } from '../src/activities/table-sync/index.js';
 import { describeSource } from '../src/activities/table-sync/snowflake.js';
 import {
@@ -34,12 +36,20 @@ import {
 import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
 import * as S from '../src/jobs/table-sync/sql.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-import { freePort, startEmulatorChild } from './common.js';
+import {
+  freePort,
+  peakRssMiB,
+  ratioOf,
+  round3,
+  startSeededEmulatorChild,
+  stopChild,
+  type BenchResult,
+} from './common.js';
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
 
-export async function run(args: string[]): Promise<void> {
+export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args,
     options: { scale: { type: 'string' }, 'stream-rows': { type: 'string' }, 'skip-stream': { type: 'boolean' } },
@@ -52,9 +62,10 @@ export async function run(args: string[]): Promise<void> {
   fs.mkdirSync(work, { recursive: true });
 
   const port = await freePort();
-  const t0 = Date.now();
-  const child = await startEmulatorChild(port, dataDir, scale);
-  console.log(`emulator up in ${secs(Date.now() - t0)} s (TPC-H SF${scale}; first run seeds)`);
+  const { child, seedSeconds } = await startSeededEmulatorChild(port, dataDir, scale);
+  console.log(
+    `emulator up in ${seedSeconds.toFixed(2)} s (TPC-H SF${scale}; the first run seeds, in a process of its own)`,
+  );
   const settings = {
     account: 'floe',
     username: 'bench',
@@ -90,8 +101,10 @@ export async function run(args: string[]): Promise<void> {
       columns: desc.columns,
     });
     const stageMs = Date.now() - t;
+    const stageRssMiB = peakRssMiB('self');
+    const secondsPerMillion = stageMs / 1000 / (r.rowsInTarget / 1e6);
     console.log(
-      `stage  full refresh: ${r.rowsInTarget.toLocaleString('en-US')} rows in ${secs(stageMs)} s = ${Math.round(r.rowsInTarget / (stageMs / 1000)).toLocaleString('en-US')} rows/s (${r.files} files, ${mb(r.bytes)} MB Parquet)`,
+      `stage  full refresh: ${r.rowsInTarget.toLocaleString('en-US')} rows in ${secs(stageMs)} s = ${Math.round(r.rowsInTarget / (stageMs / 1000)).toLocaleString('en-US')} rows/s, ${secondsPerMillion.toFixed(2)} s per million rows (${r.files} files, ${mb(r.bytes)} MB Parquet); worker peak RSS so far ${stageRssMiB} MiB`,
     );
 
     // 2. Floor: the emulator's unload of the same SELECT + DuckDB read_parquet of the same files.
@@ -115,6 +128,15 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `floor: unload ${secs(unloadMs)} s + read_parquet ${secs(readMs)} s = ${secs(floorMs)} s; stage sync / floor = ${(stageMs / floorMs).toFixed(2)}`,
     );
+
+    const figures: Record<string, number> = {
+      stageSeconds: round3(stageMs / 1000),
+      rows: r.rowsInTarget,
+      stageRowsPerSecond: Math.round(r.rowsInTarget / (stageMs / 1000)),
+      stageSecondsPerMillionRows: round3(secondsPerMillion),
+      parquetMiB: Math.round(r.bytes / 1024 / 1024),
+      stageWorkerPeakRssMiB: stageRssMiB,
+    };
 
     // 3. Stream full refresh of a stated subset.
     if (!values['skip-stream']) {
@@ -144,17 +166,31 @@ export async function run(args: string[]): Promise<void> {
       });
       const streamMs = Date.now() - t;
       console.log(
-        `stream full refresh: ${s.rowsInTarget.toLocaleString('en-US')} rows (first ${streamRows.toLocaleString('en-US')} of LINEITEM) in ${secs(streamMs)} s = ${Math.round(s.rowsInTarget / (streamMs / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${Math.round(raw / (rawMs / 1000)).toLocaleString('en-US')} rows/s (stream sync / driver floor = ${(streamMs / rawMs).toFixed(2)})`,
+        `stream full refresh: ${s.rowsInTarget.toLocaleString('en-US')} rows (first ${streamRows.toLocaleString('en-US')} of LINEITEM) in ${secs(streamMs)} s = ${Math.round(s.rowsInTarget / (streamMs / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${Math.round(raw / (rawMs / 1000)).toLocaleString('en-US')} rows/s (stream sync / driver floor = ${(streamMs / rawMs).toFixed(2)}, target ≤ 1.25)`,
       );
+      Object.assign(figures, {
+        streamRows: s.rowsInTarget,
+        streamSeconds: round3(streamMs / 1000),
+        streamRowsPerSecond: Math.round(s.rowsInTarget / (streamMs / 1000)),
+        streamDriverFloorSeconds: round3(rawMs / 1000),
+        streamRatio: ratioOf(streamMs, rawMs) ?? NaN,
+      });
     }
-    console.log(`worker (this process) peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
+    figures.emulatorPeakRssMiB = peakRssMiB(child.pid!);
+    return {
+      bench: 'table-sync',
+      headline: `SF${scale} stage full refresh ${secs(stageMs)} s (${figures.stageRowsPerSecond.toLocaleString('en-US')} rows/s, ${secondsPerMillion.toFixed(2)} s/M rows)`,
+      target: '≤ 1.15; stream ≤ 1.25; ≤ 512 MiB, flat SF1→SF3',
+      figures,
+      floor: {
+        seconds: round3(floorMs / 1000),
+        unloadSeconds: round3(unloadMs / 1000),
+        readParquetSeconds: round3(readMs / 1000),
+      },
+      ratio: ratioOf(stageMs, floorMs),
+    };
   } finally {
     await sf.close();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopChild(child);
   }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(projectRoot, 'bench', 'table-sync.ts')) {
-  await run(process.argv.slice(2));
 }

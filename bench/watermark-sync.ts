@@ -7,7 +7,12 @@
  * this process. Prints:
  * - rows/s of the initial catch-up of `--rows` rows (batches of `--batch`, `auto` → files/CSV);
  * - rows/s of one `--update`-row update batch merged by each load method: binds, files CSV, files Parquet;
- * - this process's peak RSS (worker + activities; Linux VmHWM) and the emulator's.
+ * - the floor of the catch-up, in the same run: the same rows read from PostgreSQL in one query (the
+ *   sync's text casts), written to one CSV file, PUT to a stage, COPY INTO a staging table and one
+ *   MERGE (the sync's own statements) into an empty copy of the target, issued directly (no Temporal,
+ *   no batches); the headline ratio is catch-up seconds ÷ floor seconds;
+ * - this process's peak RSS (worker + activities; Linux VmHWM) after the catch-up (before the floor holds
+ *   every row in memory) and at the end, and the emulator's.
  * The source table: id bigint pk, account int, amount numeric(18,4), note text, payload jsonb,
  * updated_at timestamptz, with an index on (updated_at, id).
  */
@@ -32,10 +37,25 @@ import type {
   WatermarkTableSpec,
 } from '../src/jobs/watermark-sync/contract.js';
 import { watermarkSync } from '../src/workflows/watermarkSync.js';
-import { freePort, startEmulatorChild, peakRssMiB } from './common.js';
+import * as Q from '../src/jobs/watermark-sync/sql.js';
+import { pgTextExpr, sfTypeOf } from '../src/jobs/watermark-sync/typemap.js';
+import { writeCsvFile } from '../src/activities/files.js';
+import { snowflakeStagePath, quoteSnowflakeName } from '../src/sql/quote.js';
+import type { SnowflakeSession } from '../src/connectors/snowflake.js';
+import type pg from 'pg';
+import {
+  freePort,
+  peakRssMiB,
+  ratioOf,
+  round3,
+  since,
+  startEmulatorChild,
+  stopChild,
+  type BenchResult,
+} from './common.js';
 
 /** Run the benchmark (see the module comment). */
-export async function run(args: string[]): Promise<void> {
+export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args,
     options: { rows: { type: 'string' }, batch: { type: 'string' }, update: { type: 'string' } },
@@ -146,9 +166,27 @@ export async function run(args: string[]): Promise<void> {
           )} rows/s  (${r.result.tables[0].batches} batches: ${r.result.tables[0].binds} binds, ${r.result.tables[0].files} files; read ${(phases.read / 1000).toFixed(1)} s, stage ${(phases.stage / 1000).toFixed(1)} s, merge ${(phases.merge / 1000).toFixed(1)} s)`,
       );
 
-    line(`initial catch-up (batch ${batch.toLocaleString('en-US')}, auto→files CSV)`, await sync(table({})));
+    const catchUp = await sync(table({}));
+    line(`initial catch-up (batch ${batch.toLocaleString('en-US')}, auto→files CSV)`, catchUp);
+    const catchUpPhases = { ...phases };
+    const catchUpRssMiB = peakRssMiB('self'); // before the floor reads every row into this process
     const count = await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.BENCH.ROWS');
     if (Number(count[0].N) !== rows) throw new Error(`target has ${String(count[0].N)} rows, expected ${rows}`);
+
+    const floor = await catchUpFloor(pool, sf, path.join(root, 'floor'));
+    console.log(
+      `floor (one read, one CSV PUT + COPY, one MERGE, direct): ${floor.seconds.toFixed(1)} s (read ${floor.readSeconds.toFixed(1)} s, stage ${floor.stageSeconds.toFixed(1)} s, merge ${floor.mergeSeconds.toFixed(1)} s); catch-up / floor = ${(catchUp.seconds / floor.seconds).toFixed(2)} (target ≤ 1.5)`,
+    );
+    const figures: Record<string, number> = {
+      catchUpSeconds: round3(catchUp.seconds),
+      rows,
+      catchUpRowsPerSecond: Math.round(rows / catchUp.seconds),
+      catchUpReadSeconds: round3(catchUpPhases.read / 1000),
+      catchUpStageSeconds: round3(catchUpPhases.stage / 1000),
+      catchUpMergeSeconds: round3(catchUpPhases.merge / 1000),
+      batches: catchUp.result.tables[0].batches,
+      catchUpWorkerPeakRssMiB: catchUpRssMiB,
+    };
 
     for (const [label, over] of [
       ['update batch, binds', { loadMethod: 'binds' as const, batchSize: update }],
@@ -163,22 +201,95 @@ export async function run(args: string[]): Promise<void> {
       await pool.query(
         `UPDATE public.bench_rows SET amount = amount + 1, updated_at = clock_timestamp() WHERE id IN (SELECT id FROM public.bench_rows ORDER BY random() LIMIT ${update})`,
       );
-      line(`${label} (${update.toLocaleString('en-US')} rows)`, await sync(table(over)));
+      const u = await sync(table(over));
+      line(`${label} (${update.toLocaleString('en-US')} rows)`, u);
+      figures[
+        `update${over.loadMethod === 'binds' ? 'Binds' : over.fileFormat === 'csv' ? 'Csv' : 'Parquet'}RowsPerSecond`
+      ] = Math.round(u.result.rows / u.seconds);
     }
     await sf.close();
-    console.log(
-      `peak RSS: worker process ${peakRssMiB('self').toFixed(0)} MiB, emulator process ${peakRssMiB(emu.pid!).toFixed(0)} MiB`,
-    );
+    figures.emulatorPeakRssMiB = peakRssMiB(emu.pid!);
+    return {
+      bench: 'watermark-sync',
+      headline: `${rows.toLocaleString('en-US')}-row catch-up ${catchUp.seconds.toFixed(1)} s (${figures.catchUpRowsPerSecond.toLocaleString('en-US')} rows/s; MERGE ${figures.catchUpMergeSeconds.toFixed(1)} s)`,
+      target: 'ratio ≤ 1.5',
+      figures,
+      floor: {
+        seconds: round3(floor.seconds),
+        readSeconds: round3(floor.readSeconds),
+        stageSeconds: round3(floor.stageSeconds),
+        mergeSeconds: round3(floor.mergeSeconds),
+      },
+      ratio: ratioOf(catchUp.seconds, floor.seconds),
+    };
   } finally {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
     await native.close();
     await conn.close();
     await pool.end();
-    emu.kill('SIGTERM');
-    await new Promise((r) => emu.once('exit', r));
+    await stopChild(emu);
     await temporal.stop();
     await pgServer.stop();
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * The catch-up's floor: every row of `public.bench_rows` read in one query with the sync's text
+ * casts, one CSV file, PUT + COPY INTO one staging table, and one MERGE (the sync's statements) into
+ * `ANALYTICS.BENCH.ROWS_FLOOR`, an empty copy of the synced target. Times in seconds.
+ */
+async function catchUpFloor(
+  pool: pg.Pool,
+  sf: SnowflakeSession,
+  dir: string,
+): Promise<{ seconds: number; readSeconds: number; stageSeconds: number; mergeSeconds: number }> {
+  const target: [string, string, string] = ['ANALYTICS', 'BENCH', 'ROWS_FLOOR'];
+  const staging: [string, string, string] = ['ANALYTICS', 'BENCH', 'ROWS_FLOOR_STG'];
+  const stage: [string, string, string] = ['ANALYTICS', 'BENCH', 'ROWS_FLOOR_STAGE'];
+  await sf.query(`CREATE OR REPLACE TABLE ${quoteSnowflakeName(...target)} LIKE ANALYTICS.BENCH.ROWS`);
+  const cols = (await sf.query(Q.targetColumnsSql(target))).map((r) => ({
+    target: String(r.COLUMN_NAME),
+    sfType: sfTypeOf(r as Parameters<typeof sfTypeOf>[0]),
+  }));
+  const { rows: srcCols } = await pool.query<{ column_name: string; data_type: string }>(
+    `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'bench_rows' ORDER BY ordinal_position`,
+  );
+  const exprs = srcCols.map((c) => pgTextExpr(`"${c.column_name}"`, c.data_type));
+  let t0 = performance.now();
+  const { rows } = await pool.query<string[]>({
+    text: `SELECT ${exprs.join(', ')}, (row_number() OVER (ORDER BY updated_at, id))::text FROM public.bench_rows ORDER BY updated_at, id`,
+    rowMode: 'array',
+  });
+  const readMs = since(t0);
+  t0 = performance.now();
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'rows.csv');
+  await writeCsvFile(file, rows);
+  await sf.query(
+    Q.createStagingSql(
+      staging,
+      cols.map((c) => c.target),
+      false,
+    ),
+  );
+  await sf.query(`CREATE OR REPLACE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
+  const stagePath = snowflakeStagePath(stage, 'rows');
+  await sf.query(`PUT 'file://${file}' ${stagePath} AUTO_COMPRESS = TRUE OVERWRITE = TRUE`);
+  await sf.query(Q.copyIntoStagingSql(staging, stagePath, 'csv'));
+  const stageMs = since(t0);
+  t0 = performance.now();
+  await sf.query(Q.mergeSql(target, staging, cols, ['ID'], false));
+  const mergeMs = since(t0);
+  const [n] = await sf.query(`SELECT COUNT(*) AS N FROM ${quoteSnowflakeName(...target)}`);
+  if (Number(n.N) !== rows.length) throw new Error(`floor target has ${String(n.N)} rows, expected ${rows.length}`);
+  await sf.query(`DROP TABLE ${quoteSnowflakeName(...staging)}`);
+  await sf.query(`DROP TABLE ${quoteSnowflakeName(...target)}`);
+  return {
+    seconds: (readMs + stageMs + mergeMs) / 1000,
+    readSeconds: readMs / 1000,
+    stageSeconds: stageMs / 1000,
+    mergeSeconds: mergeMs / 1000,
+  };
 }

@@ -16,6 +16,9 @@
  * per table its CREATED and LAST_ALTERED instants (Snowflake moves LAST_ALTERED on every committed
  * DDL and DML, zero-row DML included) and the declared Snowflake type of each column when DuckDB's
  * type does not say it (VARCHAR(n), OBJECT, ARRAY, NUMBER(p,0) stored as DECIMAL...).
+ *
+ * Every change to a table or view reaches the catalog through the methods below, which also keep the
+ * {@link RelationIndex} (relations.ts) current: which relations exist, answered without a catalog scan.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbInstanceOptions } from './paths.js';
 import { SfErrors } from './errors.js';
 import { MACRO_SQL } from './sql/macros.js';
+import { RelationIndex } from './relations.js';
 import { quoteIdent, quoteString } from './sql/tokenizer.js';
 
 /** Sidecar facts of one table. */
@@ -50,12 +54,17 @@ export const HIDDEN_SCHEMAS = new Set(['main', 'information_schema', 'pg_catalog
 export class Catalog {
   private sidecar: SidecarFile = { databases: {}, tables: {} };
   private saveTimer: NodeJS.Timeout | null = null;
+  private lastSaveMs = 0;
+  /** The relations of the attached databases (existence, TIMESTAMP_TZ columns). */
+  readonly relations: RelationIndex;
 
   private constructor(
     readonly instance: DuckDBInstance,
     readonly dataDir: string,
     private readonly admin: DuckDBConnection,
-  ) {}
+  ) {
+    this.relations = new RelationIndex(() => instance.connect());
+  }
 
   /**
    * Opens (or creates) the data directory, ATTACHes every database file found in it, runs
@@ -143,6 +152,7 @@ export class Catalog {
     const file = this.databaseFile(name);
     await this.admin.run(`ATTACH ${quoteString(file)} AS ${quoteIdent(name)}`);
     await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}."PUBLIC"`);
+    this.relations.changedAll();
     this.sidecar.databases[name] = { created: new Date().toISOString() };
     this.scheduleSave();
     return true;
@@ -155,6 +165,7 @@ export class Catalog {
       throw SfErrors.objectDoesNotExist(name);
     }
     await this.admin.run(`DETACH ${quoteIdent(name)}`);
+    this.relations.changedAll();
     const file = this.databaseFile(name);
     for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
     delete this.sidecar.databases[name];
@@ -176,6 +187,7 @@ export class Catalog {
   /** Records a table created now (CREATE TABLE, CTAS, CREATE OR REPLACE). */
   tableCreated(db: string, schema: string, table: string, columns: Record<string, string>, session?: string): void {
     const now = new Date().toISOString();
+    this.relations.changed(db, schema, table);
     this.sidecar.tables[key(db, schema, table)] = {
       created: now,
       lastAltered: now,
@@ -187,6 +199,7 @@ export class Catalog {
 
   /** Moves LAST_ALTERED of a table (committed DDL or DML). */
   touch(db: string, schema: string, table: string): void {
+    this.relations.changed(db, schema, table);
     const k = key(db, schema, table);
     const now = new Date().toISOString();
     this.sidecar.tables[k] ??= { created: now, lastAltered: now, columns: {} };
@@ -195,6 +208,7 @@ export class Catalog {
   }
 
   setColumnType(db: string, schema: string, table: string, column: string, sfType: string | null): void {
+    this.relations.changed(db, schema, table);
     const k = key(db, schema, table);
     const now = new Date().toISOString();
     this.sidecar.tables[k] ??= { created: now, lastAltered: now, columns: {} };
@@ -204,6 +218,7 @@ export class Catalog {
   }
 
   renameColumn(db: string, schema: string, table: string, from: string, to: string): void {
+    this.relations.changed(db, schema, table);
     const meta = this.tableMeta(db, schema, table);
     if (!meta || !(from in meta.columns)) return;
     meta.columns[to] = meta.columns[from];
@@ -212,6 +227,7 @@ export class Catalog {
   }
 
   renameTable(db: string, schema: string, from: string, toDb: string, toSchema: string, to: string): void {
+    this.relations.changed(db, schema, from);
     const meta = this.sidecar.tables[key(db, schema, from)];
     delete this.sidecar.tables[key(db, schema, from)];
     if (meta) this.sidecar.tables[key(toDb, toSchema, to)] = meta;
@@ -219,11 +235,13 @@ export class Catalog {
   }
 
   tableDropped(db: string, schema: string, table: string): void {
+    this.relations.changed(db, schema, table);
     delete this.sidecar.tables[key(db, schema, table)];
     this.scheduleSave();
   }
 
   schemaDropped(db: string, schema: string): void {
+    this.relations.changedAll();
     for (const k of Object.keys(this.sidecar.tables))
       if (k.startsWith(`${db}\u0000${schema}\u0000`)) delete this.sidecar.tables[k];
     this.scheduleSave();
@@ -236,24 +254,31 @@ export class Catalog {
       .map(([k]) => k.split('\u0000') as [string, string, string]);
   }
 
+  /**
+   * Saves soon: after 50 ms, or 20 times as long as the last save took, so that writing the sidecar (its
+   * size grows with the tables: ~4 ms at 5,000) takes at most ~5% of the time, whatever the catalog's size.
+   */
   private scheduleSave(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.save(), 50);
+    this.saveTimer = setTimeout(() => this.save(), Math.max(50, 20 * this.lastSaveMs));
   }
 
   /** Writes the sidecar atomically (rename over the old file). */
   save(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
+    const t0 = performance.now();
     const file = path.join(this.dataDir, 'catalog.json');
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.sidecar));
     fs.renameSync(`${file}.tmp`, file);
+    this.lastSaveMs = performance.now() - t0;
   }
 
   /** Saves the sidecar, checkpoints and closes the instance. */
   async close(): Promise<void> {
     this.save();
     for (const db of this.databaseNames()) await this.admin.run(`CHECKPOINT ${quoteIdent(db)}`).catch(() => undefined);
+    await this.relations.close();
     this.admin.closeSync();
     this.instance.closeSync();
   }

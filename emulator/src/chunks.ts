@@ -5,10 +5,9 @@
  * produced from the result stream in order; any other one (behind the cursor, far ahead of it, or
  * asked again) is read directly from the spooled result by its row offset. At most
  * {@link MAX_HELD} produced-but-unfetched chunks are kept, so memory stays bounded whatever the
- * order; the spool is released once every chunk has been served.
+ * order; the spool is released once every chunk has been served. Rows arrive already encoded as the
+ * JSON texts of their cell arrays (`["1","abc",null]`), so a chunk body is those texts joined by commas.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
-import type { CellEncoder } from './encode.js';
 
 /** Produced but not yet fetched chunk bodies kept at most; older ones are read again when asked for. */
 const MAX_HELD = 8;
@@ -17,10 +16,10 @@ const AHEAD = 4;
 
 /** Rows of a result by chunk: the sequential stream, and (when the result is spooled) direct reads. */
 export interface ChunkSource {
-  /** The next rows of the sequential stream, or null at its end. */
-  next(): Promise<DuckDBValue[][] | null>;
-  /** The rows of chunk `index`, read directly; absent when the result cannot be read out of order. */
-  read?(index: number): Promise<DuckDBValue[][]>;
+  /** The next rows of the sequential stream as JSON row texts, or null at its end. */
+  next(): Promise<string[] | null>;
+  /** The rows of chunk `index` as JSON row texts, read directly; absent when the result cannot be read out of order. */
+  read?(index: number): Promise<string[]>;
   /** Releases the stream, its connection and the spool file. */
   release(): Promise<void>;
 }
@@ -30,14 +29,13 @@ export class ChunkProducer {
   private readonly bodies = new Map<number, string>();
   private readonly served = new Set<number>();
   private nextToProduce = 0;
-  private pendingRows: DuckDBValue[][] = [];
+  private pendingRows: string[] = [];
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   lastAccess = Date.now();
 
   constructor(
     readonly sizes: number[],
-    private readonly enc: CellEncoder[],
     private readonly source: ChunkSource,
   ) {}
 
@@ -62,7 +60,7 @@ export class ChunkProducer {
     }
     if (body === undefined) {
       if (!this.source.read) throw new Error(`chunk ${index} is no longer available`);
-      body = this.encode(await this.source.read(index));
+      body = (await this.source.read(index)).join(',');
     }
     this.bodies.delete(index);
     this.served.add(index);
@@ -79,22 +77,10 @@ export class ChunkProducer {
         if (!rows) break;
         for (const r of rows) this.pendingRows.push(r);
       }
-      this.bodies.set(this.nextToProduce, this.encode(this.pendingRows.splice(0, want)));
+      this.bodies.set(this.nextToProduce, this.pendingRows.splice(0, want).join(','));
       this.nextToProduce++;
       if (this.source.read && this.bodies.size > MAX_HELD) this.bodies.delete(Math.min(...this.bodies.keys()));
     }
-  }
-
-  private encode(rows: DuckDBValue[][]): string {
-    const enc = this.enc;
-    const parts = new Array<string>(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      const cells = new Array<string | null>(row.length);
-      for (let k = 0; k < row.length; k++) cells[k] = enc[k](row[k]);
-      parts[r] = JSON.stringify(cells);
-    }
-    return parts.join(',');
   }
 
   /** Releases the DuckDB stream, its connection and spool file. */

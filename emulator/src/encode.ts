@@ -219,3 +219,31 @@ export function encoderFor(t: DuckDBType): CellEncoder {
       return nullable((v) => (typeof v === 'string' ? v : String(v)));
   }
 }
+
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.UHUGEINT,
+]);
+
+/**
+ * A DuckDB SQL expression giving the same JSON cell text as {@link encoderFor} for a column `expr` of
+ * type `t` (VARCHAR, NULL stays NULL), or null for the types only encoderFor handles. Covered: text
+ * (VARCHAR, JSON as its text), integers and DECIMAL (DuckDB's text is the exact decimal with all `scale`
+ * digits), BOOLEAN (`1`/`0`) and DATE (days since 1970-01-01; ±infinity as DuckDB's ±2,147,483,647).
+ */
+export function sqlCellExpr(t: DuckDBType, expr: string): string | null {
+  if (t.typeId === DuckDBTypeId.VARCHAR || t.typeId === DuckDBTypeId.DECIMAL || INTEGER_TYPES.has(t.typeId))
+    return `CAST(${expr} AS VARCHAR)`;
+  if (t.typeId === DuckDBTypeId.BOOLEAN) return `CASE WHEN ${expr} THEN '1' WHEN NOT ${expr} THEN '0' END`;
+  if (t.typeId === DuckDBTypeId.DATE)
+    return `CAST(CASE WHEN isfinite(${expr}) THEN ${expr} - DATE '1970-01-01' WHEN ${expr} > DATE '1970-01-01' THEN 2147483647 ELSE -2147483647 END AS VARCHAR)`;
+  return null;
+}

@@ -38,7 +38,6 @@ import {
   significant,
   splitStatements,
   tokenize,
-  toDuckdbName,
   type Token,
 } from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
@@ -83,6 +82,9 @@ const IMPLICIT_TRANSACTION = new Set([...QUERY, 'INSERT', 'UPDATE', 'DELETE', 'M
 function firstWord(sig: Token[]): string | undefined {
   return sig[0]?.kind === 'word' ? sig[0].text.toUpperCase() : sig[0]?.text;
 }
+
+/** Families that change relations (the relation index is rebuilt when one fails). */
+const DDL = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /** Snowflake statements the emulator does not have (002040). */
 const UNSUPPORTED = new Set(['SET', 'UNSET', 'CALL', 'EXPLAIN']);
@@ -203,7 +205,7 @@ export class Engine implements EngineContext {
   async execute(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     s.lastUsed = Date.now();
     try {
-      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.namedColumns = await namedTableColumns(this.catalog, sqlText);
       s.tzColumns = tzColumnNames(s.namedColumns);
       if (this.stageHandler) {
         const staged = await this.stageHandler(sqlText, this.context(s));
@@ -225,7 +227,7 @@ export class Engine implements EngineContext {
    */
   async describeOnly(s: Session, sqlText: string, bindings?: Bindings): Promise<StatementOutcome> {
     try {
-      s.namedColumns = await namedTableColumns(s.conn, this.catalog, sqlText);
+      s.namedColumns = await namedTableColumns(this.catalog, sqlText);
       s.tzColumns = tzColumnNames(s.namedColumns);
       const tokens = expandIdentifierCalls(substituteBinds(this.oneStatement(sqlText), bindings, 0, true));
       const w0 = firstWord(significant(tokens));
@@ -303,6 +305,12 @@ export class Engine implements EngineContext {
     if (w0 !== undefined && QUERY.has(w0))
       return { kind: 'query', duckdbSql: await this.translate(s, tokens), statementTypeId: StatementType.SELECT };
     const family = w0 !== undefined && Object.hasOwn(FAMILIES, w0) ? FAMILIES[w0] : undefined;
+    if (family && DDL.has(w0!))
+      // A DDL statement that failed may have changed relations before it failed: re-read them all.
+      return family(this, s, sig).catch((e: unknown) => {
+        this.catalog.relations.changedAll();
+        throw e;
+      });
     if (family) return family(this, s, sig);
     if (w0 !== undefined && UNSUPPORTED.has(w0)) throw SfErrors.unsupported(w0);
     // DuckDB's own statements (ATTACH, INSTALL, LOAD, PRAGMA, COPY ... TO, EXPORT ...) included.
@@ -344,13 +352,9 @@ export class Engine implements EngineContext {
     return { database, schema, name, duckdbName: `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(name)}` };
   }
 
-  async tableExists(s: Session, n: ResolvedName): Promise<boolean> {
-    const r = await s.conn.runAndReadAll(
-      `SELECT 1 FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3
-       UNION ALL SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3`,
-      [n.database, n.schema, n.name].map(toDuckdbName),
-    );
-    return r.currentRowCount > 0;
+  /** True when the table or view exists (committed; the catalog's relation index, no scan). */
+  async tableExists(_s: Session, n: ResolvedName): Promise<boolean> {
+    return this.catalog.relations.exists(n.database, n.schema, n.name);
   }
 
   async requireTable(s: Session, n: ResolvedName): Promise<void> {

@@ -14,7 +14,10 @@
  *    file (`read_parquet`, file order = query order) on a dedicated connection and encode chunk k
  *    only when the driver asks for it, in order or directly by row offset (chunks.ts). At most a few
  *    encoded chunks are held; memory does not grow with the result. The file is deleted when every
- *    chunk has been served or the result is closed.
+ *    chunk has been served or the result is closed. When every column is text, an integer, a
+ *    DECIMAL, a BOOLEAN or a DATE, DuckDB writes each row's JSON itself (`to_json` of the cells,
+ *    encode.ts `sqlCellExpr`): reading DuckDB values into JavaScript objects to encode them costs
+ *    about three times as much.
  *
  * The same path serves queries inside an explicit transaction: the COPY runs on the session's
  * connection (it sees the transaction's own writes) and the file is read on another connection,
@@ -27,7 +30,7 @@ import path from 'node:path';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import type { RowTypeColumn } from './contract.js';
 import { ChunkProducer } from './chunks.js';
-import { encoderFor, rowTypeOf, type CellEncoder } from './encode.js';
+import { encoderFor, rowTypeOf, sqlCellExpr, type CellEncoder } from './encode.js';
 import { fromDuckdbName, quoteString } from './sql/tokenizer.js';
 
 /** Rows returned inline at most; larger results are chunked. */
@@ -62,6 +65,59 @@ export interface RunQueryOptions {
 
 function encodeRows(rows: DuckDBValue[][], enc: CellEncoder[]): (string | null)[][] {
   return rows.map((r) => r.map((v, k) => enc[k](v)));
+}
+
+/** Rows as the JSON texts of their cell arrays (`["1","abc",null]`). */
+function jsonRows(rows: DuckDBValue[][], enc: CellEncoder[]): string[] {
+  return encodeRows(rows, enc).map((r) => JSON.stringify(r));
+}
+
+/** How the spool file is read: the SELECT giving its rows, the rows in order, and how rows become JSON row texts. */
+interface SpoolReader {
+  /** SELECT over the spool in file order (the query's order); a chunk is this with LIMIT/OFFSET. */
+  select: string;
+  /** The next rows of the sequential stream as JSON row texts; null at the end. */
+  next: () => Promise<string[] | null>;
+  /** Rows read with {@link select} → JSON row texts. */
+  decode: (rows: DuckDBValue[][]) => string[];
+}
+
+/**
+ * Streams the spool file's rows as JSON row texts: written by DuckDB when {@link sqlCellExpr} covers
+ * every column, else encoded here (encoderFor).
+ */
+async function spoolReader(conn: DuckDBConnection, spoolFile: string): Promise<SpoolReader> {
+  const from = `FROM read_parquet(${quoteString(spoolFile)})`;
+  const p = await conn.prepare(`SELECT * ${from}`);
+  let cells: (string | null)[];
+  let enc: CellEncoder[];
+  try {
+    cells = Array.from({ length: p.columnCount }, (_, k) => sqlCellExpr(p.columnType(k), `c${k}`));
+    enc = Array.from({ length: p.columnCount }, (_, k) => encoderFor(p.columnType(k)));
+  } finally {
+    p.destroySync();
+  }
+  if (cells.every((c) => c !== null)) {
+    const alias = cells.map((_, k) => `c${k}`).join(', ');
+    const select = `SELECT CAST(to_json([${cells.join(', ')}]) AS VARCHAR) FROM (SELECT * ${from}) AS __s(${alias})`;
+    const stream = await conn.stream(select);
+    return {
+      select,
+      next: async () => {
+        const c = await stream.fetchChunk();
+        if (!c || c.rowCount === 0) return null;
+        return c.getColumnVector(0).toArray() as string[];
+      },
+      decode: (rows) => rows.map((r) => r[0] as string),
+    };
+  }
+  const select = `SELECT * ${from}`;
+  const stream = await conn.stream(select);
+  return {
+    select,
+    next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? jsonRows(c.getRows(), enc) : null)),
+    decode: (rows) => jsonRows(rows, enc),
+  };
 }
 
 async function readUpTo(result: DuckDBResult, n: number): Promise<{ rows: DuckDBValue[][]; done: boolean }> {
@@ -161,16 +217,14 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
   await release();
   const reader = await o.connect();
   try {
-    const spool = quoteString(o.spoolFile);
-    const stream = await reader.stream(`SELECT * FROM read_parquet(${spool})`);
-    const enc = stream.columnTypes().map((t) => encoderFor(t));
-    const producer = new ChunkProducer(chunkSizes(total), enc, {
-      next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+    const spool = await spoolReader(reader, o.spoolFile);
+    const producer = new ChunkProducer(chunkSizes(total), {
+      next: spool.next,
       read: async (index) => {
         const conn = await o.connect();
         try {
-          const sql = `SELECT * FROM read_parquet(${spool}) LIMIT ${CHUNK_ROWS} OFFSET ${index * CHUNK_ROWS}`;
-          return (await conn.runAndReadAll(sql)).getRows();
+          const r = await conn.runAndReadAll(`${spool.select} LIMIT ${CHUNK_ROWS} OFFSET ${index * CHUNK_ROWS}`);
+          return spool.decode(r.getRows());
         } finally {
           conn.closeSync();
         }
@@ -209,14 +263,14 @@ async function countAndStream(
   if (!o.ownsConn) {
     const all = await readUpTo(await o.conn.stream(sql), Number.MAX_SAFE_INTEGER);
     let offset = 0;
-    const producer = new ChunkProducer(chunkSizes(all.rows.length), enc, {
+    const producer = new ChunkProducer(chunkSizes(all.rows.length), {
       next: async () => {
         if (offset >= all.rows.length) return null;
         const slice = all.rows.slice(offset, offset + CHUNK_ROWS);
         offset += CHUNK_ROWS;
-        return slice;
+        return jsonRows(slice, enc);
       },
-      read: async (index) => all.rows.slice(index * CHUNK_ROWS, (index + 1) * CHUNK_ROWS),
+      read: async (index) => jsonRows(all.rows.slice(index * CHUNK_ROWS, (index + 1) * CHUNK_ROWS), enc),
       release: async () => undefined,
     });
     return {
@@ -231,8 +285,8 @@ async function countAndStream(
     await o.conn.run('BEGIN TRANSACTION');
     const total = Number((await o.conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0][0]);
     const stream = await o.conn.stream(sql);
-    const producer = new ChunkProducer(chunkSizes(total), enc, {
-      next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? c.getRows() : null)),
+    const producer = new ChunkProducer(chunkSizes(total), {
+      next: () => stream.fetchChunk().then((c) => (c && c.rowCount > 0 ? jsonRows(c.getRows(), enc) : null)),
       release: async () => {
         await o.conn.run('COMMIT').catch(() => undefined);
         await release();

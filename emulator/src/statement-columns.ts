@@ -1,16 +1,15 @@
 /**
- * The columns of the tables a statement names, looked up once per statement (any database, one
- * catalog query). They tell the translator which columns are TIMESTAMP_TZ (compared by instant,
+ * The columns of the tables a statement names, looked up once per statement (any database, from the
+ * catalog's relation index). They tell the translator which columns are TIMESTAMP_TZ (compared by instant,
  * translate.ts) and give result columns what DuckDB's types do not say: OBJECT and ARRAY (stored as
  * JSON), a declared VARCHAR length, NOT NULL. A result column is matched to a table column by name,
  * and only when the tables named agree on that name's facts: an alias under another name is not
  * recognised, and a column of the same name in two tables with different types is left as DuckDB says.
  */
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from './catalog.js';
 import type { RowTypeColumn } from './contract.js';
 import { TSTZ_TYPEOF } from './sql/macros.js';
-import { fromDuckdbName, identValue, tokenize, toDuckdbName } from './sql/tokenizer.js';
+import { identValue, tokenize } from './sql/tokenizer.js';
 import { MAX_VARCHAR } from './sql/types.js';
 
 /** One column of a table a statement names. */
@@ -22,29 +21,19 @@ export interface NamedColumn {
   declared?: string;
 }
 
-/** The columns of every table or view whose name appears in `sqlText`. */
-export async function namedTableColumns(
-  conn: DuckDBConnection,
-  catalog: Catalog,
-  sqlText: string,
-): Promise<NamedColumn[]> {
+/**
+ * The columns of every table or view whose name appears in `sqlText`, from the catalog's relation
+ * index (relations.ts: no catalog scan per statement).
+ */
+export async function namedTableColumns(catalog: Catalog, sqlText: string): Promise<NamedColumn[]> {
   const names = new Set<string>();
   for (const t of tokenize(sqlText)) if (t.kind === 'word' || t.kind === 'qident') names.add(identValue(t));
   if (names.size === 0) return [];
-  const r = await conn.runAndReadAll(
-    `SELECT database_name, schema_name, table_name, column_name, data_type, is_nullable FROM duckdb_columns()
-      WHERE list_contains($1::VARCHAR[], table_name)`,
-    [listValue([...names].map(toDuckdbName))],
-  );
-  return r.getRowsJS().map((row) => {
-    const [db, schema, table, name] = row.slice(0, 4).map((v) => fromDuckdbName(String(v)));
-    return {
-      name,
-      duckType: String(row[4]),
-      nullable: row[5] === true,
-      declared: catalog.tableMeta(db, schema, table)?.columns[name],
-    };
-  });
+  const out: NamedColumn[] = [];
+  for (const r of await catalog.relations.named(names))
+    for (const c of r.columns)
+      out.push({ ...c, declared: catalog.tableMeta(r.database, r.schema, r.table)?.columns[c.name] });
+  return out;
 }
 
 /** Names of the TIMESTAMP_TZ columns among `columns`. */

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, destroy, exec, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
 
@@ -32,6 +33,35 @@ describe('large results', () => {
     expect(rows[44999].BIG).toBe('44999000000000000000000000000000000007');
     expect(Object.keys(rows[0])).toEqual(['BIG', 'A', 'A_2'].slice(0, Object.keys(rows[0]).length));
     expect(rows[12345].A).toBe('12345');
+  });
+
+  it('encodes text, numbers, booleans, dates and NULLs in chunks exactly as in an inline result', async () => {
+    await exec(
+      conn,
+      `create table enc as select seq4() as i, case when mod(seq4(), 7) = 0 then null else 'q"u ' || seq4() || ' é✓' end as s,
+        ((seq4() - 12000) / 8)::number(12,2) as d, (seq4() - 12000) * 1000003 as n, case when mod(seq4(), 5) = 0 then null else mod(seq4(), 3) = 0 end as b,
+        dateadd(day, seq4() - 12000, '1970-01-01'::date)::date as dt from table(generator(rowcount => 24000))`,
+    );
+    const opts: Partial<snowflake.StatementOption> = { fetchAsString: ['Number', 'Date', 'Boolean'] };
+    const chunked = await exec(conn, 'select * from enc order by i', undefined, opts);
+    expect(chunked.length).toBe(24000);
+    expect(chunked[1]).toEqual({
+      I: '1',
+      S: 'q"u 1 é✓',
+      D: '-1499.88',
+      N: '-11999035997',
+      B: 'FALSE',
+      DT: '1937-02-24',
+    });
+    for (let from = 0; from < 24000; from += 2000) {
+      const inline = await exec(
+        conn,
+        `select * from enc where i >= ${from} and i < ${from + 2000} order by i`,
+        undefined,
+        opts,
+      );
+      expect(inline).toEqual(chunked.slice(from, from + 2000));
+    }
   });
 
   it('reads its own uncommitted rows inside a transaction, and removes the spool files', async () => {

@@ -28,6 +28,45 @@ describe('types round trip', () => {
     expect(nulls).toEqual([{ BIG: null, D: null, F: null }]);
   });
 
+  it('casts text columns to wide NUMBERs exactly, from 1 to 38 digits, and refuses bad text', async () => {
+    await exec(conn, 'create table txt (k int, v varchar)');
+    const values = [
+      '7',
+      '-123456789012345678',
+      '1234567890123456789',
+      '-9999999999999999999999999999999999',
+      '2.5',
+      '-0.00005',
+    ];
+    await exec(conn, `insert into txt values ${values.map((v, k) => `(${k}, '${v}')`).join(', ')}`);
+    const rows = await exec(
+      conn,
+      'select v::number(38,0) as i, cast(v as number(38,4)) as d from txt order by k',
+      undefined,
+      {
+        fetchAsString: ['Number'],
+      },
+    );
+    expect(rows.map((r) => r.I)).toEqual([
+      '7',
+      '-123456789012345678',
+      '1234567890123456789',
+      '-9999999999999999999999999999999999',
+      '3',
+      '0',
+    ]);
+    expect(rows.map((r) => r.D)).toEqual([
+      '7.0000',
+      '-123456789012345678.0000',
+      '1234567890123456789.0000',
+      '-9999999999999999999999999999999999.0000',
+      '2.5000',
+      '-0.0001',
+    ]);
+    await exec(conn, "insert into txt values (6, '12x')");
+    await expect(exec(conn, 'select v::number(38,0) from txt')).rejects.toMatchObject({ code: '100038' });
+  });
+
   it('round-trips text, binary, boolean, dates and times', async () => {
     await exec(conn, 'create table misc (s varchar(20), b binary, ok boolean, d date, t time, ts timestamp_ntz)');
     await exec(

@@ -57,10 +57,23 @@ export async function listColumns(
   const filters = [`database_name = ${nameLiteral(database)}`];
   if (schema) filters.push(`schema_name = ${nameLiteral(schema)}`);
   if (table) filters.push(`table_name = ${nameLiteral(table)}`);
-  const r = await conn.runAndReadAll(
-    `SELECT schema_name, table_name, column_name, column_index, is_nullable, data_type, column_default
+  // One table: pragma_table_info looks it up by name (the same fields as duckdb_columns(), which
+  // enumerates every column of every table: its cost grows with the catalog).
+  const one =
+    schema && table
+      ? await conn
+          .runAndReadAll(
+            `SELECT ${nameLiteral(schema)}, ${nameLiteral(table)}, name, cid + 1, NOT "notnull", type, dflt_value
+               FROM pragma_table_info(${quoteString(`${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(table)}`)})`,
+          )
+          .catch(() => null)
+      : null;
+  const r =
+    one ??
+    (await conn.runAndReadAll(
+      `SELECT schema_name, table_name, column_name, column_index, is_nullable, data_type, column_default
        FROM duckdb_columns() WHERE ${filters.join(' AND ')} AND NOT internal ORDER BY schema_name, table_name, column_index`,
-  );
+    ));
   return r
     .getRowsJS()
     .filter((row) => !HIDDEN_SCHEMAS.has(String(row[0])))
