@@ -1,0 +1,10 @@
+/** Every job scenario, by kind. */
+import type { JobKind, Scenario } from './scenario.js';
+import { tableSync } from './table-sync.js';
+
+export const SCENARIOS: Record<JobKind, Scenario> = {
+  'table-sync': tableSync,
+  'watermark-sync': tableSync,
+  'cache-refresh': tableSync,
+  'execution-upload': tableSync,
+};

@@ -1,0 +1,183 @@
+/**
+ * One trial: prepare a fresh source, start the job, inject one fault at a seeded moment of the job's
+ * expected duration, wait for the job (rerunning it after a failed or cancelled run, as a user or the
+ * next scheduled run would), verify, and on failure keep what is needed to reproduce it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { clearFaults, injectFault } from './faults.js';
+import { faultShare } from './random.js';
+import type { FaultKind, JobState, Scenario, StartedJob } from './scenarios/scenario.js';
+import type { ChaosStack } from './stack.js';
+import { added, leftoverCandidates, type Verification } from './verify.js';
+
+/** The result of one trial. */
+export interface TrialResult {
+  job: string;
+  fault: FaultKind;
+  /** The trial's seed: `--seed <seed> --trials 1 --job <job> --fault <fault>` replays its timing. */
+  seed: number;
+  name: string;
+  rows: number;
+  /** When the fault fired, ms after the job started (null for `none`). */
+  faultAtMs: number | null;
+  /** True when the job was still running when the fault fired. */
+  faultMidJob: boolean;
+  faultEffect: string;
+  /** The job (possibly after reruns) completed. */
+  completed: boolean;
+  /** Fault → job finished, ms (for `none`: the job's duration). */
+  recoveryMs: number | null;
+  verification: Verification;
+  /** Problems outside the data (a process that crashed on its own, a timeout, a verification error). */
+  problems: string[];
+  ok: boolean;
+  /** Directory kept for a failed trial. */
+  keptAt?: string;
+}
+
+/** How a trial runs. */
+export interface TrialOptions {
+  fault: FaultKind;
+  seed: number;
+  name: string;
+  rows: number;
+  /** Expected job duration, ms (the baseline's), for the fault moment; null for the baseline itself. */
+  expectedMs: number | null;
+  /** Give up waiting for the job after this long, ms. */
+  timeoutMs: number;
+  /** Where failed trials are kept. */
+  failuresDir: string;
+}
+
+const POLL_MS = 250;
+
+async function pollSafely(job: StartedJob): Promise<JobState> {
+  // While Temporal restarts or connections are cut, floe may not answer: the job is still running.
+  return job.poll().catch(() => 'running' as const);
+}
+
+function logSizes(stack: ChaosStack): Record<string, number> {
+  const files = [stack.worker.logFile, stack.apiProcess.logFile, stack.temporalLog];
+  return Object.fromEntries(files.map((f) => [f, fs.existsSync(f) ? fs.statSync(f).size : 0]));
+}
+
+function keepFailure(dir: string, result: TrialResult, logsFrom: Record<string, number>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'trial.json'), `${JSON.stringify(result, null, 2)}\n`);
+  for (const [file, from] of Object.entries(logsFrom)) {
+    if (!fs.existsSync(file)) continue;
+    const all = fs.readFileSync(file);
+    fs.writeFileSync(path.join(dir, path.basename(file)), all.subarray(Math.min(from, all.length)));
+  }
+}
+
+/** Runs one trial of `scenario` on `stack`. */
+export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOptions): Promise<TrialResult> {
+  const problems: string[] = [];
+  const exitsBefore = stack.worker.unexpectedExits.length + stack.apiProcess.unexpectedExits.length;
+  const logsFrom = logSizes(stack);
+  const empty: Verification = {
+    rowsLost: 0,
+    rowsDuplicated: 0,
+    cellsWrong: 0,
+    leftovers: [],
+    failedRuns: 0,
+    notes: [],
+  };
+  let verification = empty;
+  let completed = false;
+  let faultAtMs: number | null = null;
+  let faultMidJob = false;
+  let faultEffect = 'no fault';
+  let recoveryMs: number | null = null;
+  let reruns = 0;
+  const source = await scenario.prepare(stack, o.name, o.rows, o.fault);
+  const before = await leftoverCandidates(stack);
+  try {
+    let job = await scenario.start(stack, source);
+    const t0 = Date.now();
+    const faultAt = o.fault === 'none' || o.expectedMs === null ? null : t0 + faultShare(o.seed) * o.expectedMs;
+    let faultTime: number | null = null;
+    let cancelled = false;
+    const deadline = t0 + o.timeoutMs;
+    for (;;) {
+      const state = await pollSafely(job);
+      if (faultAt !== null && faultTime === null && (Date.now() >= faultAt || state !== 'running')) {
+        faultMidJob = state === 'running';
+        faultTime = Date.now();
+        faultAtMs = faultTime - t0;
+        faultEffect = await injectFault(stack, o.fault, job, scenario.failingStatement(source)).catch(
+          (err: Error) => `injection failed: ${err.message}`,
+        );
+        continue;
+      }
+      if (state === 'completed') {
+        completed = true;
+        recoveryMs = Date.now() - (faultTime ?? t0);
+        break;
+      }
+      if (state === 'cancelled' && o.fault === 'api-cancel' && !cancelled && scenario.verifyIntact) {
+        // The cancelled run must have left the previous data as it was; then the next run completes.
+        cancelled = true;
+        const intact = await scenario.verifyIntact(stack, source);
+        if (intact.rowsLost || intact.rowsDuplicated || intact.cellsWrong)
+          problems.push(`cancelled run changed the previous data: ${intact.notes.join('; ')}`);
+        job = await scenario.rerun(stack, source);
+        continue;
+      }
+      if (state === 'failed' || state === 'cancelled') {
+        reruns++;
+        if (reruns > 3) {
+          problems.push(`job ${job.id} ${state} ${reruns} times`);
+          break;
+        }
+        job = await scenario.rerun(stack, source);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        problems.push(`job ${job.id} not finished after ${o.timeoutMs / 1000} s`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    clearFaults(stack);
+  }
+  try {
+    verification = await scenario.verify(stack, source);
+    verification.failedRuns += reruns;
+    verification.leftovers.push(...added(before, await leftoverCandidates(stack)));
+  } catch (err) {
+    problems.push(`verification failed: ${(err as Error).message}`);
+  }
+  await scenario.finish(stack, source).catch((err: Error) => problems.push(`finish failed: ${err.message}`));
+  problems.push(...[...stack.worker.unexpectedExits, ...stack.apiProcess.unexpectedExits].slice(exitsBefore));
+  const v = verification;
+  const result: TrialResult = {
+    job: scenario.kind,
+    fault: o.fault,
+    seed: o.seed,
+    name: o.name,
+    rows: source.rows,
+    faultAtMs,
+    faultMidJob,
+    faultEffect,
+    completed,
+    recoveryMs,
+    verification,
+    problems,
+    ok:
+      completed &&
+      problems.length === 0 &&
+      v.rowsLost === 0 &&
+      v.rowsDuplicated === 0 &&
+      v.cellsWrong === 0 &&
+      v.leftovers.length === 0,
+  };
+  if (!result.ok) {
+    result.keptAt = path.join(o.failuresDir, `${scenario.kind}-${o.fault}-${o.name}`);
+    keepFailure(result.keptAt, result, logsFrom);
+  }
+  return result;
+}
