@@ -15,6 +15,7 @@ export interface CellSummary {
   rowsLost: number;
   rowsDuplicated: number;
   cellsWrong: number;
+  stateWrong: number;
   leftovers: number;
   recoveryMedianMs: number | null;
   recoveryWorstMs: number | null;
@@ -48,6 +49,7 @@ export function summarize(results: TrialResult[]): CellSummary[] {
       rowsLost: sum((r) => r.verification.rowsLost),
       rowsDuplicated: sum((r) => r.verification.rowsDuplicated),
       cellsWrong: sum((r) => r.verification.cellsWrong),
+      stateWrong: sum((r) => r.verification.stateWrong.length),
       leftovers: sum((r) => r.verification.leftovers.length),
       recoveryMedianMs: median(rec),
       recoveryWorstMs: rec.length ? Math.max(...rec) : null,
@@ -65,6 +67,7 @@ const COLUMNS: [keyof CellSummary, string][] = [
   ['rowsLost', 'rows lost'],
   ['rowsDuplicated', 'rows duplicated'],
   ['cellsWrong', 'cells wrong'],
+  ['stateWrong', 'state wrong'],
   ['leftovers', 'leftovers'],
   ['recoveryMedianMs', 'recovery median ms'],
   ['recoveryWorstMs', 'recovery worst ms'],

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     seed,
     faults,
     scale: positiveNumber(values.scale, 'scale', false),
+    stopOnSignals: true,
     log: (l) => process.stdout.write(`${l}\n`),
   });
   process.stdout.write(`${formatTables(run.cells)}\n\n`);

@@ -31,6 +31,8 @@ export interface ChaosOptions {
   dir?: string;
   /** Create the run's database on this PostgreSQL server instead of starting one. */
   pgServerUrl?: string;
+  /** Stop the stack and exit on SIGINT/SIGTERM (the command line; a test leaves signals alone). */
+  stopOnSignals?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -50,6 +52,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
   const failuresDir = path.join(dir, 'failed');
   log(`chaos: run directory ${dir}`);
   const stack = await startChaosStack({ dir, pgServerUrl: o.pgServerUrl });
+  // Worker and API run in their own process groups: a signal to the runner must not orphan them.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`chaos: ${signal}, stopping the stack`);
+    void stack.stop().finally(() => process.exit(130));
+  };
+  if (o.stopOnSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, onSignal);
   const results: TrialResult[] = [];
   let k = 0;
   let n = 0;
@@ -65,7 +73,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
         seed: o.seed,
         name: `T${n++}`,
         expectedMs: null,
-        timeoutMs: 600_000,
+        timeoutMs: 300_000,
       });
       results.push(baseline);
       log(line(baseline));
@@ -86,6 +94,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
         }
     }
   } finally {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
     await stack.stop();
   }
   const ok = results.every((r) => r.ok);
@@ -99,7 +108,7 @@ function line(r: TrialResult): string {
   return (
     `chaos: ${r.job} ${r.fault} seed ${r.seed}${at}: ${r.ok ? 'ok' : 'FAILED'}, ${r.completed ? 'completed' : 'not completed'}` +
     `${r.recoveryMs === null ? '' : ` in ${r.recoveryMs} ms`}, lost ${v.rowsLost}, duplicated ${v.rowsDuplicated}, ` +
-    `cells wrong ${v.cellsWrong}, leftovers ${v.leftovers.length}, failed runs ${v.failedRuns}` +
+    `cells wrong ${v.cellsWrong}, state wrong ${v.stateWrong.length}, leftovers ${v.leftovers.length}, failed runs ${v.failedRuns}` +
     `${r.problems.length ? `; ${r.problems.join('; ')}` : ''}${r.keptAt ? `; kept in ${r.keptAt}` : ''}`
   );
 }

@@ -81,6 +81,7 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
     rowsLost: 0,
     rowsDuplicated: 0,
     cellsWrong: 0,
+    stateWrong: [],
     leftovers: [],
     failedRuns: 0,
     notes: [],
@@ -121,7 +122,7 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
         // The cancelled run must have left the previous data as it was; then the next run completes.
         cancelled = true;
         const intact = await scenario.verifyIntact(stack, source);
-        if (intact.rowsLost || intact.rowsDuplicated || intact.cellsWrong)
+        if (intact.rowsLost || intact.rowsDuplicated || intact.cellsWrong || intact.stateWrong.length)
           problems.push(`cancelled run changed the previous data: ${intact.notes.join('; ')}`);
         job = await scenario.rerun(stack, source);
         continue;
@@ -136,7 +137,8 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
         continue;
       }
       if (Date.now() > deadline) {
-        problems.push(`job ${job.id} not finished after ${o.timeoutMs / 1000} s`);
+        const record = await job.describe().catch((err: Error) => `(not available: ${err.message})`);
+        problems.push(`job ${job.id} not finished after ${o.timeoutMs / 1000} s; its record: ${record}`);
         break;
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -173,6 +175,7 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
       v.rowsLost === 0 &&
       v.rowsDuplicated === 0 &&
       v.cellsWrong === 0 &&
+      v.stateWrong.length === 0 &&
       v.leftovers.length === 0,
   };
   if (!result.ok) {

@@ -21,6 +21,8 @@ export interface Verification {
   cellsWrong: number;
   /** Everything left behind, one line each (a stage file, a temporary file, a staging table, a lease). */
   leftovers: string[];
+  /** Job state that does not match the data (a stored high-water mark or position, a row count). */
+  stateWrong: string[];
   /** Runs that failed and were followed by another run (rerun or next scheduled run) before success. */
   failedRuns: number;
   /** Details for the report of a failed trial (first differences, counts). */
@@ -42,7 +44,11 @@ function sameCell(a: unknown, b: unknown): boolean {
   // Numbers print differently per engine (12.3 vs "12.30", 1 vs "1"): compare them as numbers.
   const nx = Number(x);
   const ny = Number(y);
-  return x.trim() !== '' && y.trim() !== '' && Number.isFinite(nx) && Number.isFinite(ny) && nx === ny;
+  if (x.trim() !== '' && y.trim() !== '' && Number.isFinite(nx) && Number.isFinite(ny)) return nx === ny;
+  // So do timestamps (ISO from a Date, Snowflake's `2024-01-01 00:00:01.000 +0000`): compare the instants.
+  const tx = Date.parse(x);
+  const ty = Date.parse(y);
+  return Number.isFinite(tx) && Number.isFinite(ty) && tx === ty;
 }
 
 function lower(row: Row): Row {

@@ -29,6 +29,8 @@ export interface StartedJob {
   readonly id: string;
   /** Where the job stands now; throws when floe cannot be asked (the runner counts that as running). */
   poll(): Promise<JobState>;
+  /** The job's record as floe shows it, for the report of a trial that timed out. */
+  describe(): Promise<string>;
   /** Cancels the job from the API (only jobs that support cancellation). */
   cancel?(): Promise<void>;
 }

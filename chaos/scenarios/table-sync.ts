@@ -37,6 +37,7 @@ async function startSync(stack: ChaosStack, s: TableSyncSource): Promise<Started
       return status === 'pending' ? 'running' : (status as JobState);
     },
     cancel: async () => void (await stack.api.call('POST', `${route}/cancel`)),
+    describe: async () => JSON.stringify(await stack.api.call('GET', route)),
   };
 }
 
@@ -68,7 +69,7 @@ async function targetRows(stack: ChaosStack, table: string): Promise<{ rows: Row
 async function compareWith(stack: ChaosStack, s: TableSyncSource, sourceTable: string): Promise<Verification> {
   const source = await stack.snowflake.query(`SELECT * FROM ${qualified(sourceTable)}`);
   const target = await targetRows(stack, s.table);
-  return { ...compareRows(source, target.rows, 'ID'), leftovers: target.staging, failedRuns: 0 };
+  return { ...compareRows(source, target.rows, 'ID'), stateWrong: [], leftovers: target.staging, failedRuns: 0 };
 }
 
 export const tableSync: Scenario<TableSyncSource> = {
