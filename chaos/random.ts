@@ -16,9 +16,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * Where in a job's expected duration a trial's fault fires, as a share of it: uniform in [0.1, 0.8]
- * (never at the very start, when nothing is in flight, nor so late that the job is likely done).
+ * Where in a job's expected duration (its baseline run's, which includes cold starts) a trial's fault
+ * fires, as a share of it: uniform in [0.05, 0.6] (not at the very start, when nothing is in flight,
+ * nor late, when a warm run has often finished).
  */
 export function faultShare(trialSeed: number): number {
-  return 0.1 + 0.7 * seededRandom(trialSeed)();
+  return 0.05 + 0.55 * seededRandom(trialSeed)();
 }

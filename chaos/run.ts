@@ -1,6 +1,6 @@
 /**
- * `npm run chaos -- [--job table-sync|watermark-sync|cache-refresh|execution-upload|all] [--trials N]
- * [--seed N] [--fault F] [--scale X]`: the fault-injection runner (docs/durability.md). Prints a line
+ * `npm run chaos -- [--job table-sync|watermark-sync|cache-refresh|execution-upload|all (or a comma list)]
+ * [--trials N] [--seed N] [--fault F ...] [--scale X]`: the fault-injection runner (docs/durability.md). Prints a line
  * per trial, a table per job and fault, and `chaos-result {...}`; exits 1 when any trial failed (its
  * seed, fault time and logs are kept in the directory the trial line names).
  */
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     },
     allowPositionals: false,
   });
-  const jobs: JobKind[] = values.job === 'all' ? [...JOB_KINDS] : [oneOf(values.job, JOB_KINDS, 'job')];
+  const jobs: JobKind[] =
+    values.job === 'all' ? [...JOB_KINDS] : values.job.split(',').map((j) => oneOf(j.trim(), JOB_KINDS, 'job'));
   const faults: FaultKind[] | undefined = values.fault?.map((f) => oneOf(f, FAULTS, 'fault'));
   const trials = positiveNumber(values.trials, 'trials', true);
   const seed = Number(values.seed);

@@ -23,12 +23,14 @@ export interface ChaosOptions {
   trials: number;
   /** Seed of the first fault trial; trial k of the run uses `seed + k`. */
   seed: number;
-  /** Only these faults (default: every fault that applies to the job). */
-  faults?: readonly FaultKind[];
+  /** Only these faults, for every job or per job (default: every fault that applies to the job). */
+  faults?: readonly FaultKind[] | Partial<Record<JobKind, readonly FaultKind[]>>;
   /** Multiplies every scenario's source size (1 = the published run; the test suite uses less). */
   scale?: number;
   /** Run directory (default `.floe/state/chaos/<time>`); failed trials are kept under `<dir>/failed`. */
   dir?: string;
+  /** Remove the run directory when every trial passed (default: keep its logs, remove only floe's state). */
+  removeWhenOk?: boolean;
   /** Create the run's database on this PostgreSQL server instead of starting one. */
   pgServerUrl?: string;
   /** Stop the stack and exit on SIGINT/SIGTERM (the command line; a test leaves signals alone). */
@@ -65,7 +67,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
     for (const kind of o.jobs) {
       const scenario = SCENARIOS[kind];
       const rows = Math.max(100, Math.round(scenario.rows * (o.scale ?? 1)));
-      const faults = scenario.faults.filter((f) => !o.faults || o.faults.includes(f));
+      const only = Array.isArray(o.faults) ? o.faults : (o.faults as Partial<Record<JobKind, FaultKind[]>>)?.[kind];
+      const faults = scenario.faults.filter((f) => !o.faults || only?.includes(f));
       const common = { rows, failuresDir };
       const baseline = await runTrial(stack, scenario, {
         ...common,
@@ -98,7 +101,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
     await stack.stop();
   }
   const ok = results.every((r) => r.ok);
-  if (ok) fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
+  if (ok) fs.rmSync(o.removeWhenOk ? dir : path.join(dir, 'state'), { recursive: true, force: true });
   return { ok, dir, results, cells: summarize(results) };
 }
 

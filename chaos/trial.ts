@@ -52,10 +52,8 @@ export interface TrialOptions {
 
 const POLL_MS = 250;
 
-async function pollSafely(job: StartedJob): Promise<JobState> {
-  // While Temporal restarts or connections are cut, floe may not answer: the job is still running.
-  return job.poll().catch(() => 'running' as const);
-}
+/** floe may not answer for this long (Temporal restarting, connections cut) before the trial gives up. */
+const UNANSWERED_MS = 90_000;
 
 function logSizes(stack: ChaosStack): Record<string, number> {
   const files = [stack.worker.logFile, stack.apiProcess.logFile, stack.temporalLog];
@@ -102,8 +100,19 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
     let faultTime: number | null = null;
     let cancelled = false;
     const deadline = t0 + o.timeoutMs;
+    let answeredAt = Date.now();
     for (;;) {
-      const state = await pollSafely(job);
+      let state: JobState = 'running';
+      try {
+        state = await job.poll();
+        answeredAt = Date.now();
+      } catch (err) {
+        // While Temporal restarts or connections are cut, floe may not answer: the job is still running.
+        if (Date.now() - answeredAt > UNANSWERED_MS) {
+          problems.push(`job ${job.id}: no answer for ${UNANSWERED_MS / 1000} s: ${(err as Error).message}`);
+          break;
+        }
+      }
       if (faultAt !== null && faultTime === null && (Date.now() >= faultAt || state !== 'running')) {
         faultMidJob = state === 'running';
         faultTime = Date.now();

@@ -100,7 +100,28 @@ export function compareRows(
 /** The stage floe uses for unloads (table sync, cache refresh): `<SNOWFLAKE_DATABASE>.<SNOWFLAKE_SCHEMA>.FLOE_STAGE`. */
 export const FLOE_STAGE = `${CHAOS_DATABASE}.FLOE.FLOE_STAGE`;
 
-/** Files on floe's stage and under its temporary directory now. */
+/**
+ * Parquet files under the DuckLake data path that the DuckLake catalog (in PostgreSQL, schema
+ * `floe_ducklake`) does not list as a data file, a delete file or a file scheduled for deletion: files
+ * written by a refresh that never committed.
+ */
+async function unlistedLakeFiles(stack: ChaosStack): Promise<string[]> {
+  const dataPath = path.join(stack.stateDir, 'ducklake');
+  if (!fs.existsSync(dataPath)) return [];
+  const listed = new Set<string>();
+  for (const table of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_files_scheduled_for_deletion']) {
+    const { rows } = await stack.pool
+      .query<{ path: string }>(`SELECT path FROM floe_ducklake.${table}`)
+      .catch(() => ({ rows: [] as { path: string }[] }));
+    for (const r of rows) listed.add(path.basename(r.path));
+  }
+  return fs
+    .readdirSync(dataPath, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && !listed.has(e.name))
+    .map((e) => `DuckLake file not in the catalog ${path.join(e.parentPath, e.name)}`);
+}
+
+/** Files on floe's stage, under its temporary directory and unlisted in the DuckLake data path now. */
 export async function leftoverCandidates(stack: ChaosStack): Promise<Set<string>> {
   const found = new Set<string>();
   try {
@@ -114,6 +135,7 @@ export async function leftoverCandidates(stack: ChaosStack): Promise<Set<string>
   if (fs.existsSync(tmp))
     for (const entry of fs.readdirSync(tmp, { recursive: true, withFileTypes: true }))
       if (!entry.isDirectory()) found.add(`temporary file ${path.join(entry.parentPath, entry.name)}`);
+  for (const f of await unlistedLakeFiles(stack)) found.add(f);
   return found;
 }
 

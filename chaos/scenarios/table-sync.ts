@@ -21,6 +21,21 @@ interface TableSyncSource extends TrialSource {
 
 const qualified = (table: string): string => `${CHAOS_DATABASE}.${SCHEMA}.${table}`;
 
+/**
+ * Creates `table` (DATABASE.SCHEMA.TABLE, schema created if missing) with `rows` generated rows:
+ * ID 1..rows, NAME, AMOUNT NUMBER(12,2) and NOTE (NULL in every seventh row).
+ */
+export async function createGeneratedTable(stack: ChaosStack, table: string, rows: number): Promise<void> {
+  await stack.snowflake.query(`CREATE SCHEMA IF NOT EXISTS ${table.split('.').slice(0, 2).join('.')}`);
+  await stack.snowflake.query(
+    `CREATE TABLE ${table} (ID NUMBER(38,0), NAME VARCHAR, AMOUNT NUMBER(12,2), NOTE VARCHAR)`,
+  );
+  await stack.snowflake.query(
+    `INSERT INTO ${table} SELECT SEQ4() + 1, 'row-' || SEQ4(), (SEQ4() % 100000) / 100, ` +
+      `CASE WHEN SEQ4() % 7 = 0 THEN NULL ELSE MD5(TO_VARCHAR(SEQ4())) END FROM TABLE(GENERATOR(ROWCOUNT => ${rows}))`,
+  );
+}
+
 async function startSync(stack: ChaosStack, s: TableSyncSource): Promise<StartedJob> {
   const { job_id: id } = await stack.api.call<{ job_id: string }>('POST', '/api/v1/sync/start', {
     database_name: CHAOS_DATABASE,
@@ -79,14 +94,7 @@ export const tableSync: Scenario<TableSyncSource> = {
 
   async prepare(stack: ChaosStack, name: string, rows: number, fault: FaultKind) {
     const table = `SRC_${name}`;
-    await stack.snowflake.query(`CREATE SCHEMA IF NOT EXISTS ${CHAOS_DATABASE}.${SCHEMA}`);
-    await stack.snowflake.query(
-      `CREATE TABLE ${qualified(table)} (ID NUMBER(38,0), NAME VARCHAR, AMOUNT NUMBER(12,2), NOTE VARCHAR)`,
-    );
-    await stack.snowflake.query(
-      `INSERT INTO ${qualified(table)} SELECT SEQ4() + 1, 'row-' || SEQ4(), (SEQ4() % 100000) / 100, ` +
-        `CASE WHEN SEQ4() % 7 = 0 THEN NULL ELSE MD5(TO_VARCHAR(SEQ4())) END FROM TABLE(GENERATOR(ROWCOUNT => ${rows}))`,
-    );
+    await createGeneratedTable(stack, qualified(table), rows);
     await stack.api.call('POST', '/api/v1/sync/tables/register', {
       database_name: CHAOS_DATABASE,
       schema_name: SCHEMA,
