@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { clearFaults, injectFault } from './faults.js';
 import { faultShare } from './random.js';
-import type { FaultKind, JobState, Scenario, StartedJob } from './scenarios/scenario.js';
+import type { FaultKind, JobState, Scenario } from './scenarios/scenario.js';
 import type { ChaosStack } from './stack.js';
 import { added, leftoverCandidates, type Verification } from './verify.js';
 
