@@ -9,7 +9,7 @@ import { clearFaults, injectFault } from './faults.js';
 import { faultShare } from './random.js';
 import type { FaultKind, JobState, Scenario } from './scenarios/scenario.js';
 import type { ChaosStack } from './stack.js';
-import { added, leftoverCandidates, type Verification } from './verify.js';
+import { added, cleanVerification, leftoverCandidates, type Verification } from './verify.js';
 
 /** The result of one trial. */
 export interface TrialResult {
@@ -75,16 +75,7 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
   const problems: string[] = [];
   const exitsBefore = stack.worker.unexpectedExits.length + stack.apiProcess.unexpectedExits.length;
   const logsFrom = logSizes(stack);
-  const empty: Verification = {
-    rowsLost: 0,
-    rowsDuplicated: 0,
-    cellsWrong: 0,
-    stateWrong: [],
-    leftovers: [],
-    failedRuns: 0,
-    notes: [],
-  };
-  let verification = empty;
+  let verification = cleanVerification();
   let completed = false;
   let faultAtMs: number | null = null;
   let faultMidJob = false;

@@ -29,6 +29,11 @@ export interface Verification {
   notes: string[];
 }
 
+/** A verification that found nothing yet (to add findings to). */
+export function cleanVerification(): Verification {
+  return { rowsLost: 0, rowsDuplicated: 0, cellsWrong: 0, stateWrong: [], leftovers: [], failedRuns: 0, notes: [] };
+}
+
 function cell(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.toISOString();

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { CHAOS_DATABASE } from '../stack.js';
 import type { ChaosStack } from '../stack.js';
-import { compareRows, type Verification } from '../verify.js';
+import { cleanVerification, compareRows } from '../verify.js';
 import type { JobState, Scenario, StartedJob, TrialSource } from './scenario.js';
 
 const SCHEMA = 'UP';
@@ -99,15 +99,7 @@ export const executionUpload: Scenario<UploadSource> = {
   failingStatement: (s) => new RegExp(`INSERT INTO .*${s.prefix.toUpperCase()}`, 'is'),
 
   async verify(stack, s) {
-    const v: Verification = {
-      rowsLost: 0,
-      rowsDuplicated: 0,
-      cellsWrong: 0,
-      stateWrong: [],
-      leftovers: [],
-      failedRuns: 0,
-      notes: [],
-    };
+    const v = cleanVerification();
     const perExecution = s.rows / EXECUTIONS;
     const queued = await items(stack, s);
     if (queued.length !== EXECUTIONS) v.stateWrong.push(`${queued.length} queue items for ${EXECUTIONS} executions`);
