@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { clearFaults, injectFault } from './faults.js';
 import { faultShare } from './random.js';
-import type { FaultKind, JobState, Scenario } from './scenarios/scenario.js';
+import type { FaultKind, JobState, Scenario, TrialSource } from './scenarios/scenario.js';
 import type { ChaosStack } from './stack.js';
 import { added, cleanVerification, leftoverCandidates, type Verification } from './verify.js';
 
@@ -82,9 +82,11 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
   let faultEffect = 'no fault';
   let recoveryMs: number | null = null;
   let reruns = 0;
-  const source = await scenario.prepare(stack, o.name, o.rows, o.fault);
-  const before = await leftoverCandidates(stack);
+  let source: TrialSource = { name: o.name, rows: o.rows };
+  let before = new Set<string>();
   try {
+    source = await scenario.prepare(stack, o.name, o.rows, o.fault);
+    before = await leftoverCandidates(stack);
     let job = await scenario.start(stack, source);
     const t0 = Date.now();
     const faultAt = o.fault === 'none' || o.expectedMs === null ? null : t0 + faultShare(o.seed) * o.expectedMs;
@@ -143,16 +145,19 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  } catch (err) {
+    problems.push(`trial could not run: ${(err as Error).message}`);
   } finally {
     clearFaults(stack);
   }
-  try {
-    verification = await scenario.verify(stack, source);
-    verification.failedRuns += reruns;
-    verification.leftovers.push(...added(before, await leftoverCandidates(stack)));
-  } catch (err) {
-    problems.push(`verification failed: ${(err as Error).message}`);
-  }
+  if (completed)
+    try {
+      verification = await scenario.verify(stack, source);
+      verification.failedRuns += reruns;
+      verification.leftovers.push(...added(before, await leftoverCandidates(stack)));
+    } catch (err) {
+      problems.push(`verification failed: ${(err as Error).message}`);
+    }
   await scenario.finish(stack, source).catch((err: Error) => problems.push(`finish failed: ${err.message}`));
   problems.push(...[...stack.worker.unexpectedExits, ...stack.apiProcess.unexpectedExits].slice(exitsBefore));
   const v = verification;

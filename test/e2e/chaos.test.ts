@@ -14,6 +14,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { formatTables } from '../../chaos/report.js';
 import { runChaos } from '../../chaos/runner.js';
 import { JOB_KINDS, type FaultKind } from '../../chaos/scenarios/scenario.js';
+import { setLogLevel } from '../../src/logger.js';
+
+setLogLevel('warn');
 
 const FAULTS: FaultKind[] = ['temporal-restart', 'emulator-faults', 'pg-terminate'];
 
