@@ -1,6 +1,6 @@
 /**
- * The chaos runner: starts a stack (stack.ts), then for each job runs one fault-free baseline trial
- * (its duration sets when faults fire) and `trials` trials of each fault that applies to the job.
+ * The chaos runner: starts a stack (stack.ts), then for each job runs two fault-free baseline trials
+ * (the faster one's duration sets when faults fire) and `trials` trials of each fault that applies to the job.
  *
  * ```ts
  * const run = await runChaos({ jobs: ['table-sync'], trials: 2, seed: 1, log: console.log });
@@ -70,17 +70,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
       const only = Array.isArray(o.faults) ? o.faults : (o.faults as Partial<Record<JobKind, FaultKind[]>>)?.[kind];
       const faults = scenario.faults.filter((f) => !o.faults || only?.includes(f));
       const common = { rows, failuresDir };
-      const baseline = await runTrial(stack, scenario, {
-        ...common,
-        fault: 'none',
-        seed: o.seed,
-        name: `T${n++}`,
-        expectedMs: null,
-        timeoutMs: 300_000,
-      });
-      results.push(baseline);
-      log(line(baseline));
-      const expectedMs = baseline.recoveryMs ?? 10_000;
+      // Two fault-free runs: the first is a cold start (stage, DuckDB file, connections); the faster one
+      // sets when faults fire.
+      const durations: number[] = [];
+      for (let b = 0; b < 2; b++) {
+        const baseline = await runTrial(stack, scenario, {
+          ...common,
+          fault: 'none',
+          seed: o.seed,
+          name: `T${n++}`,
+          expectedMs: null,
+          timeoutMs: 300_000,
+        });
+        results.push(baseline);
+        log(line(baseline));
+        if (baseline.recoveryMs !== null) durations.push(baseline.recoveryMs);
+      }
+      const expectedMs = durations.length ? Math.min(...durations) : 10_000;
       for (const fault of faults)
         for (let i = 0; i < o.trials; i++) {
           const r = await runTrial(stack, scenario, {
