@@ -145,6 +145,8 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+    // A replacement worker still starting would meet the next trial's fault while it boots.
+    if (o.fault === 'worker-kill') await stack.worker.ready();
   } catch (err) {
     problems.push(`trial could not run: ${(err as Error).message}`);
   } finally {
