@@ -19,6 +19,7 @@ export interface CellSummary {
   leftovers: number;
   recoveryMedianMs: number | null;
   recoveryWorstMs: number | null;
+  /** Trials that failed for any reason (the columns above, a process that crashed, a changed previous target). */
   failed: number;
 }
 
@@ -71,6 +72,7 @@ const COLUMNS: [keyof CellSummary, string][] = [
   ['leftovers', 'leftovers'],
   ['recoveryMedianMs', 'recovery median ms'],
   ['recoveryWorstMs', 'recovery worst ms'],
+  ['failed', 'failed trials'],
 ];
 
 /** Markdown tables, one per job. */
