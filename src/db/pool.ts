@@ -17,8 +17,12 @@ export interface CreatePoolOptions {
 }
 
 /**
- * Creates a pg Pool for `databaseUrl`. Errors on idle clients (e.g. the server restarting) are
- * logged instead of crashing the process; the next query gets a fresh connection.
+ * Creates a pg Pool for `databaseUrl`. A connection that fails (the server restarting, an
+ * administrator's `pg_terminate_backend`) is logged instead of crashing the process, whether it sits
+ * idle in the pool or is checked out between queries (e.g. holding an advisory lock): node-postgres
+ * emits a failure outside a query as an `error` event on the client, and the pool listens only while
+ * the client is idle. The failed query (or the next one on that client) rejects; the pool discards the
+ * client on release and the next `connect()` gets a fresh connection.
  * The caller owns the pool and must `end()` it.
  */
 export function createPool(databaseUrl: string, options: CreatePoolOptions = {}): pg.Pool {
@@ -31,6 +35,11 @@ export function createPool(databaseUrl: string, options: CreatePoolOptions = {})
   });
   pool.on('error', (err) => {
     childLogger({ component: 'db' }).warn({ err: err.message }, 'idle PostgreSQL client failed');
+  });
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      childLogger({ component: 'db' }).warn({ err: err.message }, 'PostgreSQL connection failed');
+    });
   });
   return pool;
 }
