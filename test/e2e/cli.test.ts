@@ -4,7 +4,7 @@
  * exit codes (a completed sync 0, a failed one 1, refused input 2, no or bad credentials 4), and that
  * `floe login` saves its token in a file only the user can read.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,8 +118,6 @@ describe('floe login', () => {
     const home = path.join(tmp, 'loose');
     const file = path.join(home, 'floe', 'cli.json');
     await floe(['login', '--password-stdin'], { XDG_CONFIG_HOME: home }, h.config.api.adminPassword);
-    writeFileSync(file, readFileSync(file), { mode: 0o644 });
-    const { chmodSync } = await import('node:fs');
     chmodSync(file, 0o644);
     const r = await floe(['login', '--password-stdin'], { XDG_CONFIG_HOME: home }, h.config.api.adminPassword);
     expect(r.code, r.stderr).toBe(0);
