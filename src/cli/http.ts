@@ -76,7 +76,8 @@ export async function apiRequest<S extends z.ZodType>(
   return parsed.data;
 }
 
-function parseJson(text: string): unknown {
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

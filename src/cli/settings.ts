@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envValue } from '../config.js';
 import { CliError, EXIT } from './errors.js';
+import { parseJson } from './http.js';
 
 /** The API URL used when neither flag, environment nor saved login names one (`npm run stack`'s address). */
 export const DEFAULT_API_URL = 'http://127.0.0.1:8000';
@@ -48,17 +49,9 @@ export function readSavedLogin(file = loginFilePath()): SavedLogin | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
   }
-  const parsed = savedLogin.safeParse(safeJson(text));
+  const parsed = savedLogin.safeParse(parseJson(text));
   if (!parsed.success) throw new CliError(`${file} is not a floe login file; run floe login again`, EXIT.usage);
   return parsed.data;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Save a login (mode 0600; the directory 0700). Returns the file's path. */
