@@ -174,6 +174,19 @@ describe('tables, sync and jobs', () => {
     expect(r.stderr).toContain(`${jobId}: `);
   });
 
+  it('sync --wait on a terminal redraws one progress line in place', async () => {
+    const r = await runCli(['sync', `${DB}.S1.ORDERS`, '--full', '--wait'], {
+      env: { FLOE_API_URL: h.api.url, XDG_CONFIG_HOME: configHome, FLOE_TOKEN: undefined },
+      tty: true,
+    });
+    expect(r.code, r.stdout).toBe(0);
+    // Each poll rewrites the line: carriage return, the line, erase to its end (ESC [ K).
+    const redraws = r.stdout.split('\r').filter((l) => l.endsWith('\u001b[K'));
+    expect(redraws.length).toBeGreaterThan(0);
+    expect(redraws.at(-1)).toMatch(/^(completed {2}[\d,]+ rows|\[#+\] 100% {2}[\d,]+ \/ [\d,]+ rows)/);
+    expect(r.stdout).toMatch(/status:\s+completed/);
+  });
+
   it('sync --wait --json prints the finished job', async () => {
     const { code, json } = await floeJson(['sync', 'S1.ORDERS', '--incremental', '--wait']);
     expect(code).toBe(0);
@@ -184,7 +197,7 @@ describe('tables, sync and jobs', () => {
   it('jobs lists them; job shows one and exits by its outcome', async () => {
     const { code, json } = await floeJson(['jobs', '--table', `${DB}.S1.ORDERS`, '--status', 'completed']);
     expect(code).toBe(0);
-    expect(json.count).toBe(2);
+    expect(json.count).toBe(3);
     expect(json.jobs.map((j: { job_id: string }) => j.job_id)).toContain(jobId);
     const text = await floe(['jobs', '--limit', '1']);
     expect(text.stdout).toMatch(/^job_id\s+status\s+table/m);

@@ -18,17 +18,27 @@ export interface CliRun {
   stderr: string;
 }
 
+/** A word quoted for `sh`. */
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /**
  * Run `floe <args>` with `env` added to this process's environment (an `undefined` value removes a
- * variable) and `input` on stdin.
+ * variable) and `input` on stdin. With `tty`, the CLI runs under `script` (util-linux) on a
+ * pseudo-terminal: stdout and stderr both arrive in `stdout`, with CR LF line ends.
  */
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string | undefined>; input?: string } = {},
+  opts: { env?: Record<string, string | undefined>; input?: string; tty?: boolean } = {},
 ): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const command = [process.execPath, BIN, ...args];
+  const child = opts.tty
+    ? spawn('script', ['-qec', command.map(shellQuote).join(' '), '/dev/null'], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(command[0]!, command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
