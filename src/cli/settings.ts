@@ -40,7 +40,10 @@ export function loginFilePath(): string {
   return path.join(base, 'floe', 'cli.json');
 }
 
-/** The saved login, or undefined when there is none. Throws {@link CliError} when the file is unreadable. */
+/**
+ * The saved login, or undefined when there is none or the file is not one (then commands say "not
+ * signed in", and `floe login` overwrites it). Throws {@link CliError} when the file cannot be read.
+ */
 export function readSavedLogin(file = loginFilePath()): SavedLogin | undefined {
   let text: string;
   try {
@@ -50,8 +53,7 @@ export function readSavedLogin(file = loginFilePath()): SavedLogin | undefined {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
   }
   const parsed = savedLogin.safeParse(parseJson(text));
-  if (!parsed.success) throw new CliError(`${file} is not a floe login file; run floe login again`, EXIT.usage);
-  return parsed.data;
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Save a login (mode 0600; the directory 0700). Returns the file's path. */

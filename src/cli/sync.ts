@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { listOf, type Ctx, type Runner } from './context.js';
 import { exitCodeForJobStatus, type ExitCode } from './errors.js';
 import { cellText, renderFields, renderTable } from './output.js';
-import { jobSchema, progressOf, renderProgress, waitForJob, type Job } from './progress.js';
+import { isFinished, jobSchema, progressOf, renderProgress, waitForJob, type Job } from './progress.js';
 import { routes } from './routes.js';
 import { parseTableName, wholeNumber } from './options.js';
 
@@ -44,34 +44,32 @@ export function strategyBody(o: StrategyOptions): Record<string, unknown> {
 
 const started = z.looseObject({ job_id: z.string(), table: z.string(), strategy: z.string(), method: z.string() });
 
-/** A finished or running job as text: fields, progress or stats, error. */
+/** A job as `key: value` lines: its fields, then progress (running) or verified counts, and the error. */
 export function describeJob(job: Job): string {
-  const lines = [
-    renderFields(job, [
-      'job_id',
-      'status',
-      'table',
-      'target',
-      'strategy',
-      'method',
-      'started_at',
-      'completed_at',
-      'rows',
-    ]),
-  ];
-  if (!['completed', 'failed', 'cancelled'].includes(job.status))
-    lines.push(
-      `progress:     ${renderProgress({ status: job.status, ...progressOf(job), elapsedSeconds: elapsedOf(job) })}`,
-    );
-  if (job.stats)
-    lines.push(
-      `stats:        ${Object.entries(job.stats)
+  const stats = job.stats
+    ? Object.entries(job.stats)
         .filter(([, v]) => typeof v !== 'object' || v === null)
         .map(([k, v]) => `${k}=${cellText(v)}`)
-        .join(' ')}`,
-    );
-  if (job.error) lines.push(`error:        ${job.error}${job.error_type ? ` (${job.error_type})` : ''}`);
-  return lines.join('\n');
+        .join(' ')
+    : null;
+  const progress = isFinished(job)
+    ? null
+    : renderProgress({ status: job.status, ...progressOf(job), elapsedSeconds: elapsedOf(job) });
+  const error = job.error ? `${job.error}${job.error_type ? ` (${job.error_type})` : ''}` : null;
+  return renderFields({ ...job, progress, stats, error }, [
+    'job_id',
+    'status',
+    'table',
+    'target',
+    'strategy',
+    'method',
+    'started_at',
+    'completed_at',
+    'rows',
+    'progress',
+    'stats',
+    'error',
+  ]);
 }
 
 function elapsedOf(job: Job): number {

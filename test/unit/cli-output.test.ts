@@ -8,6 +8,7 @@ import { EXIT, exitCodeForJobStatus, exitCodeForStatus } from '../../src/cli/err
 import { intervalOption, parseTableName, wholeNumber } from '../../src/cli/options.js';
 import { renderTable, toCsv } from '../../src/cli/output.js';
 import { jobSchema, progressOf, RateMeter, renderProgress } from '../../src/cli/progress.js';
+import { describeJob } from '../../src/cli/sync.js';
 
 describe('progress line', () => {
   it('with a known total: bar, percentage, rows, rows/s, phase, bytes and ETA', () => {
@@ -50,6 +51,29 @@ describe('progress line', () => {
     const odd = jobSchema.parse({ ...base, progress: { rowsLoaded: 'many' } });
     expect(odd.progress).toBeNull();
     expect(progressOf(odd).rowsLoaded).toBe(0);
+  });
+});
+
+describe('job description', () => {
+  it('a running job shows its progress; a finished one its counts or its error with the failure type', () => {
+    const running = describeJob(
+      jobSchema.parse({ job_id: 'j1', status: 'running', progress: { phase: 'load', rowsLoaded: 1500 } }),
+    );
+    expect(running).toMatch(/^progress:\s+running {2}1,500 rows {2}load/m);
+    const done = describeJob(
+      jobSchema.parse({ job_id: 'j2', status: 'completed', stats: { rowsRead: 3, rowsInTarget: 3, watermark: {} } }),
+    );
+    expect(done).toMatch(/^stats:\s+rowsRead=3 rowsInTarget=3$/m);
+    expect(done).not.toContain('progress:');
+    const failed = describeJob(
+      jobSchema.parse({
+        job_id: 'j3',
+        status: 'failed',
+        error: 'table DB.S.T does not exist',
+        error_type: 'TableNotFound',
+      }),
+    );
+    expect(failed).toMatch(/^error:\s+table DB\.S\.T does not exist \(TableNotFound\)$/m);
   });
 });
 
