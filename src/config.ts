@@ -33,6 +33,7 @@
  * | METRICS_TOKEN         | required with METRICS_AUTH=bearer, ≥ 32 characters | secret                |
  * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
  * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
+ * | LOG_FORMAT            | pretty on a terminal, else json | json (one JSON object a line) or pretty (pino-pretty) |
  * | PG_SYNC_SOURCE_URL    | DATABASE_URL                    | watermark sync source; secret              |
  * | DUCKLAKE_CATALOG_URL  | DATABASE_URL                    | DuckLake catalog for caches; secret        |
  * | DUCKLAKE_DATA_PATH    | <FLOE_STATE_DIR>/ducklake       | Parquet data path: a directory or s3://... |
@@ -59,6 +60,10 @@ import {
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Log line formats accepted by LOG_FORMAT (src/logger.ts). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * Validated floe configuration. Secrets: snowflake.password / privateKey / privateKeyPassphrase / token, api.jwtSecretKey, api.adminPassword, api.metricsToken,
@@ -104,6 +109,8 @@ export interface FloeConfig {
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
   logLevel: LogLevel;
+  /** LOG_FORMAT; undefined: pretty when stdout is a terminal, else json (src/logger.ts decides). */
+  logFormat?: LogFormat;
   /** Watermark sync: the PostgreSQL it reads from (PG_SYNC_SOURCE_URL, default DATABASE_URL). */
   watermarkSync: { sourceDatabaseUrl: string };
   /** Query-result cache: DuckLake catalog (postgres:// URL) and Parquet data path. */
@@ -202,6 +209,7 @@ const envSchema = z
     METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     FLOE_STATE_DIR: optionalText,
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).optional(),
     PG_SYNC_SOURCE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
@@ -289,6 +297,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     stateDir,
     logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT && { logFormat: e.LOG_FORMAT }),
     watermarkSync: { sourceDatabaseUrl: e.PG_SYNC_SOURCE_URL ?? e.DATABASE_URL },
     ducklake: {
       catalogUrl: e.DUCKLAKE_CATALOG_URL ?? e.DATABASE_URL,

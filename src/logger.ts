@@ -8,9 +8,15 @@
  * As a last line of defence every written line also goes through `scrubSecrets` (src/scrub.ts), so a password
  * inside a connection string that a driver echoed in an error message (`postgres://u:pw@…`,
  * libpq's `password=pw`) is masked wherever it appears.
+ *
+ * Format: one JSON object a line for log collectors, or pino-pretty's readable (and, on a terminal,
+ * coloured) lines for people. `LOG_FORMAT=json|pretty` chooses; unset, a logger writing to stdout is
+ * pretty when stdout is a terminal and JSON otherwise. Pretty lines are formatted from the redacted,
+ * scrubbed JSON line, so they hide the same secrets.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
-import type { LogLevel } from './config.js';
+import { prettyFactory } from 'pino-pretty';
+import { envValue, LOG_FORMATS, type LogFormat, type LogLevel } from './config.js';
 import { scrubSecrets } from './scrub.js';
 
 export type { Logger } from 'pino';
@@ -50,9 +56,20 @@ export interface CreateLoggerOptions {
   name?: string;
   /** Where to write; default stdout. Tests pass a stream to capture lines. */
   destination?: DestinationStream;
+  /** Line format; default {@link logFormatFor} LOG_FORMAT and stdout (JSON when `destination` is given). */
+  format?: LogFormat;
 }
 
-/** Creates a pino logger with floe's redaction rules. JSON lines, ISO timestamps. */
+/** The format LOG_FORMAT asks for, or by default pretty on a terminal and JSON otherwise. */
+export function logFormatFor(setting: string | undefined, stdoutIsTty: boolean): LogFormat {
+  if ((LOG_FORMATS as readonly string[]).includes(setting ?? '')) return setting as LogFormat;
+  return stdoutIsTty ? 'pretty' : 'json';
+}
+
+/**
+ * Creates a pino logger with floe's redaction rules: JSON lines with ISO timestamps, or those lines
+ * rendered by pino-pretty (see the module comment for the choice).
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const opts: LoggerOptions = {
     name: options.name ?? 'floe',
@@ -62,7 +79,13 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     base: { pid: process.pid },
   };
   const sink = options.destination ?? pino.destination(1);
-  return pino(opts, { write: (line: string) => void sink.write(scrubSecrets(line)) });
+  const tty = !options.destination && process.stdout.isTTY === true;
+  const format = options.format ?? (options.destination ? 'json' : logFormatFor(envValue('LOG_FORMAT'), tty));
+  if (format === 'json') return pino(opts, { write: (line: string) => void sink.write(scrubSecrets(line)) });
+  // prettyFactory formats one line synchronously (pino-pretty's transport would format on another tick
+  // and could lose the last lines of a process that exits).
+  const pretty = prettyFactory({ colorize: tty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pino(opts, { write: (line: string) => void sink.write(pretty(scrubSecrets(line))) });
 }
 
 /** The process-wide root logger (level `info` until {@link setLogLevel} is called with the config's level). */

@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { jobs: { type: 'string', default: 'all' } }, allowPositionals: false });
   let jobs = parseJobKinds(values.jobs);
   const config = loadConfig();
-  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  const logger = createLogger({ name: 'worker', level: config.logLevel, format: config.logFormat });
   if (jobs.includes('execution-upload') && config.executionUpload.encryptionKey === undefined) {
     // The uploads decrypt each user's Snowflake password with this key: without it they cannot run.
     if (values.jobs !== 'all')

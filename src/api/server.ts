@@ -71,7 +71,7 @@ export async function main(): Promise<void> {
   const { Client, Connection } = await import('@temporalio/client');
   const { prepareControlPlane } = await import('../infra/startup.js');
   const config = loadConfig();
-  const logger = createLogger({ name: 'api', level: config.logLevel });
+  const logger = createLogger({ name: 'api', level: config.logLevel, format: config.logFormat });
   await prepareControlPlane(config, logger);
   const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
   const connection = await Connection.connect({ address: config.temporal.address });
