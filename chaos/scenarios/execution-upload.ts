@@ -1,9 +1,9 @@
 /**
  * Execution upload under faults: per trial a new user with a Snowflake configuration
- * (`PUT /api/snowflake-sync/config`) and a burst of completed executions written into
+ * (`PUT /api/v1/execution-upload/config`) and a burst of completed executions written into
  * `workflow_executions` as the application does (a PostgreSQL trigger queues them); the drain Schedule
  * the worker ensured uploads them. Items that fail for good are retried through the API
- * (`POST /api/snowflake-sync/retry/{sync_id}`). Verified per execution: one Snowflake table holding
+ * (`POST /api/v1/execution-upload/retry/{sync_id}`). Verified per execution: one Snowflake table holding
  * exactly its rows, and no item left `processing` or holding a lease.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,7 +65,7 @@ export const executionUpload: Scenario<UploadSource> = {
   async prepare(stack, name, rows) {
     await stack.snowflake.query(`CREATE SCHEMA IF NOT EXISTS ${CHAOS_DATABASE}.${SCHEMA}`);
     const userId = randomUUID();
-    await stack.api.call('PUT', '/api/snowflake-sync/config', {
+    await stack.api.call('PUT', '/api/v1/execution-upload/config', {
       user_id: userId,
       account: 'floe',
       user: stack.snowflakeUser.name,
@@ -92,7 +92,7 @@ export const executionUpload: Scenario<UploadSource> = {
 
   async rerun(stack, s) {
     for (const item of await items(stack, s))
-      if (item.status === 'failed') await stack.api.call('POST', `/api/snowflake-sync/retry/${item.sync_id}`);
+      if (item.status === 'failed') await stack.api.call('POST', `/api/v1/execution-upload/retry/${item.sync_id}`);
     return drain(stack, s);
   },
 
