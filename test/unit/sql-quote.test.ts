@@ -8,8 +8,8 @@ import {
   duckDbLiteral,
   snowflakeStagePath,
   InvalidIdentifierError,
-} from '../src/sql/quote.js';
-import { id, upd } from './helpers/table-sync-columns.js';
+} from '../../src/sql/quote.js';
+import { id, upd } from '../helpers/table-sync-columns.js';
 import {
   compareValueText,
   formatEpochMicros,
@@ -17,7 +17,7 @@ import {
   snowflakeValueLiteral,
   streamValueToText,
   subtractLag,
-} from '../src/sql/values.js';
+} from '../../src/sql/values.js';
 
 describe('quote', () => {
   it('quotes per dialect and doubles quotes', () => {
@@ -63,7 +63,7 @@ describe('values', () => {
   });
 });
 
-import { classifyError, toFailure, NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
+import { classifyError, toFailure, NON_RETRYABLE_ERROR_TYPES } from '../../src/errors.js';
 describe('error taxonomy', () => {
   const sf = (code: string, sqlState: string) => Object.assign(new Error('x'), { code, sqlState });
   it('maps Snowflake, DuckDB and floe errors in one place', () => {
