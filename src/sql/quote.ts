@@ -30,6 +30,22 @@ export function quoteSnowflakeIdent(name: string): string {
   return quoteIdent(name);
 }
 
+/**
+ * The name Snowflake stores for an identifier a user wrote, by Snowflake's identifier rules:
+ * - `"data"` (double-quoted, `""` escaping a quote) is exact and case-sensitive → `data`;
+ * - an unquoted identifier (a letter or `_`, then letters, digits, `_` or `$`) folds to upper case:
+ *   `orders` → `ORDERS`, so it never finds an object created as `"orders"`;
+ * - anything else (`my table`, `Año`) cannot be an unquoted identifier, so it can only name an object
+ *   created with quotes: it is taken exactly as given (an API field has no other reading of it).
+ * Throws {@link InvalidIdentifierError} for an empty name or `""`.
+ */
+export function snowflakeStoredName(written: string): string {
+  const quoted = /^"((?:[^"]|"")+)"$/.exec(written);
+  if (quoted) return quoted[1].replaceAll('""', '"');
+  if (written.length === 0 || written === '""') throw new InvalidIdentifierError(written);
+  return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(written) ? written.toUpperCase() : written;
+}
+
 /** Snowflake qualified name from parts, e.g. `["DB","S","T"]` → `"DB"."S"."T"`. */
 export function quoteSnowflakeName(...parts: string[]): string {
   return parts.map(quoteIdent).join('.');

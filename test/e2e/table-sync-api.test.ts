@@ -60,6 +60,9 @@ beforeAll(async () => {
       `CREATE TABLE ${DB}.S1.UNSYNCED (ID NUMBER(10,0))`,
       `CREATE TABLE ${DB}.S1.GONE (ID NUMBER(10,0))`,
       `CREATE TABLE ${DB}.S1.SLOWPOKE (ID NUMBER(10,0))`,
+      `CREATE TABLE ${DB}.S1.TWIN (ID NUMBER(10,0))`,
+      `CREATE TABLE ${DB}.S1."twin" ("id" NUMBER(10,0), "Note" VARCHAR)`,
+      `CREATE TABLE ${DB}.S1."quoted_only" (ID NUMBER(10,0))`,
       `INSERT INTO ${DB}.S1.SLOWPOKE VALUES (1)`,
       // Same schema and table names in another database: a target of its own.
       `CREATE DATABASE ${DB2}`,
@@ -132,7 +135,7 @@ describe('GET /sync/tables/{schema}', () => {
 });
 
 describe('POST /sync/tables/register', () => {
-  it('registers a table with its columns and keys (names resolved case-insensitively)', async () => {
+  it('registers a table with its columns and keys (unquoted names fold to upper case)', async () => {
     const r = await post('/api/v1/sync/tables/register', {
       table_name: 'orders',
       schema_name: 's1',
@@ -155,6 +158,37 @@ describe('POST /sync/tables/register', () => {
       r.json.table_id,
     ]);
     expect(rows[0]).toMatchObject({ column_count: 5, row_count: '3' });
+  });
+
+  it("resolves names by Snowflake's identifier rules and answers with the object it picked", async () => {
+    // Unquoted `twin` is TWIN, never the table created as "twin".
+    const upper = await post('/api/v1/sync/tables/register', { table_name: 'twin', schema_name: 's1' });
+    expect(upper.status, upper.text).toBe(201);
+    expect(upper.json).toMatchObject({ table_name: 'TWIN', column_count: 1 });
+    // Quoted names are exact, columns included.
+    const exact = await post('/api/v1/sync/tables/register', {
+      table_name: '"twin"',
+      schema_name: 'S1',
+      primary_key: '"id"',
+      // DuckDB matches names case-insensitively: TWIN's default target would be taken.
+      target_table: 'twin_quoted',
+    });
+    expect(exact.status, exact.text).toBe(201);
+    expect(exact.json).toMatchObject({ table_name: 'twin', primary_key: ['id'], column_count: 2 });
+    const unquotedColumn = await post('/api/v1/sync/tables/register', {
+      table_name: '"twin"',
+      schema_name: 'S1',
+      primary_key: 'id',
+    });
+    expect(unquotedColumn.status, unquotedColumn.text).toBe(422);
+    expect(unquotedColumn.json.error.message).toContain("'id'");
+    // A table that exists only quoted is not found unquoted; the 404 names what was looked up.
+    const missing = await post('/api/v1/sync/tables/register', { table_name: 'quoted_only', schema_name: 'S1' });
+    expect(missing.status, missing.text).toBe(404);
+    expect(missing.json.error.message).toContain(`${DB}.S1.QUOTED_ONLY`);
+    const status = await get(`/api/v1/sync/tables/S1/${encodeURIComponent('"twin"')}/status`);
+    expect(status.status, status.text).toBe(200);
+    expect(status.json.table_name).toBe('twin');
   });
 
   it('re-registering is idempotent and updates the keys given', async () => {

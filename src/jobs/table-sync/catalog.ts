@@ -1,12 +1,12 @@
 /**
  * What the API reads from Snowflake's catalog: the tables of a schema with their
- * size, and one table's columns. Names are resolved the way Snowflake folds unquoted identifiers: a
- * name is first matched exactly (quoted, case-sensitive), then upper-cased, so `data` finds a table
- * stored as `DATA` while a table created as `"data"` is still found exactly.
+ * size, and one table's columns. Names are resolved by Snowflake's identifier rules
+ * ({@link snowflakeStoredName}): `orders` is `ORDERS`, `"orders"` is exactly `orders`; the answer
+ * carries the stored names, so the caller sees which object was picked.
  *
  * Values are put into SQL only through src/sql/quote.ts (identifiers and string literals).
  */
-import { quoteSnowflakeIdent, snowflakeLiteral } from '../../sql/quote.js';
+import { quoteSnowflakeIdent, snowflakeLiteral, snowflakeStoredName } from '../../sql/quote.js';
 import type { SnowflakeSession } from '../../connectors/snowflake.js';
 
 /** One table of a schema, as `GET /sync/tables/{schema}` returns it. */
@@ -79,32 +79,18 @@ function isDoesNotExist(err: unknown): boolean {
   return String(e?.code) === '2003' || String(e?.code) === '002003' || /does not exist/i.test(String(e?.message ?? ''));
 }
 
-/** Candidate spellings of a user-given name: exact first, then Snowflake's upper-case folding. */
-function spellings(name: string): string[] {
-  const up = name.toUpperCase();
-  return up === name ? [name] : [name, up];
-}
-
-function pick<T>(rows: T[], get: (r: T) => string, name: string): T | undefined {
-  return rows.find((r) => get(r) === name) ?? rows.find((r) => get(r) === name.toUpperCase());
-}
-
+/** Runs `sql` against the stored database name; a database that does not exist is {@link SnowflakeObjectNotFoundError}. */
 async function queryInDatabase<T extends Record<string, unknown>>(
   session: SnowflakeSession,
   database: string,
   sql: (db: string) => string,
-): Promise<{ database: string; rows: T[] }> {
-  let lastErr: unknown;
-  for (const db of spellings(database)) {
-    try {
-      return { database: db, rows: await session.query<T>(sql(quoteSnowflakeIdent(db))) };
-    } catch (err) {
-      if (!isDoesNotExist(err)) throw err;
-      lastErr = err;
-    }
+): Promise<T[]> {
+  try {
+    return await session.query<T>(sql(quoteSnowflakeIdent(database)));
+  } catch (err) {
+    if (isDoesNotExist(err)) throw new SnowflakeObjectNotFoundError('database', database);
+    throw err;
   }
-  void lastErr;
-  throw new SnowflakeObjectNotFoundError('database', database);
 }
 
 /**
@@ -117,38 +103,33 @@ export async function listSnowflakeTables(
   database: string,
   schema: string,
 ): Promise<SnowflakeTableInfo[]> {
-  const inList = spellings(schema).map(snowflakeLiteral).join(', ');
-  const { database: db, rows } = await queryInDatabase<Record<string, unknown>>(
+  const db = snowflakeStoredName(database);
+  const sc = snowflakeStoredName(schema);
+  const rows = await queryInDatabase<Record<string, unknown>>(
     session,
-    database,
+    db,
     (qdb) =>
-      `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ROW_COUNT, BYTES, LAST_ALTERED FROM ${qdb}.INFORMATION_SCHEMA.TABLES ` +
-      `WHERE TABLE_SCHEMA IN (${inList}) ORDER BY TABLE_NAME`,
+      `SELECT TABLE_NAME, TABLE_TYPE, ROW_COUNT, BYTES, LAST_ALTERED FROM ${qdb}.INFORMATION_SCHEMA.TABLES ` +
+      `WHERE TABLE_SCHEMA = ${snowflakeLiteral(sc)} ORDER BY TABLE_NAME`,
   );
-  let resolvedSchema = schema;
   if (rows.length === 0) {
     // An empty schema is not an error, a missing one is: look it up.
-    const { rows: schemas } = await queryInDatabase<Record<string, unknown>>(
+    const schemas = await queryInDatabase<Record<string, unknown>>(
       session,
       db,
-      (qdb) => `SELECT SCHEMA_NAME FROM ${qdb}.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME IN (${inList})`,
+      (qdb) => `SELECT SCHEMA_NAME FROM ${qdb}.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ${snowflakeLiteral(sc)}`,
     );
-    if (schemas.length === 0) throw new SnowflakeObjectNotFoundError('schema', `${db}.${schema}`);
-    return [];
+    if (schemas.length === 0) throw new SnowflakeObjectNotFoundError('schema', `${db}.${sc}`);
   }
-  const schemasFound = new Set(rows.map((r) => String(r.TABLE_SCHEMA)));
-  resolvedSchema = schemasFound.has(schema) ? schema : schema.toUpperCase();
-  return rows
-    .filter((r) => String(r.TABLE_SCHEMA) === resolvedSchema)
-    .map((r) => ({
-      name: String(r.TABLE_NAME),
-      database: db,
-      schema: resolvedSchema,
-      rows: str(r.ROW_COUNT),
-      bytes: str(r.BYTES),
-      last_altered: iso(r.LAST_ALTERED),
-      kind: String(r.TABLE_TYPE ?? 'BASE TABLE'),
-    }));
+  return rows.map((r) => ({
+    name: String(r.TABLE_NAME),
+    database: db,
+    schema: sc,
+    rows: str(r.ROW_COUNT),
+    bytes: str(r.BYTES),
+    last_altered: iso(r.LAST_ALTERED),
+    kind: String(r.TABLE_TYPE ?? 'BASE TABLE'),
+  }));
 }
 
 /**
@@ -161,21 +142,18 @@ export async function describeSnowflakeTable(
   schema: string,
   table: string,
 ): Promise<ResolvedTable> {
-  const schemaIn = spellings(schema).map(snowflakeLiteral).join(', ');
-  const tableIn = spellings(table).map(snowflakeLiteral).join(', ');
-  const { database: db, rows: tables } = await queryInDatabase<Record<string, unknown>>(
+  const db = snowflakeStoredName(database);
+  const s = snowflakeStoredName(schema);
+  const t = snowflakeStoredName(table);
+  const tables = await queryInDatabase<Record<string, unknown>>(
     session,
-    database,
+    db,
     (qdb) =>
-      `SELECT TABLE_SCHEMA, TABLE_NAME, ROW_COUNT, BYTES, LAST_ALTERED FROM ${qdb}.INFORMATION_SCHEMA.TABLES ` +
-      `WHERE TABLE_SCHEMA IN (${schemaIn}) AND TABLE_NAME IN (${tableIn})`,
+      `SELECT TABLE_NAME, ROW_COUNT, BYTES, LAST_ALTERED FROM ${qdb}.INFORMATION_SCHEMA.TABLES ` +
+      `WHERE TABLE_SCHEMA = ${snowflakeLiteral(s)} AND TABLE_NAME = ${snowflakeLiteral(t)}`,
   );
-  const bySchema = pick(tables, (r) => String(r.TABLE_SCHEMA), schema);
-  const candidates = bySchema ? tables.filter((r) => r.TABLE_SCHEMA === bySchema.TABLE_SCHEMA) : [];
-  const found = pick(candidates, (r) => String(r.TABLE_NAME), table);
-  if (!found) throw new SnowflakeObjectNotFoundError('table', `${db}.${schema}.${table}`);
-  const s = String(found.TABLE_SCHEMA);
-  const t = String(found.TABLE_NAME);
+  const found = tables[0];
+  if (!found) throw new SnowflakeObjectNotFoundError('table', `${db}.${s}.${t}`);
   const columns = await session.query<Record<string, unknown>>(
     `SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, DATETIME_PRECISION, IS_NULLABLE, ORDINAL_POSITION ` +
       `FROM ${quoteSnowflakeIdent(db)}.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ${snowflakeLiteral(s)} AND TABLE_NAME = ${snowflakeLiteral(t)} ` +

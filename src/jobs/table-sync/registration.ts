@@ -8,6 +8,7 @@ import { withSnowflake, type SnowflakeSession } from '../../connectors/snowflake
 import type { ApiDeps } from '../../api/deps.js';
 import { defaultDatabase } from '../../api/deps.js';
 import { ApiError, badRequest, unprocessable } from '../../api/errors.js';
+import { snowflakeStoredName } from '../../sql/quote.js';
 import { mapColumn, UnsupportedTypeError, type SnowflakeFamily } from '../../sql/typemap.js';
 import { KEY_FAMILIES, WATERMARK_FAMILIES } from '../../sql/values.js';
 import { SnowflakeObjectNotFoundError, type ResolvedTable, type SnowflakeColumnInfo } from './catalog.js';
@@ -61,7 +62,7 @@ export async function requireRegistered(
   const database = ref.database_name ?? defaultDatabase(deps);
   const t = await findRegisteredTable(deps.pool, database, ref.schema_name, ref.table_name);
   if (!t) {
-    const name = `${database ? `${database}.` : ''}${ref.schema_name}.${ref.table_name}`;
+    const name = [...(database ? [database] : []), ref.schema_name, ref.table_name].map(snowflakeStoredName).join('.');
     throw new ApiError(
       404,
       'table_not_registered',
@@ -86,15 +87,16 @@ export function recordColumn(c: SnowflakeColumnInfo): RecordedColumn {
 }
 
 /**
- * The column of `resolved` a user-given name means: exactly, else case-insensitively if unique, with
- * its type family (src/sql/typemap.ts; null for types floe cannot sync, such as GEOGRAPHY).
+ * The column of `resolved` a user-given name means, by Snowflake's identifier rules
+ * ({@link snowflakeStoredName}: `o_orderkey` is `O_ORDERKEY`, `"id"` is exactly `id`), with its type
+ * family (src/sql/typemap.ts; null for types floe cannot sync, such as GEOGRAPHY).
  */
 function resolveColumn(
   resolved: ResolvedTable,
   name: string,
 ): { column: SnowflakeColumnInfo; family: SnowflakeFamily | null } | undefined {
-  const folded = resolved.columns.filter((c) => c.COLUMN_NAME.toUpperCase() === name.toUpperCase());
-  const column = resolved.columns.find((c) => c.COLUMN_NAME === name) ?? (folded.length === 1 ? folded[0] : undefined);
+  const stored = snowflakeStoredName(name);
+  const column = resolved.columns.find((c) => c.COLUMN_NAME === stored);
   if (!column) return undefined;
   try {
     return { column, family: mapColumn(`${resolved.database}.${resolved.schema}.${resolved.table}`, column).family };

@@ -11,6 +11,7 @@
  * All statements use bind parameters; names are stored exactly as Snowflake stores them.
  */
 import type pg from 'pg';
+import { snowflakeStoredName } from '../../sql/quote.js';
 import { defaultTarget, type TargetTable } from './sql.js';
 
 /** Snowflake column as recorded in table_metadata.columns. */
@@ -188,9 +189,10 @@ async function refuseTakenTarget(db: pg.Pool | pg.PoolClient, target: TargetTabl
 }
 
 /**
- * Find a registered table. Each name is matched exactly first, then upper-cased (Snowflake's folding
- * of unquoted names), so `tpch_sf1/lineitem` finds `TPCH_SF1.LINEITEM`. `database` undefined matches
- * any database (the most recently registered one wins when a schema.table exists in several).
+ * Find a registered table by the names a user wrote, resolved by Snowflake's identifier rules
+ * ({@link snowflakeStoredName}: `tpch_sf1` is `TPCH_SF1`, `"data"` is exactly `data`). `database`
+ * undefined matches any database (the most recently registered one wins when a schema.table exists in
+ * several).
  */
 export async function findRegisteredTable(
   pool: pg.Pool,
@@ -200,12 +202,14 @@ export async function findRegisteredTable(
 ): Promise<RegisteredTable | null> {
   const { rows } = await pool.query(
     `SELECT * FROM allowed_tables
-      WHERE ($1::text IS NULL OR database_name = $1 OR database_name = upper($1))
-        AND (schema_name = $2 OR schema_name = upper($2))
-        AND (table_name = $3 OR table_name = upper($3))
-      ORDER BY (database_name = coalesce($1, database_name)) DESC, (schema_name = $2) DESC, (table_name = $3) DESC, created_at DESC
+      WHERE ($1::text IS NULL OR database_name = $1) AND schema_name = $2 AND table_name = $3
+      ORDER BY created_at DESC
       LIMIT 1`,
-    [database ?? null, schema, table],
+    [
+      database === undefined ? null : snowflakeStoredName(database),
+      snowflakeStoredName(schema),
+      snowflakeStoredName(table),
+    ],
   );
   return rows[0] ? toRegistered(rows[0] as Row) : null;
 }
