@@ -6,8 +6,13 @@
  * Safe to call from every process at start-up: node-pg-migrate takes a PostgreSQL advisory lock
  * (per database) and we wait for it, so when two processes start at once the second waits and
  * then finds nothing to do. All pending migrations run in one transaction.
+ *
+ * floe opens (and awaits the end of) the runner's connection itself: node-pg-migrate ends a connection
+ * it opened without waiting, so a database dropped or a server stopped right after `migrate` returned
+ * would otherwise fail that still-open connection with nobody listening for its error.
  */
 import path from 'node:path';
+import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { projectRoot } from '../infra/paths.js';
 import { childLogger } from '../logger.js';
@@ -35,8 +40,11 @@ export interface MigrateOptions {
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const log = childLogger({ component: 'migrate' });
   const direction = options.direction ?? 'up';
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', (err) => log.debug({ err: err.message }, 'migration connection closed'));
+  await client.connect();
   const applied = await runner({
-    databaseUrl,
+    dbClient: client,
     dir: migrationsDir,
     migrationsTable: MIGRATIONS_TABLE,
     direction,
@@ -50,7 +58,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
       warn: (msg: string) => log.warn(msg),
       error: (msg: string) => log.error(msg),
     },
-  });
+  }).finally(() => client.end().catch(() => undefined));
   const names = applied.map((m) => m.name);
   if (names.length > 0) log.info({ migrations: names, direction }, 'migrations applied');
   return names;
