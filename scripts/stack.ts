@@ -12,7 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../src/config.js';
-import { FALLBACK_ROOT, removeOrphanClusters } from '../src/infra/postgres.js';
+import { FALLBACK_ROOT } from '../src/infra/postgres.js';
+import { removeOrphanClusters } from '../src/infra/postgres-orphans.js';
 import { startStack, type Stack } from '../src/infra/stack.js';
 
 const { values: flags } = parseArgs({

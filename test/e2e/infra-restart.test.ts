@@ -17,7 +17,8 @@ import {
   runsCommand,
   type ChildRecord,
 } from '../../src/infra/childRecords.js';
-import { FALLBACK_ROOT, findOrphanClusters, removeOrphanClusters, startPostgres } from '../../src/infra/postgres.js';
+import { FALLBACK_ROOT, startPostgres } from '../../src/infra/postgres.js';
+import { findOrphanClusters, removeOrphanClusters } from '../../src/infra/postgres-orphans.js';
 import { freePort, killGroup, spawnManaged } from '../../src/infra/process.js';
 import { testEnv } from '../helpers/env.js';
 
