@@ -134,6 +134,11 @@ beforeAll(async () => {
     FLOE_STATE_DIR: path.join(root, 'state'),
     DUCKDB_PATH: path.join(root, 'target.duckdb'),
     LOG_LEVEL: 'debug',
+    // The worker ensures the execution upload drain Schedule on this task queue. An interval Schedule
+    // acts at multiples of its interval since the Unix epoch (Temporal's ScheduleSpec): with a century
+    // the next one is decades away, so the only drain of this run is the one the test starts — no
+    // scheduled drain claims its uploads first.
+    EXECUTION_UPLOAD_INTERVAL_SECONDS: String(100 * 365 * 86_400),
   });
   connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });

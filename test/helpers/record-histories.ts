@@ -2,8 +2,12 @@
  * Records workflow histories for the replay tests (test/replay): after a run of the end-to-end
  * suites, the closed executions of every floe workflow type are listed on the run's Temporal dev
  * server, and for each (workflow type, close status) the shortest history is written to
- * `test/replay/histories/<type>-<status>.json` (Temporal's JSON history format, as
- * `temporal workflow show --output json` writes it).
+ * `test/replay/histories/<type>-<status>.json`, as the History message's protobuf.js JSON form
+ * (`temporal.api.history.v1.History.toJSON`; read back with `History.fromObject`).
+ *
+ * Not `historyToJSON` from @temporalio/common: that passes a message of @temporalio/proto's protobuf.js
+ * copy to the protojson of @temporalio/common's own copy, which refuses it ("type must be a Type")
+ * when npm installs the two packages with separate protobufjs copies, as it does here.
  *
  * Run by test/global-setup.ts's teardown when FLOE_RECORD_HISTORIES=1:
  *
@@ -15,7 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { temporal } from '@temporalio/proto';
 
 /** Close statuses worth replaying (each drives different commands at the end of the history). */
 const STATUSES = ['Completed', 'Failed', 'Canceled', 'ContinuedAsNew'] as const;
@@ -41,7 +45,7 @@ export async function recordHistories(
     fs.mkdirSync(outDir, { recursive: true });
     for (const type of workflowTypes) {
       for (const status of STATUSES) {
-        let best: { history: Parameters<typeof historyToJSON>[0]; events: number } | null = null;
+        let best: { history: temporal.api.history.v1.IHistory; events: number } | null = null;
         let seen = 0;
         for await (const wf of client.workflow.list({
           query: `WorkflowType = '${type}' AND ExecutionStatus = '${status}'`,
@@ -53,7 +57,8 @@ export async function recordHistories(
         }
         if (!best) continue;
         const file = path.join(outDir, `${type}-${status.toLowerCase()}.json`);
-        fs.writeFileSync(file, `${historyToJSON(best.history)}\n`);
+        const json = temporal.api.history.v1.History.fromObject(best.history).toJSON();
+        fs.writeFileSync(file, `${JSON.stringify(json, null, 1)}\n`);
         written.push(file);
       }
     }

@@ -1,9 +1,7 @@
 /**
- * Workflow tests with time skipping: Temporal's `TestWorkflowEnvironment.createTimeSkipping()` on the
- * Java test server that `node scripts/bootstrap.mjs --test` installs from Maven Central (the SDK's
- * own download comes from Temporal's CDN, which floe does not rely on). Timers and retry backoff
- * complete as soon as nothing else is running, so a workflow that waits hours finishes in
- * milliseconds.
+ * Workflow tests with time skipping, on Temporal's time-skipping test server
+ * (test/helpers/test-server.ts). Timers and retry backoff complete as soon as nothing else is running,
+ * so a workflow that waits hours finishes in milliseconds.
  *
  * ```ts
  * let env: TestWorkflowEnvironment;
@@ -16,57 +14,66 @@
  * ```
  *
  * Workflow tests register mocked activities (plain functions) under the real activity names; the
- * workflow code is the real src/workflows bundle built once per run (test/global-setup.ts). Search
- * attributes floe upserts are registered on the test server by {@link timeSkippingEnv}.
+ * workflow code is the real src/workflows bundle built once per run (test/global-setup.ts).
+ *
+ * Each suite gets its own server: the server's clock is one for everything on it and skips only while
+ * nothing is in flight anywhere on it, so suites running in parallel, or a suite after one that
+ * cancelled a heartbeating activity, would hold each other's clock (Temporal's TypeScript SDK documents
+ * the environment as not for concurrent use).
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
+import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connection.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTE_TYPES } from '../../src/jobs/common.js';
-import { INDEXED_VALUE_TYPE } from '../../src/infra/temporal.js';
+import { Runtime, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { startTestServer, type TestServer } from './test-server.js';
 import { sharedWorkflowBundle } from './temporal.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Give up when the test server's JVM does not answer within this (a loaded CI box needs tens of seconds). */
+const START_TIMEOUT_MS = 180_000;
 
-/** The test server launcher installed by bootstrap (`<FLOE_HOME>/temporal-test-server/bin`). */
-export const testServerExecutable = path.join(
-  process.env.FLOE_HOME ? path.resolve(process.env.FLOE_HOME) : path.join(projectRoot, '.floe'),
-  'temporal-test-server',
-  'bin',
-  'temporal-test-server',
-);
+/** A {@link TestWorkflowEnvironment} on a test server we started; `teardown()` also stops the server. */
+class OwnServerTimeSkippingEnv extends TestWorkflowEnvironment {
+  constructor(
+    private readonly testServer: TestServer,
+    connection: Connection,
+    nativeConnection: NativeConnection,
+  ) {
+    const options = { server: { type: 'existing' as const }, client: {}, plugins: [] };
+    super(Runtime.instance(), options, true, 'existing', connection, nativeConnection, 'default', testServer.address);
+  }
 
-let runtimeInstalled = false;
+  override async teardown(): Promise<void> {
+    try {
+      await super.teardown();
+    } finally {
+      await this.testServer.stop();
+    }
+  }
+}
 
 /**
- * Start a time-skipping test server (a Java process, ~3 s) and connect to it; floe's search attributes
- * are registered on its namespace. Call `teardown()` when done (stops the server).
- * @throws when the test server is not installed (run `node scripts/bootstrap.mjs --test`).
+ * Start a time-skipping test server with floe's search attributes and connect to it (namespace
+ * `default`). Call `teardown()` when done (stops the server).
+ * @throws when the test server is not installed (run `node scripts/bootstrap.mjs --test`) or does not start.
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  if (!runtimeInstalled) {
+  try {
     // The worker's own logs (workflow task failures are test failures, seen through results) stay quiet.
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // already installed by this process
-    }
-    runtimeInstalled = true;
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed by this process
   }
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: testServerExecutable } },
-  });
-  // The test server refuses upserts of search attributes it does not know; it implements
-  // AddSearchAttributes (not List, so src/infra/temporal.ts's ensureSearchAttributes cannot be used).
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      Object.entries(SEARCH_ATTRIBUTE_TYPES).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]),
-    ),
-  });
-  return env;
+  const server = await startTestServer(START_TIMEOUT_MS);
+  try {
+    // The test service (clock, time-skipping lock) is only exposed on connections that ask for it.
+    const options = { address: server.address, [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
+    const nativeConnection = await NativeConnection.connect(options);
+    const connection = await Connection.connect(options);
+    return new OwnServerTimeSkippingEnv(server, connection, nativeConnection);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }
 
 let queueSeq = 0;

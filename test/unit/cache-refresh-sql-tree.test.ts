@@ -100,6 +100,8 @@ describe('parseQuery', () => {
       expect(await parseQuery(sql), sql).toMatchObject({ ok: false, reason: 'not_select' });
     }
     expect(await parseQuery('SELECT * FROM TABLE(FLATTEN(input => x))')).toMatchObject({ ok: false, reason: 'syntax' });
+    // A syntax error at a very long token: DuckDB serializes no error object for it.
+    expect(await parseQuery('🦆'.repeat(5000))).toMatchObject({ ok: false, reason: 'syntax' });
     const two = await parseQuery('SELECT 1; SELECT 2');
     expect(two.ok && statementCount(two.tree)).toBe(2);
     const one = await parseQuery('SELECT \';\' AS "x;y" FROM a;');

@@ -233,6 +233,9 @@ export async function parseQuery(sql: string): Promise<ParsedQuery> {
   } finally {
     conn.closeSync();
   }
+  // For some statements it cannot parse (a syntax error at a token of thousands of characters),
+  // json_serialize_sql answers an empty string instead of its error object: a syntax error all the same.
+  if (json === '') return { ok: false, reason: 'syntax', message: 'DuckDB could not parse the statement' };
   // Integers beyond 2^53 (constants, "no location" markers) lose precision here: the tree is only read.
   const parsed = JSON.parse(json) as TreeNode;
   if (parsed.error === true) {
