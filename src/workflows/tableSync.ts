@@ -35,7 +35,10 @@ import {
 } from '../jobs/table-sync/contract.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 
-/** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
+/**
+ * `progress` query: the workflow's step, rows loaded (known once the transfer returns) and a full
+ * refresh's expected rows (the source's statistics). The client adds the transfer's heartbeats.
+ */
 export const progressQuery = defineQuery<TableSyncProgress>(TABLE_SYNC_PROGRESS_QUERY);
 
 const short = proxyActivities<TableSyncActivities>(shortActivity());
@@ -92,7 +95,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       method = rows >= AUTO_STAGE_MIN_ROWS ? 'stage' : 'stream';
     } else method = input.method;
 
-    progress = { phase: 'transfer', rowsLoaded: 0 };
+    const rowsTotal = input.strategy === 'full' ? (desc.rowCount ?? undefined) : undefined;
+    progress = { phase: 'transfer', rowsLoaded: 0, rowsTotal };
     const r = await duckdb.transfer.tableSyncTransfer({
       jobId,
       tableId: input.tableId,
@@ -111,7 +115,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     // here the job has completed whatever cancellation arrives, so recording it cannot be cancelled
     // and the run ends completed: `cancelled` always means the previous data is intact.
     return await CancellationScope.nonCancellable(async () => {
-      progress = { phase: 'done', rowsLoaded: r.rowsRead };
+      progress = { phase: 'done', rowsLoaded: r.rowsRead, rowsTotal: r.sourceRows ?? undefined };
       await short.tableSyncRecordStatus({
         tableId: input.tableId,
         jobId,
