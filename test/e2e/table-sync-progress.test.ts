@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   createTableSyncActivities,
   type SourceDescription,
@@ -21,13 +20,10 @@ import {
 } from '../../src/activities/table-sync/index.js';
 import type { TransferDetails } from '../../src/activities/table-sync/types.js';
 import { startTableSync, waitForJob } from '../../src/client/tableSync.js';
-import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { withDuckDb } from '../../src/connectors/duckdb.js';
 import type { TableSyncJobProgress } from '../../src/jobs/table-sync/contract.js';
-import { createLogger } from '../../src/logger.js';
-import { createWorker, type FloeWorker } from '../../src/worker.js';
-import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
-import { TEST_SNOWFLAKE_USER } from '../helpers/env.js';
+import type { ApiHarness } from '../helpers/api-harness.js';
+import { startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
 
 const DB = 'PROGDB';
 const ROWS = 60_000;
@@ -35,59 +31,28 @@ const BATCH_ROWS = 2_000;
 /** Enough rows for several unloaded files: DuckDB's COPY rotates files between row groups of 122,880 rows. */
 const STAGED_ROWS = 300_000;
 
-let emulator: RunningEmulator;
-let emuDir: string;
+let stack: TableSyncStack;
 let h: ApiHarness;
-let worker: FloeWorker;
-let workerRun: Promise<void>;
 let token: string;
 
 beforeAll(async () => {
-  emuDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-emu-'));
-  emulator = await startEmulator({ port: 0, dataDir: emuDir, user: TEST_SNOWFLAKE_USER });
-  const sf = await connectSnowflake({
-    account: 'floe',
-    username: TEST_SNOWFLAKE_USER.name,
-    password: TEST_SNOWFLAKE_USER.password,
-    accessUrl: emulator.url,
-  });
-  try {
-    for (const sql of [
+  stack = await startTableSyncStack({
+    setup: [
       `CREATE DATABASE ${DB}`,
       `CREATE SCHEMA ${DB}.S`,
       `CREATE TABLE ${DB}.S.EVENTS (ID NUMBER(38,0), NAME VARCHAR, AMOUNT NUMBER(12,2))`,
       `INSERT INTO ${DB}.S.EVENTS SELECT SEQ4() + 1, 'event-' || SEQ4(), (SEQ4() % 10000) / 100 FROM TABLE(GENERATOR(ROWCOUNT => ${ROWS}))`,
       `CREATE TABLE ${DB}.S.STAGED AS SELECT SEQ4() + 1 AS ID, 'staged-' || SEQ4() AS NAME FROM TABLE(GENERATOR(ROWCOUNT => ${STAGED_ROWS}))`,
-    ])
-      await sf.query(sql);
-  } finally {
-    await sf.close();
-  }
-  h = await startApiHarness({
-    SNOWFLAKE_ACCESS_URL: emulator.url,
-    SNOWFLAKE_ACCOUNT: 'floe',
-    SNOWFLAKE_DATABASE: DB,
-    SNOWFLAKE_SCHEMA: 'S',
-    FLOE_TASK_QUEUE: `floe-test-progress-${process.pid}`,
-  });
-  token = await h.login();
-  worker = await createWorker({
-    config: h.config,
-    jobs: ['table-sync'],
+    ],
+    env: { SNOWFLAKE_DATABASE: DB, SNOWFLAKE_SCHEMA: 'S', FLOE_TASK_QUEUE: `floe-test-progress-${process.pid}` },
     heartbeatThrottle: '200ms',
-    logger: createLogger({ level: 'silent' }),
   });
-  workerRun = worker.run();
+  h = stack.h;
+  token = await h.login();
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-  }
-  await h?.close();
-  await emulator?.close();
-  if (emuDir) rmSync(emuDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe('progress of a running table sync', () => {
@@ -142,10 +107,12 @@ describe('progress of a running table sync', () => {
   });
 
   it('the stage method reports the unload, the downloaded bytes and rows after each file', async () => {
+    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
+    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
     const activities = createTableSyncActivities({
       snowflake: h.config.snowflake,
       duckdbPath: h.config.duckdbPath,
-      tmpDir: mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-')),
+      tmpDir,
       // Files of about 200 KB: a file per row group.
       maxFileSizeBytes: 200_000,
     });

@@ -11,12 +11,12 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import { startTableSync, waitForJob } from '../../src/client/tableSync.js';
-import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { freePort } from '../../src/infra/process.js';
 import { startTemporal, type TemporalServer } from '../../src/infra/temporal.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
 import { startScript, type Proc } from '../helpers/process.js';
+import { runOnEmulator } from '../helpers/table-sync-stack.js';
 
 let root: string;
 let db: FreshDatabase;
@@ -48,23 +48,12 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-startup-'));
   db = await freshDatabase({ prefix: 'floe_startup' });
   emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: TEST_SNOWFLAKE_USER });
-  const sf = await connectSnowflake({
-    account: 'floe',
-    username: TEST_SNOWFLAKE_USER.name,
-    password: TEST_SNOWFLAKE_USER.password,
-    accessUrl: emu.url,
-  });
-  try {
-    for (const q of [
-      'CREATE DATABASE SRC',
-      'CREATE SCHEMA SRC.S',
-      'CREATE TABLE SRC.S.T (ID NUMBER(10,0), NAME VARCHAR)',
-      "INSERT INTO SRC.S.T VALUES (1, 'one'), (2, 'two'), (3, 'three')",
-    ])
-      await sf.query(q);
-  } finally {
-    await sf.close();
-  }
+  await runOnEmulator(emu, [
+    'CREATE DATABASE SRC',
+    'CREATE SCHEMA SRC.S',
+    'CREATE TABLE SRC.S.T (ID NUMBER(10,0), NAME VARCHAR)',
+    "INSERT INTO SRC.S.T VALUES (1, 'one'), (2, 'two'), (3, 'three')",
+  ]);
 });
 
 afterAll(async () => {

@@ -7,7 +7,10 @@
 import { startHeartbeat } from '../context.js';
 import type { TransferDetails } from './types.js';
 
-/** Heartbeats of one transfer attempt; each `beat` adds `rowsPerSecond` (rows this attempt loaded ÷ seconds since it started). */
+/**
+ * Heartbeats of one transfer attempt, starting with `initial`; each `beat` adds `rowsPerSecond` (rows
+ * this attempt loaded ÷ seconds since it started). Call `stop()` in a `finally`.
+ */
 export function startTransferHeartbeat(initial: TransferDetails): { beat(d: TransferDetails): void; stop(): void } {
   const startedAt = Date.now();
   const rowsAtStart = initial.rowsLoaded;

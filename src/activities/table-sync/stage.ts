@@ -1,9 +1,9 @@
 /**
  * The stage method of the transfer: CREATE STAGE IF NOT EXISTS → unload (COPY INTO @stage/<job>/,
  * Parquet) → LIST → GET → the files loaded into the staging table one by one (progress per file) → one
- * DuckDB transaction that swaps it in (full refresh) or applies it to the target (incremental); REMOVE of
- * the job's stage path and deletion of its local directory in `finally`. A retried attempt whose unload finished
- * (heartbeat details) and whose files are still on the stage resumes at the GET.
+ * DuckDB transaction that swaps it in (full refresh) or applies it to the target (incremental); REMOVE
+ * of the job's stage path and deletion of its local directory in `finally`. A retried attempt whose
+ * unload finished (heartbeat details) and whose files are still on the stage resumes at the GET.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';

@@ -55,7 +55,10 @@ export interface TableSyncInput {
    * single-column key pages on it and can resume after a crash.
    */
   primaryKey?: string[];
-  /** Heartbeat timeout of the transfer activity in seconds (default HEARTBEAT_TIMEOUT_SECONDS, src/errors.ts): how soon a dead worker's attempt is retried. */
+  /**
+   * Heartbeat timeout of the transfer activity in seconds (default HEARTBEAT_TIMEOUT_SECONDS,
+   * src/errors.ts): how soon a dead worker's attempt is retried.
+   */
   heartbeatTimeoutSeconds?: number;
   /**
    * Task queue of the activities that write the DuckDB file (transfer, cleanup): the DuckDB owner's
