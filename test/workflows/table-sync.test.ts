@@ -13,7 +13,7 @@ import type { TableSyncActivities, TransferResult } from '../../src/activities/t
 import { floeError, NonRetryable, Retryable, wrapActivities } from '../../src/errors.js';
 import type { TableSyncInput } from '../../src/jobs/table-sync/contract.js';
 import type { TableStatusUpdate } from '../../src/jobs/table-sync/status.js';
-import { tableSync } from '../../src/workflows/tableSync.js';
+import { progressQuery, tableSync } from '../../src/workflows/tableSync.js';
 import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
@@ -196,18 +196,21 @@ describe('tableSync workflow', () => {
         return transferred;
       },
     });
-    const { result, description } = await runWithActivities(env, m, async (client, taskQueue) => {
+    const { result, description, progressAtEnd } = await runWithActivities(env, m, async (client, taskQueue) => {
       const handle = await client.workflow.start(tableSync, { args: [input], workflowId: 'ts-cancel-late', taskQueue });
       await started;
+      // The progress query during the transfer: its step, and the full refresh's rows from the statistics.
+      expect(await handle.query(progressQuery)).toEqual({ phase: 'transfer', rowsLoaded: 0, rowsTotal: 3 });
       await handle.cancel();
       const out = await handle.result();
-      return { result: out, description: await handle.describe() };
+      return { result: out, description: await handle.describe(), progressAtEnd: await handle.query(progressQuery) };
     });
     expect(result).toMatchObject({ rowsInTarget: 3, strategy: 'full' });
     expect(description.status.name).toBe('COMPLETED');
     expect(target.rows).toEqual(['new']);
     expect(m.calls).not.toContain('tableSyncCleanup');
     expect(m.statuses.map((s) => s.status)).toEqual(['running', 'completed']);
+    expect(progressAtEnd).toEqual({ phase: 'done', rowsLoaded: 3, rowsTotal: 3 });
   });
 
   it('refuses an incremental sync with lag but no primary key before reading anything', async () => {
