@@ -10,6 +10,7 @@
  * | DATABASE_URL          | required                        | postgres:// control-plane database         |
  * | TEMPORAL_ADDRESS      | 127.0.0.1:7233                  | host:port of the Temporal frontend         |
  * | TEMPORAL_NAMESPACE    | default                         |                                            |
+ * | TEMPORAL_CONNECT_TIMEOUT_SECONDS | 300                  | a starting worker retries an unreachable Temporal this long |
  * | FLOE_TASK_QUEUE       | DEFAULT_TASK_QUEUE (floe-v1)    | prefix of the task queues (src/jobs/common.ts) |
  * | FLOE_DUCKDB_OWNER     | false                           | true on the one host whose worker writes DUCKDB_PATH |
  * | SNOWFLAKE_ACCOUNT     | required                        |                                            |
@@ -73,6 +74,8 @@ export interface FloeConfig {
     /** host:port of the Temporal frontend (gRPC). */
     address: string;
     namespace: string;
+    /** How long a starting worker retries an unreachable server before it exits, seconds. */
+    connectTimeoutSeconds: number;
     /** Task queue prefix (FLOE_TASK_QUEUE); also the table-sync queue. */
     taskQueue: string;
     /** Every queue's name under the prefix. */
@@ -163,6 +166,10 @@ const envSchema = z
       .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7233)')
       .default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce
+      .number({ error: 'must be a number' })
+      .positive('must be positive')
+      .default(300),
     FLOE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
     FLOE_DUCKDB_OWNER: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
     SNOWFLAKE_ACCOUNT: required(),
@@ -267,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
+      connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
       taskQueue: e.FLOE_TASK_QUEUE,
       taskQueues: taskQueues(e.FLOE_TASK_QUEUE),
     },

@@ -6,7 +6,7 @@
  *
  * Imported by workflows at run time: no Node built-ins, no I/O; only `@temporalio/common`.
  */
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, type ActivityOptions, type Duration } from '@temporalio/common';
 import { InvalidIdentifierError } from './sql/quote.js';
 import { ValueFormatError } from './sql/values.js';
 import { scrubSecrets } from './scrub.js';
@@ -43,6 +43,42 @@ export function activityRetry(maximumAttempts = 5) {
     maximumAttempts,
     nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   };
+}
+
+/**
+ * How long a short activity (a few metadata statements, a status row, queue bookkeeping) may run, in
+ * seconds. Such activities do not heartbeat, so this start-to-close timeout is also how long Temporal
+ * takes to notice that the worker running one died and to retry it elsewhere.
+ */
+export const SHORT_ACTIVITY_SECONDS = 30;
+
+/**
+ * Default heartbeat timeout of long activities (transfers, batches, uploads), in seconds: a worker
+ * killed during one is noticed after this. The SDK sends heartbeats to the server at most every
+ * 0.8 × this (Temporal's heartbeat throttling), and floe's activities heartbeat every 5 s even while a
+ * single statement runs, so a live activity never comes near it.
+ */
+export const HEARTBEAT_TIMEOUT_SECONDS = 30;
+
+/**
+ * `proxyActivities` options of a short activity: {@link SHORT_ACTIVITY_SECONDS} start-to-close, no
+ * heartbeat, floe's retry policy; `extra` (task queue, another retry policy) is laid over them.
+ */
+export function shortActivity(extra: ActivityOptions = {}): ActivityOptions {
+  return { startToCloseTimeout: `${SHORT_ACTIVITY_SECONDS}s`, retry: activityRetry(), ...extra };
+}
+
+/**
+ * `proxyActivities` options of a long activity, one that heartbeats: `startToClose` bounds a whole
+ * attempt (e.g. `'6h'`), `heartbeatSeconds` how long Temporal waits without a heartbeat before it
+ * retries the attempt elsewhere; `extra` (task queue, retry policy, cancellation type) is laid over them.
+ */
+export function longActivity(
+  startToClose: Duration,
+  heartbeatSeconds = HEARTBEAT_TIMEOUT_SECONDS,
+  extra: ActivityOptions = {},
+): ActivityOptions {
+  return { ...shortActivity(), startToCloseTimeout: startToClose, heartbeatTimeout: `${heartbeatSeconds}s`, ...extra };
 }
 
 /** Error types a retry cannot fix. A workflow retry policy lists exactly these. */

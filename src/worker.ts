@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
@@ -25,6 +26,7 @@ import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
 import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/common.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
+import { connectWithRetry } from './infra/temporal.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
 import { closeLakes } from './jobs/cache-refresh/storage.js';
 import { credentialResolver } from './credentials/store.js';
@@ -47,10 +49,24 @@ export interface CreateWorkerOptions {
   /** Activity tuning passed through to createActivities. */
   stage?: [string, string, string];
   maxFileSizeBytes?: number;
+  /**
+   * At most how often a running activity's heartbeat details reach the Temporal server (Temporal's
+   * `maxHeartbeatThrottleInterval`; default {@link HEARTBEAT_THROTTLE}): how fresh the progress the API
+   * reads from them is.
+   */
+  heartbeatThrottle?: Duration;
   /** Concurrent activities per polled queue (default 4: one DuckDB writer file, 2 cores). */
   maxConcurrentActivityTaskExecutions?: number;
   logger?: Logger;
 }
+
+/**
+ * Default {@link CreateWorkerOptions.heartbeatThrottle}. The SDK sends the first heartbeat of an attempt at
+ * once and then the latest details once per interval: the smaller of 0.8 × the activity's heartbeat
+ * timeout and this. One RecordActivityTaskHeartbeat call per running activity every 5 s is cheap; the
+ * SDK's default (up to 60 s, 24 s with a 30 s heartbeat timeout) would leave progress that stale.
+ */
+export const HEARTBEAT_THROTTLE = '5s';
 
 /** Absolute path of src/workflows/index (.ts under tsx, .js when compiled), for `workflowsPath`. */
 export const workflowsPath = (() => {
@@ -118,6 +134,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       namespace: config.temporal.namespace,
       activities,
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 4,
+      maxHeartbeatThrottleInterval: opts.heartbeatThrottle ?? HEARTBEAT_THROTTLE,
     };
     for (const taskQueue of workflowQueues) workers.push(await Worker.create({ ...common, taskQueue, workflowBundle }));
     // The DuckDB owner's queue carries activities only (the workflows run on the table-sync queue).
@@ -176,8 +193,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
 
 /**
  * `npm run worker [-- --jobs table-sync,cache-refresh]`: configuration from the environment
- * (src/config.ts), start-up checks and Schedules (src/infra/startup.ts), then poll until SIGINT/SIGTERM
- * (the Temporal runtime's shutdown signals: running activities get their grace, then it exits).
+ * (src/config.ts); a connection to Temporal, retried with backoff while the server is unreachable (for
+ * TEMPORAL_CONNECT_TIMEOUT_SECONDS, then it exits 1); start-up checks and Schedules
+ * (src/infra/startup.ts); then poll until SIGINT/SIGTERM (the Temporal runtime's shutdown signals:
+ * running activities get their grace, then it exits).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { jobs: { type: 'string', default: 'all' } }, allowPositionals: false });
@@ -193,6 +212,22 @@ async function main(): Promise<void> {
     jobs = jobs.filter((j) => j !== 'execution-upload');
     logger.warn('FLOE_ENCRYPTION_KEY is not set: execution upload is left out of --jobs all');
   }
+  // Temporal may be starting or restarting along with this worker: wait for it rather than exit.
+  const { address } = config.temporal;
+  const native = await connectWithRetry(() => NativeConnection.connect({ address }), {
+    address,
+    timeoutSeconds: config.temporal.connectTimeoutSeconds,
+    log: logger,
+  });
+  try {
+    await serve(config, logger, jobs, native);
+  } finally {
+    await native.close();
+  }
+}
+
+/** The worker process once Temporal answers: start-up checks, Schedules, then poll until stopped. */
+async function serve(config: FloeConfig, logger: Logger, jobs: JobKind[], native: NativeConnection): Promise<void> {
   await prepareControlPlane(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
@@ -211,7 +246,7 @@ async function main(): Promise<void> {
       "not the DuckDB owner (FLOE_DUCKDB_OWNER is not true): table syncs run their DuckDB writes on the owner's worker",
     );
   }
-  const worker = await createWorker({ config, logger, jobs });
+  const worker = await createWorker({ config, logger, jobs, connection: native });
   logger.info(
     { jobs, taskQueues: worker.taskQueues, namespace: config.temporal.namespace, pid: process.pid },
     'worker started',

@@ -12,15 +12,15 @@ import { routes } from './routes.js';
 const count = z.number().nonnegative();
 
 /**
- * Progress of a running job: `{phase, rowsLoaded, rowsTotal?, bytes?}`, plus `transfer`, the transfer
- * activity's last heartbeat, which may carry a more recent `rowsLoaded`.
+ * Progress of a running job: `{phase, rowsLoaded, rowsTotal, bytes, rowsPerSecond}` (rows loaded by the
+ * transfer so far, per batch or per file; `rowsTotal` and `rowsPerSecond` null until known).
  */
 const progressSchema = z.looseObject({
   phase: z.string().optional(),
   rowsLoaded: count.optional(),
-  rowsTotal: count.optional(),
+  rowsTotal: count.nullable().optional(),
   bytes: count.optional(),
-  transfer: z.looseObject({ phase: z.string().optional(), rowsLoaded: count.optional() }).optional().catch(undefined),
+  rowsPerSecond: count.nullable().optional(),
 });
 
 /** The fields of a table sync job the CLI reads; the rest is passed through to `--json`. */
@@ -53,19 +53,22 @@ export interface ProgressView {
   rowsLoaded: number;
   rowsTotal?: number;
   bytes?: number;
-  /** Rows per second over the time this CLI has watched the job; undefined until measurable. */
+  /** Rows per second: the API's (the transfer attempt's rate), else measured over the polls; undefined until known. */
   rowsPerSecond?: number;
   elapsedSeconds: number;
 }
 
-/** The progress fields of a job (the later of the workflow's and the transfer heartbeat's row counts). */
-export function progressOf(job: Job): Pick<ProgressView, 'phase' | 'rowsLoaded' | 'rowsTotal' | 'bytes'> {
+/** The progress fields of a job, as the API reports them (absent ones undefined). */
+export function progressOf(
+  job: Job,
+): Pick<ProgressView, 'phase' | 'rowsLoaded' | 'rowsTotal' | 'bytes' | 'rowsPerSecond'> {
   const p = job.progress;
   return {
-    phase: p?.phase ?? p?.transfer?.phase,
-    rowsLoaded: Math.max(p?.rowsLoaded ?? 0, p?.transfer?.rowsLoaded ?? 0),
-    rowsTotal: p?.rowsTotal,
+    phase: p?.phase,
+    rowsLoaded: p?.rowsLoaded ?? 0,
+    rowsTotal: p?.rowsTotal ?? undefined,
     bytes: p?.bytes,
+    rowsPerSecond: p?.rowsPerSecond ?? undefined,
   };
 }
 
@@ -135,10 +138,11 @@ export async function waitForJob(ctx: Ctx, jobId: string, opts: WaitOptions = {}
     const job = await ctx.api('GET', routes.tableSync.job(jobId), jobSchema);
     const now = Date.now();
     const p = progressOf(job);
+    const observed = meter.observe(p.rowsLoaded, now);
     const line = renderProgress({
       status: job.status,
       ...p,
-      rowsPerSecond: job.status === 'running' ? meter.observe(p.rowsLoaded, now) : undefined,
+      rowsPerSecond: job.status === 'running' ? (p.rowsPerSecond ?? observed) : undefined,
       elapsedSeconds: (now - started) / 1000,
     });
     if (tty) ctx.io.err(`\r${line}\x1b[K`);

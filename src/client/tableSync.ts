@@ -34,6 +34,7 @@ import {
 } from '../jobs/table-sync/errors.js';
 import {
   heartbeatOf,
+  jobProgress,
   jobFromInfo,
   jobStatusOf,
   scheduleFromSummary,
@@ -160,8 +161,7 @@ export async function getJob(client: Client, jobId: string, opts: GetJobOptions 
       const progress: TableSyncProgress = await client.withDeadline(Date.now() + timeout, () =>
         runHandle.query(progressQuery),
       );
-      const transfer = heartbeatOf(desc);
-      job.progress = transfer === undefined ? progress : { ...progress, transfer };
+      job.progress = jobProgress(progress, heartbeatOf(desc));
     } catch {
       job.progress = null; // no worker polling, or the query is not (yet) defined: not an error of this request
     }

@@ -1,6 +1,7 @@
 /**
  * A Temporal dev server (`temporal server start-dev` from the project venv) for the local stack and
- * the test run, plus search-attribute registration for an external server.
+ * the test run, search-attribute registration for an external server, and connecting with retries
+ * while a server starts ({@link connectWithRetry}).
  *
  * Readiness is decided by `temporal operator cluster health` and the namespace's search attributes
  * being visible — not by a fixed delay (the SDK's 5 s start-up limit fails on a loaded box).
@@ -9,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { SEARCH_ATTRIBUTE_TYPES } from '../jobs/common.js';
 import { childLogger } from '../logger.js';
 import { temporalBin } from './paths.js';
@@ -187,5 +189,52 @@ export async function ensureSearchAttributes(
     return missing.map(([n]) => n);
   } finally {
     await connection.close();
+  }
+}
+
+/** Options of {@link connectWithRetry}. */
+export interface ConnectRetryOptions {
+  /** host:port, for the log lines and the final error. */
+  address: string;
+  /** Give up after this many seconds of failed attempts (TEMPORAL_CONNECT_TIMEOUT_SECONDS). */
+  timeoutSeconds: number;
+  /** Receives one `warn` per failed attempt: attempt number, error, seconds until the next one. */
+  log: Pick<Logger, 'warn'>;
+  /** First wait between attempts, ms (default 1000); doubles after each attempt up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  /** Longest wait between attempts, ms (default 15 000). */
+  maxDelayMs?: number;
+}
+
+/**
+ * `connect()` (e.g. `NativeConnection.connect({ address })`), retried while it fails — the Temporal
+ * server may still be starting, or restarting — with exponential backoff (1 s, ×2, at most 15 s),
+ * logging each failed attempt.
+ *
+ * @returns what `connect` resolved to.
+ * @throws an Error naming the address, the attempts and the last failure once `timeoutSeconds` have
+ *   passed without a connection.
+ */
+export async function connectWithRetry<T>(connect: () => Promise<T>, o: ConnectRetryOptions): Promise<T> {
+  const deadline = Date.now() + o.timeoutSeconds * 1000;
+  let delay = o.initialDelayMs ?? 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const wait = Math.min(delay, deadline - Date.now());
+      if (wait <= 0)
+        throw new Error(
+          `Temporal at ${o.address} unreachable after ${attempt} attempts in ${o.timeoutSeconds} s: ${message}`,
+          { cause: err },
+        );
+      o.log.warn(
+        { address: o.address, attempt, err: message, retryInSeconds: Math.round(wait / 100) / 10 },
+        'Temporal unreachable; retrying',
+      );
+      await new Promise((r) => setTimeout(r, wait));
+      delay = Math.min(delay * 2, o.maxDelayMs ?? 15_000);
+    }
   }
 }

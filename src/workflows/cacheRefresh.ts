@@ -28,7 +28,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CacheRefreshActivities } from '../activities/cache-refresh/index.js';
-import { activityRetry, rootCause } from '../errors.js';
+import { activityRetry, longActivity, rootCause, shortActivity } from '../errors.js';
 import {
   cacheRefreshWorkflowId,
   type CacheRefreshInput,
@@ -39,9 +39,9 @@ import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 const retry = activityRetry(3);
 
 /** Checks and PostgreSQL state updates. */
-const short = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '1m', retry });
+const short = proxyActivities<CacheRefreshActivities>(shortActivity({ retry }));
 /** Unload, download and the DuckLake transaction: long, so it heartbeats. */
-const long = proxyActivities<CacheRefreshActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '1m', retry });
+const long = proxyActivities<CacheRefreshActivities>(longActivity('2h', undefined, { retry }));
 
 /** One smart refresh of one cache. Never throws for a failed refresh: returns `result: 'ERROR'`. */
 export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefreshResult> {

@@ -19,7 +19,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { continueAsNew, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { ExecutionUploadActivities } from '../activities/execution-upload/index.js';
-import { activityRetry, rootCause } from '../errors.js';
+import { activityRetry, longActivity, rootCause, shortActivity } from '../errors.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 import {
   DRAIN_SUBJECT,
@@ -37,24 +37,22 @@ const setStatus = (subject: string, status: FloeJobStatus, rows?: number) =>
 
 /** The queue bookkeeping activities: short PostgreSQL statements, retried by floe's policy. */
 function bookkeeping(taskQueue?: string) {
-  return proxyActivities<ExecutionUploadActivities>({
-    startToCloseTimeout: '1m',
-    retry: activityRetry(10),
-    ...(taskQueue ? { taskQueue } : {}),
-  });
+  return proxyActivities<ExecutionUploadActivities>(
+    shortActivity({ retry: activityRetry(10), ...(taskQueue ? { taskQueue } : {}) }),
+  );
 }
 
 /** Upload one queue item to its user's Snowflake (see the module comment). */
 export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
   const o = { ...D, ...input.upload };
   const short = bookkeeping(input.taskQueue);
-  const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>({
-    startToCloseTimeout: '2h',
-    heartbeatTimeout: `${o.heartbeatTimeoutSeconds}s`,
-    // Retries are counted by this workflow against the item's max_retries (one activity attempt each).
-    retry: { maximumAttempts: 1 },
-    ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
-  });
+  const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>(
+    longActivity('2h', o.heartbeatTimeoutSeconds, {
+      // Retries are counted by this workflow against the item's max_retries (one activity attempt each).
+      retry: { maximumAttempts: 1 },
+      ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+    }),
+  );
   setStatus(executionSubject('?'), 'running');
   const item = await short.executionUploadBegin({ syncId: input.syncId });
   const subject = executionSubject(item.executionId);

@@ -4,8 +4,10 @@
  *
  * Steps: status "running" → describe (schema + stats) → pick the method (`auto`: stage at
  * ≥ AUTO_STAGE_MIN_ROWS source rows) → transfer (unload/GET/load or stream, in one activity) →
- * status "completed". On failure or cancellation, cleanup (REMOVE of the job's stage path, local files,
- * staging table) and status run in a non-cancellable scope; the failure names the table and the cause.
+ * status "completed". Once the transfer has returned (it committed), recording completion runs in a
+ * non-cancellable scope and the run completes even if a cancellation arrived meanwhile. On failure or
+ * cancellation before that, cleanup (REMOVE of the job's stage path, local files, staging table) and
+ * status run in a non-cancellable scope; the failure names the table and the cause.
  *
  * Search attributes (the job log): FloeJobKind=table_sync, FloeTable=DB.SCHEMA.TABLE,
  * FloeTarget (the DuckDB target), FloeStrategy, FloeStatus (running → completed/failed/cancelled),
@@ -23,7 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TableSyncActivities } from '../activities/table-sync/index.js';
-import { rootCause, activityRetry, NonRetryable } from '../errors.js';
+import { rootCause, longActivity, NonRetryable, shortActivity } from '../errors.js';
 import {
   AUTO_STAGE_MIN_ROWS,
   TABLE_SYNC_PROGRESS_QUERY,
@@ -33,12 +35,13 @@ import {
 } from '../jobs/table-sync/contract.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 
-/** `progress` query: phase and rows loaded so far (rows are known per activity, not per batch). */
+/**
+ * `progress` query: the workflow's step, rows loaded (known once the transfer returns) and a full
+ * refresh's expected rows (the source's statistics). The client adds the transfer's heartbeats.
+ */
 export const progressQuery = defineQuery<TableSyncProgress>(TABLE_SYNC_PROGRESS_QUERY);
 
-const retry = activityRetry(5);
-
-const short = proxyActivities<TableSyncActivities>({ startToCloseTimeout: '2m', retry });
+const short = proxyActivities<TableSyncActivities>(shortActivity());
 
 /**
  * The activities that write the DuckDB file (transfer, cleanup), on the DuckDB owner's queue
@@ -47,15 +50,14 @@ const short = proxyActivities<TableSyncActivities>({ startToCloseTimeout: '2m', 
 function duckdbActivities(input: TableSyncInput) {
   const taskQueue = input.transferTaskQueue ? { taskQueue: input.transferTaskQueue } : {};
   return {
-    transfer: proxyActivities<TableSyncActivities>({
-      startToCloseTimeout: '6h',
-      heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60}s`,
-      // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry,
-      ...taskQueue,
-    }),
-    cleanup: proxyActivities<TableSyncActivities>({ startToCloseTimeout: '2m', retry, ...taskQueue }),
+    transfer: proxyActivities<TableSyncActivities>(
+      longActivity('6h', input.heartbeatTimeoutSeconds, {
+        // Wait for the activity's own `finally` (REMOVE, local delete) before the workflow moves on.
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        ...taskQueue,
+      }),
+    ),
+    cleanup: proxyActivities<TableSyncActivities>(shortActivity(taskQueue)),
   };
 }
 
@@ -93,7 +95,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       method = rows >= AUTO_STAGE_MIN_ROWS ? 'stage' : 'stream';
     } else method = input.method;
 
-    progress = { phase: 'transfer', rowsLoaded: 0 };
+    const rowsTotal = input.strategy === 'full' ? (desc.rowCount ?? undefined) : undefined;
+    progress = { phase: 'transfer', rowsLoaded: 0, rowsTotal };
     const r = await duckdb.transfer.tableSyncTransfer({
       jobId,
       tableId: input.tableId,
@@ -107,29 +110,35 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       lagSeconds: input.lagSeconds,
       batchRows: input.batchRows,
     });
-    progress = { phase: 'done', rowsLoaded: r.rowsRead };
-    await short.tableSyncRecordStatus({
-      tableId: input.tableId,
-      jobId,
-      status: 'completed',
-      rowCount: r.rowsInTarget,
-      sizeBytes: desc.bytes,
-      highWaterMark: r.watermark,
+    // The transfer returned, so it committed: the target holds the new rows (a cancellation that
+    // reached the activity too late to stop its commit is answered by the activity completing). From
+    // here the job has completed whatever cancellation arrives, so recording it cannot be cancelled
+    // and the run ends completed: `cancelled` always means the previous data is intact.
+    return await CancellationScope.nonCancellable(async () => {
+      progress = { phase: 'done', rowsLoaded: r.rowsRead, rowsTotal: r.sourceRows ?? undefined };
+      await short.tableSyncRecordStatus({
+        tableId: input.tableId,
+        jobId,
+        status: 'completed',
+        rowCount: r.rowsInTarget,
+        sizeBytes: desc.bytes,
+        highWaterMark: r.watermark,
+      });
+      setStatus('completed', r);
+      return {
+        sourceRows: r.sourceRows,
+        rowsRead: r.rowsRead,
+        rowsInserted: r.rowsInserted,
+        rowsUpdated: r.rowsUpdated,
+        rowsInTarget: r.rowsInTarget,
+        bytes: r.bytes,
+        method: r.method,
+        strategy: input.strategy,
+        durationMs: Date.now() - started,
+        watermark: r.watermark,
+        target: r.target,
+      };
     });
-    setStatus('completed', r);
-    return {
-      sourceRows: r.sourceRows,
-      rowsRead: r.rowsRead,
-      rowsInserted: r.rowsInserted,
-      rowsUpdated: r.rowsUpdated,
-      rowsInTarget: r.rowsInTarget,
-      bytes: r.bytes,
-      method: r.method,
-      strategy: input.strategy,
-      durationMs: Date.now() - started,
-      watermark: r.watermark,
-      target: r.target,
-    };
   } catch (err) {
     const cancelled = isCancellation(err);
     const cause = rootCause(err);

@@ -32,7 +32,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WatermarkSyncActivities } from '../activities/watermark-sync/index.js';
-import { activityRetry, rootCause } from '../errors.js';
+import { longActivity, rootCause, shortActivity } from '../errors.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 import {
   configSubject,
@@ -50,22 +50,13 @@ const BATCHES_PER_RUN = 200;
 
 /**
  * The activities, on `taskQueue` (default: the workflow's): `short` for begin / finish / record
- * failure (2 min each), `batch` for a batch (up to 2 h, heartbeating: a dead worker's batch is retried
- * after `heartbeatSeconds`). Both retry with floe's policy.
+ * failure (src/errors.ts shortActivity), `batch` for a batch (up to 2 h, heartbeating: a dead worker's
+ * batch is retried after `heartbeatSeconds`, default HEARTBEAT_TIMEOUT_SECONDS). Both retry with floe's policy.
  */
-function acts(taskQueue: string | undefined, heartbeatSeconds: number) {
+function acts(taskQueue: string | undefined, heartbeatSeconds?: number) {
   const queue = taskQueue ? { taskQueue } : {};
-  const short = proxyActivities<WatermarkSyncActivities>({
-    startToCloseTimeout: '2m',
-    retry: activityRetry(),
-    ...queue,
-  });
-  const batch = proxyActivities<WatermarkSyncActivities>({
-    startToCloseTimeout: '2h',
-    heartbeatTimeout: `${heartbeatSeconds}s`,
-    retry: activityRetry(),
-    ...queue,
-  });
+  const short = proxyActivities<WatermarkSyncActivities>(shortActivity(queue));
+  const batch = proxyActivities<WatermarkSyncActivities>(longActivity('2h', heartbeatSeconds, queue));
   return { short, batch };
 }
 
@@ -78,7 +69,7 @@ function status(subject: string, s: FloeJobStatus, rows?: number): void {
 export async function watermarkTableSync(input: WatermarkTableSyncInput): Promise<WatermarkTableSyncResult> {
   const info = workflowInfo();
   const t = input.table;
-  const { short, batch } = acts(input.activityTaskQueue, input.batchHeartbeatSeconds ?? 60);
+  const { short, batch } = acts(input.activityTaskQueue, input.batchHeartbeatSeconds);
   const batchesPerRun = input.batchesPerRun ?? BATCHES_PER_RUN;
   const c = input.carry;
   const startedAtMs = c?.startedAtMs ?? Date.now();

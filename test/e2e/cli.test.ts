@@ -8,61 +8,36 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
-import { connectSnowflake } from '../../src/connectors/snowflake.js';
-import { createLogger } from '../../src/logger.js';
-import { createWorker, type FloeWorker } from '../../src/worker.js';
-import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
+import type { ApiHarness } from '../helpers/api-harness.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { TEST_SNOWFLAKE_USER } from '../helpers/env.js';
+import { runOnEmulator, startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
 
 const DB = 'CLIDB';
 
-let emulator: RunningEmulator;
+let stack: TableSyncStack;
 let h: ApiHarness;
-let worker: FloeWorker;
-let workerRun: Promise<void>;
 let tmp: string;
 /** XDG_CONFIG_HOME of the signed-in user. */
 let configHome: string;
 
-const sf = () =>
-  connectSnowflake({
-    account: 'floe',
-    username: TEST_SNOWFLAKE_USER.name,
-    password: TEST_SNOWFLAKE_USER.password,
-    accessUrl: emulator.url,
-  });
-
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'floe-cli-'));
   configHome = path.join(tmp, 'config');
-  emulator = await startEmulator({ port: 0, dataDir: path.join(tmp, 'emulator'), user: TEST_SNOWFLAKE_USER });
-  const s = await sf();
-  try {
-    for (const sql of [
+  stack = await startTableSyncStack({
+    setup: [
       `CREATE DATABASE ${DB}`,
       `CREATE SCHEMA ${DB}.S1`,
       `CREATE TABLE ${DB}.S1.ORDERS (ID NUMBER(38,0), NOTE VARCHAR, UPDATED_AT TIMESTAMP_NTZ)`,
       `INSERT INTO ${DB}.S1.ORDERS VALUES (1, 'a, with a comma', '2024-01-01 00:00:00'), (2, 'b', '2024-01-02 00:00:00'), (3, NULL, '2024-01-03 00:00:00')`,
       `CREATE TABLE ${DB}.S1.GONE (ID NUMBER(10,0))`,
-    ])
-      await s.query(sql);
-  } finally {
-    await s.close();
-  }
-  h = await startApiHarness({ SNOWFLAKE_ACCESS_URL: emulator.url, SNOWFLAKE_ACCOUNT: 'floe', SNOWFLAKE_DATABASE: DB });
-  worker = await createWorker({ config: h.config, jobs: ['table-sync'], logger: createLogger({ level: 'silent' }) });
-  workerRun = worker.run();
+    ],
+    env: { SNOWFLAKE_DATABASE: DB },
+  });
+  h = stack.h;
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-  }
-  await h?.close();
-  await emulator?.close();
+  await stack?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -209,8 +184,7 @@ describe('tables, sync and jobs', () => {
 
   it('a failed sync exits 1 and names the table and the cause; so does floe job', async () => {
     expect((await floe(['tables', 'register', `${DB}.S1.GONE`])).code).toBe(0);
-    const s = await sf();
-    await s.query(`DROP TABLE ${DB}.S1.GONE`).finally(() => s.close());
+    await runOnEmulator(stack.emulator, [`DROP TABLE ${DB}.S1.GONE`]);
     const { code, json } = await floeJson(['sync', `${DB}.S1.GONE`, '--wait']);
     expect(code).toBe(1);
     expect(json.status).toBe('failed');

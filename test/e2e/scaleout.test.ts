@@ -6,7 +6,6 @@
  * watermark sync (triggered through the API) run on both workers; one worker is SIGKILLed while both
  * are at work, and every job finishes on the other, with every row in Snowflake exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +26,7 @@ import { generateEncryptionKey, secretKeys } from '../../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
+import { startScript as start, type Proc } from '../helpers/process.js';
 import { cfg } from '../helpers/watermark-sync-rig.js';
 
 const EXECUTIONS = 16;
@@ -36,43 +36,6 @@ const BATCH = 300;
 const WATERMARK_SYNC_NAME = `scaleout_${process.pid}`;
 const prefix = `floe-scaleout-${process.pid}`;
 const queues = taskQueues(prefix);
-
-/** A child process with its output kept, and a promise for a line of output. */
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  waitFor(text: string, what: string): Promise<void>;
-}
-
-function start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), script), ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const listeners: (() => void)[] = [];
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  return {
-    child,
-    output: () => out,
-    waitFor: (text, what) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (out.includes(text)) resolve();
-        };
-        listeners.push(check);
-        check();
-        child.once('exit', (code, signal) =>
-          reject(new Error(`${name} exited (code ${code}, signal ${signal}) before ${what}:\n${out.slice(-4000)}`)),
-        );
-      }),
-  };
-}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,48 +5,28 @@
  * in every format, the busy-target 409, and schedules.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
-import { connectSnowflake } from '../../src/connectors/snowflake.js';
-import { createWorker, type FloeWorker } from '../../src/worker.js';
-import { createLogger } from '../../src/logger.js';
+import type { RunningEmulator } from '../../emulator/src/index.js';
 import { listJobs, startTableSync, waitForJob } from '../../src/client/tableSync.js';
 import { withDuckDb } from '../../src/connectors/duckdb.js';
-import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
-import { TEST_SNOWFLAKE_USER } from '../helpers/env.js';
+import type { ApiHarness } from '../helpers/api-harness.js';
+import { runOnEmulator, startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
 
 let emulator: RunningEmulator;
 let h: ApiHarness;
-let worker: FloeWorker;
-let workerRun: Promise<void>;
+let stack: TableSyncStack;
 let token: string;
-let emuDir: string;
 
 const DB = 'APIDB';
 const DB2 = 'APIDB2';
 
 beforeAll(async () => {
-  emuDir = mkdtempSync(path.join(os.tmpdir(), 'floe-api-emu-'));
   // The first table-stats query of SLOWPOKE (sent by the workflow's describe activity, not by the API)
   // fails with a transient Snowflake error, so its job stays running (activity retry after 1 s) long
   // enough to query its progress.
-  emulator = await startEmulator({
-    port: 0,
-    dataDir: emuDir,
+  stack = await startTableSyncStack({
     faults: { failStatement: { pattern: /^SELECT ROW_COUNT, BYTES, LAST_ALTERED .*'SLOWPOKE'/, nth: 1 } },
-    user: TEST_SNOWFLAKE_USER,
-  });
-  const sf = await connectSnowflake({
-    account: 'floe',
-    username: TEST_SNOWFLAKE_USER.name,
-    password: TEST_SNOWFLAKE_USER.password,
-    accessUrl: emulator.url,
-  });
-  try {
-    for (const sql of [
+    setup: [
       `CREATE DATABASE ${DB}`,
       `CREATE SCHEMA ${DB}.S1`,
       `CREATE SCHEMA ${DB}.EMPTY_SCHEMA`,
@@ -71,30 +51,15 @@ beforeAll(async () => {
       `INSERT INTO ${DB2}.S1.ORDERS (ID, AMOUNT, NOTE, UPDATED_AT) VALUES (100, 1.00, 'db2 only', '2024-02-01 00:00:00'), (101, 2.00, 'db2 too', '2024-02-02 00:00:00')`,
       `CREATE TABLE ${DB2}.S1.EVENTS (EVENT_ID NUMBER(10,0), TS TIMESTAMP_NTZ, PAYLOAD VARCHAR)`,
       `INSERT INTO ${DB2}.S1.EVENTS VALUES (7, '2024-05-07 00:00:00', 'x')`,
-    ]) {
-      await sf.query(sql);
-    }
-  } finally {
-    await sf.close();
-  }
-  h = await startApiHarness({
-    SNOWFLAKE_ACCESS_URL: emulator.url,
-    SNOWFLAKE_ACCOUNT: 'floe',
-    SNOWFLAKE_DATABASE: DB,
+    ],
+    env: { SNOWFLAKE_DATABASE: DB },
   });
+  ({ emulator, h } = stack);
   token = await h.login();
-  worker = await createWorker({ config: h.config, jobs: ['table-sync'], logger: createLogger({ level: 'silent' }) });
-  workerRun = worker.run();
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-  }
-  await h?.close();
-  await emulator?.close();
-  if (emuDir) rmSync(emuDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 const get = (p: string) => h.request('GET', p, { token });
@@ -574,13 +539,7 @@ describe('a failing job', () => {
   it('reports failed with the cause and its type, and is listed as failed', async () => {
     const reg = await post('/api/v1/sync/tables/register', { table_name: 'GONE', schema_name: 'S1' });
     expect(reg.status, reg.text).toBe(201);
-    const sf = await connectSnowflake({
-      account: 'floe',
-      username: TEST_SNOWFLAKE_USER.name,
-      password: TEST_SNOWFLAKE_USER.password,
-      accessUrl: emulator.url,
-    });
-    await sf.query(`DROP TABLE ${DB}.S1.GONE`).finally(() => sf.close());
+    await runOnEmulator(emulator, [`DROP TABLE ${DB}.S1.GONE`]);
     const r = await post('/api/v1/sync/start', {
       table_name: 'GONE',
       schema_name: 'S1',

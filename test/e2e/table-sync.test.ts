@@ -283,7 +283,7 @@ describe('tableSync full refresh', () => {
         watermark: null,
       });
       expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
-      expect(await h.query(progressQuery)).toEqual({ phase: 'done', rowsLoaded: 3 });
+      expect(await h.query(progressQuery)).toEqual({ phase: 'done', rowsLoaded: 3, rowsTotal: 3 });
       const d = await h.describe();
       expect(d.typedSearchAttributes.get(SA.status)).toBe('completed');
       expect(d.typedSearchAttributes.get(SA.rows)).toBe(3);

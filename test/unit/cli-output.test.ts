@@ -39,15 +39,24 @@ describe('progress line', () => {
     expect(m.observe(5000, 3000)).toBe(2000);
   });
 
-  it('reads today’s progress, the coming {rowsTotal, bytes} fields, and ignores a shape it does not know', () => {
+  it('reads the API’s progress (nulls until known) and ignores a shape it does not know', () => {
     const base = { job_id: 'j', status: 'running' };
-    const today = jobSchema.parse({
+    const early = jobSchema.parse({
       ...base,
-      progress: { phase: 'transfer', rowsLoaded: 0, transfer: { phase: 'stream', rowsLoaded: 500 } },
+      progress: { phase: 'unload', rowsLoaded: 0, rowsTotal: null, bytes: 0, rowsPerSecond: null },
     });
-    expect(progressOf(today)).toEqual({ phase: 'transfer', rowsLoaded: 500, rowsTotal: undefined, bytes: undefined });
-    const later = jobSchema.parse({ ...base, progress: { phase: 'load', rowsLoaded: 10, rowsTotal: 40, bytes: 99 } });
-    expect(progressOf(later)).toEqual({ phase: 'load', rowsLoaded: 10, rowsTotal: 40, bytes: 99 });
+    expect(progressOf(early)).toEqual({
+      phase: 'unload',
+      rowsLoaded: 0,
+      rowsTotal: undefined,
+      bytes: 0,
+      rowsPerSecond: undefined,
+    });
+    const later = jobSchema.parse({
+      ...base,
+      progress: { phase: 'load', rowsLoaded: 10, rowsTotal: 40, bytes: 99, rowsPerSecond: 5 },
+    });
+    expect(progressOf(later)).toEqual({ phase: 'load', rowsLoaded: 10, rowsTotal: 40, bytes: 99, rowsPerSecond: 5 });
     const odd = jobSchema.parse({ ...base, progress: { rowsLoaded: 'many' } });
     expect(odd.progress).toBeNull();
     expect(progressOf(odd).rowsLoaded).toBe(0);

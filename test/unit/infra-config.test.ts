@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       temporal: {
         address: '127.0.0.1:7233',
         namespace: 'default',
+        connectTimeoutSeconds: 300,
         taskQueue: DEFAULT_TASK_QUEUE,
         taskQueues: taskQueues(DEFAULT_TASK_QUEUE),
       },
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
       ...minimal,
       TEMPORAL_ADDRESS: 'temporal:7233',
       TEMPORAL_NAMESPACE: 'floe',
+      TEMPORAL_CONNECT_TIMEOUT_SECONDS: '45',
       FLOE_TASK_QUEUE: 'q-v2',
       SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:8080/',
       SNOWFLAKE_WAREHOUSE: 'WH',
@@ -112,10 +114,14 @@ describe('loadConfig', () => {
     expect(cfg.temporal).toEqual({
       address: 'temporal:7233',
       namespace: 'floe',
+      connectTimeoutSeconds: 45,
       taskQueue: 'q-v2',
       taskQueues: taskQueues('q-v2'),
     });
     expect(cfg.temporal.taskQueues.executionUpload).toBe('q-v2-execution-upload');
+    expect(() => loadConfig({ ...minimal, TEMPORAL_CONNECT_TIMEOUT_SECONDS: 'soon' })).toThrow(
+      /TEMPORAL_CONNECT_TIMEOUT_SECONDS must be a number/,
+    );
     expect(cfg.snowflake).toEqual({
       account: 'acct',
       username: 'user',

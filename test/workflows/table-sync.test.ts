@@ -1,8 +1,9 @@
 /**
  * The tableSync workflow with time skipping and mocked activities (wrapped by `wrapActivities` as the
  * worker wraps the real ones): retries with backoff of a transient transfer failure, a non-retryable
- * failure that names the table and the cause, cancellation that runs the cleanup in a non-cancellable
- * scope and leaves the previous target, and an incremental sync that refuses lag without a primary key.
+ * failure that names the table and the cause, a cancellation before the transfer's commit (cleanup in a
+ * non-cancellable scope, previous target left) and one after it (the run completes), and an
+ * incremental sync that refuses lag without a primary key.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
@@ -12,7 +13,7 @@ import type { TableSyncActivities, TransferResult } from '../../src/activities/t
 import { floeError, NonRetryable, Retryable, wrapActivities } from '../../src/errors.js';
 import type { TableSyncInput } from '../../src/jobs/table-sync/contract.js';
 import type { TableStatusUpdate } from '../../src/jobs/table-sync/status.js';
-import { tableSync } from '../../src/workflows/tableSync.js';
+import { progressQuery, tableSync } from '../../src/workflows/tableSync.js';
 import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
@@ -131,7 +132,7 @@ describe('tableSync workflow', () => {
     expect(m.statuses.at(-1)).toMatchObject({ status: 'failed', error: failure.message });
   });
 
-  it('on cancellation waits for the transfer, runs the cleanup and leaves the previous target', async () => {
+  it('a cancellation before the commit waits for the transfer, runs the cleanup and leaves the previous target', async () => {
     const target = { rows: ['previous'] };
     let transferStarted!: () => void;
     const started = new Promise<void>((resolve) => (transferStarted = resolve));
@@ -176,6 +177,40 @@ describe('tableSync workflow', () => {
       status: 'cancelled',
       error: 'table sync of SRC.S.ORDERS was cancelled',
     });
+  });
+
+  it('a cancellation that reaches the transfer after its commit ends the run completed, status recorded', async () => {
+    const target = { rows: ['previous'] };
+    let transferStarted!: () => void;
+    const started = new Promise<void>((resolve) => (transferStarted = resolve));
+    const m = mocked({
+      tableSyncTransfer: async () => {
+        transferStarted();
+        const ctx = Context.current();
+        // The cancellation arrives with a heartbeat while the commit runs: the swap is not interrupted.
+        while (!ctx.cancellationSignal.aborted) {
+          ctx.heartbeat({ phase: 'load', rowsLoaded: 3 });
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        target.rows = ['new'];
+        return transferred;
+      },
+    });
+    const { result, description, progressAtEnd } = await runWithActivities(env, m, async (client, taskQueue) => {
+      const handle = await client.workflow.start(tableSync, { args: [input], workflowId: 'ts-cancel-late', taskQueue });
+      await started;
+      // The progress query during the transfer: its step, and the full refresh's rows from the statistics.
+      expect(await handle.query(progressQuery)).toEqual({ phase: 'transfer', rowsLoaded: 0, rowsTotal: 3 });
+      await handle.cancel();
+      const out = await handle.result();
+      return { result: out, description: await handle.describe(), progressAtEnd: await handle.query(progressQuery) };
+    });
+    expect(result).toMatchObject({ rowsInTarget: 3, strategy: 'full' });
+    expect(description.status.name).toBe('COMPLETED');
+    expect(target.rows).toEqual(['new']);
+    expect(m.calls).not.toContain('tableSyncCleanup');
+    expect(m.statuses.map((s) => s.status)).toEqual(['running', 'completed']);
+    expect(progressAtEnd).toEqual({ phase: 'done', rowsLoaded: 3, rowsTotal: 3 });
   });
 
   it('refuses an incremental sync with lag but no primary key before reading anything', async () => {

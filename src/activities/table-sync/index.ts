@@ -5,9 +5,11 @@
  * - `tableSyncDescribe`: schema + statistics (INFORMATION_SCHEMA), mirrored to `table_metadata`.
  * - `tableSyncTransfer`: moves the rows and commits them, in ONE activity so download and load run on
  *   the same host. Stage: CREATE STAGE IF NOT EXISTS → COPY INTO @stage/<job>/ (Parquet) →
- *   LIST → GET PARALLEL → one DuckDB transaction (`read_parquet` of all files, explicit casts) →
- *   REMOVE + local delete in `finally`. Stream: snowflake-sdk rows (numbers/JSON/binary as strings) →
- *   DuckDB appender into a VARCHAR landing table → typed INSERT/MERGE per batch, heartbeating a cursor.
+ *   LIST → GET PARALLEL → the files into a staging table (`read_parquet`, explicit casts, one INSERT
+ *   per file) → one DuckDB transaction that commits them → REMOVE + local delete in `finally`. Stream:
+ *   snowflake-sdk rows (numbers/JSON/binary as strings) → DuckDB appender into a VARCHAR landing table
+ *   → typed INSERT/MERGE per batch, heartbeating a cursor. Both heartbeat their progress
+ *   (TransferProgress: phase, rows loaded, rows expected, bytes, rate).
  *   Full refresh loads a staging table and swaps it in one transaction; incremental MERGEs on the
  *   primary key (or appends past the high-water mark without one) and writes the new high-water mark
  *   to `_floe.state` in the same transaction. Before committing, the counts are checked against the

@@ -1,8 +1,9 @@
 /**
  * The stage method of the transfer: CREATE STAGE IF NOT EXISTS → unload (COPY INTO @stage/<job>/,
- * Parquet) → LIST → GET → one DuckDB transaction over `read_parquet` of the files; REMOVE of the job's
- * stage path and deletion of its local directory in `finally`. A retried attempt whose unload finished
- * (heartbeat details) and whose files are still on the stage resumes at the GET.
+ * Parquet) → LIST → GET → the files loaded into the staging table one by one (progress per file) → one
+ * DuckDB transaction that swaps it in (full refresh) or applies it to the target (incremental); REMOVE
+ * of the job's stage path and deletion of its local directory in `finally`. A retried attempt whose
+ * unload finished (heartbeat details) and whose files are still on the stage resumes at the GET.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +22,8 @@ import {
 import { quoteDuckDbName, snowflakeStagePath } from '../../sql/quote.js';
 import { readParquetSource, typedSelect } from '../../sql/typemap.js';
 import * as S from '../../jobs/table-sync/sql.js';
-import { activityLogger, cancellable, previousDetails, startHeartbeat, throwIfCancelled } from '../context.js';
+import { activityLogger, cancellable, previousDetails, throwIfCancelled } from '../context.js';
+import { startTransferHeartbeat } from './progress.js';
 import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
 import {
@@ -41,7 +43,7 @@ export async function transferByStage(deps: TableSyncDeps, plan: RunPlan): Promi
   const stagePath = snowflakeStagePath(stageOf(deps, t), seg);
   const localDir = path.join(deps.tmpDir, seg);
   const prev = previousDetails<TransferDetails>();
-  const hb = startHeartbeat<TransferDetails>({ phase: 'unload', rowsLoaded: 0, unloaded: prev?.unloaded });
+  const hb = startTransferHeartbeat({ phase: 'unload', rowsLoaded: 0, bytes: 0, unloaded: prev?.unloaded });
   const sf = await connectSnowflake(deps.snowflake);
   try {
     await createStage(sf, stageOf(deps, t));
@@ -54,53 +56,64 @@ export async function transferByStage(deps: TableSyncDeps, plan: RunPlan): Promi
         unloadToStage(sf, stagePath, select, deps.maxFileSizeBytes ?? DEFAULT_UNLOAD_FILE_BYTES),
       );
       unloaded = { rows: out.rowsUnloaded, bytes: out.outputBytes };
-      hb.beat({ phase: 'download', rowsLoaded: 0, unloaded });
       files = await listStage(sf, stagePath);
     } else {
       lg()?.info({ stagePath, files: files.length }, 'resuming after unload');
     }
     throwIfCancelled();
     const bytes = files.reduce((a, f) => a + f.size, 0);
+    const progress = (phase: TransferDetails['phase'], rowsLoaded: number): TransferDetails => ({
+      phase,
+      rowsLoaded,
+      rowsTotal: unloaded.rows,
+      bytes,
+      unloaded,
+    });
+    hb.beat(progress('download', 0));
     const local = await cancellable(
       getFromStage(sf, stagePath, files, localDir, deps.getParallel ?? DEFAULT_GET_PARALLEL),
     );
     throwIfCancelled();
-    hb.beat({ phase: 'load', rowsLoaded: 0, unloaded });
+    hb.beat(progress('load', 0));
     const loaded = await withDuckDb(deps.duckdbPath, async (conn) => {
       const c: RunCtx = { ...plan, conn };
-      const typed = local.length ? typedSelect(c.cols, 'parquet', readParquetSource(local)) : null;
-      let rowsInTarget: number;
-      let watermark: string | null;
-      if (c.input.strategy === 'full') {
-        const staging = S.stagingParts(c.target);
-        await D.exec(c.conn, S.createSchemaSql(staging[0]));
-        await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`);
-        await D.exec(c.conn, S.createTableSql(staging, c.cols));
-        try {
-          if (typed) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
+      // Both strategies load the files into the staging table, one INSERT per file so that progress is
+      // reported per file; a full refresh then swaps it in, an incremental sync applies it to the target.
+      const staging = S.stagingParts(c.target);
+      const dropStaging = `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`;
+      await D.exec(c.conn, S.createSchemaSql(staging[0]));
+      await D.exec(c.conn, dropStaging);
+      await D.exec(c.conn, S.createTableSql(staging, c.cols));
+      try {
+        let rowsLoaded = 0;
+        for (const file of local) {
+          const typed = typedSelect(c.cols, 'parquet', readParquetSource([file]));
+          rowsLoaded += await D.execCount(c.conn, S.insertSelectSql(staging, c.cols, typed));
+          hb.beat(progress('load', rowsLoaded));
           throwIfCancelled();
-          ({ rows: rowsInTarget, hwm: watermark } = await swapIn(c, unloaded.rows));
-        } catch (e) {
-          await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);
-          throw e;
         }
-      } else {
-        const r = await D.inTransaction(c.conn, async () => {
+        if (c.input.strategy === 'full') {
+          const r = await swapIn(c, unloaded.rows);
+          return { rowsInTarget: r.rows, watermark: r.hwm };
+        }
+        return await D.inTransaction(c.conn, async () => {
           await D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget);
-          if (!typed && unloaded.rows > 0)
+          if (local.length === 0 && unloaded.rows > 0)
             throw countsWrong(c, `the unload reported ${unloaded.rows} rows but no file reached DuckDB`);
-          const hwm = typed ? await applyIncremental(c, typed, unloaded.rows) : c.oldHwm;
+          const hwm = local.length
+            ? await applyIncremental(c, `SELECT * FROM ${quoteDuckDbName(...staging)}`, unloaded.rows)
+            : c.oldHwm;
           const n = await D.countTable(c.conn, S.targetParts(c.target));
-          if (!typed) await writeIncrementalState(c, hwm, n);
-          return { hwm, n };
+          if (!local.length) await writeIncrementalState(c, hwm, n);
+          await D.exec(c.conn, dropStaging);
+          return { rowsInTarget: n, watermark: hwm };
         });
-        rowsInTarget = r.n;
-        watermark = r.hwm;
+      } catch (e) {
+        await D.exec(c.conn, dropStaging).catch(() => undefined);
+        throw e;
       }
-      return { rowsInTarget, watermark };
     });
     const { rowsInTarget, watermark } = loaded;
-    hb.beat({ phase: 'load', rowsLoaded: unloaded.rows, unloaded });
     return {
       ...countsOf(plan, rowsInTarget, unloaded.rows),
       bytes,

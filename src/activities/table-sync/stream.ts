@@ -9,7 +9,8 @@ import { quoteDuckDbName } from '../../sql/quote.js';
 import { typedSelect, type ColumnPlan } from '../../sql/typemap.js';
 import { streamValueToText } from '../../sql/values.js';
 import * as S from '../../jobs/table-sync/sql.js';
-import { activityLogger, previousDetails, startHeartbeat, throwIfCancelled } from '../context.js';
+import { activityLogger, previousDetails, throwIfCancelled } from '../context.js';
+import { startTransferHeartbeat } from './progress.js';
 import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
 import type { RunCtx, TableSyncDeps, TransferDetails, TransferResult } from './types.js';
@@ -57,16 +58,20 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
     await D.inTransaction(c.conn, () => D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget));
   }
   await D.createLanding(c.conn, c.cols);
+  let pending = 0;
+  // `rowsLoaded` counts the rows appended but not yet applied too (`pending`): only an unpaged read has
+  // such rows when it beats, and its retry starts over, so a resume never reads them as committed.
   const details = (): TransferDetails => ({
     phase: 'stream',
-    rowsLoaded,
+    rowsLoaded: rowsLoaded + pending,
+    rowsTotal: sourceRows ?? undefined,
+    bytes: 0,
     cursor: paged && cursor ? cursor : undefined,
     sourceRows: sourceRows ?? undefined,
     counts: full ? undefined : c.counts,
   });
-  const hb = startHeartbeat<TransferDetails>(details());
+  const hb = startTransferHeartbeat(details());
   const sf = await connectSnowflake(deps.snowflake);
-  let pending = 0;
   let appender = await c.conn.createAppender(D.LANDING, 'main', 'temp');
   let last: unknown[] | null = null;
   const wmIdx = c.wm ? c.cols.indexOf(c.wm) : -1;
@@ -137,8 +142,12 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
         last = row;
         got++;
         pending++;
-        // Unpaged: everything lands first and is applied once (append mode must commit atomically).
-        if (paged && pending >= batchRows) await flush();
+        // Unpaged: everything lands first and is applied once (append mode must commit atomically);
+        // progress is still reported per batch.
+        if (pending % batchRows === 0) {
+          if (paged) await flush();
+          else hb.beat(details());
+        }
       }
       if (!paged) break;
       if (pending) await flush();

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { SnowflakeSettings } from '../../connectors/snowflake.js';
 import type { ColumnPlan } from '../../sql/typemap.js';
 import type * as S from '../../jobs/table-sync/sql.js';
-import type { SyncStrategy, TableSyncCounts } from '../../jobs/table-sync/contract.js';
+import type { SyncStrategy, TableSyncCounts, TransferProgress } from '../../jobs/table-sync/contract.js';
 
 /** What the activities are built from (the worker's config). */
 export interface TableSyncDeps {
@@ -61,10 +61,8 @@ export interface TransferResult extends TableSyncCounts {
   target: string;
 }
 
-/** Heartbeat details: what a retried attempt resumes from. */
-export interface TransferDetails {
-  phase: 'unload' | 'download' | 'load' | 'stream';
-  rowsLoaded: number;
+/** Heartbeat details: the progress the API shows, and what a retried attempt resumes from. */
+export interface TransferDetails extends TransferProgress {
   /** Stage: the unload of this job finished (files may still be on the stage). */
   unloaded?: { rows: number; bytes: number };
   /** Stream: last committed (watermark, key) or (key) texts. */

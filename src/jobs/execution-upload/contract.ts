@@ -9,6 +9,7 @@
  * children at once (workflow id {@link executionUploadWorkflowId}); each child uploads one execution to
  * its user's Snowflake. Only ids cross Temporal: no rows, no credentials.
  */
+import { HEARTBEAT_TIMEOUT_SECONDS } from '../../errors.js';
 
 /** Schedule id of the drain (one per namespace). */
 export const EXECUTION_UPLOAD_SCHEDULE_ID = 'execution-upload-drain';
@@ -36,7 +37,7 @@ export const EXECUTION_UPLOAD_DEFAULTS = {
   /** Rows per array-bind INSERT request. */
   bindChunkRows: 5_000,
   /** Seconds without a heartbeat before a dead worker's upload attempt is retried elsewhere. */
-  heartbeatTimeoutSeconds: 60,
+  heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_SECONDS,
   /** First retry delay; doubles per retry up to retryMaxSeconds. */
   retryInitialSeconds: 10,
   retryMaxSeconds: 300,

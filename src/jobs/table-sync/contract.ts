@@ -55,7 +55,10 @@ export interface TableSyncInput {
    * single-column key pages on it and can resume after a crash.
    */
   primaryKey?: string[];
-  /** Heartbeat timeout of the transfer activity in seconds (default 60): how soon a dead worker's attempt is retried. */
+  /**
+   * Heartbeat timeout of the transfer activity in seconds (default HEARTBEAT_TIMEOUT_SECONDS,
+   * src/errors.ts): how soon a dead worker's attempt is retried.
+   */
   heartbeatTimeoutSeconds?: number;
   /**
    * Task queue of the activities that write the DuckDB file (transfer, cleanup): the DuckDB owner's
@@ -103,10 +106,55 @@ export interface TableSyncResult extends TableSyncCounts {
   target: string;
 }
 
-/** Progress as returned by the `progress` query of a running tableSync. */
+/**
+ * What the workflow knows of its progress, answered by its `progress` query: the step it is in
+ * (`schema`: status and describe; `transfer`: the transfer activity runs; `cleanup` after a failure or
+ * cancellation; `done`), rows loaded (known when the transfer returns) and, for a full refresh, the
+ * source's row count from its statistics. Rows loaded during the transfer come from its heartbeats
+ * ({@link TransferProgress}), which only the client can read (a workflow cannot see the heartbeat details
+ * of its running activity).
+ */
 export interface TableSyncProgress {
-  phase: 'schema' | 'transfer' | 'load' | 'verify' | 'cleanup' | 'done';
+  phase: 'schema' | 'transfer' | 'cleanup' | 'done';
   rowsLoaded: number;
+  rowsTotal?: number;
+}
+
+/**
+ * What the transfer activity reports with each heartbeat (the details Temporal keeps for the running
+ * attempt and returns in DescribeWorkflowExecution's pending activities).
+ */
+export interface TransferProgress {
+  /**
+   * `unload` (COPY INTO @stage), `download` (GET), `load` (one INSERT from `read_parquet` per file) for
+   * the stage method; `stream` (rows through snowflake-sdk, reported per batch) for the stream method.
+   */
+  phase: 'unload' | 'download' | 'load' | 'stream';
+  /** Rows that reached DuckDB so far in this run (stage: after each file; stream: after each batch). */
+  rowsLoaded: number;
+  /**
+   * Rows the run loads, once known: the unload's `rows_unloaded` (stage), the source's `COUNT(*)` read
+   * with the first rows (stream, full refresh); absent for an incremental stream.
+   */
+  rowsTotal?: number;
+  /** Bytes of the unloaded Parquet files (stage, from the LIST after the unload); 0 for the stream method. */
+  bytes: number;
+  /** Rows loaded per second by the current attempt, since it started (absent before its first rows). */
+  rowsPerSecond?: number;
+}
+
+/**
+ * `progress` of a running job in `GET /api/v1/sync/jobs/{id}`: the workflow's step, refined by the
+ * transfer's last heartbeat while it runs (phase `unload`, `download`, `load` or `stream`). Heartbeats
+ * reach Temporal at most every few seconds (the worker's heartbeat throttling), so the figures are that
+ * fresh. `rowsTotal` and `rowsPerSecond` are null until known.
+ */
+export interface TableSyncJobProgress {
+  phase: TableSyncProgress['phase'] | TransferProgress['phase'];
+  rowsLoaded: number;
+  rowsTotal: number | null;
+  bytes: number;
+  rowsPerSecond: number | null;
 }
 
 /** FloeJobKind value of table syncs (also the `jobKind` memo of their Schedules). */

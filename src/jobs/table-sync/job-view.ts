@@ -11,7 +11,14 @@ import {
 } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload, type TypedSearchAttributes } from '@temporalio/common';
 import { SA } from '../common.js';
-import type { SyncStrategy, TableSyncProgress, TableSyncResult, TransferMethod } from './contract.js';
+import type {
+  SyncStrategy,
+  TableSyncJobProgress,
+  TableSyncProgress,
+  TableSyncResult,
+  TransferMethod,
+  TransferProgress,
+} from './contract.js';
 import { qualifiedTableName, type JobStatus } from './names.js';
 
 /** One table sync job as the API reports it. Times are ISO-8601 UTC strings. */
@@ -42,11 +49,11 @@ export interface TableSyncJob {
    */
   error_type: string | null;
   /**
-   * Progress of a running job (getJob only): the workflow's `progress` query, plus `transfer` — the
-   * transfer activity's last heartbeat (`{phase, rowsLoaded, ...}`) when one is pending. Null if the
-   * workflow did not answer (no worker polling yet).
+   * Progress of a running job (getJob only, {@link jobProgress}): the workflow's `progress` query
+   * refined by the transfer activity's last heartbeat. Null if the workflow did not answer (no worker
+   * polling yet).
    */
-  progress: (TableSyncProgress & { transfer?: unknown }) | null;
+  progress: TableSyncJobProgress | null;
   /** Rows in the target after the run, from the FloeRows search attribute when the workflow set it. */
   rows: number | null;
 }
@@ -121,6 +128,33 @@ export function heartbeatOf(desc: WorkflowExecutionDescription): unknown {
     }
   }
   return undefined;
+}
+
+const TRANSFER_PHASES: readonly TransferProgress['phase'][] = ['unload', 'download', 'load', 'stream'];
+
+/** A non-negative number from decoded heartbeat details, else null. */
+function count(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+}
+
+/**
+ * A running job's progress: the workflow's step (`query`, its `progress` query) and, while it is in
+ * `transfer`, the transfer activity's last heartbeat details (`heartbeat`, {@link heartbeatOf}: a
+ * {@link TransferProgress}, read defensively since it comes from another process, maybe another
+ * version): its phase, rows loaded, rows expected (else the workflow's estimate from the source's
+ * statistics), bytes and rate.
+ */
+export function jobProgress(query: TableSyncProgress, heartbeat: unknown): TableSyncJobProgress {
+  const h = (query.phase === 'transfer' && typeof heartbeat === 'object' && heartbeat) || {};
+  const d = h as Partial<Record<keyof TransferProgress, unknown>>;
+  const phase = TRANSFER_PHASES.find((p) => p === d.phase) ?? query.phase;
+  return {
+    phase,
+    rowsLoaded: Math.max(query.rowsLoaded, count(d.rowsLoaded) ?? 0),
+    rowsTotal: count(d.rowsTotal) ?? query.rowsTotal ?? null,
+    bytes: count(d.bytes) ?? 0,
+    rowsPerSecond: count(d.rowsPerSecond),
+  };
 }
 
 /** When a Schedule fires: every `intervalSeconds`, or by a cron expression (UTC). */

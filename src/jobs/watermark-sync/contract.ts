@@ -102,7 +102,10 @@ export interface WatermarkSyncInput {
   only?: string[];
   /** Task queue of the batch activities (default: the workflow's). */
   activityTaskQueue?: string;
-  /** Heartbeat timeout of a batch activity in seconds (default 60): how soon a dead worker's batch is retried. */
+  /**
+   * Heartbeat timeout of a batch activity in seconds (default HEARTBEAT_TIMEOUT_SECONDS, src/errors.ts):
+   * how soon a dead worker's batch is retried.
+   */
   batchHeartbeatSeconds?: number;
   /** Batches per child run before continue-as-new (default 200; Temporal's suggestion also triggers it). */
   batchesPerRun?: number;
