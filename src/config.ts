@@ -50,10 +50,7 @@ import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE, taskQueues, type TaskQueues } from './jobs/common.js';
 import { snowflakeCredential } from './config-snowflake.js';
-import {
-  SNOWFLAKE_AUTHENTICATORS,
-  type SnowflakeSettings,
-} from './connectors/snowflake.js';
+import { SNOWFLAKE_AUTHENTICATORS, type SnowflakeSettings } from './connectors/snowflake.js';
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
