@@ -8,7 +8,7 @@
  *   queue is empty; continues-as-new after `itemsPerRun` items or when Temporal suggests it (the
  *   history would grow past Temporal's limits otherwise), carrying its totals.
  * - `executionUpload` (workflow id `executionUpload-<sync id>`, so one item never uploads twice at
- *   once): up to 1 + `max_retries` attempts of the upload activity, with exponential backoff (durable
+ *   once; its input is the claimed item, ids and retry budget): up to 1 + `max_retries` attempts of the upload activity, with exponential backoff (durable
  *   timers) between them; each failed attempt is recorded on the item (retry_count, error_message);
  *   a non-retryable failure (src/errors.ts) or the last attempt's failure marks the item failed.
  *   A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt.
@@ -55,11 +55,9 @@ export async function executionUpload(input: ExecutionUploadInput): Promise<Exec
     retry: { maximumAttempts: 1 },
     ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
   });
-  setStatus(executionSubject('?'), 'running');
-  const item = await short.executionUploadBegin({ syncId: input.syncId });
-  const subject = executionSubject(item.executionId);
+  const subject = executionSubject(input.executionId);
   setStatus(subject, 'running');
-  const maxRetries = Math.max(0, item.maxRetries);
+  const maxRetries = Math.max(0, input.maxRetries);
   for (let attempt = 1; ; attempt++) {
     try {
       const r = await executionUploadAttempt({ syncId: input.syncId, options: input.upload, attempt });
@@ -72,7 +70,7 @@ export async function executionUpload(input: ExecutionUploadInput): Promise<Exec
         setStatus(subject, 'failed', 0);
         return {
           syncId: input.syncId,
-          executionId: item.executionId,
+          executionId: input.executionId,
           status: 'failed',
           rows: 0,
           attempts: attempt,
@@ -98,12 +96,13 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   setStatus(DRAIN_SUBJECT, 'running', totals.rows);
 
   const running = new Map<string, Promise<void>>();
-  const launch = (syncId: string): void => {
+  const launch = (item: Pick<ExecutionUploadInput, 'syncId' | 'executionId' | 'maxRetries'>): void => {
+    const { syncId } = item;
     const p = (async () => {
       try {
         const child = await startChild(executionUpload, {
           workflowId: executionUploadWorkflowId(syncId),
-          args: [{ syncId, upload: input.upload, taskQueue: input.taskQueue }],
+          args: [{ ...item, upload: input.upload, taskQueue: input.taskQueue }],
           ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
         });
         const r = await child.result();
@@ -135,7 +134,7 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
       });
       totals.claimed += items.length;
       handled += items.length;
-      for (const it of items) launch(it.syncId);
+      for (const it of items) launch(it);
       if (items.length === 0) queueEmpty = true;
     }
     if (running.size === 0) {

@@ -1,16 +1,12 @@
 /**
- * The cache refresh's state in PostgreSQL, as activities: a skip, a refresh starting, a refresh done, a
- * failure. Each is one UPDATE keyed by cache name: idempotent (a retry writes the same values).
+ * The cache refresh's state in PostgreSQL, as activities: a refresh starting, a refresh done, a failure
+ * (a skip is recorded by the check itself). Each is one UPDATE keyed by cache name: idempotent (a retry writes the same values).
  */
 import type pg from 'pg';
 import * as store from '../../jobs/cache-refresh/store.js';
 
 /** The state-recording activities over `pool`. */
 export function createCacheStateActivities(pool: pg.Pool) {
-  async function cacheRecordSkip(input: { cacheName: string; jobId: string }): Promise<void> {
-    await store.recordSkip(pool, input.cacheName, input.jobId);
-  }
-
   async function cacheMarkRefreshing(input: { cacheName: string; jobId: string }): Promise<void> {
     await store.recordRefreshing(pool, input.cacheName, input.jobId);
   }
@@ -23,5 +19,5 @@ export function createCacheStateActivities(pool: pg.Pool) {
     await store.recordError(pool, input.cacheName, input.jobId, input.message);
   }
 
-  return { cacheRecordSkip, cacheMarkRefreshing, cacheRecordRefreshed, cacheRecordError };
+  return { cacheMarkRefreshing, cacheRecordRefreshed, cacheRecordError };
 }

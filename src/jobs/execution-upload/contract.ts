@@ -87,10 +87,13 @@ export interface ExecutionUploadDrainResult {
   runs: number;
 }
 
-/** Input of one `executionUpload` child. */
+/** Input of one `executionUpload` child: the claimed item (ids and retry budget, as the claim returned it). */
 export interface ExecutionUploadInput {
   /** snowflake_sync_queue.id */
   syncId: string;
+  executionId: string;
+  /** The item's `max_retries`: attempts after the first. */
+  maxRetries: number;
   upload?: ExecutionUploadOptions;
   taskQueue?: string;
 }
