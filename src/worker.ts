@@ -24,6 +24,7 @@ import { loadConfig, type FloeConfig } from './config.js';
 import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
 import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/common.js';
+import { JOBS, type WorkerContext } from './jobs/registry.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
 import { closeLakes } from './jobs/cache-refresh/storage.js';
@@ -96,7 +97,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     if (sourceUrl !== config.databaseUrl) {
       watermarkSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-watermark-sync', max: 4 });
     }
-    const activities = createActivities({
+    const ctx: WorkerContext = {
       config,
       pool,
       watermarkSyncSourcePool: watermarkSyncSourcePool ?? pool,
@@ -105,7 +106,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       tmpRoot: path.join(config.stateDir, 'tmp'),
       logger,
       tableSync: { stage: opts.stage, maxFileSizeBytes: opts.maxFileSizeBytes },
-    });
+    };
+    const activities = createActivities(ctx);
     const jobs = opts.jobs ?? JOB_KINDS;
     const queues = config.temporal.taskQueues;
     const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
@@ -144,7 +146,19 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
         }
       },
       async run() {
+        // The served jobs' background work (e.g. the execution upload's queue listener), for as long as this runs.
+        const temporal = new Client({ connection, namespace: config.temporal.namespace });
+        const watchers: { close(): Promise<void> }[] = [];
         try {
+          for (const job of JOBS) {
+            if (!jobs.includes(job.kind)) continue;
+            // Not fatal: the job works without it (the execution upload's Schedule still ticks).
+            const w = await job.watch?.(ctx, temporal).catch((err: unknown) => {
+              logger.warn({ job: job.kind, err: (err as Error).message }, 'background work of the job did not start');
+              return null;
+            });
+            if (w) watchers.push(w);
+          }
           // The first failure stops the others, so the process never half-serves its queues.
           const settled = await Promise.allSettled(
             workers.map((w) =>
@@ -157,6 +171,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
           const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;
         } finally {
+          await Promise.all(watchers.map((w) => w.close()));
           await closeOwned();
         }
       },

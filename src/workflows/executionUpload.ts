@@ -17,7 +17,14 @@
  * FloeTable=`drain` | `execution:<execution_id>`, FloeStatus, FloeRows.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { continueAsNew, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ExecutionUploadActivities } from '../activities/execution-upload/index.js';
 import { activityRetry, rootCause } from '../errors.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
@@ -35,19 +42,17 @@ import {
 const setStatus = (subject: string, status: FloeJobStatus, rows?: number) =>
   setJobStatus('execution-upload', { subject, status, rows });
 
-/** The queue bookkeeping activities: short PostgreSQL statements, retried by floe's policy. */
-function bookkeeping(taskQueue?: string) {
-  return proxyActivities<ExecutionUploadActivities>({
-    startToCloseTimeout: '1m',
-    retry: activityRetry(10),
-    ...(taskQueue ? { taskQueue } : {}),
-  });
-}
+/**
+ * The queue bookkeeping activities (claim, record a failure): short PostgreSQL statements, retried by
+ * floe's policy. Local activities: the worker running the workflow task runs them at once, so a claim
+ * after a finished upload costs no round trip through the task queue (the drain's and its children's
+ * queue has the same worker serving workflows and activities).
+ */
+const short = proxyLocalActivities<ExecutionUploadActivities>({ startToCloseTimeout: '1m', retry: activityRetry(10) });
 
 /** Upload one queue item to its user's Snowflake (see the module comment). */
 export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
   const o = { ...D, ...input.upload };
-  const short = bookkeeping(input.taskQueue);
   const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>({
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${o.heartbeatTimeoutSeconds}s`,
@@ -89,7 +94,6 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   const info = workflowInfo();
   const max = Math.max(1, input.maxConcurrent ?? D.maxConcurrent);
   const perRun = Math.max(1, input.itemsPerRun ?? D.itemsPerRun);
-  const short = bookkeeping(input.taskQueue);
   const totals: ExecutionUploadDrainResult = input.carry
     ? { ...input.carry, runs: input.carry.runs + 1 }
     : { claimed: 0, completed: 0, failed: 0, skipped: 0, alreadyRunning: 0, rows: 0, runs: 1 };
