@@ -167,11 +167,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     });
     stops.unshift(() => deleteExecutionUploadSchedule(client));
     // As a worker serving execution upload does (the job's `watch`): queued work triggers the drain.
-    const listener = await listenForQueuedUploads({
-      databaseUrl,
-      onQueued: () => triggerExecutionUploadDrain(client),
-    });
+    const listener = listenForQueuedUploads({ databaseUrl, onQueued: () => triggerExecutionUploadDrain(client) });
     stops.unshift(() => listener.close());
+    await listener.ready;
 
     const t0 = Date.now();
     await pool.query(

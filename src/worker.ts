@@ -152,11 +152,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
         try {
           for (const job of JOBS) {
             if (!jobs.includes(job.kind)) continue;
-            // Not fatal: the job works without it (the execution upload's Schedule still ticks).
-            const w = await job.watch?.(ctx, temporal).catch((err: unknown) => {
-              logger.warn({ job: job.kind, err: (err as Error).message }, 'background work of the job did not start');
-              return null;
-            });
+            const w = job.watch?.(ctx, temporal);
             if (w) watchers.push(w);
           }
           // The first failure stops the others, so the process never half-serves its queues.

@@ -74,10 +74,10 @@ export interface JobModule {
   ensureSchedules?(client: Client, config: FloeConfig): Promise<string[]>;
   /**
    * Background work a worker serving this job runs beside its task queues (e.g. a PostgreSQL LISTEN
-   * that starts work early), or null when this process does not run it. Started once the queues' workers
-   * exist, closed when the worker stops.
+   * that starts work early), or null when this process does not run it. Started when the worker runs,
+   * without delaying it (so it must return at once and never throw), closed when the worker stops.
    */
-  watch?(ctx: WorkerContext, client: Client): Promise<{ close(): Promise<void> } | null>;
+  watch?(ctx: WorkerContext, client: Client): { close(): Promise<void> } | null;
 }
 
 /** Every job, in the order workers create their queues and the API mounts their routes. */

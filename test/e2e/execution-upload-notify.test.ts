@@ -19,7 +19,7 @@ const nextCall = () => new Promise<void>((resolve) => waiters.push(resolve));
 beforeAll(async () => {
   db = await freshDatabase({ prefix: 'floe_upload_notify' });
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  listener = await listenForQueuedUploads({
+  listener = listenForQueuedUploads({
     databaseUrl: db.url,
     minGapMs: 0,
     retryMs: 100,
@@ -30,6 +30,7 @@ beforeAll(async () => {
       for (const resolve of w) resolve();
     },
   });
+  await listener.ready;
 });
 
 afterAll(async () => {

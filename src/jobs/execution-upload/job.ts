@@ -50,7 +50,7 @@ export const executionUploadJob: JobModule = {
     }),
   ],
   // Queued work triggers the drain at once (the Schedule's tick remains the fallback); only where uploads run.
-  watch: async (ctx, client) =>
+  watch: (ctx, client) =>
     ctx.secretKeys
       ? listenForQueuedUploads({
           databaseUrl: ctx.config.databaseUrl,

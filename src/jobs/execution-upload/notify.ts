@@ -32,24 +32,30 @@ export interface QueueListenerOptions {
 
 /** A running listener. */
 export interface QueueListener {
-  /** Stop listening and close the connection. Never throws. */
+  /** Resolves once the listener first LISTENs (it keeps trying in the background until then). */
+  readonly ready: Promise<void>;
+  /** Stop listening and close the connection, also one still connecting. Never throws. */
   close(): Promise<void>;
 }
 
 /**
  * LISTEN on {@link QUEUED_CHANNEL} and call `onQueued` for notifications (see {@link QueueListenerOptions}).
- * After a lost connection it reconnects every `retryMs` and, once listening again, calls `onQueued` once
- * (work may have been queued meanwhile).
- * @throws the first connection's error (unreachable database, refused sign-in).
+ * Returns at once and connects in the background: a failed or lost connection is logged and retried
+ * every `retryMs`, and once listening again after a loss it calls `onQueued` once (work may have been
+ * queued meanwhile). Never throws.
  */
-export async function listenForQueuedUploads(opts: QueueListenerOptions): Promise<QueueListener> {
+export function listenForQueuedUploads(opts: QueueListenerOptions): QueueListener {
   const log = opts.logger?.child({ component: 'execution-upload-listener' });
   const minGapMs = opts.minGapMs ?? 1_000;
+  const retryMs = opts.retryMs ?? 5_000;
   let closed = false;
+  /** The connection in use or being opened. */
   let client: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
   let calling: Promise<void> | null = null;
   let again = false;
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
 
   const wake = (): void => {
     if (closed) return;
@@ -71,42 +77,36 @@ export async function listenForQueuedUploads(opts: QueueListenerOptions): Promis
     })();
   };
 
-  const connect = async (): Promise<void> => {
+  const connect = (reconnecting: boolean): void => {
+    retry = null;
+    if (closed) return;
     const c = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'floe-execution-upload-listen' });
-    const lost = (err?: Error): void => {
-      if (client !== c || closed) return;
+    client = c;
+    let failed = false;
+    const fail = (err?: Error): void => {
+      if (failed || client !== c || closed) return;
+      failed = true;
       client = null;
-      log?.warn({ err: err?.message ?? 'connection ended' }, 'queue listener lost its connection; reconnecting');
+      log?.warn({ err: err?.message ?? 'connection ended' }, 'queue listener not connected; retrying');
       c.end().catch(() => undefined);
-      scheduleReconnect();
+      retry = setTimeout(() => connect(true), retryMs);
+      retry.unref();
     };
     c.on('notification', wake);
-    c.on('error', lost);
-    c.on('end', () => lost());
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${QUEUED_CHANNEL}`);
-    } catch (err) {
-      await c.end().catch(() => undefined);
-      throw err;
-    }
-    client = c;
+    c.on('error', fail);
+    c.on('end', () => fail());
+    c.connect()
+      .then(() => c.query(`LISTEN ${QUEUED_CHANNEL}`))
+      .then(() => {
+        if (client !== c) return;
+        listening();
+        if (reconnecting) wake();
+      }, fail);
   };
 
-  const scheduleReconnect = (): void => {
-    retry = setTimeout(() => {
-      retry = null;
-      if (closed) return;
-      connect().then(wake, (err: unknown) => {
-        log?.warn({ err: (err as Error).message }, 'queue listener cannot reconnect yet');
-        scheduleReconnect();
-      });
-    }, opts.retryMs ?? 5_000);
-    retry.unref();
-  };
-
-  await connect();
+  connect(false);
   return {
+    ready,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
