@@ -6,17 +6,20 @@
  * a child process (its own CPU, like a remote Snowflake) on a fresh data dir, and an in-process worker
  * with the upload workflows and activities. Inserts `--executions` running executions of `--rows`
  * rows each (5 columns: integer, text, decimal, boolean, date) for one user, creates the drain
- * Schedule (every `--interval` s, `--concurrency` uploads at once), then marks all executions
- * completed in one UPDATE (the trigger queues them) and waits until the queue is empty.
+ * Schedule (every `--interval` s, `--concurrency` uploads at once) and the queue listener a worker runs
+ * (LISTEN; the queue's NOTIFY triggers the drain), then marks all executions completed in one UPDATE
+ * (the trigger queues them) and waits until the queue is empty.
  *
  * Prints executions/min and rows/s over the whole run (completion → last upload), the upload-only
  * rate (first claim → last upload), and the queue latency completion → upload (p50, p95, max) from
  * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`.
  *
- * Then the floor, in the same run: the same Snowflake statements per execution (sign-in, raw table,
- * array-bind INSERT, load table with casts, publish by swap, count; src/uploads/sql.ts) with the same
- * rows and column types, issued directly by `--concurrency` sessions at once (no PostgreSQL, no
- * Temporal, no schedule). The headline ratio is (completion → last upload) ÷ floor seconds.
+ * Then the floor, in the same run: the same Snowflake statements per execution (the upload's own
+ * `loadAndPublish`: raw table, array-bind INSERT, `CREATE OR REPLACE TABLE … AS SELECT` with casts, drop
+ * of the raw table, count; src/jobs/execution-upload/sql.ts) with the same rows and column types, issued
+ * directly by `--concurrency` sessions at once, each signed in once (as the upload reuses one session per
+ * user), with no PostgreSQL, no Temporal, no schedule. The headline ratio is (completion → last upload)
+ * ÷ floor seconds.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,7 +28,12 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createExecutionUploadActivities } from '../src/activities/execution-upload/index.js';
-import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '../src/client/executionUpload.js';
+import {
+  deleteExecutionUploadSchedule,
+  ensureExecutionUploadSchedule,
+  triggerExecutionUploadDrain,
+} from '../src/client/executionUpload.js';
+import { listenForQueuedUploads } from '../src/jobs/execution-upload/notify.js';
 import { envValue } from '../src/config.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
@@ -36,7 +44,9 @@ import { startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
 import { generateEncryptionKey, secretKeys } from '../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../src/jobs/execution-upload/configs.js';
-import * as S from '../src/jobs/execution-upload/sql.js';
+import type * as S from '../src/jobs/execution-upload/sql.js';
+import { EXECUTION_UPLOAD_DEFAULTS } from '../src/jobs/execution-upload/contract.js';
+import { loadAndPublish } from '../src/activities/execution-upload/load.js';
 import type { InferredColumn } from '../src/jobs/execution-upload/infer.js';
 import { sfTypeOf } from '../src/jobs/watermark-sync/typemap.js';
 import type { SnowflakeSettings } from '../src/connectors/snowflake.js';
@@ -156,6 +166,10 @@ export async function run(args: string[]): Promise<BenchResult> {
       input: { maxConcurrent: concurrency },
     });
     stops.unshift(() => deleteExecutionUploadSchedule(client));
+    // As a worker serving execution upload does (the job's `watch`): queued work triggers the drain.
+    const listener = listenForQueuedUploads({ databaseUrl, onQueued: () => triggerExecutionUploadDrain(client) });
+    stops.unshift(() => listener.close());
+    await listener.ready;
 
     const t0 = Date.now();
     await pool.query(
@@ -211,7 +225,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       `  first upload → last upload: ${uploadWall.toFixed(1)} s = ${(((s.done - 1) / Math.max(uploadWall, 0.001)) * 60).toFixed(0)} executions/min, ${(((s.done - 1) * rowsPer) / Math.max(uploadWall, 0.001)).toFixed(0)} rows/s`,
     );
     console.log(
-      `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}, first drain at the next ${interval} s tick)`,
+      `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}; the drain woken by the queue's notification, Schedule every ${interval} s)`,
     );
 
     const { rows: one } = await pool.query<{ snowflake_table: string }>(
@@ -254,8 +268,8 @@ export async function run(args: string[]): Promise<BenchResult> {
 
 /**
  * The upload's floor: `n` executions of `rowsPer` rows (the bench's rows as the upload's text cells),
- * each loaded by the upload's own statements on its own session, `concurrency` at a time, with the
- * column types of the uploaded table `sample`. Returns seconds.
+ * each loaded by the upload's own statements, `concurrency` sessions at a time (one sign-in each), with
+ * the column types of the uploaded table `sample`. Returns seconds.
  */
 async function uploadFloor(
   settings: SnowflakeSettings,
@@ -284,21 +298,23 @@ async function uploadFloor(
   const rows = Array.from({ length: rowsPer }, (_, i) => cols.map((c) => cell[c.key]?.(i + 1) ?? null));
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < n; i = next++) {
-      const target: S.SfName = ['BENCH', 'RESULTS', `FLOOR_${String(i).padStart(6, '0')}`];
-      const { raw, load } = S.helperNames(target);
-      const sf = await connectSnowflake(settings);
-      try {
-        await sf.query(S.createRawSql(raw, cols));
-        await sf.query(S.insertRawSql(raw, cols), rows as never);
-        await sf.query(S.createLoadSql(load, cols));
-        await sf.query(S.fillLoadSql(load, raw, cols));
-        for (const stmt of S.publishSql(target, load, raw)) await sf.query(stmt);
-        const [c] = await sf.query<{ N: string }>(S.countSql(target));
-        if (Number(c.N) !== rowsPer) throw new Error(`${target.join('.')} holds ${c.N} rows, expected ${rowsPer}`);
-      } finally {
-        await sf.close();
+    const sf = await connectSnowflake(settings);
+    try {
+      for (let i = next++; i < n; i = next++) {
+        const target: S.SfName = ['BENCH', 'RESULTS', `FLOOR_${String(i).padStart(6, '0')}`];
+        const count = await loadAndPublish(sf, {
+          target,
+          table: { columns: cols, rows },
+          method: 'binds',
+          bindChunkRows: EXECUTION_UPLOAD_DEFAULTS.bindChunkRows,
+          localDir: '',
+          stageName: '',
+          onRows: async () => undefined,
+        });
+        if (count !== rowsPer) throw new Error(`${target.join('.')} holds ${count} rows, expected ${rowsPer}`);
       }
+    } finally {
+      await sf.close();
     }
   };
   const t0 = performance.now();

@@ -6,7 +6,13 @@
  *
  * Imported by workflows at run time: no Node built-ins, no I/O; only `@temporalio/common`.
  */
-import { ApplicationFailure, CancelledFailure, type ActivityOptions, type Duration } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  type ActivityOptions,
+  type Duration,
+  type LocalActivityOptions,
+} from '@temporalio/common';
 import { InvalidIdentifierError } from './sql/quote.js';
 import { ValueFormatError } from './sql/values.js';
 import { scrubSecrets } from './scrub.js';
@@ -65,6 +71,16 @@ export const HEARTBEAT_TIMEOUT_SECONDS = 30;
  * heartbeat, floe's retry policy; `extra` (task queue, another retry policy) is laid over them.
  */
 export function shortActivity(extra: ActivityOptions = {}): ActivityOptions {
+  return { startToCloseTimeout: `${SHORT_ACTIVITY_SECONDS}s`, retry: activityRetry(), ...extra };
+}
+
+/**
+ * `proxyLocalActivities` options of a short activity run as a local activity (by the worker that runs
+ * the workflow task, no task-queue round trip): the same {@link SHORT_ACTIVITY_SECONDS} start-to-close
+ * and retry policy as {@link shortActivity}; `extra` is laid over them. Local activities have no task
+ * queue and no heartbeat, so they suit only short statements.
+ */
+export function localActivity(extra: LocalActivityOptions = {}): LocalActivityOptions {
   return { startToCloseTimeout: `${SHORT_ACTIVITY_SECONDS}s`, retry: activityRetry(), ...extra };
 }
 

@@ -25,6 +25,7 @@ import { loadConfig, type FloeConfig } from './config.js';
 import { createPool } from './db/index.js';
 import { createLogger } from './logger.js';
 import { JOB_KINDS, jobQueue, parseJobKinds, type JobKind } from './jobs/common.js';
+import { JOBS, type WorkerContext } from './jobs/registry.js';
 import { ensureWorkerSchedules, prepareControlPlane } from './infra/startup.js';
 import { connectWithRetry } from './infra/temporal.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
@@ -112,7 +113,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     if (sourceUrl !== config.databaseUrl) {
       watermarkSyncSourcePool = createPool(sourceUrl, { applicationName: 'floe-worker-watermark-sync', max: 4 });
     }
-    const activities = createActivities({
+    const ctx: WorkerContext = {
       config,
       pool,
       watermarkSyncSourcePool: watermarkSyncSourcePool ?? pool,
@@ -121,7 +122,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       tmpRoot: path.join(config.stateDir, 'tmp'),
       logger,
       tableSync: { stage: opts.stage, maxFileSizeBytes: opts.maxFileSizeBytes },
-    });
+    };
+    const activities = createActivities(ctx);
     const jobs = opts.jobs ?? JOB_KINDS;
     const queues = config.temporal.taskQueues;
     const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
@@ -161,7 +163,15 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
         }
       },
       async run() {
+        // The served jobs' background work (e.g. the execution upload's queue listener), for as long as this runs.
+        const temporal = new Client({ connection, namespace: config.temporal.namespace });
+        const watchers: { close(): Promise<void> }[] = [];
         try {
+          for (const job of JOBS) {
+            if (!jobs.includes(job.kind)) continue;
+            const w = job.watch?.(ctx, temporal);
+            if (w) watchers.push(w);
+          }
           // The first failure stops the others, so the process never half-serves its queues.
           const settled = await Promise.allSettled(
             workers.map((w) =>
@@ -174,6 +184,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
           const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;
         } finally {
+          await Promise.all(watchers.map((w) => w.close()));
           await closeOwned();
         }
       },

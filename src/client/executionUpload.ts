@@ -3,7 +3,7 @@
  * through the one Schedules helper src/client/schedules.ts) and running a drain directly (tests, bench,
  * manual catch-up). Inputs carry only tuning numbers — no ids of users, no credentials.
  */
-import type { Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { jobStatusAttributes } from '../jobs/common.js';
 import {
   DRAIN_SUBJECT,
@@ -58,15 +58,17 @@ export async function ensureExecutionUploadSchedule(
 }
 
 /**
- * Ask the Schedule to start a drain now (skipped by the overlap policy when one is running — that
- * one claims again as its uploads finish).
+ * Ask the Schedule to start a drain now. When one is running, one more drain is buffered to start after
+ * it (overlap BUFFER_ONE: Temporal keeps at most one buffered, so drains never overlap and the
+ * concurrency bound holds): work queued while the running drain was finding the queue empty is not left
+ * to the next tick.
  * @returns false when the Schedule does not exist.
  */
 export async function triggerExecutionUploadDrain(
   client: Client,
   scheduleId: string = EXECUTION_UPLOAD_SCHEDULE_ID,
 ): Promise<boolean> {
-  return triggerSchedule(client, scheduleId);
+  return triggerSchedule(client, scheduleId, ScheduleOverlapPolicy.BUFFER_ONE);
 }
 
 /**

@@ -98,12 +98,17 @@ export async function describeSchedule(client: Client, scheduleId: string): Prom
 }
 
 /**
- * Start the Schedule's action now (overlap SKIP: nothing starts when a run is in progress).
+ * Start the Schedule's action now. `overlap` decides what happens when a run is in progress: SKIP
+ * (default) starts nothing, BUFFER_ONE starts one run after it ends (Temporal keeps at most one buffered).
  * @returns false when the Schedule does not exist.
  */
-export async function triggerSchedule(client: Client, scheduleId: string): Promise<boolean> {
+export async function triggerSchedule(
+  client: Client,
+  scheduleId: string,
+  overlap: typeof ScheduleOverlapPolicy.SKIP | typeof ScheduleOverlapPolicy.BUFFER_ONE = ScheduleOverlapPolicy.SKIP,
+): Promise<boolean> {
   try {
-    await client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+    await client.schedule.getHandle(scheduleId).trigger(overlap);
     return true;
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) return false;

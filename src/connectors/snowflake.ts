@@ -245,6 +245,11 @@ export class SnowflakeSession {
     });
   }
 
+  /** Whether the driver still holds a signed-in session (its local state; no request is made). */
+  isUp(): boolean {
+    return this.conn.isUp();
+  }
+
   /** Close the session (`POST /session?delete=true`). Never throws. */
   close(): Promise<void> {
     return new Promise((resolve) => this.conn.destroy(() => resolve()));

@@ -15,10 +15,13 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { openSecret, encryptSecret, type SecretBinding, type SecretKeys } from '../secrets/crypto.js';
+import type { SnowflakeSessionCache } from '../connectors/snowflake-sessions.js';
 import {
   connectSnowflake,
   privateKeyProblem,
   SNOWFLAKE_AUTHENTICATORS,
+  SnowflakeSignInError,
+  withSnowflake,
   type SnowflakeAuthenticator,
   type SnowflakeSession,
   type SnowflakeSettings,
@@ -141,6 +144,24 @@ export function signInError(err: unknown, label: string): Error & { code?: strin
   const code = (err as { code?: unknown })?.code;
   if (code !== undefined) out.code = String(code);
   return out;
+}
+
+/**
+ * Run `fn` on a session signed in with `settings`: a reused one from `sessions` when given (see
+ * SnowflakeSessionCache), else a fresh one, closed afterwards.
+ * @throws a refused sign-in as {@link signInError} naming `label` (the driver's code kept), or what `fn` throws.
+ */
+export async function withLabelledSession<T>(
+  settings: SnowflakeSettings,
+  label: string,
+  fn: (sf: SnowflakeSession) => Promise<T>,
+  sessions?: SnowflakeSessionCache,
+): Promise<T> {
+  try {
+    return await (sessions ? sessions.withSession(settings, fn) : withSnowflake(settings, fn));
+  } catch (err) {
+    throw err instanceof SnowflakeSignInError ? signInError(err, label) : err;
+  }
 }
 
 /** Outcome of {@link testSignIn}: who the session is, or Snowflake's error (code and message). */

@@ -72,6 +72,12 @@ export interface JobModule {
    * @returns the Schedule ids ensured.
    */
   ensureSchedules?(client: Client, config: FloeConfig): Promise<string[]>;
+  /**
+   * Background work a worker serving this job runs beside its task queues (e.g. a PostgreSQL LISTEN
+   * that starts work early), or null when this process does not run it. Started when the worker runs,
+   * without delaying it (so it must return at once and never throw), closed when the worker stops.
+   */
+  watch?(ctx: WorkerContext, client: Client): { close(): Promise<void> } | null;
 }
 
 /** Every job, in the order workers create their queues and the API mounts their routes. */

@@ -4,8 +4,8 @@
  *
  * `cacheRefresh`: one smart refresh of one cache. Its workflow id is `cacheRefresh-<cache>`
  * (`cacheRefreshWorkflowId`), so Temporal serializes refreshes of one cache while different caches
- * refresh in parallel. Steps: the smart check (TTL, then a hash of the monitored tables' LAST_ALTERED,
- * read BEFORE extraction) → SKIPPED; or mark the cache refreshing → unload and replace the cache's
+ * refresh in parallel. Steps: the smart check, a local activity (TTL, then a hash of the monitored tables'
+ * LAST_ALTERED, read BEFORE extraction; it records a skip itself) → SKIPPED; or mark the cache refreshing → unload and replace the cache's
  * table in one DuckLake transaction → record the pre-extraction hash, rows and snapshot → REFRESHED.
  * A failure records the error (the previous rows stay readable), removes the run's stage path and
  * local files, and returns `ERROR` naming the cache and the root cause, rather than failing the
@@ -23,12 +23,14 @@ import {
   CancellationScope,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CacheRefreshActivities } from '../activities/cache-refresh/index.js';
-import { activityRetry, longActivity, rootCause, shortActivity } from '../errors.js';
+import { activityRetry, localActivity, longActivity, rootCause, shortActivity } from '../errors.js';
 import {
   cacheRefreshWorkflowId,
   type CacheRefreshInput,
@@ -38,8 +40,19 @@ import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 
 const retry = activityRetry(3);
 
-/** Checks and PostgreSQL state updates. */
+/** PostgreSQL state updates. */
 const short = proxyActivities<CacheRefreshActivities>(shortActivity({ retry }));
+/**
+ * The smart check (a PostgreSQL read, one metadata query, the skip recorded): short, so a local
+ * activity, run by the worker that runs the workflow task without a round trip through the task queue.
+ */
+const local = proxyLocalActivities<CacheRefreshActivities>(localActivity({ retry }));
+/**
+ * Versioned change (Temporal `patched()`): the check became one local activity that records a skip itself.
+ * Once no refresh that started before it can still run, use `deprecatePatch` and drop the old branch
+ * (and then `cacheRecordSkip`).
+ */
+const LOCAL_CHECK = 'cache-refresh-local-check';
 /** Unload, download and the DuckLake transaction: long, so it heartbeats. */
 const long = proxyActivities<CacheRefreshActivities>(longActivity('2h', undefined, { retry }));
 
@@ -57,10 +70,14 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
   setStatus('running');
   let snapshotId: number | null = null;
   try {
-    const check = await short.cacheCheck({ cacheName, force: input.force });
+    // Versioned change: refreshes started before it check with a regular activity and record the skip apart.
+    const localCheck = patched(LOCAL_CHECK);
+    const check = localCheck
+      ? await local.cacheCheck({ cacheName, jobId, force: input.force })
+      : await short.cacheCheck({ cacheName, force: input.force });
     snapshotId = check.snapshotId;
     if (!check.refresh) {
-      await short.cacheRecordSkip({ cacheName, jobId });
+      if (!localCheck) await short.cacheRecordSkip({ cacheName, jobId });
       setStatus('completed', 0);
       return result({ result: 'SKIPPED', message: check.reason, rows_refreshed: 0, snapshot_id: snapshotId });
     }

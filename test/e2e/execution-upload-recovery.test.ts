@@ -118,8 +118,7 @@ describe('execution upload: drain and recovery', () => {
     expect(
       leftovers.filter(
         (l) =>
-          String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) &&
-          String(l.name).endsWith('__FLOE_LOAD'),
+          String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) && String(l.name).endsWith('__FLOE_RAW'),
       ),
     ).toEqual([]);
   });

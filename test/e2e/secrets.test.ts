@@ -15,7 +15,6 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
-import { runExecutionUploadDrain } from '../../src/client/executionUpload.js';
 import { waitForJob } from '../../src/client/tableSync.js';
 import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
@@ -158,6 +157,20 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** The queue statuses of `executionIds` once none is pending or processing (polls for at most 120 s). */
+async function settledUploads(executionIds: string[]): Promise<string[]> {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const { rows } = await pool.query<{ execution_id: string; status: string }>(
+      'SELECT execution_id, status FROM snowflake_sync_queue WHERE execution_id = ANY($1)',
+      [executionIds],
+    );
+    const status = executionIds.map((id) => rows.find((r) => r.execution_id === id)?.status ?? 'absent');
+    if (status.every((st) => st !== 'pending' && st !== 'processing') || Date.now() > until) return status;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 describe('a full run leaks no secret', () => {
   it('signs in, syncs a table, uploads executions, and no log line or workflow history holds a secret', async () => {
     // Sign-ins: the bootstrap admin, a wrong password, an API user.
@@ -219,12 +232,8 @@ describe('a full run leaks no secret', () => {
         ],
       );
     }
-    const drained = await runExecutionUploadDrain(client, {
-      taskQueue: env.FLOE_TASK_QUEUE!,
-      workflowId: `secrets-drain-${process.pid}`,
-      input: { upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2, retryMaxSeconds: 0.5 } },
-    });
-    expect(drained).toMatchObject({ completed: 1, failed: 1 });
+    // The worker uploads them on its own: the queue's NOTIFY wakes its drain Schedule.
+    expect(await settledUploads([`secrets-${USER_OK}`, `secrets-${USER_BAD}`])).toEqual(['completed', 'failed']);
     const status = await call('GET', `/api/snowflake-sync/execution/secrets-${USER_OK}/sync-status`, { token: user });
     expect(status.json.synced).toBe(true);
     const failed = await call('GET', '/api/snowflake-sync/failed', { token: admin });
@@ -238,7 +247,8 @@ describe('a full run leaks no secret', () => {
     expect(logs).toContain('sign-in failed');
 
     const histories: string[] = [];
-    for await (const wf of client.workflow.list({ query: `TaskQueue = '${env.FLOE_TASK_QUEUE}'` })) {
+    const queues = `TaskQueue = '${env.FLOE_TASK_QUEUE}' OR TaskQueue = '${env.FLOE_TASK_QUEUE}-execution-upload'`;
+    for await (const wf of client.workflow.list({ query: queues })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       // Payload bytes decoded as text, so a secret inside any input, result or failure shows up.
       histories.push(

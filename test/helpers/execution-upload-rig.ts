@@ -60,6 +60,10 @@ export interface UploadRig {
   logLines: string[];
   /** Every workflow id this rig started (drains); children are found from the queue. */
   drainIds: string[];
+  /**
+   * A worker on `queue` (default the rig's). `activities: false`: it takes no activity tasks from the
+   * queue, and runs only the workflows' local activities (the queue bookkeeping) itself.
+   */
   startWorker(opts?: { queue?: string; workflows?: boolean; activities?: boolean }): Promise<{ stop(): Promise<void> }>;
   /** A user whose configuration points at emulator `emu` and database `database` (created). */
   addUser(emu: number, database: string): Promise<TestUser>;
@@ -145,7 +149,8 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
         connection: native,
         namespace: inject('temporalNamespace'),
         taskQueue: opts.queue ?? taskQueue,
-        ...(opts.activities === false ? {} : { activities }),
+        activities,
+        ...(opts.activities === false && { enableNonLocalActivities: false }),
         ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
         maxConcurrentActivityTaskExecutions: 10,
       });

@@ -8,7 +8,7 @@ describe('upload SQL', () => {
     { key: 'id', name: 'ID', sfType: 'NUMBER(38,0)' as const },
     { key: 'a"b', name: 'a"b', sfType: 'VARIANT' as const },
   ];
-  const { raw, load } = S.helperNames(target);
+  const raw = S.rawName(target);
 
   it('is pinned', () => {
     expect(S.createRawSql(raw, cols)).toBe(
@@ -18,18 +18,10 @@ describe('upload SQL', () => {
     expect(S.copyRawSql(raw, '@"DB"."S"."STG"/rows/')).toBe(
       `COPY INTO "DB"."S"."T__FLOE_RAW" FROM @"DB"."S"."STG"/rows/ FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = ('\\\\N') ESCAPE_UNENCLOSED_FIELD = NONE) PURGE = TRUE`,
     );
-    expect(S.createLoadSql(load, cols)).toBe(
-      'CREATE OR REPLACE TABLE "DB"."S"."T__FLOE_LOAD" ("ID" NUMBER(38,0), "a""b" VARIANT)',
+    expect(S.replaceTargetSql(target, raw, cols)).toBe(
+      'CREATE OR REPLACE TABLE "DB"."S"."T" AS SELECT "ID"::NUMBER(38,0) AS "ID", PARSE_JSON("a""b") AS "a""b" FROM "DB"."S"."T__FLOE_RAW"',
     );
-    expect(S.fillLoadSql(load, raw, cols)).toBe(
-      'INSERT INTO "DB"."S"."T__FLOE_LOAD" ("ID", "a""b") SELECT "ID"::NUMBER(38,0), PARSE_JSON("a""b") FROM "DB"."S"."T__FLOE_RAW"',
-    );
-    expect(S.publishSql(target, load, raw)).toEqual([
-      'CREATE TABLE IF NOT EXISTS "DB"."S"."T" LIKE "DB"."S"."T__FLOE_LOAD"',
-      'ALTER TABLE "DB"."S"."T" SWAP WITH "DB"."S"."T__FLOE_LOAD"',
-      'DROP TABLE IF EXISTS "DB"."S"."T__FLOE_LOAD"',
-      'DROP TABLE IF EXISTS "DB"."S"."T__FLOE_RAW"',
-    ]);
+    expect(S.dropRawSql(raw)).toBe('DROP TABLE IF EXISTS "DB"."S"."T__FLOE_RAW"');
     expect(S.countSql(target)).toBe('SELECT COUNT(*) AS N FROM "DB"."S"."T"');
   });
 });

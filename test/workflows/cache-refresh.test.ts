@@ -47,7 +47,7 @@ function mockActivities(
       return { refresh: true, reason: 'TTL expired', stateHash: 'h1', lastAltered: {}, snapshotId: 7, ...check };
     },
     async cacheRecordSkip(input) {
-      log('cacheRecordSkip', input);
+      log('cacheRecordSkip', input); // the branch of refreshes started before the check recorded skips
     },
     async cacheMarkRefreshing(input) {
       log('cacheMarkRefreshing', input);
@@ -86,7 +86,9 @@ describe('cacheRefresh', () => {
       rows_refreshed: 0,
       snapshot_id: 7,
     });
-    expect(m.calls.map((c) => c.name)).toEqual(['cacheCheck', 'cacheRecordSkip']);
+    // The check records the skip itself: one activity, given the run's job id to record it under.
+    expect(m.calls.map((c) => c.name)).toEqual(['cacheCheck']);
+    expect(m.calls[0]!.input).toMatchObject({ cacheName: 'sales', jobId: expect.stringMatching(/^skip-\d+\//) });
   });
 
   it('retries a transient extract failure with backoff, then records the pre-extraction hash and the new snapshot', async () => {

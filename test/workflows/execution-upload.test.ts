@@ -36,7 +36,7 @@ const unique = (name: string) => `${name}-${process.pid}-${++seq}`;
 const executionOf = (syncId: string) => syncId.replace(/-s(\d+)$/, '-e$1');
 
 /**
- * The five activities over an in-memory queue of `n` items (`<prefix>-s1`…, execution `<prefix>-e1`…,
+ * The four activities over an in-memory queue of `n` items (`<prefix>-s1`…, execution `<prefix>-e1`…,
  * max_retries 3), the prefix unique per queue so child workflow ids never meet another test's;
  * `attempt` decides each attempt's outcome.
  */
@@ -50,15 +50,11 @@ function fakeQueue(
   const calls: Calls = { retryLater: [], fail: [] };
   const activities: ExecutionUploadActivities = {
     executionUploadClaim: async ({ limit }) =>
-      pending.splice(0, limit).map((syncId) => ({ syncId, executionId: executionOf(syncId) })),
-    executionUploadBegin: async ({ syncId }) => ({
-      syncId,
-      executionId: executionOf(syncId),
-      userId: 'u1',
-      status: 'processing',
-      retryCount: 0,
-      maxRetries: 3,
-    }),
+      pending.splice(0, limit).map((syncId) => ({ syncId, executionId: executionOf(syncId), maxRetries: 3 })),
+    // Only children started before the claim passed the item read it; a call here fails the run.
+    executionUploadBegin: async () => {
+      throw new Error('executionUploadBegin called by a workflow that was given its item');
+    },
     executionUploadAttempt: attempt,
     executionUploadRetryLater: async (i) => {
       calls.retryLater.push(i);
@@ -160,7 +156,7 @@ describe('executionUpload', () => {
     });
     const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
       client.workflow.execute(executionUpload, {
-        args: [{ syncId: syncId!, upload, taskQueue }],
+        args: [{ syncId: syncId!, executionId: executionOf(syncId!), maxRetries: 3, upload, taskQueue }],
         workflowId: unique('retry'),
         taskQueue,
       }),
@@ -199,7 +195,7 @@ describe('executionUpload', () => {
     });
     const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
       client.workflow.execute(executionUpload, {
-        args: [{ syncId: syncId!, upload, taskQueue }],
+        args: [{ syncId: syncId!, executionId: executionOf(syncId!), maxRetries: 3, upload, taskQueue }],
         workflowId: unique('nonretryable'),
         taskQueue,
       }),

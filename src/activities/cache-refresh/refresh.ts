@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
 import type { SnowflakeSettings } from '../../connectors/snowflake.js';
+import { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
 import { floeError, NonRetryable } from '../../errors.js';
 import { resolveSource, withSourceSession } from '../../jobs/cache-refresh/source.js';
 import { decide, readLastAltered, stateHash } from '../../jobs/cache-refresh/smart.js';
@@ -34,11 +35,15 @@ export interface CacheRefreshActivityDeps {
   logger?: Logger;
   /** Test hooks. */
   hooks?: { beforeLoad?(cacheName: string): Promise<void> };
+  /** Signed-in sessions reused across activities (default: one cache per activities object). */
+  sessions?: SnowflakeSessionCache;
 }
 
 /** The check, extract-and-replace and clean-up activities. Throws nothing at construction. */
 export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
   const lg = () => activityLogger(deps.logger);
+  // Back-to-back checks of one source reuse a session: the sign-in is most of a SKIPPED check's cost.
+  const sessions = deps.sessions ?? new SnowflakeSessionCache();
 
   /** The cache, its source and the source's settings; every failure is non-retryable. */
   async function load(cacheName: string) {
@@ -65,12 +70,12 @@ export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
     return [db, schema, deps.stageName ?? 'FLOE_STAGE'];
   }
 
-  /** The smart check. */
-  async function cacheCheck(input: { cacheName: string; force?: boolean }): Promise<CacheCheckResult> {
+  /** The smart check; a SKIPPED outcome is recorded here too (`recordSkip`, keyed by cache name: idempotent). */
+  async function cacheCheck(input: { cacheName: string; jobId?: string; force?: boolean }): Promise<CacheCheckResult> {
     const loaded = await load(input.cacheName);
     const { cache } = loaded;
     const lastAltered = cache.monitor_tables.length
-      ? await withSourceSession(loaded, (sf) => readLastAltered(sf, cache.monitor_tables))
+      ? await withSourceSession(loaded, (sf) => readLastAltered(sf, cache.monitor_tables), sessions)
       : {};
     const hash = stateHash(lastAltered);
     const d = decide({
@@ -82,6 +87,8 @@ export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
       now: new Date(),
     });
     lg()?.info({ cache: input.cacheName, refresh: d.refresh, reason: d.reason }, 'cache check');
+    // Without a job id (a refresh started before the check recorded skips) the workflow records it.
+    if (!d.refresh && input.jobId !== undefined) await store.recordSkip(deps.pool, input.cacheName, input.jobId);
     return {
       refresh: d.refresh,
       reason: d.reason,
@@ -96,21 +103,24 @@ export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
     const { cache, settings } = loaded;
     const hb = startHeartbeat({ cacheName: input.cacheName, phase: 'extract' });
     try {
-      const r = await withSourceSession(loaded, (sf) =>
-        cancellable(
-          extractAndReplace({
-            sf,
-            lake: deps.lake,
-            pool: deps.pool,
-            cacheName: cache.cache_name,
-            query: cache.source_query,
-            stage: stageFor(settings, cache.monitor_tables),
-            segment: jobSegment(input.jobId),
-            tmpDir: deps.tmpDir,
-            getParallel: deps.getParallel,
-            beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
-          }),
-        ),
+      const r = await withSourceSession(
+        loaded,
+        (sf) =>
+          cancellable(
+            extractAndReplace({
+              sf,
+              lake: deps.lake,
+              pool: deps.pool,
+              cacheName: cache.cache_name,
+              query: cache.source_query,
+              stage: stageFor(settings, cache.monitor_tables),
+              segment: jobSegment(input.jobId),
+              tmpDir: deps.tmpDir,
+              getParallel: deps.getParallel,
+              beforeLoad: deps.hooks?.beforeLoad ? () => deps.hooks!.beforeLoad!(cache.cache_name) : undefined,
+            }),
+          ),
+        sessions,
       );
       return { ...r, method: 'stage' };
     } finally {
@@ -123,8 +133,10 @@ export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
     await rm(cacheLocalDir(deps.tmpDir, seg), { recursive: true, force: true });
     const loaded = await load(input.cacheName).catch(() => null);
     if (!loaded) return;
-    await withSourceSession(loaded, (sf) =>
-      removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
+    await withSourceSession(
+      loaded,
+      (sf) => removeFromStage(sf, cacheStagePath(stageFor(loaded.settings, loaded.cache.monitor_tables), seg)),
+      sessions,
     ).catch((e) => lg()?.warn({ err: (e as Error).message }, 'cache stage REMOVE failed'));
   }
 

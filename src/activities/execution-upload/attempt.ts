@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
-import { signInError } from '../../credentials/kinds.js';
+import { withLabelledSession } from '../../credentials/kinds.js';
 import { floeError, NonRetryable } from '../../errors.js';
 import { activeSettings, configurationLabel } from '../../jobs/execution-upload/configs.js';
 import {
@@ -129,27 +128,30 @@ export async function runAttempt(
     const hookInfo = { ...ids, attempt };
     await deps.hooks?.beforeLoad?.(hookInfo);
     const localDir = path.join(deps.tmpDir, `${item.syncId}-${attempt}`);
-    let sf: SnowflakeSession | null = null;
     let count: number;
     try {
-      sf = await connectSnowflake(cfg.settings).catch((err: unknown) => {
-        throw signInError(err, credential);
-      });
-      hb.beat({ phase: 'load', rows: 0 });
-      count = await loadAndPublish(sf, {
-        target,
-        table,
-        method,
-        bindChunkRows: o.bindChunkRows,
-        localDir,
-        stageName: `FLOE_UPLOAD_${item.syncId.replaceAll('-', '').slice(0, 16).toUpperCase()}`,
-        onRows: async (rowsLoaded) => {
-          hb.beat({ phase: rowsLoaded === rows ? 'publish' : 'load', rows: rowsLoaded });
-          await deps.hooks?.afterChunk?.({ ...hookInfo, rowsLoaded });
+      // A reused session of this credential when one is idle: one sign-in per user per drain, not per upload.
+      count = await withLabelledSession(
+        cfg.settings,
+        credential,
+        (sf) => {
+          hb.beat({ phase: 'load', rows: 0 });
+          return loadAndPublish(sf, {
+            target,
+            table,
+            method,
+            bindChunkRows: o.bindChunkRows,
+            localDir,
+            stageName: `FLOE_UPLOAD_${item.syncId.replaceAll('-', '').slice(0, 16).toUpperCase()}`,
+            onRows: async (rowsLoaded) => {
+              hb.beat({ phase: rowsLoaded === rows ? 'publish' : 'load', rows: rowsLoaded });
+              await deps.hooks?.afterChunk?.({ ...hookInfo, rowsLoaded });
+            },
+          });
         },
-      });
+        deps.sessions,
+      );
     } finally {
-      await sf?.close();
       await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
       await deps.hooks?.afterLoad?.(hookInfo);
     }

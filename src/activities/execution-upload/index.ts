@@ -8,14 +8,16 @@
  * - `executionUploadClaim` is a single UPDATE … FOR UPDATE SKIP LOCKED; a retried claim claims other
  *   items (the first claim's items are then picked up when their lease expires, or already by the drain).
  * - `executionUploadAttempt` rebuilds the target from scratch on every attempt (./attempt.ts).
- * - `executionUploadBegin` only reads; `executionUploadRetryLater` and `executionUploadFail` are UPDATEs
- *   guarded by `status = 'processing'`.
+ * - `executionUploadRetryLater` and `executionUploadFail` are UPDATEs guarded by `status = 'processing'`.
+ * - `executionUploadBegin` only reads; kept for children started before the claim passed the item
+ *   (src/workflows/executionUpload.ts, `LOCAL_BOOKKEEPING`).
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { EXECUTION_UPLOAD_DEFAULTS as D, type ExecutionUploadResult } from '../../jobs/execution-upload/contract.js';
 import * as queue from '../../jobs/execution-upload/queue.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
+import { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
 import { requireItem, runAttempt, type ExecutionUploadAttemptInput } from './attempt.js';
 
 export type { ExecutionUploadAttemptInput } from './attempt.js';
@@ -46,6 +48,8 @@ export interface ExecutionUploadDeps {
   tmpDir: string;
   logger?: Logger;
   hooks?: ExecutionUploadHooks;
+  /** Signed-in sessions reused across attempts (default: one cache per activities object). */
+  sessions?: SnowflakeSessionCache;
 }
 
 /** Input of `executionUploadClaim`. */
@@ -58,7 +62,8 @@ export interface ExecutionUploadClaimInput {
 }
 
 /** Build the execution upload activities (wrap with `wrapActivities` before registering). */
-export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
+export function createExecutionUploadActivities(given: ExecutionUploadDeps) {
+  const deps = { ...given, sessions: given.sessions ?? new SnowflakeSessionCache() };
   const baseLog = deps.logger?.child({ component: 'execution-upload' });
 
   /** Claim up to `limit` items for `claimer` (ids only). */
@@ -70,7 +75,10 @@ export function createExecutionUploadActivities(deps: ExecutionUploadDeps) {
     });
   }
 
-  /** The item's ids and retry budget (no secrets). @throws InvalidRequest when it does not exist. */
+  /**
+   * The item's ids and retry budget (no secrets), for children started before the claim passed them.
+   * @throws InvalidRequest when it does not exist.
+   */
   async function executionUploadBegin(input: { syncId: string }): Promise<queue.ItemState> {
     return requireItem(deps.pool, input.syncId);
   }

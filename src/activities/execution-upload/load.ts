@@ -1,8 +1,9 @@
 /**
  * The Snowflake side of one upload attempt: load an execution's rows into `<T>__FLOE_RAW` by array
- * binds or by a CSV file (PUT to a temporary stage, COPY), type them into `<T>__FLOE_LOAD`, publish by
- * `SWAP WITH` and count the target (the protocol of src/jobs/execution-upload/sql.ts). Every step
- * replaces what a previous attempt left, so a retried load never duplicates rows.
+ * binds or by a CSV file (PUT to a temporary stage, COPY), replace the target with their typed copy in
+ * one `CREATE OR REPLACE TABLE … AS SELECT` and count it (the protocol of
+ * src/jobs/execution-upload/sql.ts). Every step replaces what a previous attempt left, so a retried load
+ * never duplicates rows.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,21 +30,21 @@ export interface LoadPlan {
 }
 
 /**
- * Load `plan.table` into `plan.target` through the raw and load tables and publish it by swap.
- * @returns the target's row count after the swap (the caller compares it with the rows it sent).
+ * Load `plan.table` into the raw table and replace `plan.target` with its typed rows
+ * (src/jobs/execution-upload/sql.ts): five statements on the bind path.
+ * @returns the target's row count after the replace (the caller compares it with the rows it sent).
  * @throws the Snowflake error of the failing statement.
  */
 export async function loadAndPublish(sf: SnowflakeSession, plan: LoadPlan): Promise<number> {
   const { target, table } = plan;
-  const { raw, load } = S.helperNames(target);
+  const raw = S.rawName(target);
   await sf.query(S.createRawSql(raw, table.columns));
   if (table.rows.length > 0) {
     if (plan.method === 'binds') await loadByBinds(sf, raw, plan);
     else await loadByFile(sf, raw, plan);
   }
-  await sf.query(S.createLoadSql(load, table.columns));
-  await sf.query(S.fillLoadSql(load, raw, table.columns));
-  for (const stmt of S.publishSql(target, load, raw)) await sf.query(stmt);
+  await sf.query(S.replaceTargetSql(target, raw, table.columns));
+  await sf.query(S.dropRawSql(raw));
   const n = await sf.query<{ N: string }>(S.countSql(target));
   return Number(n[0]?.N ?? -1);
 }

@@ -3,8 +3,9 @@
  * process (never stored with the source, never in workflow inputs), and a session opened with them.
  * Used by the refresh activities, query passthrough and the API's check of monitored tables.
  */
-import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../connectors/snowflake.js';
-import { signInError } from '../../credentials/kinds.js';
+import type { SnowflakeSession, SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
+import { withLabelledSession } from '../../credentials/kinds.js';
 import type { CredentialResolver } from '../../credentials/store.js';
 import type { CacheSource } from './store.js';
 
@@ -37,20 +38,15 @@ export async function resolveSource(credentials: CredentialResolver, source: Cac
 }
 
 /**
- * Run `fn` with a session signed in as the source, and always close it.
+ * Run `fn` with a session signed in as the source: a reused one from `sessions` when given, else a fresh
+ * one, always closed.
  * @throws the sign-in failure naming the credentials (with the driver's `code`, see `signInError`),
  * or whatever `fn` throws.
  */
-export async function withSourceSession<T>(
+export function withSourceSession<T>(
   source: ResolvedSource,
   fn: (sf: SnowflakeSession) => Promise<T>,
+  sessions?: SnowflakeSessionCache,
 ): Promise<T> {
-  const sf = await connectSnowflake(source.settings).catch((err: unknown) => {
-    throw signInError(err, source.label);
-  });
-  try {
-    return await fn(sf);
-  } finally {
-    await sf.close();
-  }
+  return withLabelledSession(source.settings, source.label, fn, sessions);
 }

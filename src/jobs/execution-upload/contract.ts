@@ -88,10 +88,14 @@ export interface ExecutionUploadDrainResult {
   runs: number;
 }
 
-/** Input of one `executionUpload` child. */
+/** Input of one `executionUpload` child: the claimed item (ids and retry budget, as the claim returned it). */
 export interface ExecutionUploadInput {
   /** snowflake_sync_queue.id */
   syncId: string;
+  /** Absent only in children started before floe passed the claimed item (they read it themselves). */
+  executionId?: string;
+  /** The item's `max_retries`: attempts after the first. Absent as `executionId` is. */
+  maxRetries?: number;
   upload?: ExecutionUploadOptions;
   taskQueue?: string;
 }

@@ -2,9 +2,10 @@
 import path from 'node:path';
 import { createExecutionUploadActivities } from '../../activities/execution-upload/index.js';
 import { executionUploadRouter } from '../../api/routes/executionUpload.js';
-import { ensureExecutionUploadSchedule } from '../../client/executionUpload.js';
+import { ensureExecutionUploadSchedule, triggerExecutionUploadDrain } from '../../client/executionUpload.js';
 import { secretKeys } from '../../secrets/crypto.js';
 import type { JobModule } from '../registry.js';
+import { listenForQueuedUploads } from './notify.js';
 
 /** Primary mount path of the router. */
 export const EXECUTION_UPLOAD_API_PATH = '/api/v1/execution-upload';
@@ -14,7 +15,7 @@ export const EXECUTION_UPLOAD_API_ALIAS = '/api/snowflake-sync';
 export const executionUploadJob: JobModule = {
   kind: 'execution-upload',
   title: 'execution upload',
-  migrations: ['0003_execution_upload.sql'],
+  migrations: ['0003_execution_upload.sql', '0008_execution_upload_notify.sql'],
   // Without the encryption key the uploads cannot decrypt users' credentials: no activities.
   activities: (ctx) =>
     ctx.secretKeys
@@ -48,4 +49,13 @@ export const executionUploadJob: JobModule = {
       input: { maxConcurrent: config.executionUpload.maxConcurrent },
     }),
   ],
+  // Queued work triggers the drain at once (the Schedule's tick remains the fallback); only where uploads run.
+  watch: (ctx, client) =>
+    ctx.secretKeys
+      ? listenForQueuedUploads({
+          databaseUrl: ctx.config.databaseUrl,
+          onQueued: () => triggerExecutionUploadDrain(client),
+          logger: ctx.logger,
+        })
+      : null,
 };

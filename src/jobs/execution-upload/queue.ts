@@ -15,10 +15,12 @@ import { withTransaction } from '../../db/pool.js';
 /** A pool or a client: what the store's functions query through. */
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-/** A claimed item: ids only. */
+/** A claimed item: ids and its retry budget (what its upload workflow needs, so it reads nothing first). */
 export interface ClaimedItem {
   syncId: string;
   executionId: string;
+  /** Retries after the first attempt (`max_retries`). */
+  maxRetries: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function claimItems(
   db: Queryable,
   opts: { limit: number; claimer: string; leaseSeconds: number },
 ): Promise<ClaimedItem[]> {
-  const { rows } = await db.query<{ id: string; execution_id: string }>(
+  const { rows } = await db.query<{ id: string; execution_id: string; max_retries: number }>(
     `WITH c AS (
        SELECT id FROM snowflake_sync_queue
         WHERE (status = 'pending' AND available_at <= now())
@@ -42,10 +44,10 @@ export async function claimItems(
         SET status = 'processing', claimed_by = $2, lease_expires_at = now() + make_interval(secs => $3),
             updated_at = now()
        FROM c WHERE q.id = c.id
-     RETURNING q.id, q.execution_id, q.created_at`,
+     RETURNING q.id, q.execution_id, q.max_retries, q.created_at`,
     [opts.limit, opts.claimer, opts.leaseSeconds],
   );
-  return rows.map((r) => ({ syncId: r.id, executionId: r.execution_id }));
+  return rows.map((r) => ({ syncId: r.id, executionId: r.execution_id, maxRetries: r.max_retries }));
 }
 
 /** What an upload attempt needs to know about its item (no secrets). */
