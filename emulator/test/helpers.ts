@@ -2,9 +2,11 @@
  * Test helpers: an emulator per suite and snowflake-sdk connections to it. Tests talk to the
  * emulator only through the real driver.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import snowflake from 'snowflake-sdk';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
@@ -115,4 +117,22 @@ export async function wireSession(
   });
   const token = String(login.data.token);
   return { login, query: (body) => post(`/queries/v1/query-request?requestId=${crypto.randomUUID()}`, body, token) };
+}
+
+/**
+ * Runs a client program (emulator/test/clients/*) against `emu` as {@link TEST_USER}: the program gets
+ * `<url> <user> <password> <database>` after `args` and prints one JSON object of what its checks saw.
+ */
+export async function runClientProgram(
+  emu: RunningEmulator,
+  command: string,
+  args: string[],
+  database: string,
+): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(
+    command,
+    [...args, emu.url, TEST_USER.name, TEST_USER.password, database],
+    { encoding: 'utf8', timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
 }

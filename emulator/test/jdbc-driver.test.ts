@@ -1,0 +1,51 @@
+/**
+ * The Snowflake JDBC driver (pinned in clients/jdbc/pom.xml, copied by `scripts/bootstrap.mjs --test` into
+ * `.floe/clients/jdbc/lib`) against the emulator: connect, typed round trip with typed setters and getters,
+ * binds, text into NUMBER, executeBatch, a multi-chunk result, a transaction's commit and rollback,
+ * Snowflake's error codes, a multi-statement request, RESULT_SCAN(LAST_QUERY_ID()) and PUT/COPY/GET through
+ * a table stage. The client runs as its own process (clients/jdbc/JdbcClient.java, run by Java's source
+ * launcher) and reports what it saw as JSON.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { floeHome } from '../src/paths.js';
+import { runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
+
+const source = path.join(import.meta.dirname, 'clients', 'jdbc', 'JdbcClient.java');
+const classPath = path.join(floeHome, 'clients', 'jdbc', 'lib', '*');
+
+let emu: TestEmulator;
+beforeAll(async () => {
+  emu = await startTestEmulator();
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+describe('snowflake-jdbc 3.28.0', () => {
+  it('connects, round-trips types and binds, batches, pages chunks, commits and rolls back, reports errors, stages files', async () => {
+    const seen = await runClientProgram(emu, 'java', ['-cp', classPath, source], 'JDBC');
+    expect(seen).toMatchObject({
+      version: '3.28.0',
+      round_trip: {
+        i: 7,
+        f: 1.5,
+        n: '12.34',
+        s: 'héllo',
+        d: '2024-02-29',
+        ts: '2024-01-02 03:04:05.123456',
+        b: 'cafe',
+      },
+      binds: ['1', 'two'],
+      text_into_number: '42',
+      batch_insert: [50, '50', '1225'],
+      multi_chunk: { count: 70_000, inOrder: true },
+      transaction: { uncommittedSeen: '0', after: '2' },
+      missing_object: { errorCode: 2003, sqlState: '42S02' },
+      division_by_zero: { errorCode: 100051, sqlState: '22012' },
+      multi_statement: ['1', 'x'],
+      result_scan: '85',
+      put_copy_get: { put: 'UPLOADED', loaded: '2', got: ['rows.csv.gz'] },
+    });
+  });
+});
