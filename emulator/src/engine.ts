@@ -168,6 +168,8 @@ export class Engine implements EngineContext {
       infoSchema: (db, view) => info.get(`${db}.${view}`),
       tzColumns: s.tzColumns,
       user: s.user,
+      lastQueryId: (n) => s.history.lastQueryId(n),
+      resultScan: (queryId) => s.history.relation(queryId),
       relations,
     };
     const sql = translateTokens(nameSelectList(tokens), env);

@@ -18,7 +18,7 @@
  *   (by name: an alias of a TZ column under another name is not recognised). Operands are the
  *   primary next to the operator (a name, literal, call, cast or parenthesised group).
  */
-import { SfErrors } from '../errors.js';
+import { SfErrors, SnowflakeError } from '../errors.js';
 import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
 import {
@@ -45,6 +45,10 @@ export interface TranslateEnv {
   tzColumns?: ReadonlySet<string>;
   /** The signed-in user (CURRENT_USER()); absent outside a session. */
   user?: string | null;
+  /** LAST_QUERY_ID(n): the session's n-th query id (result-scan.ts), or null; absent outside a session. */
+  lastQueryId?: (n: number) => string | null;
+  /** TABLE(RESULT_SCAN(id)): DuckDB SQL of the relation holding that query's result; throws SnowflakeError. */
+  resultScan?: (queryId: string) => string;
   /**
    * Receives the table/view names the query reads (sandbox.ts): the caller must check that each
    * is a Snowflake table or view before running the SQL. Without it, a query naming a table is refused.
@@ -336,6 +340,11 @@ const FUNCTIONS: Record<string, Emit> = {
   GENERATOR: () => {
     throw SfErrors.syntax('GENERATOR must be used as TABLE(GENERATOR(ROWCOUNT => n)).');
   },
+  RESULT_SCAN: () => {
+    throw SfErrors.syntax('RESULT_SCAN must be used as TABLE(RESULT_SCAN(query_id)).');
+  },
+  // Outside a session there is no query before this one (the translator asks the session otherwise).
+  LAST_QUERY_ID: () => 'NULL',
   CURRENT_SESSION: () => `'0'`,
   LEN: (a) => `LENGTH(${a[0]})`,
 };
@@ -796,6 +805,15 @@ class Translator {
       out.push(`RANGE(${this.sub(rowcount.slice(2))})`);
       return close + 1;
     }
+    if (name === 'LAST_QUERY_ID' && this.env.lastQueryId) {
+      const id = this.env.lastQueryId(inner.length ? Number(inner.map((t) => t.text).join('')) : -1);
+      out.push(id === null ? 'NULL' : quoteString(id));
+      return close + 1;
+    }
+    if (name === 'TABLE' && isWord(inner[0], 'RESULT_SCAN') && this.env.resultScan) {
+      out.push(this.env.resultScan(this.resultScanId(inner.slice(2, matchParen(inner, 1)))));
+      return close + 1;
+    }
     if (name === 'TABLE' && inner[0]?.kind === 'word' && /^FLATTEN$/i.test(inner[0].text))
       throw SfErrors.unsupported('FLATTEN');
     const rewrite = FUNCTIONS[name];
@@ -812,6 +830,17 @@ class Translator {
     );
     this.lastTz = name === 'TO_TIMESTAMP_TZ' || (name === 'CONVERT_TIMEZONE' && raw.length === 2);
     return close + 1;
+  }
+
+  /** The query id RESULT_SCAN's argument names: a string literal or LAST_QUERY_ID([n]). */
+  private resultScanId(arg: Token[]): string {
+    if (arg.length === 1 && arg[0].kind === 'string') return stringValue(arg[0]);
+    if (isWord(arg[0], 'LAST_QUERY_ID') && arg[1]?.text === '(') {
+      const id = /^'(.*)'$/s.exec(this.sub(arg));
+      if (id) return id[1];
+      throw new SnowflakeError('000709', '02000', 'RESULT_SCAN: the session has no previous query');
+    }
+    throw SfErrors.unsupported('RESULT_SCAN of an expression other than a query id or LAST_QUERY_ID()');
   }
 
   private sub(tokens: Token[]): string {

@@ -1,0 +1,70 @@
+/**
+ * SQL the Snowflake clients send that the emulator reads as Snowflake does: LAST_QUERY_ID() and
+ * TABLE(RESULT_SCAN(...)) over the session's earlier results, COPY INTO a table FROM (SELECT $1:col ... FROM @stage)
+ * for staged Parquet, and text converted to numbers where Snowflake converts it implicitly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, destroy, exec, execError, startTestEmulator, type Conn, type TestEmulator } from './helpers.js';
+
+let emu: TestEmulator;
+let conn: Conn;
+beforeAll(async () => {
+  emu = await startTestEmulator();
+  conn = await connect(emu);
+  await exec(conn, 'create database clientsql');
+  await exec(conn, 'use schema clientsql.public');
+});
+afterAll(async () => {
+  await destroy(conn);
+  await emu.close();
+});
+
+describe('RESULT_SCAN and LAST_QUERY_ID', () => {
+  it('reads the previous result with its column names and types', async () => {
+    await exec(
+      conn,
+      `select 1 as i, 2.50::number(5,2) as n, 'a' as s, true as b, '2024-02-29'::date as d,
+        '2024-01-02 03:04:05.123456'::timestamp_ntz as ts, '2024-01-02 03:04:05 +05:45'::timestamp_tz as tz,
+        parse_json('{"k":[1,2]}') as v, x'CAFE' as bin, null::float as f, 1.5::float as r`,
+    );
+    const [row] = await exec(
+      conn,
+      `select i + 1 as i2, n * 2 as n2, s, b, to_varchar(d, 'YYYY-MM-DD') as d,
+        to_varchar(ts, 'YYYY-MM-DD HH24:MI:SS.FF6') as ts, to_varchar(tz) as tz, v:k[1]::int as k, bin, f, r
+      from table(result_scan(last_query_id()))`,
+    );
+    expect(row).toMatchObject({
+      I2: 2,
+      N2: 5,
+      S: 'a',
+      B: true,
+      TS: '2024-01-02 03:04:05.123456',
+      K: 2,
+      F: null,
+      R: 1.5,
+    });
+    expect(row.TZ).toBe('2024-01-02 03:04:05.000 +0545');
+    expect(Buffer.from(row.BIN as Buffer).toString('hex')).toBe('cafe');
+  });
+
+  it('scans a SHOW result by its lower-case column names, and a query by its id', async () => {
+    await exec(conn, 'create or replace table scanned (a int)');
+    await exec(conn, "show tables like 'SCANNED'");
+    expect(await exec(conn, 'select "name", "rows" from table(result_scan(last_query_id()))')).toEqual([
+      { name: 'SCANNED', rows: 0 },
+    ]);
+    const [{ ID }] = await exec<{ ID: string }>(conn, 'select last_query_id(-2) as id');
+    expect(await exec(conn, `select count(*) as n from table(result_scan('${ID}'))`)).toEqual([{ N: 1 }]);
+    expect(await exec(conn, `select * from table(result_scan(last_query_id(1))) where false`)).toEqual([]);
+  });
+
+  it('refuses an unknown query id and a chunked result', async () => {
+    expect(await execError(conn, `select * from table(result_scan('no-such-query'))`)).toMatchObject({
+      code: '000709',
+    });
+    await exec(conn, 'select seq4() as n from table(generator(rowcount => 5000))');
+    expect(await execError(conn, 'select * from table(result_scan(last_query_id()))')).toMatchObject({
+      code: '002040',
+    });
+  });
+});
