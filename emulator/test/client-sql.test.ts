@@ -68,3 +68,45 @@ describe('RESULT_SCAN and LAST_QUERY_ID', () => {
     });
   });
 });
+
+describe('COPY INTO <table> FROM (SELECT ... FROM @stage)', () => {
+  it('loads Parquet fields by $1:name with casts and expressions, NULL for a field the files lack', async () => {
+    await exec(conn, 'create or replace stage pq');
+    await exec(
+      conn,
+      `copy into @pq/rows from (select seq4() as id, 'n' || seq4() as name, seq4() * 1.5 as price
+        from table(generator(rowcount => 3))) file_format = (type = parquet) header = true`,
+    );
+    await exec(conn, 'create or replace table loaded (id int, label varchar, price number(10,2), missing varchar)');
+    const res = await exec(
+      conn,
+      `copy into loaded from (select $1:ID::int + 100, upper(p.$1:NAME), $1:PRICE, $1:nothing from @pq/rows p)
+        file_format = (type = parquet)`,
+    );
+    expect(res).toHaveLength(1);
+    expect(res[0]).toMatchObject({ status: 'LOADED', rows_loaded: 3 });
+    expect(await exec(conn, 'select * from loaded order by id')).toEqual([
+      { ID: 100, LABEL: 'N0', PRICE: 0, MISSING: null },
+      { ID: 101, LABEL: 'N1', PRICE: 1.5, MISSING: null },
+      { ID: 102, LABEL: 'N2', PRICE: 3, MISSING: null },
+    ]);
+  });
+
+  it('loads CSV fields by position into listed columns and checks the column count', async () => {
+    await exec(conn, 'create or replace table csvt (a int, b varchar, c varchar)');
+    await exec(conn, `copy into @%csvt from (select 1, 'x' union all select 2, 'y') file_format = (type = csv)`);
+    await exec(
+      conn,
+      `copy into csvt (b, a) from (select t.$2 || '!', $1::int * 10 from @%csvt t) file_format = (type = csv)`,
+    );
+    expect(await exec(conn, 'select * from csvt order by a')).toEqual([
+      { A: 10, B: 'x!', C: null },
+      { A: 20, B: 'y!', C: null },
+    ]);
+    const e = await execError(
+      conn,
+      'copy into csvt from (select $1 from @%csvt) file_format = (type = csv) force = true',
+    );
+    expect(e).toMatchObject({ code: '002020' });
+  });
+});
