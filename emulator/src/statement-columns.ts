@@ -41,6 +41,13 @@ export function tzColumnNames(columns: NamedColumn[]): Set<string> {
   return new Set(columns.filter((c) => c.duckType === TSTZ_TYPEOF).map((c) => c.name));
 }
 
+/** Names of the VARCHAR columns among `columns`, leaving out a name that is another type in another table. */
+export function textColumnNames(columns: NamedColumn[]): Set<string> {
+  const text = new Set(columns.filter((c) => c.duckType === 'VARCHAR').map((c) => c.name));
+  for (const c of columns) if (c.duckType !== 'VARCHAR') text.delete(c.name);
+  return text;
+}
+
 /** Result columns with the facts the named tables declare (see the module comment). */
 export function refineRowType(columns: RowTypeColumn[], named: NamedColumn[]): RowTypeColumn[] {
   return columns.map((c) => {

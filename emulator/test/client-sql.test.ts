@@ -110,3 +110,24 @@ describe('COPY INTO <table> FROM (SELECT ... FROM @stage)', () => {
     expect(e).toMatchObject({ code: '002020' });
   });
 });
+
+describe('text read as numbers', () => {
+  it('converts text operands of arithmetic, literals and binds to the numbers they spell', async () => {
+    expect(await exec(conn, `select '12' + 1 as a, 2 * '1.5' as b, '10' / '4' as c, ? - 1 as d`, ['5'])).toEqual([
+      { A: 13, B: 3, C: 2.5, D: 4 },
+    ]);
+    await exec(conn, 'create or replace table texts (t varchar, n number(10,2), d date)');
+    await exec(conn, "insert into texts values ('12', 3.5, '2024-02-28')");
+    expect(
+      await exec(conn, `select t + 1 as a, t * n as b, n - t as c, d + 1 as d, date '2024-01-01' + 1 as e from texts`),
+    ).toMatchObject([{ A: 13, B: 42, C: -8.5 }]);
+    const e = await execError(conn, `select 'twelve' + 1`);
+    expect(e.message).toMatch(/twelve/);
+  });
+
+  it('stores text bound into a NUMBER column as that number', async () => {
+    await exec(conn, 'create or replace table nums (a number(10,0), b number(10,2))');
+    await exec(conn, 'insert into nums values (?, ?)', ['41', '2.25']);
+    expect(await exec(conn, 'select a + 1 as a, b from nums')).toEqual([{ A: 42, B: 2.25 }]);
+  });
+});

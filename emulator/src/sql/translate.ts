@@ -17,6 +17,11 @@
  *   2-argument `CONVERT_TIMEZONE(..)`, or a column named in {@link TranslateEnv.tzColumns}
  *   (by name: an alias of a TZ column under another name is not recognised). Operands are the
  *   primary next to the operator (a name, literal, call, cast or parenthesised group).
+ * - Text operands of the arithmetic operators `+ - * / %` become numbers, as Snowflake coerces them
+ *   (Snowflake doc: "Data type conversion"): a string literal is read as the number it spells (`'12' + 1`
+ *   is 13; a binding sent as TEXT arrives as such a literal), a column named in {@link TranslateEnv.textColumns}
+ *   as FLOAT. Text that is not a number fails the statement. Text arguments of functions (SUM, ABS, ...)
+ *   and text compared with numbers are not converted.
  */
 import { SfErrors, SnowflakeError } from '../errors.js';
 import { checkQuery, type RelationRef } from './sandbox.js';
@@ -43,6 +48,8 @@ export interface TranslateEnv {
    * A column reference whose last part is one of them counts as a TIMESTAMP_TZ operand in comparisons.
    */
   tzColumns?: ReadonlySet<string>;
+  /** Names of the VARCHAR columns of the tables the statement names: read as numbers in arithmetic. */
+  textColumns?: ReadonlySet<string>;
   /** The signed-in user (CURRENT_USER()); absent outside a session. */
   user?: string | null;
   /** LAST_QUERY_ID(n): the session's n-th query id (result-scan.ts), or null; absent outside a session. */
@@ -482,6 +489,37 @@ function compareInstants(out: string[], tz: boolean[]): void {
   for (let k = out.length - 1; k >= 0; k--) if (out[k] === '') out.splice(k, 1);
 }
 
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
+/** A whole string literal as the translator emits it. */
+const STRING_LITERAL = /^'((?:[^']|'')*)'$/s;
+/** Words that make the string literal after them a typed literal (`DATE '2024-01-01'`), not text. */
+const TYPED_LITERAL = /^(DATE|TIME|TIMESTAMP\w*|INTERVAL)$/i;
+/** Text that spells a fixed-point number (anything else, exponents included, is cast to DOUBLE). */
+const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * Makes the text operands of arithmetic operators numbers (see the module comment): a string literal
+ * becomes the numeric literal it spells (DuckDB types `12` INTEGER and `1.5` DECIMAL(2,1), as Snowflake
+ * types the number), a text column (flagged in `text`) a DOUBLE. A literal that spells no number is cast,
+ * so the statement fails on it as Snowflake's does. Only a single-element operand is converted.
+ */
+function coerceArithmetic(out: string[], text: boolean[]): void {
+  for (let k = 1; k < out.length - 1; k++) {
+    if (!ARITHMETIC.has(out[k]) || operandBefore(out, k - 1) !== k - 1 || operandAfter(out, k + 1) !== k + 1) continue;
+    coerceOperand(out, text, k - 1);
+    coerceOperand(out, text, k + 1);
+  }
+}
+
+/** `out[k]` as a number when it is a (not typed) string literal or a text column ({@link coerceArithmetic}). */
+function coerceOperand(out: string[], text: boolean[], k: number): void {
+  const literal = STRING_LITERAL.exec(out[k]);
+  if (literal && !TYPED_LITERAL.test(out[k - 1] ?? '')) {
+    const value = literal[1].replace(/''/g, "'").trim();
+    out[k] = DECIMAL_TEXT.test(value) ? value.replace(/^\+/, '') : `CAST(${quoteString(value)} AS DOUBLE)`;
+  } else if (text[k]) out[k] = `CAST(${out[k]} AS DOUBLE)`;
+}
+
 function jsonPathOfString(raw: Token[]): string {
   if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('GET_PATH with a non-literal path');
   const p = stringValue(raw[0]);
@@ -610,6 +648,13 @@ function divisorEnds(out: string[], from: number, next: Token | undefined): bool
   return !(next?.kind === 'op' && (next.text === '::' || next.text === ':' || next.text === '['));
 }
 
+/** Sizes a per-element flag array to `length` elements and sets the last one. */
+function flagLast(flags: boolean[], length: number, last: boolean): void {
+  flags.length = Math.min(flags.length, length);
+  while (flags.length < length) flags.push(false);
+  if (length > 0) flags[length - 1] = last;
+}
+
 class Translator {
   constructor(
     private readonly t: Token[],
@@ -618,29 +663,35 @@ class Translator {
 
   /** Set by a step that emitted a TIMESTAMP_TZ operand (read by {@link run}). */
   private lastTz = false;
+  /** Set by a step that emitted a text column (read by {@link run}). */
+  private lastText = false;
 
   run(from: number, to: number): string {
     const out: string[] = [];
-    /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}). */
+    /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}), a text column (see {@link coerceArithmetic}). */
     const tz: boolean[] = [];
+    const text: boolean[] = [];
     /** Where the divisor of the last `/` starts in `out`, until it is complete (see {@link divisorEnds}). */
     let divisor: number | null = null;
     let i = from;
     while (i < to) {
       this.lastTz = false;
+      this.lastText = false;
       const isDivide = this.t[i].kind === 'op' && this.t[i].text === '/';
       i = this.step(out, i, to);
-      tz.length = Math.min(tz.length, out.length);
-      while (tz.length < out.length) tz.push(false);
-      if (out.length > 0) tz[out.length - 1] = this.lastTz;
+      flagLast(tz, out.length, this.lastTz);
+      flagLast(text, out.length, this.lastText);
       if (divisor !== null && divisorEnds(out, divisor, i < to ? this.t[i] : undefined)) {
         // Snowflake fails a division by zero (100051) where DuckDB returns NULL.
+        if (out.length - divisor === 1) coerceOperand(out, text, divisor);
         out.push(`__SF_DIVISOR(${out.splice(divisor).join(' ')})`);
         tz.length = out.length;
+        text.length = out.length;
         divisor = null;
       }
       if (isDivide) divisor = out.length;
     }
+    coerceArithmetic(out, text);
     compareInstants(out, tz);
     return out.join(' ');
   }
@@ -729,7 +780,9 @@ class Translator {
         .map((p, n) => (p.text === '*' ? '*' : p.kind === 'qident' ? quoteIdent(values[n]) : p.text.toUpperCase()))
         .join('.'),
     );
-    this.lastTz = this.env.tzColumns?.has(values[values.length - 1]) === true && this.t[k]?.text !== '(';
+    const column = this.t[k]?.text !== '(';
+    this.lastTz = column && this.env.tzColumns?.has(values[values.length - 1]) === true;
+    this.lastText = column && this.env.textColumns?.has(values[values.length - 1]) === true;
     return k;
   }
 
