@@ -119,6 +119,17 @@ export async function wireSession(
   return { login, query: (body) => post(`/queries/v1/query-request?requestId=${crypto.randomUUID()}`, body, token) };
 }
 
+/** The row the Go and JDBC client programs insert with typed binds and report as read back (`round_trip`). */
+export const CLIENT_ROUND_TRIP = {
+  i: 7,
+  f: 1.5,
+  n: '12.34',
+  s: 'héllo',
+  d: '2024-02-29',
+  ts: '2024-01-02 03:04:05.123456',
+  b: 'cafe',
+} as const;
+
 /**
  * Runs a client program (emulator/test/clients/*) against `emu` as {@link TEST_USER}: the program gets
  * `<url> <user> <password> <database>` after `args` and prints one JSON object of what its checks saw.
