@@ -9,17 +9,17 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { floeHome } from '../src/paths.js';
-import { CLIENT_ROUND_TRIP, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
+import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
 
-let emu: TestEmulator;
-beforeAll(async () => {
-  emu = await startTestEmulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
+describe.each(CLIENT_RUNS)('gosnowflake 1.19.1 %s', (_run, options) => {
+  let emu: TestEmulator;
+  beforeAll(async () => {
+    emu = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
 
-describe('gosnowflake 1.19.1', () => {
   it('connects, round-trips types and binds, batches, pages chunks, commits and rolls back, reports errors, stages files', async () => {
     const seen = await runClientProgram(emu, path.join(floeHome, 'clients', 'go', 'emulator-client-go'), [], 'GO');
     expect(seen).toMatchObject({
@@ -40,5 +40,5 @@ describe('gosnowflake 1.19.1', () => {
       // for the empty result. The emulator answers GET as it does for the other drivers.
       get: { number: 264011 },
     });
-  });
+  }, 240_000);
 });

@@ -131,6 +131,16 @@ export const CLIENT_ROUND_TRIP = {
 } as const;
 
 /**
+ * The emulators a client program runs against: a plain one, and one answering HTTP 503 to 5% of the
+ * query, result and chunk requests, which the drivers retry (the same query-request attaches to its first
+ * execution; a chunk may be fetched again, in any order).
+ */
+export const CLIENT_RUNS: [string, Partial<EmulatorOptions>][] = [
+  ['without faults', {}],
+  ['with HTTP 503 on 5% of query, result and chunk requests', { faults: { http503Rate: 0.05 } }],
+];
+
+/**
  * Runs a client program (emulator/test/clients/*) against `emu` as {@link TEST_USER}: the program gets
  * `<url> <user> <password> <database>` after `args` and prints one JSON object of what its checks saw.
  */

@@ -9,20 +9,20 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { floeHome } from '../src/paths.js';
-import { CLIENT_ROUND_TRIP, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
+import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
 
 const source = path.join(import.meta.dirname, 'clients', 'jdbc', 'JdbcClient.java');
 const classPath = path.join(floeHome, 'clients', 'jdbc', 'lib', '*');
 
-let emu: TestEmulator;
-beforeAll(async () => {
-  emu = await startTestEmulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
+describe.each(CLIENT_RUNS)('snowflake-jdbc 3.28.0 %s', (_run, options) => {
+  let emu: TestEmulator;
+  beforeAll(async () => {
+    emu = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
 
-describe('snowflake-jdbc 3.28.0', () => {
   it('connects, round-trips types and binds, batches, pages chunks, commits and rolls back, reports errors, stages files', async () => {
     const seen = await runClientProgram(emu, 'java', ['-cp', classPath, source], 'JDBC');
     expect(seen).toMatchObject({
@@ -39,5 +39,5 @@ describe('snowflake-jdbc 3.28.0', () => {
       result_scan: '85',
       put_copy_get: { put: 'UPLOADED', loaded: '2', got: ['rows.csv.gz'] },
     });
-  });
+  }, 240_000);
 });
