@@ -121,6 +121,12 @@ describe('text read as numbers', () => {
     expect(
       await exec(conn, `select t + 1 as a, t * n as b, n - t as c, d + 1 as d, date '2024-01-01' + 1 as e from texts`),
     ).toMatchObject([{ A: 13, B: 42, C: -8.5 }]);
+    await exec(conn, "insert into texts (t, n) values ('012', 12)");
+    expect(await exec(conn, 'select n from texts where t = 12 and n = t and t > 11.5 and t between 11 and 13')).toEqual(
+      [{ N: 12 }],
+    );
+    await exec(conn, `update texts set t = 7 where t = 12`);
+    expect(await exec(conn, `select t from texts where n = 12`)).toEqual([{ T: '7' }]);
     const e = await execError(conn, `select 'twelve' + 1`);
     expect(e.message).toMatch(/twelve/);
   });
