@@ -7,21 +7,20 @@
  * The client runs as its own process (clients/go/main.go) and reports what it saw as JSON.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { floeHome } from '../src/paths.js';
-import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
+import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, suiteEmulator } from './helpers.js';
 
 describe.each(CLIENT_RUNS)('gosnowflake 1.19.1 %s', (_run, options) => {
-  let emu: TestEmulator;
-  beforeAll(async () => {
-    emu = await startTestEmulator(options);
-  });
-  afterAll(async () => {
-    await emu.close();
-  });
+  const emulator = suiteEmulator(options);
 
   it('connects, round-trips types and binds, batches, pages chunks, commits and rolls back, reports errors, stages files', async () => {
-    const seen = await runClientProgram(emu, path.join(floeHome, 'clients', 'go', 'emulator-client-go'), [], 'GO');
+    const seen = await runClientProgram(
+      emulator(),
+      path.join(floeHome, 'clients', 'go', 'emulator-client-go'),
+      [],
+      'GO',
+    );
     expect(seen).toMatchObject({
       version: '1.19.1',
       round_trip: CLIENT_ROUND_TRIP,

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import snowflake from 'snowflake-sdk';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
 snowflake.configure({ logLevel: 'ERROR' });
@@ -139,6 +140,21 @@ export const CLIENT_RUNS: [string, Partial<EmulatorOptions>][] = [
   ['without faults', {}],
   ['with HTTP 503 on 5% of query, result and chunk requests', { faults: { http503Rate: 0.05 } }],
 ];
+
+/** Starts an emulator with `options` before the suite's tests and closes it after them; returns a getter for it. */
+export function suiteEmulator(options: Partial<EmulatorOptions> = {}): () => TestEmulator {
+  let emu: TestEmulator | undefined;
+  beforeAll(async () => {
+    emu = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  return () => {
+    if (!emu) throw new Error('the suite emulator is not started');
+    return emu;
+  };
+}
 
 /**
  * Runs a client program (emulator/test/clients/*) against `emu` as {@link TEST_USER}: the program gets

@@ -7,24 +7,18 @@
  * launcher) and reports what it saw as JSON.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { floeHome } from '../src/paths.js';
-import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
+import { CLIENT_ROUND_TRIP, CLIENT_RUNS, runClientProgram, suiteEmulator } from './helpers.js';
 
 const source = path.join(import.meta.dirname, 'clients', 'jdbc', 'JdbcClient.java');
 const classPath = path.join(floeHome, 'clients', 'jdbc', 'lib', '*');
 
 describe.each(CLIENT_RUNS)('snowflake-jdbc 3.28.0 %s', (_run, options) => {
-  let emu: TestEmulator;
-  beforeAll(async () => {
-    emu = await startTestEmulator(options);
-  });
-  afterAll(async () => {
-    await emu.close();
-  });
+  const emulator = suiteEmulator(options);
 
   it('connects, round-trips types and binds, batches, pages chunks, commits and rolls back, reports errors, stages files', async () => {
-    const seen = await runClientProgram(emu, 'java', ['-cp', classPath, source], 'JDBC');
+    const seen = await runClientProgram(emulator(), 'java', ['-cp', classPath, source], 'JDBC');
     expect(seen).toMatchObject({
       version: '3.28.0',
       round_trip: CLIENT_ROUND_TRIP,
