@@ -40,8 +40,9 @@ export function testClients(tools) {
           );
         tools.run(go, ['build', '-o', output, '.'], {
           cwd: src,
-          // GOTOOLCHAIN=local: build with the installed Go rather than fetching the one go.mod names.
-          env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+          // GOTOOLCHAIN=local: build with the installed Go rather than fetching the one go.mod names;
+          // -buildvcs=false: a checkout without usable git metadata builds too.
+          env: { ...process.env, GOFLAGS: '-mod=mod -buildvcs=false', GOTOOLCHAIN: 'local' },
           hint: 'The Go module proxy (GOPROXY) must be reachable for the first build.',
         });
       },
