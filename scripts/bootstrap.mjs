@@ -15,6 +15,8 @@
  *      its dependencies) at <FLOE_HOME>/temporal-test-server, for the workflow tests; Java and Maven
  *      from apt-get when missing.
  *   7. With --test only: Python venvs at <FLOE_HOME>/pyclients/<name> with the Snowflake clients the emulator's tests drive.
+ *   8. With --test only: the Go (gosnowflake) and JDBC clients of the emulator's tests, built into <FLOE_HOME>/clients
+ *      (scripts/bootstrap-clients.mjs).
  *
  * FLOE_HOME (default <project>/.floe) moves every install and stamp; --quiet prints nothing when there is
  * nothing to do. Exits non-zero with a message naming the failed step and what to do about it.
@@ -25,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testClients } from './bootstrap-clients.mjs';
 
 const started = Date.now();
 const quiet = process.argv.includes('--quiet');
@@ -542,6 +545,23 @@ function ensureTestServer() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 8. Go and JDBC clients of the emulator's tests (tests only)
+// ---------------------------------------------------------------------------------------------
+
+const clients = testClients({
+  projectRoot,
+  floeHome,
+  readStamp,
+  writeStamp,
+  run,
+  which,
+  aptInstall,
+  log,
+  BootstrapError,
+});
+const clientsDone = () => !forTests || clients.done();
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
@@ -552,7 +572,8 @@ async function main() {
     pythonDone() &&
     (process.env.DATABASE_URL || findPgBinDir()) &&
     testServerDone() &&
-    pythonClientsDone();
+    pythonClientsDone() &&
+    clientsDone();
   let did = [];
   if (fastPathOk) {
     if (ensureDuckdbMatch()) did.push('duckdb-check');
@@ -565,6 +586,7 @@ async function main() {
       if (ensurePostgres()) steps.push('postgresql');
       if (ensureTestServer()) steps.push('temporal-test-server');
       if (ensurePythonClients()) steps.push('python clients');
+      if (!clientsDone() && clients.ensure()) steps.push('go and jdbc clients');
       return steps;
     });
   }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { StatementContext, StatementOutcome } from './contract.js';
 import { SfErrors } from './errors.js';
+import { parseTransform, transformSource, type Transform } from './copy-transform.js';
 import { recordLoads, readLoadHistory, type LoadRecord } from './stage-history.js';
 import {
   assertKnownOptions,
@@ -16,6 +17,7 @@ import {
   type CsvFormat,
   queryRows,
   type FileFormat,
+  type ParquetFormat,
 } from './stage-format.js';
 import type { Options, TokenStream } from './stage-lexer.js';
 import {
@@ -65,15 +67,8 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
   const rawTable = ts.objectName();
   const columnList = ts.acceptPunct('(') ? ts.parenthesisedText() : null;
   ts.expectWords('FROM');
-  if (ts.peek()?.kind === 'punct' && ts.peek()!.text === '(')
-    throw SfErrors.unsupported('COPY INTO <table> with a transformation query');
-  const locTok = ts.next();
-  if (locTok.kind === 'string') throw SfErrors.unsupported('COPY INTO <table> from an external location');
-  if (locTok.kind !== 'stage') {
-    ts.pos--;
-    ts.fail();
-  }
-  const loc = await resolveStageLocation(locTok.text, ctx);
+  const transform = ts.acceptPunct('(') ? parseTransform(ts.parenthesisedText()) : null;
+  const loc = await resolveStageLocation(transform?.location ?? stageLocationText(ts), ctx);
   const options = ts.options();
   assertKnownOptions(
     options,
@@ -92,9 +87,8 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
   const table = ctx.resolveName(rawTable);
   const tableColumns = await targetColumns(ctx, table.duckdbName, `${table.database}.${table.schema}.${table.name}`);
   const columns = columnList === null ? tableColumns : listedColumns(columnList, tableColumns);
-  if (format.type === 'PARQUET' && match === 'NONE') {
-    throw SfErrors.semiStructuredNeedsMatch('PARQUET');
-  }
+  if (transform && match !== 'NONE') throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME with a COPY transformation');
+  if (format.type === 'PARQUET' && match === 'NONE' && !transform) throw SfErrors.semiStructuredNeedsMatch('PARQUET');
   if (format.type === 'CSV' && match !== 'NONE')
     throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME for CSV (needs PARSE_HEADER = TRUE)');
 
@@ -117,6 +111,7 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
     toLoad.map((f) => f.file.abs),
     format,
     match === 'CASE_SENSITIVE',
+    transform,
   );
   await ctx.touchTable(table.database, table.schema, table.name);
   const loadedAt = new Date().toISOString();
@@ -130,6 +125,17 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
     return [loc.stage.listPrefix + f.file.rel, 'LOADED', n, n, '1', '0', null, null, null, null];
   });
   return { kind: 'rows', columns: LOAD_COLUMNS, rows };
+}
+
+/** The stage location of `FROM @stage[/path]` (a quoted location is an external one, refused). */
+function stageLocationText(ts: TokenStream): string {
+  const locTok = ts.next();
+  if (locTok.kind === 'string') throw SfErrors.unsupported('COPY INTO <table> from an external location');
+  if (locTok.kind !== 'stage') {
+    ts.pos--;
+    ts.fail();
+  }
+  return locTok.text;
 }
 
 async function targetColumns(ctx: StatementContext, duckdbName: string, display: string): Promise<TargetColumn[]> {
@@ -186,16 +192,24 @@ async function insertFiles(
   files: string[],
   format: FileFormat,
   caseSensitive: boolean,
+  transform: Transform | null,
 ): Promise<Map<string, number>> {
   const conn = ctx.session.conn;
   const fileList = `[${files.map(sqlString).join(', ')}]`;
+  const parquetReader = (f: ParquetFormat) =>
+    `read_parquet(${fileList}, filename = true, union_by_name = true, binary_as_string = ${f.binaryAsText})`;
   let source: string;
   let exprs: string[];
-  if (format.type === 'CSV') {
+  if (transform) {
+    const reader = (fields: number) =>
+      format.type === 'CSV' ? csvReader(fileList, fields, format) : parquetReader(format);
+    source = await transformSource(ctx, transform, reader, format.type !== 'CSV', columns.length);
+    exprs = columns.map((c, i) => castTo(`__v${i}`, c.duckdbType));
+  } else if (format.type === 'CSV') {
     source = csvReader(fileList, columns.length, format);
     exprs = columns.map((c, i) => castText(`${sqlIdent(`c${i}`)}`, c.duckdbType, format));
   } else {
-    source = `read_parquet(${fileList}, filename = true, union_by_name = true, binary_as_string = ${format.binaryAsText})`;
+    source = parquetReader(format);
     const fileColumns = (await queryRows(conn, `DESCRIBE SELECT * FROM ${source}`))
       .map((r) => String(r[0]))
       .filter((n) => n !== 'filename');

@@ -23,7 +23,7 @@ import { isDml, StatementType } from './columns.js';
 import { SfErrors, SnowflakeError, toSnowflakeError } from './errors.js';
 import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
-import { namedTableColumns, tzColumnNames } from './statement-columns.js';
+import { columnKinds, namedTableColumns, tzColumnNames } from './statement-columns.js';
 import { forgetLoadHistory } from './stages.js';
 import { rowTypeOf } from './encode.js';
 import { arrayBindRows, expandIdentifierCalls, substituteBinds, type Bindings } from './sql/binds.js';
@@ -167,7 +167,10 @@ export class Engine implements EngineContext {
       schema: s.schema,
       infoSchema: (db, view) => info.get(`${db}.${view}`),
       tzColumns: s.tzColumns,
+      columnKinds: columnKinds(s.namedColumns),
       user: s.user,
+      lastQueryId: (n) => s.history.lastQueryId(n),
+      resultScan: (queryId) => s.history.relation(queryId),
       relations,
     };
     const sql = translateTokens(nameSelectList(tokens), env);

@@ -147,6 +147,8 @@ export class Queries {
       rec.error = toSnowflakeError(e);
       rec.status = rec.aborted ? 'ABORTED' : 'FAILED_WITH_ERROR';
     } finally {
+      // A describe-only request (a driver preparing a statement) is not one of the session's queries.
+      if (!body.describeOnly) s.history.record(rec.id, rec.data);
       rec.interrupt = undefined;
     }
   }

@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SessionState } from './contract.js';
 import type { NamedColumn } from './statement-columns.js';
+import { QueryHistory } from './result-scan.js';
 import { quoteIdent } from './sql/tokenizer.js';
 
 export class Session implements SessionState {
@@ -26,6 +27,8 @@ export class Session implements SessionState {
   namedColumns: NamedColumn[] = [];
   /** TIMESTAMP_TZ column names among them (the translator reads them). */
   tzColumns: ReadonlySet<string> = new Set();
+  /** The session's finished queries and their results (LAST_QUERY_ID, RESULT_SCAN). */
+  readonly history = new QueryHistory();
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

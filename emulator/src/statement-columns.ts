@@ -10,6 +10,7 @@ import type { Catalog } from './catalog.js';
 import type { RowTypeColumn } from './contract.js';
 import { TSTZ_TYPEOF } from './sql/macros.js';
 import { identValue, tokenize } from './sql/tokenizer.js';
+import type { ColumnKind } from './sql/translate.js';
 import { MAX_VARCHAR } from './sql/types.js';
 
 /** One column of a table a statement names. */
@@ -39,6 +40,25 @@ export async function namedTableColumns(catalog: Catalog, sqlText: string): Prom
 /** Names of the TIMESTAMP_TZ columns among `columns`. */
 export function tzColumnNames(columns: NamedColumn[]): Set<string> {
   return new Set(columns.filter((c) => c.duckType === TSTZ_TYPEOF).map((c) => c.name));
+}
+
+/** DuckDB types of Snowflake's NUMBER and FLOAT columns. */
+const NUMBER_TYPE = /^(DECIMAL\(\d+,\d+\)|DOUBLE|FLOAT|REAL|(TINY|SMALL|BIG|HUGE|U?)INT(EGER)?)$/;
+
+/**
+ * The text (VARCHAR) and number columns among `columns`, by name, for the translator's conversions of
+ * text next to numbers; a name that is of another kind in another table named is left out.
+ */
+export function columnKinds(columns: NamedColumn[]): Map<string, ColumnKind> {
+  const kinds = new Map<string, ColumnKind>();
+  const mixed = new Set<string>();
+  for (const c of columns) {
+    const kind = c.duckType === 'VARCHAR' ? 'text' : NUMBER_TYPE.test(c.duckType) ? 'number' : null;
+    if (kind === null || (kinds.has(c.name) && kinds.get(c.name) !== kind)) mixed.add(c.name);
+    else kinds.set(c.name, kind);
+  }
+  for (const name of mixed) kinds.delete(name);
+  return kinds;
 }
 
 /** Result columns with the facts the named tables declare (see the module comment). */

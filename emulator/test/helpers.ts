@@ -2,10 +2,13 @@
  * Test helpers: an emulator per suite and snowflake-sdk connections to it. Tests talk to the
  * emulator only through the real driver.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import snowflake from 'snowflake-sdk';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
 snowflake.configure({ logLevel: 'ERROR' });
@@ -115,4 +118,58 @@ export async function wireSession(
   });
   const token = String(login.data.token);
   return { login, query: (body) => post(`/queries/v1/query-request?requestId=${crypto.randomUUID()}`, body, token) };
+}
+
+/** The row the Go and JDBC client programs insert with typed binds and report as read back (`round_trip`). */
+export const CLIENT_ROUND_TRIP = {
+  i: 7,
+  f: 1.5,
+  n: '12.34',
+  s: 'héllo',
+  d: '2024-02-29',
+  ts: '2024-01-02 03:04:05.123456',
+  b: 'cafe',
+} as const;
+
+/**
+ * The emulators a client program runs against: a plain one, and one answering HTTP 503 to 5% of the
+ * query, result and chunk requests, which the drivers retry (the same query-request attaches to its first
+ * execution; a chunk may be fetched again, in any order).
+ */
+export const CLIENT_RUNS: [string, Partial<EmulatorOptions>][] = [
+  ['without faults', {}],
+  ['with HTTP 503 on 5% of query, result and chunk requests', { faults: { http503Rate: 0.05 } }],
+];
+
+/** Starts an emulator with `options` before the suite's tests and closes it after them; returns a getter for it. */
+export function suiteEmulator(options: Partial<EmulatorOptions> = {}): () => TestEmulator {
+  let emu: TestEmulator | undefined;
+  beforeAll(async () => {
+    emu = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  return () => {
+    if (!emu) throw new Error('the suite emulator is not started');
+    return emu;
+  };
+}
+
+/**
+ * Runs a client program (emulator/test/clients/*) against `emu` as {@link TEST_USER}: the program gets
+ * `<url> <user> <password> <database>` after `args` and prints one JSON object of what its checks saw.
+ */
+export async function runClientProgram(
+  emu: RunningEmulator,
+  command: string,
+  args: string[],
+  database: string,
+): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(
+    command,
+    [...args, emu.url, TEST_USER.name, TEST_USER.password, database],
+    { encoding: 'utf8', timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
 }

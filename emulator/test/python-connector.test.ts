@@ -6,12 +6,10 @@
  * PUT/COPY/GET through a table stage.
  * The client runs as its own process (clients/python_connector.py) and reports what it saw as JSON.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { floeHome } from '../src/paths.js';
-import { startTestEmulator, TEST_USER, type TestEmulator } from './helpers.js';
+import { runClientProgram, startTestEmulator, type TestEmulator } from './helpers.js';
 
 const script = path.join(import.meta.dirname, 'clients', 'python_connector.py');
 
@@ -35,16 +33,7 @@ describe.each([
 ])('%s', (client, version, staged) => {
   it('connects, round-trips types and binds, loads, pages chunks, commits and rolls back, reports errors, stages files', async () => {
     const python = path.join(floeHome, 'pyclients', client, 'bin', 'python');
-    const database = client.replace(/\W/g, '_');
-    const { stdout } = await promisify(execFile)(
-      python,
-      [script, emu.url, TEST_USER.name, TEST_USER.password, database],
-      {
-        encoding: 'utf8',
-        timeout: 240_000,
-      },
-    );
-    const seen = JSON.parse(stdout) as Record<string, unknown>;
+    const seen = await runClientProgram(emu, python, [script], client.replace(/\W/g, '_'));
     expect(seen.version).toMatch(version);
     expect(seen).toMatchObject({
       round_trip: { equal: true },

@@ -17,8 +17,13 @@
  *   2-argument `CONVERT_TIMEZONE(..)`, or a column named in {@link TranslateEnv.tzColumns}
  *   (by name: an alias of a TZ column under another name is not recognised). Operands are the
  *   primary next to the operator (a name, literal, call, cast or parenthesised group).
+ * - Text operands of the arithmetic operators `+ - * / %` become numbers, as Snowflake coerces them
+ *   (Snowflake doc: "Data type conversion"): a string literal is read as the number it spells (`'12' + 1`
+ *   is 13; a binding sent as TEXT arrives as such a literal), a text column ({@link TranslateEnv.columnKinds})
+ *   as FLOAT. A text column compared with a number literal or a number column is read as FLOAT too. Text that
+ *   is not a number fails the statement. Text arguments of functions (SUM, ABS, ...) are not converted.
  */
-import { SfErrors } from '../errors.js';
+import { SfErrors, SnowflakeError } from '../errors.js';
 import { checkQuery, type RelationRef } from './sandbox.js';
 import { parseType, TSTZ_DUCKDB } from './types.js';
 import {
@@ -43,8 +48,14 @@ export interface TranslateEnv {
    * A column reference whose last part is one of them counts as a TIMESTAMP_TZ operand in comparisons.
    */
   tzColumns?: ReadonlySet<string>;
+  /** Text and number columns of the tables the statement names, by name: text is read as a number next to numbers. */
+  columnKinds?: ReadonlyMap<string, ColumnKind>;
   /** The signed-in user (CURRENT_USER()); absent outside a session. */
   user?: string | null;
+  /** LAST_QUERY_ID(n): the session's n-th query id (result-scan.ts), or null; absent outside a session. */
+  lastQueryId?: (n: number) => string | null;
+  /** TABLE(RESULT_SCAN(id)): DuckDB SQL of the relation holding that query's result; throws SnowflakeError. */
+  resultScan?: (queryId: string) => string;
   /**
    * Receives the table/view names the query reads (sandbox.ts): the caller must check that each
    * is a Snowflake table or view before running the SQL. Without it, a query naming a table is refused.
@@ -53,6 +64,9 @@ export interface TranslateEnv {
 }
 
 type Emit = (args: string[], raw: Token[][]) => string;
+
+/** What the translator knows of a column's type: text (VARCHAR) or a number. */
+export type ColumnKind = 'text' | 'number';
 
 const DATE_PARTS: Record<string, string> = {
   YEAR: 'year',
@@ -336,6 +350,11 @@ const FUNCTIONS: Record<string, Emit> = {
   GENERATOR: () => {
     throw SfErrors.syntax('GENERATOR must be used as TABLE(GENERATOR(ROWCOUNT => n)).');
   },
+  RESULT_SCAN: () => {
+    throw SfErrors.syntax('RESULT_SCAN must be used as TABLE(RESULT_SCAN(query_id)).');
+  },
+  // Outside a session there is no query before this one (the translator asks the session otherwise).
+  LAST_QUERY_ID: () => 'NULL',
   CURRENT_SESSION: () => `'0'`,
   LEN: (a) => `LENGTH(${a[0]})`,
 };
@@ -437,7 +456,7 @@ function operandAfter(out: string[], start: number): number | null {
  * sides): Snowflake compares TIMESTAMP_TZ with TZ/LTZ/NTZ values and literals by instant, while
  * DuckDB would compare the struct field by field (or refuse to compare it with a timestamp).
  */
-function compareInstants(out: string[], tz: boolean[]): void {
+function compareInstants(out: string[], tz: boolean[], kinds: (ColumnKind | null)[]): void {
   const wrap = (a: number, b: number) => {
     out[a] = `__SF_INSTANT(${out.slice(a, b + 1).join(' ')})`;
     for (let k = a + 1; k <= b; k++) out[k] = '';
@@ -455,8 +474,10 @@ function compareInstants(out: string[], tz: boolean[]): void {
     if (COMPARISONS.has(op)) {
       const a = operandBefore(out, k - 1);
       const b = operandAfter(out, k + 1);
-      if (a === null || b === null || !(isTz(a, k - 1) || isTz(k + 1, b))) continue;
+      if (a === null || b === null) continue;
       if (op === '=' && inSet && depth === 0 && (out[a - 1] === ',' || out[a - 1]?.toUpperCase() === 'SET')) continue;
+      if (a === k - 1 && b === k + 1) compareTextWithNumber(out, kinds, a, b);
+      if (!(isTz(a, k - 1) || isTz(k + 1, b))) continue;
       wrap(k + 1, b);
       wrap(a, k - 1);
     } else if (op === 'BETWEEN') {
@@ -464,13 +485,60 @@ function compareInstants(out: string[], tz: boolean[]): void {
       const lo = operandAfter(out, k + 1);
       if (a === null || lo === null || out[lo + 1]?.toUpperCase() !== 'AND') continue;
       const hi = operandAfter(out, lo + 2);
-      if (hi === null || !(isTz(a, k - 1) || isTz(k + 1, lo) || isTz(lo + 2, hi))) continue;
+      if (hi === null) continue;
+      if (a === k - 1 && lo === k + 1) compareTextWithNumber(out, kinds, a, lo);
+      if (a === k - 1 && hi === lo + 2) compareTextWithNumber(out, kinds, a, hi);
+      if (!(isTz(a, k - 1) || isTz(k + 1, lo) || isTz(lo + 2, hi))) continue;
       wrap(lo + 2, hi);
       wrap(k + 1, lo);
       wrap(a, k - 1);
     }
   }
   for (let k = out.length - 1; k >= 0; k--) if (out[k] === '') out.splice(k, 1);
+}
+
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
+/** A whole string literal as the translator emits it. */
+const STRING_LITERAL = /^'((?:[^']|'')*)'$/s;
+/** Words that make the string literal after them a typed literal (`DATE '2024-01-01'`), not text. */
+const TYPED_LITERAL = /^(DATE|TIME|TIMESTAMP\w*|INTERVAL)$/i;
+/** Text that spells a fixed-point number (anything else, exponents included, is cast to DOUBLE). */
+const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * Makes the text operands of arithmetic operators numbers (see the module comment): a string literal
+ * becomes the numeric literal it spells (DuckDB types `12` INTEGER and `1.5` DECIMAL(2,1), as Snowflake
+ * types the number), a text column (flagged in `text`) a DOUBLE. A literal that spells no number is cast,
+ * so the statement fails on it as Snowflake's does. Only a single-element operand is converted.
+ */
+function coerceArithmetic(out: string[], kinds: (ColumnKind | null)[]): void {
+  for (let k = 1; k < out.length - 1; k++) {
+    if (!ARITHMETIC.has(out[k]) || operandBefore(out, k - 1) !== k - 1 || operandAfter(out, k + 1) !== k + 1) continue;
+    coerceOperand(out, kinds, k - 1);
+    coerceOperand(out, kinds, k + 1);
+  }
+}
+
+/** `out[k]` as a number when it is a (not typed) string literal or a text column ({@link coerceArithmetic}). */
+function coerceOperand(out: string[], kinds: (ColumnKind | null)[], k: number): void {
+  const literal = STRING_LITERAL.exec(out[k]);
+  if (literal && !TYPED_LITERAL.test(out[k - 1] ?? '')) {
+    const value = literal[1].replace(/''/g, "'").trim();
+    out[k] = DECIMAL_TEXT.test(value) ? value.replace(/^\+/, '') : `CAST(${quoteString(value)} AS DOUBLE)`;
+  } else if (kinds[k] === 'text') out[k] = `CAST(${out[k]} AS DOUBLE)`;
+}
+
+/** A text column compared with a number literal or a number column (single-element operands `a`, `b`) is read as FLOAT. */
+function compareTextWithNumber(out: string[], kinds: (ColumnKind | null)[], a: number, b: number): void {
+  const isNumber = (k: number) => kinds[k] === 'number' || /^[-+]?(\d|\.\d)/.test(out[k]);
+  for (const [text, other] of [
+    [a, b],
+    [b, a],
+  ])
+    if (kinds[text] === 'text' && isNumber(other)) {
+      out[text] = `CAST(${out[text]} AS DOUBLE)`;
+      kinds[text] = 'number';
+    }
 }
 
 function jsonPathOfString(raw: Token[]): string {
@@ -601,6 +669,13 @@ function divisorEnds(out: string[], from: number, next: Token | undefined): bool
   return !(next?.kind === 'op' && (next.text === '::' || next.text === ':' || next.text === '['));
 }
 
+/** Sizes a per-element flag array to `length` elements (new ones `none`) and sets the last one. */
+function flagLast<T>(flags: T[], length: number, last: T, none: T): void {
+  flags.length = Math.min(flags.length, length);
+  while (flags.length < length) flags.push(none);
+  if (length > 0) flags[length - 1] = last;
+}
+
 class Translator {
   constructor(
     private readonly t: Token[],
@@ -609,30 +684,36 @@ class Translator {
 
   /** Set by a step that emitted a TIMESTAMP_TZ operand (read by {@link run}). */
   private lastTz = false;
+  /** Set by a step that emitted a text or number column (read by {@link run}). */
+  private lastKind: ColumnKind | null = null;
 
   run(from: number, to: number): string {
     const out: string[] = [];
-    /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}). */
+    /** Per `out` element: is it a TIMESTAMP_TZ operand (see {@link compareInstants}), a text column (see {@link coerceArithmetic}). */
     const tz: boolean[] = [];
+    const kinds: (ColumnKind | null)[] = [];
     /** Where the divisor of the last `/` starts in `out`, until it is complete (see {@link divisorEnds}). */
     let divisor: number | null = null;
     let i = from;
     while (i < to) {
       this.lastTz = false;
+      this.lastKind = null;
       const isDivide = this.t[i].kind === 'op' && this.t[i].text === '/';
       i = this.step(out, i, to);
-      tz.length = Math.min(tz.length, out.length);
-      while (tz.length < out.length) tz.push(false);
-      if (out.length > 0) tz[out.length - 1] = this.lastTz;
+      flagLast(tz, out.length, this.lastTz, false);
+      flagLast(kinds, out.length, this.lastKind, null);
       if (divisor !== null && divisorEnds(out, divisor, i < to ? this.t[i] : undefined)) {
         // Snowflake fails a division by zero (100051) where DuckDB returns NULL.
+        if (out.length - divisor === 1) coerceOperand(out, kinds, divisor);
         out.push(`__SF_DIVISOR(${out.splice(divisor).join(' ')})`);
         tz.length = out.length;
+        kinds.length = out.length;
         divisor = null;
       }
       if (isDivide) divisor = out.length;
     }
-    compareInstants(out, tz);
+    coerceArithmetic(out, kinds);
+    compareInstants(out, tz, kinds);
     return out.join(' ');
   }
 
@@ -720,7 +801,9 @@ class Translator {
         .map((p, n) => (p.text === '*' ? '*' : p.kind === 'qident' ? quoteIdent(values[n]) : p.text.toUpperCase()))
         .join('.'),
     );
-    this.lastTz = this.env.tzColumns?.has(values[values.length - 1]) === true && this.t[k]?.text !== '(';
+    const column = this.t[k]?.text !== '(';
+    this.lastTz = column && this.env.tzColumns?.has(values[values.length - 1]) === true;
+    this.lastKind = column ? (this.env.columnKinds?.get(values[values.length - 1]) ?? null) : null;
     return k;
   }
 
@@ -796,6 +879,15 @@ class Translator {
       out.push(`RANGE(${this.sub(rowcount.slice(2))})`);
       return close + 1;
     }
+    if (name === 'LAST_QUERY_ID' && this.env.lastQueryId) {
+      const id = this.env.lastQueryId(inner.length ? Number(inner.map((t) => t.text).join('')) : -1);
+      out.push(id === null ? 'NULL' : quoteString(id));
+      return close + 1;
+    }
+    if (name === 'TABLE' && isWord(inner[0], 'RESULT_SCAN') && this.env.resultScan) {
+      out.push(this.env.resultScan(this.resultScanId(inner.slice(2, matchParen(inner, 1)))));
+      return close + 1;
+    }
     if (name === 'TABLE' && inner[0]?.kind === 'word' && /^FLATTEN$/i.test(inner[0].text))
       throw SfErrors.unsupported('FLATTEN');
     const rewrite = FUNCTIONS[name];
@@ -812,6 +904,17 @@ class Translator {
     );
     this.lastTz = name === 'TO_TIMESTAMP_TZ' || (name === 'CONVERT_TIMEZONE' && raw.length === 2);
     return close + 1;
+  }
+
+  /** The query id RESULT_SCAN's argument names: a string literal or LAST_QUERY_ID([n]). */
+  private resultScanId(arg: Token[]): string {
+    if (arg.length === 1 && arg[0].kind === 'string') return stringValue(arg[0]);
+    if (isWord(arg[0], 'LAST_QUERY_ID') && arg[1]?.text === '(') {
+      const id = /^'(.*)'$/s.exec(this.sub(arg));
+      if (id) return id[1];
+      throw new SnowflakeError('000709', '02000', 'RESULT_SCAN: the session has no previous query');
+    }
+    throw SfErrors.unsupported('RESULT_SCAN of an expression other than a query id or LAST_QUERY_ID()');
   }
 
   private sub(tokens: Token[]): string {
