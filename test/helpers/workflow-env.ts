@@ -26,6 +26,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_TYPES } from '../../src/jobs/common.js';
 import { INDEXED_VALUE_TYPE } from '../../src/infra/temporal.js';
+import { jobMetricsSinks } from '../../src/metrics/jobs.js';
 import { sharedWorkflowBundle } from './temporal.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,6 +88,7 @@ export async function runWithActivities<T>(
     namespace: env.namespace,
     taskQueue,
     workflowBundle: sharedWorkflowBundle(),
+    sinks: jobMetricsSinks(),
     activities: opts.activities,
   });
   return worker.runUntil(body(env.client, taskQueue));
