@@ -59,14 +59,19 @@ function serve(registry: Registry): RequestHandler {
 }
 
 /**
- * The API's `GET /metrics` handler: this process's instruments, the PostgreSQL-backed metrics read
- * through `pool` on each scrape, and the watermark sync's gauges under their original names.
+ * What the API serves: this process's instruments, the PostgreSQL-backed metrics read through `pool`
+ * on each scrape, and the watermark sync's gauges under their original names.
  */
-export function apiMetricsHandler(pool: pg.Pool): RequestHandler {
+export function apiMetricsRegistry(pool: pg.Pool): Registry {
   const scraped = new Registry();
   registerPostgresMetrics(pool, scraped);
   createWatermarkSyncMetrics(pool, scraped);
-  return serve(Registry.merge([metricsRegistry, scraped]));
+  return Registry.merge([metricsRegistry, scraped]);
+}
+
+/** The API's `GET /metrics` handler over {@link apiMetricsRegistry}. */
+export function apiMetricsHandler(pool: pg.Pool): RequestHandler {
+  return serve(apiMetricsRegistry(pool));
 }
 
 /** A listening worker metrics endpoint. */
