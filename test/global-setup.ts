@@ -31,9 +31,9 @@ async function bundleWorkflows(dir: string): Promise<{ path: string; error: stri
   const workflowsPath = path.join(projectRoot, 'src', 'workflows', 'index.ts');
   if (!fs.existsSync(workflowsPath)) return { path: '', error: `${workflowsPath} does not exist` };
   try {
-    const { bundleWorkflows } = await import('../src/worker.js');
+    const worker = await import('../src/worker.js');
     const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-    const bundle = await bundleWorkflows({ logger: quiet });
+    const bundle = await worker.bundleWorkflows({ logger: quiet });
     const file = path.join(dir, 'workflow-bundle.js');
     fs.writeFileSync(file, bundle.code);
     return { path: file, error: '' };
