@@ -32,31 +32,15 @@ export const QUEUE_LATENCY_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 360
 const JOB_LABELS = ['job', 'table'] as const;
 const registers = [metricsRegistry];
 
-const jobsStarted = new Counter({
-  name: 'floe_jobs_started_total',
-  help: 'Job runs started, by job kind and table (cache name for cache refresh)',
-  labelNames: JOB_LABELS,
-  registers,
-});
+/** A counter of job runs labelled by job kind and table. */
+const jobCounter = (name: string, help: string) =>
+  new Counter({ name, help: `${help}, by job kind and table`, labelNames: JOB_LABELS, registers });
+
+const jobsStarted = jobCounter('floe_jobs_started_total', 'Job runs started (table: cache name for cache refresh)');
 const jobsEnded: Record<JobOutcome, Counter<(typeof JOB_LABELS)[number]>> = {
-  completed: new Counter({
-    name: 'floe_jobs_completed_total',
-    help: 'Job runs that completed, by job kind and table',
-    labelNames: JOB_LABELS,
-    registers,
-  }),
-  failed: new Counter({
-    name: 'floe_jobs_failed_total',
-    help: 'Job runs that failed, by job kind and table',
-    labelNames: JOB_LABELS,
-    registers,
-  }),
-  cancelled: new Counter({
-    name: 'floe_jobs_cancelled_total',
-    help: 'Job runs that were cancelled, by job kind and table',
-    labelNames: JOB_LABELS,
-    registers,
-  }),
+  completed: jobCounter('floe_jobs_completed_total', 'Job runs that completed'),
+  failed: jobCounter('floe_jobs_failed_total', 'Job runs that failed'),
+  cancelled: jobCounter('floe_jobs_cancelled_total', 'Job runs that were cancelled'),
 };
 const jobDuration = new Histogram({
   name: 'floe_job_duration_seconds',
@@ -65,18 +49,14 @@ const jobDuration = new Histogram({
   buckets: JOB_DURATION_BUCKETS,
   registers,
 });
-const jobRows = new Counter({
-  name: 'floe_job_rows_total',
-  help: 'Rows moved by completed job runs (read from the source and written to the target), by job kind and table',
-  labelNames: JOB_LABELS,
-  registers,
-});
-const jobBytes = new Counter({
-  name: 'floe_job_bytes_total',
-  help: 'Bytes of the files a completed job run transferred (table sync by stage), by job kind and table',
-  labelNames: JOB_LABELS,
-  registers,
-});
+const jobRows = jobCounter(
+  'floe_job_rows_total',
+  'Rows moved by completed job runs (read from the source and written to the target)',
+);
+const jobBytes = jobCounter(
+  'floe_job_bytes_total',
+  'Bytes of the files a completed job run transferred (table sync by stage)',
+);
 const cacheRefreshes = new Counter({
   name: 'floe_cache_refreshes_total',
   help: 'Cache refresh outcomes, by cache: refreshed, skipped (source unchanged, TTL not reached) or error',

@@ -14,10 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import { waitForJob } from '../../src/client/tableSync.js';
-import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { freePort } from '../../src/infra/process.js';
 import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
-import { TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
+import { runOnEmulator, TEST_SNOWFLAKE_USER, testEnv } from '../helpers/env.js';
 import { parseExposition, sample } from '../helpers/metrics.js';
 
 const DB = 'METRICSDB';
@@ -35,23 +34,12 @@ let token: string;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'floe-metrics-'));
   emulator = await startEmulator({ port: 0, dataDir: path.join(tmp, 'emulator'), user: TEST_SNOWFLAKE_USER });
-  const sf = await connectSnowflake({
-    account: 'floe',
-    username: TEST_SNOWFLAKE_USER.name,
-    password: TEST_SNOWFLAKE_USER.password,
-    accessUrl: emulator.url,
-  });
-  try {
-    for (const sql of [
-      `CREATE DATABASE ${DB}`,
-      `CREATE SCHEMA ${DB}.S1`,
-      `CREATE TABLE ${TABLE} (ID NUMBER(10,0), AMOUNT NUMBER(12,2))`,
-      `INSERT INTO ${TABLE} VALUES (1, 10.00), (2, 20.00), (3, 30.00)`,
-    ])
-      await sf.query(sql);
-  } finally {
-    await sf.close();
-  }
+  await runOnEmulator(emulator.url, [
+    `CREATE DATABASE ${DB}`,
+    `CREATE SCHEMA ${DB}.S1`,
+    `CREATE TABLE ${TABLE} (ID NUMBER(10,0), AMOUNT NUMBER(12,2))`,
+    `INSERT INTO ${TABLE} VALUES (1, 10.00), (2, 20.00), (3, 30.00)`,
+  ]);
   // One configuration for both processes, as a deployment gives them.
   const shared = {
     SNOWFLAKE_ACCESS_URL: emulator.url,
@@ -89,7 +77,7 @@ beforeAll(async () => {
     worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before starting:\n${workerOutput}`)));
   });
   await started;
-}, 120_000);
+});
 
 afterAll(async () => {
   if (worker && worker.exitCode === null) {
