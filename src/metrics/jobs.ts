@@ -35,7 +35,10 @@ interface JobWorkflow<I, R> {
 
 const define = <I, R>(w: JobWorkflow<I, R>) => w as unknown as JobWorkflow<unknown, unknown>;
 
-/** Every workflow floe registers: a job, or null for an orchestrator (its children are the jobs). */
+/**
+ * Every workflow floe registers (the exports of src/workflows/index.ts, so a new workflow does not
+ * compile until it is listed here): a job, or null for an orchestrator (its children are the jobs).
+ */
 const WORKFLOWS: Record<Exclude<keyof typeof workflows, 'progressQuery'>, JobWorkflow<unknown, unknown> | null> = {
   tableSync: define<TableSyncInput, TableSyncResult>({
     job: 'table-sync',
