@@ -32,6 +32,8 @@
  * | AUTH_FAILURE_WINDOW_MINUTES | 15                        | window of that count (decimals allowed)    |
  * | METRICS_AUTH          | none                            | none or bearer (GET /metrics needs METRICS_TOKEN) |
  * | METRICS_TOKEN         | required with METRICS_AUTH=bearer, ≥ 32 characters | secret                |
+ * | WORKER_METRICS_PORT   | unset (off)                     | a worker serves its job metrics at GET /metrics on this port (0 = free port) |
+ * | WORKER_METRICS_HOST   | 127.0.0.1                       | address of that endpoint (0.0.0.0 for a Prometheus on another host) |
  * | FLOE_STATE_DIR        | <FLOE_HOME>/state (.floe/state) |                                            |
  * | LOG_LEVEL             | info                            | trace, debug, info, warn, error, fatal, silent |
  * | LOG_FORMAT            | pretty on a terminal, else json | json (one JSON object a line) or pretty (pino-pretty) |
@@ -103,6 +105,8 @@ export interface FloeConfig {
     /** Bearer token GET /metrics requires; undefined = /metrics is open (METRICS_AUTH=none). */
     metricsToken?: string;
   };
+  /** A worker's own GET /metrics endpoint (WORKER_METRICS_PORT / _HOST); undefined = none. */
+  workerMetrics?: { port: number; host: string };
   /** Absolute directory for floe's run-time state (Temporal SQLite, PostgreSQL cluster, emulator data). */
   stateDir: string;
   logLevel: LogLevel;
@@ -142,13 +146,12 @@ export class ConfigError extends Error {
 const required = (what = 'is required') =>
   z.string({ error: (iss) => (iss.input === undefined ? what : 'must be a string') });
 const optionalText = z.string().optional();
-const port = (dflt: number) =>
-  z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be an integer')
-    .min(0, 'must be 0..65535')
-    .max(65535, 'must be 0..65535')
-    .default(dflt);
+const portNumber = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be an integer')
+  .min(0, 'must be 0..65535')
+  .max(65535, 'must be 0..65535');
+const port = (dflt: number) => portNumber.default(dflt);
 
 const encryptionKeyText = z
   .string()
@@ -208,6 +211,8 @@ const envSchema = z
       .default(15),
     METRICS_AUTH: z.enum(['none', 'bearer'], { error: "must be 'none' or 'bearer'" }).default('none'),
     METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    WORKER_METRICS_PORT: portNumber.optional(),
+    WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
     FLOE_STATE_DIR: optionalText,
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).optional(),
@@ -297,6 +302,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailureWindowMinutes: e.AUTH_FAILURE_WINDOW_MINUTES,
       ...(e.METRICS_AUTH === 'bearer' && { metricsToken: e.METRICS_TOKEN }),
     },
+    ...(e.WORKER_METRICS_PORT !== undefined && {
+      workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
+    }),
     stateDir,
     logLevel: e.LOG_LEVEL,
     ...(e.LOG_FORMAT && { logFormat: e.LOG_FORMAT }),

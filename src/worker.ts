@@ -10,13 +10,22 @@
  * const worker = await createWorker({ config, jobs: ['execution-upload'] });   // default: every job
  * await worker.run();                       // resolves after worker.shutdown(); closes what it opened
  * ```
- * Run as a process: `npm run worker [-- --jobs table-sync,cache-refresh]` (see `main` below).
+ * Run as a process: `npm run worker [-- --jobs table-sync,cache-refresh]` (see `main` below); with
+ * WORKER_METRICS_PORT set it also serves its job metrics at `GET /metrics` (src/metrics/http.ts).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type BundleOptions,
+  type State,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -31,13 +40,15 @@ import { connectWithRetry } from './infra/temporal.js';
 import { secretKeys, type SecretKeys } from './secrets/crypto.js';
 import { closeLakes } from './jobs/cache-refresh/storage.js';
 import { credentialResolver } from './credentials/store.js';
+import { jobMetricsSinks } from './metrics/jobs.js';
+import { startMetricsServer } from './metrics/http.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
   config: FloeConfig;
   /** An existing connection (not closed by the worker); default: connect to `config.temporal.address`. */
   connection?: NativeConnection;
-  /** Pre-bundled workflow code (`bundleWorkflowCode({ workflowsPath })` or `{ codePath }`, ~1.5 s — bundle once per test run). */
+  /** Pre-bundled workflow code ({@link bundleWorkflows} or `{ codePath }` of its code, ~1.5 s — bundle once per test run). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Jobs whose queues this worker polls (default every one of {@link JOB_KINDS}). */
   jobs?: readonly JobKind[];
@@ -69,11 +80,28 @@ export interface CreateWorkerOptions {
  */
 export const HEARTBEAT_THROTTLE = '5s';
 
-/** Absolute path of src/workflows/index (.ts under tsx, .js when compiled), for `workflowsPath`. */
-export const workflowsPath = (() => {
+/** Absolute path of a module under src/workflows (.ts under tsx, .js when compiled). */
+function workflowModule(name: string): string {
   const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), 'workflows', `index${path.extname(here)}`);
-})();
+  return path.join(path.dirname(here), 'workflows', `${name}${path.extname(here)}`);
+}
+
+/** Absolute path of src/workflows/index, for `workflowsPath`. */
+export const workflowsPath = workflowModule('index');
+
+/**
+ * Bundle floe's workflows with the job-metrics interceptor (src/workflows/jobMetricsInterceptor.ts),
+ * ~1.5 s and ~100 MB: bundle once per process. A worker running this bundle must register
+ * `jobMetricsSinks()` (createWorker does). Temporal reads workflow interceptors from the bundle only,
+ * so a bundle made without them records no job metrics.
+ */
+export function bundleWorkflows(opts: Pick<BundleOptions, 'logger'> = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [workflowModule('jobMetricsInterceptor')],
+    ...opts,
+  });
+}
 
 /** A floe worker: one Temporal worker per polled task queue, run and stopped together. */
 export interface FloeWorker {
@@ -129,12 +157,12 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
     const ownsDuckdb = (opts.duckdbOwner ?? config.duckdbOwner) && jobs.includes('table-sync');
     // One bundle for every queue's worker (bundling takes seconds and ~100 MB).
-    const workflowBundle =
-      opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflowCode({ workflowsPath }) : undefined);
+    const workflowBundle = opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflows() : undefined);
     const common = {
       connection,
       namespace: config.temporal.namespace,
       activities,
+      sinks: jobMetricsSinks(),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 4,
       maxHeartbeatThrottleInterval: opts.heartbeatThrottle ?? HEARTBEAT_THROTTLE,
     };
@@ -258,11 +286,25 @@ async function serve(config: FloeConfig, logger: Logger, jobs: JobKind[], native
     );
   }
   const worker = await createWorker({ config, logger, jobs, connection: native });
+  // The worker's job metrics (docs/metrics.md), behind METRICS_TOKEN like the API's.
+  const metrics = config.workerMetrics
+    ? await startMetricsServer({ ...config.workerMetrics, token: config.api.metricsToken, logger })
+    : undefined;
   logger.info(
-    { jobs, taskQueues: worker.taskQueues, namespace: config.temporal.namespace, pid: process.pid },
+    {
+      jobs,
+      taskQueues: worker.taskQueues,
+      namespace: config.temporal.namespace,
+      pid: process.pid,
+      metrics: metrics?.url,
+    },
     'worker started',
   );
-  await worker.run();
+  try {
+    await worker.run();
+  } finally {
+    await metrics?.close();
+  }
   logger.info('worker stopped');
 }
 

@@ -7,8 +7,9 @@
  * - `inject('temporalAddress')` / env FLOE_TEST_TEMPORAL_ADDRESS: host:port of the frontend;
  *   `inject('temporalNamespace')` is `default`.
  *
- * - `inject('workflowBundlePath')`: the workflow code (src/workflows) bundled once for the run; use
- *   `sharedWorkflowBundle()` from test/helpers/temporal.ts (`bundleWorkflowCode` costs ~1.5 s each).
+ * - `inject('workflowBundlePath')`: the workflow code (src/workflows, with the job-metrics interceptor:
+ *   `bundleWorkflows` in src/worker.ts) bundled once for the run; use `sharedWorkflowBundle()` from
+ *   test/helpers/temporal.ts (bundling costs ~1.5 s each). Workers running it register `jobMetricsSinks()`.
  *
  * Teardown stops both servers and removes the PostgreSQL data directory and the bundle. With
  * FLOE_RECORD_HISTORIES=1 it first records workflow histories for test/replay
@@ -30,9 +31,9 @@ async function bundleWorkflows(dir: string): Promise<{ path: string; error: stri
   const workflowsPath = path.join(projectRoot, 'src', 'workflows', 'index.ts');
   if (!fs.existsSync(workflowsPath)) return { path: '', error: `${workflowsPath} does not exist` };
   try {
-    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const worker = await import('../src/worker.js');
     const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-    const bundle = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+    const bundle = await worker.bundleWorkflows({ logger: quiet });
     const file = path.join(dir, 'workflow-bundle.js');
     fs.writeFileSync(file, bundle.code);
     return { path: file, error: '' };

@@ -15,7 +15,7 @@
  * watermark sync under /api/v1/watermark-sync (alias /api/v1/pg-sync; routes/watermarkSync.ts), caches under /api/v1 (cache.ts),
  * named credentials under /api/v1/credentials (routes/credentials.ts), execution upload under
  * /api/v1/execution-upload and /api/snowflake-sync (routes/executionUpload.ts), and Prometheus
- * metrics at GET /metrics.
+ * metrics at GET /metrics (src/metrics/http.ts; every request's duration is recorded there too).
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Application } from 'express';
@@ -24,10 +24,10 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { usersRouter } from './routes/users.js';
-import { createMetricsHandler } from './routes/watermarkSync.js';
 import { secretKeys } from '../secrets/crypto.js';
 import { credentialsRouter } from './routes/credentials.js';
 import { JOBS, type JobRoute } from '../jobs/registry.js';
+import { apiMetricsHandler, requestMetrics } from '../metrics/http.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -52,6 +52,7 @@ export function createApp(deps: ApiDeps): Application {
   const log = deps.logger.child({ component: 'api' });
   const routeDeps: ApiDeps = { ...deps, logger: log };
 
+  app.use(requestMetrics());
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -90,12 +91,12 @@ export function createApp(deps: ApiDeps): Application {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Prometheus scrape endpoint (watermark sync counters): open by default for local use,
+  // Prometheus scrape endpoint (docs/metrics.md): open by default for local use,
   // METRICS_AUTH=bearer requires METRICS_TOKEN (Prometheus' `authorization.credentials_file`).
   const metricsToken = deps.config.api.metricsToken;
-  if (metricsToken !== undefined)
-    app.get('/metrics', requireStaticBearer(metricsToken), createMetricsHandler(deps.pool));
-  else app.get('/metrics', createMetricsHandler(deps.pool));
+  const metrics = apiMetricsHandler(deps.pool);
+  if (metricsToken !== undefined) app.get('/metrics', requireStaticBearer(metricsToken), metrics);
+  else app.get('/metrics', metrics);
 
   const auth = requireAuth(deps.pool, authSettings(deps));
 

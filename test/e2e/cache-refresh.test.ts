@@ -21,6 +21,7 @@ import { floeError, NonRetryable, wrapActivities } from '../../src/errors.js';
 import { cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
 import { cacheRefreshScheduled } from '../../src/workflows/cacheRefresh.js';
 import { createLogger } from '../../src/logger.js';
+import { jobMetricsSinks } from '../../src/metrics/jobs.js';
 import { serveCacheApi, type CacheApi } from '../helpers/cache-refresh-api.js';
 import { startCacheRefreshEnv, type CacheRefreshEnv } from '../helpers/cache-refresh-env.js';
 import type { FreshDatabase } from '../helpers/db.js';
@@ -93,6 +94,7 @@ beforeAll(async () => {
     connection: native,
     taskQueue,
     workflowBundle: sharedWorkflowBundle(),
+    sinks: jobMetricsSinks(),
     activities: wrapActivities(acts),
     namespace: temporalTarget().namespace,
   });

@@ -2,6 +2,8 @@
  * The control-plane pool survives a connection terminated by the server (`pg_terminate_backend`, a
  * PostgreSQL restart) while a client is checked out between queries, as the cache refresh's advisory
  * lock holds one: the failure is an `error` event on the client, which must not crash the process.
+ * And its `end()` waits for the connections to close, so stopping the server right after it
+ * terminates none of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
@@ -36,5 +38,23 @@ describe('createPool', () => {
     await expect(client.query('SELECT 1')).rejects.toThrow();
     client.release();
     expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('end() resolves once every connection has closed: a server stopped right after finds none of them', async () => {
+    const name = 'floe-pool-closing';
+    const closing = createPool(db.url, { applicationName: name, max: 4 });
+    let disconnected = 0;
+    closing.on('connect', (client) => client.once('end', () => disconnected++));
+    await Promise.all(Array.from({ length: 4 }, () => closing.query('SELECT pg_sleep(0.05)')));
+    const held = await closing.connect();
+    const ended = closing.end();
+    held.release(); // a checked-out client closes when it is released
+    await ended;
+    expect(disconnected).toBe(4);
+    const { rows } = await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+      [name],
+    );
+    expect(rows[0]!.n).toBe(0);
   });
 });

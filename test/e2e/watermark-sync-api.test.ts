@@ -8,9 +8,10 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../src/api/errors.js';
-import { createMetricsHandler, createWatermarkSyncRouter } from '../../src/api/routes/watermarkSync.js';
+import { createWatermarkSyncRouter } from '../../src/api/routes/watermarkSync.js';
 import { parseWatermarkSyncConfig } from '../../src/jobs/watermark-sync/config.js';
 import { scheduleId } from '../../src/jobs/watermark-sync/contract.js';
+import { apiMetricsHandler } from '../../src/metrics/http.js';
 import { getWatermark } from '../../src/jobs/watermark-sync/store.js';
 import { createLogger } from '../../src/logger.js';
 import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
@@ -38,7 +39,7 @@ describe('watermark sync control surface', () => {
         snowflake: rig.settings,
       }),
     );
-    app.get('/metrics', createMetricsHandler(rig.pool));
+    app.get('/metrics', apiMetricsHandler(rig.pool));
     app.use(errorHandler(createLogger({ level: 'silent' })));
     server = app.listen(0);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type FloeConfig } from '../../src/config.js';
+import { connectSnowflake } from '../../src/connectors/snowflake.js';
 
 /**
  * The Snowflake user {@link testEnv} signs in as. The emulator has no users of its own: start it with
@@ -41,4 +42,19 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
 /** `loadConfig(testEnv(overrides))`. */
 export function testConfig(overrides: Record<string, string | undefined> = {}): FloeConfig {
   return loadConfig(testEnv(overrides));
+}
+
+/** Run `statements` in order on the emulator at `accessUrl`, signed in as {@link TEST_SNOWFLAKE_USER}. */
+export async function runOnEmulator(accessUrl: string, statements: readonly string[]): Promise<void> {
+  const sf = await connectSnowflake({
+    account: 'floe',
+    username: TEST_SNOWFLAKE_USER.name,
+    password: TEST_SNOWFLAKE_USER.password,
+    accessUrl,
+  });
+  try {
+    for (const sql of statements) await sf.query(sql);
+  } finally {
+    await sf.close();
+  }
 }

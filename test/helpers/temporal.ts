@@ -5,6 +5,7 @@
  */
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { jobMetricsSinks } from '../../src/metrics/jobs.js';
 
 /**
  * The workflow code of src/workflows bundled once for this run, as a `{ codePath }` WorkflowBundle.
@@ -27,11 +28,11 @@ export interface TestWorker {
 }
 
 /**
- * Create a worker from `options` (`Worker.create`), start `run()` in the background and return a
+ * Create a worker from `options` (`Worker.create`, with the job-metrics sink the shared bundle calls), start `run()` in the background and return a
  * handle whose `stop()` shuts it down gracefully. Rejects when the worker cannot be created.
  */
 export async function runTestWorker(options: WorkerOptions): Promise<TestWorker> {
-  const worker = await Worker.create(options);
+  const worker = await Worker.create({ sinks: jobMetricsSinks(), ...options });
   const running = worker.run();
   return {
     async stop() {

@@ -26,6 +26,7 @@ import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connecti
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { startTestServer, type TestServer } from './test-server.js';
+import { jobMetricsSinks } from '../../src/metrics/jobs.js';
 import { sharedWorkflowBundle } from './temporal.js';
 
 /** Give up when the test server's JVM does not answer within this (a loaded CI box needs tens of seconds). */
@@ -94,6 +95,7 @@ export async function runWithActivities<T>(
     namespace: env.namespace,
     taskQueue,
     workflowBundle: sharedWorkflowBundle(),
+    sinks: jobMetricsSinks(),
     activities: opts.activities,
   });
   return worker.runUntil(body(env.client, taskQueue));

@@ -180,6 +180,21 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('short-secret-value');
   });
 
+  it("serves a worker's /metrics only when WORKER_METRICS_PORT is set, on loopback unless told otherwise", () => {
+    expect(loadConfig(minimal).workerMetrics).toBeUndefined();
+    expect(loadConfig({ ...minimal, WORKER_METRICS_PORT: '9464' }).workerMetrics).toEqual({
+      port: 9464,
+      host: '127.0.0.1',
+    });
+    expect(loadConfig({ ...minimal, WORKER_METRICS_PORT: '0', WORKER_METRICS_HOST: '0.0.0.0' }).workerMetrics).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+    });
+    expect(configError({ ...minimal, WORKER_METRICS_PORT: '70000' }).issues.map((i) => i.variable)).toEqual([
+      'WORKER_METRICS_PORT',
+    ]);
+  });
+
   it('reads the sign-in throttle and /metrics settings; bearer needs a METRICS_TOKEN, which redaction hides', () => {
     const metricsToken = 'm'.repeat(40);
     const cfg = loadConfig({

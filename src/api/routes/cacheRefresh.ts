@@ -40,6 +40,7 @@ import { setupStorage, type LakeSettings } from '../../jobs/cache-refresh/storag
 import * as store from '../../jobs/cache-refresh/store.js';
 import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
 import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
+import { recordCacheQuery } from '../../metrics/index.js';
 
 /** Dependencies of {@link createCacheRefreshRouter}. */
 export interface CacheRefreshApiDeps {
@@ -118,6 +119,9 @@ const queryBody = z
   })
   .strict();
 const nameParams = z.object({ name: cacheName });
+
+/** Refusals of a routed query that count as a cache miss: the caches could not answer and passthrough was not allowed. */
+const CACHE_MISS_CODES: ReadonlySet<string> = new Set(['cache_stale', 'cache_not_ready', 'uncached_tables']);
 
 /** JSON view of a cache and its state. */
 export function cacheView(
@@ -336,9 +340,19 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   r.post('/query', async (req, res) => {
     const b = parseInput(queryBody, req.body, 'body');
     try {
-      res.json(await routeQuery({ pool: deps.pool, lake: deps.lake, credentials: deps.credentials }, b));
+      const answer = await routeQuery({ pool: deps.pool, lake: deps.lake, credentials: deps.credentials }, b);
+      if (answer.route === 'cache')
+        recordCacheQuery(
+          'hit',
+          answer.caches.map((c) => c.cache_name),
+        );
+      else recordCacheQuery('passthrough');
+      res.json(answer);
     } catch (err) {
-      if (err instanceof CacheQueryError) throw new ApiError(err.status, err.code, err.message, undefined, err.details);
+      if (err instanceof CacheQueryError) {
+        if (CACHE_MISS_CODES.has(err.code)) recordCacheQuery('miss');
+        throw new ApiError(err.status, err.code, err.message, undefined, err.details);
+      }
       throw err;
     }
   });

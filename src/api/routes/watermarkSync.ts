@@ -1,7 +1,7 @@
 /**
  * Watermark sync (PostgreSQL → Snowflake) routes, mounted under `/api/v1/watermark-sync` and, for
- * clients of earlier releases, `/api/v1/pg-sync` (src/jobs/watermark-sync/job.ts), behind admin auth;
- * plus the Prometheus handler the app mounts at `GET /metrics`.
+ * clients of earlier releases, `/api/v1/pg-sync` (src/jobs/watermark-sync/job.ts), behind admin auth.
+ * Its Prometheus gauges are served by the app's `GET /metrics` (src/metrics/http.ts).
  *
  * | route | body / query | answer |
  * |---|---|---|
@@ -18,7 +18,6 @@
 import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   applyWatermarkSyncConfig,
@@ -37,7 +36,6 @@ import {
 } from '../../jobs/watermark-sync/config.js';
 import { DEFAULT_CONFIG_NAME, scheduleId, type WatermarkSyncConfig } from '../../jobs/watermark-sync/contract.js';
 import { discover, formatDiscovery } from '../../jobs/watermark-sync/discovery.js';
-import { createWatermarkSyncMetrics } from '../../jobs/watermark-sync/metrics.js';
 import { listErrors, listWatermarks } from '../../jobs/watermark-sync/store.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
 
@@ -196,16 +194,4 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   });
 
   return r;
-}
-
-/**
- * `GET /metrics` handler (Prometheus text format) over a registry of the watermark sync's metrics
- * ({@link createWatermarkSyncMetrics}); pass your own registry to add them to it.
- */
-export function createMetricsHandler(pool: pg.Pool, registry?: Registry): RequestHandler {
-  const reg = createWatermarkSyncMetrics(pool, registry);
-  return async (_req, res) => {
-    res.set('Content-Type', reg.contentType);
-    res.send(await reg.metrics());
-  };
 }

@@ -221,3 +221,27 @@ export async function backfill(db: Queryable, o: BackfillOptions): Promise<strin
   );
   return rows.map((r) => r.execution_id);
 }
+
+/**
+ * Queue latency (seconds from queueing to the completed upload) of the items completed after `after`
+ * and at least `settleSeconds` before now, by PostgreSQL's clock, plus the new `until` to pass as
+ * `after` next time (text, keeping PostgreSQL's microseconds). `after` null: no latencies, only the
+ * starting point. Reads the `(status, updated_at)` index: a completed item's updated_at is the time of
+ * its completion.
+ */
+export async function uploadsCompletedAfter(
+  db: Queryable,
+  after: string | null,
+  settleSeconds: number,
+): Promise<{ latencies: number[]; until: string }> {
+  const { rows } = await db.query<{ until: string; latencies: number[] }>(
+    `WITH b AS (SELECT now() - make_interval(secs => $2) AS until)
+     SELECT b.until::text AS until,
+            array(SELECT extract(epoch FROM q.processed_at - q.created_at)::float8 FROM snowflake_sync_queue q
+                   WHERE $1::timestamptz IS NOT NULL AND q.status = 'completed'
+                     AND q.updated_at > $1::timestamptz AND q.updated_at <= b.until) AS latencies
+       FROM b`,
+    [after, settleSeconds],
+  );
+  return rows[0]!;
+}
