@@ -38,7 +38,8 @@ import * as monitor from '../../jobs/execution-upload/monitor.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
 import { userScope } from '../auth.js';
 import { ApiError, notFound, parseInput } from '../errors.js';
-import { answerSignInTest, connectionFields, readSecret, requireKeys } from './credentials.js';
+import { connectionFields } from '../operations/credentials.js';
+import { answerSignInTest, readSecret, requireKeys } from './credentials.js';
 
 /** Dependencies of {@link executionUploadRouter}. */
 export interface ExecutionUploadRouterDeps {
