@@ -19,7 +19,6 @@ import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
 import {
   applyWatermarkSyncConfig,
   backfillWatermarkSync,
@@ -35,11 +34,14 @@ import {
   validateWatermarkSyncConfig,
   WatermarkSyncConfigError,
 } from '../../jobs/watermark-sync/config.js';
-import { DEFAULT_CONFIG_NAME, scheduleId, type WatermarkSyncConfig } from '../../jobs/watermark-sync/contract.js';
+import { scheduleId, type WatermarkSyncConfig } from '../../jobs/watermark-sync/contract.js';
 import { discover, formatDiscovery } from '../../jobs/watermark-sync/discovery.js';
 import { createWatermarkSyncMetrics } from '../../jobs/watermark-sync/metrics.js';
 import { listErrors, listWatermarks } from '../../jobs/watermark-sync/store.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/watermarkSync.js';
+import { backfillBody, discoverFlags, errorsQuery, nameOnly, statusQuery } from '../operations/watermarkSync.js';
 
 /** Dependencies of {@link createWatermarkSyncRouter}. */
 export interface WatermarkSyncRouterDeps {
@@ -53,27 +55,6 @@ export interface WatermarkSyncRouterDeps {
   /** Snowflake settings for discovery (target checks / creation). */
   snowflake?: SnowflakeSettings;
 }
-
-/** A config name: the Schedule id's suffix. Empty or null means the default. */
-const configName = z
-  .union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -'), z.literal(''), z.null()])
-  .optional()
-  .transform((v) => v || DEFAULT_CONFIG_NAME);
-
-const nameOnly = z.object({ name: configName }).strict();
-const statusQuery = z.object({ name: configName });
-const backfillBody = z
-  .object({
-    name: configName,
-    tables: z.array(z.string().min(1, 'must not be empty'), 'must be a list of source table names').optional(),
-    after: z.string('must be a watermark value as text').nullable().optional(),
-  })
-  .strict();
-const discoverFlags = z.object({ create: z.boolean().optional(), name: configName });
-const errorsQuery = z.object({
-  table: z.string().min(1).optional(),
-  limit: z.coerce.number().int('must be an integer').min(1).max(500).default(50),
-});
 
 /** The config name of a control request: body `name`, else query `name`. */
 function controlName(req: Request): string {
@@ -102,7 +83,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   const r = Router();
   const { temporal: client, pool } = deps;
 
-  r.get('/status', async (req, res) => {
+  route(r, ops.status, async (req, res) => {
     const { name } = parseInput(statusQuery, req.query, 'query');
     const schedule = await describeWatermarkSync(client, name);
     const configured = schedule ? new Set(schedule.config.tables.map((t) => t.source)) : null;
@@ -139,7 +120,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     });
   });
 
-  r.post('/apply', async (req, res) => {
+  route(r, ops.apply, async (req, res) => {
     const config = configFromBody(req.body);
     const out = await applyWatermarkSyncConfig(client, config, { taskQueue: deps.taskQueue });
     res.status(out.action === 'created' ? 201 : 200).json({
@@ -157,11 +138,11 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
       if (!(await fn(client, name))) throw notApplied(name);
       res.json({ schedule_id: scheduleId(name), status });
     };
-  r.post('/pause', control(pauseWatermarkSync, 'paused'));
-  r.post('/resume', control(resumeWatermarkSync, 'active'));
-  r.post('/trigger', control(triggerWatermarkSync, 'triggered'));
+  route(r, ops.pause, control(pauseWatermarkSync, 'paused'));
+  route(r, ops.resume, control(resumeWatermarkSync, 'active'));
+  route(r, ops.trigger, control(triggerWatermarkSync, 'triggered'));
 
-  r.post('/backfill', async (req, res) => {
+  route(r, ops.backfill, async (req, res) => {
     const b = parseInput(backfillBody, req.body, 'body');
     try {
       const out = await backfillWatermarkSync(client, pool, b.name, { tables: b.tables, after: b.after ?? null });
@@ -173,7 +154,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     }
   });
 
-  r.post('/discover', async (req, res) => {
+  route(r, ops.discover, async (req, res) => {
     const { create: _create, ...body } = (req.body ?? {}) as Record<string, unknown>;
     const flags = parseInput(discoverFlags, { create: _create, name: body.name }, 'body');
     let config: WatermarkSyncConfig;
@@ -190,7 +171,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     res.json({ dry_run: !create, tables, ddl: formatDiscovery(tables) });
   });
 
-  r.get('/errors', async (req, res) => {
+  route(r, ops.errors, async (req, res) => {
     const q = parseInput(errorsQuery, req.query, 'query');
     res.json({ errors: await listErrors(pool, q.table ?? null, q.limit) });
   });
