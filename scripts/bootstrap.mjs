@@ -15,6 +15,8 @@
  *      its dependencies) at <FLOE_HOME>/temporal-test-server, for the workflow tests; Java and Maven
  *      from apt-get when missing.
  *   7. With --test only: Python venvs at <FLOE_HOME>/pyclients/<name> with the Snowflake clients the emulator's tests drive.
+ *   8. With --test only: Chromium from Debian's packages (/usr/bin/chromium) for the API docs page test,
+ *      from apt-get when missing.
  *
  * FLOE_HOME (default <project>/.floe) moves every install and stamp; --quiet prints nothing when there is
  * nothing to do. Exits non-zero with a message naming the failed step and what to do about it.
@@ -542,6 +544,29 @@ function ensureTestServer() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 8. Chromium (tests only)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Debian's Chromium, which test/e2e/api-docs-page.test.ts drives through playwright-core (Playwright's
+ * own browser download is not used: it comes from a CDN).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+
+function chromiumDone() {
+  return !forTests || (readStamp('chromium') === CHROMIUM && fs.existsSync(CHROMIUM));
+}
+
+function ensureChromium() {
+  if (chromiumDone()) return false;
+  const missing = !fs.existsSync(CHROMIUM);
+  if (missing) aptInstall(['chromium'], 'the API docs page test runs a headless Chromium');
+  if (!fs.existsSync(CHROMIUM)) throw new BootstrapError(`apt-get installed chromium but ${CHROMIUM} is missing`);
+  writeStamp('chromium', CHROMIUM);
+  return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
@@ -552,7 +577,8 @@ async function main() {
     pythonDone() &&
     (process.env.DATABASE_URL || findPgBinDir()) &&
     testServerDone() &&
-    pythonClientsDone();
+    pythonClientsDone() &&
+    chromiumDone();
   let did = [];
   if (fastPathOk) {
     if (ensureDuckdbMatch()) did.push('duckdb-check');
@@ -565,6 +591,7 @@ async function main() {
       if (ensurePostgres()) steps.push('postgresql');
       if (ensureTestServer()) steps.push('temporal-test-server');
       if (ensurePythonClients()) steps.push('python clients');
+      if (ensureChromium()) steps.push('chromium');
       return steps;
     });
   }
