@@ -120,10 +120,11 @@ function requestBody(op: Operation): Record<string, unknown> | undefined {
 function responses(op: Operation, access: Access): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(op.responses)) {
-    const content = r.body
-      ? { 'application/json': { schema: jsonSchema(r.body, 'output') } }
-      : r.media && Object.fromEntries(r.media.map((m) => [m, { schema: { type: 'string' } }]));
-    out[status] = { description: r.description, ...(content && { content }) };
+    const content = {
+      ...(r.body && { 'application/json': { schema: jsonSchema(r.body, 'output') } }),
+      ...Object.fromEntries((r.media ?? []).map((m) => [m, { schema: { type: 'string' } }])),
+    };
+    out[status] = { description: r.description, ...(Object.keys(content).length > 0 && { content }) };
   }
   const errors = new Set<number>();
   if (op.params || op.query || op.body) errors.add(400);
