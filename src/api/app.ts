@@ -5,9 +5,9 @@
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
  * - Every route but `POST /api/v1/auth/token`, `GET /healthz`, `GET /api/v1/openapi.json`, the page
- *   `/api/docs` and (with METRICS_AUTH=none) `GET /metrics` needs a Bearer token (src/api/auth.ts). Under `/api/v1` only the auth routes and the job routes
- *   registered with `access: 'user'` accept a `user`-role token; every other route there is admin-only
- *   (403). `/api/v1/execution-upload/*` (alias `/api/snowflake-sync/*`) serves both roles, a `user`
+ *   `/api/docs` and (with METRICS_AUTH=none) `GET /metrics` needs a Bearer token (src/api/auth.ts).
+ *   Under `/api/v1` only the auth routes and the job routes registered with `access: 'user'` accept a
+ *   `user`-role token; every other route there is admin-only (403). `/api/v1/execution-upload/*` (alias `/api/snowflake-sync/*`) serves both roles, a `user`
  *   token seeing only its own user_id's data (docs/security.md has the route matrix).
  * - Every route is registered with its description (src/api/openapi/operations.ts); the OpenAPI 3.1
  *   document built from them is `GET /api/v1/openapi.json`, shown as a page at `/api/docs`.

@@ -41,7 +41,6 @@ import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
 import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
 import { route } from '../openapi/operations.js';
 import * as ops from '../operations/cacheRefresh.js';
-import { createBody, emptyBody, nameParams, queryBody, refreshBody, sourceBody } from '../operations/cacheRefresh.js';
 
 /** Dependencies of {@link createCacheRefreshRouter}. */
 export interface CacheRefreshApiDeps {
@@ -126,7 +125,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   };
 
   route(r, ops.setupStorage, async (req, res) => {
-    parseInput(emptyBody, req.body, 'body');
+    parseInput(ops.emptyBody, req.body, 'body');
     res.json(await storage());
   });
   route(r, ops.getStorage, async (_req, res) => {
@@ -134,7 +133,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   });
 
   route(r, ops.upsertSource, async (req, res) => {
-    const b = parseInput(sourceBody, req.body, 'body');
+    const b = parseInput(ops.sourceBody, req.body, 'body');
     if (!(await deps.credentials(b.credentials_ref))) {
       throw unprocessable(
         `body field 'credentials_ref': no credentials named '${b.credentials_ref}' are configured on the server`,
@@ -154,7 +153,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   });
 
   route(r, ops.createCache, async (req, res) => {
-    const b = parseInput(createBody, req.body, 'body');
+    const b = parseInput(ops.createBody, req.body, 'body');
     const name = b.cache_name.toLowerCase();
     const source = await store.getSource(deps.pool, b.source_name);
     if (!source) throw notFound(`source ${b.source_name} does not exist`, 'source_name');
@@ -230,7 +229,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   });
 
   const cacheOr404 = async (req: Request) => {
-    const { name } = parseInput(nameParams, req.params, 'params');
+    const { name } = parseInput(ops.nameParams, req.params, 'params');
     const c = await store.getCache(deps.pool, name.toLowerCase());
     if (!c) throw notFound(`cache ${name} does not exist`, 'name');
     return c;
@@ -252,7 +251,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
 
   route(r, ops.refreshCache, async (req, res) => {
     const c = await cacheOr404(req);
-    const b = parseInput(refreshBody, req.body, 'body');
+    const b = parseInput(ops.refreshBody, req.body, 'body');
     const waitMs = deps.refreshWaitMs ?? 600_000;
     // A refresh may outlast the app's per-request Temporal deadline: give this call its own.
     await deps.temporal.withDeadline(Date.now() + waitMs, async () => {
@@ -272,7 +271,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
   });
 
   route(r, ops.query, async (req, res) => {
-    const b = parseInput(queryBody, req.body, 'body');
+    const b = parseInput(ops.queryBody, req.body, 'body');
     try {
       res.json(await routeQuery({ pool: deps.pool, lake: deps.lake, credentials: deps.credentials }, b));
     } catch (err) {

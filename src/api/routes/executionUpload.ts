@@ -39,15 +39,6 @@ import { userScope } from '../auth.js';
 import { ApiError, notFound, parseInput } from '../errors.js';
 import { route } from '../openapi/operations.js';
 import * as ops from '../operations/executionUpload.js';
-import {
-  backfillBody,
-  configBody,
-  failedQuery,
-  ownerOnly,
-  queueQuery,
-  retryParams,
-  syncStatusParams,
-} from '../operations/executionUpload.js';
 import { answerSignInTest, readSecret, requireKeys } from './credentials.js';
 
 /** Dependencies of {@link executionUploadRouter}. */
@@ -104,13 +95,13 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
   });
 
   route(r, ops.failed, async (req, res) => {
-    const q = parseInput(failedQuery, req.query, 'query');
+    const q = parseInput(ops.failedQuery, req.query, 'query');
     const failed = await monitor.listFailures(deps.pool, q.limit, userScope(res));
     res.json({ count: failed.length, failed });
   });
 
   route(r, ops.retry, async (req, res) => {
-    const { sync_id } = parseInput(retryParams, req.params, 'params');
+    const { sync_id } = parseInput(ops.retryParams, req.params, 'params');
     const out = await monitor.retryItem(deps.pool, sync_id, userScope(res));
     if (!out.ok && out.reason === 'not_found') throw notFound(`sync item '${sync_id}' not found`, 'sync_id');
     if (!out.ok) {
@@ -133,20 +124,20 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
   });
 
   route(r, ops.queue, async (req, res) => {
-    const q = parseInput(queueQuery, req.query, 'query');
+    const q = parseInput(ops.queueQuery, req.query, 'query');
     const items = await monitor.listQueue(deps.pool, q, userScope(res));
     res.json({ count: items.length, items });
   });
 
   route(r, ops.syncStatus, async (req, res) => {
-    const { execution_id: id } = parseInput(syncStatusParams, req.params, 'params');
+    const { execution_id: id } = parseInput(ops.syncStatusParams, req.params, 'params');
     const status = await monitor.executionUploadStatus(deps.pool, id, userScope(res));
     if (!status) throw notFound(`execution '${id}' not found`, 'execution_id');
     res.json(status);
   });
 
   route(r, ops.backfill, async (req, res) => {
-    const b = parseInput(backfillBody, req.body ?? {}, 'body');
+    const b = parseInput(ops.backfillBody, req.body ?? {}, 'body');
     const scope = userScope(res);
     if (scope !== null && b.user_id !== undefined && b.user_id !== scope)
       throw notFound(`user '${b.user_id}' not found`, 'user_id');
@@ -169,7 +160,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
 
   route(r, ops.saveConfig, async (req, res) => {
     const keys = requireKeys(deps.secretKeys);
-    const b = parseInput(configBody, req.body, 'body');
+    const b = parseInput(ops.configBody, req.body, 'body');
     const userId = configOwner(res, b.user_id);
     const saved = await configs.saveSnowflakeConfiguration(deps.pool, keys, {
       userId,
@@ -187,7 +178,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
   });
 
   route(r, ops.getConfig, async (req, res) => {
-    const userId = configOwner(res, parseInput(ownerOnly, req.query, 'query').user_id);
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.query, 'query').user_id);
     const cfg = await configs.getSnowflakeConfiguration(deps.pool, userId);
     if (!cfg) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     res.json(cfg);
@@ -195,7 +186,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
 
   route(r, ops.testConfig, async (req, res) => {
     const keys = requireKeys(deps.secretKeys);
-    const userId = configOwner(res, parseInput(ownerOnly, req.body, 'body').user_id);
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.body, 'body').user_id);
     const label = configs.configurationLabel(userId);
     const cfg = await readSecret(label, () => configs.activeSettings(deps.pool, userId, keys));
     if (!cfg) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
@@ -203,7 +194,7 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
   });
 
   route(r, ops.deleteConfig, async (req, res) => {
-    const userId = configOwner(res, parseInput(ownerOnly, req.query, 'query').user_id);
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.query, 'query').user_id);
     if (!(await configs.deleteSnowflakeConfiguration(deps.pool, userId)))
       throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     res.json({ user_id: userId, deleted: true });

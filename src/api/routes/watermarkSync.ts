@@ -41,7 +41,6 @@ import { listErrors, listWatermarks } from '../../jobs/watermark-sync/store.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
 import { route } from '../openapi/operations.js';
 import * as ops from '../operations/watermarkSync.js';
-import { backfillBody, discoverFlags, errorsQuery, nameOnly, statusQuery } from '../operations/watermarkSync.js';
 
 /** Dependencies of {@link createWatermarkSyncRouter}. */
 export interface WatermarkSyncRouterDeps {
@@ -58,8 +57,8 @@ export interface WatermarkSyncRouterDeps {
 
 /** The config name of a control request: body `name`, else query `name`. */
 function controlName(req: Request): string {
-  const body = parseInput(nameOnly, req.body, 'body');
-  return req.body?.name !== undefined ? body.name : parseInput(statusQuery, req.query, 'query').name;
+  const body = parseInput(ops.nameOnly, req.body, 'body');
+  return req.body?.name !== undefined ? body.name : parseInput(ops.statusQuery, req.query, 'query').name;
 }
 
 /** Config from a request body: `{yaml: "..."}` or the config object itself. Throws 400 naming table and field. */
@@ -84,7 +83,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   const { temporal: client, pool } = deps;
 
   route(r, ops.status, async (req, res) => {
-    const { name } = parseInput(statusQuery, req.query, 'query');
+    const { name } = parseInput(ops.statusQuery, req.query, 'query');
     const schedule = await describeWatermarkSync(client, name);
     const configured = schedule ? new Set(schedule.config.tables.map((t) => t.source)) : null;
     const tables = (await listWatermarks(pool)).filter((w) => !configured || configured.has(w.sourceTable));
@@ -143,7 +142,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   route(r, ops.trigger, control(triggerWatermarkSync, 'triggered'));
 
   route(r, ops.backfill, async (req, res) => {
-    const b = parseInput(backfillBody, req.body, 'body');
+    const b = parseInput(ops.backfillBody, req.body, 'body');
     try {
       const out = await backfillWatermarkSync(client, pool, b.name, { tables: b.tables, after: b.after ?? null });
       if (!out) throw notApplied(b.name);
@@ -156,7 +155,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
 
   route(r, ops.discover, async (req, res) => {
     const { create: _create, ...body } = (req.body ?? {}) as Record<string, unknown>;
-    const flags = parseInput(discoverFlags, { create: _create, name: body.name }, 'body');
+    const flags = parseInput(ops.discoverFlags, { create: _create, name: body.name }, 'body');
     let config: WatermarkSyncConfig;
     if (Object.keys(body).every((k) => k === 'name')) {
       // No config in the body: discover the applied one.
@@ -172,7 +171,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   });
 
   route(r, ops.errors, async (req, res) => {
-    const q = parseInput(errorsQuery, req.query, 'query');
+    const q = parseInput(ops.errorsQuery, req.query, 'query');
     res.json({ errors: await listErrors(pool, q.table ?? null, q.limit) });
   });
 
