@@ -17,6 +17,8 @@
  *   7. With --test only: Python venvs at <FLOE_HOME>/pyclients/<name> with the Snowflake clients the emulator's tests drive.
  *   8. With --test only: the Go (gosnowflake) and JDBC clients of the emulator's tests, built into <FLOE_HOME>/clients
  *      (scripts/bootstrap-clients.mjs).
+ *   9. With --test only: Chromium from Debian's packages (/usr/bin/chromium) for the API docs page test,
+ *      from apt-get when missing.
  *
  * FLOE_HOME (default <project>/.floe) moves every install and stamp; --quiet prints nothing when there is
  * nothing to do. Exits non-zero with a message naming the failed step and what to do about it.
@@ -562,6 +564,29 @@ const clients = testClients({
 const clientsDone = () => !forTests || clients.done();
 
 // ---------------------------------------------------------------------------------------------
+// 9. Chromium (tests only)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Debian's Chromium, which test/e2e/api-docs-page.test.ts drives through playwright-core (Playwright's
+ * own browser download is not used: it comes from a CDN).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+
+function chromiumDone() {
+  return !forTests || (readStamp('chromium') === CHROMIUM && fs.existsSync(CHROMIUM));
+}
+
+function ensureChromium() {
+  if (chromiumDone()) return false;
+  const missing = !fs.existsSync(CHROMIUM);
+  if (missing) aptInstall(['chromium'], 'the API docs page test runs a headless Chromium');
+  if (!fs.existsSync(CHROMIUM)) throw new BootstrapError(`apt-get installed chromium but ${CHROMIUM} is missing`);
+  writeStamp('chromium', CHROMIUM);
+  return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
@@ -573,7 +598,8 @@ async function main() {
     (process.env.DATABASE_URL || findPgBinDir()) &&
     testServerDone() &&
     pythonClientsDone() &&
-    clientsDone();
+    clientsDone() &&
+    chromiumDone();
   let did = [];
   if (fastPathOk) {
     if (ensureDuckdbMatch()) did.push('duckdb-check');
@@ -587,6 +613,7 @@ async function main() {
       if (ensureTestServer()) steps.push('temporal-test-server');
       if (ensurePythonClients()) steps.push('python clients');
       if (!clientsDone() && clients.ensure()) steps.push('go and jdbc clients');
+      if (ensureChromium()) steps.push('chromium');
       return steps;
     });
   }

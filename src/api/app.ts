@@ -4,11 +4,13 @@
  *
  * - Every response is JSON except CSV/Parquet samples; errors are
  *   `{ "error": { "code", "message", "field"? } }` (src/api/errors.ts).
- * - Every route but `POST /api/v1/auth/token`, `GET /healthz` and (with METRICS_AUTH=none) `GET /metrics`
- *   needs a Bearer token (src/api/auth.ts). Under `/api/v1` only the auth routes and the job routes
- *   registered with `access: 'user'` accept a `user`-role token; every other route there is admin-only
- *   (403). `/api/v1/execution-upload/*` (alias `/api/snowflake-sync/*`) serves both roles, a `user`
+ * - Every route but `POST /api/v1/auth/token`, `GET /healthz`, `GET /api/v1/openapi.json`, the page
+ *   `/api/docs` and (with METRICS_AUTH=none) `GET /metrics` needs a Bearer token (src/api/auth.ts).
+ *   Under `/api/v1` only the auth routes and the job routes registered with `access: 'user'` accept a
+ *   `user`-role token; every other route there is admin-only (403). `/api/v1/execution-upload/*` (alias `/api/snowflake-sync/*`) serves both roles, a `user`
  *   token seeing only its own user_id's data (docs/security.md has the route matrix).
+ * - Every route is registered with its description (src/api/openapi/operations.ts); the OpenAPI 3.1
+ *   document built from them is `GET /api/v1/openapi.json`, shown as a page at `/api/docs`.
  * - Each request gets an id (`X-Request-Id`, echoed or generated) that server-fault log lines carry.
  *
  * Route table: see docs/api.md — table sync (routes/tableSync.ts), sign-in (routes/auth.ts),
@@ -26,8 +28,11 @@ import { authSettings, revokeRouter, tokenRouter } from './routes/auth.js';
 import { usersRouter } from './routes/users.js';
 import { secretKeys } from '../secrets/crypto.js';
 import { credentialsRouter } from './routes/credentials.js';
-import { JOBS, type JobRoute } from '../jobs/registry.js';
+import { JOBS } from '../jobs/registry.js';
 import { apiMetricsHandler, requestMetrics } from '../metrics/http.js';
+import { docsPageRouter } from './openapi/docsPage.js';
+import { openApiDocument, type Access, type Mount, type OpenApiDocument } from './openapi/document.js';
+import { metricsRouter, serviceRouter } from './routes/service.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -88,36 +93,52 @@ export function createApp(deps: ApiDeps): Application {
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  // Every router is described (src/api/openapi/operations.ts); `mounts` is what the OpenAPI document
+  // covers: each router where it is mounted (aliases of earlier releases left out), for whom, under a tag.
+  const mounts: Mount[] = [];
+  const described = (prefix: string, access: Access, tag: string, router: express.Router): express.Router => {
+    mounts.push({ prefix, access, tag, router });
+    return router;
+  };
+  let document: OpenApiDocument | undefined;
+  app.use(
+    described(
+      '',
+      'public',
+      'service',
+      serviceRouter(() => (document ??= openApiDocument(mounts))),
+    ),
+  );
   // Prometheus scrape endpoint (docs/metrics.md): open by default for local use,
   // METRICS_AUTH=bearer requires METRICS_TOKEN (Prometheus' `authorization.credentials_file`).
   const metricsToken = deps.config.api.metricsToken;
-  const metrics = apiMetricsHandler(deps.pool);
-  if (metricsToken !== undefined) app.get('/metrics', requireStaticBearer(metricsToken), metrics);
-  else app.get('/metrics', metrics);
+  const metricsAuth = metricsToken !== undefined ? [requireStaticBearer(metricsToken)] : [];
+  const metrics = metricsRouter(apiMetricsHandler(deps.pool), ...metricsAuth);
+  app.use(described('', metricsToken !== undefined ? 'metrics' : 'public', 'service', metrics));
+  app.use('/api/docs', described('/api/docs', 'public', 'service', docsPageRouter()));
 
   const auth = requireAuth(deps.pool, authSettings(deps));
 
   const keys = secretKeys(deps.config.executionUpload.encryptionKey, deps.config.executionUpload.previousEncryptionKey);
   const api = express.Router();
-  api.use(tokenRouter(routeDeps));
+  api.use(described(API_PREFIX, 'public', 'auth', tokenRouter(routeDeps)));
   api.use(auth);
-  api.use(revokeRouter(routeDeps));
+  api.use(described(API_PREFIX, 'user', 'auth', revokeRouter(routeDeps)));
   api.use(requireRole('admin'));
-  api.use(usersRouter(routeDeps));
+  api.use(described(API_PREFIX, 'admin', 'users', usersRouter(routeDeps)));
   // Named credentials are admin only, like every router after requireRole('admin') above.
-  api.use(credentialsRouter({ pool: deps.pool, secretKeys: keys }));
+  api.use(described(API_PREFIX, 'admin', 'credentials', credentialsRouter({ pool: deps.pool, secretKeys: keys })));
   // Each job's routes (src/jobs/registry.ts): admin routes under /api/v1 join the admin chain above;
   // routes open to `user` tokens are mounted with authentication only (they scope by the token's user).
-  const userRoutes: JobRoute[] = [];
+  const userRoutes: { path: string; router: express.Router }[] = [];
   for (const job of JOBS) {
     for (const route of job.routes(routeDeps)) {
-      if (route.access === 'admin' && (route.path === API_PREFIX || route.path.startsWith(`${API_PREFIX}/`)))
-        api.use(route.path.slice(API_PREFIX.length) || '/', route.router);
-      else if (route.access === 'admin') userRoutes.push({ ...route, router: adminOnly(route.router) });
-      else userRoutes.push(route);
+      described(route.path, route.access, job.title, route.router);
+      for (const path of [route.path, ...(route.aliases ?? [])]) {
+        if (route.access === 'admin' && (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)))
+          api.use(path.slice(API_PREFIX.length) || '/', route.router);
+        else userRoutes.push({ path, router: route.access === 'admin' ? adminOnly(route.router) : route.router });
+      }
     }
   }
   // Before the /api/v1 chain, whose requireRole('admin') would refuse a `user` token on a path under it.

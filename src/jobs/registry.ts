@@ -49,6 +49,11 @@ export interface JobRoute {
    */
   access: 'admin' | 'user';
   router: Router;
+  /**
+   * Further mount paths of the same router, kept for clients of earlier releases. The API serves
+   * them like `path`; the OpenAPI document describes the routes under `path` only.
+   */
+  aliases?: readonly string[];
 }
 
 /** One job, as the worker, the API and start-up see it. */

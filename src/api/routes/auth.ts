@@ -6,6 +6,8 @@ import type { AuthContext, AuthSettings } from '../auth.js';
 import { issueToken, revokeTokenId, tokenIdOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/auth.js';
 import { changePasswordRequest, revokeRequest, tokenRequest } from '../schemas.js';
 import {
   checkThrottle,
@@ -72,7 +74,7 @@ async function throttled<T>(
  */
 export function tokenRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/auth/token', async (req, res) => {
+  route(router, ops.issueToken, async (req, res) => {
     const body = parseInput(tokenRequest, req.body, 'body');
     const token = await throttled(deps, req, res, body.username, () =>
       issueToken(deps.pool, authSettings(deps), body.username, body.password),
@@ -95,7 +97,7 @@ export function tokenRouter(deps: ApiDeps): Router {
  */
 export function revokeRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/auth/revoke', async (req, res) => {
+  route(router, ops.revokeToken, async (req, res) => {
     const body = parseInput(revokeRequest, req.body, 'body');
     const auth = res.locals.auth as AuthContext;
     const tokenId = body.token_id ?? (body.token ? await tokenIdOf(authSettings(deps), body.token) : auth.tokenId);
@@ -113,7 +115,7 @@ export function revokeRouter(deps: ApiDeps): Router {
     res.json({ revoked: true, token_id: tokenId });
   });
 
-  router.post('/auth/password', async (req, res) => {
+  route(router, ops.changePassword, async (req, res) => {
     const body = parseInput(changePasswordRequest, req.body, 'body');
     const auth = res.locals.auth as AuthContext;
     if (auth.subject === deps.config.api.adminUsername) {

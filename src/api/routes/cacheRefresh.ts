@@ -20,7 +20,6 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { CredentialResolver } from '../../credentials/store.js';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { redactUrl } from '../../config.js';
 import { classifyError, NonRetryable } from '../../errors.js';
 import {
@@ -41,6 +40,8 @@ import * as store from '../../jobs/cache-refresh/store.js';
 import { cacheRefreshWorkflowId } from '../../jobs/cache-refresh/contract.js';
 import { ApiError, badRequest, conflict, notFound, parseInput, unprocessable } from '../errors.js';
 import { recordCacheQuery } from '../../metrics/index.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/cacheRefresh.js';
 
 /** Dependencies of {@link createCacheRefreshRouter}. */
 export interface CacheRefreshApiDeps {
@@ -55,70 +56,6 @@ export interface CacheRefreshApiDeps {
   /** How long `POST /caches/{name}/refresh` waits for the result, ms (default 10 min). */
   refreshWaitMs?: number;
 }
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const cacheName = z
-  .string()
-  .regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters');
-const emptyBody = z.object({}).strict();
-const sourceBody = z
-  .object({
-    source_name: z
-      .string()
-      .regex(NAME, 'must be a name of letters, digits and _ (not starting with a digit), at most 63 characters'),
-    driver_type: z.literal('snowflake', { error: "must be 'snowflake'" }),
-    credentials_ref: z.string().min(1, 'must not be empty').max(200),
-    passthrough_enabled: z.boolean({ error: 'must be a boolean' }).optional().default(false),
-  })
-  .strict();
-const createBody = z
-  .object({
-    cache_name: cacheName,
-    source_name: z.string().min(1, 'must not be empty'),
-    source_query: z.string().min(1, 'must not be empty').max(100_000),
-    monitor_tables: z
-      .array(z.string().min(1, 'must not be empty'), { error: 'must be an array of DB.SCHEMA.TABLE names' })
-      .max(100)
-      .optional(),
-    ttl_seconds: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .positive('must be positive')
-      .nullable()
-      .optional(),
-    schedule_interval_seconds: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .nullable()
-      .optional(),
-  })
-  .strict();
-const refreshBody = z
-  .object({
-    force: z.boolean({ error: 'must be a boolean' }).optional().default(false),
-    wait: z.boolean({ error: 'must be a boolean' }).optional().default(true),
-  })
-  .strict();
-const queryBody = z
-  .object({
-    sql: z.string().min(1, 'must not be empty').max(100_000),
-    max_staleness_seconds: z.number({ error: 'must be a number' }).min(0, 'must not be negative').optional(),
-    snapshot: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .nonnegative('must not be negative')
-      .optional(),
-    source_name: z.string().min(1).optional(),
-    max_rows: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .max(100_000, 'must be at most 100000')
-      .optional(),
-  })
-  .strict();
-const nameParams = z.object({ name: cacheName });
 
 /** Refusals of a routed query that count as a cache miss: the caches could not answer and passthrough was not allowed. */
 const CACHE_MISS_CODES: ReadonlySet<string> = new Set(['cache_stale', 'cache_not_ready', 'uncached_tables']);
@@ -191,16 +128,16 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
     }
   };
 
-  r.post('/cache/storage', async (req, res) => {
-    parseInput(emptyBody, req.body, 'body');
+  route(r, ops.setupStorage, async (req, res) => {
+    parseInput(ops.emptyBody, req.body, 'body');
     res.json(await storage());
   });
-  r.get('/cache/storage', async (_req, res) => {
+  route(r, ops.getStorage, async (_req, res) => {
     res.json(await storage());
   });
 
-  r.post('/cache/sources', async (req, res) => {
-    const b = parseInput(sourceBody, req.body, 'body');
+  route(r, ops.upsertSource, async (req, res) => {
+    const b = parseInput(ops.sourceBody, req.body, 'body');
     if (!(await deps.credentials(b.credentials_ref))) {
       throw unprocessable(
         `body field 'credentials_ref': no credentials named '${b.credentials_ref}' are configured on the server`,
@@ -214,13 +151,13 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
     });
     res.status(created ? 201 : 200).json(sourceView(source));
   });
-  r.get('/cache/sources', async (_req, res) => {
+  route(r, ops.listSources, async (_req, res) => {
     const sources = await store.listSources(deps.pool);
     res.json({ count: sources.length, sources: sources.map(sourceView) });
   });
 
-  r.post('/caches', async (req, res) => {
-    const b = parseInput(createBody, req.body, 'body');
+  route(r, ops.createCache, async (req, res) => {
+    const b = parseInput(ops.createBody, req.body, 'body');
     const name = b.cache_name.toLowerCase();
     const source = await store.getSource(deps.pool, b.source_name);
     if (!source) throw notFound(`source ${b.source_name} does not exist`, 'source_name');
@@ -290,25 +227,25 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
       .json(cacheView((await store.getCache(deps.pool, name))!, schedule));
   });
 
-  r.get('/caches', async (_req, res) => {
+  route(r, ops.listCaches, async (_req, res) => {
     const caches = await store.listCaches(deps.pool);
     res.json({ count: caches.length, caches: caches.map((c) => cacheView(c)) });
   });
 
   const cacheOr404 = async (req: Request) => {
-    const { name } = parseInput(nameParams, req.params, 'params');
+    const { name } = parseInput(ops.nameParams, req.params, 'params');
     const c = await store.getCache(deps.pool, name.toLowerCase());
     if (!c) throw notFound(`cache ${name} does not exist`, 'name');
     return c;
   };
 
-  r.get('/caches/:name', async (req, res) => {
+  route(r, ops.getCache, async (req, res) => {
     const c = await cacheOr404(req);
     const schedule = c.schedule_interval_seconds ? await describeCacheSchedule(deps.temporal, c.cache_name) : null;
     res.json(cacheView(c, schedule));
   });
 
-  r.delete('/caches/:name', async (req, res) => {
+  route(r, ops.deleteCache, async (req, res) => {
     const c = await cacheOr404(req);
     await deleteCacheSchedule(deps.temporal, c.cache_name);
     await dropFromLake(deps.lake, c.cache_name);
@@ -316,9 +253,9 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
     res.json({ cache_name: c.cache_name, deleted: true });
   });
 
-  r.post('/caches/:name/refresh', async (req, res) => {
+  route(r, ops.refreshCache, async (req, res) => {
     const c = await cacheOr404(req);
-    const b = parseInput(refreshBody, req.body, 'body');
+    const b = parseInput(ops.refreshBody, req.body, 'body');
     const waitMs = deps.refreshWaitMs ?? 600_000;
     // A refresh may outlast the app's per-request Temporal deadline: give this call its own.
     await deps.temporal.withDeadline(Date.now() + waitMs, async () => {
@@ -337,8 +274,8 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
     });
   });
 
-  r.post('/query', async (req, res) => {
-    const b = parseInput(queryBody, req.body, 'body');
+  route(r, ops.query, async (req, res) => {
+    const b = parseInput(ops.queryBody, req.body, 'body');
     try {
       const answer = await routeQuery({ pool: deps.pool, lake: deps.lake, credentials: deps.credentials }, b);
       if (answer.route === 'cache')

@@ -19,10 +19,12 @@ import { Router, type Response } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { SnowflakeSettings } from '../../connectors/snowflake.js';
-import { checkCredentialSecret, credentialSecretFields, secretOf, testSignIn } from '../../credentials/kinds.js';
+import { secretOf, testSignIn } from '../../credentials/kinds.js';
 import * as store from '../../credentials/store.js';
 import { SecretError, type SecretKeys } from '../../secrets/crypto.js';
 import { ApiError, conflict, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/credentials.js';
 
 /** Dependencies of {@link credentialsRouter}. */
 export interface CredentialsRouterDeps {
@@ -30,36 +32,6 @@ export interface CredentialsRouterDeps {
   /** FLOE_ENCRYPTION_KEY (and _PREVIOUS); undefined when not configured. */
   secretKeys: SecretKeys | undefined;
 }
-
-const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-
-/** Fields naming a Snowflake account, user and session defaults, shared by every body that carries a credential. */
-export const connectionFields = {
-  account: text(255),
-  user: text(255),
-  role: text(255).optional(),
-  warehouse: text(255).optional(),
-  access_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  ...credentialSecretFields,
-};
-
-const CREDENTIAL_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-const credentialName = z
-  .string()
-  .regex(
-    CREDENTIAL_NAME,
-    'must be a name of letters, digits, _, . and - (not starting with a digit), at most 128 characters',
-  )
-  .refine(
-    (n) => n !== store.DEFAULT_CREDENTIALS_REF,
-    `'${store.DEFAULT_CREDENTIALS_REF}' is reserved for the server's own connection`,
-  );
-const credentialFields = { ...connectionFields, database: text(255).optional(), schema: text(255).optional() };
-const rotateBody = z.object(credentialFields).strict().superRefine(checkCredentialSecret);
-const createBody = z
-  .object({ name: credentialName, ...credentialFields })
-  .strict()
-  .superRefine(checkCredentialSecret);
 
 /** The keys, or 503 when the server has none. */
 export function requireKeys(keys: SecretKeys | undefined): SecretKeys {
@@ -100,7 +72,7 @@ export async function answerSignInTest(
   res.json({ ...extra, ...who });
 }
 
-function input(name: string, b: z.infer<typeof rotateBody>): store.CredentialInput {
+function input(name: string, b: z.infer<typeof ops.rotateBody>): store.CredentialInput {
   return {
     name,
     account: b.account,
@@ -118,13 +90,12 @@ function input(name: string, b: z.infer<typeof rotateBody>): store.CredentialInp
 /** Router with `/credentials` (see the module comment). */
 export function credentialsRouter(deps: CredentialsRouterDeps): Router {
   const r = Router();
-  const nameParam = (raw: string): string =>
-    parseInput(z.object({ name: credentialName }), { name: raw }, 'params').name;
+  const nameParam = (params: unknown): string => parseInput(ops.credentialParams, params, 'params').name;
   const keys = () => requireKeys(deps.secretKeys);
 
-  r.post('/credentials', async (req, res) => {
+  route(r, ops.createCredential, async (req, res) => {
     const k = keys();
-    const b = parseInput(createBody, req.body, 'body');
+    const b = parseInput(ops.createBody, req.body, 'body');
     const created = await store.createCredential(deps.pool, k, input(b.name, b));
     if (!created)
       throw new ApiError(
@@ -136,32 +107,32 @@ export function credentialsRouter(deps: CredentialsRouterDeps): Router {
     res.status(201).json(created);
   });
 
-  r.get('/credentials', async (_req, res) => {
+  route(r, ops.listCredentials, async (_req, res) => {
     keys();
     const credentials = await store.listCredentials(deps.pool);
     res.json({ count: credentials.length, credentials });
   });
 
-  r.get('/credentials/:name', async (req, res) => {
+  route(r, ops.getCredential, async (req, res) => {
     keys();
-    const name = nameParam(req.params.name);
+    const name = nameParam(req.params);
     const c = await store.getCredential(deps.pool, name);
     if (!c) throw notFound(`no credential named '${name}'`, 'name');
     res.json(c);
   });
 
-  r.put('/credentials/:name', async (req, res) => {
+  route(r, ops.rotateCredential, async (req, res) => {
     const k = keys();
-    const name = nameParam(req.params.name);
-    const b = parseInput(rotateBody, req.body, 'body');
+    const name = nameParam(req.params);
+    const b = parseInput(ops.rotateBody, req.body, 'body');
     const c = await store.rotateCredential(deps.pool, k, input(name, b));
     if (!c) throw notFound(`no credential named '${name}'; POST /credentials creates it`, 'name');
     res.json(c);
   });
 
-  r.delete('/credentials/:name', async (req, res) => {
+  route(r, ops.deleteCredential, async (req, res) => {
     keys();
-    const name = nameParam(req.params.name);
+    const name = nameParam(req.params);
     const out = await store.deleteCredential(deps.pool, name);
     if (!out.deleted && out.reason === 'not_found') throw notFound(`no credential named '${name}'`, 'name');
     if (!out.deleted && out.reason === 'in_use') {
@@ -173,9 +144,9 @@ export function credentialsRouter(deps: CredentialsRouterDeps): Router {
     res.json({ name, deleted: true });
   });
 
-  r.post('/credentials/:name/test', async (req, res) => {
+  route(r, ops.testCredential, async (req, res) => {
     const k = keys();
-    const name = nameParam(req.params.name);
+    const name = nameParam(req.params);
     const settings = await readSecret(`credential '${name}'`, () => store.credentialSettings(deps.pool, k, name));
     if (!settings) throw notFound(`no credential named '${name}'`, 'name');
     await answerSignInTest(res, settings, `credential '${name}'`, { name });

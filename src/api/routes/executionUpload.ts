@@ -29,16 +29,17 @@ import type { Client } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { triggerExecutionUploadDrain } from '../../client/executionUpload.js';
-import { checkCredentialSecret, secretOf } from '../../credentials/kinds.js';
+import { secretOf } from '../../credentials/kinds.js';
 import * as configs from '../../jobs/execution-upload/configs.js';
 import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../../jobs/execution-upload/contract.js';
 import * as monitor from '../../jobs/execution-upload/monitor.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
 import { userScope } from '../auth.js';
 import { ApiError, notFound, parseInput } from '../errors.js';
-import { answerSignInTest, connectionFields, readSecret, requireKeys } from './credentials.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/executionUpload.js';
+import { answerSignInTest, readSecret, requireKeys } from './credentials.js';
 
 /** Dependencies of {@link executionUploadRouter}. */
 export interface ExecutionUploadRouterDeps {
@@ -51,41 +52,6 @@ export interface ExecutionUploadRouterDeps {
   scheduleId?: string;
   logger?: Logger;
 }
-
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
-const intParam = (dflt: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`)
-    .default(dflt);
-const dateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
-const identifier = z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
-
-const failedQuery = z.object({ limit: intParam(50, 1, 500) }).strict();
-const queueQuery = z
-  .object({
-    status: z.enum(monitor.QUEUE_STATUSES, { error: `must be one of ${monitor.QUEUE_STATUSES.join(', ')}` }).optional(),
-    limit: intParam(100, 1, 1000),
-    offset: intParam(0, 0, 1_000_000),
-  })
-  .strict();
-const backfillBody = z
-  .object({
-    user_id: uuid.optional(),
-    since: dateTime.optional(),
-    until: dateTime.optional(),
-    limit: intParam(10_000, 1, 100_000),
-    include_failed: z.boolean().default(false),
-    dry_run: z.boolean().default(false),
-  })
-  .strict();
-const configBody = z
-  .object({ user_id: uuid.optional(), ...connectionFields, database: identifier, schema: identifier })
-  .strict()
-  .superRefine(checkCredentialSecret);
-const ownerOnly = z.object({ user_id: uuid.optional() }).strict();
 
 /**
  * The user whose configuration a request addresses: a `user`-role token its own (naming another is
@@ -124,18 +90,18 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
     }
   };
 
-  r.get('/stats', async (_req, res) => {
+  route(r, ops.stats, async (_req, res) => {
     res.json(await monitor.queueStats(deps.pool, userScope(res)));
   });
 
-  r.get('/failed', async (req, res) => {
-    const q = parseInput(failedQuery, req.query, 'query');
+  route(r, ops.failed, async (req, res) => {
+    const q = parseInput(ops.failedQuery, req.query, 'query');
     const failed = await monitor.listFailures(deps.pool, q.limit, userScope(res));
     res.json({ count: failed.length, failed });
   });
 
-  r.post('/retry/:sync_id', async (req, res) => {
-    const { sync_id } = parseInput(z.object({ sync_id: uuid }), req.params, 'params');
+  route(r, ops.retry, async (req, res) => {
+    const { sync_id } = parseInput(ops.retryParams, req.params, 'params');
     const out = await monitor.retryItem(deps.pool, sync_id, userScope(res));
     if (!out.ok && out.reason === 'not_found') throw notFound(`sync item '${sync_id}' not found`, 'sync_id');
     if (!out.ok) {
@@ -157,21 +123,21 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
     });
   });
 
-  r.get('/queue', async (req, res) => {
-    const q = parseInput(queueQuery, req.query, 'query');
+  route(r, ops.queue, async (req, res) => {
+    const q = parseInput(ops.queueQuery, req.query, 'query');
     const items = await monitor.listQueue(deps.pool, q, userScope(res));
     res.json({ count: items.length, items });
   });
 
-  r.get('/execution/:execution_id/sync-status', async (req, res) => {
-    const id = req.params.execution_id;
+  route(r, ops.syncStatus, async (req, res) => {
+    const { execution_id: id } = parseInput(ops.syncStatusParams, req.params, 'params');
     const status = await monitor.executionUploadStatus(deps.pool, id, userScope(res));
     if (!status) throw notFound(`execution '${id}' not found`, 'execution_id');
     res.json(status);
   });
 
-  r.post('/backfill', async (req, res) => {
-    const b = parseInput(backfillBody, req.body ?? {}, 'body');
+  route(r, ops.backfill, async (req, res) => {
+    const b = parseInput(ops.backfillBody, req.body ?? {}, 'body');
     const scope = userScope(res);
     if (scope !== null && b.user_id !== undefined && b.user_id !== scope)
       throw notFound(`user '${b.user_id}' not found`, 'user_id');
@@ -192,9 +158,9 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
     });
   });
 
-  r.put('/config', async (req, res) => {
+  route(r, ops.saveConfig, async (req, res) => {
     const keys = requireKeys(deps.secretKeys);
-    const b = parseInput(configBody, req.body, 'body');
+    const b = parseInput(ops.configBody, req.body, 'body');
     const userId = configOwner(res, b.user_id);
     const saved = await configs.saveSnowflakeConfiguration(deps.pool, keys, {
       userId,
@@ -211,24 +177,24 @@ export function executionUploadRouter(deps: ExecutionUploadRouterDeps): Router {
     res.json(saved);
   });
 
-  r.get('/config', async (req, res) => {
-    const userId = configOwner(res, parseInput(ownerOnly, req.query, 'query').user_id);
+  route(r, ops.getConfig, async (req, res) => {
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.query, 'query').user_id);
     const cfg = await configs.getSnowflakeConfiguration(deps.pool, userId);
     if (!cfg) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     res.json(cfg);
   });
 
-  r.post('/config/test', async (req, res) => {
+  route(r, ops.testConfig, async (req, res) => {
     const keys = requireKeys(deps.secretKeys);
-    const userId = configOwner(res, parseInput(ownerOnly, req.body, 'body').user_id);
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.body, 'body').user_id);
     const label = configs.configurationLabel(userId);
     const cfg = await readSecret(label, () => configs.activeSettings(deps.pool, userId, keys));
     if (!cfg) throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     await answerSignInTest(res, cfg.settings, label, { user_id: userId });
   });
 
-  r.delete('/config', async (req, res) => {
-    const userId = configOwner(res, parseInput(ownerOnly, req.query, 'query').user_id);
+  route(r, ops.deleteConfig, async (req, res) => {
+    const userId = configOwner(res, parseInput(ops.ownerOnly, req.query, 'query').user_id);
     if (!(await configs.deleteSnowflakeConfiguration(deps.pool, userId)))
       throw notFound(`user ${userId} has no Snowflake configuration`, 'user_id');
     res.json({ user_id: userId, deleted: true });

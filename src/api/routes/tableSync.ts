@@ -32,6 +32,8 @@ import {
 import type { ApiDeps } from '../deps.js';
 import { defaultDatabase } from '../deps.js';
 import { ApiError, badRequest, conflict, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/tableSync.js';
 import { describeSnowflakeTable, listSnowflakeTables } from '../../jobs/table-sync/catalog.js';
 import { qualifiedTableName, targetKey } from '../../jobs/table-sync/names.js';
 import {
@@ -69,7 +71,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
   const router = Router();
   const taskQueue = deps.config.temporal.taskQueue;
 
-  router.get('/sync/tables/:schema', async (req, res) => {
+  route(router, ops.listTables, async (req, res) => {
     const { schema } = parseInput(listTablesParams, req.params, 'params');
     const query = parseInput(listTablesQuery, req.query, 'query');
     const database = databaseOf(deps, query.database, 'database');
@@ -90,7 +92,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
     });
   });
 
-  router.post('/sync/tables/register', async (req, res) => {
+  route(router, ops.registerTable, async (req, res) => {
     const body = parseInput(registerRequest, req.body, 'body');
     const database = databaseOf(deps, body.database_name);
     const resolved = await snowflakeCall(
@@ -130,7 +132,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
     });
   });
 
-  router.post('/sync/start', async (req, res) => {
+  route(router, ops.startSync, async (req, res) => {
     const body = parseInput(startRequest, req.body, 'body');
     const t = await requireRegistered(deps, body);
     const input = syncInputFor(t, body);
@@ -179,7 +181,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
       });
   });
 
-  router.get('/sync/jobs', async (req, res) => {
+  route(router, ops.listSyncJobs, async (req, res) => {
     const q = parseInput(listJobsQuery, req.query, 'query');
     let table: string | undefined;
     if (q.table) {
@@ -196,19 +198,19 @@ export function tableSyncRouter(deps: ApiDeps): Router {
     res.json({ count: jobs.length, jobs });
   });
 
-  router.get('/sync/jobs/:job_id', async (req, res) => {
+  route(router, ops.getSyncJob, async (req, res) => {
     const { job_id } = parseInput(jobParams, req.params, 'params');
     res.json(await getJob(deps.temporal, job_id));
   });
 
-  router.post('/sync/jobs/:job_id/cancel', async (req, res) => {
+  route(router, ops.cancelSyncJob, async (req, res) => {
     const { job_id } = parseInput(jobParams, req.params, 'params');
     await cancelJob(deps.temporal, job_id);
     deps.logger.info({ requestId: res.locals.requestId, jobId: job_id }, 'sync cancellation requested');
     res.status(202).json({ job_id, status: 'cancelling' });
   });
 
-  router.get('/sync/tables/:schema/:table/status', async (req, res) => {
+  route(router, ops.tableStatus, async (req, res) => {
     const { schema, table } = parseInput(tableStatusParams, req.params, 'params');
     const q = parseInput(tableStatusQuery, req.query, 'query');
     const reg = await findRegisteredTable(deps.pool, q.database ?? defaultDatabase(deps), schema, table);
@@ -249,7 +251,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
     });
   });
 
-  router.post('/sample_data', async (req, res) => {
+  route(router, ops.sampleData, async (req, res) => {
     const body = parseInput(sampleRequest, req.body, 'body');
     const t = await requireRegistered(deps, body);
     const target = targetNameOf(t);
@@ -300,7 +302,7 @@ export function tableSyncRouter(deps: ApiDeps): Router {
       .send(sample.body);
   });
 
-  router.post('/sync/schedules', async (req, res) => {
+  route(router, ops.createSchedule, async (req, res) => {
     const body = parseInput(createScheduleRequest, req.body, 'body');
     const t = await requireRegistered(deps, body);
     const input = syncInputFor(t, body);
@@ -332,12 +334,12 @@ export function tableSyncRouter(deps: ApiDeps): Router {
       });
   });
 
-  router.get('/sync/schedules', async (_req, res) => {
+  route(router, ops.listSchedules, async (_req, res) => {
     const schedules = await listTableSyncSchedules(deps.temporal);
     res.json({ count: schedules.length, schedules });
   });
 
-  router.delete('/sync/schedules/:schedule_id', async (req, res) => {
+  route(router, ops.deleteSchedule, async (req, res) => {
     const { schedule_id } = parseInput(scheduleParams, req.params, 'params');
     await deleteTableSyncSchedule(deps.temporal, schedule_id);
     deps.logger.info({ requestId: res.locals.requestId, scheduleId: schedule_id }, 'schedule deleted');

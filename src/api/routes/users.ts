@@ -16,6 +16,8 @@ import { Router } from 'express';
 import type { AuthContext } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { conflict, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/users.js';
 import { createUserRequest, updateUserRequest, userParams } from '../schemas.js';
 import { createUser, deleteUser, getUser, listUsers, revokeTokensOf, updateUser } from '../users.js';
 
@@ -25,7 +27,7 @@ export function usersRouter(deps: ApiDeps): Router {
   const audit = (res: { locals: Record<string, unknown> }, fields: Record<string, unknown>, msg: string) =>
     deps.logger.info({ requestId: res.locals.requestId, by: (res.locals.auth as AuthContext).subject, ...fields }, msg);
 
-  router.post('/users', async (req, res) => {
+  route(router, ops.createUser, async (req, res) => {
     const b = parseInput(createUserRequest, req.body, 'body');
     const taken = () => conflict(`user '${b.username}' already exists`, { field: 'username' });
     if (b.username === deps.config.api.adminUsername) throw taken();
@@ -40,19 +42,19 @@ export function usersRouter(deps: ApiDeps): Router {
     res.status(201).json(user);
   });
 
-  router.get('/users', async (_req, res) => {
+  route(router, ops.listUsers, async (_req, res) => {
     const users = await listUsers(deps.pool);
     res.json({ count: users.length, users });
   });
 
-  router.get('/users/:username', async (req, res) => {
+  route(router, ops.getUser, async (req, res) => {
     const { username } = parseInput(userParams, req.params, 'params');
     const user = await getUser(deps.pool, username);
     if (!user) throw notFound(`user '${username}' not found`, 'username');
     res.json(user);
   });
 
-  router.patch('/users/:username', async (req, res) => {
+  route(router, ops.updateUser, async (req, res) => {
     const { username } = parseInput(userParams, req.params, 'params');
     const b = parseInput(updateUserRequest, req.body, 'body');
     const user = await updateUser(deps.pool, username, b);
@@ -66,7 +68,7 @@ export function usersRouter(deps: ApiDeps): Router {
     res.json({ ...user, tokens_revoked: revoked });
   });
 
-  router.delete('/users/:username', async (req, res) => {
+  route(router, ops.deleteUser, async (req, res) => {
     const { username } = parseInput(userParams, req.params, 'params');
     if (!(await deleteUser(deps.pool, username))) throw notFound(`user '${username}' not found`, 'username');
     const revoked = await revokeTokensOf(deps.pool, username);

@@ -18,7 +18,6 @@
 import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
-import { z } from 'zod';
 import {
   applyWatermarkSyncConfig,
   backfillWatermarkSync,
@@ -34,10 +33,12 @@ import {
   validateWatermarkSyncConfig,
   WatermarkSyncConfigError,
 } from '../../jobs/watermark-sync/config.js';
-import { DEFAULT_CONFIG_NAME, scheduleId, type WatermarkSyncConfig } from '../../jobs/watermark-sync/contract.js';
+import { scheduleId, type WatermarkSyncConfig } from '../../jobs/watermark-sync/contract.js';
 import { discover, formatDiscovery } from '../../jobs/watermark-sync/discovery.js';
 import { listErrors, listWatermarks } from '../../jobs/watermark-sync/store.js';
 import { ApiError, badRequest, notFound, parseInput } from '../errors.js';
+import { route } from '../openapi/operations.js';
+import * as ops from '../operations/watermarkSync.js';
 
 /** Dependencies of {@link createWatermarkSyncRouter}. */
 export interface WatermarkSyncRouterDeps {
@@ -52,31 +53,10 @@ export interface WatermarkSyncRouterDeps {
   snowflake?: SnowflakeSettings;
 }
 
-/** A config name: the Schedule id's suffix. Empty or null means the default. */
-const configName = z
-  .union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -'), z.literal(''), z.null()])
-  .optional()
-  .transform((v) => v || DEFAULT_CONFIG_NAME);
-
-const nameOnly = z.object({ name: configName }).strict();
-const statusQuery = z.object({ name: configName });
-const backfillBody = z
-  .object({
-    name: configName,
-    tables: z.array(z.string().min(1, 'must not be empty'), 'must be a list of source table names').optional(),
-    after: z.string('must be a watermark value as text').nullable().optional(),
-  })
-  .strict();
-const discoverFlags = z.object({ create: z.boolean().optional(), name: configName });
-const errorsQuery = z.object({
-  table: z.string().min(1).optional(),
-  limit: z.coerce.number().int('must be an integer').min(1).max(500).default(50),
-});
-
 /** The config name of a control request: body `name`, else query `name`. */
 function controlName(req: Request): string {
-  const body = parseInput(nameOnly, req.body, 'body');
-  return req.body?.name !== undefined ? body.name : parseInput(statusQuery, req.query, 'query').name;
+  const body = parseInput(ops.nameOnly, req.body, 'body');
+  return req.body?.name !== undefined ? body.name : parseInput(ops.statusQuery, req.query, 'query').name;
 }
 
 /** Config from a request body: `{yaml: "..."}` or the config object itself. Throws 400 naming table and field. */
@@ -100,8 +80,8 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
   const r = Router();
   const { temporal: client, pool } = deps;
 
-  r.get('/status', async (req, res) => {
-    const { name } = parseInput(statusQuery, req.query, 'query');
+  route(r, ops.status, async (req, res) => {
+    const { name } = parseInput(ops.statusQuery, req.query, 'query');
     const schedule = await describeWatermarkSync(client, name);
     const configured = schedule ? new Set(schedule.config.tables.map((t) => t.source)) : null;
     const tables = (await listWatermarks(pool)).filter((w) => !configured || configured.has(w.sourceTable));
@@ -137,7 +117,7 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     });
   });
 
-  r.post('/apply', async (req, res) => {
+  route(r, ops.apply, async (req, res) => {
     const config = configFromBody(req.body);
     const out = await applyWatermarkSyncConfig(client, config, { taskQueue: deps.taskQueue });
     res.status(out.action === 'created' ? 201 : 200).json({
@@ -155,12 +135,12 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
       if (!(await fn(client, name))) throw notApplied(name);
       res.json({ schedule_id: scheduleId(name), status });
     };
-  r.post('/pause', control(pauseWatermarkSync, 'paused'));
-  r.post('/resume', control(resumeWatermarkSync, 'active'));
-  r.post('/trigger', control(triggerWatermarkSync, 'triggered'));
+  route(r, ops.pause, control(pauseWatermarkSync, 'paused'));
+  route(r, ops.resume, control(resumeWatermarkSync, 'active'));
+  route(r, ops.trigger, control(triggerWatermarkSync, 'triggered'));
 
-  r.post('/backfill', async (req, res) => {
-    const b = parseInput(backfillBody, req.body, 'body');
+  route(r, ops.backfill, async (req, res) => {
+    const b = parseInput(ops.backfillBody, req.body, 'body');
     try {
       const out = await backfillWatermarkSync(client, pool, b.name, { tables: b.tables, after: b.after ?? null });
       if (!out) throw notApplied(b.name);
@@ -171,9 +151,9 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     }
   });
 
-  r.post('/discover', async (req, res) => {
+  route(r, ops.discover, async (req, res) => {
     const { create: _create, ...body } = (req.body ?? {}) as Record<string, unknown>;
-    const flags = parseInput(discoverFlags, { create: _create, name: body.name }, 'body');
+    const flags = parseInput(ops.discoverFlags, { create: _create, name: body.name }, 'body');
     let config: WatermarkSyncConfig;
     if (Object.keys(body).every((k) => k === 'name')) {
       // No config in the body: discover the applied one.
@@ -188,8 +168,8 @@ export function createWatermarkSyncRouter(deps: WatermarkSyncRouterDeps): Router
     res.json({ dry_run: !create, tables, ddl: formatDiscovery(tables) });
   });
 
-  r.get('/errors', async (req, res) => {
-    const q = parseInput(errorsQuery, req.query, 'query');
+  route(r, ops.errors, async (req, res) => {
+    const q = parseInput(ops.errorsQuery, req.query, 'query');
     res.json({ errors: await listErrors(pool, q.table ?? null, q.limit) });
   });
 

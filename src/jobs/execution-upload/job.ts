@@ -37,10 +37,7 @@ export const executionUploadJob: JobModule = {
       temporal: deps.temporal,
       logger: deps.logger,
     });
-    return [
-      { path: EXECUTION_UPLOAD_API_PATH, access: 'user', router },
-      { path: EXECUTION_UPLOAD_API_ALIAS, access: 'user', router },
-    ];
+    return [{ path: EXECUTION_UPLOAD_API_PATH, aliases: [EXECUTION_UPLOAD_API_ALIAS], access: 'user', router }];
   },
   ensureSchedules: async (client, config) => [
     await ensureExecutionUploadSchedule(client, {

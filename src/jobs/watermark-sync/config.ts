@@ -117,6 +117,14 @@ const configSchema = z
   })
   .strict();
 
+/**
+ * The config as a document (the OpenAPI description of the routes that take one): the top-level
+ * fields with each table's. Parsing checks the tables one by one ({@link validateWatermarkSyncConfig}).
+ */
+export const watermarkSyncConfigSchema = configSchema.extend({
+  tables: z.array(tableSchema).min(1, 'needs at least one table'),
+});
+
 function transformOf(t: z.infer<typeof tableSchema>['transform']): TransformSpec | null {
   if (t === null || t === undefined) return null;
   if (typeof t === 'string') return { kind: 'function', name: t };

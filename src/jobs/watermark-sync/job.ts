@@ -25,9 +25,6 @@ export const watermarkSyncJob: JobModule = {
       snowflake: deps.snowflake,
     });
     // `/api/v1/pg-sync` is the path of earlier releases, kept as an alias of the same router.
-    return [
-      { path: '/api/v1/watermark-sync', access: 'admin', router },
-      { path: '/api/v1/pg-sync', access: 'admin', router },
-    ];
+    return [{ path: '/api/v1/watermark-sync', aliases: ['/api/v1/pg-sync'], access: 'admin', router }];
   },
 };
