@@ -20,7 +20,7 @@ const files = fs
 
 describe('replay of recorded workflow histories', () => {
   it('has histories for every job to replay', () => {
-    const types = new Set(files.map((f) => f.replace(/-[a-z]+\.json$/, '')));
+    const types = new Set(files.map((f) => f.replace(/-[a-z]+(\.\d+)?\.json$/, '')));
     for (const t of [
       'tableSync',
       'watermarkSync',
