@@ -21,7 +21,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.floe/**', 'dist/**', 'scripts/*.mjs', '.tmp-*/**'] },
+  { ignores: ['node_modules/**', '.floe/**', 'dist/**', '.tmp-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -31,6 +31,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The bootstrap is plain Node (it runs before node_modules exists): Node's globals, no TypeScript.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', setTimeout: 'readonly' } },
   },
   {
     // Workflow code is replayed in Temporal's sandbox: at run time it may import only

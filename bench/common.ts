@@ -6,8 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { projectRoot } from '../src/infra/paths.js';
-
-export { freePort } from '../src/infra/process.js';
+import { freePort } from '../src/infra/process.js';
 
 /**
  * What a benchmark measured. `figures` and `floor` are flat maps of numbers whose names carry their
@@ -69,9 +68,9 @@ export const BENCH_USER = { name: 'bench', password: 'bench' } as const;
 /**
  * Start `emulator/src/main.ts` as a child process on `port` with data under `dataDir`, seeding TPC-H at
  * `seedTpch` when given, with {@link BENCH_USER} as its user; resolves once it prints that it is
- * listening. Rejects with its output if it exits first. Stop it with {@link stopChild}.
+ * listening. Rejects with its output if it exits first.
  */
-export function startEmulatorChild(port: number, dataDir: string, seedTpch?: number): Promise<ChildProcess> {
+function startEmulatorChild(port: number, dataDir: string, seedTpch?: number): Promise<ChildProcess> {
   const args = [
     '--import',
     'tsx',
@@ -97,24 +96,47 @@ export function startEmulatorChild(port: number, dataDir: string, seedTpch?: num
   });
 }
 
+/** A benchmark's emulator, running as a child process (see {@link startBenchEmulator}). */
+export interface BenchEmulator {
+  child: ChildProcess;
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** What signs in to it as {@link BENCH_USER} (snowflake-sdk / `connectSnowflake` settings). */
+  settings: { account: string; username: string; password: string; accessUrl: string };
+  /** Seconds a first process took to seed TPC-H and stop (0 without `tpchScale`). */
+  seedSeconds: number;
+  /** SIGTERM it and wait at most `graceMs` (default 10 s) for it to exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
 /**
- * {@link startEmulatorChild} with TPC-H at `scale` in `dataDir`, in a process that did not seed it: a
- * first process seeds when the data is absent and is stopped, so that seeding's memory stays out of the
- * emulator's peak RSS. Resolves with the running child and the seconds the first process took.
+ * The emulator in a child process of its own (so its CPU and memory are measured apart from the bench's)
+ * on a free port, with data under `dataDir` and {@link BENCH_USER} as its user. With `tpchScale`, TPC-H at
+ * that scale factor is in `dataDir` first: a first process seeds it when absent and is stopped, so that
+ * seeding's memory stays out of the measured process's peak RSS. Rejects with the emulator's output if it
+ * exits before listening.
  */
-export async function startSeededEmulatorChild(
-  port: number,
-  dataDir: string,
-  scale: number,
-): Promise<{ child: ChildProcess; seedSeconds: number }> {
-  const t0 = performance.now();
-  await stopChild(await startEmulatorChild(port, dataDir, scale));
-  const seedSeconds = (performance.now() - t0) / 1000;
-  return { child: await startEmulatorChild(port, dataDir), seedSeconds };
+export async function startBenchEmulator(dataDir: string, tpchScale?: number): Promise<BenchEmulator> {
+  const port = await freePort();
+  let seedSeconds = 0;
+  if (tpchScale !== undefined) {
+    const t0 = performance.now();
+    await stopChild(await startEmulatorChild(port, dataDir, tpchScale));
+    seedSeconds = (performance.now() - t0) / 1000;
+  }
+  const child = await startEmulatorChild(port, dataDir);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    url,
+    settings: { account: 'floe', username: BENCH_USER.name, password: BENCH_USER.password, accessUrl: url },
+    seedSeconds,
+    stop: (graceMs) => stopChild(child, graceMs),
+  };
 }
 
 /** SIGTERM a child and wait (at most `graceMs`) for it to exit. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

@@ -15,17 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
-import {
-  BENCH_USER,
-  freePort,
-  peakRssMiB,
-  percentile,
-  ratioOf,
-  round3,
-  startEmulatorChild,
-  stopChild,
-  type BenchResult,
-} from './common.js';
+import { peakRssMiB, percentile, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
 
 /** CPU milliseconds (user + system) a process has used, from /proc/<pid>/stat (in USER_HZ = 100 ticks/s). */
 function cpuMs(pid: number): number {
@@ -49,17 +39,11 @@ export async function run(args: string[]): Promise<BenchResult> {
   const step = Number(values.step ?? 1000);
   const probes = Number(values.probes ?? 20);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-catalog-'));
-  const port = await freePort();
-  const child = await startEmulatorChild(port, dataDir);
-  const pid = child.pid!;
+  const emu = await startBenchEmulator(dataDir);
+  const pid = emu.child.pid!;
   let sf: SnowflakeSession | null = null;
   try {
-    sf = await connectSnowflake({
-      account: 'floe',
-      username: BENCH_USER.name,
-      password: BENCH_USER.password,
-      accessUrl: `http://127.0.0.1:${port}`,
-    });
+    sf = await connectSnowflake(emu.settings);
     await sf.query('CREATE DATABASE BENCH');
     await sf.query('CREATE SCHEMA BENCH.S');
     const s = sf;
@@ -132,7 +116,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     };
   } finally {
     await sf?.close();
-    await stopChild(child);
+    await emu.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -23,16 +23,7 @@ import '../src/connectors/snowflake-env.js'; // before snowflake-sdk: no cloud-m
 import snowflake from 'snowflake-sdk';
 import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-import {
-  BENCH_USER,
-  freePort,
-  peakRssMiB,
-  ratioOf,
-  round3,
-  startSeededEmulatorChild,
-  stopChild,
-  type BenchResult,
-} from './common.js';
+import { BENCH_USER, peakRssMiB, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
 import { recordQueryPages, servePages } from './page-replay.js';
 
 function connect(url: string): Promise<snowflake.Connection> {
@@ -146,13 +137,13 @@ export async function run(args: string[]): Promise<BenchResult> {
   fs.mkdirSync(dataDir, { recursive: true });
   snowflake.configure({ logLevel: 'ERROR' });
 
-  const port = await freePort();
-  const { child, seedSeconds: startSeconds } = await startSeededEmulatorChild(port, dataDir, scale);
+  const emu = await startBenchEmulator(dataDir, scale);
+  const startSeconds = emu.seedSeconds;
   let m: Measured;
   try {
-    m = await measure(`http://127.0.0.1:${port}`, schema, streamRows, child.pid!);
+    m = await measure(emu.url, schema, streamRows, emu.child.pid!);
   } finally {
-    await stopChild(child);
+    await emu.stop();
   }
   const { rows, streamed, streamSeconds, emulatorOnlySeconds, floorSeconds, unloadSeconds, unloadFiles, rssMiB } = m;
 

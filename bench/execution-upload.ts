@@ -50,17 +50,7 @@ import { loadAndPublish } from '../src/activities/execution-upload/load.js';
 import type { InferredColumn } from '../src/jobs/execution-upload/infer.js';
 import { sfTypeOf } from '../src/jobs/watermark-sync/typemap.js';
 import type { SnowflakeSettings } from '../src/connectors/snowflake.js';
-import {
-  BENCH_USER,
-  freePort,
-  peakRssMiB,
-  percentile,
-  ratioOf,
-  round3,
-  startEmulatorChild,
-  stopChild,
-  type BenchResult,
-} from './common.js';
+import { BENCH_USER, peakRssMiB, percentile, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
 
 const pct = percentile;
 
@@ -93,17 +83,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     await migrate(databaseUrl);
     const temporal = await startTemporal({ uiPort: false });
     stops.push(() => temporal.stop());
-    const port = await freePort();
-    const emu = await startEmulatorChild(port, path.join(work, 'emu'));
-    stops.push(() => stopChild(emu, 5000));
-    const accessUrl = `http://127.0.0.1:${port}`;
-    const sfSettings: SnowflakeSettings = {
-      account: 'bench',
-      username: BENCH_USER.name,
-      password: BENCH_USER.password,
-      accessUrl,
-    };
-    const sf = await connectSnowflake(sfSettings);
+    const emu = await startBenchEmulator(path.join(work, 'emu'));
+    stops.push(() => emu.stop(5000));
+    const sf = await connectSnowflake(emu.settings);
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
     await sf.query('CREATE SCHEMA IF NOT EXISTS BENCH.RESULTS');
     await sf.close();
@@ -115,12 +97,12 @@ export async function run(args: string[]): Promise<BenchResult> {
     await pool.query('TRUNCATE snowflake_sync_queue, workflow_executions, snowflake_configurations');
     await saveSnowflakeConfiguration(pool, key, {
       userId,
-      account: 'bench',
+      account: emu.settings.account,
       database: 'BENCH',
       schema: 'RESULTS',
       username: BENCH_USER.name,
       secret: { password: BENCH_USER.password },
-      accessUrl,
+      accessUrl: emu.url,
     });
     const tIns = Date.now();
     await pool.query(
@@ -232,7 +214,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       `SELECT snowflake_table FROM snowflake_sync_queue WHERE status = 'completed' LIMIT 1`,
     );
     const floorSeconds = await uploadFloor(
-      { ...sfSettings, database: 'BENCH', schema: 'RESULTS' },
+      { ...emu.settings, database: 'BENCH', schema: 'RESULTS' },
       one[0].snowflake_table.split('.')[2],
       n,
       rowsPer,
@@ -255,7 +237,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         latencyP50Seconds: round3(pct(lats, 50)),
         latencyP95Seconds: round3(pct(lats, 95)),
         latencyMaxSeconds: round3(lats[lats.length - 1]),
-        emulatorPeakRssMiB: peakRssMiB(emu.pid!),
+        emulatorPeakRssMiB: peakRssMiB(emu.child.pid!),
       },
       floor: { seconds: round3(floorSeconds), executionsPerMinute: Math.round((n / floorSeconds) * 60) },
       ratio: ratioOf(wall, floorSeconds),

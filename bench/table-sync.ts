@@ -36,15 +36,7 @@ import {
 import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
 import * as S from '../src/jobs/table-sync/sql.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-import {
-  freePort,
-  peakRssMiB,
-  ratioOf,
-  round3,
-  startSeededEmulatorChild,
-  stopChild,
-  type BenchResult,
-} from './common.js';
+import { peakRssMiB, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
@@ -61,19 +53,11 @@ export async function run(args: string[]): Promise<BenchResult> {
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
 
-  const port = await freePort();
-  const { child, seedSeconds } = await startSeededEmulatorChild(port, dataDir, scale);
+  const emu = await startBenchEmulator(dataDir, scale);
   console.log(
-    `emulator up in ${seedSeconds.toFixed(2)} s (TPC-H SF${scale}; the first run seeds, in a process of its own)`,
+    `emulator up in ${emu.seedSeconds.toFixed(2)} s (TPC-H SF${scale}; the first run seeds, in a process of its own)`,
   );
-  const settings = {
-    account: 'floe',
-    username: 'bench',
-    password: 'bench',
-    accessUrl: `http://127.0.0.1:${port}`,
-    database: 'BENCH',
-    schema: 'S',
-  };
+  const settings = { ...emu.settings, database: 'BENCH', schema: 'S' };
   const sf = await connectSnowflake(settings);
   try {
     await sf.query('CREATE DATABASE IF NOT EXISTS BENCH');
@@ -176,7 +160,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         streamRatio: ratioOf(streamMs, rawMs) ?? NaN,
       });
     }
-    figures.emulatorPeakRssMiB = peakRssMiB(child.pid!);
+    figures.emulatorPeakRssMiB = peakRssMiB(emu.child.pid!);
     return {
       bench: 'table-sync',
       headline: `SF${scale} stage full refresh ${secs(stageMs)} s (${figures.stageRowsPerSecond.toLocaleString('en-US')} rows/s, ${secondsPerMillion.toFixed(2)} s/M rows)`,
@@ -191,6 +175,6 @@ export async function run(args: string[]): Promise<BenchResult> {
     };
   } finally {
     await sf.close();
-    await stopChild(child);
+    await emu.stop();
   }
 }

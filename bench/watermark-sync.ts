@@ -43,16 +43,7 @@ import { writeCsvFile } from '../src/activities/files.js';
 import { snowflakeStagePath, quoteSnowflakeName } from '../src/sql/quote.js';
 import type { SnowflakeSession } from '../src/connectors/snowflake.js';
 import type pg from 'pg';
-import {
-  freePort,
-  peakRssMiB,
-  ratioOf,
-  round3,
-  since,
-  startEmulatorChild,
-  stopChild,
-  type BenchResult,
-} from './common.js';
+import { peakRssMiB, ratioOf, round3, since, startBenchEmulator, type BenchResult } from './common.js';
 
 /** Run the benchmark (see the module comment). */
 export async function run(args: string[]): Promise<BenchResult> {
@@ -67,9 +58,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-wm-'));
   const pgServer = await startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true });
   const temporal = await startTemporal({ uiPort: false });
-  const emuPort = await freePort();
-  const emu = await startEmulatorChild(emuPort, path.join(root, 'emu'));
-  const url = `http://127.0.0.1:${emuPort}`;
+  const emu = await startBenchEmulator(path.join(root, 'emu'));
   const pool = createPool(pgServer.url, { max: 6 });
   const native = await NativeConnection.connect({ address: temporal.address });
   const conn = await Connection.connect({ address: temporal.address });
@@ -77,7 +66,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   let running: Promise<void> | null = null;
   try {
     await migrate(pgServer.url);
-    const settings = { account: 'floe', username: 'bench', password: 'bench', accessUrl: url, database: 'ANALYTICS' };
+    const settings = { ...emu.settings, database: 'ANALYTICS' };
     const sf = await connectSnowflake(settings);
     await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');
     await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.BENCH');
@@ -208,7 +197,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ] = Math.round(u.result.rows / u.seconds);
     }
     await sf.close();
-    figures.emulatorPeakRssMiB = peakRssMiB(emu.pid!);
+    figures.emulatorPeakRssMiB = peakRssMiB(emu.child.pid!);
     return {
       bench: 'watermark-sync',
       headline: `${rows.toLocaleString('en-US')}-row catch-up ${catchUp.seconds.toFixed(1)} s (${figures.catchUpRowsPerSecond.toLocaleString('en-US')} rows/s; MERGE ${figures.catchUpMergeSeconds.toFixed(1)} s)`,
@@ -228,7 +217,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     await native.close();
     await conn.close();
     await pool.end();
-    await stopChild(emu);
+    await emu.stop();
     await temporal.stop();
     await pgServer.stop();
     fs.rmSync(root, { recursive: true, force: true });

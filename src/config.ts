@@ -44,6 +44,7 @@
  * | FLOE_ENCRYPTION_KEY_PREVIOUS | optional               | the key before a rotation: still decrypts until `npm run rotate-key` (docs/credentials.md); secret |
  * | EXECUTION_UPLOAD_INTERVAL_SECONDS | 30                  | drain schedule interval                    |
  * | EXECUTION_UPLOAD_MAX_CONCURRENT   | 5                   | uploads at once                            |
+ * | EXECUTION_UPLOAD_SCHEDULE_ID      | execution-upload-drain | id of the drain Schedule: one per floe deployment in a Temporal namespace |
  *
  * Empty values count as unset. Relative paths are resolved against the current directory.
  */
@@ -51,6 +52,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { stateDir as defaultStateDir } from './infra/paths.js';
 import { DEFAULT_TASK_QUEUE, taskQueues, type TaskQueues } from './jobs/common.js';
+import { EXECUTION_UPLOAD_SCHEDULE_ID } from './jobs/execution-upload/contract.js';
 import { snowflakeCredential } from './config-snowflake.js';
 import { SNOWFLAKE_AUTHENTICATORS, type SnowflakeSettings } from './connectors/snowflake.js';
 
@@ -126,6 +128,8 @@ export interface FloeConfig {
     intervalSeconds: number;
     /** Uploads at once. */
     maxConcurrent: number;
+    /** Id of the drain Schedule that workers create and the API and the queue listener trigger. */
+    scheduleId: string;
   };
 }
 
@@ -238,6 +242,10 @@ const envSchema = z
       .min(1, 'must be at least 1')
       .max(100, 'must be at most 100')
       .default(5),
+    EXECUTION_UPLOAD_SCHEDULE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be 1-200 letters, digits, dots, dashes or underscores')
+      .default(EXECUTION_UPLOAD_SCHEDULE_ID),
   })
   .refine((e) => e.METRICS_AUTH !== 'bearer' || e.METRICS_TOKEN !== undefined, {
     path: ['METRICS_TOKEN'],
@@ -320,6 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.FLOE_ENCRYPTION_KEY_PREVIOUS !== undefined && { previousEncryptionKey: e.FLOE_ENCRYPTION_KEY_PREVIOUS }),
       intervalSeconds: e.EXECUTION_UPLOAD_INTERVAL_SECONDS,
       maxConcurrent: e.EXECUTION_UPLOAD_MAX_CONCURRENT,
+      scheduleId: e.EXECUTION_UPLOAD_SCHEDULE_ID,
     },
   };
 }

@@ -2,14 +2,15 @@
  * The API's error shape and the one place that maps errors to HTTP responses.
  *
  * Every error response is JSON: `{ "error": { "code", "message", "field"? , "request_id"? } }`.
- * Client mistakes get 400 (malformed or schema-invalid input), 401 (authentication), 403 (the token's
- * role may not use the route), 404 (unknown route or resource, including another user's item), 409
+ * Client mistakes get 400 (malformed or schema-invalid input, text holding NUL), 401 (authentication),
+ * 403 (the token's role may not use the route), 404 (unknown route or resource, including another user's item), 409
  * (conflict with current state), 422 (well-formed input that does not fit the data, e.g. a primary-key
  * column the table lacks), 429 (too many failed sign-ins, with `Retry-After`). Anything else is a server fault: 500, logged
  * with the request id, never with a stack trace in the response.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ServiceError } from '@temporalio/client';
+import pg from 'pg';
 import { z } from 'zod';
 import {
   JobAlreadyRunningError,
@@ -49,10 +50,30 @@ export const unprocessable = (message: string, field?: string): ApiError =>
 export type InputLocation = 'body' | 'query' | 'params';
 
 /**
+ * Path (keys from the outside in) of the first string in `value` — a value or an object key, at any
+ * depth — that holds the NUL character; `[]` for `value` itself; null when there is none. A key holding
+ * NUL is named with it written `\\u0000`.
+ */
+function nulPath(value: unknown): string[] | null {
+  if (typeof value === 'string') return value.includes('\0') ? [] : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\0')) return [key.replaceAll('\0', '\\u0000')];
+    const below = nulPath(item);
+    if (below) return [key, ...below];
+  }
+  return null;
+}
+
+/**
  * Parse `data` with `schema`; on failure throw a 400 {@link ApiError} naming the first bad field
- * (dotted path, e.g. `primary_key.1`) and saying what is wrong with it.
+ * (dotted path, e.g. `primary_key.1`) and saying what is wrong with it. Every string `data` carries
+ * (at any depth, keys included) is refused when it holds NUL, whatever the schema says: PostgreSQL's
+ * text types cannot store NUL (it answers SQLSTATE 22021).
  */
 export function parseInput<S extends z.ZodType>(schema: S, data: unknown, location: InputLocation): z.infer<S> {
+  const nulAt = nulPath(data);
+  if (nulAt) throw invalidField(location, nulAt.join('.') || undefined, 'must not contain the NUL character (\\u0000)');
   const result = schema.safeParse(data ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -63,9 +84,28 @@ export function parseInput<S extends z.ZodType>(schema: S, data: unknown, locati
     field = field ? `${field}.${key}` : key;
     problem = 'is not a recognised field';
   }
+  throw invalidField(location, field, problem);
+}
+
+/** 400 `{location} field '{field}': {problem}` naming the field. */
+function invalidField(location: InputLocation, field: string | undefined, problem: string): ApiError {
   const where = field ? `${location} field '${field}'` : location;
-  const message = `${where}: ${problem}`;
-  throw new ApiError(400, 'invalid_request', message, field);
+  return new ApiError(400, 'invalid_request', `${where}: ${problem}`, field);
+}
+
+/**
+ * SQLSTATEs PostgreSQL raises for text it cannot store: 22021 character_not_in_repertoire (NUL, or bytes
+ * that are not valid in the database encoding) and 22P05 untranslatable_character. Text that still reaches
+ * the database with such a character past {@link parseInput} came with a request: a 400, not a server fault.
+ */
+const PG_UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
+/** The PostgreSQL error in `err` or its `cause` chain, when there is one. */
+function postgresError(err: unknown): pg.DatabaseError | null {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof pg.DatabaseError) return e;
+  }
+  return null;
 }
 
 /** 404 for any route no router matched. */
@@ -93,6 +133,9 @@ function toApiError(err: unknown): ApiError | null {
   if (err instanceof ScheduleNotFoundError) return new ApiError(404, 'schedule_not_found', err.message, 'schedule_id');
   if (err instanceof ScheduleAlreadyExistsError)
     return new ApiError(409, 'schedule_exists', err.message, 'schedule_id');
+  const pgErr = postgresError(err);
+  if (pgErr?.code && PG_UNSTORABLE_TEXT.has(pgErr.code))
+    return new ApiError(400, 'invalid_request', 'the request holds text PostgreSQL cannot store (e.g. NUL)');
   // Temporal unreachable (gRPC UNAVAILABLE): a server-side fault, but say which dependency is down.
   const grpcCode =
     (err as { code?: unknown; cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code;

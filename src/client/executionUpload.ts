@@ -26,7 +26,7 @@ export interface ExecutionUploadScheduleOptions {
   intervalSeconds?: number;
   /** Drain input (maxConcurrent, upload tuning). */
   input?: ExecutionUploadDrainInput;
-  /** Schedule id (default {@link EXECUTION_UPLOAD_SCHEDULE_ID}; tests use their own). */
+  /** Schedule id (default {@link EXECUTION_UPLOAD_SCHEDULE_ID}; workers pass the configured one). */
   scheduleId?: string;
 }
 

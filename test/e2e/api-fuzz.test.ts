@@ -4,14 +4,23 @@
  * unicode, NUL, numbers out of range, non-object JSON and text that is not JSON — must never produce
  * a 5xx nor stop the server. A real app on a real PostgreSQL, Temporal calls to the run's dev server,
  * Snowflake calls to an emulator. Runs are bounded so the suite takes seconds.
+ *
+ * Then, as fixed cases, what the fuzz found: text holding NUL, which PostgreSQL's text types cannot store,
+ * is refused by every route with a 400 naming the field, whether it comes in a JSON body (at any depth, keys
+ * included), a form body, a query string or a path parameter; and a PostgreSQL "cannot store this text"
+ * error (SQLSTATE 22021) that reaches the API's error handler is a 400, not a 500.
  */
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
+import express from 'express';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
-import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
+import { errorHandler } from '../../src/api/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { httpRequest, startApiHarness, type ApiHarness, type RequestOptions } from '../helpers/api-harness.js';
 import { TEST_SNOWFLAKE_USER } from '../helpers/env.js';
 
 /** Runs per route (each run is one request). */
@@ -249,5 +258,99 @@ describe('fuzzed JSON bodies', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await h.request('GET', '/healthz')).status).toBe(200);
     expect((await h.request('GET', '/api/v1/users', { token })).status).toBe(200);
+  });
+});
+
+/** One request per way a string reaches a route, with the field the 400 must name. */
+const CASES: { name: string; method: string; path: string; opts: RequestOptions; field: string }[] = [
+  {
+    name: 'cache source name (JSON body)',
+    method: 'POST',
+    path: '/api/v1/caches',
+    opts: { body: { cache_name: 'c1', source_name: '\u0000', source_query: 'SELECT 1 AS x' } },
+    field: 'source_name',
+  },
+  {
+    name: 'table sync primary key column (array item)',
+    method: 'POST',
+    path: '/api/v1/sync/tables/register',
+    opts: { body: { ...TABLE, primary_key: ['ID', 'A\u0000B'] } },
+    field: 'primary_key.1',
+  },
+  {
+    name: 'API user name',
+    method: 'POST',
+    path: '/api/v1/users',
+    opts: { body: { username: 'nul\u0000user', password: 'long-enough-password', role: 'user' } },
+    field: 'username',
+  },
+  {
+    name: 'an object key',
+    method: 'POST',
+    path: '/api/v1/pg-sync/pause',
+    opts: { body: { name: 'fuzz', 'x\u0000': 1 } },
+    field: 'x\\u0000',
+  },
+  {
+    name: 'watermark sync name',
+    method: 'POST',
+    path: '/api/v1/watermark-sync/backfill',
+    opts: { body: { name: 'w\u0000', tables: ['public.t'], after: '0' } },
+    field: 'name',
+  },
+  {
+    name: 'execution upload user id (query string)',
+    method: 'GET',
+    path: '/api/v1/execution-upload/config?user_id=%00',
+    opts: {},
+    field: 'user_id',
+  },
+  {
+    name: 'API user name (path parameter)',
+    method: 'GET',
+    path: '/api/v1/users/a%00b',
+    opts: {},
+    field: 'username',
+  },
+];
+
+describe('NUL in request text', () => {
+  for (const c of CASES) {
+    it(`${c.method} ${c.path.split('?')[0]}: 400 naming ${c.field} (${c.name})`, async () => {
+      const r = await h.request(c.method, c.path, { ...c.opts, token });
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.error).toMatchObject({ code: 'invalid_request', field: c.field });
+      expect(r.json.error.message).toContain('NUL');
+    });
+  }
+
+  it('POST /api/v1/auth/token (form body): 400 naming username', async () => {
+    const r = await h.request('POST', '/api/v1/auth/token', { form: { username: 'admin\u0000', password: 'x' } });
+    expect(r.status, r.text).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'invalid_request', field: 'username' });
+  });
+});
+
+describe("PostgreSQL's refusal of the text", () => {
+  it('is answered 400 by the error handler, not 500', async () => {
+    const app = express();
+    app.get('/echo', async (_req, res, next) => {
+      try {
+        res.json((await h.pool.query('SELECT $1::text AS t', ['a\u0000b'])).rows);
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.use(errorHandler(createLogger({ level: 'silent' })));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const r = await httpRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'GET', '/echo');
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.error.code).toBe('invalid_request');
+      expect(r.json.error.message).toContain('PostgreSQL cannot store');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -19,7 +19,6 @@ import { deleteExecutionUploadSchedule, ensureExecutionUploadSchedule } from '..
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
 import { freePort } from '../../src/infra/process.js';
-import { EXECUTION_UPLOAD_SCHEDULE_ID } from '../../src/jobs/execution-upload/contract.js';
 import { taskQueues } from '../../src/jobs/common.js';
 import { scheduleId } from '../../src/jobs/watermark-sync/contract.js';
 import { generateEncryptionKey, secretKeys } from '../../src/secrets/crypto.js';
@@ -36,6 +35,8 @@ const BATCH = 300;
 const WATERMARK_SYNC_NAME = `scaleout_${process.pid}`;
 const prefix = `floe-scaleout-${process.pid}`;
 const queues = taskQueues(prefix);
+/** The drain Schedule the workers create (EXECUTION_UPLOAD_SCHEDULE_ID), this file's own. */
+const DRAIN_SCHEDULE_ID = `${prefix}-upload-drain`;
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -92,6 +93,7 @@ beforeAll(async () => {
       SNOWFLAKE_DATABASE: 'ANALYTICS',
       FLOE_ENCRYPTION_KEY: generateEncryptionKey(),
       EXECUTION_UPLOAD_INTERVAL_SECONDS: '1',
+      EXECUTION_UPLOAD_SCHEDULE_ID: DRAIN_SCHEDULE_ID,
       API_PORT: String(apiPort),
       LOG_LEVEL: 'info',
     }),
@@ -100,7 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await deleteExecutionUploadSchedule(client, EXECUTION_UPLOAD_SCHEDULE_ID).catch(() => undefined);
+  await deleteExecutionUploadSchedule(client, DRAIN_SCHEDULE_ID).catch(() => undefined);
   await client?.schedule
     .getHandle(scheduleId(WATERMARK_SYNC_NAME))
     .delete()
@@ -128,9 +130,10 @@ describe('API and two workers as separate processes', () => {
 
     // The workers ensured the drain Schedule on the execution-upload queue; an operator shortens the
     // heartbeat so a dead worker's upload is retried within seconds.
-    const drain = await client.schedule.getHandle(EXECUTION_UPLOAD_SCHEDULE_ID).describe();
+    const drain = await client.schedule.getHandle(DRAIN_SCHEDULE_ID).describe();
     expect(drain.action).toMatchObject({ taskQueue: queues.executionUpload });
     await ensureExecutionUploadSchedule(client, {
+      scheduleId: DRAIN_SCHEDULE_ID,
       taskQueue: queues.executionUpload,
       intervalSeconds: 1,
       input: {
@@ -141,8 +144,7 @@ describe('API and two workers as separate processes', () => {
     // A drain started before the update (with the old tuning) has nothing to claim and ends at once.
     await until(
       'drains started before the update to end',
-      async () =>
-        (await client.schedule.getHandle(EXECUTION_UPLOAD_SCHEDULE_ID).describe()).info.runningActions.length === 0,
+      async () => (await client.schedule.getHandle(DRAIN_SCHEDULE_ID).describe()).info.runningActions.length === 0,
     );
 
     const token = await (async () => {

@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
+import { deleteExecutionUploadSchedule } from '../../src/client/executionUpload.js';
 import { waitForJob } from '../../src/client/tableSync.js';
 import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { createPool } from '../../src/db/index.js';
@@ -36,6 +37,8 @@ const S = {
   uploadPasswordOk: secret('uploadpw-ok'),
   uploadPasswordBad: secret('uploadpw-bad'),
 };
+/** The drain Schedule the worker creates (EXECUTION_UPLOAD_SCHEDULE_ID), this file's own. */
+const DRAIN_SCHEDULE_ID = `floe-secrets-${process.pid}-upload-drain`;
 const USER_OK = randomUUID();
 const USER_BAD = randomUUID();
 
@@ -138,6 +141,7 @@ beforeAll(async () => {
     // the next one is decades away, so the only drain of this run is the one the test starts — no
     // scheduled drain claims its uploads first.
     EXECUTION_UPLOAD_INTERVAL_SECONDS: String(100 * 365 * 86_400),
+    EXECUTION_UPLOAD_SCHEDULE_ID: DRAIN_SCHEDULE_ID,
   });
   connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
@@ -150,6 +154,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopProcesses();
+  if (client) await deleteExecutionUploadSchedule(client, DRAIN_SCHEDULE_ID).catch(() => undefined);
   await connection?.close();
   await pool?.end();
   await emu?.close();

@@ -23,6 +23,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     FLOE_TASK_QUEUE: `floe-test-${process.pid}`,
+    // Test files run in parallel on one Temporal server: each its own drain Schedule, not the deployment's.
+    EXECUTION_UPLOAD_SCHEDULE_ID: `floe-test-upload-drain-${process.pid}`,
     // One host: the test's worker writes the DuckDB file.
     FLOE_DUCKDB_OWNER: 'true',
     SNOWFLAKE_ACCOUNT: 'floe_test',

@@ -4,15 +4,10 @@
  * with the upload activities (own task queue), a capturing logger, and helpers to add executions and
  * configurations.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { runTestWorker, sharedWorkflowBundle } from './temporal.js';
-import type pg from 'pg';
-import { inject } from 'vitest';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { sharedWorkflowBundle } from './temporal.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import {
   createExecutionUploadActivities,
@@ -25,7 +20,6 @@ import {
   type SnowflakeSession,
   type SnowflakeSettings,
 } from '../../src/connectors/snowflake.js';
-import { createPool } from '../../src/db/index.js';
 import { wrapActivities } from '../../src/errors.js';
 import {
   executionUploadWorkflowId,
@@ -35,7 +29,7 @@ import {
 import { createLogger } from '../../src/logger.js';
 import { generateEncryptionKey, secretKeys, type SecretKeys } from '../../src/secrets/crypto.js';
 import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/configs.js';
-import { freshDatabase, type FreshDatabase } from './db.js';
+import { makeRigBase, type RigResources } from './rig.js';
 
 /** A user with a Snowflake configuration on one of the emulators. */
 export interface TestUser {
@@ -45,16 +39,10 @@ export interface TestUser {
   sf: SnowflakeSession;
 }
 
-export interface UploadRig {
-  root: string;
-  db: FreshDatabase;
-  pool: pg.Pool;
+export interface UploadRig extends RigResources {
   emus: RunningEmulator[];
   keyHex: string;
   key: SecretKeys;
-  client: Client;
-  native: NativeConnection;
-  taskQueue: string;
   hooks: ExecutionUploadHooks;
   /** Every log line the activities wrote. */
   logLines: string[];
@@ -95,9 +83,8 @@ try {
 
 /** Build a rig; `close()` stops everything it started. */
 export async function makeUploadRig(name: string, opts: { emulators?: number } = {}): Promise<UploadRig> {
-  const root = mkdtempSync(path.join(os.tmpdir(), `floe-up-${name}-`));
-  const db = await freshDatabase({ prefix: 'floe_up' });
-  const pool = createPool(db.url, { max: 8 });
+  const { runWorker, close, ...base } = await makeRigBase('up', name, 8);
+  const { root, pool, client, taskQueue } = base;
   // Each emulator's bootstrap user creates the users whose configurations the tests store (addUser).
   const admin = { name: 'rig_admin', password: `pw-${randomBytes(12).toString('hex')}` };
   const emus = await Promise.all(
@@ -107,11 +94,7 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
   );
   const keyHex = generateEncryptionKey();
   const key = secretKeys(keyHex)!;
-  const native = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const conn = await Connection.connect({ address: inject('temporalAddress') });
-  const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
   const bundle = sharedWorkflowBundle();
-  const taskQueue = `floe-up-test-${process.pid}-${name}`;
   const hooks: ExecutionUploadHooks = {};
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void logLines.push(s) } });
@@ -128,34 +111,24 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
       },
     }),
   );
-  const workers: { stop(): Promise<void> }[] = [];
   const sessions: SnowflakeSession[] = [];
   const drainIds: string[] = [];
   const rig: UploadRig = {
-    root,
-    db,
-    pool,
+    ...base,
     emus,
     keyHex,
     key,
-    client,
-    native,
-    taskQueue,
     hooks,
     logLines,
     drainIds,
-    async startWorker(opts = {}) {
-      const h = await runTestWorker({
-        connection: native,
-        namespace: inject('temporalNamespace'),
+    startWorker(opts = {}) {
+      return runWorker({
         taskQueue: opts.queue ?? taskQueue,
         activities,
         ...(opts.activities === false && { enableNonLocalActivities: false }),
         ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
         maxConcurrentActivityTaskExecutions: 10,
       });
-      workers.push(h);
-      return h;
     },
     async addUser(emu, database) {
       const userId = randomUUID();
@@ -235,16 +208,11 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
       }
       return text;
     },
-    async close() {
-      for (const w of workers) await w.stop();
-      for (const s of sessions) await s.close();
-      for (const e of emus) await e.close();
-      await native.close();
-      await conn.close();
-      await pool.end();
-      await db.drop();
-      rmSync(root, { recursive: true, force: true });
-    },
+    close: () =>
+      close(async () => {
+        for (const s of sessions) await s.close();
+        for (const e of emus) await e.close();
+      }),
   };
   return rig;
 }

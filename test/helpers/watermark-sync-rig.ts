@@ -3,18 +3,11 @@
  * emulator, one worker (own bundle of src/workflows/watermarkSync.ts, own task queue) with
  * the watermark sync activities and test hooks, and a Temporal client.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { runTestWorker } from './temporal.js';
-import type pg from 'pg';
-import { inject } from 'vitest';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import { createWatermarkSyncActivities, type WatermarkSyncDeps } from '../../src/activities/watermark-sync/index.js';
 import { connectSnowflake, type SnowflakeSession, type SnowflakeSettings } from '../../src/connectors/snowflake.js';
-import { createPool } from '../../src/db/index.js';
 import { wrapActivities } from '../../src/errors.js';
 import { tableSpec } from '../../src/jobs/watermark-sync/config.js';
 import type {
@@ -24,7 +17,7 @@ import type {
   WatermarkTableSpec,
 } from '../../src/jobs/watermark-sync/contract.js';
 import { watermarkSync } from '../../src/workflows/watermarkSync.js';
-import { freshDatabase, type FreshDatabase } from './db.js';
+import { makeRigBase, type RigResources } from './rig.js';
 
 export const workflowsFile = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
@@ -33,17 +26,11 @@ export const workflowsFile = path.resolve(
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-export interface WmRig {
-  root: string;
-  db: FreshDatabase;
-  pool: pg.Pool;
+export interface WmRig extends RigResources {
   emu: RunningEmulator;
   sf: SnowflakeSession;
   settings: SnowflakeSettings;
-  client: Client;
-  native: NativeConnection;
   bundle: WorkflowBundle;
-  taskQueue: string;
   hooks: NonNullable<WatermarkSyncDeps['hooks']>;
   /** Start (another) worker on `taskQueue` (or `queue`), optionally activities only. */
   startWorker(opts?: { queue?: string; workflows?: boolean }): Promise<{ stop(): Promise<void> }>;
@@ -59,9 +46,8 @@ let seq = 0;
 
 /** Build a rig; `close()` stops everything it started. */
 export async function makeRig(name: string): Promise<WmRig> {
-  const root = mkdtempSync(path.join(os.tmpdir(), `floe-wm-${name}-`));
-  const db = await freshDatabase({ prefix: 'floe_wm' });
-  const pool = createPool(db.url, { max: 6 });
+  const { runWorker, close, ...base } = await makeRigBase('wm', name, 6);
+  const { root, pool, client, taskQueue } = base;
   const emu = await startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'u', password: 'p' } });
   const settings: SnowflakeSettings = {
     account: 'floe',
@@ -73,13 +59,8 @@ export async function makeRig(name: string): Promise<WmRig> {
   const sf = await connectSnowflake(settings);
   await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');
   await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.S');
-  const native = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const conn = await Connection.connect({ address: inject('temporalAddress') });
-  const client = new Client({ connection: conn, namespace: inject('temporalNamespace') });
   const bundle = await bundleWorkflowCode({ workflowsPath: workflowsFile, logger: silent });
-  const taskQueue = `floe-wm-test-${process.pid}-${name}`;
   const hooks: NonNullable<WatermarkSyncDeps['hooks']> = {};
-  const workers: { stop(): Promise<void> }[] = [];
   const activities = wrapActivities(
     createWatermarkSyncActivities({
       pool,
@@ -90,28 +71,19 @@ export async function makeRig(name: string): Promise<WmRig> {
     }),
   );
   const rig: WmRig = {
-    root,
-    db,
-    pool,
+    ...base,
     emu,
     sf,
     settings,
-    client,
-    native,
     bundle,
-    taskQueue,
     hooks,
-    async startWorker(opts = {}) {
-      const h = await runTestWorker({
-        connection: native,
-        namespace: inject('temporalNamespace'),
+    startWorker(opts = {}) {
+      return runWorker({
         taskQueue: opts.queue ?? taskQueue,
         activities,
         ...(opts.workflows === false ? {} : { workflowBundle: bundle }),
         maxConcurrentActivityTaskExecutions: 4,
       });
-      workers.push(h);
-      return h;
     },
     async run(config, extra = {}, workflowId) {
       return client.workflow.execute(watermarkSync, {
@@ -120,16 +92,11 @@ export async function makeRig(name: string): Promise<WmRig> {
         args: [{ config, batchHeartbeatSeconds: 10, ...extra }],
       });
     },
-    async close() {
-      for (const w of workers) await w.stop();
-      await sf.close();
-      await emu.close();
-      await native.close();
-      await conn.close();
-      await pool.end();
-      await db.drop();
-      rmSync(root, { recursive: true, force: true });
-    },
+    close: () =>
+      close(async () => {
+        await sf.close();
+        await emu.close();
+      }),
   };
   return rig;
 }

@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       watermarkSync: { sourceDatabaseUrl: minimal.DATABASE_URL },
       ducklake: { catalogUrl: minimal.DATABASE_URL, dataPath: path.join(stateDir, 'ducklake') },
-      executionUpload: { intervalSeconds: 30, maxConcurrent: 5 },
+      executionUpload: { intervalSeconds: 30, maxConcurrent: 5, scheduleId: 'execution-upload-drain' },
     });
   });
 
@@ -71,10 +71,16 @@ describe('loadConfig', () => {
       FLOE_ENCRYPTION_KEY: key,
       EXECUTION_UPLOAD_INTERVAL_SECONDS: '10',
       EXECUTION_UPLOAD_MAX_CONCURRENT: '3',
+      EXECUTION_UPLOAD_SCHEDULE_ID: 'staging-upload-drain',
     });
     expect(cfg.watermarkSync.sourceDatabaseUrl).toBe('postgres://src:pw@db/source');
     expect(cfg.ducklake).toEqual({ catalogUrl: 'postgres://lake:pw@db/lake', dataPath: 's3://bucket/floe/' });
-    expect(cfg.executionUpload).toEqual({ encryptionKey: key, intervalSeconds: 10, maxConcurrent: 3 });
+    expect(cfg.executionUpload).toEqual({
+      encryptionKey: key,
+      intervalSeconds: 10,
+      maxConcurrent: 3,
+      scheduleId: 'staging-upload-drain',
+    });
     const shown = JSON.stringify(redactConfig(cfg));
     expect(shown).not.toContain(key);
     expect(shown).not.toContain(':pw@');

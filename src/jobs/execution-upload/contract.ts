@@ -4,14 +4,14 @@
  * stay free of I/O and Node built-ins.
  *
  * A PostgreSQL trigger queues each completed execution (`snowflake_sync_queue`). A Temporal Schedule
- * ({@link EXECUTION_UPLOAD_SCHEDULE_ID}, every 30 s, overlap skip) starts `executionUploadDrain`, which
+ * (id {@link EXECUTION_UPLOAD_SCHEDULE_ID} unless configured, every 30 s, overlap skip) starts `executionUploadDrain`, which
  * claims pending items (`FOR UPDATE SKIP LOCKED`) and runs at most `maxConcurrent` (5) `executionUpload`
  * children at once (workflow id {@link executionUploadWorkflowId}); each child uploads one execution to
  * its user's Snowflake. Only ids cross Temporal: no rows, no credentials.
  */
 import { HEARTBEAT_TIMEOUT_SECONDS } from '../../errors.js';
 
-/** Schedule id of the drain (one per namespace). */
+/** Default id of the drain Schedule (one per floe deployment in a namespace; EXECUTION_UPLOAD_SCHEDULE_ID). */
 export const EXECUTION_UPLOAD_SCHEDULE_ID = 'execution-upload-drain';
 /** Workflow id prefix of scheduled drains (Temporal appends the scheduled time). */
 export const EXECUTION_UPLOAD_DRAIN_WORKFLOW_ID = 'execution-upload-drain';

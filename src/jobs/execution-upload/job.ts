@@ -35,6 +35,7 @@ export const executionUploadJob: JobModule = {
         deps.config.executionUpload.previousEncryptionKey,
       ),
       temporal: deps.temporal,
+      scheduleId: deps.config.executionUpload.scheduleId,
       logger: deps.logger,
     });
     return [{ path: EXECUTION_UPLOAD_API_PATH, aliases: [EXECUTION_UPLOAD_API_ALIAS], access: 'user', router }];
@@ -44,6 +45,7 @@ export const executionUploadJob: JobModule = {
       taskQueue: config.temporal.taskQueues.executionUpload,
       intervalSeconds: config.executionUpload.intervalSeconds,
       input: { maxConcurrent: config.executionUpload.maxConcurrent },
+      scheduleId: config.executionUpload.scheduleId,
     }),
   ],
   // Queued work triggers the drain at once (the Schedule's tick remains the fallback); only where uploads run.
@@ -51,7 +53,7 @@ export const executionUploadJob: JobModule = {
     ctx.secretKeys
       ? listenForQueuedUploads({
           databaseUrl: ctx.config.databaseUrl,
-          onQueued: () => triggerExecutionUploadDrain(client),
+          onQueued: () => triggerExecutionUploadDrain(client, ctx.config.executionUpload.scheduleId),
           logger: ctx.logger,
         })
       : null,
