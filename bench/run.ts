@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   emulator: () => import('./emulator.js'),
   'emulator-catalog': () => import('./emulator-catalog.js'),
   'emulator-merge': () => import('./emulator-merge.js'),
+  peers: () => import('./peers.js'),
 };
 
 /** What `all` runs: full sizes (the issue's) and `--quick` ones. */
