@@ -56,9 +56,10 @@ interface Run extends Measured {
 
 function tools(url: string, install: PeerInstall | Error, work: string, dltBackend: string): Tool[] {
   const port = new URL(url).port;
-  const peer = (f: (i: PeerInstall) => ReturnType<Tool['command']>) => (): ReturnType<Tool['command']> => {
+  // A peer whose install failed is reported with the install's error, for every table.
+  const installed = (): PeerInstall => {
     if (install instanceof Error) throw install;
-    return f(install);
+    return install;
   };
   const floe = (method: 'stage' | 'stream'): Tool => ({
     name: `floe ${method}`,
@@ -84,13 +85,15 @@ function tools(url: string, install: PeerInstall | Error, work: string, dltBacke
       name: 'Sling',
       key: 'sling',
       peer: true,
-      command: (s, file) =>
-        peer((i) => ({
+      command: (s, file) => {
+        const i = installed();
+        return {
           cmd: i.sling,
-          args: ['run', '--src-conn', 'SF', '--src-stream', `${s.schema}.${s.table}`, '--tgt-conn', 'DUCK'].concat([
-            '--tgt-object',
-            `main.${s.table.toLowerCase()}`,
-          ]),
+          args: [
+            'run',
+            ...['--src-conn', 'SF', '--src-stream', `${s.schema}.${s.table}`],
+            ...['--tgt-conn', 'DUCK', '--tgt-object', `main.${s.table.toLowerCase()}`],
+          ],
           env: {
             HOME: i.home,
             SLING_HOME_DIR: path.join(i.home, '.sling'),
@@ -99,15 +102,17 @@ function tools(url: string, install: PeerInstall | Error, work: string, dltBacke
             SF: `snowflake://${BENCH_USER.name}:${BENCH_USER.password}@127.0.0.1:${port}/${s.database}?account=floe&protocol=http&use_bulk=false`,
             DUCK: `duckdb://${file}`,
           },
-        }))(),
+        };
+      },
       target: (s) => ({ schema: 'main', table: s.table.toLowerCase() }),
     },
     {
       name: `dlt (${dltBackend})`,
       key: 'dlt',
       peer: true,
-      command: (s, file) =>
-        peer((i) => ({
+      command: (s, file) => {
+        const i = installed();
+        return {
           cmd: i.python,
           args: [path.join(projectRoot, 'bench/peers/dlt_load.py'), dltBackend, file, s.table],
           env: {
@@ -120,7 +125,8 @@ function tools(url: string, install: PeerInstall | Error, work: string, dltBacke
             FLOE_PEER_SF_SCHEMA: s.schema,
             FLOE_PEER_DLT_DIR: path.join(work, 'dlt-pipelines'),
           },
-        }))(),
+        };
+      },
       target: (s) => ({ schema: 'peer', table: s.table.toLowerCase() }),
     },
     floe('stage'),

@@ -56,6 +56,12 @@ const PLAN: { label: string; bench: string; full: string[]; quick: string[] }[] 
   { label: 'emulator', bench: 'emulator', full: [], quick: ['--scale', '0.01', '--stream-rows', '20000'] },
   { label: 'emulator-catalog', bench: 'emulator-catalog', full: [], quick: ['--tables', '300', '--step', '100'] },
   { label: 'emulator-merge', bench: 'emulator-merge', full: [], quick: ['--target', '20000', '--batch', '2000'] },
+  {
+    label: 'peers',
+    bench: 'peers',
+    full: ['--rows', '200000'],
+    quick: ['--scale', '0.01', '--rows', '5000', '--tables', 'ORDERS'],
+  },
 ];
 
 /** Runs one bench as a child process, echoing its output; resolves with its result line (or the failure). */

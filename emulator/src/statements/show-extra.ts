@@ -11,7 +11,7 @@ import type { StatementOutcome } from '../contract.js';
 import { fixedColumn, ltzCell, ltzColumn, StatementType, textColumn } from '../columns.js';
 
 /** The emulator's one warehouse. */
-export const WAREHOUSE_NAME = 'COMPUTE_WH';
+const WAREHOUSE_NAME = 'COMPUTE_WH';
 
 /** When this emulator process started: the warehouse's `created_on`, `resumed_on` and `updated_on`. */
 const STARTED = new Date().toISOString();
