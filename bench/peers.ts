@@ -26,7 +26,16 @@ import { parseArgs } from 'node:util';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { projectRoot, stateDir } from '../src/infra/paths.js';
 import { tpchSchemaName, TPCH_DATABASE } from '../emulator/src/tpch.js';
-import { BENCH_USER, freePort, peakRssMiB, ratioOf, round3, startSeededEmulatorChild, stopChild } from './common.js';
+import {
+  BENCH_USER,
+  formatTable,
+  freePort,
+  peakRssMiB,
+  ratioOf,
+  round3,
+  startSeededEmulatorChild,
+  stopChild,
+} from './common.js';
 import type { BenchResult } from './common.js';
 import { compareWithFloe, matches, type Comparison, type FileTable } from './peers/compare.js';
 import { ensurePeers, type PeerInstall } from './peers/install.js';
@@ -266,10 +275,7 @@ function printRuns(runs: Run[]): void {
       match,
     ];
   });
-  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const line = (r: string[]) => r.map((c, k) => c.padEnd(widths[k])).join(' | ');
-  console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}`);
-  for (const r of rows) console.log(line(r));
+  console.log(`\n${formatTable(head, rows)}`);
   for (const r of runs.filter((x) => x.error)) console.log(`\n${r.tool.name} ${r.source.table} error:\n${r.error}`);
 }
 

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { projectRoot } from '../src/infra/paths.js';
-import { fmt, peakRssMiB, printResult, RESULT_MARKER, type BenchResult } from './common.js';
+import { fmt, formatTable, peakRssMiB, printResult, RESULT_MARKER, type BenchResult } from './common.js';
 
 type BenchModule = { run(args: string[]): Promise<BenchResult> };
 
@@ -121,10 +121,7 @@ async function runAll(quick: boolean): Promise<void> {
     ]);
   }
   const head = ['bench', 'headline', 'floor', 'ratio', 'target', 'peak RSS MiB', 'run s'];
-  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const line = (r: string[]) => r.map((c, k) => c.padEnd(widths[k])).join(' | ');
-  console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}`);
-  for (const r of rows) console.log(line(r));
+  console.log(`\n${formatTable(head, rows)}`);
   const figures = Object.fromEntries(
     results.filter((r) => r.ratio !== null).map((r) => [`${r.label} ratio`, r.ratio!]),
   );
