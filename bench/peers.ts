@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { projectRoot, stateDir } from '../src/infra/paths.js';
-import { tpchSchemaName, TPCH_DATABASE } from '../emulator/src/tpch.js';
+import { tpchSchemaName, TPCH_DATABASE, TPCH_TABLES } from '../emulator/src/tpch.js';
 import {
   BENCH_USER,
   formatTable,
@@ -168,7 +168,10 @@ export async function run(args: string[]): Promise<BenchResult> {
     },
   });
   const tables = (values.tables ?? 'ORDERS,LINEITEM').split(',').map((t) => t.trim().toUpperCase());
+  const unknown = tables.filter((t) => !(t in TPCH_TABLES));
+  if (unknown.length) throw new Error(`--tables: not TPC-H tables: ${unknown.join(', ')}`);
   const limit = values.rows === undefined ? null : Number(values.rows);
+  if (limit !== null && !(Number.isInteger(limit) && limit > 0)) throw new Error('--rows: a positive integer');
   const scale = Number(values.scale ?? 1);
   const work = path.join(stateDir, 'bench-peers');
   fs.rmSync(work, { recursive: true, force: true });
@@ -205,7 +208,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         if (limit === null) sources.push(full);
         else {
           await sf.query(
-            `CREATE OR REPLACE TABLE BENCH.S.${table} AS SELECT * FROM ${full.database}.${full.schema}.${table} LIMIT ${Math.floor(limit)}`,
+            `CREATE OR REPLACE TABLE BENCH.S.${table} AS SELECT * FROM ${full.database}.${full.schema}.${table} LIMIT ${limit}`,
           );
           sources.push({ database: 'BENCH', schema: 'S', table });
         }
