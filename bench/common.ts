@@ -50,6 +50,13 @@ export function fmt(n: number): string {
   return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(n >= 100 ? 1 : n >= 1 ? 2 : 3);
 }
 
+/** A plain-text table: a header line, a rule, then one line per row, each column padded to its widest cell. */
+export function formatTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const line = (r: string[]) => r.map((c, k) => c.padEnd(widths[k])).join(' | ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
 /** Rounds for the JSON line: 3 decimals. */
 export const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { projectRoot } from '../src/infra/paths.js';
-import { fmt, peakRssMiB, printResult, RESULT_MARKER, type BenchResult } from './common.js';
+import { fmt, formatTable, peakRssMiB, printResult, RESULT_MARKER, type BenchResult } from './common.js';
 
 type BenchModule = { run(args: string[]): Promise<BenchResult> };
 
@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   emulator: () => import('./emulator.js'),
   'emulator-catalog': () => import('./emulator-catalog.js'),
   'emulator-merge': () => import('./emulator-merge.js'),
+  peers: () => import('./peers.js'),
 };
 
 /** What `all` runs: full sizes (the issue's) and `--quick` ones. */
@@ -55,6 +56,12 @@ const PLAN: { label: string; bench: string; full: string[]; quick: string[] }[] 
   { label: 'emulator', bench: 'emulator', full: [], quick: ['--scale', '0.01', '--stream-rows', '20000'] },
   { label: 'emulator-catalog', bench: 'emulator-catalog', full: [], quick: ['--tables', '300', '--step', '100'] },
   { label: 'emulator-merge', bench: 'emulator-merge', full: [], quick: ['--target', '20000', '--batch', '2000'] },
+  {
+    label: 'peers',
+    bench: 'peers',
+    full: ['--rows', '200000'],
+    quick: ['--scale', '0.01', '--rows', '5000', '--tables', 'ORDERS'],
+  },
 ];
 
 /** Runs one bench as a child process, echoing its output; resolves with its result line (or the failure). */
@@ -114,10 +121,7 @@ async function runAll(quick: boolean): Promise<void> {
     ]);
   }
   const head = ['bench', 'headline', 'floor', 'ratio', 'target', 'peak RSS MiB', 'run s'];
-  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const line = (r: string[]) => r.map((c, k) => c.padEnd(widths[k])).join(' | ');
-  console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}`);
-  for (const r of rows) console.log(line(r));
+  console.log(`\n${formatTable(head, rows)}`);
   const figures = Object.fromEntries(
     results.filter((r) => r.ratio !== null).map((r) => [`${r.label} ratio`, r.ratio!]),
   );

@@ -81,11 +81,18 @@ function bool(f: FormatOptions, key: string, dflt: boolean): boolean {
   throw SfErrors.syntax(`invalid value '${v}' for option ${key}.`);
 }
 
-/** NONE (or an empty string) means "not set" for character options. */
+/**
+ * A character option: NONE (or an empty string) means "not set"; a single byte may also be written as a hex
+ * value (`0x22`, `\x22`) or an octal one (`\042`), as Snowflake's format type options accept.
+ */
 function charOption(f: FormatOptions, key: string, dflt: string | null): string | null {
   const v = scalar(f, key);
   if (v === undefined) return dflt;
-  return v === '' || v.toUpperCase() === 'NONE' ? null : v;
+  if (v === '' || v.toUpperCase() === 'NONE') return null;
+  const hex = /^(?:0x|\\x)([0-9a-f]{2})$/i.exec(v);
+  if (hex) return String.fromCharCode(parseInt(hex[1], 16));
+  const octal = /^\\([0-7]{3})$/.exec(v);
+  return octal ? String.fromCharCode(parseInt(octal[1], 8)) : v;
 }
 
 function requireDefault(f: FormatOptions, key: string, allowed: string[]): void {

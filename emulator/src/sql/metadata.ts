@@ -6,7 +6,8 @@
  * an estimate: rows × the column widths DuckDB stores (8 bytes per fixed-width value, 16 per
  * DECIMAL(38), string/blob/JSON values counted at 16), 0 for an empty table — Snowflake reports
  * compressed micro-partition bytes, which no emulator can reproduce.
- * CREATED / LAST_ALTERED come from the sidecar catalog (catalog.ts), TIMESTAMP_LTZ.
+ * CREATED / LAST_ALTERED come from the sidecar catalog (catalog.ts), TIMESTAMP_LTZ. COLUMNS has the identity
+ * fields and DATA_TYPE_ALIAS (the declared type with its parameters) that SQLAlchemy's Snowflake dialect reads.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from '../catalog.js';
@@ -243,7 +244,15 @@ export async function infoSchemaQuery(
           ['NUMERIC_SCALE', N],
           ['DATETIME_PRECISION', N],
           ['IS_IDENTITY', V],
+          ['IDENTITY_GENERATION', V],
+          ['IDENTITY_START', V],
+          ['IDENTITY_INCREMENT', V],
+          ['IDENTITY_MAXIMUM', V],
+          ['IDENTITY_MINIMUM', V],
+          ['IDENTITY_CYCLE', V],
+          ['IDENTITY_ORDERED', V],
           ['COMMENT', V],
+          ['DATA_TYPE_ALIAS', V],
         ],
         cols.map((c) => {
           const f = typeFacts(c.sfType);
@@ -263,7 +272,10 @@ export async function infoSchemaQuery(
             f.scale,
             f.datetimePrecision,
             'NO',
+            // No identity columns: the IDENTITY_* fields are NULL, as Snowflake gives them for other columns.
+            ...Array<null>(7).fill(null),
             null,
+            c.sfType,
           ];
         }),
       );

@@ -1,7 +1,8 @@
 /**
  * SHOW [TERSE] DATABASES | SCHEMAS | TABLES | OBJECTS | VIEWS | COLUMNS [LIKE '...'] [IN ACCOUNT |
  * DATABASE d | SCHEMA [d.]s | d | [d.]s | TABLE|VIEW t (COLUMNS)] and DESC[RIBE] [TABLE|VIEW] t, with the columns Snowflake
- * documents for each (SHOW TABLES, SHOW SCHEMAS, SHOW DATABASES, SHOW COLUMNS, DESCRIBE TABLE).
+ * documents for each (SHOW TABLES, SHOW SCHEMAS, SHOW DATABASES, SHOW COLUMNS, DESCRIBE TABLE); SHOW WAREHOUSES
+ * and SHOW PRIMARY | UNIQUE | IMPORTED KEYS are answered by show-extra.ts.
  */
 import type { EngineStatement } from '../contract.js';
 import { fixedColumn, ltzCell, ltzColumn, StatementType, textColumn } from '../columns.js';
@@ -9,12 +10,15 @@ import { SfErrors } from '../errors.js';
 import { listColumns, listSchemas, listTables } from '../sql/metadata.js';
 import { identValue, isWord, stringValue } from '../sql/tokenizer.js';
 import { typeFacts } from '../sql/types.js';
+import { showKeys, showWarehouses } from './show-extra.js';
 
 export const show: EngineStatement = async (e, s, sig) => {
   let i = 1;
   if (isWord(sig[i], 'TERSE')) i++;
   const what = sig[i]?.text.toUpperCase();
   i++;
+  const keys = (what === 'PRIMARY' || what === 'UNIQUE' || what === 'IMPORTED') && isWord(sig[i], 'KEYS');
+  if (keys) i++;
   let like: RegExp | null = null;
   if (isWord(sig[i], 'LIKE') && sig[i + 1]?.kind === 'string') {
     const pattern = stringValue(sig[i + 1]);
@@ -210,9 +214,20 @@ export const show: EngineStatement = async (e, s, sig) => {
         ]);
       return { kind: 'rows', columns: cols, rows, statementTypeId: StatementType.SESSION };
     }
-    default:
-      throw SfErrors.unsupported(`SHOW ${what ?? ''}`);
+    case 'WAREHOUSES':
+      return showWarehouses(matches);
+    case 'PRIMARY':
+    case 'UNIQUE':
+    case 'IMPORTED':
+      if (!keys) break;
+      if (inDb && inSchema && !inTable) {
+        e.requireDatabase(inDb);
+        if (!(await listSchemas(s.conn, inDb)).includes(inSchema))
+          throw SfErrors.objectDoesNotExist(`${inDb}.${inSchema}`);
+      }
+      return showKeys(what);
   }
+  throw SfErrors.unsupported(`SHOW ${what ?? ''}`);
 };
 
 export const describeTable: EngineStatement = async (e, s, sig) => {
