@@ -47,8 +47,10 @@ const EXTENSIONS = ['ducklake', 'postgres_scanner', 'tpch'];
 const PLATFORM = 'linux_amd64';
 /** Snowflake clients the emulator is tested with (emulator/test/python-connector.test.ts), one venv each. */
 const PYTHON_CLIENTS = {
-  'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1'],
+  'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1', 'pandas==2.3.3', 'pyarrow==26.0.1'],
   'snowflake-connector-python-5': ['snowflake-connector-python==5.2.0'],
+  // dlt stages its load files with PUT, which 5.x refuses on the emulator's LOCAL_FS stages: 4.x under dlt.
+  dlt: ['dlt[snowflake]==1.31.0', 'snowflake-connector-python==4.8.1'],
 };
 const pythonClientsDir = path.join(floeHome, 'pyclients');
 const extensionTargetDir = path.join(floeHome, 'extensions', DUCKDB_VERSION, PLATFORM);

@@ -49,6 +49,8 @@ export async function unload(ts: TokenStream, ctx: StatementContext): Promise<St
   if (copyBool(options, 'INCLUDE_QUERY_ID', false)) throw SfErrors.unsupported('INCLUDE_QUERY_ID = TRUE');
   if (copyBool(options, 'DETAILED_OUTPUT', false)) throw SfErrors.unsupported('DETAILED_OUTPUT = TRUE');
   const format = interpretFormat(mergeFormats(formatOptionsFrom(options.get('FILE_FORMAT')), loc.stage.fileFormat));
+  if (format.type === 'PARQUET' && format.compression === 'GZIP')
+    throw SfErrors.unsupported('PARQUET COMPRESSION = GZIP on unload');
   const header = copyBool(options, 'HEADER', false);
   const single = copyBool(options, 'SINGLE', false);
   const overwrite = copyBool(options, 'OVERWRITE', false);

@@ -111,8 +111,11 @@ export interface CsvFormat {
 /** A Parquet format as the emulator applies it. */
 export interface ParquetFormat {
   type: 'PARQUET';
-  /** AUTO and SNAPPY write Snappy; NONE writes uncompressed. */
-  compression: 'AUTO' | 'SNAPPY' | 'NONE';
+  /**
+   * AUTO and SNAPPY write Snappy; NONE writes uncompressed. GZIP (what the Python connector's write_pandas
+   * declares for its gzip-compressed Parquet files) is accepted for loads only: a load reads any codec a file names.
+   */
+  compression: 'AUTO' | 'SNAPPY' | 'GZIP' | 'NONE';
   nullIf: string[];
   trimSpace: boolean;
   /** BINARY_AS_TEXT (default TRUE): binary columns without a logical type are read as UTF-8 text. */
@@ -137,7 +140,7 @@ export function interpretFormat(f: FormatOptions): FileFormat {
   if (type === 'PARQUET') {
     // Snowflake's Parquet COMPRESSION values; a load reads whatever codec the file names (LZO aside).
     const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
-    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'NONE')
+    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'GZIP' && compression !== 'NONE')
       throw SfErrors.unsupported(`PARQUET COMPRESSION = ${compression}`);
     if (!bool(f, 'SNAPPY_COMPRESSION', true)) throw SfErrors.unsupported('SNAPPY_COMPRESSION = FALSE');
     return { type: 'PARQUET', compression, nullIf, trimSpace, binaryAsText: bool(f, 'BINARY_AS_TEXT', true) };

@@ -1,6 +1,6 @@
 /**
- * Statement handler for internal stages: CREATE/DROP STAGE, PUT, GET, LIST, REMOVE and COPY INTO
- * (unload and load, in copy.ts). Stages are directories under `<dataDir>/stages/` (stage-store.ts).
+ * Statement handler for internal stages: CREATE/DROP STAGE, CREATE/DROP FILE FORMAT (file-formats.ts), PUT,
+ * GET, LIST, REMOVE and COPY INTO (unload and load, in copy.ts). Stages are directories under `<dataDir>/stages/` (stage-store.ts).
  *
  * PUT and GET return the `transfer` outcome; the server (queries.ts) turns it into the query-response `data` that
  * snowflake-sdk's file transfer agent reads, and the driver copies the files itself with its
@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { StatementContext, StatementHandler, StatementOutcome } from './contract.js';
 import { SfErrors } from './errors.js';
 import { executeCopy } from './copy.js';
+import { createFileFormat, dropFileFormat, isFileFormatStatement } from './file-formats.js';
 import { fixedColumn, status as statusRow, StatementType, textColumn } from './columns.js';
 import { forgetTableLoadHistory } from './stage-history.js';
 import { assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat } from './stage-format.js';
@@ -30,7 +31,7 @@ import {
 
 const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 const MINE =
-  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?STAGE\b|DROP\s+STAGE\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
+  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:STAGE|FILE\s+FORMAT)\b|DROP\s+(?:STAGE|FILE\s+FORMAT)\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
 
 /**
  * The stage statement handler (contract.ts). Returns null for statements it does not own.
@@ -44,9 +45,9 @@ export const handleStageStatement: StatementHandler = async (sqlText, ctx) => {
   const verb = ts.peek()!.text.toUpperCase();
   switch (verb) {
     case 'CREATE':
-      return createStage(ts, ctx);
+      return isFileFormatStatement(ts) ? createFileFormat(ts, ctx) : createStage(ts, ctx);
     case 'DROP':
-      return dropStage(ts, ctx);
+      return isFileFormatStatement(ts) ? dropFileFormat(ts, ctx) : dropStage(ts, ctx);
     case 'PUT':
       return put(ts, ctx);
     case 'GET':
@@ -63,7 +64,7 @@ export const handleStageStatement: StatementHandler = async (sqlText, ctx) => {
 };
 
 /**
- * Delete a session's temporary stages and their files. The core calls it when a session ends
+ * Delete a session's temporary stages with their files, and its temporary file formats. The core calls it when a session ends
  * (`POST /session?delete=true` or expiry), as Snowflake drops temporary stages with their session.
  */
 export async function dropSessionStages(dataDir: string, sessionId: string): Promise<void> {
