@@ -10,12 +10,17 @@ new customers: rows of the same `id` are replaced, their child rows with them.
 """
 
 import json
+import os
 import sys
 import tempfile
 from urllib.parse import urlparse
 
 import dlt
 import snowflake.connector
+
+# A failed load job fails the run at once (dlt retries transient errors otherwise) and logs only errors.
+os.environ["LOAD__RAISE_ON_MAX_RETRIES"] = "1"
+os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
 
 url = urlparse(sys.argv[1])
 user, password, db = sys.argv[2], sys.argv[3], sys.argv[4]
