@@ -246,8 +246,8 @@ async function insertFiles(
 }
 
 /**
- * MATCH_BY_COLUMN_NAME: each target column takes the file field of its name (exactly, or ignoring case), NULL
- * when the files have none; TRIM_SPACE and NULL_IF apply to the field's text, then the value is cast.
+ * MATCH_BY_COLUMN_NAME: each target column takes the file field of its name (exactly, or ignoring case: the first
+ * non-NULL of the fields so spelled), NULL when the files have none; TRIM_SPACE and NULL_IF apply to the field's text, then the value is cast.
  */
 function matchedColumns(
   columns: TargetColumn[],
@@ -258,9 +258,10 @@ function matchedColumns(
 ): string[] {
   return columns.map((c) => {
     const name = fromDuckdbName(c.name);
-    const found = fields.find((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
-    if (found === undefined) return `CAST(NULL AS ${c.duckdbType})`;
-    let e = fieldExpr(found, c);
+    const found = fields.filter((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
+    if (found.length === 0) return `CAST(NULL AS ${c.duckdbType})`;
+    // Ignoring case, fields spelled differently in different records or files all feed the column.
+    let e = found.length === 1 ? fieldExpr(found[0], c) : `COALESCE(${found.map((f) => fieldExpr(f, c)).join(', ')})`;
     if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;
     if (format.nullIf.length > 0)
       e = `(CASE WHEN ${e}::VARCHAR IN (${format.nullIf.map(sqlString).join(', ')}) THEN NULL ELSE ${e} END)`;
@@ -270,7 +271,7 @@ function matchedColumns(
 
 /** The files' JSON records, one row each (`json`, `filename`): one object per line, or the elements of one outer array. */
 function jsonRecords(fileList: string, f: JsonFormat): string {
-  const compression = f.compression === 'AUTO' ? 'auto_detect' : f.compression.toLowerCase();
+  const compression = { AUTO: 'auto_detect', GZIP: 'gzip', ZSTD: 'zstd', NONE: 'uncompressed' }[f.compression];
   const layout = f.stripOuterArray ? 'array' : 'newline_delimited';
   return `read_json_objects(${fileList}, format = '${layout}', compression = '${compression}', filename = true)`;
 }
