@@ -11,31 +11,19 @@ new customers: rows of the same `id` are replaced, their child rows with them.
 
 import json
 import os
-import sys
 import tempfile
-from urllib.parse import urlparse
 
 import dlt
 import snowflake.connector
+from emulator_client import check, connect, password, url, user
+from emulator_client import database as db
 
 # A failed load job fails the run at once (dlt retries transient errors otherwise) and logs only errors.
 os.environ["LOAD__RAISE_ON_MAX_RETRIES"] = "1"
 os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
 
-url = urlparse(sys.argv[1])
-user, password, db = sys.argv[2], sys.argv[3], sys.argv[4]
 out = {"version": dlt.__version__, "connector": snowflake.connector.__version__}
-
-conn = snowflake.connector.connect(
-    account="floe",
-    user=user,
-    password=password,
-    host=url.hostname,
-    port=url.port,
-    protocol="http",
-    login_timeout=30,
-    network_timeout=60,
-)
+conn = connect()
 cur = conn.cursor()
 cur.execute(f"create database {db}")
 
@@ -96,13 +84,6 @@ def tables():
     }
 
 
-def check(name, fn):
-    try:
-        out[name] = fn()
-    except Exception as e:  # reported, so that one failing run does not hide the others
-        out[name] = {"error": type(e).__name__, "message": str(e)[:2000]}
-
-
 with tempfile.TemporaryDirectory() as pipelines_dir:
     pipeline = dlt.pipeline(
         pipeline_name="floe_emulator",
@@ -115,10 +96,10 @@ with tempfile.TemporaryDirectory() as pipelines_dir:
         info = pipeline.run(list(resources))
         return {"failed_jobs": info.has_failed_jobs, "loads": len(info.loads_ids)}
 
-    check("first_run", lambda: run(customers(FIRST_CUSTOMERS), events(EVENTS)))
-    check("after_first", tables)
-    check("second_run", lambda: run(customers(SECOND_CUSTOMERS)))
-    check("after_second", tables)
+    check(out, "first_run", lambda: run(customers(FIRST_CUSTOMERS), events(EVENTS)))
+    check(out, "after_first", tables)
+    check(out, "second_run", lambda: run(customers(SECOND_CUSTOMERS)))
+    check(out, "after_second", tables)
 
 conn.close()
 print(json.dumps(out, default=str))

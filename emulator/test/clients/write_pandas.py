@@ -8,27 +8,15 @@ and prints one JSON object of what each check saw; emulator/test/write-pandas.te
 import datetime
 import decimal
 import json
-import sys
-from urllib.parse import urlparse
 
 import pandas as pd
 import snowflake.connector
+from emulator_client import check, connect
+from emulator_client import database as db
 from snowflake.connector.pandas_tools import write_pandas
 
-url = urlparse(sys.argv[1])
-user, password, db = sys.argv[2], sys.argv[3], sys.argv[4]
 out = {"version": snowflake.connector.__version__, "pandas": pd.__version__}
-
-conn = snowflake.connector.connect(
-    account="floe",
-    user=user,
-    password=password,
-    host=url.hostname,
-    port=url.port,
-    protocol="http",
-    login_timeout=30,
-    network_timeout=60,
-)
+conn = connect()
 cur = conn.cursor()
 cur.execute(f"create database {db}")
 cur.execute(f"use schema {db}.public")
@@ -49,13 +37,6 @@ frame = pd.DataFrame(
 def read_back(table):
     rows = cur.execute(f'select * from "{table}" order by "ID"').fetchall()
     return [[None if v is None else str(v) for v in row] for row in rows]
-
-
-def check(name, fn):
-    try:
-        out[name] = fn()
-    except Exception as e:  # reported, so that one failing check does not hide the others
-        out[name] = {"error": type(e).__name__, "errno": getattr(e, "errno", None), "message": str(e)[:500]}
 
 
 def created():
@@ -86,9 +67,9 @@ def overwritten_in_place():
     return read_back("PEOPLE")
 
 
-check("created", created)
-check("appended", appended)
-check("overwritten", overwritten)
-check("overwritten_in_place", overwritten_in_place)
+check(out, "created", created)
+check(out, "appended", appended)
+check(out, "overwritten", overwritten)
+check(out, "overwritten_in_place", overwritten_in_place)
 conn.close()
 print(json.dumps(out, default=str))
