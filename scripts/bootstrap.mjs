@@ -49,7 +49,7 @@ const PLATFORM = 'linux_amd64';
 const PYTHON_CLIENTS = {
   'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1', 'pandas==2.3.3', 'pyarrow==26.0.1'],
   'snowflake-connector-python-5': ['snowflake-connector-python==5.2.0'],
-  // dlt stages its load files with PUT, which 5.x refuses on the emulator's LOCAL_FS stages: 4.x under dlt.
+  // dlt is tested with the 4.x connector (5.x reaches stages through the emulator's S3-compatible endpoint).
   dlt: ['dlt[snowflake]==1.31.0', 'snowflake-connector-python==4.8.1'],
 };
 const pythonClientsDir = path.join(floeHome, 'pyclients');

@@ -225,7 +225,10 @@ export class Queries {
       s,
       outcome.kind === 'transfer' ? 0x7000 : (outcome.statementTypeId ?? StatementType.SELECT),
     );
-    if (outcome.kind === 'transfer') return { ...common, ...transferResponseData(outcome), total: 0, returned: 0 };
+    if (outcome.kind === 'transfer') {
+      const s3 = s.s3Stages ? { endpoint: this.baseUrl, sessionToken: s.id, dataDir: this.engine.dataDir } : undefined;
+      return { ...common, ...transferResponseData(outcome, s3), total: 0, returned: 0 };
+    }
     if (outcome.kind === 'rows') {
       return {
         ...common,

@@ -12,6 +12,7 @@ import type { StatementContext, StatementHandler, StatementOutcome } from './con
 import { SfErrors } from './errors.js';
 import { executeCopy } from './copy.js';
 import { createFileFormat, dropFileFormat, isFileFormatStatement } from './file-formats.js';
+import { s3StageInfo } from './s3-endpoint.js';
 import { fixedColumn, status as statusRow, StatementType, textColumn } from './columns.js';
 import { forgetTableLoadHistory } from './stage-history.js';
 import { assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat } from './stage-format.js';
@@ -87,26 +88,38 @@ export async function forgetLoadHistory(
 /** The transfer outcome of PUT/GET. */
 export type TransferOutcome = Extract<StatementOutcome, { kind: 'transfer' }>;
 
+/** Where a client that refuses LOCAL_FS stages moves files: the emulator's S3-compatible endpoint (s3-endpoint.ts). */
+export interface S3Transfer {
+  /** The emulator's base URL. */
+  endpoint: string;
+  /** The session's token: the `AWS_TOKEN` the endpoint accepts. */
+  sessionToken: string;
+  dataDir: string;
+}
+
 /**
  * The query-response `data` snowflake-sdk 3.x's file transfer agent reads for PUT/GET on a
  * LOCAL_FS stage (file_transfer_agent.js, local_util.js); the server adds queryId and the like.
  * `encryptionMaterial: null` (LOCAL_FS does no encryption), `presignedUrls: []` (read only for GCS);
- * the driver builds the statement's result rows itself, so `rowtype`/`rowset` are empty.
+ * the driver builds the statement's result rows itself, so `rowtype`/`rowset` are empty. With `s3`, the
+ * stage is described as an S3 location on the emulator's endpoint instead.
  */
-export function transferResponseData(o: TransferOutcome): Record<string, unknown> {
+export function transferResponseData(o: TransferOutcome, s3?: S3Transfer): Record<string, unknown> {
   return {
     command: o.command,
     src_locations: o.srcLocations,
     ...(o.localLocation === undefined ? {} : { localLocation: o.localLocation }),
-    stageInfo: {
-      locationType: 'LOCAL_FS',
-      location: o.stageLocation,
-      path: '',
-      region: null,
-      storageAccount: null,
-      isClientSideEncrypted: false,
-      creds: {},
-    },
+    stageInfo: s3
+      ? s3StageInfo(o.stageLocation, s3.dataDir, s3.endpoint, s3.sessionToken)
+      : {
+          locationType: 'LOCAL_FS',
+          location: o.stageLocation,
+          path: '',
+          region: null,
+          storageAccount: null,
+          isClientSideEncrypted: false,
+          creds: {},
+        },
     parallel: o.parallel,
     overwrite: o.overwrite,
     autoCompress: o.autoCompress,
