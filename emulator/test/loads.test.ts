@@ -111,6 +111,10 @@ describe('INFER_SCHEMA and COPY transformations from a quoted stage', () => {
     );
     expect(out.map((r) => r.status)).toEqual(['LOADED']);
     expect(await exec(conn, 'select k from kt')).toEqual([{ K: 7 }]);
+    // A bound value is a value: its backslashes and quotes are the pattern's, not statement syntax.
+    const listed = await exec(conn, 'list @bound pattern = ?', ['.*\\.parquet']);
+    expect(listed.map((r) => r.name)).toEqual(['bound/data_0_0_0.snappy.parquet']);
+    expect(await exec(conn, 'list @bound pattern = ?', ["x\\' pattern = '.*"])).toEqual([]);
   });
 });
 

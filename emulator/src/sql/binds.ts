@@ -144,5 +144,11 @@ function significantFrom(tokens: Token[], from: number, n: number): Token[] {
 export function handlerText(sqlText: string, statement: Token[], bindings: Bindings | undefined): string {
   const hasBinds = bindings !== undefined && statement.some((t) => t.kind === 'bind');
   if (!hasBinds && !statement.some((t) => isWord(t, 'IDENTIFIER'))) return sqlText;
-  return render(expandIdentifierCalls(hasBinds ? substituteBinds(statement, bindings) : statement));
+  const expanded = expandIdentifierCalls(hasBinds ? substituteBinds(statement, bindings) : statement);
+  // A bound string is a DuckDB literal ('' doubled); the handlers read Snowflake's, where a backslash escapes.
+  return render(
+    expanded.map((t) =>
+      t.kind === 'raw' && /^'.*'$/s.test(t.text) ? { ...t, text: t.text.replace(/\\/g, '\\\\') } : t,
+    ),
+  );
 }
