@@ -17,6 +17,7 @@ import {
   type CsvFormat,
   queryRows,
   type FileFormat,
+  type JsonFormat,
   type ParquetFormat,
 } from './stage-format.js';
 import type { Options, TokenStream } from './stage-lexer.js';
@@ -58,7 +59,7 @@ const LOAD_COLUMNS = [
 
 /**
  * COPY INTO <table> [(columns)] FROM @stage[/path]. Options: FILES, PATTERN (matched against the path after the
- * location's path), FILE_FORMAT (CSV, or PARQUET with MATCH_BY_COLUMN_NAME), MATCH_BY_COLUMN_NAME,
+ * location's path), FILE_FORMAT (CSV, or PARQUET or JSON with MATCH_BY_COLUMN_NAME), MATCH_BY_COLUMN_NAME,
  * PURGE, FORCE, ON_ERROR = ABORT_STATEMENT (the default for COPY; others are refused),
  * LOAD_UNCERTAIN_FILES. Returns one row per loaded file (LOAD_COLUMNS), or Snowflake's single
  * `status` row "Copy executed with 0 files processed." when nothing is new.
@@ -88,7 +89,8 @@ export async function load(ts: TokenStream, ctx: StatementContext): Promise<Stat
   const tableColumns = await targetColumns(ctx, table.duckdbName, `${table.database}.${table.schema}.${table.name}`);
   const columns = columnList === null ? tableColumns : listedColumns(columnList, tableColumns);
   if (transform && match !== 'NONE') throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME with a COPY transformation');
-  if (format.type === 'PARQUET' && match === 'NONE' && !transform) throw SfErrors.semiStructuredNeedsMatch('PARQUET');
+  if (format.type !== 'CSV' && match === 'NONE' && !transform) throw SfErrors.semiStructuredNeedsMatch(format.type);
+  if (format.type === 'JSON' && transform) throw SfErrors.unsupported('a COPY transformation of JSON files');
   if (format.type === 'CSV' && match !== 'NONE')
     throw SfErrors.unsupported('MATCH_BY_COLUMN_NAME for CSV (needs PARSE_HEADER = TRUE)');
 
@@ -200,7 +202,7 @@ async function insertFiles(
     `read_parquet(${fileList}, filename = true, union_by_name = true, binary_as_string = ${f.binaryAsText})`;
   let source: string;
   let exprs: string[];
-  if (transform) {
+  if (transform && format.type !== 'JSON') {
     const reader = (fields: number) =>
       format.type === 'CSV' ? csvReader(fileList, fields, format) : parquetReader(format);
     source = await transformSource(ctx, transform, reader, format.type !== 'CSV', columns.length);
@@ -208,21 +210,18 @@ async function insertFiles(
   } else if (format.type === 'CSV') {
     source = csvReader(fileList, columns.length, format);
     exprs = columns.map((c, i) => castText(`${sqlIdent(`c${i}`)}`, c.duckdbType, format));
+  } else if (format.type === 'JSON') {
+    source = jsonRecords(fileList, format);
+    const keys = (await queryRows(conn, `SELECT DISTINCT unnest(json_keys(json)) FROM ${source}`)).map((r) =>
+      String(r[0]),
+    );
+    exprs = matchedColumns(columns, keys, caseSensitive, format, (key, c) => jsonField(key, c.duckdbType, format));
   } else {
     source = parquetReader(format);
     const fileColumns = (await queryRows(conn, `DESCRIBE SELECT * FROM ${source}`))
       .map((r) => String(r[0]))
       .filter((n) => n !== 'filename');
-    exprs = columns.map((c) => {
-      const name = fromDuckdbName(c.name);
-      const found = fileColumns.find((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
-      if (found === undefined) return `CAST(NULL AS ${c.duckdbType})`;
-      let e = sqlIdent(found);
-      if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;
-      if (format.nullIf.length > 0)
-        e = `(CASE WHEN ${e}::VARCHAR IN (${format.nullIf.map(sqlString).join(', ')}) THEN NULL ELSE ${e} END)`;
-      return castTo(e, c.duckdbType);
-    });
+    exprs = matchedColumns(columns, fileColumns, caseSensitive, format, (name) => sqlIdent(name));
   }
   const tmp = sqlIdent(`__floe_copy_${randomUUID().replace(/-/g, '')}`);
   const projection = columns.map((c, i) => `${exprs[i]} AS ${sqlIdent(c.name)}`).join(', ');
@@ -244,6 +243,53 @@ async function insertFiles(
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${tmp}`);
   }
+}
+
+/**
+ * MATCH_BY_COLUMN_NAME: each target column takes the file field of its name (exactly, or ignoring case: the first
+ * non-NULL of the fields so spelled), NULL when the files have none; TRIM_SPACE and NULL_IF apply to the field's text, then the value is cast.
+ */
+function matchedColumns(
+  columns: TargetColumn[],
+  fields: string[],
+  caseSensitive: boolean,
+  format: ParquetFormat | JsonFormat,
+  fieldExpr: (field: string, column: TargetColumn) => string,
+): string[] {
+  return columns.map((c) => {
+    const name = fromDuckdbName(c.name);
+    const found = fields.filter((f) => (caseSensitive ? f === name : f.toUpperCase() === name.toUpperCase()));
+    if (found.length === 0) return `CAST(NULL AS ${c.duckdbType})`;
+    // Ignoring case, fields spelled differently in different records or files all feed the column.
+    let e = found.length === 1 ? fieldExpr(found[0], c) : `COALESCE(${found.map((f) => fieldExpr(f, c)).join(', ')})`;
+    if (format.trimSpace) e = `(CASE WHEN typeof(${e}) = 'VARCHAR' THEN trim(${e}::VARCHAR) ELSE ${e} END)`;
+    if (format.nullIf.length > 0)
+      e = `(CASE WHEN ${e}::VARCHAR IN (${format.nullIf.map(sqlString).join(', ')}) THEN NULL ELSE ${e} END)`;
+    return castTo(e, c.duckdbType);
+  });
+}
+
+/** The files' JSON records, one row each (`json`, `filename`): one object per line, or the elements of one outer array. */
+function jsonRecords(fileList: string, f: JsonFormat): string {
+  const compression = { AUTO: 'auto_detect', GZIP: 'gzip', ZSTD: 'zstd', NONE: 'uncompressed' }[f.compression];
+  const layout = f.stripOuterArray ? 'array' : 'newline_delimited';
+  return `read_json_objects(${fileList}, format = '${layout}', compression = '${compression}', filename = true)`;
+}
+
+/**
+ * A record's field for a column of `duckdbType`: JSON (VARIANT, OBJECT, ARRAY) as it is, BINARY decoded as
+ * BINARY_FORMAT says, anything else as the field's text (a JSON string unquoted), which the load then casts.
+ */
+function jsonField(key: string, duckdbType: string, f: JsonFormat): string {
+  const path = sqlString(`$.${JSON.stringify(key)}`);
+  if (duckdbType === 'JSON') return `(json -> ${path})`;
+  const text = `(json ->> ${path})`;
+  if (duckdbType !== 'BLOB') return text;
+  return f.binaryFormat === 'BASE64'
+    ? `from_base64(${text})`
+    : f.binaryFormat === 'HEX'
+      ? `unhex(${text})`
+      : `encode(${text})`;
 }
 
 /** read_csv over the files with every field as text (`c0`, `c1`, ...), Snowflake's CSV options mapped to DuckDB's. */

@@ -12,7 +12,7 @@ import type { StatementContext } from './contract.js';
 import { SfErrors, SnowflakeError } from './errors.js';
 import { sqlIdent, queryRows } from './stage-format.js';
 import { splitTop } from './sql/translate.js';
-import { identValue, isWord, quoteIdent, significant, tokenize, type Token } from './sql/tokenizer.js';
+import { identValue, isWord, quoteIdent, significant, stringValue, tokenize, type Token } from './sql/tokenizer.js';
 
 /** A parsed transformation: its select items (tokens) and the stage location text it reads. */
 export interface Transform {
@@ -30,11 +30,14 @@ export function parseTransform(text: string): Transform {
     if (tok.text === ')') depth--;
     return depth === 0 && isWord(tok, 'FROM');
   });
-  if (from < 0 || t[from + 1]?.kind !== 'stageref') throw SfErrors.syntax(`expecting a stage after FROM.`);
+  // The stage may be written quoted, `FROM '@"DB"."S"."My Stage"/path'` (the Python connector's write_pandas does).
+  const loc = t[from + 1];
+  const location = loc?.kind === 'stageref' ? loc.text : loc?.kind === 'string' ? stringValue(loc) : '';
+  if (!location.startsWith('@')) throw SfErrors.syntax(`expecting a stage after FROM.`);
   const rest = t.slice(from + 2).filter((tok) => !isWord(tok, 'AS'));
   if (rest.length > 1 || (rest.length === 1 && rest[0].kind !== 'word' && rest[0].kind !== 'qident'))
     throw SfErrors.unsupported('COPY transformation clauses other than SELECT list and FROM @stage [alias]');
-  return { items: splitTop(t.slice(1, from)), location: t[from + 1].text };
+  return { items: splitTop(t.slice(1, from)), location };
 }
 
 /**

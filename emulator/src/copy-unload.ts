@@ -49,6 +49,9 @@ export async function unload(ts: TokenStream, ctx: StatementContext): Promise<St
   if (copyBool(options, 'INCLUDE_QUERY_ID', false)) throw SfErrors.unsupported('INCLUDE_QUERY_ID = TRUE');
   if (copyBool(options, 'DETAILED_OUTPUT', false)) throw SfErrors.unsupported('DETAILED_OUTPUT = TRUE');
   const format = interpretFormat(mergeFormats(formatOptionsFrom(options.get('FILE_FORMAT')), loc.stage.fileFormat));
+  if (format.type === 'JSON') throw SfErrors.unsupported('COPY INTO <location> with TYPE = JSON');
+  if (format.type === 'PARQUET' && format.compression === 'GZIP')
+    throw SfErrors.unsupported('PARQUET COMPRESSION = GZIP on unload');
   const header = copyBool(options, 'HEADER', false);
   const single = copyBool(options, 'SINGLE', false);
   const overwrite = copyBool(options, 'OVERWRITE', false);
@@ -116,8 +119,11 @@ function splitUnloadPath(p: string): { dir: string; prefix: string } {
   return { dir, prefix: name };
 }
 
+/** The formats the emulator unloads to. */
+type UnloadFormat = Exclude<FileFormat, { type: 'JSON' }>;
+
 /** Snowflake's unload file extensions. */
-function extensionFor(format: FileFormat): string {
+function extensionFor(format: UnloadFormat): string {
   if (format.type === 'PARQUET') return format.compression === 'NONE' ? '.parquet' : '.snappy.parquet';
   return format.compression === 'NONE' ? '.csv' : format.compression === 'ZSTD' ? '.csv.zst' : '.csv.gz';
 }
@@ -137,7 +143,7 @@ async function exists(p: string): Promise<boolean> {
 async function unloadSelect(
   ctx: StatementContext,
   duckdbSql: string,
-  format: FileFormat,
+  format: UnloadFormat,
   header: boolean,
 ): Promise<{ sql: string; textColumns: string[] }> {
   const columns = await ctx.describe(duckdbSql);
@@ -172,7 +178,7 @@ function timestampTzText(e: string): string {
 }
 
 /** DuckDB COPY TO options for a Snowflake file format. */
-function duckdbFormatOptions(format: FileFormat, header: boolean, textColumns: string[]): string[] {
+function duckdbFormatOptions(format: UnloadFormat, header: boolean, textColumns: string[]): string[] {
   if (format.type === 'PARQUET')
     return ['FORMAT parquet', `COMPRESSION ${format.compression === 'NONE' ? 'uncompressed' : 'snappy'}`];
   const out = [
@@ -196,7 +202,7 @@ function duckdbFormatOptions(format: FileFormat, header: boolean, textColumns: s
 async function writtenFiles(
   conn: DuckDBConnection,
   work: string,
-  format: FileFormat,
+  format: UnloadFormat,
   rows: number,
 ): Promise<StageFile[]> {
   const names = (await fs.readdir(work)).sort((a, b) => fileIndex(a) - fileIndex(b));
@@ -225,7 +231,7 @@ function fileIndex(name: string): number {
  * Snowflake's input_bytes: the data size before compression. Parquet: the column chunks'
  * uncompressed size; gzip: the ISIZE trailer of each file; other CSV: the file size.
  */
-async function uncompressedBytes(conn: DuckDBConnection, format: FileFormat, files: StageFile[]): Promise<number> {
+async function uncompressedBytes(conn: DuckDBConnection, format: UnloadFormat, files: StageFile[]): Promise<number> {
   if (files.length === 0) return 0;
   if (format.type === 'PARQUET') {
     const list = files.map((f) => sqlString(f.abs)).join(', ');

@@ -25,8 +25,9 @@ import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
 import { columnKinds, namedTableColumns, tzColumnNames } from './statement-columns.js';
 import { forgetLoadHistory } from './stages.js';
+import { inferSchemaRelation } from './infer-schema.js';
 import { rowTypeOf } from './encode.js';
-import { arrayBindRows, expandIdentifierCalls, substituteBinds, type Bindings } from './sql/binds.js';
+import { arrayBindRows, expandIdentifierCalls, handlerText, substituteBinds, type Bindings } from './sql/binds.js';
 import { infoSchemaQuery, listSchemas } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
 import {
@@ -161,6 +162,7 @@ export class Engine implements EngineContext {
    */
   async translate(s: Session, tokens: Token[]): Promise<string> {
     const info = await this.prepareInfoSchema(s, significant(tokens));
+    const inferred = await this.prepareInferSchema(s, significant(tokens));
     const relations: RelationRef[] = [];
     const env: TranslateEnv = {
       database: s.database,
@@ -171,6 +173,7 @@ export class Engine implements EngineContext {
       user: s.user,
       lastQueryId: (n) => s.history.lastQueryId(n),
       resultScan: (queryId) => s.history.relation(queryId),
+      inferSchema: (args) => inferred.get(argumentsKey(args)),
       relations,
     };
     const sql = translateTokens(nameSelectList(tokens), env);
@@ -197,6 +200,17 @@ export class Engine implements EngineContext {
     return out;
   }
 
+  /** Runs the INFER_SCHEMA calls a statement makes (they read staged files), by {@link argumentsKey} of their arguments. */
+  private async prepareInferSchema(s: Session, sig: Token[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let k = 0; k < sig.length; k++) {
+      if (!(isWord(sig[k], 'INFER_SCHEMA') && sig[k + 1]?.text === '(')) continue;
+      const args = sig.slice(k + 2, matchParen(sig, k + 1));
+      out.set(argumentsKey(args), await inferSchemaRelation(this.context(s), args));
+    }
+    return out;
+  }
+
   touch(s: Session, db: string, schema: string, table: string): void {
     if (s.inTransaction) s.pendingTouches.set(`${db}.${schema}.${table}`, [db, schema, table]);
     else this.catalog.touch(db, schema, table);
@@ -210,12 +224,12 @@ export class Engine implements EngineContext {
     try {
       s.namedColumns = await namedTableColumns(this.catalog, sqlText);
       s.tzColumns = tzColumnNames(s.namedColumns);
-      if (this.stageHandler) {
-        const staged = await this.stageHandler(sqlText, this.context(s));
-        if (staged) return staged;
-      }
       const statement = this.oneStatement(sqlText);
       const rows = arrayBindRows(bindings);
+      if (this.stageHandler && rows === 0) {
+        const staged = await this.stageHandler(handlerText(sqlText, statement, bindings), this.context(s));
+        if (staged) return staged;
+      }
       if (rows > 0) return await this.executeArrayBind(s, statement, bindings!, rows);
       return await this.executeTokens(s, substituteBinds(statement, bindings));
     } catch (e) {
@@ -368,6 +382,13 @@ export class Engine implements EngineContext {
   requireDatabase(db: string): void {
     if (!this.catalog.hasDatabase(db)) throw SfErrors.objectDoesNotExist(db);
   }
+}
+
+/** A call's arguments as a lookup key (their significant tokens' texts). */
+function argumentsKey(args: Token[]): string {
+  return significant(args)
+    .map((t) => t.text)
+    .join(' ');
 }
 
 /** A login-request database/schema name: quoted names keep their case, others fold to upper case. */

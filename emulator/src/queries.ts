@@ -110,7 +110,10 @@ export class Queries {
     const s = entry.session;
     const rec = this.record(s.id, requestId, body.sqlText ?? '');
     const count = multiStatementCount(body);
-    const run = () => (count === 1 ? this.run(rec, s, body) : this.runMulti(rec, s, body, count));
+    // MULTI_STATEMENT_COUNT = 0 with one statement answers as a single statement does (the Python connector,
+    // which dlt drives with num_statements=0, refuses a multi-statement answer to PUT/GET).
+    const single = count === 1 || (count === 0 && this.engine.statementTexts(rec.sql).length === 1);
+    const run = () => (single ? this.run(rec, s, body) : this.runMulti(rec, s, body, count));
     rec.done = entry.queue.then(run, run);
     entry.queue = rec.done;
     return rec;
@@ -222,7 +225,10 @@ export class Queries {
       s,
       outcome.kind === 'transfer' ? 0x7000 : (outcome.statementTypeId ?? StatementType.SELECT),
     );
-    if (outcome.kind === 'transfer') return { ...common, ...transferResponseData(outcome), total: 0, returned: 0 };
+    if (outcome.kind === 'transfer') {
+      const s3 = s.s3Stages ? { endpoint: this.baseUrl, sessionToken: s.id, dataDir: this.engine.dataDir } : undefined;
+      return { ...common, ...transferResponseData(outcome, s3), total: 0, returned: 0 };
+    }
     if (outcome.kind === 'rows') {
       return {
         ...common,

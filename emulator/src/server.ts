@@ -24,6 +24,7 @@ import { readBody, sendData, sendError, sendJson, tokenOf, urlHost } from './htt
 import { sessionParameters } from './parameters.js';
 import { parameterBoolean } from './statements/session.js';
 import { Queries, type FaultOptions, type QueryRequestBody, type SessionEntry } from './queries.js';
+import { handleS3Request } from './s3-endpoint.js';
 import type { UserStore } from './users.js';
 
 export interface ServerOptions {
@@ -98,6 +99,7 @@ export class EmulatorServer {
       res.writeHead(503, { 'Content-Type': 'text/plain' }).end('Service Unavailable (emulator fault injection)');
       return;
     }
+    if (await handleS3Request(req, res, this.opts.engine.dataDir, (t) => this.sessions.has(t))) return;
     const body = req.method === 'POST' ? await readBody(req) : undefined;
 
     if (p === '/session/v1/login-request') return this.login(url, body, res);
@@ -141,6 +143,9 @@ export class EmulatorServer {
     const token = randomUUID();
     const session = await this.opts.engine.openSession(token, database, schema);
     session.user = user;
+    // The Python connector from 5.0 moves staged files only through cloud storage ("Unknown location type: LOCAL_FS").
+    session.s3Stages =
+      data.CLIENT_APP_ID === 'PythonConnector' && Number(String(data.CLIENT_APP_VERSION).split('.')[0]) >= 5;
     const autocommit = (data.SESSION_PARAMETERS as Record<string, unknown> | undefined)?.AUTOCOMMIT;
     if (autocommit !== undefined) session.autocommit = parameterBoolean(String(autocommit));
     this.sessions.set(token, { session, queue: Promise.resolve() });

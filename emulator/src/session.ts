@@ -29,6 +29,11 @@ export class Session implements SessionState {
   tzColumns: ReadonlySet<string> = new Set();
   /** The session's finished queries and their results (LAST_QUERY_ID, RESULT_SCAN). */
   readonly history = new QueryHistory();
+  /**
+   * PUT/GET describe stages as S3 locations on the emulator's S3-compatible endpoint (s3-endpoint.ts) rather than
+   * LOCAL_FS directories: set at login for clients that refuse LOCAL_FS (the Python connector from 5.0).
+   */
+  s3Stages = false;
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

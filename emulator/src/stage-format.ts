@@ -39,6 +39,18 @@ const PARQUET_KEYS = new Set([
   'TRIM_SPACE',
   'USE_VECTORIZED_SCANNER',
 ]);
+const JSON_KEYS = new Set([
+  'TYPE',
+  'COMPRESSION',
+  'BINARY_FORMAT',
+  'STRIP_OUTER_ARRAY',
+  'NULL_IF',
+  'TRIM_SPACE',
+  'DATE_FORMAT',
+  'TIME_FORMAT',
+  'TIMESTAMP_FORMAT',
+]);
+const KEYS: Record<string, Set<string>> = { CSV: CSV_KEYS, PARQUET: PARQUET_KEYS, JSON: JSON_KEYS };
 
 /** Turn a parsed `FILE_FORMAT = (...)` group into stored options. FORMAT_NAME (named file formats) is refused. */
 export function formatOptionsFrom(value: OptionValue | undefined): FormatOptions {
@@ -118,15 +130,31 @@ export interface CsvFormat {
 /** A Parquet format as the emulator applies it. */
 export interface ParquetFormat {
   type: 'PARQUET';
-  /** AUTO and SNAPPY write Snappy; NONE writes uncompressed. */
-  compression: 'AUTO' | 'SNAPPY' | 'NONE';
+  /**
+   * AUTO and SNAPPY write Snappy; NONE writes uncompressed. GZIP (what the Python connector's write_pandas
+   * declares for its gzip-compressed Parquet files) is accepted for loads only: a load reads any codec a file names.
+   */
+  compression: 'AUTO' | 'SNAPPY' | 'GZIP' | 'NONE';
   nullIf: string[];
   trimSpace: boolean;
   /** BINARY_AS_TEXT (default TRUE): binary columns without a logical type are read as UTF-8 text. */
   binaryAsText: boolean;
 }
 
-export type FileFormat = CsvFormat | ParquetFormat;
+/** A JSON format as the emulator applies it: loads only (each record an object, or one array of them). */
+export interface JsonFormat {
+  type: 'JSON';
+  /** AUTO detects gzip and zstd from the file name; NONE reads plain text. */
+  compression: 'AUTO' | 'GZIP' | 'ZSTD' | 'NONE';
+  nullIf: string[];
+  trimSpace: boolean;
+  /** How text loaded into BINARY columns is encoded (BINARY_FORMAT, default HEX). */
+  binaryFormat: 'HEX' | 'BASE64' | 'UTF8';
+  /** STRIP_OUTER_ARRAY: a file is one JSON array whose elements are the records. */
+  stripOuterArray: boolean;
+}
+
+export type FileFormat = CsvFormat | ParquetFormat | JsonFormat;
 
 /**
  * Validate and interpret merged format options. Throws 002040 for types other than CSV/PARQUET,
@@ -134,8 +162,8 @@ export type FileFormat = CsvFormat | ParquetFormat;
  */
 export function interpretFormat(f: FormatOptions): FileFormat {
   const type = typeOf(f);
-  if (type !== 'CSV' && type !== 'PARQUET') throw SfErrors.unsupported(`FILE_FORMAT TYPE = ${type}`);
-  const keys = type === 'CSV' ? CSV_KEYS : PARQUET_KEYS;
+  const keys = KEYS[type];
+  if (!keys) throw SfErrors.unsupported(`FILE_FORMAT TYPE = ${type}`);
   for (const key of Object.keys(f)) if (!keys.has(key)) throw SfErrors.unsupported(`${type} file format option ${key}`);
   const nullIfRaw = f.NULL_IF;
   const nullIf =
@@ -144,18 +172,25 @@ export function interpretFormat(f: FormatOptions): FileFormat {
   if (type === 'PARQUET') {
     // Snowflake's Parquet COMPRESSION values; a load reads whatever codec the file names (LZO aside).
     const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
-    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'NONE')
+    if (compression !== 'AUTO' && compression !== 'SNAPPY' && compression !== 'GZIP' && compression !== 'NONE')
       throw SfErrors.unsupported(`PARQUET COMPRESSION = ${compression}`);
     if (!bool(f, 'SNAPPY_COMPRESSION', true)) throw SfErrors.unsupported('SNAPPY_COMPRESSION = FALSE');
     return { type: 'PARQUET', compression, nullIf, trimSpace, binaryAsText: bool(f, 'BINARY_AS_TEXT', true) };
   }
   const compression = (scalar(f, 'COMPRESSION') ?? 'AUTO').toUpperCase();
   if (compression !== 'AUTO' && compression !== 'GZIP' && compression !== 'ZSTD' && compression !== 'NONE')
-    throw SfErrors.unsupported(`CSV COMPRESSION = ${compression}`);
+    throw SfErrors.unsupported(`${type} COMPRESSION = ${compression}`);
+  for (const key of ['DATE_FORMAT', 'TIME_FORMAT', 'TIMESTAMP_FORMAT']) requireDefault(f, key, ['AUTO']);
+  if (type === 'JSON') {
+    const binaryFormat = (scalar(f, 'BINARY_FORMAT') ?? 'HEX').toUpperCase().replace('UTF-8', 'UTF8');
+    if (binaryFormat !== 'HEX' && binaryFormat !== 'BASE64' && binaryFormat !== 'UTF8')
+      throw SfErrors.syntax(`invalid value '${binaryFormat}' for option BINARY_FORMAT.`);
+    const stripOuterArray = bool(f, 'STRIP_OUTER_ARRAY', false);
+    return { type: 'JSON', compression, nullIf, trimSpace, binaryFormat, stripOuterArray };
+  }
   const recordDelimiter = scalar(f, 'RECORD_DELIMITER');
   if (recordDelimiter !== undefined && recordDelimiter !== '\n')
     throw SfErrors.unsupported('RECORD_DELIMITER other than newline');
-  for (const key of ['DATE_FORMAT', 'TIME_FORMAT', 'TIMESTAMP_FORMAT']) requireDefault(f, key, ['AUTO']);
   requireDefault(f, 'ENCODING', ['UTF8', 'UTF-8']);
   requireDefault(f, 'EMPTY_FIELD_AS_NULL', ['TRUE']);
   requireDefault(f, 'PARSE_HEADER', ['FALSE']);

@@ -7,6 +7,8 @@
  * stages/named/<DB>/<SCHEMA>/<NAME>/{stage.json,files/}         CREATE STAGE
  * stages/temp/<SESSION>/<DB>/<SCHEMA>/<NAME>/{stage.json,files/} CREATE TEMPORARY STAGE
  * stages/.work/<uuid>/                                 unload scratch space (same file system, so renames are cheap)
+ * stages/formats/<DB>/<SCHEMA>/<NAME>.json             CREATE FILE FORMAT
+ * stages/temp/<SESSION>/.formats/<DB>/<SCHEMA>/<NAME>.json  CREATE TEMPORARY FILE FORMAT
  * ```
  *
  * Path segments are URI-encoded so quoted identifiers cannot escape the tree. Follows Snowflake's
@@ -75,6 +77,24 @@ function namedStageDir(dataDir: string, db: string, schema: string, name: string
     : path.join(stagesRoot(dataDir), 'temp', enc(tempSession), enc(db), enc(schema), enc(name));
 }
 
+/**
+ * The file holding a named file format's definition; a temporary one lives in its session's temporary tree
+ * and goes with it ({@link deleteSessionStages}). `.formats` cannot be an encoded database name (`.` is encoded).
+ */
+export function fileFormatPath(
+  dataDir: string,
+  db: string,
+  schema: string,
+  name: string,
+  tempSession?: string,
+): string {
+  const root =
+    tempSession === undefined
+      ? path.join(stagesRoot(dataDir), 'formats')
+      : path.join(stagesRoot(dataDir), 'temp', enc(tempSession), '.formats');
+  return path.join(root, enc(db), enc(schema), `${enc(name)}.json`);
+}
+
 async function readDefinition(dir: string): Promise<StageDefinition | null> {
   try {
     return JSON.parse(await fs.readFile(path.join(dir, 'stage.json'), 'utf8')) as StageDefinition;
@@ -120,7 +140,7 @@ export async function deleteStageDir(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
-/** Delete every temporary stage a session created (Snowflake drops them when the session ends). */
+/** Delete every temporary stage and file format a session created (Snowflake drops them when the session ends). */
 export async function deleteSessionStages(dataDir: string, sessionId: string): Promise<void> {
   await fs.rm(path.join(stagesRoot(dataDir), 'temp', enc(sessionId)), { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 /**
- * Statement handler for internal stages: CREATE/DROP STAGE, PUT, GET, LIST, REMOVE and COPY INTO
- * (unload and load, in copy.ts). Stages are directories under `<dataDir>/stages/` (stage-store.ts).
+ * Statement handler for internal stages: CREATE/DROP STAGE, CREATE/DROP FILE FORMAT (file-formats.ts), PUT,
+ * GET, LIST, REMOVE and COPY INTO (unload and load, in copy.ts). Stages are directories under `<dataDir>/stages/` (stage-store.ts).
  *
  * PUT and GET return the `transfer` outcome; the server (queries.ts) turns it into the query-response `data` that
  * snowflake-sdk's file transfer agent reads, and the driver copies the files itself with its
@@ -11,6 +11,8 @@ import path from 'node:path';
 import type { StatementContext, StatementHandler, StatementOutcome } from './contract.js';
 import { SfErrors } from './errors.js';
 import { executeCopy } from './copy.js';
+import { createFileFormat, dropFileFormat, isFileFormatStatement } from './file-formats.js';
+import { s3StageInfo } from './s3-endpoint.js';
 import { fixedColumn, status as statusRow, StatementType, textColumn } from './columns.js';
 import { forgetTableLoadHistory } from './stage-history.js';
 import { assertKnownOptions, copyBool, copyOption, formatOptionsFrom, interpretFormat } from './stage-format.js';
@@ -30,7 +32,7 @@ import {
 
 const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 const MINE =
-  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?STAGE\b|DROP\s+STAGE\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
+  /^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:STAGE|FILE\s+FORMAT)\b|DROP\s+(?:STAGE|FILE\s+FORMAT)\b|PUT\b|GET\b|LIST\b|LS\b|REMOVE\b|RM\b|COPY\s+INTO\b)/i;
 
 /**
  * The stage statement handler (contract.ts). Returns null for statements it does not own.
@@ -44,9 +46,9 @@ export const handleStageStatement: StatementHandler = async (sqlText, ctx) => {
   const verb = ts.peek()!.text.toUpperCase();
   switch (verb) {
     case 'CREATE':
-      return createStage(ts, ctx);
+      return isFileFormatStatement(ts) ? createFileFormat(ts, ctx) : createStage(ts, ctx);
     case 'DROP':
-      return dropStage(ts, ctx);
+      return isFileFormatStatement(ts) ? dropFileFormat(ts, ctx) : dropStage(ts, ctx);
     case 'PUT':
       return put(ts, ctx);
     case 'GET':
@@ -63,7 +65,7 @@ export const handleStageStatement: StatementHandler = async (sqlText, ctx) => {
 };
 
 /**
- * Delete a session's temporary stages and their files. The core calls it when a session ends
+ * Delete a session's temporary stages with their files, and its temporary file formats. The core calls it when a session ends
  * (`POST /session?delete=true` or expiry), as Snowflake drops temporary stages with their session.
  */
 export async function dropSessionStages(dataDir: string, sessionId: string): Promise<void> {
@@ -86,26 +88,38 @@ export async function forgetLoadHistory(
 /** The transfer outcome of PUT/GET. */
 export type TransferOutcome = Extract<StatementOutcome, { kind: 'transfer' }>;
 
+/** Where a client that refuses LOCAL_FS stages moves files: the emulator's S3-compatible endpoint (s3-endpoint.ts). */
+export interface S3Transfer {
+  /** The emulator's base URL. */
+  endpoint: string;
+  /** The session's token: the `AWS_TOKEN` the endpoint accepts. */
+  sessionToken: string;
+  dataDir: string;
+}
+
 /**
  * The query-response `data` snowflake-sdk 3.x's file transfer agent reads for PUT/GET on a
  * LOCAL_FS stage (file_transfer_agent.js, local_util.js); the server adds queryId and the like.
  * `encryptionMaterial: null` (LOCAL_FS does no encryption), `presignedUrls: []` (read only for GCS);
- * the driver builds the statement's result rows itself, so `rowtype`/`rowset` are empty.
+ * the driver builds the statement's result rows itself, so `rowtype`/`rowset` are empty. With `s3`, the
+ * stage is described as an S3 location on the emulator's endpoint instead.
  */
-export function transferResponseData(o: TransferOutcome): Record<string, unknown> {
+export function transferResponseData(o: TransferOutcome, s3?: S3Transfer): Record<string, unknown> {
   return {
     command: o.command,
     src_locations: o.srcLocations,
     ...(o.localLocation === undefined ? {} : { localLocation: o.localLocation }),
-    stageInfo: {
-      locationType: 'LOCAL_FS',
-      location: o.stageLocation,
-      path: '',
-      region: null,
-      storageAccount: null,
-      isClientSideEncrypted: false,
-      creds: {},
-    },
+    stageInfo: s3
+      ? s3StageInfo(o.stageLocation, s3.dataDir, s3.endpoint, s3.sessionToken)
+      : {
+          locationType: 'LOCAL_FS',
+          location: o.stageLocation,
+          path: '',
+          region: null,
+          storageAccount: null,
+          isClientSideEncrypted: false,
+          creds: {},
+        },
     parallel: o.parallel,
     overwrite: o.overwrite,
     autoCompress: o.autoCompress,

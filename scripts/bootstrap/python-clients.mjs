@@ -1,6 +1,6 @@
 /**
  * Bootstrap step (with --test only): the Python Snowflake clients the emulator is tested with
- * (emulator/test/python-connector.test.ts), one venv each at <FLOE_HOME>/pyclients/<name>: separate from
+ * (emulator/test/python-connector, write-pandas and dlt .test.ts), one venv each at <FLOE_HOME>/pyclients/<name>: separate from
  * floe's own venv because each pins its own versions. The test names the venvs it drives.
  */
 import fs from 'node:fs';
@@ -10,8 +10,10 @@ import { createVenv, pipInstall } from './venv.mjs';
 
 /** One row per client: venv name → pip requirements. Add a client by adding a row. */
 export const PYTHON_CLIENTS = {
-  'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1'],
+  'snowflake-connector-python-4': ['snowflake-connector-python==4.8.1', 'pandas==2.3.3', 'pyarrow==26.0.1'],
   'snowflake-connector-python-5': ['snowflake-connector-python==5.2.0'],
+  // dlt is tested with the 4.x connector (5.x reaches stages through the emulator's S3-compatible endpoint).
+  dlt: ['dlt[snowflake]==1.31.0', 'snowflake-connector-python==4.8.1'],
 };
 
 const pythonClientsDir = path.join(floeHome, 'pyclients');

@@ -5,7 +5,7 @@
  * binding, `:n` take binding n.
  */
 import { SfErrors } from '../errors.js';
-import { isWord, quoteString, significant, stringValue, tokenize, type Token } from './tokenizer.js';
+import { isWord, quoteString, render, significant, stringValue, tokenize, type Token } from './tokenizer.js';
 
 export interface Binding {
   type: string;
@@ -134,4 +134,21 @@ function significantFrom(tokens: Token[], from: number, n: number): Token[] {
   const out: Token[] = [];
   for (let k = from; k < tokens.length && out.length < n; k++) if (tokens[k].kind !== 'ws') out.push(tokens[k]);
   return out;
+}
+
+/**
+ * The text a statement handler reads: the request's SQL, or, when it binds values or names an object with
+ * `IDENTIFIER(...)` (write_pandas binds its stage and table names: `CREATE TEMP STAGE identifier(?)`,
+ * `COPY INTO identifier(?) ... ON_ERROR=?`), the statement with binds substituted and identifiers expanded.
+ */
+export function handlerText(sqlText: string, statement: Token[], bindings: Bindings | undefined): string {
+  const hasBinds = bindings !== undefined && statement.some((t) => t.kind === 'bind');
+  if (!hasBinds && !statement.some((t) => isWord(t, 'IDENTIFIER'))) return sqlText;
+  const expanded = expandIdentifierCalls(hasBinds ? substituteBinds(statement, bindings) : statement);
+  // A bound string is a DuckDB literal ('' doubled); the handlers read Snowflake's, where a backslash escapes.
+  return render(
+    expanded.map((t) =>
+      t.kind === 'raw' && /^'.*'$/s.test(t.text) ? { ...t, text: t.text.replace(/\\/g, '\\\\') } : t,
+    ),
+  );
 }

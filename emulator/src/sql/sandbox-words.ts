@@ -139,7 +139,14 @@ export const SNOWFLAKE_BUILTINS: ReadonlySet<string> = new Set([
 ]);
 
 /** Calls the translator handles itself (translate.ts), besides its FUNCTIONS table. */
-export const TRANSLATED_CALLS = new Set(['CAST', 'TRY_CAST', 'EXTRACT', 'CURRENT_DATABASE', 'CURRENT_SCHEMA']);
+export const TRANSLATED_CALLS = new Set([
+  'CAST',
+  'TRY_CAST',
+  'EXTRACT',
+  'CURRENT_DATABASE',
+  'CURRENT_SCHEMA',
+  'INFER_SCHEMA',
+]);
 
 /** Words that may stand before `(` without being a function call (clauses, operators, SQL syntax). */
 export const KEYWORDS = new Set([

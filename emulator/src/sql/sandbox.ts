@@ -11,7 +11,7 @@
  * - **Relations** (after FROM, JOIN, USING, a comma of a FROM list, and inside a parenthesised
  *   join): a string literal (DuckDB's replacement scan of a file path, `FROM 'x.csv'`) is a syntax
  *   error (001003); a stage reference is an unsupported feature (002040: staged files are read by
- *   COPY INTO); a table function must be Snowflake's `TABLE(GENERATOR(...))` or `TABLE(RESULT_SCAN(...))`; a name is either a
+ *   COPY INTO); a table function must be Snowflake's `TABLE(GENERATOR(...))`, `TABLE(RESULT_SCAN(...))` or `TABLE(INFER_SCHEMA(...))`; a name is either a
  *   CTE in scope or a table/view the caller must find in a Snowflake database — the names are
  *   returned ({@link RelationRef}) so the engine checks them against its catalog before DuckDB
  *   sees the statement (a name DuckDB cannot find would otherwise become a replacement scan, and
@@ -166,8 +166,8 @@ export function checkQuery(t: Token[], isFunction: (name: string) => boolean): R
         relation = word === 'LATERAL';
         if (word === 'LATERAL' || word === 'VALUES') continue;
         if (word === 'TABLE' && callsNext) {
-          // Snowflake's table-function syntax; the emulator has GENERATOR and RESULT_SCAN (checked as a call next).
-          if (!(isWord(t[k + 1], 'GENERATOR') || isWord(t[k + 1], 'RESULT_SCAN')) || t[k + 2]?.text !== '(')
+          // Snowflake's table-function syntax; the emulator has GENERATOR, RESULT_SCAN and INFER_SCHEMA (checked as a call next).
+          if (!isWord(t[k + 1], 'GENERATOR', 'RESULT_SCAN', 'INFER_SCHEMA') || t[k + 2]?.text !== '(')
             throw SfErrors.unsupported(`TABLE(${t[k + 1]?.text ?? ''})`);
           frames.push(frame(true));
           i = k;

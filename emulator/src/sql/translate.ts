@@ -56,6 +56,8 @@ export interface TranslateEnv {
   lastQueryId?: (n: number) => string | null;
   /** TABLE(RESULT_SCAN(id)): DuckDB SQL of the relation holding that query's result; throws SnowflakeError. */
   resultScan?: (queryId: string) => string;
+  /** TABLE(INFER_SCHEMA(args)): DuckDB SQL of the relation the engine prepared for these argument tokens (infer-schema.ts). */
+  inferSchema?: (args: Token[]) => string | undefined;
   /**
    * Receives the table/view names the query reads (sandbox.ts): the caller must check that each
    * is a Snowflake table or view before running the SQL. Without it, a query naming a table is refused.
@@ -886,6 +888,11 @@ class Translator {
     }
     if (name === 'TABLE' && isWord(inner[0], 'RESULT_SCAN') && this.env.resultScan) {
       out.push(this.env.resultScan(this.resultScanId(inner.slice(2, matchParen(inner, 1)))));
+      return close + 1;
+    }
+    const inferred = isWord(inner[0], 'INFER_SCHEMA') && this.env.inferSchema?.(inner.slice(2, matchParen(inner, 1)));
+    if (name === 'TABLE' && inferred) {
+      out.push(inferred);
       return close + 1;
     }
     if (name === 'TABLE' && inner[0]?.kind === 'word' && /^FLATTEN$/i.test(inner[0].text))

@@ -9,37 +9,14 @@ import datetime
 import decimal
 import json
 import os
-import sys
 import tempfile
-from urllib.parse import urlparse
 
 import snowflake.connector
+from emulator_client import check, connect
+from emulator_client import database as db
 from snowflake.connector import errors
 
-url = urlparse(sys.argv[1])
-user, password, db = sys.argv[2], sys.argv[3], sys.argv[4]
 out = {"version": snowflake.connector.__version__}
-
-
-def connect(**extra):
-    return snowflake.connector.connect(
-        account="floe",
-        user=user,
-        password=password,
-        host=url.hostname,
-        port=url.port,
-        protocol="http",
-        login_timeout=30,
-        network_timeout=60,
-        **extra,
-    )
-
-
-def check(name, fn):
-    try:
-        out[name] = fn()
-    except Exception as e:  # reported, so that one failing check does not hide the others
-        out[name] = {"error": type(e).__name__, "errno": getattr(e, "errno", None), "message": str(e)[:300]}
 
 
 conn = connect()
@@ -136,15 +113,15 @@ def multi_statement():
     return results
 
 
-check("round_trip", round_trip)
-check("pyformat_binds", pyformat_binds)
-check("executemany", executemany)
-check("multi_chunk", multi_chunk)
-check("transaction", transaction)
-check("missing_object", lambda: failure(f"select * from {db}.public.nothing"))
-check("division_by_zero", lambda: failure("select 1/0"))
-check("describe", describe)
-check("multi_statement", multi_statement)
-check("put_copy_get", put_copy_get)
+check(out, "round_trip", round_trip)
+check(out, "pyformat_binds", pyformat_binds)
+check(out, "executemany", executemany)
+check(out, "multi_chunk", multi_chunk)
+check(out, "transaction", transaction)
+check(out, "missing_object", lambda: failure(f"select * from {db}.public.nothing"))
+check(out, "division_by_zero", lambda: failure("select 1/0"))
+check(out, "describe", describe)
+check(out, "multi_statement", multi_statement)
+check(out, "put_copy_get", put_copy_get)
 conn.close()
 print(json.dumps(out, default=str))
