@@ -127,6 +127,36 @@ export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
   throw new ValueFormatError(`unexpected driver value for ${col.name} (${col.sourceType}): ${typeof v}`);
 }
 
+/** Families whose values snowflake-sdk returns as their text already (with the stream method's fetchAsString). */
+const TEXT_FAMILIES: readonly SnowflakeFamily[] = ['NUMBER', 'FLOAT', 'TEXT', 'VARIANT', 'OBJECT', 'ARRAY', 'BINARY'];
+
+/** Distinct dates a DATE converter remembers before it starts over. */
+const DATE_TEXTS_KEPT = 4096;
+
+/**
+ * {@link streamValueToText} for every value of one column, specialised once per column for the stream
+ * method's per-cell loop: a value that is already a string (numbers, text, JSON, hex binaries) is
+ * returned as it is without going through the family switch, and a DATE's text is remembered per day
+ * (a column's dates repeat: a 300,000-row read of LINEITEM has about 2,500 distinct ship dates).
+ * Same texts and errors as {@link streamValueToText}.
+ */
+export function streamTextConverter(col: ColumnPlan): (v: unknown) => string | null {
+  if (TEXT_FAMILIES.includes(col.family)) return (v) => (typeof v === 'string' ? v : streamValueToText(col, v));
+  if (col.family !== 'DATE') return (v) => streamValueToText(col, v);
+  const texts = new Map<number, string>();
+  return (v) => {
+    const epochSeconds = (v as Partial<SfDateLike> | null)?.getEpochSeconds?.();
+    if (epochSeconds === undefined) return streamValueToText(col, v);
+    let text = texts.get(epochSeconds);
+    if (text === undefined) {
+      text = streamValueToText(col, v)!;
+      if (texts.size >= DATE_TEXTS_KEPT) texts.clear();
+      texts.set(epochSeconds, text);
+    }
+    return text;
+  };
+}
+
 /** Families usable as an incremental watermark (ordered, comparable, with a lag arithmetic). */
 export const WATERMARK_FAMILIES: readonly SnowflakeFamily[] = [
   'NUMBER',

@@ -73,7 +73,7 @@ describe('typemap', () => {
     expect(loadExpr(col('TIMESTAMP_TZ'), 'parquet')).toBe('make_timestamptz(epoch_us(CAST("C" AS TIMESTAMP)))');
     expect(loadExpr(col('BINARY'), 'text')).toBe('unhex("C")');
     expect(loadExpr(col('BINARY'), 'parquet')).toBe('CAST("C" AS BLOB)');
-    expect(loadExpr(col('NUMBER', { NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0 }), 'text')).toBe(
+    expect(loadExpr(col('NUMBER', { NUMERIC_PRECISION: 38, NUMERIC_SCALE: 0 }), 'parquet')).toBe(
       'CAST("C" AS DECIMAL(38,0))',
     );
   });

@@ -7,7 +7,7 @@
 import { connectSnowflake } from '../../connectors/snowflake.js';
 import { quoteDuckDbName } from '../../sql/quote.js';
 import { typedSelect, type ColumnPlan } from '../../sql/typemap.js';
-import { streamValueToText } from '../../sql/values.js';
+import { streamTextConverter, streamValueToText } from '../../sql/values.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { activityLogger, previousDetails, throwIfCancelled } from '../context.js';
 import { startTransferHeartbeat } from './progress.js';
@@ -76,6 +76,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   let last: unknown[] | null = null;
   const wmIdx = c.wm ? c.cols.indexOf(c.wm) : -1;
   const pkIdx = c.pkSingle ? c.cols.indexOf(c.pkSingle) : -1;
+  const toText = c.cols.map(streamTextConverter);
 
   const flush = async () => {
     appender.flushSync();
@@ -134,7 +135,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
           sourceRows = counted;
         }
         for (let i = 0; i < n; i++) {
-          const v = streamValueToText(c.cols[i], row[i]);
+          const v = toText[i](row[i]);
           if (v === null) appender.appendNull();
           else appender.appendVarchar(v);
         }
