@@ -107,6 +107,20 @@ describe('parseQuery', () => {
     const one = await parseQuery('SELECT \';\' AS "x;y" FROM a;');
     expect(one.ok && statementCount(one.tree)).toBe(1);
   });
+
+  it('answers each statement with its own tree when parses run together on the reused prepared statements', async () => {
+    const sqls = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 2 ? `SELECT FROM WHERE ${i}` : `SELECT * FROM t${i} JOIN u${i} USING (k)`,
+    );
+    const rounds = [await Promise.all(sqls.map(parseQuery)), await Promise.all([...sqls].reverse().map(parseQuery))];
+    rounds[1]!.reverse();
+    for (const parsed of rounds) {
+      parsed.forEach((p, i) => {
+        if (i % 3 === 2) expect(p, sqls[i]).toMatchObject({ ok: false, reason: 'syntax' });
+        else expect(p.ok && p.analysis.tables.map((t) => t.table), sqls[i]).toEqual([`t${i}`, `u${i}`]);
+      });
+    }
+  });
 });
 
 describe('referenceExtent', () => {

@@ -45,11 +45,11 @@ export function createRefreshActivities(deps: CacheRefreshActivityDeps) {
   // Back-to-back checks of one source reuse a session: the sign-in is most of a SKIPPED check's cost.
   const sessions = deps.sessions ?? new SnowflakeSessionCache();
 
-  /** The cache, its source and the source's settings; every failure is non-retryable. */
+  /** The cache, its source (one PostgreSQL read) and the source's settings; every failure is non-retryable. */
   async function load(cacheName: string) {
-    const cache = await store.getCache(deps.pool, cacheName);
-    if (!cache) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
-    const source = await store.getSource(deps.pool, cache.source_name);
+    const found = await store.getCacheWithSource(deps.pool, cacheName);
+    if (!found) throw floeError(NonRetryable.InvalidRequest, `cache ${cacheName} does not exist`);
+    const { cache, source } = found;
     if (!source)
       throw floeError(NonRetryable.InvalidRequest, `source ${cache.source_name} of cache ${cacheName} does not exist`);
     const resolved = await resolveSource(deps.credentials, source).catch((err: unknown) => {

@@ -117,12 +117,61 @@ export async function insertCache(
   }
 }
 
-const SELECT_CACHE = `SELECT c.*, s.status, s.source_state_hash, s.last_altered, s.row_count, s.snapshot_id, s.refreshed_at, s.expires_at,
-  s.last_checked_at, s.last_result, s.last_error, s.last_job_id FROM caches c LEFT JOIN cache_state s USING (cache_name)`;
+const CACHE_COLUMNS = `c.*, s.status, s.source_state_hash, s.last_altered, s.row_count, s.snapshot_id, s.refreshed_at, s.expires_at,
+  s.last_checked_at, s.last_result, s.last_error, s.last_job_id`;
+const CACHE_FROM = 'caches c LEFT JOIN cache_state s USING (cache_name)';
+const SELECT_CACHE = `SELECT ${CACHE_COLUMNS} FROM ${CACHE_FROM}`;
 
 export async function getCache(pool: pg.Pool, name: string): Promise<CacheWithState | null> {
   const r = await pool.query<CacheWithState>(`${SELECT_CACHE} WHERE c.cache_name = $1`, [name]);
   return r.rows[0] ?? null;
+}
+
+/**
+ * A cache with its state and its source's row, in one round trip (what a refresh activity starts from).
+ * `source` is null when the cache's source row is gone. Null when the cache does not exist.
+ */
+export async function getCacheWithSource(
+  pool: pg.Pool,
+  name: string,
+): Promise<{ cache: CacheWithState; source: CacheSource | null } | null> {
+  const r = await pool.query<CacheWithState & SourceColumns>(
+    `SELECT ${CACHE_COLUMNS}, src.driver_type AS src_driver_type, src.credentials_ref AS src_credentials_ref,
+       src.passthrough_enabled AS src_passthrough_enabled, src.created_at AS src_created_at, src.updated_at AS src_updated_at
+     FROM ${CACHE_FROM} LEFT JOIN cache_sources src ON src.source_name = c.source_name WHERE c.cache_name = $1`,
+    [name],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  const {
+    src_driver_type: driverType,
+    src_credentials_ref: credentialsRef,
+    src_passthrough_enabled: passthroughEnabled,
+    src_created_at: createdAt,
+    src_updated_at: updatedAt,
+    ...cache
+  } = row;
+  const source =
+    credentialsRef === null
+      ? null
+      : {
+          source_name: cache.source_name,
+          driver_type: driverType!,
+          credentials_ref: credentialsRef,
+          passthrough_enabled: passthroughEnabled!,
+          created_at: createdAt!,
+          updated_at: updatedAt!,
+        };
+  return { cache, source };
+}
+
+/** The source columns of {@link getCacheWithSource}'s row (null when no source row joined). */
+interface SourceColumns {
+  src_driver_type: CacheSource['driver_type'] | null;
+  src_credentials_ref: string | null;
+  src_passthrough_enabled: boolean | null;
+  src_created_at: Date | null;
+  src_updated_at: Date | null;
 }
 
 export async function listCaches(pool: pg.Pool): Promise<CacheWithState[]> {
