@@ -12,7 +12,9 @@
  *   row count verified against the unload before COMMIT. Readers (routing, a user's DuckDB) see either
  *   the previous snapshot or the new one, never an empty or half-written table; a failure rolls back and
  *   the previous rows stay. A PostgreSQL advisory lock per cache serializes writers across processes
- *   (besides the per-cache workflow id), since concurrent replaces of one DuckLake table conflict.
+ *   (besides the per-cache workflow id), since concurrent replaces of one DuckLake table conflict. Under
+ *   that lock, Parquet files of an earlier transaction of the cache that never committed (a killed
+ *   process, a catalog connection lost during COMMIT) are deleted before the new one begins.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,7 +38,14 @@ import {
   type ColumnPlan,
   type SnowflakeColumnRow,
 } from '../../sql/typemap.js';
-import { cacheTableName, currentSnapshot, scrubSecret, withLake, type LakeSettings } from './storage.js';
+import {
+  cacheTableName,
+  currentSnapshot,
+  removeUncommittedFiles,
+  scrubSecret,
+  withLake,
+  type LakeSettings,
+} from './storage.js';
 
 /** Driver result-column types (snowflake-sdk's lower-case wire names) → INFORMATION_SCHEMA DATA_TYPE for {@link mapColumns}. */
 const DRIVER_TYPES: Record<string, string> = { fixed: 'NUMBER', real: 'FLOAT', text: 'TEXT' };
@@ -146,6 +155,7 @@ export async function replaceInLake(
   try {
     await lock.query(`SELECT pg_advisory_lock(hashtext('floe-cache:' || $1))`, [cacheName]);
     return await withLake(lake, async (conn) => {
+      await removeUncommittedFiles(conn, lake, cacheName);
       await conn.run('BEGIN TRANSACTION');
       try {
         await conn.run(

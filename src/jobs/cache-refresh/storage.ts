@@ -12,7 +12,8 @@
  * The catalog URL carries a password: it is never logged, and DuckDB error messages are scrubbed of it
  * ({@link scrubSecret}).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { FloeConfig } from '../../config.js';
 import { redactUrl } from '../../config.js';
@@ -61,6 +62,9 @@ export function scrubSecret(message: string, settings: LakeSettings): string {
   return out;
 }
 
+/** The data path is a local directory, not a URL such as `s3://bucket/prefix/`. */
+const isLocal = (s: LakeSettings) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s.dataPath);
+
 /** The data path with a trailing `/` (DuckLake's DATA_PATH and DuckDB's allowed_directories want a directory). */
 const dataDirectory = (s: LakeSettings) => (s.dataPath.endsWith('/') ? s.dataPath : `${s.dataPath}/`);
 
@@ -101,7 +105,7 @@ function sandboxSettingsSql(s: LakeSettings): string[] {
 }
 
 async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBInstance> {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s.dataPath)) await mkdir(s.dataPath, { recursive: true });
+  if (isLocal(s)) await mkdir(s.dataPath, { recursive: true });
   const inst = await DuckDBInstance.create(':memory:', duckdbInstanceOptions());
   const c = await inst.connect();
   try {
@@ -172,6 +176,42 @@ export async function closeLakes(): Promise<void> {
 /** Quoted `lake.main.<cache>` name of a cache's table. */
 export function cacheTableName(settings: LakeSettings, cacheName: string): string {
   return `${quoteDuckDbIdent(settings.alias ?? DEFAULT_LAKE_ALIAS)}.main.${quoteDuckDbIdent(cacheName)}`;
+}
+
+/**
+ * Deletes the files in a cache table's data directory (`<data path>/main/<cache>/`, DuckLake's default
+ * layout: schema name, then table name) that the DuckLake catalog lists nowhere — not as a data file, a
+ * delete file or a file scheduled for deletion. Such files were written by an earlier refresh of this
+ * cache whose transaction never committed: its process was killed mid-transaction, or its catalog
+ * connection was lost during COMMIT (DuckLake then neither commits nor removes the Parquet files it has
+ * written). Returns the paths deleted.
+ *
+ * Only safe while no other transaction writes this cache's table: the caller holds the cache's lock
+ * (refreshes of one cache are serialized). Only a local data path is cleaned; on an object store the
+ * files stay until DuckLake's own `ducklake_delete_orphaned_files` removes them.
+ */
+export async function removeUncommittedFiles(
+  conn: DuckDBConnection,
+  settings: LakeSettings,
+  cacheName: string,
+): Promise<string[]> {
+  if (!isLocal(settings)) return [];
+  const dir = path.join(settings.dataPath, 'main', cacheName);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  if (!names.length) return [];
+  // DuckLake keeps its catalog tables in the metadata database it attaches as `__ducklake_metadata_<alias>`.
+  const meta = `${quoteDuckDbIdent(`__ducklake_metadata_${settings.alias ?? DEFAULT_LAKE_ALIAS}`)}.${quoteDuckDbIdent(
+    settings.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
+  )}`;
+  const listed = await conn.runAndReadAll(
+    ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_files_scheduled_for_deletion']
+      .map((t) => `SELECT path FROM ${meta}.${t}`)
+      .join(' UNION ALL '),
+  );
+  const known = new Set(listed.getRows().map(([p]) => path.basename(String(p))));
+  const unlisted = names.filter((n) => !known.has(n)).map((n) => path.join(dir, n));
+  for (const file of unlisted) await rm(file, { force: true });
+  return unlisted;
 }
 
 /** Current DuckLake snapshot id of the attached lake. */
