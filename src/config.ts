@@ -23,6 +23,7 @@
  * | SNOWFLAKE_ACCESS_URL  | optional                        | e.g. http://127.0.0.1:8080 (emulator)      |
  * | SNOWFLAKE_WAREHOUSE / _DATABASE / _SCHEMA / _ROLE | optional |                                   |
  * | DUCKDB_PATH           | <FLOE_STATE_DIR>/floe.duckdb    | table-sync target file                     |
+ * | DUCKDB_MEMORY_LIMIT   | 128MB                           | DuckDB `memory_limit` of every DuckDB file floe opens (src/connectors/duckdb.ts) |
  * | JWT_SECRET_KEY        | required, ≥ 32 characters       | secret                                     |
  * | ADMIN_USERNAME        | admin                           |                                            |
  * | ADMIN_PASSWORD        | required                        | secret                                     |
@@ -86,6 +87,8 @@ export interface FloeConfig {
   snowflake: SnowflakeSettings;
   /** Absolute path of the DuckDB file table syncs write to. */
   duckdbPath: string;
+  /** DuckDB `memory_limit` of the DuckDB files floe opens, as DuckDB reads it (e.g. `128MB`, `2GB`). */
+  duckdbMemoryLimit: string;
   /**
    * This host owns `duckdbPath`: its worker serves the table sync's DuckDB-writing queue. Exactly one
    * worker process of a deployment may have it (DuckDB allows one writing process per file).
@@ -195,6 +198,10 @@ const envSchema = z
     SNOWFLAKE_SCHEMA: optionalText,
     SNOWFLAKE_ROLE: optionalText,
     DUCKDB_PATH: optionalText,
+    DUCKDB_MEMORY_LIMIT: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 128MB or 2GB')
+      .default('128MB'),
     JWT_SECRET_KEY: required().min(32, 'must be at least 32 characters'),
     ADMIN_USERNAME: z.string().default('admin'),
     ADMIN_PASSWORD: required().min(1, 'must not be empty'),
@@ -299,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.SNOWFLAKE_ROLE !== undefined && { role: e.SNOWFLAKE_ROLE }),
     },
     duckdbPath: path.resolve(e.DUCKDB_PATH ?? path.join(stateDir, 'floe.duckdb')),
+    duckdbMemoryLimit: e.DUCKDB_MEMORY_LIMIT,
     duckdbOwner: e.FLOE_DUCKDB_OWNER === 'true',
     api: {
       port: e.API_PORT,

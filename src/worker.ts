@@ -42,6 +42,7 @@ import { closeLakes } from './jobs/cache-refresh/storage.js';
 import { credentialResolver } from './credentials/store.js';
 import { jobMetricsSinks } from './metrics/jobs.js';
 import { startMetricsServer } from './metrics/http.js';
+import { setDuckDbFileMemoryLimit } from './connectors/duckdb.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -242,6 +243,7 @@ async function main(): Promise<void> {
   let jobs = parseJobKinds(values.jobs);
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel, format: config.logFormat });
+  setDuckDbFileMemoryLimit(config.duckdbMemoryLimit);
   if (jobs.includes('execution-upload') && config.executionUpload.encryptionKey === undefined) {
     // The uploads decrypt each user's Snowflake password with this key: without it they cannot run.
     if (values.jobs !== 'all')

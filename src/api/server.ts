@@ -72,6 +72,7 @@ export async function main(): Promise<void> {
   const { prepareControlPlane } = await import('../infra/startup.js');
   const config = loadConfig();
   const logger = createLogger({ name: 'api', level: config.logLevel, format: config.logFormat });
+  (await import('../connectors/duckdb.js')).setDuckDbFileMemoryLimit(config.duckdbMemoryLimit);
   await prepareControlPlane(config, logger);
   const pool = createPool(config.databaseUrl, { applicationName: 'floe-api' });
   const connection = await Connection.connect({ address: config.temporal.address });

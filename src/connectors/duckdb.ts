@@ -8,7 +8,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbInstanceOptions } from '../infra/paths.js';
 
 /**
- * DuckDB `memory_limit` of every instance on a file (DuckDB's default is 80 % of RAM, and it bounds
+ * Default DuckDB `memory_limit` of every instance on a file (DUCKDB_MEMORY_LIMIT changes it) (DuckDB's default is 80 % of RAM, and it bounds
  * only DuckDB's buffer manager: DuckDB docs "Limits"). DuckDB keeps the blocks it has written cached in
  * that buffer pool while it is below the limit, so without one a table sync's stage load grew the
  * worker's resident memory with the rows loaded (peak 471 MiB at TPC-H SF1, 785 MiB at SF3). At the
@@ -17,6 +17,17 @@ import { duckdbInstanceOptions } from '../infra/paths.js';
  * larger-than-memory workloads), so a load of any size stays at about the same footprint.
  */
 export const DUCKDB_FILE_MEMORY_LIMIT = '128MB';
+
+let fileMemoryLimit = DUCKDB_FILE_MEMORY_LIMIT;
+
+/**
+ * Sets the `memory_limit` of DuckDB file instances opened from now on (the worker and the API call it
+ * with DUCKDB_MEMORY_LIMIT at start-up; instances already open keep theirs). `limit` is a size as DuckDB
+ * reads it, e.g. `'128MB'` or `'2GB'` (validated by src/config.ts).
+ */
+export function setDuckDbFileMemoryLimit(limit: string): void {
+  fileMemoryLimit = limit;
+}
 
 interface Held {
   instance: Promise<DuckDBInstance>;
@@ -28,13 +39,14 @@ const held = new Map<string, Held>();
 /**
  * Run `fn` with a connection to the DuckDB file at `path` (created if missing; `:memory:` for a private
  * in-memory database). The instance is shared by concurrent callers in this process and closed when the
- * last one finishes; a file's instance has the {@link DUCKDB_FILE_MEMORY_LIMIT}.
+ * last one finishes; a file's instance has the memory limit {@link setDuckDbFileMemoryLimit} set
+ * (default {@link DUCKDB_FILE_MEMORY_LIMIT}).
  * Throws DuckDB's error when another process holds the file (lock conflict) or the file is corrupt.
  */
 export async function withDuckDb<T>(path: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
   let entry = held.get(path);
   if (!entry) {
-    const options: Record<string, string> = path === ':memory:' ? {} : { memory_limit: DUCKDB_FILE_MEMORY_LIMIT };
+    const options: Record<string, string> = path === ':memory:' ? {} : { memory_limit: fileMemoryLimit };
     entry = { instance: DuckDBInstance.create(path, duckdbInstanceOptions(options)), users: 0 };
     held.set(path, entry);
   }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DUCKDB_FILE_MEMORY_LIMIT, withDuckDb } from '../../src/connectors/duckdb.js';
+import { DUCKDB_FILE_MEMORY_LIMIT, setDuckDbFileMemoryLimit, withDuckDb } from '../../src/connectors/duckdb.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-duckdb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +30,18 @@ describe('withDuckDb', () => {
     expect(bounded).not.toBe(defaultLimit);
     expect(await setting(path.join(dir, 'a.duckdb'))).toBe(bounded);
     expect(await setting(':memory:')).toBe(defaultLimit);
+  });
+
+  it('opens later files with the limit DUCKDB_MEMORY_LIMIT sets', async () => {
+    const before = await setting(path.join(dir, 'b.duckdb'));
+    setDuckDbFileMemoryLimit('256MB');
+    try {
+      const after = await setting(path.join(dir, 'c.duckdb'));
+      expect(after).not.toBe(before);
+      expect(after).toMatch(/^(256\.0 MiB|244\.1 MiB|256MB)$/);
+    } finally {
+      setDuckDbFileMemoryLimit(DUCKDB_FILE_MEMORY_LIMIT);
+    }
   });
 
   it('loads, joins and sorts more data than the limit', async () => {

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       },
       snowflake: { account: 'acct', username: 'user', authenticator: 'SNOWFLAKE', password: 'sf-secret' },
       duckdbPath: path.join(stateDir, 'floe.duckdb'),
+      duckdbMemoryLimit: '128MB',
       duckdbOwner: false,
       api: {
         port: 8000,
@@ -169,12 +170,14 @@ describe('loadConfig', () => {
       TEMPORAL_ADDRESS: 'no-port',
       SNOWFLAKE_ACCESS_URL: 'ftp://x',
       LOG_LEVEL: 'loud',
+      DUCKDB_MEMORY_LIMIT: 'lots',
     });
     const byVar = Object.fromEntries(err.issues.map((i) => [i.variable, i.problem]));
     expect(Object.keys(byVar).sort()).toEqual(
       [
         'API_PORT',
         'DATABASE_URL',
+        'DUCKDB_MEMORY_LIMIT',
         'JWT_SECRET_KEY',
         'LOG_LEVEL',
         'SNOWFLAKE_ACCESS_URL',
@@ -183,6 +186,7 @@ describe('loadConfig', () => {
       ].sort(),
     );
     expect(byVar.JWT_SECRET_KEY).toMatch(/at least 32/);
+    expect(byVar.DUCKDB_MEMORY_LIMIT).toMatch(/a size such as 128MB/);
     expect(err.message).not.toContain('short-secret-value');
   });
 
