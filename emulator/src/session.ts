@@ -8,6 +8,7 @@ import type { SessionState } from './contract.js';
 import type { NamedColumn } from './statement-columns.js';
 import { QueryHistory } from './result-scan.js';
 import { quoteIdent } from './sql/tokenizer.js';
+import type { S3EndpointForm } from './s3-endpoint.js';
 
 export class Session implements SessionState {
   database: string | null = null;
@@ -31,9 +32,10 @@ export class Session implements SessionState {
   readonly history = new QueryHistory();
   /**
    * PUT/GET describe stages as S3 locations on the emulator's S3-compatible endpoint (s3-endpoint.ts) rather than
-   * LOCAL_FS directories: set at login for clients that refuse LOCAL_FS (the Python connector from 5.0).
+   * LOCAL_FS directories, with the endpoint in this form: set at login for clients that cannot use LOCAL_FS stages
+   * (s3EndpointFormFor); null for LOCAL_FS.
    */
-  s3Stages = false;
+  s3Stages: S3EndpointForm | null = null;
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

@@ -90,7 +90,7 @@ export type TransferOutcome = Extract<StatementOutcome, { kind: 'transfer' }>;
 
 /** Where a client that refuses LOCAL_FS stages moves files: the emulator's S3-compatible endpoint (s3-endpoint.ts). */
 export interface S3Transfer {
-  /** The emulator's base URL. */
+  /** The `endPoint` handed to the client (s3EndPoint). */
   endpoint: string;
   /** The session's token: the `AWS_TOKEN` the endpoint accepts. */
   sessionToken: string;

@@ -3,7 +3,8 @@
  * `.floe/clients/go`) against the emulator through database/sql: connect, typed round trip with the driver's
  * type markers, binds, text into NUMBER, an array-bind batch insert, a multi-chunk result (the driver fetches
  * chunks with ten workers in parallel), a transaction's commit and rollback, Snowflake's error numbers, a
- * multi-statement request, RESULT_SCAN(LAST_QUERY_ID()) and PUT/COPY through a table stage.
+ * multi-statement request, RESULT_SCAN(LAST_QUERY_ID()) and PUT/COPY/GET through a table stage (on the emulator's
+ * S3-compatible stage endpoint, which gosnowflake sessions are handed).
  * The client runs as its own process (clients/go/main.go) and reports what it saw as JSON.
  */
 import path from 'node:path';
@@ -34,10 +35,8 @@ describe.each(CLIENT_RUNS)('gosnowflake 1.19.1 %s', (_run, options) => {
       multi_statement: ['1', 'x'],
       result_scan: 85,
       put_copy: 2,
-      // GET cannot work on a LOCAL_FS stage in gosnowflake 1.19.1: its file transfer agent files every
-      // LOCAL_FS file as "small" and downloads only the "large" list, then answers 264011 "not implemented"
-      // for the empty result. The emulator answers GET as it does for the other drivers.
-      get: { number: 264011 },
+      // PUT and GET went through the S3-compatible stage endpoint: the file PUT gzipped comes back as it was.
+      get: { 'rows.csv.gz': '1,one\n2,two\n' },
     });
   }, 240_000);
 });

@@ -1,6 +1,7 @@
 /**
- * The emulator's S3-compatible endpoint over its stages (src/s3-endpoint.ts), which the Python connector 5.x
- * uses for PUT/GET (python-connector.test.ts drives it with the real client). Here, raw S3 requests: what
+ * The emulator's S3-compatible endpoint over its stages (src/s3-endpoint.ts), which the Python connector 5.x and
+ * gosnowflake use for PUT/GET (python-connector.test.ts and gosnowflake.test.ts drive it with the real clients). Here,
+ * raw S3 requests: what
  * a session's token may read and write, and what is refused.
  */
 import { createHash } from 'node:crypto';

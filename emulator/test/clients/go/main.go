@@ -5,15 +5,17 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -46,6 +48,9 @@ func main() {
 		LoginTimeout:     30 * time.Second,
 		DisableTelemetry: true,
 		Params:           map[string]*string{"GO_QUERY_RESULT_FORMAT": &jsonFormat},
+		// gosnowflake reaches an S3 stage's endPoint as https://<endPoint>; the emulator's S3-compatible endpoint
+		// is its own plain-HTTP address, so requests to that address go out over http.
+		Transporter: plainHTTPTo{host: u.Host, next: http.DefaultTransport},
 	}
 	db = sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
 	defer db.Close()
@@ -289,7 +294,7 @@ func putCopy() (any, error) {
 	return loaded, nil
 }
 
-// get downloads the table stage's files (uploaded by putCopy).
+// get downloads the table stage's files (uploaded by putCopy, gzipped by PUT) and reads each back.
 func get() (any, error) {
 	outDir, err := os.MkdirTemp("", "floe-go-client-get-")
 	if err != nil {
@@ -300,10 +305,45 @@ func get() (any, error) {
 		return nil, err
 	}
 	entries, err := os.ReadDir(outDir)
-	got := []string{}
-	for _, e := range entries {
-		got = append(got, e.Name())
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(got)
-	return got, err
+	got := map[string]string{}
+	for _, e := range entries {
+		text, err := gunzipFile(filepath.Join(outDir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		got[e.Name()] = text
+	}
+	return got, nil
+}
+
+// gunzipFile reads a gzip file's content.
+func gunzipFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return "", err
+	}
+	text, err := io.ReadAll(z)
+	return string(text), err
+}
+
+// plainHTTPTo sends requests for host over http whatever their scheme, everything else through next.
+type plainHTTPTo struct {
+	host string
+	next http.RoundTripper
+}
+
+func (p plainHTTPTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == p.host && req.URL.Scheme == "https" {
+		req = req.Clone(req.Context())
+		req.URL.Scheme = "http"
+	}
+	return p.next.RoundTrip(req)
 }
