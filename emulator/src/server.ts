@@ -24,7 +24,7 @@ import { readBody, sendData, sendError, sendJson, tokenOf, urlHost } from './htt
 import { sessionParameters } from './parameters.js';
 import { parameterBoolean } from './statements/session.js';
 import { Queries, type FaultOptions, type QueryRequestBody, type SessionEntry } from './queries.js';
-import { handleS3Request, s3EndpointFormFor } from './s3-endpoint.js';
+import { handleS3Request } from './s3-endpoint.js';
 import type { UserStore } from './users.js';
 
 export interface ServerOptions {
@@ -143,7 +143,7 @@ export class EmulatorServer {
     const token = randomUUID();
     const session = await this.opts.engine.openSession(token, database, schema);
     session.user = user;
-    session.s3Stages = s3EndpointFormFor(data.CLIENT_APP_ID, data.CLIENT_APP_VERSION);
+    session.client = { id: String(data.CLIENT_APP_ID ?? ''), version: String(data.CLIENT_APP_VERSION ?? '') };
     const autocommit = (data.SESSION_PARAMETERS as Record<string, unknown> | undefined)?.AUTOCOMMIT;
     if (autocommit !== undefined) session.autocommit = parameterBoolean(String(autocommit));
     this.sessions.set(token, { session, queue: Promise.resolve() });

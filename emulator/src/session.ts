@@ -8,7 +8,7 @@ import type { SessionState } from './contract.js';
 import type { NamedColumn } from './statement-columns.js';
 import { QueryHistory } from './result-scan.js';
 import { quoteIdent } from './sql/tokenizer.js';
-import type { S3EndpointForm } from './s3-endpoint.js';
+import type { ClientApp } from './s3-endpoint.js';
 
 export class Session implements SessionState {
   database: string | null = null;
@@ -30,12 +30,8 @@ export class Session implements SessionState {
   tzColumns: ReadonlySet<string> = new Set();
   /** The session's finished queries and their results (LAST_QUERY_ID, RESULT_SCAN). */
   readonly history = new QueryHistory();
-  /**
-   * PUT/GET describe stages as S3 locations on the emulator's S3-compatible endpoint (s3-endpoint.ts) rather than
-   * LOCAL_FS directories, with the endpoint in this form: set at login for clients that cannot use LOCAL_FS stages
-   * (s3EndpointFormFor); null for LOCAL_FS.
-   */
-  s3Stages: S3EndpointForm | null = null;
+  /** The client the session logged in with, which decides where its PUT/GET move files (s3EndpointFormFor). */
+  client: ClientApp = { id: '', version: '' };
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

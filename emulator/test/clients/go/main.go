@@ -23,9 +23,10 @@ import (
 )
 
 var (
-	db  *sql.DB
-	dbn string
-	out = map[string]any{"version": sf.SnowflakeGoDriverVersion}
+	db    *sql.DB
+	getDB *sql.DB
+	dbn   string
+	out   = map[string]any{"version": sf.SnowflakeGoDriverVersion}
 )
 
 func main() {
@@ -48,12 +49,18 @@ func main() {
 		LoginTimeout:     30 * time.Second,
 		DisableTelemetry: true,
 		Params:           map[string]*string{"GO_QUERY_RESULT_FORMAT": &jsonFormat},
-		// gosnowflake reaches an S3 stage's endPoint as https://<endPoint>; the emulator's S3-compatible endpoint
-		// is its own plain-HTTP address, so requests to that address go out over http.
-		Transporter: plainHTTPTo{host: u.Host, next: http.DefaultTransport},
 	}
+	// Every check but GET (PUT and COPY included) runs with gosnowflake's stock transport, as a user's program would.
 	db = sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
 	defer db.Close()
+	// GET alone runs on a second connection with a Config.Transporter: the emulator hands gosnowflake an S3 stage
+	// for GET, whose endPoint the driver reaches as https://<endPoint>, and the emulator's S3-compatible endpoint is
+	// its own plain-HTTP address, so requests to that address go out over http. Keeping the hook off db means a PUT
+	// that needed it would fail put_copy.
+	getCfg := *cfg
+	getCfg.Transporter = plainHTTPTo{host: u.Host, next: http.DefaultTransport}
+	getDB = sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, getCfg))
+	defer getDB.Close()
 	must(db.Exec("create database " + dbn))
 	must(db.Exec("create or replace table " + dbn + ".public.t" +
 		" (i int, f float, n number(10,2), s varchar(20), d date, ts timestamp_ntz, b binary)"))
@@ -294,14 +301,14 @@ func putCopy() (any, error) {
 	return loaded, nil
 }
 
-// get downloads the table stage's files (uploaded by putCopy, gzipped by PUT) and reads each back.
+// get downloads the table stage's files (uploaded by putCopy, gzipped by PUT) on getDB and reads each back.
 func get() (any, error) {
 	outDir, err := os.MkdirTemp("", "floe-go-client-get-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(outDir)
-	if _, err := db.Exec("get @" + dbn + ".public.%st file://" + outDir); err != nil {
+	if _, err := getDB.Exec("get @" + dbn + ".public.%st file://" + outDir); err != nil {
 		return nil, err
 	}
 	entries, err := os.ReadDir(outDir)
