@@ -20,6 +20,7 @@ import { refineRowType } from './statement-columns.js';
 import type { Bindings } from './sql/binds.js';
 import { quoteIdent } from './sql/tokenizer.js';
 import { transferResponseData } from './stages.js';
+import { s3EndPoint, s3EndpointFormFor } from './s3-endpoint.js';
 
 /** Fault injection, for tests of retry behaviour. Random faults hit query, result and chunk requests. */
 export interface FaultOptions {
@@ -226,7 +227,10 @@ export class Queries {
       outcome.kind === 'transfer' ? 0x7000 : (outcome.statementTypeId ?? StatementType.SELECT),
     );
     if (outcome.kind === 'transfer') {
-      const s3 = s.s3Stages ? { endpoint: this.baseUrl, sessionToken: s.id, dataDir: this.engine.dataDir } : undefined;
+      const form = s3EndpointFormFor(s.client, outcome.command);
+      const s3 = form
+        ? { endpoint: s3EndPoint(this.baseUrl, form), sessionToken: s.id, dataDir: this.engine.dataDir }
+        : undefined;
       return { ...common, ...transferResponseData(outcome, s3), total: 0, returned: 0 };
     }
     if (outcome.kind === 'rows') {

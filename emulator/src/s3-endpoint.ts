@@ -1,8 +1,9 @@
 /**
- * An S3-compatible endpoint over the emulator's internal stages, for clients that refuse the `LOCAL_FS` stages
- * the emulator otherwise hands out: the Snowflake Connector for Python 5.x moves PUT/GET files itself with the AWS
- * SDK against the `stageInfo` of the query response (locationType `S3`, `endPoint`, `creds`), path-style when the
- * endpoint is an IP address, as the emulator's URL is by default.
+ * An S3-compatible endpoint over the emulator's internal stages, for clients that cannot use the `LOCAL_FS` stages
+ * the emulator otherwise hands out ({@link s3EndpointFormFor}): the Snowflake Connector for Python 5.x (PUT and GET)
+ * and gosnowflake (GET only) move those files themselves with the AWS SDK against the `stageInfo` of the query
+ * response (locationType `S3`, `endPoint`, `creds`), path-style when the endpoint is an IP address, as the emulator's
+ * URL is by default.
  *
  * The bucket {@link S3_BUCKET} holds `<dataDir>/stages/` (stage-store.ts); an object key is a stage file's path
  * under it (`table/DB/PUBLIC/T/files/in/a.csv.gz`). Only the `files/` trees of stages are served, a session's
@@ -33,6 +34,38 @@ const REGION = 'us-east-1';
 /** Stage file trees a key may name: user, table, named and (the owning session's) temporary stages. */
 const FILE_TREES =
   /^(?:user\/files|(?:table|named)\/[^/]+\/[^/]+\/[^/]+\/files|temp\/([^/]+)\/[^/]+\/[^/]+\/[^/]+\/files)\/./;
+
+/**
+ * How a client takes the `endPoint` of an S3 stage: `'url'` the emulator's base URL as it is (the Python connector's
+ * core reads its scheme), `'host'` only `host:port` (gosnowflake reaches `https://<endPoint>`).
+ */
+export type S3EndpointForm = 'url' | 'host';
+
+/** The client a session logged in with: the login request's `CLIENT_APP_ID` and `CLIENT_APP_VERSION` ('' if absent). */
+export interface ClientApp {
+  id: string;
+  version: string;
+}
+
+/**
+ * Whether a PUT (`UPLOAD`) or GET (`DOWNLOAD`) of a session logged in from `client` goes through this endpoint: the
+ * endpoint form for a client that cannot move those files with a `LOCAL_FS` stage, null for one that can. The Python
+ * connector from 5.0 refuses `LOCAL_FS` for both ("Unknown location type: LOCAL_FS"). gosnowflake (`Go`) uploads to
+ * `LOCAL_FS` stages but downloads nothing from them (its file transfer agent files every LOCAL_FS file as small and
+ * downloads only the large ones, then reports 264011 "not implemented"), so only its GET is sent here: it reaches
+ * the endpoint over https, which a Go program must redirect to the emulator's http address with a
+ * `Config.Transporter`, and a PUT that needs no such hook keeps working with the driver's stock set-up.
+ */
+export function s3EndpointFormFor(client: ClientApp, command: 'UPLOAD' | 'DOWNLOAD'): S3EndpointForm | null {
+  if (client.id === 'PythonConnector' && Number(client.version.split('.')[0]) >= 5) return 'url';
+  if (client.id === 'Go' && command === 'DOWNLOAD') return 'host';
+  return null;
+}
+
+/** The `endPoint` a client of `form` is handed for the emulator at `baseUrl`. */
+export function s3EndPoint(baseUrl: string, form: S3EndpointForm): string {
+  return form === 'url' ? baseUrl : new URL(baseUrl).host;
+}
 
 /**
  * The query response's `stageInfo` for a stage directory (absolute, inside `<dataDir>/stages/`) served by the

@@ -143,9 +143,7 @@ export class EmulatorServer {
     const token = randomUUID();
     const session = await this.opts.engine.openSession(token, database, schema);
     session.user = user;
-    // The Python connector from 5.0 moves staged files only through cloud storage ("Unknown location type: LOCAL_FS").
-    session.s3Stages =
-      data.CLIENT_APP_ID === 'PythonConnector' && Number(String(data.CLIENT_APP_VERSION).split('.')[0]) >= 5;
+    session.client = { id: String(data.CLIENT_APP_ID ?? ''), version: String(data.CLIENT_APP_VERSION ?? '') };
     const autocommit = (data.SESSION_PARAMETERS as Record<string, unknown> | undefined)?.AUTOCOMMIT;
     if (autocommit !== undefined) session.autocommit = parameterBoolean(String(autocommit));
     this.sessions.set(token, { session, queue: Promise.resolve() });

@@ -8,6 +8,7 @@ import type { SessionState } from './contract.js';
 import type { NamedColumn } from './statement-columns.js';
 import { QueryHistory } from './result-scan.js';
 import { quoteIdent } from './sql/tokenizer.js';
+import type { ClientApp } from './s3-endpoint.js';
 
 export class Session implements SessionState {
   database: string | null = null;
@@ -29,11 +30,8 @@ export class Session implements SessionState {
   tzColumns: ReadonlySet<string> = new Set();
   /** The session's finished queries and their results (LAST_QUERY_ID, RESULT_SCAN). */
   readonly history = new QueryHistory();
-  /**
-   * PUT/GET describe stages as S3 locations on the emulator's S3-compatible endpoint (s3-endpoint.ts) rather than
-   * LOCAL_FS directories: set at login for clients that refuse LOCAL_FS (the Python connector from 5.0).
-   */
-  s3Stages = false;
+  /** The client the session logged in with, which decides where its PUT/GET move files (s3EndpointFormFor). */
+  client: ClientApp = { id: '', version: '' };
   /** Last time the session was used (ms since epoch), for idle expiry. */
   lastUsed = Date.now();
 

@@ -88,9 +88,12 @@ export async function forgetLoadHistory(
 /** The transfer outcome of PUT/GET. */
 export type TransferOutcome = Extract<StatementOutcome, { kind: 'transfer' }>;
 
-/** Where a client that refuses LOCAL_FS stages moves files: the emulator's S3-compatible endpoint (s3-endpoint.ts). */
+/**
+ * Where a PUT/GET moves files when its client cannot use a LOCAL_FS stage for it (s3EndpointFormFor): the emulator's
+ * S3-compatible endpoint (s3-endpoint.ts).
+ */
 export interface S3Transfer {
-  /** The emulator's base URL. */
+  /** The `endPoint` handed to the client (s3EndPoint). */
   endpoint: string;
   /** The session's token: the `AWS_TOKEN` the endpoint accepts. */
   sessionToken: string;

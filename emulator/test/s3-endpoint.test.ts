@@ -1,10 +1,12 @@
 /**
- * The emulator's S3-compatible endpoint over its stages (src/s3-endpoint.ts), which the Python connector 5.x
- * uses for PUT/GET (python-connector.test.ts drives it with the real client). Here, raw S3 requests: what
- * a session's token may read and write, and what is refused.
+ * The emulator's S3-compatible endpoint over its stages (src/s3-endpoint.ts), which the Python connector 5.x and
+ * gosnowflake use (python-connector.test.ts and gosnowflake.test.ts drive it with the real clients). Here, which
+ * client's PUT/GET are sent to it, and raw S3 requests: what a session's token may read and write, and what is
+ * refused.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3EndpointFormFor } from '../src/s3-endpoint.js';
 import { connect, destroy, exec, suiteEmulator, wireSession, type Conn } from './helpers.js';
 
 const emu = suiteEmulator();
@@ -29,6 +31,16 @@ const s3 = (path: string, init: RequestInit & { token?: string | null } = {}) =>
   });
 
 describe('S3-compatible stage endpoint', () => {
+  it('takes PUT and GET of the Python connector 5.x, GET alone of gosnowflake, nothing of other clients', () => {
+    const forms = (id: string, version: string) =>
+      (['UPLOAD', 'DOWNLOAD'] as const).map((command) => s3EndpointFormFor({ id, version }, command));
+    expect(forms('PythonConnector', '5.2.0')).toEqual(['url', 'url']);
+    expect(forms('PythonConnector', '4.8.1')).toEqual([null, null]);
+    expect(forms('Go', '1.19.1')).toEqual([null, 'host']);
+    expect(forms('JavaScript', '2.3.0')).toEqual([null, null]);
+    expect(forms('', '')).toEqual([null, null]);
+  });
+
   it('stores, describes and returns a table stage file that LIST and COPY then see', async () => {
     expect((await s3(key, { method: 'HEAD' })).status).toBe(404);
     const put = await s3(key, { method: 'PUT', body: '1\n2\n', headers: { 'If-None-Match': '*' } });

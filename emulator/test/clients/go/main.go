@@ -5,15 +5,17 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -21,9 +23,10 @@ import (
 )
 
 var (
-	db  *sql.DB
-	dbn string
-	out = map[string]any{"version": sf.SnowflakeGoDriverVersion}
+	db    *sql.DB
+	getDB *sql.DB
+	dbn   string
+	out   = map[string]any{"version": sf.SnowflakeGoDriverVersion}
 )
 
 func main() {
@@ -47,8 +50,17 @@ func main() {
 		DisableTelemetry: true,
 		Params:           map[string]*string{"GO_QUERY_RESULT_FORMAT": &jsonFormat},
 	}
+	// Every check but GET (PUT and COPY included) runs with gosnowflake's stock transport, as a user's program would.
 	db = sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
 	defer db.Close()
+	// GET alone runs on a second connection with a Config.Transporter: the emulator hands gosnowflake an S3 stage
+	// for GET, whose endPoint the driver reaches as https://<endPoint>, and the emulator's S3-compatible endpoint is
+	// its own plain-HTTP address, so requests to that address go out over http. Keeping the hook off db means a PUT
+	// that needed it would fail put_copy.
+	getCfg := *cfg
+	getCfg.Transporter = plainHTTPTo{host: u.Host, next: http.DefaultTransport}
+	getDB = sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, getCfg))
+	defer getDB.Close()
 	must(db.Exec("create database " + dbn))
 	must(db.Exec("create or replace table " + dbn + ".public.t" +
 		" (i int, f float, n number(10,2), s varchar(20), d date, ts timestamp_ntz, b binary)"))
@@ -289,21 +301,56 @@ func putCopy() (any, error) {
 	return loaded, nil
 }
 
-// get downloads the table stage's files (uploaded by putCopy).
+// get downloads the table stage's files (uploaded by putCopy, gzipped by PUT) on getDB and reads each back.
 func get() (any, error) {
 	outDir, err := os.MkdirTemp("", "floe-go-client-get-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(outDir)
-	if _, err := db.Exec("get @" + dbn + ".public.%st file://" + outDir); err != nil {
+	if _, err := getDB.Exec("get @" + dbn + ".public.%st file://" + outDir); err != nil {
 		return nil, err
 	}
 	entries, err := os.ReadDir(outDir)
-	got := []string{}
-	for _, e := range entries {
-		got = append(got, e.Name())
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(got)
-	return got, err
+	got := map[string]string{}
+	for _, e := range entries {
+		text, err := gunzipFile(filepath.Join(outDir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		got[e.Name()] = text
+	}
+	return got, nil
+}
+
+// gunzipFile reads a gzip file's content.
+func gunzipFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return "", err
+	}
+	text, err := io.ReadAll(z)
+	return string(text), err
+}
+
+// plainHTTPTo sends requests for host over http whatever their scheme, everything else through next.
+type plainHTTPTo struct {
+	host string
+	next http.RoundTripper
+}
+
+func (p plainHTTPTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == p.host && req.URL.Scheme == "https" {
+		req = req.Clone(req.Context())
+		req.URL.Scheme = "http"
+	}
+	return p.next.RoundTrip(req)
 }
