@@ -34,7 +34,7 @@ describe('withDuckDb', () => {
 
   it('opens later files with the limit DUCKDB_MEMORY_LIMIT sets', async () => {
     const before = await setting(path.join(dir, 'b.duckdb'));
-    setDuckDbFileMemoryLimit('256MB');
+    setDuckDbFileMemoryLimit('256MB'); // differs from the default
     try {
       const after = await setting(path.join(dir, 'c.duckdb'));
       expect(after).not.toBe(before);
@@ -47,8 +47,9 @@ describe('withDuckDb', () => {
   it('loads, joins and sorts more data than the limit', async () => {
     const file = path.join(dir, 'big.duckdb');
     const rows = 600_000;
+    setDuckDbFileMemoryLimit('128MB');
     const result = await withDuckDb(file, async (c) => {
-      // About 600,000 × (8 + 8 + 256) bytes ≈ 160 MB uncompressed, more than the 128 MB pool.
+      // About 600,000 × (8 + 8 + 256) bytes ≈ 160 MB uncompressed, more than a 128 MB pool.
       await c.run(`CREATE TABLE t AS SELECT range AS id, hash(range) AS h, repeat(md5(range::VARCHAR), 8) AS s
         FROM range(${rows})`);
       const joined = await c.runAndReadAll(
@@ -58,7 +59,7 @@ describe('withDuckDb', () => {
         `SELECT count(*) FROM (SELECT id FROM t QUALIFY row_number() OVER (PARTITION BY id % 1000 ORDER BY h DESC) = 1)`,
       );
       return [...joined.getRows()[0], ranked.getRows()[0][0]].map(Number);
-    });
+    }).finally(() => setDuckDbFileMemoryLimit(DUCKDB_FILE_MEMORY_LIMIT));
     expect(result).toEqual([rows, rows, 1000]);
   });
 });
