@@ -1,0 +1,197 @@
+/**
+ * Snowflake date and time parts and format models in DuckDB terms, for the translator (translate.ts):
+ * `DATEADD`/`DATEDIFF`/`DATE_TRUNC`/`DATE_PART`/`EXTRACT` parts (with their Snowflake abbreviations),
+ * epoch parts, and `TO_CHAR`/`TO_VARCHAR`/`TO_DATE`/`TO_TIMESTAMP` format models (`YYYY-MM-DD HH24:MI:SS`)
+ * as `strftime`/`strptime` patterns. An unknown part or format element is a Snowflake error.
+ */
+import { SfErrors } from '../errors.js';
+import { quoteString, stringValue, type Token } from './tokenizer.js';
+
+const DATE_PARTS: Record<string, string> = {
+  YEAR: 'year',
+  YEARS: 'year',
+  Y: 'year',
+  YY: 'year',
+  YYYY: 'year',
+  YR: 'year',
+  YRS: 'year',
+  QUARTER: 'quarter',
+  Q: 'quarter',
+  QTR: 'quarter',
+  QTRS: 'quarter',
+  QUARTERS: 'quarter',
+  MONTH: 'month',
+  MONTHS: 'month',
+  MM: 'month',
+  MON: 'month',
+  MONS: 'month',
+  WEEK: 'week',
+  WEEKS: 'week',
+  W: 'week',
+  WK: 'week',
+  WEEKOFYEAR: 'week',
+  DAY: 'day',
+  DAYS: 'day',
+  D: 'day',
+  DD: 'day',
+  DAYOFMONTH: 'day',
+  HOUR: 'hour',
+  HOURS: 'hour',
+  H: 'hour',
+  HH: 'hour',
+  HR: 'hour',
+  HRS: 'hour',
+  MINUTE: 'minute',
+  MINUTES: 'minute',
+  M: 'minute',
+  MI: 'minute',
+  MIN: 'minute',
+  MINS: 'minute',
+  SECOND: 'second',
+  SECONDS: 'second',
+  S: 'second',
+  SEC: 'second',
+  SECS: 'second',
+  MILLISECOND: 'millisecond',
+  MILLISECONDS: 'millisecond',
+  MS: 'millisecond',
+  MSEC: 'millisecond',
+  MICROSECOND: 'microsecond',
+  MICROSECONDS: 'microsecond',
+  US: 'microsecond',
+  USEC: 'microsecond',
+  NANOSECOND: 'nanosecond',
+  NANOSECONDS: 'nanosecond',
+  NS: 'nanosecond',
+  NSEC: 'nanosecond',
+};
+
+/** Snowflake's epoch parts (DATE_PART / EXTRACT only) → the DuckDB function giving that count. */
+export const EPOCH_PARTS: Record<string, string> = {
+  EPOCH: 'second',
+  EPOCH_SECOND: 'second',
+  EPOCH_SECONDS: 'second',
+  EPOCH_MILLISECOND: 'ms',
+  EPOCH_MILLISECONDS: 'ms',
+  EPOCH_MICROSECOND: 'us',
+  EPOCH_MICROSECONDS: 'us',
+  EPOCH_NANOSECOND: 'ns',
+  EPOCH_NANOSECONDS: 'ns',
+};
+
+/**
+ * `DATE_PART(<part>, x)` / `EXTRACT(<part> FROM x)`. Epoch parts count whole units since 1970-01-01 UTC
+ * of the value's instant (`__SF_INSTANT`: TZ by its UTC instant, NTZ and DATE as UTC, as Snowflake with
+ * TIMEZONE = UTC), as an integer; values keep microseconds, so EPOCH_NANOSECOND ends in 000.
+ */
+export function datePartSql(raw: Token[], expr: string): string {
+  const t = raw[0];
+  const key = raw.length === 1 ? (t.kind === 'string' ? stringValue(t) : t.text).toUpperCase() : '';
+  const epoch = EPOCH_PARTS[key];
+  if (epoch === 'second') return `CAST(floor(epoch_us(__SF_INSTANT(${expr})) / 1000000) AS BIGINT)`;
+  if (epoch) return `epoch_${epoch}(__SF_INSTANT(${expr}))`;
+  return `DATE_PART('${datePart(raw)}', ${expr})`;
+}
+
+/** A date part given as a word (`day`) or string (`'day'`), as DuckDB's part name. */
+export function datePart(raw: Token[]): string {
+  const t = raw[0];
+  const key = t?.kind === 'string' ? stringValue(t).toUpperCase() : (t?.text ?? '').toUpperCase();
+  const part = DATE_PARTS[key];
+  if (!part || raw.length !== 1)
+    throw SfErrors.syntax(`invalid date or time part '${raw.map((x) => x.text).join('')}'.`);
+  return part;
+}
+
+/** Snowflake format model (YYYY-MM-DD HH24:MI:SS.FF) → strftime pattern. */
+export function formatModel(raw: Token[]): string {
+  if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('non-literal format model');
+  let f = stringValue(raw[0]);
+  const map: [RegExp, string][] = [
+    [/YYYY/g, '%Y'],
+    [/YY/g, '%y'],
+    [/MMMM/g, '%B'],
+    [/MON/g, '%b'],
+    [/MM/g, '%m'],
+    [/DD/g, '%d'],
+    [/DY/g, '%a'],
+    [/HH24/g, '%H'],
+    [/HH12/g, '%I'],
+    [/HH/g, '%H'],
+    [/MI/g, '%M'],
+    [/SS/g, '%S'],
+    [/FF\d?/g, '%f'],
+    [/AM|PM/g, '%p'],
+    [/TZH:TZM/g, '%z'],
+  ];
+  for (const [re, to] of map) f = f.replace(re, to);
+  return quoteString(f);
+}
+
+/**
+ * `TO_VARCHAR(<date/time/timestamp>, '<format>')`: Snowflake format elements (case-insensitive)
+ * → a concatenation of `strftime` pieces over the value's wall-clock time (`__SF_WALL`: TIME on
+ * 1970-01-01, DATE at midnight, TZ at its own offset, LTZ at UTC) and its offset (`__SF_OFFSET`).
+ *
+ * | element | output |
+ * |---|---|
+ * | YYYY, YY, MM, MON, MMMM, DD, DY | year, 2-digit year, month 01-12, Jan, January, day 01-31, Mon |
+ * | HH24 (HH), HH12, AM/PM, MI, SS | hour 00-23, hour 01-12, AM/PM, minute, second |
+ * | FF0 … FF9, FF (= FF9) | fraction of a second, truncated to n digits (DuckDB keeps microseconds: digits 7-9 are 0) |
+ * | TZH, TZM (TZH:TZM, TZHTZM) | offset hours with sign (`+05`), offset minutes (`45`); +00/00 for NTZ/LTZ (session time zone UTC) |
+ * | `"text"` | text, verbatim; any other character is copied |
+ */
+export function formatDatetime(expr: string, raw: Token[]): string {
+  if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('non-literal format model');
+  const f = stringValue(raw[0]);
+  const pieces: string[] = [];
+  let strf = '';
+  const flush = () => {
+    if (strf) pieces.push(`strftime(__SF_WALL(${expr}), ${quoteString(strf)})`);
+    strf = '';
+  };
+  const ELEMENTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
+    [/^YYYY/i, '%Y'],
+    [/^YY/i, '%y'],
+    [/^MMMM/i, '%B'],
+    [/^MON/i, '%b'],
+    [/^MM/i, '%m'],
+    [/^DD/i, '%d'],
+    [/^DY/i, '%a'],
+    [/^HH24/i, '%H'],
+    [/^HH12/i, '%I'],
+    [/^HH/i, '%H'],
+    [/^MI/i, '%M'],
+    [/^SS/i, '%S'],
+    [/^(AM|PM)/i, '%p'],
+    [/^FF([0-9]?)/i, (m) => `substr(strftime(__SF_WALL(${expr}), '%n'), 1, ${m[1] === '' ? 9 : Number(m[1])})`],
+    [/^TZH/i, () => `__SF_TZH(__SF_OFFSET(${expr}))`],
+    [/^TZM/i, () => `lpad(CAST(abs(__SF_OFFSET(${expr})) % 60 AS VARCHAR), 2, '0')`],
+  ];
+  let i = 0;
+  outer: while (i < f.length) {
+    if (f[i] === '"') {
+      const end = f.indexOf('"', i + 1);
+      const text = f.slice(i + 1, end < 0 ? f.length : end);
+      strf += text.replace(/%/g, '%%');
+      i = end < 0 ? f.length : end + 1;
+      continue;
+    }
+    for (const [re, to] of ELEMENTS) {
+      const m = re.exec(f.slice(i));
+      if (!m) continue;
+      if (typeof to === 'string') strf += to;
+      else {
+        flush();
+        pieces.push(to(m));
+      }
+      i += m[0].length;
+      continue outer;
+    }
+    strf += f[i] === '%' ? '%%' : f[i];
+    i++;
+  }
+  flush();
+  if (pieces.length === 0) return quoteString('');
+  return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${pieces.join(' || ')} END)`;
+}
