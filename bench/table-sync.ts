@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- table-sync [--scale 1] [--stream-rows 300000] [--skip-stream]`: the table sync on
+ * `npm run bench -- table-sync [--scale 1] [--stream-rows 300000] [--skip-stream] [--memory-limit 512MB]`: the table sync on
  * TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>; SF1 = 6,001,215 rows, 16 columns).
  *
  * The emulator runs as a child process on the persistent data directory `.floe/state/bench-table-sync-emulator`
@@ -15,6 +15,8 @@
  *   minutes): rows/s, and the driver alone reading the same rows (the stream floor);
  * - this (worker) process's peak RSS right after the stage sync (before the floor's DuckDB and the
  *   stream run in this process) and at the end, and the emulator's.
+ * `--memory-limit` is the DuckDB `memory_limit` of the target file, as DUCKDB_MEMORY_LIMIT sets it for a worker
+ * (default {@link DUCKDB_FILE_MEMORY_LIMIT}).
  * Headline: stage sync seconds ÷ floor seconds; the stage cost is also given as seconds per million rows
  * (run `--scale 1` and `--scale 3` to see the cost curve; `npm run bench -- all` runs both).
  */
@@ -23,6 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
+import { DUCKDB_FILE_MEMORY_LIMIT, setDuckDbFileMemoryLimit } from '../src/connectors/duckdb.js';
 import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { createTableSyncActivities } from '../src/activities/table-sync/index.js';
 import { describeSource } from '../src/activities/table-sync/snowflake.js';
@@ -44,8 +47,15 @@ const secs = (ms: number) => (ms / 1000).toFixed(2);
 export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args,
-    options: { scale: { type: 'string' }, 'stream-rows': { type: 'string' }, 'skip-stream': { type: 'boolean' } },
+    options: {
+      scale: { type: 'string' },
+      'stream-rows': { type: 'string' },
+      'skip-stream': { type: 'boolean' },
+      'memory-limit': { type: 'string', default: DUCKDB_FILE_MEMORY_LIMIT },
+    },
   });
+  const memoryLimit = values['memory-limit'];
+  setDuckDbFileMemoryLimit(memoryLimit);
   const scale = Number(values.scale ?? 1);
   const streamRows = Number(values['stream-rows'] ?? 300_000);
   const dataDir = path.join(stateDir, 'bench-table-sync-emulator');
@@ -66,7 +76,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     const desc = await describeSource(sf, source);
     const rows = desc.rowCount ?? 0;
     console.log(
-      `source ${S.displayName(source)}: ${rows.toLocaleString('en-US')} rows, ${desc.columns.length} columns`,
+      `source ${S.displayName(source)}: ${rows.toLocaleString('en-US')} rows, ${desc.columns.length} columns; target DuckDB memory_limit ${memoryLimit}`,
     );
     const acts = createTableSyncActivities({
       snowflake: settings,
