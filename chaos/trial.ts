@@ -154,6 +154,7 @@ export async function runTrial(stack: ChaosStack, scenario: Scenario, o: TrialOp
   }
   if (completed)
     try {
+      await scenario.settle?.(stack, source);
       verification = await scenario.verify(stack, source);
       verification.failedRuns += reruns;
       verification.leftovers.push(...added(before, await leftoverCandidates(stack)));

@@ -61,6 +61,12 @@ export interface Scenario<S extends TrialSource = TrialSource> {
   rerun(stack: ChaosStack, source: S): Promise<StartedJob>;
   /** The statement class the emulator fails once during an `emulator-faults` trial (matched on its SQL). */
   failingStatement(source: S): RegExp;
+  /**
+   * Before verification: stops further scheduled runs and waits until none is in flight, so `verify` reads
+   * settled state. A Schedule may start the job's next run the moment a run completes (a watermark sync's
+   * run marks its table `running` before it finds nothing new). Jobs without a Schedule leave it out.
+   */
+  settle?(stack: ChaosStack, source: S): Promise<void>;
   /** Checks the target against the source, cell by cell, and the job's own leftovers (leases, staging tables). */
   verify(stack: ChaosStack, source: S): Promise<Verification>;
   /** After a cancelled run: checks the target still holds the previous run's data (`api-cancel` only). */

@@ -11,6 +11,8 @@ import { compareRows } from '../verify.js';
 import type { Scenario, StartedJob, TrialSource } from './scenario.js';
 
 const SCHEMA = 'WM';
+/** How long settling waits for a run already started by the Schedule to end (ms). */
+const SETTLE_MS = 60_000;
 
 interface WatermarkSource extends TrialSource {
   /** PostgreSQL source table (public schema) and the sync's name. */
@@ -89,6 +91,16 @@ export const watermarkSync: Scenario<WatermarkSource> = {
   rerun: trigger,
 
   failingStatement: (s) => new RegExp(`MERGE INTO .*${s.name}`, 'is'),
+
+  async settle(stack, s) {
+    await stack.api.call('POST', '/api/v1/watermark-sync/pause', { name: s.table });
+    // A run the Schedule started before the pause finds nothing new and ends `idle`.
+    const deadline = Date.now() + SETTLE_MS;
+    while ((await watermarkRow(stack, s))?.last_status === 'running') {
+      if (Date.now() > deadline) return; // verify then reports the row as left `running`
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  },
 
   async verify(stack, s) {
     const { rows: source } = await stack.pool.query(`SELECT * FROM ${s.table} ORDER BY id`);
