@@ -87,10 +87,15 @@ export async function transferByStream(
     sourceRows: sourceRows ?? undefined,
     counts: full ? undefined : c.counts,
   });
+  let slot: 0 | 1 = 0;
+  let appender = await appendConn
+    .createAppender(landing.table(slot), 'main', landing.catalog)
+    .catch(async (e: unknown) => {
+      await landing.detach();
+      throw e;
+    });
   const hb = startTransferHeartbeat(details());
   let sf: SnowflakeSession | null = null;
-  let slot: 0 | 1 = 0;
-  let appender = await appendConn.createAppender(landing.table(slot), 'main', landing.catalog);
   // The apply of the other slot in flight on `c.conn`, if any (its rejection is handled where awaited).
   let applying: Promise<void> | null = null;
   const settle = async () => {
