@@ -112,8 +112,8 @@ export const SOURCE_ROWS_COLUMN = '_FLOE_SOURCE_ROWS';
  * an uncorrelated scalar subquery: it comes from the same statement, hence the same snapshot, as the
  * rows (Snowflake runs every statement on one consistent snapshot; its transactions are READ
  * COMMITTED, so a separate COUNT(*) could see other data). It is computed once, apart from the rows,
- * so the page's filter and LIMIT still apply to the table scan itself (a `COUNT(*) OVER ()` window
- * made every page read and number the whole table first).
+ * so the page's filter and LIMIT still narrow the scan of the rows (under a `COUNT(*) OVER ()` window
+ * every page read the whole table and computed the window before its filter applied).
  */
 export function streamSelect(
   t: SourceTable,
