@@ -156,5 +156,11 @@ export function peakRssMiB(pid: number | 'self'): number {
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024);
 }
 
+/** CPU milliseconds (user + system, all threads) a process has used, from /proc/<pid>/stat (USER_HZ = 100 ticks/s). */
+export function cpuMs(pid: number | 'self'): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** Milliseconds since `t0` (a `performance.now()` reading). */
 export const since = (t0: number): number => performance.now() - t0;

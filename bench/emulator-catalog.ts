@@ -15,13 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectSnowflake, type SnowflakeSession } from '../src/connectors/snowflake.js';
-import { peakRssMiB, percentile, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
-
-/** CPU milliseconds (user + system) a process has used, from /proc/<pid>/stat (in USER_HZ = 100 ticks/s). */
-function cpuMs(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+import { cpuMs, peakRssMiB, percentile, ratioOf, round3, startBenchEmulator, type BenchResult } from './common.js';
 
 interface Checkpoint {
   tables: number;

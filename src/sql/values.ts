@@ -130,6 +130,15 @@ export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
 /** Families whose values snowflake-sdk returns as their text already (with the stream method's fetchAsString). */
 const TEXT_FAMILIES: readonly SnowflakeFamily[] = ['NUMBER', 'FLOAT', 'TEXT', 'VARIANT', 'OBJECT', 'ARRAY', 'BINARY'];
 
+/**
+ * Whether a string value of `col` (as snowflake-sdk returns it with the stream method's fetchAsString)
+ * is its landing text as it is: numbers, text, JSON and hex binaries. {@link streamValueToText} would
+ * return it unchanged, so a per-cell loop may skip the call.
+ */
+export function streamStringIsText(col: ColumnPlan): boolean {
+  return TEXT_FAMILIES.includes(col.family);
+}
+
 /** Distinct dates a DATE converter remembers before it starts over. */
 const DATE_TEXTS_KEPT = 4096;
 
@@ -141,7 +150,7 @@ const DATE_TEXTS_KEPT = 4096;
  * Same texts and errors as {@link streamValueToText}.
  */
 export function streamTextConverter(col: ColumnPlan): (v: unknown) => string | null {
-  if (TEXT_FAMILIES.includes(col.family)) return (v) => (typeof v === 'string' ? v : streamValueToText(col, v));
+  if (streamStringIsText(col)) return (v) => (typeof v === 'string' ? v : streamValueToText(col, v));
   if (col.family !== 'DATE') return (v) => streamValueToText(col, v);
   const texts = new Map<number, string>();
   return (v) => {

@@ -308,6 +308,26 @@ describe('tableSync full refresh', () => {
     });
   }
 
+  // One row per batch: every batch goes through the two alternating landing tables, each applied
+  // while the next is read (unpaged: one statement; paged: one statement per page).
+  for (const primaryKey of [[], ['ID']]) {
+    it(`by stream in batches of one row, ${primaryKey.length ? 'paged on the primary key' : 'unpaged'}: value-exact, nothing left behind`, async () => {
+      const h = await start(rig, {
+        tableId,
+        table: 'ALLTYPES',
+        strategy: 'full',
+        method: 'stream',
+        primaryKey,
+        batchRows: 1,
+      });
+      expect(await h.result()).toMatchObject({ sourceRows: 3, rowsRead: 3, rowsInTarget: 3, method: 'stream' });
+      expect(await duck(rig, ALLTYPES_SELECT)).toEqual(EXPECTED);
+      expect(
+        await duck(rig, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`),
+      ).toEqual([]);
+    });
+  }
+
   it('auto picks stream below AUTO_STAGE_MIN_ROWS', async () => {
     const r = await run(rig, { tableId, table: 'ALLTYPES', strategy: 'full', method: 'auto' });
     expect(r.method).toBe('stream');

@@ -3,20 +3,34 @@
  * → DuckDB appender into a VARCHAR landing table → typed INSERT (full refresh, into staging) or
  * MERGE/append (incremental) per batch, heartbeating a cursor. Paged reads (a single-column primary
  * key) resume from the cursor after a retry; a full refresh resumes from what its staging table holds.
+ *
+ * Reading and applying overlap: the rows of a batch are appended to one of two landing tables (on a
+ * connection of their own) while the previous batch is applied from the other one, so DuckDB's casts
+ * and inserts run on its threads while this thread decodes the driver's next rows. A batch is applied
+ * only once the one before it has committed, so batches commit in order, and the cursor a heartbeat
+ * carries is always that of the last committed batch.
  */
-import { connectSnowflake } from '../../connectors/snowflake.js';
+import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
 import { quoteDuckDbName } from '../../sql/quote.js';
 import { typedSelect, type ColumnPlan } from '../../sql/typemap.js';
-import { streamTextConverter, streamValueToText } from '../../sql/values.js';
+import { streamStringIsText, streamTextConverter, streamValueToText } from '../../sql/values.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { activityLogger, previousDetails, throwIfCancelled } from '../context.js';
 import { startTransferHeartbeat } from './progress.js';
 import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RunCtx, TableSyncDeps, TransferDetails, TransferResult } from './types.js';
 
-/** Move the rows of `c` by streaming and commit them (see the module comment). */
-export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<TransferResult> {
+/**
+ * Move the rows of `c` by streaming and commit them (see the module comment). `appendConn` is a second
+ * connection to the same DuckDB instance as `c.conn`: the landing appender uses it, `c.conn` applies.
+ */
+export async function transferByStream(
+  deps: TableSyncDeps,
+  c: RunCtx,
+  appendConn: DuckDBConnection,
+): Promise<TransferResult> {
   const lg = () => activityLogger(deps.logger);
   const t = c.input.source;
   const batchRows = Math.max(1, c.input.batchRows ?? 50_000);
@@ -57,60 +71,99 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   } else {
     await D.inTransaction(c.conn, () => D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget));
   }
-  await D.createLanding(c.conn, c.cols);
+  const landing = await D.attachLanding(c.conn, c.cols);
+  // Rows appended to the current slot and not yet handed over, and rows of the batch being applied.
   let pending = 0;
-  // `rowsLoaded` counts the rows appended but not yet applied too (`pending`): only an unpaged read has
-  // such rows when it beats, and its retry starts over, so a resume never reads them as committed.
+  let applyingRows = 0;
+  // Paged, a heartbeat carries only committed rows with the committed cursor (what a retry resumes
+  // from). Unpaged, it also counts the rows read but not yet committed: an unpaged retry starts over,
+  // so a resume never reads them as committed.
   const details = (): TransferDetails => ({
     phase: 'stream',
-    rowsLoaded: rowsLoaded + pending,
+    rowsLoaded: rowsLoaded + (paged ? 0 : applyingRows + pending),
     rowsTotal: sourceRows ?? undefined,
     bytes: 0,
     cursor: paged && cursor ? cursor : undefined,
     sourceRows: sourceRows ?? undefined,
     counts: full ? undefined : c.counts,
   });
+  let slot: 0 | 1 = 0;
+  let appender = await appendConn
+    .createAppender(landing.table(slot), 'main', landing.catalog)
+    .catch(async (e: unknown) => {
+      await landing.detach();
+      throw e;
+    });
   const hb = startTransferHeartbeat(details());
-  const sf = await connectSnowflake(deps.snowflake);
-  let appender = await c.conn.createAppender(D.LANDING, 'main', 'temp');
+  let sf: SnowflakeSession | null = null;
+  // The apply of the other slot in flight on `c.conn`, if any (its rejection is handled where awaited).
+  let applying: Promise<void> | null = null;
+  const settle = async () => {
+    const p = applying;
+    applying = null;
+    await p;
+  };
   let last: unknown[] | null = null;
   const wmIdx = c.wm ? c.cols.indexOf(c.wm) : -1;
   const pkIdx = c.pkSingle ? c.cols.indexOf(c.pkSingle) : -1;
   const toText = c.cols.map(streamTextConverter);
+  // A string of a text column is its text: the per-cell loop takes it without a call (one call site
+  // for every column's converter costs about as much as the rest of the loop).
+  const stringIsText = c.cols.map(streamStringIsText);
+  const cursorAt = (row: unknown[]): TransferDetails['cursor'] => ({
+    watermark: c.wm && !full ? streamValueToText(c.wm, row[wmIdx]) : null,
+    key: streamValueToText(c.pkSingle!, row[pkIdx]),
+  });
+  // Where the next page starts: the last row read (the committed `cursor` may trail it by one batch).
+  let readCursor = cursor;
 
-  const flush = async () => {
+  /** Types the rows of `relation` into the target (full: staging) and commits them. */
+  const apply = async (relation: string, rows: number, at: TransferDetails['cursor'] | null) => {
+    const typed = typedSelect(c.cols, 'text', relation);
+    if (full) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
+    else await D.inTransaction(c.conn, () => applyIncremental(c, typed, rows));
+    rowsLoaded += rows;
+    applyingRows = 0;
+    if (at) cursor = at;
+    hb.beat(details());
+  };
+
+  /**
+   * Hands the current slot's rows over to be applied, once the previous batch has committed, and
+   * switches the appender to the other (now empty) slot. Does not wait for the new batch's commit.
+   */
+  const handOver = async () => {
+    throwIfCancelled();
     appender.flushSync();
     appender.closeSync();
+    await settle();
     if (pending > 0) {
-      const typed = typedSelect(c.cols, 'text', D.landingRelation);
-      if (full) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
-      else await D.inTransaction(c.conn, () => applyIncremental(c, typed, pending));
-      await D.exec(c.conn, `DELETE FROM ${D.landingRelation}`);
-      rowsLoaded += pending;
+      const at = paged && last ? cursorAt(last) : null;
+      if (at) readCursor = at;
+      applyingRows = pending;
       pending = 0;
-      if (paged && last) {
-        cursor = {
-          watermark: c.wm && !full ? streamValueToText(c.wm, last[wmIdx]) : null,
-          key: streamValueToText(c.pkSingle!, last[pkIdx]),
-        };
-      }
-      hb.beat(details());
+      applying = apply(landing.relation(slot), applyingRows, at);
+      applying.catch(() => undefined);
+      slot = slot === 0 ? 1 : 0;
+      // The slot switched to has been applied (or never used): empty it on the appending connection.
+      await D.exec(appendConn, `DELETE FROM ${landing.relation(slot)}`);
     }
-    appender = await c.conn.createAppender(D.LANDING, 'main', 'temp');
+    appender = await appendConn.createAppender(landing.table(slot), 'main', landing.catalog);
   };
 
   try {
+    sf = await connectSnowflake(deps.snowflake);
     for (;;) {
       throwIfCancelled();
       let where = S.whereClause(c.window, null);
-      if (paged && cursor) {
+      if (paged && readCursor) {
         const cur = full
-          ? S.whereClause(null, { watermark: c.pkSingle!, key: null, afterWatermark: cursor.key!, afterKey: null })
+          ? S.whereClause(null, { watermark: c.pkSingle!, key: null, afterWatermark: readCursor.key!, afterKey: null })
           : S.whereClause(null, {
               watermark: c.wm!,
               key: c.pkSingle,
-              afterWatermark: cursor.watermark!,
-              afterKey: cursor.key,
+              afterWatermark: readCursor.watermark!,
+              afterKey: readCursor.key,
             });
         where = where ? `${where} AND ${cur}` : cur;
       }
@@ -135,26 +188,29 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
           sourceRows = counted;
         }
         for (let i = 0; i < n; i++) {
-          const v = toText[i](row[i]);
-          if (v === null) appender.appendNull();
-          else appender.appendVarchar(v);
+          const v = row[i];
+          const text = stringIsText[i] && typeof v === 'string' ? v : toText[i](v);
+          if (text === null) appender.appendNull();
+          else appender.appendVarchar(text);
         }
         appender.endRow();
         last = row;
         got++;
         pending++;
-        // Unpaged: everything lands first and is applied once (append mode must commit atomically);
-        // progress is still reported per batch.
+        // A full refresh applies every batch (a failed unpaged one drops its staging table); an
+        // unpaged incremental read lands everything first and applies it once (append mode must
+        // commit atomically), reporting progress per batch.
         if (pending % batchRows === 0) {
-          if (paged) await flush();
+          if (paged || full) await handOver();
           else hb.beat(details());
         }
       }
       if (!paged) break;
-      if (pending) await flush();
+      if (pending) await handOver();
       if (got < batchRows) break;
     }
-    await flush();
+    await handOver();
+    await settle();
     let rowsInTarget: number;
     let watermark: string | null = null;
     // No row at all: the (first) statement saw an empty table.
@@ -173,6 +229,8 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
       target: D.stateKey(c.target),
     };
   } catch (e) {
+    // A batch still being applied finishes (or fails) before anything else runs on its connection.
+    await settle().catch(() => undefined);
     // Keep the staging table only when a retry can resume into it (paged full refresh).
     if (full && !(paged && cursor))
       await D.exec(c.conn, `DROP TABLE IF EXISTS ${quoteDuckDbName(...staging)}`).catch(() => undefined);
@@ -184,7 +242,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
     } catch {
       /* already closed */
     }
-    await D.exec(c.conn, `DROP TABLE IF EXISTS ${D.landingRelation}`).catch(() => undefined);
-    await sf.close();
+    await landing.detach();
+    await sf?.close();
   }
 }

@@ -108,10 +108,12 @@ export const SOURCE_ROWS_COLUMN = '_FLOE_SOURCE_ROWS';
  * The SELECT the stream method reads: plain columns (the driver decodes TZ/LTZ to UTC epochs itself),
  * optionally filtered, ordered by (watermark, key) and limited to one page.
  *
- * With `countSource`, a last column {@link SOURCE_ROWS_COLUMN} carries `COUNT(*) OVER ()` of the
- * whole table, computed in an inner query before the filter applies: the count comes from the same
- * statement, hence the same snapshot, as the rows (Snowflake runs every statement on one consistent
- * snapshot; its transactions are READ COMMITTED, so a separate COUNT(*) could see other data).
+ * With `countSource`, a last column {@link SOURCE_ROWS_COLUMN} carries the whole table's `COUNT(*)`,
+ * an uncorrelated scalar subquery: it comes from the same statement, hence the same snapshot, as the
+ * rows (Snowflake runs every statement on one consistent snapshot; its transactions are READ
+ * COMMITTED, so a separate COUNT(*) could see other data). It is computed once, apart from the rows,
+ * so the page's filter and LIMIT still narrow the scan of the rows (under a `COUNT(*) OVER ()` window
+ * every page read the whole table and computed the window before its filter applied).
  */
 export function streamSelect(
   t: SourceTable,
@@ -119,9 +121,10 @@ export function streamSelect(
   opts: { where?: string; orderBy?: readonly ColumnPlan[]; limit?: number; countSource?: boolean } = {},
 ): string {
   const from = quoteSnowflakeName(t.database, t.schema, t.table);
-  let sql = opts.countSource
-    ? `SELECT * FROM (SELECT ${cols.map(streamExpr).join(', ')}, COUNT(*) OVER () AS ${quoteSnowflakeIdent(SOURCE_ROWS_COLUMN)} FROM ${from})`
-    : `SELECT ${cols.map(streamExpr).join(', ')} FROM ${from}`;
+  const count = opts.countSource
+    ? `, (SELECT COUNT(*) FROM ${from}) AS ${quoteSnowflakeIdent(SOURCE_ROWS_COLUMN)}`
+    : '';
+  let sql = `SELECT ${cols.map(streamExpr).join(', ')}${count} FROM ${from}`;
   if (opts.where) sql += ` WHERE ${opts.where}`;
   if (opts.orderBy?.length) sql += ` ORDER BY ${opts.orderBy.map((c) => quoteSnowflakeIdent(c.name)).join(', ')}`;
   if (opts.limit !== undefined) sql += ` LIMIT ${Math.max(1, Math.floor(opts.limit))}`;
