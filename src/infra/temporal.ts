@@ -75,6 +75,8 @@ export interface TemporalServer {
   uiUrl: string | null;
   /** SIGTERM to the process group, SIGKILL after 20 s. */
   stop(): Promise<void>;
+  /** SIGKILL to the process group at once, as a crash or an OOM kill would end it. */
+  kill(): Promise<void>;
 }
 
 /** Types accepted by `--search-attribute name=Type`. */
@@ -185,7 +187,7 @@ export async function startTemporal(options: StartTemporalOptions = {}): Promise
   }
   const uiUrl = uiPort === null ? null : `http://127.0.0.1:${uiPort}`;
   log.info({ address, uiUrl, dbFile: options.dbFile ?? null, ms: Date.now() - started }, 'Temporal dev server ready');
-  return { address, namespace, uiUrl, stop };
+  return { address, namespace, uiUrl, stop, kill: () => killGroup(mc, 'SIGKILL', 20_000) };
 }
 
 /**
