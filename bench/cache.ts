@@ -41,7 +41,7 @@ import { duckdbInstanceOptions, projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { createLogger, setLogLevel } from '../src/logger.js';
-import { percentile, ratioOf, round3, type BenchResult } from './common.js';
+import { noIoCacheCheck, percentile, ratioOf, round3, type BenchResult } from './common.js';
 
 const pct = percentile;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -146,15 +146,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       connection: native,
       taskQueue: noIoQueue,
       workflowBundle: bundle,
-      activities: {
-        cacheCheck: async () => ({
-          refresh: false,
-          reason: 'no I/O',
-          stateHash: '',
-          lastAltered: {},
-          snapshotId: null,
-        }),
-      },
+      activities: { cacheCheck: noIoCacheCheck },
     });
     const running = Promise.all([worker.run(), noIoWorker.run()]);
     stops.unshift(async () => {

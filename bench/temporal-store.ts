@@ -21,11 +21,10 @@ import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { runCacheRefresh } from '../src/client/cacheRefresh.js';
-import type { CacheCheckResult } from '../src/jobs/cache-refresh/contract.js';
 import { projectRoot } from '../src/infra/paths.js';
 import { DEV_SERVER_SQLITE_PRAGMAS, startTemporal } from '../src/infra/temporal.js';
 import { setLogLevel } from '../src/logger.js';
-import { percentile, ratioOf, round3, since, type BenchResult } from './common.js';
+import { noIoCacheCheck, percentile, ratioOf, round3, since, type BenchResult } from './common.js';
 
 /** The stores compared; `pragmas: null` is the in-memory server. The first file store is the headline. */
 const STORES: { key: string; label: string; pragmas: Record<string, string> | null }[] = [
@@ -35,15 +34,6 @@ const STORES: { key: string; label: string; pragmas: Record<string, string> | nu
   { key: 'walFull', label: 'file, WAL, synchronous=full', pragmas: { journal_mode: 'wal', synchronous: 'full' } },
   { key: 'walOff', label: 'file, WAL, synchronous=off', pragmas: { journal_mode: 'wal', synchronous: 'off' } },
 ];
-
-/** A cache check that does no I/O: it always decides to skip. */
-const noIoCheck = async (): Promise<CacheCheckResult> => ({
-  refresh: false,
-  reason: 'no I/O',
-  stateHash: '',
-  lastAltered: {},
-  snapshotId: null,
-});
 
 export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
@@ -82,7 +72,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           connection,
           taskQueue,
           workflowBundle: bundle as Awaited<ReturnType<typeof bundleWorkflowCode>>,
-          activities: { cacheCheck: noIoCheck },
+          activities: { cacheCheck: noIoCacheCheck },
         });
         const running = worker.run();
         stops.unshift(async () => {

@@ -8,8 +8,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCacheRefresh } from '../../src/client/cacheRefresh.js';
-import type { CacheCheckResult } from '../../src/jobs/cache-refresh/contract.js';
-import { runTestWorker, sharedWorkflowBundle, temporalTarget } from '../helpers/temporal.js';
+import { runTestWorker, sharedWorkflowBundle, skippingCacheCheck, temporalTarget } from '../helpers/temporal.js';
 
 const { address, namespace } = temporalTarget();
 let connection: NativeConnection;
@@ -21,22 +20,13 @@ beforeAll(async () => {
 });
 afterAll(() => connection?.close());
 
-/** A cache check that does no I/O and skips. */
-const skip = async (): Promise<CacheCheckResult> => ({
-  refresh: false,
-  reason: 'unchanged',
-  stateHash: 'h',
-  lastAltered: {},
-  snapshotId: 3,
-});
-
 const worker = (taskQueue: string) =>
   runTestWorker({
     connection,
     namespace,
     taskQueue,
     workflowBundle: sharedWorkflowBundle(),
-    activities: { cacheCheck: skip },
+    activities: { cacheCheck: skippingCacheCheck(3) },
   });
 
 describe('cache refresh with eager workflow start', () => {

@@ -11,25 +11,16 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCacheRefresh, startCacheRefresh } from '../../src/client/cacheRefresh.js';
-import { cacheRefreshWorkflowId, type CacheCheckResult } from '../../src/jobs/cache-refresh/contract.js';
+import { cacheRefreshWorkflowId } from '../../src/jobs/cache-refresh/contract.js';
 import { freePort } from '../../src/infra/process.js';
 import { startTemporal, type TemporalServer } from '../../src/infra/temporal.js';
-import { runTestWorker, sharedWorkflowBundle } from '../helpers/temporal.js';
+import { runTestWorker, sharedWorkflowBundle, skippingCacheCheck } from '../helpers/temporal.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-temporal-store-'));
 const servers: TemporalServer[] = [];
 afterAll(async () => {
   for (const s of servers) await s.stop();
   fs.rmSync(root, { recursive: true, force: true });
-});
-
-/** A cache check that does no I/O and skips. */
-const skip = async (): Promise<CacheCheckResult> => ({
-  refresh: false,
-  reason: 'unchanged',
-  stateHash: 'h',
-  lastAltered: {},
-  snapshotId: 7,
 });
 
 /** A worker of floe's workflows on `address` with the no-I/O check, until `fn` settles. */
@@ -39,7 +30,7 @@ async function withWorker<T>(address: string, taskQueue: string, fn: () => Promi
     connection,
     taskQueue,
     workflowBundle: sharedWorkflowBundle(),
-    activities: { cacheCheck: skip },
+    activities: { cacheCheck: skippingCacheCheck(7) },
   });
   try {
     return await fn();
