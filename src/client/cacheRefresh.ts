@@ -23,8 +23,8 @@ export interface RunRefreshOptions {
   /**
    * Ask for Temporal's eager workflow start: the server hands the run's first workflow task back in the
    * start response, to a worker of this process on the same connection, instead of dispatching it through
-   * the task queue (one persistence write and one dispatch less: about a third of a SKIPPED check's
-   * Temporal time, see docs/cache-refresh.md). Needs `client` built on the worker's `NativeConnection`
+   * the task queue: one dispatch and one persisted write less per run (what it saves: docs/cache-refresh.md,
+   * "Measured"). Needs `client` built on the worker's `NativeConnection`
    * (the SDK refuses the option otherwise); with no worker of `taskQueue` in this process, or none with
    * a free slot, the run starts the usual way.
    */
