@@ -1,16 +1,18 @@
 /**
  * `npm run bench -- cache [--rows 1000000] [--checks 40] [--queries 30]`: the query-result cache.
  *
- * Starts its own PostgreSQL (control plane + DuckLake catalog), an in-memory Temporal dev server, the
- * emulator (in process) with a generated table of `--rows` rows, and an in-process worker of the cache
- * workflows. Prints in one run:
+ * Starts its own PostgreSQL (control plane + DuckLake catalog), a Temporal dev server with the persistent
+ * store `npm run stack` gives it (src/infra/temporal.ts), the emulator (in process) with a generated table
+ * of `--rows` rows, and an in-process worker of the cache workflows. Prints in one run:
  * - the refresh of a `--rows`-row result (forced `cacheRefresh` workflow, end to end: describe, unload to
  *   Parquet, GET, one DuckLake transaction);
  * - SKIPPED-check latency p50/p95 (`cacheRefresh` without force when nothing changed: workflow start,
  *   LAST_ALTERED read from INFORMATION_SCHEMA, hash compare, result) — the headline — and its floor, the
  *   same checks issued directly: one PostgreSQL read of the cache row and one LAST_ALTERED query on an
  *   open Snowflake session (also with a fresh sign-in); and Temporal's own share, the same workflow on a
- *   second worker whose check does no I/O;
+ *   second worker whose check does no I/O. Refreshes start as `npm run stack`'s API starts them: on the
+ *   worker's connection, with eager workflow start; the same check started from a client on a connection
+ *   of its own (an API process apart from the workers) is printed beside it;
  * - routed-query latency p50: an aggregate over the cache in DuckDB/DuckLake, its floor (the same query
  *   on the same DuckLake table in a plain DuckDB connection) and the same query passed through to the
  *   emulator (the cache inlined as its source query).
@@ -39,7 +41,7 @@ import { duckdbInstanceOptions, projectRoot } from '../src/infra/paths.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { createLogger, setLogLevel } from '../src/logger.js';
-import { percentile, ratioOf, round3, type BenchResult } from './common.js';
+import { noIoCacheCheck, percentile, ratioOf, round3, type BenchResult } from './common.js';
 
 const pct = percentile;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -84,7 +86,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const t0 = Date.now();
   const [pg, temporal, emu, bundle] = await Promise.all([
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
-    startTemporal({ uiPort: false, startTimeoutMs: 240_000 }),
+    startTemporal({ uiPort: false, startTimeoutMs: 240_000, dbFile: path.join(root, 'temporal.db') }),
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
     bundleWorkflowCode({
       workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
@@ -120,7 +122,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     const credentials = credentialResolver(pool, undefined, settings);
     const native = await NativeConnection.connect({ address: temporal.address });
     const conn = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection: conn });
+    // The stack's API client shares the worker's connection (eager start); `apart` is an API process of its own.
+    const client = new Client({ connection: native });
+    const apart = new Client({ connection: conn });
     const taskQueue = 'floe-bench-cache';
     const worker = await Worker.create({
       connection: native,
@@ -142,15 +146,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       connection: native,
       taskQueue: noIoQueue,
       workflowBundle: bundle,
-      activities: {
-        cacheCheck: async () => ({
-          refresh: false,
-          reason: 'no I/O',
-          stateHash: '',
-          lastAltered: {},
-          snapshotId: null,
-        }),
-      },
+      activities: { cacheCheck: noIoCacheCheck },
     });
     const running = Promise.all([worker.run(), noIoWorker.run()]);
     stops.unshift(async () => {
@@ -182,20 +178,27 @@ export async function run(args: string[]): Promise<BenchResult> {
       `refresh of a ${r.rows_refreshed}-row result: ${(refreshMs / 1000).toFixed(2)} s (${Math.round(r.rows_refreshed / (refreshMs / 1000))} rows/s; workflow duration_ms ${r.duration_ms})`,
     );
 
-    const skipped = (cacheName: string, queue: string) => async () => {
-      const x = await runCacheRefresh(client, { cacheName }, { taskQueue: queue });
-      if (x.result !== 'SKIPPED') throw new Error(`expected SKIPPED, got ${x.result}: ${x.message}`);
-    };
+    const skipped =
+      (cacheName: string, queue: string, c = client) =>
+      async () => {
+        const x = await runCacheRefresh(c, { cacheName }, { taskQueue: queue, eagerStart: c === client });
+        if (x.result !== 'SKIPPED') throw new Error(`expected SKIPPED, got ${x.result}: ${x.message}`);
+      };
     // Floor: the same two reads issued directly (the cache row, then LAST_ALTERED of its monitored table).
     const direct = async (session: typeof sf) => {
       const c = await store.getCache(pool, 'events');
       await readLastAltered(session, c!.monitor_tables);
     };
-    const [lat, floorLat, machineryLat] = (await alternated(
+    const [lat, floorLat, machineryLat, apartLat] = (await alternated(
       checks,
-      [skipped('events', taskQueue), () => direct(sf), skipped('no_io', noIoQueue)],
+      [
+        skipped('events', taskQueue),
+        () => direct(sf),
+        skipped('no_io', noIoQueue),
+        skipped('events', taskQueue, apart),
+      ],
       2,
-    )) as [number[], number[], number[]];
+    )) as [number[], number[], number[], number[]];
     const floorLoginLat = await latencies(checks, async () => {
       const fresh = await connectSnowflake(settings);
       try {
@@ -205,7 +208,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       }
     });
     console.log(
-      `SKIPPED check (workflow end to end, n=${checks}): p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}; floor (one PostgreSQL read + one LAST_ALTERED query, open session) p50 ${ms(pct(floorLat, 50))}, with a fresh sign-in p50 ${ms(pct(floorLoginLat, 50))}; ratio ${(pct(lat, 50) / pct(floorLat, 50)).toFixed(2)} (target p50 ≤ 50 ms); Temporal's share (the same workflow, a check without I/O) p50 ${ms(pct(machineryLat, 50))}, floor + that share ${ms(pct(floorLat, 50) + pct(machineryLat, 50))}`,
+      `SKIPPED check (workflow end to end, n=${checks}): p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}; floor (one PostgreSQL read + one LAST_ALTERED query, open session) p50 ${ms(pct(floorLat, 50))}, with a fresh sign-in p50 ${ms(pct(floorLoginLat, 50))}; ratio ${(pct(lat, 50) / pct(floorLat, 50)).toFixed(2)} (target p50 ≤ 50 ms); Temporal's share (the same workflow, a check without I/O) p50 ${ms(pct(machineryLat, 50))}, floor + that share ${ms(pct(floorLat, 50) + pct(machineryLat, 50))}; started by a client apart from the worker (no eager start) p50 ${ms(pct(apartLat, 50))}`,
     );
 
     const sql = 'SELECT K, COUNT(*) AS N, SUM(V) AS TOTAL FROM events GROUP BY K ORDER BY K';
@@ -254,6 +257,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         skippedP95Ms: round3(pct(lat, 95)),
         skippedFloorWithSignInP50Ms: round3(pct(floorLoginLat, 50)),
         skippedTemporalShareP50Ms: round3(pct(machineryLat, 50)),
+        skippedClientApartP50Ms: round3(pct(apartLat, 50)),
         refreshSeconds: round3(refreshMs / 1000),
         refreshRows: r.rows_refreshed,
         routedP50Ms: round3(pct(routed, 50)),

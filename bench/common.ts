@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { projectRoot } from '../src/infra/paths.js';
+import type { CacheCheckResult } from '../src/jobs/cache-refresh/contract.js';
 import { freePort } from '../src/infra/process.js';
 
 /**
@@ -67,6 +68,14 @@ export const ratioOf = (a: number, b: number): number | null => (b > 0 ? round3(
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/**
+ * A cache check that does no I/O and always skips: a worker with it in place of `cacheCheck` runs
+ * `cacheRefresh` as Temporal's share of a SKIPPED check and nothing else.
+ */
+export async function noIoCacheCheck(): Promise<CacheCheckResult> {
+  return { refresh: false, reason: 'no I/O', stateHash: '', lastAltered: {}, snapshotId: null };
 }
 
 /** The user every benchmark emulator is started with (`--user`), and the benchmarks sign in as. */

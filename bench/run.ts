@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   'table-sync': () => import('./table-sync.js'),
   'watermark-sync': () => import('./watermark-sync.js'),
   cache: () => import('./cache.js'),
+  'temporal-store': () => import('./temporal-store.js'),
   'execution-upload': () => import('./execution-upload.js'),
   emulator: () => import('./emulator.js'),
   'emulator-catalog': () => import('./emulator-catalog.js'),
@@ -47,6 +48,12 @@ const PLAN: { label: string; bench: string; full: string[]; quick: string[] }[] 
     quick: ['--rows', '20000', '--batch', '5000', '--update', '2000'],
   },
   { label: 'cache', bench: 'cache', full: [], quick: ['--rows', '20000', '--checks', '10', '--queries', '10'] },
+  {
+    label: 'temporal-store',
+    bench: 'temporal-store',
+    full: [],
+    quick: ['--runs', '5', '--burst', '10', '--rounds', '1'],
+  },
   {
     label: 'execution-upload',
     bench: 'execution-upload',

@@ -18,6 +18,11 @@ export interface ApiDeps {
   logger: Logger;
   /** Pool on PG_SYNC_SOURCE_URL when it differs from DATABASE_URL (watermark sync discovery); default `pool`. */
   watermarkSyncSourcePool?: pg.Pool;
+  /**
+   * `temporal` is built on the `NativeConnection` of a worker in this process (`npm run stack`): cache
+   * refreshes the API starts ask for Temporal's eager workflow start (`eagerStart` in src/client/cacheRefresh.ts).
+   */
+  eagerStart?: boolean;
   /** Deadline of the Temporal calls of one request, ms (default TEMPORAL_DEADLINE_MS, 8 s). */
   temporalDeadlineMs?: number;
 }

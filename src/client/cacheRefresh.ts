@@ -20,6 +20,15 @@ export interface RunRefreshOptions {
   taskQueue: string;
   /** Give up waiting for a running refresh of the same cache after this many ms (default 10 min). */
   waitTimeoutMs?: number;
+  /**
+   * Ask for Temporal's eager workflow start: the server hands the run's first workflow task back in the
+   * start response, to a worker of this process on the same connection, instead of dispatching it through
+   * the task queue: one dispatch and one persisted write less per run (what it saves: docs/cache-refresh.md,
+   * "Measured"). Needs `client` built on the worker's `NativeConnection`
+   * (the SDK refuses the option otherwise); with no worker of `taskQueue` in this process, or none with
+   * a free slot, the run starts the usual way.
+   */
+  eagerStart?: boolean;
 }
 
 /**
@@ -51,6 +60,7 @@ export async function startCacheRefresh(client: Client, input: CacheRefreshInput
         taskQueue: opts.taskQueue,
         workflowId,
         args: [input],
+        requestEagerStart: opts.eagerStart,
         typedSearchAttributes: jobStatusAttributes('cache-refresh', {
           subject: input.cacheName,
           strategy: input.force ? 'force' : 'smart',

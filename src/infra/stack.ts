@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { envValue, loadConfig, LOG_LEVELS, processEnv, redactUrl, type FloeConfig, type LogLevel } from '../config.js';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { childLogger, setLogLevel } from '../logger.js';
@@ -289,14 +289,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const pool: pg.Pool = createPool(config.databaseUrl, { applicationName: 'floe-stack' });
     stack.push({ name: 'pool', stop: () => pool.end() });
     const { Connection, Client } = await import('@temporalio/client');
-    const connection = await Connection.connect({ address: config.temporal.address });
+    // With the worker in this process, the API's client shares its connection, so that a refresh the API
+    // starts comes back to that worker in the start response (eager workflow start, src/client/cacheRefresh.ts).
+    const address = config.temporal.address;
+    const native = options.worker !== false ? await NativeConnection.connect({ address }) : undefined;
+    const connection = native ?? (await Connection.connect({ address }));
     stack.push({ name: 'temporal-client', stop: () => connection.close() });
     const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
 
     if (options.worker !== false) {
       // What a worker process ensures at start-up (src/infra/startup.ts): the stack's worker serves every job.
       await ensureWorkerSchedules(temporalClient, config, JOB_KINDS);
-      const worker = await createWorker({ config, pool });
+      const worker = await createWorker({ config, pool, connection: native });
       const running = worker.run();
       running.catch((err: unknown) =>
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error'),
@@ -317,6 +321,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           config,
           pool,
           temporal: temporalClient,
+          eagerStart: native !== undefined,
           snowflake: config.snowflake,
           duckdbPath: config.duckdbPath,
           logger: childLogger({ component: 'api' }),

@@ -21,6 +21,11 @@ import { freePort, killGroup, spawnManaged, waitUntil } from './process.js';
 export interface StartTemporalOptions {
   /** SQLite file for persistent state; omit for an in-memory server (state lost on stop). */
   dbFile?: string;
+  /**
+   * SQLite pragmas of the persistent store (`--sqlite-pragma name=value`), used with `dbFile` only.
+   * Default {@link DEV_SERVER_SQLITE_PRAGMAS}; `{}` leaves the dev server's own settings (SQLite's defaults).
+   */
+  sqlitePragmas?: Readonly<Record<string, string>>;
   /** gRPC frontend port on 127.0.0.1; 0 or undefined picks a free port. */
   port?: number;
   /** Web UI port; 0 or undefined picks a free port; `false` disables the UI. */
@@ -40,6 +45,27 @@ export interface StartTemporalOptions {
   recordFile?: string;
 }
 
+/**
+ * The SQLite settings floe gives a dev server's persistent store: write-ahead logging and
+ * `synchronous=normal`.
+ *
+ * Without them `temporal server start-dev --db-filename` opens its file with SQLite's defaults, a rollback
+ * journal (`journal_mode=delete`) and `synchronous=full`: every commit writes and syncs the journal, then
+ * writes and syncs the database file, so each state change the server persists (a start, a workflow task,
+ * its completion) waits for several fsyncs. In WAL mode with `synchronous=normal` a commit appends to the
+ * write-ahead log without syncing it; the log is synced when it is checkpointed into the database file.
+ *
+ * What stays durable (SQLite documentation, "PRAGMA synchronous" and "Write-Ahead Logging"): a committed
+ * transaction is in the operating system's page cache when the commit returns, so it survives the server
+ * process being killed or restarted, and the next open replays the log; the file stays consistent in every
+ * case. A power loss or an operating-system crash may roll back the last commits before a checkpoint: a dev
+ * server is not built for that (production uses a Temporal cluster with its own database).
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
+
 /** A running dev server started by {@link startTemporal}. */
 export interface TemporalServer {
   /** host:port of the gRPC frontend, e.g. 127.0.0.1:7233. */
@@ -49,6 +75,8 @@ export interface TemporalServer {
   uiUrl: string | null;
   /** SIGTERM to the process group, SIGKILL after 20 s. */
   stop(): Promise<void>;
+  /** SIGKILL to the process group at once, as a crash or an OOM kill would end it. */
+  kill(): Promise<void>;
 }
 
 /** Types accepted by `--search-attribute name=Type`. */
@@ -119,6 +147,8 @@ export async function startTemporal(options: StartTemporalOptions = {}): Promise
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(path.resolve(options.dbFile)), { recursive: true });
     args.push('--db-filename', path.resolve(options.dbFile));
+    for (const [name, value] of Object.entries(options.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS))
+      args.push('--sqlite-pragma', `${name}=${value}`);
   }
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(attrs)) args.push('--search-attribute', `${name}=${type}`);
@@ -157,7 +187,7 @@ export async function startTemporal(options: StartTemporalOptions = {}): Promise
   }
   const uiUrl = uiPort === null ? null : `http://127.0.0.1:${uiPort}`;
   log.info({ address, uiUrl, dbFile: options.dbFile ?? null, ms: Date.now() - started }, 'Temporal dev server ready');
-  return { address, namespace, uiUrl, stop };
+  return { address, namespace, uiUrl, stop, kill: () => killGroup(mc, 'SIGKILL', 20_000) };
 }
 
 /**

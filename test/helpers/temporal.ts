@@ -6,6 +6,7 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { jobMetricsSinks } from '../../src/metrics/jobs.js';
+import type { CacheCheckResult } from '../../src/jobs/cache-refresh/contract.js';
 
 /**
  * The workflow code of src/workflows bundled once for this run, as a `{ codePath }` WorkflowBundle.
@@ -20,6 +21,11 @@ export function sharedWorkflowBundle(): { codePath: string } {
 /** host:port and namespace of the run's Temporal dev server. */
 export function temporalTarget(): { address: string; namespace: string } {
   return { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
+}
+
+/** A cache check (`cacheCheck`) that does no I/O and skips, reporting `snapshotId` as the cache's snapshot. */
+export function skippingCacheCheck(snapshotId: number): () => Promise<CacheCheckResult> {
+  return async () => ({ refresh: false, reason: 'unchanged', stateHash: 'h', lastAltered: {}, snapshotId });
 }
 
 /** A worker started by {@link runTestWorker}; `stop()` shuts it down and waits for `run()` to settle. */

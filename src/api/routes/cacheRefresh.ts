@@ -49,6 +49,8 @@ export interface CacheRefreshApiDeps {
   temporal: Client;
   /** Task queue of the worker that registers the cache workflows and activities. */
   taskQueue: string;
+  /** Start refreshes with Temporal's eager workflow start (`temporal` shares a worker's connection). */
+  eagerStart?: boolean;
   lake: LakeSettings;
   /** Resolves credentials_ref (e.g. `default` → SNOWFLAKE_* settings). */
   credentials: CredentialResolver;
@@ -262,7 +264,7 @@ export function createCacheRefreshRouter(deps: CacheRefreshApiDeps): Router {
       const handle = await startCacheRefresh(
         deps.temporal,
         { cacheName: c.cache_name, force: b.force },
-        { taskQueue: deps.taskQueue, waitTimeoutMs: waitMs },
+        { taskQueue: deps.taskQueue, waitTimeoutMs: waitMs, eagerStart: deps.eagerStart },
       );
       const jobId = `${cacheRefreshWorkflowId(c.cache_name)}/${handle.firstExecutionRunId}`;
       if (!b.wait) {

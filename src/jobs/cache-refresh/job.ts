@@ -32,6 +32,7 @@ export const cacheRefreshJob: JobModule = {
           pool: deps.pool,
           temporal: deps.temporal,
           taskQueue: deps.config.temporal.taskQueues.cacheRefresh,
+          eagerStart: deps.eagerStart,
           lake: lakeSettingsFromConfig(deps.config),
           credentials: credentialResolver(deps.pool, keys, deps.snowflake),
           logger: deps.logger,
