@@ -247,8 +247,9 @@ export class Queries {
       const rowtype = refineRowType(await this.engine.describe(s.conn, outcome.duckdbSql), s.namedColumns);
       return { ...common, rowtype, rowset: [], total: 0, returned: 0, chunks: [] };
     }
-    // Outside a transaction the query runs on a dedicated connection (borrowed from the catalog's idle ones), so the session is free for its
-    // next statement while the driver downloads chunks; inside one, on the session's connection.
+    // Outside a transaction the query runs on a dedicated connection (borrowed from the catalog's idle
+    // ones), so the session is free for its next statement while the driver downloads chunks; inside
+    // one, on the session's connection.
     const catalog = this.engine.catalog;
     const connect = () => catalog.connect();
     const own = !s.inTransaction;

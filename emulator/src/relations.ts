@@ -10,9 +10,9 @@
  * call at 5,000 tables on a loaded 2-core machine, against ~0.1 ms for one `DESCRIBE`).
  *
  * How it stays current: one `duckdb_columns()` scan builds it on first use; after that the catalog
- * (catalog.ts) notices every change the engine makes to a relation's definition (created, altered, renamed,
- * dropped; not a change of its rows) and the noticed relation alone is read again (`DESCRIBE`, a lookup by name) before the next
- * answer. Changes to many relations at once (a database created or dropped, a schema dropped, a DDL
+ * (catalog.ts) notices every change the engine makes to a relation's definition (created, altered,
+ * renamed, dropped; not a change of its rows) and the noticed relation alone is read again (`DESCRIBE`,
+ * a lookup by name) before the next answer. Changes to many relations at once (a database created or dropped, a schema dropped, a DDL
  * statement that failed part-way) rebuild the whole index on next use. DDL commits any open transaction
  * first (as in Snowflake), so the index holds committed relations. Index reads run one at a time on a
  * connection of their own (never inside a session's transaction).
