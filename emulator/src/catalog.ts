@@ -274,8 +274,13 @@ export class Catalog {
     this.altered(toDb, toSchema, to);
   }
 
-  tableDropped(db: string, schema: string, table: string): void {
-    this.relations.changed(db, schema, table);
+  /**
+   * A table or view dropped. `committed`: its DROP committed, so the relation index forgets it at once
+   * (no lookup); false when the DROP may have failed (the index then reads it again).
+   */
+  tableDropped(db: string, schema: string, table: string, committed: boolean): void {
+    if (committed) this.relations.dropped(db, schema, table);
+    else this.relations.changed(db, schema, table);
     delete this.sidecar.tables[key(db, schema, table)];
     this.scheduleSave();
   }

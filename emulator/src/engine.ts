@@ -117,10 +117,13 @@ export class Engine implements EngineContext {
   async closeSession(s: Session): Promise<void> {
     if (s.inTransaction) await s.conn.run('ROLLBACK').catch(() => undefined);
     for (const [db, schema, table] of this.catalog.sessionTables(s.id)) {
-      await s.conn
+      const committed = await s.conn
         .run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`)
-        .catch(() => undefined);
-      this.catalog.tableDropped(db, schema, table);
+        .then(
+          () => true,
+          () => false,
+        );
+      this.catalog.tableDropped(db, schema, table, committed);
       await forgetLoadHistory(this.dataDir, db, schema, table).catch(() => undefined);
     }
     s.conn.closeSync();

@@ -43,8 +43,8 @@ export class RelationIndex {
   private relations: Map<string, RelationColumn[]> | null = null;
   /** Keys by bare relation name. */
   private byName = new Map<string, Set<string>>();
-  /** Keys noticed as changed since they were last read. */
-  private readonly stale = new Set<string>();
+  /** Keys noticed as changed since they were last read: `read` to read again, `gone` when known dropped. */
+  private readonly stale = new Map<string, 'read' | 'gone'>();
   private generation = 0;
   private conn: Promise<DuckDBConnection> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -54,7 +54,12 @@ export class RelationIndex {
 
   /** Notice: `db.schema.name` was created, altered, touched or dropped. */
   changed(db: string, schema: string, name: string): void {
-    this.stale.add(key(db, schema, name));
+    this.stale.set(key(db, schema, name), 'read');
+  }
+
+  /** Notice: `db.schema.name` was dropped (committed); it leaves the index without a lookup. */
+  dropped(db: string, schema: string, name: string): void {
+    this.stale.set(key(db, schema, name), 'gone');
   }
 
   /** Notice: many relations changed at once; the next use rebuilds the index. */
@@ -113,10 +118,10 @@ export class RelationIndex {
       this.byName.clear();
       for (const k of built.keys()) this.addName(k);
     }
-    for (const k of [...this.stale]) {
+    for (const [k, what] of [...this.stale]) {
       this.stale.delete(k);
       const [db, schema, name] = k.split('\u0000');
-      const columns = await describe(conn, db, schema, name);
+      const columns = what === 'gone' ? null : await describe(conn, db, schema, name);
       if (!this.relations) return this.current();
       if (columns) {
         this.relations.set(k, columns);
