@@ -38,6 +38,7 @@ import { envValue } from '../src/config.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
+import { jobMetricsSinks } from '../src/metrics/jobs.js';
 import { projectRoot } from '../src/infra/paths.js';
 import { startPostgres, type PostgresServer } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
@@ -136,6 +137,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         createExecutionUploadActivities({ pool, secretKeys: key, tmpDir: path.join(work, 'tmp') }),
       ),
       maxConcurrentActivityTaskExecutions: concurrency + 2,
+      sinks: jobMetricsSinks(),
     });
     const running = worker.run();
     stops.unshift(async () => {

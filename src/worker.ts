@@ -68,7 +68,10 @@ export interface CreateWorkerOptions {
    * reads from them is.
    */
   heartbeatThrottle?: Duration;
-  /** Concurrent activities per polled queue (default 4: one DuckDB writer file, 2 cores). */
+  /**
+   * Concurrent activities per polled queue (default 4: one DuckDB writer file, 2 cores); the execution
+   * upload queue gets at least `executionUpload.maxConcurrent`, the uploads its drain runs at once.
+   */
   maxConcurrentActivityTaskExecutions?: number;
   logger?: Logger;
 }
@@ -155,10 +158,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     const activities = createActivities(ctx);
     const jobs = opts.jobs ?? JOB_KINDS;
     const queues = config.temporal.taskQueues;
-    const workflowQueues = jobs.map((kind) => jobQueue(queues, kind));
     const ownsDuckdb = (opts.duckdbOwner ?? config.duckdbOwner) && jobs.includes('table-sync');
     // One bundle for every queue's worker (bundling takes seconds and ~100 MB).
-    const workflowBundle = opts.workflowBundle ?? (workflowQueues.length > 0 ? await bundleWorkflows() : undefined);
+    const workflowBundle = opts.workflowBundle ?? (jobs.length > 0 ? await bundleWorkflows() : undefined);
     const common = {
       connection,
       namespace: config.temporal.namespace,
@@ -167,7 +169,21 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 4,
       maxHeartbeatThrottleInterval: opts.heartbeatThrottle ?? HEARTBEAT_THROTTLE,
     };
-    for (const taskQueue of workflowQueues) workers.push(await Worker.create({ ...common, taskQueue, workflowBundle }));
+    for (const kind of jobs) {
+      // The execution upload drain runs up to maxConcurrent upload attempts at once on its queue.
+      const slots =
+        kind === 'execution-upload'
+          ? Math.max(common.maxConcurrentActivityTaskExecutions, config.executionUpload.maxConcurrent)
+          : common.maxConcurrentActivityTaskExecutions;
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: jobQueue(queues, kind),
+          workflowBundle,
+          maxConcurrentActivityTaskExecutions: slots,
+        }),
+      );
+    }
     // The DuckDB owner's queue carries activities only (the workflows run on the table-sync queue).
     if (ownsDuckdb) workers.push(await Worker.create({ ...common, taskQueue: queues.tableSyncTransfer }));
     if (workers.length === 0) throw new Error('the worker serves no task queue: give at least one job');

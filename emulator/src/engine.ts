@@ -19,7 +19,7 @@ import type {
   StatementHandler,
   StatementOutcome,
 } from './contract.js';
-import { isDml, StatementType } from './columns.js';
+import { StatementType } from './columns.js';
 import { SfErrors, SnowflakeError, toSnowflakeError } from './errors.js';
 import type { Catalog } from './catalog.js';
 import { Session } from './session.js';
@@ -44,11 +44,12 @@ import {
 import type { RelationRef } from './sql/sandbox.js';
 import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
 import { create, drop } from './statements/ddl.js';
+import { executeArrayBind } from './statements/array-bind.js';
 import { deleteFrom, insert, truncate, update } from './statements/dml.js';
 import { merge } from './statements/merge.js';
 import { describeTable, show } from './statements/show.js';
 import { alter, grant, transaction, use } from './statements/session.js';
-import { begin, withTransaction } from './statements/transaction.js';
+import { begin } from './statements/transaction.js';
 
 /** The engine's statement families by first keyword; queries and the refused kinds are handled apart. */
 const FAMILIES: Record<string, EngineStatement> = {
@@ -116,10 +117,13 @@ export class Engine implements EngineContext {
   async closeSession(s: Session): Promise<void> {
     if (s.inTransaction) await s.conn.run('ROLLBACK').catch(() => undefined);
     for (const [db, schema, table] of this.catalog.sessionTables(s.id)) {
-      await s.conn
+      const committed = await s.conn
         .run(`DROP TABLE IF EXISTS ${quoteIdent(db)}.${quoteIdent(schema)}.${quoteIdent(table)}`)
-        .catch(() => undefined);
-      this.catalog.tableDropped(db, schema, table);
+        .then(
+          () => true,
+          () => false,
+        );
+      this.catalog.tableDropped(db, schema, table, committed);
       await forgetLoadHistory(this.dataDir, db, schema, table).catch(() => undefined);
     }
     s.conn.closeSync();
@@ -230,7 +234,7 @@ export class Engine implements EngineContext {
         const staged = await this.stageHandler(handlerText(sqlText, statement, bindings), this.context(s));
         if (staged) return staged;
       }
-      if (rows > 0) return await this.executeArrayBind(s, statement, bindings!, rows);
+      if (rows > 0) return await executeArrayBind(this, s, statement, bindings!, rows, (t) => this.executeTokens(s, t));
       return await this.executeTokens(s, substituteBinds(statement, bindings));
     } catch (e) {
       throw toSnowflakeError(e);
@@ -275,43 +279,6 @@ export class Engine implements EngineContext {
       );
     }
     return statements[0];
-  }
-
-  /** Array binds: INSERT ... VALUES (one tuple) becomes one multi-row INSERT; anything else runs per row in one transaction. */
-  private async executeArrayBind(
-    s: Session,
-    tokens: Token[],
-    bindings: Bindings,
-    rows: number,
-  ): Promise<StatementOutcome> {
-    const sig = significant(tokens);
-    const valuesAt = sig.findIndex((t) => isWord(t, 'VALUES'));
-    if (
-      isWord(sig[0], 'INSERT') &&
-      valuesAt > 0 &&
-      sig[valuesAt + 1]?.text === '(' &&
-      matchParen(sig, valuesAt + 1) === sig.length - 1
-    ) {
-      const head = sig.slice(0, valuesAt + 1);
-      const tuple = sig.slice(valuesAt + 1);
-      const expanded: Token[] = [...head];
-      for (let r = 0; r < rows; r++) {
-        if (r > 0) expanded.push({ kind: 'op', text: ',' });
-        expanded.push(...substituteBinds(tuple, bindings, r));
-      }
-      return this.executeTokens(s, expanded);
-    }
-    return withTransaction(this, s, async () => {
-      let last: StatementOutcome | null = null;
-      let total = 0;
-      for (let r = 0; r < rows; r++) {
-        last = await this.executeTokens(s, substituteBinds(tokens, bindings, r));
-        if (last.kind === 'rows' && isDml(last.statementTypeId)) total += Number(last.rows[0]?.[0] ?? 0);
-      }
-      if (last?.kind === 'rows' && isDml(last.statementTypeId))
-        return { ...last, rows: [[String(total), ...last.rows[0].slice(1)]] };
-      return last!;
-    });
   }
 
   private async executeTokens(s: Session, withCalls: Token[]): Promise<StatementOutcome> {

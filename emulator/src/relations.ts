@@ -10,9 +10,9 @@
  * call at 5,000 tables on a loaded 2-core machine, against ~0.1 ms for one `DESCRIBE`).
  *
  * How it stays current: one `duckdb_columns()` scan builds it on first use; after that the catalog
- * (catalog.ts) notices every change the engine makes to a relation (created, altered, touched, renamed,
- * dropped) and the noticed relation alone is read again (`DESCRIBE`, a lookup by name) before the next
- * answer. Changes to many relations at once (a database created or dropped, a schema dropped, a DDL
+ * (catalog.ts) notices every change the engine makes to a relation's definition (created, altered,
+ * renamed, dropped; not a change of its rows) and the noticed relation alone is read again (`DESCRIBE`,
+ * a lookup by name) before the next answer. Changes to many relations at once (a database created or dropped, a schema dropped, a DDL
  * statement that failed part-way) rebuild the whole index on next use. DDL commits any open transaction
  * first (as in Snowflake), so the index holds committed relations. Index reads run one at a time on a
  * connection of their own (never inside a session's transaction).
@@ -43,8 +43,8 @@ export class RelationIndex {
   private relations: Map<string, RelationColumn[]> | null = null;
   /** Keys by bare relation name. */
   private byName = new Map<string, Set<string>>();
-  /** Keys noticed as changed since they were last read. */
-  private readonly stale = new Set<string>();
+  /** Keys noticed as changed since they were last read: `read` to read again, `gone` when known dropped. */
+  private readonly stale = new Map<string, 'read' | 'gone'>();
   private generation = 0;
   private conn: Promise<DuckDBConnection> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -54,7 +54,12 @@ export class RelationIndex {
 
   /** Notice: `db.schema.name` was created, altered, touched or dropped. */
   changed(db: string, schema: string, name: string): void {
-    this.stale.add(key(db, schema, name));
+    this.stale.set(key(db, schema, name), 'read');
+  }
+
+  /** Notice: `db.schema.name` was dropped (committed); it leaves the index without a lookup. */
+  dropped(db: string, schema: string, name: string): void {
+    this.stale.set(key(db, schema, name), 'gone');
   }
 
   /** Notice: many relations changed at once; the next use rebuilds the index. */
@@ -67,6 +72,11 @@ export class RelationIndex {
   /** True when the table or view `db.schema.name` exists. */
   exists(db: string, schema: string, name: string): Promise<boolean> {
     return this.serial(async () => (await this.current()).has(key(db, schema, name)));
+  }
+
+  /** The columns of the table or view `db.schema.name`, or undefined when it does not exist. */
+  columns(db: string, schema: string, name: string): Promise<RelationColumn[] | undefined> {
+    return this.serial(async () => (await this.current()).get(key(db, schema, name)));
   }
 
   /** Every relation (any database or schema) whose bare name is one of `names`, with its columns. */
@@ -108,10 +118,10 @@ export class RelationIndex {
       this.byName.clear();
       for (const k of built.keys()) this.addName(k);
     }
-    for (const k of [...this.stale]) {
+    for (const [k, what] of [...this.stale]) {
       this.stale.delete(k);
       const [db, schema, name] = k.split('\u0000');
-      const columns = await describe(conn, db, schema, name);
+      const columns = what === 'gone' ? null : await describe(conn, db, schema, name);
       if (!this.relations) return this.current();
       if (columns) {
         this.relations.set(k, columns);

@@ -53,8 +53,10 @@ export interface RunQueryOptions {
   sql: string;
   /** Connection that executes the query (a dedicated one, or the session's inside a transaction). */
   conn: DuckDBConnection;
-  /** True when `conn` belongs to the result: closed once the result is served. */
+  /** True when `conn` belongs to the result: given to `recycle` (or closed) once the result is served. */
   ownsConn: boolean;
+  /** Takes back an owned `conn` whose query ended without error (else it is closed). */
+  recycle?: (conn: DuckDBConnection) => Promise<void>;
   /** Opens a fresh connection (to read the spool file when `conn` is not owned). */
   connect: () => Promise<DuckDBConnection>;
   /** Spool file for a large result (its directory is created on demand). */
@@ -159,8 +161,11 @@ const AS_TEXT = new Set<DuckDBTypeId>([DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEI
 
 /** Runs a query once and returns its first response; large results are spooled (see the file comment). */
 export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
-  const release = async () => {
-    if (o.ownsConn) o.conn.closeSync();
+  /** Done with an owned connection: recycled after a clean end (`reusable`), else closed. */
+  const release = async (reusable = false) => {
+    if (!o.ownsConn) return;
+    if (reusable && o.recycle) await o.recycle(o.conn);
+    else o.conn.closeSync();
   };
   let first: DuckDBResult;
   try {
@@ -176,7 +181,7 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
     throw e;
   });
   if (head.done) {
-    await release();
+    await release(true);
     return {
       columns,
       rowset: encodeRows(
@@ -214,7 +219,7 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
   // The spool is read on a connection of its own, and the query's connection is closed now: a
   // connection left with a current database (USE) keeps that database's file open in DuckDB, so a
   // later DROP or CREATE OR REPLACE DATABASE could not reuse it.
-  await release();
+  await release(true);
   const reader = await o.connect();
   try {
     const spool = await spoolReader(reader, o.spoolFile);

@@ -7,7 +7,8 @@
  *
  * Orchestrating workflows (`watermarkSync`, `executionUploadDrain`, `cacheRefreshScheduled`) are not
  * counted: each of their tables, items or refreshes is a child workflow counted on its own, so rows
- * are never counted twice.
+ * are never counted twice; the drain's items, which it uploads itself, it reports one by one
+ * (`itemStarted`/`itemEnded`) as `executionUpload` runs.
  */
 import type { InjectedSinks } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
@@ -76,10 +77,14 @@ function jobWorkflow(workflowType: string): JobWorkflow<unknown, unknown> | unde
 }
 
 function ended(info: WorkflowInfo, input: unknown, end: RunEnd, result?: unknown): void {
-  const w = jobWorkflow(info.workflowType);
+  jobEnded(info.workflowType, input, end, (Date.now() - info.startTime.getTime()) / 1000, result);
+}
+
+/** Records the end of a run of the job workflow `workflowType` (nothing for an orchestrator). */
+function jobEnded(workflowType: string, input: unknown, end: RunEnd, durationSeconds: number, result?: unknown): void {
+  const w = jobWorkflow(workflowType);
   if (!w) return;
   const labels = { job: w.job, table: w.table(input) };
-  const durationSeconds = (Date.now() - info.startTime.getTime()) / 1000;
   if (end !== 'returned') {
     recordJobEnded({ ...labels, outcome: end, durationSeconds });
     return;
@@ -102,13 +107,16 @@ function ended(info: WorkflowInfo, input: unknown, end: RunEnd, result?: unknown
 export function jobMetricsSinks(): InjectedSinks<JobMetricsSinks> {
   return {
     floeJobMetrics: {
-      started: {
-        fn: (info, input) => {
-          const w = jobWorkflow(info.workflowType);
-          if (w) recordJobStarted({ job: w.job, table: w.table(input) });
-        },
-      },
+      started: { fn: (info, input) => jobStarted(info.workflowType, input) },
       ended: { fn: ended },
+      itemStarted: { fn: (_info, workflowType, input) => jobStarted(workflowType, input) },
+      itemEnded: { fn: (_info, ...args) => jobEnded(...args) },
     },
   };
+}
+
+/** Records the start of a run of the job workflow `workflowType` (nothing for an orchestrator). */
+function jobStarted(workflowType: string, input: unknown): void {
+  const w = jobWorkflow(workflowType);
+  if (w) recordJobStarted({ job: w.job, table: w.table(input) });
 }

@@ -3,30 +3,38 @@
  * and pure modules.
  *
  * - `executionUploadDrain` (started by the Schedule every 30 s, overlap skip, so one drain at a time):
- *   claims pending items (`FOR UPDATE SKIP LOCKED`, as many as there are free slots) and runs at most
- *   `maxConcurrent` (5) `executionUpload` children at once; claims again as children finish until the
- *   queue is empty; continues-as-new after `itemsPerRun` items or when Temporal suggests it (the
- *   history would grow past Temporal's limits otherwise), carrying its totals.
- * - `executionUpload` (workflow id `executionUpload-<sync id>`, so one item never uploads twice at
- *   once; its input is the claimed item, ids and retry budget): up to 1 + `max_retries` attempts of the upload activity, with exponential backoff (durable
- *   timers) between them; each failed attempt is recorded on the item (retry_count, error_message);
- *   a non-retryable failure (src/errors.ts) or the last attempt's failure marks the item failed.
- *   A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt.
+ *   claims pending items (`FOR UPDATE SKIP LOCKED`, as many as there are free slots) and uploads at
+ *   most `maxConcurrent` (5) at once, each by its own attempts (activities of the drain, see
+ *   {@link uploadItem}); claims again as uploads finish until the queue is empty; continues-as-new
+ *   after `itemsPerRun` items or when Temporal suggests it (the history would grow past Temporal's
+ *   limits otherwise), carrying its totals. A claimed item is the drain's alone: its lease
+ *   (`FOR UPDATE SKIP LOCKED`, 15 minutes) keeps every other drain from claiming it meanwhile.
+ * - `executionUpload` (workflow id `executionUpload-<sync id>`): one item as a workflow of its own, as
+ *   drains started before {@link INLINE_UPLOADS} ran each item; the same {@link uploadItem}.
+ *
+ * One upload ({@link uploadItem}): up to 1 + `max_retries` attempts of the upload activity, with
+ * exponential backoff (durable timers) between them; each failed attempt is recorded on the item
+ * (retry_count, error_message); a non-retryable failure (src/errors.ts) or the last attempt's failure
+ * marks the item failed. A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt.
  *
  * Only ids and counts cross Temporal. Search attributes: FloeJobKind=execution_upload,
- * FloeTable=`drain` | `execution:<execution_id>`, FloeStatus, FloeRows.
+ * FloeTable=`drain` (or `execution:<execution_id>` on an `executionUpload` workflow), FloeStatus, FloeRows.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   continueAsNew,
+  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecutionUploadActivities } from '../activities/execution-upload/index.js';
+import type { ClaimedItem } from '../jobs/execution-upload/queue.js';
+import type { JobMetricsSinks } from './jobMetricsInterceptor.js';
 import { activityRetry, localActivity, longActivity, rootCause, shortActivity } from '../errors.js';
 import { setJobStatus, type FloeJobStatus } from '../jobs/common.js';
 import {
@@ -67,16 +75,67 @@ function queuedBookkeeping(taskQueue?: string) {
   );
 }
 
-/** Upload one queue item to its user's Snowflake (see the module comment). */
-export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
+/**
+ * Versioned change (Temporal `patched()`): the drain uploads each claimed item itself, its attempts
+ * being activities of the drain, instead of starting an `executionUpload` child per item. A child
+ * cost three more workflow tasks and a child start and completion per item, about as long as the
+ * upload itself on the emulator (measured: ~300 ms of 600 ms). Drains that started before it replay
+ * the child branch. Once none can still run, replace `patched` with `deprecatePatch` and remove that
+ * branch; `executionUpload` stays only while such children can run.
+ */
+const INLINE_UPLOADS = 'execution-upload-inline';
+
+/** Job metrics of uploads run by the drain (src/metrics/jobs.ts): counted as `executionUpload` runs. */
+const { floeJobMetrics } = proxySinks<JobMetricsSinks>();
+
+/**
+ * Upload one claimed item (see the module comment) with the bookkeeping activities `book`; `status`
+ * reports its progress (the `executionUpload` workflow's search attributes).
+ */
+async function uploadItem(
+  item: ClaimedItem,
+  input: Pick<ExecutionUploadInput, 'upload' | 'taskQueue'>,
+  book: Pick<ExecutionUploadActivities, 'executionUploadFail' | 'executionUploadRetryLater'>,
+  status: (status: FloeJobStatus, rows?: number) => void,
+): Promise<ExecutionUploadResult> {
   const o = { ...D, ...input.upload };
   const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>(
     longActivity('2h', o.heartbeatTimeoutSeconds, {
-      // Retries are counted by this workflow against the item's max_retries (one activity attempt each).
+      // Retries are counted here against the item's max_retries (one activity attempt each).
       retry: { maximumAttempts: 1 },
       ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
     }),
   );
+  const { syncId } = item;
+  const maxRetries = Math.max(0, item.maxRetries);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await executionUploadAttempt({ syncId, options: input.upload, attempt });
+      status('completed', r.rows);
+      return { ...r, attempts: attempt };
+    } catch (err) {
+      const cause = rootCause(err);
+      if (cause.nonRetryable || attempt > maxRetries) {
+        await book.executionUploadFail({ syncId, message: cause.message, retries: attempt - 1 });
+        status('failed', 0);
+        return {
+          syncId,
+          executionId: item.executionId,
+          status: 'failed',
+          rows: 0,
+          attempts: attempt,
+          reason: cause.message,
+        };
+      }
+      await book.executionUploadRetryLater({ syncId, failures: attempt, message: cause.message });
+      const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
+      await sleep(Math.max(1, Math.round(delay * 1000)));
+    }
+  }
+}
+
+/** Upload one queue item to its user's Snowflake as a workflow of its own (see the module comment). */
+export async function executionUpload(input: ExecutionUploadInput): Promise<ExecutionUploadResult> {
   // A child started before LOCAL_BOOKKEEPING reads its item itself (its input has no executionId).
   const claimed = input.executionId !== undefined && input.maxRetries !== undefined;
   const book = claimed ? short : queuedBookkeeping(input.taskQueue);
@@ -87,31 +146,7 @@ export async function executionUpload(input: ExecutionUploadInput): Promise<Exec
   }
   const subject = executionSubject(item.executionId);
   setStatus(subject, 'running');
-  const maxRetries = Math.max(0, item.maxRetries);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const r = await executionUploadAttempt({ syncId: input.syncId, options: input.upload, attempt });
-      setStatus(subject, 'completed', r.rows);
-      return { ...r, attempts: attempt };
-    } catch (err) {
-      const cause = rootCause(err);
-      if (cause.nonRetryable || attempt > maxRetries) {
-        await book.executionUploadFail({ syncId: input.syncId, message: cause.message, retries: attempt - 1 });
-        setStatus(subject, 'failed', 0);
-        return {
-          syncId: input.syncId,
-          executionId: item.executionId,
-          status: 'failed',
-          rows: 0,
-          attempts: attempt,
-          reason: cause.message,
-        };
-      }
-      await book.executionUploadRetryLater({ syncId: input.syncId, failures: attempt, message: cause.message });
-      const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
-      await sleep(Math.max(1, Math.round(delay * 1000)));
-    }
-  }
+  return uploadItem({ ...item, syncId: input.syncId }, input, book, (status, rows) => setStatus(subject, status, rows));
 }
 
 /** Drain the queue with at most `maxConcurrent` uploads at once (see the module comment). */
@@ -125,17 +160,37 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   setStatus(DRAIN_SUBJECT, 'running', totals.rows);
 
   const book = patched(LOCAL_BOOKKEEPING) ? short : queuedBookkeeping(input.taskQueue);
+  const inline = patched(INLINE_UPLOADS);
   const running = new Map<string, Promise<void>>();
-  const launch = (item: Pick<ExecutionUploadInput, 'syncId' | 'executionId' | 'maxRetries'>): void => {
+  /** One item by the drain itself, counted in the job metrics as an `executionUpload` run would be. */
+  const upload = async (item: ClaimedItem): Promise<ExecutionUploadResult> => {
+    const args = { ...item, upload: input.upload, taskQueue: input.taskQueue };
+    const t0 = Date.now();
+    const seconds = () => (Date.now() - t0) / 1000;
+    floeJobMetrics.itemStarted('executionUpload', args);
+    try {
+      const r = await uploadItem(item, input, book, () => undefined);
+      floeJobMetrics.itemEnded('executionUpload', args, 'returned', seconds(), r);
+      return r;
+    } catch (err) {
+      floeJobMetrics.itemEnded('executionUpload', args, isCancellation(err) ? 'cancelled' : 'failed', seconds());
+      throw err;
+    }
+  };
+  /** One item by an `executionUpload` child (drains started before {@link INLINE_UPLOADS}). */
+  const uploadByChild = async (item: ClaimedItem): Promise<ExecutionUploadResult> => {
+    const child = await startChild(executionUpload, {
+      workflowId: executionUploadWorkflowId(item.syncId),
+      args: [{ ...item, upload: input.upload, taskQueue: input.taskQueue }],
+      ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+    });
+    return child.result();
+  };
+  const launch = (item: ClaimedItem): void => {
     const { syncId } = item;
     const p = (async () => {
       try {
-        const child = await startChild(executionUpload, {
-          workflowId: executionUploadWorkflowId(syncId),
-          args: [{ ...item, upload: input.upload, taskQueue: input.taskQueue }],
-          ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
-        });
-        const r = await child.result();
+        const r = await (inline ? upload(item) : uploadByChild(item));
         if (r.status === 'completed') {
           totals.completed++;
           totals.rows += r.rows;
@@ -151,23 +206,34 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
     running.set(syncId, p);
   };
 
+  // Claimed items not started yet. A drain that uploads inline claims `max` items ahead of its free
+  // slots: a claim (a local activity) holds the workflow task, and so the start of the next upload,
+  // until it returns, so it claims once per `max` items rather than once per finished upload. They
+  // wait seconds, well inside their lease.
+  const ahead: ClaimedItem[] = [];
+  const claimAhead = inline ? max : 0;
   let handled = 0;
   let queueEmpty = false;
   let budgetSpent: boolean;
   for (;;) {
     budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
+    while (running.size < max && ahead.length > 0) launch(ahead.shift()!);
     if (!budgetSpent && !queueEmpty && running.size < max) {
+      const free = max - running.size;
       const items = await book.executionUploadClaim({
-        limit: max - running.size,
+        // Claiming ahead stays within the run's budget (children were claimed for free slots only).
+        limit: inline ? Math.min(free + claimAhead, perRun - handled) : free,
         claimer: info.workflowId,
         leaseSeconds: input.upload?.leaseSeconds,
       });
       totals.claimed += items.length;
       handled += items.length;
-      for (const it of items) launch(it);
+      ahead.push(...items);
+      while (running.size < max && ahead.length > 0) launch(ahead.shift()!);
       if (items.length === 0) queueEmpty = true;
     }
     if (running.size === 0) {
+      // Nothing runs, so nothing is left ahead either (free slots take the items ahead first).
       if (queueEmpty || budgetSpent) break;
       continue;
     }

@@ -31,6 +31,13 @@ export interface JobMetricsSinks extends Sinks {
     started(input: unknown): void;
     /** The execution ended; `result` is the returned value when `end` is `returned`. */
     ended(input: unknown, end: RunEnd, result?: unknown): void;
+    /**
+     * An orchestrator ran one job itself, without a child workflow: it counts as a run of the job
+     * workflow `workflowType` with this input (started), ending as `end` after `durationSeconds` (with
+     * `result` when `returned`).
+     */
+    itemStarted(workflowType: string, input: unknown): void;
+    itemEnded(workflowType: string, input: unknown, end: RunEnd, durationSeconds: number, result?: unknown): void;
   };
 }
 

@@ -202,9 +202,21 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
             ? Buffer.from(v, 'base64').toString('utf8')
             : v;
       let text = '';
-      for (const wid of [...drainIds, ...rows.map((r) => executionUploadWorkflowId(r.id))]) {
-        const h = await client.workflow.getHandle(wid).fetchHistory();
-        text += JSON.stringify(h) + JSON.stringify(h, decode);
+      // Drains the Schedule started too: each holds the attempts of the items it uploaded itself.
+      const scheduled: string[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowType = 'executionUploadDrain'` }))
+        scheduled.push(w.workflowId);
+      const ids = new Set([...drainIds, ...scheduled, ...rows.map((r) => executionUploadWorkflowId(r.id))]);
+      for (const wid of ids) {
+        // An item a drain uploaded itself has no workflow of its own (its attempts are in the drain's history).
+        const h = await client.workflow
+          .getHandle(wid)
+          .fetchHistory()
+          .catch((e: unknown) => {
+            if (e instanceof Error && /not found/i.test(e.message)) return null;
+            throw e;
+          });
+        if (h) text += JSON.stringify(h) + JSON.stringify(h, decode);
       }
       return text;
     },

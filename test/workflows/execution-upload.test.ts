@@ -6,10 +6,12 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionUploadActivities } from '../../src/activities/execution-upload/index.js';
 import type { ExecutionUploadResult } from '../../src/jobs/execution-upload/contract.js';
+import { metricsRegistry } from '../../src/metrics/index.js';
 import { executionUpload, executionUploadDrain } from '../../src/workflows/executionUpload.js';
 import { runWithActivities, timeSkippingEnv } from '../helpers/workflow-env.js';
 
@@ -140,6 +142,57 @@ describe('executionUploadDrain', () => {
     );
     expect(result).toMatchObject({ claimed: 2, completed: 1, skipped: 1, failed: 0, rows: 10 });
     expect(calls).toEqual({ retryLater: [], fail: [] });
+  });
+});
+
+/** `floe_jobs_<outcome>_total{job="execution-upload"}` now. */
+async function uploadJobs(outcome: 'started' | 'completed' | 'failed'): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric(`floe_jobs_${outcome}_total`)!.get();
+  return metric.values.filter((v) => v.labels.job === 'execution-upload').reduce((a, v) => a + v.value, 0);
+}
+
+describe('executionUploadDrain, uploads in the drain itself', () => {
+  it('runs no child workflow: attempts are its activities, retried with backoff, each item counted as a job', async () => {
+    const { EventType } = temporal.api.enums.v1;
+    const limits: number[] = [];
+    const { activities, calls, ids } = fakeQueue(7, async ({ syncId, attempt }) => {
+      if (syncId.endsWith('-s2')) throw new Error(`warehouse suspended (attempt ${attempt})`);
+      return completed(syncId, attempt);
+    });
+    const claim = activities.executionUploadClaim;
+    activities.executionUploadClaim = async (i) => {
+      limits.push(i.limit);
+      return claim(i);
+    };
+    const before = await Promise.all([uploadJobs('started'), uploadJobs('completed'), uploadJobs('failed')]);
+    const { result, history } = await runWithActivities(env, { activities }, async (client, taskQueue) => {
+      const handle = await client.workflow.start(executionUploadDrain, {
+        args: [{ maxConcurrent: 2, upload }],
+        workflowId: unique('inline'),
+        taskQueue,
+      });
+      return { result: await handle.result(), history: await handle.fetchHistory() };
+    });
+    expect(result).toEqual({ claimed: 7, completed: 6, failed: 1, skipped: 0, alreadyRunning: 0, rows: 60, runs: 1 });
+    expect(calls.retryLater.map((c) => [c.syncId, c.failures])).toEqual([
+      [ids[1], 1],
+      [ids[1], 2],
+      [ids[1], 3],
+    ]);
+    expect(calls.fail).toEqual([{ syncId: ids[1], message: 'warehouse suspended (attempt 4)', retries: 3 }]);
+    const events = history.events ?? [];
+    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toBe(
+      false,
+    );
+    const attempts = events.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executionUploadAttempt',
+    );
+    expect(attempts).toHaveLength(6 + 4);
+    // The first claim fills the two free slots and claims two ahead; later ones refill: fewer claims than items.
+    expect(limits[0]).toBe(4);
+    expect(limits.length).toBeLessThan(7);
+    const after = await Promise.all([uploadJobs('started'), uploadJobs('completed'), uploadJobs('failed')]);
+    expect(after.map((n, k) => n - before[k]!)).toEqual([7, 6, 1]);
   });
 });
 

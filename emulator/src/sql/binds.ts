@@ -20,6 +20,30 @@ export function arrayBindRows(bindings: Bindings | undefined): number {
   return first && Array.isArray(first.value) ? first.value.length : 0;
 }
 
+/**
+ * The values of an array bind whose tuple (significant tokens, `( ?, ?, … )` or `( :1, :2, … )`)
+ * holds bind markers only, each bound to TEXT values: one list per marker, in tuple order. Null when
+ * the tuple holds anything else or a marker is bound to another type (its value would be a typed
+ * literal, {@link substituteBinds}).
+ */
+export function textBindLists(tuple: Token[], bindings: Bindings): (string | null)[][] | null {
+  if (tuple.length % 2 === 0 || tuple[0]?.text !== '(' || tuple[tuple.length - 1]?.text !== ')') return null;
+  const lists: (string | null)[][] = [];
+  let positional = 0;
+  for (let k = 1; k < tuple.length - 1; k++) {
+    const t = tuple[k];
+    if (k % 2 === 0) {
+      if (t.kind !== 'op' || t.text !== ',') return null;
+      continue;
+    }
+    if (t.kind !== 'bind') return null;
+    const b = bindings[t.text === '?' ? String(++positional) : t.text.slice(1)];
+    if (!b || b.type.toUpperCase() !== 'TEXT' || !Array.isArray(b.value)) return null;
+    lists.push(b.value);
+  }
+  return lists.length > 0 ? lists : null;
+}
+
 /** An integer count as a BigInt, or null when `value` is not an optionally signed integer. */
 function integer(value: string): bigint | null {
   return /^[-+]?\d+$/.test(value.trim()) ? BigInt(value.trim()) : null;

@@ -112,6 +112,6 @@ export const alterTable: EngineStatement = async (e, s, sig) => {
   } else {
     throw SfErrors.unsupported(`ALTER TABLE ... ${action ?? ''}`);
   }
-  e.catalog.touch(name.database, name.schema, name.name);
+  e.catalog.altered(name.database, name.schema, name.name);
   return status('Statement executed successfully.');
 };

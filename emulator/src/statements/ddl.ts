@@ -241,7 +241,7 @@ export const drop: EngineStatement = async (e, s, sig) => {
         throw SfErrors.objectDoesNotExist(`${name.database}.${name.schema}.${name.name}`);
       }
       await ddl(e, s, `DROP ${what} ${name.duckdbName}`);
-      e.catalog.tableDropped(name.database, name.schema, name.name);
+      e.catalog.tableDropped(name.database, name.schema, name.name, true);
       if (what === 'TABLE') await forgetLoadHistory(e.dataDir, name.database, name.schema, name.name);
       return status(`${name.name} successfully dropped.`);
     }

@@ -3,7 +3,8 @@
  * columns (`number of rows inserted`, ...). Values assigned to timestamp columns are converted as
  * Snowflake converts them ({@link timestampColumns}). MERGE is in merge.ts.
  */
-import type { EngineContext, EngineStatement, ResolvedName } from '../contract.js';
+import { LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import type { EngineContext, EngineStatement, ResolvedName, StatementOutcome } from '../contract.js';
 import { dmlCounts, status, StatementType } from '../columns.js';
 import { SfErrors } from '../errors.js';
 import type { Session } from '../session.js';
@@ -122,6 +123,44 @@ export const insert: EngineStatement = async (e, s, sig) => {
   const inserted = overwrite ? await withTransaction(e, s, run) : await run();
   return dmlCounts(StatementType.INSERT, ['number of rows inserted'], [inserted]);
 };
+
+/**
+ * An array-bind INSERT of text into text columns: `INSERT INTO t [(cols)] VALUES (?, ?, …)` (`head` is
+ * its significant tokens up to VALUES) with one TEXT value list per column. The rows reach DuckDB as one
+ * list parameter per column, `INSERT … SELECT unnest($1), unnest($2), …`, instead of as a VALUES list
+ * of literals, which DuckDB parses and binds value by value (1,000 rows of 5 columns: 60 against 100 ms
+ * under load). The same rows and count as that path: text into a VARCHAR column is not converted, so
+ * no value can fail. Null when the statement is not of that shape (INSERT OVERWRITE, a column that is
+ * not VARCHAR or does not exist, as many lists as columns); the caller then takes the general path.
+ */
+export async function insertTextLists(
+  e: EngineContext,
+  s: Session,
+  head: Token[],
+  lists: (string | null)[][],
+): Promise<StatementOutcome | null> {
+  if (!isWord(head[1], 'INTO')) return null;
+  const { name, next } = e.resolve(s, head, 2);
+  await e.requireTable(s, name);
+  const columns = await e.catalog.relations.columns(name.database, name.schema, name.name);
+  if (!columns) return null;
+  let targets = columns.map((c) => c.name);
+  if (head[next]?.text === '(') {
+    const close = matchParen(head, next);
+    if (close !== head.length - 2) return null;
+    targets = splitTop(head.slice(next + 1, close)).map((p) => (p.length === 1 ? identValue(p[0]) : ''));
+  } else if (next !== head.length - 1) return null;
+  const types = new Map(columns.map((c) => [c.name, c.duckType]));
+  if (targets.length !== lists.length || targets.some((c) => types.get(c) !== 'VARCHAR')) return null;
+  const select = lists.map((_, k) => `unnest($${k + 1})`).join(', ');
+  const r = await s.conn.run(
+    `INSERT INTO ${name.duckdbName} (${targets.map(quoteIdent).join(', ')}) SELECT ${select}`,
+    lists.map((l) => listValue(l)),
+    lists.map(() => LIST(VARCHAR)),
+  );
+  e.touch(s, name.database, name.schema, name.name);
+  return dmlCounts(StatementType.INSERT, ['number of rows inserted'], [r.rowsChanged]);
+}
 
 /** UPDATE t [SET ...] [FROM ...] [WHERE ...]: translated as a whole, timestamp assignments converted. */
 export const update: EngineStatement = async (e, s, sig) => {
