@@ -90,6 +90,33 @@ describe('metadata', () => {
     expect((after.CREATED as Date).getTime()).toBe((before.CREATED as Date).getTime());
   });
 
+  it("INFORMATION_SCHEMA.TABLES counts every table of the database exactly, in the session's transaction", async () => {
+    await exec(conn, 'create database counts');
+    await exec(conn, 'create schema counts.other');
+    for (const [name, n] of [
+      ['counts.public.empty_t', 0],
+      ['counts.public.three', 3],
+      ['counts.other.seven', 7],
+    ] as const) {
+      await exec(conn, `create table ${name} (id number)`);
+      if (n) await exec(conn, `insert into ${name} select seq4() from table(generator(rowcount => ${n}))`);
+    }
+    await exec(conn, 'create view counts.public.v as select * from counts.public.three');
+    const q = `select table_schema || '.' || table_name as t, table_type, row_count from counts.information_schema.tables order by 1`;
+    const table = async () => Object.fromEntries((await exec(conn, q)).map((r) => [r.T, [r.TABLE_TYPE, r.ROW_COUNT]]));
+    expect(await table()).toEqual({
+      'OTHER.SEVEN': ['BASE TABLE', 7],
+      'PUBLIC.EMPTY_T': ['BASE TABLE', 0],
+      'PUBLIC.THREE': ['BASE TABLE', 3],
+      'PUBLIC.V': ['VIEW', null],
+    });
+    await exec(conn, 'begin');
+    await exec(conn, 'insert into counts.public.empty_t values (1), (2)');
+    expect((await table())['PUBLIC.EMPTY_T']).toEqual(['BASE TABLE', 2]);
+    await exec(conn, 'rollback');
+    expect((await table())['PUBLIC.EMPTY_T']).toEqual(['BASE TABLE', 0]);
+  });
+
   it('persists databases and metadata across restarts', async () => {
     const dataDir = emu.dataDir;
     await destroy(conn);

@@ -104,6 +104,31 @@ export async function listColumns(
     });
 }
 
+/** Tables counted per statement by {@link rowCounts} (one UNION ALL branch each). */
+const COUNTS_PER_STATEMENT = 500;
+
+/**
+ * Exact row counts of `tables` (schema, table; Snowflake spelling) of `database`, in the asking session's
+ * transaction: one `count(*)` branch per table in UNION ALL statements of {@link COUNTS_PER_STATEMENT}
+ * tables, so listing a database costs a statement per 500 tables rather than one per table.
+ */
+async function rowCounts(conn: DuckDBConnection, database: string, tables: [string, string][]): Promise<number[]> {
+  const counts: number[] = [];
+  for (let i = 0; i < tables.length; i += COUNTS_PER_STATEMENT) {
+    const part = tables.slice(i, i + COUNTS_PER_STATEMENT);
+    const r = await conn.runAndReadAll(
+      part
+        .map(
+          ([s, t], k) =>
+            `SELECT ${k} AS k, count(*) AS n FROM ${quoteIdent(database)}.${quoteIdent(s)}.${quoteIdent(t)}`,
+        )
+        .join('\nUNION ALL '),
+    );
+    for (const [k, n] of r.getRowsJS() as [number, bigint][]) counts[i + Number(k)] = Number(n);
+  }
+  return counts;
+}
+
 /** Tables and views of `database` (optionally one schema), with exact row counts. */
 export async function listTables(
   conn: DuckDBConnection,
@@ -117,35 +142,43 @@ export async function listTables(
      UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE ${filter} AND NOT internal
      ORDER BY 1, 2`,
   );
-  const cols = await listColumns(conn, catalog, database, schema);
-  const out: TableInfo[] = [];
-  for (const [duckSchema, duckTable, kind] of r.getRowsJS() as [string, string, string][]) {
-    if (HIDDEN_SCHEMAS.has(duckSchema)) continue;
-    const [s, t] = [fromDuckdbName(duckSchema), fromDuckdbName(duckTable)];
-    const meta = catalog.tableMeta(database, s, t);
-    let rows = 0;
-    let bytes = 0;
-    if (kind === 'TABLE') {
-      const c = await conn.runAndReadAll(
-        `SELECT count(*) FROM ${quoteIdent(database)}.${quoteIdent(s)}.${quoteIdent(t)}`,
-      );
-      rows = Number(c.getRowsJS()[0][0]);
-      bytes =
-        rows * cols.filter((c2) => c2.schema === s && c2.table === t).reduce((a, c2) => a + width(c2.duckType), 0);
+  const listed = (r.getRowsJS() as [string, string, string][])
+    .filter(([duckSchema]) => !HIDDEN_SCHEMAS.has(duckSchema))
+    .map(([duckSchema, duckTable, kind]) => ({
+      s: fromDuckdbName(duckSchema),
+      t: fromDuckdbName(duckTable),
+      kind: kind as 'TABLE' | 'VIEW',
+    }));
+  const tables = listed.filter((x) => x.kind === 'TABLE');
+  const counts = await rowCounts(
+    conn,
+    database,
+    tables.map((x) => [x.s, x.t]),
+  );
+  const rowsOf = new Map(tables.map((x, i) => [`${x.s}\u0000${x.t}`, counts[i] ?? 0]));
+  // Row width per table, from one listing of the database's columns.
+  const widths = new Map<string, number>();
+  if (tables.length)
+    for (const c of await listColumns(conn, catalog, database, schema)) {
+      const key = `${c.schema}\u0000${c.table}`;
+      widths.set(key, (widths.get(key) ?? 0) + width(c.duckType));
     }
-    const fallback = catalog.databaseCreated(database);
-    out.push({
+  const fallback = catalog.databaseCreated(database);
+  return listed.map(({ s, t, kind }) => {
+    const meta = catalog.tableMeta(database, s, t);
+    const key = `${s}\u0000${t}`;
+    const rows = kind === 'TABLE' ? (rowsOf.get(key) ?? 0) : 0;
+    return {
       database,
       schema: s,
       name: t,
       rows,
-      bytes,
-      kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : (kind as 'TABLE' | 'VIEW'),
+      bytes: rows * (widths.get(key) ?? 0),
+      kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : kind,
       created: meta?.created ?? fallback,
       lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** Schemas of `database` as Snowflake shows them (INFORMATION_SCHEMA included). */
