@@ -128,7 +128,7 @@ describe('restart after a crash', () => {
       // Whatever is still recorded (a failed run) is floe's: stop it so the test leaves nothing behind.
       await reclaimChildren(runDir, 5_000).catch(() => undefined);
     }
-  });
+  }, 300_000); // two real stack starts (PostgreSQL, Temporal): over a minute each on a loaded 2-core machine
 
   it("never signals a process that is not floe's, and refuses while the recording process lives", async () => {
     const file = path.join(scratch, 'run-unit', 'sleeper.json');
