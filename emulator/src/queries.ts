@@ -247,11 +247,9 @@ export class Queries {
       const rowtype = refineRowType(await this.engine.describe(s.conn, outcome.duckdbSql), s.namedColumns);
       return { ...common, rowtype, rowset: [], total: 0, returned: 0, chunks: [] };
     }
-    // Outside a transaction the query runs on a dedicated connection (borrowed from the catalog's idle
-    // ones), so the session is free for its next statement while the driver downloads chunks; inside
-    // one, on the session's connection.
+    // Outside a transaction the query runs on a connection borrowed from the catalog's idle ones, so the
+    // session is free for its next statement while the driver downloads chunks; inside one, on the session's.
     const catalog = this.engine.catalog;
-    const connect = () => catalog.connect();
     const own = !s.inTransaction;
     const conn = own ? await catalog.borrow() : s.conn;
     if (own) {
@@ -268,7 +266,7 @@ export class Queries {
       conn,
       ownsConn: own,
       recycle: (c) => catalog.giveBack(c),
-      connect,
+      connect: () => catalog.connect(),
       spoolFile: path.join(this.engine.dataDir, RESULTS_DIR, `${rec.id}.parquet`),
       names: outcome.columnNames,
     });
