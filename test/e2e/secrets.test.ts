@@ -24,6 +24,7 @@ import { saveSnowflakeConfiguration } from '../../src/jobs/execution-upload/conf
 import { httpRequest, type ApiResponse, type RequestOptions } from '../helpers/api-harness.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { testEnv } from '../helpers/env.js';
+import { historyText } from '../helpers/temporal.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'floe-secrets-'));
 const secret = (tag: string) => `${tag}-${randomBytes(18).toString('base64url')}`;
@@ -255,23 +256,14 @@ describe('a full run leaks no secret', () => {
     const queues = `TaskQueue = '${env.FLOE_TASK_QUEUE}' OR TaskQueue = '${env.FLOE_TASK_QUEUE}-execution-upload'`;
     for await (const wf of client.workflow.list({ query: queues })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      // Payload bytes decoded as text, so a secret inside any input, result or failure shows up. The history
-      // carries payload `data` as bytes or, converted from its JSON form, as base64 text: both are decoded.
-      histories.push(
-        JSON.stringify(history, (k, v: unknown) =>
-          v instanceof Uint8Array
-            ? Buffer.from(v).toString('utf8')
-            : k === 'data' && typeof v === 'string'
-              ? Buffer.from(v, 'base64').toString('utf8')
-              : v,
-        ),
-      );
+      // Payload bytes decoded as text, so a secret inside any input, result or failure shows up.
+      histories.push(historyText(history));
     }
     expect(histories.length).toBeGreaterThanOrEqual(2); // the table sync and the drain(s) holding the uploads
-    const historyText = histories.join('\n');
-    expect(historyText).toContain('ITEMS');
+    const allHistories = histories.join('\n');
+    expect(allHistories).toContain('ITEMS');
     // The uploads' attempts (activities of the drain) are among the histories scanned.
-    for (const userId of [USER_OK, USER_BAD]) expect(historyText).toContain(`secrets-${userId}`);
+    for (const userId of [USER_OK, USER_BAD]) expect(allHistories).toContain(`secrets-${userId}`);
 
     const dbPassword = decodeURIComponent(new URL(db.url).password);
     const everySecret: Record<string, string> = {
@@ -286,7 +278,7 @@ describe('a full run leaks no secret', () => {
     );
     for (const [name, value] of Object.entries(everySecret)) {
       expect(logs.includes(value), `${name} in the processes' logs`).toBe(false);
-      expect(historyText.includes(value), `${name} in a workflow history`).toBe(false);
+      expect(allHistories.includes(value), `${name} in a workflow history`).toBe(false);
       expect(rows[0]!.t.includes(value), `${name} in a stored error, ciphertext or hash`).toBe(false);
     }
   }, 300_000);

@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { sharedWorkflowBundle } from './temporal.js';
+import { historyText, sharedWorkflowBundle } from './temporal.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/src/index.js';
 import {
   createExecutionUploadActivities,
@@ -195,12 +195,6 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
     },
     async historiesText() {
       const { rows } = await pool.query<{ id: string }>('SELECT id FROM snowflake_sync_queue');
-      const decode = (k: string, v: unknown) =>
-        v instanceof Uint8Array
-          ? Buffer.from(v).toString('utf8')
-          : k === 'data' && typeof v === 'string'
-            ? Buffer.from(v, 'base64').toString('utf8')
-            : v;
       let text = '';
       // Drains the Schedule started too: each holds the attempts of the items it uploaded itself.
       const scheduled: string[] = [];
@@ -216,7 +210,7 @@ export async function makeUploadRig(name: string, opts: { emulators?: number } =
             if (e instanceof Error && /not found/i.test(e.message)) return null;
             throw e;
           });
-        if (h) text += JSON.stringify(h) + JSON.stringify(h, decode);
+        if (h) text += JSON.stringify(h) + historyText(h);
       }
       return text;
     },

@@ -47,3 +47,18 @@ export async function runTestWorker(options: WorkerOptions): Promise<TestWorker>
     },
   };
 }
+
+/**
+ * A fetched workflow history as text with every payload readable, for scans of what crossed Temporal:
+ * payload `data` arrives as bytes or, converted from the history's JSON form, as base64 text; both are
+ * decoded to UTF-8.
+ */
+export function historyText(history: unknown): string {
+  return JSON.stringify(history, (k, v: unknown) =>
+    v instanceof Uint8Array
+      ? Buffer.from(v).toString('utf8')
+      : k === 'data' && typeof v === 'string'
+        ? Buffer.from(v, 'base64').toString('utf8')
+        : v,
+  );
+}
