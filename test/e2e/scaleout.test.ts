@@ -38,10 +38,18 @@ const queues = taskQueues(prefix);
 /** The drain Schedule the workers create (EXECUTION_UPLOAD_SCHEDULE_ID), this file's own. */
 const DRAIN_SCHEDULE_ID = `${prefix}-upload-drain`;
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 90_000,
+  state?: () => Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${state ? `; last seen: ${JSON.stringify(await state().catch((e: Error) => e.message))}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -242,6 +250,11 @@ describe('API and two workers as separate processes', () => {
         (await synced()) >= SOURCE_ROWS &&
         (await watermarkSyncStatus()) === 'success',
       180_000,
+      async () => ({
+        queue: await call('GET', '/api/snowflake-sync/stats'),
+        synced: await synced(),
+        watermarkSync: (await call('GET', `/api/v1/watermark-sync/status?name=${WATERMARK_SYNC_NAME}`)).tables[0],
+      }),
     );
     expect(workers[1]!.child.exitCode).toBeNull();
 
