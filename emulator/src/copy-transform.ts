@@ -11,8 +11,16 @@
 import type { StatementContext } from './contract.js';
 import { SfErrors, SnowflakeError } from './errors.js';
 import { sqlIdent, queryRows } from './stage-format.js';
-import { splitTop } from './sql/translate.js';
-import { identValue, isWord, quoteIdent, significant, stringValue, tokenize, type Token } from './sql/tokenizer.js';
+import {
+  splitTop,
+  identValue,
+  isWord,
+  quoteIdent,
+  significant,
+  stringValue,
+  tokenize,
+  type Token,
+} from './sql/tokenizer.js';
 
 /** A parsed transformation: its select items (tokens) and the stage location text it reads. */
 export interface Transform {

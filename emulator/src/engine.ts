@@ -40,9 +40,10 @@ import {
   splitStatements,
   tokenize,
   type Token,
+  matchParen,
 } from './sql/tokenizer.js';
 import type { RelationRef } from './sql/sandbox.js';
-import { matchParen, translateTokens, type TranslateEnv } from './sql/translate.js';
+import { translateTokens, type TranslateEnv } from './sql/translate.js';
 import { create, drop } from './statements/ddl.js';
 import { executeArrayBind } from './statements/array-bind.js';
 import { deleteFrom, insert, truncate, update } from './statements/dml.js';

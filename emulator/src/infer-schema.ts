@@ -12,8 +12,7 @@ import { SfErrors } from './errors.js';
 import { findFileFormat } from './file-formats.js';
 import { interpretFormat, queryRows, sqlString } from './stage-format.js';
 import { matchStageFiles, resolveStageLocation } from './stage-store.js';
-import { identValue, isWord, quoteIdent, stringValue, type Token } from './sql/tokenizer.js';
-import { splitTop } from './sql/translate.js';
+import { identValue, isWord, quoteIdent, stringValue, type Token, splitTop } from './sql/tokenizer.js';
 
 /** The result columns of INFER_SCHEMA, in Snowflake's order, with their DuckDB types. */
 const COLUMNS: [string, string][] = [

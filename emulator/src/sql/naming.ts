@@ -3,8 +3,7 @@
  * list is named after its own text, upper-cased (`count(*)` → `COUNT(*)`, `a+1` → `A+1`), where
  * DuckDB would invent its own (`count_star()`). This pass adds `AS "<name>"` to such items.
  */
-import { isWord, quoteSnowflakeIdent, type Token } from './tokenizer.js';
-import { matchParen } from './translate.js';
+import { isWord, quoteSnowflakeIdent, type Token, matchParen } from './tokenizer.js';
 
 const END_OF_LIST = new Set([
   'FROM',

@@ -192,3 +192,70 @@ export function stringValue(t: Token): string {
     .replace(/''/g, "'")
     .replace(/\\(.)/g, (_m, ch: string) => ({ n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f' })[ch] ?? ch);
 }
+
+/** Words after which an identifier is an alias rather than a keyword. */
+export const CLAUSE_WORDS = new Set([
+  'WHERE',
+  'JOIN',
+  'ON',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'LEFT',
+  'RIGHT',
+  'INNER',
+  'FULL',
+  'CROSS',
+  'UNION',
+  'QUALIFY',
+  'HAVING',
+  'NATURAL',
+  'WINDOW',
+  'EXCEPT',
+  'INTERSECT',
+  'MINUS',
+  'USING',
+  'OFFSET',
+  'FETCH',
+  'OUTER',
+  'SAMPLE',
+  'TABLESAMPLE',
+  'LATERAL',
+  'SET',
+  'WHEN',
+  'THEN',
+  'AS',
+]);
+
+/** Index of the token closing the parenthesis opened at `open`. */
+export function matchParen(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    if (tokens[k].text === '(' && tokens[k].kind === 'op') depth++;
+    else if (tokens[k].text === ')' && tokens[k].kind === 'op') {
+      depth--;
+      if (depth === 0) return k;
+    }
+  }
+  throw SfErrors.syntax(`line 1 at position 0 unexpected '<EOF>'.`);
+}
+
+/** Splits tokens at top-level occurrences of a separator (`,` by default). */
+export function splitTop(
+  tokens: Token[],
+  isSep: (t: Token) => boolean = (t) => t.kind === 'op' && t.text === ',',
+): Token[][] {
+  const parts: Token[][] = [];
+  let cur: Token[] = [];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'op' && (t.text === '(' || t.text === '[')) depth++;
+    if (t.kind === 'op' && (t.text === ')' || t.text === ']')) depth--;
+    if (depth === 0 && isSep(t)) {
+      parts.push(cur);
+      cur = [];
+    } else cur.push(t);
+  }
+  parts.push(cur);
+  return parts;
+}

@@ -8,8 +8,7 @@ import type { EngineContext, StatementOutcome } from '../contract.js';
 import { isDml } from '../columns.js';
 import type { Session } from '../session.js';
 import { substituteBinds, textBindLists, type Bindings } from '../sql/binds.js';
-import { isWord, significant, type Token } from '../sql/tokenizer.js';
-import { matchParen } from '../sql/translate.js';
+import { isWord, significant, type Token, matchParen } from '../sql/tokenizer.js';
 import { insertTextLists } from './dml.js';
 import { begin, withTransaction } from './transaction.js';
 

@@ -11,8 +11,17 @@ import { SfErrors } from '../errors.js';
 import type { Session } from '../session.js';
 import { forgetLoadHistory } from '../stages.js';
 import { listSchemas } from '../sql/metadata.js';
-import { fromDuckdbName, identValue, isWord, quoteIdent, toDuckdbName, type Token } from '../sql/tokenizer.js';
-import { matchParen, splitTop, translateTokens } from '../sql/translate.js';
+import {
+  fromDuckdbName,
+  identValue,
+  isWord,
+  quoteIdent,
+  toDuckdbName,
+  type Token,
+  matchParen,
+  splitTop,
+} from '../sql/tokenizer.js';
+import { translateTokens } from '../sql/translate.js';
 import { parseType } from '../sql/types.js';
 import { commit, ddl } from './transaction.js';
 

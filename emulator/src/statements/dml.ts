@@ -9,8 +9,7 @@ import { dmlCounts, status, StatementType } from '../columns.js';
 import { SfErrors } from '../errors.js';
 import type { Session } from '../session.js';
 import { listColumns } from '../sql/metadata.js';
-import { identValue, isWord, quoteIdent, type Token } from '../sql/tokenizer.js';
-import { matchParen, splitTop } from '../sql/translate.js';
+import { identValue, isWord, quoteIdent, type Token, matchParen, splitTop } from '../sql/tokenizer.js';
 import { withTransaction } from './transaction.js';
 
 /** TRUNCATE [TABLE] [IF EXISTS] t. */

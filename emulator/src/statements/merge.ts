@@ -5,8 +5,7 @@
 import type { EngineStatement } from '../contract.js';
 import { dmlCounts, StatementType } from '../columns.js';
 import { SfErrors } from '../errors.js';
-import { identValue, isWord, type Token } from '../sql/tokenizer.js';
-import { matchParen, splitTop } from '../sql/translate.js';
+import { identValue, isWord, type Token, matchParen, splitTop } from '../sql/tokenizer.js';
 import { COMMA, timestampColumns, wrapAssignments, wrapCall } from './dml.js';
 import { withTransaction } from './transaction.js';
 
