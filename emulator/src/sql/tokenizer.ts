@@ -1,6 +1,7 @@
 /**
  * A small lexer for Snowflake SQL. Translation works on tokens, never on raw text, so string
- * literals, quoted identifiers and comments are never rewritten by accident.
+ * literals, quoted identifiers and comments are never rewritten by accident. Also the token helpers
+ * every statement handler shares: {@link matchParen}, {@link splitTop}, {@link CLAUSE_WORDS}.
  */
 import { SfErrors } from '../errors.js';
 
