@@ -117,6 +117,45 @@ describe('metadata', () => {
     expect((await table())['PUBLIC.EMPTY_T']).toEqual(['BASE TABLE', 0]);
   });
 
+  it('INFORMATION_SCHEMA.TABLES keeps odd names exactly, and its columns and their types when it has no rows', async () => {
+    await exec(conn, 'create database odd');
+    const name = `it's "q" \\ é`;
+    await exec(conn, `create table odd.public."it's ""q"" \\ é" (id number)`);
+    const rows = await exec(conn, `select table_name, row_count from odd.information_schema.tables`);
+    expect(rows).toEqual([{ TABLE_NAME: name, ROW_COUNT: 0 }]);
+    await exec(conn, 'create database nothing');
+    const columns = await new Promise<{ name: string; type: string }[]>((resolve, reject) =>
+      conn.execute({
+        sqlText: 'select * from nothing.information_schema.tables',
+        complete: (err, stmt, got) =>
+          err
+            ? reject(err)
+            : got?.length
+              ? reject(new Error('rows in an empty database'))
+              : resolve((stmt.getColumns() ?? []).map((c) => ({ name: c.getName(), type: c.getType() }))),
+      }),
+    );
+    expect(columns.map((c) => c.name)).toEqual([
+      'TABLE_CATALOG',
+      'TABLE_SCHEMA',
+      'TABLE_NAME',
+      'TABLE_OWNER',
+      'TABLE_TYPE',
+      'IS_TRANSIENT',
+      'CLUSTERING_KEY',
+      'ROW_COUNT',
+      'BYTES',
+      'RETENTION_TIME',
+      'CREATED',
+      'LAST_ALTERED',
+      'LAST_DDL',
+      'AUTO_CLUSTERING_ON',
+      'COMMENT',
+    ]);
+    expect(columns.find((c) => c.name === 'ROW_COUNT')?.type).toBe('fixed');
+    expect(columns.find((c) => c.name === 'LAST_ALTERED')?.type).toBe('timestamp_ltz');
+  });
+
   it('persists databases and metadata across restarts', async () => {
     const dataDir = emu.dataDir;
     await destroy(conn);

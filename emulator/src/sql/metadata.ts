@@ -193,16 +193,19 @@ export async function listSchemas(conn: DuckDBConnection, database: string): Pro
   return [...names, 'INFORMATION_SCHEMA'].sort();
 }
 
-const lit = (v: string | number | null, type: string) =>
-  v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'number' ? v : quoteString(v)} AS ${type})`;
-
-/** A VALUES subquery with typed columns (an empty one when there are no rows). */
-function valuesQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
-  const names = columns.map(([n]) => quoteIdent(n)).join(', ');
-  if (rows.length === 0)
-    return `SELECT ${columns.map(([n, t]) => `${lit(null, t)} AS ${quoteIdent(n)}`).join(', ')} WHERE FALSE`;
-  const body = rows.map((r) => `(${r.map((v, k) => lit(v, columns[k][1])).join(', ')})`).join(',\n');
-  return `SELECT * FROM (VALUES ${body}) AS v(${names})`;
+/**
+ * A subquery of typed columns holding `rows`: the rows as one JSON text that DuckDB's `from_json` reads with
+ * the columns' types (DuckDB documentation, "JSON Processing Functions": a JSON structure argument gives the
+ * result's type), unnested into columns in their order. DuckDB binds one literal whatever the number of rows,
+ * where a VALUES list of typed literals cost about 0.1 ms of binding per row of 15 columns (~150 ms at 500
+ * tables). Numbers travel as JSON strings, so a DECIMAL(38,0) keeps every digit.
+ */
+function rowsQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
+  const json = JSON.stringify(
+    rows.map((r) => Object.fromEntries(columns.map(([n], k) => [n, typeof r[k] === 'number' ? String(r[k]) : r[k]]))),
+  );
+  const structure = JSON.stringify([Object.fromEntries(columns)]);
+  return `SELECT unnest(from_json(${quoteString(json)}, ${quoteString(structure)}), recursive := true)`;
 }
 
 /**
@@ -221,7 +224,7 @@ export async function infoSchemaQuery(
   switch (view) {
     case 'TABLES': {
       const tables = await listTables(conn, catalog, database);
-      return valuesQuery(
+      return rowsQuery(
         [
           ['TABLE_CATALOG', V],
           ['TABLE_SCHEMA', V],
@@ -260,7 +263,7 @@ export async function infoSchemaQuery(
     }
     case 'COLUMNS': {
       const cols = await listColumns(conn, catalog, database);
-      return valuesQuery(
+      return rowsQuery(
         [
           ['TABLE_CATALOG', V],
           ['TABLE_SCHEMA', V],
@@ -316,7 +319,7 @@ export async function infoSchemaQuery(
     case 'SCHEMATA': {
       const schemas = await listSchemas(conn, database);
       const created = catalog.databaseCreated(database);
-      return valuesQuery(
+      return rowsQuery(
         [
           ['CATALOG_NAME', V],
           ['SCHEMA_NAME', V],
