@@ -117,6 +117,21 @@ describe('metadata', () => {
     expect((await table())['PUBLIC.EMPTY_T']).toEqual(['BASE TABLE', 0]);
   });
 
+  it('INFORMATION_SCHEMA.TABLES sizes, however a statement reads them, and without them', async () => {
+    const from = `from meta.information_schema.tables where table_name = 'ITEMS'`;
+    const one = async (sql: string) => (await exec(conn, sql))[0];
+    expect(await one(`select * ${from}`)).toMatchObject({ ROW_COUNT: 2, TABLE_TYPE: 'BASE TABLE' });
+    expect(await one(`select t.* ${from.replace('tables', 'tables t')}`)).toMatchObject({ ROW_COUNT: 2 });
+    expect(await one(`select "ROW_COUNT" as n, Bytes as b ${from}`)).toEqual({ N: 2, B: expect.any(Number) });
+    expect((await one(`select bytes ${from}`)).BYTES).toBeGreaterThan(0);
+    expect(await one(`select table_name ${from} and row_count = 2`)).toEqual({ TABLE_NAME: 'ITEMS' });
+    const plain = await one(`select table_schema, table_name, table_type, created, last_altered ${from}`);
+    expect(plain).toMatchObject({ TABLE_SCHEMA: 'PUBLIC', TABLE_NAME: 'ITEMS', TABLE_TYPE: 'BASE TABLE' });
+    expect((plain.LAST_ALTERED as Date).getTime()).toBe(
+      ((await one(`select * ${from}`)).LAST_ALTERED as Date).getTime(),
+    );
+  });
+
   it('INFORMATION_SCHEMA.TABLES keeps odd names exactly, and its columns and their types when it has no rows', async () => {
     await exec(conn, 'create database odd');
     const name = `it's "q" \\ é`;
