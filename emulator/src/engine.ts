@@ -28,7 +28,7 @@ import { forgetLoadHistory } from './stages.js';
 import { inferSchemaRelation } from './infer-schema.js';
 import { rowTypeOf } from './encode.js';
 import { arrayBindRows, expandIdentifierCalls, handlerText, substituteBinds, type Bindings } from './sql/binds.js';
-import { infoSchemaQuery, listSchemas } from './sql/metadata.js';
+import { infoSchemaQuery, listSchemas, readsTableSizes } from './sql/metadata.js';
 import { nameSelectList } from './sql/naming.js';
 import {
   fromDuckdbName,
@@ -189,16 +189,21 @@ export class Engine implements EngineContext {
     return sql;
   }
 
-  /** Builds the INFORMATION_SCHEMA subqueries a statement refers to, by `<db>.<view>`. */
+  /**
+   * Builds the INFORMATION_SCHEMA subqueries a statement refers to, by `<db>.<view>`; tables are counted only
+   * for a statement that may read their sizes.
+   */
   private async prepareInfoSchema(s: Session, sig: Token[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    let sizes: boolean | undefined;
     for (let k = 0; k < sig.length; k++) {
       if (!(isWord(sig[k], 'INFORMATION_SCHEMA') && sig[k + 1]?.text === '.' && sig[k + 2])) continue;
       const view = identValue(sig[k + 2]);
       const db = sig[k - 1]?.text === '.' && sig[k - 2] ? identValue(sig[k - 2]) : s.database;
       if (!db) continue;
       this.requireDatabase(db);
-      const sub = await infoSchemaQuery(s.conn, this.catalog, db, view);
+      sizes ??= readsTableSizes(sig);
+      const sub = await infoSchemaQuery(s.conn, this.catalog, db, view, sizes);
       if (!sub) throw SfErrors.objectDoesNotExist(`${db}.INFORMATION_SCHEMA.${view}`);
       out.set(`${db}.${view}`, sub);
     }

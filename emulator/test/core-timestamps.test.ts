@@ -141,6 +141,33 @@ describe('timestamps with time zones', () => {
     });
   });
 
+  it('TO_VARCHAR fractions of every width, text after them, and NULL', async () => {
+    const rows = await exec(
+      conn,
+      `select
+        to_varchar(convert_timezone('UTC', '2024-06-01 12:34:56.789123 +02:00'::timestamp_tz),
+          'YYYY-MM-DD"T"HH24:MI:SS.FF9"Z"') as utc9,
+        to_char(convert_timezone('Asia/Kathmandu', '2024-06-01 12:34:56.789123 +02:00'::timestamp_tz),
+          'YYYY-MM-DD HH24:MI:SS.FF3 TZH:TZM') as ktm,
+        to_varchar(convert_timezone('UTC', null::timestamp_ltz), 'YYYY') as nul_at,
+        to_varchar(x, 'SS.FF"|"FF8"|"FF7"|"FF6"|"FF5"|"FF4"|"FF3"|"FF2"|"FF1"|"FF0"|"') as widths,
+        to_varchar(null::timestamp_ntz, 'YYYY-MM-DD"T"HH24:MI:SS.FF9"Z"') as nul,
+        to_varchar(null::timestamp_tz, 'HH24 TZH') as nul_tz,
+        to_varchar(null::timestamp_ntz, 'FF0') as nul_empty, to_varchar(x, 'FF0') as empty
+      from (select '2024-06-01 12:34:56.789123'::timestamp_ntz as x)`,
+    );
+    expect(rows[0]).toEqual({
+      UTC9: '2024-06-01T10:34:56.789123000Z',
+      KTM: '2024-06-01 16:19:56.789 +05:45',
+      NUL_AT: null,
+      WIDTHS: '56.789123000|78912300|7891230|789123|78912|7891|789|78|7||',
+      NUL: null,
+      NUL_TZ: null,
+      NUL_EMPTY: null,
+      EMPTY: '',
+    });
+  });
+
   it('refuses bad timestamp text as Snowflake does', async () => {
     await expect(exec(conn, `select 'garbage'::timestamp_tz`)).rejects.toThrow(/timestamp/i);
   });

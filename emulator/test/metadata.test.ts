@@ -117,6 +117,60 @@ describe('metadata', () => {
     expect((await table())['PUBLIC.EMPTY_T']).toEqual(['BASE TABLE', 0]);
   });
 
+  it('INFORMATION_SCHEMA.TABLES sizes, however a statement reads them, and without them', async () => {
+    const from = `from meta.information_schema.tables where table_name = 'ITEMS'`;
+    const one = async (sql: string) => (await exec(conn, sql))[0];
+    expect(await one(`select * ${from}`)).toMatchObject({ ROW_COUNT: 2, TABLE_TYPE: 'BASE TABLE' });
+    expect(await one(`select t.* ${from.replace('tables', 'tables t')}`)).toMatchObject({ ROW_COUNT: 2 });
+    expect(await one(`select "ROW_COUNT" as n, Bytes as b ${from}`)).toEqual({ N: 2, B: expect.any(Number) });
+    expect((await one(`select bytes ${from}`)).BYTES).toBeGreaterThan(0);
+    expect(await one(`select table_name ${from} and row_count = 2`)).toEqual({ TABLE_NAME: 'ITEMS' });
+    const plain = await one(`select table_schema, table_name, table_type, created, last_altered ${from}`);
+    expect(plain).toMatchObject({ TABLE_SCHEMA: 'PUBLIC', TABLE_NAME: 'ITEMS', TABLE_TYPE: 'BASE TABLE' });
+    expect((plain.LAST_ALTERED as Date).getTime()).toBe(
+      ((await one(`select * ${from}`)).LAST_ALTERED as Date).getTime(),
+    );
+  });
+
+  it('INFORMATION_SCHEMA.TABLES keeps odd names exactly, and its columns and their types when it has no rows', async () => {
+    await exec(conn, 'create database odd');
+    const name = `it's "q" \\ é`;
+    await exec(conn, `create table odd.public."it's ""q"" \\ é" (id number)`);
+    const rows = await exec(conn, `select table_name, row_count from odd.information_schema.tables`);
+    expect(rows).toEqual([{ TABLE_NAME: name, ROW_COUNT: 0 }]);
+    await exec(conn, 'create database nothing');
+    const columns = await new Promise<{ name: string; type: string }[]>((resolve, reject) =>
+      conn.execute({
+        sqlText: 'select * from nothing.information_schema.tables',
+        complete: (err, stmt, got) =>
+          err
+            ? reject(err)
+            : got?.length
+              ? reject(new Error('rows in an empty database'))
+              : resolve((stmt.getColumns() ?? []).map((c) => ({ name: c.getName(), type: c.getType() }))),
+      }),
+    );
+    expect(columns.map((c) => c.name)).toEqual([
+      'TABLE_CATALOG',
+      'TABLE_SCHEMA',
+      'TABLE_NAME',
+      'TABLE_OWNER',
+      'TABLE_TYPE',
+      'IS_TRANSIENT',
+      'CLUSTERING_KEY',
+      'ROW_COUNT',
+      'BYTES',
+      'RETENTION_TIME',
+      'CREATED',
+      'LAST_ALTERED',
+      'LAST_DDL',
+      'AUTO_CLUSTERING_ON',
+      'COMMENT',
+    ]);
+    expect(columns.find((c) => c.name === 'ROW_COUNT')?.type).toBe('fixed');
+    expect(columns.find((c) => c.name === 'LAST_ALTERED')?.type).toBe('timestamp_ltz');
+  });
+
   it('persists databases and metadata across restarts', async () => {
     const dataDir = emu.dataDir;
     await destroy(conn);

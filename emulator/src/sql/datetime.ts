@@ -5,7 +5,7 @@
  * as `strftime`/`strptime` patterns. An unknown part or format element is a Snowflake error.
  */
 import { SfErrors } from '../errors.js';
-import { quoteString, stringValue, type Token } from './tokenizer.js';
+import { isWord, matchParen, quoteString, splitTop, stringValue, type Token } from './tokenizer.js';
 
 const DATE_PARTS: Record<string, string> = {
   YEAR: 'year',
@@ -129,6 +129,35 @@ export function formatModel(raw: Token[]): string {
 }
 
 /**
+ * The wall-clock TIMESTAMP that TO_VARCHAR formats, of a value translated to `expr` from the Snowflake
+ * tokens `raw`: `__SF_WALL(expr)`, or for `CONVERT_TIMEZONE(tz, x)` (two arguments, the whole value)
+ * `__SF_TSTZ_WALL(x, tz)`, the same TIMESTAMP at a fraction of DuckDB's binding cost (sql/macros.ts).
+ * `sub` translates the call's arguments.
+ */
+export function wallClock(expr: string, raw: Token[], sub: (tokens: Token[]) => string): string {
+  if (isWord(raw[0], 'CONVERT_TIMEZONE') && raw[1]?.text === '(' && matchParen(raw, 1) === raw.length - 1) {
+    const args = splitTop(raw.slice(2, -1));
+    if (args.length === 2) return `__SF_TSTZ_WALL(${sub(args[1])}, ${sub(args[0])})`;
+  }
+  return `__SF_WALL(${expr})`;
+}
+
+/**
+ * FF digits written inside the format's `strftime`: milliseconds `%g`, microseconds `%f`, and the digits past
+ * microseconds as zeros, since the wall-clock value is a microsecond TIMESTAMP (`%n` is not used: DuckDB 1.5
+ * writes it correctly only at the end of a format). FF0 writes nothing; other digit counts cut `%n` apart.
+ */
+const FRACTION_DIRECTIVES: Record<string, string> = {
+  '': '%f000',
+  '9': '%f000',
+  '8': '%f00',
+  '7': '%f0',
+  '6': '%f',
+  '3': '%g',
+  '0': '',
+};
+
+/**
  * `TO_VARCHAR(<date/time/timestamp>, '<format>')`: Snowflake format elements (case-insensitive)
  * → a concatenation of `strftime` pieces over the value's wall-clock time (`__SF_WALL`: TIME on
  * 1970-01-01, DATE at midnight, TZ at its own offset, LTZ at UTC) and its offset (`__SF_OFFSET`).
@@ -140,14 +169,21 @@ export function formatModel(raw: Token[]): string {
  * | FF0 … FF9, FF (= FF9) | fraction of a second, truncated to n digits (DuckDB keeps microseconds: digits 7-9 are 0) |
  * | TZH, TZM (TZH:TZM, TZHTZM) | offset hours with sign (`+05`), offset minutes (`45`); +00/00 for NTZ/LTZ (session time zone UTC) |
  * | `"text"` | text, verbatim; any other character is copied |
+ *
+ * Consecutive elements share one `strftime` (FF3, FF6 to FF9 included: {@link FRACTION_DIRECTIVES}): each piece
+ * repeats the value's expression, and the `__SF_*` macros it goes through repeat their argument in every
+ * type branch, so DuckDB binds that expression once per piece (about 2 ms per piece for
+ * `CONVERT_TIMEZONE('UTC', x)` on this project's machine). A format of one `strftime` piece is NULL for
+ * NULL as it stands; any other format (one that writes nothing included) is wrapped in a NULL test.
+ * `wall`: the SQL of the value's wall-clock time ({@link wallClock}).
  */
-export function formatDatetime(expr: string, raw: Token[]): string {
+export function formatDatetime(expr: string, raw: Token[], wall = `__SF_WALL(${expr})`): string {
   if (raw.length !== 1 || raw[0].kind !== 'string') throw SfErrors.unsupported('non-literal format model');
   const f = stringValue(raw[0]);
   const pieces: string[] = [];
   let strf = '';
   const flush = () => {
-    if (strf) pieces.push(`strftime(__SF_WALL(${expr}), ${quoteString(strf)})`);
+    if (strf) pieces.push(`strftime(${wall}, ${quoteString(strf)})`);
     strf = '';
   };
   const ELEMENTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
@@ -164,7 +200,7 @@ export function formatDatetime(expr: string, raw: Token[]): string {
     [/^MI/i, '%M'],
     [/^SS/i, '%S'],
     [/^(AM|PM)/i, '%p'],
-    [/^FF([0-9]?)/i, (m) => `substr(strftime(__SF_WALL(${expr}), '%n'), 1, ${m[1] === '' ? 9 : Number(m[1])})`],
+    [/^FF([0-9]?)/i, (m) => FRACTION_DIRECTIVES[m[1]] ?? `substr(strftime(${wall}, '%n'), 1, ${m[1]})`],
     [/^TZH/i, () => `__SF_TZH(__SF_OFFSET(${expr}))`],
     [/^TZM/i, () => `lpad(CAST(abs(__SF_OFFSET(${expr})) % 60 AS VARCHAR), 2, '0')`],
   ];
@@ -180,10 +216,11 @@ export function formatDatetime(expr: string, raw: Token[]): string {
     for (const [re, to] of ELEMENTS) {
       const m = re.exec(f.slice(i));
       if (!m) continue;
-      if (typeof to === 'string') strf += to;
+      const out = typeof to === 'string' ? to : to(m);
+      if (out.startsWith('%') || out === '') strf += out;
       else {
         flush();
-        pieces.push(to(m));
+        pieces.push(out);
       }
       i += m[0].length;
       continue outer;
@@ -192,6 +229,6 @@ export function formatDatetime(expr: string, raw: Token[]): string {
     i++;
   }
   flush();
-  if (pieces.length === 0) return quoteString('');
-  return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${pieces.join(' || ')} END)`;
+  if (pieces.length === 1 && pieces[0].startsWith('strftime(')) return pieces[0];
+  return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${pieces.join(' || ') || "''"} END)`;
 }

@@ -5,11 +5,14 @@
  */
 import { SfErrors } from '../errors.js';
 import { TSTZ_DUCKDB } from './types.js';
-import { datePart, datePartSql, formatDatetime, formatModel } from './datetime.js';
+import { datePart, datePartSql, formatDatetime, formatModel, wallClock } from './datetime.js';
 import { quoteString, stringValue, type Token } from './tokenizer.js';
 
-/** A function rewrite: DuckDB SQL from the translated arguments (`args`) and their Snowflake tokens (`raw`). */
-export type Emit = (args: string[], raw: Token[][]) => string;
+/**
+ * A function rewrite: DuckDB SQL from the translated arguments (`args`), their Snowflake tokens (`raw`) and
+ * the translator (`sub`: Snowflake tokens → DuckDB SQL), for a rewrite that reads into an argument.
+ */
+export type Emit = (args: string[], raw: Token[][], sub: (tokens: Token[]) => string) => string;
 
 const castTo =
   (type: string): Emit =>
@@ -37,8 +40,10 @@ export const FUNCTIONS: Record<string, Emit> = {
   REGEXP_LIKE: (a) => `REGEXP_FULL_MATCH(${a.join(', ')})`,
   RLIKE: (a) => `REGEXP_FULL_MATCH(${a.join(', ')})`,
   UUID_STRING: () => `CAST(UUID() AS VARCHAR)`,
-  TO_VARCHAR: (a, r) => (a.length > 1 ? formatDatetime(a[0], r[1]) : `__SF_VARCHAR(${a[0]})`),
-  TO_CHAR: (a, r) => (a.length > 1 ? formatDatetime(a[0], r[1]) : `__SF_VARCHAR(${a[0]})`),
+  TO_VARCHAR: (a, r, sub) =>
+    a.length > 1 ? formatDatetime(a[0], r[1], wallClock(a[0], r[0], sub)) : `__SF_VARCHAR(${a[0]})`,
+  TO_CHAR: (a, r, sub) =>
+    a.length > 1 ? formatDatetime(a[0], r[1], wallClock(a[0], r[0], sub)) : `__SF_VARCHAR(${a[0]})`,
   TO_NUMBER: toNumber('CAST'),
   TO_DECIMAL: toNumber('CAST'),
   TO_NUMERIC: toNumber('CAST'),

@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from '../catalog.js';
 import { HIDDEN_SCHEMAS } from '../catalog.js';
 import { snowflakeTypeOfDuckdb, typeFacts } from './types.js';
-import { fromDuckdbName, nameLiteral, quoteIdent, quoteString } from './tokenizer.js';
+import { fromDuckdbName, identValue, isWord, nameLiteral, quoteIdent, quoteString, type Token } from './tokenizer.js';
 
 /** One table or view as the metadata statements see it. */
 export interface TableInfo {
@@ -129,6 +129,39 @@ async function rowCounts(conn: DuckDBConnection, database: string, tables: [stri
   return counts;
 }
 
+/** A table or view without its size (rows, bytes). */
+export type RelationInfo = Omit<TableInfo, 'rows' | 'bytes'>;
+
+/** Tables and views of `database` (optionally one schema), ordered by schema and name; no table is counted. */
+export async function listRelations(
+  conn: DuckDBConnection,
+  catalog: Catalog,
+  database: string,
+  schema?: string,
+): Promise<RelationInfo[]> {
+  const filter = `database_name = ${nameLiteral(database)}${schema ? ` AND schema_name = ${nameLiteral(schema)}` : ''}`;
+  const r = await conn.runAndReadAll(
+    `SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE ${filter} AND NOT internal
+     UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE ${filter} AND NOT internal
+     ORDER BY 1, 2`,
+  );
+  const fallback = catalog.databaseCreated(database);
+  return (r.getRowsJS() as [string, string, 'TABLE' | 'VIEW'][])
+    .filter(([duckSchema]) => !HIDDEN_SCHEMAS.has(duckSchema))
+    .map(([duckSchema, duckTable, kind]) => {
+      const [s, t] = [duckSchema, duckTable].map(fromDuckdbName);
+      const meta = catalog.tableMeta(database, s, t);
+      return {
+        database,
+        schema: s,
+        name: t,
+        kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : kind,
+        created: meta?.created ?? fallback,
+        lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
+      };
+    });
+}
+
 /** Tables and views of `database` (optionally one schema), with exact row counts. */
 export async function listTables(
   conn: DuckDBConnection,
@@ -136,26 +169,14 @@ export async function listTables(
   database: string,
   schema?: string,
 ): Promise<TableInfo[]> {
-  const filter = `database_name = ${nameLiteral(database)}${schema ? ` AND schema_name = ${nameLiteral(schema)}` : ''}`;
-  const r = await conn.runAndReadAll(
-    `SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE ${filter} AND NOT internal
-     UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE ${filter} AND NOT internal
-     ORDER BY 1, 2`,
-  );
-  const listed = (r.getRowsJS() as [string, string, string][])
-    .filter(([duckSchema]) => !HIDDEN_SCHEMAS.has(duckSchema))
-    .map(([duckSchema, duckTable, kind]) => ({
-      s: fromDuckdbName(duckSchema),
-      t: fromDuckdbName(duckTable),
-      kind: kind as 'TABLE' | 'VIEW',
-    }));
-  const tables = listed.filter((x) => x.kind === 'TABLE');
+  const listed = await listRelations(conn, catalog, database, schema);
+  const tables = listed.filter((x) => x.kind !== 'VIEW');
   const counts = await rowCounts(
     conn,
     database,
-    tables.map((x) => [x.s, x.t]),
+    tables.map((x) => [x.schema, x.name]),
   );
-  const rowsOf = new Map(tables.map((x, i) => [`${x.s}\u0000${x.t}`, counts[i] ?? 0]));
+  const rowsOf = new Map(tables.map((x, i) => [`${x.schema}\u0000${x.name}`, counts[i] ?? 0]));
   // Row width per table, from one listing of the database's columns.
   const widths = new Map<string, number>();
   if (tables.length)
@@ -163,22 +184,30 @@ export async function listTables(
       const key = `${c.schema}\u0000${c.table}`;
       widths.set(key, (widths.get(key) ?? 0) + width(c.duckType));
     }
-  const fallback = catalog.databaseCreated(database);
-  return listed.map(({ s, t, kind }) => {
-    const meta = catalog.tableMeta(database, s, t);
-    const key = `${s}\u0000${t}`;
-    const rows = kind === 'TABLE' ? (rowsOf.get(key) ?? 0) : 0;
-    return {
-      database,
-      schema: s,
-      name: t,
-      rows,
-      bytes: rows * (widths.get(key) ?? 0),
-      kind: meta?.kind === 'TEMPORARY' ? 'TEMPORARY' : kind,
-      created: meta?.created ?? fallback,
-      lastAltered: meta?.lastAltered ?? meta?.created ?? fallback,
-    };
+  return listed.map((x) => {
+    const key = `${x.schema}\u0000${x.name}`;
+    const rows = rowsOf.get(key) ?? 0;
+    return { ...x, rows, bytes: rows * (widths.get(key) ?? 0) };
   });
+}
+
+/** Columns of INFORMATION_SCHEMA.TABLES that count every table of the database. */
+const SIZE_COLUMNS = new Set(['ROW_COUNT', 'BYTES']);
+
+/**
+ * Whether a statement (its significant tokens) may read INFORMATION_SCHEMA.TABLES' ROW_COUNT or BYTES, which
+ * cost a count of every table of the database: it names one of them (in any case: DuckDB resolves names
+ * case-insensitively), or it reads columns without naming them (`*`, a positional `$n`, NATURAL JOIN).
+ * Conservative: any `*`, a multiplication or COUNT(*) included, counts as one.
+ */
+export function readsTableSizes(sig: Token[]): boolean {
+  return sig.some(
+    (t) =>
+      t.text === '*' ||
+      isWord(t, 'NATURAL') ||
+      (t.kind !== 'string' && t.text.startsWith('$')) ||
+      ((t.kind === 'word' || t.kind === 'qident') && SIZE_COLUMNS.has(identValue(t).toUpperCase())),
+  );
 }
 
 /** Schemas of `database` as Snowflake shows them (INFORMATION_SCHEMA included). */
@@ -193,35 +222,42 @@ export async function listSchemas(conn: DuckDBConnection, database: string): Pro
   return [...names, 'INFORMATION_SCHEMA'].sort();
 }
 
-const lit = (v: string | number | null, type: string) =>
-  v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'number' ? v : quoteString(v)} AS ${type})`;
-
-/** A VALUES subquery with typed columns (an empty one when there are no rows). */
-function valuesQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
-  const names = columns.map(([n]) => quoteIdent(n)).join(', ');
-  if (rows.length === 0)
-    return `SELECT ${columns.map(([n, t]) => `${lit(null, t)} AS ${quoteIdent(n)}`).join(', ')} WHERE FALSE`;
-  const body = rows.map((r) => `(${r.map((v, k) => lit(v, columns[k][1])).join(', ')})`).join(',\n');
-  return `SELECT * FROM (VALUES ${body}) AS v(${names})`;
+/**
+ * A subquery of typed columns holding `rows`: the rows as one JSON text that DuckDB's `from_json` reads with
+ * the columns' types (DuckDB documentation, "JSON Processing Functions": a JSON structure argument gives the
+ * result's type), unnested into columns in their order. DuckDB binds one literal whatever the number of rows,
+ * where a VALUES list of typed literals cost about 0.1 ms of binding per row of 15 columns (~150 ms at 500
+ * tables). Numbers travel as JSON strings, so a DECIMAL(38,0) keeps every digit.
+ */
+function rowsQuery(columns: [string, string][], rows: (string | number | null)[][]): string {
+  const json = JSON.stringify(
+    rows.map((r) => Object.fromEntries(columns.map(([n], k) => [n, typeof r[k] === 'number' ? String(r[k]) : r[k]]))),
+  );
+  const structure = JSON.stringify([Object.fromEntries(columns)]);
+  return `SELECT unnest(from_json(${quoteString(json)}, ${quoteString(structure)}), recursive := true)`;
 }
 
 /**
  * The DuckDB subquery standing for `<database>.INFORMATION_SCHEMA.<view>`, or undefined for a view
- * the emulator does not provide (the caller reports 002003).
+ * the emulator does not provide (the caller reports 002003). `sizes: false` (a statement that cannot read
+ * them, {@link readsTableSizes}) leaves TABLES' ROW_COUNT and BYTES NULL rather than counting every table.
  */
 export async function infoSchemaQuery(
   conn: DuckDBConnection,
   catalog: Catalog,
   database: string,
   view: string,
+  sizes = true,
 ): Promise<string | undefined> {
   const N = 'DECIMAL(38,0)';
   const V = 'VARCHAR';
   const TS = 'TIMESTAMPTZ';
   switch (view) {
     case 'TABLES': {
-      const tables = await listTables(conn, catalog, database);
-      return valuesQuery(
+      const tables: (RelationInfo & { rows: number | null; bytes: number | null })[] = sizes
+        ? await listTables(conn, catalog, database)
+        : (await listRelations(conn, catalog, database)).map((t) => ({ ...t, rows: null, bytes: null }));
+      return rowsQuery(
         [
           ['TABLE_CATALOG', V],
           ['TABLE_SCHEMA', V],
@@ -260,7 +296,7 @@ export async function infoSchemaQuery(
     }
     case 'COLUMNS': {
       const cols = await listColumns(conn, catalog, database);
-      return valuesQuery(
+      return rowsQuery(
         [
           ['TABLE_CATALOG', V],
           ['TABLE_SCHEMA', V],
@@ -316,7 +352,7 @@ export async function infoSchemaQuery(
     case 'SCHEMATA': {
       const schemas = await listSchemas(conn, database);
       const created = catalog.databaseCreated(database);
-      return valuesQuery(
+      return rowsQuery(
         [
           ['CATALOG_NAME', V],
           ['SCHEMA_NAME', V],

@@ -364,6 +364,7 @@ class Translator {
       rewrite(
         raw.map((r) => this.sub(r)),
         raw,
+        (tokens) => this.sub(tokens),
       ),
     );
     this.lastTz = name === 'TO_TIMESTAMP_TZ' || (name === 'CONVERT_TIMEZONE' && raw.length === 2);
