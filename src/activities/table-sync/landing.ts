@@ -95,7 +95,8 @@ function splitRelation(cols: readonly ColumnPlan[], columns: LandingColumns): { 
  * is rolled back when it inserted another number of rows than the batch has (a text held the
  * separator); then, and for a batch with a column whose NULLs nothing can stand for, the rows go
  * through DuckDB's appender into the landing table instead, cell by cell, and the INSERT reads them
- * from there (and empties it). Must not run inside a transaction of `conn`'s. Throws DuckDB's errors.
+ * from there (and empties it). Must not run inside a transaction of `conn`'s. Returns which way the
+ * rows went (`split`, or `appender` for the fallback). Throws DuckDB's errors.
  */
 export async function loadBatch(
   conn: DuckDBConnection,
@@ -103,9 +104,9 @@ export async function loadBatch(
   cols: readonly ColumnPlan[],
   columns: LandingColumns,
   insert?: (relation: string) => string,
-): Promise<void> {
+): Promise<'split' | 'appender'> {
   const rows = columns[0]?.length ?? 0;
-  if (rows === 0) return;
+  if (rows === 0) return 'split';
   const split = splitRelation(cols, columns);
   if (split) {
     const sql = insert ? insert(split.sql) : `INSERT INTO ${landing.relation} SELECT * FROM ${split.sql}`;
@@ -118,12 +119,14 @@ export async function loadBatch(
       await conn.run('ROLLBACK').catch(() => undefined);
       throw e;
     }
-    if (inserted) return;
+    if (inserted) return 'split';
   }
   await appendColumns(conn, landing, columns);
-  if (!insert) return;
-  await conn.run(insert(landing.relation));
-  await conn.run(`DELETE FROM ${landing.relation}`);
+  if (insert) {
+    await conn.run(insert(landing.relation));
+    await conn.run(`DELETE FROM ${landing.relation}`);
+  }
+  return 'appender';
 }
 
 /** Append the rows of `columns` to the landing table through DuckDB's appender, one call per cell. */

@@ -84,7 +84,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   let sf: SnowflakeSession | null = null;
   // The landing (and apply) of the previous batch in flight on `c.conn`, if any (its rejection is
   // handled where awaited).
-  let applying: Promise<void> | null = null;
+  let applying: Promise<unknown> | null = null;
   const settle = async () => {
     const p = applying;
     applying = null;
@@ -102,7 +102,7 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
     return batch;
   };
   /** Starts `work` on `c.conn`; call only with nothing in flight there. */
-  const start = (work: Promise<void>) => {
+  const start = (work: Promise<unknown>) => {
     applying = work;
     applying.catch(() => undefined);
   };
