@@ -1,11 +1,11 @@
 /**
  * The stream method of the transfer: snowflake-sdk rows (numbers, JSON and binary fetched as text)
- * → per-column texts of a batch → one INSERT into a VARCHAR landing table (landing.ts) → typed INSERT
- * (full refresh, into staging) or MERGE/append (incremental) per batch, heartbeating a cursor. Paged
- * reads (a single-column primary key) resume from the cursor after a retry; a full refresh resumes
- * from what its staging table holds.
+ * → a batch's texts, column by column → one statement per batch (landing.ts): a typed INSERT into
+ * staging (full refresh), or an INSERT into a VARCHAR landing table then MERGE/append (incremental),
+ * heartbeating a cursor. Paged reads (a single-column primary key) resume from the cursor after a
+ * retry; a full refresh resumes from what its staging table holds.
  *
- * Reading and loading overlap: while DuckDB lands and applies a batch on its own threads, this thread
+ * Reading and loading overlap: while DuckDB loads and applies a batch on its own threads, this thread
  * decodes the driver's next rows. A batch is loaded only once the one before it has committed, so
  * batches commit in order, and the cursor a heartbeat carries is always that of the last committed
  * batch.
@@ -82,8 +82,8 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   });
   const hb = startTransferHeartbeat(details());
   let sf: SnowflakeSession | null = null;
-  // The landing (and apply) of the previous batch in flight on `c.conn`, if any (its rejection is
-  // handled where awaited).
+  // The load (and apply) of the previous batch in flight on `c.conn`, if any (its rejection is handled
+  // where awaited).
   let applying: Promise<unknown> | null = null;
   const settle = async () => {
     const p = applying;
@@ -93,9 +93,9 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   let last: unknown[] | null = null;
   const n = c.cols.length;
   const noRows = (): LandingColumns => Array.from({ length: n }, () => []);
-  // The texts of the rows read and not yet landed.
+  // The texts of the rows read and not yet loaded.
   let columns = noRows();
-  /** The texts of the rows read and not yet loaded, taken out of `columns`. */
+  /** Takes the texts out of `columns`, leaving it empty. */
   const takeColumns = () => {
     const batch = columns;
     columns = noRows();
