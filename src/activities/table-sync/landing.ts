@@ -95,8 +95,9 @@ function splitRelation(cols: readonly ColumnPlan[], columns: LandingColumns): { 
  * is rolled back when it inserted another number of rows than the batch has (a text held the
  * separator); then, and for a batch with a column whose NULLs nothing can stand for, the rows go
  * through DuckDB's appender into the landing table instead, cell by cell, and the INSERT reads them
- * from there (and empties it). Must not run inside a transaction of `conn`'s. Returns which way the
- * rows went (`split`, or `appender` for the fallback). Throws DuckDB's errors.
+ * from there (and empties it: with `insert`, the landing table must be empty beforehand). Must not run
+ * inside a transaction of `conn`'s. Returns which way the rows went (`split`, or `appender` for the
+ * fallback). Throws DuckDB's errors.
  */
 export async function loadBatch(
   conn: DuckDBConnection,
