@@ -1,11 +1,9 @@
 /**
  * DuckDB side of the table sync: target creation and evolution, floe state (`_floe.state`, written in
- * the same transaction as the data it describes — dlt's pattern), transactions and the VARCHAR landing
- * tables of the stream method.
+ * the same transaction as the data it describes — dlt's pattern) and transactions.
  */
-import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteDuckDbIdent, quoteDuckDbName } from '../../sql/quote.js';
+import { quoteDuckDbName } from '../../sql/quote.js';
 import { planEvolution, type ColumnPlan } from '../../sql/typemap.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { floeError, NonRetryable } from '../../errors.js';
@@ -158,44 +156,4 @@ export async function createOrEvolveTarget(
 /** Count rows of a table. */
 export async function countTable(conn: DuckDBConnection, parts: readonly string[]): Promise<number> {
   return Number(await scalar(conn, `SELECT count(*) FROM ${quoteDuckDbName(...parts)}`));
-}
-
-/**
- * The stream method's landing tables: two all-VARCHAR tables (`slot` 0 and 1) for `cols` in an
- * in-memory database attached for one transfer under a name of its own. Attached databases are
- * visible to every connection of the instance (DuckDB docs, "ATTACH"), unlike temporary tables, so
- * one connection can append rows to one slot while another applies the other slot's rows to the
- * target; and the rows never reach the target file's storage or its WAL.
- */
-export interface Landing {
-  /** Catalog (attached database) name, for `createAppender(table(slot), 'main', catalog)`. */
-  catalog: string;
-  /** Table name of a slot. */
-  table(slot: 0 | 1): string;
-  /** A slot's table as SQL (`"<catalog>".main."<table>"`). */
-  relation(slot: 0 | 1): string;
-  /** DETACH the database (its rows go with it). Never throws. */
-  detach(): Promise<void>;
-}
-
-/** Attach a fresh {@link Landing} database with both slot tables for `cols`. */
-export async function attachLanding(conn: DuckDBConnection, cols: readonly ColumnPlan[]): Promise<Landing> {
-  const catalog = `_floe_landing_${randomUUID().replaceAll('-', '')}`;
-  const table = (slot: 0 | 1) => `landing_${slot}`;
-  const relation = (slot: 0 | 1) => `${quoteDuckDbIdent(catalog)}.main.${quoteDuckDbIdent(table(slot))}`;
-  await exec(conn, `ATTACH ':memory:' AS ${quoteDuckDbIdent(catalog)}`);
-  const landing = {
-    catalog,
-    table,
-    relation,
-    detach: () => exec(conn, `DETACH DATABASE IF EXISTS ${quoteDuckDbIdent(catalog)}`).catch(() => undefined),
-  };
-  try {
-    const columns = cols.map((c) => `${quoteDuckDbIdent(c.name)} VARCHAR`).join(', ');
-    for (const slot of [0, 1] as const) await exec(conn, `CREATE TABLE ${relation(slot)} (${columns})`);
-  } catch (e) {
-    await landing.detach();
-    throw e;
-  }
-  return landing;
 }

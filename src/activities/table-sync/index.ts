@@ -195,10 +195,7 @@ export function createTableSyncActivities(deps: TableSyncDeps) {
       counts: { rowsRead: 0, rowsInserted: 0, rowsUpdated: 0 },
     };
     if (input.method === 'stage') return transferByStage(deps, plan);
-    // Two connections to the one instance: the stream appends on one while it applies on the other.
-    return withDuckDb(deps.duckdbPath, (conn) =>
-      withDuckDb(deps.duckdbPath, (appendConn) => transferByStream(deps, { ...plan, conn }, appendConn)),
-    );
+    return withDuckDb(deps.duckdbPath, (conn) => transferByStream(deps, { ...plan, conn }));
   }
 
   /** Exact COUNT(*) of the source (used by the workflow for auto method choice when stats lack a row count). */

@@ -1,14 +1,14 @@
 /**
  * The stream method of the transfer: snowflake-sdk rows (numbers, JSON and binary fetched as text)
- * → DuckDB appender into a VARCHAR landing table → typed INSERT (full refresh, into staging) or
- * MERGE/append (incremental) per batch, heartbeating a cursor. Paged reads (a single-column primary
- * key) resume from the cursor after a retry; a full refresh resumes from what its staging table holds.
+ * → a batch's texts, column by column → one statement per batch (landing.ts): a typed INSERT into
+ * staging (full refresh), or an INSERT into a VARCHAR landing table then MERGE/append (incremental),
+ * heartbeating a cursor. Paged reads (a single-column primary key) resume from the cursor after a
+ * retry; a full refresh resumes from what its staging table holds.
  *
- * Reading and applying overlap: the rows of a batch are appended to one of two landing tables (on a
- * connection of their own) while the previous batch is applied from the other one, so DuckDB's casts
- * and inserts run on its threads while this thread decodes the driver's next rows. A batch is applied
- * only once the one before it has committed, so batches commit in order, and the cursor a heartbeat
- * carries is always that of the last committed batch.
+ * Reading and loading overlap: while DuckDB loads and applies a batch on its own threads, this thread
+ * decodes the driver's next rows. A batch is loaded only once the one before it has committed, so
+ * batches commit in order, and the cursor a heartbeat carries is always that of the last committed
+ * batch.
  */
 import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
 import { quoteDuckDbName } from '../../sql/quote.js';
@@ -19,18 +19,11 @@ import { activityLogger, previousDetails, throwIfCancelled } from '../context.js
 import { startTransferHeartbeat } from './progress.js';
 import { applyIncremental, countsOf, countsWrong, swapIn, writeIncrementalState } from './commit.js';
 import * as D from './duckdb.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { attachLanding, loadBatch, type LandingColumns } from './landing.js';
 import type { RunCtx, TableSyncDeps, TransferDetails, TransferResult } from './types.js';
 
-/**
- * Move the rows of `c` by streaming and commit them (see the module comment). `appendConn` is a second
- * connection to the same DuckDB instance as `c.conn`: the landing appender uses it, `c.conn` applies.
- */
-export async function transferByStream(
-  deps: TableSyncDeps,
-  c: RunCtx,
-  appendConn: DuckDBConnection,
-): Promise<TransferResult> {
+/** Move the rows of `c` by streaming and commit them (see the module comment). */
+export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<TransferResult> {
   const lg = () => activityLogger(deps.logger);
   const t = c.input.source;
   const batchRows = Math.max(1, c.input.batchRows ?? 50_000);
@@ -71,8 +64,8 @@ export async function transferByStream(
   } else {
     await D.inTransaction(c.conn, () => D.createOrEvolveTarget(c.conn, c.target, t, c.cols, c.replaceTarget));
   }
-  const landing = await D.attachLanding(c.conn, c.cols);
-  // Rows appended to the current slot and not yet handed over, and rows of the batch being applied.
+  const landing = await attachLanding(c.conn, c.cols);
+  // Rows read and not yet handed over to be applied, and rows of the batch being applied.
   let pending = 0;
   let applyingRows = 0;
   // Paged, a heartbeat carries only committed rows with the committed cursor (what a retry resumes
@@ -87,23 +80,32 @@ export async function transferByStream(
     sourceRows: sourceRows ?? undefined,
     counts: full ? undefined : c.counts,
   });
-  let slot: 0 | 1 = 0;
-  let appender = await appendConn
-    .createAppender(landing.table(slot), 'main', landing.catalog)
-    .catch(async (e: unknown) => {
-      await landing.detach();
-      throw e;
-    });
   const hb = startTransferHeartbeat(details());
   let sf: SnowflakeSession | null = null;
-  // The apply of the other slot in flight on `c.conn`, if any (its rejection is handled where awaited).
-  let applying: Promise<void> | null = null;
+  // The load (and apply) of the previous batch in flight on `c.conn`, if any (its rejection is handled
+  // where awaited).
+  let applying: Promise<unknown> | null = null;
   const settle = async () => {
     const p = applying;
     applying = null;
     await p;
   };
   let last: unknown[] | null = null;
+  const n = c.cols.length;
+  const noRows = (): LandingColumns => Array.from({ length: n }, () => []);
+  // The texts of the rows read and not yet loaded.
+  let columns = noRows();
+  /** Takes the texts out of `columns`, leaving it empty. */
+  const takeColumns = () => {
+    const batch = columns;
+    columns = noRows();
+    return batch;
+  };
+  /** Starts `work` on `c.conn`; call only with nothing in flight there. */
+  const start = (work: Promise<unknown>) => {
+    applying = work;
+    applying.catch(() => undefined);
+  };
   const wmIdx = c.wm ? c.cols.indexOf(c.wm) : -1;
   const pkIdx = c.pkSingle ? c.cols.indexOf(c.pkSingle) : -1;
   const toText = c.cols.map(streamTextConverter);
@@ -117,11 +119,20 @@ export async function transferByStream(
   // Where the next page starts: the last row read (the committed `cursor` may trail it by one batch).
   let readCursor = cursor;
 
-  /** Types the rows of `relation` into the target (full: staging) and commits them. */
-  const apply = async (relation: string, rows: number, at: TransferDetails['cursor'] | null) => {
-    const typed = typedSelect(c.cols, 'text', relation);
-    if (full) await D.exec(c.conn, S.insertSelectSql(staging, c.cols, typed));
-    else await D.inTransaction(c.conn, () => applyIncremental(c, typed, rows));
+  /**
+   * Types the rows of `batch` into the target and commits them: a full refresh inserts them into its
+   * staging table; an incremental one lands them and applies every landed row (`rows` of them).
+   */
+  const apply = async (batch: LandingColumns, rows: number, at: TransferDetails['cursor'] | null) => {
+    if (full) {
+      await loadBatch(c.conn, landing, c.cols, batch, (relation) =>
+        S.insertSelectSql(staging, c.cols, typedSelect(c.cols, 'text', relation)),
+      );
+    } else {
+      await loadBatch(c.conn, landing, c.cols, batch);
+      await D.inTransaction(c.conn, () => applyIncremental(c, typedSelect(c.cols, 'text', landing.relation), rows));
+      await D.exec(c.conn, `DELETE FROM ${landing.relation}`);
+    }
     rowsLoaded += rows;
     applyingRows = 0;
     if (at) cursor = at;
@@ -129,26 +140,18 @@ export async function transferByStream(
   };
 
   /**
-   * Hands the current slot's rows over to be applied, once the previous batch has committed, and
-   * switches the appender to the other (now empty) slot. Does not wait for the new batch's commit.
+   * Once the previous batch has committed, starts applying the rows read since (see `apply`). Does
+   * not wait for the new batch's commit.
    */
   const handOver = async () => {
     throwIfCancelled();
-    appender.flushSync();
-    appender.closeSync();
     await settle();
-    if (pending > 0) {
-      const at = paged && last ? cursorAt(last) : null;
-      if (at) readCursor = at;
-      applyingRows = pending;
-      pending = 0;
-      applying = apply(landing.relation(slot), applyingRows, at);
-      applying.catch(() => undefined);
-      slot = slot === 0 ? 1 : 0;
-      // The slot switched to has been applied (or never used): empty it on the appending connection.
-      await D.exec(appendConn, `DELETE FROM ${landing.relation(slot)}`);
-    }
-    appender = await appendConn.createAppender(landing.table(slot), 'main', landing.catalog);
+    if (pending === 0) return;
+    const at = paged && last ? cursorAt(last) : null;
+    if (at) readCursor = at;
+    const rows = (applyingRows = pending);
+    pending = 0;
+    start(apply(takeColumns(), rows, at));
   };
 
   try {
@@ -175,7 +178,6 @@ export async function transferByStream(
       });
       const rows = sf.stream(sql, undefined, { fetchAsString: ['Number', 'JSON', 'Buffer'], rowMode: 'array' });
       let got = 0;
-      const n = c.cols.length;
       for await (const row of rows as AsyncIterable<unknown[]>) {
         if (full && got === 0) {
           const counted = Number(row[n]);
@@ -189,11 +191,8 @@ export async function transferByStream(
         }
         for (let i = 0; i < n; i++) {
           const v = row[i];
-          const text = stringIsText[i] && typeof v === 'string' ? v : toText[i](v);
-          if (text === null) appender.appendNull();
-          else appender.appendVarchar(text);
+          columns[i].push(stringIsText[i] && typeof v === 'string' ? v : toText[i](v));
         }
-        appender.endRow();
         last = row;
         got++;
         pending++;
@@ -202,7 +201,11 @@ export async function transferByStream(
         // commit atomically), reporting progress per batch.
         if (pending % batchRows === 0) {
           if (paged || full) await handOver();
-          else hb.beat(details());
+          else {
+            await settle();
+            start(loadBatch(c.conn, landing, c.cols, takeColumns()));
+            hb.beat(details());
+          }
         }
       }
       if (!paged) break;
@@ -237,11 +240,6 @@ export async function transferByStream(
     throw e;
   } finally {
     hb.stop();
-    try {
-      appender.closeSync();
-    } catch {
-      /* already closed */
-    }
     await landing.detach();
     await sf?.close();
   }
