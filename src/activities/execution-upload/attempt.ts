@@ -6,7 +6,7 @@
  * Idempotent: the target is rebuilt from scratch on every attempt and published by swap, so an attempt
  * that died half-way (worker killed, network) leaves no duplicate rows; the bookkeeping is one
  * transaction guarded by `status = 'processing'`, and an attempt that finds the item already completed
- * returns that outcome without loading again.
+ * (or skipped) returns that outcome without loading again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,6 +93,10 @@ export async function runAttempt(
         rows: Number(cur?.rows_uploaded ?? 0),
         method: (cur?.load_method ?? undefined) as LoadMethod | undefined,
       };
+    }
+    if (item.status === 'skipped') {
+      const cur = await getQueueItem(deps.pool, item.syncId);
+      return { ...base, status: 'skipped', rows: 0, reason: cur?.error_message ?? undefined };
     }
     if (!(await queue.beginAttempt(deps.pool, item.syncId, o.leaseSeconds)))
       throw floeError(NonRetryable.InvalidRequest, `sync item ${item.syncId} is ${item.status}, not processing`);

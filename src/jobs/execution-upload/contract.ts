@@ -45,6 +45,8 @@ export const EXECUTION_UPLOAD_DEFAULTS = {
   leaseSeconds: 900,
   /** Items one drain run handles before continuing as new. */
   itemsPerRun: 500,
+  /** First attempts of up to this many items run in sequence in one activity (one lane of the drain). */
+  batchSize: 5,
 } as const;
 
 /** How rows reach Snowflake. */
@@ -68,6 +70,8 @@ export interface ExecutionUploadDrainInput {
   maxConcurrent?: number;
   /** Items per run before continue-as-new (default 500; Temporal's suggestion also triggers it). */
   itemsPerRun?: number;
+  /** Items whose first attempts one upload activity runs in sequence (default 5; 1 = one item per activity). */
+  batchSize?: number;
   upload?: ExecutionUploadOptions;
   /** Task queue of the activities and children (default: the drain's own). */
   taskQueue?: string;
@@ -99,6 +103,14 @@ export interface ExecutionUploadInput {
   upload?: ExecutionUploadOptions;
   taskQueue?: string;
 }
+
+/**
+ * One upload attempt as the workflow counts it: the result, or the failure's innermost message and
+ * whether a retry cannot fix it (src/errors.ts `rootCause`); `seconds` it took.
+ */
+export type ExecutionUploadAttemptOutcome =
+  | { result: ExecutionUploadResult; seconds: number }
+  | { error: { message: string; nonRetryable: boolean }; seconds: number };
 
 /** Final state of one item after its child. */
 export type ExecutionUploadOutcome = 'completed' | 'skipped' | 'failed';

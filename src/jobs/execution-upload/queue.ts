@@ -21,6 +21,11 @@ export interface ClaimedItem {
   executionId: string;
   /** Retries after the first attempt (`max_retries`). */
   maxRetries: number;
+  /**
+   * Attempts begun on the item before this claim (`attempts`): an attempt begun since makes the column
+   * larger ({@link attemptedSince}). Absent in claims recorded before floe returned it.
+   */
+  attempts?: number;
 }
 
 /**
@@ -32,7 +37,7 @@ export async function claimItems(
   db: Queryable,
   opts: { limit: number; claimer: string; leaseSeconds: number },
 ): Promise<ClaimedItem[]> {
-  const { rows } = await db.query<{ id: string; execution_id: string; max_retries: number }>(
+  const { rows } = await db.query<{ id: string; execution_id: string; max_retries: number; attempts: number }>(
     `WITH c AS (
        SELECT id FROM snowflake_sync_queue
         WHERE (status = 'pending' AND available_at <= now())
@@ -44,10 +49,29 @@ export async function claimItems(
         SET status = 'processing', claimed_by = $2, lease_expires_at = now() + make_interval(secs => $3),
             updated_at = now()
        FROM c WHERE q.id = c.id
-     RETURNING q.id, q.execution_id, q.max_retries, q.created_at`,
+     RETURNING q.id, q.execution_id, q.max_retries, q.attempts, q.created_at`,
     [opts.limit, opts.claimer, opts.leaseSeconds],
   );
-  return rows.map((r) => ({ syncId: r.id, executionId: r.execution_id, maxRetries: r.max_retries }));
+  return rows.map((r) => ({
+    syncId: r.id,
+    executionId: r.execution_id,
+    maxRetries: r.max_retries,
+    attempts: r.attempts,
+  }));
+}
+
+/**
+ * Of `items` (each with its `attempts` as claimed), the ids of those still processing on which an
+ * attempt was begun ({@link beginAttempt}) since: after an upload activity was lost (its worker died),
+ * these had an attempt under way when it ended; the others were finished or never started.
+ */
+export async function attemptedSince(db: Queryable, items: { syncId: string; attempts: number }[]): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT q.id FROM snowflake_sync_queue q JOIN unnest($1::uuid[], $2::int[]) AS c(id, attempts) ON q.id = c.id
+      WHERE q.status = 'processing' AND q.attempts > c.attempts`,
+    [items.map((i) => i.syncId), items.map((i) => i.attempts)],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** What an upload attempt needs to know about its item (no secrets). */
