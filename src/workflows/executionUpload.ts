@@ -270,10 +270,13 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
     const p = (inline ? uploadLane(items) : uploadByChild(items[0]!)).finally(() => running.delete(key));
     running.set(key, p);
   };
-  /** Free lanes take the items ahead, shared evenly, at most `batchMax` each. */
+  /**
+   * Free lanes take the items ahead, at most `batchMax` each, and no more than a share of them over all
+   * lanes: at the end of the queue the lanes that free up next get items too, rather than one lane all.
+   */
   const fill = () => {
     while (running.size < max && ahead.length > 0)
-      launch(ahead.splice(0, Math.min(batchMax, Math.ceil(ahead.length / (max - running.size)))));
+      launch(ahead.splice(0, Math.min(batchMax, Math.ceil(ahead.length / max))));
   };
 
   // Claimed items not started yet. A drain that uploads inline claims a round of lanes ahead of its

@@ -191,8 +191,9 @@ describe('executionUploadDrain, uploads in the drain itself', () => {
     );
     const scheduled = (name: string) =>
       events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
-    // Two lanes of 4 and 3 items, one batch each; the failing item's three retries one activity each.
-    expect(scheduled('executionUploadBatch')).toBe(2);
+    // Lanes of 4 and 2 items (each a share of the 7 over both lanes), then 1: one batch each; the
+    // failing item's three retries one activity each.
+    expect(scheduled('executionUploadBatch')).toBe(3);
     expect(scheduled('executionUploadAttempt')).toBe(3);
     // The first claim fills both lanes (5 items each) and claims a round of lanes ahead; it got all 7.
     expect(limits[0]).toBe(20);

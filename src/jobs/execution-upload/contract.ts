@@ -5,9 +5,10 @@
  *
  * A PostgreSQL trigger queues each completed execution (`snowflake_sync_queue`). A Temporal Schedule
  * (id {@link EXECUTION_UPLOAD_SCHEDULE_ID} unless configured, every 30 s, overlap skip) starts `executionUploadDrain`, which
- * claims pending items (`FOR UPDATE SKIP LOCKED`) and runs at most `maxConcurrent` (5) `executionUpload`
- * children at once (workflow id {@link executionUploadWorkflowId}); each child uploads one execution to
- * its user's Snowflake. Only ids cross Temporal: no rows, no credentials.
+ * claims pending items (`FOR UPDATE SKIP LOCKED`) and uploads each execution to its user's Snowflake
+ * itself, at most `maxConcurrent` (5) at once (drains started before that ran an `executionUpload`
+ * child per item, workflow id {@link executionUploadWorkflowId}). Only ids cross Temporal: no rows, no
+ * credentials.
  */
 import { HEARTBEAT_TIMEOUT_SECONDS } from '../../errors.js';
 
