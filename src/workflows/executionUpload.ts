@@ -271,12 +271,13 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
     running.set(key, p);
   };
   /**
-   * Free lanes take the items ahead, at most `batchMax` each, and no more than a share of them over all
-   * lanes: at the end of the queue the lanes that free up next get items too, rather than one lane all.
+   * Free lanes take the items ahead, `batchMax` each; once a claim found fewer items than it asked for
+   * (the end of the queue), no more than a share of them over all lanes, so the lanes that free up next
+   * get items too rather than one lane all.
    */
   const fill = () => {
     while (running.size < max && ahead.length > 0)
-      launch(ahead.splice(0, Math.min(batchMax, Math.ceil(ahead.length / max))));
+      launch(ahead.splice(0, queueEnd ? Math.min(batchMax, Math.ceil(ahead.length / max)) : batchMax));
   };
 
   // Claimed items not started yet. A drain that uploads inline claims a round of lanes ahead of its
@@ -287,21 +288,24 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   const claimAhead = inline ? max * batchMax : 0;
   let handled = 0;
   let queueEmpty = false;
+  let queueEnd = false;
   let budgetSpent: boolean;
   for (;;) {
     budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
     fill();
     if (!budgetSpent && !queueEmpty && running.size < max) {
       const free = max - running.size;
+      // Claiming ahead stays within the run's budget (children were claimed for free slots only).
+      const limit = inline ? Math.min(free * batchMax + claimAhead, perRun - handled) : free;
       const items = await book.executionUploadClaim({
-        // Claiming ahead stays within the run's budget (children were claimed for free slots only).
-        limit: inline ? Math.min(free * batchMax + claimAhead, perRun - handled) : free,
+        limit,
         claimer: info.workflowId,
         leaseSeconds: input.upload?.leaseSeconds,
       });
       totals.claimed += items.length;
       handled += items.length;
       ahead.push(...items);
+      queueEnd = items.length < limit;
       fill();
       if (items.length === 0) queueEmpty = true;
     }
