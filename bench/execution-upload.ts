@@ -11,8 +11,9 @@
  * (the trigger queues them) and waits until the queue is empty.
  *
  * Prints executions/min and rows/s over the whole run (completion → last upload), the upload-only
- * rate (first claim → last upload), and the queue latency completion → upload (p50, p95, max) from
- * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`.
+ * rate (first claim → last upload), the queue latency completion → upload (p50, p95, max) from
+ * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`, and the Temporal round
+ * trips per upload: workflow tasks and activities of every drain run's history, per uploaded execution.
  *
  * Then the floor, in the same run: the same Snowflake statements per execution (the upload's own
  * `loadAndPublish`: raw table, array-bind INSERT, `CREATE OR REPLACE TABLE … AS SELECT` with casts, drop
@@ -212,6 +213,12 @@ export async function run(args: string[]): Promise<BenchResult> {
       `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}; the drain woken by the queue's notification, Schedule every ${interval} s)`,
     );
 
+    const temporalCost = await drainTasks(client);
+    const perUpload = (k: number) => round3(k / Math.max(1, s.done));
+    console.log(
+      `  Temporal per upload: ${perUpload(temporalCost.workflowTasks)} workflow tasks, ${perUpload(temporalCost.activities)} activities (${temporalCost.runs} drain runs' histories)`,
+    );
+
     const { rows: one } = await pool.query<{ snowflake_table: string }>(
       `SELECT snowflake_table FROM snowflake_sync_queue WHERE status = 'completed' LIMIT 1`,
     );
@@ -239,6 +246,8 @@ export async function run(args: string[]): Promise<BenchResult> {
         latencyP50Seconds: round3(pct(lats, 50)),
         latencyP95Seconds: round3(pct(lats, 95)),
         latencyMaxSeconds: round3(lats[lats.length - 1]),
+        workflowTasksPerUpload: perUpload(temporalCost.workflowTasks),
+        activitiesPerUpload: perUpload(temporalCost.activities),
         emulatorPeakRssMiB: peakRssMiB(emu.child.pid!),
       },
       floor: { seconds: round3(floorSeconds), executionsPerMinute: Math.round((n / floorSeconds) * 60) },
@@ -248,6 +257,22 @@ export async function run(args: string[]): Promise<BenchResult> {
     for (const stop of stops) await stop().catch(() => undefined);
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
+}
+
+/** Workflow tasks and (non-local) activities scheduled in the histories of every drain run. */
+async function drainTasks(client: Client): Promise<{ runs: number; workflowTasks: number; activities: number }> {
+  let runs = 0;
+  let workflowTasks = 0;
+  let activities = 0;
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'executionUploadDrain'` })) {
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    runs++;
+    for (const e of history.events ?? []) {
+      if (e.workflowTaskCompletedEventAttributes) workflowTasks++;
+      if (e.activityTaskScheduledEventAttributes) activities++;
+    }
+  }
+  return { runs, workflowTasks, activities };
 }
 
 /**

@@ -3,9 +3,10 @@
  * and pure modules.
  *
  * - `executionUploadDrain` (started by the Schedule every 30 s, overlap skip, so one drain at a time):
- *   claims pending items (`FOR UPDATE SKIP LOCKED`, as many as there are free slots) and uploads at
- *   most `maxConcurrent` (5) at once, each by its own attempts (activities of the drain, see
- *   {@link uploadItem}); claims again as uploads finish until the queue is empty; continues-as-new
+ *   claims pending items (`FOR UPDATE SKIP LOCKED`, a round of lanes ahead) and uploads at most
+ *   `maxConcurrent` (5) at once, in lanes: a lane takes up to `batchSize` (5) claimed items, runs their
+ *   first attempts one after another in one activity and then each item's retries (see
+ *   {@link uploadItem}); claims again as lanes finish until the queue is empty; continues-as-new
  *   after `itemsPerRun` items or when Temporal suggests it (the history would grow past Temporal's
  *   limits otherwise), carrying its totals. A claimed item is the drain's alone: its lease
  *   (`FOR UPDATE SKIP LOCKED`, 15 minutes) keeps every other drain from claiming it meanwhile.
@@ -15,7 +16,9 @@
  * One upload ({@link uploadItem}): up to 1 + `max_retries` attempts of the upload activity, with
  * exponential backoff (durable timers) between them; each failed attempt is recorded on the item
  * (retry_count, error_message); a non-retryable failure (src/errors.ts) or the last attempt's failure
- * marks the item failed. A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt.
+ * marks the item failed. A dead worker's attempt ends by heartbeat timeout and counts as a failed attempt
+ * (in a batch: for the item whose attempt was under way; the batch's other unfinished items were not
+ * attempted and are not counted).
  *
  * Only ids and counts cross Temporal. Search attributes: FloeJobKind=execution_upload,
  * FloeTable=`drain` (or `execution:<execution_id>` on an `executionUpload` workflow), FloeStatus, FloeRows.
@@ -45,6 +48,7 @@ import {
   type ExecutionUploadDrainInput,
   type ExecutionUploadDrainResult,
   type ExecutionUploadInput,
+  type ExecutionUploadAttemptOutcome,
   type ExecutionUploadResult,
 } from '../jobs/execution-upload/contract.js';
 
@@ -85,53 +89,79 @@ function queuedBookkeeping(taskQueue?: string) {
  */
 const INLINE_UPLOADS = 'execution-upload-inline';
 
+/**
+ * Versioned change (Temporal `patched()`): a lane of the drain runs the first attempts of up to
+ * `batchSize` items in one `executionUploadBatch` activity, so one workflow task and one activity
+ * dispatch serve several uploads (each cost about as much as half an upload's statements on the
+ * emulator); retries stay one `executionUploadAttempt` each. Drains that started before it replay one
+ * attempt activity per item. Once none can still run, replace `patched` with `deprecatePatch` and
+ * remove that branch.
+ */
+const BATCHED_UPLOADS = 'execution-upload-batches';
+
 /** Job metrics of uploads run by the drain (src/metrics/jobs.ts): counted as `executionUpload` runs. */
 const { floeJobMetrics } = proxySinks<JobMetricsSinks>();
 
 /**
  * Upload one claimed item (see the module comment) with the bookkeeping activities `book`; `status`
- * reports its progress (the `executionUpload` workflow's search attributes).
+ * reports its progress (the `executionUpload` workflow's search attributes). `first`, when given, is
+ * the outcome of its first attempt, made already (by a batch); the attempts after it are counted on.
  */
 async function uploadItem(
   item: ClaimedItem,
   input: Pick<ExecutionUploadInput, 'upload' | 'taskQueue'>,
   book: Pick<ExecutionUploadActivities, 'executionUploadFail' | 'executionUploadRetryLater'>,
   status: (status: FloeJobStatus, rows?: number) => void,
+  first?: ExecutionUploadAttemptOutcome,
 ): Promise<ExecutionUploadResult> {
   const o = { ...D, ...input.upload };
-  const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>(
-    longActivity('2h', o.heartbeatTimeoutSeconds, {
-      // Retries are counted here against the item's max_retries (one activity attempt each).
-      retry: { maximumAttempts: 1 },
-      ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
-    }),
-  );
+  const { executionUploadAttempt } = proxyActivities<ExecutionUploadActivities>(uploadActivity(input));
   const { syncId } = item;
   const maxRetries = Math.max(0, item.maxRetries);
   for (let attempt = 1; ; attempt++) {
-    try {
-      const r = await executionUploadAttempt({ syncId, options: input.upload, attempt });
-      status('completed', r.rows);
-      return { ...r, attempts: attempt };
-    } catch (err) {
-      const cause = rootCause(err);
-      if (cause.nonRetryable || attempt > maxRetries) {
-        await book.executionUploadFail({ syncId, message: cause.message, retries: attempt - 1 });
-        status('failed', 0);
-        return {
-          syncId,
-          executionId: item.executionId,
-          status: 'failed',
-          rows: 0,
-          attempts: attempt,
-          reason: cause.message,
-        };
+    let cause: { message: string; nonRetryable: boolean };
+    if (attempt === 1 && first) {
+      if ('result' in first) {
+        status('completed', first.result.rows);
+        return { ...first.result, attempts: attempt };
       }
-      await book.executionUploadRetryLater({ syncId, failures: attempt, message: cause.message });
-      const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
-      await sleep(Math.max(1, Math.round(delay * 1000)));
+      cause = first.error;
+    } else
+      try {
+        const r = await executionUploadAttempt({ syncId, options: input.upload, attempt });
+        status('completed', r.rows);
+        return { ...r, attempts: attempt };
+      } catch (err) {
+        cause = rootCause(err);
+      }
+    if (cause.nonRetryable || attempt > maxRetries) {
+      await book.executionUploadFail({ syncId, message: cause.message, retries: attempt - 1 });
+      status('failed', 0);
+      return {
+        syncId,
+        executionId: item.executionId,
+        status: 'failed',
+        rows: 0,
+        attempts: attempt,
+        reason: cause.message,
+      };
     }
+    await book.executionUploadRetryLater({ syncId, failures: attempt, message: cause.message });
+    const delay = Math.min(o.retryMaxSeconds, o.retryInitialSeconds * 2 ** (attempt - 1));
+    await sleep(Math.max(1, Math.round(delay * 1000)));
   }
+}
+
+/**
+ * Options of the upload activities (an attempt, a batch of first attempts): heartbeating, one Temporal
+ * attempt each, since retries are counted by the workflow against each item's `max_retries`.
+ */
+function uploadActivity(input: Pick<ExecutionUploadInput, 'upload' | 'taskQueue'>) {
+  const o = { ...D, ...input.upload };
+  return longActivity('2h', o.heartbeatTimeoutSeconds, {
+    retry: { maximumAttempts: 1 },
+    ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+  });
 }
 
 /** Upload one queue item to its user's Snowflake as a workflow of its own (see the module comment). */
@@ -161,75 +191,122 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
 
   const book = patched(LOCAL_BOOKKEEPING) ? short : queuedBookkeeping(input.taskQueue);
   const inline = patched(INLINE_UPLOADS);
+  const batched = inline && patched(BATCHED_UPLOADS);
+  const batchMax = batched ? Math.max(1, input.batchSize ?? D.batchSize) : 1;
+  const { executionUploadBatch } = proxyActivities<ExecutionUploadActivities>(uploadActivity(input));
   const running = new Map<string, Promise<void>>();
-  /** One item by the drain itself, counted in the job metrics as an `executionUpload` run would be. */
-  const upload = async (item: ClaimedItem): Promise<ExecutionUploadResult> => {
-    const args = { ...item, upload: input.upload, taskQueue: input.taskQueue };
-    const t0 = Date.now();
-    const seconds = () => (Date.now() - t0) / 1000;
-    floeJobMetrics.itemStarted('executionUpload', args);
+  const count = (r: ExecutionUploadResult) => {
+    if (r.status === 'completed') {
+      totals.completed++;
+      totals.rows += r.rows;
+    } else if (r.status === 'skipped') totals.skipped++;
+    else totals.failed++;
+  };
+  /**
+   * The first attempts of a lane's items, by one `executionUploadBatch` activity. When that activity is
+   * lost (its worker died: heartbeat timeout), the items with an attempt begun since their claim count
+   * that attempt as failed with its cause; the others (finished, or never started) get their first
+   * attempt again, which returns a finished item's outcome without loading it again.
+   */
+  const firstAttempts = async (items: ClaimedItem[]): Promise<(ExecutionUploadAttemptOutcome | undefined)[]> => {
     try {
-      const r = await uploadItem(item, input, book, () => undefined);
-      floeJobMetrics.itemEnded('executionUpload', args, 'returned', seconds(), r);
-      return r;
+      return await executionUploadBatch({ syncIds: items.map((i) => i.syncId), options: input.upload });
     } catch (err) {
-      floeJobMetrics.itemEnded('executionUpload', args, isCancellation(err) ? 'cancelled' : 'failed', seconds());
-      throw err;
+      if (isCancellation(err)) throw err;
+      const { message, nonRetryable } = rootCause(err);
+      const under = new Set(
+        await book.executionUploadAttempted({
+          items: items.map((i) => ({ syncId: i.syncId, attempts: i.attempts ?? 0 })),
+        }),
+      );
+      return items.map((i) => (under.has(i.syncId) ? { error: { message, nonRetryable }, seconds: 0 } : undefined));
+    }
+  };
+  /**
+   * One lane: its items by the drain itself, one after another (first attempts in one batch when
+   * batched), each counted in the job metrics as an `executionUpload` run would be.
+   */
+  const uploadLane = async (items: ClaimedItem[]): Promise<void> => {
+    const args = items.map((item) => ({ ...item, upload: input.upload, taskQueue: input.taskQueue }));
+    const t0 = Date.now();
+    for (const a of args) floeJobMetrics.itemStarted('executionUpload', a);
+    let k = 0;
+    try {
+      const firsts = batched ? await firstAttempts(items) : [];
+      for (; k < items.length; k++) {
+        const first = firsts[k];
+        const tk = Date.now();
+        const r = await uploadItem(items[k]!, input, book, () => undefined, first);
+        // An item's time: its first attempt in the batch, and its retries after it.
+        const seconds = first ? first.seconds + (Date.now() - tk) / 1000 : (Date.now() - tk) / 1000;
+        floeJobMetrics.itemEnded('executionUpload', args[k], 'returned', seconds, r);
+        count(r);
+      }
+    } catch (err) {
+      const end = isCancellation(err) ? 'cancelled' : 'failed';
+      for (; k < items.length; k++) {
+        floeJobMetrics.itemEnded('executionUpload', args[k], end, (Date.now() - t0) / 1000);
+        totals.failed++;
+      }
     }
   };
   /** One item by an `executionUpload` child (drains started before {@link INLINE_UPLOADS}). */
-  const uploadByChild = async (item: ClaimedItem): Promise<ExecutionUploadResult> => {
-    const child = await startChild(executionUpload, {
-      workflowId: executionUploadWorkflowId(item.syncId),
-      args: [{ ...item, upload: input.upload, taskQueue: input.taskQueue }],
-      ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
-    });
-    return child.result();
+  const uploadByChild = async (item: ClaimedItem): Promise<void> => {
+    try {
+      const child = await startChild(executionUpload, {
+        workflowId: executionUploadWorkflowId(item.syncId),
+        args: [{ ...item, upload: input.upload, taskQueue: input.taskQueue }],
+        ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
+      });
+      count(await child.result());
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) totals.alreadyRunning++;
+      else totals.failed++;
+    }
   };
-  const launch = (item: ClaimedItem): void => {
-    const { syncId } = item;
-    const p = (async () => {
-      try {
-        const r = await (inline ? upload(item) : uploadByChild(item));
-        if (r.status === 'completed') {
-          totals.completed++;
-          totals.rows += r.rows;
-        } else if (r.status === 'skipped') totals.skipped++;
-        else totals.failed++;
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) totals.alreadyRunning++;
-        else totals.failed++;
-      } finally {
-        running.delete(syncId);
-      }
-    })();
-    running.set(syncId, p);
+  /** Start a lane for `items` (one, unless batched). */
+  const launch = (items: ClaimedItem[]): void => {
+    const key = items[0]!.syncId;
+    const p = (inline ? uploadLane(items) : uploadByChild(items[0]!)).finally(() => running.delete(key));
+    running.set(key, p);
+  };
+  /**
+   * Free lanes take the items ahead, `batchMax` each; once a claim found fewer items than it asked for
+   * (the end of the queue), no more than a share of them over all lanes, so the lanes that free up next
+   * get items too rather than one lane all.
+   */
+  const fill = () => {
+    while (running.size < max && ahead.length > 0)
+      launch(ahead.splice(0, queueEnd ? Math.min(batchMax, Math.ceil(ahead.length / max)) : batchMax));
   };
 
-  // Claimed items not started yet. A drain that uploads inline claims `max` items ahead of its free
-  // slots: a claim (a local activity) holds the workflow task, and so the start of the next upload,
-  // until it returns, so it claims once per `max` items rather than once per finished upload. They
-  // wait seconds, well inside their lease.
+  // Claimed items not started yet. A drain that uploads inline claims a round of lanes ahead of its
+  // free ones (`max` items, `max` batches when batched): a claim (a local activity) holds the workflow
+  // task, and so the start of the next upload, until it returns, so it claims once per round rather
+  // than once per finished lane. They wait seconds, well inside their lease.
   const ahead: ClaimedItem[] = [];
-  const claimAhead = inline ? max : 0;
+  const claimAhead = inline ? max * batchMax : 0;
   let handled = 0;
   let queueEmpty = false;
+  let queueEnd = false;
   let budgetSpent: boolean;
   for (;;) {
     budgetSpent = handled >= perRun || workflowInfo().continueAsNewSuggested;
-    while (running.size < max && ahead.length > 0) launch(ahead.shift()!);
+    fill();
     if (!budgetSpent && !queueEmpty && running.size < max) {
       const free = max - running.size;
+      // Claiming ahead stays within the run's budget (children were claimed for free slots only).
+      const limit = inline ? Math.min(free * batchMax + claimAhead, perRun - handled) : free;
       const items = await book.executionUploadClaim({
-        // Claiming ahead stays within the run's budget (children were claimed for free slots only).
-        limit: inline ? Math.min(free + claimAhead, perRun - handled) : free,
+        limit,
         claimer: info.workflowId,
         leaseSeconds: input.upload?.leaseSeconds,
       });
       totals.claimed += items.length;
       handled += items.length;
       ahead.push(...items);
-      while (running.size < max && ahead.length > 0) launch(ahead.shift()!);
+      queueEnd = items.length < limit;
+      fill();
       if (items.length === 0) queueEmpty = true;
     }
     if (running.size === 0) {

@@ -64,10 +64,11 @@ describe('execution upload: drain and recovery', () => {
     expect(t[0]).toEqual({ N: '3000', D: '3000', S: String(((3000 * 3001) / 2) * 1.25) + '.00' });
   });
 
-  it('a worker killed mid-upload leaves no duplicated rows', async () => {
+  it('a worker killed mid-upload leaves no duplicated rows; the lost batch counts an attempt for that item only', async () => {
     const queue = `${rig.taskQueue}-kill`;
     const wf = await rig.startWorker({ queue, activities: false });
-    const id = await rig.addExecution(alice.userId, rowsOf(1000, 'kill'));
+    const ids: string[] = [];
+    for (const tag of ['kill-a', 'kill-b', 'kill-c']) ids.push(await rig.addExecution(alice.userId, rowsOf(1000, tag)));
     const args = {
       address: inject('temporalAddress'),
       namespace: inject('temporalNamespace'),
@@ -75,6 +76,8 @@ describe('execution upload: drain and recovery', () => {
       databaseUrl: rig.db.url,
       keyHex: rig.keyHex,
       tmpDir: path.join(rig.root, 'tmp-kill'),
+      // One batch of the three items: the first loads, the worker dies in the middle of the second.
+      hangAt: 2,
     };
     const child: ChildProcess = spawn(
       process.execPath,
@@ -95,7 +98,11 @@ describe('execution upload: drain and recovery', () => {
       child.once('exit', (code) => reject(new Error(`worker process exited early (${code}): ${out}`)));
     });
     const drain = rig.drain(
-      { upload: { bindChunkRows: 200, heartbeatTimeoutSeconds: 2, retryInitialSeconds: 0.2 } },
+      {
+        maxConcurrent: 1,
+        batchSize: 3,
+        upload: { bindChunkRows: 200, heartbeatTimeoutSeconds: 2, retryInitialSeconds: 0.2 },
+      },
       queue,
     );
     let replacement: { stop(): Promise<void> } | null = null;
@@ -104,21 +111,28 @@ describe('execution upload: drain and recovery', () => {
       child.kill('SIGKILL');
       replacement = await rig.startWorker({ queue, workflows: false });
       const r = await drain;
-      expect(r).toMatchObject({ claimed: 1, completed: 1, rows: 1000 });
+      expect(r).toMatchObject({ claimed: 3, completed: 3, failed: 0, rows: 3000 });
     } finally {
       child.kill('SIGKILL');
       await replacement?.stop();
       await wf.stop();
     }
-    const it1 = await item(id);
-    expect(it1).toMatchObject({ status: 'completed', attempts: 2, rows_uploaded: '1000' });
-    const t = await alice.sf.query(`SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ${String(it1.snowflake_table)}`);
-    expect(t[0]).toEqual({ N: '1000', D: '1000' });
+    const [a, b, c] = await Promise.all(ids.map((id) => item(id)));
+    // The first was done before the kill (not loaded again), the second's lost attempt counted, the third never started.
+    expect(a).toMatchObject({ status: 'completed', attempts: 1, retry_count: 0, rows_uploaded: '1000' });
+    expect(b).toMatchObject({ status: 'completed', attempts: 2, retry_count: 1, rows_uploaded: '1000' });
+    expect(c).toMatchObject({ status: 'completed', attempts: 1, retry_count: 0, rows_uploaded: '1000' });
+    for (const it1 of [a, b, c]) {
+      const t = await alice.sf.query(
+        `SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ${String(it1.snowflake_table)}`,
+      );
+      expect(t[0]).toEqual({ N: '1000', D: '1000' });
+    }
     const leftovers = await alice.sf.query(`SHOW TABLES LIKE '%FLOE%' IN SCHEMA ALICE_DB.RESULTS`);
     expect(
       leftovers.filter(
         (l) =>
-          String(l.name).startsWith(String(it1.snowflake_table).split('.')[2]) && String(l.name).endsWith('__FLOE_RAW'),
+          String(l.name).startsWith(String(b.snowflake_table).split('.')[2]) && String(l.name).endsWith('__FLOE_RAW'),
       ),
     ).toEqual([]);
   });

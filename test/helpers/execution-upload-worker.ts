@@ -1,9 +1,10 @@
 /**
  * A separate worker process for the "worker killed mid-upload" test: runs the execution upload
- * activities (no workflows) on a given task queue; on attempt 1 it prints MIDWAY after the first bind
- * chunk and hangs, so the test can SIGKILL it in the middle of a load.
+ * activities (no workflows) on a given task queue; on the attempt 1 of the `hangAt`-th item it loads
+ * (default the first) it prints MIDWAY after the first bind chunk and hangs, so the test can SIGKILL it
+ * in the middle of a load (of a batch's later item, with `hangAt` > 1).
  *
- * Args (one JSON argument): {address, namespace, taskQueue, databaseUrl, keyHex, tmpDir}.
+ * Args (one JSON argument): {address, namespace, taskQueue, databaseUrl, keyHex, tmpDir, hangAt?}.
  */
 import { secretKeys } from '../../src/secrets/crypto.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -18,7 +19,9 @@ const a = JSON.parse(process.argv[2]!) as {
   databaseUrl: string;
   keyHex: string;
   tmpDir: string;
+  hangAt?: number;
 };
+const loaded = new Set<string>();
 const pool = createPool(a.databaseUrl, { max: 2 });
 const connection = await NativeConnection.connect({ address: a.address });
 const worker = await Worker.create({
@@ -32,7 +35,8 @@ const worker = await Worker.create({
       tmpDir: a.tmpDir,
       hooks: {
         afterChunk: async (i) => {
-          if (i.attempt === 1) {
+          loaded.add(i.syncId);
+          if (i.attempt === 1 && loaded.size === (a.hangAt ?? 1)) {
             process.stdout.write(`MIDWAY ${i.rowsLoaded}\n`);
             await new Promise(() => undefined);
           }

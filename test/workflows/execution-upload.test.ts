@@ -1,6 +1,6 @@
 /**
  * Execution upload workflows with time skipping and mocked activities: the drain's concurrency bound,
- * retries with backoff and the item failed with its cause, continue-as-new of the drain carrying its
+ * first attempts batched per lane and a lost batch, retries with backoff and the item failed with its cause, continue-as-new of the drain carrying its
  * totals, and a user without a configuration skipped. The queue is an in-memory fake behind the real
  * activity names; the workflows are the real bundle.
  */
@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionUploadActivities } from '../../src/activities/execution-upload/index.js';
+import { attemptInSequence, type ExecutionUploadActivities } from '../../src/activities/execution-upload/index.js';
 import type { ExecutionUploadResult } from '../../src/jobs/execution-upload/contract.js';
 import { metricsRegistry } from '../../src/metrics/index.js';
 import { executionUpload, executionUploadDrain } from '../../src/workflows/executionUpload.js';
@@ -38,9 +38,9 @@ const unique = (name: string) => `${name}-${process.pid}-${++seq}`;
 const executionOf = (syncId: string) => syncId.replace(/-s(\d+)$/, '-e$1');
 
 /**
- * The four activities over an in-memory queue of `n` items (`<prefix>-s1`…, execution `<prefix>-e1`…,
- * max_retries 3), the prefix unique per queue so child workflow ids never meet another test's;
- * `attempt` decides each attempt's outcome.
+ * The activities over an in-memory queue of `n` items (`<prefix>-s1`…, execution `<prefix>-e1`…,
+ * max_retries 3, no attempts before the claim), the prefix unique per queue so child workflow ids never
+ * meet another test's; `attempt` decides each attempt's outcome, a batch's first attempts included.
  */
 function fakeQueue(
   n: number,
@@ -52,12 +52,17 @@ function fakeQueue(
   const calls: Calls = { retryLater: [], fail: [] };
   const activities: ExecutionUploadActivities = {
     executionUploadClaim: async ({ limit }) =>
-      pending.splice(0, limit).map((syncId) => ({ syncId, executionId: executionOf(syncId), maxRetries: 3 })),
+      pending
+        .splice(0, limit)
+        .map((syncId) => ({ syncId, executionId: executionOf(syncId), maxRetries: 3, attempts: 0 })),
     // Only children started before the claim passed the item read it; a call here fails the run.
     executionUploadBegin: async () => {
       throw new Error('executionUploadBegin called by a workflow that was given its item');
     },
     executionUploadAttempt: attempt,
+    executionUploadBatch: ({ syncIds, options }) =>
+      attemptInSequence(syncIds, (syncId) => attempt({ syncId, options, attempt: 1 })),
+    executionUploadAttempted: async () => [],
     executionUploadRetryLater: async (i) => {
       calls.retryLater.push(i);
     },
@@ -152,7 +157,7 @@ async function uploadJobs(outcome: 'started' | 'completed' | 'failed'): Promise<
 }
 
 describe('executionUploadDrain, uploads in the drain itself', () => {
-  it('runs no child workflow: attempts are its activities, retried with backoff, each item counted as a job', async () => {
+  it('runs no child workflow: first attempts in one batch per lane, retries with backoff, each item counted as a job', async () => {
     const { EventType } = temporal.api.enums.v1;
     const limits: number[] = [];
     const { activities, calls, ids } = fakeQueue(7, async ({ syncId, attempt }) => {
@@ -184,15 +189,50 @@ describe('executionUploadDrain, uploads in the drain itself', () => {
     expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toBe(
       false,
     );
-    const attempts = events.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executionUploadAttempt',
-    );
-    expect(attempts).toHaveLength(6 + 4);
-    // The first claim fills the two free slots and claims two ahead; later ones refill: fewer claims than items.
-    expect(limits[0]).toBe(4);
+    const scheduled = (name: string) =>
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
+    // Lanes of 4 and 2 items (each a share of the 7 over both lanes), then 1: one batch each; the
+    // failing item's three retries one activity each.
+    expect(scheduled('executionUploadBatch')).toBe(3);
+    expect(scheduled('executionUploadAttempt')).toBe(3);
+    // The first claim fills both lanes (5 items each) and claims a round of lanes ahead; it got all 7.
+    expect(limits[0]).toBe(20);
     expect(limits.length).toBeLessThan(7);
     const after = await Promise.all([uploadJobs('started'), uploadJobs('completed'), uploadJobs('failed')]);
     expect(after.map((n, k) => n - before[k]!)).toEqual([7, 6, 1]);
+  });
+
+  it('after a lost batch, counts a failed attempt only for the item that was under way', async () => {
+    const seen: [string, number][] = [];
+    const { activities, calls, ids } = fakeQueue(3, async ({ syncId, attempt }) => {
+      seen.push([syncId, attempt]);
+      return completed(syncId, attempt);
+    });
+    const asked: { syncId: string; attempts: number }[][] = [];
+    // The batch's worker dies while the second item loads: the batch fails, only that item has an attempt since its claim.
+    activities.executionUploadBatch = async () => {
+      throw new Error('activity heartbeat timeout');
+    };
+    activities.executionUploadAttempted = async ({ items }) => {
+      asked.push(items);
+      return [ids[1]!];
+    };
+    const result = await runWithActivities(env, { activities }, (client, taskQueue) =>
+      client.workflow.execute(executionUploadDrain, {
+        args: [{ maxConcurrent: 1, batchSize: 3, upload }],
+        workflowId: unique('lost'),
+        taskQueue,
+      }),
+    );
+    expect(result).toMatchObject({ claimed: 3, completed: 3, failed: 0 });
+    expect(asked).toEqual([ids.map((syncId) => ({ syncId, attempts: 0 }))]);
+    expect(calls.retryLater).toEqual([{ syncId: ids[1], failures: 1, message: 'activity heartbeat timeout' }]);
+    // The unfinished items again, in order: the lost attempt counted for the second one only.
+    expect(seen).toEqual([
+      [ids[0], 1],
+      [ids[1], 2],
+      [ids[2], 1],
+    ]);
   });
 });
 

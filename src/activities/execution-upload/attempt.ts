@@ -6,7 +6,7 @@
  * Idempotent: the target is rebuilt from scratch on every attempt and published by swap, so an attempt
  * that died half-way (worker killed, network) leaves no duplicate rows; the bookkeeping is one
  * transaction guarded by `status = 'processing'`, and an attempt that finds the item already completed
- * returns that outcome without loading again.
+ * (or skipped) returns that outcome without loading again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,10 +45,13 @@ interface Progress {
   rows: number;
 }
 
+/** The error of a queue item that does not exist. */
+const noSuchItem = (syncId: string) => floeError(NonRetryable.InvalidRequest, `sync item ${syncId} does not exist`);
+
 /** The queue item `syncId`. @throws InvalidRequest when it does not exist. */
 export async function requireItem(pool: pg.Pool, syncId: string): Promise<queue.ItemState> {
   const item = await queue.getItem(pool, syncId);
-  if (!item) throw floeError(NonRetryable.InvalidRequest, `sync item ${syncId} does not exist`);
+  if (!item) throw noSuchItem(syncId);
   return item;
 }
 
@@ -76,7 +79,8 @@ export async function runAttempt(
   const { attempt } = input;
   const o = { ...D, ...input.options };
   const log = activityLogger(baseLog);
-  const item = await requireItem(deps.pool, input.syncId);
+  const item = await queue.beginAttempt(deps.pool, input.syncId, o.leaseSeconds);
+  if (!item) throw noSuchItem(input.syncId);
   const ids = { syncId: item.syncId, executionId: item.executionId };
   const base = { ...ids, attempts: attempt };
   const hb = startHeartbeat<Progress>(
@@ -94,7 +98,11 @@ export async function runAttempt(
         method: (cur?.load_method ?? undefined) as LoadMethod | undefined,
       };
     }
-    if (!(await queue.beginAttempt(deps.pool, item.syncId, o.leaseSeconds)))
+    if (item.status === 'skipped') {
+      const cur = await getQueueItem(deps.pool, item.syncId);
+      return { ...base, status: 'skipped', rows: 0, reason: cur?.error_message ?? undefined };
+    }
+    if (!item.begun)
       throw floeError(NonRetryable.InvalidRequest, `sync item ${item.syncId} is ${item.status}, not processing`);
     const exec = await getExecution(deps.pool, item.executionId);
     if (!exec) throw floeError(NonRetryable.InvalidRequest, `execution ${item.executionId} does not exist`);

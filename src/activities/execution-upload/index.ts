@@ -7,17 +7,28 @@
  * Idempotence:
  * - `executionUploadClaim` is a single UPDATE … FOR UPDATE SKIP LOCKED; a retried claim claims other
  *   items (the first claim's items are then picked up when their lease expires, or already by the drain).
- * - `executionUploadAttempt` rebuilds the target from scratch on every attempt (./attempt.ts).
+ * - `executionUploadAttempt` rebuilds the target from scratch on every attempt (./attempt.ts);
+ *   `executionUploadBatch` runs such attempts in sequence, and a retried batch finds its finished items
+ *   completed and returns their outcome without loading again.
+ * - `executionUploadAttempted` only reads.
  * - `executionUploadRetryLater` and `executionUploadFail` are UPDATEs guarded by `status = 'processing'`.
  * - `executionUploadBegin` only reads; kept for children started before the claim passed the item
  *   (src/workflows/executionUpload.ts, `LOCAL_BOOKKEEPING`).
  */
+import { CancelledFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { EXECUTION_UPLOAD_DEFAULTS as D, type ExecutionUploadResult } from '../../jobs/execution-upload/contract.js';
+import { rootCause, toFailure } from '../../errors.js';
+import {
+  EXECUTION_UPLOAD_DEFAULTS as D,
+  type ExecutionUploadAttemptOutcome,
+  type ExecutionUploadOptions,
+  type ExecutionUploadResult,
+} from '../../jobs/execution-upload/contract.js';
 import * as queue from '../../jobs/execution-upload/queue.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
 import { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
+import { throwIfCancelled } from '../context.js';
 import { requireItem, runAttempt, type ExecutionUploadAttemptInput } from './attempt.js';
 
 export type { ExecutionUploadAttemptInput } from './attempt.js';
@@ -61,6 +72,35 @@ export interface ExecutionUploadClaimInput {
   leaseSeconds?: number;
 }
 
+/**
+ * Run `attempt` for each of `syncIds`, one after another (the `executionUploadBatch` activity): one
+ * activity, so one workflow task and one activity dispatch, for several uploads. An item's failure is
+ * its outcome (its innermost message and whether it is retryable, typed and scrubbed as the workflow
+ * would read them from a failed `executionUploadAttempt`), and the next item still runs; the workflow
+ * counts and retries each item. Starts no further item once the activity is cancelled (a heartbeat
+ * that finds the activity timed out delivers that too).
+ * @throws CancelledFailure when cancelled.
+ */
+export async function attemptInSequence(
+  syncIds: string[],
+  attempt: (syncId: string) => Promise<ExecutionUploadResult>,
+): Promise<ExecutionUploadAttemptOutcome[]> {
+  const out: ExecutionUploadAttemptOutcome[] = [];
+  for (const syncId of syncIds) {
+    throwIfCancelled();
+    const t0 = performance.now();
+    const seconds = () => (performance.now() - t0) / 1000;
+    try {
+      out.push({ result: await attempt(syncId), seconds: seconds() });
+    } catch (err) {
+      if (err instanceof CancelledFailure) throw err;
+      const { message, nonRetryable } = rootCause(toFailure(err));
+      out.push({ error: { message, nonRetryable }, seconds: seconds() });
+    }
+  }
+  return out;
+}
+
 /** Build the execution upload activities (wrap with `wrapActivities` before registering). */
 export function createExecutionUploadActivities(given: ExecutionUploadDeps) {
   const deps = { ...given, sessions: given.sessions ?? new SnowflakeSessionCache() };
@@ -88,6 +128,21 @@ export function createExecutionUploadActivities(given: ExecutionUploadDeps) {
     return runAttempt(deps, baseLog, input);
   }
 
+  /** The first attempts of `syncIds`, one after another ({@link attemptInSequence}). */
+  async function executionUploadBatch(input: {
+    syncIds: string[];
+    options?: ExecutionUploadOptions;
+  }): Promise<ExecutionUploadAttemptOutcome[]> {
+    return attemptInSequence(input.syncIds, (syncId) =>
+      runAttempt(deps, baseLog, { syncId, options: input.options, attempt: 1 }),
+    );
+  }
+
+  /** Of the items (each with its `attempts` as claimed), those with an attempt under way or lost (./queue.ts `attemptedSince`). */
+  async function executionUploadAttempted(input: { items: { syncId: string; attempts: number }[] }): Promise<string[]> {
+    return queue.attemptedSince(deps.pool, input.items);
+  }
+
   /** A failed attempt that will be retried: retry_count = failures so far, error_message = its error. */
   async function executionUploadRetryLater(input: { syncId: string; failures: number; message: string }) {
     await queue.recordAttemptFailure(deps.pool, input.syncId, input.failures, input.message);
@@ -102,6 +157,8 @@ export function createExecutionUploadActivities(given: ExecutionUploadDeps) {
     executionUploadClaim,
     executionUploadBegin,
     executionUploadAttempt,
+    executionUploadBatch,
+    executionUploadAttempted,
     executionUploadRetryLater,
     executionUploadFail,
   };

@@ -5,9 +5,10 @@
  *
  * A PostgreSQL trigger queues each completed execution (`snowflake_sync_queue`). A Temporal Schedule
  * (id {@link EXECUTION_UPLOAD_SCHEDULE_ID} unless configured, every 30 s, overlap skip) starts `executionUploadDrain`, which
- * claims pending items (`FOR UPDATE SKIP LOCKED`) and runs at most `maxConcurrent` (5) `executionUpload`
- * children at once (workflow id {@link executionUploadWorkflowId}); each child uploads one execution to
- * its user's Snowflake. Only ids cross Temporal: no rows, no credentials.
+ * claims pending items (`FOR UPDATE SKIP LOCKED`) and uploads each execution to its user's Snowflake
+ * itself, at most `maxConcurrent` (5) at once (drains started before that ran an `executionUpload`
+ * child per item, workflow id {@link executionUploadWorkflowId}). Only ids cross Temporal: no rows, no
+ * credentials.
  */
 import { HEARTBEAT_TIMEOUT_SECONDS } from '../../errors.js';
 
@@ -45,6 +46,8 @@ export const EXECUTION_UPLOAD_DEFAULTS = {
   leaseSeconds: 900,
   /** Items one drain run handles before continuing as new. */
   itemsPerRun: 500,
+  /** First attempts of up to this many items run in sequence in one activity (one lane of the drain). */
+  batchSize: 5,
 } as const;
 
 /** How rows reach Snowflake. */
@@ -68,6 +71,8 @@ export interface ExecutionUploadDrainInput {
   maxConcurrent?: number;
   /** Items per run before continue-as-new (default 500; Temporal's suggestion also triggers it). */
   itemsPerRun?: number;
+  /** Items whose first attempts one upload activity runs in sequence (default 5; 1 = one item per activity). */
+  batchSize?: number;
   upload?: ExecutionUploadOptions;
   /** Task queue of the activities and children (default: the drain's own). */
   taskQueue?: string;
@@ -99,6 +104,14 @@ export interface ExecutionUploadInput {
   upload?: ExecutionUploadOptions;
   taskQueue?: string;
 }
+
+/**
+ * One upload attempt as the workflow counts it: the result, or the failure's innermost message and
+ * whether a retry cannot fix it (src/errors.ts `rootCause`); `seconds` it took.
+ */
+export type ExecutionUploadAttemptOutcome =
+  | { result: ExecutionUploadResult; seconds: number }
+  | { error: { message: string; nonRetryable: boolean }; seconds: number };
 
 /** Final state of one item after its child. */
 export type ExecutionUploadOutcome = 'completed' | 'skipped' | 'failed';
