@@ -23,7 +23,7 @@
  * | SNOWFLAKE_ACCESS_URL  | optional                        | e.g. http://127.0.0.1:8080 (emulator)      |
  * | SNOWFLAKE_WAREHOUSE / _DATABASE / _SCHEMA / _ROLE | optional |                                   |
  * | DUCKDB_PATH           | <FLOE_STATE_DIR>/floe.duckdb    | table-sync target file                     |
- * | DUCKDB_MEMORY_LIMIT   | 512MB                           | DuckDB `memory_limit` of every DuckDB file floe opens (src/connectors/duckdb.ts) |
+ * | DUCKDB_MEMORY_LIMIT   | 256MB                           | DuckDB `memory_limit` of every DuckDB file floe opens (src/connectors/duckdb.ts) |
  * | JWT_SECRET_KEY        | required, ≥ 32 characters       | secret                                     |
  * | ADMIN_USERNAME        | admin                           |                                            |
  * | ADMIN_PASSWORD        | required                        | secret                                     |
@@ -201,7 +201,7 @@ const envSchema = z
     DUCKDB_MEMORY_LIMIT: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 128MB or 2GB')
-      .default('512MB'),
+      .default('256MB'),
     JWT_SECRET_KEY: required().min(32, 'must be at least 32 characters'),
     ADMIN_USERNAME: z.string().default('admin'),
     ADMIN_PASSWORD: required().min(1, 'must not be empty'),

@@ -10,15 +10,28 @@ import { duckdbInstanceOptions } from '../infra/paths.js';
 /**
  * Default DuckDB `memory_limit` of every instance on a file; DUCKDB_MEMORY_LIMIT changes it. DuckDB's
  * own default is 80 % of RAM, and the limit bounds only DuckDB's buffer manager (DuckDB docs "Limits").
- * DuckDB keeps the blocks it has written cached in that buffer pool while it is below the limit, so
- * without one a table sync's stage load grew the worker's resident memory with the rows loaded (peak
- * 471 MiB at TPC-H SF1, 785 MiB at SF3). At the limit it evicts cached blocks (already in the file) and
- * spills intermediates of larger operators (MERGE's hash join, the dedup's window) to `<file>.tmp`
- * (DuckDB docs "How to Tune Workloads", larger-than-memory workloads), so a load's footprint stops
- * growing there. 512MB: the SF1 stage load ran as fast as without a limit (14.5–15.5 s against 15.6 s)
- * with worker peak RSS 440–505 MiB; 128MB held it to 360–400 MiB but cost about 30 % (16.7–20.8 s).
+ * DuckDB keeps the blocks of a table it has just written cached in that buffer pool while it is below
+ * the limit, so without one a table sync's stage load grew the worker's resident memory with the rows
+ * loaded (peak 471 MiB at TPC-H SF1, 785 MiB at SF3). Sampled with `duckdb_memory()` during an SF3 load
+ * at 512MB: 365 MB of the pool was such cached blocks (`BASE_TABLE`), 80–130 MB the load's own work. At
+ * the limit DuckDB evicts cached blocks (already in the file) and spills intermediates of larger
+ * operators (MERGE's hash join, the dedup's window) to `<file>.tmp` (DuckDB docs "How to Tune
+ * Workloads"), so a load's footprint stops growing there. 256MB with {@link FILE_INSTANCE_SETTINGS}:
+ * worker peak 445 MiB at SF1 and 521 MiB at SF3, the SF1 stage sync at 1.20× its floor (median of 3);
+ * 512MB: 463 MiB at SF1 but 747 MiB at SF3 (the cache fills up to the limit), 1.16×.
  */
-export const DUCKDB_FILE_MEMORY_LIMIT = '512MB';
+export const DUCKDB_FILE_MEMORY_LIMIT = '256MB';
+
+/**
+ * Settings of every instance on a file besides the memory limit. `preserve_insertion_order = false`
+ * lets DuckDB insert the row groups of a parallel `INSERT ... SELECT` (the stage load's `read_parquet`
+ * of a file) as its threads finish them rather than buffering them to keep the source's order (DuckDB
+ * docs "How to Tune Workloads", larger-than-memory loads); a SELECT without ORDER BY may then return
+ * rows in another order. floe never relies on that order (pages, cursors, the dedup and the sample all
+ * order explicitly, and a table's physical order is not part of what a sync promises). Under a 256MB
+ * limit the SF1 stage sync ran at 1.54× its floor with insertion order kept and 1.20× without it.
+ */
+const FILE_INSTANCE_SETTINGS: Readonly<Record<string, string>> = { preserve_insertion_order: 'false' };
 
 let fileMemoryLimit = DUCKDB_FILE_MEMORY_LIMIT;
 
@@ -42,13 +55,14 @@ const held = new Map<string, Held>();
  * Run `fn` with a connection to the DuckDB file at `path` (created if missing; `:memory:` for a private
  * in-memory database). The instance is shared by concurrent callers in this process and closed when the
  * last one finishes; a file's instance has the memory limit {@link setDuckDbFileMemoryLimit} set
- * (default {@link DUCKDB_FILE_MEMORY_LIMIT}).
+ * (default {@link DUCKDB_FILE_MEMORY_LIMIT}) and {@link FILE_INSTANCE_SETTINGS}.
  * Throws DuckDB's error when another process holds the file (lock conflict) or the file is corrupt.
  */
 export async function withDuckDb<T>(path: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
   let entry = held.get(path);
   if (!entry) {
-    const options: Record<string, string> = path === ':memory:' ? {} : { memory_limit: fileMemoryLimit };
+    const options: Record<string, string> =
+      path === ':memory:' ? {} : { ...FILE_INSTANCE_SETTINGS, memory_limit: fileMemoryLimit };
     entry = { instance: DuckDBInstance.create(path, duckdbInstanceOptions(options)), users: 0 };
     held.set(path, entry);
   }

@@ -32,13 +32,22 @@ describe('withDuckDb', () => {
     expect(await setting(':memory:')).toBe(defaultLimit);
   });
 
+  it('lets a file instance insert rows out of their source order, not a private in-memory database', async () => {
+    const order = async (file: string) =>
+      withDuckDb(file, async (c) =>
+        String((await c.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0][0]),
+      );
+    expect(await order(path.join(dir, 'd.duckdb'))).toBe('false');
+    expect(await order(':memory:')).toBe('true');
+  });
+
   it('opens later files with the limit DUCKDB_MEMORY_LIMIT sets', async () => {
     const before = await setting(path.join(dir, 'b.duckdb'));
-    setDuckDbFileMemoryLimit('256MB'); // differs from the default
+    setDuckDbFileMemoryLimit('384MB'); // differs from the default
     try {
       const after = await setting(path.join(dir, 'c.duckdb'));
       expect(after).not.toBe(before);
-      expect(after).toMatch(/^(256\.0 MiB|244\.1 MiB|256MB)$/);
+      expect(after).toMatch(/^(384\.0 MiB|366\.2 MiB|384MB)$/);
     } finally {
       setDuckDbFileMemoryLimit(DUCKDB_FILE_MEMORY_LIMIT);
     }

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
       },
       snowflake: { account: 'acct', username: 'user', authenticator: 'SNOWFLAKE', password: 'sf-secret' },
       duckdbPath: path.join(stateDir, 'floe.duckdb'),
-      duckdbMemoryLimit: '512MB',
+      duckdbMemoryLimit: '256MB',
       duckdbOwner: false,
       api: {
         port: 8000,
