@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- table-sync [--scale 1] [--method stage|stream] [--stream-rows 300000] [--repeat 1]
- * [--skip-stream] [--memory-limit 512MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
+ * [--skip-stream] [--memory-limit 256MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
  * SF1 = 6,001,215 rows, 16 columns). `--method` runs one method only (`--skip-stream` is `--method stage`);
  * `--method stream --scale 0.1` (600,572 rows) measures the stream quickly.
  *
