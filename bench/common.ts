@@ -70,6 +70,13 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
+/** The median of `xs`: the middle value, or the mean of the two middle values of an even count. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * A cache check that does no I/O and always skips: a worker with it in place of `cacheCheck` runs
  * `cacheRefresh` as Temporal's share of a SKIPPED check and nothing else.

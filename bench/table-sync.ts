@@ -46,11 +46,10 @@ import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
 import * as S from '../src/jobs/table-sync/sql.js';
 import type { ColumnPlan } from '../src/sql/typemap.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
-import { cpuMs, peakRssMiB, percentile, round3, startBenchEmulator, type BenchResult } from './common.js';
+import { cpuMs, median, peakRssMiB, round3, startBenchEmulator, type BenchResult } from './common.js';
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
-const median = (xs: number[]) => percentile(xs, 50);
 
 type Activities = ReturnType<typeof createTableSyncActivities>;
 /** What one method's part of the run adds to the result. */

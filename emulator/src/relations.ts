@@ -52,7 +52,7 @@ export class RelationIndex {
   /** `connect` opens the index's own connection (on first use). */
   constructor(private readonly connect: () => Promise<DuckDBConnection>) {}
 
-  /** Notice: `db.schema.name` was created, altered, touched or dropped. */
+  /** Notice: the definition of `db.schema.name` changed (created, altered, renamed, or a DROP that may have failed). */
   changed(db: string, schema: string, name: string): void {
     this.stale.set(key(db, schema, name), 'read');
   }

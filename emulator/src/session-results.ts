@@ -216,9 +216,10 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryResult> {
       release,
     );
   }
-  // The spool is read on a connection of its own, and the query's connection is closed now: a
-  // connection left with a current database (USE) keeps that database's file open in DuckDB, so a
-  // later DROP or CREATE OR REPLACE DATABASE could not reuse it.
+  // The spool is read on a connection of its own, and the query's connection is released now (given
+  // back with its current database reset, or closed): a connection left with a current database (USE)
+  // keeps that database's file open in DuckDB, so a later DROP or CREATE OR REPLACE DATABASE could not
+  // reuse it.
   await release(true);
   const reader = await o.connect();
   try {

@@ -27,8 +27,10 @@ export const DUCKDB_FILE_MEMORY_LIMIT = '256MB';
  * lets DuckDB insert the row groups of a parallel `INSERT ... SELECT` (the stage load's `read_parquet`
  * of a file) as its threads finish them rather than buffering them to keep the source's order (DuckDB
  * docs "How to Tune Workloads", larger-than-memory loads); a SELECT without ORDER BY may then return
- * rows in another order. floe never relies on that order (pages, cursors, the dedup and the sample all
- * order explicitly, and a table's physical order is not part of what a sync promises). Under a 256MB
+ * rows in another order. floe's own reads order explicitly where order matters (pages, cursors, the
+ * dedup's window; the `first` sample orders by the primary key), and a table's physical order is not
+ * part of what a sync promises: the unload it comes from has none. What changes is that the `first`
+ * sample of a table without a primary key may show other rows from one call to the next. Under a 256MB
  * limit the SF1 stage sync ran at 1.54× its floor with insertion order kept and 1.20× without it.
  */
 const FILE_INSTANCE_SETTINGS: Readonly<Record<string, string>> = { preserve_insertion_order: 'false' };
