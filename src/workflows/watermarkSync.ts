@@ -8,7 +8,8 @@
  *   failed ones.
  * - `watermarkTableSync` (child, workflow id `pg-sync-<name>/<source>` so one table never runs twice
  *   at once): begin (plan + the cheap "any new rows?" probe) → batches in (watermark, pk) order, each
- *   one activity that reads, stages, MERGEs and advances the watermark → finish. Continues-as-new
+ *   one activity that reads, stages, MERGEs and advances the watermark (compare-and-set on the stored
+ *   position's write counter, which the run carries from batch to batch) → finish. Continues-as-new
  *   after `batchesPerRun` batches or when Temporal suggests it (long catch-ups). A batch that finds
  *   the table's epoch moved (a backfill reset the position) ends the run as `superseded`.
  *
@@ -78,6 +79,9 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
   let binds = c?.binds ?? 0;
   let files = c?.files ?? 0;
   let position: SyncPosition | null = c?.position ?? null;
+  // The stored position's write counter: each batch advances from it (compare-and-set). Undefined in a
+  // run carried over from a release without it; the first batch then returns one.
+  let positionSeq: number | undefined = c?.positionSeq;
   let plan: TablePlanRef | undefined = c?.plan;
   status(t.source, 'running', rows);
 
@@ -134,18 +138,19 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
     if (!begun.hasRows) return finish('idle');
     plan = begun.plan;
     position = begun.start;
+    positionSeq = begun.positionSeq;
   }
 
   for (let inRun = 0; ; inRun++) {
     if (inRun >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
       return continueAsNew<typeof watermarkTableSync>({
         ...input,
-        carry: { plan, position, rows, batches, startedAtMs, binds, files },
+        carry: { plan, position, positionSeq, rows, batches, startedAtMs, binds, files },
       });
     }
     let r;
     try {
-      r = await batch.watermarkSyncBatch({ table: t, plan, after: position, runRowsBefore: rows });
+      r = await batch.watermarkSyncBatch({ table: t, plan, after: position, positionSeq, runRowsBefore: rows });
     } catch (err) {
       return fail(err, position);
     }
@@ -157,6 +162,7 @@ export async function watermarkTableSync(input: WatermarkTableSyncInput): Promis
     }
     if (r.superseded) return finish('superseded');
     position = r.position;
+    positionSeq = r.positionSeq;
     if (r.done) break;
   }
   return finish(rows > 0 ? 'success' : 'idle');

@@ -62,7 +62,7 @@ function mocks(
   const acts: Record<keyof WatermarkSyncActivities, (input: never) => Promise<unknown>> = {
     watermarkSyncBeginTable: async (i: BeginInput) => {
       calls.begun.push(i.table.source);
-      return impl.begin ? impl.begin(i) : { plan, start: null, hasRows: true };
+      return impl.begin ? impl.begin(i) : { plan, start: null, positionSeq: 7, hasRows: true };
     },
     watermarkSyncBatch: async (i: BatchInput) => {
       calls.batches.push(i);
@@ -168,11 +168,16 @@ describe('watermark sync workflows', () => {
     expect(calls.finished).toEqual([]);
   });
 
-  it('continues as new every batchesPerRun batches, carrying the position and the counts', async () => {
+  it('continues as new every batchesPerRun batches, carrying the position, its write counter and the counts', async () => {
     const calls = newCalls();
     let n = 0;
     const activities = mocks(
-      { batch: async () => (++n < 5 ? batchResult(10, n * 10, false) : batchResult(3, 43, true)) },
+      {
+        batch: async (i) => ({
+          ...(++n < 5 ? batchResult(10, n * 10, false) : batchResult(3, 43, true)),
+          positionSeq: i.positionSeq! + 1,
+        }),
+      },
       calls,
     );
     const { result, firstRunStatus } = await runWithActivities(env, { activities }, async (client, taskQueue) => {
@@ -192,6 +197,8 @@ describe('watermark sync workflows', () => {
     expect(calls.begun).toEqual(['public.long']);
     expect(calls.batches.map((b) => b.after?.watermark ?? null)).toEqual([null, '10', '20', '30', '40']);
     expect(calls.batches.map((b) => b.runRowsBefore)).toEqual([0, 10, 20, 30, 40]);
+    // Each batch advances from the counter the begin activity or the previous batch returned.
+    expect(calls.batches.map((b) => b.positionSeq)).toEqual([7, 8, 9, 10, 11]);
     expect(calls.finished).toEqual([expect.objectContaining({ source: 'public.long', status: 'success', rows: 43 })]);
   });
 

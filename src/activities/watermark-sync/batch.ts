@@ -5,8 +5,9 @@
  *
  * Idempotent: a retry re-reads its batch from the position it was given, so a retry after a crash
  * anywhere (even between the MERGE and the watermark update) loads the same rows again, and the
- * MERGE (keyed, deduplicated) leaves the target as one copy of each row. The position update is
- * guarded by the table's epoch (src/jobs/watermark-sync/store.ts).
+ * MERGE (keyed, deduplicated) leaves the target as one copy of each row. The position update is a
+ * compare-and-set on the table's epoch and write counter (src/jobs/watermark-sync/store.ts): an attempt
+ * whose batch another attempt already advanced writes nothing and hands the stored position on.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -59,6 +60,7 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
       return {
         rows: 0,
         position: input.after,
+        positionSeq: input.positionSeq,
         done: true,
         method: null,
         superseded: false,
@@ -144,9 +146,10 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
             `SELECT ($1::${plan.watermarkType} - $2::numeric)::${plan.watermarkType}::text AS c`,
             [position.watermark, String(t.lagSeconds)],
           );
-    const ok = await store.advanceWatermark(deps.pool, {
+    const advance = await store.advanceWatermark(deps.pool, {
       sourceTable: t.source,
       epoch: plan.epoch,
+      positionSeq: input.positionSeq,
       position,
       completeBefore: cb[0].c!,
       batchRows: rows.length,
@@ -154,13 +157,20 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
     });
     const end = Date.now();
     const phasesMs = { read: tRead - started, stage: tStage - tRead, merge: tMerge - tStage, advance: end - tMerge };
-    deps.logger?.debug({ source: t.source, rows: rows.length, method, ms: end - started, phasesMs }, 'batch merged');
+    deps.logger?.debug(
+      { source: t.source, rows: rows.length, method, ms: end - started, phasesMs, advance: advance.kind },
+      'batch merged',
+    );
+    const next =
+      advance.kind === 'taken'
+        ? { position: advance.position, positionSeq: advance.positionSeq }
+        : { position, positionSeq: advance.kind === 'advanced' ? advance.positionSeq : input.positionSeq };
     return {
       rows: rows.length,
-      position,
+      ...next,
       done: rows.length < t.batchSize,
       method,
-      superseded: !ok,
+      superseded: advance.kind === 'superseded',
       durationMs: end - started,
       phasesMs,
     };

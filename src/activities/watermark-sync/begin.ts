@@ -203,5 +203,5 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
   }
   const ex = Q.existsAfterSql(source, plan.watermarkColumn, plan.pk, plan, start);
   const r = await sourceQuery(deps.sourcePool, t.source, ex.sql, ex.params);
-  return { plan, start, hasRows: r[0].exists === 'true' };
+  return { plan, start, positionSeq: row.positionSeq, hasRows: r[0].exists === 'true' };
 }

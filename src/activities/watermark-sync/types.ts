@@ -29,6 +29,8 @@ export interface BeginResult {
   plan: TablePlanRef;
   /** Where this run starts (null: from the first row). */
   start: SyncPosition | null;
+  /** The stored position's write counter (`sync_watermarks.position_seq`): the first batch advances from it. */
+  positionSeq: number;
   /** Result of the cheap "any rows after start?" probe. */
   hasRows: boolean;
 }
@@ -38,6 +40,11 @@ export interface BatchInput {
   table: WatermarkTableSpec;
   plan: TablePlanRef;
   after: SyncPosition | null;
+  /**
+   * The stored position's write counter this batch advances from (the begin activity's or the previous
+   * batch's); undefined in runs started before the counter existed (then the epoch alone guards).
+   */
+  positionSeq?: number;
   /** Rows merged by this run before this batch (for `rows_processed`). */
   runRowsBefore: number;
 }
@@ -45,8 +52,13 @@ export interface BatchInput {
 /** Output of `watermarkSyncBatch`. */
 export interface BatchResult {
   rows: number;
-  /** Position after the batch (unchanged when no rows). */
+  /**
+   * Position after the batch (unchanged when no rows). When another attempt of this batch advanced the
+   * stored position first, the stored one: the next batch reads from where the stored position says.
+   */
   position: SyncPosition | null;
+  /** The write counter after this batch (as given when nothing was advanced). */
+  positionSeq?: number;
   /** Fewer rows than batch_size: caught up. */
   done: boolean;
   method: LoadMethod | null;

@@ -133,6 +133,8 @@ export interface WatermarkTableSyncInput {
 export interface WatermarkTableCarry {
   plan: TablePlanRef;
   position: SyncPosition | null;
+  /** The stored position's write counter the next batch advances from (absent in carries of earlier releases). */
+  positionSeq?: number;
   rows: number;
   batches: number;
   startedAtMs: number;

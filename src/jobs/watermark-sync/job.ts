@@ -7,7 +7,7 @@ import type { JobModule } from '../registry.js';
 export const watermarkSyncJob: JobModule = {
   kind: 'watermark-sync',
   title: 'watermark sync',
-  migrations: ['0002_watermark_sync.sql'],
+  migrations: ['0002_watermark_sync.sql', '0009_watermark_position_seq.sql'],
   activities: (ctx) =>
     createWatermarkSyncActivities({
       pool: ctx.pool,

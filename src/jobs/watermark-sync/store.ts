@@ -3,8 +3,9 @@
  * row per source table: position, status, counters) and `sync_errors` (failed batches).
  *
  * Every write is one statement, so the position, `last_run`, `last_status` and `rows_processed` always
- * change together. Position writes are guarded by the epoch: a reset or backfill bumps it, and a
- * batch that started under the old epoch then advances nothing (returns false).
+ * change together. Position writes are guarded twice: by the epoch (a reset or backfill bumps it, and a
+ * batch that started under the old epoch then advances nothing) and by `position_seq`, a counter every
+ * advance bumps, so a batch advances the position only from the value it started with (compare-and-set).
  */
 import type pg from 'pg';
 import type { SyncPosition } from './contract.js';
@@ -16,6 +17,8 @@ export interface WatermarkRow {
   position: SyncPosition | null;
   completeBefore: string | null;
   epoch: number;
+  /** Bumped by every advance of the position: the value a batch must find to advance it. */
+  positionSeq: number;
   lastRun: string | null;
   lastStatus: string | null;
   lastError: string | null;
@@ -29,7 +32,7 @@ export interface WatermarkRow {
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-const COLS = `source_table, target_table, last_watermark, last_pk, complete_before, epoch, last_run, last_status, last_error,
+const COLS = `source_table, target_table, last_watermark, last_pk, complete_before, epoch, position_seq, last_run, last_status, last_error,
   rows_processed, rows_total, sync_success_count, sync_failure_count, last_sync_duration_seconds, last_workflow_id`;
 
 function toRow(r: Record<string, unknown>): WatermarkRow {
@@ -40,6 +43,7 @@ function toRow(r: Record<string, unknown>): WatermarkRow {
     position: wm === null ? null : { watermark: wm, pk: (r.last_pk as string[] | null) ?? null },
     completeBefore: (r.complete_before as string | null) ?? null,
     epoch: Number(r.epoch),
+    positionSeq: Number(r.position_seq),
     lastRun: r.last_run ? new Date(r.last_run as string).toISOString() : null,
     lastStatus: (r.last_status as string | null) ?? null,
     lastError: (r.last_error as string | null) ?? null,
@@ -84,25 +88,47 @@ export async function markRunning(db: Queryable, sourceTable: string, workflowId
 }
 
 /**
+ * What {@link advanceWatermark} did:
+ * - `advanced`: the position is the batch's; `positionSeq` is the new counter value.
+ * - `superseded`: the epoch moved (a reset or backfill) or the row is gone; nothing was written.
+ * - `taken`: the counter had moved on from the batch's `positionSeq`: another attempt of the same batch
+ *   (one Temporal retried after a lost heartbeat, or its retry) advanced first. Nothing was written; the
+ *   stored position and counter are returned for the run to go on from. Whatever is stored was merged by
+ *   whoever wrote it, so going on from there loses nothing.
+ */
+export type AdvanceOutcome =
+  | { kind: 'advanced'; positionSeq: number }
+  | { kind: 'superseded' }
+  | { kind: 'taken'; positionSeq: number; position: SyncPosition | null };
+
+/**
  * Advance the position after a batch's MERGE committed, in one statement with `last_run`,
- * `last_status` and `rows_processed` (rows of the current run so far).
- * @returns false when the epoch moved (a reset/backfill happened): nothing was written.
+ * `last_status`, `rows_processed` (rows of the current run so far) and `rows_total`. Compare-and-set:
+ * it writes only when the epoch and `position_seq` are still those the batch started with, so an attempt
+ * that outlived its retry cannot put back an earlier position after the run went on, and a retry after
+ * its own earlier attempt advanced counts the batch's rows once. `positionSeq` undefined (a run started
+ * by a release without the counter) guards by the epoch alone. One more statement when nothing was
+ * written, to tell `superseded` from `taken`.
  */
 export async function advanceWatermark(
   db: Queryable,
   u: {
     sourceTable: string;
     epoch: number;
+    /** The counter value the batch started from (from the begin activity or the previous batch). */
+    positionSeq: number | undefined;
     position: SyncPosition;
     completeBefore: string;
     batchRows: number;
     runRows: number;
   },
-): Promise<boolean> {
-  const r = await db.query(
+): Promise<AdvanceOutcome> {
+  const r = await db.query<{ position_seq: string }>(
     `UPDATE sync_watermarks SET last_watermark = $3, last_pk = $4::jsonb, complete_before = $5, last_run = now(),
-       last_status = 'running', last_error = NULL, rows_processed = $6, rows_total = rows_total + $7, updated_at = now()
-     WHERE source_table = $1 AND epoch = $2`,
+       last_status = 'running', last_error = NULL, rows_processed = $6, rows_total = rows_total + $7,
+       position_seq = position_seq + 1, updated_at = now()
+     WHERE source_table = $1 AND epoch = $2 AND ($8::bigint IS NULL OR position_seq = $8::bigint)
+     RETURNING position_seq`,
     [
       u.sourceTable,
       u.epoch,
@@ -111,9 +137,13 @@ export async function advanceWatermark(
       u.completeBefore,
       u.runRows,
       u.batchRows,
+      u.positionSeq ?? null,
     ],
   );
-  return (r.rowCount ?? 0) > 0;
+  if (r.rows[0]) return { kind: 'advanced', positionSeq: Number(r.rows[0].position_seq) };
+  const now = await getWatermark(db, u.sourceTable);
+  if (!now || now.epoch !== u.epoch) return { kind: 'superseded' };
+  return { kind: 'taken', positionSeq: now.positionSeq, position: now.position };
 }
 
 /** Close a run: success or idle (counters, duration); `rows_processed` = the run's rows. */

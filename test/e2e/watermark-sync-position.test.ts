@@ -1,0 +1,73 @@
+/**
+ * The stored position's compare-and-set, end to end against real PostgreSQL and the emulator through
+ * snowflake-sdk: the watermark sync activities are called in the order Temporal can run them when a
+ * batch attempt outlives its heartbeat timeout (the retry succeeds, the run goes on, then the first
+ * attempt finishes), and when a retry follows an attempt that had already advanced the position.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWatermarkSyncActivities } from '../../src/activities/watermark-sync/index.js';
+import { getWatermark, resetWatermark } from '../../src/jobs/watermark-sync/store.js';
+import { cfg, makeRig, type WmRig } from '../helpers/watermark-sync-rig.js';
+
+let rig: WmRig;
+let acts: ReturnType<typeof createWatermarkSyncActivities>;
+
+beforeAll(async () => {
+  rig = await makeRig('position');
+  acts = createWatermarkSyncActivities({
+    pool: rig.pool,
+    sourcePool: rig.pool,
+    snowflake: rig.settings,
+    tmpDir: path.join(rig.root, 'tmp-direct'),
+  });
+});
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe('watermark sync position (compare-and-set)', () => {
+  it('an attempt that outlived its retry writes nothing back; a retry after an advance counts its rows once', async () => {
+    await rig.pool.query(`CREATE TABLE public.cas (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(
+      `INSERT INTO public.cas SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 30) i`,
+    );
+    const table = cfg('cas', [{ source: 'public.cas', target: 'ANALYTICS.S.CAS', batchSize: 10 }]).tables[0];
+    const begun = await acts.watermarkSyncBeginTable({ table, workflowId: 'wm-cas' });
+    expect(begun).toMatchObject({ start: null, hasRows: true });
+    const batch = (after: typeof begun.start, positionSeq: number | undefined, runRowsBefore: number) =>
+      acts.watermarkSyncBatch({ table, plan: begun.plan, after, positionSeq, runRowsBefore });
+
+    const b1 = await batch(begun.start, begun.positionSeq, 0);
+    expect(b1).toMatchObject({ rows: 10, position: { pk: ['10'] }, positionSeq: begun.positionSeq + 1 });
+    const b2 = await batch(b1.position, b1.positionSeq, 10);
+    expect(b2).toMatchObject({ rows: 10, position: { pk: ['20'] }, superseded: false });
+
+    // The first attempt of batch 1, still running when Temporal retried it, finishes now: its MERGE is
+    // harmless (same rows), but it must not move the stored position back to id 10.
+    const late = await batch(begun.start, begun.positionSeq, 0);
+    expect(late).toMatchObject({ rows: 10, position: { pk: ['20'] }, positionSeq: b2.positionSeq, superseded: false });
+    expect(await getWatermark(rig.pool, 'public.cas')).toMatchObject({
+      position: { pk: ['20'] },
+      positionSeq: b2.positionSeq,
+      rowsTotal: 20,
+    });
+
+    // A retry of batch 2 after its first attempt advanced (the worker died before reporting): it goes on
+    // from the stored position and does not count the batch's rows twice.
+    const again = await batch(b1.position, b1.positionSeq, 10);
+    expect(again).toMatchObject({ position: { pk: ['20'] }, positionSeq: b2.positionSeq });
+    const b3 = await batch(again.position, again.positionSeq, 20);
+    expect(b3).toMatchObject({ rows: 10, position: { pk: ['30'] } });
+    expect(await getWatermark(rig.pool, 'public.cas')).toMatchObject({ position: { pk: ['30'] }, rowsTotal: 30 });
+    const n = await rig.sf.query('SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ANALYTICS.S.CAS');
+    expect(n[0]).toMatchObject({ N: '30', D: '30' });
+
+    // A reset (backfill) still supersedes a batch of the old epoch, whatever its counter.
+    await resetWatermark(rig.pool, 'public.cas', null);
+    const old = await batch(b2.position, b3.positionSeq, 30);
+    expect(old.superseded).toBe(true);
+    expect(await getWatermark(rig.pool, 'public.cas')).toMatchObject({ position: null });
+  });
+});
