@@ -102,8 +102,9 @@ export function countQuery(t: SourceTable, where = ''): string {
  * UTC wall clock). Nine fraction digits carry every digit Snowflake stores; DuckDB's cast of the text
  * to TIME/TIMESTAMP keeps microseconds and drops the rest (truncates, as the canonical texts do).
  * Every other column is selected as it is. The expressions carry no alias: the stream reads rows by
- * position, and an alias named as the column would take its place in ORDER BY (Snowflake and DuckDB
- * resolve an ORDER BY name to the SELECT list first), ordering pages by the text instead of the value.
+ * position, and an alias named as the column could take its place in ORDER BY (standard SQL, and
+ * DuckDB, resolve an ORDER BY name to the SELECT list first), ordering pages by the text instead of
+ * the value, so ORDER BY and WHERE always name the table's column.
  */
 export function streamExpr(col: ColumnPlan): string {
   const q = quoteSnowflakeIdent(col.name);
