@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- table-sync [--scale 1] [--method stage|stream] [--stream-rows 300000] [--repeat 1]
- * [--skip-stream] [--memory-limit 256MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
+ * `npm run bench -- table-sync [--scale 1] [--method stage|stream] [--stream-rows 300000] [--batch-rows N]
+ * [--repeat 1] [--skip-stream] [--memory-limit 256MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
  * SF1 = 6,001,215 rows, 16 columns). `--method` runs one method only (`--skip-stream` is `--method stage`);
  * `--method stream --scale 0.1` (600,572 rows) measures the stream quickly.
  *
@@ -21,6 +21,7 @@
  *   the medians are reported, since one run on a shared machine says little;
  * - this (worker) process's peak RSS right after the first stage sync (before the floor's DuckDB and the
  *   stream run in this process) and at the end, and the emulator's.
+ * `--batch-rows` is the stream's `batchRows` (default: the activity's own).
  * `--memory-limit` is the DuckDB `memory_limit` of the target file, as DUCKDB_MEMORY_LIMIT sets it for a worker
  * (default {@link DUCKDB_FILE_MEMORY_LIMIT}).
  * Headline: stage sync seconds ÷ floor seconds; the stage cost is also given as seconds per million rows
@@ -178,6 +179,7 @@ async function streamPart(
   acts: Activities,
   source: S.SourceTable,
   rows: number,
+  batchRows: number | undefined,
   repeat: number,
 ): Promise<Part> {
   const sub = { database: 'BENCH', schema: 'S', table: 'LINEITEM_SUB' };
@@ -215,7 +217,7 @@ async function streamPart(
         strategy: 'full',
         method: 'stream',
         columns,
-        batchRows: 50_000,
+        batchRows,
       }),
     );
     const same = await read(S.streamSelect(sub, columns));
@@ -273,6 +275,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       scale: { type: 'string' },
       method: { type: 'string' },
       'stream-rows': { type: 'string' },
+      'batch-rows': { type: 'string' },
       repeat: { type: 'string' },
       'skip-stream': { type: 'boolean' },
       'memory-limit': { type: 'string', default: DUCKDB_FILE_MEMORY_LIMIT },
@@ -285,6 +288,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   if (method !== undefined && method !== 'stage' && method !== 'stream')
     throw new Error(`--method must be stage or stream, not ${method}`);
   const streamRows = Number(values['stream-rows'] ?? 300_000);
+  const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
   const repeat = Math.max(1, Number(values.repeat ?? 1));
   const dataDir = path.join(stateDir, 'bench-table-sync-emulator');
   const work = path.join(stateDir, 'bench-table-sync');
@@ -311,7 +315,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       tmpDir: path.join(work, 'tmp'),
     });
     const stage = method === 'stream' ? null : await stagePart(sf, acts, source, desc.columns, work, repeat);
-    const stream = method === 'stage' ? null : await streamPart(sf, acts, source, streamRows, repeat);
+    const stream = method === 'stage' ? null : await streamPart(sf, acts, source, streamRows, batchRows, repeat);
     const head = (stage ?? stream)!;
     const figures = { ...stage?.figures, ...stream?.figures, emulatorPeakRssMiB: peakRssMiB(emu.child.pid!) };
     return {
