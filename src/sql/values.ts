@@ -72,9 +72,9 @@ const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
  * Canonical text (see the module doc) of one value of `col` as snowflake-sdk returns it for the stream
  * method's SELECT (sql.ts `streamExpr`, fetchAsString `Number`, `JSON`, `Buffer`): a string for every
  * family but BOOLEAN; dates, times and timestamps formatted by Snowflake, times and timestamps with nine
- * fraction digits, which this truncates to six. Null for SQL NULL. Used for the paging cursor and
- * the high-water mark; the per-cell loop uses {@link streamCellText}. Throws {@link ValueFormatError}
- * when the driver value has an unexpected shape.
+ * fraction digits, which this truncates to six. Null for SQL NULL. Used for the paging cursor (the
+ * per-cell loop uses {@link streamCellText}). Throws {@link ValueFormatError} when the driver value has
+ * an unexpected shape.
  */
 export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
   if (typeof v !== 'string') return streamCellText(col, v);
