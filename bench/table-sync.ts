@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- table-sync [--scale 1] [--method stage|stream] [--stream-rows 300000] [--repeat 1]
- * [--skip-stream] [--memory-limit 256MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
+ * `npm run bench -- table-sync [--scale 1] [--method stage|stream] [--stream-rows 300000] [--batch-rows N]
+ * [--repeat 1] [--skip-stream] [--memory-limit 256MB]`: the table sync on TPC-H LINEITEM (SNOWFLAKE_SAMPLE_DATA.TPCH_SF<scale>;
  * SF1 = 6,001,215 rows, 16 columns). `--method` runs one method only (`--skip-stream` is `--method stage`);
  * `--method stream --scale 0.1` (600,572 rows) measures the stream quickly.
  *
@@ -14,12 +14,14 @@
  *   stage sync / floor; after an untimed warm-up unload, `--repeat` pairs (stage sync, floor), medians;
  * - stream full refresh of the first `--stream-rows` rows (a copy of LINEITEM limited to that many
  *   rows, since snowflake-sdk decodes LINEITEM at ~10–18k rows/s here and all of SF1 would take
- *   minutes): rows/s, and the driver alone reading the same rows (the stream floor), `--repeat` times in
- *   alternation (floor, stream, floor, ...); each pair gives a wall-clock ratio and a CPU-time ratio of
- *   this process (the driver, floe and DuckDB's threads; the emulator is another process), and the
- *   medians are reported, since one pair on a shared machine says little;
+ *   minutes): rows/s, and the driver alone reading the same rows (the stream floor: `SELECT <columns>`,
+ *   the driver decoding dates and timestamps itself), `--repeat` times in alternation (floor, stream, the
+ *   driver alone on the stream's own SELECT, floor, ...); each gives a wall-clock ratio and a CPU-time
+ *   ratio of this process (the driver, floe and DuckDB's threads; the emulator is another process), and
+ *   the medians are reported, since one run on a shared machine says little;
  * - this (worker) process's peak RSS right after the first stage sync (before the floor's DuckDB and the
  *   stream run in this process) and at the end, and the emulator's.
+ * `--batch-rows` is the stream's `batchRows` (default: the activity's own).
  * `--memory-limit` is the DuckDB `memory_limit` of the target file, as DUCKDB_MEMORY_LIMIT sets it for a worker
  * (default {@link DUCKDB_FILE_MEMORY_LIMIT}).
  * Headline: stage sync seconds ÷ floor seconds; the stage cost is also given as seconds per million rows
@@ -42,7 +44,7 @@ import {
   removeFromStage,
   unloadToStage,
 } from '../src/connectors/snowflake-stage.js';
-import { snowflakeStagePath, duckDbLiteral } from '../src/sql/quote.js';
+import { snowflakeStagePath, duckDbLiteral, quoteSnowflakeIdent } from '../src/sql/quote.js';
 import * as S from '../src/jobs/table-sync/sql.js';
 import type { ColumnPlan } from '../src/sql/typemap.js';
 import { tpchSchemaName } from '../emulator/src/tpch.js';
@@ -158,15 +160,26 @@ async function stagePart(
   };
 }
 
+/** Seconds and rows/s of a driver-only read, for the log. */
+const driverRead = (r: { value: number; ms: number; cpuMs: number }) =>
+  `${secs(r.ms)} s (CPU ${secs(r.cpuMs)} s), ${Math.round(r.value / (r.ms / 1000)).toLocaleString('en-US')} rows/s`;
+
 /**
- * Stream full refresh of the first `rows` rows of `source` and its floor (the driver alone reading the
- * same rows with the stream's options), `repeat` pairs in alternation.
+ * Stream full refresh of the first `rows` rows of `source` and its floor, `repeat` triples in alternation:
+ * - the floor: the driver alone reading the same rows as any client would, `SELECT <the columns>` (dates
+ *   and timestamps decoded by the driver into its Date objects), array rows, numbers/JSON/binary as strings;
+ * - the stream sync;
+ * - the driver alone running the stream's own SELECT (dates and timestamps formatted by Snowflake, so the
+ *   driver passes them through as text): what the driver costs with floe's choices, printed beside.
+ * Each gives wall-clock and CPU time of this process (the driver, floe and DuckDB's threads; the emulator is
+ * another process); the medians of the per-triple ratios are reported.
  */
 async function streamPart(
   sf: SnowflakeSession,
   acts: Activities,
   source: S.SourceTable,
   rows: number,
+  batchRows: number | undefined,
   repeat: number,
 ): Promise<Part> {
   const sub = { database: 'BENCH', schema: 'S', table: 'LINEITEM_SUB' };
@@ -174,19 +187,28 @@ async function streamPart(
     `CREATE OR REPLACE TABLE BENCH.S.LINEITEM_SUB AS SELECT * FROM ${S.displayName(source)} LIMIT ${Math.floor(rows)}`,
   );
   const columns = (await describeSource(sf, sub)).columns;
-  const pairs: { floor: number; floorCpu: number; stream: number; streamCpu: number }[] = [];
-  let loaded = 0;
-  for (let i = 0; i < repeat; i++) {
-    // Stream floor: the driver alone decoding the same rows (array rows, numbers/JSON/binary as strings).
-    const floor = await timed(async () => {
+  const read = (sql: string) =>
+    timed(async () => {
       let n = 0;
-      for await (const _row of sf.stream(S.streamSelect(sub, columns), undefined, {
+      for await (const _row of sf.stream(sql, undefined, {
         fetchAsString: ['Number', 'JSON', 'Buffer'],
         rowMode: 'array',
       }) as AsyncIterable<unknown[]>)
         n++;
       return n;
     });
+  const plainSelect = `SELECT ${columns.map((c) => quoteSnowflakeIdent(c.name)).join(', ')} FROM ${S.displayName(sub)}`;
+  const triples: {
+    floor: number;
+    floorCpu: number;
+    stream: number;
+    streamCpu: number;
+    same: number;
+    sameCpu: number;
+  }[] = [];
+  let loaded = 0;
+  for (let i = 0; i < repeat; i++) {
+    const floor = await read(plainSelect);
     const stream = await timed(() =>
       acts.tableSyncTransfer({
         jobId: 'bench-stream',
@@ -195,23 +217,35 @@ async function streamPart(
         strategy: 'full',
         method: 'stream',
         columns,
-        batchRows: 50_000,
+        batchRows,
       }),
     );
+    const same = await read(S.streamSelect(sub, columns));
     loaded = stream.value.rowsInTarget;
-    pairs.push({ floor: floor.ms, floorCpu: floor.cpuMs, stream: stream.ms, streamCpu: stream.cpuMs });
+    triples.push({
+      floor: floor.ms,
+      floorCpu: floor.cpuMs,
+      stream: stream.ms,
+      streamCpu: stream.cpuMs,
+      same: same.ms,
+      sameCpu: same.cpuMs,
+    });
     console.log(
-      `stream full refresh ${i + 1}/${repeat}: ${loaded.toLocaleString('en-US')} rows (first ${rows.toLocaleString('en-US')} of LINEITEM) in ${secs(stream.ms)} s (CPU ${secs(stream.cpuMs)} s) = ${Math.round(loaded / (stream.ms / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${secs(floor.ms)} s (CPU ${secs(floor.cpuMs)} s), ${Math.round(floor.value / (floor.ms / 1000)).toLocaleString('en-US')} rows/s; stream / floor = ${(stream.ms / floor.ms).toFixed(2)} wall, ${(stream.cpuMs / floor.cpuMs).toFixed(2)} CPU`,
+      `stream full refresh ${i + 1}/${repeat}: ${loaded.toLocaleString('en-US')} rows (first ${rows.toLocaleString('en-US')} of LINEITEM) in ${secs(stream.ms)} s (CPU ${secs(stream.cpuMs)} s) = ${Math.round(loaded / (stream.ms / 1000)).toLocaleString('en-US')} rows/s; the driver alone: ${driverRead(floor)}; stream / floor = ${(stream.ms / floor.ms).toFixed(2)} wall, ${(stream.cpuMs / floor.cpuMs).toFixed(2)} CPU; the driver alone on the stream's SELECT: ${driverRead(same)}, stream / it = ${(stream.ms / same.ms).toFixed(2)} wall, ${(stream.cpuMs / same.cpuMs).toFixed(2)} CPU`,
     );
   }
-  const streamMs = median(pairs.map((p) => p.stream));
-  const floorMs = median(pairs.map((p) => p.floor));
-  const ratio = round3(median(pairs.map((p) => p.stream / p.floor)));
-  const cpuRatio = round3(median(pairs.map((p) => p.streamCpu / p.floorCpu)));
+  const med = (f: (t: (typeof triples)[number]) => number) => median(triples.map(f));
+  const list = (f: (t: (typeof triples)[number]) => number) => triples.map((t) => f(t).toFixed(2)).join(', ');
+  const ratio = round3(med((t) => t.stream / t.floor));
+  const cpuRatio = round3(med((t) => t.streamCpu / t.floorCpu));
+  const sameRatio = round3(med((t) => t.stream / t.same));
+  const sameCpuRatio = round3(med((t) => t.streamCpu / t.sameCpu));
   if (repeat > 1)
     console.log(
-      `stream / driver floor, medians of ${repeat} pairs: ${ratio.toFixed(2)} wall (${pairs.map((p) => (p.stream / p.floor).toFixed(2)).join(', ')}), ${cpuRatio.toFixed(2)} CPU (${pairs.map((p) => (p.streamCpu / p.floorCpu).toFixed(2)).join(', ')}); target ≤ 1.25`,
+      `stream / driver floor, medians of ${repeat} triples: ${ratio.toFixed(2)} wall (${list((t) => t.stream / t.floor)}), ${cpuRatio.toFixed(2)} CPU (${list((t) => t.streamCpu / t.floorCpu)}); target ≤ 1.25. Against the driver on the stream's SELECT: ${sameRatio.toFixed(2)} wall (${list((t) => t.stream / t.same)}), ${sameCpuRatio.toFixed(2)} CPU (${list((t) => t.streamCpu / t.sameCpu)})`,
     );
+  const streamMs = med((t) => t.stream);
+  const floorMs = med((t) => t.floor);
   const rowsPerSecond = Math.round(loaded / (streamMs / 1000));
   return {
     headline: `stream full refresh of ${loaded.toLocaleString('en-US')} rows ${secs(streamMs)} s (${rowsPerSecond.toLocaleString('en-US')} rows/s)`,
@@ -221,9 +255,13 @@ async function streamPart(
       streamRowsPerSecond: rowsPerSecond,
       streamDriverFloorSeconds: round3(floorMs / 1000),
       streamRatio: ratio,
-      streamCpuSeconds: round3(median(pairs.map((p) => p.streamCpu)) / 1000),
-      streamDriverFloorCpuSeconds: round3(median(pairs.map((p) => p.floorCpu)) / 1000),
+      streamCpuSeconds: round3(med((t) => t.streamCpu) / 1000),
+      streamDriverFloorCpuSeconds: round3(med((t) => t.floorCpu) / 1000),
       streamCpuRatio: cpuRatio,
+      streamSelectDriverSeconds: round3(med((t) => t.same) / 1000),
+      streamSelectDriverCpuSeconds: round3(med((t) => t.sameCpu) / 1000),
+      streamSelectRatio: sameRatio,
+      streamSelectCpuRatio: sameCpuRatio,
     },
     floor: { driverSeconds: round3(floorMs / 1000) },
     ratio,
@@ -237,6 +275,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       scale: { type: 'string' },
       method: { type: 'string' },
       'stream-rows': { type: 'string' },
+      'batch-rows': { type: 'string' },
       repeat: { type: 'string' },
       'skip-stream': { type: 'boolean' },
       'memory-limit': { type: 'string', default: DUCKDB_FILE_MEMORY_LIMIT },
@@ -249,6 +288,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   if (method !== undefined && method !== 'stage' && method !== 'stream')
     throw new Error(`--method must be stage or stream, not ${method}`);
   const streamRows = Number(values['stream-rows'] ?? 300_000);
+  const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
   const repeat = Math.max(1, Number(values.repeat ?? 1));
   const dataDir = path.join(stateDir, 'bench-table-sync-emulator');
   const work = path.join(stateDir, 'bench-table-sync');
@@ -275,7 +315,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       tmpDir: path.join(work, 'tmp'),
     });
     const stage = method === 'stream' ? null : await stagePart(sf, acts, source, desc.columns, work, repeat);
-    const stream = method === 'stage' ? null : await streamPart(sf, acts, source, streamRows, repeat);
+    const stream = method === 'stage' ? null : await streamPart(sf, acts, source, streamRows, batchRows, repeat);
     const head = (stage ?? stream)!;
     const figures = { ...stage?.figures, ...stream?.figures, emulatorPeakRssMiB: peakRssMiB(emu.child.pid!) };
     return {

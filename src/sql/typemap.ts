@@ -212,8 +212,9 @@ export function unloadExpr(col: ColumnPlan): string {
 /**
  * DuckDB expression turning a loaded value into the target type. `from` says what the value is:
  * `parquet` (a column of the unloaded files, typed by Parquet) or `text` (the stream method's VARCHAR
- * landing column, filled by {@link streamValueToText}). TZ/LTZ arrive as UTC wall-clock timestamps and
- * become TIMESTAMPTZ through epoch microseconds (independent of the session time zone). Text bound for
+ * landing column: the driver's text, see src/sql/values.ts). TZ/LTZ arrive as UTC wall-clock timestamps
+ * and become TIMESTAMPTZ through epoch microseconds (independent of the session time zone); DuckDB's
+ * casts of text to TIME/TIMESTAMP keep microseconds and drop further fraction digits. Text bound for
  * a wide DECIMAL goes through {@link wideDecimalFromText}.
  */
 export function loadExpr(

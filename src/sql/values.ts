@@ -8,11 +8,11 @@
  * - NUMBER/FLOAT the driver's decimal string (numbers are fetched as strings, never JS numbers);
  * - BINARY upper-case hex; VARIANT/OBJECT/ARRAY the JSON text; BOOLEAN `true`/`false`.
  *
- * Driver shapes (snowflake-sdk 3.x `lib/connection/result/column.js`, `sf_timestamp.js`): dates and
- * timestamps are `Date`s extended with `getEpochSeconds()`/`getNanoSeconds()` (UTC epoch even for TZ),
- * TIME is an object with `getMidnightSeconds()`/`getNanoSeconds()`; with `fetchAsString:
- * ['Number','JSON','Buffer']` numbers are decimal strings, semi-structured values raw JSON text and
- * binaries upper-case hex.
+ * Driver shapes for the stream's SELECT (`streamExpr` in src/jobs/table-sync/sql.ts; snowflake-sdk 3.x
+ * `lib/connection/result/column.js`): with `fetchAsString: ['Number','JSON','Buffer']` numbers are
+ * decimal strings, semi-structured values raw JSON text and binaries upper-case hex; dates, times and
+ * timestamps are selected as text Snowflake formats, which the driver passes through as it does any
+ * VARCHAR; BOOLEAN is a JS boolean. A cell's landing text is the string itself (DuckDB casts it).
  */
 import type { ColumnPlan, SnowflakeFamily } from './typemap.js';
 import { snowflakeLiteral } from './quote.js';
@@ -65,24 +65,49 @@ export function parseTimestampText(text: string): bigint {
   return BigInt(base.getTime()) * 1000n + frac;
 }
 
-interface SfDateLike {
-  getEpochSeconds(): number;
-  getNanoSeconds(): number;
-}
-interface SfTimeLike {
-  getMidnightSeconds(): number;
-  getNanoSeconds(): number;
-}
+/** A date's stream text as Snowflake formats it (`YYYY-MM-DD`, sql.ts `streamExpr`). */
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
 
-function epochMicros(v: SfDateLike): bigint {
-  return BigInt(v.getEpochSeconds()) * 1_000_000n + BigInt(Math.trunc(v.getNanoSeconds() / 1000));
+/**
+ * Canonical text (see the module doc) of one value of `col` as snowflake-sdk returns it for the stream
+ * method's SELECT (sql.ts `streamExpr`, fetchAsString `Number`, `JSON`, `Buffer`): a string for every
+ * family but BOOLEAN; dates, times and timestamps formatted by Snowflake, times and timestamps with nine
+ * fraction digits, which this truncates to six. Null for SQL NULL. Used for the paging cursor (the
+ * per-cell loop uses {@link streamCellText}). Throws {@link ValueFormatError} when the driver value has
+ * an unexpected shape.
+ */
+export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
+  if (typeof v !== 'string') return streamCellText(col, v);
+  switch (col.family) {
+    case 'DATE':
+      if (DATE_TEXT.test(v)) return v;
+      break;
+    case 'TIME': {
+      const m = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(v.trim());
+      if (m) return `${pad(Number(m[1]), 2)}:${m[2]}:${m[3]}.${(m[4] ?? '').padEnd(6, '0').slice(0, 6)}`;
+      break;
+    }
+    case 'TIMESTAMP_NTZ':
+    case 'TIMESTAMP_LTZ':
+    case 'TIMESTAMP_TZ':
+      return formatEpochMicros(parseTimestampText(v));
+    case 'BOOLEAN':
+      return /^(1|true)$/i.test(v) ? 'true' : 'false';
+    default:
+      return v;
+  }
+  throw new ValueFormatError(`unexpected driver value for ${col.name} (${col.sourceType}): ${JSON.stringify(v)}`);
 }
 
 /**
- * Text for a VARCHAR landing column from one value as snowflake-sdk returns it for `col` (see module
- * doc), or null. Throws {@link ValueFormatError} when the driver value has an unexpected shape.
+ * The landing text of one cell of `col` that is not a string (a string is its own landing text: DuckDB
+ * casts it to the column's type, truncating fraction digits beyond microseconds): null for SQL NULL,
+ * `true`/`false` for a BOOLEAN; a number or an object of the text families (numbers, text,
+ * semi-structured), which the stream's fetchAsString does not produce, as its text; a Uint8Array of a
+ * BINARY as upper-case hex. Throws {@link ValueFormatError} for anything else (the driver returned
+ * another shape than the stream's SELECT asks for).
  */
-export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
+export function streamCellText(col: ColumnPlan, v: unknown): string | null {
   if (v === null || v === undefined) return null;
   switch (col.family) {
     case 'NUMBER':
@@ -91,79 +116,15 @@ export function streamValueToText(col: ColumnPlan, v: unknown): string | null {
     case 'VARIANT':
     case 'OBJECT':
     case 'ARRAY':
-      return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
     case 'BINARY':
-      if (typeof v === 'string') return v;
       if (v instanceof Uint8Array) return Buffer.from(v).toString('hex').toUpperCase();
       break;
     case 'BOOLEAN':
       if (typeof v === 'boolean') return v ? 'true' : 'false';
-      if (typeof v === 'string') return /^(1|true)$/i.test(v) ? 'true' : 'false';
-      break;
-    case 'DATE':
-      if (typeof (v as SfDateLike).getEpochSeconds === 'function') {
-        return formatEpochDay(Math.floor((v as SfDateLike).getEpochSeconds() / 86_400));
-      }
-      break;
-    case 'TIME': {
-      const t = v as SfTimeLike;
-      if (typeof t.getMidnightSeconds === 'function') {
-        const s = t.getMidnightSeconds();
-        return `${pad(Math.floor(s / 3600), 2)}:${pad(Math.floor((s % 3600) / 60), 2)}:${pad(s % 60, 2)}.${pad(Math.trunc(t.getNanoSeconds() / 1000), 6)}`;
-      }
-      if (typeof v === 'string') {
-        const m = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(v.trim());
-        if (m) return `${pad(Number(m[1]), 2)}:${m[2]}:${m[3]}.${(m[4] ?? '').padEnd(6, '0').slice(0, 6)}`;
-      }
-      break;
-    }
-    case 'TIMESTAMP_NTZ':
-    case 'TIMESTAMP_LTZ':
-    case 'TIMESTAMP_TZ':
-      if (typeof (v as SfDateLike).getEpochSeconds === 'function')
-        return formatEpochMicros(epochMicros(v as SfDateLike));
       break;
   }
   throw new ValueFormatError(`unexpected driver value for ${col.name} (${col.sourceType}): ${typeof v}`);
-}
-
-/** Families whose values snowflake-sdk returns as their text already (with the stream method's fetchAsString). */
-const TEXT_FAMILIES: readonly SnowflakeFamily[] = ['NUMBER', 'FLOAT', 'TEXT', 'VARIANT', 'OBJECT', 'ARRAY', 'BINARY'];
-
-/**
- * Whether a string value of `col` (as snowflake-sdk returns it with the stream method's fetchAsString)
- * is its landing text as it is: numbers, text, JSON and hex binaries. {@link streamValueToText} would
- * return it unchanged, so a per-cell loop may skip the call.
- */
-export function streamStringIsText(col: ColumnPlan): boolean {
-  return TEXT_FAMILIES.includes(col.family);
-}
-
-/** Distinct dates a DATE converter remembers before it starts over. */
-const DATE_TEXTS_KEPT = 4096;
-
-/**
- * {@link streamValueToText} for every value of one column, specialised once per column for the stream
- * method's per-cell loop: a value that is already a string (numbers, text, JSON, hex binaries) is
- * returned as it is without going through the family switch, and a DATE's text is remembered per day
- * (a column's dates repeat: a 300,000-row read of LINEITEM has about 2,500 distinct ship dates).
- * Same texts and errors as {@link streamValueToText}.
- */
-export function streamTextConverter(col: ColumnPlan): (v: unknown) => string | null {
-  if (streamStringIsText(col)) return (v) => (typeof v === 'string' ? v : streamValueToText(col, v));
-  if (col.family !== 'DATE') return (v) => streamValueToText(col, v);
-  const texts = new Map<number, string>();
-  return (v) => {
-    const epochSeconds = (v as Partial<SfDateLike> | null)?.getEpochSeconds?.();
-    if (epochSeconds === undefined) return streamValueToText(col, v);
-    let text = texts.get(epochSeconds);
-    if (text === undefined) {
-      text = streamValueToText(col, v)!;
-      if (texts.size >= DATE_TEXTS_KEPT) texts.clear();
-      texts.set(epochSeconds, text);
-    }
-    return text;
-  };
 }
 
 /** Families usable as an incremental watermark (ordered, comparable, with a lag arithmetic). */

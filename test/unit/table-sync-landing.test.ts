@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { mapColumns } from '../../src/sql/typemap.js';
+import { mapColumns, typedSelect } from '../../src/sql/typemap.js';
 import {
   attachLanding,
   loadBatch,
@@ -127,5 +127,53 @@ describe('loadBatch', () => {
     await expect(loadBatch(conn, landing, cols, columns, intoTarget)).rejects.toThrow(/not a number/);
     expect(await read('target')).toEqual([]);
     expect(await read(landing.relation)).toEqual([]);
+  });
+});
+
+describe('typed load of the texts Snowflake formats for the stream (streamExpr)', () => {
+  const temporal = mapColumns('DB.S.TT', [
+    { COLUMN_NAME: 'D', DATA_TYPE: 'DATE', ORDINAL_POSITION: 1 },
+    { COLUMN_NAME: 'TM', DATA_TYPE: 'TIME', ORDINAL_POSITION: 2 },
+    { COLUMN_NAME: 'NTZ', DATA_TYPE: 'TIMESTAMP_NTZ', ORDINAL_POSITION: 3 },
+    { COLUMN_NAME: 'TZ', DATA_TYPE: 'TIMESTAMP_TZ', ORDINAL_POSITION: 4 },
+  ]);
+
+  it('keeps microseconds and drops the nanoseconds beyond them (never rounds into the next second or day)', async () => {
+    const typed = await attachLanding(conn, temporal);
+    try {
+      await conn.run(
+        `CREATE OR REPLACE TABLE temporal (${temporal.map((c) => `"${c.name}" ${c.duckdbType}`).join(', ')})`,
+      );
+      const columns: LandingColumns = [
+        ['0001-01-01', '1969-12-31', '9999-12-31', null],
+        ['23:59:59.999999999', '00:00:00.000000000', '12:00:00.123456789', null],
+        ['9999-12-31 23:59:59.999999999', '1969-12-31 23:59:59.999999500', '0001-01-01 00:00:00.000000001', null],
+        ['2024-01-01 04:15:00.123456789', '1970-01-01 00:00:00.000000000', '1969-12-31 23:59:59.999999999', null],
+      ];
+      const way = await loadBatch(
+        conn,
+        typed,
+        temporal,
+        columns,
+        (relation) => `INSERT INTO temporal ${typedSelect(temporal, 'text', relation)}`,
+      );
+      expect(way).toBe('split');
+      const back = await conn.runAndReadAll(
+        `SELECT CAST("D" AS VARCHAR), CAST("TM" AS VARCHAR), CAST("NTZ" AS VARCHAR), CAST(epoch_us("TZ") AS VARCHAR) FROM temporal`,
+      );
+      expect(back.getRows()).toEqual([
+        [
+          '0001-01-01',
+          '23:59:59.999999',
+          '9999-12-31 23:59:59.999999',
+          String(Date.UTC(2024, 0, 1, 4, 15) * 1000 + 123456),
+        ],
+        ['1969-12-31', '00:00:00', '1969-12-31 23:59:59.999999', '0'],
+        ['9999-12-31', '12:00:00.123456', '0001-01-01 00:00:00', '-1'],
+        [null, null, null, null],
+      ]);
+    } finally {
+      await typed.detach();
+    }
   });
 });

@@ -44,7 +44,7 @@ describe('table sync SQL', () => {
       },
     );
     expect(S.streamSelect(t, cols.slice(0, 2), { where, orderBy: [upd, id], limit: 5000 })).toBe(
-      `SELECT "ID", "UPDATED" FROM "DB"."S"."T" WHERE "UPDATED" >= '2024-01-01 00:00:00.000000 +00:00'::TIMESTAMP_TZ AND ("UPDATED" > '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ OR ("UPDATED" = '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ AND "ID" > 10000000000000000000000000000000000001)) ORDER BY "UPDATED", "ID" LIMIT 5000`,
+      `SELECT "ID", TO_VARCHAR(CONVERT_TIMEZONE('UTC', "UPDATED"), 'YYYY-MM-DD HH24:MI:SS.FF9') FROM "DB"."S"."T" WHERE "UPDATED" >= '2024-01-01 00:00:00.000000 +00:00'::TIMESTAMP_TZ AND ("UPDATED" > '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ OR ("UPDATED" = '2024-01-02 00:00:00.500000 +00:00'::TIMESTAMP_TZ AND "ID" > 10000000000000000000000000000000000001)) ORDER BY "UPDATED", "ID" LIMIT 5000`,
     );
     expect(S.whereClause({ watermark: id, lower: '5', inclusive: false })).toBe('"ID" > 5');
   });
@@ -85,8 +85,16 @@ describe('table sync SQL', () => {
 });
 
 describe('stream SELECT', () => {
-  it('formats TIME with nanoseconds (the driver would drop the fraction)', () => {
-    expect(S.streamExpr({ ...id, name: 'TM', family: 'TIME' })).toBe(`TO_VARCHAR("TM", 'HH24:MI:SS.FF9') AS "TM"`);
+  it('has Snowflake format dates, times (with nanoseconds) and timestamps (TZ/LTZ at UTC) as text', () => {
+    expect(S.streamExpr({ ...id, name: 'TM', family: 'TIME' })).toBe(`TO_VARCHAR("TM", 'HH24:MI:SS.FF9')`);
+    expect(S.streamExpr({ ...id, name: 'D', family: 'DATE' })).toBe(`TO_VARCHAR("D", 'YYYY-MM-DD')`);
+    expect(S.streamExpr({ ...id, name: 'N', family: 'TIMESTAMP_NTZ' })).toBe(
+      `TO_VARCHAR("N", 'YYYY-MM-DD HH24:MI:SS.FF9')`,
+    );
+    expect(S.streamExpr({ ...id, name: 'L', family: 'TIMESTAMP_LTZ' })).toBe(
+      `TO_VARCHAR(CONVERT_TIMEZONE('UTC', "L"), 'YYYY-MM-DD HH24:MI:SS.FF9')`,
+    );
+    expect(S.streamExpr(id)).toBe('"ID"');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The stream method of the transfer: snowflake-sdk rows (numbers, JSON and binary fetched as text)
+ * The stream method of the transfer: snowflake-sdk rows (every value but a BOOLEAN fetched as text)
  * → a batch's texts, column by column → one statement per batch (landing.ts): a typed INSERT into
  * staging (full refresh), or an INSERT into a VARCHAR landing table then MERGE/append (incremental),
  * heartbeating a cursor. Paged reads (a single-column primary key) resume from the cursor after a
@@ -13,7 +13,7 @@
 import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
 import { quoteDuckDbName } from '../../sql/quote.js';
 import { typedSelect, type ColumnPlan } from '../../sql/typemap.js';
-import { streamStringIsText, streamTextConverter, streamValueToText } from '../../sql/values.js';
+import { streamCellText, streamValueToText } from '../../sql/values.js';
 import * as S from '../../jobs/table-sync/sql.js';
 import { activityLogger, previousDetails, throwIfCancelled } from '../context.js';
 import { startTransferHeartbeat } from './progress.js';
@@ -108,10 +108,6 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
   };
   const wmIdx = c.wm ? c.cols.indexOf(c.wm) : -1;
   const pkIdx = c.pkSingle ? c.cols.indexOf(c.pkSingle) : -1;
-  const toText = c.cols.map(streamTextConverter);
-  // A string of a text column is its text: the per-cell loop takes it without a call (one call site
-  // for every column's converter costs about as much as the rest of the loop).
-  const stringIsText = c.cols.map(streamStringIsText);
   const cursorAt = (row: unknown[]): TransferDetails['cursor'] => ({
     watermark: c.wm && !full ? streamValueToText(c.wm, row[wmIdx]) : null,
     key: streamValueToText(c.pkSingle!, row[pkIdx]),
@@ -191,7 +187,8 @@ export async function transferByStream(deps: TableSyncDeps, c: RunCtx): Promise<
         }
         for (let i = 0; i < n; i++) {
           const v = row[i];
-          columns[i].push(stringIsText[i] && typeof v === 'string' ? v : toText[i](v));
+          // A string is its own landing text (every family but BOOLEAN arrives as one: values.ts).
+          columns[i].push(typeof v === 'string' ? v : streamCellText(c.cols[i], v));
         }
         last = row;
         got++;

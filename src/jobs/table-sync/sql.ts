@@ -92,20 +92,45 @@ export function countQuery(t: SourceTable, where = ''): string {
 }
 
 /**
- * Stream SELECT-list expression: the column itself, except TIME, which snowflake-sdk hands over only
- * as text formatted with TIME_OUTPUT_FORMAT (default `HH24:MI:SS`, fraction lost; driver column.js
- * `toValueFromTime`), so it is formatted explicitly with nanoseconds.
+ * Stream SELECT-list expression: dates, times and timestamps are formatted by Snowflake into the
+ * stream's landing text (values.ts), so snowflake-sdk hands them over as the strings they are on the
+ * wire instead of building a `Date` (a moment-timezone object, a Date and five closures per cell;
+ * driver column.js `convertRawDate`, sf_timestamp.js) that floe would format back into the same text.
+ * DATE `YYYY-MM-DD`; TIME `HH24:MI:SS.FF9` (the driver would hand TIME over only as text formatted
+ * with TIME_OUTPUT_FORMAT, default `HH24:MI:SS`, fraction lost); TIMESTAMP_NTZ `YYYY-MM-DD
+ * HH24:MI:SS.FF9`; TIMESTAMP_TZ/LTZ the same of the instant at UTC (`CONVERT_TIMEZONE('UTC', x)`, the
+ * UTC wall clock). Nine fraction digits carry every digit Snowflake stores; DuckDB's cast of the text
+ * to TIME/TIMESTAMP keeps microseconds and drops the rest (truncates, as the canonical texts do).
+ * Every other column is selected as it is. The expressions carry no alias: the stream reads rows by
+ * position, and an alias named as the column could take its place in ORDER BY (standard SQL, and
+ * DuckDB, resolve an ORDER BY name to the SELECT list first), ordering pages by the text instead of
+ * the value, so ORDER BY and WHERE always name the table's column.
  */
 export function streamExpr(col: ColumnPlan): string {
   const q = quoteSnowflakeIdent(col.name);
-  return col.family === 'TIME' ? `TO_VARCHAR(${q}, 'HH24:MI:SS.FF9') AS ${q}` : q;
+  switch (col.family) {
+    case 'DATE':
+      return `TO_VARCHAR(${q}, 'YYYY-MM-DD')`;
+    case 'TIME':
+      return `TO_VARCHAR(${q}, 'HH24:MI:SS.FF9')`;
+    case 'TIMESTAMP_NTZ':
+      return `TO_VARCHAR(${q}, '${TIMESTAMP_TEXT}')`;
+    case 'TIMESTAMP_TZ':
+    case 'TIMESTAMP_LTZ':
+      return `TO_VARCHAR(CONVERT_TIMEZONE('UTC', ${q}), '${TIMESTAMP_TEXT}')`;
+    default:
+      return q;
+  }
 }
+
+/** The Snowflake format of a timestamp's stream text (see {@link streamExpr}). */
+const TIMESTAMP_TEXT = 'YYYY-MM-DD HH24:MI:SS.FF9';
 
 /** Name of the extra column {@link streamSelect} adds with `countSource`: the source's `COUNT(*)`. */
 export const SOURCE_ROWS_COLUMN = '_FLOE_SOURCE_ROWS';
 
 /**
- * The SELECT the stream method reads: plain columns (the driver decodes TZ/LTZ to UTC epochs itself),
+ * The SELECT the stream method reads: {@link streamExpr} per column,
  * optionally filtered, ordered by (watermark, key) and limited to one page.
  *
  * With `countSource`, a last column {@link SOURCE_ROWS_COLUMN} carries the whole table's `COUNT(*)`,
