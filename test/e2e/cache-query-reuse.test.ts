@@ -1,6 +1,7 @@
 /**
- * Queries routed to the cache run on pooled connections of the sandboxed DuckDB instance: a connection
- * serves one query after another. Real PostgreSQL (control plane and DuckLake catalog), real DuckLake
+ * What queries routed to the cache reuse: pooled connections of the sandboxed DuckDB instance (a
+ * connection serves one query after another) and the remembered plans and lake rewrites of statements
+ * seen before. Real PostgreSQL (control plane and DuckLake catalog), real DuckLake
  * Parquet files in a temp dir, routeQuery called directly (the HTTP route is covered by
  * test/e2e/cache-refresh-sandbox.test.ts). The connection a query ran on is told apart by object identity.
  */
@@ -11,6 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/db/index.js';
+import { planQuery } from '../../src/jobs/cache-refresh/queryPlan.js';
 import { routeQuery, type RouterDeps } from '../../src/jobs/cache-refresh/queryRouter.js';
 import { closeLakes, currentSnapshot, withLake, type LakeSettings } from '../../src/jobs/cache-refresh/storage.js';
 import * as store from '../../src/jobs/cache-refresh/store.js';
@@ -149,5 +151,28 @@ describe('pooled connections of the sandboxed lake instance', () => {
     expect(await nextConnection()).not.toBe(interrupted);
     await expect(interrupted!.run('SELECT 1')).rejects.toThrow(/closed|disconnected/i);
     expect(await count()).toEqual([{ n: '7' }]);
+  });
+});
+
+describe('statements seen before', () => {
+  it('are planned once, refused every time, and rewritten for each snapshot they read', async () => {
+    const sql = 'SELECT count(*) AS n FROM orders';
+    expect(await planQuery(sql)).toBe(await planQuery(sql));
+    for (let i = 0; i < 2; i++) {
+      await expect(planQuery("SELECT * FROM orders, read_csv('/etc/passwd')")).rejects.toMatchObject({
+        code: 'sql_not_allowed',
+      });
+    }
+    const first = await refresh(4);
+    const second = await refresh(9);
+    for (let i = 0; i < 2; i++) {
+      expect((await routeQuery(deps, { sql, snapshot: first })).rows).toEqual([{ n: '4' }]);
+      expect((await routeQuery(deps, { sql, snapshot: second })).rows).toEqual([{ n: '9' }]);
+      expect((await routeQuery(deps, { sql })).rows).toEqual([{ n: '9' }]);
+    }
+    // The same text with the snapshot also written in it is refused whatever was remembered.
+    await expect(
+      routeQuery(deps, { sql: 'SELECT count(*) AS n FROM orders AT (VERSION => 1)', snapshot: first }),
+    ).rejects.toMatchObject({ status: 400, details: { field: 'snapshot' } });
   });
 });
