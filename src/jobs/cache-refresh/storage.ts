@@ -156,7 +156,8 @@ async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBIn
  * a connection left in an unknown state (a failed or interrupted statement) is never reused. Reuse keeps
  * the sandbox — its settings are the instance's and locked — and each statement still sees the lake's
  * current snapshot: DuckDB runs each statement outside an explicit transaction in a transaction of its
- * own, and DuckLake reads the latest snapshot from its catalog when a transaction starts. Connections of
+ * own, and DuckLake reads the latest snapshot from its catalog when a transaction starts (so a sandboxed
+ * `fn` must not leave a transaction of its own open: the routed query runs one SELECT). Connections of
  * the writable instance (refreshes: explicit transactions, temporary state) are opened and closed per call.
  * Throws the (secret-scrubbed) DuckDB error when the catalog is unreachable or the data path unusable.
  */
