@@ -85,10 +85,46 @@ const spanOf = (e: ReferenceExtent | null, hasAlias: boolean) => (e ? { start: e
 const plainName = (p: string) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p) ? p : `"${p.replaceAll('"', '""')}"`);
 
 /**
- * Decide what `sql` reads, refusing (422 `sql_not_allowed`) every construct that must never run: see
- * the module comment. Throws {@link CacheQueryError}.
+ * Outcomes of a deterministic async function by text key, the most recently used {@link MEMO_ENTRIES}
+ * kept; keys longer than {@link MEMO_MAX_CHARS} characters and failures are not kept. Plans and lake
+ * rewrites depend only on the statement's text (DuckDB's parser is fixed for the process), and
+ * dashboards send the same statements again and again: a remembered one skips DuckDB's parse.
  */
-export async function planQuery(sql: string): Promise<QueryPlan> {
+class TextMemo<T> {
+  private readonly entries = new Map<string, T>();
+
+  async get(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key); // re-inserted: the Map's order is the order of use
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const value = await compute();
+    if (key.length <= MEMO_MAX_CHARS) {
+      this.entries.set(key, value);
+      if (this.entries.size > MEMO_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return value;
+  }
+}
+/** Statements (and lake rewrites) remembered. */
+const MEMO_ENTRIES = 256;
+/** Longest statement remembered, in characters. */
+const MEMO_MAX_CHARS = 16_384;
+const plans = new TextMemo<QueryPlan>();
+const rewrites = new TextMemo<string>();
+
+/**
+ * Decide what `sql` reads, refusing (422 `sql_not_allowed`) every construct that must never run: see
+ * the module comment. Throws {@link CacheQueryError}. The plan of a statement seen lately is remembered
+ * ({@link TextMemo}); callers must not modify it.
+ */
+export function planQuery(sql: string): Promise<QueryPlan> {
+  return plans.get(sql, () => computePlan(sql));
+}
+
+async function computePlan(sql: string): Promise<QueryPlan> {
   const parsed = await parseQuery(sql);
   if (parsed.ok) {
     const n = statementCount(parsed.tree);
@@ -150,10 +186,22 @@ export async function planQuery(sql: string): Promise<QueryPlan> {
  * The query as it runs on the lake: each cache name replaced by `<lake>.main."<cache>"` (so no DuckDB
  * system view or replacement scan can stand in for it), with `AT (VERSION => n)` after its alias for time
  * travel. The new text is parsed again and must read exactly those lake tables and nothing else, so the
- * statement that runs is always one that was checked. Throws {@link CacheQueryError} 400 when a cache
- * cannot be located in the text (no parser location), an Error when the check fails.
+ * statement that runs is always one that was checked. `targets` are the relations of `planQuery(sql)`,
+ * in order, each with the cache it reads; the outcome is remembered ({@link TextMemo}) by the text, the
+ * caches, the alias and the snapshot. Throws {@link CacheQueryError} 400 when a cache cannot be located
+ * in the text (no parser location), an Error when the check fails.
  */
-export async function lakeStatement(
+export function lakeStatement(
+  sql: string,
+  targets: { ref: TableReference; cache: string }[],
+  lakeAlias: string,
+  snapshot: number | null,
+): Promise<string> {
+  const key = JSON.stringify([lakeAlias, snapshot, targets.map((t) => t.cache), sql]);
+  return rewrites.get(key, () => rewriteForLake(sql, targets, lakeAlias, snapshot));
+}
+
+async function rewriteForLake(
   sql: string,
   targets: { ref: TableReference; cache: string }[],
   lakeAlias: string,

@@ -21,7 +21,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CredentialResolver } from '../../credentials/store.js';
 import { classifyError, NonRetryable } from '../../errors.js';
 import { trimQuery } from './extract.js';
-import { CacheQueryError, lakeStatement, planQuery, refuse, type Relation } from './queryPlan.js';
+import { CacheQueryError, lakeStatement, planQuery, refuse, type QueryPlan, type Relation } from './queryPlan.js';
 import { replaceSlices } from './sqlRefs.js';
 import type { TableReference } from './sqlTree.js';
 import { resolveSource, withSourceSession } from './source.js';
@@ -76,7 +76,7 @@ export interface RouterDeps {
   credentials: CredentialResolver;
 }
 
-function freshness(c: store.CacheWithState, now: number, maxStaleness?: number): CacheFreshness {
+function freshness(c: store.CacheRoute, now: number, maxStaleness?: number): CacheFreshness {
   const refreshed = c.refreshed_at ? c.refreshed_at.getTime() : null;
   const age = refreshed === null ? null : Math.max(0, (now - refreshed) / 1000);
   const expired = c.expires_at !== null && c.expires_at.getTime() <= now;
@@ -102,6 +102,8 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
   const sql = trimQuery(req.sql);
   const maxRows = req.max_rows ?? 10_000;
   const plan = await planQuery(sql);
+  // The lake rewrite (a second DuckDB parse) runs while PostgreSQL answers, on the names as written.
+  const rewrite = speculativeRewrite(deps, sql, plan, req.snapshot ?? null);
   const caches = await store.cachesByName(
     deps.pool,
     plan.relations.flatMap((r) => (r.cacheKey === null ? [] : [r.cacheKey])),
@@ -112,7 +114,7 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
     ...new Map(
       plan.relations
         .map(cacheOf)
-        .filter((c): c is store.CacheWithState => !!c)
+        .filter((c): c is store.CacheRoute => !!c)
         .map((c) => [c.cache_name, c]),
     ).values(),
   ];
@@ -133,7 +135,8 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
         : [];
     if (notReady.length === 0 && tooStale.length === 0) {
       const targets = plan.relations.map((r) => ({ ref: r.ref!, cache: cacheOf(r)!.cache_name }));
-      return runOnLake(deps, sql, targets, req.snapshot ?? null, maxRows, fresh, started);
+      const text = await lakeText(deps, sql, targets, req.snapshot ?? null, rewrite);
+      return runOnLake(deps, text, req.snapshot ?? null, maxRows, fresh, started);
     }
     reason = notReady.length
       ? `cache(s) ${notReady.join(', ')} have no rows yet`
@@ -181,7 +184,7 @@ export async function routeQuery(deps: RouterDeps, req: QueryRequest): Promise<Q
 async function passthroughSource(
   deps: RouterDeps,
   req: QueryRequest,
-  used: store.CacheWithState[],
+  used: store.CacheRoute[],
 ): Promise<store.CacheSource | null> {
   if (req.source_name) {
     const s = await store.getSource(deps.pool, req.source_name);
@@ -203,16 +206,54 @@ async function passthroughSource(
   return enabled.length === 1 ? enabled[0]! : (all[0] ?? null);
 }
 
-async function runOnLake(
+type Target = { ref: TableReference; cache: string };
+/** A lake rewrite started before the caches were read: its targets, and its text or its failure. */
+type Rewrite = { targets: Target[]; text: Promise<{ text: string } | { error: unknown }> };
+
+/**
+ * Start {@link lakeStatement} for a plan that can only run on the lake (DuckDB parsed it and every
+ * relation is a one-part name), with each cache named as the query writes it; null for any other plan.
+ * Its failure is held, not thrown: it matters only if the query turns out to run on the lake.
+ */
+function speculativeRewrite(deps: RouterDeps, sql: string, plan: QueryPlan, snapshot: number | null): Rewrite | null {
+  if (plan.parseError !== null || !plan.relations.length || plan.relations.some((r) => r.cacheKey === null)) {
+    return null;
+  }
+  const targets = plan.relations.map((r) => ({ ref: r.ref!, cache: r.ref!.table }));
+  const text = lakeStatement(sql, targets, deps.lake.alias ?? DEFAULT_LAKE_ALIAS, snapshot).then(
+    (t) => ({ text: t }),
+    (error: unknown) => ({ error }),
+  );
+  return { targets, text };
+}
+
+/**
+ * The statement to run on the lake for `targets` (each relation and the cache it reads): the speculative
+ * rewrite when it named every cache exactly as the cache is named, else a new {@link lakeStatement}.
+ */
+async function lakeText(
   deps: RouterDeps,
   sql: string,
-  targets: { ref: TableReference; cache: string }[],
+  targets: Target[],
+  snapshot: number | null,
+  rewrite: Rewrite | null,
+): Promise<string> {
+  if (rewrite && rewrite.targets.every((t, i) => t.cache === targets[i]!.cache)) {
+    const r = await rewrite.text;
+    if ('error' in r) throw r.error;
+    return r.text;
+  }
+  return lakeStatement(sql, targets, deps.lake.alias ?? DEFAULT_LAKE_ALIAS, snapshot);
+}
+
+async function runOnLake(
+  deps: RouterDeps,
+  text: string,
   snapshot: number | null,
   maxRows: number,
   fresh: CacheFreshness[],
   started: number,
 ): Promise<QueryResponse> {
-  const text = await lakeStatement(sql, targets, deps.lake.alias ?? DEFAULT_LAKE_ALIAS, snapshot);
   try {
     return await withLake(
       deps.lake,
@@ -254,7 +295,7 @@ async function runPassthrough(
   source: store.CacheSource,
   sql: string,
   relations: Relation[],
-  caches: Map<string, store.CacheWithState>,
+  caches: Map<string, store.CacheRoute>,
   maxRows: number,
   fresh: CacheFreshness[],
   reason: string,

@@ -78,8 +78,16 @@ export function attachSql(s: LakeSettings, opts: { readOnly?: boolean } = {}): s
 
 interface Held {
   instance: Promise<DuckDBInstance>;
+  /** Idle connections of a sandboxed instance, reused by the next query (see {@link withLake}). */
+  idle: DuckDBConnection[];
 }
 const held = new Map<string, Held>();
+
+/**
+ * Most idle connections a sandboxed instance keeps: as many as queries usually run at once in one
+ * process; a connection beyond that is closed when its query ends.
+ */
+const MAX_IDLE_CONNECTIONS = 4;
 
 function keyOf(s: LakeSettings, sandbox: boolean): string {
   return JSON.stringify([s.catalogUrl, s.dataPath, s.metadataSchema, s.alias, sandbox]);
@@ -142,6 +150,15 @@ async function openInstance(s: LakeSettings, sandbox: boolean): Promise<DuckDBIn
  * SQL cannot write it), then {@link sandboxSettingsSql} — no file outside the lake's data path, no
  * network, no ATTACH, no extension loading, and no setting the user's SQL can change. It is a separate
  * instance from the writable one that refreshes use (a locked instance cannot be unlocked).
+ *
+ * Sandboxed connections are pooled: a connection whose `fn` resolved goes back to the instance's idle
+ * list (at most {@link MAX_IDLE_CONNECTIONS}) and serves a later call; one whose `fn` threw is closed, so
+ * a connection left in an unknown state (a failed or interrupted statement) is never reused. Reuse keeps
+ * the sandbox — its settings are the instance's and locked — and each statement still sees the lake's
+ * current snapshot: DuckDB runs each statement outside an explicit transaction in a transaction of its
+ * own, and DuckLake reads the latest snapshot from its catalog when a transaction starts (so a sandboxed
+ * `fn` must not leave a transaction of its own open: the routed query runs one SELECT). Connections of
+ * the writable instance (refreshes: explicit transactions, temporary state) are opened and closed per call.
  * Throws the (secret-scrubbed) DuckDB error when the catalog is unreachable or the data path unusable.
  */
 export async function withLake<T>(
@@ -153,24 +170,33 @@ export async function withLake<T>(
   const key = keyOf(settings, sandbox);
   let entry = held.get(key);
   if (!entry) {
-    entry = { instance: openInstance(settings, sandbox) };
+    entry = { instance: openInstance(settings, sandbox), idle: [] };
     held.set(key, entry);
     entry.instance.catch(() => held.delete(key));
   }
   const inst = await entry.instance;
-  const conn = await inst.connect();
+  const conn = (sandbox && entry.idle.pop()) || (await inst.connect());
+  let result: T;
   try {
-    return await fn(conn);
-  } finally {
+    result = await fn(conn);
+  } catch (err) {
     conn.closeSync();
+    throw err;
   }
+  // Back to the pool only while the instance is still held (closeLakes may have closed it meanwhile).
+  if (sandbox && held.get(key) === entry && entry.idle.length < MAX_IDLE_CONNECTIONS) entry.idle.push(conn);
+  else conn.closeSync();
+  return result;
 }
 
-/** Close every lake instance of this process (tests, shutdown). */
+/** Close every lake instance of this process, and its idle connections (tests, shutdown). */
 export async function closeLakes(): Promise<void> {
   const all = [...held.values()];
   held.clear();
-  for (const h of all) await h.instance.then((i) => i.closeSync()).catch(() => undefined);
+  for (const h of all) {
+    for (const c of h.idle.splice(0)) c.closeSync();
+    await h.instance.then((i) => i.closeSync()).catch(() => undefined);
+  }
 }
 
 /** Quoted `lake.main.<cache>` name of a cache's table. */
