@@ -184,7 +184,8 @@ export async function runAttempt(
         deps.sessions,
       );
     } finally {
-      await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
+      // Only the file path writes a file (a removal costs the binds path a file-system call per upload).
+      if (method === 'file') await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
       await deps.hooks?.afterLoad?.(hookInfo);
     }
     if (count !== rows)

@@ -2,9 +2,9 @@
  * The executions an upload reads (`workflow_executions`, migrations/0003_execution_upload.sql): a queue
  * item's execution, its facts and its results, in one statement. PostgreSQL encodes every result cell
  * as one JSON string (its jsonb kind as a letter, then its text) and sends the results as one JSON
- * document, so the worker decodes them with one `JSON.parse` (by the pg driver) instead of a row per
- * cell, and numbers keep their exact decimal text (./infer.ts): jsonb keeps numeric exactly and never
- * prints exponents.
+ * text, so the worker decodes them with one `JSON.parse` instead of a protocol row per cell, and
+ * numbers keep their exact decimal text (./infer.ts): jsonb keeps numeric exactly and never prints
+ * exponents.
  */
 import type { Queryable } from './queue.js';
 
@@ -36,13 +36,34 @@ export interface UploadSource {
   execution: ExecutionInfo | null;
 }
 
-/** SQL of one cell ({@link ResultCell}) from the jsonb value `v`. */
-const cell = (v: string) =>
-  `CASE jsonb_typeof(${v}) WHEN 'null' THEN NULL WHEN 'string' THEN 's' || (${v} #>> '{}') ELSE left(jsonb_typeof(${v}), 1) || ${v}::text END`;
+/**
+ * SQL of one cell ({@link ResultCell}) as JSON text, from the jsonb value `v`. A jsonb string's text is
+ * already a quoted, escaped JSON string and a number's or boolean's needs no escaping, so only objects
+ * and arrays go through `to_json`.
+ */
+const cellJson = (v: string) =>
+  `CASE jsonb_typeof(${v}) WHEN 'string' THEN '"s' || substr(${v}::text, 2) WHEN 'number' THEN '"n' || ${v}::text || '"'
+     WHEN 'boolean' THEN '"b' || ${v}::text || '"' WHEN 'null' THEN 'null' ELSE to_json(left(jsonb_typeof(${v}), 1) || ${v}::text)::text END`;
+
+/** SQL of a JSON array text from `string_agg(…)` of its elements' texts (null when there are none). */
+const jsonArray = (agg: string) => `'[' || COALESCE(${agg}, '') || ']'`;
+
+/** SQL of one row of an array of objects, element `e.v`: its keys and cells alternating, in jsonb's key order. */
+const KEYED_ROW = `(SELECT string_agg(to_json(kv.key)::text || ',' || ${cellJson('kv.value')}, ',' ORDER BY kv.n)
+   FROM jsonb_each(CASE WHEN jsonb_typeof(e.v) = 'object' THEN e.v ELSE jsonb_build_object('value', e.v) END)
+        WITH ORDINALITY AS kv(key, value, n))`;
+
+/** SQL of one row of `{columns, rows}`, the array `e.v`: its cells in order. */
+const POSITIONAL_ROW = `(SELECT string_agg(${cellJson('c.v')}, ',' ORDER BY c.ord) FROM jsonb_array_elements(e.v) WITH ORDINALITY AS c(v, ord))`;
+
+/** SQL of the JSON array of `row` (a JSON array's elements) for each element `e.v` of the jsonb array `elements`, in order. */
+const rowsJson = (row: string, elements: string) =>
+  `(SELECT ${jsonArray(`string_agg(${jsonArray(row)}, ',' ORDER BY e.ord)`)} FROM jsonb_array_elements(${elements}) WITH ORDINALITY AS e(v, ord))`;
 
 /**
- * Results as JSON, by kind. An array of objects: per element, its keys and cells alternating, in jsonb's
- * key order (by length, then bytes); an element that is not an object is `{"value": element}`.
+ * Results as JSON text, by kind (built with `string_agg`, which costs PostgreSQL far less than nested
+ * `json_agg`s). An array of objects: per element, its keys and cells alternating, in jsonb's key order
+ * (by length, then bytes); an element that is not an object is `{"value": element}`.
  * `{"columns": [names or {name}], "rows": [[...], ...]}`: the column names, and per row its cells in order.
  */
 const RESULTS_SQL = `
@@ -51,20 +72,8 @@ const RESULTS_SQL = `
        FROM jsonb_array_elements(COALESCE(w.results->'columns', '[]')) WITH ORDINALITY AS c(v, ord))
   END AS keys,
   CASE jsonb_typeof(w.results)
-    WHEN 'array' THEN
-      (SELECT COALESCE(json_agg(
-                (SELECT COALESCE(json_agg(p.x ORDER BY kv.n, p.i), '[]')
-                   FROM jsonb_each(CASE WHEN jsonb_typeof(e.v) = 'object' THEN e.v ELSE jsonb_build_object('value', e.v) END)
-                        WITH ORDINALITY AS kv(key, value, n)
-                  CROSS JOIN LATERAL (VALUES (1, kv.key), (2, ${cell('kv.value')})) AS p(i, x))
-                ORDER BY e.ord), '[]')
-         FROM jsonb_array_elements(w.results) WITH ORDINALITY AS e(v, ord))
-    WHEN 'object' THEN
-      (SELECT COALESCE(json_agg(
-                (SELECT COALESCE(json_agg(${cell('c.v')} ORDER BY c.ord), '[]')
-                   FROM jsonb_array_elements(e.v) WITH ORDINALITY AS c(v, ord))
-                ORDER BY e.ord), '[]')
-         FROM jsonb_array_elements(COALESCE(w.results->'rows', '[]')) WITH ORDINALITY AS e(v, ord))
+    WHEN 'array' THEN ${rowsJson(KEYED_ROW, 'w.results')}
+    WHEN 'object' THEN ${rowsJson(POSITIONAL_ROW, "COALESCE(w.results->'rows', '[]')")}
   END AS rows`;
 
 /**
@@ -81,7 +90,7 @@ export async function readUploadSource(db: Queryable, syncId: string): Promise<U
     kind: string | null;
     results_ref: string | null;
     keys: string[] | null;
-    rows: ResultCell[][] | null;
+    rows: string | null;
   }>(
     `SELECT q.execution_id, q.user_id, w.execution_id IS NOT NULL AS found, COALESCE(w.completed_at, w.updated_at) AS completed_at,
             jsonb_typeof(w.results) AS kind, w.results_ref, ${RESULTS_SQL}
@@ -93,8 +102,8 @@ export async function readUploadSource(db: Queryable, syncId: string): Promise<U
   if (!r) return null;
   const source = { executionId: r.execution_id, userId: r.user_id };
   if (!r.found) return { ...source, execution: null };
-  const { keys, rows: cells } =
-    r.kind === 'array' ? alignByKey(r.rows ?? []) : withColumnNames(r.keys ?? [], r.rows ?? []);
+  const parsed = r.rows === null ? [] : (JSON.parse(r.rows) as ResultCell[][]);
+  const { keys, rows: cells } = r.kind === 'array' ? alignByKey(parsed) : withColumnNames(r.keys ?? [], parsed);
   return {
     ...source,
     execution: {
