@@ -13,14 +13,16 @@
  * Prints executions/min and rows/s over the whole run (completion → last upload), the upload-only
  * rate (first claim → last upload), the queue latency completion → upload (p50, p95, max) from
  * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`, and the Temporal round
- * trips per upload: workflow tasks and activities of every drain run's history, per uploaded execution.
+ * trips per upload: workflow tasks and activities of every drain run's history, per uploaded execution,
+ * and this process's CPU per upload (the worker's, from completion to the empty queue; it moves with
+ * the machine's load too, though less than the rates).
  *
  * Then the floor, in the same run: the same Snowflake statements per execution (the upload's own
  * `loadAndPublish`: raw table, array-bind INSERT, `CREATE OR REPLACE TABLE … AS SELECT` with casts, drop
  * of the raw table, count; src/jobs/execution-upload/sql.ts) with the same rows and column types, issued
  * directly by `--concurrency` sessions at once, each signed in once (as the upload reuses one session per
- * user), with no PostgreSQL, no Temporal, no schedule. The headline ratio is (completion → last upload)
- * ÷ floor seconds.
+ * user), with no PostgreSQL, no Temporal, no schedule, and this process's CPU per upload meanwhile (the
+ * bare clients'). The headline ratio is (completion → last upload) ÷ floor seconds.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -156,6 +158,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     stops.unshift(() => listener.close());
     await listener.ready;
 
+    const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await pool.query(
       `UPDATE workflow_executions SET status = 'completed', completed_at = clock_timestamp() WHERE status = 'running'`,
@@ -213,6 +216,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       `  queue latency completion → upload: p50 ${pct(lats, 50).toFixed(1)} s, p95 ${pct(lats, 95).toFixed(1)} s, max ${lats[lats.length - 1].toFixed(1)} s (burst of ${n}; the drain woken by the queue's notification, Schedule every ${interval} s)`,
     );
 
+    const workerCpu = cpuMsPer(process.cpuUsage(cpu0), s.done);
     const temporalCost = await drainTasks(client);
     const perUpload = (k: number) => round3(k / Math.max(1, s.done));
     console.log(
@@ -222,12 +226,17 @@ export async function run(args: string[]): Promise<BenchResult> {
     const { rows: one } = await pool.query<{ snowflake_table: string }>(
       `SELECT snowflake_table FROM snowflake_sync_queue WHERE status = 'completed' LIMIT 1`,
     );
+    const cpuFloor0 = process.cpuUsage();
     const floorSeconds = await uploadFloor(
       { ...emu.settings, database: 'BENCH', schema: 'RESULTS' },
       one[0].snowflake_table.split('.')[2],
       n,
       rowsPer,
       concurrency,
+    );
+    const floorCpu = cpuMsPer(process.cpuUsage(cpuFloor0), n);
+    console.log(
+      `  this process's CPU per upload: ${workerCpu} ms uploading (the worker), ${floorCpu} ms in the floor (its bare clients)`,
     );
     console.log(
       `  floor (the same Snowflake statements issued directly, ${concurrency} at a time): ${floorSeconds.toFixed(1)} s = ${((n / floorSeconds) * 60).toFixed(0)} executions/min; completion → last upload / floor = ${(wall / floorSeconds).toFixed(2)} (target ≤ 1.5, ≥ 1,000 executions/min, p95 ≤ 60 s)`,
@@ -248,6 +257,8 @@ export async function run(args: string[]): Promise<BenchResult> {
         latencyMaxSeconds: round3(lats[lats.length - 1]),
         workflowTasksPerUpload: perUpload(temporalCost.workflowTasks),
         activitiesPerUpload: perUpload(temporalCost.activities),
+        workerCpuMsPerUpload: workerCpu,
+        floorClientCpuMsPerUpload: floorCpu,
         emulatorPeakRssMiB: peakRssMiB(emu.child.pid!),
       },
       floor: { seconds: round3(floorSeconds), executionsPerMinute: Math.round((n / floorSeconds) * 60) },
@@ -257,6 +268,11 @@ export async function run(args: string[]): Promise<BenchResult> {
     for (const stop of stops) await stop().catch(() => undefined);
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
+}
+
+/** Milliseconds of CPU (user + system, from `process.cpuUsage`) per upload, one decimal. */
+function cpuMsPer(used: NodeJS.CpuUsage, uploads: number): number {
+  return Math.round((used.user + used.system) / 100 / Math.max(1, uploads)) / 10;
 }
 
 /** Workflow tasks and (non-local) activities scheduled in the histories of every drain run. */

@@ -1,7 +1,7 @@
 /**
  * Execution upload end to end, the drain and recovery: the concurrency bound, large results loaded by
  * file + PUT + COPY, a worker process killed in the middle of a load (the retry leaves no duplicated rows, no helper
- * table), and the drain Schedule working the queue on its own.
+ * table), a failed upload in a batch that reads the next item ahead, and the drain Schedule working the queue on its own.
  * Real PostgreSQL, one emulator through the real snowflake-sdk, a real Temporal dev server and workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -135,6 +135,41 @@ describe('execution upload: drain and recovery', () => {
           String(l.name).startsWith(String(b.snowflake_table).split('.')[2]) && String(l.name).endsWith('__FLOE_RAW'),
       ),
     ).toEqual([]);
+  });
+
+  it('a failed upload in a batch loses nothing read ahead: the next items upload once, each attempt counted on its own item', async () => {
+    const ids: string[] = [];
+    for (const tag of ['ahead-a', 'ahead-b', 'ahead-c'])
+      ids.push(await rig.addExecution(alice.userId, rowsOf(1000, tag)));
+    const first = await item(ids[0]!);
+    // The first item's first attempt fails; the batch read the second item meanwhile (one item ahead).
+    rig.hooks.beforeLoad = (i) => {
+      if (i.syncId === first.id && i.attempt === 1) throw new Error('injected load failure');
+    };
+    try {
+      const r = await rig.drain({
+        maxConcurrent: 1,
+        batchSize: 3,
+        upload: { heartbeatTimeoutSeconds: 10, retryInitialSeconds: 0.2 },
+      });
+      expect(r).toMatchObject({ claimed: 3, completed: 3, failed: 0, rows: 3000 });
+    } finally {
+      rig.hooks.beforeLoad = undefined;
+    }
+    const [a, b, c] = await Promise.all(ids.map((id) => item(id)));
+    expect(a).toMatchObject({ status: 'completed', attempts: 2, retry_count: 1, rows_uploaded: '1000' });
+    expect(b).toMatchObject({ status: 'completed', attempts: 1, retry_count: 0, rows_uploaded: '1000' });
+    expect(c).toMatchObject({ status: 'completed', attempts: 1, retry_count: 0, rows_uploaded: '1000' });
+    for (const [it1, tag] of [
+      [a, 'ahead-a'],
+      [b, 'ahead-b'],
+      [c, 'ahead-c'],
+    ] as const) {
+      const t = await alice.sf.query(
+        `SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D, MIN(NAME) AS F FROM ${String(it1.snowflake_table)}`,
+      );
+      expect(t[0]).toEqual({ N: '1000', D: '1000', F: `${tag}-1` });
+    }
   });
 
   it('the Schedule drains the queue on its own', async () => {

@@ -40,31 +40,40 @@ describe('column inference', () => {
     ).toBe('NUMBER(38,3)');
     expect(typeOf([['number', '1'.repeat(38)]])).toBe('NUMBER(38,0)');
     expect(typeOf([['number', '1'.repeat(36) + '.123']])).toBe('FLOAT');
-    expect(typeOf([['string', '"2024-02-29"']])).toBe('DATE');
-    expect(typeOf([['string', '"2023-02-29"']])).toBe('VARCHAR');
+    expect(typeOf([['string', '2024-02-29']])).toBe('DATE');
+    expect(typeOf([['string', '2023-02-29']])).toBe('VARCHAR');
     expect(
       typeOf([
-        ['string', '"2024-01-15T10:00:00+05:45"'],
-        ['string', '"2024-01-15 10:00:00Z"'],
+        ['string', '2000-02-29'],
+        ['string', '1999-12-31'],
+      ]),
+    ).toBe('DATE');
+    expect(typeOf([['string', '1900-02-29']])).toBe('VARCHAR');
+    expect(typeOf([['string', '2024-04-31']])).toBe('VARCHAR');
+    expect(typeOf([['string', '2024-13-01']])).toBe('VARCHAR');
+    expect(
+      typeOf([
+        ['string', '2024-01-15T10:00:00+05:45'],
+        ['string', '2024-01-15 10:00:00Z'],
       ]),
     ).toBe('TIMESTAMP_TZ');
-    expect(typeOf([['string', '"2024-01-15T10:00:00.123456789"']])).toBe('TIMESTAMP_NTZ');
+    expect(typeOf([['string', '2024-01-15T10:00:00.123456789']])).toBe('TIMESTAMP_NTZ');
     expect(
       typeOf([
-        ['string', '"2024-01-15T10:00:00"'],
-        ['string', '"2024-01-15T10:00:00Z"'],
+        ['string', '2024-01-15T10:00:00'],
+        ['string', '2024-01-15T10:00:00Z'],
       ]),
     ).toBe('VARCHAR');
     expect(
       typeOf([
-        ['string', '"x"'],
+        ['string', 'x'],
         ['number', '1'],
       ]),
     ).toBe('VARCHAR');
     expect(
       typeOf([
         ['object', '{"a": 1}'],
-        ['string', '"x"'],
+        ['string', 'x'],
       ]),
     ).toBe('VARIANT');
     expect(typeOf([['array', '[1]']])).toBe('VARIANT');
@@ -72,8 +81,8 @@ describe('column inference', () => {
 
   it('loads exact text per type', () => {
     expect(loadText('null', 'null', 'VARCHAR')).toBeNull();
-    expect(loadText('string', '"a \\"b\\""', 'VARCHAR')).toBe('a "b"');
-    expect(loadText('string', '"x"', 'VARIANT')).toBe('"x"');
+    expect(loadText('string', 'a "b"', 'VARCHAR')).toBe('a "b"');
+    expect(loadText('string', 'a "b"\n', 'VARIANT')).toBe('"a \\"b\\"\\n"');
     expect(loadText('number', '12345678901234567890123', 'NUMBER(38,0)')).toBe('12345678901234567890123');
     expect(loadText('boolean', 'true', 'BOOLEAN')).toBe('true');
   });
@@ -92,13 +101,7 @@ describe('column inference', () => {
   it('shapes cells into typed columns and text rows, absent keys as null', () => {
     const t = loadTable(
       ['id', 'name', 'meta'],
-      [
-        [1, 'id', 'number', '1'],
-        [1, 'name', 'string', '"a"'],
-        [2, 'id', 'number', '2.5'],
-        [2, 'meta', 'object', '{"k": 1}'],
-        [3, 'name', 'null', 'null'],
-      ],
+      [['n1', 'sa'], ['n2.5', null, 'o{"k": 1}'], [null, null], [], ['n3', 's"q"']],
     );
     expect(t.columns).toEqual([
       { key: 'id', name: 'ID', sfType: 'NUMBER(38,1)' },
@@ -109,6 +112,8 @@ describe('column inference', () => {
       ['1', 'a', null],
       ['2.5', null, '{"k": 1}'],
       [null, null, null],
+      [null, null, null],
+      ['3', '"q"', null],
     ]);
   });
 });

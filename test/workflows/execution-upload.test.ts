@@ -61,7 +61,11 @@ function fakeQueue(
     },
     executionUploadAttempt: attempt,
     executionUploadBatch: ({ syncIds, options }) =>
-      attemptInSequence(syncIds, (syncId) => attempt({ syncId, options, attempt: 1 })),
+      attemptInSequence(
+        syncIds,
+        async () => undefined,
+        (syncId) => attempt({ syncId, options, attempt: 1 }),
+      ),
     executionUploadAttempted: async () => [],
     executionUploadRetryLater: async (i) => {
       calls.retryLater.push(i);

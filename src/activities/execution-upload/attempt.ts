@@ -1,7 +1,8 @@
 /**
  * One attempt of one execution upload (the `executionUploadAttempt` activity): resolve the user's
- * active configuration (none: the item is skipped), read and type the results, load them into the
- * user's Snowflake (./load.ts), verify the count and record the outcome in PostgreSQL.
+ * active configuration (none: the item is skipped), read and type the results ({@link prepareUpload},
+ * which a batch runs one item ahead), load them into the user's Snowflake (./load.ts), verify the count
+ * and record the outcome in PostgreSQL.
  *
  * Idempotent: the target is rebuilt from scratch on every attempt and published by swap, so an attempt
  * that died half-way (worker killed, network) leaves no duplicate rows; the bookkeeping is one
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { SnowflakeSettings } from '../../connectors/snowflake.js';
 import { withLabelledSession } from '../../credentials/kinds.js';
 import { floeError, NonRetryable } from '../../errors.js';
 import { activeSettings, configurationLabel } from '../../jobs/execution-upload/configs.js';
@@ -21,10 +23,10 @@ import {
   type ExecutionUploadResult,
   type LoadMethod,
 } from '../../jobs/execution-upload/contract.js';
-import { loadTable, targetTableName } from '../../jobs/execution-upload/infer.js';
+import { loadTable, targetTableName, type LoadTable } from '../../jobs/execution-upload/infer.js';
 import { getQueueItem } from '../../jobs/execution-upload/monitor.js';
 import * as queue from '../../jobs/execution-upload/queue.js';
-import { getExecution, readResultCells, type ExecutionInfo } from '../../jobs/execution-upload/results.js';
+import { readUploadSource, type ExecutionInfo } from '../../jobs/execution-upload/results.js';
 import type { SfName } from '../../jobs/execution-upload/sql.js';
 import { SecretError } from '../../secrets/crypto.js';
 import { activityLogger, startHeartbeat } from '../context.js';
@@ -63,8 +65,45 @@ function errMessage(err: unknown): string {
 }
 
 /**
+ * What an attempt reads before it loads, ready to load: the user's settings (secret decrypted), the
+ * typed rows and the target; or why the item is skipped (no active configuration, no result columns).
+ */
+export type PreparedUpload =
+  { skip: string } | { settings: SnowflakeSettings; credential: string; table: LoadTable; target: SfName };
+
+/**
+ * Read and type what queue item `syncId`'s upload loads (./results.ts, the user's active
+ * configuration). Only reads and computes, so a batch runs it for the next item while the current one
+ * loads ({@link runAttempt}'s `prepared`); an item not begun is not touched.
+ * @throws InvalidRequest (item or execution missing, no results, results of another shape),
+ *   AuthenticationFailed (the credential does not decrypt).
+ */
+export async function prepareUpload(deps: ExecutionUploadDeps, syncId: string): Promise<PreparedUpload> {
+  const src = await readUploadSource(deps.pool, syncId);
+  if (!src) throw noSuchItem(syncId);
+  const exec = src.execution;
+  if (!exec) throw floeError(NonRetryable.InvalidRequest, `execution ${src.executionId} does not exist`);
+  const credential = configurationLabel(src.userId);
+  const cfg = await activeSettings(deps.pool, src.userId, deps.secretKeys).catch((err: unknown) => {
+    if (err instanceof SecretError) throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${err.message}`);
+    throw err;
+  });
+  if (!cfg) return { skip: `no active Snowflake configuration for user ${src.userId}` };
+  checkResultsKind(exec);
+  if (exec.keys.length === 0) return { skip: `execution ${exec.executionId} has no result columns` };
+  return {
+    settings: cfg.settings,
+    credential,
+    table: loadTable(exec.keys, exec.rows),
+    target: [cfg.settings.database!, cfg.settings.schema!, targetTableName(exec.executionId, exec.completedAt)],
+  };
+}
+
+/**
  * Upload one execution (see the module comment). Failures are thrown; the workflow records them on the
- * item and decides on a retry.
+ * item and decides on a retry. `prepared`, when given, is {@link prepareUpload} of the item, started
+ * earlier (its failure is this attempt's, counted once the attempt has begun); without it the attempt
+ * reads the item once begun.
  *
  * @throws InvalidRequest (no results, item or execution missing, item no longer processing),
  *   AuthenticationFailed (the credential does not decrypt, or Snowflake refuses the sign-in),
@@ -75,6 +114,7 @@ export async function runAttempt(
   deps: ExecutionUploadDeps,
   baseLog: Logger | undefined,
   input: ExecutionUploadAttemptInput,
+  prepared?: Promise<PreparedUpload>,
 ): Promise<ExecutionUploadResult> {
   const { attempt } = input;
   const o = { ...D, ...input.options };
@@ -104,34 +144,18 @@ export async function runAttempt(
     }
     if (!item.begun)
       throw floeError(NonRetryable.InvalidRequest, `sync item ${item.syncId} is ${item.status}, not processing`);
-    const exec = await getExecution(deps.pool, item.executionId);
-    if (!exec) throw floeError(NonRetryable.InvalidRequest, `execution ${item.executionId} does not exist`);
-
-    const credential = configurationLabel(item.userId);
-    const cfg = await activeSettings(deps.pool, item.userId, deps.secretKeys).catch((err: unknown) => {
-      if (err instanceof SecretError)
-        throw floeError(NonRetryable.AuthenticationFailed, `${credential}: ${err.message}`);
-      throw err;
-    });
-    const skip = async (reason: string): Promise<ExecutionUploadResult> => {
-      await queue.skipItem(deps.pool, item.syncId, reason);
-      log?.info({ ...ids, reason }, 'execution upload skipped');
-      return { ...base, status: 'skipped', rows: 0, reason };
-    };
-    if (!cfg) return await skip(`no active Snowflake configuration for user ${item.userId}`);
 
     hb.beat({ phase: 'read', rows: 0 });
-    const { keys, cells } = await readResultCells(deps.pool, exec.executionId, resultsKind(exec));
-    if (keys.length === 0) return await skip(`execution ${exec.executionId} has no result columns`);
-    const table = loadTable(keys, cells);
+    const ready = await (prepared ?? prepareUpload(deps, item.syncId));
+    if ('skip' in ready) {
+      await queue.skipItem(deps.pool, item.syncId, ready.skip);
+      log?.info({ ...ids, reason: ready.skip }, 'execution upload skipped');
+      return { ...base, status: 'skipped', rows: 0, reason: ready.skip };
+    }
+    const { table, target, settings, credential } = ready;
     const rows = table.rows.length;
     const choice = o.loadMethod ?? 'auto';
     const method: LoadMethod = choice === 'auto' ? (rows <= o.bindMaxRows ? 'binds' : 'file') : choice;
-    const target: SfName = [
-      cfg.settings.database!,
-      cfg.settings.schema!,
-      targetTableName(exec.executionId, exec.completedAt),
-    ];
 
     const hookInfo = { ...ids, attempt };
     await deps.hooks?.beforeLoad?.(hookInfo);
@@ -140,7 +164,7 @@ export async function runAttempt(
     try {
       // A reused session of this credential when one is idle: one sign-in per user per drain, not per upload.
       count = await withLabelledSession(
-        cfg.settings,
+        settings,
         credential,
         (sf) => {
           hb.beat({ phase: 'load', rows: 0 });
@@ -160,7 +184,8 @@ export async function runAttempt(
         deps.sessions,
       );
     } finally {
-      await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
+      // Only the file path writes a file (a removal costs the binds path a file-system call per upload).
+      if (method === 'file') await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
       await deps.hooks?.afterLoad?.(hookInfo);
     }
     if (count !== rows)
@@ -186,12 +211,12 @@ export async function runAttempt(
 }
 
 /**
- * The shape of the execution's `results`: a JSON array of objects or `{columns, rows}`.
+ * The execution's `results` must be a JSON array of objects or `{columns, rows}`.
  * @throws InvalidRequest when there are no results (or only a `results_ref`, which uploads do not read)
  *   or they are another JSON type.
  */
-function resultsKind(exec: ExecutionInfo): 'array' | 'object' {
-  if (exec.resultsKind === 'array' || exec.resultsKind === 'object') return exec.resultsKind;
+function checkResultsKind(exec: ExecutionInfo): void {
+  if (exec.resultsKind === 'array' || exec.resultsKind === 'object') return;
   if (exec.resultsKind !== null)
     throw floeError(
       NonRetryable.InvalidRequest,

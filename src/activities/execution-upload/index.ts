@@ -29,7 +29,7 @@ import * as queue from '../../jobs/execution-upload/queue.js';
 import type { SecretKeys } from '../../secrets/crypto.js';
 import { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
 import { throwIfCancelled } from '../context.js';
-import { requireItem, runAttempt, type ExecutionUploadAttemptInput } from './attempt.js';
+import { prepareUpload, requireItem, runAttempt, type ExecutionUploadAttemptInput } from './attempt.js';
 
 export type { ExecutionUploadAttemptInput } from './attempt.js';
 
@@ -74,24 +74,38 @@ export interface ExecutionUploadClaimInput {
 
 /**
  * Run `attempt` for each of `syncIds`, one after another (the `executionUploadBatch` activity): one
- * activity, so one workflow task and one activity dispatch, for several uploads. An item's failure is
- * its outcome (its innermost message and whether it is retryable, typed and scrubbed as the workflow
- * would read them from a failed `executionUploadAttempt`), and the next item still runs; the workflow
+ * activity, so one workflow task and one activity dispatch, for several uploads. While an item's
+ * attempt runs, `prepare` reads the next item (one item ahead, so memory stays bounded to two items'
+ * rows), and that item's attempt is given the promise: PostgreSQL reads and type inference overlap the
+ * Snowflake statements of the item before. An item's failure is its outcome (its innermost message and
+ * whether it is retryable, typed and scrubbed as the workflow would read them from a failed
+ * `executionUploadAttempt`), and the next item still runs with what was read for it; the workflow
  * counts and retries each item. Starts no further item once the activity is cancelled (a heartbeat
- * that finds the activity timed out delivers that too).
+ * that finds the activity timed out delivers that too); what was read ahead is then dropped.
  * @throws CancelledFailure when cancelled.
  */
-export async function attemptInSequence(
+export async function attemptInSequence<P>(
   syncIds: string[],
-  attempt: (syncId: string) => Promise<ExecutionUploadResult>,
+  prepare: (syncId: string) => Promise<P>,
+  attempt: (syncId: string, prepared: Promise<P>) => Promise<ExecutionUploadResult>,
 ): Promise<ExecutionUploadAttemptOutcome[]> {
+  // Rejections are observed when the item's turn comes, or never (cancelled): never unhandled.
+  const readAhead = (i: number) => {
+    if (i >= syncIds.length) return undefined;
+    const p = prepare(syncIds[i]);
+    p.catch(() => undefined);
+    return p;
+  };
   const out: ExecutionUploadAttemptOutcome[] = [];
-  for (const syncId of syncIds) {
+  let next = readAhead(0);
+  for (let i = 0; i < syncIds.length; i++) {
     throwIfCancelled();
+    const prepared = next!;
+    next = readAhead(i + 1);
     const t0 = performance.now();
     const seconds = () => (performance.now() - t0) / 1000;
     try {
-      out.push({ result: await attempt(syncId), seconds: seconds() });
+      out.push({ result: await attempt(syncIds[i], prepared), seconds: seconds() });
     } catch (err) {
       if (err instanceof CancelledFailure) throw err;
       const { message, nonRetryable } = rootCause(toFailure(err));
@@ -128,13 +142,15 @@ export function createExecutionUploadActivities(given: ExecutionUploadDeps) {
     return runAttempt(deps, baseLog, input);
   }
 
-  /** The first attempts of `syncIds`, one after another ({@link attemptInSequence}). */
+  /** The first attempts of `syncIds`, one after another, each item read while the one before loads ({@link attemptInSequence}). */
   async function executionUploadBatch(input: {
     syncIds: string[];
     options?: ExecutionUploadOptions;
   }): Promise<ExecutionUploadAttemptOutcome[]> {
-    return attemptInSequence(input.syncIds, (syncId) =>
-      runAttempt(deps, baseLog, { syncId, options: input.options, attempt: 1 }),
+    return attemptInSequence(
+      input.syncIds,
+      (syncId) => prepareUpload(deps, syncId),
+      (syncId, prepared) => runAttempt(deps, baseLog, { syncId, options: input.options, attempt: 1 }, prepared),
     );
   }
 

@@ -2,9 +2,9 @@
  * Column inference for execution results (each column's Snowflake type is inferred from its values) and
  * the Snowflake names of an upload's tables.
  *
- * Input cells come from PostgreSQL as `(jsonb_typeof, value::text)` pairs (./results.ts), so
- * numbers arrive as their exact decimal text (jsonb keeps numeric exactly and never prints exponents)
- * and are never passed through JS `number`.
+ * Input cells come from PostgreSQL as their jsonb kind and text (./results.ts), so numbers arrive as
+ * their exact decimal text (jsonb keeps numeric exactly and never prints exponents) and are never
+ * passed through JS `number`.
  *
  * Rules, per column over all non-null values:
  * | values                                   | Snowflake type                   |
@@ -42,9 +42,17 @@ const TS_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 const TZ_RE = /(Z|[+-]\d{2}(:?\d{2})?)$/;
 const NUM_RE = /^-?(\d+)(?:\.(\d+))?$/;
 
+/** Days of each month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether the `YYYY-MM-DD` that `s` starts with is a day of the (proleptic Gregorian) calendar. */
 function validDate(s: string): boolean {
-  const d = new Date(`${s.slice(0, 10)}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s.slice(0, 10);
+  const y = Number(s.slice(0, 4));
+  const m = Number(s.slice(5, 7));
+  const d = Number(s.slice(8, 10));
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]);
 }
 
 /** Accumulates what one column's values look like. */
@@ -57,12 +65,12 @@ export class ColumnStats {
   private allTsTz = true;
   private allTsNtz = true;
 
-  /** Observe one value: its jsonb kind and its JSON text. */
-  observe(kind: JsonKind, json: string): void {
+  /** Observe one value: its jsonb kind and its text (a string's own characters, the JSON text of anything else). */
+  observe(kind: JsonKind, text: string): void {
     if (kind === 'null') return;
     this.kinds.add(kind);
     if (kind === 'number') {
-      const m = NUM_RE.exec(json);
+      const m = NUM_RE.exec(text);
       if (!m) {
         this.numbersFit = false;
         return;
@@ -71,13 +79,14 @@ export class ColumnStats {
       const scale = m[2]?.length ?? 0;
       if (intDigits > this.maxInt) this.maxInt = intDigits;
       if (scale > this.maxScale) this.maxScale = scale;
-    } else if (kind === 'string' && (this.allDate || this.allTsTz || this.allTsNtz)) {
-      const s = JSON.parse(json) as string;
-      if (this.allDate && !(DATE_RE.test(s) && validDate(s))) this.allDate = false;
-      const ts = TS_RE.test(s) && validDate(s);
-      const tz = ts && TZ_RE.test(s.slice(10));
-      if (this.allTsTz && !(ts && tz)) this.allTsTz = false;
-      if (this.allTsNtz && !(ts && !tz)) this.allTsNtz = false;
+    } else if (kind === 'string') {
+      if (this.allDate && !(DATE_RE.test(text) && validDate(text))) this.allDate = false;
+      if (this.allTsTz || this.allTsNtz) {
+        const ts = TS_RE.test(text) && validDate(text);
+        const tz = ts && TZ_RE.test(text.slice(10));
+        if (this.allTsTz && !(ts && tz)) this.allTsTz = false;
+        if (this.allTsNtz && !(ts && !tz)) this.allTsNtz = false;
+      }
     }
   }
 
@@ -99,15 +108,31 @@ export class ColumnStats {
 }
 
 /**
- * The text loaded into the VARCHAR staging column for one value of a column of type `sfType`:
- * SQL NULL for JSON null, JSON text for VARIANT columns (PARSE_JSON'd by the load), the string itself
- * for strings, the exact JSON text for numbers and booleans.
+ * The text loaded into the VARCHAR staging column for one value (its jsonb kind and text, as
+ * {@link ColumnStats.observe} takes them) of a column of type `sfType`: SQL NULL for JSON null, JSON
+ * text for VARIANT columns (PARSE_JSON'd by the load), the string itself for strings, the exact JSON
+ * text for numbers and booleans.
  */
-export function loadText(kind: JsonKind, json: string, sfType: InferredType): string | null {
+export function loadText(kind: JsonKind, text: string, sfType: InferredType): string | null {
   if (kind === 'null') return null;
-  if (sfType === 'VARIANT') return json;
-  if (kind === 'string') return JSON.parse(json) as string;
-  return json;
+  if (kind === 'string' && sfType === 'VARIANT') return JSON.stringify(text);
+  return text;
+}
+
+/** The jsonb kind of a non-null {@link ResultCell} (its first letter). */
+function cellKind(cell: string): JsonKind {
+  switch (cell.charCodeAt(0)) {
+    case 115: // s
+      return 'string';
+    case 110: // n
+      return 'number';
+    case 98: // b
+      return 'boolean';
+    case 111: // o
+      return 'object';
+    default:
+      return 'array';
+  }
 }
 
 /**
@@ -149,25 +174,25 @@ export interface LoadTable {
 
 /**
  * The columns (names and inferred types) and text rows of an execution's results, from the cells
- * ./results.ts reads: `keys` in column order, `cells` in row order (absent keys simply have no cell).
+ * ./results.ts reads: `keys` in column order, `cells` one entry per row in that order (an absent cell,
+ * or a row shorter than `keys`, is null).
  */
-export function loadTable(keys: string[], cells: ResultCell[]): LoadTable {
-  const index = new Map(keys.map((k, i) => [k, i]));
+export function loadTable(keys: string[], cells: ResultCell[][]): LoadTable {
   const stats = keys.map(() => new ColumnStats());
-  for (const [, key, kind, json] of cells) stats[index.get(key)!].observe(kind as JsonKind, json);
+  for (const row of cells)
+    for (let i = 0; i < row.length; i++) {
+      const c = row[i];
+      if (c != null) stats[i].observe(cellKind(c), c.slice(1));
+    }
   const names = columnNames(keys);
   const columns = keys.map((key, i) => ({ key, name: names[i], sfType: stats[i].type() }));
-  const rows: (string | null)[][] = [];
-  let cur: (string | null)[] = [];
-  let curNo = -1;
-  for (const [rowNo, key, kind, json] of cells) {
-    if (rowNo !== curNo) {
-      cur = new Array<string | null>(keys.length).fill(null);
-      rows.push(cur);
-      curNo = rowNo;
+  const rows = cells.map((row) => {
+    const out = new Array<string | null>(keys.length).fill(null);
+    for (let i = 0; i < row.length; i++) {
+      const c = row[i];
+      if (c != null) out[i] = loadText(cellKind(c), c.slice(1), columns[i].sfType);
     }
-    const i = index.get(key)!;
-    cur[i] = loadText(kind as JsonKind, json, columns[i].sfType);
-  }
+    return out;
+  });
   return { columns, rows };
 }
