@@ -7,11 +7,13 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWatermarkSyncActivities } from '../../src/activities/watermark-sync/index.js';
+import { SnowflakeSessionCache } from '../../src/connectors/snowflake-sessions.js';
 import { getWatermark, resetWatermark } from '../../src/jobs/watermark-sync/store.js';
 import { cfg, makeRig, type WmRig } from '../helpers/watermark-sync-rig.js';
 
 let rig: WmRig;
 let acts: ReturnType<typeof createWatermarkSyncActivities>;
+const sessions = new SnowflakeSessionCache();
 
 beforeAll(async () => {
   rig = await makeRig('position');
@@ -20,10 +22,12 @@ beforeAll(async () => {
     sourcePool: rig.pool,
     snowflake: rig.settings,
     tmpDir: path.join(rig.root, 'tmp-direct'),
+    sessions,
   });
 });
 
 afterAll(async () => {
+  await sessions.close();
   await rig?.close();
 });
 
@@ -63,6 +67,9 @@ describe('watermark sync position (compare-and-set)', () => {
     expect(await getWatermark(rig.pool, 'public.cas')).toMatchObject({ position: { pk: ['30'] }, rowsTotal: 30 });
     const n = await rig.sf.query('SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ANALYTICS.S.CAS');
     expect(n[0]).toMatchObject({ N: '30', D: '30' });
+    // The begin activity and the five batches signed in once: each took the session the one before returned
+    // (with its temporary staging table and stage dropped).
+    expect(sessions.stats()).toMatchObject({ opened: 1, reused: 5, dropped: 0 });
 
     // A reset (backfill) still supersedes a batch of the old epoch, whatever its counter.
     await resetWatermark(rig.pool, 'public.cas', null);

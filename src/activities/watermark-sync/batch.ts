@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { connectSnowflake } from '../../connectors/snowflake.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
 import { withDuckDb } from '../../connectors/duckdb.js';
 import type { LoadMethod, SyncPosition } from '../../jobs/watermark-sync/contract.js';
 import * as Q from '../../jobs/watermark-sync/sql.js';
@@ -22,6 +22,7 @@ import { getTransform, type TextRow } from '../../jobs/watermark-sync/transforms
 import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeName, snowflakeStagePath } from '../../sql/quote.js';
 import { startHeartbeat } from '../context.js';
 import { writeCsvFile } from '../files.js';
+import { withSnowflake } from './snowflake.js';
 import { sourceQuery } from './source.js';
 import type { BatchInput, BatchResult, WatermarkSyncDeps } from './types.js';
 
@@ -92,12 +93,13 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
 
     const method: LoadMethod =
       t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
-    const sf = await connectSnowflake(deps.snowflake);
     const suffix = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
     const staging: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_STG_${suffix}`];
     const targetCols = plan.columns.map((c) => c.target);
     let localDir: string | null = null;
-    try {
+    // A reused session (the run's previous batch's, when idle): the staging table and stage are temporary
+    // and dropped here; a batch that throws closes its session rather than return it.
+    const load = async (sf: SnowflakeSession): Promise<void> => {
       await sf.query(Q.createStagingSql(staging, targetCols, withDelete));
       if (staged.length > 0) {
         if (method === 'binds') {
@@ -123,8 +125,10 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
         await sf.query(Q.mergeSql(plan.target, staging, plan.columns, plan.pkTargets, withDelete));
       }
       await sf.query(`DROP TABLE IF EXISTS ${quoteSnowflakeName(...staging)}`).catch(() => undefined);
+    };
+    try {
+      await withSnowflake(deps, load);
     } finally {
-      await sf.close();
       if (localDir) await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     }
 

@@ -5,7 +5,7 @@
  * `create_target` a `CREATE TABLE IF NOT EXISTS`), so a retry is harmless.
  */
 import type pg from 'pg';
-import { connectSnowflake, type SnowflakeSession } from '../../connectors/snowflake.js';
+import type { SnowflakeSession } from '../../connectors/snowflake.js';
 import { floeError, NonRetryable } from '../../errors.js';
 import type { TablePlanRef } from '../../jobs/watermark-sync/contract.js';
 import * as Q from '../../jobs/watermark-sync/sql.js';
@@ -21,6 +21,7 @@ import {
 } from '../../jobs/watermark-sync/typemap.js';
 import * as store from '../../jobs/watermark-sync/store.js';
 import { getTransform } from '../../jobs/watermark-sync/transforms.js';
+import { withSnowflake } from './snowflake.js';
 import { sourceQuery } from './source.js';
 import type { BeginInput, BeginResult, WatermarkSyncDeps } from './types.js';
 
@@ -108,28 +109,24 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
     for (const d of fn.dropsColumns ?? []) exprs.delete(d);
   }
 
-  const sf = await connectSnowflake(deps.snowflake);
-  let tcols: { name: string; sfType: string }[];
-  try {
-    tcols = await targetColumns(sf, target);
-    if (tcols.length === 0 && t.createTarget) {
-      const defs = cols.map((c) => ({
-        name: defaultTargetColumn(c.column_name),
-        sfType: snowflakeTypeFor(c),
-        nullable: c.is_nullable === 'YES',
-      }));
-      await sf.query(
-        Q.createTargetSql(
-          target,
-          defs,
-          pkCols.map((c) => defaultTargetColumn(c.column_name)),
-        ),
-      );
-      tcols = await targetColumns(sf, target);
-    }
-  } finally {
-    await sf.close();
-  }
+  // The target's columns, the target created first when asked; on a session the run's batches reuse.
+  const tcols = await withSnowflake(deps, async (sf) => {
+    const found = await targetColumns(sf, target);
+    if (found.length > 0 || !t.createTarget) return found;
+    const defs = cols.map((c) => ({
+      name: defaultTargetColumn(c.column_name),
+      sfType: snowflakeTypeFor(c),
+      nullable: c.is_nullable === 'YES',
+    }));
+    await sf.query(
+      Q.createTargetSql(
+        target,
+        defs,
+        pkCols.map((c) => defaultTargetColumn(c.column_name)),
+      ),
+    );
+    return targetColumns(sf, target);
+  });
   if (tcols.length === 0)
     throw floeError(
       NonRetryable.TableNotFound,

@@ -12,6 +12,7 @@
  * Errors leave as typed failures through `wrapActivities` (src/errors.ts); source reads are
  * classified by `classifyPostgres` with the table named (source.ts).
  */
+import { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
 import type { TablePlanRef } from '../../jobs/watermark-sync/contract.js';
 import * as Q from '../../jobs/watermark-sync/sql.js';
 import * as store from '../../jobs/watermark-sync/store.js';
@@ -29,7 +30,11 @@ export type RecordFailureInput = Omit<store.BatchFailure, 'durationSeconds' | 's
 
 /** Build the watermark sync activities (plain async functions; the worker wraps them with `wrapActivities`). */
 export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
-  const d: WatermarkSyncDeps = { ...deps, logger: deps.logger?.child({ component: 'watermark-sync' }) };
+  const d: WatermarkSyncDeps = {
+    ...deps,
+    sessions: deps.sessions ?? new SnowflakeSessionCache(),
+    logger: deps.logger?.child({ component: 'watermark-sync' }),
+  };
 
   /**
    * Plan a table's run: check the source (table, watermark, pk, soft-delete columns and their types)

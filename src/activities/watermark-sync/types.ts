@@ -1,6 +1,7 @@
 /** Dependencies, inputs and outputs of the watermark sync activities (types only). */
 import type pg from 'pg';
 import type { SnowflakeSettings } from '../../connectors/snowflake.js';
+import type { SnowflakeSessionCache } from '../../connectors/snowflake-sessions.js';
 import type { LoadMethod, SyncPosition, TablePlanRef, WatermarkTableSpec } from '../../jobs/watermark-sync/contract.js';
 import type { Logger } from '../../logger.js';
 
@@ -11,6 +12,12 @@ export interface WatermarkSyncDeps {
   /** Source database pool (PG_SYNC_SOURCE_URL, default DATABASE_URL); may be the same pool. */
   sourcePool: pg.Pool;
   snowflake: SnowflakeSettings;
+  /**
+   * Signed-in Snowflake sessions reused from one activity to the next (a run's batches sign in once,
+   * not once per batch); a session whose work threw is closed, not reused. Default: one cache per
+   * `createWatermarkSyncActivities` call.
+   */
+  sessions?: SnowflakeSessionCache;
   /** Directory for the `files` method's local batch files (created on demand, emptied after each batch). */
   tmpDir: string;
   logger?: Logger;
