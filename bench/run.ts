@@ -44,7 +44,7 @@ const PLAN: { label: string; bench: string; full: string[]; quick: string[] }[] 
   {
     label: 'watermark-sync',
     bench: 'watermark-sync',
-    full: [],
+    full: ['--repeat', '3'],
     quick: ['--rows', '20000', '--batch', '5000', '--update', '2000'],
   },
   { label: 'cache', bench: 'cache', full: [], quick: ['--rows', '20000', '--checks', '10', '--queries', '10'] },
