@@ -22,9 +22,8 @@ import { getTransform, type TextRow } from '../../jobs/watermark-sync/transforms
 import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeName, snowflakeStagePath } from '../../sql/quote.js';
 import { startHeartbeat } from '../context.js';
 import { writeCsvFile } from '../files.js';
-import { withSnowflake } from './snowflake.js';
 import { sourceQuery } from './source.js';
-import type { BatchInput, BatchResult, WatermarkSyncDeps } from './types.js';
+import type { BatchInput, BatchResult, WatermarkSyncActivityDeps } from './types.js';
 
 /** The current activity attempt (1 outside an activity, e.g. in unit tests). */
 function attempt(): number {
@@ -40,7 +39,7 @@ function attempt(): number {
  * temporary staging table by binds or files, MERGE into the target, then advance the stored
  * position (one statement with last_run, last_status, rows_processed). Heartbeats throughout.
  */
-export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Promise<BatchResult> {
+export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInput): Promise<BatchResult> {
   const started = Date.now();
   const { table: t, plan } = input;
   const hb = startHeartbeat({ phase: 'read', rows: 0 });
@@ -127,7 +126,7 @@ export async function runBatch(deps: WatermarkSyncDeps, input: BatchInput): Prom
       await sf.query(`DROP TABLE IF EXISTS ${quoteSnowflakeName(...staging)}`).catch(() => undefined);
     };
     try {
-      await withSnowflake(deps, load);
+      await deps.sessions.withSession(deps.snowflake, load);
     } finally {
       if (localDir) await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     }

@@ -21,9 +21,8 @@ import {
 } from '../../jobs/watermark-sync/typemap.js';
 import * as store from '../../jobs/watermark-sync/store.js';
 import { getTransform } from '../../jobs/watermark-sync/transforms.js';
-import { withSnowflake } from './snowflake.js';
 import { sourceQuery } from './source.js';
-import type { BeginInput, BeginResult, WatermarkSyncDeps } from './types.js';
+import type { BeginInput, BeginResult, WatermarkSyncActivityDeps, WatermarkSyncDeps } from './types.js';
 
 /** Target column name for a source column: exact, else the one case-insensitive match. */
 function matchTarget(name: string, targets: string[]): string | null {
@@ -61,7 +60,7 @@ async function sourceLess(
  * Throws TableNotFound (source or target missing), SchemaMismatch (a source column without a target
  * column, a missing key column), InvalidRequest (unsupported watermark type, bad names).
  */
-export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Promise<BeginResult> {
+export async function beginTable(deps: WatermarkSyncActivityDeps, input: BeginInput): Promise<BeginResult> {
   const t = input.table;
   const source = sourceParts(t.source);
   const target = targetParts(t.target, deps.snowflake.database);
@@ -110,7 +109,7 @@ export async function beginTable(deps: WatermarkSyncDeps, input: BeginInput): Pr
   }
 
   // The target's columns, the target created first when asked; on a session the run's batches reuse.
-  const tcols = await withSnowflake(deps, async (sf) => {
+  const tcols = await deps.sessions.withSession(deps.snowflake, async (sf) => {
     const found = await targetColumns(sf, target);
     if (found.length > 0 || !t.createTarget) return found;
     const defs = cols.map((c) => ({

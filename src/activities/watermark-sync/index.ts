@@ -18,7 +18,7 @@ import * as Q from '../../jobs/watermark-sync/sql.js';
 import * as store from '../../jobs/watermark-sync/store.js';
 import { runBatch } from './batch.js';
 import { beginTable } from './begin.js';
-import type { BatchInput, BeginInput, FinishInput, WatermarkSyncDeps } from './types.js';
+import type { BatchInput, BeginInput, FinishInput, WatermarkSyncActivityDeps, WatermarkSyncDeps } from './types.js';
 
 export type { BatchInput, BatchResult, BeginInput, BeginResult, FinishInput, WatermarkSyncDeps } from './types.js';
 
@@ -30,7 +30,7 @@ export type RecordFailureInput = Omit<store.BatchFailure, 'durationSeconds' | 's
 
 /** Build the watermark sync activities (plain async functions; the worker wraps them with `wrapActivities`). */
 export function createWatermarkSyncActivities(deps: WatermarkSyncDeps) {
-  const d: WatermarkSyncDeps = {
+  const d: WatermarkSyncActivityDeps = {
     ...deps,
     sessions: deps.sessions ?? new SnowflakeSessionCache(),
     logger: deps.logger?.child({ component: 'watermark-sync' }),

@@ -25,6 +25,9 @@ export interface WatermarkSyncDeps {
   hooks?: { afterMerge?: (info: { source: string; rows: number; attempt: number }) => Promise<void> | void };
 }
 
+/** {@link WatermarkSyncDeps} as the activities use them: the session cache resolved. */
+export type WatermarkSyncActivityDeps = WatermarkSyncDeps & { sessions: SnowflakeSessionCache };
+
 /** Input of `watermarkSyncBeginTable`. */
 export interface BeginInput {
   table: WatermarkTableSpec;
