@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- watermark-sync [--rows 1000000] [--batch 100000] [--update 100000] [--repeat 1]`: the
- * watermark sync (PostgreSQL → Snowflake emulator) through Temporal, end to end.
+ * `npm run bench -- watermark-sync [--rows 1000000] [--batch 100000] [--merge-max-rows N] [--update 100000] [--repeat 1]`:
+ * the watermark sync (PostgreSQL → Snowflake emulator) through Temporal, end to end. `--merge-max-rows`
+ * sets the tables' `merge_max_rows` (default: the config default; `--merge-max-rows <batch>` is one page
+ * per MERGE).
  *
  * Starts its own PostgreSQL (ephemeral), in-memory Temporal dev server and emulator (a child process,
  * so its DuckDB memory is not counted below), and runs the watermarkSync workflow on a worker in
  * this process. Prints:
- * - rows/s of the initial catch-up of `--rows` rows (batches of `--batch`, `auto` → files/CSV);
+ * - rows/s of the initial catch-up of `--rows` rows (pages of `--batch`, `auto` → files/CSV), with the
+ *   number of MERGEs and pages;
  * - rows/s of one `--update`-row update batch merged by each load method: binds, files CSV, files Parquet;
  * - the floor of the catch-up, in the same run: the same rows read from PostgreSQL in one query (the
  *   sync's text casts), written to one CSV file, PUT to a stage, COPY INTO a staging table and one
@@ -56,12 +59,14 @@ export async function run(args: string[]): Promise<BenchResult> {
       batch: { type: 'string' },
       update: { type: 'string' },
       repeat: { type: 'string' },
+      'merge-max-rows': { type: 'string' },
     },
   });
   const rows = Number(values.rows ?? 1_000_000);
   const batch = Number(values.batch ?? 100_000);
   const update = Number(values.update ?? 100_000);
   const repeat = Math.max(1, Number(values.repeat ?? 1));
+  const mergeMaxRows = values['merge-max-rows'] ? Number(values['merge-max-rows']) : undefined;
   setLogLevel('warn');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-wm-'));
   const pgServer = await startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true });
@@ -106,11 +111,13 @@ export async function run(args: string[]): Promise<BenchResult> {
     });
     // Sum each batch's phase timings (read / stage / merge / advance) for the report.
     let phases = { read: 0, stage: 0, merge: 0, advance: 0 };
+    let pages = 0;
     const activities = wrapActivities({
       ...raw,
       watermarkSyncBatch: async (input: Parameters<typeof raw.watermarkSyncBatch>[0]) => {
         const r = await raw.watermarkSyncBatch(input);
         for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] += r.phasesMs?.[k] ?? 0;
+        pages += r.pages ?? 0;
         return r;
       },
     });
@@ -131,6 +138,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         pk: ['id'],
         watermarkColumn: 'updated_at',
         batchSize: batch,
+        ...(mergeMaxRows ? { mergeMaxRows } : {}),
         createTarget: true,
         ...over,
       });
@@ -144,6 +152,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       };
       const started = Date.now();
       phases = { read: 0, stage: 0, merge: 0, advance: 0 };
+      pages = 0;
       const result = await client.workflow.execute(watermarkSync, {
         taskQueue,
         workflowId: `bench-wm-${++n}`,
@@ -160,12 +169,13 @@ export async function run(args: string[]): Promise<BenchResult> {
           .toLocaleString('en-US')
           .padStart(
             9,
-          )} rows/s  (${r.result.tables[0].batches} batches: ${r.result.tables[0].binds} binds, ${r.result.tables[0].files} files; read ${(phases.read / 1000).toFixed(1)} s, stage ${(phases.stage / 1000).toFixed(1)} s, merge ${(phases.merge / 1000).toFixed(1)} s)`,
+          )} rows/s  (${r.result.tables[0].batches} MERGEs of ${pages} pages: ${r.result.tables[0].binds} by binds, ${r.result.tables[0].files} by files; read ${(phases.read / 1000).toFixed(1)} s, stage ${(phases.stage / 1000).toFixed(1)} s, merge ${(phases.merge / 1000).toFixed(1)} s)`,
       );
 
     type Pair = {
       catchUp: Awaited<ReturnType<typeof sync>>;
       phases: typeof phases;
+      pages: number;
       floor: Awaited<ReturnType<typeof catchUpFloor>>;
     };
     const pairs: Pair[] = [];
@@ -179,6 +189,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       const catchUp = await sync(table({}));
       line(`initial catch-up ${i + 1}/${repeat} (batch ${batch.toLocaleString('en-US')}, auto→files CSV)`, catchUp);
       const catchUpPhases = { ...phases };
+      const catchUpPages = pages;
       if (i === 0) catchUpRssMiB = peakRssMiB('self'); // before the floor reads every row into this process
       const count = await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.BENCH.ROWS');
       if (Number(count[0].N) !== rows) throw new Error(`target has ${String(count[0].N)} rows, expected ${rows}`);
@@ -187,13 +198,14 @@ export async function run(args: string[]): Promise<BenchResult> {
       console.log(
         `floor ${i + 1}/${repeat} (one read, one CSV PUT + COPY, one MERGE, direct): ${floor.seconds.toFixed(1)} s (read ${floor.readSeconds.toFixed(1)} s, stage ${floor.stageSeconds.toFixed(1)} s, merge ${floor.mergeSeconds.toFixed(1)} s); catch-up / floor = ${(catchUp.seconds / floor.seconds).toFixed(2)} (target ≤ 1.5)`,
       );
-      pairs.push({ catchUp, phases: catchUpPhases, floor });
+      pairs.push({ catchUp, phases: catchUpPhases, pages: catchUpPages, floor });
     }
     const ratios = pairs.map((p) => p.catchUp.seconds / p.floor.seconds);
     const ratio = median(ratios);
     const {
       catchUp,
       phases: catchUpPhases,
+      pages: catchUpPages,
       floor,
     } = pairs.reduce((a, b) =>
       Math.abs(b.catchUp.seconds / b.floor.seconds - ratio) < Math.abs(a.catchUp.seconds / a.floor.seconds - ratio)
@@ -211,7 +223,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       catchUpReadSeconds: round3(catchUpPhases.read / 1000),
       catchUpStageSeconds: round3(catchUpPhases.stage / 1000),
       catchUpMergeSeconds: round3(catchUpPhases.merge / 1000),
-      batches: catchUp.result.tables[0].batches,
+      merges: catchUp.result.tables[0].batches,
+      pages: catchUpPages,
       catchUpWorkerPeakRssMiB: catchUpRssMiB,
     };
 

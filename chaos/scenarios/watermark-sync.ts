@@ -81,6 +81,8 @@ export const watermarkSync: Scenario<WatermarkSource> = {
           pk: 'id',
           watermark_column: 'updated_at',
           batch_size: Math.max(100, Math.round(s.rows / 10)),
+          // Three pages per MERGE: faults land inside multi-page batches and between watermark advances.
+          merge_max_rows: 3 * Math.max(100, Math.round(s.rows / 10)),
           create_target: true,
         },
       ],

@@ -37,7 +37,8 @@ describe('watermark sync position (compare-and-set)', () => {
     await rig.pool.query(
       `INSERT INTO public.cas SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 30) i`,
     );
-    const table = cfg('cas', [{ source: 'public.cas', target: 'ANALYTICS.S.CAS', batchSize: 10 }]).tables[0];
+    const table = cfg('cas', [{ source: 'public.cas', target: 'ANALYTICS.S.CAS', batchSize: 10, mergeMaxRows: 10 }])
+      .tables[0];
     const begun = await acts.watermarkSyncBeginTable({ table, workflowId: 'wm-cas' });
     expect(begun).toMatchObject({ start: null, hasRows: true });
     const batch = (after: typeof begun.start, positionSeq: number | undefined, runRowsBefore: number) =>

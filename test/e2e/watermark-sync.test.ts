@@ -62,7 +62,8 @@ describe('watermark sync core', () => {
     const config = cfg('core', [{ source: 'public.users', target: 'ANALYTICS.S.USERS', batchSize: 2 }]);
     const r1 = await rig.run(config);
     expect(r1.failed).toBe(0);
-    expect(r1.tables[0]).toMatchObject({ status: 'success', rows: 6, batches: 3, binds: 3 });
+    // Three pages of two, staged for one MERGE (merge_max_rows defaults far above six rows).
+    expect(r1.tables[0]).toMatchObject({ status: 'success', rows: 6, batches: 1, binds: 1 });
     let rows = await target('USERS', 'ID, EMAIL, AMOUNT, BIG, PAYLOAD, DATA');
     expect(rows).toHaveLength(6);
     expect(rows[0]).toMatchObject({
@@ -255,7 +256,8 @@ describe('watermark sync core', () => {
     const base = { source: 'public.wide', batchSize: 120 };
     const config = cfg('methods', [{ ...base, target: 'ANALYTICS.S.WIDE_BINDS', loadMethod: 'binds' }]);
     const rb = await rig.run(config);
-    expect(rb.tables[0]).toMatchObject({ status: 'success', rows: 300, binds: 3, files: 0 });
+    // 300 rows in pages of 120: three pages staged (binds, or three files PUT and one COPY) for one MERGE.
+    expect(rb.tables[0]).toMatchObject({ status: 'success', rows: 300, batches: 1, binds: 1, files: 0 });
     for (const [fmt, tbl] of [
       ['csv', 'WIDE_CSV'],
       ['parquet', 'WIDE_PQ'],
@@ -264,7 +266,13 @@ describe('watermark sync core', () => {
       const rf = await rig.run(
         cfg(`methods-${fmt}`, [{ ...base, target: `ANALYTICS.S.${tbl}`, loadMethod: 'files', fileFormat: fmt }]),
       );
-      expect(rf.tables[0], rf.tables[0].error).toMatchObject({ status: 'success', rows: 300, binds: 0, files: 3 });
+      expect(rf.tables[0], rf.tables[0].error).toMatchObject({
+        status: 'success',
+        rows: 300,
+        batches: 1,
+        binds: 0,
+        files: 1,
+      });
     }
     const cols = 'ID, N, F, B, D, T, J, TS, TZ, U';
     const binds = await target('WIDE_BINDS', cols);
@@ -316,7 +324,10 @@ describe('watermark sync core', () => {
       workflowId: `wm-test-${process.pid}-killed`,
       args: [
         {
-          config: cfg('killed', [{ source: 'public.killed', target: 'ANALYTICS.S.KILLED', batchSize: 15 }]),
+          // merge_max_rows = batch_size: one page per MERGE, so the kill lands between two batches.
+          config: cfg('killed', [
+            { source: 'public.killed', target: 'ANALYTICS.S.KILLED', batchSize: 15, mergeMaxRows: 15 },
+          ]),
           activityTaskQueue: queue,
           batchHeartbeatSeconds: 2,
         },
@@ -352,9 +363,10 @@ describe('watermark sync core', () => {
     };
     try {
       // batchesPerRun 1: the child continues-as-new after every batch (the long catch-up path).
-      const r = await rig.run(cfg('crash', [{ source: 'public.crash', target: 'ANALYTICS.S.CRASH', batchSize: 20 }]), {
-        batchesPerRun: 1,
-      });
+      const r = await rig.run(
+        cfg('crash', [{ source: 'public.crash', target: 'ANALYTICS.S.CRASH', batchSize: 20, mergeMaxRows: 20 }]),
+        { batchesPerRun: 1 },
+      );
       expect(r.tables[0]).toMatchObject({ status: 'success', rows: 50, batches: 3 });
     } finally {
       rig.hooks.afterMerge = undefined;
@@ -373,5 +385,56 @@ describe('watermark sync core', () => {
     expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
     expect(await targetCount('CRASH')).toEqual({ n: 50, distinct: 50 });
     expect(await getWatermark(rig.pool, 'public.crash')).toMatchObject({ position: { pk: ['50'] }, rowsTotal: 50 });
+  });
+  it('stages pages up to merge_max_rows for one MERGE: a row re-read in a later page wins, a crash re-reads the batch', async () => {
+    await rig.pool.query(`CREATE TABLE public.pages (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(
+      `INSERT INTO public.pages SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 30) i`,
+    );
+    // After the first page (ids 1-10) is read, id 5 changes and moves past every other row: the batch's
+    // fourth page reads it again, and its MERGE must keep that later version. The first attempt then
+    // fails after its MERGE; the retry re-reads the whole batch from the stored (still empty) position.
+    let moved = false;
+    let crashes = 0;
+    rig.hooks.afterPage = async ({ source, pages }) => {
+      if (source !== 'public.pages' || pages !== 1 || moved) return;
+      moved = true;
+      await rig.pool.query(`UPDATE public.pages SET v = 'moved', updated_at = '2024-02-01' WHERE id = 5`);
+    };
+    rig.hooks.afterMerge = async ({ source, rows, attempt }) => {
+      if (source !== 'public.pages' || attempt !== 1) return;
+      crashes++;
+      // The first attempt read 31 rows (id 5 twice) and its MERGE committed: id 5 once, the later version.
+      expect(rows).toBe(31);
+      expect(await targetCount('PAGES')).toEqual({ n: 30, distinct: 30 });
+      expect((await target('PAGES', 'ID, V'))[4]).toEqual({ ID: '5', V: 'moved' });
+      throw new Error('simulated crash after MERGE');
+    };
+    try {
+      const r = await rig.run(
+        cfg('pages', [{ source: 'public.pages', target: 'ANALYTICS.S.PAGES', batchSize: 10, mergeMaxRows: 100 }]),
+      );
+      expect(r.tables[0], r.tables[0].error).toMatchObject({ status: 'success', rows: 30, batches: 1 });
+    } finally {
+      rig.hooks.afterPage = undefined;
+      rig.hooks.afterMerge = undefined;
+    }
+    expect(crashes).toBe(1);
+    expect(await targetCount('PAGES')).toEqual({ n: 30, distinct: 30 });
+    const rows = await target('PAGES', 'ID, V');
+    expect(rows[4]).toEqual({ ID: '5', V: 'moved' });
+    expect(rows[5]).toEqual({ ID: '6', V: 'v6' });
+    expect(await getWatermark(rig.pool, 'public.pages')).toMatchObject({ position: { pk: ['5'] }, rowsTotal: 30 });
+
+    // merge_max_rows caps a batch: 25 new rows in pages of 10 with at most 20 per MERGE are two batches.
+    await rig.pool.query(
+      `INSERT INTO public.pages SELECT i, 'w' || i, timestamptz '2024-03-01' + make_interval(secs => i) FROM generate_series(31, 55) i`,
+    );
+    const r2 = await rig.run(
+      cfg('pages', [{ source: 'public.pages', target: 'ANALYTICS.S.PAGES', batchSize: 10, mergeMaxRows: 20 }]),
+    );
+    expect(r2.tables[0]).toMatchObject({ status: 'success', rows: 25, batches: 2 });
+    expect(await targetCount('PAGES')).toEqual({ n: 55, distinct: 55 });
+    expect(await getWatermark(rig.pool, 'public.pages')).toMatchObject({ position: { pk: ['55'] }, rowsTotal: 55 });
   });
 });

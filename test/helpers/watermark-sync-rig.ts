@@ -67,7 +67,7 @@ export async function makeRig(name: string): Promise<WmRig> {
       sourcePool: pool,
       snowflake: settings,
       tmpDir: path.join(root, 'tmp'),
-      hooks: { afterMerge: (i) => hooks.afterMerge?.(i) },
+      hooks: { afterMerge: (i) => hooks.afterMerge?.(i), afterPage: (i) => hooks.afterPage?.(i) },
     }),
   );
   const rig: WmRig = {

@@ -14,6 +14,7 @@ tables:
     pk: id
     watermark_column: updated_at
     batch_size: 500
+    merge_max_rows: 20000
     transform: null
   - source: public.checkins
     target: analytics.checkins
@@ -25,6 +26,7 @@ tables:
     expect(c.tables[0]).toMatchObject({
       pk: ['id'],
       batchSize: 500,
+      mergeMaxRows: 20000,
       transform: null,
       loadMethod: 'auto',
       lagSeconds: 0,
@@ -32,6 +34,7 @@ tables:
     expect(c.tables[1]).toMatchObject({
       pk: ['tenant_id', 'id'],
       batchSize: 1000,
+      mergeMaxRows: 1_000_000,
       transform: { kind: 'sql', columns: { EMAIL: 'lower(email)' } },
     });
   });
@@ -57,6 +60,7 @@ tables:
     pk: []
     watermark_column: w
     batch_size: -1
+    merge_max_rows: 0.5
     transform: no_such_fn
 `);
     } catch (e) {
@@ -70,6 +74,7 @@ tables:
         'tables[0] (public.users).watermark_column',
         'tables[1] (public.x).pk',
         'tables[1] (public.x).batch_size',
+        'tables[1] (public.x).merge_max_rows',
       ]),
     );
     expect(err!.message).not.toContain('u:secret');

@@ -18,6 +18,7 @@ import { withDuckDb } from '../../connectors/duckdb.js';
 import type { LoadMethod, SyncPosition } from '../../jobs/watermark-sync/contract.js';
 import * as Q from '../../jobs/watermark-sync/sql.js';
 import * as store from '../../jobs/watermark-sync/store.js';
+import { TABLE_DEFAULTS } from '../../jobs/watermark-sync/config.js';
 import { getTransform, type TextRow } from '../../jobs/watermark-sync/transforms.js';
 import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeName, snowflakeStagePath } from '../../sql/quote.js';
 import { startHeartbeat } from '../context.js';
@@ -34,17 +35,30 @@ function attempt(): number {
   }
 }
 
+/** A page read from the source: the rows of one `batch_size` read, in (watermark, pk) order. */
+type Page = TextRow[];
+
 /**
- * One batch: read `batch_size` rows after `after` in (watermark, pk) order, transform, load into a
- * temporary staging table by binds or files, MERGE into the target, then advance the stored
- * position (one statement with last_run, last_status, rows_processed). Heartbeats throughout.
+ * One batch: the rows after `after` in (watermark, pk) order, read in pages of `batch_size`, transformed,
+ * loaded into one temporary staging table (binds, or one file per page PUT to a temporary stage and one
+ * COPY INTO for all of them), then ONE MERGE into the target, then the stored position advances (one
+ * statement with last_run, last_status, rows_processed). Heartbeats throughout.
+ *
+ * While pages come back full (a catch-up), the batch keeps reading until `merge_max_rows` rows are staged
+ * (at least one page), reading the next page from PostgreSQL while the current one is staged: a 1M-row
+ * catch-up at batch_size 100,000 is ten reads but one COPY and one MERGE, where ten MERGEs into a growing
+ * target each pay for the target (and the emulator's DuckDB runs a 100k-row MERGE, one row group, on one
+ * thread). The watermark advances once per batch, so a crash re-reads at most `merge_max_rows` rows; with
+ * `merge_max_rows` ≤ `batch_size` a batch is one page, as before. Memory stays bounded by two pages (the
+ * one being staged and the one being read).
  */
 export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInput): Promise<BatchResult> {
   const started = Date.now();
   const { table: t, plan } = input;
-  const hb = startHeartbeat({ phase: 'read', rows: 0 });
-  try {
-    const exprs = plan.columns.filter((c) => c.expr !== null).map((c) => ({ alias: c.name, expr: c.expr! }));
+  const mergeMaxRows = Math.max(t.batchSize, t.mergeMaxRows ?? TABLE_DEFAULTS.mergeMaxRows);
+  const hb = startHeartbeat({ phase: 'read', rows: 0, pages: 0 });
+  const exprs = plan.columns.filter((c) => c.expr !== null).map((c) => ({ alias: c.name, expr: c.expr! }));
+  const readPage = (after: SyncPosition | null): Promise<Page> => {
     const sel = Q.batchSelectSql(
       plan.source,
       plan.watermarkColumn,
@@ -52,27 +66,20 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
       plan,
       exprs,
       plan.softDelete,
-      input.after,
+      after,
       t.batchSize,
     );
-    const rows = await sourceQuery(deps.sourcePool, t.source, sel.sql, sel.params);
-    if (rows.length === 0)
-      return {
-        rows: 0,
-        position: input.after,
-        positionSeq: input.positionSeq,
-        done: true,
-        method: null,
-        superseded: false,
-        durationMs: Date.now() - started,
-      };
+    return sourceQuery(deps.sourcePool, t.source, sel.sql, sel.params);
+  };
+  const positionOf = (rows: Page): SyncPosition => {
     const last = rows[rows.length - 1];
-    const position: SyncPosition = { watermark: last[Q.WM_ALIAS]!, pk: plan.pk.map((_, i) => last[Q.PK_ALIAS(i)]!) };
-
-    // Staging rows in plan column order, + delete flag, + sequence (rank in (wm, pk) order).
-    const fn = t.transform?.kind === 'function' ? getTransform(t.transform.name).fn : null;
+    return { watermark: last[Q.WM_ALIAS]!, pk: plan.pk.map((_, i) => last[Q.PK_ALIAS(i)]!) };
+  };
+  const fn = t.transform?.kind === 'function' ? getTransform(t.transform.name).fn : null;
+  const withDelete = plan.softDelete !== null;
+  /** Staging rows in plan column order, + delete flag, + sequence (rank in (wm, pk) order across the batch). */
+  const toStaged = (rows: Page, seqBase: number): (string | null)[][] => {
     const staged: (string | null)[][] = [];
-    const withDelete = plan.softDelete !== null;
     for (let i = 0; i < rows.length; i++) {
       let r: TextRow | null = rows[i];
       if (fn) {
@@ -83,56 +90,125 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
       }
       const out = plan.columns.map((c) => r![c.name] ?? null);
       if (withDelete) out.push(rows[i][Q.DEL_ALIAS] ?? null);
-      out.push(String(i));
+      out.push(String(seqBase + i));
       staged.push(out);
     }
-    hb.beat({ phase: 'load', rows: rows.length });
-    const tRead = Date.now();
-    let tStage = tRead;
+    return staged;
+  };
 
-    const method: LoadMethod =
-      t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
+  try {
+    let first = await readPage(input.after);
+    if (first.length === 0)
+      return {
+        rows: 0,
+        position: input.after,
+        positionSeq: input.positionSeq,
+        done: true,
+        method: null,
+        superseded: false,
+        durationMs: Date.now() - started,
+        pages: 0,
+      };
+    const phases = { read: Date.now() - started, stage: 0, merge: 0 };
+    let rows = 0;
+    let pages = 0;
+    let position = input.after;
+    let done = false;
+    let method: LoadMethod = 'binds';
     const suffix = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
     const staging: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_STG_${suffix}`];
+    const stage: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_WMS_${suffix}`];
+    const stagePath = snowflakeStagePath(stage, 'batch');
     const targetCols = plan.columns.map((c) => c.target);
-    let localDir: string | null = null;
+    const header = [...targetCols, ...(withDelete ? [Q.DEL_COL] : []), Q.SEQ_COL];
+    const localDir = path.join(deps.tmpDir, suffix.toLowerCase());
+    let files = 0;
+    let stagedRows = 0;
+
     // A reused session (the run's previous batch's, when idle): the staging table and stage are temporary
     // and dropped here; a batch that throws closes its session rather than return it.
     const load = async (sf: SnowflakeSession): Promise<void> => {
       await sf.query(Q.createStagingSql(staging, targetCols, withDelete));
-      if (staged.length > 0) {
-        if (method === 'binds') {
-          const ins = Q.insertStagingSql(staging, targetCols, withDelete);
-          // Chunks keep each request's JSON moderate (binds travel inline).
-          for (let i = 0; i < staged.length; i += 10_000) await sf.query(ins, staged.slice(i, i + 10_000) as never);
-        } else {
-          localDir = path.join(deps.tmpDir, `${suffix.toLowerCase()}`);
-          await fs.promises.mkdir(localDir, { recursive: true });
-          const header = [...targetCols, ...(withDelete ? [Q.DEL_COL] : []), Q.SEQ_COL];
-          const file = await writeBatchFile(localDir, staged, header, t.fileFormat);
-          const stage: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_WMS_${suffix}`];
-          await sf.query(`CREATE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
-          const stagePath = snowflakeStagePath(stage, 'batch');
-          await sf.query(
-            `PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`,
-          );
+      let page: Page | null = first;
+      while (page) {
+        if (page.length === 0) {
+          done = true;
+          break;
+        }
+        position = positionOf(page);
+        const full: boolean = page.length === t.batchSize;
+        if (!full) done = true;
+        await deps.hooks?.afterPage?.({ source: t.source, pages: pages + 1, attempt: attempt() });
+        // The next page is read while this one is staged (a rejected read surfaces when awaited).
+        const next: Promise<Page> | null =
+          full && rows + page.length + t.batchSize <= mergeMaxRows ? readPage(position) : null;
+        next?.catch(() => undefined);
+        const staged = toStaged(page, rows);
+        rows += page.length;
+        pages++;
+        page = null;
+        first = []; // the first page is staged: let it go
+        hb.beat({ phase: 'load', rows, pages });
+        const t0 = Date.now();
+        if (staged.length > 0) {
+          stagedRows += staged.length;
+          const pageMethod: LoadMethod =
+            t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
+          if (pageMethod === 'binds') {
+            const ins = Q.insertStagingSql(staging, targetCols, withDelete);
+            // Chunks keep each request's JSON moderate (binds travel inline).
+            for (let i = 0; i < staged.length; i += 10_000) await sf.query(ins, staged.slice(i, i + 10_000) as never);
+          } else {
+            method = 'files';
+            if (files === 0) {
+              await fs.promises.mkdir(localDir, { recursive: true });
+              await sf.query(`CREATE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
+            }
+            const file = await writeBatchFile(
+              localDir,
+              `page-${String(files).padStart(5, '0')}`,
+              staged,
+              header,
+              t.fileFormat,
+            );
+            await sf.query(
+              `PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`,
+            );
+            await fs.promises.rm(file, { force: true });
+            files++;
+          }
+        }
+        phases.stage += Date.now() - t0;
+        if (next) {
+          const t1 = Date.now();
+          page = await next;
+          phases.read += Date.now() - t1;
+          hb.beat({ phase: 'read', rows, pages });
+        }
+      }
+      if (stagedRows > 0) {
+        const t0 = Date.now();
+        if (files > 0) {
           await sf.query(Q.copyIntoStagingSql(staging, stagePath, t.fileFormat));
           await sf.query(`DROP STAGE IF EXISTS ${quoteSnowflakeName(...stage)}`);
         }
-        hb.beat({ phase: 'merge', rows: rows.length });
-        tStage = Date.now();
+        hb.beat({ phase: 'merge', rows, pages });
+        const t1 = Date.now();
+        phases.stage += t1 - t0;
         await sf.query(Q.mergeSql(plan.target, staging, plan.columns, plan.pkTargets, withDelete));
+        phases.merge = Date.now() - t1;
       }
       await sf.query(`DROP TABLE IF EXISTS ${quoteSnowflakeName(...staging)}`).catch(() => undefined);
     };
     try {
       await deps.sessions.withSession(deps.snowflake, load);
     } finally {
-      if (localDir) await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
+      if (files > 0) await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     }
 
     const tMerge = Date.now();
-    await deps.hooks?.afterMerge?.({ source: t.source, rows: rows.length, attempt: attempt() });
+    await deps.hooks?.afterMerge?.({ source: t.source, rows, attempt: attempt() });
+    const end = position!;
 
     // Everything at or below min(position, now - lag) is complete; numeric watermarks: position - lag.
     const cb =
@@ -141,41 +217,42 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
             deps.sourcePool,
             t.source,
             `SELECT LEAST($1::${plan.watermarkType}, $2::${plan.watermarkType})::text AS c`,
-            [position.watermark, plan.lagFloor],
+            [end.watermark, plan.lagFloor],
           )
         : await sourceQuery(
             deps.sourcePool,
             t.source,
             `SELECT ($1::${plan.watermarkType} - $2::numeric)::${plan.watermarkType}::text AS c`,
-            [position.watermark, String(t.lagSeconds)],
+            [end.watermark, String(t.lagSeconds)],
           );
     const advance = await store.advanceWatermark(deps.pool, {
       sourceTable: t.source,
       epoch: plan.epoch,
       positionSeq: input.positionSeq,
-      position,
+      position: end,
       completeBefore: cb[0].c!,
-      batchRows: rows.length,
-      runRows: input.runRowsBefore + rows.length,
+      batchRows: rows,
+      runRows: input.runRowsBefore + rows,
     });
-    const end = Date.now();
-    const phasesMs = { read: tRead - started, stage: tStage - tRead, merge: tMerge - tStage, advance: end - tMerge };
+    const finished = Date.now();
+    const phasesMs = { ...phases, advance: finished - tMerge };
     deps.logger?.debug(
-      { source: t.source, rows: rows.length, method, ms: end - started, phasesMs, advance: advance.kind },
+      { source: t.source, rows, pages, method, ms: finished - started, phasesMs, advance: advance.kind },
       'batch merged',
     );
     const next =
       advance.kind === 'taken'
         ? { position: advance.position, positionSeq: advance.positionSeq }
-        : { position, positionSeq: advance.kind === 'advanced' ? advance.positionSeq : input.positionSeq };
+        : { position: end, positionSeq: advance.kind === 'advanced' ? advance.positionSeq : input.positionSeq };
     return {
-      rows: rows.length,
+      rows,
       ...next,
-      done: rows.length < t.batchSize,
+      done,
       method,
       superseded: advance.kind === 'superseded',
-      durationMs: end - started,
+      durationMs: finished - started,
       phasesMs,
+      pages,
     };
   } finally {
     hb.stop();
@@ -183,19 +260,20 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
 }
 
 /**
- * Write a batch as CSV (columns in staging order) or Parquet (DuckDB converts the CSV; every column
- * VARCHAR, named like the staging columns). Returns the file path.
+ * Write a page as `<dir>/<name>.csv` (columns in staging order) or `<name>.parquet` (DuckDB converts the
+ * CSV; every column VARCHAR, named like the staging columns). Returns the file path.
  */
 async function writeBatchFile(
   dir: string,
+  name: string,
   rows: (string | null)[][],
   header: string[],
   format: 'csv' | 'parquet',
 ): Promise<string> {
-  const csv = path.join(dir, 'batch.csv');
+  const csv = path.join(dir, `${name}.csv`);
   await writeCsvFile(csv, rows);
   if (format === 'csv') return csv;
-  const pq = path.join(dir, 'batch.parquet');
+  const pq = path.join(dir, `${name}.parquet`);
   const cols = `{${header.map((h) => `${duckDbLiteral(h)}: 'VARCHAR'`).join(', ')}}`;
   await withDuckDb(':memory:', async (c) => {
     await c.run(

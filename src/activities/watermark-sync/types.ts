@@ -21,8 +21,14 @@ export interface WatermarkSyncDeps {
   /** Directory for the `files` method's local batch files (created on demand, emptied after each batch). */
   tmpDir: string;
   logger?: Logger;
-  /** Test hooks (fault injection). `afterMerge` runs after the MERGE committed, before the watermark update. */
-  hooks?: { afterMerge?: (info: { source: string; rows: number; attempt: number }) => Promise<void> | void };
+  /**
+   * Test hooks (fault injection). `afterMerge` runs after the MERGE committed, before the watermark update;
+   * `afterPage` after a page was read, before the next page's read is sent (`pages` read so far).
+   */
+  hooks?: {
+    afterMerge?: (info: { source: string; rows: number; attempt: number }) => Promise<void> | void;
+    afterPage?: (info: { source: string; pages: number; attempt: number }) => Promise<void> | void;
+  };
 }
 
 /** {@link WatermarkSyncDeps} as the activities use them: the session cache resolved. */
@@ -61,6 +67,7 @@ export interface BatchInput {
 
 /** Output of `watermarkSyncBatch`. */
 export interface BatchResult {
+  /** Rows read from the source and merged (all pages). */
   rows: number;
   /**
    * Position after the batch (unchanged when no rows). When another attempt of this batch advanced the
@@ -69,7 +76,7 @@ export interface BatchResult {
   position: SyncPosition | null;
   /** The write counter after this batch (as given when nothing was advanced). */
   positionSeq?: number;
-  /** Fewer rows than batch_size: caught up. */
+  /** The last page read had fewer rows than batch_size: caught up. */
   done: boolean;
   method: LoadMethod | null;
   /** The epoch moved (reset/backfill): nothing was advanced; the run should stop. */
@@ -77,6 +84,8 @@ export interface BatchResult {
   /** Wall time of the batch in ms, and per phase: read (PostgreSQL + transform), stage (binds or file+PUT+COPY), merge, advance. */
   durationMs: number;
   phasesMs?: { read: number; stage: number; merge: number; advance: number };
+  /** Pages of `batch_size` rows staged for this batch's one MERGE (up to `merge_max_rows` rows). */
+  pages?: number;
 }
 
 /** Input of `watermarkSyncFinishTable`: a run that ended without error. */

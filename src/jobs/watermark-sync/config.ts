@@ -5,6 +5,7 @@
  * name: default                 # optional; schedule id pg-sync-<name>
  * sync_interval_seconds: 120
  * default_batch_size: 1000
+ * default_merge_max_rows: 1000000  # optional
  * default_lag_seconds: 0        # optional
  * max_parallel_tables: 4        # optional
  * tables:
@@ -12,7 +13,8 @@
  *     target: analytics.users
  *     pk: id                    # or [tenant_id, id]
  *     watermark_column: updated_at
- *     batch_size: 500           # optional
+ *     batch_size: 500           # optional: rows per read from PostgreSQL
+ *     merge_max_rows: 1000000   # optional: rows staged per MERGE while reads come back full
  *     transform: null           # or a registered function name, or {sql: {COLUMN: "pg expression"}}
  *     lag_seconds: 30           # optional
  *     load_method: auto         # auto | binds | files
@@ -47,6 +49,7 @@ export class WatermarkSyncConfigError extends Error {
 /** The value of every optional table field when neither the table nor the config's `default_*` sets it. */
 export const TABLE_DEFAULTS = {
   batchSize: 1000,
+  mergeMaxRows: 1_000_000,
   transform: null,
   lagSeconds: 0,
   loadMethod: 'auto',
@@ -90,6 +93,12 @@ const tableSchema = z
       .positive('must be positive')
       .max(1_000_000, 'must be at most 1000000')
       .optional(),
+    merge_max_rows: z
+      .number()
+      .int('must be an integer')
+      .positive('must be positive')
+      .max(100_000_000, 'must be at most 100000000')
+      .optional(),
     transform: transformSchema,
     lag_seconds: z.number().min(0, 'must be >= 0').optional(),
     load_method: z.enum(['auto', 'binds', 'files']).optional(),
@@ -110,6 +119,12 @@ const configSchema = z
       .positive('must be positive')
       .max(1_000_000)
       .default(TABLE_DEFAULTS.batchSize),
+    default_merge_max_rows: z
+      .number()
+      .int('must be an integer')
+      .positive('must be positive')
+      .max(100_000_000)
+      .default(TABLE_DEFAULTS.mergeMaxRows),
     default_lag_seconds: z.number().min(0).default(TABLE_DEFAULTS.lagSeconds),
     max_parallel_tables: z.number().int().min(1).max(64).default(4),
     default_bind_max_rows: z.number().int().positive().default(TABLE_DEFAULTS.bindMaxRows),
@@ -200,6 +215,7 @@ export function validateWatermarkSyncConfig(raw: unknown): WatermarkSyncConfig {
         pk,
         watermarkColumn: t.watermark_column,
         batchSize: t.batch_size ?? c.default_batch_size,
+        mergeMaxRows: t.merge_max_rows ?? c.default_merge_max_rows,
         transform,
         lagSeconds: t.lag_seconds ?? c.default_lag_seconds,
         bindMaxRows: t.bind_max_rows ?? c.default_bind_max_rows,

@@ -47,7 +47,7 @@ export function configSubject(name: string): string {
 
 /** How a batch reaches the Snowflake staging table. */
 export type LoadMethod = 'binds' | 'files';
-/** Per-table choice; `auto` uses binds up to `bind_max_rows` rows per batch, files above. */
+/** Per-table choice; `auto` uses binds for a page of up to `bind_max_rows` rows, files above. */
 export type LoadMethodChoice = 'auto' | LoadMethod;
 /** Local file format of the `files` method. */
 export type FileFormat = 'csv' | 'parquet';
@@ -71,14 +71,20 @@ export interface WatermarkTableSpec {
   pk: string[];
   /** Watermark column: timestamp, timestamptz, date, or an integer/numeric column. */
   watermarkColumn: string;
-  /** Rows per batch. */
+  /** Rows per read from the source (one page in (watermark, pk) order). */
   batchSize: number;
+  /**
+   * Rows staged for one MERGE while pages come back full (a catch-up): pages are read and staged until
+   * this many rows are staged, then one MERGE, then the stored position advances. At most `batchSize`:
+   * one page per MERGE. Absent in configs applied before it existed (then the default, 1,000,000).
+   */
+  mergeMaxRows?: number;
   transform: TransformSpec | null;
   /** Re-read this many seconds (numeric watermarks: units) before the high-water mark for late commits. */
   lagSeconds: number;
   loadMethod: LoadMethodChoice;
   fileFormat: FileFormat;
-  /** `auto` uses binds for batches of at most this many rows. */
+  /** `auto` uses binds for pages of at most this many rows. */
   bindMaxRows: number;
   /** Soft-delete column: a row whose value is TRUE (boolean) or NOT NULL (other types) is deleted from the target. */
   softDeleteColumn: string | null;
