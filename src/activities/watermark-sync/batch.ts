@@ -114,7 +114,7 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
     let pages = 0;
     let position = input.after;
     let done = false;
-    let method: LoadMethod = 'binds';
+    let method: LoadMethod = t.loadMethod === 'files' ? 'files' : 'binds';
     const suffix = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
     const staging: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_STG_${suffix}`];
     const stage: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_WMS_${suffix}`];
