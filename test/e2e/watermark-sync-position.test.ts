@@ -4,8 +4,11 @@
  * batch attempt outlives its heartbeat timeout (the retry succeeds, the run goes on, then the first
  * attempt finishes), and when a retry follows an attempt that had already advanced the position.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../emulator/src/index.js';
+import { connectSnowflake } from '../../src/connectors/snowflake.js';
 import { createWatermarkSyncActivities } from '../../src/activities/watermark-sync/index.js';
 import { SnowflakeSessionCache } from '../../src/connectors/snowflake-sessions.js';
 import { getWatermark, resetWatermark } from '../../src/jobs/watermark-sync/store.js';
@@ -77,5 +80,57 @@ describe('watermark sync position (compare-and-set)', () => {
     const old = await batch(b2.position, b3.positionSeq, 30);
     expect(old.superseded).toBe(true);
     expect(await getWatermark(rig.pool, 'public.cas')).toMatchObject({ position: null });
+  });
+  it('a PUT that fails while the next page is read fails the batch: nothing merged, position kept, files removed; the retry loads every row', async () => {
+    await rig.pool.query(`CREATE TABLE public.putfail (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(
+      `INSERT INTO public.putfail SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 30) i`,
+    );
+    // An emulator of its own whose second PUT fails: page 1's PUT succeeds, page 2's fails while page 3 is read.
+    const emu = await startEmulator({
+      port: 0,
+      dataDir: path.join(rig.root, 'emu-putfail'),
+      user: { name: 'u', password: 'p' },
+      faults: { failStatement: { pattern: '^PUT ', nth: 2 } },
+    });
+    const settings = { ...rig.settings, accessUrl: emu.url };
+    const tmpDir = path.join(rig.root, 'tmp-putfail');
+    const faulty = createWatermarkSyncActivities({ pool: rig.pool, sourcePool: rig.pool, snowflake: settings, tmpDir });
+    const sf = await connectSnowflake(settings);
+    try {
+      await sf.query('CREATE DATABASE IF NOT EXISTS ANALYTICS');
+      await sf.query('CREATE SCHEMA IF NOT EXISTS ANALYTICS.S');
+      const table = cfg('putfail', [
+        {
+          source: 'public.putfail',
+          target: 'ANALYTICS.S.PUTFAIL',
+          batchSize: 10,
+          mergeMaxRows: 100,
+          loadMethod: 'files',
+        },
+      ]).tables[0];
+      const begun = await faulty.watermarkSyncBeginTable({ table, workflowId: 'wm-putfail' });
+      const batch = () =>
+        faulty.watermarkSyncBatch({
+          table,
+          plan: begun.plan,
+          after: begun.start,
+          positionSeq: begun.positionSeq,
+          runRowsBefore: 0,
+        });
+      await expect(batch()).rejects.toThrow(/emulator fault injection/);
+      expect((await sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.S.PUTFAIL'))[0].N).toBe('0');
+      expect(await getWatermark(rig.pool, 'public.putfail')).toMatchObject({ position: null, rowsTotal: 0 });
+      expect(fs.readdirSync(tmpDir)).toEqual([]);
+
+      const r = await batch();
+      expect(r).toMatchObject({ rows: 30, pages: 3, method: 'files', done: true, position: { pk: ['30'] } });
+      const n = await sf.query('SELECT COUNT(*) AS N, COUNT(DISTINCT ID) AS D FROM ANALYTICS.S.PUTFAIL');
+      expect(n[0]).toMatchObject({ N: '30', D: '30' });
+      expect(fs.readdirSync(tmpDir)).toEqual([]);
+    } finally {
+      await sf.close();
+      await emu.close();
+    }
   });
 });

@@ -124,6 +124,14 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
     const localDir = path.join(deps.tmpDir, suffix.toLowerCase());
     let files = 0;
     let stagedRows = 0;
+    // The PUT of the last page's file, under way while the next page is read and written: the session runs
+    // one statement at a time, so every other statement waits for it (`settle`).
+    let putting: Promise<void> | null = null;
+    const settle = async (): Promise<void> => {
+      const p = putting;
+      putting = null;
+      await p;
+    };
 
     // A reused session (the run's previous batch's, when idle): the staging table and stage are temporary
     // and dropped here; a batch that throws closes its session rather than return it.
@@ -155,6 +163,7 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
           const pageMethod: LoadMethod =
             t.loadMethod === 'auto' ? (staged.length <= t.bindMaxRows ? 'binds' : 'files') : t.loadMethod;
           if (pageMethod === 'binds') {
+            await settle();
             const ins = Q.insertStagingSql(staging, targetCols, withDelete);
             // Chunks keep each request's JSON moderate (binds travel inline).
             for (let i = 0; i < staged.length; i += 10_000) await sf.query(ins, staged.slice(i, i + 10_000) as never);
@@ -171,10 +180,14 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
               header,
               t.fileFormat,
             );
-            await sf.query(
-              `PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`,
-            );
-            await fs.promises.rm(file, { force: true });
+            await settle();
+            const put = sf
+              .query(
+                `PUT 'file://${file.replaceAll("'", "\\'")}' ${stagePath} AUTO_COMPRESS = ${t.fileFormat === 'csv' ? 'TRUE' : 'FALSE'} OVERWRITE = TRUE`,
+              )
+              .then(() => fs.promises.rm(file, { force: true }));
+            put.catch(() => undefined); // surfaces at the next settle()
+            putting = put;
             files++;
           }
         }
@@ -188,6 +201,7 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
       }
       if (stagedRows > 0) {
         const t0 = Date.now();
+        await settle();
         if (files > 0) {
           await sf.query(Q.copyIntoStagingSql(staging, stagePath, t.fileFormat));
           await sf.query(`DROP STAGE IF EXISTS ${quoteSnowflakeName(...stage)}`);
