@@ -188,7 +188,14 @@ describe('API and two workers as separate processes', () => {
       client,
       {
         ...cfg(WATERMARK_SYNC_NAME, [
-          { source: 'public.scaleout_src', target: 'ANALYTICS.S.SCALEOUT', batchSize: BATCH, loadMethod: 'binds' },
+          // One page per MERGE, so the sync advances batch by batch and the kill lands between batches.
+          {
+            source: 'public.scaleout_src',
+            target: 'ANALYTICS.S.SCALEOUT',
+            batchSize: BATCH,
+            mergeMaxRows: BATCH,
+            loadMethod: 'binds',
+          },
         ]),
         syncIntervalSeconds: 3600,
       },
