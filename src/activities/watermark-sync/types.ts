@@ -81,7 +81,10 @@ export interface BatchResult {
   method: LoadMethod | null;
   /** The epoch moved (reset/backfill): nothing was advanced; the run should stop. */
   superseded: boolean;
-  /** Wall time of the batch in ms, and per phase: read (PostgreSQL + transform), stage (binds or file+PUT+COPY), merge, advance. */
+  /**
+   * Wall time of the batch in ms, and per phase: read (waiting for PostgreSQL: the first page, then what the
+   * read-ahead did not hide), stage (transform, binds or files + PUT, COPY), merge, advance.
+   */
   durationMs: number;
   phasesMs?: { read: number; stage: number; merge: number; advance: number };
   /** Pages of `batch_size` rows staged for this batch's one MERGE (up to `merge_max_rows` rows). */
