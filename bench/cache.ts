@@ -99,14 +99,30 @@ export async function run(args: string[]): Promise<BenchResult> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-cache-'));
   const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const t0 = Date.now();
-  const [pg, temporal, emu, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
     startTemporal({ uiPort: false, startTimeoutMs: 240_000, dbFile: path.join(root, 'temporal.db') }),
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
     // floe's bundle as the worker builds it, with the job-metrics interceptor (its sinks registered below).
     bundleWorkflows({ logger: silent }),
-  ]);
-  const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];
+  ] as const);
+  const [pgS, temporalS, emuS, bundleS] = started;
+  const stops: (() => Promise<unknown>)[] = [];
+  if (pgS.status === 'fulfilled') stops.push(() => pgS.value.stop());
+  if (temporalS.status === 'fulfilled') stops.push(() => temporalS.value.stop());
+  if (emuS.status === 'fulfilled') stops.push(() => emuS.value.close());
+  if (
+    pgS.status === 'rejected' ||
+    temporalS.status === 'rejected' ||
+    emuS.status === 'rejected' ||
+    bundleS.status === 'rejected'
+  ) {
+    // One failed to start: stop the others and remove the directory, so nothing is left running.
+    for (const stop of stops) await stop().catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+    throw started.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+  }
+  const [pg, temporal, emu, bundle] = [pgS.value, temporalS.value, emuS.value, bundleS.value];
   try {
     await migrate(pg.url);
     const pool = createPool(pg.url);
