@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- cache [--rows 1000000] [--checks 40] [--queries 30]`: the query-result cache.
+ * `npm run bench -- cache [--rows 1000000] [--checks 40] [--repeat 3] [--queries 30]`: the query-result cache.
  *
  * Starts its own PostgreSQL (control plane + DuckLake catalog), a Temporal dev server with the persistent
  * store `npm run stack` gives it (src/infra/temporal.ts), the emulator (in process) with a generated table
- * of `--rows` rows, and an in-process worker of the cache workflows. Prints in one run:
+ * of `--rows` rows, and an in-process worker of the cache workflows (floe's workflow bundle with its job-metrics
+ * interceptor, as src/worker.ts builds it). Prints in one run:
  * - the refresh of a `--rows`-row result (forced `cacheRefresh` workflow, end to end: describe, unload to
  *   Parquet, GET, one DuckLake transaction);
  * - SKIPPED-check latency p50/p95 (`cacheRefresh` without force when nothing changed: workflow start,
@@ -12,7 +13,9 @@
  *   open Snowflake session (also with a fresh sign-in); and Temporal's own share, the same workflow on a
  *   second worker whose check does no I/O. Refreshes start as `npm run stack`'s API starts them: on the
  *   worker's connection, with eager workflow start; the same check started from a client on a connection
- *   of its own (an API process apart from the workers) is printed beside it;
+ *   of its own (an API process apart from the workers) is printed beside it. The checks run in `--repeat`
+ *   blocks of `--checks` rounds; the figures are over every block's samples together, and each block's
+ *   p50 is printed (how far the load of a shared machine moved them during the run);
  * - routed-query latency p50: an aggregate over the cache in DuckDB/DuckLake, its floor (the same query
  *   on the same DuckLake table in a plain DuckDB connection) and the same query passed through to the
  *   emulator (the cache inlined as its source query). The floor is the same work without floe: DuckDB
@@ -28,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startEmulator } from '../emulator/src/index.js';
 import { createCacheRefreshActivities } from '../src/activities/cache-refresh/index.js';
@@ -41,7 +44,9 @@ import * as store from '../src/jobs/cache-refresh/store.js';
 import { connectSnowflake } from '../src/connectors/snowflake.js';
 import { createPool, migrate } from '../src/db/index.js';
 import { wrapActivities } from '../src/errors.js';
-import { duckdbInstanceOptions, projectRoot } from '../src/infra/paths.js';
+import { duckdbInstanceOptions } from '../src/infra/paths.js';
+import { jobMetricsSinks } from '../src/metrics/jobs.js';
+import { bundleWorkflows } from '../src/worker.js';
 import { startPostgres } from '../src/infra/postgres.js';
 import { startTemporal } from '../src/infra/temporal.js';
 import { createLogger, setLogLevel } from '../src/logger.js';
@@ -74,10 +79,16 @@ async function alternated(n: number, fns: (() => Promise<unknown>)[], warm = 0):
 export async function run(args: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args,
-    options: { rows: { type: 'string' }, checks: { type: 'string' }, queries: { type: 'string' } },
+    options: {
+      rows: { type: 'string' },
+      checks: { type: 'string' },
+      repeat: { type: 'string' },
+      queries: { type: 'string' },
+    },
   });
   const rows = Number(values.rows ?? 1_000_000);
   const checks = Number(values.checks ?? 40);
+  const repeat = Math.max(1, Number(values.repeat ?? 3));
   const queries = Number(values.queries ?? 30);
   setLogLevel('warn');
   try {
@@ -88,16 +99,30 @@ export async function run(args: string[]): Promise<BenchResult> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-cache-'));
   const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const t0 = Date.now();
-  const [pg, temporal, emu, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     startPostgres({ dataDir: path.join(root, 'pg'), ephemeral: true, startTimeoutMs: 180_000 }),
     startTemporal({ uiPort: false, startTimeoutMs: 240_000, dbFile: path.join(root, 'temporal.db') }),
     startEmulator({ port: 0, dataDir: path.join(root, 'emu'), user: { name: 'bench', password: 'bench' } }),
-    bundleWorkflowCode({
-      workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
-      logger: silent,
-    }),
-  ]);
-  const stops: (() => Promise<unknown>)[] = [() => pg.stop(), () => temporal.stop(), () => emu.close()];
+    // floe's bundle as the worker builds it, with the job-metrics interceptor (its sinks registered below).
+    bundleWorkflows({ logger: silent }),
+  ] as const);
+  const [pgS, temporalS, emuS, bundleS] = started;
+  const stops: (() => Promise<unknown>)[] = [];
+  if (pgS.status === 'fulfilled') stops.push(() => pgS.value.stop());
+  if (temporalS.status === 'fulfilled') stops.push(() => temporalS.value.stop());
+  if (emuS.status === 'fulfilled') stops.push(() => emuS.value.close());
+  if (
+    pgS.status === 'rejected' ||
+    temporalS.status === 'rejected' ||
+    emuS.status === 'rejected' ||
+    bundleS.status === 'rejected'
+  ) {
+    // One failed to start: stop the others and remove the directory, so nothing is left running.
+    for (const stop of stops) await stop().catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+    throw started.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+  }
+  const [pg, temporal, emu, bundle] = [pgS.value, temporalS.value, emuS.value, bundleS.value];
   try {
     await migrate(pg.url);
     const pool = createPool(pg.url);
@@ -134,6 +159,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       connection: native,
       taskQueue,
       workflowBundle: bundle,
+      sinks: jobMetricsSinks(),
       activities: wrapActivities(
         createCacheRefreshActivities({
           pool,
@@ -150,6 +176,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       connection: native,
       taskQueue: noIoQueue,
       workflowBundle: bundle,
+      sinks: jobMetricsSinks(),
       activities: { cacheCheck: noIoCacheCheck },
     });
     const running = Promise.all([worker.run(), noIoWorker.run()]);
@@ -193,16 +220,28 @@ export async function run(args: string[]): Promise<BenchResult> {
       const c = await store.getCache(pool, 'events');
       await readLastAltered(session, c!.monitor_tables);
     };
-    const [lat, floorLat, machineryLat, apartLat] = (await alternated(
-      checks,
-      [
-        skipped('events', taskQueue),
-        () => direct(sf),
-        skipped('no_io', noIoQueue),
-        skipped('events', taskQueue, apart),
-      ],
-      2,
-    )) as [number[], number[], number[], number[]];
+    // `repeat` blocks of `checks` rounds; a figure is over every block's samples, each block's p50 is printed.
+    const blocks: number[][][] = [];
+    for (let b = 0; b < repeat; b++)
+      blocks.push(
+        await alternated(
+          checks,
+          [
+            skipped('events', taskQueue),
+            () => direct(sf),
+            skipped('no_io', noIoQueue),
+            skipped('events', taskQueue, apart),
+          ],
+          b === 0 ? 2 : 0,
+        ),
+      );
+    const [lat, floorLat, machineryLat, apartLat] = [0, 1, 2, 3].map((j) => blocks.flatMap((bl) => bl[j]!)) as [
+      number[],
+      number[],
+      number[],
+      number[],
+    ];
+    const byBlock = (j: number) => blocks.map((bl) => pct(bl[j]!, 50));
     const floorLoginLat = await latencies(checks, async () => {
       const fresh = await connectSnowflake(settings);
       try {
@@ -212,7 +251,11 @@ export async function run(args: string[]): Promise<BenchResult> {
       }
     });
     console.log(
-      `SKIPPED check (workflow end to end, n=${checks}): p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}; floor (one PostgreSQL read + one LAST_ALTERED query, open session) p50 ${ms(pct(floorLat, 50))}, with a fresh sign-in p50 ${ms(pct(floorLoginLat, 50))}; ratio ${(pct(lat, 50) / pct(floorLat, 50)).toFixed(2)} (target p50 ≤ 50 ms); Temporal's share (the same workflow, a check without I/O) p50 ${ms(pct(machineryLat, 50))}, floor + that share ${ms(pct(floorLat, 50) + pct(machineryLat, 50))}; started by a client apart from the worker (no eager start) p50 ${ms(pct(apartLat, 50))}`,
+      `SKIPPED check (workflow end to end, n=${lat.length} in ${repeat} blocks of ${checks}): p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}; floor (one PostgreSQL read + one LAST_ALTERED query, open session) p50 ${ms(pct(floorLat, 50))}, with a fresh sign-in p50 ${ms(pct(floorLoginLat, 50))}; ratio ${(pct(lat, 50) / pct(floorLat, 50)).toFixed(2)} (target p50 ≤ 50 ms); Temporal's share (the same workflow, a check without I/O) p50 ${ms(pct(machineryLat, 50))}, floor + that share ${ms(pct(floorLat, 50) + pct(machineryLat, 50))}; started by a client apart from the worker (no eager start) p50 ${ms(pct(apartLat, 50))}`,
+    );
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+    console.log(
+      `p50 of each block, ms: SKIPPED ${list(byBlock(0))}; floor ${list(byBlock(1))}; Temporal's share ${list(byBlock(2))}`,
     );
 
     const sql = 'SELECT K, COUNT(*) AS N, SUM(V) AS TOTAL FROM events GROUP BY K ORDER BY K';
@@ -264,6 +307,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       figures: {
         skippedP50Ms: round3(pct(lat, 50)),
         skippedP95Ms: round3(pct(lat, 95)),
+        skippedBlockP50MinMs: round3(Math.min(...byBlock(0))),
+        skippedBlockP50MaxMs: round3(Math.max(...byBlock(0))),
         skippedFloorWithSignInP50Ms: round3(pct(floorLoginLat, 50)),
         skippedTemporalShareP50Ms: round3(pct(machineryLat, 50)),
         skippedClientApartP50Ms: round3(pct(apartLat, 50)),

@@ -16,7 +16,8 @@
  * SKIPPED.
  *
  * Search attributes: FloeJobKind=cache_refresh, FloeTable=<cache>, FloeStrategy=smart|force,
- * FloeStatus, FloeRows.
+ * FloeStatus, FloeRows. FloeStatus stays as started (`pending`) while the check runs, becomes `running`
+ * once the check decides to refresh, and `completed` (0 rows) for a skip.
  */
 import {
   ApplicationFailure,
@@ -53,6 +54,15 @@ const local = proxyLocalActivities<CacheRefreshActivities>(localActivity({ retry
  * (and then `cacheRecordSkip`).
  */
 const LOCAL_CHECK = 'cache-refresh-local-check';
+/**
+ * Versioned change (Temporal `patched()`): `FloeStatus=running` is upserted after the check, only when the
+ * run goes on to refresh. A skip then completes its one workflow task with the patch marker, the check's
+ * marker, one upsert (`completed`, 0 rows) and the result, instead of also upserting `running` first (which
+ * reached Temporal in the same workflow task as `completed`, so no reader saw it, unless the check outlasted
+ * a workflow task). This branch replaces {@link LOCAL_CHECK}'s for new runs; runs that started before it
+ * replay through the older branches.
+ */
+const STATUS_AFTER_CHECK = 'cache-refresh-status-after-check';
 /** Unload, download and the DuckLake transaction: long, so it heartbeats. */
 const long = proxyActivities<CacheRefreshActivities>(longActivity('2h', undefined, { retry }));
 
@@ -67,11 +77,13 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
     ...r,
     duration_ms: Date.now() - started,
   });
-  setStatus('running');
   let snapshotId: number | null = null;
   try {
-    // Versioned change: refreshes started before it check with a regular activity and record the skip apart.
-    const localCheck = patched(LOCAL_CHECK);
+    // Versioned changes, newest first: the status upserted after the check; before it, `running` upserted
+    // first and then the local check; before that, a regular activity for the check and one to record a skip.
+    const statusAfterCheck = patched(STATUS_AFTER_CHECK);
+    if (!statusAfterCheck) setStatus('running');
+    const localCheck = statusAfterCheck || patched(LOCAL_CHECK);
     const check = localCheck
       ? await local.cacheCheck({ cacheName, jobId, force: input.force })
       : await short.cacheCheck({ cacheName, force: input.force });
@@ -81,6 +93,7 @@ export async function cacheRefresh(input: CacheRefreshInput): Promise<CacheRefre
       setStatus('completed', 0);
       return result({ result: 'SKIPPED', message: check.reason, rows_refreshed: 0, snapshot_id: snapshotId });
     }
+    if (statusAfterCheck) setStatus('running');
     await short.cacheMarkRefreshing({ cacheName, jobId });
     const r = await long.cacheExtractLoad({ cacheName, jobId });
     await short.cacheRecordRefreshed({

@@ -91,6 +91,28 @@ describe('cacheRefresh', () => {
     expect(m.calls[0]!.input).toMatchObject({ cacheName: 'sales', jobId: expect.stringMatching(/^skip-\d+\//) });
   });
 
+  it('upserts FloeStatus once for a skip (completed, 0 rows), and running only once the check decides to refresh', async () => {
+    /** Runs a refresh with `check`; returns the FloeStatus (and FloeRows) of each upsert in its history, in order. */
+    const statusUpserts = (check: Partial<CacheCheckResult>, workflowId: string) =>
+      runWithActivities(env, mockActivities(check), async (client, taskQueue) => {
+        const handle = await client.workflow.start(cacheRefresh, {
+          args: [{ cacheName: 'sales' }],
+          workflowId,
+          taskQueue,
+        });
+        await handle.result();
+        return (await handle.fetchHistory()).events!.flatMap((e) => {
+          const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+          const [status, rows] = [fields[SEARCH_ATTRIBUTES.status], fields[SEARCH_ATTRIBUTES.rows]];
+          if (!status) return []; // the patch marker's own upsert (TemporalChangeVersion)
+          const text = (p: typeof status) => Buffer.from(p.data!).toString();
+          return [`${text(status)}${rows ? ` rows=${text(rows)}` : ''}`];
+        });
+      });
+    expect(await statusUpserts({ refresh: false }, id('skip-sa'))).toEqual(['"completed" rows=0']);
+    expect(await statusUpserts({ refresh: true }, id('refresh-sa'))).toEqual(['"running"', '"completed" rows=42']);
+  });
+
   it('retries a transient extract failure with backoff, then records the pre-extraction hash and the new snapshot', async () => {
     const m = mockActivities({ stateHash: 'before-extract' }, async (attempt) => {
       if (attempt < 3) throw floeError(Retryable.Transient, 'connection reset');
