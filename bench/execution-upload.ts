@@ -61,7 +61,16 @@ import { loadAndPublish } from '../src/activities/execution-upload/load.js';
 import type { InferredColumn } from '../src/jobs/execution-upload/infer.js';
 import { sfTypeOf } from '../src/jobs/watermark-sync/typemap.js';
 import type { SnowflakeSettings } from '../src/connectors/snowflake.js';
-import { BENCH_USER, median, peakRssMiB, percentile, round3, startBenchEmulator, type BenchResult } from './common.js';
+import {
+  BENCH_USER,
+  cpuMs,
+  median,
+  peakRssMiB,
+  percentile,
+  round3,
+  startBenchEmulator,
+  type BenchResult,
+} from './common.js';
 
 const pct = percentile;
 
@@ -172,7 +181,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         await sfAdmin.close();
       }
       const label = repeat > 1 ? ` ${i + 1}/${repeat}` : '';
+      const others = await otherCpu(pool, emu.child.pid!);
       const up = await uploadRun(pool, n, rowsPer, concurrency, interval);
+      const upOther = await others.per(n);
       const cost = await drainTasks(client);
       // Drain runs of earlier pairs are closed: their histories were counted then.
       const pairCost = {
@@ -185,6 +196,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       console.log(
         `  Temporal per upload: ${perUpload(pairCost.workflowTasks)} workflow tasks, ${perUpload(pairCost.activities)} activities (${pairCost.runs} drain runs' histories)`,
       );
+      const floorOthers = await otherCpu(pool, emu.child.pid!);
       const cpuFloor0 = process.cpuUsage();
       const floorSeconds = await uploadFloor(
         { ...emu.settings, database: 'BENCH', schema: 'RESULTS' },
@@ -194,8 +206,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         concurrency,
       );
       const floorCpu = cpuMsPer(process.cpuUsage(cpuFloor0), n);
+      const floorOther = await floorOthers.per(n);
       console.log(
-        `  this process's CPU per upload: ${up.workerCpu} ms uploading (the worker), ${floorCpu} ms in the floor (its bare clients)`,
+        `  CPU per upload: this process ${up.workerCpu} ms uploading (the worker), ${floorCpu} ms in the floor (its bare clients); PostgreSQL ${upOther.pg} ms uploading, ${floorOther.pg} ms in the floor; the emulator ${upOther.emulator} ms uploading, ${floorOther.emulator} ms in the floor`,
       );
       console.log(
         `  floor${label} (the same Snowflake statements issued directly, ${concurrency} at a time): ${floorSeconds.toFixed(1)} s = ${((n / floorSeconds) * 60).toFixed(0)} executions/min; completion → last upload / floor = ${(up.wall / floorSeconds).toFixed(2)} (target ≤ 1.5, ≥ 1,000 executions/min, p95 ≤ 60 s)`,
@@ -204,6 +217,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         up,
         floorSeconds,
         floorCpu,
+        pgCpu: upOther.pg,
+        emulatorCpu: upOther.emulator,
+        floorEmulatorCpu: floorOther.emulator,
         workflowTasksPerUpload: perUpload(pairCost.workflowTasks),
         activitiesPerUpload: perUpload(pairCost.activities),
       });
@@ -244,6 +260,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         activitiesPerUpload: mid.activitiesPerUpload,
         workerCpuMsPerUpload: up.workerCpu,
         floorClientCpuMsPerUpload: mid.floorCpu,
+        postgresCpuMsPerUpload: mid.pgCpu,
+        emulatorCpuMsPerUpload: mid.emulatorCpu,
+        floorEmulatorCpuMsPerUpload: mid.floorEmulatorCpu,
         pairs: repeat,
         ...Object.fromEntries(ratios.map((r, k) => [`ratioPair${k + 1}`, round3(r)])),
         emulatorPeakRssMiB: peakRssMiB(emu.child.pid!),
@@ -280,6 +299,10 @@ interface Pair {
   up: UploadRun;
   floorSeconds: number;
   floorCpu: number;
+  /** PostgreSQL's and the emulator's CPU per upload during floe's run, the emulator's during the floor, ms. */
+  pgCpu: number;
+  emulatorCpu: number;
+  floorEmulatorCpu: number;
   workflowTasksPerUpload: number;
   activitiesPerUpload: number;
 }
@@ -382,6 +405,36 @@ async function uploadRun(
     `  queue latency completion → upload: p50 ${up.p50.toFixed(1)} s, p95 ${up.p95.toFixed(1)} s, max ${up.max.toFixed(1)} s (burst of ${n}; the drain woken by the queue's notification, Schedule every ${interval} s)`,
   );
   return up;
+}
+
+/**
+ * CPU of the other processes from now on: PostgreSQL's (its server processes: backends and background
+ * processes, those of pg_stat_activity now and at the end) and the emulator's (`emulatorPid`).
+ * `per(n)` reads them again and returns milliseconds per upload, one decimal.
+ */
+async function otherCpu(
+  pool: pg.Pool,
+  emulatorPid: number,
+): Promise<{ per(n: number): Promise<{ pg: number; emulator: number }> }> {
+  const pgPids = async () =>
+    (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')).rows.map((r) => r.pid);
+  const alive = (pid: number) => {
+    try {
+      return cpuMs(pid);
+    } catch {
+      return 0; // exited
+    }
+  };
+  const pg0 = new Map((await pgPids()).map((pid) => [pid, alive(pid)]));
+  const emu0 = cpuMs(emulatorPid);
+  return {
+    async per(n) {
+      let pgMs = 0;
+      for (const pid of new Set([...pg0.keys(), ...(await pgPids())])) pgMs += alive(pid) - (pg0.get(pid) ?? 0);
+      const per = (ms: number) => Math.round((ms * 10) / Math.max(1, n)) / 10;
+      return { pg: per(pgMs), emulator: per(cpuMs(emulatorPid) - emu0) };
+    },
+  };
 }
 
 /** Milliseconds of CPU (user + system, from `process.cpuUsage`) per upload, one decimal. */

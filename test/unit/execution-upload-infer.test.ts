@@ -99,10 +99,10 @@ describe('column inference', () => {
   });
 
   it('shapes cells into typed columns and text rows, absent keys as null', () => {
-    const t = loadTable(
-      ['id', 'name', 'meta'],
-      [['n1', 'sa'], ['n2.5', null, 'o{"k": 1}'], [null, null], [], ['n3', 's"q"']],
-    );
+    const t = loadTable(['id', 'name', 'meta'], {
+      texts: [['1', 'a'], ['2.5', null, '{"k": 1}'], [null, null], [], ['3', '"q"']],
+      kinds: [['number', 'string'], ['number', 'null', 'object'], ['null', 'null'], [], ['number', 'string']],
+    });
     expect(t.columns).toEqual([
       { key: 'id', name: 'ID', sfType: 'NUMBER(38,1)' },
       { key: 'name', name: 'NAME', sfType: 'VARCHAR' },

@@ -94,7 +94,7 @@ export async function prepareUpload(deps: ExecutionUploadDeps, syncId: string): 
   return {
     settings: cfg.settings,
     credential,
-    table: loadTable(exec.keys, exec.rows),
+    table: loadTable(exec.keys, exec),
     target: [cfg.settings.database!, cfg.settings.schema!, targetTableName(exec.executionId, exec.completedAt)],
   };
 }

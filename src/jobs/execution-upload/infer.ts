@@ -2,7 +2,7 @@
  * Column inference for execution results (each column's Snowflake type is inferred from its values) and
  * the Snowflake names of an upload's tables.
  *
- * Input cells come from PostgreSQL as their jsonb kind and text (./results.ts), so numbers arrive as
+ * Input cells come from PostgreSQL's text of the results as their jsonb kind and text (./results.ts), so numbers arrive as
  * their exact decimal text (jsonb keeps numeric exactly and never prints exponents) and are never
  * passed through JS `number`.
  *
@@ -21,7 +21,7 @@
  * | mixed scalars (e.g. numbers and strings) | VARCHAR (exact text of each)     |
  */
 import { createHash } from 'node:crypto';
-import type { ResultCell } from './results.js';
+import type { ResultRows } from './results.js';
 
 /** `jsonb_typeof` of a value. */
 export type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null';
@@ -119,22 +119,6 @@ export function loadText(kind: JsonKind, text: string, sfType: InferredType): st
   return text;
 }
 
-/** The jsonb kind of a non-null {@link ResultCell} (its first letter). */
-function cellKind(cell: string): JsonKind {
-  switch (cell.charCodeAt(0)) {
-    case 115: // s
-      return 'string';
-    case 110: // n
-      return 'number';
-    case 98: // b
-      return 'boolean';
-    case 111: // o
-      return 'object';
-    default:
-      return 'array';
-  }
-}
-
 /**
  * Snowflake column names for result keys, in order: a plain identifier (`[A-Za-z_][A-Za-z0-9_$]*`)
  * is upper-cased (so users can write it unquoted), anything else is kept exactly (floe quotes every
@@ -174,25 +158,34 @@ export interface LoadTable {
 
 /**
  * The columns (names and inferred types) and text rows of an execution's results, from the cells
- * ./results.ts reads: `keys` in column order, `cells` one entry per row in that order (an absent cell,
- * or a row shorter than `keys`, is null).
+ * ./results.ts reads: `keys` in column order, `rows` one entry per row in that order (an absent cell,
+ * or a row shorter than `keys`, is null). A row that needs no change (all its cells, no string in a
+ * VARIANT column) is the input's own array in the result.
  */
-export function loadTable(keys: string[], cells: ResultCell[][]): LoadTable {
+export function loadTable(keys: string[], rows: ResultRows): LoadTable {
+  const { texts, kinds } = rows;
+  const width = keys.length;
   const stats = keys.map(() => new ColumnStats());
-  for (const row of cells)
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i];
-      if (c != null) stats[i].observe(cellKind(c), c.slice(1));
+  for (let r = 0; r < texts.length; r++) {
+    const t = texts[r];
+    const k = kinds[r];
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== null) stats[i].observe(k[i], c);
     }
+  }
   const names = columnNames(keys);
   const columns = keys.map((key, i) => ({ key, name: names[i], sfType: stats[i].type() }));
-  const rows = cells.map((row) => {
-    const out = new Array<string | null>(keys.length).fill(null);
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i];
-      if (c != null) out[i] = loadText(cellKind(c), c.slice(1), columns[i].sfType);
+  const variant = columns.some((c) => c.sfType === 'VARIANT');
+  const out = texts.map((t, r) => {
+    if (t.length === width && !variant) return t;
+    const row = new Array<string | null>(width).fill(null);
+    const k = kinds[r];
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== null) row[i] = loadText(k[i], c, columns[i].sfType);
     }
-    return out;
+    return row;
   });
-  return { columns, rows };
+  return { columns, rows: out };
 }
