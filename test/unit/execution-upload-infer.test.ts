@@ -39,6 +39,17 @@ describe('column inference', () => {
       ]),
     ).toBe('NUMBER(38,3)');
     expect(typeOf([['number', '1'.repeat(38)]])).toBe('NUMBER(38,0)');
+    expect(
+      typeOf([
+        ['number', '0.5'],
+        ['number', '-007.10'],
+      ]),
+    ).toBe('NUMBER(38,2)');
+    expect(typeOf([['number', '0' + '1'.repeat(37) + '.0']])).toBe('NUMBER(38,1)');
+    expect(typeOf([['number', '1e5']])).toBe('FLOAT');
+    expect(typeOf([['number', '1.']])).toBe('FLOAT');
+    expect(typeOf([['string', '2024-01-15x']])).toBe('VARCHAR');
+    expect(typeOf([['string', '2024/01/15']])).toBe('VARCHAR');
     expect(typeOf([['number', '1'.repeat(36) + '.123']])).toBe('FLOAT');
     expect(typeOf([['string', '2024-02-29']])).toBe('DATE');
     expect(typeOf([['string', '2023-02-29']])).toBe('VARCHAR');

@@ -239,6 +239,9 @@ export function parseResultRows(
     return fail('expected , or the end of a list');
   };
 
+  // The keys of the last object read, in its order: each as written (with its quotes) and its column.
+  const keyTexts: string[] = [];
+  const keyColumns: number[] = [];
   const texts: (string | null)[][] = [];
   const kinds: JsonKind[][] = [];
   const cols = [...keys];
@@ -288,12 +291,26 @@ export function parseResultRows(
       } else if (c === OPEN_BRACE) {
         i++;
         skipWs();
+        let slot = 0;
         if (s.charCodeAt(i) === CLOSE_BRACE) i++;
         else
           do {
             skipWs();
             if (s.charCodeAt(i) !== QUOTE) fail('expected a key');
-            const at = column(readString());
+            // Rows mostly repeat the keys of the row before in the same order: a key written as the
+            // one expected next is that column, without decoding it.
+            const guess = keyTexts[slot];
+            let at: number;
+            if (guess !== undefined && s.startsWith(guess, i)) {
+              at = keyColumns[slot];
+              i += guess.length;
+            } else {
+              const start = i;
+              at = column(readString());
+              keyTexts[slot] = s.slice(start, i);
+              keyColumns[slot] = at;
+            }
+            slot++;
             expect(COLON, ':');
             skipWs();
             readCell();
