@@ -183,7 +183,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       const label = repeat > 1 ? ` ${i + 1}/${repeat}` : '';
       const others = await otherCpu(pool, emu.child.pid!);
       const up = await uploadRun(pool, n, rowsPer, concurrency, interval);
-      const upOther = await others.per(n);
+      const upOther = others.per(n);
       const cost = await drainTasks(client);
       // Drain runs of earlier pairs are closed: their histories were counted then.
       const pairCost = {
@@ -206,7 +206,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         concurrency,
       );
       const floorCpu = cpuMsPer(process.cpuUsage(cpuFloor0), n);
-      const floorOther = await floorOthers.per(n);
+      const floorOther = floorOthers.per(n);
       console.log(
         `  CPU per upload: this process ${up.workerCpu} ms uploading (the worker), ${floorCpu} ms in the floor (its bare clients); PostgreSQL ${upOther.pg} ms uploading, ${floorOther.pg} ms in the floor; the emulator ${upOther.emulator} ms uploading, ${floorOther.emulator} ms in the floor`,
       );
@@ -408,33 +408,45 @@ async function uploadRun(
 }
 
 /**
- * CPU of the other processes from now on: PostgreSQL's (its server processes: backends and background
- * processes, those of pg_stat_activity now and at the end) and the emulator's (`emulatorPid`).
+ * CPU of the other processes from now on: PostgreSQL's (its postmaster with the children it reaped,
+ * and its live children: backends and background processes) and the emulator's (`emulatorPid`).
  * `per(n)` reads them again and returns milliseconds per upload, one decimal.
  */
 async function otherCpu(
   pool: pg.Pool,
   emulatorPid: number,
-): Promise<{ per(n: number): Promise<{ pg: number; emulator: number }> }> {
-  const pgPids = async () =>
-    (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')).rows.map((r) => r.pid);
-  const alive = (pid: number) => {
-    try {
-      return cpuMs(pid);
-    } catch {
-      return 0; // exited
+): Promise<{ per(n: number): { pg: number; emulator: number } }> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const postmaster = Number(statFields(rows[0].pid)[1]);
+  const pgCpu = () => {
+    // utime, stime, and (the postmaster's) cutime, cstime: in USER_HZ ticks of 10 ms.
+    const f = statFields(postmaster);
+    let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const c = statFields(Number(d));
+        if (Number(c[1]) === postmaster) ticks += Number(c[11]) + Number(c[12]);
+      } catch {
+        // exited meanwhile: its time is in the postmaster's cutime once reaped
+      }
     }
+    return ticks * 10;
   };
-  const pg0 = new Map((await pgPids()).map((pid) => [pid, alive(pid)]));
+  const pg0 = pgCpu();
   const emu0 = cpuMs(emulatorPid);
   return {
-    async per(n) {
-      let pgMs = 0;
-      for (const pid of new Set([...pg0.keys(), ...(await pgPids())])) pgMs += alive(pid) - (pg0.get(pid) ?? 0);
+    per(n) {
       const per = (ms: number) => Math.round((ms * 10) / Math.max(1, n)) / 10;
-      return { pg: per(pgMs), emulator: per(cpuMs(emulatorPid) - emu0) };
+      return { pg: per(pgCpu() - pg0), emulator: per(cpuMs(emulatorPid) - emu0) };
     },
   };
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state is [0], ppid [1], utime [11]). */
+function statFields(pid: number): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
 }
 
 /** Milliseconds of CPU (user + system, from `process.cpuUsage`) per upload, one decimal. */
