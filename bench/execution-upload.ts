@@ -14,8 +14,8 @@
  * rate (first claim → last upload), the queue latency completion → upload (p50, p95, max) from
  * `workflow_executions.completed_at` and `snowflake_sync_queue.processed_at`, and the Temporal round
  * trips per upload: workflow tasks and activities of every drain run's history, per uploaded execution,
- * and this process's CPU per upload (the worker's, from completion to the empty queue; it moves with
- * the machine's load too, though less than the rates).
+ * and the CPU per upload of this process (the worker's, from completion to the empty queue; it moves
+ * with the machine's load too, though less than the rates), of PostgreSQL and of the emulator.
  *
  * Then the floor, in the same run: the same Snowflake statements per execution (the upload's own
  * `loadAndPublish`: raw table, array-bind INSERT, `CREATE OR REPLACE TABLE … AS SELECT` with casts, drop
