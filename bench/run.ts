@@ -57,7 +57,7 @@ const PLAN: { label: string; bench: string; full: string[]; quick: string[] }[] 
   {
     label: 'execution-upload',
     bench: 'execution-upload',
-    full: [],
+    full: ['--repeat', '3'],
     quick: ['--executions', '30', '--rows', '100', '--interval', '5'],
   },
   { label: 'emulator', bench: 'emulator', full: [], quick: ['--scale', '0.01', '--stream-rows', '20000'] },

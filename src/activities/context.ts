@@ -18,21 +18,44 @@ export function previousDetails<T>(): T | undefined {
   return ctx()?.info.heartbeatDetails as T | undefined;
 }
 
+/** When each activity (by its context) last sent a heartbeat through a throttled {@link startHeartbeat}. */
+const lastBeat = new WeakMap<Context, number>();
+
 /**
  * Progress reporter: `beat(details)` heartbeats now and remembers the details; a timer re-sends them
  * every `everyMs` (default 5 000 ms) so a long unload or GET still heartbeats (and so still receives
  * cancellation). Call `stop()` in a `finally`.
+ *
+ * With `minIntervalMs`, the start and `beat` only send when the activity's last heartbeat through
+ * such a reporter (any of them: one per item of a batch share it) is at least that old, and otherwise
+ * only remember the details for the timer: an activity running many short steps sends a heartbeat per
+ * `minIntervalMs` rather than per step (each costs a payload encoding and a call into the worker's
+ * core), and still one at least every `everyMs` while a step runs.
  */
-export function startHeartbeat<T>(initial: T, everyMs = 5_000): { beat(d: T): void; stop(): void; current(): T } {
+export function startHeartbeat<T>(
+  initial: T,
+  everyMs = 5_000,
+  opts: { minIntervalMs?: number } = {},
+): { beat(d: T): void; stop(): void; current(): T } {
   const c = ctx();
+  const min = opts.minIntervalMs ?? 0;
   let details = initial;
-  c?.heartbeat(details);
-  const timer = c ? setInterval(() => c.heartbeat(details), everyMs) : null;
+  const send = (always: boolean) => {
+    if (!c) return;
+    if (min > 0) {
+      const now = performance.now();
+      if (!always && now - (lastBeat.get(c) ?? -Infinity) < min) return;
+      lastBeat.set(c, now);
+    }
+    c.heartbeat(details);
+  };
+  send(false);
+  const timer = c ? setInterval(() => send(true), everyMs) : null;
   timer?.unref();
   return {
     beat(d: T) {
       details = d;
-      c?.heartbeat(d);
+      send(false);
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -4,7 +4,7 @@
  *
  * - `executionUploadDrain` (started by the Schedule every 30 s, overlap skip, so one drain at a time):
  *   claims pending items (`FOR UPDATE SKIP LOCKED`, a round of lanes ahead) and uploads at most
- *   `maxConcurrent` (5) at once, in lanes: a lane takes up to `batchSize` (5) claimed items, runs their
+ *   `maxConcurrent` (5) at once, in lanes: a lane takes up to `batchSize` (10) claimed items, runs their
  *   first attempts one after another in one activity and then each item's retries (see
  *   {@link uploadItem}); claims again as lanes finish until the queue is empty; continues-as-new
  *   after `itemsPerRun` items or when Temporal suggests it (the history would grow past Temporal's
@@ -99,6 +99,19 @@ const INLINE_UPLOADS = 'execution-upload-inline';
  */
 const BATCHED_UPLOADS = 'execution-upload-batches';
 
+/**
+ * Versioned change (Temporal `patched()`): a lane's batch holds up to 10 items by default
+ * (`D.batchSize`) instead of 5, halving the workflow tasks and activity dispatches per upload (each
+ * batch costs the worker a few milliseconds of CPU besides its uploads: the activation in the workflow
+ * thread, the activity task, the core's round trips). Drains that started before it replay batches of
+ * {@link BATCH_SIZE_BEFORE}. Once none can still run, replace `patched` with `deprecatePatch` and
+ * remove that branch. An explicit `batchSize` input is used as given by both.
+ */
+const BIGGER_BATCHES = 'execution-upload-batches-10';
+
+/** The default batch size of drains started before {@link BIGGER_BATCHES}. */
+const BATCH_SIZE_BEFORE = 5;
+
 /** Job metrics of uploads run by the drain (src/metrics/jobs.ts): counted as `executionUpload` runs. */
 const { floeJobMetrics } = proxySinks<JobMetricsSinks>();
 
@@ -192,7 +205,9 @@ export async function executionUploadDrain(input: ExecutionUploadDrainInput = {}
   const book = patched(LOCAL_BOOKKEEPING) ? short : queuedBookkeeping(input.taskQueue);
   const inline = patched(INLINE_UPLOADS);
   const batched = inline && patched(BATCHED_UPLOADS);
-  const batchMax = batched ? Math.max(1, input.batchSize ?? D.batchSize) : 1;
+  const batchMax = batched
+    ? Math.max(1, input.batchSize ?? (patched(BIGGER_BATCHES) ? D.batchSize : BATCH_SIZE_BEFORE))
+    : 1;
   const { executionUploadBatch } = proxyActivities<ExecutionUploadActivities>(uploadActivity(input));
   const running = new Map<string, Promise<void>>();
   const count = (r: ExecutionUploadResult) => {

@@ -125,7 +125,7 @@ describe('execution upload results', () => {
     expect(exec).toMatchObject({ resultsKind: 'array', completedAt: new Date('2024-01-15T10:00:00Z') });
     // jsonb orders an object's keys by length, then bytes.
     expect(exec.keys).toEqual(['id', 'big', 'name', 'meta', 'extra', 'value']);
-    const t = loadTable(exec.keys, exec.rows);
+    const t = loadTable(exec.keys, exec);
     expect(t.columns.map((c) => c.sfType)).toEqual([
       'NUMBER(38,0)',
       'NUMBER(38,3)',
@@ -149,7 +149,7 @@ describe('execution upload results', () => {
     );
     const exec = (await readUploadSource(pool, id))!.execution!;
     expect(exec).toMatchObject({ resultsKind: 'object', keys: ['Zeta', 'alpha', 'COLUMN_3'] });
-    const t = loadTable(exec.keys, exec.rows);
+    const t = loadTable(exec.keys, exec);
     expect(t.columns.map((c) => [c.name, c.sfType])).toEqual([
       ['ZETA', 'VARCHAR'],
       ['ALPHA', 'NUMBER(38,2)'],
@@ -164,7 +164,7 @@ describe('execution upload results', () => {
 
   it('reads no rows of other results, and nothing for a missing item', async () => {
     const scalar = (await readUploadSource(pool, await queuedWith('res_scalar', '"text"')))!.execution!;
-    expect(scalar).toMatchObject({ resultsKind: 'string', keys: [], rows: [] });
+    expect(scalar).toMatchObject({ resultsKind: 'string', keys: [], texts: [], kinds: [] });
     // Deleting an execution deletes its item (ON DELETE CASCADE): the item is gone, not its execution.
     const id = await queuedWith('res_gone', '[{"a": 1}]');
     await pool.query(`DELETE FROM workflow_executions WHERE execution_id = 'res_gone'`);

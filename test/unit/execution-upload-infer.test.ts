@@ -39,6 +39,17 @@ describe('column inference', () => {
       ]),
     ).toBe('NUMBER(38,3)');
     expect(typeOf([['number', '1'.repeat(38)]])).toBe('NUMBER(38,0)');
+    expect(
+      typeOf([
+        ['number', '0.5'],
+        ['number', '-007.10'],
+      ]),
+    ).toBe('NUMBER(38,2)');
+    expect(typeOf([['number', '0' + '1'.repeat(37) + '.0']])).toBe('NUMBER(38,1)');
+    expect(typeOf([['number', '1e5']])).toBe('FLOAT');
+    expect(typeOf([['number', '1.']])).toBe('FLOAT');
+    expect(typeOf([['string', '2024-01-15x']])).toBe('VARCHAR');
+    expect(typeOf([['string', '2024/01/15']])).toBe('VARCHAR');
     expect(typeOf([['number', '1'.repeat(36) + '.123']])).toBe('FLOAT');
     expect(typeOf([['string', '2024-02-29']])).toBe('DATE');
     expect(typeOf([['string', '2023-02-29']])).toBe('VARCHAR');
@@ -99,10 +110,10 @@ describe('column inference', () => {
   });
 
   it('shapes cells into typed columns and text rows, absent keys as null', () => {
-    const t = loadTable(
-      ['id', 'name', 'meta'],
-      [['n1', 'sa'], ['n2.5', null, 'o{"k": 1}'], [null, null], [], ['n3', 's"q"']],
-    );
+    const t = loadTable(['id', 'name', 'meta'], {
+      texts: [['1', 'a'], ['2.5', null, '{"k": 1}'], [null, null], [], ['3', '"q"']],
+      kinds: [['number', 'string'], ['number', 'null', 'object'], ['null', 'null'], [], ['number', 'string']],
+    });
     expect(t.columns).toEqual([
       { key: 'id', name: 'ID', sfType: 'NUMBER(38,1)' },
       { key: 'name', name: 'NAME', sfType: 'VARCHAR' },

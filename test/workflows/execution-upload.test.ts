@@ -199,8 +199,8 @@ describe('executionUploadDrain, uploads in the drain itself', () => {
     // failing item's three retries one activity each.
     expect(scheduled('executionUploadBatch')).toBe(3);
     expect(scheduled('executionUploadAttempt')).toBe(3);
-    // The first claim fills both lanes (5 items each) and claims a round of lanes ahead; it got all 7.
-    expect(limits[0]).toBe(20);
+    // The first claim fills both lanes (10 items each) and claims a round of lanes ahead; it got all 7.
+    expect(limits[0]).toBe(40);
     expect(limits.length).toBeLessThan(7);
     const after = await Promise.all([uploadJobs('started'), uploadJobs('completed'), uploadJobs('failed')]);
     expect(after.map((n, k) => n - before[k]!)).toEqual([7, 6, 1]);

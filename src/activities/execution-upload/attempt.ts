@@ -94,7 +94,7 @@ export async function prepareUpload(deps: ExecutionUploadDeps, syncId: string): 
   return {
     settings: cfg.settings,
     credential,
-    table: loadTable(exec.keys, exec.rows),
+    table: loadTable(exec.keys, exec),
     target: [cfg.settings.database!, cfg.settings.schema!, targetTableName(exec.executionId, exec.completedAt)],
   };
 }
@@ -123,10 +123,13 @@ export async function runAttempt(
   if (!item) throw noSuchItem(input.syncId);
   const ids = { syncId: item.syncId, executionId: item.executionId };
   const base = { ...ids, attempts: attempt };
-  const hb = startHeartbeat<Progress>(
-    { phase: 'begin', rows: 0 },
-    Math.max(1000, Math.min(5000, (o.heartbeatTimeoutSeconds * 1000) / 3)),
-  );
+  // A phase change heartbeats at most once a second (a batch's items share that; an upload's phases take
+  // tens of milliseconds), at most a quarter of the timer's interval, which heartbeats while a phase runs:
+  // so a live attempt never goes more than 1.25 timer intervals without one.
+  const every = Math.max(1000, Math.min(5000, (o.heartbeatTimeoutSeconds * 1000) / 3));
+  const hb = startHeartbeat<Progress>({ phase: 'begin', rows: 0 }, every, {
+    minIntervalMs: Math.min(1000, every / 4),
+  });
   try {
     if (item.status === 'completed') {
       const cur = await getQueueItem(deps.pool, item.syncId);

@@ -46,8 +46,11 @@ export const EXECUTION_UPLOAD_DEFAULTS = {
   leaseSeconds: 900,
   /** Items one drain run handles before continuing as new. */
   itemsPerRun: 500,
-  /** First attempts of up to this many items run in sequence in one activity (one lane of the drain). */
-  batchSize: 5,
+  /**
+   * First attempts of up to this many items run in sequence in one activity (one lane of the drain).
+   * Drains started before 10 was the default use 5 (src/workflows/executionUpload.ts `BIGGER_BATCHES`).
+   */
+  batchSize: 10,
 } as const;
 
 /** How rows reach Snowflake. */

@@ -2,7 +2,7 @@
  * Column inference for execution results (each column's Snowflake type is inferred from its values) and
  * the Snowflake names of an upload's tables.
  *
- * Input cells come from PostgreSQL as their jsonb kind and text (./results.ts), so numbers arrive as
+ * Input cells come from PostgreSQL's text of the results as their jsonb kind and text (./results.ts), so numbers arrive as
  * their exact decimal text (jsonb keeps numeric exactly and never prints exponents) and are never
  * passed through JS `number`.
  *
@@ -21,7 +21,7 @@
  * | mixed scalars (e.g. numbers and strings) | VARCHAR (exact text of each)     |
  */
 import { createHash } from 'node:crypto';
-import type { ResultCell } from './results.js';
+import type { ResultRows } from './results.js';
 
 /** `jsonb_typeof` of a value. */
 export type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null';
@@ -37,19 +37,35 @@ export interface InferredColumn {
   sfType: InferredType;
 }
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TS_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 const TZ_RE = /(Z|[+-]\d{2}(:?\d{2})?)$/;
-const NUM_RE = /^-?(\d+)(?:\.(\d+))?$/;
 
 /** Days of each month of a common year. */
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Whether the `YYYY-MM-DD` that `s` starts with is a day of the (proleptic Gregorian) calendar. */
-function validDate(s: string): boolean {
-  const y = Number(s.slice(0, 4));
-  const m = Number(s.slice(5, 7));
-  const d = Number(s.slice(8, 10));
+/** The value of the decimal digit at `s[i]`, or -1 when it is not one. */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+/**
+ * Whether `s` starts with `YYYY-MM-DD` (digits and dashes), a day of the (proleptic Gregorian) calendar.
+ * By character codes: it runs for every string cell of a column that has only held dates so far.
+ */
+function startsWithDate(s: string): boolean {
+  const y0 = digitAt(s, 0);
+  const y1 = digitAt(s, 1);
+  const y2 = digitAt(s, 2);
+  const y3 = digitAt(s, 3);
+  const m0 = digitAt(s, 5);
+  const m1 = digitAt(s, 6);
+  const d0 = digitAt(s, 8);
+  const d1 = digitAt(s, 9);
+  if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const m = m0 * 10 + m1;
+  const d = d0 * 10 + d1;
   if (m < 1 || m > 12 || d < 1) return false;
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   return d <= (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]);
@@ -58,6 +74,8 @@ function validDate(s: string): boolean {
 /** Accumulates what one column's values look like. */
 export class ColumnStats {
   private readonly kinds = new Set<JsonKind>();
+  /** The kind observed last (added to `kinds` already). */
+  private lastKind: JsonKind | null = null;
   private maxInt = 1;
   private maxScale = 0;
   private numbersFit = true;
@@ -68,26 +86,50 @@ export class ColumnStats {
   /** Observe one value: its jsonb kind and its text (a string's own characters, the JSON text of anything else). */
   observe(kind: JsonKind, text: string): void {
     if (kind === 'null') return;
-    this.kinds.add(kind);
+    if (kind !== this.lastKind) {
+      this.kinds.add(kind);
+      this.lastKind = kind;
+    }
     if (kind === 'number') {
-      const m = NUM_RE.exec(text);
-      if (!m) {
-        this.numbersFit = false;
-        return;
-      }
-      const intDigits = m[1].replace(/^0+(?=\d)/, '').length;
-      const scale = m[2]?.length ?? 0;
-      if (intDigits > this.maxInt) this.maxInt = intDigits;
-      if (scale > this.maxScale) this.maxScale = scale;
+      if (this.numbersFit) this.observeNumber(text);
     } else if (kind === 'string') {
-      if (this.allDate && !(DATE_RE.test(text) && validDate(text))) this.allDate = false;
+      if (this.allDate && !(text.length === 10 && startsWithDate(text))) this.allDate = false;
       if (this.allTsTz || this.allTsNtz) {
-        const ts = TS_RE.test(text) && validDate(text);
+        const ts = TS_RE.test(text) && startsWithDate(text);
         const tz = ts && TZ_RE.test(text.slice(10));
         if (this.allTsTz && !(ts && tz)) this.allTsTz = false;
         if (this.allTsNtz && !(ts && !tz)) this.allTsNtz = false;
       }
     }
+  }
+
+  /**
+   * A number's integer digits (leading zeros aside) and scale, by character codes: `-?digits(.digits)?`
+   * fits NUMBER(38, s) when digits + scale ≤ 38; anything else (an exponent) does not.
+   */
+  private observeNumber(text: string): void {
+    const n = text.length;
+    let i = text.charCodeAt(0) === 45 ? 1 : 0; // '-'
+    const intStart = i;
+    while (i < n && digitAt(text, i) >= 0) i++;
+    const intEnd = i;
+    let scale = 0;
+    if (i < n && text.charCodeAt(i) === 46) {
+      // '.'
+      const fracStart = ++i;
+      while (i < n && digitAt(text, i) >= 0) i++;
+      scale = i - fracStart;
+      if (scale === 0) i = -1;
+    }
+    if (intEnd === intStart || i !== n) {
+      this.numbersFit = false;
+      return;
+    }
+    let z = intStart;
+    while (z < intEnd - 1 && text.charCodeAt(z) === 48) z++;
+    const intDigits = intEnd - z;
+    if (intDigits > this.maxInt) this.maxInt = intDigits;
+    if (scale > this.maxScale) this.maxScale = scale;
   }
 
   /** The Snowflake type for everything observed (see the module table). */
@@ -117,22 +159,6 @@ export function loadText(kind: JsonKind, text: string, sfType: InferredType): st
   if (kind === 'null') return null;
   if (kind === 'string' && sfType === 'VARIANT') return JSON.stringify(text);
   return text;
-}
-
-/** The jsonb kind of a non-null {@link ResultCell} (its first letter). */
-function cellKind(cell: string): JsonKind {
-  switch (cell.charCodeAt(0)) {
-    case 115: // s
-      return 'string';
-    case 110: // n
-      return 'number';
-    case 98: // b
-      return 'boolean';
-    case 111: // o
-      return 'object';
-    default:
-      return 'array';
-  }
 }
 
 /**
@@ -174,25 +200,34 @@ export interface LoadTable {
 
 /**
  * The columns (names and inferred types) and text rows of an execution's results, from the cells
- * ./results.ts reads: `keys` in column order, `cells` one entry per row in that order (an absent cell,
- * or a row shorter than `keys`, is null).
+ * ./results.ts reads: `keys` in column order, `rows` one entry per row in that order (an absent cell,
+ * or a row shorter than `keys`, is null). A row that needs no change (all its cells, no string in a
+ * VARIANT column) is the input's own array in the result.
  */
-export function loadTable(keys: string[], cells: ResultCell[][]): LoadTable {
+export function loadTable(keys: string[], rows: ResultRows): LoadTable {
+  const { texts, kinds } = rows;
+  const width = keys.length;
   const stats = keys.map(() => new ColumnStats());
-  for (const row of cells)
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i];
-      if (c != null) stats[i].observe(cellKind(c), c.slice(1));
+  for (let r = 0; r < texts.length; r++) {
+    const t = texts[r];
+    const k = kinds[r];
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== null) stats[i].observe(k[i], c);
     }
+  }
   const names = columnNames(keys);
   const columns = keys.map((key, i) => ({ key, name: names[i], sfType: stats[i].type() }));
-  const rows = cells.map((row) => {
-    const out = new Array<string | null>(keys.length).fill(null);
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i];
-      if (c != null) out[i] = loadText(cellKind(c), c.slice(1), columns[i].sfType);
+  const variant = columns.some((c) => c.sfType === 'VARIANT');
+  const out = texts.map((t, r) => {
+    if (t.length === width && !variant) return t;
+    const row = new Array<string | null>(width).fill(null);
+    const k = kinds[r];
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== null) row[i] = loadText(k[i], c, columns[i].sfType);
     }
-    return out;
+    return row;
   });
-  return { columns, rows };
+  return { columns, rows: out };
 }
