@@ -238,6 +238,19 @@ export function parseResultRows(
     if (c === close) return false;
     return fail('expected , or the end of a list');
   };
+  /** Read the list (array or object) whose opening character is at `i`: `item` at each element, up to `close`. */
+  const list = (close: number, item: () => void) => {
+    i++;
+    skipWs();
+    if (s.charCodeAt(i) === close) {
+      i++;
+      return;
+    }
+    do {
+      skipWs();
+      item();
+    } while (more(close));
+  };
 
   // The keys of the last object read, in its order: each as written (with its quotes) and its column.
   const keyTexts: string[] = [];
@@ -267,62 +280,47 @@ export function parseResultRows(
 
   skipWs();
   if (s.charCodeAt(i) !== OPEN_BRACKET) throw new ResultsShapeError('rows must be a JSON array');
-  i++;
-  skipWs();
-  if (s.charCodeAt(i) === CLOSE_BRACKET) i++;
-  else
-    do {
-      skipWs();
-      const rowTexts: (string | null)[] = [];
-      const rowKinds: JsonKind[] = [];
-      const c = s.charCodeAt(i);
-      if (shape === 'arrays') {
-        if (c !== OPEN_BRACKET) throw new ResultsShapeError('each of rows must be a JSON array of cells');
-        i++;
-        skipWs();
-        if (s.charCodeAt(i) === CLOSE_BRACKET) i++;
-        else
-          do {
-            skipWs();
-            readCell();
-            rowTexts.push(cell);
-            rowKinds.push(kind);
-          } while (more(CLOSE_BRACKET));
-      } else if (c === OPEN_BRACE) {
-        i++;
-        skipWs();
-        let slot = 0;
-        if (s.charCodeAt(i) === CLOSE_BRACE) i++;
-        else
-          do {
-            skipWs();
-            if (s.charCodeAt(i) !== QUOTE) fail('expected a key');
-            // Rows mostly repeat the keys of the row before in the same order: a key written as the
-            // one expected next is that column, without decoding it.
-            const guess = keyTexts[slot];
-            let at: number;
-            if (guess !== undefined && s.startsWith(guess, i)) {
-              at = keyColumns[slot];
-              i += guess.length;
-            } else {
-              const start = i;
-              at = column(readString());
-              keyTexts[slot] = s.slice(start, i);
-              keyColumns[slot] = at;
-            }
-            slot++;
-            expect(COLON, ':');
-            skipWs();
-            readCell();
-            put(rowTexts, rowKinds, at);
-          } while (more(CLOSE_BRACE));
-      } else {
+  list(CLOSE_BRACKET, () => {
+    const rowTexts: (string | null)[] = [];
+    const rowKinds: JsonKind[] = [];
+    const c = s.charCodeAt(i);
+    if (shape === 'arrays') {
+      if (c !== OPEN_BRACKET) throw new ResultsShapeError('each of rows must be a JSON array of cells');
+      list(CLOSE_BRACKET, () => {
         readCell();
-        put(rowTexts, rowKinds, column('value'));
-      }
-      texts.push(rowTexts);
-      kinds.push(rowKinds);
-    } while (more(CLOSE_BRACKET));
+        rowTexts.push(cell);
+        rowKinds.push(kind);
+      });
+    } else if (c === OPEN_BRACE) {
+      let slot = 0;
+      list(CLOSE_BRACE, () => {
+        if (s.charCodeAt(i) !== QUOTE) fail('expected a key');
+        // Rows mostly repeat the keys of the row before in the same order: a key written as the
+        // one expected next is that column, without decoding it.
+        const guess = keyTexts[slot];
+        let at: number;
+        if (guess !== undefined && s.startsWith(guess, i)) {
+          at = keyColumns[slot];
+          i += guess.length;
+        } else {
+          const start = i;
+          at = column(readString());
+          keyTexts[slot] = s.slice(start, i);
+          keyColumns[slot] = at;
+        }
+        slot++;
+        expect(COLON, ':');
+        skipWs();
+        readCell();
+        put(rowTexts, rowKinds, at);
+      });
+    } else {
+      readCell();
+      put(rowTexts, rowKinds, column('value'));
+    }
+    texts.push(rowTexts);
+    kinds.push(rowKinds);
+  });
   skipWs();
   if (i < s.length) fail('unexpected text after the rows');
   if (shape === 'arrays') {
