@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/src/index.js';
 import { connectSnowflake } from '../../src/connectors/snowflake.js';
@@ -132,5 +133,34 @@ describe('watermark sync position (compare-and-set)', () => {
       await sf.close();
       await emu.close();
     }
+  });
+  it('a batch cancelled between pages stops there: nothing merged, the position kept', async () => {
+    await rig.pool.query(`CREATE TABLE public.cancelled (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
+    await rig.pool.query(
+      `INSERT INTO public.cancelled SELECT i, 'v' || i, timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 50) i`,
+    );
+    const env = new MockActivityEnvironment();
+    const withHook = createWatermarkSyncActivities({
+      pool: rig.pool,
+      sourcePool: rig.pool,
+      snowflake: rig.settings,
+      tmpDir: path.join(rig.root, 'tmp-cancel'),
+      // The run is cancelled once the second page has been read.
+      hooks: { afterPage: ({ pages }) => (pages === 2 ? env.cancel() : undefined) },
+    });
+    const table = cfg('cancelled', [
+      { source: 'public.cancelled', target: 'ANALYTICS.S.CANCELLED', batchSize: 10, mergeMaxRows: 100 },
+    ]).tables[0];
+    const begun = await withHook.watermarkSyncBeginTable({ table, workflowId: 'wm-cancel' });
+    const attempt = env.run(withHook.watermarkSyncBatch, {
+      table,
+      plan: begun.plan,
+      after: begun.start,
+      positionSeq: begun.positionSeq,
+      runRowsBefore: 0,
+    });
+    await expect(attempt).rejects.toThrow(/cancel/i);
+    expect((await rig.sf.query('SELECT COUNT(*) AS N FROM ANALYTICS.S.CANCELLED'))[0].N).toBe('0');
+    expect(await getWatermark(rig.pool, 'public.cancelled')).toMatchObject({ position: null, rowsTotal: 0 });
   });
 });

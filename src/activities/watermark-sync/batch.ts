@@ -21,7 +21,7 @@ import * as store from '../../jobs/watermark-sync/store.js';
 import { TABLE_DEFAULTS } from '../../jobs/watermark-sync/config.js';
 import { getTransform, type TextRow } from '../../jobs/watermark-sync/transforms.js';
 import { duckDbLiteral, quoteDuckDbIdent, quoteSnowflakeName, snowflakeStagePath } from '../../sql/quote.js';
-import { startHeartbeat } from '../context.js';
+import { startHeartbeat, throwIfCancelled } from '../context.js';
 import { writeCsvFile } from '../files.js';
 import { sourceQuery } from './source.js';
 import type { BatchInput, BatchResult, WatermarkSyncActivityDeps } from './types.js';
@@ -197,6 +197,8 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
           page = await next;
           phases.read += Date.now() - t1;
           hb.beat({ phase: 'read', rows, pages });
+          // A cancelled run stops between pages (nothing is merged; the staging table and stage are temporary).
+          throwIfCancelled();
         }
       }
       if (stagedRows > 0) {
@@ -217,7 +219,8 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
     try {
       await deps.sessions.withSession(deps.snowflake, load);
     } finally {
-      if (files > 0) await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
+      // Also when the first file failed to be written (the directory exists, no file was counted).
+      await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     }
 
     const tMerge = Date.now();
