@@ -172,9 +172,15 @@ export function peakRssMiB(pid: number | 'self'): number {
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024);
 }
 
+/** The fields of /proc/<pid>/stat after the command name (state is [0], ppid [1], utime [11], stime [12]). */
+export function statFields(pid: number | 'self'): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+}
+
 /** CPU milliseconds (user + system, all threads) a process has used, from /proc/<pid>/stat (USER_HZ = 100 ticks/s). */
 export function cpuMs(pid: number | 'self'): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const f = statFields(pid);
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 

@@ -65,6 +65,7 @@ import {
   BENCH_USER,
   cpuMs,
   median,
+  statFields,
   peakRssMiB,
   percentile,
   round3,
@@ -441,12 +442,6 @@ async function otherCpu(
       return { pg: per(pgCpu() - pg0), emulator: per(cpuMs(emulatorPid) - emu0) };
     },
   };
-}
-
-/** The fields of /proc/<pid>/stat after the command name (state is [0], ppid [1], utime [11]). */
-function statFields(pid: number): string[] {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
 }
 
 /** Milliseconds of CPU (user + system, from `process.cpuUsage`) per upload, one decimal. */

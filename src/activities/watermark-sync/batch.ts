@@ -49,8 +49,8 @@ type Page = TextRow[];
  * catch-up at batch_size 100,000 is ten reads but one COPY and one MERGE, where ten MERGEs into a growing
  * target each pay for the target (and the emulator's DuckDB runs a 100k-row MERGE, one row group, on one
  * thread). The watermark advances once per batch, so a crash re-reads at most `merge_max_rows` rows; with
- * `merge_max_rows` ≤ `batch_size` a batch is one page, as before. Memory stays bounded by two pages (the
- * one being staged and the one being read).
+ * `merge_max_rows` ≤ `batch_size` a batch is one page, as before. The rows held are at most two pages (the
+ * one being staged and the one being read; a 100,000-row page of six columns is ~40 MB of JS heap).
  */
 export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInput): Promise<BatchResult> {
   const started = Date.now();
@@ -97,8 +97,9 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
   };
 
   try {
-    let first = await readPage(input.after);
-    if (first.length === 0)
+    // The page being staged; the next one is read meanwhile (below).
+    let page: Page | null = await readPage(input.after);
+    if (page.length === 0)
       return {
         rows: 0,
         position: input.after,
@@ -114,7 +115,6 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
     let pages = 0;
     let position = input.after;
     let done = false;
-    let method: LoadMethod = t.loadMethod === 'files' ? 'files' : 'binds';
     const suffix = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
     const staging: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_STG_${suffix}`];
     const stage: [string, string, string] = [plan.target[0], plan.target[1], `FLOE_WMS_${suffix}`];
@@ -137,7 +137,6 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
     // and dropped here; a batch that throws closes its session rather than return it.
     const load = async (sf: SnowflakeSession): Promise<void> => {
       await sf.query(Q.createStagingSql(staging, targetCols, withDelete));
-      let page: Page | null = first;
       while (page) {
         if (page.length === 0) {
           done = true;
@@ -154,8 +153,7 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
         const staged = toStaged(page, rows);
         rows += page.length;
         pages++;
-        page = null;
-        first = []; // the first page is staged: let it go
+        page = null; // staged: let it go
         hb.beat({ phase: 'load', rows, pages });
         const t0 = Date.now();
         if (staged.length > 0) {
@@ -168,7 +166,6 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
             // Chunks keep each request's JSON moderate (binds travel inline).
             for (let i = 0; i < staged.length; i += 10_000) await sf.query(ins, staged.slice(i, i + 10_000) as never);
           } else {
-            method = 'files';
             if (files === 0) {
               await fs.promises.mkdir(localDir, { recursive: true });
               await sf.query(`CREATE TEMPORARY STAGE ${quoteSnowflakeName(...stage)}`);
@@ -223,6 +220,7 @@ export async function runBatch(deps: WatermarkSyncActivityDeps, input: BatchInpu
       await fs.promises.rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     }
 
+    const method: LoadMethod = files > 0 || t.loadMethod === 'files' ? 'files' : 'binds';
     const tMerge = Date.now();
     await deps.hooks?.afterMerge?.({ source: t.source, rows, attempt: attempt() });
     const end = position!;
