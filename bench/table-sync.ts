@@ -40,7 +40,6 @@ import { describeSource } from '../src/activities/table-sync/snowflake.js';
 import {
   createStage,
   getFromStage,
-  listStage,
   removeFromStage,
   unloadToStage,
 } from '../src/connectors/snowflake-stage.js';
@@ -114,7 +113,7 @@ async function stagePart(
     const unloadMs = Date.now() - t;
     const floorDir = path.join(work, 'floor');
     fs.rmSync(floorDir, { recursive: true, force: true });
-    const files = await getFromStage(sf, stagePath, await listStage(sf, stagePath), floorDir);
+    const files = await getFromStage(sf, stagePath, floorDir);
     const floorDb = path.join(work, 'floor.duckdb');
     fs.rmSync(floorDb, { force: true });
     const inst = await DuckDBInstance.create(floorDb, duckdbInstanceOptions());

@@ -73,6 +73,11 @@ export function throwIfCancelled(): void {
     throw new CancelledFailure(String(c.cancellationSignal.reason ?? 'activity cancelled'));
 }
 
+/** The activity's cancellation signal (aborts when Temporal delivers a cancellation), or undefined outside one. */
+export function cancellationSignal(): AbortSignal | undefined {
+  return ctx()?.cancellationSignal;
+}
+
 /** Await `p`, but reject as soon as the activity is cancelled (the work itself is not stopped). */
 export async function cancellable<T>(p: Promise<T>): Promise<T> {
   const c = ctx();

@@ -13,7 +13,7 @@ const count = z.number().nonnegative();
 
 /**
  * Progress of a running job: `{phase, rowsLoaded, rowsTotal, bytes, rowsPerSecond}` (rows loaded by the
- * transfer so far, per batch or per file; `rowsTotal` and `rowsPerSecond` null until known).
+ * transfer so far, per batch or as DuckDB's estimate; `rowsTotal` and `rowsPerSecond` null until known).
  */
 const progressSchema = z.looseObject({
   phase: z.string().optional(),

@@ -85,3 +85,44 @@ export async function withDuckDb<T>(path: string, fn: (conn: DuckDBConnection) =
     }
   }
 }
+
+/** How {@link runWithProgress} reports and stops a statement. */
+export interface StatementProgress {
+  /** Called with DuckDB's estimate of the share of the statement done, 0–1, when it has grown. */
+  onProgress(fraction: number): void;
+  /** How often the estimate is read, ms. */
+  everyMs: number;
+  /** When it aborts, the statement is interrupted (it then rejects with DuckDB's interrupt error). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Run one statement (an `INSERT ... SELECT`, a CTAS) on `conn` and return the rows it changed, reading
+ * DuckDB's progress estimate every `everyMs` while it runs. The estimate is `duckdb_query_progress`:
+ * the rows the statement's pipelines have read over the rows DuckDB expects them to read, which
+ * DuckDB tracks only while the session setting `enable_progress_bar` is on (turned on here with
+ * `enable_progress_bar_print` off, so nothing is printed; DuckDB docs "Configuration"). It has no
+ * estimate (-1) at first; `onProgress` is called only with a larger fraction than the last one.
+ * Throws DuckDB's error; an aborted `signal` interrupts the statement (`duckdb_interrupt`).
+ */
+export async function runWithProgress(conn: DuckDBConnection, sql: string, p: StatementProgress): Promise<number> {
+  if (p.signal?.aborted) throw new Error('statement not started: the operation was cancelled');
+  await conn.run('SET enable_progress_bar = true');
+  await conn.run('SET enable_progress_bar_print = false');
+  let last = 0;
+  const timer = setInterval(() => {
+    const pct = conn.progress.percentage;
+    if (pct > last * 100) {
+      last = Math.min(1, pct / 100);
+      p.onProgress(last);
+    }
+  }, p.everyMs);
+  const interrupt = () => conn.interrupt();
+  p.signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    return Number((await conn.run(sql)).rowsChanged);
+  } finally {
+    clearInterval(timer);
+    p.signal?.removeEventListener('abort', interrupt);
+  }
+}

@@ -108,20 +108,20 @@ export async function listStage(sf: SnowflakeSession, stagePath: string): Promis
 
 /**
  * Download the files under `stagePath` into `localDir` (absolute; emptied and created first) with GET
- * ... PARALLEL = `parallel`. `files` is the path's LIST: GET is skipped when it is empty. Returns the
- * absolute paths of the downloaded files, sorted (hidden files, such as the driver's temporaries,
- * left out). Throws the driver's error when GET fails; the caller removes `localDir` when done.
+ * ... PARALLEL = `parallel`. Returns the absolute paths of the downloaded files, sorted (hidden files,
+ * such as the driver's temporaries, left out). Callers that know the path holds no file (an unload of
+ * no rows) skip it: floe does not LIST a path it has just unloaded to, since COPY INTO's output_bytes
+ * already gives the files' size and GET fetches whatever is there. Throws the driver's error when GET
+ * fails; the caller removes `localDir` when done.
  */
 export async function getFromStage(
   sf: SnowflakeSession,
   stagePath: string,
-  files: readonly StageFile[],
   localDir: string,
   parallel = DEFAULT_GET_PARALLEL,
 ): Promise<string[]> {
   await rm(localDir, { recursive: true, force: true });
   await mkdir(localDir, { recursive: true });
-  if (files.length === 0) return [];
   await sf.query(getSql(stagePath, localDir, parallel));
   return (await readdir(localDir))
     .filter((f) => !f.startsWith('.'))

@@ -6,11 +6,13 @@
  * - `GET /api/v1/sync/jobs/{id}` of a stream full refresh shows `rowsLoaded` growing batch by batch
  *   with `rowsTotal` known, and ending equal to the job's final count.
  * - The stage method's transfer activity (run in Temporal's mock activity environment, which records
- *   every heartbeat) reports the unload's row count, the bytes of the files, and rows after each file.
+ *   every heartbeat) reports the unload's row count, the bytes of the files, and rows as DuckDB's load
+ *   progresses; cancelled while it loads, it leaves the previous target and no staging table behind.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -23,7 +25,7 @@ import { startTableSync, waitForJob } from '../../src/client/tableSync.js';
 import { withDuckDb } from '../../src/connectors/duckdb.js';
 import type { TableSyncJobProgress } from '../../src/jobs/table-sync/contract.js';
 import type { ApiHarness } from '../helpers/api-harness.js';
-import { startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
+import { runOnEmulator, startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
 
 const DB = 'PROGDB';
 const ROWS = 60_000;
@@ -106,35 +108,45 @@ describe('progress of a running table sync', () => {
     expect(seen[0]?.phase).toMatch(/^(schema|transfer|stream)$/);
   });
 
-  it('the stage method reports the unload, the downloaded bytes and rows after each file', async () => {
-    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
-    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
-    const activities = createTableSyncActivities({
+  const stagedSource = { database: DB, schema: 'S', table: 'STAGED' };
+  const stagedTarget = { schema: 'PROGRESS', table: 'STAGED' };
+  const stageActivities = (tmpDir: string) =>
+    createTableSyncActivities({
       snowflake: h.config.snowflake,
       duckdbPath: h.config.duckdbPath,
       tmpDir,
       // Files of about 200 KB: a file per row group.
       maxFileSizeBytes: 200_000,
+      loadProgressEveryMs: 2,
     });
+  const targetRows = () =>
+    withDuckDb(h.config.duckdbPath, async (c) =>
+      Number((await c.runAndReadAll('SELECT count(*) FROM "PROGRESS"."STAGED"')).getRows()[0][0]),
+    );
+
+  it('the stage method reports the unload, the downloaded bytes and rows as the load progresses', async () => {
+    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
+    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
+    const activities = stageActivities(tmpDir);
     const env = new MockActivityEnvironment();
     const beats: TransferDetails[] = [];
     env.on('heartbeat', (d: TransferDetails) => beats.push(d));
-    const source = { database: DB, schema: 'S', table: 'STAGED' };
     const desc: SourceDescription = await env.run(activities.tableSyncDescribe, {
       tableId: 'progress-stage',
-      ...source,
+      ...stagedSource,
     });
     const r: TransferResult = await env.run(activities.tableSyncTransfer, {
       jobId: 'progress-stage',
       tableId: 'progress-stage',
-      source,
-      target: { schema: 'PROGRESS', table: 'STAGED' },
+      source: stagedSource,
+      target: stagedTarget,
       strategy: 'full' as const,
       method: 'stage' as const,
       columns: desc.columns,
     });
     expect(r).toMatchObject({ method: 'stage', rowsInTarget: STAGED_ROWS });
     expect(r.files).toBeGreaterThan(1);
+    expect(r.bytes).toBeGreaterThan(0);
     expect(beats[0]).toMatchObject({ phase: 'unload', rowsLoaded: 0, bytes: 0 });
     expect(beats.find((b) => b.phase === 'download')).toMatchObject({
       rowsLoaded: 0,
@@ -142,16 +154,52 @@ describe('progress of a running table sync', () => {
       bytes: r.bytes,
     });
     const loads = beats.filter((b) => b.phase === 'load' && b.rowsLoaded > 0);
-    // One report per file, growing, the last one at the unload's row count.
-    expect(loads).toHaveLength(r.files);
+    // Growing, never past the unload's row count, the last one at it (the INSERT's own count).
     const rows = loads.map((b) => b.rowsLoaded);
+    expect(rows.length).toBeGreaterThan(0);
     expect(rows).toEqual([...rows].sort((x, y) => x - y));
+    expect(rows.every((n) => n <= STAGED_ROWS)).toBe(true);
     expect(rows.at(-1)).toBe(STAGED_ROWS);
     expect(loads.every((b) => b.rowsTotal === STAGED_ROWS && b.bytes === r.bytes)).toBe(true);
+    expect(await targetRows()).toBe(STAGED_ROWS);
+  });
+
+  it('a stage transfer cancelled while it loads stops: previous target kept, no staging table, no local files', async () => {
+    // Runs after the test above: the target holds STAGED_ROWS rows; the source now has one more.
+    await runOnEmulator(stack.emulator, [`INSERT INTO ${DB}.S.STAGED VALUES (${STAGED_ROWS + 1}, 'late')`]);
+    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
+    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
+    const activities = stageActivities(tmpDir);
+    const env = new MockActivityEnvironment();
+    const desc: SourceDescription = await env.run(activities.tableSyncDescribe, {
+      tableId: 'progress-stage',
+      ...stagedSource,
+    });
+    // Cancelled at the first report of the load: the INSERT is interrupted (or, had it just finished,
+    // the check after it stops the transfer before the swap).
+    env.on('heartbeat', (d: TransferDetails) => {
+      if (d.phase === 'load' && d.rowsLoaded > 0) env.cancel();
+    });
+    const err = await env
+      .run(activities.tableSyncTransfer, {
+        jobId: 'progress-stage-cancelled',
+        tableId: 'progress-stage',
+        source: stagedSource,
+        target: stagedTarget,
+        strategy: 'full' as const,
+        method: 'stage' as const,
+        columns: desc.columns,
+      })
+      .catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect(await targetRows()).toBe(STAGED_ROWS);
     expect(
       await withDuckDb(h.config.duckdbPath, async (c) =>
-        Number((await c.runAndReadAll('SELECT count(*) FROM "PROGRESS"."STAGED"')).getRows()[0][0]),
+        (
+          await c.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_floe%' ESCAPE '\\'`)
+        ).getRows(),
       ),
-    ).toBe(STAGED_ROWS);
+    ).toEqual([]);
+    expect(readdirSync(tmpDir)).toEqual([]);
   });
 });

@@ -7,8 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { DUCKDB_FILE_MEMORY_LIMIT, setDuckDbFileMemoryLimit, withDuckDb } from '../../src/connectors/duckdb.js';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  DUCKDB_FILE_MEMORY_LIMIT,
+  runWithProgress,
+  setDuckDbFileMemoryLimit,
+  withDuckDb,
+} from '../../src/connectors/duckdb.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-duckdb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,5 +75,65 @@ describe('withDuckDb', () => {
       return [...joined.getRows()[0], ranked.getRows()[0][0]].map(Number);
     }).finally(() => setDuckDbFileMemoryLimit(DUCKDB_FILE_MEMORY_LIMIT));
     expect(result).toEqual([rows, rows, 1000]);
+  });
+});
+
+describe('runWithProgress', () => {
+  // A scan of a table (DuckDB estimates progress from its cardinality; `range()` gives no estimate),
+  // long enough to be seen in flight: ~0.6 s on two cores.
+  const ROWS = 3_000_000;
+  const withSource = <T>(file: string, fn: (c: DuckDBConnection) => Promise<T>) =>
+    withDuckDb(file, async (c) => {
+      await c.run(`CREATE TABLE src AS SELECT range AS id, range::VARCHAR AS v FROM range(${ROWS})`);
+      await c.run('CREATE TABLE big (id BIGINT, h VARCHAR)');
+      return fn(c);
+    });
+  const slow = 'INSERT INTO big SELECT id, md5(v) FROM src';
+
+  it('reports a growing share of a long statement while it runs, and returns its row count', async () => {
+    const seen: number[] = [];
+    const rows = await withSource(path.join(dir, 'progress.duckdb'), (c) =>
+      runWithProgress(c, slow, { everyMs: 20, onProgress: (f) => seen.push(f) }),
+    );
+    expect(rows).toBe(ROWS);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.every((f) => f > 0 && f <= 1)).toBe(true);
+    expect(seen[0]).toBeLessThan(1);
+  });
+
+  it('interrupts the statement when its signal aborts: nothing is written', async () => {
+    const file = path.join(dir, 'interrupted.duckdb');
+    const abort = new AbortController();
+    const err = await withSource(file, (c) =>
+      runWithProgress(c, slow, { everyMs: 20, onProgress: () => abort.abort(), signal: abort.signal }),
+    ).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/interrupt/i);
+    const tables = await withDuckDb(file, async (c) =>
+      (await c.runAndReadAll('SELECT count(*)::INT FROM big')).getRows(),
+    );
+    expect(tables).toEqual([[0]]);
+  });
+
+  it('does not start a statement whose signal has already aborted', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const file = path.join(dir, 'not-started.duckdb');
+    await expect(
+      withDuckDb(file, (c) =>
+        runWithProgress(c, 'CREATE TABLE t AS SELECT 1 AS x', {
+          everyMs: 20,
+          onProgress: () => undefined,
+          signal: abort.signal,
+        }),
+      ),
+    ).rejects.toThrow(/cancelled/);
+    expect(
+      await withDuckDb(file, async (c) =>
+        (await c.runAndReadAll(`SELECT count(*)::INT FROM duckdb_tables()`)).getRows(),
+      ),
+    ).toEqual([[0]]);
   });
 });

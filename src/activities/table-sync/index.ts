@@ -5,8 +5,9 @@
  * - `tableSyncDescribe`: schema + statistics (INFORMATION_SCHEMA), mirrored to `table_metadata`.
  * - `tableSyncTransfer`: moves the rows and commits them, in ONE activity so download and load run on
  *   the same host. Stage: CREATE STAGE IF NOT EXISTS → COPY INTO @stage/<job>/ (Parquet) →
- *   LIST → GET PARALLEL → the files into a staging table (`read_parquet`, explicit casts, one INSERT
- *   per file) → one DuckDB transaction that commits them → REMOVE + local delete in `finally`. Stream:
+ *   GET PARALLEL → the files into a staging table (`read_parquet`, explicit casts, one INSERT with
+ *   DuckDB's progress estimate) → one DuckDB transaction that commits them → REMOVE + local delete in
+ *   `finally`. Stream:
  *   snowflake-sdk rows (numbers/JSON/binary as strings) → DuckDB appender into a VARCHAR landing table
  *   → typed INSERT/MERGE per batch, heartbeating a cursor. Both heartbeat their progress
  *   (TransferProgress: phase, rows loaded, rows expected, bytes, rate).

@@ -25,6 +25,8 @@ export interface TableSyncDeps {
   maxFileSizeBytes?: number;
   /** GET ... PARALLEL (default 8). */
   getParallel?: number;
+  /** How often the stage load reports DuckDB's progress estimate, ms (default 1 000). */
+  loadProgressEveryMs?: number;
   logger?: Logger;
 }
 

@@ -5,7 +5,7 @@
  *   with the table sync's type map (src/sql/typemap.ts: NUMBER keeps precision, TZ/LTZ keep the instant,
  *   semi-structured → JSON; GEOGRAPHY etc. refused).
  * - Rows: unloaded as Parquet (`COPY INTO @stage/cache/<job>/ FROM (SELECT <unloadExpr>… FROM (<query>))`,
- *   TZ/LTZ converted because Snowflake refuses to unload them) → LIST → GET with the stage helpers of
+ *   TZ/LTZ converted because Snowflake refuses to unload them) → GET with the stage helpers of
  *   src/connectors/snowflake-stage.ts → `read_parquet` with the table sync's load casts
  *   (src/sql/typemap.ts), as the table sync does.
  * - Replace: ONE DuckLake transaction `CREATE OR REPLACE TABLE lake.main.<cache> (...)` + INSERT, with the
@@ -24,7 +24,6 @@ import { floeError, NonRetryable } from '../../errors.js';
 import {
   createStage,
   getFromStage,
-  listStage,
   removeFromStage,
   unloadToStage,
   DEFAULT_GET_PARALLEL,
@@ -126,12 +125,11 @@ export async function extractAndReplace(
     await removeFromStage(p.sf, stagePath);
     const select = `SELECT ${cols.map(unloadExpr).join(', ')} FROM (${trimQuery(p.query)})`;
     const out = await unloadToStage(p.sf, stagePath, select);
-    const files = out.rowsUnloaded > 0 ? await listStage(p.sf, stagePath) : [];
-    const bytes = files.reduce((a, f) => a + f.size, 0);
-    const local = await getFromStage(p.sf, stagePath, files, localDir, p.getParallel ?? DEFAULT_GET_PARALLEL);
+    const local =
+      out.rowsUnloaded > 0 ? await getFromStage(p.sf, stagePath, localDir, p.getParallel ?? DEFAULT_GET_PARALLEL) : [];
     if (p.beforeLoad) await p.beforeLoad();
     const r = await replaceInLake(p.lake, p.pool, p.cacheName, cols, local, out.rowsUnloaded);
-    return { ...r, bytes };
+    return { ...r, bytes: out.outputBytes };
   } finally {
     await rm(localDir, { recursive: true, force: true }).catch(() => undefined);
     await removeFromStage(p.sf, stagePath).catch(() => undefined);

@@ -126,18 +126,21 @@ export interface TableSyncProgress {
  */
 export interface TransferProgress {
   /**
-   * `unload` (COPY INTO @stage), `download` (GET), `load` (one INSERT from `read_parquet` per file) for
+   * `unload` (COPY INTO @stage), `download` (GET), `load` (one INSERT from `read_parquet`) for
    * the stage method; `stream` (rows through snowflake-sdk, reported per batch) for the stream method.
    */
   phase: 'unload' | 'download' | 'load' | 'stream';
-  /** Rows that reached DuckDB so far in this run (stage: after each file; stream: after each batch). */
+  /**
+   * Rows that reached DuckDB so far in this run (stage: DuckDB's progress estimate of the INSERT times the
+   * unloaded rows, then its count; stream: after each batch).
+   */
   rowsLoaded: number;
   /**
    * Rows the run loads, once known: the unload's `rows_unloaded` (stage), the source's `COUNT(*)` read
    * with the first rows (stream, full refresh); absent for an incremental stream.
    */
   rowsTotal?: number;
-  /** Bytes of the unloaded Parquet files (stage, from the LIST after the unload); 0 for the stream method. */
+  /** Bytes of the unloaded Parquet files (stage, the unload's `output_bytes`); 0 for the stream method. */
   bytes: number;
   /** Rows loaded per second by the current attempt, since it started (absent before its first rows). */
   rowsPerSecond?: number;
