@@ -20,6 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
+  Runtime,
   Worker,
   type BundleOptions,
   type State,
@@ -160,7 +161,11 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<FloeWorke
     const queues = config.temporal.taskQueues;
     const ownsDuckdb = (opts.duckdbOwner ?? config.duckdbOwner) && jobs.includes('table-sync');
     // One bundle for every queue's worker (bundling takes seconds and ~100 MB).
-    const workflowBundle = opts.workflowBundle ?? (jobs.length > 0 ? await bundleWorkflows() : undefined);
+    // The bundler logs its webpack report at INFO through the logger it is given (its own INFO logger
+    // otherwise): give it the Runtime's, which follows LOG_LEVEL when the stack set one.
+    const workflowBundle =
+      opts.workflowBundle ??
+      (jobs.length > 0 ? await bundleWorkflows({ logger: Runtime.instance().logger }) : undefined);
     const common = {
       connection,
       namespace: config.temporal.namespace,

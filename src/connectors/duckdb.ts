@@ -16,9 +16,10 @@ import { duckdbInstanceOptions } from '../infra/paths.js';
  * at 512MB: 365 MB of the pool was such cached blocks (`BASE_TABLE`), 80–130 MB the load's own work. At
  * the limit DuckDB evicts cached blocks (already in the file) and spills intermediates of larger
  * operators (MERGE's hash join, the dedup's window) to `<file>.tmp` (DuckDB docs "How to Tune
- * Workloads"), so a load's footprint stops growing there. 256MB with {@link FILE_INSTANCE_SETTINGS}:
- * worker peak 445 MiB at SF1 and 521 MiB at SF3, the SF1 stage sync at 1.20× its floor (median of 3);
- * 512MB: 463 MiB at SF1 but 747 MiB at SF3 (the cache fills up to the limit), 1.16×.
+ * Workloads"), so a load's footprint stops growing there. 256MB with {@link FILE_INSTANCE_SETTINGS} and
+ * the stage load as one INSERT: worker peak 438 MiB at SF1 and 447 MiB at SF3, the stage sync at 1.05× and
+ * 1.08× its floor (docs/table-sync.md, "Measured"); 512MB reached 747 MiB at SF3 (the cache fills up to
+ * the limit).
  */
 export const DUCKDB_FILE_MEMORY_LIMIT = '256MB';
 
@@ -31,7 +32,8 @@ export const DUCKDB_FILE_MEMORY_LIMIT = '256MB';
  * dedup's window; the `first` sample orders by the primary key), and a table's physical order is not
  * part of what a sync promises: the unload it comes from has none. What changes is that the `first`
  * sample of a table without a primary key may show other rows from one call to the next. Under a 256MB
- * limit the SF1 stage sync ran at 1.54× its floor with insertion order kept and 1.20× without it.
+ * limit the SF1 stage sync (then one INSERT per file) ran at 1.54× its floor with insertion order kept
+ * and 1.20× without it.
  */
 const FILE_INSTANCE_SETTINGS: Readonly<Record<string, string>> = { preserve_insertion_order: 'false' };
 
