@@ -37,12 +37,7 @@ import { DUCKDB_FILE_MEMORY_LIMIT, setDuckDbFileMemoryLimit } from '../src/conne
 import { duckdbInstanceOptions, stateDir } from '../src/infra/paths.js';
 import { createTableSyncActivities } from '../src/activities/table-sync/index.js';
 import { describeSource } from '../src/activities/table-sync/snowflake.js';
-import {
-  createStage,
-  getFromStage,
-  removeFromStage,
-  unloadToStage,
-} from '../src/connectors/snowflake-stage.js';
+import { createStage, getFromStage, removeFromStage, unloadToStage } from '../src/connectors/snowflake-stage.js';
 import { snowflakeStagePath, duckDbLiteral, quoteSnowflakeIdent } from '../src/sql/quote.js';
 import * as S from '../src/jobs/table-sync/sql.js';
 import type { ColumnPlan } from '../src/sql/typemap.js';
