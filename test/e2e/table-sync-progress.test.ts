@@ -8,6 +8,8 @@
  * - The stage method's transfer activity (run in Temporal's mock activity environment, which records
  *   every heartbeat) reports the unload's row count, the bytes of the files, and rows as DuckDB's load
  *   progresses; cancelled while it loads, it leaves the previous target and no staging table behind.
+ * - A retried stage transfer whose unload had finished (heartbeat details) loads the files still on the
+ *   stage without unloading again, and unloads again when the path holds none.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +27,16 @@ import { startTableSync, waitForJob } from '../../src/client/tableSync.js';
 import { withDuckDb } from '../../src/connectors/duckdb.js';
 import type { TableSyncJobProgress } from '../../src/jobs/table-sync/contract.js';
 import type { ApiHarness } from '../helpers/api-harness.js';
-import { runOnEmulator, startTableSyncStack, type TableSyncStack } from '../helpers/table-sync-stack.js';
+import {
+  emulatorSession,
+  runOnEmulator,
+  startTableSyncStack,
+  type TableSyncStack,
+} from '../helpers/table-sync-stack.js';
+import { stageOf } from '../../src/activities/table-sync/types.js';
+import { jobSegment, unloadToStage } from '../../src/connectors/snowflake-stage.js';
+import { snowflakeStagePath } from '../../src/sql/quote.js';
+import * as S from '../../src/jobs/table-sync/sql.js';
 
 const DB = 'PROGDB';
 const ROWS = 60_000;
@@ -201,5 +212,59 @@ describe('progress of a running table sync', () => {
       ),
     ).toEqual([]);
     expect(readdirSync(tmpDir)).toEqual([]);
+  });
+
+  it('a retried stage transfer resumes at the GET when its files are still on the stage, and unloads again when not', async () => {
+    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
+    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
+    const activities = stageActivities(tmpDir);
+    const desc: SourceDescription = await new MockActivityEnvironment().run(activities.tableSyncDescribe, {
+      tableId: 'progress-stage',
+      ...stagedSource,
+    });
+    const input = (jobId: string) => ({
+      jobId,
+      tableId: 'progress-stage',
+      source: stagedSource,
+      target: stagedTarget,
+      strategy: 'full' as const,
+      method: 'stage' as const,
+      columns: desc.columns,
+    });
+    const stagePath = (jobId: string) =>
+      snowflakeStagePath(
+        stageOf({ snowflake: h.config.snowflake, duckdbPath: '', tmpDir }, stagedSource),
+        jobSegment(jobId),
+      );
+    // What the previous attempt left: an unload of the first 1,000 rows only (the source has 300,001),
+    // so a transfer that loads 1,000 rows used these files rather than unloading again.
+    const sf = await emulatorSession(stack.emulator);
+    onTestFinished(() => sf.close());
+    const out = await unloadToStage(
+      sf,
+      stagePath('progress-resumed'),
+      S.unloadSelect(stagedSource, desc.columns, '"ID" <= 1000'),
+    );
+    expect(out.rowsUnloaded).toBe(1000);
+    const details = (bytes: number): TransferDetails => ({
+      phase: 'download',
+      rowsLoaded: 0,
+      rowsTotal: 1000,
+      bytes,
+      unloaded: { rows: 1000, bytes },
+    });
+    const resumed: TransferResult = await new MockActivityEnvironment({
+      heartbeatDetails: details(out.outputBytes),
+    }).run(activities.tableSyncTransfer, input('progress-resumed'));
+    expect(resumed).toMatchObject({ rowsInTarget: 1000, bytes: out.outputBytes });
+    expect(await targetRows()).toBe(1000);
+    // The same details, nothing on the stage (removed since): the unload runs again, over every row.
+    const again: TransferResult = await new MockActivityEnvironment({
+      heartbeatDetails: details(out.outputBytes),
+    }).run(activities.tableSyncTransfer, input('progress-unloaded-again'));
+    expect(again).toMatchObject({ rowsInTarget: STAGED_ROWS + 1 });
+    expect(await targetRows()).toBe(STAGED_ROWS + 1);
+    // Both attempts removed their stage path.
+    expect(await sf.query(`LIST ${stagePath('progress-resumed')}`)).toEqual([]);
   });
 });
