@@ -121,8 +121,14 @@ describe('progress of a running table sync', () => {
 
   const stagedSource = { database: DB, schema: 'S', table: 'STAGED' };
   const stagedTarget = { schema: 'PROGRESS', table: 'STAGED' };
-  const stageActivities = (tmpDir: string) =>
-    createTableSyncActivities({
+  /**
+   * A stage transfer's activities (small files, progress read every 2 ms) on a fresh local directory,
+   * the source's description, and the transfer's input for a job id.
+   */
+  const stageRig = async () => {
+    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
+    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
+    const activities = createTableSyncActivities({
       snowflake: h.config.snowflake,
       duckdbPath: h.config.duckdbPath,
       tmpDir,
@@ -130,24 +136,12 @@ describe('progress of a running table sync', () => {
       maxFileSizeBytes: 200_000,
       loadProgressEveryMs: 2,
     });
-  const targetRows = () =>
-    withDuckDb(h.config.duckdbPath, async (c) =>
-      Number((await c.runAndReadAll('SELECT count(*) FROM "PROGRESS"."STAGED"')).getRows()[0][0]),
-    );
-
-  it('the stage method reports the unload, the downloaded bytes and rows as the load progresses', async () => {
-    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
-    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
-    const activities = stageActivities(tmpDir);
-    const env = new MockActivityEnvironment();
-    const beats: TransferDetails[] = [];
-    env.on('heartbeat', (d: TransferDetails) => beats.push(d));
-    const desc: SourceDescription = await env.run(activities.tableSyncDescribe, {
+    const desc: SourceDescription = await new MockActivityEnvironment().run(activities.tableSyncDescribe, {
       tableId: 'progress-stage',
       ...stagedSource,
     });
-    const r: TransferResult = await env.run(activities.tableSyncTransfer, {
-      jobId: 'progress-stage',
+    const input = (jobId: string) => ({
+      jobId,
       tableId: 'progress-stage',
       source: stagedSource,
       target: stagedTarget,
@@ -155,6 +149,19 @@ describe('progress of a running table sync', () => {
       method: 'stage' as const,
       columns: desc.columns,
     });
+    return { tmpDir, activities, desc, input };
+  };
+  const targetRows = () =>
+    withDuckDb(h.config.duckdbPath, async (c) =>
+      Number((await c.runAndReadAll('SELECT count(*) FROM "PROGRESS"."STAGED"')).getRows()[0][0]),
+    );
+
+  it('the stage method reports the unload, the downloaded bytes and rows as the load progresses', async () => {
+    const { activities, input } = await stageRig();
+    const env = new MockActivityEnvironment();
+    const beats: TransferDetails[] = [];
+    env.on('heartbeat', (d: TransferDetails) => beats.push(d));
+    const r: TransferResult = await env.run(activities.tableSyncTransfer, input('progress-stage'));
     expect(r).toMatchObject({ method: 'stage', rowsInTarget: STAGED_ROWS });
     expect(r.files).toBeGreaterThan(1);
     expect(r.bytes).toBeGreaterThan(0);
@@ -178,29 +185,15 @@ describe('progress of a running table sync', () => {
   it('a stage transfer cancelled while it loads stops: previous target kept, no staging table, no local files', async () => {
     // Runs after the test above: the target holds STAGED_ROWS rows; the source now has one more.
     await runOnEmulator(stack.emulator, [`INSERT INTO ${DB}.S.STAGED VALUES (${STAGED_ROWS + 1}, 'late')`]);
-    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
-    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
-    const activities = stageActivities(tmpDir);
+    const { tmpDir, activities, input } = await stageRig();
     const env = new MockActivityEnvironment();
-    const desc: SourceDescription = await env.run(activities.tableSyncDescribe, {
-      tableId: 'progress-stage',
-      ...stagedSource,
-    });
     // Cancelled at the first report of the load: the INSERT is interrupted (or, had it just finished,
     // the check after it stops the transfer before the swap).
     env.on('heartbeat', (d: TransferDetails) => {
       if (d.phase === 'load' && d.rowsLoaded > 0) env.cancel();
     });
     const err = await env
-      .run(activities.tableSyncTransfer, {
-        jobId: 'progress-stage-cancelled',
-        tableId: 'progress-stage',
-        source: stagedSource,
-        target: stagedTarget,
-        strategy: 'full' as const,
-        method: 'stage' as const,
-        columns: desc.columns,
-      })
+      .run(activities.tableSyncTransfer, input('progress-stage-cancelled'))
       .catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(await targetRows()).toBe(STAGED_ROWS);
@@ -215,22 +208,7 @@ describe('progress of a running table sync', () => {
   });
 
   it('a retried stage transfer resumes at the GET when its files are still on the stage, and unloads again when not', async () => {
-    const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'floe-progress-tmp-'));
-    onTestFinished(() => rmSync(tmpDir, { recursive: true, force: true }));
-    const activities = stageActivities(tmpDir);
-    const desc: SourceDescription = await new MockActivityEnvironment().run(activities.tableSyncDescribe, {
-      tableId: 'progress-stage',
-      ...stagedSource,
-    });
-    const input = (jobId: string) => ({
-      jobId,
-      tableId: 'progress-stage',
-      source: stagedSource,
-      target: stagedTarget,
-      strategy: 'full' as const,
-      method: 'stage' as const,
-      columns: desc.columns,
-    });
+    const { tmpDir, activities, desc, input } = await stageRig();
     const stagePath = (jobId: string) =>
       snowflakeStagePath(
         stageOf({ snowflake: h.config.snowflake, duckdbPath: '', tmpDir }, stagedSource),
