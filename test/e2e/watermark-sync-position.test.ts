@@ -134,6 +134,48 @@ describe('watermark sync position (compare-and-set)', () => {
       await emu.close();
     }
   });
+  it('pages read in chunks go by binds while they fit bind_max_rows and switch to a file mid-page: every value exact', async () => {
+    await rig.pool.query(`CREATE TABLE public.chunked (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
+    // Quotes, commas, newlines and NULLs on both sides of every chunk boundary.
+    await rig.pool.query(
+      `INSERT INTO public.chunked SELECT i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'v"' || i || E',\\n' END,
+         timestamptz '2024-01-01' + make_interval(secs => i) FROM generate_series(1, 24) i`,
+    );
+    // Chunks of 3 rows; pages of 10 → 10, 10, 4. A page is buffered for binds while it has at most 4 rows: the
+    // two full pages switch to a file at their second chunk (the 3 buffered rows written first), the last page
+    // (3 + 1 rows) stays binds. One MERGE for the three pages.
+    const chunked = createWatermarkSyncActivities({
+      pool: rig.pool,
+      sourcePool: rig.pool,
+      snowflake: rig.settings,
+      tmpDir: path.join(rig.root, 'tmp-chunked'),
+      sessions,
+      readChunkRows: 3,
+    });
+    const table = cfg('chunked', [
+      {
+        source: 'public.chunked',
+        target: 'ANALYTICS.S.CHUNKED',
+        batchSize: 10,
+        mergeMaxRows: 100,
+        loadMethod: 'auto',
+        bindMaxRows: 4,
+      },
+    ]).tables[0];
+    const begun = await chunked.watermarkSyncBeginTable({ table, workflowId: 'wm-chunked' });
+    const r = await chunked.watermarkSyncBatch({
+      table,
+      plan: begun.plan,
+      after: begun.start,
+      positionSeq: begun.positionSeq,
+      runRowsBefore: 0,
+    });
+    expect(r).toMatchObject({ rows: 24, pages: 3, method: 'files', done: true, position: { pk: ['24'] } });
+    const source = await rig.pool.query(`SELECT id::text AS "ID", v AS "V" FROM public.chunked ORDER BY id`);
+    const target = await rig.sf.query('SELECT ID, V FROM ANALYTICS.S.CHUNKED ORDER BY ID');
+    expect(target.map((t) => ({ ID: String(t.ID), V: t.V ?? null }))).toEqual(source.rows);
+    expect(fs.readdirSync(path.join(rig.root, 'tmp-chunked'))).toEqual([]);
+  });
   it('a batch cancelled between pages stops there: nothing merged, the position kept', async () => {
     await rig.pool.query(`CREATE TABLE public.cancelled (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL)`);
     await rig.pool.query(

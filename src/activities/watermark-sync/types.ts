@@ -20,6 +20,8 @@ export interface WatermarkSyncDeps {
   sessions?: SnowflakeSessionCache;
   /** Directory for the `files` method's local batch files (created on demand, emptied after each batch). */
   tmpDir: string;
+  /** Rows read from the source's cursor at a time within a page (default 2,000); tests make it small. */
+  readChunkRows?: number;
   logger?: Logger;
   /**
    * Test hooks (fault injection). `afterMerge` runs after the MERGE committed, before the watermark update;
@@ -82,8 +84,9 @@ export interface BatchResult {
   /** The epoch moved (reset/backfill): nothing was advanced; the run should stop. */
   superseded: boolean;
   /**
-   * Wall time of the batch in ms, and per phase: read (waiting for PostgreSQL: the first page, then what the
-   * read-ahead did not hide), stage (transform, binds or files + PUT, COPY), merge, advance.
+   * Wall time of the batch in ms, and per phase: read (reading the pages, with their transform and local
+   * files, while the previous page's PUT runs), stage (binds, what of a PUT the next read did not hide,
+   * COPY), merge, advance.
    */
   durationMs: number;
   phasesMs?: { read: number; stage: number; merge: number; advance: number };
