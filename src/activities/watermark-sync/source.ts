@@ -64,13 +64,28 @@ export async function sourceChunks<T extends pg.QueryResultRow = Record<string, 
     throw sourceError(table, err);
   }
   const cursor = client.query(new Cursor<T>(sql, params, { types: TEXT_TYPES }));
+  // pg-cursor can miss its connection's death: an error that arrives after the portal's last rows but
+  // before the server's ReadyForQuery leaves the pending read unanswered for good (seen when a backend was
+  // terminated mid-batch). So every wait on the cursor also ends when the client reports its connection
+  // gone ('error', then 'end').
+  let gone: (err: Error) => void = () => undefined;
+  const lost = new Promise<never>((_, reject) => {
+    gone = reject;
+  });
+  lost.catch(() => undefined);
+  const onError = (err: Error) => gone(err);
+  const onEnd = () => gone(new Error('Connection terminated unexpectedly'));
+  client.on('error', onError);
+  client.on('end', onEnd);
   // Destroyed rather than reused when the read did not run to its end (a portal or a read may be open).
   let finished = false;
   try {
     let rows = 0;
     let last: T | null = null;
     const read = () => {
-      const p = cursor.read(size).catch((err: unknown) => Promise.reject(sourceError(table, err)));
+      const p = Promise.race([cursor.read(size), lost]).catch((err: unknown) =>
+        Promise.reject(sourceError(table, err)),
+      );
       p.catch(() => undefined); // surfaces where awaited
       return p;
     };
@@ -85,10 +100,12 @@ export async function sourceChunks<T extends pg.QueryResultRow = Record<string, 
       await onChunk(chunk);
       if (!more) break;
     }
-    await cursor.close();
+    await Promise.race([cursor.close(), lost]).catch((err: unknown) => Promise.reject(sourceError(table, err)));
     finished = true;
     return { rows, last };
   } finally {
+    client.off('error', onError);
+    client.off('end', onEnd);
     client.release(!finished);
   }
 }
