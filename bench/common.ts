@@ -78,6 +78,21 @@ export function median(xs: number[]): number {
 }
 
 /**
+ * Pairs of runs (floe's and its floor's) by their ratios `ratioOf(pair)`: the ratios, their median, and
+ * the pair whose ratio is nearest the median (the one whose other figures a bench reports).
+ */
+export function medianPair<P>(
+  pairs: readonly P[],
+  ratioOf: (p: P) => number,
+): { ratios: number[]; ratio: number; pair: P } {
+  const ratios = pairs.map(ratioOf);
+  const ratio = median(ratios);
+  let k = 0;
+  for (let j = 1; j < ratios.length; j++) if (Math.abs(ratios[j] - ratio) < Math.abs(ratios[k] - ratio)) k = j;
+  return { ratios, ratio, pair: pairs[k] };
+}
+
+/**
  * A cache check that does no I/O and always skips: a worker with it in place of `cacheCheck` runs
  * `cacheRefresh` as Temporal's share of a SKIPPED check and nothing else.
  */

@@ -64,7 +64,7 @@ import type { SnowflakeSettings } from '../src/connectors/snowflake.js';
 import {
   BENCH_USER,
   cpuMs,
-  median,
+  medianPair,
   statFields,
   peakRssMiB,
   percentile,
@@ -225,12 +225,8 @@ export async function run(args: string[]): Promise<BenchResult> {
         activitiesPerUpload: perUpload(pairCost.activities),
       });
     }
-    const ratios = pairs.map((p) => p.up.wall / p.floorSeconds);
-    const ratio = median(ratios);
     // The figures of the pair whose ratio is nearest the median.
-    const mid = pairs.reduce((a, b) =>
-      Math.abs(b.up.wall / b.floorSeconds - ratio) < Math.abs(a.up.wall / a.floorSeconds - ratio) ? b : a,
-    );
+    const { ratios, ratio, pair: mid } = medianPair(pairs, (p) => p.up.wall / p.floorSeconds);
     if (repeat > 1) {
       console.log(`\npairs (floe run, then its floor):`);
       pairs.forEach((p, k) =>

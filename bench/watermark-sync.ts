@@ -48,7 +48,7 @@ import { writeCsvFile } from '../src/activities/files.js';
 import { snowflakeStagePath, quoteSnowflakeName } from '../src/sql/quote.js';
 import type { SnowflakeSession } from '../src/connectors/snowflake.js';
 import type pg from 'pg';
-import { median, peakRssMiB, round3, since, startBenchEmulator, type BenchResult } from './common.js';
+import { medianPair, peakRssMiB, round3, since, startBenchEmulator, type BenchResult } from './common.js';
 
 /** Run the benchmark (see the module comment). */
 export async function run(args: string[]): Promise<BenchResult> {
@@ -200,18 +200,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       );
       pairs.push({ catchUp, phases: catchUpPhases, pages: catchUpPages, floor });
     }
-    const ratios = pairs.map((p) => p.catchUp.seconds / p.floor.seconds);
-    const ratio = median(ratios);
-    const {
-      catchUp,
-      phases: catchUpPhases,
-      pages: catchUpPages,
-      floor,
-    } = pairs.reduce((a, b) =>
-      Math.abs(b.catchUp.seconds / b.floor.seconds - ratio) < Math.abs(a.catchUp.seconds / a.floor.seconds - ratio)
-        ? b
-        : a,
-    );
+    const { ratios, ratio, pair } = medianPair(pairs, (p) => p.catchUp.seconds / p.floor.seconds);
+    const { catchUp, phases: catchUpPhases, pages: catchUpPages, floor } = pair;
     if (repeat > 1)
       console.log(
         `catch-up / floor, median of ${repeat} pairs: ${ratio.toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}); target ≤ 1.5`,
