@@ -99,8 +99,9 @@ export interface StatementProgress {
 }
 
 /**
- * Run one statement (an `INSERT ... SELECT`, a CTAS) on `conn` and return the rows it changed, reading
- * DuckDB's progress estimate every `everyMs` while it runs. The estimate is `duckdb_query_progress`:
+ * Run one statement (an `INSERT ... SELECT`; DuckDB reports no changed rows for a CTAS) on `conn` and
+ * return the rows it changed, reading DuckDB's progress estimate every `everyMs` while it runs. The
+ * estimate is `duckdb_query_progress`:
  * the rows the statement's pipelines have read over the rows DuckDB expects them to read, which
  * DuckDB tracks only while the session setting `enable_progress_bar` is on (turned on here with
  * `enable_progress_bar_print` off, so nothing is printed; DuckDB docs "Configuration"). It has no
